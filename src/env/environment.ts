@@ -1,0 +1,108 @@
+/**
+ * Environment selection and the prod confirmation guard: the one place that decides which Precog
+ * environment a process is talking to. The Pulumi program, the `precog-db` command and the
+ * application module all ask here, so the rules cannot drift apart.
+ *
+ * Rules: PRECOG_ENV if set (dev, test, staging or prod; anything else is an error naming the
+ * value), else inferred from DB_NAME (a name containing exactly one of test, staging, prod), else
+ * dev. Prod needs PRECOG_PROD_CONFIRMED=yes.
+ */
+
+export const ENVIRONMENTS = ["dev", "test", "staging", "prod"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+/** Where an environment name came from, for messages. */
+export type EnvironmentSource = "PRECOG_ENV" | "DB_NAME" | "default";
+
+export interface EnvironmentChoice {
+  readonly env: Environment;
+  readonly source: EnvironmentSource;
+}
+
+/** Environments whose data is real (or a rehearsal of real): destructive operations are refused. */
+export const PROTECTED_ENVIRONMENTS: readonly Environment[] = ["staging", "prod"];
+
+type Vars = Readonly<Record<string, string | undefined>>;
+
+export function isEnvironment(value: string): value is Environment {
+  return (ENVIRONMENTS as readonly string[]).includes(value);
+}
+
+/** Works out the environment from PRECOG_ENV, then DB_NAME, then the dev default. */
+export function selectEnvironment(vars: Vars = process.env): EnvironmentChoice {
+  const explicit = vars.PRECOG_ENV;
+  if (explicit !== undefined && explicit !== "") {
+    if (!isEnvironment(explicit)) {
+      throw new Error(
+        `PRECOG_ENV="${explicit}" is not an environment: use one of ${ENVIRONMENTS.join(", ")}, ` +
+          `or unset PRECOG_ENV to infer it from DB_NAME.`,
+      );
+    }
+    return { env: explicit, source: "PRECOG_ENV" };
+  }
+  const dbName = vars.DB_NAME;
+  if (dbName !== undefined && dbName !== "") {
+    const hits = (["test", "staging", "prod"] as const).filter((e) => dbName.toLowerCase().includes(e));
+    if (hits.length > 1) {
+      throw new Error(
+        `DB_NAME="${dbName}" names more than one environment (${hits.join(", ")}): ` +
+          `set PRECOG_ENV to say which one is meant.`,
+      );
+    }
+    if (hits.length === 1) return { env: hits[0], source: "DB_NAME" };
+  }
+  return { env: "dev", source: "default" };
+}
+
+/** The environment name alone; see {@link selectEnvironment}. */
+export function getEnvironment(vars: Vars = process.env): Environment {
+  return selectEnvironment(vars).env;
+}
+
+/** Throws unless the current environment is `required`, naming both. */
+export function requireEnvironment(required: Environment, vars: Vars = process.env): Environment {
+  const { env, source } = selectEnvironment(vars);
+  if (env !== required) {
+    throw new Error(
+      `This needs the ${required} environment, but the current one is ${env} (from ${describeSource(source)}). ` +
+        `Set PRECOG_ENV=${required} to select it.`,
+    );
+  }
+  return env;
+}
+
+export function describeSource(source: EnvironmentSource): string {
+  return source === "default" ? "the default, as neither PRECOG_ENV nor DB_NAME says otherwise" : source;
+}
+
+/** True when PRECOG_PROD_CONFIRMED is exactly "yes". */
+export function isProdConfirmed(vars: Vars = process.env): boolean {
+  return vars.PRECOG_PROD_CONFIRMED === "yes";
+}
+
+/**
+ * Refuses prod without PRECOG_PROD_CONFIRMED=yes. `action` says what was about to happen, for the
+ * message. Returns nothing for the other environments.
+ */
+export function assertProdConfirmed(env: Environment, action: string, vars: Vars = process.env): void {
+  if (env === "prod" && !isProdConfirmed(vars)) {
+    throw new Error(
+      `Refusing to ${action} on prod: PRECOG_PROD_CONFIRMED is not "yes". ` +
+        `Prod holds real money; set PRECOG_PROD_CONFIRMED=yes for this command only if you mean it.`,
+    );
+  }
+}
+
+/** The user a prod access warning names: the OS user, overridable for CI with PRECOG_OPERATOR. */
+export function currentOperator(vars: Vars = process.env): string {
+  return vars.PRECOG_OPERATOR || vars.USER || vars.LOGNAME || safeUsername();
+}
+
+function safeUsername(): string {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require("node:os").userInfo().username as string;
+  } catch {
+    return "unknown";
+  }
+}
