@@ -1,0 +1,21 @@
+/**
+ * One generated password per login role. random.RandomPassword keeps `result` secret in state and
+ * outputs; nothing else in the program ever sees it as plaintext.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+
+export const LOGIN_ROLES = ["owner", "app", "readonly"] as const;
+export type LoginRole = (typeof LOGIN_ROLES)[number];
+
+export type Passwords = Readonly<Record<LoginRole, pulumi.Output<string>>>;
+
+/**
+ * 40 characters from letters and digits: no character needs escaping in a URL, a .env file or a
+ * libpq connection string, and 40 alphanumerics carry about 238 bits.
+ */
+export function createPasswords(name: string, parent: pulumi.Resource, protect: boolean): Passwords {
+  const make = (role: LoginRole) =>
+    new random.RandomPassword(`${name}-password-${role}`, { length: 40, special: false }, { parent, protect }).result;
+  return { owner: make("owner"), app: make("app"), readonly: make("readonly") };
+}

@@ -1,0 +1,98 @@
+/**
+ * PrecogDatabase: one environment's database on a server, with its roles and privileges.
+ * Creates the admin provider connection, the owner role (migrations run as it), the app and
+ * read-only login roles with CONNECTION LIMITs, the database owned by the owner, and the
+ * privilege plan in ./privileges.ts.
+ *
+ * Login passwords are written at creation only (`ignoreChanges: ["password"]`): rotation, by
+ * Secrets Manager or by hand, owns them afterwards and a later `pulumi up` never resets them.
+ */
+import * as postgresql from "@pulumi/postgresql";
+import * as pulumi from "@pulumi/pulumi";
+import type { ConnectionLimits } from "../config/parse";
+import type { LoginRole, Passwords } from "../credentials/passwords";
+import type { ServerEndpoint } from "../server/endpoint";
+import { APP_SCHEMA, DEFAULT_PRIVILEGES, GRANTS, type Grantee } from "./privileges";
+
+export interface PrecogDatabaseArgs {
+  readonly endpoint: ServerEndpoint;
+  readonly database: string;
+  readonly roles: Readonly<Record<LoginRole, string>>;
+  readonly passwords: Passwords;
+  readonly connectionLimits: ConnectionLimits;
+  /** Protect the database and roles from deletion by Pulumi. */
+  readonly protect: boolean;
+}
+
+export class PrecogDatabase extends pulumi.ComponentResource {
+  readonly database: pulumi.Output<string>;
+  readonly roles: Readonly<Record<LoginRole, pulumi.Output<string>>>;
+
+  constructor(name: string, args: PrecogDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("precog:database:PrecogDatabase", name, {}, opts);
+    const parent = this;
+    const { endpoint, protect } = args;
+
+    const provider = new postgresql.Provider(`${name}-admin`, {
+      host: endpoint.adminHost,
+      port: endpoint.port,
+      username: endpoint.adminUser,
+      password: endpoint.adminPassword,
+      database: "postgres",
+      sslmode: endpoint.sslMode,
+      superuser: endpoint.superuser,
+      connectTimeout: 15,
+    }, { parent, dependsOn: [...endpoint.dependsOn] });
+
+    const createRole = (role: LoginRole, connectionLimit: number) =>
+      new postgresql.Role(`${name}-role-${role}`, {
+        name: args.roles[role],
+        login: true,
+        password: args.passwords[role],
+        connectionLimit,
+        createDatabase: false,
+        createRole: false,
+        inherit: true,
+        superuser: false,
+        replication: false,
+      }, { parent, provider, protect, ignoreChanges: ["password"] });
+
+    const owner = createRole("owner", args.connectionLimits.owner);
+    const app = createRole("app", args.connectionLimits.app);
+    const readonly = createRole("readonly", args.connectionLimits.readonly);
+
+    const database = new postgresql.Database(`${name}-database`, {
+      name: args.database,
+      owner: owner.name,
+      encoding: "UTF8",
+      template: "template0",
+      allowConnections: true,
+    }, { parent, provider, protect });
+
+    const grantees: Record<Grantee, pulumi.Input<string>> = { app: app.name, readonly: readonly.name, public: "public" };
+    for (const g of GRANTS) {
+      new postgresql.Grant(`${name}-grant-${g.key}`, {
+        database: database.name,
+        role: grantees[g.grantee],
+        objectType: g.objectType,
+        schema: g.objectType === "database" ? undefined : APP_SCHEMA,
+        objects: g.objectType === "table" || g.objectType === "sequence" ? [] : undefined,
+        privileges: [...g.privileges],
+      }, { parent, provider });
+    }
+    for (const d of DEFAULT_PRIVILEGES) {
+      new postgresql.DefaultPrivileges(`${name}-default-${d.key}`, {
+        database: database.name,
+        owner: owner.name,
+        role: grantees[d.grantee],
+        schema: APP_SCHEMA,
+        objectType: d.objectType,
+        privileges: [...d.privileges],
+      }, { parent, provider });
+    }
+
+    this.database = database.name;
+    this.roles = { owner: owner.name, app: app.name, readonly: readonly.name };
+    this.registerOutputs({ database: this.database });
+  }
+}

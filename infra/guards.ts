@@ -1,0 +1,51 @@
+/**
+ * The checks that run before any resource is registered: the stack, its configured environment
+ * and PRECOG_ENV must agree, and prod needs PRECOG_PROD_CONFIRMED=yes. Pure functions of their
+ * inputs, so the program's entry can call them first and tests can call them directly.
+ */
+import {
+  assertProdConfirmed,
+  currentOperator,
+  ENVIRONMENTS,
+  type Environment,
+  isEnvironment,
+} from "../src/env/environment";
+
+type Vars = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Throws unless `stack`, the stack's `precog:environment` and PRECOG_ENV (when set) all name the
+ * same environment. Returns that environment.
+ */
+export function checkEnvironment(stack: string, configured: string | undefined, vars: Vars): Environment {
+  if (configured === undefined || !isEnvironment(configured)) {
+    throw new Error(
+      `Stack "${stack}": precog:environment is ${configured === undefined ? "not set" : `"${configured}"`}; ` +
+        `set it to one of ${ENVIRONMENTS.join(", ")} in Pulumi.${stack}.yaml.`,
+    );
+  }
+  if (configured !== stack) {
+    throw new Error(
+      `Stack "${stack}" is configured for environment "${configured}" (precog:environment in Pulumi.${stack}.yaml). ` +
+        `They must agree: select the stack named "${configured}", or fix the config. Nothing was changed.`,
+    );
+  }
+  const fromShell = vars.PRECOG_ENV;
+  if (fromShell !== undefined && fromShell !== "" && fromShell !== configured) {
+    throw new Error(
+      `PRECOG_ENV is "${fromShell}" but stack "${stack}" provisions environment "${configured}". ` +
+        `Unset PRECOG_ENV or set it to "${configured}" to deploy this stack. Nothing was changed.`,
+    );
+  }
+  return configured;
+}
+
+/**
+ * On prod, refuses without PRECOG_PROD_CONFIRMED=yes; when confirmed, returns the warning to log
+ * (who and what). Returns undefined for other environments.
+ */
+export function confirmProd(env: Environment, target: string, vars: Vars): string | undefined {
+  assertProdConfirmed(env, `deploy stack "prod" (${target})`, vars);
+  if (env !== "prod") return undefined;
+  return `PROD deployment confirmed by ${currentOperator(vars)} (PRECOG_PROD_CONFIRMED=yes): target ${target}.`;
+}

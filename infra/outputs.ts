@@ -1,0 +1,34 @@
+/**
+ * The stack outputs: a public contract, the same shape on every stack. Scripts (.env writer),
+ * the migration component and ops read these names; change them only with a migration plan.
+ *
+ *   environment          "dev" | "test" | "staging" | "prod"
+ *   server               "local" | "aws"
+ *   host, port           where applications connect (the RDS address on aws)
+ *   proxyHost            the RDS Proxy endpoint, or null
+ *   database             database name
+ *   roles                { owner, app, readonly } role names
+ *   pool                 { min, max } per app instance (DB_POOL_MIN_CONN / DB_POOL_MAX_CONN)
+ *   connectionLimits     { owner, app, readonly } CONNECTION LIMIT of each login role
+ *   credentials          { owner, app, readonly }: { source, secretArn, password } (secret output)
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { PrecogConfig } from "./config/parse";
+import type { PrecogEnvironment } from "./precog-environment";
+
+export function stackOutputs(cfg: PrecogConfig, env: PrecogEnvironment) {
+  return {
+    environment: cfg.environment,
+    server: cfg.server.kind,
+    host: pulumi.output(env.endpoint.host),
+    port: pulumi.output(env.endpoint.port),
+    proxyHost: env.proxyEndpoint,
+    database: env.database.database,
+    roles: env.database.roles,
+    pool: { min: cfg.pool.min, max: cfg.pool.max },
+    connectionLimits: { ...cfg.connectionLimits },
+    credentials: pulumi.secret(env.credentials),
+  };
+}
+
+export type StackOutputs = ReturnType<typeof stackOutputs>;

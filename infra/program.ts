@@ -1,0 +1,29 @@
+/**
+ * The whole Pulumi program as a function: guards first (nothing is registered until they pass),
+ * then config, then the environment component, then the outputs contract.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { parseConfig, type PrecogConfig } from "./config/parse";
+import { readRawConfig } from "./config/read";
+import { checkEnvironment, confirmProd } from "./guards";
+import { stackOutputs, type StackOutputs } from "./outputs";
+import { PrecogEnvironment } from "./precog-environment";
+
+type Vars = Readonly<Record<string, string | undefined>>;
+
+export function program(vars: Vars = process.env, opts?: pulumi.ComponentResourceOptions): StackOutputs {
+  const stack = pulumi.getStack();
+  const raw = readRawConfig();
+  const environment = checkEnvironment(stack, raw.environment, vars);
+  const config = parseConfig(stack, raw);
+  const warning = confirmProd(environment, describeTarget(config), vars);
+  if (warning) pulumi.log.warn(warning);
+
+  const env = new PrecogEnvironment(`precog-${environment}`, { config }, opts);
+  return stackOutputs(config, env);
+}
+
+function describeTarget(cfg: PrecogConfig): string {
+  const where = cfg.server.kind === "local" ? `${cfg.server.host}:${cfg.server.port}` : "RDS";
+  return `database ${cfg.database} on ${cfg.server.kind} server ${where}`;
+}

@@ -1,0 +1,22 @@
+/**
+ * ServerEndpoint: what the rest of the program needs to know about "where the server is",
+ * whichever kind provides it. The local and RDS modules produce one; the database component and
+ * the outputs consume it.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+
+export interface ServerEndpoint {
+  /** Address applications connect to. */
+  readonly host: pulumi.Input<string>;
+  readonly port: pulumi.Input<number>;
+  /** Address the provisioning connection uses (a tunnel, for example); usually `host`. */
+  readonly adminHost: pulumi.Input<string>;
+  readonly adminUser: pulumi.Input<string>;
+  /** Always a Pulumi secret. */
+  readonly adminPassword: pulumi.Output<string>;
+  readonly sslMode: string;
+  /** False on RDS, whose master user is not a superuser; the provider adapts its SQL to it. */
+  readonly superuser: boolean;
+  /** Resources the provisioning connection must wait for (the RDS instance). */
+  readonly dependsOn: readonly pulumi.Resource[];
+}

@@ -1,0 +1,41 @@
+/**
+ * The local server kind: a PostgreSQL server on loopback that this program does not create
+ * (scripts/local-pg.sh runs it). It only resolves the admin credentials, as secrets.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import type { LocalServer } from "../config/parse";
+import type { ServerEndpoint } from "./endpoint";
+
+/**
+ * The endpoint of a local server. The admin password is precog:adminPassword when set, else the
+ * contents of precog:adminPasswordFile (relative to the project directory).
+ */
+export function localServer(server: LocalServer, stack: string, projectDir = process.cwd()): ServerEndpoint {
+  return {
+    host: server.host,
+    port: server.port,
+    adminHost: server.host,
+    adminUser: server.adminUser,
+    adminPassword: server.hasAdminPassword
+      ? new pulumi.Config("precog").requireSecret("adminPassword")
+      : pulumi.secret(readPasswordFile(resolve(projectDir, server.adminPasswordFile), stack)),
+    sslMode: server.sslMode,
+    superuser: true,
+    dependsOn: [],
+  };
+}
+
+function readPasswordFile(path: string, stack: string): string {
+  if (!existsSync(path)) {
+    throw new Error(
+      `Stack "${stack}": the admin password file ${path} (precog:adminPasswordFile) does not exist. ` +
+        `Start the local server with \`bash scripts/local-pg.sh start\`, which creates it, ` +
+        `or set the password with \`pulumi config set --secret precog:adminPassword\`.`,
+    );
+  }
+  const password = readFileSync(path, "utf8").trim();
+  if (password === "") throw new Error(`Stack "${stack}": the admin password file ${path} (precog:adminPasswordFile) is empty.`);
+  return password;
+}

@@ -1,0 +1,144 @@
+/**
+ * Runs the real Pulumi program (infra/program.ts) under Pulumi's mocks with a committed stack
+ * file's config, applied the way the CLI applies it (Pulumi.yaml defaults, then the stack's
+ * values). Records every resource with its inputs and options, and every invoke. AWS cannot exist
+ * here, so its resources get fake ids; every other behaviour is the program's own.
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import { program } from "../../infra/program";
+import type { StackOutputs } from "../../infra/outputs";
+
+export const ROOT = resolve(__dirname, "../..");
+export const STACKS = ["dev", "test", "staging", "prod"] as const;
+export type Stack = (typeof STACKS)[number];
+
+export interface Recorded {
+  type: string;
+  name: string;
+  inputs: Record<string, any>;
+  opts: pulumi.CustomResourceOptions & pulumi.ComponentResourceOptions;
+}
+
+export interface Invoke {
+  token: string;
+  inputs: Record<string, any>;
+}
+
+export const MASTER_SECRET_ARN = "arn:aws:secretsmanager:us-east-1:111111111111:secret:rds!db-0000-master";
+export const MASTER_PASSWORD = "master-password-from-rds";
+
+/** The flat `ns:key` -> string config the CLI hands a program for `stack`. */
+export function stackConfig(stack: string, overrides: Record<string, unknown> = {}): Record<string, string> {
+  const project = parse(readFileSync(resolve(ROOT, "Pulumi.yaml"), "utf8"));
+  const stackFile = parse(readFileSync(resolve(ROOT, `Pulumi.${stack}.yaml`), "utf8"));
+  const flat: Record<string, string> = {};
+  const put = (k: string, v: unknown) => {
+    if (v === undefined) delete flat[k];
+    else flat[k] = typeof v === "string" ? v : JSON.stringify(v);
+  };
+  for (const [k, spec] of Object.entries<any>(project.config ?? {})) {
+    if (spec && typeof spec === "object" && "default" in spec) put(`${project.name}:${k}`, spec.default);
+  }
+  for (const [k, v] of Object.entries(stackFile.config ?? {})) put(k, v);
+  for (const [k, v] of Object.entries(overrides)) put(k, v);
+  return flat;
+}
+
+export interface RunOptions {
+  /** Config values on top of the stack file's; undefined removes a key. */
+  config?: Record<string, unknown>;
+  secretKeys?: string[];
+  /** Process environment seen by the program (PRECOG_ENV, PRECOG_PROD_CONFIRMED, USER). */
+  vars?: Record<string, string>;
+}
+
+export interface Run {
+  resources: Recorded[];
+  invokes: Invoke[];
+  outputs: StackOutputs;
+  /** Resolved output values. */
+  values: Record<string, any>;
+  byName(name: string): Recorded;
+  ofType(type: string): Recorded[];
+}
+
+function fakeState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
+  switch (type) {
+    case "random:index/randomPassword:RandomPassword":
+      return { ...inputs, result: `pw-${name}-plaintext` };
+    case "aws:rds/instance:Instance":
+      return {
+        ...inputs,
+        address: `${name}.abc123.us-east-1.rds.amazonaws.com`,
+        port: 5432,
+        identifier: `${name}-id`,
+        masterUserSecrets: [{ secretArn: MASTER_SECRET_ARN, secretStatus: "active", kmsKeyId: "" }],
+      };
+    case "aws:secretsmanager/secret:Secret":
+      return { ...inputs, arn: `arn:aws:secretsmanager:us-east-1:111111111111:secret:${inputs.name}` };
+    case "aws:rds/proxy:Proxy":
+      return { ...inputs, endpoint: `${inputs.name}.proxy-abc123.us-east-1.rds.amazonaws.com` };
+    case "aws:iam/role:Role":
+      return { ...inputs, arn: `arn:aws:iam::111111111111:role/${name}` };
+    default:
+      return { ...inputs };
+  }
+}
+
+/** Runs the program for `stack` under mocks and waits until every resource is registered. */
+export async function runStack(stack: Stack | string, options: RunOptions = {}): Promise<Run> {
+  const resources: Recorded[] = [];
+  const invokes: Invoke[] = [];
+  const constructed: string[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, opts: {} });
+        return { id: args.custom ? `${args.name}-id` : undefined, state: fakeState(args.type, args.name, args.inputs) };
+      },
+      call(args) {
+        invokes.push({ token: args.token, inputs: args.inputs });
+        if (args.token === "aws:secretsmanager/getSecretVersion:getSecretVersion" && args.inputs.secretId === MASTER_SECRET_ARN) {
+          return { arn: MASTER_SECRET_ARN, secretString: JSON.stringify({ username: "precog_admin", password: MASTER_PASSWORD }) };
+        }
+        throw new Error(`unexpected invoke ${args.token} ${JSON.stringify(args.inputs)}`);
+      },
+    },
+    "precog",
+    stack,
+    false,
+  );
+  pulumi.runtime.setAllConfig(stackConfig(stack, options.config), options.secretKeys ?? []);
+
+  const optsByName = new Map<string, Recorded["opts"]>();
+  const capture: pulumi.ResourceTransformation = (a) => {
+    constructed.push(a.name);
+    optsByName.set(a.name, a.opts);
+    return undefined;
+  };
+  const outputs = program(options.vars ?? {}, { transformations: [capture] });
+  const values = await resolveDeep(outputs);
+  for (let i = 0; i < 500 && !constructed.every((n) => resources.some((r) => r.name === n)); i++) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  for (const r of resources) r.opts = optsByName.get(r.name) ?? {};
+  const byName = (name: string) => {
+    const hit = resources.find((r) => r.name === name);
+    if (!hit) throw new Error(`no resource named ${name}; have ${resources.map((r) => r.name).join(", ")}`);
+    return hit;
+  };
+  return { resources, invokes, outputs, values, byName, ofType: (t) => resources.filter((r) => r.type === t) };
+}
+
+/** Resolves every Output inside a plain structure. */
+export function resolveDeep(value: unknown): Promise<any> {
+  return new Promise((ok) => pulumi.output(value as any).apply((v) => ok(v)));
+}
+
+/** Whether an Output (or plain value) is marked secret. */
+export function isSecret(value: unknown): Promise<boolean> {
+  return pulumi.isSecret(pulumi.output(value as any));
+}
