@@ -1,0 +1,60 @@
+/**
+ * `.env` files for the application: read with Node's own parser (`util.parseEnv`, the same syntax
+ * as `node --env-file`), then overlaid by the process environment, so a variable exported in the
+ * shell or set by the deployment always wins over the file. Nothing here touches `process.env`:
+ * callers get a merged, read-only view and pass it on explicitly.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseEnv } from "node:util";
+
+/** A read-only view of environment variables. */
+export type Vars = Readonly<Record<string, string | undefined>>;
+
+/** Where the variables came from, for messages. */
+export interface LoadedVars {
+  /** The merged variables: file values overlaid by the process environment. */
+  readonly vars: Vars;
+  /** Absolute path of the `.env` file that was read, or undefined when none was. */
+  readonly file: string | undefined;
+}
+
+export interface LoadVarsOptions {
+  /**
+   * The `.env` file to read. Default: `.env` in the current directory, silently skipped when it
+   * does not exist. An explicitly named file must exist. `false` reads no file.
+   */
+  readonly envFile?: string | false;
+  /** The process environment to overlay. Default: `process.env`. */
+  readonly env?: Vars;
+}
+
+/** Reads one `.env` file; throws naming the file when it cannot be read. */
+export function readEnvFile(path: string): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (cause) {
+    throw new Error(`Cannot read the env file ${path}: ${(cause as Error).message}`, { cause });
+  }
+  const parsed = parseEnv(text);
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(parsed)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+/**
+ * The variables the application runs with: the `.env` file (if any) with the process environment
+ * on top. An empty string in the environment still counts as set, as with a shell `export X=`.
+ */
+export function loadVars(options: LoadVarsOptions = {}): LoadedVars {
+  const env = options.env ?? process.env;
+  if (options.envFile === false) return { vars: Object.freeze({ ...env }), file: undefined };
+  const explicit = options.envFile !== undefined;
+  const file = resolve(options.envFile ?? ".env");
+  if (!explicit && !existsSync(file)) return { vars: Object.freeze({ ...env }), file: undefined };
+  const fromFile = readEnvFile(file);
+  const merged: Record<string, string | undefined> = { ...fromFile };
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) merged[k] = v;
+  return { vars: Object.freeze(merged), file };
+}

@@ -1,0 +1,214 @@
+/**
+ * The application's connection pool: `pg.Pool` opened the same safe way in every environment.
+ * `openPool()` reads the variables (process environment over `.env`), picks the environment,
+ * refuses prod without PRECOG_PROD_CONFIRMED=yes (and warns, naming operator and target, when it
+ * is confirmed), takes credentials from the variables or the Secrets Manager secret, and opens
+ * `DB_POOL_MIN_CONN` connections up front so a broken configuration fails at start-up rather than
+ * on the first trade.
+ *
+ * Pool minimum: pg-pool 3.x accepts `min` but only uses it to stop idle reaping below it; it never
+ * opens connections by itself. So `PrecogPool` warms `min` connections when opened and, when a
+ * connection is dropped (server restart, idle kill), tops the pool back up to `min`.
+ */
+import { readFileSync } from "node:fs";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { Pool, type PoolClient, type PoolConfig } from "pg";
+import { assertProdConfirmed, currentOperator, requireEnvironment, type Environment } from "../env/environment";
+import { loadVars, type Vars } from "./env-file";
+import { SecretCredentials, type SecretsClient } from "./secrets";
+import { environmentPoolFallback, resolvePoolLimits, resolveSettings, type ConnectionSettings, type PoolLimits } from "./settings";
+
+/** Where warnings go. Default: `console`. */
+export interface PoolLogger {
+  warn(message: string): void;
+}
+
+/** Tuning passed through to `pg.Pool`; connection, credentials and bounds are not overridable here. */
+export type PoolTuning = Omit<PoolConfig, "host" | "port" | "database" | "user" | "password" | "min" | "max" | "ssl" | "connectionString" | "application_name">;
+
+export interface OpenPoolOptions {
+  /** `.env` file to read under the process environment. Default `.env` if present; `false` for none. */
+  readonly envFile?: string | false;
+  /** Process environment to read. Default `process.env`. */
+  readonly env?: Vars;
+  /** Refuse to open unless the selected environment is this one (see `requireEnvironment`). */
+  readonly expectEnvironment?: Environment;
+  /** Secrets Manager client for DB_SECRET_ID. Default: an SDK client for AWS_REGION. */
+  readonly secretsClient?: SecretsClient;
+  /** How long a secret read is reused, in milliseconds. Default 300000. */
+  readonly secretCacheMillis?: number;
+  /** Default `console`. */
+  readonly logger?: PoolLogger;
+  /** Extra `pg.Pool` settings, e.g. `idleTimeoutMillis` (pg default 10000 ms), `connectionTimeoutMillis`. */
+  readonly tuning?: PoolTuning;
+}
+
+/** Who and where a pool connects to, without the password. */
+export interface PoolTarget {
+  readonly host: string | undefined;
+  readonly port: number | undefined;
+  readonly database: string | undefined;
+  readonly user: string | undefined;
+}
+
+/** PostgreSQL's SQLSTATE for a rejected password (invalid_password). */
+const AUTH_FAILED = "28P01";
+
+type ConnectCallback = (err: Error | undefined, client: PoolClient | undefined, done: (release?: unknown) => void) => void;
+
+/** A `pg.Pool` that knows its environment, keeps `min` connections and survives password rotation. */
+export class PrecogPool extends Pool {
+  constructor(
+    config: PoolConfig,
+    /** The environment this pool was opened for. */
+    readonly environment: Environment,
+    /** Bounds in connections. */
+    readonly limits: PoolLimits,
+    /** Connection target for messages; never holds the password. */
+    readonly target: PoolTarget,
+    private readonly secret: SecretCredentials | undefined,
+    private readonly logger: PoolLogger,
+  ) {
+    super({ ...config, min: limits.min, max: limits.max });
+    this.on("remove", () => setImmediate(() => this.topUp()));
+    // An idle client's error (server restart) is emitted on the pool; without a listener Node
+    // would crash the process. The client is already removed; the 'remove' handler refills.
+    this.on("error", (err) => this.logger.warn(`precog-db: an idle connection to ${describeTarget(this.target)} failed: ${err.message}`));
+  }
+
+  override connect(): Promise<PoolClient>;
+  override connect(callback: ConnectCallback): void;
+  override connect(callback?: ConnectCallback): Promise<PoolClient> | void {
+    const result = this.connectRetrying();
+    if (callback === undefined) return result;
+    result.then(
+      (client) => callback(undefined, client, (release) => client.release(release as Error | boolean | undefined)),
+      (err: Error) => callback(err, undefined, () => undefined),
+    );
+  }
+
+  /** Opens connections until `min` are open; resolves when they are, rejects on the first failure. */
+  async warm(): Promise<void> {
+    const missing = this.limits.min - this.totalCount;
+    if (missing <= 0) return;
+    const settled = await Promise.allSettled(Array.from({ length: missing }, () => this.connect()));
+    for (const s of settled) if (s.status === "fulfilled") s.value.release();
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+    if (failed !== undefined) throw failed.reason;
+  }
+
+  /** `user@host:port/database`, safe to log. */
+  describe(): string {
+    return describeTarget(this.target);
+  }
+
+  private async connectRetrying(): Promise<PoolClient> {
+    const started = Date.now();
+    try {
+      return await super.connect();
+    } catch (err) {
+      if (this.secret === undefined || (err as { code?: string }).code !== AUTH_FAILED) throw err;
+      // The password was probably rotated since we last read the secret: read it again, once.
+      this.logger.warn(
+        `precog-db: authentication failed for ${this.describe()}; re-reading secret "${this.secret.secretId}" and retrying once.`,
+      );
+      this.secret.invalidate(started);
+      return super.connect();
+    }
+  }
+
+  private topUp(): void {
+    if (this.ending || this.ended || this.totalCount >= this.limits.min) return;
+    this.warm().catch((err: Error) => this.logger.warn(`precog-db: could not refill the pool to ${this.limits.min} connections: ${err.message}`));
+  }
+}
+
+/** Opens the application's pool; see the module header for the rules. */
+export async function openPool(options: OpenPoolOptions = {}): Promise<PrecogPool> {
+  const { vars } = loadVars({ envFile: options.envFile, env: options.env });
+  const settings = resolveSettings(vars);
+  if (options.expectEnvironment !== undefined) requireEnvironment(options.expectEnvironment, vars);
+  // Before any secret is read or socket opened.
+  assertProdConfirmed(settings.env, "open a database connection pool", vars);
+  const logger = options.logger ?? console;
+
+  const { target, password, secret, fallback } = await resolveCredentials(settings, vars, options);
+  const limits = resolvePoolLimits(settings, fallback);
+  if (settings.env === "prod") {
+    logger.warn(
+      `precog-db: WARNING: ${currentOperator(vars)} is opening a connection pool on PROD: ` +
+        `${describeTarget(target)} (${limits.min} to ${limits.max} connections).`,
+    );
+  }
+  const config: PoolConfig = {
+    ...options.tuning,
+    host: target.host,
+    port: target.port,
+    database: target.database,
+    user: target.user,
+    password,
+    ssl: sslConfig(settings),
+    application_name: settings.applicationName,
+  };
+  const pool = new PrecogPool(config, settings.env, limits, target, secret, logger);
+  try {
+    await pool.warm();
+  } catch (cause) {
+    await pool.end().catch(() => undefined);
+    throw new Error(`Cannot open the ${settings.env} pool to ${describeTarget(target)}: ${(cause as Error).message}`, { cause });
+  }
+  return pool;
+}
+
+async function resolveCredentials(settings: ConnectionSettings, vars: Vars, options: OpenPoolOptions) {
+  const creds = settings.credentials;
+  if (creds.kind === "environment") {
+    return {
+      target: { host: settings.host, port: settings.port, database: settings.database, user: creds.user },
+      password: creds.password,
+      secret: undefined,
+      fallback: environmentPoolFallback(settings.env),
+    };
+  }
+  const client = options.secretsClient ?? new SecretsManagerClient(vars.AWS_REGION ? { region: vars.AWS_REGION } : {});
+  const secret = new SecretCredentials(creds.secretId, client, { cacheMillis: options.secretCacheMillis });
+  const s = await secret.current();
+  if (settings.database !== undefined && settings.database !== s.dbname) {
+    throw new Error(
+      `DB_NAME="${settings.database}" does not match the database in secret "${creds.secretId}" ("${s.dbname}"): ` +
+        `unset DB_NAME or point DB_SECRET_ID at the ${settings.env} secret.`,
+    );
+  }
+  const envDefault = environmentPoolFallback(settings.env);
+  const fromSecret = s.poolMin !== undefined || s.poolMax !== undefined;
+  return {
+    // Host, port, database and user are fixed for the pool's life (RDS single-user rotation
+    // changes only the password); the password is looked up again for every new connection.
+    target: { host: s.host, port: s.port, database: s.dbname, user: s.username },
+    password: async () => (await secret.current()).password,
+    secret,
+    fallback: {
+      min: s.poolMin ?? envDefault.min,
+      max: s.poolMax ?? envDefault.max,
+      origin: fromSecret ? `from the secret "${creds.secretId}"` : envDefault.origin,
+    },
+  };
+}
+
+function sslConfig(settings: ConnectionSettings): PoolConfig["ssl"] {
+  switch (settings.sslMode) {
+    case "disable":
+      return false;
+    case "require":
+      return { rejectUnauthorized: false };
+    case "verify-full":
+      return settings.sslRootCert === undefined
+        ? { rejectUnauthorized: true }
+        : { rejectUnauthorized: true, ca: readFileSync(settings.sslRootCert, "utf8") };
+  }
+}
+
+/** `user@host:port/database`, without the password. */
+export function describeTarget(t: PoolTarget): string {
+  return `${t.user ?? "(default user)"}@${t.host ?? "(default host)"}:${t.port ?? 5432}/${t.database ?? "(default database)"}`;
+}

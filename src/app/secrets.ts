@@ -1,0 +1,145 @@
+/**
+ * Database credentials from the AWS Secrets Manager secret that the cloud stacks create and that
+ * AWS's RDS PostgreSQL rotation Lambda rotates. The pool asks for the AWSCURRENT version when it
+ * opens a new connection (cached briefly, so a burst of connects is one call), and after an
+ * authentication failure it invalidates the cache and asks again: that is how a rotation that
+ * happened since the last read is picked up without restarting the application.
+ *
+ * The client is injectable (`SecretsClient`, the one method of the SDK client we use), so tests run
+ * the real pool against a real PostgreSQL server with a fake secret store.
+ */
+import { GetSecretValueCommand, type GetSecretValueCommandOutput } from "@aws-sdk/client-secrets-manager";
+
+/** The part of `SecretsManagerClient` used here: `send(GetSecretValueCommand)`. */
+export interface SecretsClient {
+  send(command: GetSecretValueCommand): Promise<Pick<GetSecretValueCommandOutput, "SecretString" | "VersionId">>;
+}
+
+/** The secret's JSON as the stacks write it (the rotation Lambda's format plus pool bounds). */
+export interface DatabaseSecret {
+  readonly host: string;
+  /** TCP port. */
+  readonly port: number;
+  readonly dbname: string;
+  readonly username: string;
+  readonly password: string;
+  /** Pool lower bound in connections, when the stack put one in the secret. */
+  readonly poolMin: number | undefined;
+  /** Pool upper bound in connections, when the stack put one in the secret. */
+  readonly poolMax: number | undefined;
+  /** Secrets Manager's version id of what was read, for logs (never the value). */
+  readonly versionId: string | undefined;
+}
+
+export interface SecretCredentialsOptions {
+  /** How long a read is reused, in milliseconds. Default 300000 (5 minutes); 0 reads on every connect. */
+  readonly cacheMillis?: number;
+  /** Clock, for tests. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** Reads, caches and re-reads one database secret. */
+export class SecretCredentials {
+  private cached: { secret: DatabaseSecret; at: number } | undefined;
+  private inflight: Promise<DatabaseSecret> | undefined;
+  private readonly cacheMillis: number;
+  private readonly now: () => number;
+
+  constructor(
+    /** Secret name or ARN. */
+    readonly secretId: string,
+    private readonly client: SecretsClient,
+    options: SecretCredentialsOptions = {},
+  ) {
+    this.cacheMillis = options.cacheMillis ?? 300_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The AWSCURRENT secret, from the cache when fresh; concurrent callers share one request. */
+  async current(): Promise<DatabaseSecret> {
+    const c = this.cached;
+    if (c !== undefined && this.now() - c.at < this.cacheMillis) return c.secret;
+    if (this.inflight === undefined) {
+      this.inflight = this.fetch()
+        .then((secret) => {
+          this.cached = { secret, at: this.now() };
+          return secret;
+        })
+        .finally(() => {
+          this.inflight = undefined;
+        });
+    }
+    return this.inflight;
+  }
+
+  /**
+   * Forgets the cached secret if the read finished no later than `since` (ms since epoch), the
+   * moment the failed connection attempt began: that attempt may have used a password rotated
+   * since. A read finished after that is already fresh, so many connections failing together
+   * cause one re-read, not one each.
+   */
+  invalidate(since: number): void {
+    if (this.cached !== undefined && this.cached.at <= since) this.cached = undefined;
+  }
+
+  private async fetch(): Promise<DatabaseSecret> {
+    let out: Awaited<ReturnType<SecretsClient["send"]>>;
+    try {
+      out = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId, VersionStage: "AWSCURRENT" }));
+    } catch (cause) {
+      throw new Error(`Cannot read the database secret "${this.secretId}": ${(cause as Error).message}`, { cause });
+    }
+    if (out.SecretString === undefined) {
+      throw new Error(`The database secret "${this.secretId}" has no SecretString (binary secrets are not supported).`);
+    }
+    return parseDatabaseSecret(out.SecretString, this.secretId, out.VersionId);
+  }
+}
+
+/**
+ * Checks the secret's JSON. Messages name the secret and the fields, never a value: the parser's
+ * own message is dropped on purpose because it quotes the text, which holds the password.
+ */
+export function parseDatabaseSecret(text: string, secretId: string, versionId?: string): DatabaseSecret {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new Error(`The database secret "${secretId}" is not valid JSON.`);
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new Error(`The database secret "${secretId}" is not a JSON object.`);
+  }
+  const o = raw as Record<string, unknown>;
+  const problems: string[] = [];
+  const str = (k: string): string => {
+    const v = o[k];
+    if (typeof v === "string" && v !== "") return v;
+    problems.push(`${k} is missing or not a non-empty string`);
+    return "";
+  };
+  const num = (k: string, required: boolean): number | undefined => {
+    const v = o[k];
+    if (v === undefined && !required) return undefined;
+    // The rotation Lambda writes port as a number; hand-written secrets often have a string.
+    const n = typeof v === "string" && /^[0-9]+$/.test(v) ? Number(v) : v;
+    if (typeof n === "number" && Number.isSafeInteger(n) && n >= 0) return n;
+    problems.push(`${k} is ${v === undefined ? "missing" : "not a whole number"}`);
+    return undefined;
+  };
+  if (o.engine !== undefined && o.engine !== "postgres") problems.push(`engine is not "postgres"`);
+  const secret: DatabaseSecret = {
+    host: str("host"),
+    port: num("port", true) ?? 0,
+    dbname: str("dbname"),
+    username: str("username"),
+    password: str("password"),
+    poolMin: num("poolMin", false),
+    poolMax: num("poolMax", false),
+    versionId,
+  };
+  if (problems.length > 0) {
+    throw new Error(`The database secret "${secretId}" is unusable: ${problems.join("; ")}.`);
+  }
+  return Object.freeze(secret);
+}
