@@ -1,0 +1,155 @@
+import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
+import { describe, expect, it } from "vitest";
+import { openPool, parseDatabaseSecret, type SecretsClient } from "../../src/app";
+import { withAdmin } from "../helpers/pg";
+import { appName, recordingLogger, serverConnections, useTestDatabase } from "./support";
+
+const db = useTestDatabase();
+const SECRET_ID = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:precog/staging/app-AbCdEf";
+
+/** Stands in for SecretsManagerClient: same `send(GetSecretValueCommand)` contract, records inputs. */
+class FakeSecrets implements SecretsClient {
+  readonly inputs: unknown[] = [];
+  version = 1;
+  constructor(public value: Record<string, unknown>) {}
+  async send(command: GetSecretValueCommand) {
+    if (!(command instanceof GetSecretValueCommand)) throw new Error("unexpected command");
+    this.inputs.push(command.input);
+    return { SecretString: JSON.stringify(this.value), VersionId: `v${this.version}` };
+  }
+}
+
+function secretFor(password: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const d = db.current;
+  return { engine: "postgres", host: d.host, port: d.port, dbname: d.database, username: d.app.user, password, ...extra };
+}
+
+/** Staging reached through its secret; the local server has no TLS. */
+function stagingVars(name: string): Record<string, string> {
+  return { PRECOG_ENV: "staging", DB_SECRET_ID: SECRET_ID, DB_SSLMODE: "disable", DB_APPLICATION_NAME: name };
+}
+
+const EXPECTED_INPUT = { SecretId: SECRET_ID, VersionStage: "AWSCURRENT" };
+
+async function setRolePassword(password: string): Promise<void> {
+  await withAdmin((c) => c.query(`ALTER ROLE ${db.current.app.user} PASSWORD '${password}'`));
+}
+
+describe("credentials from the Secrets Manager secret", () => {
+  it("opens the pool from the secret, with its pool bounds, reading it once for the warm-up", async () => {
+    const fake = new FakeSecrets(secretFor(db.current.app.password, { poolMin: 2, poolMax: 3 }));
+    const name = appName("secret");
+    const pool = await openPool({ envFile: false, env: stagingVars(name), secretsClient: fake });
+    try {
+      expect(pool.environment).toBe("staging");
+      expect(pool.limits).toEqual({ min: 2, max: 3 });
+      expect(pool.target).toEqual({ host: db.current.host, port: db.current.port, database: db.current.database, user: db.current.app.user });
+      expect(await serverConnections(name)).toBe(2);
+      expect(fake.inputs).toEqual([EXPECTED_INPUT]);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it("lets DB_POOL_* override the secret's bounds", async () => {
+    const fake = new FakeSecrets(secretFor(db.current.app.password, { poolMin: 2, poolMax: 3, port: String(db.current.port) }));
+    const pool = await openPool({ envFile: false, env: { ...stagingVars(appName("override")), DB_POOL_MIN_CONN: "1", DB_POOL_MAX_CONN: "6" }, secretsClient: fake });
+    try {
+      expect(pool.limits).toEqual({ min: 1, max: 6 });
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it("survives a rotation: one auth failure, one re-read, then the new connection succeeds", async () => {
+    const oldPassword = db.current.app.password;
+    const fake = new FakeSecrets(secretFor(oldPassword, { poolMin: 1, poolMax: 4 }));
+    const logger = recordingLogger();
+    const name = appName("rotate");
+    const pool = await openPool({ envFile: false, env: stagingVars(name), secretsClient: fake, logger });
+    const newPassword = "rotated0" + oldPassword.slice(8);
+    try {
+      expect(fake.inputs).toHaveLength(1);
+      // What the rotation Lambda does: change the role's password, then move AWSCURRENT.
+      await setRolePassword(newPassword);
+      fake.value = secretFor(newPassword);
+      fake.version = 2;
+
+      const held = await pool.connect(); // the warm connection keeps working after a password change
+      try {
+        const r = await pool.query("SELECT current_user AS u"); // needs a new connection
+        expect(r.rows).toEqual([{ u: db.current.app.user }]);
+      } finally {
+        held.release();
+      }
+      expect(fake.inputs).toEqual([EXPECTED_INPUT, EXPECTED_INPUT]);
+      expect(logger.lines).toEqual([
+        `precog-db: authentication failed for ${pool.describe()}; re-reading secret "${SECRET_ID}" and retrying once.`,
+      ]);
+      expect(await serverConnections(name)).toBe(2);
+      const all = logger.lines.join("\n");
+      expect(all).not.toContain(oldPassword);
+      expect(all).not.toContain(newPassword);
+    } finally {
+      await pool.end();
+      await setRolePassword(oldPassword);
+    }
+  });
+
+  it("retries only once: a secret that is still wrong fails with the server's error", async () => {
+    const oldPassword = db.current.app.password;
+    const fake = new FakeSecrets(secretFor(oldPassword, { poolMin: 1, poolMax: 4 }));
+    const logger = recordingLogger();
+    const pool = await openPool({ envFile: false, env: stagingVars(appName("stale")), secretsClient: fake, logger });
+    try {
+      await setRolePassword("changed-but-secret-not-updated");
+      const held = await pool.connect();
+      try {
+        await expect(pool.query("SELECT 1")).rejects.toMatchObject({
+          code: "28P01",
+          message: `password authentication failed for user "${db.current.app.user}"`,
+        });
+      } finally {
+        held.release();
+      }
+      expect(fake.inputs).toHaveLength(2);
+      expect(logger.lines).toHaveLength(1);
+    } finally {
+      await pool.end();
+      await setRolePassword(oldPassword);
+    }
+  });
+
+  it("refuses a secret for another database than DB_NAME", async () => {
+    const fake = new FakeSecrets(secretFor(db.current.app.password));
+    await expect(
+      openPool({ envFile: false, env: { ...stagingVars(appName("mismatch")), DB_NAME: "precog_staging" }, secretsClient: fake }),
+    ).rejects.toThrow(
+      new Error(
+        `DB_NAME="precog_staging" does not match the database in secret "${SECRET_ID}" ("${db.current.database}"): ` +
+          "unset DB_NAME or point DB_SECRET_ID at the staging secret.",
+      ),
+    );
+  });
+});
+
+describe("parseDatabaseSecret", () => {
+  const good = { engine: "postgres", host: "h", port: 5432, dbname: "d", username: "u", password: "hunter2" };
+  it.each([
+    ["not JSON", "{password: hunter2", 'The database secret "s" is not valid JSON.'],
+    ["an array", "[]", 'The database secret "s" is not a JSON object.'],
+    ["missing fields", JSON.stringify({ password: "hunter2" }),
+      'The database secret "s" is unusable: host is missing or not a non-empty string; port is missing; dbname is missing or not a non-empty string; username is missing or not a non-empty string.'],
+    ["bad numbers", JSON.stringify({ ...good, port: "x", poolMax: 2.5 }), 'The database secret "s" is unusable: port is not a whole number; poolMax is not a whole number.'],
+    ["another engine", JSON.stringify({ ...good, engine: "mysql" }), 'The database secret "s" is unusable: engine is not "postgres".'],
+  ])("rejects %s without quoting the password", (_label, text, message) => {
+    expect(() => parseDatabaseSecret(text, "s")).toThrow(new Error(message));
+    expect(message).not.toContain("hunter2");
+  });
+
+  it("accepts the rotation Lambda's format with string or number port", () => {
+    expect(parseDatabaseSecret(JSON.stringify({ ...good, port: "5433", poolMin: 5, poolMax: 25 }), "s", "v9")).toEqual({
+      host: "h", port: 5433, dbname: "d", username: "u", password: "hunter2", poolMin: 5, poolMax: 25, versionId: "v9",
+    });
+  });
+});
