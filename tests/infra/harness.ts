@@ -53,6 +53,8 @@ export interface RunOptions {
   secretKeys?: string[];
   /** Process environment seen by the program (PRECOG_ENV, PRECOG_PROD_CONFIRMED, USER). */
   vars?: Record<string, string>;
+  /** Receives every registered resource, also when the program throws. */
+  sink?: Recorded[];
 }
 
 export interface Run {
@@ -84,13 +86,13 @@ function fakeState(type: string, name: string, inputs: Record<string, any>): Rec
     case "aws:iam/role:Role":
       return { ...inputs, arn: `arn:aws:iam::111111111111:role/${name}` };
     default:
-      return { ...inputs };
+      return { name, ...inputs };
   }
 }
 
 /** Runs the program for `stack` under mocks and waits until every resource is registered. */
 export async function runStack(stack: Stack | string, options: RunOptions = {}): Promise<Run> {
-  const resources: Recorded[] = [];
+  const resources: Recorded[] = options.sink ?? [];
   const invokes: Invoke[] = [];
   const constructed: string[] = [];
   await pulumi.runtime.setMocks(
@@ -136,6 +138,19 @@ export async function runStack(stack: Stack | string, options: RunOptions = {}):
 /** Resolves every Output inside a plain structure. */
 export function resolveDeep(value: unknown): Promise<any> {
   return new Promise((ok) => pulumi.output(value as any).apply((v) => ok(v)));
+}
+
+/** Pulumi's wire marker for a secret value, as mocks receive it in resource inputs. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_MARK = "1b47061264138c4ac30d75fd1eb44270";
+
+/** The value of a resource input that must have been sent as a secret; throws if it was plain. */
+export function secretInput(value: unknown): any {
+  const v = value as Record<string, unknown> | undefined;
+  if (!v || typeof v !== "object" || v[SECRET_SIG] !== SECRET_MARK) {
+    throw new Error(`expected a secret input, got a plain ${typeof value}`);
+  }
+  return v.value;
 }
 
 /** Whether an Output (or plain value) is marked secret. */

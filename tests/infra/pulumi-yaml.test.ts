@@ -1,0 +1,45 @@
+/**
+ * Pulumi.yaml declares exactly the keys the program reads (infra/config/keys.ts), with the same
+ * types, descriptions and defaults, and the stack files agree with the brief's environment table.
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { renderConfigBlock } from "../../scripts/render-pulumi-yaml";
+import { ENVIRONMENT_DEFAULTS } from "../../src/env/defaults";
+import { ROOT, STACKS } from "./harness";
+
+const load = (file: string) => parse(readFileSync(resolve(ROOT, file), "utf8"));
+
+describe("Pulumi.yaml", () => {
+  it("declares every key of infra/config/keys.ts, and only those", () => {
+    expect(load("Pulumi.yaml").config).toEqual(renderConfigBlock());
+  });
+  it("runs infra/index.ts with TypeScript", () => {
+    const project = load("Pulumi.yaml");
+    expect([project.name, project.main, project.runtime]).toEqual(["precog", "infra/index.ts", { name: "nodejs", options: { typescript: true } }]);
+  });
+});
+
+describe.each(STACKS)("Pulumi.%s.yaml", (stack) => {
+  const config = load(`Pulumi.${stack}.yaml`).config;
+  const expected = ENVIRONMENT_DEFAULTS[stack];
+
+  it("matches the brief's table", () => {
+    expect({
+      environment: config["precog:environment"],
+      database: config["precog:database"],
+      appRole: config["precog:appRole"],
+      poolMin: config["precog:poolMin"],
+      poolMax: config["precog:poolMax"],
+      server: config["precog:server"],
+    }).toEqual({ environment: stack, database: expected.database, appRole: expected.appRole, poolMin: expected.poolMin, poolMax: expected.poolMax, server: expected.server });
+  });
+
+  it("holds no plaintext secret", () => {
+    for (const [key, value] of Object.entries<unknown>(config)) {
+      if (/password|secret|token/i.test(key) && !/Arn$|File$/.test(key)) expect(value).toHaveProperty("secure");
+    }
+  });
+});
