@@ -1,0 +1,72 @@
+/**
+ * Writes `.env.<stack>` for the application from a local stack's outputs (git-ignored, mode 0600):
+ * DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD, DB_POOL_MIN_CONN, DB_POOL_MAX_CONN, PRECOG_ENV.
+ * Never for prod, and not for aws stacks, whose credentials live in Secrets Manager.
+ *
+ *   npx ts-node scripts/env-file.ts <dev|test> [--out FILE]
+ *
+ * Reads the outputs with `pulumi stack output --json --show-secrets`; prints the file's path, never
+ * its password.
+ */
+import { execFileSync } from "node:child_process";
+import { chmodSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+
+export interface LocalStackOutputs {
+  environment: string;
+  server: string;
+  host: string;
+  port: number;
+  database: string;
+  roles: { app: string };
+  pool: { min: number; max: number };
+  credentials: { app: { password: string | null } };
+}
+
+/** The .env text for a local stack's outputs; throws for prod and for aws stacks. */
+export function renderEnvFile(o: LocalStackOutputs): string {
+  if (o.environment === "prod") {
+    throw new Error("Refusing to write an env file for prod: prod credentials stay in Secrets Manager.");
+  }
+  if (o.server !== "local" || !o.credentials?.app?.password) {
+    throw new Error(
+      `Stack "${o.environment}" keeps its credentials in Secrets Manager (server: ${o.server}); ` +
+        "the app reads them from there, so there is no env file to write.",
+    );
+  }
+  const lines: Array<[string, string | number]> = [
+    ["PRECOG_ENV", o.environment],
+    ["DB_HOST", o.host],
+    ["DB_PORT", o.port],
+    ["DB_NAME", o.database],
+    ["DB_USER", o.roles.app],
+    ["DB_PASSWORD", o.credentials.app.password],
+    ["DB_POOL_MIN_CONN", o.pool.min],
+    ["DB_POOL_MAX_CONN", o.pool.max],
+  ];
+  return `# Written by scripts/env-file.ts from stack "${o.environment}"; do not commit.\n` + lines.map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
+}
+
+function main(argv: string[]): void {
+  const stack = argv[0];
+  if (!stack || stack.startsWith("-")) throw new Error("usage: npx ts-node scripts/env-file.ts <dev|test> [--out FILE]");
+  if (stack === "prod") throw new Error("Refusing to write an env file for prod: prod credentials stay in Secrets Manager.");
+  const outFlag = argv.indexOf("--out");
+  const out = resolve(outFlag >= 0 ? argv[outFlag + 1] : `.env.${stack}`);
+  const json = execFileSync("pulumi", ["stack", "output", "--json", "--show-secrets", "--stack", stack], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  writeFileSync(out, renderEnvFile(JSON.parse(json)), { mode: 0o600 });
+  chmodSync(out, 0o600);
+  console.log(`wrote ${out} (mode 0600) for stack ${stack}`);
+}
+
+if (require.main === module) {
+  try {
+    main(process.argv.slice(2));
+  } catch (e) {
+    console.error(`env-file: ${(e as Error).message}`);
+    process.exit(1);
+  }
+}
