@@ -1,0 +1,117 @@
+import { describe, expect, it, test } from "vitest";
+import { openPool } from "../../src/app";
+import { dbTest, openTestPool, uniqueId, withRollback } from "../../src/testing";
+import { createScratchDatabase, dropDatabase, adminConfig } from "../helpers/pg";
+import { committedRows, useTestDatabase } from "./support";
+
+const db = useTestDatabase("CREATE TABLE markets (ticker text PRIMARY KEY, title text NOT NULL)");
+
+describe("withRollback", () => {
+  it("shows the test its own writes and leaves nothing behind", async () => {
+    const pool = await openTestPool({ envFile: false, env: db.current.vars() });
+    const ticker = uniqueId("mkt");
+    try {
+      const seen = await withRollback(pool, async (c) => {
+        await c.query("INSERT INTO markets VALUES ($1, 'Will it rain?')", [ticker]);
+        expect(await committedRows(db.current, "markets", `ticker = '${ticker}'`)).toBe(0); // invisible outside
+        return (await c.query("SELECT count(*)::int AS n FROM markets WHERE ticker = $1", [ticker])).rows[0].n;
+      });
+      expect(seen).toBe(1);
+      expect(await committedRows(db.current, "markets", `ticker = '${ticker}'`)).toBe(0);
+      expect(pool.idleCount).toBe(pool.totalCount); // the connection went back
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it("rolls back when the test throws, and rethrows the test's error", async () => {
+    const pool = await openTestPool({ envFile: false, env: db.current.vars() });
+    const ticker = uniqueId("mkt");
+    try {
+      await expect(
+        withRollback(pool, async (c) => {
+          await c.query("INSERT INTO markets VALUES ($1, 'x')", [ticker]);
+          throw new Error("the test failed");
+        }),
+      ).rejects.toThrow(new Error("the test failed"));
+      await expect(withRollback(pool, (c) => c.query("INSERT INTO markets VALUES (NULL, 'x')"))).rejects.toThrow(
+        'null value in column "ticker" of relation "markets" violates not-null constraint',
+      );
+      expect(await committedRows(db.current, "markets", `ticker = '${ticker}'`)).toBe(0);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it("fails the test that commits the fixture's transaction itself", async () => {
+    const pool = await openTestPool({ envFile: false, env: db.current.vars() });
+    const ticker = uniqueId("mkt");
+    try {
+      await expect(
+        withRollback(pool, async (c) => {
+          await c.query("INSERT INTO markets VALUES ($1, 'x')", [ticker]);
+          await c.query("COMMIT");
+        }),
+      ).rejects.toThrow(
+        new Error(
+          "The test ended withRollback's transaction itself (COMMIT or ROLLBACK), so its writes may have been committed. " +
+            "Use SAVEPOINT / ROLLBACK TO SAVEPOINT inside the test instead.",
+        ),
+      );
+      expect(await committedRows(db.current, "markets", `ticker = '${ticker}'`)).toBe(1);
+    } finally {
+      await pool.query("DELETE FROM markets WHERE ticker = $1", [ticker]);
+      await pool.end();
+    }
+  });
+});
+
+describe("refusing databases that are not test databases", () => {
+  it.each(["precog_dev", "precog_staging_copy", "prod_copy_for_test", "scratch"])("refuses %s", async (prefix) => {
+    const name = await createScratchDatabase(prefix);
+    const { host, port, user, password } = adminConfig();
+    const env = { DB_HOST: host, DB_PORT: String(port), DB_USER: user, DB_PASSWORD: password, DB_NAME: name, DB_POOL_MIN_CONN: "0" };
+    const message =
+      `Refusing to run test fixtures against database "${name}": it is not a test database ` +
+      `(its name must contain "test" and no other environment's name). Point DB_NAME at a test database such as precog_test.`;
+    try {
+      // PRECOG_ENV=prod is overridden (the fixtures force test): the server-reported name is what refuses.
+      await expect(openTestPool({ envFile: false, env: { ...env, PRECOG_ENV: "prod" } })).rejects.toThrow(new Error(message));
+      const pool = await openPool({ envFile: false, env: { ...env, PRECOG_ENV: "dev" } });
+      try {
+        let ran = false;
+        await expect(withRollback(pool, async () => void (ran = true))).rejects.toThrow(new Error(message));
+        expect(ran).toBe(false);
+      } finally {
+        await pool.end();
+      }
+    } finally {
+      await dropDatabase(name);
+    }
+  });
+
+  it("forces PRECOG_ENV=test for the pool it opens", async () => {
+    const pool = await openTestPool({ envFile: false, env: { ...db.current.vars(), PRECOG_ENV: "staging" } });
+    try {
+      expect(pool.environment).toBe("test");
+    } finally {
+      await pool.end();
+    }
+  });
+});
+
+describe("the dbTest fixture", () => {
+  const it = dbTest(test, () => ({ envFile: false, env: db.current.vars() }));
+  const ticker = uniqueId("fixture");
+
+  it("writes a row inside the test's transaction", async ({ db: client, pool }) => {
+    await client.query("INSERT INTO markets VALUES ($1, 'fixture row')", [ticker]);
+    expect((await client.query("SELECT title FROM markets WHERE ticker = $1", [ticker])).rows).toEqual([{ title: "fixture row" }]);
+    expect(pool.environment).toBe("test");
+  });
+
+  it("finds the row gone in the next test", async ({ db: client }) => {
+    expect((await client.query("SELECT count(*)::int AS n FROM markets WHERE ticker = $1", [ticker])).rows[0].n).toBe(0);
+    expect(await committedRows(db.current, "markets", `ticker = '${ticker}'`)).toBe(0);
+  });
+});

@@ -1,0 +1,38 @@
+/**
+ * Shared pieces of the test-support tests: a provisioned test database per file (see
+ * tests/helpers/provision-test-db.ts), SQL run as its owner (as migrations would), and a count
+ * seen from a separate superuser connection, i.e. what is committed.
+ */
+import { Client } from "pg";
+import { afterAll, beforeAll } from "vitest";
+import { adminConfig, withAdmin } from "../helpers/pg";
+import { provisionTestDatabase, type ProvisionedTestDb } from "../helpers/provision-test-db";
+
+/** Provisions a database for the calling file and runs `ownerSql` in it as the owner role. */
+export function useTestDatabase(ownerSql = ""): { current: ProvisionedTestDb } {
+  const holder = {} as { current: ProvisionedTestDb };
+  beforeAll(async () => {
+    const { host, port, user, password } = adminConfig();
+    holder.current = await provisionTestDatabase({ host, port, user, password });
+    if (ownerSql !== "") await asOwner(holder.current, ownerSql);
+  });
+  afterAll(async () => {
+    await holder.current?.drop();
+  });
+  return holder;
+}
+
+export async function asOwner(db: ProvisionedTestDb, sql: string): Promise<void> {
+  const c = new Client(db.config(db.owner));
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Committed rows in `table`, counted by the superuser on its own connection. */
+export async function committedRows(db: ProvisionedTestDb, table: string, where = "true"): Promise<number> {
+  return withAdmin(async (c) => (await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE ${where}`)).rows[0].n, db.database);
+}
