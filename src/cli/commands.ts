@@ -1,0 +1,159 @@
+/**
+ * The commands: each turns parsed arguments into one engine call and prints its result. Engine
+ * modules are required inside each command, so `migrate` never loads the linter, validator or
+ * pg_dump code it does not use.
+ */
+import { existsSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import type { MigrateOptions } from "../migrate/settings";
+import type { Output } from "./output";
+import type { Target, Vars } from "./target";
+
+export interface CommandContext {
+  readonly args: readonly string[];
+  readonly values: Readonly<Record<string, string | boolean | undefined>>;
+  readonly vars: Vars;
+  readonly target?: Target;
+  readonly out: Output;
+  /** The migrations folder, absolute. */
+  readonly dir: string;
+  readonly cwd: string;
+}
+
+export type Command = (ctx: CommandContext) => Promise<number>;
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+
+function engineOptions(ctx: CommandContext, log?: MigrateOptions["log"]): MigrateOptions {
+  const t = ctx.target!;
+  const v = ctx.values;
+  const wait = v["lock-wait"] as string | undefined;
+  if (wait !== undefined && !/^\d+$/.test(wait)) throw new Error(`--lock-wait "${wait}" is not a number of milliseconds.`);
+  return {
+    connection: t.connection,
+    dir: ctx.dir,
+    environment: t.choice.env,
+    log,
+    lockWaitMs: wait !== undefined ? Number(wait) : undefined,
+    lockTimeout: v["lock-timeout"] as string | undefined,
+    statementTimeout: v["statement-timeout"] as string | undefined,
+    allowOutOfOrder: v["allow-out-of-order"] === true,
+    backupDir: (v["backup-dir"] as string | undefined) ?? ctx.vars.PRECOG_BACKUP_DIR ?? join(ctx.cwd, "backups"),
+    lint: v.lint === true ? true : undefined,
+    // main() has already applied assertProdConfirmed with the .env-aware variables.
+    prodConfirmed: true,
+  };
+}
+
+function printJson(ctx: CommandContext, value: unknown): boolean {
+  if (ctx.values.json) ctx.out.out(JSON.stringify(value, null, 2));
+  return ctx.values.json === true;
+}
+
+const migrateCommand: Command = async (ctx) => {
+  const { migrate } = require("../migrate/runner") as typeof import("../migrate/runner");
+  const progress = ctx.out.progress();
+  try {
+    const to = ctx.values.to as string | undefined;
+    const r = await migrate({ ...engineOptions(ctx, ctx.values.json ? undefined : progress.log), targetVersion: to });
+    printJson(ctx, r);
+    return 0;
+  } finally {
+    progress.stop();
+  }
+};
+
+const downCommand: Command = async (ctx) => {
+  const { down } = require("../migrate/down") as typeof import("../migrate/down");
+  const progress = ctx.out.progress();
+  try {
+    const r = await down({ ...engineOptions(ctx, ctx.values.json ? undefined : progress.log), to: ctx.values.to as string | undefined });
+    if (!printJson(ctx, r)) ctx.out.err(r.rolledBack.length ? `Rolled back ${r.rolledBack.length} migration(s).` : "Nothing to roll back.");
+    return 0;
+  } finally {
+    progress.stop();
+  }
+};
+
+const statusCommand: Command = async (ctx) => {
+  const { status } = require("../migrate/status") as typeof import("../migrate/status");
+  const r = await status(engineOptions(ctx));
+  if (!printJson(ctx, r)) {
+    for (const e of r.entries) {
+      ctx.out.out(e.state === "applied" ? `applied  ${e.version}_${e.name}  ${e.appliedAt} by ${e.appliedBy} (${e.durationMs} ms)` : `pending  ${e.version}_${e.name}`);
+    }
+    const pending = r.entries.filter((e) => e.state === "pending").length;
+    ctx.out.out(`${r.target}: ${r.entries.length - pending} applied, ${pending} pending`);
+    for (const p of r.problems) ctx.out.err(`problem: ${p}`);
+  }
+  return r.problems.length > 0 ? 1 : 0;
+};
+
+const planCommand: Command = async (ctx) => {
+  const { plan } = require("../migrate/status") as typeof import("../migrate/status");
+  const { formatFindings } = require("../migrate/lint") as typeof import("../migrate/lint");
+  const r = await plan(engineOptions(ctx));
+  if (!printJson(ctx, r)) {
+    if (r.pending.length === 0) ctx.out.out(`${r.target}: up to date, nothing would run.`);
+    for (const p of r.pending) ctx.out.out(`would apply  ${p.version}_${p.name}${p.transactional ? "" : "  (transaction:false)"}  sha256 ${p.checksum.slice(0, 12)}`);
+    if (r.findings.length) ctx.out.out(formatFindings(r.findings));
+    for (const p of r.problems) ctx.out.err(`problem: ${p}`);
+  }
+  return r.problems.length > 0 ? 1 : 0;
+};
+
+const lintCommand: Command = async (ctx) => {
+  const { lint } = require("../migrate/index") as typeof import("../migrate/index");
+  const { formatFindings } = require("../migrate/lint") as typeof import("../migrate/lint");
+  const only = ctx.args.length ? ctx.args.map((a) => a.split("/").pop()!) : undefined;
+  const env = ctx.target!.choice.env;
+  const r = await lint(ctx.dir, { environment: env, only, lockTimeout: ctx.values["lock-timeout"] as string | undefined });
+  if (!printJson(ctx, r)) {
+    if (r.findings.length) ctx.out.out(formatFindings(r.findings));
+    const errors = r.findings.filter((f) => f.severity === "error").length;
+    ctx.out.err(`lint (${env}): ${errors} error(s), ${r.findings.filter((f) => f.severity === "warning").length} warning(s), ${r.findings.filter((f) => f.severity === "approved").length} approved`);
+  }
+  return r.failed ? 1 : 0;
+};
+
+const validateCommand: Command = async (ctx) => {
+  const { validate } = require("../migrate/index") as typeof import("../migrate/index");
+  const r = await validate({ connection: ctx.target!.connection, dir: ctx.dir, environment: ctx.target!.choice.env });
+  if (!printJson(ctx, r)) {
+    for (const d of r.drift) ctx.out.out(`${d.kind.padEnd(8)} ${d.object}\n    ${d.detail}`);
+    ctx.out.out(r.ok ? `${r.target}: no drift.` : `${r.target}: ${r.drift.length} difference(s).`);
+  }
+  return r.ok ? 0 : 1;
+};
+
+const newCommand: Command = async (ctx) => {
+  const { listMigrations, migrationTemplate } = require("../migrate/files") as typeof import("../migrate/files");
+  const name = ctx.args[0];
+  if (!name || ctx.args.length > 1 || !/^[a-z0-9][a-z0-9_]*$/.test(name)) {
+    throw new Error(`new needs one name of lowercase letters, digits and underscores, e.g. precog-db new add_market_tags (got ${ctx.args.length ? `"${ctx.args.join(" ")}"` : "nothing"}).`);
+  }
+  const refs = existsSync(ctx.dir) ? listMigrations(ctx.dir) : [];
+  let version: string;
+  if (ctx.values.timestamp) {
+    version = new Date().toISOString().replace(/\D/g, "").slice(0, 14);
+  } else {
+    const last = refs[refs.length - 1];
+    version = last ? String(last.order + 1n).padStart(last.version.length, "0") : "0001";
+  }
+  if (refs.length && BigInt(version) <= refs[refs.length - 1].order) throw new Error(`version ${version} is not after the newest file ${refs[refs.length - 1].filename}.`);
+  require("node:fs").mkdirSync(ctx.dir, { recursive: true });
+  const file = join(ctx.dir, `${version}_${name}.sql`);
+  writeFileSync(file, migrationTemplate(), { flag: "wx" });
+  ctx.out.out(relative(ctx.cwd, file) || file);
+  return 0;
+};
+
+export const COMMANDS: Readonly<Record<string, Command>> = {
+  new: newCommand,
+  migrate: migrateCommand,
+  status: statusCommand,
+  plan: planCommand,
+  down: downCommand,
+  validate: validateCommand,
+  lint: lintCommand,
+};

@@ -1,0 +1,61 @@
+/**
+ * Everything the command prints goes through here, so every line is scrubbed of secrets, and
+ * progress on long runs is shown the same way for `migrate` and `down`.
+ */
+import type { MigrateEvent } from "../migrate/settings";
+import { redact } from "./target";
+
+export interface Output {
+  /** Results, to stdout. */
+  out(line: string): void;
+  /** Progress, warnings and errors, to stderr. */
+  err(line: string): void;
+  /** A logger for the engine, with a "still running" note every `tickMs` of a long migration. */
+  progress(tickMs?: number): { log: (e: MigrateEvent) => void; stop: () => void };
+  /** Adds secrets to scrub once they are known. */
+  addSecrets(secrets: readonly string[]): void;
+}
+
+export function createOutput(): Output {
+  const secrets: string[] = [];
+  const write = (stream: NodeJS.WriteStream, line: string) => stream.write(`${redact(line, secrets)}\n`);
+  const o: Output = {
+    out: (line) => write(process.stdout, line),
+    err: (line) => write(process.stderr, line),
+    addSecrets: (s) => secrets.push(...s),
+    progress(tickMs = 10_000) {
+      let timer: NodeJS.Timeout | undefined;
+      let current = "";
+      let since = 0;
+      const stopTimer = () => {
+        if (timer) clearInterval(timer);
+        timer = undefined;
+      };
+      const log = (e: MigrateEvent) => {
+        switch (e.type) {
+          case "info":
+            o.err(e.message);
+            break;
+          case "warn":
+            o.err(`warning: ${e.message}`);
+            break;
+          case "applying":
+            current = `${e.version}_${e.name}`;
+            since = Date.now();
+            stopTimer();
+            timer = setInterval(() => o.err(`  ... still running ${current} (${Math.round((Date.now() - since) / 1000)} s)`), tickMs);
+            timer.unref();
+            break;
+          case "applied":
+            o.err(`  ${String(e.index).padStart(String(e.total).length)}/${e.total} ${e.version}_${e.name} (${e.durationMs} ms)`);
+            current = `the migration after ${e.version}_${e.name}`;
+            since = Date.now();
+            if (e.index === e.total) stopTimer();
+            break;
+        }
+      };
+      return { log, stop: stopTimer };
+    },
+  };
+  return o;
+}

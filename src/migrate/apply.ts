@@ -1,0 +1,173 @@
+/**
+ * Running migration SQL: transactional units batched into one round trip (each unit still its own
+ * BEGIN ... COMMIT, with its history row written inside it), and non-transactional units run
+ * statement by statement. On failure, works out which unit and statement failed and raises a
+ * MigrationError saying what was left behind.
+ */
+import type { Client } from "pg";
+import type { MigrationFile, Section } from "./files";
+import { HISTORY_TABLE } from "./history";
+import { splitStatements } from "./parser";
+import { describeFailure, MigrationError } from "./sql-error";
+
+/** One section to run plus the history change that records it. */
+export interface Unit {
+  readonly file: MigrationFile;
+  readonly which: "up" | "down";
+  readonly section: Section;
+  /** INSERT (up) or DELETE (down) for the history table; for non-transactional units a function of the duration. */
+  readonly bookkeeping: (durationMs?: number) => string;
+}
+
+export interface Timeouts {
+  readonly lockTimeout: string;
+  readonly statementTimeout: string;
+}
+
+/** What ran, in order, with the duration the history table recorded. */
+export interface UnitDone {
+  readonly file: MigrationFile;
+  readonly durationMs: number;
+}
+
+type Tagged = { tags: string[]; run: () => Promise<unknown> };
+
+/** Wraps pg's Query to remember each statement's completion tag, so a failure can be located. */
+function taggedQuery(client: Client, text: string): Tagged {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Query } = require("pg") as typeof import("pg");
+  const tags: string[] = [];
+  return {
+    tags,
+    run: () =>
+      new Promise((ok, fail) => {
+        const q = new Query(text) as unknown as {
+          handleCommandComplete: (msg: { text: string }, con: unknown) => void;
+          callback?: (err: Error | null, res: unknown) => void;
+        };
+        const original = q.handleCommandComplete.bind(q);
+        q.handleCommandComplete = (msg, con) => {
+          tags.push(msg.text);
+          original(msg, con);
+        };
+        q.callback = (err, res) => (err ? fail(err) : ok(res));
+        client.query(q as never);
+      }),
+  };
+}
+
+function settingsSql(section: Section, t: Timeouts, local: boolean): string {
+  const lock = section.options.lockTimeout ?? t.lockTimeout;
+  const stmt = section.options.statementTimeout ?? t.statementTimeout;
+  // Both values passed isDuration() (digits and a unit), so inlining them is safe.
+  return `SELECT set_config('lock_timeout', '${lock}', ${local}), set_config('statement_timeout', '${stmt}', ${local})`;
+}
+
+/**
+ * Runs transactional units in one round trip. Each is `BEGIN; settings; SQL; bookkeeping; COMMIT`;
+ * the server stops at the first error, so units before it stay committed and the failing one
+ * rolls back whole.
+ */
+export async function runTransactional(client: Client, units: readonly Unit[], t: Timeouts): Promise<UnitDone[]> {
+  let text = "";
+  const starts: number[] = [];
+  for (const u of units) {
+    text += `BEGIN;\n${settingsSql(u.section, t, true)};\n`;
+    starts.push(text.length);
+    // The newline ends a trailing `--` comment; the `;` ends a statement missing its semicolon.
+    text += `${u.section.sql}\n;\n${u.bookkeeping()};\nCOMMIT;\n`;
+  }
+  const q = taggedQuery(client, text);
+  try {
+    const res = (await q.run()) as { rows: Record<string, unknown>[] } | { rows: Record<string, unknown>[] }[];
+    const results = Array.isArray(res) ? res : [res];
+    const ms = results.filter((r) => r.rows?.[0]?.precog_applied_ms !== undefined).map((r) => Number(r.rows[0].precog_applied_ms));
+    return units.map((u, i) => ({ file: u.file, durationMs: ms[i] ?? 0 }));
+  } catch (cause) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    // Units are committed in order, and each COMMIT completes with the tag "COMMIT".
+    const committed = q.tags.filter((tag) => tag === "COMMIT").length;
+    const failed = units[committed];
+    if (!failed) throw cause;
+    const done = units.slice(0, committed).map((u) => ({ file: u.file, durationMs: 0 }));
+    const tagsAfter = q.tags.length - (q.tags.lastIndexOf("COMMIT") + 1);
+    const position = (cause as { position?: string }).position;
+    let offset: number | undefined;
+    if (position !== undefined) {
+      const idx = codePointToIndex(text, Number(position) - 1) - starts[committed];
+      if (idx >= 0 && idx <= failed.section.sql.length) offset = idx;
+    }
+    const err = await describeFailure(cause, {
+      file: failed.file,
+      section: failed.section,
+      which: failed.which,
+      offset,
+      statementIndex: Math.max(0, tagsAfter - 2),
+      outcome: `Rolled back: nothing from ${failed.file.filename} was applied${done.length ? ` (the ${done.length} migration(s) before it were)` : ""}.`,
+      next: `fix ${failed.file.filename} and run the command again.`,
+    });
+    throw Object.assign(err, { completed: done });
+  }
+}
+
+/**
+ * Runs a unit outside a transaction (CREATE INDEX CONCURRENTLY cannot run inside one), one
+ * statement per round trip, recording it only after the last statement succeeds. A failure
+ * reports which statements ran and what they left behind.
+ */
+export async function runOutsideTransaction(client: Client, u: Unit, t: Timeouts): Promise<UnitDone> {
+  const statements = await splitStatements(u.section.sql);
+  const started = performance.now();
+  await client.query(settingsSql(u.section, t, false));
+  try {
+    for (let i = 0; i < statements.length; i++) {
+      try {
+        await client.query(statements[i].text);
+      } catch (cause) {
+        const position = (cause as { position?: string }).position;
+        const offset = position !== undefined ? statements[i].start + codePointToIndex(statements[i].text, Number(position) - 1) : undefined;
+        const leftovers = await invalidIndexes(client);
+        throw await describeFailure(cause, {
+          file: u.file,
+          section: u.section,
+          which: u.which,
+          offset,
+          statementIndex: i,
+          outcome:
+            `Not in a transaction, so not rolled back: statement ${i + 1} of ${statements.length} failed` +
+            (i > 0 ? `; statements 1-${i} ran and their effects remain` : "; none before it ran") +
+            `. ${u.file.filename} is not recorded in ${HISTORY_TABLE}.` +
+            (leftovers.length ? ` Left behind: invalid index(es) ${leftovers.join(", ")}.` : ""),
+          next:
+            (leftovers.length ? `drop the invalid index(es) (DROP INDEX CONCURRENTLY IF EXISTS ${leftovers.join(", ")}), ` : "") +
+            `fix the file (make its statements safe to repeat: IF NOT EXISTS / IF EXISTS), then run the command again; it reruns the whole file.`,
+        });
+      }
+    }
+    const r = await client.query(u.bookkeeping(performance.now() - started));
+    return { file: u.file, durationMs: Number(r.rows[0]?.precog_applied_ms ?? 0) };
+  } finally {
+    await client.query("RESET lock_timeout; RESET statement_timeout").catch(() => undefined);
+  }
+}
+
+/** Indexes a failed or killed CREATE INDEX CONCURRENTLY leaves behind. */
+async function invalidIndexes(client: Client): Promise<string[]> {
+  const r = await client
+    .query(
+      `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_index i
+         JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE NOT i.indisvalid ORDER BY 1`,
+    )
+    .catch(() => ({ rows: [] as { name: string }[] }));
+  return r.rows.map((row) => row.name);
+}
+
+/** Index in a JS string of the `n`th code point (PostgreSQL counts characters, not UTF-16 units). */
+function codePointToIndex(text: string, n: number): number {
+  let idx = 0;
+  for (let i = 0; i < n && idx < text.length; i++) idx += text.codePointAt(idx)! > 0xffff ? 2 : 1;
+  return idx;
+}
+
+export { MigrationError };

@@ -1,0 +1,76 @@
+/**
+ * `down`: runs down sections, newest first, one migration or back to a version, each in its own
+ * transaction (unless marked `transaction:false`) with its history row deleted in the same
+ * transaction. Destructive, so refused on staging and prod.
+ */
+import { PROTECTED_ENVIRONMENTS } from "../env/environment";
+import { currentOperator } from "../env/environment";
+import { runOutsideTransaction, runTransactional, type Unit } from "./apply";
+import { listMigrations, readMigration, type MigrationFile } from "./files";
+import { forgetSql, readHistoryRows } from "./history";
+import { describeConnection, withAdvisoryLock, withClient } from "./pg";
+import { assertNoProblems } from "./reconcile";
+import { resolveSettings, type MigrateOptions } from "./settings";
+
+export interface DownOptions extends MigrateOptions {
+  /** Roll back every migration newer than this version ("0" for all). Default: only the newest. */
+  readonly to?: string;
+}
+
+export interface RolledBack {
+  readonly version: string;
+  readonly name: string;
+  readonly durationMs: number;
+}
+
+export interface DownResult {
+  readonly environment: string;
+  readonly target: string;
+  readonly rolledBack: readonly RolledBack[];
+}
+
+/** Rolls back the newest migration, or every one newer than `to`. */
+export async function down(options: DownOptions): Promise<DownResult> {
+  const s = resolveSettings({ ...options, backup: false }, currentOperator);
+  if (PROTECTED_ENVIRONMENTS.includes(s.environment)) {
+    throw new Error(
+      `Refusing to run down migrations on ${s.environment}: destructive operations are only allowed on dev and test. ` +
+        `On ${s.environment}, undo a change with a new forward migration (precog-db new <name>).`,
+    );
+  }
+  if (options.to !== undefined && !/^\d+$/.test(options.to)) throw new Error(`down --to "${options.to}" is not a version number.`);
+  const target = describeConnection(s.connection);
+  const refs = listMigrations(s.dir);
+  return withClient(s.connection, s.applicationName, (client) =>
+    withAdvisoryLock(client, s.lockWaitMs, async () => {
+      const history = await readHistoryRows(client);
+      const chosen = options.to === undefined ? history.slice(-1) : history.filter((h) => BigInt(h.version) > BigInt(options.to!));
+      const files: MigrationFile[] = [];
+      const problems: string[] = [];
+      for (const row of chosen.reverse()) {
+        const ref = refs.find((r) => r.order === BigInt(row.version));
+        if (!ref) {
+          problems.push(`${row.version}_${row.name} is applied but its file is missing from ${s.dir}: restore it to roll it back.`);
+          continue;
+        }
+        const file = readMigration(ref);
+        if (file.checksum !== row.checksum) problems.push(`${file.filename} changed after it was applied: its down section may not undo what was applied; restore the applied version first.`);
+        else if (!file.down || file.down.sql.trim() === "") problems.push(`${file.filename} has no -- migrate:down section to run.`);
+        files.push(file);
+      }
+      assertNoProblems(problems, `Cannot roll back on ${target} (${s.environment})`);
+      const rolledBack: RolledBack[] = [];
+      for (const [i, f] of files.entries()) {
+        s.log({ type: "applying", version: f.version, name: f.name, index: i + 1, total: files.length });
+        const unit: Unit = { file: f, which: "down", section: f.down!, bookkeeping: () => forgetSql(f.order) };
+        const started = performance.now();
+        if (f.down!.options.transaction) await runTransactional(client, [unit], s);
+        else await runOutsideTransaction(client, unit, s);
+        const durationMs = Math.round(performance.now() - started);
+        rolledBack.push({ version: f.version, name: f.name, durationMs });
+        s.log({ type: "applied", version: f.version, name: f.name, durationMs, index: i + 1, total: files.length });
+      }
+      return { environment: s.environment, target, rolledBack };
+    }),
+  );
+}

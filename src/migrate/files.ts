@@ -1,0 +1,194 @@
+/**
+ * Migration files on disk: listing the folder by NAME only (the no-op path never opens a file),
+ * and parsing one file's dbmate-style sections, options and lint approvals.
+ *
+ * Format (dbmate's, so people coming from dbmate feel at home):
+ *
+ *   -- lint:approve drop-column: the column has been unused since release 42
+ *   -- migrate:up transaction:false lock_timeout:2s statement_timeout:30min
+ *   CREATE INDEX CONCURRENTLY ...;
+ *   -- migrate:down transaction:false
+ *   DROP INDEX CONCURRENTLY ...;
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { sha256 } from "./hash";
+
+/** A migration as its file name describes it: nothing read from inside the file. */
+export interface MigrationRef {
+  /** Numeric version as written in the file name ("0003", "20250101120000"). */
+  readonly version: string;
+  /** The version as a number, for ordering and for the history table's bigint key. */
+  readonly order: bigint;
+  /** The part after the first underscore, without ".sql". */
+  readonly name: string;
+  readonly filename: string;
+  readonly path: string;
+}
+
+/** Options given on a `-- migrate:up` / `-- migrate:down` line. */
+export interface SectionOptions {
+  /** false for statements that cannot run in a transaction (CREATE INDEX CONCURRENTLY). */
+  readonly transaction: boolean;
+  /** PostgreSQL duration text such as "5s", or undefined to use the run's default. */
+  readonly lockTimeout?: string;
+  readonly statementTimeout?: string;
+}
+
+export interface Section {
+  readonly sql: string;
+  /** Offset of the section's first character in the file, to turn error positions into lines. */
+  readonly offset: number;
+  readonly options: SectionOptions;
+}
+
+/** A lint approval line: `-- lint:approve <rule>[,<rule>]: <reason>`. */
+export interface Approval {
+  readonly rules: readonly string[];
+  readonly reason: string;
+  readonly line: number;
+}
+
+export interface MigrationFile extends MigrationRef {
+  readonly text: string;
+  readonly up: Section;
+  /** Absent when the file has no `-- migrate:down` section. */
+  readonly down?: Section;
+  readonly approvals: readonly Approval[];
+  /** sha256 (hex) of the up section, exactly as between its marker line and the down marker. */
+  readonly checksum: string;
+}
+
+const FILE_NAME = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_-]*)\.sql$/;
+const MAX_BIGINT = 9223372036854775807n;
+const MARKER = /^--\s*migrate:(up|down)\b([^\n]*)$/gm;
+const APPROVAL = /^--\s*lint:approve\b([^\n]*)$/gm;
+const DURATION = /^\d+(us|ms|s|min|h|d)?$/;
+
+/**
+ * Lists `<version>_<name>.sql` files in version order. Other files (README.md) are ignored; a .sql
+ * file with another name, or two files with the same version, is an error naming them.
+ */
+export function listMigrations(dir: string): MigrationRef[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (cause) {
+    throw new Error(`Cannot read the migrations folder ${dir}: ${(cause as Error).message}. Pass --dir <folder>.`, { cause });
+  }
+  const refs: MigrationRef[] = [];
+  const problems: string[] = [];
+  for (const filename of names) {
+    if (!filename.endsWith(".sql")) continue;
+    const m = FILE_NAME.exec(filename);
+    if (!m) {
+      problems.push(`${filename}: not named <version>_<name>.sql (digits, underscore, then letters, digits, _ or -)`);
+      continue;
+    }
+    const order = BigInt(m[1]);
+    if (order > MAX_BIGINT) {
+      problems.push(`${filename}: version ${m[1]} is too large (at most 19 digits)`);
+      continue;
+    }
+    refs.push({ version: m[1], order, name: m[2], filename, path: join(dir, filename) });
+  }
+  refs.sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
+  for (let i = 1; i < refs.length; i++) {
+    if (refs[i].order === refs[i - 1].order) {
+      problems.push(`${refs[i - 1].filename} and ${refs[i].filename} have the same version: renumber one of them`);
+    }
+  }
+  if (problems.length > 0) throw new Error(`Bad migration file names in ${dir}:\n  ${problems.join("\n  ")}`);
+  return refs;
+}
+
+/** Reads and parses one migration file. */
+export function readMigration(ref: MigrationRef): MigrationFile {
+  return parseMigration(ref, readFileSync(ref.path, "utf8"));
+}
+
+/** Parses a migration's text; every problem is reported together, with file and line. */
+export function parseMigration(ref: MigrationRef, text: string): MigrationFile {
+  const problems: string[] = [];
+  const markers: { kind: "up" | "down"; start: number; end: number; opts: string }[] = [];
+  for (const m of text.matchAll(MARKER)) {
+    markers.push({ kind: m[1] as "up" | "down", start: m.index!, end: m.index! + m[0].length, opts: m[2] });
+  }
+  const ups = markers.filter((m) => m.kind === "up");
+  const downs = markers.filter((m) => m.kind === "down");
+  if (ups.length !== 1) problems.push(ups.length === 0 ? "no `-- migrate:up` line" : "more than one `-- migrate:up` line");
+  if (downs.length > 1) problems.push("more than one `-- migrate:down` line");
+
+  const section = (i: number): Section => {
+    const mk = markers[i];
+    const offset = Math.min(text.length, mk.end + 1);
+    const stop = i + 1 < markers.length ? markers[i + 1].start : text.length;
+    const options = parseOptions(mk.opts, lineOf(text, mk.start), problems);
+    return { sql: text.slice(offset, Math.max(offset, stop)), offset, options };
+  };
+  const upIndex = markers.findIndex((m) => m.kind === "up");
+  const downIndex = markers.findIndex((m) => m.kind === "down");
+  const up = upIndex >= 0 ? section(upIndex) : { sql: "", offset: 0, options: { transaction: true } };
+  const down = downIndex >= 0 ? section(downIndex) : undefined;
+
+  const approvals: Approval[] = [];
+  for (const m of text.matchAll(APPROVAL)) {
+    const line = lineOf(text, m.index!);
+    const a = /^\s+([a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*)\s*:\s*(\S.*)$/.exec(m[1]);
+    if (!a) {
+      problems.push(`line ${line}: approval must read \`-- lint:approve <rule>[,<rule>]: <reason>\``);
+      continue;
+    }
+    approvals.push({ rules: a[1].split(",").map((r) => r.trim()), reason: a[2].trim(), line });
+  }
+  if (problems.length > 0) {
+    throw new Error(`${ref.filename}: ${problems.join("; ")}. See docs/migrations.md for the file format.`);
+  }
+  return { ...ref, text, up, down, approvals, checksum: sha256(up.sql) };
+}
+
+function parseOptions(raw: string, line: number, problems: string[]): SectionOptions {
+  let transaction = true;
+  let lockTimeout: string | undefined;
+  let statementTimeout: string | undefined;
+  for (const token of raw.trim().split(/\s+/).filter(Boolean)) {
+    const [key, value, ...rest] = token.split(":");
+    if (value === undefined || rest.length > 0) {
+      problems.push(`line ${line}: option "${token}" is not key:value`);
+    } else if (key === "transaction" && (value === "true" || value === "false")) {
+      transaction = value === "true";
+    } else if ((key === "lock_timeout" || key === "statement_timeout") && DURATION.test(value)) {
+      if (key === "lock_timeout") lockTimeout = value;
+      else statementTimeout = value;
+    } else {
+      problems.push(
+        `line ${line}: unknown option "${token}" (known: transaction:true|false, lock_timeout:<n>[ms|s|min|h], statement_timeout:<n>[ms|s|min|h])`,
+      );
+    }
+  }
+  return { transaction, lockTimeout, statementTimeout };
+}
+
+/** 1-based line number of a character offset. */
+export function lineOf(text: string, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+/** True for the duration syntax accepted in file options and run settings. */
+export function isDuration(value: string): boolean {
+  return DURATION.test(value);
+}
+
+/** The template `precog-db new` writes. */
+export function migrationTemplate(): string {
+  return [
+    "-- migrate:up",
+    "",
+    "",
+    "-- migrate:down",
+    "",
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,88 @@
+/**
+ * The history table, `precog_migrations.history`: one row per applied migration. It lives in its
+ * own schema so the application's truncate-everything test helpers (which walk `public`) leave it
+ * alone, and so `validate` can tell migration bookkeeping from the application's schema.
+ */
+import type { Client } from "pg";
+import { escapeLiteral } from "pg";
+
+export const HISTORY_SCHEMA = "precog_migrations";
+export const HISTORY_TABLE = `${HISTORY_SCHEMA}.history`;
+
+/** One applied migration, as recorded. */
+export interface HistoryRow {
+  /** The version as a decimal string without padding ("3" for 0003_x.sql). */
+  readonly version: string;
+  readonly name: string;
+  /** sha256 hex of the up section that was applied. */
+  readonly checksum: string;
+  readonly appliedBy: string;
+  /** ISO 8601 UTC. */
+  readonly appliedAt: string;
+  readonly durationMs: number;
+}
+
+const CREATE = `
+CREATE SCHEMA IF NOT EXISTS ${HISTORY_SCHEMA};
+CREATE TABLE IF NOT EXISTS ${HISTORY_TABLE} (
+  version     bigint      PRIMARY KEY CHECK (version >= 0),
+  name        text        NOT NULL,
+  checksum    text        NOT NULL CHECK (checksum ~ '^[0-9a-f]{64}$'),
+  applied_by  text        NOT NULL,
+  applied_at  timestamptz NOT NULL DEFAULT now(),
+  duration_ms integer     NOT NULL CHECK (duration_ms >= 0)
+);
+COMMENT ON TABLE ${HISTORY_TABLE} IS 'Applied schema migrations, written by precog-db; do not edit by hand.';`;
+
+/** Creates the schema and table if missing. Call with the migration lock held. */
+export async function ensureHistoryTable(client: Client): Promise<void> {
+  await client.query(CREATE);
+}
+
+/**
+ * Every applied migration in version order, or an empty list when the table does not exist yet.
+ * One query: this is all the no-op run asks the server.
+ */
+export async function readHistoryRows(client: Client): Promise<HistoryRow[]> {
+  try {
+    const r = await client.query(
+      `SELECT version::text AS version, name, checksum, applied_by, applied_at, duration_ms
+         FROM ${HISTORY_TABLE} ORDER BY version`,
+    );
+    return r.rows.map((row) => ({
+      version: row.version,
+      name: row.name,
+      checksum: row.checksum,
+      appliedBy: row.applied_by,
+      appliedAt: new Date(row.applied_at).toISOString(),
+      durationMs: row.duration_ms,
+    }));
+  } catch (cause) {
+    const code = (cause as { code?: string }).code;
+    // 3F000: schema missing, 42P01: table missing. Both mean "nothing applied yet".
+    if (code === "3F000" || code === "42P01") return [];
+    throw cause;
+  }
+}
+
+/**
+ * The INSERT that records a migration, as text so it can travel in the same round trip as the
+ * migration itself. The duration is measured by the server from the transaction's start, so it
+ * covers exactly the work that was committed.
+ */
+export function recordSql(m: { order: bigint; name: string; checksum: string }, appliedBy: string, durationMs?: number): string {
+  const duration = durationMs !== undefined ? String(Math.max(0, Math.round(durationMs))) : SERVER_DURATION;
+  return (
+    `INSERT INTO ${HISTORY_TABLE} (version, name, checksum, applied_by, duration_ms) VALUES ` +
+    `(${m.order.toString()}, ${escapeLiteral(m.name)}, '${m.checksum}', ${escapeLiteral(appliedBy)}, ${duration}) ` +
+    `RETURNING version::text AS precog_applied_version, duration_ms AS precog_applied_ms`
+  );
+}
+
+/** Milliseconds since the transaction began, as the server sees it. */
+const SERVER_DURATION = "GREATEST(0, round(extract(epoch FROM clock_timestamp() - now()) * 1000))::int";
+
+/** The DELETE that forgets a migration when its down section runs. */
+export function forgetSql(order: bigint): string {
+  return `DELETE FROM ${HISTORY_TABLE} WHERE version = ${order.toString()}`;
+}

@@ -1,0 +1,49 @@
+/**
+ * The migration engine's public API, for the `precog-db` command and the Pulumi migration
+ * component alike. Options are plain serializable objects; results are plain data.
+ *
+ *   migrate(options)      apply pending migrations              -> MigrateResult
+ *   plan(options)         what migrate would apply, linted       -> PlanResult
+ *   status(options)       every migration's state, verified      -> StatusResult
+ *   readHistory({ connection })  applied versions and checksums  -> HistoryRow[]
+ *   down(options)         roll back (dev and test only)          -> DownResult
+ *   lint(files, options)  lint migration files                   -> LintReport
+ *   validate(options)     live database vs. what the files build -> ValidateResult
+ *
+ * Heavy parts (the SQL parser, pg_dump) load on first use, so importing this module is cheap.
+ */
+import type { LintOptions, LintReport } from "./lint";
+import type { ValidateOptions, ValidateResult } from "./validate";
+import { listMigrations, readMigration } from "./files";
+
+export { migrate, type MigrateResult, type AppliedMigration } from "./runner";
+export { down, type DownOptions, type DownResult, type RolledBack } from "./down";
+export { status, plan, readHistory, type StatusResult, type StatusEntry, type PlanResult, type PlannedMigration } from "./status";
+export { MigrationError } from "./sql-error";
+export { MIGRATION_LOCK_KEY, describeConnection, maskSecrets, type Connection } from "./pg";
+export { HISTORY_SCHEMA, HISTORY_TABLE, type HistoryRow } from "./history";
+export { listMigrations, readMigration, parseMigration, type MigrationFile, type MigrationRef } from "./files";
+export {
+  DEFAULT_LOCK_TIMEOUT,
+  DEFAULT_STATEMENT_TIMEOUT,
+  DEFAULT_LOCK_WAIT_MS,
+  type MigrateOptions,
+  type ConnectionOptions,
+  type MigrateEvent,
+} from "./settings";
+export type { LintFinding, LintOptions, LintReport } from "./lint";
+export type { ValidateOptions, ValidateResult, Drift } from "./validate";
+
+/** Lints every migration in `dir` (or only `only`, by file name). */
+export async function lint(dir: string, options: LintOptions & { readonly only?: readonly string[] }): Promise<LintReport> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { lintFiles } = require("./lint") as typeof import("./lint");
+  const refs = listMigrations(dir).filter((r) => !options.only || options.only.includes(r.filename));
+  return lintFiles(refs.map(readMigration), options);
+}
+
+/** Compares the live database with a scratch database built from the files; see ./validate. */
+export async function validate(options: ValidateOptions): Promise<ValidateResult> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require("./validate") as typeof import("./validate")).validateDatabase(options);
+}

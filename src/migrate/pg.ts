@@ -1,0 +1,137 @@
+/**
+ * Ground floor for talking to PostgreSQL: one client per run, released on every path
+ * (`withClient`), the migration advisory lock (`withAdvisoryLock`), and a description of the target
+ * that never carries a password.
+ */
+import type { Client, ClientConfig } from "pg";
+
+/** Plain, serializable connection settings: a URL or the usual fields. */
+export type Connection =
+  | string
+  | {
+      readonly host?: string;
+      readonly port?: number;
+      readonly user?: string;
+      readonly password?: string;
+      readonly database?: string;
+      /** Passed to pg as-is: true, false or `{ rejectUnauthorized }`. */
+      readonly ssl?: boolean | { readonly rejectUnauthorized?: boolean };
+    };
+
+/**
+ * The migration lock: `pg_advisory_lock(8102650157338160487)`, a session-level advisory lock on
+ * the bigint whose bytes spell "precogmg". Advisory locks are per database, so runners against
+ * different databases of one server do not wait for each other.
+ */
+export const MIGRATION_LOCK_KEY = "8102650157338160487";
+
+export function toClientConfig(connection: Connection, applicationName: string): ClientConfig {
+  const base = typeof connection === "string" ? { connectionString: connection } : { ...connection };
+  return { ...base, application_name: applicationName } as ClientConfig;
+}
+
+/** `user@host:port/database`, for messages: never the password. */
+export function describeConnection(connection: Connection): string {
+  if (typeof connection === "string") {
+    try {
+      const u = new URL(connection);
+      return `${decodeURIComponent(u.username) || "(default user)"}@${u.hostname}:${u.port || 5432}${u.pathname || "/"}`;
+    } catch {
+      return maskSecrets(connection);
+    }
+  }
+  return `${connection.user ?? "(default user)"}@${connection.host ?? "localhost"}:${connection.port ?? 5432}/${connection.database ?? ""}`;
+}
+
+/** Replaces any `scheme://user:password@` password in `text` with `***`. */
+export function maskSecrets(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi, "$1***@");
+}
+
+/**
+ * Connects, runs `fn`, and always ends the connection; connection errors name the target.
+ * `whileConnecting` runs synchronous work (stat-ing files) while the handshake is in flight.
+ */
+export async function withClient<T>(
+  connection: Connection,
+  applicationName: string,
+  fn: (client: Client) => Promise<T>,
+  whileConnecting?: () => void,
+): Promise<T> {
+  // Required here, not at the top: callers that only lint or list files never load pg.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Client: PgClient } = require("pg") as typeof import("pg");
+  const client = new PgClient(toClientConfig(connection, applicationName));
+  // An idle client can still get a socket error; without a listener it would crash the process.
+  client.on("error", () => undefined);
+  const connecting = client.connect().then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  );
+  try {
+    whileConnecting?.();
+  } catch (err) {
+    await connecting;
+    await client.end().catch(() => undefined);
+    throw err;
+  }
+  const failed = await connecting;
+  if (failed) {
+    await client.end().catch(() => undefined);
+    throw new Error(
+      `Cannot connect to ${describeConnection(connection)}: ${maskSecrets(failed.message)}. ` +
+        `Check DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_PASSWORD (or --database-url) and that the server is running.`,
+      { cause: failed },
+    );
+  }
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Runs `fn` holding the migration lock. Waits at most `waitMs` (through lock_timeout, which
+ * pg_advisory_lock honours), then fails naming the holder. The lock is released in `finally`, and
+ * by the server anyway if this process dies.
+ */
+export async function withAdvisoryLock<T>(client: Client, waitMs: number, fn: () => Promise<T>): Promise<T> {
+  try {
+    // A killed runner's backend otherwise keeps running its statement (and holding the lock)
+    // until it next writes to the dead socket; this makes it notice within a second (PG 14+).
+    const wait = `${Math.max(1, Math.floor(waitMs))}ms`;
+    await client.query(
+      `SELECT set_config('client_connection_check_interval', '1s', false), set_config('lock_timeout', '${wait}', false);
+       SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY});`,
+    );
+  } catch (cause) {
+    if ((cause as { code?: string }).code !== "55P03") throw cause;
+    const holder = await describeLockHolder(client);
+    throw new Error(
+      `Another migration runner holds the migration lock on this database${holder} and did not finish within ` +
+        `${waitMs} ms. Wait for it and run again, or raise the wait with --lock-wait.`,
+      { cause },
+    );
+  }
+  try {
+    await client.query("RESET lock_timeout");
+    return await fn();
+  } finally {
+    await client.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`).catch(() => undefined);
+  }
+}
+
+async function describeLockHolder(client: Client): Promise<string> {
+  const r = await client
+    .query(
+      `SELECT a.pid, a.usename, a.application_name, a.client_addr::text AS addr, a.backend_start
+         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND ((l.classid::bigint << 32) | l.objid::bigint) = ${MIGRATION_LOCK_KEY}`,
+    )
+    .catch(() => undefined);
+  const row = r?.rows[0];
+  if (!row) return "";
+  return ` (backend pid ${row.pid}, user ${row.usename}, application "${row.application_name}", connected since ${new Date(row.backend_start).toISOString()})`;
+}

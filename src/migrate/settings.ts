@@ -1,0 +1,134 @@
+/**
+ * The engine's options (plain, serializable: a Pulumi dynamic provider passes them through its
+ * state) and their validation: every problem is collected and reported in one error, each naming
+ * the option, as graphile/migrate's settings do.
+ */
+import { isEnvironment, PROTECTED_ENVIRONMENTS, type Environment } from "../env/environment";
+import { isDuration } from "./files";
+import type { Connection } from "./pg";
+
+/** Something the engine reports while it runs. */
+export type MigrateEvent =
+  | { readonly type: "info" | "warn"; readonly message: string }
+  | { readonly type: "applying"; readonly version: string; readonly name: string; readonly index: number; readonly total: number }
+  | { readonly type: "applied"; readonly version: string; readonly name: string; readonly durationMs: number; readonly index: number; readonly total: number };
+
+/** Options shared by every engine call that reaches a database. */
+export interface ConnectionOptions {
+  /** A `postgresql://` URL or `{ host, port, user, password, database, ssl }`. */
+  readonly connection: Connection;
+  /** The folder of `<version>_<name>.sql` files. */
+  readonly dir: string;
+  /** Which Precog environment the database belongs to; decides lint severity, backups and refusals. */
+  readonly environment: Environment;
+  /** Receives progress and warnings; default: none. */
+  readonly log?: (event: MigrateEvent) => void;
+  /** application_name on the server, to tell runners apart in pg_stat_activity. Default "precog-db". */
+  readonly applicationName?: string;
+}
+
+/** Options of `migrate` (and, where they apply, `plan` and `down`). */
+export interface MigrateOptions extends ConnectionOptions {
+  /** Recorded as applied_by. Default: `currentOperator()` (PRECOG_OPERATOR, else the OS user). */
+  readonly operator?: string;
+  /** lock_timeout for each migration unless its file says otherwise. Default "5s". */
+  readonly lockTimeout?: string;
+  /** statement_timeout for each migration unless its file says otherwise. Default "15min". */
+  readonly statementTimeout?: string;
+  /** How long to wait for another runner's migration lock, in ms. Default 60000. */
+  readonly lockWaitMs?: number;
+  /** Apply pending files older than the newest applied one instead of refusing. Default false. */
+  readonly allowOutOfOrder?: boolean;
+  /**
+   * When given, only these exact migrations may be applied: a pending file whose version is
+   * missing here, or whose checksum differs, is refused. (The Pulumi component passes what the
+   * previous stack in dev -> test -> staging -> prod has applied.)
+   */
+  readonly allowed?: readonly { readonly version: string; readonly checksum: string }[];
+  /** Folder for the pre-migration pg_dump. Required where backups are on. */
+  readonly backupDir?: string;
+  /** Take a backup before applying. Default: on for staging and prod, off for dev and test. */
+  readonly backup?: boolean;
+  /** The pg_dump program. Default "pg_dump" from PATH. */
+  readonly pgDump?: string;
+  /**
+   * Lint pending migrations before applying and refuse on errors. Default: on for staging and
+   * prod (where findings are errors); dev and test see warnings from `plan` and `lint` instead,
+   * which keeps the parser out of their everyday runs.
+   */
+  readonly lint?: boolean;
+  /** Checksum cache file, or false to read every applied file. Default: node_modules/.cache/precog-db. */
+  readonly checksumCache?: string | false;
+  /** Pending transactional migrations sent per round trip (each still its own transaction). Default 50. */
+  readonly batchSize?: number;
+  /** Set by callers that checked PRECOG_PROD_CONFIRMED themselves; else the engine reads it. */
+  readonly prodConfirmed?: boolean;
+  /** Apply pending migrations only up to and including this version. Default: all. */
+  readonly targetVersion?: string;
+}
+
+/** Options after defaults, as the runner uses them. */
+export interface Settings extends Required<Omit<MigrateOptions, "log" | "allowed" | "backupDir" | "checksumCache" | "prodConfirmed" | "targetVersion">> {
+  readonly log: (event: MigrateEvent) => void;
+  readonly allowed?: MigrateOptions["allowed"];
+  readonly backupDir?: string;
+  readonly checksumCache?: string | false;
+  readonly prodConfirmed?: boolean;
+  readonly targetVersion?: string;
+  readonly protectedEnv: boolean;
+}
+
+export const DEFAULT_LOCK_TIMEOUT = "5s";
+export const DEFAULT_STATEMENT_TIMEOUT = "15min";
+export const DEFAULT_LOCK_WAIT_MS = 60_000;
+
+/**
+ * Applies defaults and checks every option, throwing one error that lists each problem.
+ * `applying` is false for read-only calls (status, plan), which need no backup folder.
+ */
+export function resolveSettings(options: MigrateOptions, operatorDefault: () => string, applying = true): Settings {
+  const problems: string[] = [];
+  const o = options;
+  if (o.connection === undefined || o.connection === null || o.connection === "") problems.push("connection: required (a URL or { host, port, user, password, database })");
+  if (typeof o.dir !== "string" || o.dir === "") problems.push("dir: required (the migrations folder)");
+  if (typeof o.environment !== "string" || !isEnvironment(o.environment)) problems.push(`environment: "${String(o.environment)}" is not one of dev, test, staging, prod`);
+  for (const key of ["lockTimeout", "statementTimeout"] as const) {
+    const v = o[key];
+    if (v !== undefined && !isDuration(v)) problems.push(`${key}: "${v}" is not a duration such as 500ms, 5s, 15min or 0`);
+  }
+  if (o.lockWaitMs !== undefined && !(Number.isFinite(o.lockWaitMs) && o.lockWaitMs >= 0)) problems.push(`lockWaitMs: ${o.lockWaitMs} is not a number of milliseconds >= 0`);
+  if (o.targetVersion !== undefined && !/^\d+$/.test(String(o.targetVersion))) problems.push(`targetVersion: "${o.targetVersion}" is not a version number`);
+  if (o.batchSize !== undefined && !(Number.isInteger(o.batchSize) && o.batchSize >= 1)) problems.push(`batchSize: ${o.batchSize} is not an integer >= 1`);
+  for (const a of o.allowed ?? []) {
+    if (!/^\d+$/.test(String(a.version)) || !/^[0-9a-f]{64}$/.test(String(a.checksum))) {
+      problems.push(`allowed: entry ${JSON.stringify(a)} needs a numeric version and a sha256 hex checksum`);
+      break;
+    }
+  }
+  const protectedEnv = PROTECTED_ENVIRONMENTS.includes(o.environment);
+  const backup = o.backup ?? protectedEnv;
+  if (applying && backup && !o.backupDir) problems.push(`backupDir: required when backups are on (they are by default on ${o.environment}); pass --backup-dir or set PRECOG_BACKUP_DIR`);
+  if (problems.length > 0) throw new Error(`Invalid migration options:\n  ${problems.join("\n  ")}`);
+  return {
+    connection: o.connection,
+    dir: o.dir,
+    environment: o.environment,
+    log: o.log ?? (() => undefined),
+    applicationName: o.applicationName ?? "precog-db",
+    operator: o.operator ?? operatorDefault(),
+    lockTimeout: o.lockTimeout ?? DEFAULT_LOCK_TIMEOUT,
+    statementTimeout: o.statementTimeout ?? DEFAULT_STATEMENT_TIMEOUT,
+    lockWaitMs: o.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
+    allowOutOfOrder: o.allowOutOfOrder ?? false,
+    allowed: o.allowed,
+    backupDir: o.backupDir,
+    backup,
+    pgDump: o.pgDump ?? "pg_dump",
+    lint: o.lint ?? protectedEnv,
+    checksumCache: o.checksumCache,
+    batchSize: o.batchSize ?? 50,
+    prodConfirmed: o.prodConfirmed,
+    targetVersion: o.targetVersion,
+    protectedEnv,
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * `validate`: is the live database what its migrations say it should be? Two checks, every
+ * finding reported object by object:
+ *  1. history against files, reading every file (changed, missing, out-of-order migrations);
+ *  2. the schema: a scratch database on the same server is built from the files up to the
+ *     target's newest applied version, both are dumped with `pg_dump --schema-only`, and the
+ *     dumps are compared object by object (tables, constraints, indexes, functions, ...).
+ * The scratch database is always dropped. The role needs CREATEDB (or pass `scratchConnection`).
+ */
+import { randomBytes } from "node:crypto";
+import { runPgDump } from "./backup";
+import { readHistoryRows } from "./history";
+import { describeConnection, withClient, type Connection } from "./pg";
+import { migrate } from "./runner";
+import { status } from "./status";
+import type { ConnectionOptions } from "./settings";
+
+export interface ValidateOptions extends ConnectionOptions {
+  /** Where to create the scratch database. Default: the target's server and credentials. */
+  readonly scratchConnection?: Connection;
+  /** The pg_dump program. Default "pg_dump". */
+  readonly pgDump?: string;
+}
+
+/** One difference between the live database and the files. */
+export interface Drift {
+  /** history: a bookkeeping problem; missing: the files create it, live lacks it; extra: live only; changed: both, different. */
+  readonly kind: "history" | "missing" | "extra" | "changed";
+  /** "TABLE public.markets", "INDEX public.trades_market_id_idx", or the file for history problems. */
+  readonly object: string;
+  readonly detail: string;
+}
+
+export interface ValidateResult {
+  readonly environment: string;
+  readonly target: string;
+  readonly drift: readonly Drift[];
+  readonly ok: boolean;
+}
+
+export async function validateDatabase(o: ValidateOptions): Promise<ValidateResult> {
+  const target = describeConnection(o.connection);
+  const st = await status({ ...o, allowOutOfOrder: false });
+  const drift: Drift[] = st.problems.map((p) => ({ kind: "history", object: p.split(" ")[0], detail: p }));
+  const history = await withClient(o.connection, "precog-db validate", readHistoryRows);
+  const newest = history.length ? history[history.length - 1].version : undefined;
+
+  const scratchName = `precog_validate_${randomBytes(4).toString("hex")}`;
+  const admin = o.scratchConnection ?? o.connection;
+  await withClient(admin, "precog-db validate", async (c) => {
+    try {
+      await c.query(`CREATE DATABASE ${scratchName}`);
+    } catch (cause) {
+      throw new Error(`validate cannot create its scratch database on ${describeConnection(admin)}: ${(cause as Error).message}. Give the role CREATEDB or pass a scratch connection (--scratch-url).`, { cause });
+    }
+  });
+  try {
+    const scratch = withDatabase(admin, scratchName);
+    if (newest !== undefined) {
+      await migrate({ connection: scratch, dir: o.dir, environment: "dev", backup: false, lint: false, checksumCache: false, targetVersion: newest, allowOutOfOrder: true, operator: "precog-db validate" });
+    }
+    const args = ["--schema-only", "--no-owner", "--no-privileges", "--no-comments"];
+    const [expected, live] = await Promise.all([runPgDump(o.pgDump ?? "pg_dump", scratch, args), runPgDump(o.pgDump ?? "pg_dump", o.connection, args)]);
+    drift.push(...compareDumps(splitDump(expected), splitDump(live)));
+  } finally {
+    await withClient(admin, "precog-db validate", (c) => c.query(`DROP DATABASE IF EXISTS ${scratchName} WITH (FORCE)`)).catch(() => undefined);
+  }
+  return { environment: o.environment, target, drift, ok: drift.length === 0 };
+}
+
+/** The same connection, another database. */
+export function withDatabase(c: Connection, database: string): Connection {
+  if (typeof c !== "string") return { ...c, database };
+  const u = new URL(c);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/** Splits a plain pg_dump into `TYPE schema.name` -> normalized SQL. */
+export function splitDump(dump: string): Map<string, string> {
+  const objects = new Map<string, string>();
+  const header = /^-- Name: (.+?); Type: (.+?); Schema: (.+?); Owner: .*$/gm;
+  const marks = [...dump.matchAll(header)];
+  marks.forEach((m, i) => {
+    const end = i + 1 < marks.length ? marks[i + 1].index! : dump.length;
+    const body = dump
+      .slice(m.index! + m[0].length, end)
+      .split("\n")
+      // \restrict / \unrestrict carry a random key per dump (pg_dump 15.14 and later).
+      .filter((l) => l.trim() !== "" && l.trim() !== "--" && !/^(SET |SELECT pg_catalog\.set_config|\\(un)?restrict )/.test(l))
+      .join("\n")
+      .trim();
+    const schema = m[3] === "-" ? "" : `${m[3]}.`;
+    objects.set(`${m[2]} ${schema}${m[1]}`, body);
+  });
+  return objects;
+}
+
+/** Differences between the objects the files produce and the live ones. */
+export function compareDumps(expected: Map<string, string>, live: Map<string, string>): Drift[] {
+  const drift: Drift[] = [];
+  for (const [key, sql] of expected) {
+    const got = live.get(key);
+    if (got === undefined) drift.push({ kind: "missing", object: key, detail: `the migrations create ${key}; the live database does not have it` });
+    else if (got !== sql) drift.push({ kind: "changed", object: key, detail: lineDiff(sql, got) });
+  }
+  for (const key of live.keys()) {
+    if (!expected.has(key)) drift.push({ kind: "extra", object: key, detail: `${key} exists in the live database but no migration creates it` });
+  }
+  return drift;
+}
+
+function lineDiff(expected: string, live: string): string {
+  const a = expected.split("\n");
+  const b = live.split("\n");
+  const out = [...a.filter((l) => !b.includes(l)).map((l) => `- ${l.trim()}`), ...b.filter((l) => !a.includes(l)).map((l) => `+ ${l.trim()}`)];
+  return `differs (- from the migrations, + live):\n    ${out.join("\n    ")}`;
+}
