@@ -1,0 +1,3 @@
+import { demo } from "./worker";
+
+demo("worker-1");
