@@ -184,7 +184,7 @@ async function resolveCredentials(settings: ConnectionSettings, vars: Vars, opti
   return {
     // Host, port, database and user are fixed for the pool's life (RDS single-user rotation
     // changes only the password); the password is looked up again for every new connection.
-    target: { host: s.host, port: s.port, database: s.dbname, user: s.username },
+    target: { host: settings.host ?? s.host, port: settings.port ?? s.port, database: s.dbname, user: s.username },
     password: async () => (await secret.current()).password,
     secret,
     fallback: {

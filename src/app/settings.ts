@@ -11,7 +11,8 @@
  *   DB_NAME               database, default from ENVIRONMENT_DEFAULTS (precog_<env>)
  *   DB_USER               login role, default the environment's application role
  *   DB_PASSWORD           password; unset leaves it to libpq conventions (PGPASSWORD)
- *   DB_SECRET_ID          Secrets Manager secret (name or ARN) holding the connection instead
+ *   DB_SECRET_ID          Secrets Manager secret (name or ARN) holding the connection instead;
+ *                         DB_HOST/DB_PORT then override its host/port (e.g. the RDS Proxy endpoint)
  *   DB_POOL_MIN_CONN      connections kept open, default per environment
  *   DB_POOL_MAX_CONN      connections at most, default per environment
  *   DB_SSLMODE            disable | require | verify-full; default disable locally, verify-full on AWS
@@ -33,9 +34,9 @@ export type CredentialsSource =
 export interface ConnectionSettings {
   readonly env: Environment;
   readonly envSource: EnvironmentSource;
-  /** Server host; undefined when a secret supplies it. */
+  /** Server host; undefined when the secret supplies it. */
   readonly host: string | undefined;
-  /** TCP port; undefined when a secret supplies it. */
+  /** TCP port; undefined when the secret supplies it. */
   readonly port: number | undefined;
   /** Database name; with a secret, DB_NAME (if set) must equal the secret's dbname. */
   readonly database: string | undefined;
@@ -61,7 +62,8 @@ export interface PoolFallback extends PoolLimits {
   readonly origin: string;
 }
 
-const SECRET_CONFLICTS = ["DB_HOST", "DB_PORT", "DB_USER", "DB_PASSWORD"] as const;
+/** Credentials come from the secret alone; host and port may be overridden (RDS Proxy endpoint). */
+const SECRET_CONFLICTS = ["DB_USER", "DB_PASSWORD"] as const;
 
 /** Reads and checks every connection variable; throws one error listing all problems. */
 export function resolveSettings(vars: Vars): ConnectionSettings {

@@ -51,6 +51,18 @@ describe("credentials from the Secrets Manager secret", () => {
     }
   });
 
+  it("lets DB_HOST/DB_PORT point at another endpoint (RDS Proxy) with the secret's credentials", async () => {
+    const fake = new FakeSecrets(secretFor(db.current.app.password, { host: "instance.invalid", port: 1 }));
+    const env = { ...stagingVars(appName("proxy")), DB_HOST: db.current.host, DB_PORT: String(db.current.port), DB_POOL_MIN_CONN: "1" };
+    const pool = await openPool({ envFile: false, env, secretsClient: fake });
+    try {
+      expect(pool.target).toEqual({ host: db.current.host, port: db.current.port, database: db.current.database, user: db.current.app.user });
+      expect((await pool.query("SELECT current_user AS u")).rows).toEqual([{ u: db.current.app.user }]);
+    } finally {
+      await pool.end();
+    }
+  });
+
   it("lets DB_POOL_* override the secret's bounds", async () => {
     const fake = new FakeSecrets(secretFor(db.current.app.password, { poolMin: 2, poolMax: 3, port: String(db.current.port) }));
     const pool = await openPool({ envFile: false, env: { ...stagingVars(appName("override")), DB_POOL_MIN_CONN: "1", DB_POOL_MAX_CONN: "6" }, secretsClient: fake });

@@ -12,6 +12,7 @@ describe("resolveSettings: defaults per environment", () => {
       { port: 6543, credentials: { kind: "environment", user: "me", password: "pw" }, poolMin: 0, poolMax: 3, sslMode: "require", applicationName: "x" }],
     ["empty pool variables count as unset", { DB_POOL_MIN_CONN: "", DB_POOL_MAX_CONN: "" }, { poolMin: undefined, poolMax: undefined }],
     ["a secret supplies the connection", { PRECOG_ENV: "staging", DB_SECRET_ID: "arn:secret" }, { host: undefined, port: undefined, database: undefined, credentials: { kind: "secret", secretId: "arn:secret" } }],
+    ["a secret with the proxy's host and port", { PRECOG_ENV: "prod", DB_SECRET_ID: "s", DB_HOST: "proxy", DB_PORT: "5433" }, { host: "proxy", port: 5433, credentials: { kind: "secret", secretId: "s" } }],
   ];
   it.each(cases)("%s", (_label, vars, expected) => {
     expect(resolveSettings(vars)).toMatchObject(expected);
@@ -32,8 +33,8 @@ describe("resolveSettings: invalid values name their variable", () => {
     [{ DB_PORT: "http" }, 'DB_PORT="http" is not a TCP port (1 to 65535).'],
     [{ DB_SSLMODE: "prefer" }, 'DB_SSLMODE="prefer" is not one of disable, require, verify-full.'],
     [{ PRECOG_ENV: "prod" }, "DB_HOST is not set: prod runs on AWS, so set DB_HOST or DB_SECRET_ID."],
-    [{ DB_SECRET_ID: "s", DB_HOST: "h", DB_PASSWORD: "p" },
-      "DB_SECRET_ID is set, so the connection comes from that secret; unset DB_HOST, DB_PASSWORD (a second source would be silently ignored or silently win)."],
+    [{ DB_SECRET_ID: "s", DB_USER: "u", DB_PASSWORD: "p" },
+      "DB_SECRET_ID is set, so the connection comes from that secret; unset DB_USER, DB_PASSWORD (a second source would be silently ignored or silently win)."],
   ];
   it.each(cases)("%j", (vars, message) => {
     expect(() => resolveSettings(vars)).toThrow(new Error(`Invalid database settings: ${message}`));
