@@ -87,14 +87,30 @@ export async function runTransactional(client: Client, units: readonly Unit[], t
     await client.query("ROLLBACK").catch(() => undefined);
     // Units are committed in order, and each COMMIT completes with the tag "COMMIT".
     const committed = q.tags.filter((tag) => tag === "COMMIT").length;
-    const failed = units[committed];
-    if (!failed) throw cause;
-    const done = units.slice(0, committed).map((u) => ({ file: u.file, durationMs: 0 }));
-    const tagsAfter = q.tags.length - (q.tags.lastIndexOf("COMMIT") + 1);
     const position = (cause as { position?: string }).position;
+    const at = position !== undefined ? codePointToIndex(text, Number(position) - 1) : undefined;
+    let failedIndex = committed;
+    if (at !== undefined) {
+      let seg = 0;
+      while (seg + 1 < starts.length && starts[seg + 1] <= at) seg++;
+      // The server parses the whole message before running any of it: a syntax error in a later
+      // unit means none ran. The earlier units are fine, so run them now.
+      if (seg > committed) failedIndex = seg;
+    }
+    const failed = units[failedIndex];
+    if (!failed) throw cause;
+    const done: UnitDone[] = units.slice(0, committed).map((u) => ({ file: u.file, durationMs: 0 }));
+    if (failedIndex > committed) {
+      try {
+        done.push(...(await runTransactional(client, units.slice(committed, failedIndex), t)));
+      } catch (earlier) {
+        throw Object.assign(earlier as Error, { completed: [...done, ...((earlier as { completed?: UnitDone[] }).completed ?? [])] });
+      }
+    }
+    const tagsAfter = q.tags.length - (q.tags.lastIndexOf("COMMIT") + 1);
     let offset: number | undefined;
-    if (position !== undefined) {
-      const idx = codePointToIndex(text, Number(position) - 1) - starts[committed];
+    if (at !== undefined) {
+      const idx = at - starts[failedIndex];
       if (idx >= 0 && idx <= failed.section.sql.length) offset = idx;
     }
     const err = await describeFailure(cause, {
@@ -102,7 +118,7 @@ export async function runTransactional(client: Client, units: readonly Unit[], t
       section: failed.section,
       which: failed.which,
       offset,
-      statementIndex: Math.max(0, tagsAfter - 2),
+      statementIndex: failedIndex === committed ? Math.max(0, tagsAfter - 2) : undefined,
       outcome: `Rolled back: nothing from ${failed.file.filename} was applied${done.length ? ` (the ${done.length} migration(s) before it were)` : ""}.`,
       next: `fix ${failed.file.filename} and run the command again.`,
     });

@@ -1,0 +1,92 @@
+/**
+ * Migration file names and contents: table-driven, checking the exact error text.
+ */
+import { createHash } from "node:crypto";
+import { afterEach, describe, expect, it } from "vitest";
+import { listMigrations, parseMigration, type MigrationRef } from "../../src/migrate/files";
+import { migrationsDir, removeDir } from "./helpers";
+
+const ref = (filename = "0001_x.sql"): MigrationRef => ({ version: "0001", order: 1n, name: "x", filename, path: `/m/${filename}` });
+
+let dirs: string[] = [];
+afterEach(() => {
+  dirs.forEach(removeDir);
+  dirs = [];
+});
+const dirWith = (names: string[]) => {
+  const d = migrationsDir(Object.fromEntries(names.map((n) => [n, "-- migrate:up\n"])));
+  dirs.push(d);
+  return d;
+};
+
+describe("listMigrations", () => {
+  it("orders by numeric version, not by text, and ignores non-.sql files", () => {
+    const d = dirWith(["10_b.sql", "9_a.sql", "0011_c.sql", "README.md", "20250101120000_ts.sql"]);
+    expect(listMigrations(d).map((r) => r.filename)).toEqual(["9_a.sql", "10_b.sql", "0011_c.sql", "20250101120000_ts.sql"]);
+    expect(listMigrations(d)[2]).toMatchObject({ version: "0011", order: 11n, name: "c" });
+  });
+
+  it.each([
+    [["1_a.sql", "0001_b.sql"], "  0001_b.sql and 1_a.sql have the same version: renumber one of them"],
+    [["add_markets.sql"], "  add_markets.sql: not named <version>_<name>.sql (digits, underscore, then letters, digits, _ or -)"],
+    [["0001-markets.sql"], "  0001-markets.sql: not named <version>_<name>.sql (digits, underscore, then letters, digits, _ or -)"],
+    [["99999999999999999999_big.sql"], "  99999999999999999999_big.sql: version 99999999999999999999 is too large (at most 19 digits)"],
+  ])("rejects %j", (names, problem) => {
+    const d = dirWith(names);
+    expect(() => listMigrations(d)).toThrow(`Bad migration file names in ${d}:\n${problem}`);
+  });
+
+  it("names the folder when it cannot be read", () => {
+    expect(() => listMigrations("/nonexistent/precog")).toThrow(/^Cannot read the migrations folder \/nonexistent\/precog: ENOENT.*Pass --dir <folder>\.$/);
+  });
+});
+
+describe("parseMigration", () => {
+  it("splits dbmate sections, keeps offsets, and checksums exactly the up section", () => {
+    const text = "-- header\n-- migrate:up\nCREATE TABLE a (id int);\n\n-- migrate:down\nDROP TABLE a;\n";
+    const m = parseMigration(ref(), text);
+    expect(m.up.sql).toBe("CREATE TABLE a (id int);\n\n");
+    expect(text.slice(m.up.offset, m.up.offset + 6)).toBe("CREATE");
+    expect(m.down?.sql).toBe("DROP TABLE a;\n");
+    expect(m.checksum).toBe(createHash("sha256").update("CREATE TABLE a (id int);\n\n").digest("hex"));
+    expect(m.up.options).toEqual({ transaction: true, lockTimeout: undefined, statementTimeout: undefined });
+  });
+
+  it("a change to the down section or header does not change the checksum; one to the up section does", () => {
+    const a = parseMigration(ref(), "-- migrate:up\nSELECT 1;\n-- migrate:down\nSELECT 2;\n");
+    const b = parseMigration(ref(), "-- note\n-- migrate:up\nSELECT 1;\n-- migrate:down\nSELECT 3;\n");
+    const c = parseMigration(ref(), "-- migrate:up\nSELECT 1 ;\n-- migrate:down\nSELECT 2;\n");
+    expect(b.checksum).toBe(a.checksum);
+    expect(c.checksum).not.toBe(a.checksum);
+  });
+
+  it("reads options and approvals", () => {
+    const m = parseMigration(
+      ref(),
+      "-- lint:approve drop-column, truncate: the column was unused since March\n-- migrate:up transaction:false lock_timeout:2s statement_timeout:30min\nSELECT 1;\n-- migrate:down transaction:false\n",
+    );
+    expect(m.up.options).toEqual({ transaction: false, lockTimeout: "2s", statementTimeout: "30min" });
+    expect(m.down?.options.transaction).toBe(false);
+    expect(m.approvals).toEqual([{ rules: ["drop-column", "truncate"], reason: "the column was unused since March", line: 1 }]);
+  });
+
+  it.each([
+    ["SELECT 1;\n", "0001_x.sql: no `-- migrate:up` line. See docs/migrations.md for the file format."],
+    ["-- migrate:up\n-- migrate:up\n", "0001_x.sql: more than one `-- migrate:up` line. See docs/migrations.md for the file format."],
+    ["-- migrate:up\n-- migrate:down\n-- migrate:down\n", "0001_x.sql: more than one `-- migrate:down` line. See docs/migrations.md for the file format."],
+    [
+      "-- migrate:up transaction:maybe\n",
+      "0001_x.sql: line 1: unknown option \"transaction:maybe\" (known: transaction:true|false, lock_timeout:<n>[ms|s|min|h], statement_timeout:<n>[ms|s|min|h]). See docs/migrations.md for the file format.",
+    ],
+    [
+      "\n-- migrate:up lock_timeout:5sec seconds\n",
+      "0001_x.sql: line 2: unknown option \"lock_timeout:5sec\" (known: transaction:true|false, lock_timeout:<n>[ms|s|min|h], statement_timeout:<n>[ms|s|min|h]); line 2: option \"seconds\" is not key:value. See docs/migrations.md for the file format.",
+    ],
+    [
+      "-- lint:approve drop-table\n-- migrate:up\n",
+      "0001_x.sql: line 1: approval must read `-- lint:approve <rule>[,<rule>]: <reason>`. See docs/migrations.md for the file format.",
+    ],
+  ])("rejects %j", (text, message) => {
+    expect(() => parseMigration(ref(), text)).toThrow(new Error(message));
+  });
+});

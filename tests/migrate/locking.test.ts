@@ -1,0 +1,72 @@
+/**
+ * One runner at a time: concurrent runners apply each migration exactly once; a runner that
+ * cannot get the lock in time fails naming the holder; a runner killed with SIGKILL mid-migration
+ * leaves the database as it was before that migration and the lock free.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { migrate, MIGRATION_LOCK_KEY, readHistory } from "../../src/migrate";
+import { createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
+import { connectionFor, dbEnv, migrationsDir, removeDir, runCli, sql, waitFor } from "./helpers";
+
+let db: string;
+let dir: string;
+beforeEach(async () => {
+  db = await createScratchDatabase("lock");
+});
+afterEach(async () => {
+  await dropDatabase(db);
+  removeDir(dir);
+});
+const opts = (extra: object = {}) => ({ connection: connectionFor(db), dir, environment: "dev" as const, checksumCache: false as const, ...extra });
+const query = (text: string) => withAdmin((c) => c.query(text), db);
+
+describe("the migration lock", () => {
+  it("lets concurrent runners apply every migration exactly once", async () => {
+    const files: Record<string, string> = { "1_t.sql": sql("CREATE TABLE runs (migration int, backend int DEFAULT pg_backend_pid());") };
+    for (let i = 2; i <= 12; i++) files[`${i}_m.sql`] = sql(`INSERT INTO runs (migration) VALUES (${i}); SELECT pg_sleep(0.02);`);
+    dir = migrationsDir(files);
+    const results = await Promise.all(Array.from({ length: 6 }, () => migrate(opts({ batchSize: 3 }))));
+    const applied = results.flatMap((r) => r.applied.map((a) => a.version));
+    expect(applied.sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: 12 }, (_, i) => String(i + 1)));
+    const counts = (await query("SELECT migration, count(*)::int AS n FROM runs GROUP BY 1 ORDER BY 1")).rows;
+    expect(counts).toEqual(Array.from({ length: 11 }, (_, i) => ({ migration: i + 2, n: 1 })));
+    expect(await readHistory({ connection: connectionFor(db) })).toHaveLength(12);
+  });
+
+  it("fails clearly after the configured wait when another session holds the lock", async () => {
+    dir = migrationsDir({ "1_a.sql": sql("SELECT 1;") });
+    await withAdmin(async (holder) => {
+      await holder.query(`SET application_name = 'someone-else'; SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`);
+      const started = Date.now();
+      await expect(migrate(opts({ lockWaitMs: 300 }))).rejects.toThrow(
+        /^Another migration runner holds the migration lock on this database \(backend pid \d+, user postgres, application "someone-else", connected since .*\) and did not finish within 300 ms\. Wait for it and run again, or raise the wait with --lock-wait\.$/,
+      );
+      expect(Date.now() - started).toBeLessThan(5000);
+      await holder.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
+    }, db);
+    expect((await migrate(opts())).applied).toHaveLength(1);
+  });
+
+  it("a runner killed with SIGKILL mid-migration leaves the database as it was before that migration", async () => {
+    dir = migrationsDir({
+      "1_base.sql": sql("CREATE TABLE base (id int);"),
+      "2_slow.sql": sql("CREATE TABLE half (id int);\nINSERT INTO base VALUES (1);\nSELECT pg_sleep(60);"),
+    });
+    let pid = 0;
+    const run = runCli(["migrate", "--dir", dir], { ...dbEnv(db), PRECOG_ENV: "dev" }, { onSpawn: (p) => (pid = p) });
+    await waitFor(async () => (await query("SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()")).rowCount === 1, 20_000, "the slow migration to start");
+    process.kill(pid, "SIGKILL");
+    const r = await run;
+    expect(r.signal).toBe("SIGKILL");
+    // The server notices the dead client within client_connection_check_interval (1 s) and rolls back.
+    await waitFor(async () => (await query("SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()")).rowCount === 0, 10_000, "the killed runner's backend to end");
+    expect((await query("SELECT to_regclass('half') AS t")).rows[0].t).toBeNull();
+    expect((await query("SELECT count(*)::int AS n FROM base")).rows[0].n).toBe(0);
+    expect((await readHistory({ connection: connectionFor(db) })).map((h) => h.version)).toEqual(["1"]);
+    // The lock went with the session: a new run gets it at once and applies the fixed file.
+    writeFileSync(join(dir, "2_slow.sql"), sql("CREATE TABLE half (id int);"));
+    expect((await migrate(opts({ lockWaitMs: 1000 }))).applied.map((a) => a.version)).toEqual(["2"]);
+  });
+});
