@@ -3,17 +3,20 @@
  * modules are required inside each command, so `migrate` never loads the linter, validator or
  * pg_dump code it does not use.
  */
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { MigrateOptions } from "../migrate/settings";
 import type { Output } from "./output";
 import type { Target, Vars } from "./target";
+import type { Environment } from "../env/environment";
 
 export interface CommandContext {
   readonly args: readonly string[];
   readonly values: Readonly<Record<string, string | boolean | undefined>>;
   readonly vars: Vars;
   readonly target?: Target;
+  /** The selected environment (also known without a target, for lint). */
+  readonly environment: Environment;
   readonly out: Output;
   /** The migrations folder, absolute. */
   readonly dir: string;
@@ -21,8 +24,6 @@ export interface CommandContext {
 }
 
 export type Command = (ctx: CommandContext) => Promise<number>;
-
-/* eslint-disable @typescript-eslint/no-require-imports */
 
 function engineOptions(ctx: CommandContext, log?: MigrateOptions["log"]): MigrateOptions {
   const t = ctx.target!;
@@ -51,7 +52,7 @@ function printJson(ctx: CommandContext, value: unknown): boolean {
 }
 
 const migrateCommand: Command = async (ctx) => {
-  const { migrate } = require("../migrate/runner") as typeof import("../migrate/runner");
+  const { migrate } = await import("../migrate/runner");
   const progress = ctx.out.progress();
   try {
     const to = ctx.values.to as string | undefined;
@@ -64,7 +65,7 @@ const migrateCommand: Command = async (ctx) => {
 };
 
 const downCommand: Command = async (ctx) => {
-  const { down } = require("../migrate/down") as typeof import("../migrate/down");
+  const { down } = await import("../migrate/down");
   const progress = ctx.out.progress();
   try {
     const r = await down({ ...engineOptions(ctx, ctx.values.json ? undefined : progress.log), to: ctx.values.to as string | undefined });
@@ -76,7 +77,7 @@ const downCommand: Command = async (ctx) => {
 };
 
 const statusCommand: Command = async (ctx) => {
-  const { status } = require("../migrate/status") as typeof import("../migrate/status");
+  const { status } = await import("../migrate/status");
   const r = await status(engineOptions(ctx));
   if (!printJson(ctx, r)) {
     for (const e of r.entries) {
@@ -90,8 +91,8 @@ const statusCommand: Command = async (ctx) => {
 };
 
 const planCommand: Command = async (ctx) => {
-  const { plan } = require("../migrate/status") as typeof import("../migrate/status");
-  const { formatFindings } = require("../migrate/lint") as typeof import("../migrate/lint");
+  const { plan } = await import("../migrate/status");
+  const { formatFindings } = await import("../migrate/lint");
   const r = await plan(engineOptions(ctx));
   if (!printJson(ctx, r)) {
     if (r.pending.length === 0) ctx.out.out(`${r.target}: up to date, nothing would run.`);
@@ -103,10 +104,10 @@ const planCommand: Command = async (ctx) => {
 };
 
 const lintCommand: Command = async (ctx) => {
-  const { lint } = require("../migrate/index") as typeof import("../migrate/index");
-  const { formatFindings } = require("../migrate/lint") as typeof import("../migrate/lint");
+  const { lint } = await import("../migrate/index");
+  const { formatFindings } = await import("../migrate/lint");
   const only = ctx.args.length ? ctx.args.map((a) => a.split("/").pop()!) : undefined;
-  const env = ctx.target!.choice.env;
+  const env = ctx.environment;
   const r = await lint(ctx.dir, { environment: env, only, lockTimeout: ctx.values["lock-timeout"] as string | undefined });
   if (!printJson(ctx, r)) {
     if (r.findings.length) ctx.out.out(formatFindings(r.findings));
@@ -117,7 +118,7 @@ const lintCommand: Command = async (ctx) => {
 };
 
 const validateCommand: Command = async (ctx) => {
-  const { validate } = require("../migrate/index") as typeof import("../migrate/index");
+  const { validate } = await import("../migrate/index");
   const r = await validate({ connection: ctx.target!.connection, dir: ctx.dir, environment: ctx.target!.choice.env });
   if (!printJson(ctx, r)) {
     for (const d of r.drift) ctx.out.out(`${d.kind.padEnd(8)} ${d.object}\n    ${d.detail}`);
@@ -127,7 +128,7 @@ const validateCommand: Command = async (ctx) => {
 };
 
 const newCommand: Command = async (ctx) => {
-  const { listMigrations, migrationTemplate } = require("../migrate/files") as typeof import("../migrate/files");
+  const { listMigrations, migrationTemplate } = await import("../migrate/files");
   const name = ctx.args[0];
   if (!name || ctx.args.length > 1 || !/^[a-z0-9][a-z0-9_]*$/.test(name)) {
     throw new Error(`new needs one name of lowercase letters, digits and underscores, e.g. precog-db new add_market_tags (got ${ctx.args.length ? `"${ctx.args.join(" ")}"` : "nothing"}).`);
@@ -141,10 +142,11 @@ const newCommand: Command = async (ctx) => {
     version = last ? String(last.order + 1n).padStart(last.version.length, "0") : "0001";
   }
   if (refs.length && BigInt(version) <= refs[refs.length - 1].order) throw new Error(`version ${version} is not after the newest file ${refs[refs.length - 1].filename}.`);
-  require("node:fs").mkdirSync(ctx.dir, { recursive: true });
+  mkdirSync(ctx.dir, { recursive: true });
   const file = join(ctx.dir, `${version}_${name}.sql`);
   writeFileSync(file, migrationTemplate(), { flag: "wx" });
-  ctx.out.out(relative(ctx.cwd, file) || file);
+  const rel = relative(ctx.cwd, file);
+  ctx.out.out(rel.startsWith("..") ? file : rel);
   return 0;
 };
 

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
-import { assertProdConfirmed, currentOperator, describeSource } from "../env/environment";
+import { assertProdConfirmed, currentOperator, describeSource, selectEnvironment } from "../env/environment";
 import { createOutput, type Output } from "./output";
 import { loadVars, resolveTarget, type Target } from "./target";
 import { COMMANDS, type CommandContext } from "./commands";
@@ -89,16 +89,17 @@ export async function main(argv: readonly string[], cwd = process.cwd()): Promis
     const vars = loadVars(cwd);
     const needsDb = command in DB_ACTIONS;
     let target: Target | undefined;
-    if (needsDb || command === "lint") {
+    if (needsDb) {
       target = resolveTarget(vars, values["database-url"], cwd);
       out.addSecrets(target.secrets);
     }
+    const environment = target?.choice.env ?? selectEnvironment(vars).env;
     if (needsDb && target) {
       assertProdConfirmed(target.choice.env, DB_ACTIONS[command], vars);
       if (target.choice.env === "prod") out.err(`warning: prod access by ${currentOperator(vars)}`);
       if (!values.json) out.err(`precog-db ${command}: ${target.choice.env} (from ${describeSource(target.choice.source)})`);
     }
-    const ctx: CommandContext = { args: rest, values, vars, target, out, dir: resolve(cwd, values.dir ?? "migrations"), cwd };
+    const ctx: CommandContext = { args: rest, values, vars, target, environment, out, dir: resolve(cwd, values.dir ?? "migrations"), cwd };
     return await run(ctx);
   } catch (err) {
     report(out, err);

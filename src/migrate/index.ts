@@ -36,14 +36,12 @@ export type { ValidateOptions, ValidateResult, Drift } from "./validate";
 
 /** Lints every migration in `dir` (or only `only`, by file name). */
 export async function lint(dir: string, options: LintOptions & { readonly only?: readonly string[] }): Promise<LintReport> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { lintFiles } = require("./lint") as typeof import("./lint");
+  const { lintFiles } = await import("./lint");
   const refs = listMigrations(dir).filter((r) => !options.only || options.only.includes(r.filename));
   return lintFiles(refs.map(readMigration), options);
 }
 
 /** Compares the live database with a scratch database built from the files; see ./validate. */
 export async function validate(options: ValidateOptions): Promise<ValidateResult> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require("./validate") as typeof import("./validate")).validateDatabase(options);
+  return (await import("./validate")).validateDatabase(options);
 }

@@ -106,8 +106,7 @@ function checkAllowed(files: readonly MigrationFile[], s: Settings): void {
 
 async function enforceLint(files: readonly MigrationFile[], s: Settings): Promise<void> {
   // Loaded here: the parser is WebAssembly and only runs when there is something to apply.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { lintFiles, formatFindings } = require("./lint") as typeof import("./lint");
+  const { lintFiles, formatFindings } = await import("./lint");
   const report = await lintFiles(files, { environment: s.environment, lockTimeout: s.lockTimeout });
   for (const f of report.findings.filter((x) => x.severity !== "error")) s.log({ type: "warn", message: formatFindings([f]) });
   const errors = report.findings.filter((f) => f.severity === "error");
@@ -120,8 +119,7 @@ async function enforceLint(files: readonly MigrationFile[], s: Settings): Promis
 }
 
 async function backupFirst(s: Settings, from: string, to: string): Promise<string> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { backupDatabase } = require("./backup") as typeof import("./backup");
+  const { backupDatabase } = await import("./backup");
   s.log({ type: "info", message: `Backing up ${describeConnection(s.connection)} before applying...` });
   const file = await backupDatabase({ connection: s.connection, dir: s.backupDir!, environment: s.environment, fromVersion: from, toVersion: to, pgDump: s.pgDump });
   s.log({ type: "info", message: `Backup written: ${file}` });

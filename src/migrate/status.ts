@@ -72,8 +72,7 @@ export async function plan(options: MigrateOptions): Promise<PlanResult> {
   const cache = ChecksumCache.open(s.dir, s.checksumCache);
   const state = reconcile({ refs, history, checksumOf: (r: MigrationRef) => cache.checksum(r).checksum, dir: s.dir, environment: s.environment, allowOutOfOrder: s.allowOutOfOrder });
   const files = state.pending.map(readMigration);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { lintFiles, formatFindings } = require("./lint") as typeof import("./lint");
+  const { lintFiles, formatFindings } = await import("./lint");
   const report = await lintFiles(files, { environment: s.environment, lockTimeout: s.lockTimeout });
   const problems = [...state.problems];
   const errors = report.findings.filter((f) => f.severity === "error");

@@ -1,0 +1,138 @@
+/**
+ * The `precog-db` command as a user runs it (node bin/precog-db.js, compiled code): commands and
+ * exit codes, environment selection and the prod refusal, .env and --database-url, and no
+ * password in any output, success or failure.
+ */
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { adminConfig, createScratchDatabase, databaseUrl, dropDatabase, withAdmin } from "../helpers/pg";
+import { dbEnv, migrationsDir, removeDir, REPO, runCli, sql, type CliResult } from "../migrate/helpers";
+
+let db: string;
+let dir: string;
+const outputs: CliResult[] = [];
+const cli = async (args: string[], env: Record<string, string>, cwd?: string) => {
+  const r = await runCli(args, env, { cwd });
+  outputs.push(r);
+  return r;
+};
+beforeEach(async () => {
+  db = await createScratchDatabase("cli");
+  dir = migrationsDir({ "0001_t.sql": sql("CREATE TABLE t (v int);", "DROP TABLE t;"), "0002_u.sql": sql("CREATE TABLE u (v int);", "DROP TABLE u;") });
+});
+afterEach(async () => {
+  await dropDatabase(db);
+  removeDir(dir);
+});
+const history = async () => (await withAdmin((c) => c.query("SELECT version::text FROM precog_migrations.history ORDER BY version").catch(() => ({ rows: [] })), db)).rows.map((r) => r.version);
+
+describe("precog-db", () => {
+  it("migrate applies with progress, then reports up to date; status and plan agree", async () => {
+    const env = { ...dbEnv(db), PRECOG_ENV: "dev" };
+    const first = await cli(["migrate", "--dir", dir], env);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toContain("precog-db migrate: dev (from PRECOG_ENV)\n");
+    expect(first.stderr).toContain("  1/2 0001_t (");
+    expect(first.stderr).toContain("  2/2 0002_u (");
+    const again = await cli(["migrate", "--dir", dir], env);
+    expect([again.code, again.stderr.trim().split("\n").pop()]).toEqual([0, `postgres@127.0.0.1:${adminConfig().port}/${db} (dev) is up to date: 2 migration(s) applied.`]);
+    writeFileSync(join(dir, "0003_v.sql"), sql("TRUNCATE t;"));
+    const st = await cli(["status", "--dir", dir], env);
+    expect(st.stdout).toMatch(/^applied {2}0001_t {2}\S+ by test-operator \(\d+ ms\)\napplied {2}0002_u .*\npending {2}0003_v\n.*: 2 applied, 1 pending\n$/);
+    const plan = await cli(["plan", "--dir", dir], env);
+    expect([plan.code, plan.stdout]).toEqual([0, expect.stringMatching(/^would apply {2}0003_v {2}sha256 [0-9a-f]{12}\n0003_v\.sql:2:1: warning \[truncate\] TRUNCATE public\.t destroys its data\n$/)]);
+    const json = JSON.parse((await cli(["plan", "--dir", dir, "--json"], { ...env, PRECOG_ENV: "staging" })).stdout);
+    expect(json.pending.map((p: { version: string }) => p.version)).toEqual(["0003"]);
+    expect(json.findings[0].severity).toBe("error");
+  });
+
+  it("exits non-zero with the file, line, column and caret on bad SQL, leaving that migration unapplied", async () => {
+    writeFileSync(join(dir, "0003_bad.sql"), "-- migrate:up\nCREATE TABLE w (id int);\nALTER TABLE w ADD COLUMN x nosuchtype;\n");
+    const r = await cli(["migrate", "--dir", dir], { ...dbEnv(db), PRECOG_ENV: "test" });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`precog-db: 0003_bad.sql: up failed: type "nosuchtype" does not exist (SQLSTATE 42704)\n  at ${dir}/0003_bad.sql:3:28\n  3 | ALTER TABLE w ADD COLUMN x nosuchtype;\n    |                            ^\n`);
+    expect(await history()).toEqual(["1", "2"]);
+  });
+
+  it("refuses prod without PRECOG_PROD_CONFIRMED=yes, however prod was selected", async () => {
+    const prodDb = await createScratchDatabase("cli_prod");
+    try {
+      const refusal = /^precog-db: Refusing to apply migrations on prod: PRECOG_PROD_CONFIRMED is not "yes"\./m;
+      const byEnv = await cli(["migrate", "--dir", dir], { ...dbEnv(db), PRECOG_ENV: "prod" });
+      const byName = await cli(["migrate", "--dir", dir], { ...dbEnv(prodDb) });
+      const byUrl = await cli(["migrate", "--dir", dir, "--database-url", databaseUrl(prodDb)], {});
+      const wrongWord = await cli(["migrate", "--dir", dir], { ...dbEnv(db), PRECOG_ENV: "prod", PRECOG_PROD_CONFIRMED: "true" });
+      for (const r of [byEnv, byName, byUrl, wrongWord]) expect([r.code, r.stderr]).toEqual([1, expect.stringMatching(refusal)]);
+      expect(await history()).toEqual([]);
+      const confirmed = await cli(["migrate", "--dir", dir, "--backup-dir", join(dir, "backups")], { ...dbEnv(db), PRECOG_ENV: "prod", PRECOG_PROD_CONFIRMED: "yes" });
+      expect(confirmed.code).toBe(0);
+      expect(confirmed.stderr).toContain("warning: prod access by test-operator\n");
+      expect(readdirSync(join(dir, "backups"))).toEqual([expect.stringMatching(/^prod-\d{8}T\d{6}Z-0-to-0002\.dump$/)]);
+    } finally {
+      await dropDatabase(prodDb);
+    }
+  });
+
+  it("refuses down on staging, runs it on dev", async () => {
+    await cli(["migrate", "--dir", dir], { ...dbEnv(db), PRECOG_ENV: "dev" });
+    const refused = await cli(["down", "--dir", dir], { ...dbEnv(db), PRECOG_ENV: "staging" });
+    expect([refused.code, refused.stderr]).toEqual([1, expect.stringContaining("precog-db: Refusing to run down migrations on staging: destructive operations are only allowed on dev and test.")]);
+    expect(await history()).toEqual(["1", "2"]);
+    const ok = await cli(["down", "--dir", dir, "--to", "0"], { ...dbEnv(db), PRECOG_ENV: "dev" });
+    expect([ok.code, ok.stderr]).toEqual([0, expect.stringContaining("Rolled back 2 migration(s).")]);
+    expect(await history()).toEqual([]);
+  });
+
+  it("reads DB_* from a .env file in the working folder, the process environment winning", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "precog-cwd-"));
+    try {
+      const e = dbEnv(db);
+      writeFileSync(join(cwd, ".env"), `# local settings\nexport DB_HOST=${e.DB_HOST}\nDB_PORT="${e.DB_PORT}"\nDB_USER='${e.DB_USER}'\nDB_PASSWORD=${e.DB_PASSWORD}\nDB_NAME=nonexistent_db\nPRECOG_ENV=test\n`);
+      const r = await cli(["migrate", "--dir", dir], { DB_NAME: db }, cwd);
+      expect([r.code, r.stderr]).toEqual([0, expect.stringContaining("precog-db migrate: test (from PRECOG_ENV)")]);
+      expect(await history()).toEqual(["1", "2"]);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it("never prints a password: bad password, bad URL password, bad SQL, lint", async () => {
+    const wrong = "Wr0ng-Pa55word-zq9";
+    const badPw = await cli(["status", "--dir", dir], { ...dbEnv(db), DB_PASSWORD: wrong, PRECOG_ENV: "dev" });
+    expect([badPw.code, badPw.stderr]).toEqual([1, expect.stringContaining(`precog-db: Cannot connect to postgres@127.0.0.1:${adminConfig().port}/${db}: password authentication failed for user "postgres"`)]);
+    const url = databaseUrl(db).replace(encodeURIComponent(adminConfig().password), wrong);
+    const badUrl = await cli(["migrate", "--dir", dir, "--database-url", url], {});
+    expect(badUrl.code).toBe(1);
+    const unreachable = await cli(["migrate", "--dir", dir, "--database-url", `postgresql://postgres:${wrong}@127.0.0.1:1/x`], {});
+    expect([unreachable.code, unreachable.stderr]).toEqual([1, expect.stringContaining("Cannot connect to postgres@127.0.0.1:1/x: connect ECONNREFUSED")]);
+    const all = [...outputs, badPw, badUrl].map((r) => r.stdout + r.stderr).join("\n");
+    for (const secret of [wrong, adminConfig().password, encodeURIComponent(adminConfig().password)]) expect(all).not.toContain(secret);
+    expect(outputs.length).toBeGreaterThan(10);
+  });
+
+  it("new writes the next version from the template; lint exits non-zero on prod errors", async () => {
+    const r = await cli(["new", "add_market_tags", "--dir", dir], {});
+    expect([r.code, r.stdout]).toEqual([0, `${join(dir, "0003_add_market_tags.sql")}\n`]);
+    expect(readFileSync(join(dir, "0003_add_market_tags.sql"), "utf8")).toBe("-- migrate:up\n\n\n-- migrate:down\n\n");
+    const ts = await cli(["new", "later", "--timestamp", "--dir", dir], {});
+    expect(ts.stdout).toMatch(/\d{14}_later\.sql\n$/);
+    const bad = await cli(["new", "Bad Name", "--dir", dir], {});
+    expect([bad.code, bad.stderr]).toEqual([1, 'precog-db: new needs one name of lowercase letters, digits and underscores, e.g. precog-db new add_market_tags (got "Bad Name").\n']);
+    copyFileSync(join(REPO, "migrations/0001_markets.sql"), join(dir, "0100_markets.sql"));
+    writeFileSync(join(dir, "0101_drop.sql"), sql("ALTER TABLE markets DROP COLUMN title;"));
+    const lintDev = await cli(["lint", "--dir", dir], { PRECOG_ENV: "dev" });
+    const lintProd = await cli(["lint", "--dir", dir], { PRECOG_ENV: "prod" });
+    expect([lintDev.code, lintProd.code]).toEqual([0, 1]);
+    expect(lintProd.stdout).toBe("0101_drop.sql:2:1: error [drop-column] DROP COLUMN title on public.markets destroys its data\n");
+  });
+
+  it("usage errors exit 2", async () => {
+    expect((await cli(["frobnicate"], {})).code).toBe(2);
+    expect((await cli([], {})).code).toBe(2);
+    expect((await cli(["migrate", "--no-such-flag"], {})).code).toBe(2);
+    const help = await cli(["--help"], {});
+    expect([help.code, help.stdout]).toEqual([0, expect.stringContaining("usage: precog-db <command> [options]")]);
+  });
+});
