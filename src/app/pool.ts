@@ -11,11 +11,10 @@
  * connection is dropped (server restart, idle kill), tops the pool back up to `min`.
  */
 import { readFileSync } from "node:fs";
-import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { Pool, type PoolClient, type PoolConfig } from "pg";
 import { assertProdConfirmed, currentOperator, requireEnvironment, type Environment } from "../env/environment";
 import { loadVars, type Vars } from "./env-file";
-import { SecretCredentials, type SecretsClient } from "./secrets";
+import { SecretCredentials, secretsSdk, type SecretsClient } from "./secrets";
 import { environmentPoolFallback, resolvePoolLimits, resolveSettings, type ConnectionSettings, type PoolLimits } from "./settings";
 
 /** Where warnings go. Default: `console`. */
@@ -170,7 +169,7 @@ async function resolveCredentials(settings: ConnectionSettings, vars: Vars, opti
       fallback: environmentPoolFallback(settings.env),
     };
   }
-  const client = options.secretsClient ?? new SecretsManagerClient(vars.AWS_REGION ? { region: vars.AWS_REGION } : {});
+  const client = options.secretsClient ?? new (secretsSdk().SecretsManagerClient)(vars.AWS_REGION ? { region: vars.AWS_REGION } : {});
   const secret = new SecretCredentials(creds.secretId, client, { cacheMillis: options.secretCacheMillis });
   const s = await secret.current();
   if (settings.database !== undefined && settings.database !== s.dbname) {

@@ -8,7 +8,15 @@
  * The client is injectable (`SecretsClient`, the one method of the SDK client we use), so tests run
  * the real pool against a real PostgreSQL server with a fake secret store.
  */
-import { GetSecretValueCommand, type GetSecretValueCommandOutput } from "@aws-sdk/client-secrets-manager";
+import type { GetSecretValueCommand, GetSecretValueCommandOutput } from "@aws-sdk/client-secrets-manager";
+
+type Sdk = typeof import("@aws-sdk/client-secrets-manager");
+
+/** The AWS SDK, loaded on first use: local environments never pay for it. */
+export function secretsSdk(): Sdk {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require("@aws-sdk/client-secrets-manager") as Sdk;
+}
 
 /** The part of `SecretsManagerClient` used here: `send(GetSecretValueCommand)`. */
 export interface SecretsClient {
@@ -85,7 +93,8 @@ export class SecretCredentials {
   private async fetch(): Promise<DatabaseSecret> {
     let out: Awaited<ReturnType<SecretsClient["send"]>>;
     try {
-      out = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId, VersionStage: "AWSCURRENT" }));
+      const command = new (secretsSdk().GetSecretValueCommand)({ SecretId: this.secretId, VersionStage: "AWSCURRENT" });
+      out = await this.client.send(command);
     } catch (cause) {
       throw new Error(`Cannot read the database secret "${this.secretId}": ${(cause as Error).message}`, { cause });
     }
