@@ -60,7 +60,12 @@ function settingsSql(section: Section, t: Timeouts, local: boolean): string {
   const lock = section.options.lockTimeout ?? t.lockTimeout;
   const stmt = section.options.statementTimeout ?? t.statementTimeout;
   // Both values passed isDuration() (digits and a unit), so inlining them is safe.
-  return `SELECT set_config('lock_timeout', '${lock}', ${local}), set_config('statement_timeout', '${stmt}', ${local})`;
+  // precog.started: now() is the same for every transaction of one multi-statement message, so
+  // each unit notes its own start for the duration its history row records.
+  return (
+    `SELECT set_config('lock_timeout', '${lock}', ${local}), set_config('statement_timeout', '${stmt}', ${local}), ` +
+    `set_config('precog.started', clock_timestamp()::text, ${local})`
+  );
 }
 
 /**

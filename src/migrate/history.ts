@@ -79,8 +79,9 @@ export function recordSql(m: { order: bigint; name: string; checksum: string }, 
   );
 }
 
-/** Milliseconds since the transaction began, as the server sees it. */
-const SERVER_DURATION = "GREATEST(0, round(extract(epoch FROM clock_timestamp() - now()) * 1000))::int";
+/** Milliseconds since the unit began (apply.ts sets precog.started), as the server sees it. */
+const SERVER_DURATION =
+  "GREATEST(0, round(extract(epoch FROM clock_timestamp() - current_setting('precog.started')::timestamptz) * 1000))::int";
 
 /** The DELETE that forgets a migration when its down section runs. */
 export function forgetSql(order: bigint): string {

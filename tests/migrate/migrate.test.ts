@@ -58,6 +58,14 @@ describe("migrate", () => {
     expect(await readHistory({ connection: connectionFor(db) })).toHaveLength(3);
   });
 
+  it("records each migration's own duration, also when several travel in one round trip", async () => {
+    dir = migrationsDir({ "1_a.sql": sql("SELECT pg_sleep(0.15);"), "2_b.sql": sql("SELECT pg_sleep(0.15);"), "3_c.sql": sql("SELECT pg_sleep(0.15);") });
+    const r = await migrate(opts());
+    const ms = (await query("SELECT duration_ms FROM precog_migrations.history ORDER BY version")).rows.map((row) => row.duration_ms);
+    expect(ms).toEqual(r.applied.map((a) => a.durationMs));
+    for (const d of ms) expect(d >= 140 && d < 290, `duration ${d} ms`).toBe(true);
+  });
+
   it("runs each migration in its own transaction: a failure keeps the ones before it", async () => {
     dir = migrationsDir({
       "1_a.sql": sql("CREATE TABLE a (id int);"),
