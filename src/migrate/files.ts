@@ -78,6 +78,7 @@ export function listMigrations(dir: string): MigrationRef[] {
   }
   const refs: MigrationRef[] = [];
   const problems: string[] = [];
+  const prefix = join(dir, "/");
   for (const filename of names) {
     if (!filename.endsWith(".sql")) continue;
     const m = FILE_NAME.exec(filename);
@@ -90,7 +91,7 @@ export function listMigrations(dir: string): MigrationRef[] {
       problems.push(`${filename}: version ${m[1]} is too large (at most 19 digits)`);
       continue;
     }
-    refs.push({ version: m[1], order, name: m[2], filename, path: join(dir, filename) });
+    refs.push({ version: m[1], order, name: m[2], filename, path: prefix + filename });
   }
   refs.sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
   for (let i = 1; i < refs.length; i++) {

@@ -4,6 +4,7 @@
  * alone, and so `validate` can tell migration bookkeeping from the application's schema.
  */
 import type { Client } from "pg";
+import { createHash } from "node:crypto";
 import { escapeLiteral } from "pg";
 
 export const HISTORY_SCHEMA = "precog_migrations";
@@ -63,6 +64,33 @@ export async function readHistoryRows(client: Client): Promise<HistoryRow[]> {
     if (code === "3F000" || code === "42P01") return [];
     throw cause;
   }
+}
+
+/**
+ * The whole history in one short row: how many migrations are applied and an md5 over each one's
+ * `version name checksum` line in version order. The no-op run compares it with the same digest
+ * of the files, so it neither transfers nor parses a row per migration. Null when the table does
+ * not exist yet.
+ */
+export async function readHistoryDigest(client: Client): Promise<{ count: number; digest: string } | null> {
+  try {
+    const r = await client.query(
+      `SELECT count(*)::int AS count, md5(coalesce(string_agg(version::text || ' ' || name || ' ' || checksum, E'\\n' ORDER BY version), '')) AS digest
+         FROM ${HISTORY_TABLE}`,
+    );
+    return r.rows[0];
+  } catch (cause) {
+    const code = (cause as { code?: string }).code;
+    if (code === "3F000" || code === "42P01") return null;
+    throw cause;
+  }
+}
+
+/** The digest `readHistoryDigest` would return if exactly `entries` (in version order) were applied. */
+export function historyDigest(entries: readonly { order: bigint; name: string; checksum: string }[]): string {
+  return createHash("md5")
+    .update(entries.map((e) => `${e.order} ${e.name} ${e.checksum}`).join("\n"))
+    .digest("hex");
 }
 
 /**

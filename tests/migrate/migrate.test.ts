@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { migrate, readHistory, status } from "../../src/migrate";
+import { listMigrations, migrate, readHistory, readMigration, status } from "../../src/migrate";
+import { historyDigest, readHistoryDigest } from "../../src/migrate/history";
 import { createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
 import { connectionFor, migrationsDir, removeDir, sql } from "./helpers";
 
@@ -64,6 +65,15 @@ describe("migrate", () => {
     const ms = (await query("SELECT duration_ms FROM precog_migrations.history ORDER BY version")).rows.map((row) => row.duration_ms);
     expect(ms).toEqual(r.applied.map((a) => a.durationMs));
     for (const d of ms) expect(d >= 140 && d < 290, `duration ${d} ms`).toBe(true);
+  });
+
+  it("the no-op run's one-row digest of the history equals the digest of the files", async () => {
+    dir = migrationsDir({ "1_a.sql": sql("SELECT 1;"), "0002_b-c.sql": sql("SELECT 'ü';") });
+    await migrate(opts());
+    const server = await withAdmin((c) => readHistoryDigest(c), db);
+    const files = listMigrations(dir).map(readMigration);
+    expect(server).toEqual({ count: 2, digest: historyDigest(files) });
+    expect(historyDigest(files.slice(0, 1))).not.toBe(server!.digest);
   });
 
   it("runs each migration in its own transaction: a failure keeps the ones before it", async () => {
