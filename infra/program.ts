@@ -13,14 +13,27 @@ type Vars = Readonly<Record<string, string | undefined>>;
 
 export function program(vars: Vars = process.env, opts?: pulumi.ComponentResourceOptions): StackOutputs {
   const stack = pulumi.getStack();
-  const raw = readRawConfig();
-  const environment = checkEnvironment(stack, raw.environment, vars);
-  const config = parseConfig(stack, raw);
-  const warning = confirmProd(environment, describeTarget(config), vars);
-  if (warning) pulumi.log.warn(warning);
+  const { environment, config } = preflight(stack, vars);
 
   const env = new PrecogEnvironment(`precog-${environment}`, { config }, opts);
   return stackOutputs(config, env);
+}
+
+/**
+ * Guards and config, before anything is registered. Their errors are RunErrors: the engine prints
+ * the message alone, without a stack trace, since the message already says what to do.
+ */
+function preflight(stack: string, vars: Vars) {
+  try {
+    const raw = readRawConfig();
+    const environment = checkEnvironment(stack, raw.environment, vars);
+    const config = parseConfig(stack, raw);
+    const warning = confirmProd(environment, describeTarget(config), vars);
+    if (warning) pulumi.log.warn(warning);
+    return { environment, config };
+  } catch (e) {
+    throw new pulumi.RunError((e as Error).message);
+  }
 }
 
 function describeTarget(cfg: PrecogConfig): string {

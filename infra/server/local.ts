@@ -10,9 +10,10 @@ import type { ServerEndpoint } from "./endpoint";
 
 /**
  * The endpoint of a local server. The admin password is precog:adminPassword when set, else the
- * contents of precog:adminPasswordFile (relative to the project directory).
+ * contents of precog:adminPasswordFile, relative to the project directory (where Pulumi.yaml is;
+ * the engine runs the program from infra/, so the working directory is not it).
  */
-export function localServer(server: LocalServer, stack: string, projectDir = process.cwd()): ServerEndpoint {
+export function localServer(server: LocalServer, stack: string, projectDir = pulumi.runtime.getRootDirectory()): ServerEndpoint {
   return {
     host: server.host,
     port: server.port,

@@ -1,0 +1,88 @@
+/**
+ * The guards through the real Pulumi engine (scripts/pulumi-engine.sh) and the real program, with a
+ * file backend and throwaway state. These runs stop before the program registers any resource, so
+ * they need neither the postgresql nor the random provider, which cannot be built on these
+ * machines (docs/pulumi-engine.md); the stack's state must hold nothing but its root afterwards.
+ */
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adminConfig } from "../helpers/pg";
+import { databaseOwner } from "./probes";
+import { engineBinDir, PulumiProject } from "./pulumi-project";
+
+const MINUTES = 60_000;
+let project: PulumiProject;
+
+beforeAll(() => {
+  project = new PulumiProject(engineBinDir({ complete: false }));
+  const { port, dir } = adminConfig();
+  for (const stack of ["dev", "test", "prod"]) {
+    project.configure(stack, { "precog:server": "local", "precog:port": port, "precog:adminPasswordFile": join(dir, "admin-password") });
+    project.ok(["stack", "init", stack]);
+  }
+}, 20 * MINUTES);
+
+afterAll(() => project?.remove());
+
+/** Only the stack's own root resource (pulumi:pulumi:Stack), if anything, is in its state. */
+function expectNothingRegistered(stack: string): void {
+  expect(project.stateUrns(stack).filter((u) => !u.includes("::pulumi:pulumi:Stack::"))).toEqual([]);
+}
+
+describe.sequential("guards, through the real engine", () => {
+  it("prod refuses to run without PRECOG_PROD_CONFIRMED=yes and touches nothing", async () => {
+    for (const confirmed of [undefined, "true"]) {
+      const r = project.run(["up", "--yes", "--skip-preview", "--stack", "prod"], { PRECOG_PROD_CONFIRMED: confirmed });
+      expect(r.code).not.toBe(0);
+      expect(r.all).toContain(
+        'error: Refusing to deploy stack "prod" (database precog_prod on local server 127.0.0.1:' +
+          `${adminConfig().port}) on prod: PRECOG_PROD_CONFIRMED is not "yes".`,
+      );
+      expect(r.all).not.toMatch(/\bat program \(/);
+    }
+    expectNothingRegistered("prod");
+    expect(await databaseOwner("precog_prod")).toBeUndefined();
+  }, 10 * MINUTES);
+
+  it("preview on prod is refused the same way", () => {
+    const r = project.run(["preview", "--stack", "prod"]);
+    expect(r.code).not.toBe(0);
+    expect(r.all).toContain('Refusing to deploy stack "prod"');
+  }, 10 * MINUTES);
+
+  it("PRECOG_ENV naming another environment stops the stack before anything is registered", async () => {
+    const r = project.run(["up", "--yes", "--skip-preview", "--stack", "dev"], { PRECOG_ENV: "prod" });
+    expect(r.code).not.toBe(0);
+    expect(r.all).toContain('error: PRECOG_ENV is "prod" but stack "dev" provisions environment "dev". Unset PRECOG_ENV or set it to "dev"');
+    expectNothingRegistered("dev");
+    expect(await databaseOwner("precog_dev")).toBeUndefined();
+  }, 10 * MINUTES);
+
+  it("a stack configured for another environment stops before anything is registered", () => {
+    project.configure("test", { "precog:environment": "dev" });
+    const r = project.run(["up", "--yes", "--skip-preview", "--stack", "test"]);
+    project.configure("test", { "precog:environment": "test" });
+    expect(r.code).not.toBe(0);
+    expect(r.all).toContain('error: Stack "test" is configured for environment "dev" (precog:environment in Pulumi.test.yaml).');
+    expectNothingRegistered("test");
+  }, 10 * MINUTES);
+
+  it("config errors are reported together, naming key and stack", () => {
+    project.configure("dev", { "precog:poolMin": 30, "precog:appInstances": 20 });
+    const r = project.run(["up", "--yes", "--skip-preview", "--stack", "dev"]);
+    project.configure("dev", { "precog:poolMin": 2, "precog:appInstances": 1 });
+    expect(r.code).not.toBe(0);
+    expect(r.all).toContain('error: Invalid configuration for stack "dev" (Pulumi.dev.yaml), 2 problem(s):');
+    expect(r.all).toContain("- precog:poolMin: 30 is above precog:poolMax (10); lower poolMin or raise poolMax");
+    expect(r.all).toContain("- precog:poolMax: the server's connection budget cannot hold it: poolMax 10 x appInstances 20 = 200");
+    expectNothingRegistered("dev");
+  }, 10 * MINUTES);
+
+  it("the CLI rejects a key Pulumi.yaml does not declare", () => {
+    project.configure("dev", { "precog:poolSize": 5 });
+    const r = project.run(["preview", "--stack", "dev"]);
+    project.configure("dev", { "precog:poolSize": "__remove__" });
+    expect(r.code).not.toBe(0);
+    expect(r.all).toContain("precog:poolSize");
+  }, 10 * MINUTES);
+});

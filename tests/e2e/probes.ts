@@ -1,0 +1,61 @@
+/**
+ * Checks made in the database itself, not in Pulumi's view of it: who owns what, who can log in,
+ * and what each role can and cannot do.
+ */
+import { Client } from "pg";
+import { adminConfig, withAdmin } from "../helpers/pg";
+
+export async function asRole<T>(user: string, password: string, database: string, fn: (c: Client) => Promise<T>): Promise<T> {
+  const { host, port } = adminConfig();
+  const c = new Client({ host, port, user, password, database });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** The error message of `fn`, or "ok" when it succeeds. */
+export async function attempt(fn: () => Promise<unknown>): Promise<string> {
+  try {
+    await fn();
+    return "ok";
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+export interface RoleFacts {
+  rolname: string;
+  rolcanlogin: boolean;
+  rolconnlimit: number;
+  rolsuper: boolean;
+  rolcreatedb: boolean;
+  rolcreaterole: boolean;
+}
+
+export async function roleFacts(name: string): Promise<RoleFacts | undefined> {
+  return withAdmin(async (c) => {
+    const r = await c.query(
+      "select rolname, rolcanlogin, rolconnlimit, rolsuper, rolcreatedb, rolcreaterole from pg_roles where rolname = $1",
+      [name],
+    );
+    return r.rows[0];
+  });
+}
+
+export async function databaseOwner(name: string): Promise<string | undefined> {
+  return withAdmin(async (c) => {
+    const r = await c.query("select pg_get_userbyid(datdba) as owner from pg_database where datname = $1", [name]);
+    return r.rows[0]?.owner;
+  });
+}
+
+/** Whether a role with no grants of its own (so only PUBLIC's rights) may connect to `database`. */
+export async function publicCanConnect(database: string): Promise<boolean> {
+  return withAdmin(async (c) => {
+    const r = await c.query("select has_database_privilege('public', $1, 'CONNECT') as can", [database]);
+    return r.rows[0].can as boolean;
+  });
+}

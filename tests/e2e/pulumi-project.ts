@@ -1,0 +1,115 @@
+/**
+ * A throwaway copy of this Pulumi project for end-to-end runs of the real engine: the project's
+ * program and stack files in a temp folder (node_modules linked), a file backend and passphrase of
+ * its own, and every stack pointed at the test run's PostgreSQL cluster through config. The
+ * committed stack files stay untouched; staging and prod keep their aws keys, unused once
+ * `precog:server` is local.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parse, stringify } from "yaml";
+
+export const ROOT = resolve(__dirname, "../..");
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stdout and stderr together, for scans. */
+  all: string;
+}
+
+/**
+ * The folder holding `pulumi` and its plugins: built or found by scripts/pulumi-engine.sh.
+ * `complete: false` accepts an engine without the postgresql and random providers (they cannot be
+ * built on machines that reach only the Go module proxy), enough for runs that stop before any
+ * resource of theirs is registered.
+ */
+export function engineBinDir(options: { complete: boolean }): string {
+  return execFileSync("bash", [join(ROOT, "scripts/pulumi-engine.sh"), "path"], {
+    encoding: "utf8",
+    env: { ...process.env, PRECOG_PULUMI_ALLOW_MISSING_PROVIDERS: options.complete ? "" : "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  }).trim().split("\n").pop()!;
+}
+
+export class PulumiProject {
+  readonly dir: string;
+  readonly stateDir: string;
+  /** Everything every command printed, for the plaintext-password scan. */
+  readonly transcript: string[] = [];
+  private readonly env: NodeJS.ProcessEnv;
+
+  constructor(binDir: string) {
+    const base = mkdtempSync(join(tmpdir(), "precog-e2e-"));
+    this.dir = join(base, "project");
+    this.stateDir = join(base, "state");
+    mkdirSync(this.stateDir, { recursive: true });
+    mkdirSync(this.dir);
+    for (const f of ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.test.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml", "tsconfig.json", "package.json"]) {
+      cpSync(join(ROOT, f), join(this.dir, f));
+    }
+    for (const d of ["infra", "src"]) cpSync(join(ROOT, d), join(this.dir, d), { recursive: true });
+    symlinkSync(join(ROOT, "node_modules"), join(this.dir, "node_modules"));
+    this.env = {
+      ...process.env,
+      PATH: `${binDir}:${join(ROOT, "node_modules/.bin")}:${process.env.PATH}`,
+      PULUMI_BACKEND_URL: `file://${this.stateDir}`,
+      PULUMI_CONFIG_PASSPHRASE: "e2e-throwaway-passphrase",
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+      PULUMI_HOME: join(base, "pulumi-home"),
+      PULUMI_EXPERIMENTAL: undefined,
+      PRECOG_ENV: undefined,
+      PRECOG_PROD_CONFIRMED: undefined,
+      CI: "true",
+    };
+  }
+
+  /** Merges `values` into Pulumi.<stack>.yaml of the copy. */
+  configure(stack: string, values: Record<string, string | number | boolean>): void {
+    const file = join(this.dir, `Pulumi.${stack}.yaml`);
+    const doc = parse(readFileSync(file, "utf8"));
+    doc.config = { ...doc.config, ...values };
+    for (const [k, v] of Object.entries(doc.config)) if (v === "__remove__") delete doc.config[k];
+    writeFileSync(file, stringify(doc));
+  }
+
+  /** Runs `pulumi args...` in the copy; never throws on a non-zero exit. */
+  run(args: string[], extraEnv: Record<string, string | undefined> = {}): CliResult {
+    const r = spawnSync("pulumi", args, {
+      cwd: this.dir,
+      env: { ...this.env, ...extraEnv },
+      encoding: "utf8",
+      timeout: 600_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const result = { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "", all: `${r.stdout ?? ""}\n${r.stderr ?? ""}` };
+    this.transcript.push(`$ pulumi ${args.join(" ")}\n${result.all}`);
+    return result;
+  }
+
+  /** Like run, but throws with the output when the command fails. */
+  ok(args: string[], extraEnv: Record<string, string | undefined> = {}): CliResult {
+    const r = this.run(args, extraEnv);
+    if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} exited ${r.code}:\n${r.all.slice(-6000)}`);
+    return r;
+  }
+
+  /** The URNs in the stack's state. */
+  stateUrns(stack: string): string[] {
+    const exported = JSON.parse(this.ok(["stack", "export", "--stack", stack]).stdout);
+    return (exported.deployment?.resources ?? []).map((r: { urn: string }) => r.urn);
+  }
+
+  outputs(stack: string, showSecrets = false): any {
+    const args = ["stack", "output", "--json", "--stack", stack, ...(showSecrets ? ["--show-secrets"] : [])];
+    return JSON.parse(this.ok(args).stdout);
+  }
+
+  remove(): void {
+    rmSync(resolve(this.dir, ".."), { recursive: true, force: true });
+  }
+}
