@@ -119,7 +119,8 @@ const lintCommand: Command = async (ctx) => {
 
 const validateCommand: Command = async (ctx) => {
   const { validate } = await import("../migrate/index");
-  const r = await validate({ connection: ctx.target!.connection, dir: ctx.dir, environment: ctx.target!.choice.env });
+  const scratch = ctx.values["scratch-url"] as string | undefined;
+  const r = await validate({ connection: ctx.target!.connection, dir: ctx.dir, environment: ctx.target!.choice.env, scratchConnection: scratch });
   if (!printJson(ctx, r)) {
     for (const d of r.drift) ctx.out.out(`${d.kind.padEnd(8)} ${d.object}\n    ${d.detail}`);
     ctx.out.out(r.ok ? `${r.target}: no drift.` : `${r.target}: ${r.drift.length} difference(s).`);
@@ -135,7 +136,8 @@ const newCommand: Command = async (ctx) => {
   }
   const refs = existsSync(ctx.dir) ? listMigrations(ctx.dir) : [];
   let version: string;
-  if (ctx.values.timestamp) {
+  // Continue the folder's style: a 14-digit newest version means timestamps are in use.
+  if (ctx.values.timestamp || refs[refs.length - 1]?.version.length === 14) {
     version = new Date().toISOString().replace(/\D/g, "").slice(0, 14);
   } else {
     const last = refs[refs.length - 1];

@@ -31,6 +31,7 @@ options:
   --statement-timeout <d>  statement_timeout per migration (default 15min)
   --allow-out-of-order     apply pending files older than the newest applied one
   --backup-dir <folder>    where staging and prod backups go (default: PRECOG_BACKUP_DIR, else ./backups)
+  --scratch-url <url>      validate: server and role for the scratch database (default: the target's)
   --lint                   migrate: lint pending migrations on dev and test too
   --timestamp              new: use a UTC timestamp version instead of the next counter
   --json                   print the result as JSON on stdout
@@ -63,6 +64,7 @@ export async function main(argv: readonly string[], cwd = process.cwd()): Promis
         "statement-timeout": { type: "string" },
         "allow-out-of-order": { type: "boolean" },
         "backup-dir": { type: "string" },
+        "scratch-url": { type: "string" },
         lint: { type: "boolean" },
         timestamp: { type: "boolean" },
         json: { type: "boolean" },
@@ -84,7 +86,7 @@ export async function main(argv: readonly string[], cwd = process.cwd()): Promis
     out.err(`precog-db: unknown command "${command}"\n\n${USAGE}`);
     return 2;
   }
-  if (values["database-url"]) out.addSecrets(urlSecrets(values["database-url"]));
+  for (const u of [values["database-url"], values["scratch-url"]]) if (u) out.addSecrets(urlSecrets(u));
   try {
     const vars = loadVars(cwd);
     const needsDb = command in DB_ACTIONS;

@@ -2,6 +2,7 @@
  * Everything the command prints goes through here, so every line is scrubbed of secrets, and
  * progress on long runs is shown the same way for `migrate` and `down`.
  */
+import { writeSync } from "node:fs";
 import type { MigrateEvent } from "../migrate/settings";
 import { redact } from "./target";
 
@@ -18,10 +19,9 @@ export interface Output {
 
 export function createOutput(): Output {
   const secrets: string[] = [];
-  const write = (stream: NodeJS.WriteStream, line: string) => stream.write(`${redact(line, secrets)}\n`);
   const o: Output = {
-    out: (line) => write(process.stdout, line),
-    err: (line) => write(process.stderr, line),
+    out: (line) => write(1, `${redact(line, secrets)}\n`),
+    err: (line) => write(2, `${redact(line, secrets)}\n`),
     addSecrets: (s) => secrets.push(...s),
     progress(tickMs = 10_000) {
       let timer: NodeJS.Timeout | undefined;
@@ -58,4 +58,20 @@ export function createOutput(): Output {
     },
   };
   return o;
+}
+
+/**
+ * Writes straight to the file descriptor: creating process.stdout/stderr streams costs a few
+ * milliseconds that a no-op run would notice, and synchronous writes keep lines in order when the
+ * process exits right after. A non-blocking pipe that is full (EAGAIN) is retried.
+ */
+function write(fd: number, text: string): void {
+  let buf = Buffer.from(text, "utf8");
+  while (buf.length > 0) {
+    try {
+      buf = buf.subarray(writeSync(fd, buf));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
+    }
+  }
 }

@@ -50,13 +50,13 @@ export function maskSecrets(text: string): string {
 
 /**
  * Connects, runs `fn`, and always ends the connection; connection errors name the target.
- * `whileConnecting` runs synchronous work (stat-ing files) while the handshake is in flight.
+ * `whileConnecting` runs local work (stat-ing files) while the handshake is in flight.
  */
 export async function withClient<T>(
   connection: Connection,
   applicationName: string,
   fn: (client: Client) => Promise<T>,
-  whileConnecting?: () => void,
+  whileConnecting?: () => void | Promise<void>,
 ): Promise<T> {
   // Required here, not at the top: callers that only lint or list files never load pg.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -68,18 +68,19 @@ export async function withClient<T>(
     () => undefined,
     (e: unknown) => e as Error,
   );
-  try {
-    whileConnecting?.();
-  } catch (err) {
-    await connecting;
-    await client.end().catch(() => undefined);
-    throw err;
-  }
+  // Local work first: a bad migrations folder is the clearer report when both fail.
+  const workFailed = await Promise.resolve()
+    .then(whileConnecting)
+    .then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
   const failed = await connecting;
-  if (failed) {
+  if (workFailed || failed) {
     await client.end().catch(() => undefined);
+    if (workFailed) throw workFailed;
     throw new Error(
-      `Cannot connect to ${describeConnection(connection)}: ${maskSecrets(failed.message)}. ` +
+      `Cannot connect to ${describeConnection(connection)}: ${maskSecrets(failed!.message)}. ` +
         `Check DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_PASSWORD (or --database-url) and that the server is running.`,
       { cause: failed },
     );

@@ -41,19 +41,23 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const result = (applied: AppliedMigration[], backupFile?: string): MigrateResult => ({ environment: s.environment, target, applied, backupFile });
 
   const upTo = s.targetVersion !== undefined ? BigInt(s.targetVersion) : undefined;
-  const refs = listMigrations(s.dir);
+  let refs: MigrationRef[] = [];
   // With a target version, later files wait, as if not yet written.
   const pendingOf = (st: { pending: readonly MigrationRef[] }) => st.pending.filter((r) => upTo === undefined || r.order <= upTo);
   const read = new Map<string, MigrationFile>();
   const checksums = new Map<string, string>();
-  // Checksums of every file through the stat cache (reading only new or changed files), done
-  // while the connection handshake is in flight so it costs no wall time.
-  const checksumAll = () => {
+  // The file names and every file's checksum through the stat cache (reading only new or changed
+  // files), done while the connection handshake is in flight: it starts once the socket is
+  // opening and yields every 100 files so the handshake's messages are answered in between.
+  const checksumAll = async () => {
+    await new Promise((r) => setImmediate(r));
+    refs = listMigrations(s.dir);
     const cache = ChecksumCache.open(s.dir, s.checksumCache);
-    for (const ref of refs) {
-      const { checksum, file } = cache.checksum(ref);
-      checksums.set(ref.filename, checksum);
-      if (file) read.set(ref.filename, file);
+    for (let i = 0; i < refs.length; i++) {
+      const { checksum, file } = cache.checksum(refs[i]);
+      checksums.set(refs[i].filename, checksum);
+      if (file) read.set(refs[i].filename, file);
+      if (i % 100 === 99) await new Promise((r) => setImmediate(r));
     }
     cache.save();
   };

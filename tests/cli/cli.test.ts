@@ -128,6 +128,19 @@ describe("precog-db", () => {
     expect(lintProd.stdout).toBe("0101_drop.sql:2:1: error [drop-column] DROP COLUMN title on public.markets destroys its data\n");
   });
 
+  it("validate exits 0 without drift and 1 with it, naming each object", async () => {
+    const env = { ...dbEnv(db), PRECOG_ENV: "dev" };
+    await cli(["migrate", "--dir", dir], env);
+    const clean = await cli(["validate", "--dir", dir], env);
+    expect([clean.code, clean.stdout]).toEqual([0, `postgres@127.0.0.1:${adminConfig().port}/${db}: no drift.\n`]);
+    await withAdmin((c) => c.query("CREATE TABLE hand_made (id int)"), db);
+    const drift = await cli(["validate", "--dir", dir, "--scratch-url", databaseUrl("postgres")], env);
+    expect([drift.code, drift.stdout]).toEqual([
+      1,
+      `extra    TABLE public.hand_made\n    TABLE public.hand_made exists in the live database but no migration creates it\npostgres@127.0.0.1:${adminConfig().port}/${db}: 1 difference(s).\n`,
+    ]);
+  });
+
   it("usage errors exit 2", async () => {
     expect((await cli(["frobnicate"], {})).code).toBe(2);
     expect((await cli([], {})).code).toBe(2);
