@@ -39,7 +39,8 @@ function engineOptions(ctx: CommandContext, log?: MigrateOptions["log"]): Migrat
     lockTimeout: v["lock-timeout"] as string | undefined,
     statementTimeout: v["statement-timeout"] as string | undefined,
     allowOutOfOrder: v["allow-out-of-order"] === true,
-    backupDir: (v["backup-dir"] as string | undefined) ?? ctx.vars.PRECOG_BACKUP_DIR ?? join(ctx.cwd, "backups"),
+    // No default inside the working tree: a prod dump must never end up committed by accident.
+    backupDir: (v["backup-dir"] as string | undefined) ?? ctx.vars.PRECOG_BACKUP_DIR,
     lint: v.lint === true ? true : undefined,
     // main() has already applied assertProdConfirmed with the .env-aware variables.
     prodConfirmed: true,

@@ -30,7 +30,7 @@ options:
   --lock-timeout <d>       lock_timeout per migration (default 5s)
   --statement-timeout <d>  statement_timeout per migration (default 15min)
   --allow-out-of-order     apply pending files older than the newest applied one
-  --backup-dir <folder>    where staging and prod backups go (default: PRECOG_BACKUP_DIR, else ./backups)
+  --backup-dir <folder>    where staging and prod backups go (default: PRECOG_BACKUP_DIR; required there)
   --scratch-url <url>      validate: server and role for the scratch database (default: the target's)
   --lint                   migrate: lint pending migrations on dev and test too
   --timestamp              new: use a UTC timestamp version instead of the next counter

@@ -75,6 +75,14 @@ describe("precog-db", () => {
     }
   });
 
+  it("needs a backup folder on staging, and has no default inside the working tree", async () => {
+    const r = await cli(["migrate", "--dir", dir], { ...dbEnv(db), PRECOG_ENV: "staging" });
+    expect([r.code, r.stderr]).toEqual([1, expect.stringContaining("backupDir: required when backups are on (they are by default on staging); pass --backup-dir or set PRECOG_BACKUP_DIR")]);
+    expect(await history()).toEqual([]);
+    const ok = await cli(["migrate", "--dir", dir], { ...dbEnv(db), PRECOG_ENV: "staging", PRECOG_BACKUP_DIR: join(dir, "bk") });
+    expect([ok.code, readdirSync(join(dir, "bk"))]).toEqual([0, [expect.stringMatching(/^staging-\d{8}T\d{6}Z-0-to-0002\.dump$/)]]);
+  });
+
   it("refuses down on staging, runs it on dev", async () => {
     await cli(["migrate", "--dir", dir], { ...dbEnv(db), PRECOG_ENV: "dev" });
     const refused = await cli(["down", "--dir", dir], { ...dbEnv(db), PRECOG_ENV: "staging" });
