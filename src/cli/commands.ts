@@ -47,6 +47,12 @@ function engineOptions(ctx: CommandContext, log?: MigrateOptions["log"]): Migrat
   };
 }
 
+/** How often a long migration reports that it is still running: PRECOG_PROGRESS_INTERVAL_MS, default 10 s. */
+function progressInterval(ctx: CommandContext): number {
+  const ms = Number(ctx.vars.PRECOG_PROGRESS_INTERVAL_MS);
+  return Number.isFinite(ms) && ms >= 100 ? ms : 10_000;
+}
+
 function printJson(ctx: CommandContext, value: unknown): boolean {
   if (ctx.values.json) ctx.out.out(JSON.stringify(value, null, 2));
   return ctx.values.json === true;
@@ -54,7 +60,7 @@ function printJson(ctx: CommandContext, value: unknown): boolean {
 
 const migrateCommand: Command = async (ctx) => {
   const { migrate } = await import("../migrate/runner");
-  const progress = ctx.out.progress();
+  const progress = ctx.out.progress(progressInterval(ctx));
   try {
     const to = ctx.values.to as string | undefined;
     const r = await migrate({ ...engineOptions(ctx, ctx.values.json ? undefined : progress.log), targetVersion: to });
@@ -67,7 +73,7 @@ const migrateCommand: Command = async (ctx) => {
 
 const downCommand: Command = async (ctx) => {
   const { down } = await import("../migrate/down");
-  const progress = ctx.out.progress();
+  const progress = ctx.out.progress(progressInterval(ctx));
   try {
     const r = await down({ ...engineOptions(ctx, ctx.values.json ? undefined : progress.log), to: ctx.values.to as string | undefined });
     if (!printJson(ctx, r)) ctx.out.err(r.rolledBack.length ? `Rolled back ${r.rolledBack.length} migration(s).` : "Nothing to roll back.");

@@ -40,7 +40,7 @@ export function createOutput(): Output {
             o.err(`warning: ${e.message}`);
             break;
           case "applying":
-            current = `${e.version}_${e.name}`;
+            current = e.count > 1 ? `migrations ${e.index}-${e.index + e.count - 1} of ${e.total} (from ${e.version}_${e.name}, sent together)` : `${e.version}_${e.name}`;
             since = Date.now();
             stopTimer();
             timer = setInterval(() => o.err(`  ... still running ${current} (${Math.round((Date.now() - since) / 1000)} s)`), tickMs);
@@ -48,8 +48,6 @@ export function createOutput(): Output {
             break;
           case "applied":
             o.err(`  ${String(e.index).padStart(String(e.total).length)}/${e.total} ${e.version}_${e.name} (${e.durationMs} ms)`);
-            current = `the migration after ${e.version}_${e.name}`;
-            since = Date.now();
             if (e.index === e.total) stopTimer();
             break;
         }

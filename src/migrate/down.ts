@@ -61,7 +61,7 @@ export async function down(options: DownOptions): Promise<DownResult> {
       assertNoProblems(problems, `Cannot roll back on ${target} (${s.environment})`);
       const rolledBack: RolledBack[] = [];
       for (const [i, f] of files.entries()) {
-        s.log({ type: "applying", version: f.version, name: f.name, index: i + 1, total: files.length });
+        s.log({ type: "applying", version: f.version, name: f.name, index: i + 1, total: files.length, count: 1 });
         const unit: Unit = { file: f, which: "down", section: f.down!, bookkeeping: () => forgetSql(f.order) };
         const started = performance.now();
         if (f.down!.options.transaction) await runTransactional(client, [unit], s);

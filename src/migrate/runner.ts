@@ -152,14 +152,15 @@ async function applyAll(client: Client, files: readonly MigrationFile[], s: Sett
   };
   for (let i = 0; i < files.length; ) {
     const f = files[i];
-    s.log({ type: "applying", version: f.version, name: f.name, index: i + 1, total });
     if (!f.up.options.transaction) {
+      s.log({ type: "applying", version: f.version, name: f.name, index: i + 1, total, count: 1 });
       record([await runOutsideTransaction(client, unit(f), s)], false);
       i++;
       continue;
     }
     let j = i;
     while (j < files.length && j - i < s.batchSize && files[j].up.options.transaction) j++;
+    s.log({ type: "applying", version: f.version, name: f.name, index: i + 1, total, count: j - i });
     try {
       record(await runTransactional(client, files.slice(i, j).map(unit), s), true);
     } catch (err) {

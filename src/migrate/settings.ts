@@ -10,7 +10,8 @@ import type { Connection } from "./pg";
 /** Something the engine reports while it runs. */
 export type MigrateEvent =
   | { readonly type: "info" | "warn"; readonly message: string }
-  | { readonly type: "applying"; readonly version: string; readonly name: string; readonly index: number; readonly total: number }
+  /** `count` migrations starting with this one are on their way in one round trip. */
+  | { readonly type: "applying"; readonly version: string; readonly name: string; readonly index: number; readonly total: number; readonly count: number }
   | { readonly type: "applied"; readonly version: string; readonly name: string; readonly durationMs: number; readonly index: number; readonly total: number };
 
 /** Options shared by every engine call that reaches a database. */

@@ -149,6 +149,14 @@ describe("precog-db", () => {
     ]);
   });
 
+  it("shows progress while a long migration runs", async () => {
+    writeFileSync(join(dir, "0003_slow.sql"), sql("SELECT pg_sleep(1.2);"));
+    const r = await cli(["migrate", "--dir", dir], { ...dbEnv(db), PRECOG_ENV: "dev", PRECOG_PROGRESS_INTERVAL_MS: "400" });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/\n {2}\.\.\. still running migrations 1-3 of 3 \(from 0001_t, sent together\) \(\d s\)\n/);
+    expect(r.stderr).toContain("  3/3 0003_slow (");
+  });
+
   it("usage errors exit 2", async () => {
     expect((await cli(["frobnicate"], {})).code).toBe(2);
     expect((await cli([], {})).code).toBe(2);
