@@ -1,15 +1,16 @@
 /**
  * Provisions a database on the run's cluster the way the test stack (infra/) does with Pulumi,
  * in plain SQL: a database owned by an owner role that migrations run as, an application login
- * role with data privileges only (granted through the owner's default privileges), a read-only
- * login role, PUBLIC's CONNECT/TEMP on the database and CREATE on schema public revoked, and a
- * connection limit on every login role. Roles are cluster-global, so every name carries a random
+ * role and a read-only login role, each with a connection limit, and the stack's own privilege
+ * plan (infra/database/privileges.ts: PUBLIC revoked, data privileges only, default privileges on
+ * what the owner creates), rendered as the statements the postgresql provider issues for it. Roles are cluster-global, so every name carries a random
  * tag: test files (and the stress bench) provision side by side without colliding.
  *
  * Takes the superuser settings as an argument (no vitest `inject` here) so bench/pool can use it.
  */
 import { randomBytes } from "node:crypto";
 import { Client, type ClientConfig } from "pg";
+import { APP_SCHEMA, DEFAULT_PRIVILEGES, GRANTS, type Grantee } from "../../infra/database/privileges";
 
 /** A login role's name and password. */
 export interface RoleLogin {
@@ -64,21 +65,30 @@ export async function provisionTestDatabase(admin: Admin, options: ProvisionOpti
   const app = login("user");
   const ro = login("readonly");
 
+  const grantee: Record<Grantee, string> = { app: app.user, readonly: ro.user, public: "PUBLIC" };
   await withClient({ ...admin, database: "postgres" }, async (c) => {
     await c.query(`CREATE ROLE ${owner.user} LOGIN PASSWORD '${owner.password}' CONNECTION LIMIT 10`);
     await c.query(`CREATE ROLE ${app.user} LOGIN PASSWORD '${app.password}' CONNECTION LIMIT ${options.appConnectionLimit ?? 40}`);
     await c.query(`CREATE ROLE ${ro.user} LOGIN PASSWORD '${ro.password}' CONNECTION LIMIT 5`);
     await c.query(`CREATE DATABASE ${database} OWNER ${owner.user}`);
-    await c.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${database} FROM PUBLIC`);
-    await c.query(`GRANT CONNECT ON DATABASE ${database} TO ${app.user}, ${ro.user}`);
   });
   await withClient({ ...admin, database }, async (c) => {
-    await c.query(`REVOKE CREATE ON SCHEMA public FROM PUBLIC`);
-    await c.query(`GRANT USAGE ON SCHEMA public TO ${app.user}, ${ro.user}`);
-    const forOwner = `ALTER DEFAULT PRIVILEGES FOR ROLE ${owner.user} IN SCHEMA public`;
-    await c.query(`${forOwner} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${app.user}`);
-    await c.query(`${forOwner} GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO ${app.user}`);
-    await c.query(`${forOwner} GRANT SELECT ON TABLES TO ${ro.user}`);
+    for (const g of GRANTS) {
+      const on = {
+        database: `DATABASE ${database}`,
+        schema: `SCHEMA ${APP_SCHEMA}`,
+        table: `ALL TABLES IN SCHEMA ${APP_SCHEMA}`,
+        sequence: `ALL SEQUENCES IN SCHEMA ${APP_SCHEMA}`,
+      }[g.objectType];
+      await c.query(`REVOKE ALL ON ${on} FROM ${grantee[g.grantee]}`);
+      if (g.privileges.length > 0) await c.query(`GRANT ${g.privileges.join(", ")} ON ${on} TO ${grantee[g.grantee]}`);
+    }
+    for (const d of DEFAULT_PRIVILEGES) {
+      const objects = d.objectType === "table" ? "TABLES" : "SEQUENCES";
+      await c.query(
+        `ALTER DEFAULT PRIVILEGES FOR ROLE ${owner.user} IN SCHEMA ${APP_SCHEMA} GRANT ${d.privileges.join(", ")} ON ${objects} TO ${grantee[d.grantee]}`,
+      );
+    }
   });
 
   const config = (l: RoleLogin = app): ClientConfig => ({ host: admin.host, port: admin.port, database, user: l.user, password: l.password });
