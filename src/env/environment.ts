@@ -40,18 +40,39 @@ export function selectEnvironment(vars: Vars = process.env): EnvironmentChoice {
     }
     return { env: explicit, source: "PRECOG_ENV" };
   }
-  const dbName = vars.DB_NAME;
-  if (dbName !== undefined && dbName !== "") {
-    const hits = (["test", "staging", "prod"] as const).filter((e) => dbName.toLowerCase().includes(e));
-    if (hits.length > 1) {
-      throw new Error(
-        `DB_NAME="${dbName}" names more than one environment (${hits.join(", ")}): ` +
-          `set PRECOG_ENV to say which one is meant.`,
-      );
-    }
-    if (hits.length === 1) return { env: hits[0], source: "DB_NAME" };
+  const named = environmentNamedBy(vars.DB_NAME);
+  return named === undefined ? { env: "dev", source: "default" } : { env: named, source: "DB_NAME" };
+}
+
+/**
+ * The environment a database name points at: test, staging or prod when the name contains exactly
+ * one of them, undefined when it contains none (or is empty). Throws when it contains several.
+ */
+export function environmentNamedBy(databaseName: string | undefined, label = "DB_NAME"): Environment | undefined {
+  if (databaseName === undefined || databaseName === "") return undefined;
+  const hits = (["test", "staging", "prod"] as const).filter((e) => databaseName.toLowerCase().includes(e));
+  if (hits.length > 1) {
+    throw new Error(
+      `${label}="${databaseName}" names more than one environment (${hits.join(", ")}): ` +
+        `set PRECOG_ENV to say which one is meant.`,
+    );
   }
-  return { env: "dev", source: "default" };
+  return hits[0];
+}
+
+/**
+ * Refuses a target database whose name points at another environment than the selected one, so a
+ * stale PRECOG_ENV=dev cannot walk past the staging and prod guards into precog_prod. A name that
+ * points nowhere (precog_dev, mydb) passes. `label` says where the name came from, for the message.
+ */
+export function assertDatabaseMatches(env: Environment, databaseName: string | undefined, label = "DB_NAME"): void {
+  const named = environmentNamedBy(databaseName, label);
+  if (named !== undefined && named !== env) {
+    throw new Error(
+      `The environment is ${env}, but the target database "${databaseName}" (${label}) is a ${named} database. ` +
+        `Set PRECOG_ENV=${named} to work on it deliberately (with its guards), or point at the ${env} database.`,
+    );
+  }
 }
 
 /** The environment name alone; see {@link selectEnvironment}. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  assertDatabaseMatches,
   assertProdConfirmed,
   getEnvironment,
   requireEnvironment,
@@ -55,5 +56,30 @@ describe("assertProdConfirmed", () => {
   it("allows prod with confirmation and other environments without", () => {
     expect(() => assertProdConfirmed("prod", "migrate", { PRECOG_PROD_CONFIRMED: "yes" })).not.toThrow();
     expect(() => assertProdConfirmed("staging", "migrate", {})).not.toThrow();
+  });
+});
+
+describe("assertDatabaseMatches", () => {
+  it.each([
+    ["dev", "precog_dev"],
+    ["dev", "mydb"],
+    ["prod", "precog_prod"],
+    ["test", "precog_test_ab12"],
+    ["staging", undefined],
+  ] as const)("%s with %s passes", (env, db) => {
+    expect(() => assertDatabaseMatches(env, db)).not.toThrow();
+  });
+
+  it("refuses a stale PRECOG_ENV pointed at a prod database", () => {
+    expect(() => assertDatabaseMatches("dev", "precog_prod", "the URL's database")).toThrow(
+      'The environment is dev, but the target database "precog_prod" (the URL\'s database) is a prod database. ' +
+        "Set PRECOG_ENV=prod to work on it deliberately (with its guards), or point at the dev database.",
+    );
+  });
+
+  it("refuses a test environment pointed at staging", () => {
+    expect(() => assertDatabaseMatches("test", "precog_staging")).toThrow(
+      'The environment is test, but the target database "precog_staging" (DB_NAME) is a staging database.',
+    );
   });
 });
