@@ -5,7 +5,7 @@
  * process that switches environment cannot carry a stale permission.
  */
 import { ENVIRONMENTS, getEnvironment, isEnvironment, PROTECTED_ENVIRONMENTS, type Environment } from "../env/environment";
-import type { Vars } from "./env-file";
+import type { Vars } from "../env/env-file";
 
 /** The environments in which dangerous operations may run: every one not protected (dev, test). */
 export const DANGEROUS_ALLOWED: readonly Environment[] = ENVIRONMENTS.filter((e) => !PROTECTED_ENVIRONMENTS.includes(e));

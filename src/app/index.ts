@@ -19,7 +19,7 @@ export {
   type EnvironmentSource,
 } from "../env/environment";
 export { ENVIRONMENT_DEFAULTS, type EnvironmentDefaults } from "../env/defaults";
-export { loadVars, readEnvFile, type LoadVarsOptions, type LoadedVars, type Vars } from "./env-file";
+export { loadVars, readEnvFile, type LoadVarsOptions, type LoadedVars, type Vars } from "../env/env-file";
 export {
   SSL_MODES,
   environmentPoolFallback,

@@ -13,7 +13,7 @@
 import { readFileSync } from "node:fs";
 import { Pool, type PoolClient, type PoolConfig } from "pg";
 import { assertProdConfirmed, currentOperator, requireEnvironment, type Environment } from "../env/environment";
-import { loadVars, type Vars } from "./env-file";
+import { loadVars, type Vars } from "../env/env-file";
 import { SecretCredentials, secretsSdk, type SecretsClient } from "./secrets";
 import { environmentPoolFallback, resolvePoolLimits, resolveSettings, type ConnectionSettings, type PoolLimits } from "./settings";
 

@@ -21,7 +21,7 @@
  */
 import { ENVIRONMENT_DEFAULTS } from "../env/defaults";
 import { selectEnvironment, type Environment, type EnvironmentSource } from "../env/environment";
-import type { Vars } from "./env-file";
+import type { Vars } from "../env/env-file";
 
 export const SSL_MODES = ["disable", "require", "verify-full"] as const;
 export type SslMode = (typeof SSL_MODES)[number];

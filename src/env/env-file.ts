@@ -1,6 +1,6 @@
 /**
- * `.env` files for the application: read with Node's own parser (`util.parseEnv`, the same syntax
- * as `node --env-file`), then overlaid by the process environment, so a variable exported in the
+ * `.env` files, for the application and the precog-db command alike: read with Node's own parser
+ * (`util.parseEnv`, the same syntax as `node --env-file`), then overlaid by the process environment, so a variable exported in the
  * shell or set by the deployment always wins over the file. Nothing here touches `process.env`:
  * callers get a merged, read-only view and pass it on explicitly.
  */
