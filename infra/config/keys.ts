@@ -5,7 +5,11 @@
 
 export type KeyType = "string" | "integer" | "boolean" | "array";
 
-/** Which server kind reads a key: both, only `server: local`, or only `server: aws`. */
+/**
+ * Which server kind reads a key: both, only `server: local`, or only `server: aws`. A key of the
+ * other kind is known, so it is not an error, only unused: a stack keeps its aws keys when it is
+ * pointed at a local server (as the end-to-end tests do with staging and prod).
+ */
 export type KeyScope = "all" | "local" | "aws";
 
 export interface KeySpec {
