@@ -86,12 +86,23 @@ export class PrecogPool extends Pool {
     );
   }
 
-  /** Opens connections until `min` are open; resolves when they are, rejects on the first failure. */
+  /**
+   * Opens connections until `min` are open; resolves when they are, rejects on the first failure.
+   * pg-pool hands out idle clients before it opens new ones, so asking for only the missing number
+   * would just borrow idle ones (with min 3 and one dropped, the pool stayed at 2). Every idle
+   * client is therefore checked out too, all at the same time, so the missing ones must be opened;
+   * then all are released. Busy clients are not touched.
+   *
+   * While held here a client has no pool error listener: one whose backend is killed in the
+   * meantime would emit 'error' with no listener and crash the process. Each held client gets a
+   * listener, and one that failed is released with its error so the pool drops it (and refills).
+   */
   async warm(): Promise<void> {
     const missing = this.limits.min - this.totalCount;
     if (missing <= 0) return;
-    const settled = await Promise.allSettled(Array.from({ length: missing }, () => this.connect()));
-    for (const s of settled) if (s.status === "fulfilled") s.value.release();
+    const wanted = this.idleCount + missing;
+    const settled = await Promise.allSettled(Array.from({ length: wanted }, () => this.connect().then((c) => this.hold(c))));
+    for (const s of settled) if (s.status === "fulfilled") s.value();
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
     if (failed !== undefined) throw failed.reason;
   }
@@ -114,6 +125,21 @@ export class PrecogPool extends Pool {
       this.secret.invalidate(started);
       return super.connect();
     }
+  }
+
+  /** Listens for `client`'s errors while `warm` holds it; returns the release. */
+  private hold(client: PoolClient): () => void {
+    let failure: Error | undefined;
+    const onError = (err: Error) => {
+      if (failure !== undefined) return; // a killed backend errors twice: its FATAL message, then the socket's end
+      failure = err;
+      this.logger.warn(`precog-db: an idle connection to ${this.describe()} failed: ${err.message}`);
+    };
+    client.on("error", onError);
+    return () => {
+      client.off("error", onError);
+      client.release(failure);
+    };
   }
 
   private topUp(): void {

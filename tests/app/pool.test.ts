@@ -125,6 +125,34 @@ describe("openPool on a provisioned test database, as the app role", () => {
     expect((err as Error).message).not.toContain("wrong-secret-value");
   });
 
+  it("refills to min distinct backends when a single connection is killed", async () => {
+    const name = appName("killone");
+    const logger = recordingLogger();
+    const pool = await openPool({
+      envFile: false,
+      logger,
+      env: { ...db.current.vars(), DB_POOL_MIN_CONN: "3", DB_POOL_MAX_CONN: "5", DB_APPLICATION_NAME: name },
+    });
+    try {
+      const before = await serverPids(name);
+      expect(before).toHaveLength(3);
+      const victim = before[1];
+      await withAdmin((c) => c.query("SELECT pg_terminate_backend($1)", [victim]));
+      // The two survivors stay; one new backend replaces the victim.
+      const refilled = await eventually(async () => {
+        const now = await serverPids(name);
+        return now.length === 3 && !now.includes(victim) && pool.totalCount === 3 && pool.idleCount === 3;
+      });
+      expect(refilled).toBe(true);
+      const now = await serverPids(name);
+      expect(now.filter((pid) => before.includes(pid))).toEqual(before.filter((pid) => pid !== victim));
+      expect(logger.lines.filter((l) => l.includes("an idle connection to")).length).toBe(1);
+      expect(logger.lines.filter((l) => l.includes("could not refill"))).toEqual([]);
+    } finally {
+      await pool.end();
+    }
+  });
+
   it("keeps min connections after idle reaping and refills after a connection is killed", async () => {
     const name = appName("keepmin");
     const logger = recordingLogger();

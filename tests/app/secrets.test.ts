@@ -2,7 +2,7 @@ import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import { describe, expect, it } from "vitest";
 import { openPool, parseDatabaseSecret, type SecretsClient } from "../../src/app";
 import { withAdmin } from "../helpers/pg";
-import { appName, recordingLogger, serverConnections, useTestDatabase } from "./support";
+import { appName, eventually, recordingLogger, serverConnections, serverPids, useTestDatabase } from "./support";
 
 const db = useTestDatabase();
 const SECRET_ID = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:precog/staging/app-AbCdEf";
@@ -129,6 +129,50 @@ describe("credentials from the Secrets Manager secret", () => {
     } finally {
       await pool.end();
       await setRolePassword(oldPassword);
+    }
+  });
+
+  it("survives a backend killed while the refill holds its idle connection (no uncaught 'error')", async () => {
+    // The secret read of the refill's new connection is held at a gate, so the refill is paused
+    // with the surviving idle connection checked out: that is when its backend is killed.
+    let gate: (() => void) | undefined;
+    let gated = false;
+    const reached: Array<() => void> = [];
+    class GatedSecrets extends FakeSecrets {
+      override async send(command: GetSecretValueCommand) {
+        if (gated) {
+          reached.forEach((r) => r());
+          await new Promise<void>((resolve) => (gate = resolve));
+        }
+        return super.send(command);
+      }
+    }
+    const fake = new GatedSecrets(secretFor(db.current.app.password, { poolMin: 2, poolMax: 4 }));
+    const logger = recordingLogger();
+    const name = appName("held");
+    const env = { PRECOG_ENV: "test", DB_SECRET_ID: SECRET_ID, DB_APPLICATION_NAME: name };
+    const pool = await openPool({ envFile: false, env, secretsClient: fake, secretCacheMillis: 0, logger });
+    try {
+      const [first, second] = await serverPids(name);
+      gated = true;
+      const refillStarted = new Promise<void>((r) => reached.push(r));
+      await withAdmin((c) => c.query("SELECT pg_terminate_backend($1)", [first]));
+      await refillStarted;
+      expect(pool.idleCount).toBe(0); // the survivor is held by the refill
+      await withAdmin((c) => c.query("SELECT pg_terminate_backend($1)", [second]));
+      expect(await eventually(async () => logger.lines.filter((l) => l.includes("an idle connection to")).length === 2)).toBe(true);
+      gated = false;
+      gate?.();
+      const refilled = await eventually(async () => {
+        const now = await serverPids(name);
+        return now.length === 2 && !now.includes(first) && !now.includes(second) && pool.totalCount === 2 && pool.idleCount === 2;
+      });
+      expect(refilled).toBe(true);
+      expect(logger.lines.filter((l) => l.includes("could not refill"))).toEqual([]);
+    } finally {
+      gated = false;
+      gate?.();
+      await pool.end();
     }
   });
 
