@@ -2,9 +2,10 @@
  * The application's connection pool: `pg.Pool` opened the same safe way in every environment.
  * `openPool()` reads the variables (process environment over `.env`), picks the environment,
  * refuses prod without PRECOG_PROD_CONFIRMED=yes (and warns, naming operator and target, when it
- * is confirmed), takes credentials from the variables or the Secrets Manager secret, and opens
- * `DB_POOL_MIN_CONN` connections up front so a broken configuration fails at start-up rather than
- * on the first trade.
+ * is confirmed), refuses a database named for another environment (DB_NAME, or the secret's
+ * dbname: precog_prod under PRECOG_ENV=dev), takes credentials from the variables or the Secrets
+ * Manager secret, and opens `DB_POOL_MIN_CONN` connections up front so a broken configuration
+ * fails at start-up rather than on the first trade.
  *
  * Pool minimum: pg-pool 3.x accepts `min` but only uses it to stop idle reaping below it; it never
  * opens connections by itself. So `PrecogPool` warms `min` connections when opened and, when a
@@ -12,7 +13,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Pool, type PoolClient, type PoolConfig } from "pg";
-import { assertProdConfirmed, currentOperator, requireEnvironment, type Environment } from "../env/environment";
+import { assertDatabaseMatches, assertProdConfirmed, currentOperator, requireEnvironment, type Environment } from "../env/environment";
 import { loadVars, type Vars } from "../env/env-file";
 import { SecretCredentials, secretsSdk, type SecretsClient } from "./secrets";
 import { environmentPoolFallback, resolvePoolLimits, resolveSettings, type ConnectionSettings, type PoolLimits } from "./settings";
@@ -155,6 +156,9 @@ export async function openPool(options: OpenPoolOptions = {}): Promise<PrecogPoo
   if (options.expectEnvironment !== undefined) requireEnvironment(options.expectEnvironment, vars);
   // Before any secret is read or socket opened.
   assertProdConfirmed(settings.env, "open a database connection pool", vars);
+  // A stale PRECOG_ENV=dev must not reach precog_prod past the guard above. DB_NAME (or the
+  // environment's default) is checked here; a secret's dbname once the secret is read.
+  assertDatabaseMatches(settings.env, settings.database, "DB_NAME");
   const logger = options.logger ?? console;
 
   const { target, password, secret, fallback } = await resolveCredentials(settings, vars, options);
@@ -198,6 +202,7 @@ async function resolveCredentials(settings: ConnectionSettings, vars: Vars, opti
   const client = options.secretsClient ?? new (secretsSdk().SecretsManagerClient)(vars.AWS_REGION ? { region: vars.AWS_REGION } : {});
   const secret = new SecretCredentials(creds.secretId, client, { cacheMillis: options.secretCacheMillis });
   const s = await secret.current();
+  assertDatabaseMatches(settings.env, s.dbname, `dbname in secret "${creds.secretId}"`);
   if (settings.database !== undefined && settings.database !== s.dbname) {
     throw new Error(
       `DB_NAME="${settings.database}" does not match the database in secret "${creds.secretId}" ("${s.dbname}"): ` +

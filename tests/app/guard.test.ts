@@ -1,9 +1,19 @@
 import { Client } from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
 import { assertDangerousAllowed, dangerousOperation, openPool, type Environment, type PrecogPool } from "../../src/app";
-import { useTestDatabase } from "./support";
+import { useScratchDatabase, useTestDatabase } from "./support";
 
 const db = useTestDatabase();
+
+/** Superuser SQL giving a scratch database the positions table, usable by the test's app role. */
+const positionsFor = () =>
+  "CREATE TABLE positions (id bigserial PRIMARY KEY, market text NOT NULL); " +
+  `GRANT SELECT, INSERT, DELETE ON positions TO ${db.current.app.user}; ` +
+  `GRANT USAGE ON SEQUENCE positions_id_seq TO ${db.current.app.user};`;
+// openPool refuses a database named for another environment, so each environment gets its own.
+const devDb = useScratchDatabase("precog_dev", positionsFor);
+const stagingDb = useScratchDatabase("precog_staging", positionsFor);
+const prodDb = useScratchDatabase("precog_prod", positionsFor);
 
 const refusal = (env: string) =>
   `Refusing to run delete_all_positions on ${env}: operations that touch every row run only in dev and test. ` +
@@ -36,8 +46,12 @@ describe("a guarded delete_all_positions against a real database", () => {
     await owner.end();
   });
 
-  async function withPool<T>(env: Record<string, string>, fn: (pool: PrecogPool) => Promise<T>): Promise<T> {
-    const pool = await openPool({ envFile: false, env: { ...db.current.vars(), DB_POOL_MIN_CONN: "0", DB_SSLMODE: "disable", ...env } });
+  async function withPool<T>(env: Record<string, string> & { PRECOG_ENV: string }, fn: (pool: PrecogPool) => Promise<T>): Promise<T> {
+    const database = { test: db.current.database, dev: devDb.current, staging: stagingDb.current, prod: prodDb.current }[env.PRECOG_ENV];
+    const pool = await openPool({
+      envFile: false,
+      env: { ...db.current.vars(), DB_NAME: database ?? "", DB_POOL_MIN_CONN: "0", DB_SSLMODE: "disable", ...env },
+    });
     try {
       return await fn(pool);
     } finally {
@@ -62,18 +76,21 @@ describe("a guarded delete_all_positions against a real database", () => {
   });
 
   it("is refused on staging and leaves the rows alone", async () => {
-    await withPool({ PRECOG_ENV: "test" }, seed);
     await withPool({ PRECOG_ENV: "staging" }, async (pool) => {
+      await seed(pool);
       expect(pool.environment).toBe("staging");
       await expect(deleteAllPositions(pool)).rejects.toThrow(new Error(refusal("staging")));
       expect(await count(pool)).toBe(3);
+      await pool.query("DELETE FROM positions WHERE market IN ('A', 'B', 'C')");
     });
-    await withPool({ PRECOG_ENV: "test" }, (pool) => pool.query("DELETE FROM positions WHERE market IN ('A', 'B', 'C')"));
   });
 
   it("is refused on prod even when prod access is confirmed", async () => {
     await withPool({ PRECOG_ENV: "prod", PRECOG_PROD_CONFIRMED: "yes", PRECOG_OPERATOR: "ci" }, async (pool) => {
+      await seed(pool);
       await expect(deleteAllPositions(pool)).rejects.toThrow(new Error(refusal("prod")));
+      expect(await count(pool)).toBe(3);
+      await pool.query("DELETE FROM positions WHERE market IN ('A', 'B', 'C')");
     });
   });
 

@@ -4,9 +4,10 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openPool } from "../../src/app";
 import { withAdmin } from "../helpers/pg";
-import { appName, eventually, recordingLogger, serverConnections, serverPids, useTestDatabase } from "./support";
+import { appName, eventually, recordingLogger, serverConnections, serverPids, useScratchDatabase, useTestDatabase } from "./support";
 
 const db = useTestDatabase();
+const prodDb = useScratchDatabase("precog_prod");
 
 describe("openPool on a provisioned test database, as the app role", () => {
   it("opens with the configured limits and warms the minimum", async () => {
@@ -85,19 +86,39 @@ describe("openPool on a provisioned test database, as the app role", () => {
     expect(await serverConnections(name)).toBe(0);
   });
 
+  it("refuses a database named for another environment than the selected one, before any connection", async () => {
+    const name = appName("stale-env");
+    const target = prodDb.current;
+    for (const [stale, extra] of [
+      ["dev", {}],
+      ["test", {}],
+      ["staging", { DB_SSLMODE: "disable" }],
+    ] as const) {
+      const env = { ...db.current.vars(), ...extra, PRECOG_ENV: stale, DB_NAME: target, DB_POOL_MIN_CONN: "1", DB_APPLICATION_NAME: name };
+      await expect(openPool({ envFile: false, env })).rejects.toThrow(
+        new Error(
+          `The environment is ${stale}, but the target database "${target}" (DB_NAME) is a prod database. ` +
+            `Set PRECOG_ENV=prod to work on it deliberately (with its guards), or point at the ${stale} database.`,
+        ),
+      );
+    }
+    expect(await serverConnections(name)).toBe(0);
+  });
+
   it("opens prod when confirmed and warns with operator, user and host/port/database, never the password", async () => {
     const name = appName("prod-confirmed");
     const logger = recordingLogger();
     const v = db.current.vars();
     // The local server has no TLS; prod's default is verify-full, so say so explicitly.
-    const env = { ...v, PRECOG_ENV: "prod", PRECOG_PROD_CONFIRMED: "yes", PRECOG_OPERATOR: "alice", DB_POOL_MIN_CONN: "1", DB_APPLICATION_NAME: name, DB_SSLMODE: "disable" };
+    // A prod-named database: openPool refuses precog_test_… under PRECOG_ENV=prod.
+    const env = { ...v, DB_NAME: prodDb.current, PRECOG_ENV: "prod", PRECOG_PROD_CONFIRMED: "yes", PRECOG_OPERATOR: "alice", DB_POOL_MIN_CONN: "1", DB_APPLICATION_NAME: name, DB_SSLMODE: "disable" };
     const pool = await openPool({ envFile: false, env, logger });
     try {
       expect(pool.environment).toBe("prod");
       expect(pool.limits).toEqual({ min: 1, max: 50 });
       expect(logger.lines).toEqual([
         `precog-db: WARNING: alice is opening a connection pool on PROD: ` +
-          `${v.DB_USER}@${v.DB_HOST}:${v.DB_PORT}/${v.DB_NAME} (1 to 50 connections).`,
+          `${v.DB_USER}@${v.DB_HOST}:${v.DB_PORT}/${prodDb.current} (1 to 50 connections).`,
       ]);
       expect(logger.lines.join("\n")).not.toContain(v.DB_PASSWORD);
       expect(await serverConnections(name)).toBe(1);

@@ -2,9 +2,12 @@ import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import { describe, expect, it } from "vitest";
 import { openPool, parseDatabaseSecret, type SecretsClient } from "../../src/app";
 import { withAdmin } from "../helpers/pg";
-import { appName, eventually, recordingLogger, serverConnections, serverPids, useTestDatabase } from "./support";
+import { appName, eventually, recordingLogger, serverConnections, serverPids, useScratchDatabase, useTestDatabase } from "./support";
 
 const db = useTestDatabase();
+/** The staging secret's database: a staging-named one, as openPool refuses a database named for another environment. */
+const stagingDb = useScratchDatabase("precog_staging");
+const prodDb = useScratchDatabase("precog_prod");
 const SECRET_ID = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:precog/staging/app-AbCdEf";
 
 /** Stands in for SecretsManagerClient: same `send(GetSecretValueCommand)` contract, records inputs. */
@@ -21,7 +24,7 @@ class FakeSecrets implements SecretsClient {
 
 function secretFor(password: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const d = db.current;
-  return { engine: "postgres", host: d.host, port: d.port, dbname: d.database, username: d.app.user, password, ...extra };
+  return { engine: "postgres", host: d.host, port: d.port, dbname: stagingDb.current, username: d.app.user, password, ...extra };
 }
 
 /** Staging reached through its secret; the local server has no TLS. */
@@ -43,7 +46,7 @@ describe("credentials from the Secrets Manager secret", () => {
     try {
       expect(pool.environment).toBe("staging");
       expect(pool.limits).toEqual({ min: 2, max: 3 });
-      expect(pool.target).toEqual({ host: db.current.host, port: db.current.port, database: db.current.database, user: db.current.app.user });
+      expect(pool.target).toEqual({ host: db.current.host, port: db.current.port, database: stagingDb.current, user: db.current.app.user });
       expect(await serverConnections(name)).toBe(2);
       expect(fake.inputs).toEqual([EXPECTED_INPUT]);
     } finally {
@@ -56,7 +59,7 @@ describe("credentials from the Secrets Manager secret", () => {
     const env = { ...stagingVars(appName("proxy")), DB_HOST: db.current.host, DB_PORT: String(db.current.port), DB_POOL_MIN_CONN: "1" };
     const pool = await openPool({ envFile: false, env, secretsClient: fake });
     try {
-      expect(pool.target).toEqual({ host: db.current.host, port: db.current.port, database: db.current.database, user: db.current.app.user });
+      expect(pool.target).toEqual({ host: db.current.host, port: db.current.port, database: stagingDb.current, user: db.current.app.user });
       expect((await pool.query("SELECT current_user AS u")).rows).toEqual([{ u: db.current.app.user }]);
     } finally {
       await pool.end();
@@ -147,7 +150,7 @@ describe("credentials from the Secrets Manager secret", () => {
         return super.send(command);
       }
     }
-    const fake = new GatedSecrets(secretFor(db.current.app.password, { poolMin: 2, poolMax: 4 }));
+    const fake = new GatedSecrets(secretFor(db.current.app.password, { dbname: db.current.database, poolMin: 2, poolMax: 4 }));
     const logger = recordingLogger();
     const name = appName("held");
     const env = { PRECOG_ENV: "test", DB_SECRET_ID: SECRET_ID, DB_APPLICATION_NAME: name };
@@ -182,10 +185,26 @@ describe("credentials from the Secrets Manager secret", () => {
       openPool({ envFile: false, env: { ...stagingVars(appName("mismatch")), DB_NAME: "precog_staging" }, secretsClient: fake }),
     ).rejects.toThrow(
       new Error(
-        `DB_NAME="precog_staging" does not match the database in secret "${SECRET_ID}" ("${db.current.database}"): ` +
+        `DB_NAME="precog_staging" does not match the database in secret "${SECRET_ID}" ("${stagingDb.current}"): ` +
           "unset DB_NAME or point DB_SECRET_ID at the staging secret.",
       ),
     );
+  });
+});
+
+describe("a secret whose database is named for another environment than the selected one", () => {
+  it.each(["dev", "test", "staging"])("is refused under PRECOG_ENV=%s after reading the secret, before any connection", async (stale) => {
+    const fake = new FakeSecrets(secretFor(db.current.app.password, { dbname: prodDb.current, poolMin: 1 }));
+    const name = appName("stale-secret");
+    const env = { PRECOG_ENV: stale, DB_SECRET_ID: SECRET_ID, DB_SSLMODE: "disable", DB_APPLICATION_NAME: name };
+    await expect(openPool({ envFile: false, env, secretsClient: fake })).rejects.toThrow(
+      new Error(
+        `The environment is ${stale}, but the target database "${prodDb.current}" (dbname in secret "${SECRET_ID}") is a prod database. ` +
+          `Set PRECOG_ENV=prod to work on it deliberately (with its guards), or point at the ${stale} database.`,
+      ),
+    );
+    expect(fake.inputs).toEqual([EXPECTED_INPUT]);
+    expect(await serverConnections(name)).toBe(0);
   });
 });
 

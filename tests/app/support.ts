@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll } from "vitest";
 import type { PoolLogger } from "../../src/app";
-import { adminConfig, withAdmin } from "../helpers/pg";
+import { adminConfig, createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
 import { provisionTestDatabase, type ProvisionedTestDb } from "../helpers/provision-test-db";
 
 /** Provisions a database for the calling test file; read `.current` inside tests. */
@@ -17,6 +17,23 @@ export function useTestDatabase(options: { appConnectionLimit?: number } = {}): 
   });
   afterAll(async () => {
     await holder.current?.drop();
+  });
+  return holder;
+}
+
+/**
+ * An empty database named `<prefix>_<random>` for the calling test file, e.g. precog_prod_… for a
+ * pool that must reach a prod-named database. PUBLIC keeps CONNECT, so the app role can log in.
+ * `setup()` gives SQL run as the superuser inside it once created (after earlier `beforeAll`s).
+ */
+export function useScratchDatabase(prefix: string, setup?: () => string): { current: string } {
+  const holder = {} as { current: string };
+  beforeAll(async () => {
+    holder.current = await createScratchDatabase(prefix);
+    if (setup !== undefined) await withAdmin((c) => c.query(setup()), holder.current);
+  });
+  afterAll(async () => {
+    if (holder.current !== undefined) await dropDatabase(holder.current);
   });
   return holder;
 }

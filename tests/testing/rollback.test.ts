@@ -1,5 +1,5 @@
+import { Pool } from "pg";
 import { describe, expect, it, test } from "vitest";
-import { openPool } from "../../src/app";
 import { dbTest, openTestPool, uniqueId, withRollback } from "../../src/testing";
 import { createScratchDatabase, dropDatabase, adminConfig } from "../helpers/pg";
 import { committedRows, useTestDatabase } from "./support";
@@ -67,20 +67,33 @@ describe("withRollback", () => {
 });
 
 describe("refusing databases that are not test databases", () => {
-  it.each(["precog_dev", "precog_staging_copy", "prod_copy_for_test", "scratch"])("refuses %s", async (prefix) => {
+  const fixtureRefusal = (name: string) =>
+    `Refusing to run test fixtures against database "${name}": it is not a test database ` +
+    `(its name must contain "test" and no other environment's name). Point DB_NAME at a test database such as precog_test.`;
+  // What openTestPool says: a name that points at another environment is refused by openPool
+  // itself (from DB_NAME); a name that points nowhere only by the server-side check.
+  it.each<[string, (name: string) => string]>([
+    ["precog_dev", fixtureRefusal],
+    ["scratch", fixtureRefusal],
+    [
+      "precog_staging_copy",
+      (name) =>
+        `The environment is test, but the target database "${name}" (DB_NAME) is a staging database. ` +
+        "Set PRECOG_ENV=staging to work on it deliberately (with its guards), or point at the test database.",
+    ],
+    ["prod_copy_for_test", (name) => `DB_NAME="${name}" names more than one environment (test, prod): set PRECOG_ENV to say which one is meant.`],
+  ])("refuses %s", async (prefix, openRefusal) => {
     const name = await createScratchDatabase(prefix);
     const { host, port, user, password } = adminConfig();
     const env = { DB_HOST: host, DB_PORT: String(port), DB_USER: user, DB_PASSWORD: password, DB_NAME: name, DB_POOL_MIN_CONN: "0" };
-    const message =
-      `Refusing to run test fixtures against database "${name}": it is not a test database ` +
-      `(its name must contain "test" and no other environment's name). Point DB_NAME at a test database such as precog_test.`;
     try {
-      // PRECOG_ENV=prod is overridden (the fixtures force test): the server-reported name is what refuses.
-      await expect(openTestPool({ envFile: false, env: { ...env, PRECOG_ENV: "prod" } })).rejects.toThrow(new Error(message));
-      const pool = await openPool({ envFile: false, env: { ...env, PRECOG_ENV: "dev" } });
+      // PRECOG_ENV=prod is overridden (the fixtures force test).
+      await expect(openTestPool({ envFile: false, env: { ...env, PRECOG_ENV: "prod" } })).rejects.toThrow(new Error(openRefusal(name)));
+      // A plain pg.Pool skips openPool's checks: withRollback's own server-side check refuses.
+      const pool = new Pool({ host, port, user, password, database: name });
       try {
         let ran = false;
-        await expect(withRollback(pool, async () => void (ran = true))).rejects.toThrow(new Error(message));
+        await expect(withRollback(pool, async () => void (ran = true))).rejects.toThrow(new Error(fixtureRefusal(name)));
         expect(ran).toBe(false);
       } finally {
         await pool.end();
