@@ -1,8 +1,8 @@
 /**
  * The application's side of precog-db, its public API: environment selection, the connection pool,
  * guards for dangerous operations and `.env` loading. The Precog application imports this module
- * (`precog-db/dist/app`), and so do the project's own tests, so every environment is reached the
- * same way. Environment rules live in src/env and are re-exported here, not re-implemented.
+ * (`precog-db`, or `precog-db/app`: package.json's exports), and so do the project's own tests, so
+ * every environment is reached the same way. Environment rules live in src/env and are re-exported here, not re-implemented.
  */
 export {
   ENVIRONMENTS,
