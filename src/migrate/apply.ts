@@ -8,7 +8,7 @@ import type { Client } from "pg";
 import type { MigrationFile, Section } from "./files";
 import { HISTORY_TABLE } from "./history";
 import { splitStatements } from "./parser";
-import { describeFailure, MigrationError } from "./sql-error";
+import { describeFailure } from "./sql-error";
 
 /** One section to run plus the history change that records it. */
 export interface Unit {
@@ -27,6 +27,7 @@ export interface Timeouts {
 /** What ran, in order, with the duration the history table recorded. */
 export interface UnitDone {
   readonly file: MigrationFile;
+  /** NaN when it could not be read back after a failure. */
   readonly durationMs: number;
 }
 
@@ -104,7 +105,7 @@ export async function runTransactional(client: Client, units: readonly Unit[], t
     }
     const failed = units[failedIndex];
     if (!failed) throw cause;
-    const done: UnitDone[] = units.slice(0, committed).map((u) => ({ file: u.file, durationMs: 0 }));
+    const done = await recordedDurations(client, units.slice(0, committed));
     if (failedIndex > committed) {
       try {
         done.push(...(await runTransactional(client, units.slice(committed, failedIndex), t)));
@@ -172,6 +173,21 @@ export async function runOutsideTransaction(client: Client, u: Unit, t: Timeouts
   }
 }
 
+/**
+ * Units that committed before a later one in the same round trip failed: pg drops the results of a
+ * message that errors, so their durations are read back from the history rows they committed.
+ * NaN (printed as "duration unknown") if even that fails: the original error matters more.
+ */
+async function recordedDurations(client: Client, units: readonly Unit[]): Promise<UnitDone[]> {
+  if (units.length === 0) return [];
+  const versions = units.map((u) => u.file.order.toString());
+  const r = await client
+    .query(`SELECT version::text AS version, duration_ms FROM ${HISTORY_TABLE} WHERE version = ANY($1::bigint[])`, [versions])
+    .catch(() => ({ rows: [] as { version: string; duration_ms: number }[] }));
+  const ms = new Map(r.rows.map((row) => [row.version as string, Number(row.duration_ms)]));
+  return units.map((u, i) => ({ file: u.file, durationMs: ms.get(versions[i]) ?? Number.NaN }));
+}
+
 /** Indexes a failed or killed CREATE INDEX CONCURRENTLY leaves behind. */
 async function invalidIndexes(client: Client): Promise<string[]> {
   const r = await client
@@ -190,5 +206,3 @@ function codePointToIndex(text: string, n: number): number {
   for (let i = 0; i < n && idx < text.length; i++) idx += text.codePointAt(idx)! > 0xffff ? 2 : 1;
   return idx;
 }
-
-export { MigrationError };

@@ -7,7 +7,7 @@
  * re-read a file only when those differ. Entries younger than two seconds when the cache is
  * written are not trusted later ("racy" files, as git calls them: modified in the same clock tick
  * as the cache), so a quick edit right after a run is still caught. A missing or unreadable cache
- * just means reading every file once. `validate` and `status --verify` always read every file.
+ * just means reading every file once. `validate` and `status` always read every file.
  */
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync, existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";

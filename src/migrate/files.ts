@@ -124,7 +124,7 @@ export function parseMigration(ref: MigrationRef, text: string): MigrationFile {
     const mk = markers[i];
     const offset = Math.min(text.length, mk.end + 1);
     const stop = i + 1 < markers.length ? markers[i + 1].start : text.length;
-    const options = parseOptions(mk.opts, lineOf(text, mk.start), problems);
+    const options = parseOptions(mk.opts, positionOf(text, mk.start).line, problems);
     return { sql: text.slice(offset, Math.max(offset, stop)), offset, options };
   };
   const upIndex = markers.findIndex((m) => m.kind === "up");
@@ -134,7 +134,7 @@ export function parseMigration(ref: MigrationRef, text: string): MigrationFile {
 
   const approvals: Approval[] = [];
   for (const m of text.matchAll(APPROVAL)) {
-    const line = lineOf(text, m.index!);
+    const { line } = positionOf(text, m.index!);
     const a = /^\s+([a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*)\s*:\s*(\S.*)$/.exec(m[1]);
     if (!a) {
       problems.push(`line ${line}: approval must read \`-- lint:approve <rule>[,<rule>]: <reason>\``);
@@ -170,11 +170,18 @@ function parseOptions(raw: string, line: number, problems: string[]): SectionOpt
   return { transaction, lockTimeout, statementTimeout };
 }
 
-/** 1-based line number of a character offset. */
-export function lineOf(text: string, offset: number): number {
+/** 1-based line and column of a character offset in `text`: the one place offsets become places. */
+export function positionOf(text: string, offset: number): { line: number; column: number } {
   let line = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
+  let lineStart = 0;
+  const end = Math.min(offset, text.length);
+  for (let i = 0; i < end; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: end - lineStart + 1 };
 }
 
 /** True for the duration syntax accepted in file options and run settings. */

@@ -95,8 +95,9 @@ export function historyDigest(entries: readonly { order: bigint; name: string; c
 
 /**
  * The INSERT that records a migration, as text so it can travel in the same round trip as the
- * migration itself. The duration is measured by the server from the transaction's start, so it
- * covers exactly the work that was committed.
+ * migration itself. Without `durationMs` the server measures it from the unit's start inside its
+ * transaction, so it covers exactly the work that was committed; transaction:false migrations pass
+ * the duration the runner measured on the client, as no single transaction spans them.
  */
 export function recordSql(m: { order: bigint; name: string; checksum: string }, appliedBy: string, durationMs?: number): string {
   const duration = durationMs !== undefined ? String(Math.max(0, Math.round(durationMs))) : SERVER_DURATION;

@@ -3,7 +3,7 @@
  * and column, the failing statement with a caret under the error, what was rolled back and what
  * to do next.
  */
-import type { MigrationFile, Section } from "./files";
+import { positionOf, type MigrationFile, type Section } from "./files";
 import { maskSecrets } from "./pg";
 import { splitStatements, type StatementSpan } from "./parser";
 
@@ -59,13 +59,10 @@ export async function describeFailure(cause: unknown, place: FailurePlace): Prom
   let line: number | undefined;
   let column: number | undefined;
   if (offset !== undefined) {
-    const abs = section.offset + offset;
-    const before = file.text.slice(0, abs);
-    line = before.split("\n").length;
-    column = abs - (before.lastIndexOf("\n") + 1) + 1;
+    ({ line, column } = positionOf(file.text, section.offset + offset));
     lines.push(`  at ${file.path}:${line}:${column}`);
-    const from = stmt ? lineNumberAt(file.text, section.offset + stmt.start) : Math.max(1, line - 2);
-    const to = stmt ? lineNumberAt(file.text, section.offset + stmt.end) : line;
+    const from = stmt ? positionOf(file.text, section.offset + stmt.start).line : Math.max(1, line - 2);
+    const to = stmt ? positionOf(file.text, section.offset + stmt.end).line : line;
     lines.push(...excerpt(file.text, from, to, line, column));
   } else {
     lines.push(`  in ${file.path} (the server did not say which statement)`);
@@ -75,12 +72,6 @@ export async function describeFailure(cause: unknown, place: FailurePlace): Prom
   if (err.where) lines.push(`  context: ${err.where}`);
   lines.push(`  ${place.outcome}`, `  Next: ${place.next}`);
   return new MigrationError(lines.join("\n"), file.filename, line, column, err.code, { cause });
-}
-
-function lineNumberAt(text: string, offset: number): number {
-  let n = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) n++;
-  return n;
 }
 
 /** Numbered lines `from`..`to` (at most 12, middle elided) with a caret line after `line`. */

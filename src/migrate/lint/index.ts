@@ -5,7 +5,7 @@
  * test. A file the parser rejects is always an error.
  */
 import { PROTECTED_ENVIRONMENTS, type Environment } from "../../env/environment";
-import type { MigrationFile } from "../files";
+import { positionOf, type MigrationFile } from "../files";
 import { byteToCharOffsets, loadParser } from "../parser";
 import { lockTimeoutSetBy, RULES, tableName, type Node } from "./rules";
 
@@ -43,11 +43,7 @@ export async function lintFiles(files: readonly MigrationFile[], options: LintOp
   const findings: LintFinding[] = [];
   for (const file of files) {
     const sql = file.up.sql;
-    const at = (charOffset: number) => {
-      const abs = file.up.offset + charOffset;
-      const before = file.text.slice(0, abs);
-      return { line: before.split("\n").length, column: abs - before.lastIndexOf("\n") };
-    };
+    const at = (charOffset: number) => positionOf(file.text, file.up.offset + charOffset);
     let stmts: { stmt: Node; stmt_location?: number; stmt_len?: number }[];
     try {
       stmts = (pg.parseSync(sql) as unknown as { stmts?: typeof stmts }).stmts ?? [];
