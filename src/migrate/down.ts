@@ -3,10 +3,10 @@
  * transaction (unless marked `transaction:false`) with its history row deleted in the same
  * transaction. Destructive, so refused on staging and prod.
  */
-import { PROTECTED_ENVIRONMENTS } from "../env/environment";
-import { currentOperator } from "../env/environment";
+import { currentOperator, PROTECTED_ENVIRONMENTS } from "../env/environment";
 import { runOutsideTransaction, runTransactional, type Unit } from "./apply";
 import { listMigrations, readMigration, type MigrationFile } from "./files";
+import { guardTarget } from "./guard";
 import { forgetSql, readHistoryRows } from "./history";
 import { describeConnection, withAdvisoryLock, withClient } from "./pg";
 import { assertNoProblems } from "./reconcile";
@@ -32,6 +32,7 @@ export interface DownResult {
 /** Rolls back the newest migration, or every one newer than `to`. */
 export async function down(options: DownOptions): Promise<DownResult> {
   const s = resolveSettings({ ...options, backup: false }, currentOperator);
+  guardTarget(s, "roll back migrations");
   if (PROTECTED_ENVIRONMENTS.includes(s.environment)) {
     throw new Error(
       `Refusing to run down migrations on ${s.environment}: destructive operations are only allowed on dev and test. ` +

@@ -18,7 +18,7 @@ import { listMigrations, readMigration } from "./files";
 
 export { migrate, type MigrateResult, type AppliedMigration } from "./runner";
 export { down, type DownOptions, type DownResult, type RolledBack } from "./down";
-export { status, plan, readHistory, type StatusResult, type StatusEntry, type PlanResult, type PlannedMigration } from "./status";
+export { status, plan, readHistory, type ReadHistoryOptions, type StatusResult, type StatusEntry, type PlanResult, type PlannedMigration } from "./status";
 export { MigrationError } from "./sql-error";
 export { MIGRATION_LOCK_KEY, describeConnection, maskSecrets, type Connection } from "./pg";
 export { HISTORY_SCHEMA, HISTORY_TABLE, type HistoryRow } from "./history";
@@ -34,10 +34,16 @@ export {
 export type { LintFinding, LintOptions, LintReport } from "./lint";
 export type { ValidateOptions, ValidateResult, Drift } from "./validate";
 
-/** Lints every migration in `dir` (or only `only`, by file name). */
+/** Lints every migration in `dir` (or only `only`, by file name; a name with no such file is an error). */
 export async function lint(dir: string, options: LintOptions & { readonly only?: readonly string[] }): Promise<LintReport> {
+  const all = listMigrations(dir);
+  const unknown = (options.only ?? []).filter((name) => !all.some((r) => r.filename === name));
+  if (unknown.length > 0) {
+    // Linting nothing and passing would tell a typo'd CI step that the file is clean.
+    throw new Error(`No migration ${unknown.map((n) => `"${n}"`).join(", ")} in ${dir}: name files as they are in that folder (<version>_<name>.sql), or pass --dir.`);
+  }
   const { lintFiles } = await import("./lint");
-  const refs = listMigrations(dir).filter((r) => !options.only || options.only.includes(r.filename));
+  const refs = all.filter((r) => !options.only || options.only.includes(r.filename));
   return lintFiles(refs.map(readMigration), options);
 }
 

@@ -43,9 +43,35 @@ export function describeConnection(connection: Connection): string {
   return `${connection.user ?? "(default user)"}@${connection.host ?? "localhost"}:${connection.port ?? 5432}/${connection.database ?? ""}`;
 }
 
-/** Replaces any `scheme://user:password@` password in `text` with `***`. */
-export function maskSecrets(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi, "$1***@");
+/**
+ * Replaces any `scheme://user:password@` password in `text` with `***`, and every known secret
+ * value too (values under 3 characters are left: masking them would mangle ordinary words).
+ */
+export function maskSecrets(text: string, secrets: readonly string[] = []): string {
+  let out = text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi, "$1***@");
+  for (const s of secrets) if (s.length >= 3) out = out.split(s).join("***");
+  return out;
+}
+
+/**
+ * The database a connection reaches, worked out as pg does: the URL's path or `database`, else
+ * PGDATABASE, else the user name. Undefined when none of them says (or the URL does not parse).
+ */
+export function databaseOf(connection: Connection, env: Readonly<Record<string, string | undefined>> = process.env): string | undefined {
+  let database: string | undefined;
+  let user: string | undefined;
+  if (typeof connection === "string") {
+    try {
+      const u = new URL(connection);
+      database = decodeURIComponent(u.pathname.replace(/^\//, ""));
+      user = decodeURIComponent(u.username);
+    } catch {
+      return undefined;
+    }
+  } else {
+    ({ database, user } = connection);
+  }
+  return database || env.PGDATABASE || user || env.PGUSER || undefined;
 }
 
 /**

@@ -3,16 +3,23 @@
  * missing applied file, a new file older than the newest applied one). Pure: the caller supplies
  * checksums, so `migrate` can use the stat cache and `validate` can read every file.
  */
-import type { MigrationRef } from "./files";
+import type { MigrationFile, MigrationRef } from "./files";
 import type { HistoryRow } from "./history";
+
+/** One thing wrong, with the file it concerns (for a missing file, the name it had). */
+export interface Problem {
+  readonly file: string;
+  /** A full sentence naming the file and saying what to do. */
+  readonly message: string;
+}
 
 export interface Reconciled {
   /** Files with no history row, in version order. */
   readonly pending: readonly MigrationRef[];
   /** Files with a history row. */
   readonly applied: readonly MigrationRef[];
-  /** Each problem as a full sentence naming the file; empty when all is well. */
-  readonly problems: readonly string[];
+  /** Empty when all is well. */
+  readonly problems: readonly Problem[];
   /** The newest applied version, or undefined on an empty database. */
   readonly newest?: HistoryRow;
 }
@@ -31,7 +38,8 @@ export function reconcile(input: ReconcileInput): Reconciled {
   const { refs, history, dir, environment } = input;
   const byOrder = new Map<bigint, MigrationRef>();
   for (const r of refs) byOrder.set(r.order, r);
-  const problems: string[] = [];
+  const problems: Problem[] = [];
+  const problem = (file: string, message: string) => problems.push({ file, message });
   const appliedOrders = new Set<bigint>();
   const applied: MigrationRef[] = [];
   for (const row of history) {
@@ -39,7 +47,8 @@ export function reconcile(input: ReconcileInput): Reconciled {
     appliedOrders.add(order);
     const ref = byOrder.get(order);
     if (!ref) {
-      problems.push(
+      problem(
+        `${row.version}_${row.name}.sql`,
         `Migration ${row.version}_${row.name} was applied on ${environment} (by ${row.appliedBy}, ${row.appliedAt}) ` +
           `but has no file in ${dir}: restore the file (from git) rather than deleting applied migrations.`,
       );
@@ -47,7 +56,8 @@ export function reconcile(input: ReconcileInput): Reconciled {
     }
     applied.push(ref);
     if (ref.name !== row.name) {
-      problems.push(
+      problem(
+        ref.filename,
         `${ref.filename} has version ${row.version}, which was applied on ${environment} as "${row.name}": ` +
           `an applied migration was renamed; restore its name ${row.version}_${row.name}.sql.`,
       );
@@ -55,7 +65,8 @@ export function reconcile(input: ReconcileInput): Reconciled {
     }
     const checksum = input.checksumOf(ref);
     if (checksum !== row.checksum) {
-      problems.push(
+      problem(
+        ref.filename,
         `${ref.filename} changed after it was applied on ${environment} (its up section's sha256 was ` +
           `${row.checksum.slice(0, 12)}…, the file now gives ${checksum.slice(0, 12)}…): restore the applied ` +
           `content and put the change in a new migration (precog-db new <name>).`,
@@ -68,7 +79,8 @@ export function reconcile(input: ReconcileInput): Reconciled {
     const newestOrder = BigInt(newest.version);
     for (const r of pending) {
       if (r.order < newestOrder) {
-        problems.push(
+        problem(
+          r.filename,
           `${r.filename} is older than the newest applied migration ${newest.version}_${newest.name}: ` +
             `give it a version after ${newest.version} (precog-db new <name> picks one), or pass --allow-out-of-order ` +
             `if it really must run after newer ones.`,
@@ -79,8 +91,32 @@ export function reconcile(input: ReconcileInput): Reconciled {
   return { pending, applied, problems, newest };
 }
 
+/** Pending files up to and including `targetVersion` (all without one): later files wait, as if not yet written. */
+export function pendingUpTo<T extends MigrationRef>(pending: readonly T[], targetVersion: string | undefined): T[] {
+  const upTo = targetVersion !== undefined ? BigInt(targetVersion) : undefined;
+  return pending.filter((r) => upTo === undefined || r.order <= upTo);
+}
+
+/**
+ * Pending files outside `allowed` (the Pulumi component's promotion rule: only what the previous
+ * stack applied, with that exact content). Empty when `allowed` is not given.
+ */
+export function allowedProblems(files: readonly MigrationFile[], allowed: readonly { readonly version: string; readonly checksum: string }[] | undefined): Problem[] {
+  if (!allowed) return [];
+  const want = new Map(allowed.map((a) => [BigInt(a.version), a.checksum]));
+  return files.flatMap((f) => {
+    const checksum = want.get(f.order);
+    if (checksum === undefined) return [{ file: f.filename, message: `${f.filename} is not in the allowed set: it has not been applied upstream yet; apply it there first.` }];
+    if (checksum !== f.checksum) {
+      return [{ file: f.filename, message: `${f.filename} differs from the content allowed upstream (sha256 ${checksum.slice(0, 12)}…, file ${f.checksum.slice(0, 12)}…): apply this content upstream first.` }];
+    }
+    return [];
+  });
+}
+
 /** Throws one error listing every problem, or returns. */
-export function assertNoProblems(problems: readonly string[], what: string): void {
+export function assertNoProblems(problems: readonly (string | Problem)[], what: string): void {
   if (problems.length === 0) return;
-  throw new Error(`${what}:\n  - ${problems.join("\n  - ")}`);
+  const lines = problems.map((p) => (typeof p === "string" ? p : p.message));
+  throw new Error(`${what}:\n  - ${lines.join("\n  - ")}`);
 }

@@ -4,13 +4,14 @@
  * re-check, read pending files, check them against `allowed`, lint, back up, apply, unlock.
  */
 import type { Client } from "pg";
-import { assertProdConfirmed, currentOperator } from "../env/environment";
+import { currentOperator } from "../env/environment";
 import { runOutsideTransaction, runTransactional, type Unit, type UnitDone } from "./apply";
 import { ChecksumCache } from "./checksum-cache";
 import { listMigrations, readMigration, type MigrationFile, type MigrationRef } from "./files";
 import { ensureHistoryTable, historyDigest, readHistoryDigest, readHistoryRows, recordSql } from "./history";
+import { guardTarget } from "./guard";
 import { describeConnection, withAdvisoryLock, withClient } from "./pg";
-import { assertNoProblems, reconcile } from "./reconcile";
+import { allowedProblems, assertNoProblems, pendingUpTo, reconcile } from "./reconcile";
 import { resolveSettings, type MigrateOptions, type Settings } from "./settings";
 
 /** One migration `migrate` applied. */
@@ -36,14 +37,12 @@ export interface MigrateResult {
 /** Applies every pending migration in version order. Throws on any problem, after reporting it. */
 export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const s = resolveSettings(options, currentOperator);
-  if (!s.prodConfirmed) assertProdConfirmed(s.environment, "apply migrations");
+  guardTarget(s, "apply migrations");
   const target = describeConnection(s.connection);
   const result = (applied: AppliedMigration[], backupFile?: string): MigrateResult => ({ environment: s.environment, target, applied, backupFile });
 
-  const upTo = s.targetVersion !== undefined ? BigInt(s.targetVersion) : undefined;
   let refs: MigrationRef[] = [];
-  // With a target version, later files wait, as if not yet written.
-  const pendingOf = (st: { pending: readonly MigrationRef[] }) => st.pending.filter((r) => upTo === undefined || r.order <= upTo);
+  const pendingOf = (st: { pending: readonly MigrationRef[] }) => pendingUpTo(st.pending, s.targetVersion);
   const read = new Map<string, MigrationFile>();
   const checksums = new Map<string, string>();
   // The file names and every file's checksum through the stat cache (reading only new or changed
@@ -67,7 +66,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     // Without the lock: the answer "nothing pending" is safe to give from committed history, and
     // it is what nearly every run gets, so it costs one query returning one row: if the history's
     // digest is that of every file, all are applied, unchanged, in order.
-    if (upTo === undefined) {
+    if (s.targetVersion === undefined) {
       const applied = await readHistoryDigest(client);
       const local = refs.map((r) => ({ order: r.order, name: r.name, checksum: checksums.get(r.filename)! }));
       if (applied && applied.count === refs.length && applied.digest === historyDigest(local)) {
@@ -93,7 +92,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       if (pending.length === 0) return result([]);
 
       const files = pending.map((ref) => read.get(ref.filename) ?? readMigration(ref));
-      checkAllowed(files, s);
+      assertNoProblems(allowedProblems(files, s.allowed), `Refusing to migrate ${s.environment}: pending migrations outside the allowed set`);
       if (s.lint) await enforceLint(files, s);
       const from = state.newest?.version ?? "0";
       const backupFile = s.backup ? await backupFirst(s, from, files[files.length - 1].version) : undefined;
@@ -102,19 +101,6 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       return result(applied, backupFile);
     });
   }, checksumAll);
-}
-
-/** Refuses pending files outside `allowed` (the Pulumi component's promotion rule). */
-function checkAllowed(files: readonly MigrationFile[], s: Settings): void {
-  if (!s.allowed) return;
-  const allowed = new Map(s.allowed.map((a) => [BigInt(a.version), a.checksum]));
-  const problems = files.flatMap((f) => {
-    const want = allowed.get(f.order);
-    if (want === undefined) return [`${f.filename} is not in the allowed set: it has not been applied upstream yet; apply it there first.`];
-    if (want !== f.checksum) return [`${f.filename} differs from the content allowed upstream (sha256 ${want.slice(0, 12)}…, file ${f.checksum.slice(0, 12)}…): apply this content upstream first.`];
-    return [];
-  });
-  assertNoProblems(problems, `Refusing to migrate ${s.environment}: pending migrations outside the allowed set`);
 }
 
 async function enforceLint(files: readonly MigrationFile[], s: Settings): Promise<void> {

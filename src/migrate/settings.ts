@@ -12,6 +12,7 @@ export type MigrateEvent =
   | { readonly type: "info" | "warn"; readonly message: string }
   /** `count` migrations starting with this one are on their way in one round trip. */
   | { readonly type: "applying"; readonly version: string; readonly name: string; readonly index: number; readonly total: number; readonly count: number }
+  /** `durationMs` is NaN when it could not be read back after a later migration failed. */
   | { readonly type: "applied"; readonly version: string; readonly name: string; readonly durationMs: number; readonly index: number; readonly total: number };
 
 /** Options shared by every engine call that reaches a database. */
@@ -26,6 +27,8 @@ export interface ConnectionOptions {
   readonly log?: (event: MigrateEvent) => void;
   /** application_name on the server, to tell runners apart in pg_stat_activity. Default "precog-db". */
   readonly applicationName?: string;
+  /** Set by callers that checked PRECOG_PROD_CONFIRMED themselves; else the engine reads it. */
+  readonly prodConfirmed?: boolean;
 }
 
 /** Options of `migrate` (and, where they apply, `plan` and `down`). */
@@ -62,8 +65,6 @@ export interface MigrateOptions extends ConnectionOptions {
   readonly checksumCache?: string | false;
   /** Pending transactional migrations sent per round trip (each still its own transaction). Default 50. */
   readonly batchSize?: number;
-  /** Set by callers that checked PRECOG_PROD_CONFIRMED themselves; else the engine reads it. */
-  readonly prodConfirmed?: boolean;
   /** Apply pending migrations only up to and including this version. Default: all. */
   readonly targetVersion?: string;
 }
@@ -76,7 +77,6 @@ export interface Settings extends Required<Omit<MigrateOptions, "log" | "allowed
   readonly checksumCache?: string | false;
   readonly prodConfirmed?: boolean;
   readonly targetVersion?: string;
-  readonly protectedEnv: boolean;
 }
 
 export const DEFAULT_LOCK_TIMEOUT = "5s";
@@ -130,6 +130,5 @@ export function resolveSettings(options: MigrateOptions, operatorDefault: () => 
     batchSize: o.batchSize ?? 50,
     prodConfirmed: o.prodConfirmed,
     targetVersion: o.targetVersion,
-    protectedEnv,
   };
 }

@@ -3,18 +3,42 @@
  * component compares between stacks), `status` (every file against history, reading every file so
  * any change is found) and `plan` (what `migrate` would apply, with lint findings).
  */
-import { currentOperator } from "../env/environment";
+import { currentOperator, type Environment } from "../env/environment";
 import { ChecksumCache } from "./checksum-cache";
 import { listMigrations, readMigration, type MigrationRef } from "./files";
+import { guardTarget } from "./guard";
 import { readHistoryRows, type HistoryRow } from "./history";
 import { describeConnection, withClient, type Connection } from "./pg";
-import { reconcile } from "./reconcile";
-import { resolveSettings, type ConnectionOptions, type MigrateOptions } from "./settings";
+import { allowedProblems, pendingUpTo, reconcile, type Reconciled } from "./reconcile";
+import { resolveSettings, type ConnectionOptions, type MigrateOptions, type Settings } from "./settings";
 import type { LintFinding } from "./lint";
 
+export interface ReadHistoryOptions {
+  readonly connection: Connection;
+  /** The environment the database belongs to: checked against its name, and prod needs confirmation. */
+  readonly environment: Environment;
+  readonly applicationName?: string;
+  /** Set by callers that checked PRECOG_PROD_CONFIRMED themselves. */
+  readonly prodConfirmed?: boolean;
+}
+
 /** The applied history, oldest first; empty when nothing was ever applied. No lock, one query. */
-export async function readHistory(options: { readonly connection: Connection; readonly applicationName?: string }): Promise<HistoryRow[]> {
+export async function readHistory(options: ReadHistoryOptions): Promise<HistoryRow[]> {
+  guardTarget(options, "read migration history");
   return withClient(options.connection, options.applicationName ?? "precog-db", readHistoryRows);
+}
+
+/**
+ * Files and history, reconciled. `cache` is where applied files' checksums come from: false reads
+ * every file (status, validate), otherwise the stat cache as `migrate` uses it.
+ */
+export async function readState(s: Settings, cache: string | false | undefined): Promise<{ history: HistoryRow[]; refs: MigrationRef[]; state: Reconciled }> {
+  const refs = listMigrations(s.dir);
+  const history = await withClient(s.connection, s.applicationName, readHistoryRows);
+  const checksums = ChecksumCache.open(s.dir, cache);
+  const state = reconcile({ refs, history, checksumOf: (r) => checksums.checksum(r).checksum, dir: s.dir, environment: s.environment, allowOutOfOrder: s.allowOutOfOrder });
+  checksums.save();
+  return { history, refs, state };
 }
 
 export interface StatusEntry {
@@ -38,14 +62,12 @@ export interface StatusResult {
 /** Every migration with its state; checksums verified by reading every applied file. */
 export async function status(options: ConnectionOptions & Pick<MigrateOptions, "allowOutOfOrder">): Promise<StatusResult> {
   const s = resolveSettings({ ...options, backup: false }, currentOperator, false);
-  const refs = listMigrations(s.dir);
-  const history = await withClient(s.connection, s.applicationName, readHistoryRows);
-  const verify = ChecksumCache.open(s.dir, false);
-  const state = reconcile({ refs, history, checksumOf: (r) => verify.checksum(r).checksum, dir: s.dir, environment: s.environment, allowOutOfOrder: s.allowOutOfOrder });
+  guardTarget(s, "read migration status");
+  const { refs, history, state } = await readState(s, false);
   const padded = new Map(refs.map((r) => [r.order, r.version]));
   const entries: StatusEntry[] = history.map((h) => ({ version: padded.get(BigInt(h.version)) ?? h.version, name: h.name, state: "applied", checksum: h.checksum, appliedAt: h.appliedAt, appliedBy: h.appliedBy, durationMs: h.durationMs }));
   for (const r of state.pending) entries.push({ version: r.version, name: r.name, state: "pending" });
-  return { environment: s.environment, target: describeConnection(s.connection), entries, problems: state.problems };
+  return { environment: s.environment, target: describeConnection(s.connection), entries, problems: state.problems.map((p) => p.message) };
 }
 
 export interface PlannedMigration {
@@ -64,23 +86,17 @@ export interface PlanResult {
   readonly problems: readonly string[];
 }
 
-/** What `migrate` would apply, linted, without applying or locking anything. */
+/** What `migrate` with the same options would apply (up to `targetVersion`), linted, without applying or locking anything. */
 export async function plan(options: MigrateOptions): Promise<PlanResult> {
   const s = resolveSettings(options, currentOperator, false);
-  const refs = listMigrations(s.dir);
-  const history = await withClient(s.connection, s.applicationName, readHistoryRows);
-  const cache = ChecksumCache.open(s.dir, s.checksumCache);
-  const state = reconcile({ refs, history, checksumOf: (r: MigrationRef) => cache.checksum(r).checksum, dir: s.dir, environment: s.environment, allowOutOfOrder: s.allowOutOfOrder });
-  const files = state.pending.map(readMigration);
+  guardTarget(s, "plan migrations");
+  const { state } = await readState(s, s.checksumCache);
+  const files = pendingUpTo(state.pending, s.targetVersion).map(readMigration);
   const { lintFiles, formatFindings } = await import("./lint");
   const report = await lintFiles(files, { environment: s.environment, lockTimeout: s.lockTimeout });
-  const problems = [...state.problems];
+  const problems = [...state.problems, ...allowedProblems(files, s.allowed)].map((p) => p.message);
   const errors = report.findings.filter((f) => f.severity === "error");
   if (errors.length > 0) problems.push(`lint errors:\n${formatFindings(errors)}`);
-  if (s.allowed) {
-    const allowed = new Map(s.allowed.map((a) => [BigInt(a.version), a.checksum]));
-    for (const f of files) if (allowed.get(f.order) !== f.checksum) problems.push(`${f.filename} is not in the allowed set with this content.`);
-  }
   return {
     environment: s.environment,
     target: describeConnection(s.connection),

@@ -8,12 +8,13 @@
  * The scratch database is always dropped. The role needs CREATEDB (or pass `scratchConnection`).
  */
 import { randomBytes } from "node:crypto";
+import { currentOperator } from "../env/environment";
 import { runPgDump } from "./backup";
-import { readHistoryRows } from "./history";
+import { guardTarget } from "./guard";
 import { describeConnection, withClient, type Connection } from "./pg";
 import { migrate } from "./runner";
-import { status } from "./status";
-import type { ConnectionOptions } from "./settings";
+import { resolveSettings, type ConnectionOptions } from "./settings";
+import { readState } from "./status";
 
 export interface ValidateOptions extends ConnectionOptions {
   /** Where to create the scratch database. Default: the target's server and credentials. */
@@ -39,10 +40,11 @@ export interface ValidateResult {
 }
 
 export async function validateDatabase(o: ValidateOptions): Promise<ValidateResult> {
+  const s = resolveSettings({ ...o, applicationName: o.applicationName ?? "precog-db validate", backup: false, allowOutOfOrder: false }, currentOperator, false);
+  guardTarget(s, "validate the schema");
   const target = describeConnection(o.connection);
-  const st = await status({ ...o, allowOutOfOrder: false });
-  const drift: Drift[] = st.problems.map((p) => ({ kind: "history", object: p.split(" ")[0], detail: p }));
-  const history = await withClient(o.connection, "precog-db validate", readHistoryRows);
+  const { history, state } = await readState(s, false);
+  const drift: Drift[] = state.problems.map((p) => ({ kind: "history", object: p.file, detail: p.message }));
   const newest = history.length ? history[history.length - 1].version : undefined;
 
   const scratchName = `precog_validate_${randomBytes(4).toString("hex")}`;

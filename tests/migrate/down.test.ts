@@ -30,7 +30,7 @@ afterEach(async () => {
 const opts = (extra: object = {}) => ({ connection: connectionFor(db), dir, environment: "dev" as const, checksumCache: false as const, ...extra });
 const tables = async () =>
   (await withAdmin((c) => c.query("SELECT relname FROM pg_class WHERE relname IN ('a','b','c','b_id_idx') ORDER BY 1"), db)).rows.map((r) => r.relname);
-const versions = async () => (await readHistory({ connection: connectionFor(db) })).map((h) => h.version);
+const versions = async () => (await readHistory({ connection: connectionFor(db), environment: "dev" })).map((h) => h.version);
 
 describe("down", () => {
   it("rolls back the newest migration, then back to a version, through a non-transactional one", async () => {

@@ -48,7 +48,7 @@ describe("a failing migration", () => {
       ].join("\n"),
     );
     expect((await query("SELECT to_regclass('t1') AS t")).rows[0].t).toBeNull();
-    expect((await readHistory({ connection: connectionFor(db) })).map((h) => h.version)).toEqual(["1"]);
+    expect((await readHistory({ connection: connectionFor(db), environment: "dev" })).map((h) => h.version)).toEqual(["1"]);
   });
 
   it("locates a semantic error by the server's position, in a file with multi-byte text", async () => {
@@ -84,7 +84,7 @@ describe("a failing migration", () => {
       { relname: "d_v_key", indisvalid: false },
       { relname: "d_v_plain", indisvalid: true },
     ]);
-    expect((await readHistory({ connection: connectionFor(db) })).map((h) => h.version)).toEqual(["1"]);
+    expect((await readHistory({ connection: connectionFor(db), environment: "dev" })).map((h) => h.version)).toEqual(["1"]);
   });
 
   it("runs CREATE INDEX CONCURRENTLY outside a transaction and records it", async () => {

@@ -32,7 +32,7 @@ describe("the migration lock", () => {
     expect(applied.sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: 12 }, (_, i) => String(i + 1)));
     const counts = (await query("SELECT migration, count(*)::int AS n FROM runs GROUP BY 1 ORDER BY 1")).rows;
     expect(counts).toEqual(Array.from({ length: 11 }, (_, i) => ({ migration: i + 2, n: 1 })));
-    expect(await readHistory({ connection: connectionFor(db) })).toHaveLength(12);
+    expect(await readHistory({ connection: connectionFor(db), environment: "dev" })).toHaveLength(12);
   });
 
   it("fails clearly after the configured wait when another session holds the lock", async () => {
@@ -64,7 +64,7 @@ describe("the migration lock", () => {
     await waitFor(async () => (await query("SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()")).rowCount === 0, 10_000, "the killed runner's backend to end");
     expect((await query("SELECT to_regclass('half') AS t")).rows[0].t).toBeNull();
     expect((await query("SELECT count(*)::int AS n FROM base")).rows[0].n).toBe(0);
-    expect((await readHistory({ connection: connectionFor(db) })).map((h) => h.version)).toEqual(["1"]);
+    expect((await readHistory({ connection: connectionFor(db), environment: "dev" })).map((h) => h.version)).toEqual(["1"]);
     // The lock went with the session: a new run gets it at once and applies the fixed file.
     writeFileSync(join(dir, "2_slow.sql"), sql("CREATE TABLE half (id int);"));
     expect((await migrate(opts({ lockWaitMs: 1000 }))).applied.map((a) => a.version)).toEqual(["2"]);

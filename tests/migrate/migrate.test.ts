@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { listMigrations, migrate, readHistory, readMigration, status } from "../../src/migrate";
+import { listMigrations, migrate, readHistory, readMigration, status, type MigrateEvent } from "../../src/migrate";
 import { historyDigest, readHistoryDigest } from "../../src/migrate/history";
 import { createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
 import { connectionFor, migrationsDir, removeDir, sql } from "./helpers";
@@ -56,7 +56,7 @@ describe("migrate", () => {
 
     const again = await migrate(opts());
     expect(again.applied).toEqual([]);
-    expect(await readHistory({ connection: connectionFor(db) })).toHaveLength(3);
+    expect(await readHistory({ connection: connectionFor(db), environment: "dev" })).toHaveLength(3);
   });
 
   it("records each migration's own duration, also when several travel in one round trip", async () => {
@@ -85,7 +85,17 @@ describe("migrate", () => {
     await expect(migrate(opts())).rejects.toThrow(/2_b\.sql: up failed: division by zero/);
     const tables = (await query("SELECT relname FROM pg_class WHERE relname IN ('a','b','c') ORDER BY 1")).rows.map((r) => r.relname);
     expect(tables).toEqual(["a"]);
-    expect((await readHistory({ connection: connectionFor(db) })).map((h) => h.version)).toEqual(["1"]);
+    expect((await readHistory({ connection: connectionFor(db), environment: "dev" })).map((h) => h.version)).toEqual(["1"]);
+  });
+
+  it("reports the real durations of the migrations that committed before a failure in the same round trip", async () => {
+    dir = migrationsDir({ "1_a.sql": sql("SELECT pg_sleep(0.15);"), "2_b.sql": sql("SELECT pg_sleep(0.15);"), "3_c.sql": sql("SELECT 1/0;") });
+    const events: MigrateEvent[] = [];
+    await expect(migrate(opts({ log: (e: MigrateEvent) => events.push(e) }))).rejects.toThrow(/3_c\.sql: up failed: division by zero/);
+    const recorded = (await query("SELECT duration_ms FROM precog_migrations.history ORDER BY version")).rows.map((row) => row.duration_ms);
+    const reported = events.flatMap((e) => (e.type === "applied" ? [e.durationMs] : []));
+    expect(reported).toEqual(recorded);
+    for (const d of reported) expect(d >= 140 && d < 290, `duration ${d} ms`).toBe(true);
   });
 
   it("refuses an applied migration whose file changed, naming it (through the cache, and after an in-place edit)", async () => {
@@ -151,14 +161,14 @@ describe("migrate", () => {
     const upstreamDb = db;
     const upstream = await migrate(opts({ targetVersion: "1" }));
     expect(upstream.applied.map((a) => a.version)).toEqual(["1"]);
-    const allowed = (await readHistory({ connection: connectionFor(upstreamDb) })).map((h) => ({ version: h.version, checksum: h.checksum }));
+    const allowed = (await readHistory({ connection: connectionFor(upstreamDb), environment: "dev" })).map((h) => ({ version: h.version, checksum: h.checksum }));
     const downstream = await createScratchDatabase("mig_down");
     try {
       const target = { ...opts(), connection: connectionFor(downstream), allowed };
       await expect(migrate(target)).rejects.toThrow(
         "Refusing to migrate dev: pending migrations outside the allowed set:\n  - 2_b.sql is not in the allowed set: it has not been applied upstream yet; apply it there first.",
       );
-      expect(await readHistory({ connection: connectionFor(downstream) })).toEqual([]);
+      expect(await readHistory({ connection: connectionFor(downstream), environment: "dev" })).toEqual([]);
       const tampered = [{ version: "1", checksum: "0".repeat(64) }];
       await expect(migrate({ ...target, allowed: tampered, targetVersion: "1" })).rejects.toThrow(/1_a\.sql differs from the content allowed upstream/);
       expect((await migrate({ ...target, targetVersion: "1" })).applied.map((a) => a.version)).toEqual(["1"]);

@@ -3,7 +3,7 @@
  * pg_dump backup is written first (a failed backup stops the run). Also `validate` finding a
  * hand-made drift, object by object, and the repository's schema going up, down and up again.
  */
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -34,7 +34,7 @@ describe("staging and prod runs", () => {
       "Refusing to migrate staging: lint found 1 error(s) in pending migrations:\n2_drop.sql:2:1: error [drop-column] DROP COLUMN v on public.t destroys its data\n" +
         "Make the change safely, or approve it in the file with a reason: -- lint:approve <rule>: <why this is safe>",
     );
-    expect(await readHistory({ connection: connectionFor(db) })).toEqual([]);
+    expect(await readHistory({ connection: connectionFor(db), environment: "dev" })).toEqual([]);
     expect(readdirSync(backups)).toEqual([]);
   });
 
@@ -59,7 +59,7 @@ describe("staging and prod runs", () => {
     await expect(migrate(staging({ pgDump: "/nonexistent/pg_dump" }))).rejects.toThrow(
       /^Backup of staging failed, so nothing was applied: cannot run \/nonexistent\/pg_dump: spawn \/nonexistent\/pg_dump ENOENT/,
     );
-    expect(await readHistory({ connection: connectionFor(db) })).toEqual([]);
+    expect(await readHistory({ connection: connectionFor(db), environment: "dev" })).toEqual([]);
     expect(readdirSync(backups)).toEqual([]);
   });
 
@@ -87,6 +87,19 @@ describe("validate", () => {
     expect(r.drift.find((d) => d.object === "TABLE public.markets")!.detail).toContain("+ hand_added integer");
     // The scratch database is gone.
     expect((await query("SELECT count(*)::int AS n FROM pg_database WHERE datname LIKE 'precog_validate_%'")).rows[0].n).toBe(0);
+  });
+});
+
+describe("validate's history findings", () => {
+  it("name the file each problem is about, also one that is missing", async () => {
+    dir = migrationsDir({ "1_t.sql": sql("CREATE TABLE t (v int);"), "2_u.sql": sql("CREATE TABLE u (v int);") });
+    const opts = { connection: connectionFor(db), dir, environment: "dev" as const, checksumCache: false as const };
+    await migrate(opts);
+    unlinkSync(join(dir, "2_u.sql"));
+    const r = await validate(opts);
+    expect(r.drift.filter((d) => d.kind === "history")).toEqual([
+      { kind: "history", object: "2_u.sql", detail: expect.stringMatching(/^Migration 2_u was applied on dev .* but has no file in /) },
+    ]);
   });
 });
 
