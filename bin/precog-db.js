@@ -17,7 +17,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err) => {
-    process.stderr.write(`precog-db: ${err && err.message ? err.message : String(err)}\n`);
+    // Through the output module, so even this last message never shows a password.
+    require("../dist/cli/output").printFatal(err, process.argv.slice(2));
     process.exitCode = 1;
   },
 );

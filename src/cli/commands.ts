@@ -100,7 +100,8 @@ const statusCommand: Command = async (ctx) => {
 const planCommand: Command = async (ctx) => {
   const { plan } = await import("../migrate/status");
   const { formatFindings } = await import("../migrate/lint");
-  const r = await plan(engineOptions(ctx));
+  // --to as for migrate, so plan lists exactly what `migrate --to` would apply.
+  const r = await plan({ ...engineOptions(ctx), targetVersion: ctx.values.to as string | undefined });
   if (!printJson(ctx, r)) {
     if (r.pending.length === 0) ctx.out.out(`${r.target}: up to date, nothing would run.`);
     for (const p of r.pending) ctx.out.out(`would apply  ${p.version}_${p.name}${p.transactional ? "" : "  (transaction:false)"}  sha256 ${p.checksum.slice(0, 12)}`);
@@ -127,7 +128,8 @@ const lintCommand: Command = async (ctx) => {
 const validateCommand: Command = async (ctx) => {
   const { validate } = await import("../migrate/index");
   const scratch = ctx.values["scratch-url"] as string | undefined;
-  const r = await validate({ connection: ctx.target!.connection, dir: ctx.dir, environment: ctx.target!.choice.env, scratchConnection: scratch });
+  // main() has already applied assertProdConfirmed with the .env-aware variables.
+  const r = await validate({ connection: ctx.target!.connection, dir: ctx.dir, environment: ctx.target!.choice.env, scratchConnection: scratch, prodConfirmed: true });
   if (!printJson(ctx, r)) {
     for (const d of r.drift) ctx.out.out(`${d.kind.padEnd(8)} ${d.object}\n    ${d.detail}`);
     ctx.out.out(r.ok ? `${r.target}: no drift.` : `${r.target}: ${r.drift.length} difference(s).`);

@@ -6,7 +6,7 @@
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { assertProdConfirmed, currentOperator, describeSource, selectEnvironment } from "../env/environment";
-import { createOutput, type Output } from "./output";
+import { createOutput, urlSecrets, type Output } from "./output";
 import { loadVars, resolveTarget, type Target } from "./target";
 import { COMMANDS, type CommandContext } from "./commands";
 
@@ -25,7 +25,7 @@ options:
   --dir <folder>           migrations folder (default: ./migrations)
   --database-url <url>     target database (default: DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD
                            from the environment or .env; dev and test default to the local cluster)
-  --to <version>           migrate: stop at this version; down: roll back to this version
+  --to <version>           migrate, plan: stop at this version; down: roll back to this version
   --lock-wait <ms>         wait this long for another runner's lock (default 60000)
   --lock-timeout <d>       lock_timeout per migration (default 5s)
   --statement-timeout <d>  statement_timeout per migration (default 15min)
@@ -113,13 +113,4 @@ function report(out: Output, err: unknown): void {
   const e = err as Error;
   out.err(`precog-db: ${e.message ?? String(err)}`);
   if (process.env.PRECOG_DEBUG === "1" && e.stack) out.err(e.stack);
-}
-
-function urlSecrets(url: string): string[] {
-  try {
-    const p = new URL(url).password;
-    return p ? [p, decodeURIComponent(p)] : [];
-  } catch {
-    return [];
-  }
 }

@@ -3,8 +3,8 @@
  * progress on long runs is shown the same way for `migrate` and `down`.
  */
 import { writeSync } from "node:fs";
+import { maskSecrets } from "../migrate/pg";
 import type { MigrateEvent } from "../migrate/settings";
-import { redact } from "./target";
 
 export interface Output {
   /** Results, to stdout. */
@@ -20,8 +20,8 @@ export interface Output {
 export function createOutput(): Output {
   const secrets: string[] = [];
   const o: Output = {
-    out: (line) => write(1, `${redact(line, secrets)}\n`),
-    err: (line) => write(2, `${redact(line, secrets)}\n`),
+    out: (line) => write(1, `${maskSecrets(line, secrets)}\n`),
+    err: (line) => write(2, `${maskSecrets(line, secrets)}\n`),
     addSecrets: (s) => secrets.push(...s),
     progress(tickMs = 10_000) {
       let timer: NodeJS.Timeout | undefined;
@@ -47,7 +47,7 @@ export function createOutput(): Output {
             timer.unref();
             break;
           case "applied":
-            o.err(`  ${String(e.index).padStart(String(e.total).length)}/${e.total} ${e.version}_${e.name} (${e.durationMs} ms)`);
+            o.err(`  ${String(e.index).padStart(String(e.total).length)}/${e.total} ${e.version}_${e.name} (${Number.isFinite(e.durationMs) ? `${e.durationMs} ms` : "duration unknown"})`);
             if (e.index === e.total) stopTimer();
             break;
         }
@@ -56,6 +56,27 @@ export function createOutput(): Output {
     },
   };
   return o;
+}
+
+/** The password of a `postgresql://` URL (as written and decoded), or nothing. `--flag=url` is accepted. */
+export function urlSecrets(arg: string): string[] {
+  try {
+    const p = new URL(arg.replace(/^--[\w-]+=/, "")).password;
+    return p ? [p, decodeURIComponent(p)] : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The last resort for an error that escaped main() (bin/precog-db.js): redacted like every other
+ * line, with what is known without a target as secrets: URL passwords on the command line and
+ * DB_PASSWORD.
+ */
+export function printFatal(err: unknown, argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): void {
+  const secrets = [...argv.flatMap(urlSecrets), ...(env.DB_PASSWORD ? [env.DB_PASSWORD] : [])];
+  const message = err instanceof Error ? err.message : String(err);
+  write(2, `precog-db: ${maskSecrets(message, secrets)}\n`);
 }
 
 /**

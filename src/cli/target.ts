@@ -8,7 +8,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ENVIRONMENT_DEFAULTS } from "../env/defaults";
-import { selectEnvironment, type EnvironmentChoice } from "../env/environment";
+import { loadVars as loadEnvFile } from "../env/env-file";
+import { assertDatabaseMatches, selectEnvironment, type EnvironmentChoice } from "../env/environment";
 import type { Connection } from "../migrate/pg";
 
 export type Vars = Readonly<Record<string, string | undefined>>;
@@ -23,25 +24,13 @@ export interface Target {
 /** The port scripts/local-pg.sh listens on by default. */
 export const LOCAL_PG_PORT = 54329;
 
-/** Parses a .env file: KEY=VALUE lines, `export ` allowed, quotes stripped, # comments. */
-export function parseDotEnv(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const raw of text.split(/\r?\n/)) {
-    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(raw);
-    if (!m || raw.trim().startsWith("#")) continue;
-    let v = m[2];
-    if ((v.startsWith('"') && v.endsWith('"') && v.length >= 2) || (v.startsWith("'") && v.endsWith("'") && v.length >= 2)) v = v.slice(1, -1);
-    else v = v.replace(/\s+#.*$/, "");
-    out[m[1]] = v;
-  }
-  return out;
-}
-
-/** Process environment over `<cwd>/.env`. */
+/**
+ * Process environment over `<cwd>/.env`, read by the loader the application uses (src/env), so
+ * the command and the app agree on every line of the file.
+ */
 export function loadVars(cwd: string, env: Vars = process.env): Vars {
   const file = join(cwd, ".env");
-  const fromFile = existsSync(file) ? parseDotEnv(readFileSync(file, "utf8")) : {};
-  return { ...fromFile, ...env };
+  return loadEnvFile({ envFile: existsSync(file) ? file : false, env }).vars;
 }
 
 /** Resolves environment and connection; throws naming every missing variable. */
@@ -57,22 +46,28 @@ export function resolveTarget(vars: Vars, databaseUrl: string | undefined, cwd: 
     // The URL's database is the real target, so it decides the environment when PRECOG_ENV is unset.
     const dbName = decodeURIComponent(url.pathname.replace(/^\//, ""));
     const choice = selectEnvironment({ ...vars, DB_NAME: dbName || vars.DB_NAME });
+    assertDatabaseMatches(choice.env, dbName || vars.DB_NAME, dbName ? "the URL's database" : "DB_NAME");
     return { choice, connection: databaseUrl, secrets: url.password ? [url.password, decodeURIComponent(url.password)] : [] };
   }
+  // An empty variable counts as unset, as in the application (src/app/settings.ts): `DB_PORT=` in
+  // a .env file is a blank, not a port.
+  const get = (name: string): string | undefined => (vars[name] === "" ? undefined : vars[name]);
   const choice = selectEnvironment(vars);
   const defaults = ENVIRONMENT_DEFAULTS[choice.env];
   const local = defaults.server === "local";
-  const missing = ["DB_HOST", "DB_NAME", "DB_USER"].filter((k) => !vars[k] && !local);
+  const missing = ["DB_HOST", "DB_NAME", "DB_USER"].filter((k) => get(k) === undefined && !local);
   if (missing.length > 0) {
     throw new Error(
       `${choice.env} has no local default: set ${missing.join(", ")} (and DB_PORT, DB_PASSWORD) in the environment or .env, or pass --database-url.`,
     );
   }
-  const port = Number(vars.DB_PORT ?? (local ? LOCAL_PG_PORT : 5432));
+  const port = Number(get("DB_PORT") ?? (local ? LOCAL_PG_PORT : 5432));
   if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`DB_PORT="${vars.DB_PORT}" is not a port number.`);
-  const host = vars.DB_HOST ?? "127.0.0.1";
-  const user = vars.DB_USER ?? "postgres";
-  const database = vars.DB_NAME ?? defaults.database;
+  const host = get("DB_HOST") ?? "127.0.0.1";
+  const user = get("DB_USER") ?? "postgres";
+  const database = get("DB_NAME") ?? defaults.database;
+  // The defaults always match; a DB_NAME left over from another environment may not.
+  assertDatabaseMatches(choice.env, database, "DB_NAME");
   // Without DB_PASSWORD, a local environment uses the password file scripts/local-pg.sh writes.
   const password = vars.DB_PASSWORD || (local ? pgpassLookup(resolve(cwd, ".local/pg/pgpass"), host, port, database, user) : undefined);
   return {
@@ -93,11 +88,4 @@ export function pgpassLookup(file: string, host: string, port: number, database:
     if (want.every((w, i) => fields[i] === "*" || fields[i] === w)) return fields.slice(4).join(":");
   }
   return undefined;
-}
-
-/** Scrubs every secret (and any URL password) from `text`. */
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi, "$1***@");
-  for (const s of secrets) if (s.length >= 3) out = out.split(s).join("***");
-  return out;
 }

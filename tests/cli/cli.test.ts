@@ -3,6 +3,7 @@
  * exit codes, environment selection and the prod refusal, .env and --database-url, and no
  * password in any output, success or failure.
  */
+import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -73,6 +74,42 @@ describe("precog-db", () => {
     } finally {
       await dropDatabase(prodDb);
     }
+  });
+
+  it("a stale PRECOG_ENV=dev cannot reach a prod or staging database, by DB_NAME, URL or .env", async () => {
+    const prodDb = await createScratchDatabase("precog_prod");
+    const stagingDb = await createScratchDatabase("precog_staging");
+    const cwd = mkdtempSync(join(tmpdir(), "precog-cwd-"));
+    try {
+      const refusal = (db: string, label: string, named: string) =>
+        `precog-db: The environment is dev, but the target database "${db}" (${label}) is a ${named} database. Set PRECOG_ENV=${named} to work on it deliberately (with its guards), or point at the dev database.\n`;
+      const byName = await cli(["migrate", "--dir", dir], { ...dbEnv(prodDb), PRECOG_ENV: "dev" });
+      expect([byName.code, byName.stderr]).toEqual([1, refusal(prodDb, "DB_NAME", "prod")]);
+      await cli(["migrate", "--dir", dir], { ...dbEnv(prodDb), PRECOG_ENV: "prod", PRECOG_PROD_CONFIRMED: "yes", PRECOG_BACKUP_DIR: join(cwd, "bk") });
+      const downByUrl = await cli(["down", "--dir", dir, "--database-url", databaseUrl(prodDb)], { PRECOG_ENV: "dev" });
+      expect([downByUrl.code, downByUrl.stderr]).toEqual([1, refusal(prodDb, "the URL's database", "prod")]);
+      const e = dbEnv(stagingDb);
+      writeFileSync(join(cwd, ".env"), `PRECOG_ENV=dev\nDB_HOST=${e.DB_HOST}\nDB_PORT=${e.DB_PORT}\nDB_USER=${e.DB_USER}\nDB_PASSWORD=${e.DB_PASSWORD}\nDB_NAME=${stagingDb}\n`);
+      const byDotEnv = await cli(["migrate", "--dir", dir], {}, cwd);
+      expect([byDotEnv.code, byDotEnv.stderr]).toEqual([1, refusal(stagingDb, "DB_NAME", "staging")]);
+      const versions = (d: string) => withAdmin((c) => c.query("SELECT version::text FROM precog_migrations.history ORDER BY version").then((r) => r.rows.map((x) => x.version), () => []), d);
+      expect(await versions(prodDb)).toEqual(["1", "2"]);
+      expect(await versions(stagingDb)).toEqual([]);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+      await dropDatabase(prodDb);
+      await dropDatabase(stagingDb);
+    }
+  });
+
+  it("plan --to lists exactly what migrate --to would apply", async () => {
+    writeFileSync(join(dir, "0003_v.sql"), sql("CREATE TABLE v (x int);"));
+    const env = { ...dbEnv(db), PRECOG_ENV: "dev" };
+    await cli(["migrate", "--dir", dir, "--to", "1"], env);
+    const plan = await cli(["plan", "--dir", dir, "--to", "2", "--json"], env);
+    expect(JSON.parse(plan.stdout).pending.map((p: { version: string }) => p.version)).toEqual(["0002"]);
+    const applied = JSON.parse((await cli(["migrate", "--dir", dir, "--to", "2", "--json"], env)).stdout).applied;
+    expect(applied.map((a: { version: string }) => a.version)).toEqual(["0002"]);
   });
 
   it("needs a backup folder on staging, and has no default inside the working tree", async () => {
@@ -155,6 +192,27 @@ describe("precog-db", () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/\n {2}\.\.\. still running migrations 1-3 of 3 \(from 0001_t, sent together\) \(\d s\)\n/);
     expect(r.stderr).toContain("  3/3 0003_slow (");
+  });
+
+  it("lint names a file that is not in the folder, and exits non-zero", async () => {
+    const r = await cli(["lint", "--dir", dir, "0001_t.sql", "nosuch.sql"], { PRECOG_ENV: "dev" });
+    expect([r.code, r.stdout, r.stderr]).toEqual([1, "", `precog-db: No migration "nosuch.sql" in ${dir}: name files as they are in that folder (<version>_<name>.sql), or pass --dir.\n`]);
+    const ok = await cli(["lint", "--dir", dir, `${dir}/0001_t.sql`], { PRECOG_ENV: "dev" });
+    expect(ok.code).toBe(0);
+  });
+
+  it("an error escaping main() is printed redacted too", async () => {
+    // Stands in for a dist/cli/main whose main() rejects: only the bin's last-resort path runs.
+    const preload = join(dir, "reject.js");
+    writeFileSync(
+      preload,
+      `require.cache[require.resolve(${JSON.stringify(join(REPO, "dist/cli/main.js"))})] = { loaded: true, exports: { main: async () => { throw new Error("lost postgresql://u:hunter2x@h/db and s3cret-pw"); } } };\n`,
+    );
+    const r = spawnSync(process.execPath, ["-r", preload, join(REPO, "bin/precog-db.js"), "status", "--database-url", "postgresql://u:hunter2x@h/db"], {
+      env: { PATH: process.env.PATH ?? "", DB_PASSWORD: "s3cret-pw" },
+      encoding: "utf8",
+    });
+    expect([r.status, r.stderr]).toEqual([1, "precog-db: lost postgresql://u:***@h/db and ***\n"]);
   });
 
   it("usage errors exit 2", async () => {

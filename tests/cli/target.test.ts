@@ -1,12 +1,13 @@
 /**
- * Working out the target from variables: table-driven, exact error text; .env parsing; pgpass
- * lookup; and redaction of secrets from printed text.
+ * Working out the target from variables: table-driven, exact error text; the .env file through
+ * the shared loader; pgpass lookup; and redaction of secrets from printed text.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseDotEnv, pgpassLookup, redact, resolveTarget } from "../../src/cli/target";
+import { loadVars, pgpassLookup, resolveTarget } from "../../src/cli/target";
+import { maskSecrets } from "../../src/migrate/pg";
 
 const none = mkdtempSync(join(tmpdir(), "precog-empty-"));
 
@@ -22,7 +23,10 @@ describe("resolveTarget", () => {
       { host: "db.internal", port: 5432, user: "precog_admin", database: "precog_staging", password: "pw123" },
     ],
     [{}, "postgresql://u:p%40ss@h:5433/precog_prod", "prod", "postgresql://u:p%40ss@h:5433/precog_prod"],
-    [{ PRECOG_ENV: "dev" }, "postgresql://u@h/precog_prod", "dev", "postgresql://u@h/precog_prod"],
+    [{ PRECOG_ENV: "dev" }, "postgresql://u@h/precog_dev2", "dev", "postgresql://u@h/precog_dev2"],
+    // Empty means unset, as in the application.
+    [{ DB_HOST: "", DB_PORT: "", DB_USER: "", DB_NAME: "" }, undefined, "dev", { host: "127.0.0.1", port: 54329, user: "postgres", database: "precog_dev" }],
+    [{ PRECOG_ENV: "staging", DB_HOST: "h", DB_PORT: "", DB_NAME: "precog_staging", DB_USER: "u" }, undefined, "staging", { host: "h", port: 5432, user: "u", database: "precog_staging" }],
   ])("%j with url %s -> %s", (vars, url, env, connection) => {
     const t = resolveTarget(vars, url, none);
     expect(t.choice.env).toBe(env);
@@ -35,6 +39,22 @@ describe("resolveTarget", () => {
     [{ DB_PORT: "54x" }, undefined, 'DB_PORT="54x" is not a port number.'],
     [{}, "not a url", "--database-url is not a URL: expected postgresql://user:password@host:port/database"],
     [{}, "mysql://u:p@h/db", "--database-url must start with postgresql://, not mysql://"],
+    [{ PRECOG_ENV: "staging", DB_HOST: "", DB_NAME: "precog_staging", DB_USER: "u" }, undefined, "staging has no local default: set DB_HOST (and DB_PORT, DB_PASSWORD) in the environment or .env, or pass --database-url."],
+    [
+      { PRECOG_ENV: "dev" },
+      "postgresql://u@h/precog_prod",
+      'The environment is dev, but the target database "precog_prod" (the URL\'s database) is a prod database. Set PRECOG_ENV=prod to work on it deliberately (with its guards), or point at the dev database.',
+    ],
+    [
+      { PRECOG_ENV: "dev", DB_NAME: "precog_staging" },
+      undefined,
+      'The environment is dev, but the target database "precog_staging" (DB_NAME) is a staging database. Set PRECOG_ENV=staging to work on it deliberately (with its guards), or point at the dev database.',
+    ],
+    [
+      { PRECOG_ENV: "test", DB_NAME: "precog_prod" },
+      "postgresql://u@h/",
+      'The environment is test, but the target database "precog_prod" (DB_NAME) is a prod database. Set PRECOG_ENV=prod to work on it deliberately (with its guards), or point at the test database.',
+    ],
     [{ PRECOG_ENV: "qa" }, undefined, 'PRECOG_ENV="qa" is not an environment: use one of dev, test, staging, prod, or unset PRECOG_ENV to infer it from DB_NAME.'],
   ])("%j with url %s fails", (vars, url, message) => {
     expect(() => resolveTarget(vars, url, none)).toThrow(new Error(message));
@@ -54,18 +74,25 @@ describe("resolveTarget", () => {
   });
 });
 
-describe("parseDotEnv", () => {
-  it("reads KEY=VALUE lines the usual way", () => {
-    expect(parseDotEnv("# c\nexport A=1\nB = 'two words'\nC=\"x#y\"\nD=plain # note\n\nnot a line\nE=")).toEqual({ A: "1", B: "two words", C: "x#y", D: "plain", E: "" });
+describe("loadVars", () => {
+  it("reads <cwd>/.env with the shared loader, the process environment winning, and works without a file", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "precog-cwd-"));
+    try {
+      expect(loadVars(cwd, { A: "env" })).toEqual({ A: "env" });
+      writeFileSync(join(cwd, ".env"), "# c\nexport A=1\nB = 'two words'\nC=\"x#y\"\nD=plain # note\nE=\nF=\"multi\nline\"\n");
+      expect(loadVars(cwd, { A: "env", G: "" })).toEqual({ A: "env", B: "two words", C: "x#y", D: "plain", E: "", F: "multi\nline", G: "" });
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 });
 
-describe("redact", () => {
+describe("maskSecrets", () => {
   it.each([
     ["connect postgresql://u:hunter2@h/db failed", [], "connect postgresql://u:***@h/db failed"],
     ["password hunter2 leaked", ["hunter2"], "password *** leaked"],
     ["nothing here", ["hunter2"], "nothing here"],
   ])("%s", (text, secrets, expected) => {
-    expect(redact(text, secrets)).toBe(expected);
+    expect(maskSecrets(text, secrets)).toBe(expected);
   });
 });
