@@ -66,6 +66,71 @@ describe("withRollback", () => {
   });
 });
 
+describe("withRollback and a test that replaces its transaction", () => {
+  const replaced =
+    "The test ended withRollback's transaction and began another (COMMIT or ROLLBACK, then BEGIN), so its earlier writes " +
+    "may have been committed. Use SAVEPOINT / ROLLBACK TO SAVEPOINT inside the test instead.";
+
+  it.each([
+    ["COMMIT; BEGIN", ["COMMIT", "BEGIN"], 1],
+    ["COMMIT; BEGIN, in one query", ["COMMIT; BEGIN"], 1],
+    ["ROLLBACK; INSERT; BEGIN", ["ROLLBACK", "INSERT", "BEGIN"], 1],
+    ["ROLLBACK; BEGIN", ["ROLLBACK", "BEGIN"], 0],
+  ] as const)("fails the test on %s", async (_label, statements, committed) => {
+    const pool = await openTestPool({ envFile: false, env: db.current.vars() });
+    const ticker = uniqueId("mkt");
+    try {
+      await expect(
+        withRollback(pool, async (c) => {
+          await c.query("INSERT INTO markets VALUES ($1, 'x')", [ticker]);
+          for (const sql of statements) {
+            if (sql === "INSERT") await c.query("INSERT INTO markets VALUES ($1, 'x')", [ticker]);
+            else await c.query(sql);
+          }
+          await c.query("INSERT INTO markets VALUES ($1, 'y')", [`${ticker}_after`]);
+        }),
+      ).rejects.toThrow(new Error(replaced));
+      // What leaked (or not): the writes before the second BEGIN; the ones after it were rolled back.
+      expect(await committedRows(db.current, "markets", `ticker = '${ticker}'`)).toBe(committed);
+      expect(await committedRows(db.current, "markets", `ticker = '${ticker}_after'`)).toBe(0);
+      expect(pool.idleCount).toBe(pool.totalCount);
+    } finally {
+      await pool.query("DELETE FROM markets WHERE ticker = $1", [ticker]);
+      await pool.end();
+    }
+  });
+
+  it("does not mistake a test's own SAVEPOINTs, SET LOCAL or caught error for a new transaction", async () => {
+    const pool = await openTestPool({ envFile: false, env: db.current.vars() });
+    const ticker = uniqueId("mkt");
+    try {
+      const n = await withRollback(pool, async (c) => {
+        await c.query("SAVEPOINT s1");
+        await c.query("INSERT INTO markets VALUES ($1, 'x')", [ticker]);
+        await c.query("ROLLBACK TO SAVEPOINT s1");
+        await c.query("SET LOCAL statement_timeout = '5s'");
+        await c.query("SAVEPOINT s2");
+        await expect(c.query("INSERT INTO markets VALUES (NULL, 'x')")).rejects.toThrow("violates not-null constraint");
+        await c.query("ROLLBACK TO SAVEPOINT s2");
+        await c.query("INSERT INTO markets VALUES ($1, 'x')", [ticker]);
+        return (await c.query("SELECT count(*)::int AS n FROM markets WHERE ticker = $1", [ticker])).rows[0].n;
+      });
+      expect(n).toBe(1);
+      expect(await committedRows(db.current, "markets", `ticker = '${ticker}'`)).toBe(0);
+      // A test that leaves the transaction aborted is not mistaken either; its statements were rolled back.
+      await expect(
+        withRollback(pool, async (c) => {
+          await c.query("INSERT INTO markets VALUES ($1, 'x')", [ticker]);
+          await c.query("INSERT INTO markets VALUES (NULL, 'x')").catch(() => undefined);
+        }),
+      ).resolves.toBeUndefined();
+      expect(await committedRows(db.current, "markets", `ticker = '${ticker}'`)).toBe(0);
+    } finally {
+      await pool.end();
+    }
+  });
+});
+
 describe("refusing databases that are not test databases", () => {
   const fixtureRefusal = (name: string) =>
     `Refusing to run test fixtures against database "${name}": it is not a test database ` +
