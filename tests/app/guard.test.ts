@@ -1,6 +1,6 @@
-import { Client } from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
 import { assertDangerousAllowed, dangerousOperation, openPool, type Environment, type PrecogPool } from "../../src/app";
+import { withClient } from "../helpers/client";
 import { useScratchDatabase, useTestDatabase } from "./support";
 
 const db = useTestDatabase();
@@ -40,10 +40,9 @@ describe("assertDangerousAllowed", () => {
 describe("a guarded delete_all_positions against a real database", () => {
   beforeAll(async () => {
     // The schema belongs to the owner role, as migrations would create it.
-    const owner = new Client(db.current.config(db.current.owner));
-    await owner.connect();
-    await owner.query("CREATE TABLE positions (id bigserial PRIMARY KEY, market text NOT NULL)");
-    await owner.end();
+    await withClient(db.current.config(db.current.owner), (owner) =>
+      owner.query("CREATE TABLE positions (id bigserial PRIMARY KEY, market text NOT NULL)"),
+    );
   });
 
   async function withPool<T>(env: Record<string, string> & { PRECOG_ENV: string }, fn: (pool: PrecogPool) => Promise<T>): Promise<T> {

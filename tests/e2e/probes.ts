@@ -2,18 +2,13 @@
  * Checks made in the database itself, not in Pulumi's view of it: who owns what, who can log in,
  * and what each role can and cannot do.
  */
-import { Client } from "pg";
+import type { Client } from "pg";
+import { withClient } from "../helpers/client";
 import { adminConfig, withAdmin } from "../helpers/pg";
 
-export async function asRole<T>(user: string, password: string, database: string, fn: (c: Client) => Promise<T>): Promise<T> {
+export function asRole<T>(user: string, password: string, database: string, fn: (c: Client) => Promise<T>): Promise<T> {
   const { host, port } = adminConfig();
-  const c = new Client({ host, port, user, password, database });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
+  return withClient({ host, port, user, password, database }, fn);
 }
 
 /** The error message of `fn`, or "ok" when it succeeds. */

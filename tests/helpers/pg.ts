@@ -3,8 +3,9 @@
  * settings, and throwaway databases with unique names so test files never share state.
  */
 import { randomBytes } from "node:crypto";
-import { Client, type ClientConfig } from "pg";
+import type { Client, ClientConfig } from "pg";
 import { inject } from "vitest";
+import { withClient } from "./client";
 
 export interface AdminConfig {
   host: string;
@@ -28,14 +29,8 @@ export function databaseUrl(database: string): string {
   return `postgresql://${user}:${encodeURIComponent(password)}@${host}:${port}/${database}`;
 }
 
-export async function withAdmin<T>(fn: (c: Client) => Promise<T>, database = "postgres"): Promise<T> {
-  const c = new Client(clientConfig(database));
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
+export function withAdmin<T>(fn: (c: Client) => Promise<T>, database = "postgres"): Promise<T> {
+  return withClient(clientConfig(database), fn);
 }
 
 /** A new empty database named `<prefix>_<random>`; returns its name. */

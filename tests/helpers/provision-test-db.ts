@@ -9,7 +9,8 @@
  * Takes the superuser settings as an argument (no vitest `inject` here) so bench/pool can use it.
  */
 import { randomBytes } from "node:crypto";
-import { Client, type ClientConfig } from "pg";
+import type { ClientConfig } from "pg";
+import { withClient } from "./client";
 import { APP_SCHEMA, DEFAULT_PRIVILEGES, GRANTS, type Grantee } from "../../infra/database/privileges";
 
 /** A login role's name and password. */
@@ -45,16 +46,6 @@ export interface ProvisionOptions {
 }
 
 type Admin = ClientConfig & { host: string; port: number };
-
-async function withClient<T>(config: ClientConfig, fn: (c: Client) => Promise<T>): Promise<T> {
-  const c = new Client(config);
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
 
 /** Creates the database and roles; see the module header. */
 export async function provisionTestDatabase(admin: Admin, options: ProvisionOptions = {}): Promise<ProvisionedTestDb> {

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Client } from "pg";
 import { afterAll, describe, expect, it } from "vitest";
+import { withClient } from "../helpers/client";
 import { freePort } from "../helpers/pg-global-setup";
 
 const script = resolve(__dirname, "../../scripts/local-pg.sh");
@@ -27,14 +28,10 @@ describe("scripts/local-pg.sh", () => {
 
   async function query(sql: string): Promise<string> {
     const password = readFileSync(join(dir, "admin-password"), "utf8").trim();
-    const c = new Client({ host: "127.0.0.1", port: Number(env.PRECOG_PG_PORT), user: "postgres", password, database: "postgres" });
-    await c.connect();
-    try {
+    return withClient({ host: "127.0.0.1", port: Number(env.PRECOG_PG_PORT), user: "postgres", password, database: "postgres" }, async (c) => {
       const rows = (await c.query(sql)).rows;
       return rows.length ? String(rows[0].v) : "";
-    } finally {
-      await c.end();
-    }
+    });
   }
 
   it("starts, answers on loopback, stops, and reuses its data on a second start", async () => {

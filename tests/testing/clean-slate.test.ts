@@ -1,6 +1,7 @@
-import { Client } from "pg";
+import type { Client } from "pg";
 import { describe, expect, it } from "vitest";
 import { cleanSlate, deletionOrder } from "../../src/testing";
+import { withClient } from "../helpers/client";
 import { asOwner, committedRows, useTestDatabase } from "./support";
 
 /**
@@ -30,14 +31,8 @@ const db = useTestDatabase(SCHEMA);
 
 const ORDER = ["public.audit_log", "public.models", "public.trades", "public.positions", "public.markets", "public.strategies"];
 
-async function asApp<T>(fn: (c: Client) => Promise<T>): Promise<T> {
-  const c = new Client(db.current.config());
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
+function asApp<T>(fn: (c: Client) => Promise<T>): Promise<T> {
+  return withClient(db.current.config(), fn);
 }
 
 async function seed(c: Client): Promise<void> {
@@ -89,16 +84,12 @@ describe("cleanSlate", () => {
 
   it("truncates in one statement and restarts identities when run as the owner", async () => {
     await asApp(seed);
-    const owner = new Client(db.current.config(db.current.owner));
-    await owner.connect();
-    try {
+    await withClient(db.current.config(db.current.owner), async (owner) => {
       expect(await cleanSlate(owner, { schemas: ["public"], method: "truncate" })).toEqual(ORDER);
       await owner.query("INSERT INTO markets (ticker) VALUES ('AGAIN')");
       expect((await owner.query("SELECT id FROM markets")).rows).toEqual([{ id: "1" }]);
       await owner.query("DELETE FROM markets");
-    } finally {
-      await owner.end();
-    }
+    });
     expect(await committedRows(db.current, "precog_migrations.schema_migrations")).toBe(1);
   });
 

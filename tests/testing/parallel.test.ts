@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { Client } from "pg";
+import { withClient } from "../helpers/client";
 import { describe, expect, it } from "vitest";
 import { cleanSlate } from "../../src/testing";
 import { committedRows, useTestDatabase } from "./support";
@@ -69,9 +69,7 @@ describe("four vitest workers writing the same key", () => {
       expect(run.report.testResults.map((r) => r.status)).toEqual(["failed", "failed", "failed", "failed"]);
       expect(await committedRows(db.current, "demo_rows")).toBe(20);
     } finally {
-      const c = new Client(db.current.config());
-      await c.connect();
-      await cleanSlate(c).finally(() => c.end());
+      await withClient(db.current.config(), (c) => cleanSlate(c));
     }
   });
 });

@@ -1,7 +1,8 @@
-import { Client } from "pg";
+import type { Client } from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
 import { cleanSlate, deletionOrder, openTestPool, withRollback } from "../../src/testing";
 import { HISTORY_TABLE } from "../../src/migrate";
+import { withClient } from "../helpers/client";
 import { applyPrecogSchema } from "./precog-schema";
 import { committedRows, useTestDatabase } from "./support";
 
@@ -15,14 +16,8 @@ beforeAll(async () => {
 /** Worked out by hand from migrations/*.sql: each table before every table it references. */
 const PRECOG_ORDER = ["public.market_history", "public.trades", "public.positions", "public.markets", "public.strategies", "public.models"];
 
-async function asApp<T>(fn: (c: Client) => Promise<T>): Promise<T> {
-  const c = new Client(db.current.config());
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
+function asApp<T>(fn: (c: Client) => Promise<T>): Promise<T> {
+  return withClient(db.current.config(), fn);
 }
 
 /** One row in every table, linked through every foreign key. */

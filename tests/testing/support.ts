@@ -3,8 +3,8 @@
  * tests/helpers/provision-test-db.ts), SQL run as its owner (as migrations would), and a count
  * seen from a separate superuser connection, i.e. what is committed.
  */
-import { Client } from "pg";
 import { afterAll, beforeAll } from "vitest";
+import { withClient } from "../helpers/client";
 import { adminConfig, withAdmin } from "../helpers/pg";
 import { provisionTestDatabase, type ProvisionedTestDb } from "../helpers/provision-test-db";
 
@@ -23,13 +23,7 @@ export function useTestDatabase(ownerSql = ""): { current: ProvisionedTestDb } {
 }
 
 export async function asOwner(db: ProvisionedTestDb, sql: string): Promise<void> {
-  const c = new Client(db.config(db.owner));
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
+  await withClient(db.config(db.owner), (c) => c.query(sql));
 }
 
 /** Committed rows in `table`, counted by the superuser on its own connection. */
