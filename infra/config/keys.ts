@@ -3,6 +3,8 @@
  * source of truth; Pulumi.yaml declares the same keys for the CLI (a test keeps the two equal).
  */
 
+import { LOCAL_SERVER } from "../../src/env/defaults";
+
 export type KeyType = "string" | "integer" | "boolean" | "array";
 
 /**
@@ -36,8 +38,8 @@ export const CONFIG_KEYS = {
   reservedConnections: { type: "integer", scope: "all", default: 10, description: "Connections kept free for admins and maintenance; the login roles' limits must fit in serverMaxConnections minus this." },
   protect: { type: "boolean", scope: "all", default: false, description: "Protect data resources (server, database, roles, secrets) from deletion by Pulumi." },
 
-  host: { type: "string", scope: "local", default: "127.0.0.1", description: "Host of the local server." },
-  port: { type: "integer", scope: "local", default: 54329, description: "Port of the local server (scripts/local-pg.sh uses 54329)." },
+  host: { type: "string", scope: "local", default: LOCAL_SERVER.host, description: "Host of the local server." },
+  port: { type: "integer", scope: "local", default: LOCAL_SERVER.port, description: "Port of the local server (scripts/local-pg.sh uses 54329)." },
   adminUser: { type: "string", scope: "local", default: "postgres", description: "Superuser the program provisions with." },
   adminPassword: { type: "string", scope: "local", secret: true, default: "", description: "Superuser password (secret). When unset, read from adminPasswordFile." },
   adminPasswordFile: { type: "string", scope: "local", default: ".local/pg/admin-password", description: "File holding the superuser password, relative to the project; scripts/local-pg.sh writes it." },

@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ENVIRONMENT_DEFAULTS } from "../env/defaults";
+import { ENVIRONMENT_DEFAULTS, LOCAL_SERVER } from "../env/defaults";
 import { loadVars as loadEnvFile } from "../env/env-file";
 import { assertDatabaseMatches, selectEnvironment, type EnvironmentChoice } from "../env/environment";
 import type { Connection } from "../migrate/pg";
@@ -20,9 +20,6 @@ export interface Target {
   /** Secret values to scrub from anything printed, whatever path they take. */
   readonly secrets: readonly string[];
 }
-
-/** The port scripts/local-pg.sh listens on by default. */
-export const LOCAL_PG_PORT = 54329;
 
 /**
  * Process environment over `<cwd>/.env`, read by the loader the application uses (src/env), so
@@ -61,9 +58,9 @@ export function resolveTarget(vars: Vars, databaseUrl: string | undefined, cwd: 
       `${choice.env} has no local default: set ${missing.join(", ")} (and DB_PORT, DB_PASSWORD) in the environment or .env, or pass --database-url.`,
     );
   }
-  const port = Number(get("DB_PORT") ?? (local ? LOCAL_PG_PORT : 5432));
+  const port = Number(get("DB_PORT") ?? (local ? LOCAL_SERVER.port : 5432));
   if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`DB_PORT="${vars.DB_PORT}" is not a port number.`);
-  const host = get("DB_HOST") ?? "127.0.0.1";
+  const host = get("DB_HOST") ?? LOCAL_SERVER.host;
   const user = get("DB_USER") ?? "postgres";
   const database = get("DB_NAME") ?? defaults.database;
   // The defaults always match; a DB_NAME left over from another environment may not.

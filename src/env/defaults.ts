@@ -18,6 +18,12 @@ export interface EnvironmentDefaults {
   readonly server: "local" | "aws";
 }
 
+/**
+ * Where scripts/local-pg.sh's private cluster listens (its PRECOG_PG_PORT default), for the local
+ * stacks' config defaults and the command's dev/test defaults.
+ */
+export const LOCAL_SERVER = Object.freeze({ host: "127.0.0.1", port: 54329 });
+
 export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefaults>> = Object.freeze({
   dev: { database: "precog_dev", appRole: "precog_dev_user", poolMin: 2, poolMax: 10, server: "local" },
   test: { database: "precog_test", appRole: "precog_test_user", poolMin: 2, poolMax: 25, server: "local" },
