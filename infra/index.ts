@@ -1,8 +1,12 @@
 /**
- * Pulumi entry point: `pulumi up --stack <dev|test|staging|prod>`. See infra/program.ts.
+ * Pulumi entry point: `pulumi up --stack <dev|test|staging|prod>`. Pulumi runs the compiled form,
+ * dist/pulumi/infra/index.js (see Pulumi.yaml); infra/program.ts is the program.
  */
+import { resolve } from "node:path";
+import { assertBuildCurrent } from "./build/source-digest";
 import { program } from "./program";
 
+assertBuildCurrent(resolve(__dirname, "../../.."));
 const outputs = program();
 
 export const environment = outputs.environment;

@@ -3,7 +3,7 @@
  * DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD, DB_POOL_MIN_CONN, DB_POOL_MAX_CONN, PRECOG_ENV.
  * Never for prod, and not for aws stacks, whose credentials live in Secrets Manager.
  *
- *   npx ts-node scripts/env-file.ts <dev|test> [--out FILE]
+ *   node dist/pulumi/scripts/env-file.js <dev|test> [--out FILE]   (compiled by npm run build)
  *
  * Reads the outputs with `pulumi stack output --json --show-secrets`; prints the file's path, never
  * its password.
@@ -49,7 +49,7 @@ export function renderEnvFile(o: LocalStackOutputs): string {
 
 function main(argv: string[]): void {
   const stack = argv[0];
-  if (!stack || stack.startsWith("-")) throw new Error("usage: npx ts-node scripts/env-file.ts <dev|test> [--out FILE]");
+  if (!stack || stack.startsWith("-")) throw new Error("usage: node dist/pulumi/scripts/env-file.js <dev|test> [--out FILE]");
   if (stack === "prod") throw new Error("Refusing to write an env file for prod: prod credentials stay in Secrets Manager.");
   const outFlag = argv.indexOf("--out");
   const out = resolve(outFlag >= 0 ? argv[outFlag + 1] : `.env.${stack}`);

@@ -16,9 +16,9 @@ describe("Pulumi.yaml", () => {
   it("declares every key of infra/config/keys.ts, and only those", () => {
     expect(load("Pulumi.yaml").config).toEqual(renderConfigBlock());
   });
-  it("runs infra/index.ts with TypeScript", () => {
+  it("runs the compiled program, without a TypeScript loader", () => {
     const project = load("Pulumi.yaml");
-    expect([project.name, project.main, project.runtime]).toEqual(["precog", "infra/index.ts", { name: "nodejs", options: { typescript: true } }]);
+    expect([project.name, project.main, project.runtime]).toEqual(["precog", "dist/pulumi/infra/index.js", { name: "nodejs", options: { typescript: false } }]);
   });
 });
 
