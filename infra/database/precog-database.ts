@@ -70,29 +70,45 @@ export class PrecogDatabase extends pulumi.ComponentResource {
     }, { parent, provider, protect });
 
     const grantees: Record<Grantee, pulumi.Input<string>> = { app: app.name, readonly: readonly.name, public: "public" };
+    const inTurn = oneChangeAtATime();
     for (const g of GRANTS) {
-      new postgresql.Grant(`${name}-grant-${g.key}`, {
+      inTurn(`${g.objectType} privileges`, (after) => new postgresql.Grant(`${name}-grant-${g.key}`, {
         database: database.name,
         role: grantees[g.grantee],
         objectType: g.objectType,
         schema: g.objectType === "database" ? undefined : APP_SCHEMA,
         objects: g.objectType === "table" || g.objectType === "sequence" ? [] : undefined,
         privileges: [...g.privileges],
-      }, { parent, provider });
+      }, { parent, provider, dependsOn: after }));
     }
     for (const d of DEFAULT_PRIVILEGES) {
-      new postgresql.DefaultPrivileges(`${name}-default-${d.key}`, {
+      inTurn(`default ${d.objectType} privileges`, (after) => new postgresql.DefaultPrivileges(`${name}-default-${d.key}`, {
         database: database.name,
         owner: owner.name,
         role: grantees[d.grantee],
         schema: APP_SCHEMA,
         objectType: d.objectType,
         privileges: [...d.privileges],
-      }, { parent, provider });
+      }, { parent, provider, dependsOn: after }));
     }
 
     this.database = database.name;
     this.roles = { owner: owner.name, app: app.name, readonly: readonly.name };
     this.registerOutputs({ database: this.database });
   }
+}
+
+/**
+ * PostgreSQL refuses two concurrent changes to the same catalog row ("tuple concurrently updated"):
+ * the privileges of one database, of one schema, of the tables or of the sequences in it, or an
+ * owner's default privileges for one kind of object. The engine runs independent resources in
+ * parallel, so each change to the same object waits for the one before it (it is created with
+ * `dependsOn` that one); changes to different objects still run side by side.
+ */
+function oneChangeAtATime() {
+  const last = new Map<string, pulumi.Resource>();
+  return (object: string, create: (after: pulumi.Resource[]) => pulumi.Resource): void => {
+    const before = last.get(object);
+    last.set(object, create(before ? [before] : []));
+  };
 }

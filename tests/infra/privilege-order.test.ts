@@ -1,0 +1,37 @@
+/**
+ * Changes to the privileges of one object run one after another (PostgreSQL refuses concurrent
+ * changes to one catalog row); changes to different objects stay independent.
+ */
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { type Recorded, runStack } from "./harness";
+
+const PASSWORD_FILE = join(tmpdir(), `precog-admin-password-order-${process.pid}`);
+writeFileSync(PASSWORD_FILE, "local-admin-password\n");
+
+const GRANT = "postgresql:index/grant:Grant";
+const DEFAULT = "postgresql:index/defaultPrivileges:DefaultPrivileges";
+
+/** The object whose privileges a resource changes. */
+function objectOf(r: Recorded): string {
+  return `${r.type === GRANT ? "grant" : "default"} ${r.inputs.objectType}`;
+}
+
+describe("privilege changes on the dev stack", () => {
+  it("form one chain per object, each waiting for the one before", async () => {
+    const run = await runStack("dev", { config: { "precog:adminPasswordFile": PASSWORD_FILE } });
+    const changes = run.resources.filter((r) => r.type === GRANT || r.type === DEFAULT);
+    const byObject = new Map<string, Recorded[]>();
+    for (const r of changes) byObject.set(objectOf(r), [...(byObject.get(objectOf(r)) ?? []), r]);
+    expect([...byObject.keys()].sort()).toEqual([
+      "default sequence", "default table", "grant database", "grant schema", "grant sequence", "grant table",
+    ]);
+    for (const chain of byObject.values()) {
+      expect(chain.length).toBeGreaterThan(1);
+      const waitsFor = chain.map((r) => ((r.opts.dependsOn ?? []) as { __name?: string }[]).map((d) => d.__name));
+      expect(waitsFor).toEqual(chain.map((_, i) => (i === 0 ? [] : [chain[i - 1].name])));
+    }
+  });
+});
