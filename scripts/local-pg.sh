@@ -76,8 +76,17 @@ fsync = off
 CONF
 }
 
+# Whether something already listens on 127.0.0.1:$port (another checkout's cluster, say).
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
+
 start() {
   if is_running; then echo "local-pg: already running on 127.0.0.1:$port ($data)"; return; fi
+  if port_taken; then
+    die "port $port on 127.0.0.1 is already taken by another server (another checkout's cluster?).
+Stop that server, or choose another port for this checkout's cluster and its local stacks:
+  PRECOG_PG_PORT=<port> bash scripts/local-pg.sh start
+  pulumi config set --stack dev precog:port <port>     (and --stack test)"
+  fi
   if [ ! -f "$data/PG_VERSION" ]; then
     echo "local-pg: initialising a new cluster in $data"
     init_cluster

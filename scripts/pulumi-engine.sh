@@ -51,15 +51,16 @@ esac
 # Versions: those of the npm packages the project locks. The plugins must report exactly these,
 # since the engine looks a plugin up by the version the SDK package asks for.
 
+# npm's lock file puts each package's "version" on the line after its "node_modules/<name>" key.
+# Read with awk, not node: a cached answer must stay well under a second.
 lock_version() { # lock_version <npm package>
-  node -e '
-    const p = (require(process.argv[1]).packages || {})["node_modules/" + process.argv[2]];
-    if (!p || !p.version) process.exit(1);
-    console.log(p.version);
-  ' "$repo/package-lock.json" "$1" 2>/dev/null
+  awk -v key="\"node_modules/$1\": {" '
+    index($0, key) { want = 1; next }
+    want && /"version":/ { gsub(/[",]/, "", $2); print $2; found = 1; exit }
+    END { exit !found }
+  ' "$repo/package-lock.json"
 }
 
-command -v node >/dev/null 2>&1 || die "node is not on PATH"
 [ -f "$repo/package-lock.json" ] || die "no package-lock.json in $repo"
 sdk_ver=$(lock_version @pulumi/pulumi) || die "@pulumi/pulumi is not in package-lock.json"
 pg_ver=$(lock_version @pulumi/postgresql) || die "@pulumi/postgresql is not in package-lock.json"

@@ -5,14 +5,13 @@
 #   bash scripts/up.sh [dev|test]
 #
 #  1. PostgreSQL server binaries (Debian's `postgresql`, when initdb is missing; needs root)
-#  2. node packages (`npm ci`, when node_modules is missing)
+#  2. node packages (`npm ci`, when node_modules is missing) and the compiled program (`npm run build`)
 #  3. the local cluster (scripts/local-pg.sh start)
-#  4. the Pulumi engine (yours if installed, else built once from the Go module proxy and cached;
-#     exits 3 with the reason when the provider plugins cannot be had)
-#  5. a local file backend in .local/pulumi/state and a per-machine passphrase in
-#     .local/pulumi/passphrase (mode 0600), unless PULUMI_BACKEND_URL / PULUMI_CONFIG_PASSPHRASE[_FILE]
-#     are already set
-#  6. `pulumi up --stack <env>`, then `.env.<env>` for the app (scripts/env-file.ts)
+#  4. the Pulumi engine (scripts/pulumi-engine.sh: an ordinary install, else built once and cached)
+#  5. a local file backend in .local/pulumi/state, unless PULUMI_BACKEND_URL is set; the local
+#     stacks' passphrase (config/local-stacks.passphrase, see the README)
+#  6. `pulumi up --stack <env>`, then `.env.<env>` for the app (scripts/env-file.ts), then what you
+#     now have and what to do next
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -33,33 +32,26 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
 fi
 ls -d /usr/lib/postgresql/*/bin | tail -n 1
 
-step "node packages"
+step "node packages and the compiled program"
 if [ ! -d node_modules/@pulumi/pulumi ]; then npm ci --no-audit --no-fund; else echo "node_modules present"; fi
+npm run --silent build
 
 step "local PostgreSQL"
 bash scripts/local-pg.sh start
 
 step "Pulumi engine"
-if ! engine_env=$(bash scripts/pulumi-engine.sh env); then
-  cat >&2 <<'MSG'
-up.sh: the Pulumi engine is incomplete (see the lines above), so the stack cannot be deployed yet.
-The local PostgreSQL server is running. The postgresql and random provider plugins cannot be built
-from the Go module proxy; install them the ordinary way (`pulumi plugin install`), or put their
-binaries in a folder named by PRECOG_PULUMI_PROVIDER_DIR, then rerun. docs/pulumi-engine.md has the details.
-MSG
-  exit 3
-fi
+engine_env=$(bash scripts/pulumi-engine.sh env)
 eval "$engine_env"
 pulumi version
 
 step "Pulumi backend"
-mkdir -p .local/pulumi/state
-chmod 0700 .local/pulumi
-export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$repo/.local/pulumi/state}
-if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
-  [ -f .local/pulumi/passphrase ] || (umask 077 && head -c 32 /dev/urandom | base64 > .local/pulumi/passphrase)
-  export PULUMI_CONFIG_PASSPHRASE_FILE=$repo/.local/pulumi/passphrase
+if [ -z "${PULUMI_BACKEND_URL:-}" ]; then
+  mkdir -p .local/pulumi/state
+  chmod 0700 .local/pulumi
+  export PULUMI_BACKEND_URL=file://$repo/.local/pulumi/state
 fi
+unset PULUMI_CONFIG_PASSPHRASE
+export PULUMI_CONFIG_PASSPHRASE_FILE=$repo/config/local-stacks.passphrase
 echo "backend: ${PULUMI_BACKEND_URL%%\?*}"
 pulumi stack select --create "$stack" >/dev/null
 
@@ -67,4 +59,20 @@ step "pulumi up --stack $stack"
 pulumi up --yes --skip-preview --stack "$stack"
 
 step ".env.$stack"
-npx ts-node scripts/env-file.ts "$stack"
+node dist/pulumi/scripts/env-file.js "$stack"
+env_file=.env.$stack
+
+step "ready"
+pulumi stack output --stack "$stack"
+cat <<NEXT
+
+Stack $stack is up on the local cluster. You now have:
+  $env_file   the app's login (mode 0600; precog-db and openPool read it)
+  state        ${PULUMI_BACKEND_URL%%\?*}
+
+Next:
+  connect as the app:      set -a; . ./$env_file; set +a; PGPASSWORD=\$DB_PASSWORD psql -h \$DB_HOST -p \$DB_PORT -U \$DB_USER \$DB_NAME
+  see the stack's outputs: eval "\$(bash scripts/pulumi-engine.sh env)"; PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL%%\?*} PULUMI_CONFIG_PASSPHRASE_FILE=config/local-stacks.passphrase pulumi stack output --stack $stack
+  bring up test:           bash scripts/up.sh test
+  stop the local server:   bash scripts/local-pg.sh stop
+NEXT
