@@ -11,13 +11,21 @@ export function asRole<T>(user: string, password: string, database: string, fn: 
   return withClient({ host, port, user, password, database }, fn);
 }
 
-/** The error message of `fn`, or "ok" when it succeeds. */
+/** SQLSTATE 42501: what PostgreSQL answers for a missing privilege or ownership. */
+export const INSUFFICIENT_PRIVILEGE = "42501";
+
+/**
+ * The SQLSTATE of the error `fn` fails with, or "ok" when it succeeds. Codes, not message texts:
+ * the texts change between server versions and quote names differently.
+ */
 export async function attempt(fn: () => Promise<unknown>): Promise<string> {
   try {
     await fn();
     return "ok";
   } catch (e) {
-    return (e as Error).message;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code !== "string") throw e;
+    return code;
   }
 }
 

@@ -21,18 +21,22 @@ export interface CliResult {
   all: string;
 }
 
-/**
- * The folder holding `pulumi` and its plugins: built or found by scripts/pulumi-engine.sh.
- * `complete: false` accepts an engine without the postgresql and random providers (they cannot be
- * built on machines that reach only the Go module proxy), enough for runs that stop before any
- * resource of theirs is registered.
- */
-export function engineBinDir(options: { complete: boolean }): string {
-  return execFileSync("bash", [join(ROOT, "scripts/pulumi-engine.sh"), "path"], {
+/** Where the engine is: scripts/pulumi-engine.sh finds or builds it, as `pulumi up` users do. */
+export interface Engine {
+  binDir: string;
+  /** The engine's own PULUMI_HOME (its plugins), or undefined for an ordinary install. */
+  pulumiHome?: string;
+}
+
+export function findEngine(): Engine {
+  const out = execFileSync("bash", [join(ROOT, "scripts/pulumi-engine.sh"), "env"], {
     encoding: "utf8",
-    env: { ...process.env, PRECOG_PULUMI_ALLOW_MISSING_PROVIDERS: options.complete ? "" : "1" },
     stdio: ["ignore", "pipe", "pipe"],
-  }).trim().split("\n").pop()!;
+  });
+  const value = (name: string) => out.match(new RegExp(`^export ${name}=(\\S+?)(?::"\\$PATH")?$`, "m"))?.[1];
+  const binDir = value("PATH");
+  if (!binDir) throw new Error(`scripts/pulumi-engine.sh env printed no PATH line:\n${out}`);
+  return { binDir, pulumiHome: value("PULUMI_HOME") };
 }
 
 export class PulumiProject {
@@ -42,25 +46,28 @@ export class PulumiProject {
   readonly transcript: string[] = [];
   private readonly env: NodeJS.ProcessEnv;
 
-  constructor(binDir: string) {
+  constructor(engine: Engine = findEngine()) {
     const base = mkdtempSync(join(tmpdir(), "precog-e2e-"));
     this.dir = join(base, "project");
     this.stateDir = join(base, "state");
     mkdirSync(this.stateDir, { recursive: true });
     mkdirSync(this.dir);
-    for (const f of ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.test.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml", "tsconfig.json", "package.json"]) {
+    for (const f of ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.test.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml", "tsconfig.json", "tsconfig.infra.json", "package.json"]) {
       cpSync(join(ROOT, f), join(this.dir, f));
     }
-    for (const d of ["infra", "src"]) cpSync(join(ROOT, d), join(this.dir, d), { recursive: true });
+    for (const d of ["infra", "src", "dist/pulumi", "migrations"]) cpSync(join(ROOT, d), join(this.dir, d), { recursive: true });
     symlinkSync(join(ROOT, "node_modules"), join(this.dir, "node_modules"));
     this.env = {
       ...process.env,
-      PATH: `${binDir}:${join(ROOT, "node_modules/.bin")}:${process.env.PATH}`,
+      PATH: `${engine.binDir}:${join(ROOT, "node_modules/.bin")}:${process.env.PATH}`,
       PULUMI_BACKEND_URL: `file://${this.stateDir}`,
-      PULUMI_CONFIG_PASSPHRASE: "e2e-throwaway-passphrase",
+      // The local stacks' committed encryptionsalt needs their passphrase; staging and prod take
+      // the same one here, in throwaway state.
+      PULUMI_CONFIG_PASSPHRASE: undefined,
+      PULUMI_CONFIG_PASSPHRASE_FILE: join(ROOT, "config/local-stacks.passphrase"),
       PULUMI_SKIP_UPDATE_CHECK: "true",
       PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-      PULUMI_HOME: join(base, "pulumi-home"),
+      PULUMI_HOME: engine.pulumiHome ?? process.env.PULUMI_HOME,
       PULUMI_EXPERIMENTAL: undefined,
       PRECOG_ENV: undefined,
       PRECOG_PROD_CONFIRMED: undefined,
