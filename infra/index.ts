@@ -3,10 +3,15 @@
  * dist/pulumi/infra/index.js (see Pulumi.yaml); infra/program.ts is the program.
  */
 import { resolve } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { assertBuildCurrent } from "./build/source-digest";
 import { program } from "./program";
 
-assertBuildCurrent(resolve(__dirname, "../../.."));
+try {
+  assertBuildCurrent(resolve(__dirname, "../../.."));
+} catch (e) {
+  throw new pulumi.RunError((e as Error).message);
+}
 const outputs = program();
 
 export const environment = outputs.environment;

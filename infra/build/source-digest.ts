@@ -10,7 +10,7 @@ import { join, relative } from "node:path";
 
 /** What the compiled program is made from, relative to the project root. */
 const SOURCE_ROOTS = ["infra", "src"];
-const SOURCE_FILES = ["scripts/env-file.ts", "tsconfig.json", "tsconfig.infra.json"];
+const SOURCE_FILES = ["tsconfig.json", "tsconfig.infra.json"];
 const STAMP = "dist/pulumi/sources.sha256";
 
 /** A digest of every TypeScript source and the compiler settings, in a fixed order. */
@@ -43,7 +43,7 @@ export function assertBuildCurrent(root: string): void {
   const built = existsSync(stamp) ? readFileSync(stamp, "utf8").trim() : "";
   if (built !== sourceDigest(root)) {
     throw new Error(
-      `the compiled Pulumi program in dist/pulumi/ is older than its sources (infra/, src/, scripts/env-file.ts): ` +
+      `the compiled Pulumi program in dist/pulumi/ is older than its sources in infra/ and src/: ` +
         "run `npm run build`, then run this command again.",
     );
   }
