@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Client } from "pg";
 import { openPool } from "../../src/app";
-import { freePort } from "../../tests/helpers/pg-global-setup";
+import { freePort } from "../../tests/helpers/local-cluster";
 import { provisionTestDatabase, type ProvisionedTestDb } from "../../tests/helpers/provision-test-db";
 
 const script = resolve(__dirname, "../../scripts/local-pg.sh");

@@ -3,25 +3,31 @@
  * file backend and throwaway state. Every run here stops before the program registers a resource:
  * the stack's state must hold nothing but its root afterwards.
  */
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adminConfig } from "../helpers/pg";
-import { databaseOwner } from "./probes";
+import { type LocalCluster, startLocalCluster } from "../helpers/local-cluster";
+import { databaseOwner, probeServer } from "./probes";
 import { PulumiProject } from "./pulumi-project";
 
 const MINUTES = 60_000;
 let project: PulumiProject;
+let cluster: LocalCluster;
 
-beforeAll(() => {
+beforeAll(async () => {
+  cluster = await startLocalCluster();
+  probeServer(cluster);
   project = new PulumiProject();
-  const { port, dir } = adminConfig();
   for (const stack of ["dev", "test", "prod"]) {
-    project.configure(stack, { "precog:server": "local", "precog:port": port, "precog:adminPasswordFile": join(dir, "admin-password") });
+    project.useLocalServer(stack, cluster);
     project.ok(["stack", "init", stack]);
   }
 }, 20 * MINUTES);
 
-afterAll(() => project?.remove());
+afterAll(() => {
+  project?.remove();
+  cluster?.stop();
+});
 
 /**
  * A refused run leaves exactly the stack's root resource in its state (the engine registers it
@@ -38,7 +44,7 @@ describe.sequential("guards, through the real engine", () => {
       expect(r.code).not.toBe(0);
       expect(r.all).toContain(
         'error: Refusing to deploy stack "prod" (database precog_prod on local server 127.0.0.1:' +
-          `${adminConfig().port}) on prod: PRECOG_PROD_CONFIRMED is not "yes".`,
+          `${cluster.port}) on prod: PRECOG_PROD_CONFIRMED is not "yes".`,
       );
       expect(r.all).not.toMatch(/\bat program \(/);
     }
@@ -86,5 +92,16 @@ describe.sequential("guards, through the real engine", () => {
     project.configure("dev", { "precog:poolSize": "__remove__" });
     expect(r.code).not.toBe(0);
     expect(r.all).toContain("precog:poolSize");
+  }, 10 * MINUTES);
+
+  it("a compiled program older than its sources is refused, with the command to run", () => {
+    const source = join(project.dir, "infra/guards.ts");
+    const before = readFileSync(source, "utf8");
+    writeFileSync(source, `${before}\n// edited after the build\n`);
+    const r = project.run(["preview", "--stack", "dev"]);
+    writeFileSync(source, before);
+    expect(r.code).not.toBe(0);
+    expect(r.all).toContain("error: the compiled Pulumi program in dist/pulumi/ is older than its sources in infra/ and src/: run `npm run build`");
+    expect(project.run(["preview", "--stack", "dev"]).code).toBe(0);
   }, 10 * MINUTES);
 });

@@ -4,10 +4,31 @@
  */
 import type { Client } from "pg";
 import { withClient } from "../helpers/client";
-import { adminConfig, withAdmin } from "../helpers/pg";
+import type { LocalCluster } from "../helpers/local-cluster";
+
+type Server = Pick<LocalCluster, "host" | "port" | "user" | "password">;
+let server: Server | undefined;
+
+/**
+ * The server the probes look at: each end-to-end suite deploys the stacks' fixed database and role
+ * names on a cluster of its own, so suites running side by side never see each other's.
+ */
+export function probeServer(s: Server): void {
+  server = s;
+}
+
+function target(): Server {
+  if (!server) throw new Error("probes: call probeServer(cluster) first");
+  return server;
+}
 
 export function asRole<T>(user: string, password: string, database: string, fn: (c: Client) => Promise<T>): Promise<T> {
-  const { host, port } = adminConfig();
+  const { host, port } = target();
+  return withClient({ host, port, user, password, database }, fn);
+}
+
+export function withAdmin<T>(fn: (c: Client) => Promise<T>, database = "postgres"): Promise<T> {
+  const { host, port, user, password } = target();
   return withClient({ host, port, user, password, database }, fn);
 }
 

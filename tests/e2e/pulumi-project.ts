@@ -84,6 +84,21 @@ export class PulumiProject {
     writeFileSync(file, stringify(doc));
   }
 
+  /** The environment every command of this copy runs with (engine, backend, passphrase). */
+  environment(): NodeJS.ProcessEnv {
+    return { ...this.env };
+  }
+
+  /** Points `stack` at a local server on 127.0.0.1 (staging and prod included, for end-to-end runs). */
+  useLocalServer(stack: string, server: { readonly port: number; readonly adminPasswordFile: string }): void {
+    this.configure(stack, {
+      "precog:server": "local",
+      "precog:host": "127.0.0.1",
+      "precog:port": server.port,
+      "precog:adminPasswordFile": server.adminPasswordFile,
+    });
+  }
+
   /** Runs `pulumi args...` in the copy; never throws on a non-zero exit. */
   run(args: string[], extraEnv: Record<string, string | undefined> = {}): CliResult {
     const r = spawnSync("pulumi", args, {

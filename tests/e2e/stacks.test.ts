@@ -9,8 +9,8 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENVIRONMENT_DEFAULTS } from "../../src/env/defaults";
-import { adminConfig, withAdmin } from "../helpers/pg";
-import { asRole, attempt, databaseOwner, INSUFFICIENT_PRIVILEGE, publicCanConnect, roleFacts } from "./probes";
+import { type LocalCluster, startLocalCluster } from "../helpers/local-cluster";
+import { asRole, attempt, databaseOwner, INSUFFICIENT_PRIVILEGE, probeServer, publicCanConnect, roleFacts, withAdmin } from "./probes";
 import { PulumiProject } from "./pulumi-project";
 
 const STACKS = ["dev", "test", "staging", "prod"] as const;
@@ -20,6 +20,7 @@ const LIMITS: Record<Stack, number> = { dev: 10, test: 50, staging: 50, prod: 20
 const MINUTES = 60_000;
 
 let project: PulumiProject;
+let cluster: LocalCluster;
 const passwords = new Set<string>();
 
 function envFor(stack: Stack) {
@@ -33,22 +34,19 @@ function filesUnder(dir: string): string[] {
   });
 }
 
-beforeAll(() => {
+beforeAll(async () => {
+  cluster = await startLocalCluster();
+  probeServer(cluster);
   project = new PulumiProject();
-  const { port, dir } = adminConfig();
   for (const stack of STACKS) {
-    project.configure(stack, {
-      "precog:server": "local",
-      "precog:host": "127.0.0.1",
-      "precog:port": port,
-      "precog:adminPasswordFile": join(dir, "admin-password"),
-    });
+    project.useLocalServer(stack, cluster);
     project.ok(["stack", "init", stack]);
   }
 }, 30 * MINUTES);
 
 afterAll(() => {
   project?.remove();
+  cluster?.stop();
 });
 
 describe.sequential("pulumi up on all four stacks, against a real PostgreSQL", () => {
@@ -133,7 +131,7 @@ describe.sequential("pulumi up on all four stacks, against a real PostgreSQL", (
     const plainOutputs = STACKS.map((s) => JSON.stringify(project.outputs(s))).join("\n");
     expect(plainOutputs).toContain("[secret]");
     const state = filesUnder(project.stateDir).map((f) => readFileSync(f, "utf8")).join("\n");
-    const admin = readFileSync(join(adminConfig().dir, "admin-password"), "utf8").trim();
+    const admin = cluster.password;
     const transcript = project.transcript.filter((t) => !t.includes("--show-secrets")).join("\n");
     for (const secret of [...passwords, admin]) {
       expect(state.includes(secret), "state files").toBe(false);

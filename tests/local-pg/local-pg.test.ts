@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { Client } from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { withClient } from "../helpers/client";
-import { freePort } from "../helpers/pg-global-setup";
+import { freePort } from "../helpers/local-cluster";
 
 const script = resolve(__dirname, "../../scripts/local-pg.sh");
 
