@@ -36,12 +36,7 @@ beforeAll(() => {
   project = new PulumiProject(engineBinDir({ complete: true }));
   const { port, dir } = adminConfig();
   for (const stack of STACKS) {
-    project.configure(stack, {
-      "precog:server": "local",
-      "precog:host": "127.0.0.1",
-      "precog:port": port,
-      "precog:adminPasswordFile": join(dir, "admin-password"),
-    });
+    project.useLocalServer(stack, { host: "127.0.0.1", port, adminPasswordFile: join(dir, "admin-password") });
     project.ok(["stack", "init", stack]);
   }
 }, 30 * MINUTES);

@@ -17,7 +17,7 @@ beforeAll(() => {
   project = new PulumiProject(engineBinDir({ complete: false }));
   const { port, dir } = adminConfig();
   for (const stack of ["dev", "test", "prod"]) {
-    project.configure(stack, { "precog:server": "local", "precog:port": port, "precog:adminPasswordFile": join(dir, "admin-password") });
+    project.useLocalServer(stack, { port, adminPasswordFile: join(dir, "admin-password") });
     project.ok(["stack", "init", stack]);
   }
 }, 20 * MINUTES);
@@ -68,20 +68,38 @@ describe.sequential("guards, through the real engine", () => {
   }, 10 * MINUTES);
 
   it("config errors are reported together, naming key and stack", () => {
-    project.configure("dev", { "precog:poolMin": 30, "precog:appInstances": 20 });
+    project.configure("dev", { "precog:pool.min": 30, "precog:pool.appInstances": 20 });
     const r = project.run(["up", "--yes", "--skip-preview", "--stack", "dev"]);
-    project.configure("dev", { "precog:poolMin": 2, "precog:appInstances": 1 });
+    project.configure("dev", { "precog:pool.min": 2, "precog:pool.appInstances": 1 });
     expect(r.code).not.toBe(0);
     expect(r.all).toContain('error: Invalid configuration for stack "dev" (Pulumi.dev.yaml), 2 problem(s):');
-    expect(r.all).toContain("- precog:poolMin: 30 is above precog:poolMax (10); lower poolMin or raise poolMax");
-    expect(r.all).toContain("- precog:poolMax: the server's connection budget cannot hold it: poolMax 10 x appInstances 20 = 200");
+    expect(r.all).toContain("- precog:pool.min: 30 is above precog:pool.max (10); lower pool.min or raise pool.max");
+    expect(r.all).toContain("- precog:pool.max: the server's connection budget cannot hold it: pool.max 10 x pool.appInstances 20 = 200");
+    expectNothingRegistered("dev");
+  }, 10 * MINUTES);
+
+  it("the CLI holds a structured key to its declared type, before the program runs", () => {
+    project.configure("dev", { "precog:pool": 10 });
+    const r = project.run(["preview", "--stack", "dev"]);
+    project.configure("dev", { "precog:pool": { min: 2, max: 10, appInstances: 1 } });
+    expect(r.code).not.toBe(0);
+    expect(r.all).toContain("Stack 'dev' with configuration key 'pool' must be of type 'object'");
+  }, 10 * MINUTES);
+
+  it("a field's problem names its key path", () => {
+    project.configure("dev", { "precog:local.sslMode": 1 });
+    const r = project.run(["preview", "--stack", "dev"]);
+    project.configure("dev", { "precog:local.sslMode": undefined });
+    expect(r.code).not.toBe(0);
+    expect(r.all).toContain('error: Invalid configuration for stack "dev" (Pulumi.dev.yaml), 1 problem(s):');
+    expect(r.all).toContain("- precog:local.sslMode: 1 is not a string: quote it");
     expectNothingRegistered("dev");
   }, 10 * MINUTES);
 
   it("the CLI rejects a key Pulumi.yaml does not declare", () => {
     project.configure("dev", { "precog:poolSize": 5 });
     const r = project.run(["preview", "--stack", "dev"]);
-    project.configure("dev", { "precog:poolSize": "__remove__" });
+    project.configure("dev", { "precog:poolSize": undefined });
     expect(r.code).not.toBe(0);
     expect(r.all).toContain("precog:poolSize");
   }, 10 * MINUTES);

@@ -2,14 +2,15 @@
  * A throwaway copy of this Pulumi project for end-to-end runs of the real engine: the project's
  * program and stack files in a temp folder (node_modules linked), a file backend and passphrase of
  * its own, and every stack pointed at the test run's PostgreSQL cluster through config. The
- * committed stack files stay untouched; staging and prod keep their aws keys, unused once
- * `precog:server` is local.
+ * committed stack files stay untouched; staging and prod lose their precog:rds group in the copy,
+ * which makes their server local (their precog:rotation is then unused).
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse, stringify } from "yaml";
+import { applyOverrides, type ConfigOverrides } from "../helpers/config-overrides";
 
 export const ROOT = resolve(__dirname, "../..");
 
@@ -68,13 +69,17 @@ export class PulumiProject {
     };
   }
 
-  /** Merges `values` into Pulumi.<stack>.yaml of the copy. */
-  configure(stack: string, values: Record<string, string | number | boolean>): void {
+  /** Applies `overrides` (keys or `--path` style paths; undefined removes) to Pulumi.<stack>.yaml of the copy. */
+  configure(stack: string, overrides: ConfigOverrides): void {
     const file = join(this.dir, `Pulumi.${stack}.yaml`);
     const doc = parse(readFileSync(file, "utf8"));
-    doc.config = { ...doc.config, ...values };
-    for (const [k, v] of Object.entries(doc.config)) if (v === "__remove__") delete doc.config[k];
+    doc.config = applyOverrides(doc.config ?? {}, overrides);
     writeFileSync(file, stringify(doc));
+  }
+
+  /** Points `stack` at a local server: no precog:rds, and precog:local set to `local`'s fields. */
+  useLocalServer(stack: string, local: Readonly<Record<string, string | number>>): void {
+    this.configure(stack, { "precog:rds": undefined, "precog:local": { ...local } });
   }
 
   /** Runs `pulumi args...` in the copy; never throws on a non-zero exit. */

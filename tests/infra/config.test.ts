@@ -156,3 +156,21 @@ describe("parseConfig errors", () => {
     ).rejects.toThrow(/^(?![\s\S]*s3cr3t-admin-password)[\s\S]*precog:pool\.min: 99 is above/);
   });
 });
+
+describe("the README's full examples", () => {
+  const examples = [...readFileSync(resolve(ROOT, "README.md"), "utf8").matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => parse(m[1]).config);
+
+  it("are one local stack and one aws stack, and both parse", () => {
+    const project = parse(readFileSync(resolve(ROOT, "Pulumi.yaml"), "utf8")).config;
+    const kinds = examples.map((config) => {
+      const values: Record<string, string> = {};
+      for (const [k, spec] of Object.entries<any>(project)) if ("default" in spec) values[k] = JSON.stringify(spec.default);
+      for (const [k, v] of Object.entries<unknown>(config)) {
+        if (k.startsWith("precog:") && k !== "precog:adminPassword") values[k.slice("precog:".length)] = typeof v === "string" ? v : JSON.stringify(v);
+      }
+      const secrets = "precog:adminPassword" in config ? (["adminPassword"] as const) : [];
+      return serverKind(parseConfig(config["precog:environment"], { values, secrets: [...secrets] }));
+    });
+    expect(kinds).toEqual(["local", "aws"]);
+  });
+});
