@@ -60,10 +60,7 @@ export function parseConfig(stack: string, raw: RawConfig): PrecogConfig {
     owner: common.roles.owner.connectionLimit,
   };
   checkBudget(r, common, connectionLimits);
-  if (rds) checkRds(r, rds, common.rotation);
-  if (rds && local) r.problem("local", `a stack has one server and ${NAMESPACE}:rds is set too: remove ${NAMESPACE}:local, or ${NAMESPACE}:rds for a local server`);
-  const server = rds ? { rds } : { local: local ?? (r.group("local", CONFIG_SCHEMA.local, {}) as LocalConfig) };
-  if (!rds) checkAdminPassword(r, server.local as LocalConfig, raw.secrets);
+  const server = findServer(r, local, rds, common.rotation, raw.secrets);
 
   if (r.problems.length > 0) {
     throw new Error(
@@ -104,6 +101,18 @@ function checkBudget(r: Reader, c: Omit<StackConfig, "local" | "rds">, l: Connec
         `lower pool.max or pool.appInstances, or raise connections.serverMax`,
     );
   }
+}
+
+/** The server group, checked: rds when set (then not local too), else local with its defaults. */
+function findServer(r: Reader, local: LocalConfig | undefined, rds: RdsConfig | undefined, rotation: RotationConfig, secrets: readonly SecretKey[]): ServerGroup {
+  if (rds) {
+    if (local) r.problem("local", `a stack has one server and ${NAMESPACE}:rds is set too: remove ${NAMESPACE}:local, or ${NAMESPACE}:rds for a local server`);
+    checkRds(r, rds, rotation);
+    return { rds };
+  }
+  const withDefaults = local ?? (r.group("local", CONFIG_SCHEMA.local, {}) as LocalConfig);
+  checkAdminPassword(r, withDefaults, secrets);
+  return { local: withDefaults };
 }
 
 function checkRds(r: Reader, rds: RdsConfig, rotation: RotationConfig): void {

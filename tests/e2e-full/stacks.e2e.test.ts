@@ -58,9 +58,7 @@ describe.sequential("pulumi up on all four stacks, against a real PostgreSQL", (
     const viaShell = project.run(["up", "--yes", "--skip-preview", "--stack", "dev"], { PRECOG_ENV: "test" });
     expect(viaShell.code).not.toBe(0);
     expect(viaShell.all).toContain('PRECOG_ENV is "test" but stack "dev" provisions environment "dev"');
-    project.configure("test", { "precog:environment": "dev" });
-    const viaConfig = project.run(["up", "--yes", "--skip-preview", "--stack", "test"]);
-    project.configure("test", { "precog:environment": "test" });
+    const viaConfig = project.runWithConfig("test", { "precog:environment": "dev" }, ["up", "--yes", "--skip-preview", "--stack", "test"]);
     expect(viaConfig.code).not.toBe(0);
     expect(viaConfig.all).toContain('Stack "test" is configured for environment "dev"');
     for (const stack of ["dev", "test"]) {

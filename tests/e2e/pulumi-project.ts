@@ -77,6 +77,18 @@ export class PulumiProject {
     writeFileSync(file, stringify(doc));
   }
 
+  /** Runs `pulumi args...` with `overrides` applied to the stack's config for this run only. */
+  runWithConfig(stack: string, overrides: ConfigOverrides, args: string[], extraEnv: Record<string, string | undefined> = {}): CliResult {
+    const file = join(this.dir, `Pulumi.${stack}.yaml`);
+    const saved = readFileSync(file, "utf8");
+    this.configure(stack, overrides);
+    try {
+      return this.run(args, extraEnv);
+    } finally {
+      writeFileSync(file, saved);
+    }
+  }
+
   /** Points `stack` at a local server: no precog:rds, and precog:local set to `local`'s fields. */
   useLocalServer(stack: string, local: Readonly<Record<string, string | number>>): void {
     this.configure(stack, { "precog:rds": undefined, "precog:local": { ...local } });
