@@ -13,13 +13,13 @@
  *   credentials          { owner, app, readonly }: { source, secretArn, password } (secret output)
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { PrecogConfig } from "./config/parse";
+import { type PrecogConfig, serverKind } from "./config/parse";
 import type { PrecogEnvironment } from "./precog-environment";
 
 export function stackOutputs(cfg: PrecogConfig, env: PrecogEnvironment) {
   return {
     environment: cfg.environment,
-    server: cfg.server.kind,
+    server: serverKind(cfg),
     host: pulumi.output(env.endpoint.host),
     port: pulumi.output(env.endpoint.port),
     proxyHost: env.proxyEndpoint,

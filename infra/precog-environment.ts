@@ -4,7 +4,7 @@
  * aws keep each role's credentials in Secrets Manager (plus the optional RDS Proxy).
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { AwsServer, PrecogConfig } from "./config/parse";
+import type { PrecogConfig, RotationConfig } from "./config/parse";
 import { createPasswords, LOGIN_ROLES, type LoginRole, type Passwords } from "./credentials/passwords";
 import { RoleSecret } from "./credentials/role-secret";
 import { PrecogDatabase } from "./database/precog-database";
@@ -30,21 +30,20 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
   readonly endpoint: ServerEndpoint;
   readonly database: PrecogDatabase;
   readonly credentials: Readonly<Record<LoginRole, CredentialRef>>;
-  /** The RDS Proxy endpoint when precog:proxy is on; null otherwise. */
+  /** The RDS Proxy endpoint when precog:rds.proxy is set; null otherwise. */
   readonly proxyEndpoint: pulumi.Output<string> | null;
 
   constructor(name: string, args: PrecogEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("precog:environment:PrecogEnvironment", name, {}, opts);
     const parent = this;
     const cfg = args.config;
-    const server = cfg.server;
 
     const findServer = (): { endpoint: ServerEndpoint; rds?: RdsServer } => {
-      if (server.kind === "local") return { endpoint: localServer(server, cfg.stack) };
+      if (!cfg.rds) return { endpoint: localServer(cfg.local, cfg.stack) };
       const rds = new RdsServer(`${name}-server`, {
-        server,
+        rds: cfg.rds,
         environment: cfg.environment,
-        maxConnections: cfg.serverMaxConnections,
+        maxConnections: cfg.connections.serverMax,
         protect: cfg.protect,
       }, { parent });
       return { endpoint: rds.endpoint, rds };
@@ -56,23 +55,23 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
     this.database = new PrecogDatabase(`${name}-db`, {
       endpoint,
       database: cfg.database,
-      roles: cfg.roles,
+      roles: cfg.roleNames,
       passwords,
       connectionLimits: cfg.connectionLimits,
       protect: cfg.protect,
     }, { parent });
 
-    if (server.kind === "aws" && rds) {
-      const secrets = this.storeInSecretsManager(name, cfg, server, passwords);
+    if (cfg.rds && rds) {
+      const secrets = this.storeInSecretsManager(name, cfg, passwords);
       this.credentials = mapRoles((role) => ({ source: "aws-secrets-manager", secretArn: secrets[role].arn, password: null }));
-      this.proxyEndpoint = server.proxy
+      this.proxyEndpoint = cfg.rds.proxy
         ? new RdsProxy(`${name}-proxy`, {
             environment: cfg.environment,
             instance: rds.instance,
             appSecretArn: secrets.app.arn,
-            subnetIds: server.subnetIds,
-            securityGroupIds: server.securityGroupIds,
-            maxConnectionsPercent: server.proxyMaxConnectionsPercent,
+            subnetIds: cfg.rds.subnetIds,
+            securityGroupIds: cfg.rds.securityGroupIds,
+            maxConnectionsPercent: cfg.rds.proxy.maxConnectionsPercent,
           }, { parent }).endpoint
         : null;
     } else {
@@ -82,7 +81,8 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
     this.registerOutputs({});
   }
 
-  private storeInSecretsManager(name: string, cfg: PrecogConfig, server: AwsServer, passwords: Passwords) {
+  private storeInSecretsManager(name: string, cfg: PrecogConfig, passwords: Passwords) {
+    const rotation = rotationSchedule(cfg.rotation);
     return mapRoles((role) =>
       new RoleSecret(`${name}-secret-${role}`, {
         environment: cfg.environment,
@@ -93,12 +93,16 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
         port: this.endpoint.port,
         database: cfg.database,
         pool: cfg.pool,
-        rotationDays: server.rotationDays,
-        rotationLambdaArn: server.rotationLambdaArn,
+        rotation,
         protect: cfg.protect,
       }, { parent: this }),
     );
   }
+}
+
+/** The schedule every role secret gets, or undefined when rotation is off (days 0). */
+function rotationSchedule({ days, lambdaArn }: RotationConfig) {
+  return days > 0 && lambdaArn !== undefined ? { days, lambdaArn } : undefined;
 }
 
 function mapRoles<T>(fn: (role: LoginRole) => T): Record<LoginRole, T> {

@@ -3,8 +3,8 @@
  * then config, then the environment component, then the outputs contract.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { parseConfig, type PrecogConfig } from "./config/parse";
-import { readRawConfig } from "./config/read";
+import { parseConfig, type PrecogConfig, serverKind } from "./config/parse";
+import { readStackConfig } from "./config/read";
 import { checkEnvironment, confirmProd } from "./guards";
 import { stackOutputs, type StackOutputs } from "./outputs";
 import { PrecogEnvironment } from "./precog-environment";
@@ -25,8 +25,8 @@ export function program(vars: Vars = process.env, opts?: pulumi.ComponentResourc
  */
 function preflight(stack: string, vars: Vars) {
   try {
-    const raw = readRawConfig();
-    const environment = checkEnvironment(stack, raw.environment, vars);
+    const raw = readStackConfig();
+    const environment = checkEnvironment(stack, raw.values.environment, vars);
     const config = parseConfig(stack, raw);
     const warning = confirmProd(environment, describeTarget(config), vars);
     if (warning) pulumi.log.warn(warning);
@@ -37,6 +37,6 @@ function preflight(stack: string, vars: Vars) {
 }
 
 function describeTarget(cfg: PrecogConfig): string {
-  const where = cfg.server.kind === "local" ? `${cfg.server.host}:${cfg.server.port}` : "RDS";
-  return `database ${cfg.database} on ${cfg.server.kind} server ${where}`;
+  const where = cfg.local ? `${cfg.local.host}:${cfg.local.port}` : "RDS";
+  return `database ${cfg.database} on ${serverKind(cfg)} server ${where}`;
 }

@@ -85,7 +85,7 @@ start() {
     die "port $port on 127.0.0.1 is already taken by another server (another checkout's cluster?).
 Stop that server, or choose another port for this checkout's cluster and its local stacks:
   PRECOG_PG_PORT=<port> bash scripts/local-pg.sh start
-  pulumi config set --stack dev precog:port <port>     (and --stack test)"
+  pulumi config set --stack dev --path precog:local.port <port>     (and --stack test)"
   fi
   if [ ! -f "$data/PG_VERSION" ]; then
     echo "local-pg: initialising a new cluster in $data"

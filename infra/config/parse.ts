@@ -1,240 +1,66 @@
 /**
- * parseConfig: raw `precog:*` values (strings, as Pulumi hands them over) to one frozen, typed
- * config object, or one error that lists every problem with its key and stack. Pure: no I/O, no
- * Pulumi runtime, so it is tested table-driven with exact messages.
+ * parseConfig: a stack's `precog:*` values (as Pulumi hands them over: strings, JSON for the
+ * structured keys) to one frozen, typed config object shaped like the stack file, or one error
+ * that lists every problem with its key path and the stack. Pure: no I/O, no Pulumi runtime, so it
+ * is tested table-driven with exact messages. Secret values never reach it; it learns only which
+ * secrets are set.
  */
-import { type Environment, isEnvironment } from "../../src/env/environment";
-import { CONFIG_KEYS, type ConfigKey, type KeySpec, NAMESPACE } from "./keys";
+import type { Field } from "./fields";
+import { Reader } from "./reader";
+import { CONFIG_SCHEMA, type LocalConfig, NAMESPACE, type RdsConfig, type RotationConfig, type SecretKey, type StackConfig } from "./schema";
+
+export type { LocalConfig, RdsConfig, RotationConfig } from "./schema";
+
+/** What the program reads from Pulumi: the plain values, and the names of the secrets that are set. */
+export interface RawConfig {
+  /** Key (without the namespace) to value; never holds a secret. */
+  readonly values: Readonly<Record<string, string>>;
+  readonly secrets: readonly SecretKey[];
+}
 
 export interface ConnectionLimits {
-  /** poolMax x appInstances. */
+  /** pool.max x pool.appInstances. */
   readonly app: number;
   readonly readonly: number;
   readonly owner: number;
 }
 
-export interface LocalServer {
-  readonly kind: "local";
-  readonly host: string;
-  readonly port: number;
-  readonly adminUser: string;
-  /** True when precog:adminPassword is set; the value itself is read as a secret elsewhere. */
-  readonly hasAdminPassword: boolean;
-  readonly adminPasswordFile: string;
-  readonly sslMode: string;
-}
+/** The server is the one group of the two that is set: precog:rds, else precog:local (defaults if unset). */
+type ServerGroup = { readonly local: LocalConfig; readonly rds?: undefined } | { readonly rds: RdsConfig; readonly local?: undefined };
 
-export interface AwsServer {
-  readonly kind: "aws";
-  readonly instanceClass: string;
-  readonly allocatedStorage: number;
-  readonly maxAllocatedStorage: number;
-  readonly engineVersion: string;
-  readonly parameterGroupFamily: string;
-  readonly multiAz: boolean;
-  readonly backupRetentionDays: number;
-  readonly deletionProtection: boolean;
-  readonly finalSnapshot: boolean;
-  readonly subnetIds: readonly string[];
-  readonly securityGroupIds: readonly string[];
-  readonly pgaudit: boolean;
-  readonly rotationDays: number;
-  readonly rotationLambdaArn: string;
-  readonly proxy: boolean;
-  readonly proxyMaxConnectionsPercent: number;
-  readonly adminHost: string;
-}
-
-export interface PrecogConfig {
-  readonly stack: string;
-  readonly environment: Environment;
-  readonly database: string;
-  readonly roles: { readonly owner: string; readonly app: string; readonly readonly: string };
-  readonly pool: { readonly min: number; readonly max: number };
-  readonly appInstances: number;
-  readonly connectionLimits: ConnectionLimits;
-  readonly serverMaxConnections: number;
-  readonly reservedConnections: number;
-  readonly protect: boolean;
-  readonly server: LocalServer | AwsServer;
-}
-
-const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
-
-/**
- * The value Pulumi.yaml declares for a key that is required only for one server kind: the CLI
- * insists on a default for every key that not all stacks set, so "" / 0 / [] there mean "not set".
- */
-export function unsetMarker(spec: KeySpec): string | number | readonly string[] {
-  return spec.type === "integer" ? 0 : spec.type === "array" ? [] : "";
-}
-
-function isUnsetMarker(spec: KeySpec, v: string): boolean {
-  return v === "" || v === JSON.stringify(unsetMarker(spec));
-}
-
-/** Collects problems while reading values, so every one of them is reported at once. */
-class Reader {
-  readonly problems: string[] = [];
-  constructor(private readonly raw: Readonly<Record<string, string>>) {}
-
-  problem(key: ConfigKey | string, message: string): void {
-    this.problems.push(`${NAMESPACE}:${key}: ${message}`);
-  }
-
-  private value(key: ConfigKey): string | undefined {
-    const v = this.raw[key];
-    const spec: KeySpec = CONFIG_KEYS[key];
-    if (v !== undefined && !(spec.default === undefined && isUnsetMarker(spec, v))) return v;
-    if (spec.default === undefined) {
-      this.problem(key, `missing: set it with \`pulumi config set ${spec.secret ? "--secret " : ""}${NAMESPACE}:${key} <value>\``);
-      return undefined;
-    }
-    return typeof spec.default === "string" ? spec.default : JSON.stringify(spec.default);
-  }
-
-  string(key: ConfigKey): string {
-    return this.value(key) ?? "";
-  }
-
-  identifier(key: ConfigKey): string {
-    const v = this.value(key);
-    if (v !== undefined && !IDENTIFIER.test(v)) {
-      this.problem(key, `"${v}" is not a plain PostgreSQL identifier (lower-case letters, digits and _, at most 63)`);
-    }
-    return v ?? "";
-  }
-
-  integer(key: ConfigKey, min: number, max = Number.MAX_SAFE_INTEGER): number {
-    const v = this.value(key);
-    if (v === undefined) return NaN;
-    if (!/^-?\d+$/.test(v.trim())) {
-      this.problem(key, `"${v}" is not a whole number`);
-      return NaN;
-    }
-    const n = Number(v);
-    if (n < min || n > max) {
-      this.problem(key, max === Number.MAX_SAFE_INTEGER ? `${n} is below the minimum of ${min}` : `${n} is outside ${min}..${max}`);
-    }
-    return n;
-  }
-
-  boolean(key: ConfigKey): boolean {
-    const v = this.value(key);
-    if (v === undefined) return false;
-    if (v !== "true" && v !== "false") this.problem(key, `"${v}" is not true or false`);
-    return v === "true";
-  }
-
-  list(key: ConfigKey): string[] {
-    const v = this.value(key);
-    if (v === undefined) return [];
-    try {
-      const parsed: unknown = JSON.parse(v);
-      if (Array.isArray(parsed) && parsed.every((x) => typeof x === "string")) return parsed;
-    } catch {
-      // reported below
-    }
-    this.problem(key, `must be a list of strings (e.g. \`pulumi config set --path '${NAMESPACE}:${key}[0]' <value>\`)`);
-    return [];
-  }
-}
-
-function readLocal(r: Reader, raw: Readonly<Record<string, string>>): LocalServer {
-  const hasAdminPassword = (raw.adminPassword ?? "") !== "";
-  const adminPasswordFile = r.string("adminPasswordFile");
-  if (!hasAdminPassword && adminPasswordFile === "") {
-    r.problem("adminPassword", `missing secret: set it with \`pulumi config set --secret ${NAMESPACE}:adminPassword\` or set ${NAMESPACE}:adminPasswordFile`);
-  }
-  return {
-    kind: "local",
-    host: r.string("host"),
-    port: r.integer("port", 1, 65535),
-    adminUser: r.identifier("adminUser"),
-    hasAdminPassword,
-    adminPasswordFile,
-    sslMode: r.string("sslMode"),
+export type PrecogConfig = Omit<StackConfig, "local" | "rds"> &
+  ServerGroup & {
+    readonly stack: string;
+    /** Derived: the login roles' names (owner and read-only follow from the database name). */
+    readonly roleNames: { readonly owner: string; readonly app: string; readonly readonly: string };
+    /** Derived: each login role's CONNECTION LIMIT. */
+    readonly connectionLimits: ConnectionLimits;
   };
+
+/** The stack's server kind, as the outputs name it. */
+export function serverKind(cfg: PrecogConfig): "local" | "aws" {
+  return cfg.rds ? "aws" : "local";
 }
 
-function readAws(r: Reader): AwsServer {
-  const server: AwsServer = {
-    kind: "aws",
-    instanceClass: r.string("instanceClass"),
-    allocatedStorage: r.integer("allocatedStorage", 20, 65536),
-    maxAllocatedStorage: r.integer("maxAllocatedStorage", 0, 65536),
-    engineVersion: r.string("engineVersion"),
-    parameterGroupFamily: r.string("parameterGroupFamily"),
-    multiAz: r.boolean("multiAz"),
-    backupRetentionDays: r.integer("backupRetentionDays", 1, 35),
-    deletionProtection: r.boolean("deletionProtection"),
-    finalSnapshot: r.boolean("finalSnapshot"),
-    subnetIds: r.list("subnetIds"),
-    securityGroupIds: r.list("securityGroupIds"),
-    pgaudit: r.boolean("pgaudit"),
-    rotationDays: r.integer("rotationDays", 0, 365),
-    rotationLambdaArn: r.string("rotationLambdaArn"),
-    proxy: r.boolean("proxy"),
-    proxyMaxConnectionsPercent: r.integer("proxyMaxConnectionsPercent", 1, 100),
-    adminHost: r.string("adminHost"),
+/** Parses a stack's config. Throws one Error listing every problem; never includes a secret's value in it. */
+export function parseConfig(stack: string, raw: RawConfig): PrecogConfig {
+  const r = new Reader();
+  for (const key of Object.keys(raw.values)) {
+    if (!(key in CONFIG_SCHEMA)) r.problem(key, "unknown key: remove it, or check its spelling against Pulumi.yaml");
+  }
+  const read: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries<Field>(CONFIG_SCHEMA)) {
+    const value = r.field(key, spec, topLevelValue(spec, raw.values[key]));
+    if (value !== undefined) read[key] = value;
+  }
+  const { local, rds, ...common } = read as StackConfig;
+  const connectionLimits = {
+    app: common.pool.max * common.pool.appInstances,
+    readonly: common.roles.readonly.connectionLimit,
+    owner: common.roles.owner.connectionLimit,
   };
-  if (server.subnetIds.length === 1) r.problem("subnetIds", "RDS needs subnets in at least two availability zones; list two or more");
-  if (server.maxAllocatedStorage !== 0 && server.maxAllocatedStorage < server.allocatedStorage) {
-    r.problem("maxAllocatedStorage", `${server.maxAllocatedStorage} is below ${NAMESPACE}:allocatedStorage (${server.allocatedStorage}); raise it or set 0`);
-  }
-  if (server.rotationDays > 0 && server.rotationLambdaArn === "") {
-    r.problem("rotationLambdaArn", `missing: ${NAMESPACE}:rotationDays is ${server.rotationDays}, so rotation needs the rotation function's ARN (or set rotationDays to 0)`);
-  }
-  return server;
-}
-
-function checkBudget(r: Reader, c: Omit<PrecogConfig, "stack" | "server" | "environment">): void {
-  const { pool, appInstances, connectionLimits: l, serverMaxConnections: budget, reservedConnections: reserved } = c;
-  if (pool.min > pool.max) r.problem("poolMin", `${pool.min} is above ${NAMESPACE}:poolMax (${pool.max}); lower poolMin or raise poolMax`);
-  const needed = l.app + l.readonly + l.owner + reserved;
-  if ([needed, budget].every(Number.isFinite) && needed > budget) {
-    r.problem(
-      "poolMax",
-      `the server's connection budget cannot hold it: poolMax ${pool.max} x appInstances ${appInstances} = ${l.app}, ` +
-        `plus readonly ${l.readonly}, owner ${l.owner} and reserved ${reserved}, is ${needed} > ${NAMESPACE}:serverMaxConnections (${budget}); ` +
-        `lower poolMax or appInstances, or raise serverMaxConnections`,
-    );
-  }
-}
-
-/**
- * Parses a stack's `precog:*` config. `raw` maps keys without the namespace to their string values.
- * Throws one Error listing every problem; never includes a secret's value in it.
- */
-export function parseConfig(stack: string, raw: Readonly<Record<string, string>>): PrecogConfig {
-  const r = new Reader(raw);
-  for (const key of Object.keys(raw)) {
-    if (!(key in CONFIG_KEYS)) r.problem(key, "unknown key: remove it, or check its spelling against Pulumi.yaml");
-  }
-  const envValue = r.string("environment");
-  if (envValue !== "" && !isEnvironment(envValue)) r.problem("environment", `"${envValue}" is not one of dev, test, staging, prod`);
-  const serverKind = r.string("server");
-  if (serverKind !== "" && serverKind !== "local" && serverKind !== "aws") r.problem("server", `"${serverKind}" is not local or aws`);
-
-  const database = r.identifier("database");
-  const pool = { min: r.integer("poolMin", 0), max: r.integer("poolMax", 1) };
-  const appInstances = r.integer("appInstances", 1);
-  const common = {
-    database,
-    roles: { owner: `${database}_owner`, app: r.identifier("appRole"), readonly: `${database}_readonly` },
-    pool,
-    appInstances,
-    connectionLimits: {
-      app: pool.max * appInstances,
-      readonly: r.integer("readonlyConnectionLimit", 1),
-      owner: r.integer("ownerConnectionLimit", 1),
-    },
-    serverMaxConnections: r.integer("serverMaxConnections", 1),
-    reservedConnections: r.integer("reservedConnections", 0),
-    protect: r.boolean("protect"),
-  };
-  checkBudget(r, common);
-  const server = serverKind === "aws" ? readAws(r) : readLocal(r, raw);
+  checkBudget(r, common, connectionLimits);
+  const server = findServer(r, local, rds, common.rotation, raw.secrets);
 
   if (r.problems.length > 0) {
     throw new Error(
@@ -242,7 +68,76 @@ export function parseConfig(stack: string, raw: Readonly<Record<string, string>>
         r.problems.map((p) => `  - ${p}`).join("\n"),
     );
   }
-  return deepFreeze({ stack, environment: envValue as Environment, ...common, server });
+  const roleNames = { owner: `${common.database}_owner`, app: common.roles.app.name, readonly: `${common.database}_readonly` };
+  return deepFreeze({ ...common, ...server, stack, roleNames, connectionLimits } as PrecogConfig);
+}
+
+/**
+ * A top-level value as the field reader takes it. Structured keys arrive as JSON. Pulumi.yaml gives
+ * the optional groups the default `{}` (the CLI needs a default for a key that some stacks do not
+ * set), so an empty optional group is an absent one.
+ */
+function topLevelValue(spec: Field, value: string | undefined): unknown {
+  if (value === undefined || (spec.type !== "object" && spec.type !== "list")) return value;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return value;
+  }
+  const empty = typeof parsed === "object" && parsed !== null && Object.keys(parsed).length === 0;
+  return spec.type === "object" && spec.optional && empty ? undefined : parsed;
+}
+
+function checkBudget(r: Reader, c: Omit<StackConfig, "local" | "rds">, l: ConnectionLimits): void {
+  const { pool, connections } = c;
+  if (pool.min > pool.max) r.problem("pool.min", `${pool.min} is above ${NAMESPACE}:pool.max (${pool.max}); lower pool.min or raise pool.max`);
+  const needed = l.app + l.readonly + l.owner + connections.reserved;
+  if ([needed, connections.serverMax].every(Number.isFinite) && needed > connections.serverMax) {
+    r.problem(
+      "pool.max",
+      `the server's connection budget cannot hold it: pool.max ${pool.max} x pool.appInstances ${pool.appInstances} = ${l.app}, ` +
+        `plus readonly ${l.readonly}, owner ${l.owner} and reserved ${connections.reserved}, is ${needed} > ${NAMESPACE}:connections.serverMax (${connections.serverMax}); ` +
+        `lower pool.max or pool.appInstances, or raise connections.serverMax`,
+    );
+  }
+}
+
+/** The server group, checked: rds when set (then not local too), else local with its defaults. */
+function findServer(r: Reader, local: LocalConfig | undefined, rds: RdsConfig | undefined, rotation: RotationConfig, secrets: readonly SecretKey[]): ServerGroup {
+  if (rds) {
+    if (local) r.problem("local", `a stack has one server and ${NAMESPACE}:rds is set too: remove ${NAMESPACE}:local, or ${NAMESPACE}:rds for a local server`);
+    checkRds(r, rds, rotation);
+    return { rds };
+  }
+  const withDefaults = local ?? (r.group("local", CONFIG_SCHEMA.local, {}) as LocalConfig);
+  checkAdminPassword(r, withDefaults, secrets);
+  return { local: withDefaults };
+}
+
+function checkRds(r: Reader, rds: RdsConfig, rotation: RotationConfig): void {
+  if (rds.subnetIds.length === 1) r.problem("rds.subnetIds", "RDS needs subnets in at least two availability zones; list two or more");
+  if (rds.maxAllocatedStorage !== undefined && rds.maxAllocatedStorage < rds.allocatedStorage) {
+    r.problem(
+      "rds.maxAllocatedStorage",
+      `${rds.maxAllocatedStorage} is below ${NAMESPACE}:rds.allocatedStorage (${rds.allocatedStorage}); raise it, or remove it to turn autoscaling off`,
+    );
+  }
+  if (rotation.days > 0 && rotation.lambdaArn === undefined) {
+    r.problem(
+      "rotation.lambdaArn",
+      `missing: ${NAMESPACE}:rotation.days is ${rotation.days}, so rotation needs the rotation function's ARN (or set rotation.days to 0)`,
+    );
+  }
+}
+
+function checkAdminPassword(r: Reader, local: LocalConfig, secrets: readonly SecretKey[]): void {
+  if (!secrets.includes("adminPassword") && local.adminPasswordFile === "") {
+    r.problem(
+      "adminPassword",
+      `missing secret: set it with \`pulumi config set --secret ${NAMESPACE}:adminPassword\` or set ${NAMESPACE}:local.adminPasswordFile`,
+    );
+  }
 }
 
 function deepFreeze<T>(o: T): T {

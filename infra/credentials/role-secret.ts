@@ -24,9 +24,8 @@ export interface RoleSecretArgs {
   readonly port: pulumi.Input<number>;
   readonly database: string;
   readonly pool: { readonly min: number; readonly max: number };
-  /** 0 turns rotation off. */
-  readonly rotationDays: number;
-  readonly rotationLambdaArn: string;
+  /** Rotate every `days` days with the function `lambdaArn`; undefined: no rotation. */
+  readonly rotation?: { readonly days: number; readonly lambdaArn: string };
   readonly protect: boolean;
 }
 
@@ -63,11 +62,11 @@ export class RoleSecret extends pulumi.ComponentResource {
       secretString,
     }, { parent, ignoreChanges: ROTATION_OWNED });
 
-    if (args.rotationDays > 0) {
+    if (args.rotation) {
       new aws.secretsmanager.SecretRotation(`${name}-rotation`, {
         secretId: secret.id,
-        rotationLambdaArn: args.rotationLambdaArn,
-        rotationRules: { automaticallyAfterDays: args.rotationDays },
+        rotationLambdaArn: args.rotation.lambdaArn,
+        rotationRules: { automaticallyAfterDays: args.rotation.days },
       }, { parent, dependsOn: [version] });
     }
 

@@ -5,24 +5,25 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import type { LocalServer } from "../config/parse";
+import type { LocalConfig } from "../config/parse";
+import { NAMESPACE } from "../config/schema";
 import type { ServerEndpoint } from "./endpoint";
 
 /**
- * The endpoint of a local server. The admin password is precog:adminPassword when set, else the
- * contents of precog:adminPasswordFile, relative to the project directory (where Pulumi.yaml is;
- * the engine runs the program from infra/, so the working directory is not it).
+ * The endpoint of a local server. The admin password is the secret precog:adminPassword when set,
+ * else the contents of precog:local.adminPasswordFile, relative to the project directory (where
+ * Pulumi.yaml is; the engine runs the program from infra/, so the working directory is not it).
  */
-export function localServer(server: LocalServer, stack: string, projectDir = pulumi.runtime.getRootDirectory()): ServerEndpoint {
+export function localServer(local: LocalConfig, stack: string, projectDir = pulumi.runtime.getRootDirectory()): ServerEndpoint {
   return {
-    host: server.host,
-    port: server.port,
-    adminHost: server.host,
-    adminUser: server.adminUser,
-    adminPassword: server.hasAdminPassword
-      ? new pulumi.Config("precog").requireSecret("adminPassword")
-      : pulumi.secret(readPasswordFile(resolve(projectDir, server.adminPasswordFile), stack)),
-    sslMode: server.sslMode,
+    host: local.host,
+    port: local.port,
+    adminHost: local.host,
+    adminUser: local.adminUser,
+    adminPassword:
+      new pulumi.Config(NAMESPACE).getSecret("adminPassword") ??
+      pulumi.secret(readPasswordFile(resolve(projectDir, local.adminPasswordFile), stack)),
+    sslMode: local.sslMode,
     superuser: true,
     dependsOn: [],
   };
@@ -31,12 +32,12 @@ export function localServer(server: LocalServer, stack: string, projectDir = pul
 function readPasswordFile(path: string, stack: string): string {
   if (!existsSync(path)) {
     throw new Error(
-      `Stack "${stack}": the admin password file ${path} (precog:adminPasswordFile) does not exist. ` +
+      `Stack "${stack}": the admin password file ${path} (precog:local.adminPasswordFile) does not exist. ` +
         `Start the local server with \`bash scripts/local-pg.sh start\`, which creates it, ` +
         `or set the password with \`pulumi config set --secret precog:adminPassword\`.`,
     );
   }
   const password = readFileSync(path, "utf8").trim();
-  if (password === "") throw new Error(`Stack "${stack}": the admin password file ${path} (precog:adminPasswordFile) is empty.`);
+  if (password === "") throw new Error(`Stack "${stack}": the admin password file ${path} (precog:local.adminPasswordFile) is empty.`);
   return password;
 }

@@ -5,11 +5,11 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { AwsServer } from "../config/parse";
+import type { RdsConfig } from "../config/parse";
 import type { ServerEndpoint } from "./endpoint";
 
 export interface RdsServerArgs {
-  readonly server: AwsServer;
+  readonly rds: RdsConfig;
   readonly environment: string;
   /** max_connections on the parameter group: the budget the stack's limits were checked against. */
   readonly maxConnections: number;
@@ -19,8 +19,8 @@ export interface RdsServerArgs {
 
 export const MASTER_USER = "precog_admin";
 
-/** Audit and safety parameters; pgaudit ones only when the key asks for it. */
-export function parameterList(server: AwsServer, maxConnections: number): aws.types.input.rds.ParameterGroupParameter[] {
+/** Audit and safety parameters; pgaudit ones only when precog:rds.pgaudit asks for them. */
+export function parameterList(rds: Pick<RdsConfig, "pgaudit">, maxConnections: number): aws.types.input.rds.ParameterGroupParameter[] {
   const params: aws.types.input.rds.ParameterGroupParameter[] = [
     { name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" },
     { name: "max_connections", value: String(maxConnections), applyMethod: "pending-reboot" },
@@ -29,7 +29,7 @@ export function parameterList(server: AwsServer, maxConnections: number): aws.ty
     { name: "log_statement", value: "ddl", applyMethod: "immediate" },
     { name: "log_min_duration_statement", value: "1000", applyMethod: "immediate" },
   ];
-  if (server.pgaudit) {
+  if (rds.pgaudit) {
     params.push(
       { name: "shared_preload_libraries", value: "pg_stat_statements,pgaudit", applyMethod: "pending-reboot" },
       { name: "pgaudit.log", value: "ddl,role", applyMethod: "immediate" },
@@ -45,42 +45,42 @@ export class RdsServer extends pulumi.ComponentResource {
   constructor(name: string, args: RdsServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("precog:server:RdsServer", name, {}, opts);
     const parent = this;
-    const { server } = args;
+    const { rds } = args;
     const tags = { "precog:environment": args.environment, "precog:managed-by": "pulumi" };
 
     const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, {
-      subnetIds: [...server.subnetIds],
+      subnetIds: [...rds.subnetIds],
       description: `Precog ${args.environment} database subnets`,
       tags,
     }, { parent });
 
     const parameterGroup = new aws.rds.ParameterGroup(`${name}-params`, {
-      family: server.parameterGroupFamily,
+      family: rds.parameterGroupFamily,
       description: `Precog ${args.environment}: TLS forced, connection and DDL audit logging`,
-      parameters: parameterList(server, args.maxConnections),
+      parameters: parameterList(rds, args.maxConnections),
       tags,
     }, { parent });
 
     this.instance = new aws.rds.Instance(`${name}-instance`, {
       engine: "postgres",
-      engineVersion: server.engineVersion,
-      instanceClass: server.instanceClass,
-      allocatedStorage: server.allocatedStorage,
-      maxAllocatedStorage: server.maxAllocatedStorage > 0 ? server.maxAllocatedStorage : undefined,
+      engineVersion: rds.engineVersion,
+      instanceClass: rds.instanceClass,
+      allocatedStorage: rds.allocatedStorage,
+      maxAllocatedStorage: rds.maxAllocatedStorage,
       storageType: "gp3",
       storageEncrypted: true,
-      multiAz: server.multiAz,
+      multiAz: rds.multiAz,
       dbSubnetGroupName: subnetGroup.name,
-      vpcSecurityGroupIds: [...server.securityGroupIds],
+      vpcSecurityGroupIds: [...rds.securityGroupIds],
       parameterGroupName: parameterGroup.name,
       publiclyAccessible: false,
       username: MASTER_USER,
       manageMasterUserPassword: true,
-      backupRetentionPeriod: server.backupRetentionDays,
+      backupRetentionPeriod: rds.backupRetentionDays,
       copyTagsToSnapshot: true,
-      deletionProtection: server.deletionProtection,
-      skipFinalSnapshot: !server.finalSnapshot,
-      finalSnapshotIdentifier: server.finalSnapshot ? `precog-${args.environment}-final` : undefined,
+      deletionProtection: rds.deletionProtection,
+      skipFinalSnapshot: !rds.finalSnapshot,
+      finalSnapshotIdentifier: rds.finalSnapshot ? `precog-${args.environment}-final` : undefined,
       enabledCloudwatchLogsExports: ["postgresql"],
       autoMinorVersionUpgrade: true,
       applyImmediately: false,
@@ -92,7 +92,7 @@ export class RdsServer extends pulumi.ComponentResource {
     this.endpoint = {
       host: this.instance.address,
       port: this.instance.port,
-      adminHost: server.adminHost !== "" ? server.adminHost : this.instance.address,
+      adminHost: rds.adminHost ?? this.instance.address,
       adminUser: MASTER_USER,
       adminPassword: pulumi.secret(masterSecret.secretString.apply((s) => String(JSON.parse(s).password))),
       sslMode: "require",

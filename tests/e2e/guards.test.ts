@@ -67,29 +67,37 @@ describe.sequential("guards, through the real engine", () => {
   }, 10 * MINUTES);
 
   it("a stack configured for another environment stops before anything is registered", () => {
-    project.configure("test", { "precog:environment": "dev" });
-    const r = project.run(["up", "--yes", "--skip-preview", "--stack", "test"]);
-    project.configure("test", { "precog:environment": "test" });
+    const r = project.runWithConfig("test", { "precog:environment": "dev" }, ["up", "--yes", "--skip-preview", "--stack", "test"]);
     expect(r.code).not.toBe(0);
     expect(r.all).toContain('error: Stack "test" is configured for environment "dev" (precog:environment in Pulumi.test.yaml).');
     expectNothingRegistered("test");
   }, 10 * MINUTES);
 
   it("config errors are reported together, naming key and stack", () => {
-    project.configure("dev", { "precog:poolMin": 30, "precog:appInstances": 20 });
-    const r = project.run(["up", "--yes", "--skip-preview", "--stack", "dev"]);
-    project.configure("dev", { "precog:poolMin": 2, "precog:appInstances": 1 });
+    const r = project.runWithConfig("dev", { "precog:pool.min": 30, "precog:pool.appInstances": 20 }, ["up", "--yes", "--skip-preview", "--stack", "dev"]);
     expect(r.code).not.toBe(0);
     expect(r.all).toContain('error: Invalid configuration for stack "dev" (Pulumi.dev.yaml), 2 problem(s):');
-    expect(r.all).toContain("- precog:poolMin: 30 is above precog:poolMax (10); lower poolMin or raise poolMax");
-    expect(r.all).toContain("- precog:poolMax: the server's connection budget cannot hold it: poolMax 10 x appInstances 20 = 200");
+    expect(r.all).toContain("- precog:pool.min: 30 is above precog:pool.max (10); lower pool.min or raise pool.max");
+    expect(r.all).toContain("- precog:pool.max: the server's connection budget cannot hold it: pool.max 10 x pool.appInstances 20 = 200");
+    expectNothingRegistered("dev");
+  }, 10 * MINUTES);
+
+  it("the CLI holds a structured key to its declared type, before the program runs", () => {
+    const r = project.runWithConfig("dev", { "precog:pool": 10 }, ["preview", "--stack", "dev"]);
+    expect(r.code).not.toBe(0);
+    expect(r.all).toContain("Stack 'dev' with configuration key 'pool' must be of type 'object'");
+  }, 10 * MINUTES);
+
+  it("a field's problem names its key path", () => {
+    const r = project.runWithConfig("dev", { "precog:local.sslMode": 1 }, ["preview", "--stack", "dev"]);
+    expect(r.code).not.toBe(0);
+    expect(r.all).toContain('error: Invalid configuration for stack "dev" (Pulumi.dev.yaml), 1 problem(s):');
+    expect(r.all).toContain("- precog:local.sslMode: 1 is not a string: quote it");
     expectNothingRegistered("dev");
   }, 10 * MINUTES);
 
   it("the CLI rejects a key Pulumi.yaml does not declare", () => {
-    project.configure("dev", { "precog:poolSize": 5 });
-    const r = project.run(["preview", "--stack", "dev"]);
-    project.configure("dev", { "precog:poolSize": "__remove__" });
+    const r = project.runWithConfig("dev", { "precog:poolSize": 5 }, ["preview", "--stack", "dev"]);
     expect(r.code).not.toBe(0);
     expect(r.all).toContain("precog:poolSize");
   }, 10 * MINUTES);

@@ -2,14 +2,15 @@
  * A throwaway copy of this Pulumi project for end-to-end runs of the real engine: the project's
  * program and stack files in a temp folder (node_modules linked), a file backend and passphrase of
  * its own, and every stack pointed at the test run's PostgreSQL cluster through config. The
- * committed stack files stay untouched; staging and prod keep their aws keys, unused once
- * `precog:server` is local.
+ * committed stack files stay untouched; staging and prod lose their precog:rds group in the copy,
+ * which makes their server local (their precog:rotation is then unused).
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse, stringify } from "yaml";
+import { applyOverrides, type ConfigOverrides } from "../helpers/config-overrides";
 
 export const ROOT = resolve(__dirname, "../..");
 
@@ -75,12 +76,11 @@ export class PulumiProject {
     };
   }
 
-  /** Merges `values` into Pulumi.<stack>.yaml of the copy. */
-  configure(stack: string, values: Record<string, string | number | boolean>): void {
+  /** Applies `overrides` (keys or `--path` style paths; undefined removes) to Pulumi.<stack>.yaml of the copy. */
+  configure(stack: string, overrides: ConfigOverrides): void {
     const file = join(this.dir, `Pulumi.${stack}.yaml`);
     const doc = parse(readFileSync(file, "utf8"));
-    doc.config = { ...doc.config, ...values };
-    for (const [k, v] of Object.entries(doc.config)) if (v === "__remove__") delete doc.config[k];
+    doc.config = applyOverrides(doc.config ?? {}, overrides);
     writeFileSync(file, stringify(doc));
   }
 
@@ -89,13 +89,26 @@ export class PulumiProject {
     return { ...this.env };
   }
 
-  /** Points `stack` at a local server on 127.0.0.1 (staging and prod included, for end-to-end runs). */
+  /** Runs `pulumi args...` with `overrides` applied to the stack's config for this run only. */
+  runWithConfig(stack: string, overrides: ConfigOverrides, args: string[], extraEnv: Record<string, string | undefined> = {}): CliResult {
+    const file = join(this.dir, `Pulumi.${stack}.yaml`);
+    const saved = readFileSync(file, "utf8");
+    this.configure(stack, overrides);
+    try {
+      return this.run(args, extraEnv);
+    } finally {
+      writeFileSync(file, saved);
+    }
+  }
+
+  /**
+   * Points `stack` at a local server on 127.0.0.1 (staging and prod included, for end-to-end
+   * runs): no precog:rds, and precog:local naming the server and its admin password file.
+   */
   useLocalServer(stack: string, server: { readonly port: number; readonly adminPasswordFile: string }): void {
     this.configure(stack, {
-      "precog:server": "local",
-      "precog:host": "127.0.0.1",
-      "precog:port": server.port,
-      "precog:adminPasswordFile": server.adminPasswordFile,
+      "precog:rds": undefined,
+      "precog:local": { host: "127.0.0.1", port: server.port, adminPasswordFile: server.adminPasswordFile },
     });
   }
 

@@ -1,68 +1,131 @@
 /**
  * parseConfig, table-driven, with exact messages: every problem is reported at once, naming key
- * and stack, and secrets never appear in the message.
+ * path and stack, and secrets never appear in the message.
  */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../infra/config/parse";
-import { stackConfig } from "./harness";
+import { parse } from "yaml";
+import { parseConfig, type RawConfig, serverKind } from "../../infra/config/parse";
+import { readStackConfig } from "../../infra/config/read";
+import type { SecretKey } from "../../infra/config/schema";
+import type { ConfigOverrides } from "../helpers/config-overrides";
+import { ROOT, runStack, stackConfig, STACKS } from "./harness";
 
 /** The stack file's precog:* values without the namespace, as the program reads them. */
-function raw(stack: string, overrides: Record<string, unknown> = {}): Record<string, string> {
-  const out: Record<string, string> = {};
+function raw(stack: string, overrides: ConfigOverrides = {}, secrets: SecretKey[] = []): RawConfig {
+  const values: Record<string, string> = {};
   for (const [k, v] of Object.entries(stackConfig(stack, overrides))) {
-    if (k.startsWith("precog:")) out[k.slice("precog:".length)] = v;
+    if (k.startsWith("precog:")) values[k.slice("precog:".length)] = v;
   }
-  return out;
+  return { values, secrets };
 }
 
 describe("parseConfig on the committed stack files", () => {
   it.each([
-    ["dev", { min: 2, max: 10 }, { app: 10, readonly: 5, owner: 5 }, "local"],
-    ["test", { min: 2, max: 25 }, { app: 50, readonly: 5, owner: 5 }, "local"],
-    ["staging", { min: 5, max: 25 }, { app: 50, readonly: 5, owner: 5 }, "aws"],
-    ["prod", { min: 10, max: 50 }, { app: 200, readonly: 5, owner: 5 }, "aws"],
+    ["dev", { min: 2, max: 10, appInstances: 1 }, { app: 10, readonly: 5, owner: 5 }, "local"],
+    ["test", { min: 2, max: 25, appInstances: 2 }, { app: 50, readonly: 5, owner: 5 }, "local"],
+    ["staging", { min: 5, max: 25, appInstances: 2 }, { app: 50, readonly: 5, owner: 5 }, "aws"],
+    ["prod", { min: 10, max: 50, appInstances: 4 }, { app: 200, readonly: 5, owner: 5 }, "aws"],
   ])("%s", (stack, pool, limits, kind) => {
     const cfg = parseConfig(stack, raw(stack));
     expect(cfg.pool).toEqual(pool);
     expect(cfg.connectionLimits).toEqual(limits);
-    expect(cfg.server.kind).toBe(kind);
-    expect(Object.isFrozen(cfg) && Object.isFrozen(cfg.pool)).toBe(true);
+    expect(serverKind(cfg)).toBe(kind);
+    expect(Object.isFrozen(cfg) && Object.isFrozen(cfg.pool) && Object.isFrozen(cfg.roles.app)).toBe(true);
+  });
+
+  it.each(STACKS)("%s: PrecogConfig holds every value of the stack file at the same path", (stack) => {
+    const cfg: Record<string, unknown> = parseConfig(stack, raw(stack));
+    const file = parse(readFileSync(resolve(ROOT, `Pulumi.${stack}.yaml`), "utf8")).config;
+    for (const [key, value] of Object.entries<unknown>(file)) {
+      if (!key.startsWith("precog:")) continue;
+      const name = key.slice("precog:".length);
+      if (typeof value === "object") expect([name, cfg[name]]).toMatchObject([name, value]);
+      else expect([name, cfg[name]]).toEqual([name, value]);
+    }
+  });
+
+  it("a local stack without precog:local gets the local defaults; with precog:rds it has no local group", () => {
+    expect(parseConfig("dev", raw("dev", { "precog:local": undefined })).local).toEqual({
+      host: "127.0.0.1",
+      port: 54329,
+      adminUser: "postgres",
+      adminPasswordFile: ".local/pg/admin-password",
+      sslMode: "disable",
+    });
+    expect(parseConfig("staging", raw("staging")).local).toBeUndefined();
+  });
+
+  it("an admin password set as a secret stands in for the password file", () => {
+    expect(parseConfig("dev", raw("dev", { "precog:local.adminPasswordFile": "" }, ["adminPassword"])).local?.adminPasswordFile).toBe("");
+  });
+});
+
+describe("readStackConfig", () => {
+  it("hands over the plain values, and of the secrets only which are set", () => {
+    pulumi.runtime.setAllConfig({ ...stackConfig("test"), "precog:adminPassword": "s3cr3t", "aws:region": "x" }, ["precog:adminPassword"]);
+    const read = readStackConfig();
+    expect(read.secrets).toEqual(["adminPassword"]);
+    expect(Object.keys(read.values).sort()).toEqual(["connections", "database", "environment", "local", "pool", "protect", "roles", "rds", "rotation"].sort());
+    expect(JSON.stringify(read)).not.toContain("s3cr3t");
+    pulumi.runtime.setAllConfig(stackConfig("test"), []);
+    expect(readStackConfig().secrets).toEqual([]);
   });
 });
 
 describe("parseConfig errors", () => {
-  const cases: Array<[string, string, Record<string, unknown>, string[]]> = [
-    ["pool min above max", "dev", { "precog:poolMin": 11 }, ["precog:poolMin: 11 is above precog:poolMax (10); lower poolMin or raise poolMax"]],
-    ["negative number", "dev", { "precog:poolMin": -1 }, ["precog:poolMin: -1 is below the minimum of 0"]],
-    ["not a number", "dev", { "precog:poolMax": "ten" }, ['precog:poolMax: "ten" is not a whole number']],
-    ["missing required key", "dev", { "precog:appRole": undefined }, ["precog:appRole: missing: set it with `pulumi config set precog:appRole <value>`"]],
+  const cases: Array<[string, string, ConfigOverrides, string[]]> = [
+    ["pool min above max", "dev", { "precog:pool.min": 11 }, ["precog:pool.min: 11 is above precog:pool.max (10); lower pool.min or raise pool.max"]],
+    ["negative number", "dev", { "precog:pool.min": -1 }, ["precog:pool.min: -1 is below the minimum of 0"]],
+    ["not a number", "dev", { "precog:pool.max": "ten" }, ['precog:pool.max: "ten" is not a whole number']],
+    ["missing required key", "dev", { "precog:database": undefined }, ["precog:database: missing: set it with `pulumi config set precog:database <value>`"]],
+    ["missing required field", "dev", { "precog:roles.app.name": undefined }, ["precog:roles.app.name: missing: set it with `pulumi config set --path 'precog:roles.app.name' <value>`"]],
+    ["missing required group", "dev", { "precog:pool": undefined }, ["precog:pool: missing: set its fields min, max with `pulumi config set --path 'precog:pool.<field>' <value>`"]],
+    ["not a group", "dev", { "precog:pool": 5 }, ["precog:pool: 5 is not an object: set its fields with `pulumi config set --path 'precog:pool.<field>' <value>`"]],
     ["unknown key", "dev", { "precog:poolSize": 5 }, ["precog:poolSize: unknown key: remove it, or check its spelling against Pulumi.yaml"]],
+    ["unknown field", "dev", { "precog:pool.size": 5 }, ["precog:pool.size: unknown field: remove it, or check its spelling against Pulumi.yaml"]],
     [
       "budget exceeded",
       "test",
-      { "precog:appInstances": 4 },
+      { "precog:pool.appInstances": 4 },
       [
-        "precog:poolMax: the server's connection budget cannot hold it: poolMax 25 x appInstances 4 = 100, plus readonly 5, owner 5 and reserved 10, is 120 > precog:serverMaxConnections (100); lower poolMax or appInstances, or raise serverMaxConnections",
+        "precog:pool.max: the server's connection budget cannot hold it: pool.max 25 x pool.appInstances 4 = 100, plus readonly 5, owner 5 and reserved 10, is 120 > precog:connections.serverMax (100); lower pool.max or pool.appInstances, or raise connections.serverMax",
       ],
     ],
     [
       "missing secret",
       "dev",
-      { "precog:adminPasswordFile": "" },
-      ["precog:adminPassword: missing secret: set it with `pulumi config set --secret precog:adminPassword` or set precog:adminPasswordFile"],
+      { "precog:local.adminPasswordFile": "" },
+      ["precog:adminPassword: missing secret: set it with `pulumi config set --secret precog:adminPassword` or set precog:local.adminPasswordFile"],
     ],
     ["bad identifier", "dev", { "precog:database": "precog-dev" }, ['precog:database: "precog-dev" is not a plain PostgreSQL identifier (lower-case letters, digits and _, at most 63)']],
     ["bad boolean", "prod", { "precog:protect": "yes" }, ['precog:protect: "yes" is not true or false']],
-    ["rds retention out of range", "staging", { "precog:backupRetentionDays": 40 }, ["precog:backupRetentionDays: 40 is outside 1..35"]],
-    ["rds key unset (Pulumi.yaml marker)", "staging", { "precog:instanceClass": "" }, ["precog:instanceClass: missing: set it with `pulumi config set precog:instanceClass <value>`"]],
+    ["rds retention out of range", "staging", { "precog:rds.backupRetentionDays": 40 }, ["precog:rds.backupRetentionDays: 40 is outside 1..35"]],
+    ["rds field empty", "staging", { "precog:rds.instanceClass": "" }, ["precog:rds.instanceClass: missing: set it with `pulumi config set --path 'precog:rds.instanceClass' <value>`"]],
+    ["version unquoted", "staging", { "precog:rds.engineVersion": 16 }, ["precog:rds.engineVersion: 16 is not a string: quote it"]],
+    [
+      "storage ceiling below storage",
+      "prod",
+      { "precog:rds.maxAllocatedStorage": 100 },
+      ["precog:rds.maxAllocatedStorage: 100 is below precog:rds.allocatedStorage (200); raise it, or remove it to turn autoscaling off"],
+    ],
     [
       "rotation without function",
       "staging",
-      { "precog:rotationLambdaArn": "" },
-      ["precog:rotationLambdaArn: missing: precog:rotationDays is 30, so rotation needs the rotation function's ARN (or set rotationDays to 0)"],
+      { "precog:rotation.lambdaArn": undefined },
+      ["precog:rotation.lambdaArn: missing: precog:rotation.days is 30, so rotation needs the rotation function's ARN (or set rotation.days to 0)"],
     ],
-    ["one subnet", "prod", { "precog:subnetIds": ["subnet-1"] }, ["precog:subnetIds: RDS needs subnets in at least two availability zones; list two or more"]],
-    ["server kind", "dev", { "precog:server": "gcp" }, ['precog:server: "gcp" is not local or aws']],
+    ["one subnet", "prod", { "precog:rds.subnetIds": ["subnet-1"] }, ["precog:rds.subnetIds: RDS needs subnets in at least two availability zones; list two or more"]],
+    ["no subnets", "prod", { "precog:rds.subnetIds": [] }, ["precog:rds.subnetIds: missing: set it with `pulumi config set --path 'precog:rds.subnetIds[0]' <value>`"]],
+    [
+      "two servers",
+      "staging",
+      { "precog:local.port": 5432 },
+      ["precog:local: a stack has one server and precog:rds is set too: remove precog:local, or precog:rds for a local server"],
+    ],
+    ["environment", "dev", { "precog:environment": "qa" }, ['precog:environment: "qa" is not one of dev, test, staging, prod']],
   ];
   it.each(cases)("%s", (_label, stack, overrides, problems) => {
     expect(() => parseConfig(stack, raw(stack, overrides))).toThrow(
@@ -74,22 +137,40 @@ describe("parseConfig errors", () => {
   it("reports every problem at once", () => {
     let message = "";
     try {
-      parseConfig("dev", raw("dev", { "precog:poolMin": 20, "precog:bogus": "x", "precog:port": 0 }));
+      parseConfig("dev", raw("dev", { "precog:pool.min": 20, "precog:bogus": "x", "precog:local.port": 0 }));
     } catch (e) {
       message = (e as Error).message;
     }
     expect(message).toBe(
       'Invalid configuration for stack "dev" (Pulumi.dev.yaml), 3 problem(s):\n' +
         "  - precog:bogus: unknown key: remove it, or check its spelling against Pulumi.yaml\n" +
-        "  - precog:poolMin: 20 is above precog:poolMax (10); lower poolMin or raise poolMax\n" +
-        "  - precog:port: 0 is outside 1..65535",
+        "  - precog:local.port: 0 is outside 1..65535\n" +
+        "  - precog:pool.min: 20 is above precog:pool.max (10); lower pool.min or raise pool.max",
     );
   });
 
-  it("never puts a secret's value in the message", () => {
+  it("never puts a secret's value in the message: the program reads it only as a secret", async () => {
     const secret = "s3cr3t-admin-password";
-    expect(() => parseConfig("dev", raw("dev", { "precog:adminPassword": secret, "precog:poolMin": 99 }))).toThrow(
-      /^(?![\s\S]*s3cr3t-admin-password)[\s\S]*precog:poolMin/,
-    );
+    await expect(
+      runStack("dev", { config: { "precog:adminPassword": secret, "precog:pool.min": 99 }, secretKeys: ["precog:adminPassword"] }),
+    ).rejects.toThrow(/^(?![\s\S]*s3cr3t-admin-password)[\s\S]*precog:pool\.min: 99 is above/);
+  });
+});
+
+describe("the README's full examples", () => {
+  const examples = [...readFileSync(resolve(ROOT, "README.md"), "utf8").matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => parse(m[1]).config);
+
+  it("are one local stack and one aws stack, and both parse", () => {
+    const project = parse(readFileSync(resolve(ROOT, "Pulumi.yaml"), "utf8")).config;
+    const kinds = examples.map((config) => {
+      const values: Record<string, string> = {};
+      for (const [k, spec] of Object.entries<any>(project)) if ("default" in spec) values[k] = JSON.stringify(spec.default);
+      for (const [k, v] of Object.entries<unknown>(config)) {
+        if (k.startsWith("precog:") && k !== "precog:adminPassword") values[k.slice("precog:".length)] = typeof v === "string" ? v : JSON.stringify(v);
+      }
+      const secrets = "precog:adminPassword" in config ? (["adminPassword"] as const) : [];
+      return serverKind(parseConfig(config["precog:environment"], { values, secrets: [...secrets] }));
+    });
+    expect(kinds).toEqual(["local", "aws"]);
   });
 });

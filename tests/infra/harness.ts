@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { program } from "../../infra/program";
 import type { StackOutputs } from "../../infra/outputs";
+import { applyOverrides, type ConfigOverrides } from "../helpers/config-overrides";
 
 export const ROOT = resolve(__dirname, "../..");
 export const STACKS = ["dev", "test", "staging", "prod"] as const;
@@ -30,26 +31,24 @@ export interface Invoke {
 export const MASTER_SECRET_ARN = "arn:aws:secretsmanager:us-east-1:111111111111:secret:rds!db-0000-master";
 export const MASTER_PASSWORD = "master-password-from-rds";
 
-/** The flat `ns:key` -> string config the CLI hands a program for `stack`. */
-export function stackConfig(stack: string, overrides: Record<string, unknown> = {}): Record<string, string> {
+/**
+ * The `ns:key` -> string config the CLI hands a program for `stack` (structured values as JSON):
+ * the stack file with `overrides` applied (see ConfigOverrides), then Pulumi.yaml's defaults for
+ * the keys still unset.
+ */
+export function stackConfig(stack: string, overrides: ConfigOverrides = {}): Record<string, string> {
   const project = parse(readFileSync(resolve(ROOT, "Pulumi.yaml"), "utf8"));
   const stackFile = parse(readFileSync(resolve(ROOT, `Pulumi.${stack}.yaml`), "utf8"));
-  const flat: Record<string, string> = {};
-  const put = (k: string, v: unknown) => {
-    if (v === undefined) delete flat[k];
-    else flat[k] = typeof v === "string" ? v : JSON.stringify(v);
-  };
+  const values = applyOverrides(stackFile.config ?? {}, overrides);
   for (const [k, spec] of Object.entries<any>(project.config ?? {})) {
-    if (spec && typeof spec === "object" && "default" in spec) put(`${project.name}:${k}`, spec.default);
+    if (spec && typeof spec === "object" && "default" in spec) values[`${project.name}:${k}`] ??= spec.default;
   }
-  for (const [k, v] of Object.entries(stackFile.config ?? {})) put(k, v);
-  for (const [k, v] of Object.entries(overrides)) put(k, v);
-  return flat;
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
 }
 
 export interface RunOptions {
-  /** Config values on top of the stack file's; undefined removes a key. */
-  config?: Record<string, unknown>;
+  /** Config values on top of the stack file's (keys or `--path` style paths); undefined removes one. */
+  config?: ConfigOverrides;
   secretKeys?: string[];
   /** Process environment seen by the program (PRECOG_ENV, PRECOG_PROD_CONFIRMED, USER). */
   vars?: Record<string, string>;

@@ -16,7 +16,7 @@ writeFileSync(PASSWORD_FILE, "local-admin-password\n");
 /** Runs a committed stack as its operator would: confirmed on prod, admin password file on local. */
 function run(stack: Stack): Promise<Run> {
   return runStack(stack, {
-    config: stack === "dev" || stack === "test" ? { "precog:adminPasswordFile": PASSWORD_FILE } : {},
+    config: stack === "dev" || stack === "test" ? { "precog:local.adminPasswordFile": PASSWORD_FILE } : {},
     vars: stack === "prod" ? { PRECOG_PROD_CONFIRMED: "yes", USER: "ops-alice" } : {},
   });
 }
@@ -276,7 +276,7 @@ describe("aws stacks", () => {
   });
 
   it("rotationDays 0 creates no rotation schedule", async () => {
-    const r = await runStack("staging", { config: { "precog:rotationDays": 0, "precog:rotationLambdaArn": "" } });
+    const r = await runStack("staging", { config: { "precog:rotation.days": 0, "precog:rotation.lambdaArn": undefined } });
     expect(r.ofType("aws:secretsmanager/secretRotation:SecretRotation")).toEqual([]);
     expect(r.ofType("aws:secretsmanager/secretVersion:SecretVersion")).toHaveLength(3);
   });
@@ -289,8 +289,8 @@ describe("local admin password", () => {
   });
 
   it("names the missing file and the command that creates it", async () => {
-    await expect(runStack("dev", { config: { "precog:adminPasswordFile": "/nonexistent/admin-password" } })).rejects.toThrow(
-      'Stack "dev": the admin password file /nonexistent/admin-password (precog:adminPasswordFile) does not exist. ' +
+    await expect(runStack("dev", { config: { "precog:local.adminPasswordFile": "/nonexistent/admin-password" } })).rejects.toThrow(
+      'Stack "dev": the admin password file /nonexistent/admin-password (precog:local.adminPasswordFile) does not exist. ' +
         "Start the local server with `bash scripts/local-pg.sh start`, which creates it, or set the password with `pulumi config set --secret precog:adminPassword`.",
     );
   });

@@ -1,0 +1,150 @@
+/**
+ * Every `precog:*` stack config key, and every field of the structured ones: type, range, default
+ * and meaning. This table is the program's source of truth; Pulumi.yaml declares the same keys for
+ * the CLI, with these fields in their descriptions (scripts/render-pulumi-yaml.ts; a test keeps the
+ * two equal). PrecogConfig (./parse.ts) has exactly this shape.
+ *
+ * Where later settings go: RDS ones (KMS key, monitoring, windows, CA) in `rds`, per-role ones
+ * (statement and idle timeouts) in `roles.<role>`, rotation ones in `rotation`, budget ones in
+ * `connections`, and a `migrations` group of its own.
+ */
+import { ENVIRONMENTS } from "../../src/env/environment";
+import { LOCAL_SERVER } from "../../src/env/defaults";
+import type { Field, FieldValue, GroupValue } from "./fields";
+
+export const NAMESPACE = "precog";
+
+const connectionLimit = (whose: string) =>
+  ({ type: "integer", min: 1, default: 5, description: `CONNECTION LIMIT of the ${whose}.` }) as const;
+
+export const CONFIG_SCHEMA = {
+  environment: {
+    type: "string",
+    oneOf: ENVIRONMENTS,
+    description: "The environment this stack provisions: dev, test, staging or prod. Must equal the stack name.",
+  },
+  database: {
+    type: "string",
+    identifier: true,
+    description: "Database name, e.g. precog_dev. The owner role is <database>_owner and the read-only role <database>_readonly.",
+  },
+  protect: {
+    type: "boolean",
+    default: false,
+    description: "Protect data resources (server, database, roles, passwords, secrets) from deletion by Pulumi.",
+  },
+  roles: {
+    type: "object",
+    description: "The login roles: the application's, the read-only one and the owner that migrations run as.",
+    fields: {
+      app: {
+        type: "object",
+        description: "The application's login role; its CONNECTION LIMIT is pool.max x pool.appInstances.",
+        fields: { name: { type: "string", identifier: true, description: "Role name, e.g. precog_app_user." } },
+      },
+      readonly: { type: "object", description: "The read-only role <database>_readonly.", fields: { connectionLimit: connectionLimit("read-only role") } },
+      owner: { type: "object", description: "The owner role <database>_owner.", fields: { connectionLimit: connectionLimit("owner role") } },
+    },
+  },
+  pool: {
+    type: "object",
+    description: "The application's connection pool, per app instance (exported as DB_POOL_MIN_CONN and DB_POOL_MAX_CONN).",
+    fields: {
+      min: { type: "integer", min: 0, description: "Lower bound, in connections." },
+      max: { type: "integer", min: 1, description: "Upper bound, in connections." },
+      appInstances: { type: "integer", min: 1, default: 1, description: "How many app instances share the database, each with its own pool." },
+    },
+  },
+  connections: {
+    type: "object",
+    description: "The server's connection budget: the login roles' limits must fit in serverMax minus reserved.",
+    fields: {
+      serverMax: { type: "integer", min: 1, default: 100, description: "max_connections (set on the RDS parameter group with precog:rds)." },
+      reserved: { type: "integer", min: 0, default: 10, description: "Connections kept free for admins and maintenance." },
+    },
+  },
+  local: {
+    type: "object",
+    optional: true,
+    description:
+      "A server on loopback that this program does not create (scripts/local-pg.sh runs it), reached with admin credentials: " +
+      "the stack's server when precog:rds is unset; the defaults suit scripts/local-pg.sh. The admin password is the secret precog:adminPassword, or else the file below.",
+    fields: {
+      host: { type: "string", default: LOCAL_SERVER.host, description: "Host." },
+      port: { type: "integer", min: 1, max: 65535, default: LOCAL_SERVER.port, description: "Port (scripts/local-pg.sh uses 54329)." },
+      adminUser: { type: "string", identifier: true, default: "postgres", description: "Superuser the program provisions with." },
+      adminPasswordFile: {
+        type: "string",
+        default: ".local/pg/admin-password",
+        description: "File holding the superuser password, relative to the project; scripts/local-pg.sh writes it.",
+      },
+      sslMode: { type: "string", default: "disable", description: "sslmode of the admin connection." },
+    },
+  },
+  rds: {
+    type: "object",
+    optional: true,
+    description: "An RDS PostgreSQL instance this stack creates; when set (anything but the default {}), it is the stack's server (server: aws).",
+    fields: {
+      instanceClass: { type: "string", description: "Instance class, e.g. db.t4g.medium." },
+      allocatedStorage: { type: "integer", min: 20, max: 65536, description: "Initial storage, in GiB." },
+      maxAllocatedStorage: {
+        type: "integer",
+        min: 20,
+        max: 65536,
+        optional: true,
+        description: "Storage autoscaling ceiling in GiB, at least allocatedStorage; absent: no autoscaling.",
+      },
+      engineVersion: { type: "string", default: "16", description: "PostgreSQL major (or major.minor) version, quoted." },
+      parameterGroupFamily: { type: "string", default: "postgres16", description: "Parameter group family matching engineVersion." },
+      multiAz: { type: "boolean", default: false, description: "Run a standby in a second availability zone." },
+      backupRetentionDays: { type: "integer", min: 1, max: 35, description: "Automated backup retention, in days." },
+      deletionProtection: { type: "boolean", default: true, description: "RDS deletion protection." },
+      finalSnapshot: { type: "boolean", default: true, description: "Take a final snapshot when the instance is deleted." },
+      subnetIds: { type: "list", description: "Private subnets for the DB subnet group, in at least two availability zones." },
+      securityGroupIds: { type: "list", description: "Security groups of the instance (and proxy)." },
+      pgaudit: { type: "boolean", default: true, description: "Load pgaudit and log DDL and role changes." },
+      adminHost: {
+        type: "string",
+        optional: true,
+        description: "Host to reach the instance for provisioning (a tunnel) when the deployer is outside the VPC; absent: the instance address.",
+      },
+      proxy: {
+        type: "object",
+        optional: true,
+        description: "An RDS Proxy in front of the instance for the app role; absent: none.",
+        fields: { maxConnectionsPercent: { type: "integer", min: 1, max: 100, default: 75, description: "Share of max_connections the proxy may use, in percent." } },
+      },
+    },
+  },
+  rotation: {
+    type: "object",
+    description: "Rotation of each login role's Secrets Manager secret, on stacks with precog:rds (ignored on local ones).",
+    fields: {
+      days: { type: "integer", min: 0, max: 365, default: 30, description: "Rotate every N days; 0 turns rotation off." },
+      lambdaArn: {
+        type: "string",
+        optional: true,
+        description: "ARN of the RDS PostgreSQL single-user rotation function; required when days > 0.",
+      },
+    },
+  },
+} as const satisfies Record<string, Field>;
+
+/**
+ * Keys held only as Pulumi secrets (`pulumi config set --secret`). The program reads them through
+ * the secret config API, never with the plain values. Pulumi.yaml cannot declare them: a declared
+ * key needs a default on stacks that do not set it, and the CLI refuses a plaintext default for a
+ * key declared secret.
+ */
+export const SECRET_KEYS = {
+  adminPassword: "Superuser password of the local server (precog:local); when unset, read from precog:local.adminPasswordFile.",
+} as const;
+
+export type SecretKey = keyof typeof SECRET_KEYS;
+
+/** The stack's config as written, with defaults filled in. */
+export type StackConfig = GroupValue<typeof CONFIG_SCHEMA>;
+export type LocalConfig = FieldValue<typeof CONFIG_SCHEMA.local>;
+export type RdsConfig = FieldValue<typeof CONFIG_SCHEMA.rds>;
+export type RotationConfig = FieldValue<typeof CONFIG_SCHEMA.rotation>;
