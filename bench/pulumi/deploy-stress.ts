@@ -21,9 +21,9 @@ async function deployOnce(engine: Engine): Promise<string | undefined> {
   const project = new PulumiProject(engine);
   try {
     project.useLocalServer("dev", cluster);
-    project.ok(["stack", "init", "dev"]);
+    await project.ok(["stack", "init", "dev"]);
     for (const verb of ["up", "destroy"]) {
-      const r = project.run([verb, "--yes", "--skip-preview", "--parallel", PARALLEL, "--stack", "dev"]);
+      const r = await project.run([verb, "--yes", "--skip-preview", "--parallel", PARALLEL, "--stack", "dev"]);
       if (r.code !== 0) return `${verb}: ${(r.all.match(/error: .*/g) ?? ["(no error line)"]).slice(0, 2).join(" | ")}`;
     }
     return undefined;
@@ -34,7 +34,7 @@ async function deployOnce(engine: Engine): Promise<string | undefined> {
 }
 
 async function main(): Promise<void> {
-  const engine = findEngine();
+  const engine = await findEngine();
   let failed = 0;
   for (let i = 1; i <= RUNS; i++) {
     const failure = await deployOnce(engine);

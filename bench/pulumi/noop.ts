@@ -13,7 +13,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { startLocalCluster } from "../../tests/helpers/local-cluster";
-import { PulumiProject, ROOT } from "../../tests/e2e/pulumi-project";
+import { findEngine, PulumiProject, ROOT } from "../../tests/e2e/pulumi-project";
 
 const RUNS = process.argv[2] ?? "10";
 const paired = resolve(__dirname, "../lib/paired.js");
@@ -29,11 +29,11 @@ function script(path: string, dir: string, env: NodeJS.ProcessEnv, args: string)
 
 async function main(): Promise<void> {
   const cluster = await startLocalCluster();
-  const project = new PulumiProject();
+  const project = new PulumiProject(await findEngine());
   try {
     project.useLocalServer("dev", cluster);
-    project.ok(["stack", "init", "dev"]);
-    project.ok(["up", "--yes", "--skip-preview", "--stack", "dev"]);
+    await project.ok(["stack", "init", "dev"]);
+    await project.ok(["up", "--yes", "--skip-preview", "--stack", "dev"]);
 
     const floor = join(project.dir, "..", "floor");
     mkdirSync(floor);

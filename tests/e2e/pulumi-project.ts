@@ -5,7 +5,7 @@
  * committed stack files stay untouched; staging and prod lose their precog:rds group in the copy,
  * which makes their server local (their precog:rotation is then unused).
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -29,11 +29,16 @@ export interface Engine {
   pulumiHome?: string;
 }
 
-export function findEngine(): Engine {
-  const out = execFileSync("bash", [join(ROOT, "scripts/pulumi-engine.sh"), "env"], {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+/**
+ * Asynchronous, like every command here: a test worker that blocks for minutes (a first engine
+ * build, a slow `pulumi up`) misses its runner's heartbeats.
+ */
+export async function findEngine(): Promise<Engine> {
+  const out = await new Promise<string>((ok, fail) =>
+    execFile("bash", [join(ROOT, "scripts/pulumi-engine.sh"), "env"], { encoding: "utf8", maxBuffer: 16 << 20 }, (err, stdout, stderr) =>
+      err ? fail(new Error(`scripts/pulumi-engine.sh env failed:\n${stderr}`)) : ok(stdout),
+    ),
+  );
   const value = (name: string) => out.match(new RegExp(`^export ${name}=(\\S+?)(?::"\\$PATH")?$`, "m"))?.[1];
   const binDir = value("PATH");
   if (!binDir) throw new Error(`scripts/pulumi-engine.sh env printed no PATH line:\n${out}`);
@@ -47,7 +52,7 @@ export class PulumiProject {
   readonly transcript: string[] = [];
   private readonly env: NodeJS.ProcessEnv;
 
-  constructor(engine: Engine = findEngine()) {
+  constructor(engine: Engine) {
     const base = mkdtempSync(join(tmpdir(), "precog-e2e-"));
     this.dir = join(base, "project");
     this.stateDir = join(base, "state");
@@ -90,12 +95,12 @@ export class PulumiProject {
   }
 
   /** Runs `pulumi args...` with `overrides` applied to the stack's config for this run only. */
-  runWithConfig(stack: string, overrides: ConfigOverrides, args: string[], extraEnv: Record<string, string | undefined> = {}): CliResult {
+  async runWithConfig(stack: string, overrides: ConfigOverrides, args: string[], extraEnv: Record<string, string | undefined> = {}): Promise<CliResult> {
     const file = join(this.dir, `Pulumi.${stack}.yaml`);
     const saved = readFileSync(file, "utf8");
     this.configure(stack, overrides);
     try {
-      return this.run(args, extraEnv);
+      return await this.run(args, extraEnv);
     } finally {
       writeFileSync(file, saved);
     }
@@ -113,35 +118,40 @@ export class PulumiProject {
   }
 
   /** Runs `pulumi args...` in the copy; never throws on a non-zero exit. */
-  run(args: string[], extraEnv: Record<string, string | undefined> = {}): CliResult {
-    const r = spawnSync("pulumi", args, {
-      cwd: this.dir,
-      env: { ...this.env, ...extraEnv },
-      encoding: "utf8",
-      timeout: 600_000,
-      maxBuffer: 64 * 1024 * 1024,
+  run(args: string[], extraEnv: Record<string, string | undefined> = {}): Promise<CliResult> {
+    return new Promise((ok, fail) => {
+      const child = spawn("pulumi", args, { cwd: this.dir, env: { ...this.env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+      child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+      const timer = setTimeout(() => child.kill("SIGTERM"), 600_000);
+      child.on("error", fail);
+      child.on("close", (code) => {
+        clearTimeout(timer);
+        const result = { code: code ?? -1, stdout, stderr, all: `${stdout}\n${stderr}` };
+        this.transcript.push(`$ pulumi ${args.join(" ")}\n${result.all}`);
+        ok(result);
+      });
     });
-    const result = { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "", all: `${r.stdout ?? ""}\n${r.stderr ?? ""}` };
-    this.transcript.push(`$ pulumi ${args.join(" ")}\n${result.all}`);
-    return result;
   }
 
   /** Like run, but throws with the output when the command fails. */
-  ok(args: string[], extraEnv: Record<string, string | undefined> = {}): CliResult {
-    const r = this.run(args, extraEnv);
+  async ok(args: string[], extraEnv: Record<string, string | undefined> = {}): Promise<CliResult> {
+    const r = await this.run(args, extraEnv);
     if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} exited ${r.code}:\n${r.all.slice(-6000)}`);
     return r;
   }
 
   /** The URNs in the stack's state. */
-  stateUrns(stack: string): string[] {
-    const exported = JSON.parse(this.ok(["stack", "export", "--stack", stack]).stdout);
+  async stateUrns(stack: string): Promise<string[]> {
+    const exported = JSON.parse((await this.ok(["stack", "export", "--stack", stack])).stdout);
     return (exported.deployment?.resources ?? []).map((r: { urn: string }) => r.urn);
   }
 
-  outputs(stack: string, showSecrets = false): any {
+  async outputs(stack: string, showSecrets = false): Promise<any> {
     const args = ["stack", "output", "--json", "--stack", stack, ...(showSecrets ? ["--show-secrets"] : [])];
-    return JSON.parse(this.ok(args).stdout);
+    return JSON.parse((await this.ok(args)).stdout);
   }
 
   remove(): void {

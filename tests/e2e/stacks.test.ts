@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENVIRONMENT_DEFAULTS } from "../../src/env/defaults";
 import { type LocalCluster, startLocalCluster } from "../helpers/local-cluster";
 import { asRole, attempt, databaseOwner, INSUFFICIENT_PRIVILEGE, probeServer, publicCanConnect, roleFacts, withAdmin } from "./probes";
-import { PulumiProject } from "./pulumi-project";
+import { findEngine, PulumiProject } from "./pulumi-project";
 
 const STACKS = ["dev", "test", "staging", "prod"] as const;
 type Stack = (typeof STACKS)[number];
@@ -37,10 +37,10 @@ function filesUnder(dir: string): string[] {
 beforeAll(async () => {
   cluster = await startLocalCluster();
   probeServer(cluster);
-  project = new PulumiProject();
+  project = new PulumiProject(await findEngine());
   for (const stack of STACKS) {
     project.useLocalServer(stack, cluster);
-    project.ok(["stack", "init", stack]);
+    await project.ok(["stack", "init", stack]);
   }
 }, 30 * MINUTES);
 
@@ -51,9 +51,9 @@ afterAll(() => {
 
 describe.sequential("pulumi up on all four stacks, against a real PostgreSQL", () => {
   it.each(STACKS)("up %s provisions the database, roles, limits and privileges", async (stack) => {
-    project.ok(["up", "--yes", "--skip-preview", "--stack", stack], envFor(stack));
+    await project.ok(["up", "--yes", "--skip-preview", "--stack", stack], envFor(stack));
     const t = ENVIRONMENT_DEFAULTS[stack];
-    const out = project.outputs(stack, true);
+    const out = await project.outputs(stack, true);
     const owner = `${t.database}_owner`;
     const ro = `${t.database}_readonly`;
     for (const role of ["owner", "app", "readonly"]) passwords.add(out.credentials[role].password);
@@ -90,15 +90,15 @@ describe.sequential("pulumi up on all four stacks, against a real PostgreSQL", (
     await withAdmin((c) => c.query(`drop role ${stranger}`));
   }, 15 * MINUTES);
 
-  it.each(STACKS)("a second up on %s changes nothing, and preview after it reports no changes", (stack) => {
-    project.ok(["up", "--yes", "--skip-preview", "--expect-no-changes", "--stack", stack], envFor(stack));
-    project.ok(["preview", "--expect-no-changes", "--stack", stack], envFor(stack));
+  it.each(STACKS)("a second up on %s changes nothing, and preview after it reports no changes", async (stack) => {
+    await project.ok(["up", "--yes", "--skip-preview", "--expect-no-changes", "--stack", stack], envFor(stack));
+    await project.ok(["preview", "--expect-no-changes", "--stack", stack], envFor(stack));
   }, 15 * MINUTES);
 
   it("a password rotated outside Pulumi survives `pulumi up --refresh`", async () => {
     const t = ENVIRONMENT_DEFAULTS.staging;
     await withAdmin((c) => c.query(`alter role ${t.appRole} password 'rotated-by-ops-e2e'`));
-    project.ok(["up", "--yes", "--skip-preview", "--refresh", "--stack", "staging"]);
+    await project.ok(["up", "--yes", "--skip-preview", "--refresh", "--stack", "staging"]);
     expect(await attempt(() => asRole(t.appRole, "rotated-by-ops-e2e", t.database, (c) => c.query("select 1")))).toBe("ok");
   }, 15 * MINUTES);
 
@@ -107,28 +107,28 @@ describe.sequential("pulumi up on all four stacks, against a real PostgreSQL", (
     const ro = `${t.database}_readonly`;
     await withAdmin((c) => c.query(`drop owned by ${ro}; drop role ${ro}`), t.database);
     expect(await roleFacts(ro)).toBeUndefined();
-    const refresh = project.ok(["refresh", "--yes", "--skip-preview", "--stack", "dev"]);
+    const refresh = await project.ok(["refresh", "--yes", "--skip-preview", "--stack", "dev"]);
     expect(refresh.all).toMatch(/precog-dev-db-role-readonly\s+deleted/);
-    project.ok(["up", "--yes", "--skip-preview", "--stack", "dev"]);
+    await project.ok(["up", "--yes", "--skip-preview", "--stack", "dev"]);
     expect((await roleFacts(ro))?.rolconnlimit).toBe(5);
-    const out = project.outputs("dev", true);
+    const out = await project.outputs("dev", true);
     expect(
       await asRole(ro, out.credentials.readonly.password, t.database, async (c) => (await c.query("select count(*)::int as n from e2e_probe")).rows[0].n),
     ).toBe(1);
-    project.ok(["preview", "--expect-no-changes", "--stack", "dev"]);
+    await project.ok(["preview", "--expect-no-changes", "--stack", "dev"]);
   }, 15 * MINUTES);
 
   it("destroy of the protected prod stack fails and leaves the database in place", async () => {
-    const r = project.run(["destroy", "--yes", "--skip-preview", "--stack", "prod"], CONFIRMED);
+    const r = await project.run(["destroy", "--yes", "--skip-preview", "--stack", "prod"], CONFIRMED);
     expect(r.code).not.toBe(0);
     expect(r.all).toMatch(/protect/);
     expect(await databaseOwner("precog_prod")).toBe("precog_prod_owner");
     expect((await roleFacts("precog_app_user"))?.rolcanlogin).toBe(true);
   }, 15 * MINUTES);
 
-  it("no password appears in plaintext in the state files, the stack outputs or the engine's output", () => {
+  it("no password appears in plaintext in the state files, the stack outputs or the engine's output", async () => {
     expect(passwords.size).toBe(12);
-    const plainOutputs = STACKS.map((s) => JSON.stringify(project.outputs(s))).join("\n");
+    const plainOutputs = (await Promise.all(STACKS.map(async (s) => JSON.stringify(await project.outputs(s))))).join("\n");
     expect(plainOutputs).toContain("[secret]");
     const state = filesUnder(project.stateDir).map((f) => readFileSync(f, "utf8")).join("\n");
     const admin = cluster.password;
