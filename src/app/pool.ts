@@ -56,6 +56,14 @@ const AUTH_FAILED = "28P01";
 
 type ConnectCallback = (err: Error | undefined, client: PoolClient | undefined, done: (release?: unknown) => void) => void;
 
+/** Which PrecogPool opened each client, so a client handed on alone still knows its environment. */
+const CLIENT_POOLS = new WeakMap<object, PrecogPool>();
+
+/** The PrecogPool `client` was taken from, or undefined for any other client. */
+export function precogPoolOf(client: object): PrecogPool | undefined {
+  return CLIENT_POOLS.get(client);
+}
+
 /** A `pg.Pool` that knows its environment, keeps `min` connections and survives password rotation. */
 export class PrecogPool extends Pool {
   constructor(
@@ -70,6 +78,7 @@ export class PrecogPool extends Pool {
     private readonly logger: PoolLogger,
   ) {
     super({ ...config, min: limits.min, max: limits.max });
+    this.on("connect", (client) => void CLIENT_POOLS.set(client, this));
     this.on("remove", () => setImmediate(() => this.topUp()));
     // An idle client's error (server restart) is emitted on the pool; without a listener Node
     // would crash the process. The client is already removed; the 'remove' handler refills.
