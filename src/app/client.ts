@@ -11,7 +11,7 @@
  */
 import { Client, type ClientConfig } from "pg";
 import type { ResolvedConnection } from "../env/connection";
-import { serverOffersTls, sslOptions, startsEncrypted } from "../env/tls";
+import { negotiateTls, sslOptions, startsEncrypted } from "../env/tls";
 
 export type ConnectCallback = (err: Error | undefined) => void;
 
@@ -45,8 +45,7 @@ export function clientClassFor(policy: ClientPolicy): typeof Client {
 
     /** prefer: plaintext for this connection when the server does not offer TLS. */
     private async negotiate(): Promise<void> {
-      if (tls.mode !== "prefer") return;
-      if (await serverOffersTls(this.host, this.port, connectTimeoutMillis)) return;
+      if (tls.mode !== "prefer" || (await negotiateTls(policy.connection, this.host, this.port))) return;
       this.ssl = false;
       (this as unknown as { connection: { ssl: unknown } }).connection.ssl = false;
     }

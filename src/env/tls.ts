@@ -76,6 +76,23 @@ export function serverOffersTls(host: string, port: number, timeoutMillis: numbe
   });
 }
 
+/**
+ * Whether the next connection in `tls.mode` is to be encrypted: disable never; allow only once the
+ * server has refused plaintext (`allowUpgraded`, see {@link refusedPlaintext}); prefer when the
+ * server offers TLS (asked first); require and verify-* always. Pass the result to {@link sslOptions}.
+ */
+export async function negotiateTls(
+  connection: Pick<ResolvedConnection, "tls" | "connectTimeoutMillis">,
+  host: string,
+  port: number,
+  allowUpgraded = false,
+): Promise<boolean> {
+  const { mode } = connection.tls;
+  if (mode === "allow") return allowUpgraded;
+  if (mode !== "prefer") return startsEncrypted(mode, true);
+  return serverOffersTls(host, port, connection.connectTimeoutMillis);
+}
+
 /** True for the server's refusal of a plaintext connection (pg_hba.conf `hostssl` only): allow then retries with TLS. */
 export function refusedPlaintext(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
