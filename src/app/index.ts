@@ -21,6 +21,14 @@ export {
 export { ENVIRONMENT_DEFAULTS, type EnvironmentDefaults } from "../env/defaults";
 export { loadVars, readEnvFile, type LoadVarsOptions, type LoadedVars, type Vars } from "../env/env-file";
 export {
+  CONNECT_TIMEOUT_SECONDS,
+  resolveConnection,
+  type Login,
+  type ResolvedConnection,
+  type ResolveConnectionOptions,
+  type TlsSettings,
+} from "../env/connection";
+export {
   SSL_MODES,
   environmentPoolFallback,
   resolvePoolLimits,
@@ -33,4 +41,4 @@ export {
 } from "./settings";
 export { SecretCredentials, parseDatabaseSecret, type DatabaseSecret, type SecretCredentialsOptions, type SecretsClient } from "./secrets";
 export { PrecogPool, describeTarget, openPool, type OpenPoolOptions, type PoolLogger, type PoolTarget, type PoolTuning } from "./pool";
-export { DANGEROUS_ALLOWED, assertDangerousAllowed, dangerousOperation } from "./guard";
+export { DANGEROUS_ALLOWED, assertDangerousAllowed, assertDangerousTarget, dangerousOperation } from "./guard";

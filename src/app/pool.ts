@@ -11,10 +11,12 @@
  * opens connections by itself. So `PrecogPool` warms `min` connections when opened and, when a
  * connection is dropped (server restart, idle kill), tops the pool back up to `min`.
  */
-import { readFileSync } from "node:fs";
 import { Pool, type PoolClient, type PoolConfig } from "pg";
 import { assertDatabaseMatches, assertProdConfirmed, currentOperator, requireEnvironment, type Environment } from "../env/environment";
 import { loadVars, type Vars } from "../env/env-file";
+import type { ResolvedConnection } from "../env/connection";
+import { explainConnectError, passwordFor, refusedPlaintext } from "../env/tls";
+import { clientClassFor, type ClientPolicy } from "./client";
 import { SecretCredentials, secretsSdk, type SecretsClient } from "./secrets";
 import { environmentPoolFallback, resolvePoolLimits, resolveSettings, type ConnectionSettings, type PoolLimits } from "./settings";
 
@@ -23,8 +25,15 @@ export interface PoolLogger {
   warn(message: string): void;
 }
 
-/** Tuning passed through to `pg.Pool`; connection, credentials and bounds are not overridable here. */
-export type PoolTuning = Omit<PoolConfig, "host" | "port" | "database" | "user" | "password" | "min" | "max" | "ssl" | "connectionString" | "application_name">;
+/**
+ * Tuning passed through to `pg.Pool`; connection, credentials, bounds, TLS and the connect timeout
+ * (DB_CONNECT_TIMEOUT) are not overridable here. `connectionTimeoutMillis` is pg-pool's: how long
+ * a caller may wait for a connection, a busy pool's queue included.
+ */
+export type PoolTuning = Omit<
+  PoolConfig,
+  "host" | "port" | "database" | "user" | "password" | "min" | "max" | "ssl" | "connectionString" | "application_name" | "Client"
+>;
 
 export interface OpenPoolOptions {
   /** `.env` file to read under the process environment. Default `.env` if present; `false` for none. */
@@ -39,7 +48,7 @@ export interface OpenPoolOptions {
   readonly secretCacheMillis?: number;
   /** Default `console`. */
   readonly logger?: PoolLogger;
-  /** Extra `pg.Pool` settings, e.g. `idleTimeoutMillis` (pg default 10000 ms), `connectionTimeoutMillis`. */
+  /** Extra `pg.Pool` settings, e.g. `idleTimeoutMillis` (pg default 10000 ms), `connectionTimeoutMillis` (queue wait). */
   readonly tuning?: PoolTuning;
 }
 
@@ -56,8 +65,18 @@ const AUTH_FAILED = "28P01";
 
 type ConnectCallback = (err: Error | undefined, client: PoolClient | undefined, done: (release?: unknown) => void) => void;
 
+/** Which PrecogPool opened each client, so a client handed on alone still knows its environment. */
+const CLIENT_POOLS = new WeakMap<object, PrecogPool>();
+
+/** The PrecogPool `client` was taken from, or undefined for any other client. */
+export function precogPoolOf(client: object): PrecogPool | undefined {
+  return CLIENT_POOLS.get(client);
+}
+
 /** A `pg.Pool` that knows its environment, keeps `min` connections and survives password rotation. */
 export class PrecogPool extends Pool {
+  private readonly policy: ClientPolicy;
+
   constructor(
     config: PoolConfig,
     /** The environment this pool was opened for. */
@@ -68,8 +87,13 @@ export class PrecogPool extends Pool {
     readonly target: PoolTarget,
     private readonly secret: SecretCredentials | undefined,
     private readonly logger: PoolLogger,
+    /** TLS mode and connect timeout, applied to every new connection (client.ts). */
+    connection: Pick<ResolvedConnection, "tls" | "connectTimeoutMillis">,
   ) {
-    super({ ...config, min: limits.min, max: limits.max });
+    const policy: ClientPolicy = { connection, allowStartsEncrypted: false };
+    super({ ...config, Client: clientClassFor(policy), min: limits.min, max: limits.max });
+    this.policy = policy;
+    this.on("connect", (client) => void CLIENT_POOLS.set(client, this));
     this.on("remove", () => setImmediate(() => this.topUp()));
     // An idle client's error (server restart) is emitted on the pool; without a listener Node
     // would crash the process. The client is already removed; the 'remove' handler refills.
@@ -113,11 +137,25 @@ export class PrecogPool extends Pool {
     return describeTarget(this.target);
   }
 
+  /** Connects, retrying once where the rules say so; failures are explained in terms of variables. */
   private async connectRetrying(): Promise<PoolClient> {
+    try {
+      return await this.connectOnce();
+    } catch (err) {
+      throw explainConnectError(err, this.policy.connection, this.describe());
+    }
+  }
+
+  private async connectOnce(): Promise<PoolClient> {
     const started = Date.now();
     try {
       return await super.connect();
     } catch (err) {
+      if (this.policy.connection.tls.mode === "allow" && !this.policy.allowStartsEncrypted && refusedPlaintext(err)) {
+        // libpq's allow: the server refused plaintext, so try TLS (and start with it from now on).
+        this.policy.allowStartsEncrypted = true;
+        return super.connect();
+      }
       if (this.secret === undefined || (err as { code?: string }).code !== AUTH_FAILED) throw err;
       // The password was probably rotated since we last read the secret: read it again, once.
       this.logger.warn(
@@ -176,10 +214,9 @@ export async function openPool(options: OpenPoolOptions = {}): Promise<PrecogPoo
     database: target.database,
     user: target.user,
     password,
-    ssl: sslConfig(settings),
     application_name: settings.applicationName,
   };
-  const pool = new PrecogPool(config, settings.env, limits, target, secret, logger);
+  const pool = new PrecogPool(config, settings.env, limits, target, secret, logger, settings);
   try {
     await pool.warm();
   } catch (cause) {
@@ -194,7 +231,7 @@ async function resolveCredentials(settings: ConnectionSettings, vars: Vars, opti
   if (creds.kind === "environment") {
     return {
       target: { host: settings.host, port: settings.port, database: settings.database, user: creds.user },
-      password: creds.password,
+      password: passwordFor(settings.app, settings, describeTarget({ host: settings.host, port: settings.port, database: settings.database, user: creds.user })),
       secret: undefined,
       fallback: environmentPoolFallback(settings.env),
     };
@@ -223,19 +260,6 @@ async function resolveCredentials(settings: ConnectionSettings, vars: Vars, opti
       origin: fromSecret ? `from the secret "${creds.secretId}"` : envDefault.origin,
     },
   };
-}
-
-function sslConfig(settings: ConnectionSettings): PoolConfig["ssl"] {
-  switch (settings.sslMode) {
-    case "disable":
-      return false;
-    case "require":
-      return { rejectUnauthorized: false };
-    case "verify-full":
-      return settings.sslRootCert === undefined
-        ? { rejectUnauthorized: true }
-        : { rejectUnauthorized: true, ca: readFileSync(settings.sslRootCert, "utf8") };
-  }
 }
 
 /** `user@host:port/database`, without the password. */

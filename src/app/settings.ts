@@ -1,52 +1,35 @@
 /**
- * Connection settings from environment variables (already merged with the `.env` file by
- * env-file.ts): which environment, which server, which credentials source, and the pool bounds.
- * Pure: no I/O, so every rule is tested by table. Every problem is collected and reported in one
- * error, each naming its variable, so a broken `.env` is fixed in one pass.
+ * The application's connection settings: the shared connection resolver (src/env/connection.ts:
+ * server, database, logins, TLS mode, connect timeout) plus what only the pool has: the Secrets
+ * Manager secret, the pool bounds and the application name. Pure: no I/O, so every rule is tested
+ * by table. Every problem is collected and reported in one error, each naming its variable, so a
+ * broken `.env` is fixed in one pass.
  *
- * Variables (all optional):
- *   PRECOG_ENV, DB_NAME   environment selection, see src/env/environment.ts
- *   DB_HOST               server host; default 127.0.0.1 for dev/test, required for staging/prod
- *   DB_PORT               TCP port, default 5432
- *   DB_NAME               database, default from ENVIRONMENT_DEFAULTS (precog_<env>)
- *   DB_USER               login role, default the environment's application role
- *   DB_PASSWORD           password; unset leaves it to libpq conventions (PGPASSWORD)
+ * Variables of the pool (the connection's are listed in src/env/connection.ts):
  *   DB_SECRET_ID          Secrets Manager secret (name or ARN) holding the connection instead;
  *                         DB_HOST/DB_PORT then override its host/port (e.g. the RDS Proxy endpoint)
  *   DB_POOL_MIN_CONN      connections kept open, default per environment
  *   DB_POOL_MAX_CONN      connections at most, default per environment
- *   DB_SSLMODE            disable | require | verify-full; default disable locally, verify-full on AWS
- *   DB_SSL_ROOT_CERT      CA bundle file for verify-full (the RDS bundle on AWS)
  *   DB_APPLICATION_NAME   application_name seen in pg_stat_activity, default precog-<env>
  */
 import { ENVIRONMENT_DEFAULTS } from "../env/defaults";
-import { selectEnvironment, type Environment, type EnvironmentSource } from "../env/environment";
+import { parseDigits, resolveConnection, type ResolvedConnection } from "../env/connection";
+import type { Environment } from "../env/environment";
 import type { Vars } from "../env/env-file";
 
-export const SSL_MODES = ["disable", "require", "verify-full"] as const;
-export type SslMode = (typeof SSL_MODES)[number];
+export { SSL_MODES, type SslMode } from "../env/connection";
 
 /** Where the login credentials come from. */
 export type CredentialsSource =
   | { readonly kind: "environment"; readonly user: string; readonly password: string | undefined }
   | { readonly kind: "secret"; readonly secretId: string };
 
-export interface ConnectionSettings {
-  readonly env: Environment;
-  readonly envSource: EnvironmentSource;
-  /** Server host; undefined when the secret supplies it. */
-  readonly host: string | undefined;
-  /** TCP port; undefined when the secret supplies it. */
-  readonly port: number | undefined;
-  /** Database name; with a secret, DB_NAME (if set) must equal the secret's dbname. */
-  readonly database: string | undefined;
+export interface ConnectionSettings extends ResolvedConnection {
   readonly credentials: CredentialsSource;
   /** DB_POOL_MIN_CONN when set, in connections; otherwise the secret's or the environment's default. */
   readonly poolMin: number | undefined;
   /** DB_POOL_MAX_CONN when set, in connections. */
   readonly poolMax: number | undefined;
-  readonly sslMode: SslMode;
-  readonly sslRootCert: string | undefined;
   readonly applicationName: string;
 }
 
@@ -67,8 +50,6 @@ const SECRET_CONFLICTS = ["DB_USER", "DB_PASSWORD"] as const;
 
 /** Reads and checks every connection variable; throws one error listing all problems. */
 export function resolveSettings(vars: Vars): ConnectionSettings {
-  const { env, source } = selectEnvironment(vars);
-  const defaults = ENVIRONMENT_DEFAULTS[env];
   const problems: string[] = [];
   const get = (name: string): string | undefined => (vars[name] === "" ? undefined : vars[name]);
 
@@ -82,47 +63,22 @@ export function resolveSettings(vars: Vars): ConnectionSettings {
       );
     }
   }
-  let host = get("DB_HOST");
-  if (host === undefined && secretId === undefined) {
-    if (defaults.server === "local") host = "127.0.0.1";
-    else problems.push(`DB_HOST is not set: ${env} runs on AWS, so set DB_HOST or DB_SECRET_ID.`);
-  }
-  const portText = get("DB_PORT");
-  let port: number | undefined = secretId === undefined ? 5432 : undefined;
-  if (portText !== undefined) {
-    const p = parseWhole(portText);
-    if (p === undefined || p < 1 || p > 65535) problems.push(`DB_PORT="${portText}" is not a TCP port (1 to 65535).`);
-    else port = p;
-  }
+  const connection = resolveConnection(vars, problems, { allowMissingServer: secretId !== undefined, hostAlternative: "DB_SECRET_ID" });
   const poolMin = parsePoolVar("DB_POOL_MIN_CONN", get("DB_POOL_MIN_CONN"), 0, problems);
   const poolMax = parsePoolVar("DB_POOL_MAX_CONN", get("DB_POOL_MAX_CONN"), 1, problems);
   if (poolMin !== undefined && poolMax !== undefined && poolMin > poolMax) {
     problems.push(`DB_POOL_MIN_CONN=${poolMin} is above DB_POOL_MAX_CONN=${poolMax}.`);
   }
-  const sslText = get("DB_SSLMODE");
-  let sslMode: SslMode = defaults.server === "local" ? "disable" : "verify-full";
-  if (sslText !== undefined) {
-    if ((SSL_MODES as readonly string[]).includes(sslText)) sslMode = sslText as SslMode;
-    else problems.push(`DB_SSLMODE="${sslText}" is not one of ${SSL_MODES.join(", ")}.`);
-  }
   if (problems.length > 0) throw new Error(`Invalid database settings: ${problems.join(" ")}`);
 
   const credentials: CredentialsSource =
-    secretId !== undefined
-      ? { kind: "secret", secretId }
-      : { kind: "environment", user: get("DB_USER") ?? defaults.appRole, password: vars.DB_PASSWORD };
+    secretId !== undefined ? { kind: "secret", secretId } : { kind: "environment", user: connection.app.user, password: connection.app.password };
   return Object.freeze({
-    env,
-    envSource: source,
-    host,
-    port,
-    database: get("DB_NAME") ?? (secretId === undefined ? defaults.database : undefined),
+    ...connection,
     credentials,
     poolMin,
     poolMax,
-    sslMode,
-    sslRootCert: get("DB_SSL_ROOT_CERT"),
-    applicationName: get("DB_APPLICATION_NAME") ?? `precog-${env}`,
+    applicationName: get("DB_APPLICATION_NAME") ?? `precog-${connection.env}`,
   });
 }
 
@@ -163,7 +119,7 @@ function parsePoolVar(name: string, text: string | undefined, least: number, pro
     problems.push(`${name}="${text}" is negative: use a whole number of connections, at least ${least}.`);
     return undefined;
   }
-  const n = parseWhole(text);
+  const n = parseDigits(text);
   if (n === undefined) {
     problems.push(`${name}="${text}" is not a whole number of connections.`);
     return undefined;
@@ -173,11 +129,4 @@ function parsePoolVar(name: string, text: string | undefined, least: number, pro
     return undefined;
   }
   return n;
-}
-
-/** Digits only (no sign, point, exponent or spaces), within the safe integer range. */
-function parseWhole(text: string): number | undefined {
-  if (!/^[0-9]+$/.test(text)) return undefined;
-  const n = Number(text);
-  return Number.isSafeInteger(n) ? n : undefined;
 }

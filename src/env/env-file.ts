@@ -1,8 +1,14 @@
 /**
  * `.env` files, for the application and the precog-db command alike: read with Node's own parser
- * (`util.parseEnv`, the same syntax as `node --env-file`), then overlaid by the process environment, so a variable exported in the
- * shell or set by the deployment always wins over the file. Nothing here touches `process.env`:
- * callers get a merged, read-only view and pass it on explicitly.
+ * (`util.parseEnv`, the same syntax as `node --env-file`), then overlaid by the process
+ * environment, so a variable exported in the shell or set by the deployment wins over the file.
+ * Nothing here touches `process.env`: callers get a merged, read-only view and pass it on.
+ *
+ * Two rules keep a file or a blank from weakening the guards:
+ * - An empty value counts as unset at every layer: `PRECOG_ENV=` in the shell does not hide
+ *   `PRECOG_ENV=prod` in the file (it would otherwise turn prod into dev "by default").
+ * - Prod confirmation is never read from a file: a file that sets PRECOG_PROD_CONFIRMED is refused,
+ *   as a persistent file would confirm every later command.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -29,7 +35,16 @@ export interface LoadVarsOptions {
   readonly env?: Vars;
 }
 
-/** Reads one `.env` file; throws naming the file when it cannot be read. */
+/**
+ * Variables that count only when they come from the process's own environment (or a flag), never
+ * from a file.
+ */
+export const PROCESS_ONLY_VARIABLES: readonly string[] = Object.freeze(["PRECOG_PROD_CONFIRMED"]);
+
+/**
+ * Reads one `.env` file; throws naming the file when it cannot be read, or when it sets a
+ * variable that only the process environment may set ({@link PROCESS_ONLY_VARIABLES}).
+ */
 export function readEnvFile(path: string): Record<string, string> {
   let text: string;
   try {
@@ -38,6 +53,14 @@ export function readEnvFile(path: string): Record<string, string> {
     throw new Error(`Cannot read the env file ${path}: ${(cause as Error).message}`, { cause });
   }
   const parsed = parseEnv(text);
+  const processOnly = PROCESS_ONLY_VARIABLES.filter((k) => parsed[k] !== undefined);
+  if (processOnly.length > 0) {
+    throw new Error(
+      `The env file ${path} sets ${processOnly.join(", ")}: prod confirmation counts only from the command's own ` +
+        `environment, never from a file (a file would confirm every later command). Remove the line from ${path} and ` +
+        `set PRECOG_PROD_CONFIRMED=yes for the one command that needs it.`,
+    );
+  }
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(parsed)) if (v !== undefined) out[k] = v;
   return out;
@@ -45,7 +68,8 @@ export function readEnvFile(path: string): Record<string, string> {
 
 /**
  * The variables the application runs with: the `.env` file (if any) with the process environment
- * on top. An empty string in the environment still counts as set, as with a shell `export X=`.
+ * on top. An empty string counts as unset: an empty value in the environment leaves the file's
+ * value in place, so `PRECOG_ENV=` in the shell cannot turn the file's `PRECOG_ENV=prod` into dev.
  */
 export function loadVars(options: LoadVarsOptions = {}): LoadedVars {
   const env = options.env ?? process.env;
@@ -55,6 +79,9 @@ export function loadVars(options: LoadVarsOptions = {}): LoadedVars {
   if (!explicit && !existsSync(file)) return { vars: Object.freeze({ ...env }), file: undefined };
   const fromFile = readEnvFile(file);
   const merged: Record<string, string | undefined> = { ...fromFile };
-  for (const [k, v] of Object.entries(env)) if (v !== undefined) merged[k] = v;
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined || (v === "" && merged[k] !== undefined && merged[k] !== "")) continue;
+    merged[k] = v;
+  }
   return { vars: Object.freeze(merged), file };
 }

@@ -20,11 +20,12 @@ describe("loadVars", () => {
     expect(vars).toEqual({ PRECOG_ENV: "test", DB_POOL_MAX_CONN: "7", DB_POOL_MIN_CONN: "1", DB_PASSWORD: "s p#ace" });
   });
 
-  it("lets environment variables win over the file, even empty ones", () => {
-    const { vars } = loadVars({ envFile: file, env: { DB_POOL_MAX_CONN: "9", PRECOG_ENV: "" } });
+  it("lets environment variables win over the file, but not empty ones (empty counts as unset)", () => {
+    const { vars } = loadVars({ envFile: file, env: { DB_POOL_MAX_CONN: "9", PRECOG_ENV: "", DB_SSLMODE: "" } });
     expect(vars.DB_POOL_MAX_CONN).toBe("9");
-    expect(vars.PRECOG_ENV).toBe("");
-    expect(resolveSettings(vars)).toMatchObject({ env: "dev", poolMin: 1, poolMax: 9 });
+    expect(vars.PRECOG_ENV).toBe("test");
+    expect(vars.DB_SSLMODE).toBe("");
+    expect(resolveSettings(vars)).toMatchObject({ env: "test", poolMin: 1, poolMax: 9 });
   });
 
   it("feeds environment selection", () => {

@@ -3,13 +3,13 @@ import { resolvePoolLimits, resolveSettings } from "../../src/app";
 
 describe("resolveSettings: defaults per environment", () => {
   const cases: Array<[string, Record<string, string>, object]> = [
-    ["dev by default", {}, { env: "dev", host: "127.0.0.1", port: 5432, database: "precog_dev", poolMin: undefined, sslMode: "disable", applicationName: "precog-dev" }],
+    ["dev by default: the local cluster", {}, { env: "dev", host: "127.0.0.1", port: 54329, database: "precog_dev", poolMin: undefined, tls: { mode: "disable", rootCert: undefined }, connectTimeoutMillis: 10000, applicationName: "precog-dev" }],
     ["test from PRECOG_ENV", { PRECOG_ENV: "test" }, { env: "test", database: "precog_test", credentials: { kind: "environment", user: "precog_test_user", password: undefined } }],
     ["test inferred from DB_NAME", { DB_NAME: "precog_test_ab12" }, { env: "test", envSource: "DB_NAME", database: "precog_test_ab12" }],
-    ["staging needs a host", { PRECOG_ENV: "staging", DB_HOST: "db.internal" }, { env: "staging", host: "db.internal", sslMode: "verify-full" }],
+    ["staging needs a host", { PRECOG_ENV: "staging", DB_HOST: "db.internal" }, { env: "staging", host: "db.internal", port: 5432, tls: { mode: "verify-full", rootCert: undefined } }],
     ["prod app role", { PRECOG_ENV: "prod", DB_HOST: "db" }, { credentials: { kind: "environment", user: "precog_app_user", password: undefined } }],
-    ["variables win", { DB_PORT: "6543", DB_USER: "me", DB_PASSWORD: "pw", DB_POOL_MIN_CONN: "0", DB_POOL_MAX_CONN: "3", DB_SSLMODE: "require", DB_APPLICATION_NAME: "x" },
-      { port: 6543, credentials: { kind: "environment", user: "me", password: "pw" }, poolMin: 0, poolMax: 3, sslMode: "require", applicationName: "x" }],
+    ["variables win", { DB_PORT: "6543", DB_USER: "me", DB_PASSWORD: "pw", DB_POOL_MIN_CONN: "0", DB_POOL_MAX_CONN: "3", DB_SSLMODE: "require", DB_APPLICATION_NAME: "x", DB_CONNECT_TIMEOUT: "3" },
+      { port: 6543, credentials: { kind: "environment", user: "me", password: "pw" }, poolMin: 0, poolMax: 3, tls: { mode: "require" }, connectTimeoutMillis: 3000, applicationName: "x" }],
     ["empty pool variables count as unset", { DB_POOL_MIN_CONN: "", DB_POOL_MAX_CONN: "" }, { poolMin: undefined, poolMax: undefined }],
     ["a secret supplies the connection", { PRECOG_ENV: "staging", DB_SECRET_ID: "arn:secret" }, { host: undefined, port: undefined, database: undefined, credentials: { kind: "secret", secretId: "arn:secret" } }],
     ["a secret with the proxy's host and port", { PRECOG_ENV: "prod", DB_SECRET_ID: "s", DB_HOST: "proxy", DB_PORT: "5433" }, { host: "proxy", port: 5433, credentials: { kind: "secret", secretId: "s" } }],
@@ -29,9 +29,10 @@ describe("resolveSettings: invalid values name their variable", () => {
     [{ DB_POOL_MAX_CONN: "-4" }, 'DB_POOL_MAX_CONN="-4" is negative: use a whole number of connections, at least 1.'],
     [{ DB_POOL_MAX_CONN: "0" }, "DB_POOL_MAX_CONN=0 is below 1: a pool needs at least 1 connection here."],
     [{ DB_POOL_MIN_CONN: "9", DB_POOL_MAX_CONN: "4" }, "DB_POOL_MIN_CONN=9 is above DB_POOL_MAX_CONN=4."],
-    [{ DB_PORT: "0" }, 'DB_PORT="0" is not a TCP port (1 to 65535).'],
-    [{ DB_PORT: "http" }, 'DB_PORT="http" is not a TCP port (1 to 65535).'],
-    [{ DB_SSLMODE: "prefer" }, 'DB_SSLMODE="prefer" is not one of disable, require, verify-full.'],
+    [{ DB_PORT: "0" }, 'DB_PORT="0" is not a TCP port: use digits only, 1 to 65535.'],
+    [{ DB_PORT: "http" }, 'DB_PORT="http" is not a TCP port: use digits only, 1 to 65535.'],
+    [{ DB_SSLMODE: "verify_full" }, 'DB_SSLMODE="verify_full" is not one of disable, allow, prefer, require, verify-ca, verify-full.'],
+    [{ DB_CONNECT_TIMEOUT: "0" }, 'DB_CONNECT_TIMEOUT="0" is not a connect timeout: use whole seconds, 1 to 600.'],
     [{ PRECOG_ENV: "prod" }, "DB_HOST is not set: prod runs on AWS, so set DB_HOST or DB_SECRET_ID."],
     [{ DB_SECRET_ID: "s", DB_USER: "u", DB_PASSWORD: "p" },
       "DB_SECRET_ID is set, so the connection comes from that secret; unset DB_USER, DB_PASSWORD (a second source would be silently ignored or silently win)."],
@@ -43,7 +44,7 @@ describe("resolveSettings: invalid values name their variable", () => {
   it("reports every problem at once", () => {
     expect(() => resolveSettings({ DB_POOL_MIN_CONN: "x", DB_POOL_MAX_CONN: "y", DB_PORT: "z" })).toThrow(
       new Error(
-        'Invalid database settings: DB_PORT="z" is not a TCP port (1 to 65535). ' +
+        'Invalid database settings: DB_PORT="z" is not a TCP port: use digits only, 1 to 65535. ' +
           'DB_POOL_MIN_CONN="x" is not a whole number of connections. DB_POOL_MAX_CONN="y" is not a whole number of connections.',
       ),
     );

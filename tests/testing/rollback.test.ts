@@ -76,6 +76,14 @@ describe("withRollback and a test that replaces its transaction", () => {
     ["COMMIT; BEGIN, in one query", ["COMMIT; BEGIN"], 1],
     ["ROLLBACK; INSERT; BEGIN", ["ROLLBACK", "INSERT", "BEGIN"], 1],
     ["ROLLBACK; BEGIN", ["ROLLBACK", "BEGIN"], 0],
+    // Then an error the test catches: the new transaction is aborted, so only the server's replies tell.
+    ["COMMIT; BEGIN, then a caught error", ["COMMIT", "BEGIN", "FAIL"], 1],
+    ["COMMIT; BEGIN in one query, then a caught error", ["COMMIT; BEGIN", "FAIL"], 1],
+    ["END; START TRANSACTION, then a caught error", ["END", "START TRANSACTION", "FAIL"], 1],
+    ["ROLLBACK; INSERT; BEGIN, then a caught error", ["ROLLBACK", "INSERT", "BEGIN", "FAIL"], 1],
+    // In one query the INSERT joins the implicit block that BEGIN turns into the new transaction.
+    ["ROLLBACK; INSERT; BEGIN in one query, then a caught error", ["ROLLBACK; INSERT INTO markets VALUES ('$T', 'x'); BEGIN", "FAIL"], 0],
+    ["COMMIT AND CHAIN", ["COMMIT AND CHAIN"], 1],
   ] as const)("fails the test on %s", async (_label, statements, committed) => {
     const pool = await openTestPool({ envFile: false, env: db.current.vars() });
     const ticker = uniqueId("mkt");
@@ -85,9 +93,10 @@ describe("withRollback and a test that replaces its transaction", () => {
           await c.query("INSERT INTO markets VALUES ($1, 'x')", [ticker]);
           for (const sql of statements) {
             if (sql === "INSERT") await c.query("INSERT INTO markets VALUES ($1, 'x')", [ticker]);
-            else await c.query(sql);
+            else if (sql === "FAIL") await c.query("INSERT INTO markets VALUES (NULL, 'x')").catch(() => undefined);
+            else await c.query(sql.replace("$T", ticker));
           }
-          await c.query("INSERT INTO markets VALUES ($1, 'y')", [`${ticker}_after`]);
+          if (!(statements as readonly string[]).includes("FAIL")) await c.query("INSERT INTO markets VALUES ($1, 'y')", [`${ticker}_after`]);
         }),
       ).rejects.toThrow(new Error(replaced));
       // What leaked (or not): the writes before the second BEGIN; the ones after it were rolled back.
