@@ -65,8 +65,8 @@ export async function down(options: DownOptions): Promise<DownResult> {
         s.log({ type: "applying", version: f.version, name: f.name, index: i + 1, total: files.length, count: 1 });
         const unit: Unit = { file: f, which: "down", section: f.down!, bookkeeping: () => forgetSql(f.order) };
         const started = performance.now();
-        if (f.down!.options.transaction) await runTransactional(client, [unit], s);
-        else await runOutsideTransaction(client, unit, s);
+        const { failure } = f.down!.options.transaction ? await runTransactional(client, [unit], s) : await runOutsideTransaction(client, unit, s);
+        if (failure) throw failure;
         const durationMs = Math.round(performance.now() - started);
         rolledBack.push({ version: f.version, name: f.name, durationMs });
         s.log({ type: "applied", version: f.version, name: f.name, durationMs, index: i + 1, total: files.length });

@@ -104,9 +104,12 @@ export function recordSql(m: { order: bigint; name: string; checksum: string }, 
   return (
     `INSERT INTO ${HISTORY_TABLE} (version, name, checksum, applied_by, duration_ms) VALUES ` +
     `(${m.order.toString()}, ${escapeLiteral(m.name)}, '${m.checksum}', ${escapeLiteral(appliedBy)}, ${duration}) ` +
-    `RETURNING version::text AS precog_applied_version, duration_ms AS precog_applied_ms`
+    `RETURNING duration_ms AS ${RECORDED_DURATION}`
   );
 }
+
+/** The column `recordSql`'s INSERT returns the recorded duration in. */
+export const RECORDED_DURATION = "precog_applied_ms";
 
 /** Milliseconds since the unit began (apply.ts sets precog.started), as the server sees it. */
 const SERVER_DURATION =

@@ -130,7 +130,7 @@ async function applyAll(client: Client, files: readonly MigrationFile[], s: Sett
   const applied: AppliedMigration[] = [];
   const total = files.length;
   const unit = (f: MigrationFile): Unit => ({ file: f, which: "up", section: f.up, bookkeeping: (ms) => recordSql(f, s.operator, ms) });
-  const record = (done: UnitDone[], transactional: boolean) => {
+  const record = (done: readonly UnitDone[], transactional: boolean) => {
     for (const d of done) {
       applied.push({ version: d.file.version, name: d.file.name, checksum: d.file.checksum, durationMs: d.durationMs, transactional });
       s.log({ type: "applied", version: d.file.version, name: d.file.name, durationMs: d.durationMs, index: applied.length, total });
@@ -138,21 +138,13 @@ async function applyAll(client: Client, files: readonly MigrationFile[], s: Sett
   };
   for (let i = 0; i < files.length; ) {
     const f = files[i];
-    if (!f.up.options.transaction) {
-      s.log({ type: "applying", version: f.version, name: f.name, index: i + 1, total, count: 1 });
-      record([await runOutsideTransaction(client, unit(f), s)], false);
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < files.length && j - i < s.batchSize && files[j].up.options.transaction) j++;
+    const transactional = f.up.options.transaction;
+    let j = i + 1;
+    while (transactional && j < files.length && j - i < s.batchSize && files[j].up.options.transaction) j++;
     s.log({ type: "applying", version: f.version, name: f.name, index: i + 1, total, count: j - i });
-    try {
-      record(await runTransactional(client, files.slice(i, j).map(unit), s), true);
-    } catch (err) {
-      record((err as { completed?: UnitDone[] }).completed ?? [], true);
-      throw err;
-    }
+    const { done, failure } = transactional ? await runTransactional(client, files.slice(i, j).map(unit), s) : await runOutsideTransaction(client, unit(f), s);
+    record(done, transactional);
+    if (failure) throw failure;
     i = j;
   }
   return applied;
