@@ -45,11 +45,11 @@ export async function down(options: DownOptions): Promise<DownResult> {
   return withClient(s.connection, s.applicationName, (client) =>
     withAdvisoryLock(client, s.lockWaitMs, async () => {
       const history = await readHistoryRows(client);
-      const chosen = options.to === undefined ? history.slice(-1) : history.filter((h) => BigInt(h.version) > BigInt(options.to!));
+      const chosen = options.to === undefined ? history.slice(-1) : history.filter((h) => h.order > BigInt(options.to!));
       const files: MigrationFile[] = [];
       const problems: string[] = [];
       for (const row of chosen.reverse()) {
-        const ref = refs.find((r) => r.order === BigInt(row.version));
+        const ref = refs.find((r) => r.order === row.order);
         if (!ref) {
           problems.push(`${row.version}_${row.name} is applied but its file is missing from ${s.dir}: restore it to roll it back.`);
           continue;

@@ -23,6 +23,16 @@ export interface HistoryRow {
   readonly durationMs: number;
 }
 
+/** A history row as the engine works with it: the version also as a number, parsed once as it is read. */
+export interface AppliedRow extends HistoryRow {
+  readonly order: bigint;
+}
+
+/** The row as callers of the library see it (plain data, JSON-safe: no bigint). */
+export function toHistoryRow({ order: _order, ...row }: AppliedRow): HistoryRow {
+  return row;
+}
+
 const CREATE = `
 CREATE SCHEMA IF NOT EXISTS ${HISTORY_SCHEMA};
 CREATE TABLE IF NOT EXISTS ${HISTORY_TABLE} (
@@ -40,11 +50,8 @@ export async function ensureHistoryTable(client: Client): Promise<void> {
   await client.query(CREATE);
 }
 
-/**
- * Every applied migration in version order, or an empty list when the table does not exist yet.
- * One query: this is all the no-op run asks the server.
- */
-export async function readHistoryRows(client: Client): Promise<HistoryRow[]> {
+/** Every applied migration in version order, or an empty list when the table does not exist yet. One query. */
+export async function readHistoryRows(client: Client): Promise<AppliedRow[]> {
   try {
     const r = await client.query(
       `SELECT version::text AS version, name, checksum, applied_by, applied_at, duration_ms
@@ -52,6 +59,7 @@ export async function readHistoryRows(client: Client): Promise<HistoryRow[]> {
     );
     return r.rows.map((row) => ({
       version: row.version,
+      order: BigInt(row.version),
       name: row.name,
       checksum: row.checksum,
       appliedBy: row.applied_by,
