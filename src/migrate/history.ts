@@ -5,7 +5,6 @@
  */
 import type { Client } from "pg";
 import { createHash } from "node:crypto";
-import { escapeLiteral } from "pg";
 
 export const HISTORY_SCHEMA = "precog_migrations";
 export const HISTORY_TABLE = `${HISTORY_SCHEMA}.history`;
@@ -109,6 +108,10 @@ export function historyDigest(entries: readonly { order: bigint; name: string; c
  */
 export function recordSql(m: { order: bigint; name: string; checksum: string }, appliedBy: string, durationMs?: number): string {
   const duration = durationMs !== undefined ? String(Math.max(0, Math.round(durationMs))) : SERVER_DURATION;
+  // Required here: it is loaded by then (this runs only on a connection), and importing the
+  // engine to lint or list files does not load pg.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { escapeLiteral } = require("pg") as typeof import("pg");
   return (
     `INSERT INTO ${HISTORY_TABLE} (version, name, checksum, applied_by, duration_ms) VALUES ` +
     `(${m.order.toString()}, ${escapeLiteral(m.name)}, '${m.checksum}', ${escapeLiteral(appliedBy)}, ${duration}) ` +

@@ -84,8 +84,14 @@ export interface Session {
   readonly ready: Promise<void>;
   /** Sends `fn`'s queries now; resolves with its result once connected. A failed connection is the error reported. */
   early<T>(fn: (client: Client) => Promise<T>): Promise<T>;
-  /** Ends the connection; never throws. */
+  /** Ends the connection and waits for the server to close its side; never throws. */
   end(): Promise<void>;
+  /**
+   * Ends the connection without waiting for the server to close its side (it does so once it
+   * reads the Terminate message), and stops the socket from keeping the process alive: a command
+   * that is done exits at once instead of waiting for the server's backend to exit.
+   */
+  release(): void;
 }
 
 export function openSession(connection: Connection, applicationName: string): Session {
@@ -117,6 +123,10 @@ export function openSession(connection: Connection, applicationName: string): Se
       return ready.then(() => sent);
     },
     end: () => client.end().catch(() => undefined),
+    release() {
+      void client.end().catch(() => undefined);
+      (client as unknown as { connection?: { stream?: { unref?: () => void } } }).connection?.stream?.unref?.();
+    },
   };
 }
 

@@ -96,7 +96,7 @@ export function pendingUpTo<T extends MigrationRef>(pending: readonly T[], targe
 }
 
 /**
- * Pending files outside `allowed` (the Pulumi component's promotion rule: only what the previous
+ * Pending files outside `allowed` (the promotion rule: only what the previous
  * stack applied, with that exact content). Empty when `allowed` is not given.
  */
 export function allowedProblems(files: readonly MigrationFile[], allowed: readonly { readonly version: string; readonly checksum: string }[] | undefined): Problem[] {

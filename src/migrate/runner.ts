@@ -74,13 +74,14 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       if (s.lint) await enforceLint(files, s);
       // 7. Back up.
       const backupFile = s.backup ? await backupFirst(s, state.newest?.version ?? "0", files[files.length - 1].version) : undefined;
-      // 8. Apply, each migration recorded in the history in the transaction that applies it.
+      // 8. Apply and record: a transactional migration's history row is written in its own transaction.
       const applied = await applyAll(session.client, files, s);
       s.log({ type: "info", message: `Applied ${applied.length} migration(s) to ${where}.` });
       return result(applied, backupFile);
     });
   } finally {
-    await session.end();
+    // Everything above has had its answer (the lock is released): nothing waits on the close.
+    session.release();
   }
 }
 

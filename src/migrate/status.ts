@@ -1,6 +1,6 @@
 /**
- * Read-only views: `readHistory` (the applied versions and checksums, one query: what the Pulumi
- * component compares between stacks), `status` (every file against history, reading every file so
+ * Read-only views: `readHistory` (the applied versions and checksums, one query: what promotion
+ * between stacks compares, as `allowed`), `status` (every file against history, reading every file so
  * any change is found) and `plan` (what `migrate` would apply, with lint findings).
  */
 import { currentOperator, type Environment } from "../env/environment";
