@@ -42,8 +42,7 @@ export type Values = { readonly [K in OptionName]?: (typeof OPTIONS)[K]["type"] 
 /** Splits `argv` into options and positionals; throws parseArgs's message on an unknown or malformed option. */
 export function parseCommandLine(argv: readonly string[]): { values: Values; positionals: string[] } {
   const { values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: OPTIONS });
-  // parseArgs types its result from the literal it is given; OPTIONS carries help text besides.
-  return { values: values as Values, positionals };
+  return { values, positionals };
 }
 
 /** The help lines for `names`, aligned. */
