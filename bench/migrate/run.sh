@@ -12,7 +12,7 @@
 # scripts/local-pg.sh in a temporary folder on a free port, and removes it at the end.
 #
 # Cases:
-#   no-op migrate, 1 and 1000 migrations applied      vs  node + require pg + connect + SELECT 1
+#   no-op migrate, 1, 300 and 1000 migrations applied vs  node + require pg + connect + SELECT 1
 #   apply 200 ALTER TABLE ADD COLUMN to 200k rows      vs  psql -1 of the same 200 statements
 # Each apply run first swaps in an untouched copy of the table (reset.sql, via psql), in both the
 # measured command and the baseline, so that step cancels out of the difference.
@@ -69,15 +69,19 @@ measure() {
   # "paired difference" is (median ratio - 1) x B's median.
   local ratio
   ratio=$(awk '/^A\/B wall/ {print $4}' "$results/$name.txt")
-  printf '%-44s median %6.0f ms (min %4.0f, max %4.0f) | baseline %6.0f ms | difference %+5.0f ms | paired %+5.0f ms\n' \
+  printf '%-44s median %6.0f ms (min %4.0f, max %4.0f) | baseline %6.0f ms | difference %+5.0f ms | paired %+5.0f ms (%.2fx)\n' \
     "$name" "$(echo "$am*1000" | bc)" "$(echo "$amin*1000" | bc)" "$(echo "$amax*1000" | bc)" "$(echo "$bm*1000" | bc)" \
-    "$(echo "($am-$bm)*1000" | bc)" "$(echo "($ratio-1)*$bm*1000" | bc)"
+    "$(echo "($am-$bm)*1000" | bc)" "$(echo "($ratio-1)*$bm*1000" | bc)" "$ratio"
 }
+
+# median NAME A|B: that command's median wall seconds in the report of `measure NAME`.
+median() { awk -v w="$2" '$1 == w && $2 == "wall" && $3 == "s" {print $5}' "$results/$1.txt"; }
 
 floor="$node_bin $here/floor.js"
 echo "== no-op migrate (baseline: node + require pg + connect + SELECT 1), $runs runs each, $(nproc) cores"
 measure "node floor vs itself" noop_precog_1 "$floor noop_precog_1" "$floor noop_precog_1"
 measure "precog-db, 1 applied" noop_precog_1 "$precog migrate --dir $work/sql1" "$floor noop_precog_1"
+measure "precog-db, 300 applied" noop_precog_300 "$precog migrate --dir $work/sql300" "$floor noop_precog_300"
 measure "precog-db, 1000 applied" noop_precog_1000 "$precog migrate --dir $work/sql1000" "$floor noop_precog_1000"
 measure "precog-db, 1000 applied, no checksum cache" noop_precog_1000 \
   "sh -c 'rm -rf $work/node_modules/.cache && exec $precog migrate --dir $work/sql1000'" "$floor noop_precog_1000"
@@ -96,6 +100,10 @@ measure "precog-db" apply "sh -c '$reset && exec $precog migrate --dir $work/app
 measure "knex" apply "sh -c '$reset && exec $node_bin $here/knex-migrate.js $work/apply_knex'" "$psql1"
 measure "node-pg-migrate" apply \
   "sh -c '$reset && exec $node_bin $here/node_modules/node-pg-migrate/bin/node-pg-migrate.js up -m $work/apply_npm --migration-file-language js'" "$psql1"
+# A Node tool cannot beat psql -1 plus Node's own start: that sum is the apply case's yardstick.
+p=$(median precog-db A) q=$(median precog-db B) f=$(median "node floor (for the sum)" A)
+[ -n "$p" ] && [ -n "$q" ] && [ -n "$f" ] && printf 'precog-db / (psql -1 + node floor): %.0f / (%.0f + %.0f) ms = %.2fx\n' \
+  "$(echo "$p*1000" | bc)" "$(echo "$q*1000" | bc)" "$(echo "$f*1000" | bc)" "$(echo "$p/($q+$f)" | bc -l)"
 echo
 echo "Reports: $results (removed on exit; copy them with KEEP=<folder>)"
 [ -n "${KEEP:-}" ] && mkdir -p "$KEEP" && cp "$results"/*.txt "$KEEP"/

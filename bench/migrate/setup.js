@@ -1,5 +1,5 @@
 // Builds the benchmark's fixtures in $WORK against the cluster in DB_HOST/DB_PORT/DB_USER/DB_PASSWORD:
-// migration folders for each tool (1, 1000 and 200 migrations), databases with those already
+// migration folders for each tool (1, 300, 1000 and 200 migrations), databases with those already
 // applied (for the no-op runs), and the 200k-row table with a pool of identical copies so every
 // timed "apply 200 migrations" run starts from the same state after a cheap rename.
 "use strict";
@@ -36,8 +36,14 @@ const sqlFile = (up, down) => `-- migrate:up\n${up}\n\n-- migrate:down\n${down}\
 const knexFile = (up, down) => `exports.up = (knex) => knex.raw(${JSON.stringify(up)});\nexports.down = (knex) => knex.raw(${JSON.stringify(down)});\n`;
 const npmFile = (up, down) => `exports.up = (pgm) => { pgm.sql(${JSON.stringify(up)}); };\nexports.down = (pgm) => { pgm.sql(${JSON.stringify(down)}); };\n`;
 
+// Quiet unless it fails: applying 1000 migrations prints a line each.
 function run(cmd, args, env = {}) {
-  execFileSync(cmd, args, { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, ...env } });
+  try {
+    execFileSync(cmd, args, { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...env } });
+  } catch (err) {
+    process.stderr.write(String(err.stderr ?? ""));
+    throw err;
+  }
 }
 
 async function main() {
@@ -48,6 +54,7 @@ async function main() {
   const column = (i) => [`ALTER TABLE wide ADD COLUMN c${i} int;`, `ALTER TABLE wide DROP COLUMN c${i};`];
   const dirs = {
     sql1: folder("sql1", 1, (i) => `${pad(i)}_t${i}.sql`, (i) => sqlFile(...table(i))),
+    sql300: folder("sql300", 300, (i) => `${pad(i)}_t${i}.sql`, (i) => sqlFile(...table(i))),
     sql1000: folder("sql1000", 1000, (i) => `${pad(i)}_t${i}.sql`, (i) => sqlFile(...table(i))),
     knex1000: folder("knex1000", 1000, (i) => `${pad(i)}_t${i}.js`, (i) => knexFile(...table(i))),
     npm1000: folder("npm1000", 1000, (i) => `${pad(i)}_t${i}.js`, (i) => npmFile(...table(i))),
@@ -57,12 +64,13 @@ async function main() {
   };
   writeFileSync(join(WORK, "apply_all.sql"), Array.from({ length: 200 }, (_, i) => column(i + 1)[0]).join("\n") + "\n");
 
-  for (const db of ["noop_precog_1", "noop_precog_1000", "noop_dbmate_1000", "noop_knex_1000", "noop_npm_1000", "apply"]) {
+  for (const db of ["noop_precog_1", "noop_precog_300", "noop_precog_1000", "noop_dbmate_1000", "noop_knex_1000", "noop_npm_1000", "apply"]) {
     await sql("postgres", `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
     await sql("postgres", `CREATE DATABASE ${db}`);
   }
   const precog = (db, dir) => run(process.execPath, [join(REPO, "bin/precog-db.js"), "migrate", "--dir", dir, "--database-url", url(db)], { PRECOG_ENV: "dev" });
   precog("noop_precog_1", dirs.sql1);
+  precog("noop_precog_300", dirs.sql300);
   precog("noop_precog_1000", dirs.sql1000);
   if (process.env.DBMATE) run(process.env.DBMATE, ["--no-dump-schema", "--migrations-dir", dirs.sql1000, "migrate"], { DATABASE_URL: `${url("noop_dbmate_1000")}?sslmode=disable` });
   run(process.execPath, [join(__dirname, "knex-migrate.js"), dirs.knex1000], { DATABASE_URL: url("noop_knex_1000") });

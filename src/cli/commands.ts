@@ -1,19 +1,21 @@
 /**
- * The commands: each turns parsed arguments into one engine call and prints its result. Engine
- * modules are required inside each command, so `migrate` never loads the linter, validator or
- * pg_dump code it does not use.
+ * What each verb does: turns the parsed arguments into one engine call and prints its result.
+ * Engine modules are required inside each, so `migrate` never loads the linter, validator or
+ * pg_dump code it does not use. Which verb needs what is the table in verbs.ts.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { MigrateOptions } from "../migrate/settings";
+import type { Values } from "./options";
 import type { Output } from "./output";
 import type { Target, Vars } from "./target";
 import type { Environment } from "../env/environment";
 
 export interface CommandContext {
   readonly args: readonly string[];
-  readonly values: Readonly<Record<string, string | boolean | undefined>>;
+  readonly values: Values;
   readonly vars: Vars;
+  /** Present for the verbs that need a database (verbs.ts). */
   readonly target?: Target;
   /** The selected environment (also known without a target, for lint). */
   readonly environment: Environment;
@@ -28,7 +30,7 @@ export type Command = (ctx: CommandContext) => Promise<number>;
 function engineOptions(ctx: CommandContext, log?: MigrateOptions["log"]): MigrateOptions {
   const t = ctx.target!;
   const v = ctx.values;
-  const wait = v["lock-wait"] as string | undefined;
+  const wait = v["lock-wait"];
   if (wait !== undefined && !/^\d+$/.test(wait)) throw new Error(`--lock-wait "${wait}" is not a number of milliseconds.`);
   return {
     connection: t.connection,
@@ -36,11 +38,11 @@ function engineOptions(ctx: CommandContext, log?: MigrateOptions["log"]): Migrat
     environment: t.choice.env,
     log,
     lockWaitMs: wait !== undefined ? Number(wait) : undefined,
-    lockTimeout: v["lock-timeout"] as string | undefined,
-    statementTimeout: v["statement-timeout"] as string | undefined,
+    lockTimeout: v["lock-timeout"],
+    statementTimeout: v["statement-timeout"],
     allowOutOfOrder: v["allow-out-of-order"] === true,
     // No default inside the working tree: a prod dump must never end up committed by accident.
-    backupDir: (v["backup-dir"] as string | undefined) ?? ctx.vars.PRECOG_BACKUP_DIR,
+    backupDir: v["backup-dir"] ?? ctx.vars.PRECOG_BACKUP_DIR,
     lint: v.lint === true ? true : undefined,
     // main() has already applied assertProdConfirmed with the .env-aware variables.
     prodConfirmed: true,
@@ -58,12 +60,11 @@ function printJson(ctx: CommandContext, value: unknown): boolean {
   return ctx.values.json === true;
 }
 
-const migrateCommand: Command = async (ctx) => {
+export const migrateCommand: Command = async (ctx) => {
   const { migrate } = await import("../migrate/runner");
   const progress = ctx.out.progress(progressInterval(ctx));
   try {
-    const to = ctx.values.to as string | undefined;
-    const r = await migrate({ ...engineOptions(ctx, ctx.values.json ? undefined : progress.log), targetVersion: to });
+    const r = await migrate({ ...engineOptions(ctx, ctx.values.json ? undefined : progress.log), targetVersion: ctx.values.to });
     printJson(ctx, r);
     return 0;
   } finally {
@@ -71,11 +72,11 @@ const migrateCommand: Command = async (ctx) => {
   }
 };
 
-const downCommand: Command = async (ctx) => {
+export const downCommand: Command = async (ctx) => {
   const { down } = await import("../migrate/down");
   const progress = ctx.out.progress(progressInterval(ctx));
   try {
-    const r = await down({ ...engineOptions(ctx, ctx.values.json ? undefined : progress.log), to: ctx.values.to as string | undefined });
+    const r = await down({ ...engineOptions(ctx, ctx.values.json ? undefined : progress.log), to: ctx.values.to });
     if (!printJson(ctx, r)) ctx.out.err(r.rolledBack.length ? `Rolled back ${r.rolledBack.length} migration(s).` : "Nothing to roll back.");
     return 0;
   } finally {
@@ -83,7 +84,7 @@ const downCommand: Command = async (ctx) => {
   }
 };
 
-const statusCommand: Command = async (ctx) => {
+export const statusCommand: Command = async (ctx) => {
   const { status } = await import("../migrate/status");
   const r = await status(engineOptions(ctx));
   if (!printJson(ctx, r)) {
@@ -97,11 +98,11 @@ const statusCommand: Command = async (ctx) => {
   return r.problems.length > 0 ? 1 : 0;
 };
 
-const planCommand: Command = async (ctx) => {
+export const planCommand: Command = async (ctx) => {
   const { plan } = await import("../migrate/status");
   const { formatFindings } = await import("../migrate/lint");
   // --to as for migrate, so plan lists exactly what `migrate --to` would apply.
-  const r = await plan({ ...engineOptions(ctx), targetVersion: ctx.values.to as string | undefined });
+  const r = await plan({ ...engineOptions(ctx), targetVersion: ctx.values.to });
   if (!printJson(ctx, r)) {
     if (r.pending.length === 0) ctx.out.out(`${r.target}: up to date, nothing would run.`);
     for (const p of r.pending) ctx.out.out(`would apply  ${p.version}_${p.name}${p.transactional ? "" : "  (transaction:false)"}  sha256 ${p.checksum.slice(0, 12)}`);
@@ -111,12 +112,12 @@ const planCommand: Command = async (ctx) => {
   return r.problems.length > 0 ? 1 : 0;
 };
 
-const lintCommand: Command = async (ctx) => {
+export const lintCommand: Command = async (ctx) => {
   const { lint } = await import("../migrate/index");
   const { formatFindings } = await import("../migrate/lint");
   const only = ctx.args.length ? ctx.args.map((a) => a.split("/").pop()!) : undefined;
   const env = ctx.environment;
-  const r = await lint(ctx.dir, { environment: env, only, lockTimeout: ctx.values["lock-timeout"] as string | undefined });
+  const r = await lint(ctx.dir, { environment: env, only, lockTimeout: ctx.values["lock-timeout"] });
   if (!printJson(ctx, r)) {
     if (r.findings.length) ctx.out.out(formatFindings(r.findings));
     const errors = r.findings.filter((f) => f.severity === "error").length;
@@ -125,11 +126,10 @@ const lintCommand: Command = async (ctx) => {
   return r.failed ? 1 : 0;
 };
 
-const validateCommand: Command = async (ctx) => {
+export const validateCommand: Command = async (ctx) => {
   const { validate } = await import("../migrate/index");
-  const scratch = ctx.values["scratch-url"] as string | undefined;
   // main() has already applied assertProdConfirmed with the .env-aware variables.
-  const r = await validate({ connection: ctx.target!.connection, dir: ctx.dir, environment: ctx.target!.choice.env, scratchConnection: scratch, prodConfirmed: true });
+  const r = await validate({ connection: ctx.target!.connection, dir: ctx.dir, environment: ctx.target!.choice.env, scratchConnection: ctx.values["scratch-url"], prodConfirmed: true });
   if (!printJson(ctx, r)) {
     for (const d of r.drift) ctx.out.out(`${d.kind.padEnd(8)} ${d.object}\n    ${d.detail}`);
     ctx.out.out(r.ok ? `${r.target}: no drift.` : `${r.target}: ${r.drift.length} difference(s).`);
@@ -137,7 +137,7 @@ const validateCommand: Command = async (ctx) => {
   return r.ok ? 0 : 1;
 };
 
-const newCommand: Command = async (ctx) => {
+export const newCommand: Command = async (ctx) => {
   const { listMigrations, migrationTemplate } = await import("../migrate/files");
   const name = ctx.args[0];
   if (!name || ctx.args.length > 1 || !/^[a-z0-9][a-z0-9_]*$/.test(name)) {
@@ -159,14 +159,4 @@ const newCommand: Command = async (ctx) => {
   const rel = relative(ctx.cwd, file);
   ctx.out.out(rel.startsWith("..") ? file : rel);
   return 0;
-};
-
-export const COMMANDS: Readonly<Record<string, Command>> = {
-  new: newCommand,
-  migrate: migrateCommand,
-  status: statusCommand,
-  plan: planCommand,
-  down: downCommand,
-  validate: validateCommand,
-  lint: lintCommand,
 };

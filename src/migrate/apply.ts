@@ -1,13 +1,14 @@
 /**
  * Running migration SQL: transactional units batched into one round trip (each unit still its own
  * BEGIN ... COMMIT, with its history row written inside it), and non-transactional units run
- * statement by statement. On failure, works out which unit and statement failed and raises a
- * MigrationError saying what was left behind.
+ * statement by statement. Each returns what ran and, on failure, a MigrationError saying which
+ * unit and statement failed and what was left behind.
  */
 import type { Client } from "pg";
 import type { MigrationFile, Section } from "./files";
-import { HISTORY_TABLE } from "./history";
+import { HISTORY_TABLE, RECORDED_DURATION } from "./history";
 import { splitStatements } from "./parser";
+import { codePointToIndex, runBatch } from "./pg-batch";
 import { describeFailure } from "./sql-error";
 
 /** One section to run plus the history change that records it. */
@@ -31,30 +32,10 @@ export interface UnitDone {
   readonly durationMs: number;
 }
 
-type Tagged = { tags: string[]; run: () => Promise<unknown> };
-
-/** Wraps pg's Query to remember each statement's completion tag, so a failure can be located. */
-function taggedQuery(client: Client, text: string): Tagged {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { Query } = require("pg") as typeof import("pg");
-  const tags: string[] = [];
-  return {
-    tags,
-    run: () =>
-      new Promise((ok, fail) => {
-        const q = new Query(text) as unknown as {
-          handleCommandComplete: (msg: { text: string }, con: unknown) => void;
-          callback?: (err: Error | null, res: unknown) => void;
-        };
-        const original = q.handleCommandComplete.bind(q);
-        q.handleCommandComplete = (msg, con) => {
-          tags.push(msg.text);
-          original(msg, con);
-        };
-        q.callback = (err, res) => (err ? fail(err) : ok(res));
-        client.query(q as never);
-      }),
-  };
+/** The units that ran and were recorded, in order, and the failure that stopped the rest, if any. */
+export interface Applied {
+  readonly done: readonly UnitDone[];
+  readonly failure?: Error;
 }
 
 function settingsSql(section: Section, t: Timeouts, local: boolean): string {
@@ -74,7 +55,7 @@ function settingsSql(section: Section, t: Timeouts, local: boolean): string {
  * the server stops at the first error, so units before it stay committed and the failing one
  * rolls back whole.
  */
-export async function runTransactional(client: Client, units: readonly Unit[], t: Timeouts): Promise<UnitDone[]> {
+export async function runTransactional(client: Client, units: readonly Unit[], t: Timeouts): Promise<Applied> {
   let text = "";
   const starts: number[] = [];
   for (const u of units) {
@@ -83,53 +64,46 @@ export async function runTransactional(client: Client, units: readonly Unit[], t
     // The newline ends a trailing `--` comment; the `;` ends a statement missing its semicolon.
     text += `${u.section.sql}\n;\n${u.bookkeeping()};\nCOMMIT;\n`;
   }
-  const q = taggedQuery(client, text);
-  try {
-    const res = (await q.run()) as { rows: Record<string, unknown>[] } | { rows: Record<string, unknown>[] }[];
-    const results = Array.isArray(res) ? res : [res];
-    const ms = results.filter((r) => r.rows?.[0]?.precog_applied_ms !== undefined).map((r) => Number(r.rows[0].precog_applied_ms));
-    return units.map((u, i) => ({ file: u.file, durationMs: ms[i] ?? 0 }));
-  } catch (cause) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    // Units are committed in order, and each COMMIT completes with the tag "COMMIT".
-    const committed = q.tags.filter((tag) => tag === "COMMIT").length;
-    const position = (cause as { position?: string }).position;
-    const at = position !== undefined ? codePointToIndex(text, Number(position) - 1) : undefined;
-    let failedIndex = committed;
-    if (at !== undefined) {
-      let seg = 0;
-      while (seg + 1 < starts.length && starts[seg + 1] <= at) seg++;
-      // The server parses the whole message before running any of it: a syntax error in a later
-      // unit means none ran. The earlier units are fine, so run them now.
-      if (seg > committed) failedIndex = seg;
-    }
-    const failed = units[failedIndex];
-    if (!failed) throw cause;
-    const done = await recordedDurations(client, units.slice(0, committed));
-    if (failedIndex > committed) {
-      try {
-        done.push(...(await runTransactional(client, units.slice(committed, failedIndex), t)));
-      } catch (earlier) {
-        throw Object.assign(earlier as Error, { completed: [...done, ...((earlier as { completed?: UnitDone[] }).completed ?? [])] });
-      }
-    }
-    const tagsAfter = q.tags.length - (q.tags.lastIndexOf("COMMIT") + 1);
-    let offset: number | undefined;
-    if (at !== undefined) {
-      const idx = at - starts[failedIndex];
-      if (idx >= 0 && idx <= failed.section.sql.length) offset = idx;
-    }
-    const err = await describeFailure(cause, {
-      file: failed.file,
-      section: failed.section,
-      which: failed.which,
-      offset,
-      statementIndex: failedIndex === committed ? Math.max(0, tagsAfter - 2) : undefined,
-      outcome: `Rolled back: nothing from ${failed.file.filename} was applied${done.length ? ` (the ${done.length} migration(s) before it were)` : ""}.`,
-      next: `fix ${failed.file.filename} and run the command again.`,
-    });
-    throw Object.assign(err, { completed: done });
+  const { completed, captured, failure } = await runBatch(client, text, RECORDED_DURATION);
+  if (!failure) return { done: units.map((u, i) => ({ file: u.file, durationMs: Number(captured[i] ?? 0) })) };
+
+  await client.query("ROLLBACK").catch(() => undefined);
+  // Units are committed in order, and each COMMIT completes with the tag "COMMIT".
+  const committed = completed.filter((tag) => tag === "COMMIT").length;
+  const { error: cause, at } = failure;
+  let failedIndex = committed;
+  if (at !== undefined) {
+    let seg = 0;
+    while (seg + 1 < starts.length && starts[seg + 1] <= at) seg++;
+    // The server parses the whole message before running any of it: a syntax error in a later
+    // unit means none ran. The earlier units are fine, so run them now.
+    if (seg > committed) failedIndex = seg;
   }
+  const done = [...(await recordedDurations(client, units.slice(0, committed)))];
+  const failed = units[failedIndex];
+  if (!failed) return { done, failure: cause };
+  if (failedIndex > committed) {
+    const earlier = await runTransactional(client, units.slice(committed, failedIndex), t);
+    done.push(...earlier.done);
+    if (earlier.failure) return { done, failure: earlier.failure };
+  }
+  const tagsAfter = completed.length - (completed.lastIndexOf("COMMIT") + 1);
+  let offset: number | undefined;
+  if (at !== undefined) {
+    const idx = at - starts[failedIndex];
+    if (idx >= 0 && idx <= failed.section.sql.length) offset = idx;
+  }
+  const error = await describeFailure(cause, {
+    file: failed.file,
+    section: failed.section,
+    which: failed.which,
+    offset,
+    // Tags after the last COMMIT: BEGIN, the settings SELECT, then the unit's own statements.
+    statementIndex: failedIndex === committed ? Math.max(0, tagsAfter - 2) : undefined,
+    outcome: `Rolled back: nothing from ${failed.file.filename} was applied${done.length ? ` (the ${done.length} migration(s) before it were)` : ""}.`,
+    next: `fix ${failed.file.filename} and run the command again.`,
+  });
+  return { done, failure: error };
 }
 
 /**
@@ -137,7 +111,7 @@ export async function runTransactional(client: Client, units: readonly Unit[], t
  * statement per round trip, recording it only after the last statement succeeds. A failure
  * reports which statements ran and what they left behind.
  */
-export async function runOutsideTransaction(client: Client, u: Unit, t: Timeouts): Promise<UnitDone> {
+export async function runOutsideTransaction(client: Client, u: Unit, t: Timeouts): Promise<Applied> {
   const statements = await splitStatements(u.section.sql);
   const started = performance.now();
   await client.query(settingsSql(u.section, t, false));
@@ -149,7 +123,7 @@ export async function runOutsideTransaction(client: Client, u: Unit, t: Timeouts
         const position = (cause as { position?: string }).position;
         const offset = position !== undefined ? statements[i].start + codePointToIndex(statements[i].text, Number(position) - 1) : undefined;
         const leftovers = await invalidIndexes(client);
-        throw await describeFailure(cause, {
+        const failure = await describeFailure(cause, {
           file: u.file,
           section: u.section,
           which: u.which,
@@ -164,10 +138,11 @@ export async function runOutsideTransaction(client: Client, u: Unit, t: Timeouts
             (leftovers.length ? `drop the invalid index(es) (DROP INDEX CONCURRENTLY IF EXISTS ${leftovers.join(", ")}), ` : "") +
             `fix the file (make its statements safe to repeat: IF NOT EXISTS / IF EXISTS), then run the command again; it reruns the whole file.`,
         });
+        return { done: [], failure };
       }
     }
     const r = await client.query(u.bookkeeping(performance.now() - started));
-    return { file: u.file, durationMs: Number(r.rows[0]?.precog_applied_ms ?? 0) };
+    return { done: [{ file: u.file, durationMs: Number(r.rows[0]?.[RECORDED_DURATION] ?? 0) }] };
   } finally {
     await client.query("RESET lock_timeout; RESET statement_timeout").catch(() => undefined);
   }
@@ -198,11 +173,4 @@ async function invalidIndexes(client: Client): Promise<string[]> {
     )
     .catch(() => ({ rows: [] as { name: string }[] }));
   return r.rows.map((row) => row.name);
-}
-
-/** Index in a JS string of the `n`th code point (PostgreSQL counts characters, not UTF-16 units). */
-function codePointToIndex(text: string, n: number): number {
-  let idx = 0;
-  for (let i = 0; i < n && idx < text.length; i++) idx += text.codePointAt(idx)! > 0xffff ? 2 : 1;
-  return idx;
 }

@@ -8,9 +8,15 @@
  * written are not trusted later ("racy" files, as git calls them: modified in the same clock tick
  * as the cache), so a quick edit right after a run is still caught. A missing or unreadable cache
  * just means reading every file once. `validate` and `status` always read every file.
+ *
+ * Beside the entries, a small second file keeps the folder's stamp (every file's name and stat, in
+ * order) with the history digest those files gave, when every one of them was trusted. A run
+ * whose folder has that stamp takes the digest from there and does not parse the entries at all;
+ * the stamp names the entries file's own stat too, so it is void once the entries file changes.
  */
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync, existsSync, type Stats } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { createHash } from "node:crypto";
 import { sha256 } from "./hash";
 import { parseMigration, type MigrationFile, type MigrationRef } from "./files";
 
@@ -19,13 +25,22 @@ interface CacheFile {
   readonly format: 1;
   readonly entries: Record<string, Entry>;
 }
+interface TreeFile {
+  readonly format: 1;
+  /** stat of the entries file this was derived from. */
+  readonly entriesFile: string;
+  readonly stamp: string;
+  readonly digest: string;
+}
 
 const RACY_MS = 2000;
 
 /** Reads applied files' checksums through a stat-keyed cache. */
 export class ChecksumCache {
-  private entries: Record<string, Entry> = {};
+  private loaded: Record<string, Entry> | undefined;
   private dirty = false;
+  /** False once a file too young to be trusted later was read. */
+  private allTrusted = true;
 
   private constructor(private readonly file: string | undefined) {}
 
@@ -34,53 +49,97 @@ export class ChecksumCache {
    * `node_modules/.cache/precog-db/` of the nearest package above the folder (if any).
    */
   static open(dir: string, location: string | false | undefined): ChecksumCache {
-    const file = location === false ? undefined : (location ?? defaultLocation(dir));
-    const cache = new ChecksumCache(file);
-    if (file) {
-      try {
-        const parsed = JSON.parse(readFileSync(file, "utf8")) as CacheFile;
-        if (parsed.format === 1 && parsed.entries) cache.entries = parsed.entries;
-      } catch {
-        // No cache yet, or a damaged one: every file is read once and the cache rewritten.
-      }
+    return new ChecksumCache(location === false ? undefined : (location ?? defaultLocation(dir)));
+  }
+
+  /** A stamp of the folder: every file's name and what stat() says about it, in the given order. */
+  static stamp(refs: readonly MigrationRef[], stats: readonly Stats[]): string {
+    const lines = refs.map((r, i) => `${r.filename} ${stats[i].size} ${stats[i].mtimeMs} ${stats[i].ctimeMs} ${stats[i].ino}`);
+    return createHash("md5").update(lines.join("\n")).digest("hex");
+  }
+
+  /** The history digest recorded for a folder with exactly this stamp, or undefined. */
+  digestFor(stamp: string): string | undefined {
+    if (!this.file) return undefined;
+    try {
+      const tree = JSON.parse(readFileSync(treeFile(this.file), "utf8")) as TreeFile;
+      return tree.format === 1 && tree.stamp === stamp && tree.entriesFile === fileStat(this.file) ? tree.digest : undefined;
+    } catch {
+      return undefined;
     }
-    return cache;
   }
 
   /**
    * The checksum of `ref`'s up section, from the cache when stat() agrees, else by reading the
    * file (and then the parsed file is returned too, so callers need not read it again).
    */
-  checksum(ref: MigrationRef): { checksum: string; file?: MigrationFile } {
-    const st = statSync(ref.path);
-    const hit = this.entries[ref.filename];
+  checksum(ref: MigrationRef, st: Stats = statSync(ref.path)): { checksum: string; file?: MigrationFile } {
+    const entries = this.entries();
+    const hit = entries[ref.filename];
     if (hit && hit[0] === st.size && hit[1] === st.mtimeMs && hit[2] === st.ctimeMs && hit[3] === st.ino) {
       return { checksum: hit[4] };
     }
     const file = parseMigration(ref, readFileSync(ref.path, "utf8"));
     if (Date.now() - Math.max(st.mtimeMs, st.ctimeMs) > RACY_MS) {
-      this.entries[ref.filename] = [st.size, st.mtimeMs, st.ctimeMs, st.ino, file.checksum];
+      entries[ref.filename] = [st.size, st.mtimeMs, st.ctimeMs, st.ino, file.checksum];
       this.dirty = true;
-    } else if (hit) {
-      delete this.entries[ref.filename];
-      this.dirty = true;
+    } else {
+      this.allTrusted = false;
+      if (hit) {
+        delete entries[ref.filename];
+        this.dirty = true;
+      }
     }
     return { checksum: file.checksum, file };
   }
 
-  /** Writes the cache if it changed; failures (read-only tree) only cost speed, so are ignored. */
-  save(): void {
-    if (!this.file || !this.dirty) return;
+  /**
+   * Writes the cache if it changed, and the folder's stamp with its digest when every file was
+   * trusted; failures (read-only tree) only cost speed, so are ignored.
+   */
+  save(tree?: { readonly stamp: string; readonly digest: string }): void {
+    if (!this.file) return;
     try {
       mkdirSync(dirname(this.file), { recursive: true });
-      const tmp = `${this.file}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify({ format: 1, entries: this.entries } satisfies CacheFile));
-      renameSync(tmp, this.file);
+      if (this.dirty) writeAtomically(this.file, JSON.stringify({ format: 1, entries: this.entries() } satisfies CacheFile));
       this.dirty = false;
+      if (tree && this.allTrusted) {
+        writeAtomically(treeFile(this.file), JSON.stringify({ format: 1, entriesFile: fileStat(this.file), ...tree } satisfies TreeFile));
+      }
     } catch {
       // Ignored on purpose: see above.
     }
   }
+
+  private entries(): Record<string, Entry> {
+    if (this.loaded) return this.loaded;
+    this.loaded = {};
+    if (this.file) {
+      try {
+        const parsed = JSON.parse(readFileSync(this.file, "utf8")) as CacheFile;
+        if (parsed.format === 1 && parsed.entries) this.loaded = parsed.entries;
+      } catch {
+        // No cache yet, or a damaged one: every file is read once and the cache rewritten.
+      }
+    }
+    return this.loaded;
+  }
+}
+
+function treeFile(file: string): string {
+  return `${file}.tree`;
+}
+
+/** What stat() says about the entries file, or "" when it is missing. */
+function fileStat(file: string): string {
+  const st = statSync(file, { throwIfNoEntry: false });
+  return st ? `${st.size} ${st.mtimeMs} ${st.ctimeMs} ${st.ino}` : "";
+}
+
+function writeAtomically(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
 }
 
 function defaultLocation(dir: string): string | undefined {

@@ -45,11 +45,11 @@ export async function down(options: DownOptions): Promise<DownResult> {
   return withClient(s.connection, s.applicationName, (client) =>
     withAdvisoryLock(client, s.lockWaitMs, async () => {
       const history = await readHistoryRows(client);
-      const chosen = options.to === undefined ? history.slice(-1) : history.filter((h) => BigInt(h.version) > BigInt(options.to!));
+      const chosen = options.to === undefined ? history.slice(-1) : history.filter((h) => h.order > BigInt(options.to!));
       const files: MigrationFile[] = [];
       const problems: string[] = [];
       for (const row of chosen.reverse()) {
-        const ref = refs.find((r) => r.order === BigInt(row.version));
+        const ref = refs.find((r) => r.order === row.order);
         if (!ref) {
           problems.push(`${row.version}_${row.name} is applied but its file is missing from ${s.dir}: restore it to roll it back.`);
           continue;
@@ -65,8 +65,8 @@ export async function down(options: DownOptions): Promise<DownResult> {
         s.log({ type: "applying", version: f.version, name: f.name, index: i + 1, total: files.length, count: 1 });
         const unit: Unit = { file: f, which: "down", section: f.down!, bookkeeping: () => forgetSql(f.order) };
         const started = performance.now();
-        if (f.down!.options.transaction) await runTransactional(client, [unit], s);
-        else await runOutsideTransaction(client, unit, s);
+        const { failure } = f.down!.options.transaction ? await runTransactional(client, [unit], s) : await runOutsideTransaction(client, unit, s);
+        if (failure) throw failure;
         const durationMs = Math.round(performance.now() - started);
         rolledBack.push({ version: f.version, name: f.name, durationMs });
         s.log({ type: "applied", version: f.version, name: f.name, durationMs, index: i + 1, total: files.length });

@@ -1,6 +1,6 @@
 /**
- * The checks every engine entry point makes before it connects, so a library caller (the Pulumi
- * component) meets the same refusals as the command: the target database's name must not point at
+ * The checks every engine entry point makes before it connects, so a library caller meets the
+ * same refusals as the command: the target database's name must not point at
  * another environment than the one it claims (a stale PRECOG_ENV=dev must not reach precog_prod),
  * and prod needs PRECOG_PROD_CONFIRMED=yes unless the caller checked it already.
  */

@@ -5,7 +5,6 @@
  */
 import type { Client } from "pg";
 import { createHash } from "node:crypto";
-import { escapeLiteral } from "pg";
 
 export const HISTORY_SCHEMA = "precog_migrations";
 export const HISTORY_TABLE = `${HISTORY_SCHEMA}.history`;
@@ -21,6 +20,16 @@ export interface HistoryRow {
   /** ISO 8601 UTC. */
   readonly appliedAt: string;
   readonly durationMs: number;
+}
+
+/** A history row as the engine works with it: the version also as a number, parsed once as it is read. */
+export interface AppliedRow extends HistoryRow {
+  readonly order: bigint;
+}
+
+/** The row as callers of the library see it (plain data, JSON-safe: no bigint). */
+export function toHistoryRow({ order: _order, ...row }: AppliedRow): HistoryRow {
+  return row;
 }
 
 const CREATE = `
@@ -40,11 +49,8 @@ export async function ensureHistoryTable(client: Client): Promise<void> {
   await client.query(CREATE);
 }
 
-/**
- * Every applied migration in version order, or an empty list when the table does not exist yet.
- * One query: this is all the no-op run asks the server.
- */
-export async function readHistoryRows(client: Client): Promise<HistoryRow[]> {
+/** Every applied migration in version order, or an empty list when the table does not exist yet. One query. */
+export async function readHistoryRows(client: Client): Promise<AppliedRow[]> {
   try {
     const r = await client.query(
       `SELECT version::text AS version, name, checksum, applied_by, applied_at, duration_ms
@@ -52,6 +58,7 @@ export async function readHistoryRows(client: Client): Promise<HistoryRow[]> {
     );
     return r.rows.map((row) => ({
       version: row.version,
+      order: BigInt(row.version),
       name: row.name,
       checksum: row.checksum,
       appliedBy: row.applied_by,
@@ -101,12 +108,19 @@ export function historyDigest(entries: readonly { order: bigint; name: string; c
  */
 export function recordSql(m: { order: bigint; name: string; checksum: string }, appliedBy: string, durationMs?: number): string {
   const duration = durationMs !== undefined ? String(Math.max(0, Math.round(durationMs))) : SERVER_DURATION;
+  // Required here: it is loaded by then (this runs only on a connection), and importing the
+  // engine to lint or list files does not load pg.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { escapeLiteral } = require("pg") as typeof import("pg");
   return (
     `INSERT INTO ${HISTORY_TABLE} (version, name, checksum, applied_by, duration_ms) VALUES ` +
     `(${m.order.toString()}, ${escapeLiteral(m.name)}, '${m.checksum}', ${escapeLiteral(appliedBy)}, ${duration}) ` +
-    `RETURNING version::text AS precog_applied_version, duration_ms AS precog_applied_ms`
+    `RETURNING duration_ms AS ${RECORDED_DURATION}`
   );
 }
+
+/** The column `recordSql`'s INSERT returns the recorded duration in. */
+export const RECORDED_DURATION = "precog_applied_ms";
 
 /** Milliseconds since the unit began (apply.ts sets precog.started), as the server sees it. */
 const SERVER_DURATION =

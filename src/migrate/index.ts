@@ -1,16 +1,17 @@
 /**
- * The migration engine's public API, for the `precog-db` command and the Pulumi migration
- * component alike. Options are plain serializable objects; results are plain data.
+ * The migration engine's public API: what the `precog-db` command uses, and what a library caller
+ * (the Pulumi migration component being designed, not written yet) is to use. Options are plain
+ * serializable objects; results are plain data.
  *
  *   migrate(options)      apply pending migrations              -> MigrateResult
  *   plan(options)         what migrate would apply, linted       -> PlanResult
  *   status(options)       every migration's state, verified      -> StatusResult
- *   readHistory({ connection })  applied versions and checksums  -> HistoryRow[]
+ *   readHistory({ connection, environment })  applied versions and checksums -> HistoryRow[]
  *   down(options)         roll back (dev and test only)          -> DownResult
- *   lint(files, options)  lint migration files                   -> LintReport
+ *   lint(dir, options)    lint migration files                   -> LintReport
  *   validate(options)     live database vs. what the files build -> ValidateResult
  *
- * Heavy parts (the SQL parser, pg_dump) load on first use, so importing this module is cheap.
+ * Heavy parts (pg, the SQL parser, pg_dump) load on first use, so importing this module is cheap.
  */
 import type { LintOptions, LintReport } from "./lint";
 import type { ValidateOptions, ValidateResult } from "./validate";

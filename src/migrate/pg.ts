@@ -1,7 +1,7 @@
 /**
  * Ground floor for talking to PostgreSQL: one client per run, released on every path
- * (`withClient`), the migration advisory lock (`withAdvisoryLock`), and a description of the target
- * that never carries a password.
+ * (`openSession`, `withClient`), the migration advisory lock (`withAdvisoryLock`), and a
+ * description of the target that never carries a password.
  */
 import type { Client, ClientConfig } from "pg";
 
@@ -75,46 +75,69 @@ export function databaseOf(connection: Connection, env: Readonly<Record<string, 
 }
 
 /**
- * Connects, runs `fn`, and always ends the connection; connection errors name the target.
- * `whileConnecting` runs local work (stat-ing files) while the handshake is in flight.
+ * A connection on its way: the handshake starts at once, and queries can be sent before it ends
+ * (pg holds them until the server is ready), so local work and the server's can run side by side.
  */
-export async function withClient<T>(
-  connection: Connection,
-  applicationName: string,
-  fn: (client: Client) => Promise<T>,
-  whileConnecting?: () => void | Promise<void>,
-): Promise<T> {
+export interface Session {
+  readonly client: Client;
+  /** Resolves once connected; rejects with an error naming the target, never its password. */
+  readonly ready: Promise<void>;
+  /** Sends `fn`'s queries now; resolves with its result once connected. A failed connection is the error reported. */
+  early<T>(fn: (client: Client) => Promise<T>): Promise<T>;
+  /** Ends the connection and waits for the server to close its side; never throws. */
+  end(): Promise<void>;
+  /**
+   * Ends the connection without waiting for the server to close its side (it does so once it
+   * reads the Terminate message), and stops the socket from keeping the process alive: a command
+   * that is done exits at once instead of waiting for the server's backend to exit.
+   */
+  release(): void;
+}
+
+export function openSession(connection: Connection, applicationName: string): Session {
   // Required here, not at the top: callers that only lint or list files never load pg.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Client: PgClient } = require("pg") as typeof import("pg");
   const client = new PgClient(toClientConfig(connection, applicationName));
   // An idle client can still get a socket error; without a listener it would crash the process.
   client.on("error", () => undefined);
-  const connecting = client.connect().then(
+  const ready = client.connect().then(
     () => undefined,
-    (e: unknown) => e as Error,
+    (failed: Error) => {
+      throw new Error(
+        `Cannot connect to ${describeConnection(connection)}: ${maskSecrets(failed.message)}. ` +
+          `Check DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_PASSWORD (or --database-url) and that the server is running.`,
+        { cause: failed },
+      );
+    },
   );
-  // Local work first: a bad migrations folder is the clearer report when both fail.
-  const workFailed = await Promise.resolve()
-    .then(whileConnecting)
-    .then(
-      () => undefined,
-      (e: unknown) => e as Error,
-    );
-  const failed = await connecting;
-  if (workFailed || failed) {
-    await client.end().catch(() => undefined);
-    if (workFailed) throw workFailed;
-    throw new Error(
-      `Cannot connect to ${describeConnection(connection)}: ${maskSecrets(failed!.message)}. ` +
-        `Check DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_PASSWORD (or --database-url) and that the server is running.`,
-      { cause: failed },
-    );
-  }
+  // Whoever awaits `ready` sees the failure; a caller that stops first (a bad folder) must not
+  // leave it unhandled.
+  ready.catch(() => undefined);
+  return {
+    client,
+    ready,
+    early(fn) {
+      const sent = fn(client);
+      sent.catch(() => undefined);
+      return ready.then(() => sent);
+    },
+    end: () => client.end().catch(() => undefined),
+    release() {
+      void client.end().catch(() => undefined);
+      (client as unknown as { connection?: { stream?: { unref?: () => void } } }).connection?.stream?.unref?.();
+    },
+  };
+}
+
+/** Connects, runs `fn`, and always ends the connection; connection errors name the target. */
+export async function withClient<T>(connection: Connection, applicationName: string, fn: (client: Client) => Promise<T>): Promise<T> {
+  const session = openSession(connection, applicationName);
   try {
-    return await fn(client);
+    await session.ready;
+    return await fn(session.client);
   } finally {
-    await client.end().catch(() => undefined);
+    await session.end();
   }
 }
 

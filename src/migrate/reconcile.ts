@@ -4,7 +4,7 @@
  * checksums, so `migrate` can use the stat cache and `validate` can read every file.
  */
 import type { MigrationFile, MigrationRef } from "./files";
-import type { HistoryRow } from "./history";
+import type { AppliedRow } from "./history";
 
 /** One thing wrong, with the file it concerns (for a missing file, the name it had). */
 export interface Problem {
@@ -21,12 +21,12 @@ export interface Reconciled {
   /** Empty when all is well. */
   readonly problems: readonly Problem[];
   /** The newest applied version, or undefined on an empty database. */
-  readonly newest?: HistoryRow;
+  readonly newest?: AppliedRow;
 }
 
 export interface ReconcileInput {
   readonly refs: readonly MigrationRef[];
-  readonly history: readonly HistoryRow[];
+  readonly history: readonly AppliedRow[];
   /** The up section's checksum for an applied file. */
   readonly checksumOf: (ref: MigrationRef) => string;
   readonly dir: string;
@@ -43,9 +43,8 @@ export function reconcile(input: ReconcileInput): Reconciled {
   const appliedOrders = new Set<bigint>();
   const applied: MigrationRef[] = [];
   for (const row of history) {
-    const order = BigInt(row.version);
-    appliedOrders.add(order);
-    const ref = byOrder.get(order);
+    appliedOrders.add(row.order);
+    const ref = byOrder.get(row.order);
     if (!ref) {
       problem(
         `${row.version}_${row.name}.sql`,
@@ -76,9 +75,8 @@ export function reconcile(input: ReconcileInput): Reconciled {
   const newest = history.length > 0 ? history[history.length - 1] : undefined;
   const pending = refs.filter((r) => !appliedOrders.has(r.order));
   if (newest && !input.allowOutOfOrder) {
-    const newestOrder = BigInt(newest.version);
     for (const r of pending) {
-      if (r.order < newestOrder) {
+      if (r.order < newest.order) {
         problem(
           r.filename,
           `${r.filename} is older than the newest applied migration ${newest.version}_${newest.name}: ` +
@@ -98,7 +96,7 @@ export function pendingUpTo<T extends MigrationRef>(pending: readonly T[], targe
 }
 
 /**
- * Pending files outside `allowed` (the Pulumi component's promotion rule: only what the previous
+ * Pending files outside `allowed` (the promotion rule: only what the previous
  * stack applied, with that exact content). Empty when `allowed` is not given.
  */
 export function allowedProblems(files: readonly MigrationFile[], allowed: readonly { readonly version: string; readonly checksum: string }[] | undefined): Problem[] {

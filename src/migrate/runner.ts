@@ -1,17 +1,18 @@
 /**
- * `migrate`: the runner every environment's schema changes go through. Reads top to bottom:
- * list file names, connect, compare with history (the no-op run stops here), take the lock,
- * re-check, read pending files, check them against `allowed`, lint, back up, apply, unlock.
+ * `migrate`: the runner every environment's schema changes go through. Reads top to bottom, one
+ * numbered step each: scan the files and connect side by side, compare with the history (the
+ * no-op run stops here), lock, re-check, read the pending files, lint, back up, apply and record;
+ * the lock and the connection are released on every path.
  */
 import type { Client } from "pg";
 import { currentOperator } from "../env/environment";
-import { runOutsideTransaction, runTransactional, type Unit, type UnitDone } from "./apply";
-import { ChecksumCache } from "./checksum-cache";
-import { listMigrations, readMigration, type MigrationFile, type MigrationRef } from "./files";
-import { ensureHistoryTable, historyDigest, readHistoryDigest, readHistoryRows, recordSql } from "./history";
+import type { Unit, UnitDone } from "./apply";
+import type { MigrationFile, MigrationRef } from "./files";
+import { ensureHistoryTable, readHistoryDigest, readHistoryRows, recordSql } from "./history";
 import { guardTarget } from "./guard";
-import { describeConnection, withAdvisoryLock, withClient } from "./pg";
-import { allowedProblems, assertNoProblems, pendingUpTo, reconcile } from "./reconcile";
+import { describeConnection, openSession, withAdvisoryLock } from "./pg";
+import { allowedProblems, assertNoProblems, pendingUpTo, reconcile, type Reconciled } from "./reconcile";
+import { scanFolder, type Scan } from "./scan";
 import { resolveSettings, type MigrateOptions, type Settings } from "./settings";
 
 /** One migration `migrate` applied. */
@@ -39,68 +40,68 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const s = resolveSettings(options, currentOperator);
   guardTarget(s, "apply migrations");
   const target = describeConnection(s.connection);
+  const where = `${target} (${s.environment})`;
   const result = (applied: AppliedMigration[], backupFile?: string): MigrateResult => ({ environment: s.environment, target, applied, backupFile });
-
-  let refs: MigrationRef[] = [];
-  const pendingOf = (st: { pending: readonly MigrationRef[] }) => pendingUpTo(st.pending, s.targetVersion);
-  const read = new Map<string, MigrationFile>();
-  const checksums = new Map<string, string>();
-  // The file names and every file's checksum through the stat cache (reading only new or changed
-  // files), done while the connection handshake is in flight: it starts once the socket is
-  // opening and yields every 100 files so the handshake's messages are answered in between.
-  const checksumAll = async () => {
-    await new Promise((r) => setImmediate(r));
-    refs = listMigrations(s.dir);
-    const cache = ChecksumCache.open(s.dir, s.checksumCache);
-    for (let i = 0; i < refs.length; i++) {
-      const { checksum, file } = cache.checksum(refs[i]);
-      checksums.set(refs[i].filename, checksum);
-      if (file) read.set(refs[i].filename, file);
-      if (i % 100 === 99) await new Promise((r) => setImmediate(r));
-    }
-    cache.save();
+  const upToDate = (count: number) => {
+    s.log({ type: "info", message: `${where} is up to date: ${count} migration(s) applied.` });
+    return result([]);
   };
-  const checksumOf = (ref: MigrationRef) => checksums.get(ref.filename)!;
 
-  return withClient(s.connection, s.applicationName, async (client) => {
-    // Without the lock: the answer "nothing pending" is safe to give from committed history, and
-    // it is what nearly every run gets, so it costs one query returning one row: if the history's
-    // digest is that of every file, all are applied, unchanged, in order.
-    if (s.targetVersion === undefined) {
-      const applied = await readHistoryDigest(client);
-      const local = refs.map((r) => ({ order: r.order, name: r.name, checksum: checksums.get(r.filename)! }));
-      if (applied && applied.count === refs.length && applied.digest === historyDigest(local)) {
-        s.log({ type: "info", message: `${target} (${s.environment}) is up to date: ${applied.count} migration(s) applied.` });
-        return result([]);
-      }
-    }
-    let history = await readHistoryRows(client);
-    let state = reconcile({ refs, history, checksumOf, dir: s.dir, environment: s.environment, allowOutOfOrder: s.allowOutOfOrder });
-    assertNoProblems(state.problems, `Cannot migrate ${target} (${s.environment})`);
-    if (pendingOf(state).length === 0) {
-      s.log({ type: "info", message: `${target} (${s.environment}) is up to date: ${history.length} migration(s) applied.` });
-      return result([]);
-    }
+  const session = openSession(s.connection, s.applicationName);
+  try {
+    // 1. Scan the files and connect, side by side. The history's digest is asked for at once: pg
+    //    sends it the moment the handshake ends, and the server answers it while the scan runs.
+    const [scan, digest] = await sideBySide(
+      scanFolder(s.dir, s.checksumCache),
+      s.targetVersion === undefined ? session.early(readHistoryDigest) : session.ready.then(() => null),
+    );
+    // 2. Compare, without the lock: "nothing pending" is safe to answer from committed history,
+    //    and nearly every run gets that answer from the one-row digest (all applied, unchanged).
+    if (digest && digest.count === scan.refs.length && digest.digest === scan.digest) return upToDate(digest.count);
+    const seen = await compare(session.client, scan, s, where);
+    if (seen.pending.length === 0) return upToDate(seen.state.applied.length);
 
-    return withAdvisoryLock(client, s.lockWaitMs, async () => {
-      await ensureHistoryTable(client);
-      // Another runner may have applied some while we waited for the lock.
-      history = await readHistoryRows(client);
-      state = reconcile({ refs, history, checksumOf, dir: s.dir, environment: s.environment, allowOutOfOrder: s.allowOutOfOrder });
-      assertNoProblems(state.problems, `Cannot migrate ${target} (${s.environment})`);
-      const pending = pendingOf(state);
+    // 3. Lock.
+    return await withAdvisoryLock(session.client, s.lockWaitMs, async () => {
+      await ensureHistoryTable(session.client);
+      // 4. Re-check: another runner may have applied some while we waited for the lock.
+      const { state, pending } = await compare(session.client, scan, s, where);
       if (pending.length === 0) return result([]);
-
-      const files = pending.map((ref) => read.get(ref.filename) ?? readMigration(ref));
+      // 5. Read the pending files, and only those; refuse any outside the allowed set.
+      const files = pending.map(scan.read);
       assertNoProblems(allowedProblems(files, s.allowed), `Refusing to migrate ${s.environment}: pending migrations outside the allowed set`);
+      // 6. Lint.
       if (s.lint) await enforceLint(files, s);
-      const from = state.newest?.version ?? "0";
-      const backupFile = s.backup ? await backupFirst(s, from, files[files.length - 1].version) : undefined;
-      const applied = await applyAll(client, files, s);
-      s.log({ type: "info", message: `Applied ${applied.length} migration(s) to ${target} (${s.environment}).` });
+      // 7. Back up.
+      const backupFile = s.backup ? await backupFirst(s, state.newest?.version ?? "0", files[files.length - 1].version) : undefined;
+      // 8. Apply and record: a transactional migration's history row is written in its own transaction.
+      const applied = await applyAll(session.client, files, s);
+      s.log({ type: "info", message: `Applied ${applied.length} migration(s) to ${where}.` });
       return result(applied, backupFile);
     });
-  }, checksumAll);
+  } finally {
+    // Everything above has had its answer (the lock is released): nothing waits on the close.
+    session.release();
+  }
+}
+
+/**
+ * Both results, or an error: the local one first when both fail, as a bad migrations folder is the
+ * clearer report (and a connection problem would only hide it until the next run).
+ */
+async function sideBySide<A, B>(local: Promise<A>, remote: Promise<B>): Promise<[A, B]> {
+  const [a, b] = await Promise.allSettled([local, remote]);
+  if (a.status === "rejected") throw a.reason;
+  if (b.status === "rejected") throw b.reason;
+  return [a.value, b.value];
+}
+
+/** History against the files: every problem at once, or what is pending (up to the target version). */
+async function compare(client: Client, scan: Scan, s: Settings, where: string): Promise<{ state: Reconciled; pending: MigrationRef[] }> {
+  const history = await readHistoryRows(client);
+  const state = reconcile({ refs: scan.refs, history, checksumOf: scan.checksumOf, dir: s.dir, environment: s.environment, allowOutOfOrder: s.allowOutOfOrder });
+  assertNoProblems(state.problems, `Cannot migrate ${where}`);
+  return { state, pending: pendingUpTo(state.pending, s.targetVersion) };
 }
 
 async function enforceLint(files: readonly MigrationFile[], s: Settings): Promise<void> {
@@ -127,10 +128,12 @@ async function backupFirst(s: Settings, from: string, to: string): Promise<strin
 
 /** Applies files in order: runs of transactional ones batched, the others one by one. */
 async function applyAll(client: Client, files: readonly MigrationFile[], s: Settings): Promise<AppliedMigration[]> {
+  // Loaded here, with the error reporting and the SQL scanner behind it: a no-op run needs none of it.
+  const { runOutsideTransaction, runTransactional } = await import("./apply");
   const applied: AppliedMigration[] = [];
   const total = files.length;
   const unit = (f: MigrationFile): Unit => ({ file: f, which: "up", section: f.up, bookkeeping: (ms) => recordSql(f, s.operator, ms) });
-  const record = (done: UnitDone[], transactional: boolean) => {
+  const record = (done: readonly UnitDone[], transactional: boolean) => {
     for (const d of done) {
       applied.push({ version: d.file.version, name: d.file.name, checksum: d.file.checksum, durationMs: d.durationMs, transactional });
       s.log({ type: "applied", version: d.file.version, name: d.file.name, durationMs: d.durationMs, index: applied.length, total });
@@ -138,21 +141,13 @@ async function applyAll(client: Client, files: readonly MigrationFile[], s: Sett
   };
   for (let i = 0; i < files.length; ) {
     const f = files[i];
-    if (!f.up.options.transaction) {
-      s.log({ type: "applying", version: f.version, name: f.name, index: i + 1, total, count: 1 });
-      record([await runOutsideTransaction(client, unit(f), s)], false);
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < files.length && j - i < s.batchSize && files[j].up.options.transaction) j++;
+    const transactional = f.up.options.transaction;
+    let j = i + 1;
+    while (transactional && j < files.length && j - i < s.batchSize && files[j].up.options.transaction) j++;
     s.log({ type: "applying", version: f.version, name: f.name, index: i + 1, total, count: j - i });
-    try {
-      record(await runTransactional(client, files.slice(i, j).map(unit), s), true);
-    } catch (err) {
-      record((err as { completed?: UnitDone[] }).completed ?? [], true);
-      throw err;
-    }
+    const { done, failure } = transactional ? await runTransactional(client, files.slice(i, j).map(unit), s) : await runOutsideTransaction(client, unit(f), s);
+    record(done, transactional);
+    if (failure) throw failure;
     i = j;
   }
   return applied;

@@ -1,6 +1,7 @@
 /**
- * The engine's options (plain, serializable: a Pulumi dynamic provider passes them through its
- * state) and their validation: every problem is collected and reported in one error, each naming
+ * The engine's options (plain and serializable, so that a caller can keep them as data: the
+ * planned Pulumi migration component, not written yet, would pass them through its state) and
+ * their validation: every problem is collected and reported in one error, each naming
  * the option, as graphile/migrate's settings do.
  */
 import { isEnvironment, PROTECTED_ENVIRONMENTS, type Environment } from "../env/environment";
@@ -45,8 +46,8 @@ export interface MigrateOptions extends ConnectionOptions {
   readonly allowOutOfOrder?: boolean;
   /**
    * When given, only these exact migrations may be applied: a pending file whose version is
-   * missing here, or whose checksum differs, is refused. (The Pulumi component passes what the
-   * previous stack in dev -> test -> staging -> prod has applied.)
+   * missing here, or whose checksum differs, is refused. Meant for promotion along dev -> test ->
+   * staging -> prod: pass what the previous stack applied (`readHistory` there).
    */
   readonly allowed?: readonly { readonly version: string; readonly checksum: string }[];
   /** Folder for the pre-migration pg_dump. Required where backups are on. */

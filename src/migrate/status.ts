@@ -1,13 +1,13 @@
 /**
- * Read-only views: `readHistory` (the applied versions and checksums, one query: what the Pulumi
- * component compares between stacks), `status` (every file against history, reading every file so
+ * Read-only views: `readHistory` (the applied versions and checksums, one query: what promotion
+ * between stacks compares, as `allowed`), `status` (every file against history, reading every file so
  * any change is found) and `plan` (what `migrate` would apply, with lint findings).
  */
 import { currentOperator, type Environment } from "../env/environment";
 import { ChecksumCache } from "./checksum-cache";
 import { listMigrations, readMigration, type MigrationRef } from "./files";
 import { guardTarget } from "./guard";
-import { readHistoryRows, type HistoryRow } from "./history";
+import { readHistoryRows, toHistoryRow, type AppliedRow, type HistoryRow } from "./history";
 import { describeConnection, withClient, type Connection } from "./pg";
 import { allowedProblems, pendingUpTo, reconcile, type Reconciled } from "./reconcile";
 import { resolveSettings, type ConnectionOptions, type MigrateOptions, type Settings } from "./settings";
@@ -25,14 +25,15 @@ export interface ReadHistoryOptions {
 /** The applied history, oldest first; empty when nothing was ever applied. No lock, one query. */
 export async function readHistory(options: ReadHistoryOptions): Promise<HistoryRow[]> {
   guardTarget(options, "read migration history");
-  return withClient(options.connection, options.applicationName ?? "precog-db", readHistoryRows);
+  const rows = await withClient(options.connection, options.applicationName ?? "precog-db", readHistoryRows);
+  return rows.map(toHistoryRow);
 }
 
 /**
  * Files and history, reconciled. `cache` is where applied files' checksums come from: false reads
  * every file (status, validate), otherwise the stat cache as `migrate` uses it.
  */
-export async function readState(s: Settings, cache: string | false | undefined): Promise<{ history: HistoryRow[]; refs: MigrationRef[]; state: Reconciled }> {
+export async function readState(s: Settings, cache: string | false | undefined): Promise<{ history: AppliedRow[]; refs: MigrationRef[]; state: Reconciled }> {
   const refs = listMigrations(s.dir);
   const history = await withClient(s.connection, s.applicationName, readHistoryRows);
   const checksums = ChecksumCache.open(s.dir, cache);
@@ -65,7 +66,7 @@ export async function status(options: ConnectionOptions & Pick<MigrateOptions, "
   guardTarget(s, "read migration status");
   const { refs, history, state } = await readState(s, false);
   const padded = new Map(refs.map((r) => [r.order, r.version]));
-  const entries: StatusEntry[] = history.map((h) => ({ version: padded.get(BigInt(h.version)) ?? h.version, name: h.name, state: "applied", checksum: h.checksum, appliedAt: h.appliedAt, appliedBy: h.appliedBy, durationMs: h.durationMs }));
+  const entries: StatusEntry[] = history.map((h) => ({ version: padded.get(h.order) ?? h.version, name: h.name, state: "applied", checksum: h.checksum, appliedAt: h.appliedAt, appliedBy: h.appliedBy, durationMs: h.durationMs }));
   for (const r of state.pending) entries.push({ version: r.version, name: r.name, state: "pending" });
   return { environment: s.environment, target: describeConnection(s.connection), entries, problems: state.problems.map((p) => p.message) };
 }

@@ -219,6 +219,9 @@ describe("precog-db", () => {
     expect((await cli(["frobnicate"], {})).code).toBe(2);
     expect((await cli([], {})).code).toBe(2);
     expect((await cli(["migrate", "--no-such-flag"], {})).code).toBe(2);
+    // An option the verb would ignore is refused: `lint` lints as the selected environment, never the URL's.
+    const ignored = await cli(["lint", "--database-url", "postgresql://u:p@h/precog_prod"], {});
+    expect([ignored.code, ignored.stderr.split("\n")[0]]).toEqual([2, "precog-db: lint does not take --database-url; it takes --lock-timeout <d>, --json, --dir <folder>, -h, --help."]);
     const help = await cli(["--help"], {});
     expect([help.code, help.stdout]).toEqual([0, expect.stringContaining("usage: precog-db <command> [options]")]);
   });

@@ -1,0 +1,59 @@
+/**
+ * The command line's options: one table gives each its type, how the help text shows it, and what
+ * it does; the parser and the help are made from it. Which verb takes which option is the verb
+ * table's business (verbs.ts).
+ */
+import { parseArgs } from "node:util";
+
+interface OptionSpec {
+  readonly type: "string" | "boolean";
+  readonly short?: string;
+  /** As the help text shows it: "--dir <folder>". */
+  readonly usage: string;
+  /** One string per help line. */
+  readonly help: readonly string[];
+}
+
+export const OPTIONS = {
+  dir: { type: "string", usage: "--dir <folder>", help: ["migrations folder (default: ./migrations)"] },
+  "database-url": {
+    type: "string",
+    usage: "--database-url <url>",
+    help: ["target database (default: DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD", "from the environment or .env; dev and test default to the local cluster)"],
+  },
+  to: { type: "string", usage: "--to <version>", help: ["migrate, plan: stop at this version; down: roll back to this version"] },
+  "lock-wait": { type: "string", usage: "--lock-wait <ms>", help: ["wait this long for another runner's lock (default 60000)"] },
+  "lock-timeout": { type: "string", usage: "--lock-timeout <d>", help: ["lock_timeout per migration (default 5s)"] },
+  "statement-timeout": { type: "string", usage: "--statement-timeout <d>", help: ["statement_timeout per migration (default 15min)"] },
+  "allow-out-of-order": { type: "boolean", usage: "--allow-out-of-order", help: ["apply pending files older than the newest applied one"] },
+  "backup-dir": { type: "string", usage: "--backup-dir <folder>", help: ["where staging and prod backups go (default: PRECOG_BACKUP_DIR; required there)"] },
+  "scratch-url": { type: "string", usage: "--scratch-url <url>", help: ["server and role for validate's scratch database (default: the target's)"] },
+  lint: { type: "boolean", usage: "--lint", help: ["lint pending migrations on dev and test too"] },
+  timestamp: { type: "boolean", usage: "--timestamp", help: ["use a UTC timestamp version instead of the next counter"] },
+  json: { type: "boolean", usage: "--json", help: ["print the result as JSON on stdout"] },
+  help: { type: "boolean", short: "h", usage: "-h, --help", help: ["this text"] },
+} as const satisfies Record<string, OptionSpec>;
+
+export type OptionName = keyof typeof OPTIONS;
+
+/** The parsed options: a string or a boolean, as the table says; absent when not given. */
+export type Values = { readonly [K in OptionName]?: (typeof OPTIONS)[K]["type"] extends "string" ? string : boolean };
+
+/** Splits `argv` into options and positionals; throws parseArgs's message on an unknown or malformed option. */
+export function parseCommandLine(argv: readonly string[]): { values: Values; positionals: string[] } {
+  const { values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: OPTIONS });
+  return { values, positionals };
+}
+
+/** The help lines for `names`, aligned. */
+export function optionsHelp(names: readonly OptionName[], takenBy: (name: OptionName) => string): string[] {
+  const lines: string[] = [];
+  for (const name of names) {
+    const o: OptionSpec = OPTIONS[name];
+    const [first, ...more] = o.help;
+    const by = takenBy(name);
+    lines.push(`  ${o.usage.padEnd(24)} ${first}${more.length === 0 && by ? ` [${by}]` : ""}`);
+    more.forEach((line, i) => lines.push(`  ${"".padEnd(24)} ${line}${i === more.length - 1 && by ? ` [${by}]` : ""}`));
+  }
+  return lines;
+}

@@ -1,0 +1,76 @@
+/**
+ * The migrations folder as `migrate` sees it before it asks the server anything: every file's
+ * name, and its up section's checksum through the stat cache, so only new or changed files are
+ * read (and, when no file changed since a run that trusted them all, not even the cache's entries:
+ * see checksum-cache.ts). The work is synchronous, one stat() per file, cut into slices of about a
+ * millisecond so that the connection's handshake, in flight at the same time, is answered between
+ * them: each of its steps (SCRAM's several WebCrypto calls among them) waits for the slice running
+ * when it is due.
+ */
+import { statSync, type Stats } from "node:fs";
+import { ChecksumCache } from "./checksum-cache";
+import { listMigrations, readMigration, type MigrationFile, type MigrationRef } from "./files";
+import { historyDigest } from "./history";
+
+export interface Scan {
+  /** In version order. */
+  readonly refs: readonly MigrationRef[];
+  /** The up section's sha256 of a listed file. */
+  checksumOf(ref: MigrationRef): string;
+  /** The parsed file: kept from the scan when it was read then, else read now. */
+  read(ref: MigrationRef): MigrationFile;
+  /** What `readHistoryDigest` returns when exactly these files are applied. */
+  readonly digest: string;
+}
+
+/** Milliseconds of scanning between two turns of the event loop. */
+const SLICE_MS = 1;
+
+/** Lists `dir` and checksums every file; `cache` as `MigrateOptions.checksumCache`. */
+export async function scanFolder(dir: string, cache: string | false | undefined): Promise<Scan> {
+  // Start after the caller has sent what it had to send (the connection's first packet).
+  await yieldToEvents();
+  const refs = listMigrations(dir);
+  const cached = ChecksumCache.open(dir, cache);
+  const stats: Stats[] = [];
+  await sliced(refs, (ref) => stats.push(statSync(ref.path)));
+  const stamp = ChecksumCache.stamp(refs, stats);
+
+  let index: Map<string, number> | undefined;
+  const checksums = new Map<string, string>();
+  const read = new Map<string, MigrationFile>();
+  const checksumOf = (ref: MigrationRef): string => {
+    let checksum = checksums.get(ref.filename);
+    if (checksum === undefined) {
+      index ??= new Map(refs.map((r, i) => [r.filename, i]));
+      const got = cached.checksum(ref, stats[index.get(ref.filename)!]);
+      checksums.set(ref.filename, (checksum = got.checksum));
+      if (got.file) read.set(ref.filename, got.file);
+    }
+    return checksum;
+  };
+  const scan = (digest: string): Scan => ({ refs, checksumOf, read: (ref) => read.get(ref.filename) ?? readMigration(ref), digest });
+
+  const known = cached.digestFor(stamp);
+  if (known !== undefined) return scan(known);
+  await sliced(refs, checksumOf);
+  const digest = historyDigest(refs.map((r) => ({ order: r.order, name: r.name, checksum: checksumOf(r) })));
+  cached.save({ stamp, digest });
+  return scan(digest);
+}
+
+/** Runs `each` over `items`, letting the event loop turn about every SLICE_MS. */
+async function sliced<T>(items: readonly T[], each: (item: T) => unknown): Promise<void> {
+  let sliceEnd = performance.now() + SLICE_MS;
+  for (const item of items) {
+    each(item);
+    if (performance.now() > sliceEnd) {
+      await yieldToEvents();
+      sliceEnd = performance.now() + SLICE_MS;
+    }
+  }
+}
+
+function yieldToEvents(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
