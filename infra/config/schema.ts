@@ -129,6 +129,24 @@ export const CONFIG_SCHEMA = {
       },
     },
   },
+  migrations: {
+    type: "object",
+    description: "The migration component: applies migrations/ after the database and roles exist, in stack order dev -> test -> staging -> prod.",
+    fields: {
+      predecessor: {
+        type: "string",
+        optional: true,
+        description:
+          "The stack before this one: a migration is applied here only once that stack has applied it with the same checksum. " +
+          "A stack name (dev) in this project, or a fully qualified one (org/precog/dev); absent: none (dev).",
+      },
+      backupDir: {
+        type: "string",
+        optional: true,
+        description: "Where the pre-migration pg_dump goes on staging and prod with a local server, relative to the project; absent there: an error.",
+      },
+    },
+  },
 } as const satisfies Record<string, Field>;
 
 /**
@@ -148,3 +166,4 @@ export type StackConfig = GroupValue<typeof CONFIG_SCHEMA>;
 export type LocalConfig = FieldValue<typeof CONFIG_SCHEMA.local>;
 export type RdsConfig = FieldValue<typeof CONFIG_SCHEMA.rds>;
 export type RotationConfig = FieldValue<typeof CONFIG_SCHEMA.rotation>;
+export type MigrationsConfig = FieldValue<typeof CONFIG_SCHEMA.migrations>;

@@ -68,7 +68,7 @@ describe("readStackConfig", () => {
     pulumi.runtime.setAllConfig({ ...stackConfig("test"), "precog:adminPassword": "s3cr3t", "aws:region": "x" }, ["precog:adminPassword"]);
     const read = readStackConfig();
     expect(read.secrets).toEqual(["adminPassword"]);
-    expect(Object.keys(read.values).sort()).toEqual(["connections", "database", "environment", "local", "pool", "protect", "roles", "rds", "rotation"].sort());
+    expect(Object.keys(read.values).sort()).toEqual(["connections", "database", "environment", "local", "migrations", "pool", "protect", "roles", "rds", "rotation"].sort());
     expect(JSON.stringify(read)).not.toContain("s3cr3t");
     pulumi.runtime.setAllConfig(stackConfig("test"), []);
     expect(readStackConfig().secrets).toEqual([]);

@@ -21,7 +21,7 @@ function objectOf(r: Recorded): string {
 
 describe("privilege changes on the dev stack", () => {
   it("form one chain per object, each waiting for the one before", async () => {
-    const run = await runStack("dev", { config: { "precog:adminPasswordFile": PASSWORD_FILE } });
+    const run = await runStack("dev", { config: { "precog:local.adminPasswordFile": PASSWORD_FILE } });
     const changes = run.resources.filter((r) => r.type === GRANT || r.type === DEFAULT);
     const byObject = new Map<string, Recorded[]>();
     for (const r of changes) byObject.set(objectOf(r), [...(byObject.get(objectOf(r)) ?? []), r]);
