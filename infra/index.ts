@@ -24,3 +24,5 @@ export const roles = outputs.roles;
 export const pool = outputs.pool;
 export const connectionLimits = outputs.connectionLimits;
 export const credentials = outputs.credentials;
+export const migrations = outputs.migrations;
+export const schemaVersion = outputs.schemaVersion;

@@ -11,6 +11,8 @@
  *   pool                 { min, max } per app instance (DB_POOL_MIN_CONN / DB_POOL_MAX_CONN)
  *   connectionLimits     { owner, app, readonly } CONNECTION LIMIT of each login role
  *   credentials          { owner, app, readonly }: { source, secretArn, password } (secret output)
+ *   migrations           the applied ledger, oldest first: { version, name, checksum, appliedAt, appliedBy }
+ *   schemaVersion        the newest applied version, or null
  */
 import * as pulumi from "@pulumi/pulumi";
 import { type PrecogConfig, serverKind } from "./config/parse";
@@ -28,6 +30,8 @@ export function stackOutputs(cfg: PrecogConfig, env: PrecogEnvironment) {
     pool: { min: cfg.pool.min, max: cfg.pool.max },
     connectionLimits: { ...cfg.connectionLimits },
     credentials: pulumi.secret(env.credentials),
+    migrations: env.migrations.ledger,
+    schemaVersion: env.migrations.schemaVersion,
   };
 }
 

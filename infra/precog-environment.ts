@@ -3,7 +3,10 @@
  * server, generate the login passwords, create the database with its roles and privileges, and on
  * aws keep each role's credentials in Secrets Manager (plus the optional RDS Proxy).
  */
+import { resolve } from "node:path";
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { currentOperator } from "../src/env/environment";
 import type { PrecogConfig, RotationConfig } from "./config/parse";
 import { createPasswords, LOGIN_ROLES, type LoginRole, type Passwords } from "./credentials/passwords";
 import { RoleSecret } from "./credentials/role-secret";
@@ -12,6 +15,8 @@ import type { ServerEndpoint } from "./server/endpoint";
 import { localServer } from "./server/local";
 import { RdsServer } from "./server/rds";
 import { RdsProxy } from "./server/rds-proxy";
+import { PrecogMigrations } from "./migrations/precog-migrations";
+import type { BackupPlan } from "./migrations/state";
 
 /** How a login role's credentials are delivered. */
 export interface CredentialRef {
@@ -32,6 +37,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
   readonly credentials: Readonly<Record<LoginRole, CredentialRef>>;
   /** The RDS Proxy endpoint when precog:rds.proxy is set; null otherwise. */
   readonly proxyEndpoint: pulumi.Output<string> | null;
+  readonly migrations: PrecogMigrations;
 
   constructor(name: string, args: PrecogEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("precog:environment:PrecogEnvironment", name, {}, opts);
@@ -61,8 +67,10 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
       protect: cfg.protect,
     }, { parent });
 
+    let ownerPassword: pulumi.Output<string> = passwords.owner;
     if (cfg.rds && rds) {
       const secrets = this.storeInSecretsManager(name, cfg, passwords);
+      ownerPassword = currentPassword(secrets.owner.arn);
       this.credentials = mapRoles((role) => ({ source: "aws-secrets-manager", secretArn: secrets[role].arn, password: null }));
       this.proxyEndpoint = cfg.rds.proxy
         ? new RdsProxy(`${name}-proxy`, {
@@ -78,6 +86,20 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
       this.credentials = mapRoles((role) => ({ source: "pulumi-secret-output", secretArn: null, password: passwords[role] }));
       this.proxyEndpoint = null;
     }
+
+    const projectDir = pulumi.runtime.getRootDirectory();
+    this.migrations = new PrecogMigrations(`${name}-migrations`, {
+      environment: cfg.environment,
+      connection: pulumi.all([endpoint.adminHost, endpoint.port, ownerPassword]).apply(([host, port, password]) => ({
+        host, port, database: cfg.database, user: cfg.roleNames.owner, password, sslMode: endpoint.sslMode,
+      })),
+      dir: resolve(projectDir, "migrations"),
+      predecessor: cfg.migrations.predecessor,
+      backup: backupPlan(cfg, projectDir, rds),
+      operator: currentOperator(),
+      after: [this.database, ...this.database.privileges],
+      protect: cfg.protect,
+    }, { parent });
     this.registerOutputs({});
   }
 
@@ -98,6 +120,28 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
       }, { parent: this }),
     );
   }
+}
+
+/** Before staging and prod migrate: an RDS snapshot on aws, the engine's pg_dump on a local server. */
+function backupPlan(cfg: PrecogConfig, projectDir: string, rds: RdsServer | undefined): pulumi.Input<BackupPlan> {
+  if (cfg.environment === "dev" || cfg.environment === "test") return { kind: "none" };
+  if (rds) return rds.instance.identifier.apply((instanceId) => ({ kind: "rds-snapshot" as const, instanceId, region: aws.config.requireRegion() }));
+  if (!cfg.migrations.backupDir) {
+    throw new pulumi.RunError(
+      `Stack "${cfg.stack}" migrates ${cfg.environment} on a local server, which needs a backup folder first: set precog:migrations.backupDir ` +
+        `(pulumi config set --stack ${cfg.stack} --path precog:migrations.backupDir <folder>).`,
+    );
+  }
+  return { kind: "pg_dump", dir: resolve(projectDir, cfg.migrations.backupDir) };
+}
+
+/**
+ * A role's password as its Secrets Manager secret holds it now: after a rotation, not the one
+ * Pulumi generated. Read at deploy time, a secret.
+ */
+function currentPassword(secretArn: pulumi.Output<string>): pulumi.Output<string> {
+  const version = aws.secretsmanager.getSecretVersionOutput({ secretId: secretArn });
+  return pulumi.secret(version.secretString.apply((s) => String(JSON.parse(s).password)));
 }
 
 /** The schedule every role secret gets, or undefined when rotation is off (days 0). */

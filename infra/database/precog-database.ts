@@ -27,6 +27,8 @@ export interface PrecogDatabaseArgs {
 export class PrecogDatabase extends pulumi.ComponentResource {
   readonly database: pulumi.Output<string>;
   readonly roles: Readonly<Record<LoginRole, pulumi.Output<string>>>;
+  /** Every privilege change: what must exist before the owner creates objects. */
+  readonly privileges: readonly pulumi.Resource[];
 
   constructor(name: string, args: PrecogDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("precog:database:PrecogDatabase", name, {}, opts);
@@ -71,27 +73,29 @@ export class PrecogDatabase extends pulumi.ComponentResource {
 
     const grantees: Record<Grantee, pulumi.Input<string>> = { app: app.name, readonly: readonly.name, public: "public" };
     const inTurn = oneChangeAtATime();
+    const privileges: pulumi.Resource[] = [];
     for (const g of GRANTS) {
-      inTurn(`${g.objectType} privileges`, (after) => new postgresql.Grant(`${name}-grant-${g.key}`, {
+      privileges.push(inTurn(`${g.objectType} privileges`, (after) => new postgresql.Grant(`${name}-grant-${g.key}`, {
         database: database.name,
         role: grantees[g.grantee],
         objectType: g.objectType,
         schema: g.objectType === "database" ? undefined : APP_SCHEMA,
         objects: g.objectType === "table" || g.objectType === "sequence" ? [] : undefined,
         privileges: [...g.privileges],
-      }, { parent, provider, dependsOn: after }));
+      }, { parent, provider, dependsOn: after })));
     }
     for (const d of DEFAULT_PRIVILEGES) {
-      inTurn(`default ${d.objectType} privileges`, (after) => new postgresql.DefaultPrivileges(`${name}-default-${d.key}`, {
+      privileges.push(inTurn(`default ${d.objectType} privileges`, (after) => new postgresql.DefaultPrivileges(`${name}-default-${d.key}`, {
         database: database.name,
         owner: owner.name,
         role: grantees[d.grantee],
         schema: APP_SCHEMA,
         objectType: d.objectType,
         privileges: [...d.privileges],
-      }, { parent, provider, dependsOn: after }));
+      }, { parent, provider, dependsOn: after })));
     }
 
+    this.privileges = privileges;
     this.database = database.name;
     this.roles = { owner: owner.name, app: app.name, readonly: readonly.name };
     this.registerOutputs({ database: this.database });
@@ -107,8 +111,10 @@ export class PrecogDatabase extends pulumi.ComponentResource {
  */
 function oneChangeAtATime() {
   const last = new Map<string, pulumi.Resource>();
-  return (object: string, create: (after: pulumi.Resource[]) => pulumi.Resource): void => {
+  return (object: string, create: (after: pulumi.Resource[]) => pulumi.Resource): pulumi.Resource => {
     const before = last.get(object);
-    last.set(object, create(before ? [before] : []));
+    const created = create(before ? [before] : []);
+    last.set(object, created);
+    return created;
   };
 }

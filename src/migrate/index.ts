@@ -1,6 +1,6 @@
 /**
  * The migration engine's public API: what the `precog-db` command uses, and what a library caller
- * (the Pulumi migration component being designed, not written yet) is to use. Options are plain
+ * (the Pulumi migration component, infra/migrations) is to use. Options are plain
  * serializable objects; results are plain data.
  *
  *   migrate(options)      apply pending migrations              -> MigrateResult
@@ -10,12 +10,14 @@
  *   down(options)         roll back (dev and test only)          -> DownResult
  *   lint(dir, options)    lint migration files                   -> LintReport
  *   validate(options)     live database vs. what the files build -> ValidateResult
+ *   migrationFiles(dir)   every file's version, name and checksum -> MigrationFileSum[]
  *
  * Heavy parts (pg, the SQL parser, pg_dump) load on first use, so importing this module is cheap.
  */
 import type { LintOptions, LintReport } from "./lint";
 import type { ValidateOptions, ValidateResult } from "./validate";
 import { listMigrations, readMigration } from "./files";
+import { scanFolder } from "./scan";
 
 export { migrate, type MigrateResult, type AppliedMigration } from "./runner";
 export { down, type DownOptions, type DownResult, type RolledBack } from "./down";
@@ -52,3 +54,20 @@ export async function lint(dir: string, options: LintOptions & { readonly only?:
 export async function validate(options: ValidateOptions): Promise<ValidateResult> {
   return (await import("./validate")).validateDatabase(options);
 }
+
+/** A migration file as the history table records it: version without padding, name, checksum. */
+export interface MigrationFileSum {
+  readonly version: string;
+  readonly name: string;
+  readonly filename: string;
+  /** sha256 hex of the up section. */
+  readonly checksum: string;
+}
+
+/** Every file in `dir`, in version order, checksummed through the stat cache (`migrate`'s). */
+export async function migrationFiles(dir: string, checksumCache?: string | false): Promise<MigrationFileSum[]> {
+  const scan = await scanFolder(dir, checksumCache);
+  return scan.refs.map((r) => ({ version: r.order.toString(), name: r.name, filename: r.filename, checksum: scan.checksumOf(r) }));
+}
+
+export { stackOrderError, stackOrderProblems, type GateInput, type LedgerEntry } from "./stack-order";

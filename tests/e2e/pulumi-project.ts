@@ -114,6 +114,7 @@ export class PulumiProject {
     this.configure(stack, {
       "precog:rds": undefined,
       "precog:local": { host: "127.0.0.1", port: server.port, adminPasswordFile: server.adminPasswordFile },
+      "precog:migrations.backupDir": join(this.dir, "..", "backups"),
     });
   }
 

@@ -1,0 +1,113 @@
+/**
+ * What the migration resource's provider does, in the dynamic provider's own process: loaded by
+ * module path from ./provider.ts, so the serialized provider stays a few lines and captures no
+ * secret. Every database step goes through the migration engine (src/migrate): its lock,
+ * checksums, transactions, lint, backups and error messages.
+ *
+ *   diff    no query: pending files and drift, from the inputs and the recorded ledger
+ *   create, update   apply what is pending, then record the ledger as the database has it
+ *   read    (refresh) the ledger from the history table: a row changed by hand shows as drift
+ *   delete  nothing: the database resource owns the schema's fate
+ */
+import type { Environment } from "../../src/env/environment";
+import { describeConnection, migrate, readHistory, type Connection, type HistoryRow, type LedgerEntry } from "../../src/migrate";
+import { rdsClient, snapshotBeforeApply } from "./backup";
+import { type MigrationsInputs, type MigrationsState, versionOf } from "./state";
+
+const ID = "migrations";
+
+export function connectionOf(i: MigrationsInputs): Connection {
+  const c = i.connection;
+  return {
+    host: c.host,
+    port: c.port,
+    user: c.user,
+    password: c.password,
+    database: c.database,
+    ssl: c.sslMode === "disable" ? false : { rejectUnauthorized: c.sslMode === "verify-full" || c.sslMode === "verify-ca" },
+  };
+}
+
+/** Applied migrations whose file is gone or changed: what `up` must not paper over. */
+export function driftOf(inputs: MigrationsInputs, ledger: readonly LedgerEntry[]): string[] {
+  const files = new Map(Object.entries(inputs.migrations).map(([f, sum]) => [versionOf(f), { f, sum }]));
+  return ledger.flatMap((e) => {
+    const file = files.get(e.version);
+    if (!file) return [`${e.version}_${e.name} is applied but its file is gone from migrations/: restore the file (rolling back is never implicit; \`precog-db down\` runs a down section)`];
+    if (file.sum !== e.checksum) {
+      return [`${file.f} changed after it was applied (applied ${e.checksum.slice(0, 12)}, file ${file.sum.slice(0, 12)}): restore the applied content and put the change in a new migration`];
+    }
+    return [];
+  });
+}
+
+export function pendingOf(inputs: MigrationsInputs, ledger: readonly LedgerEntry[]): string[] {
+  const applied = new Set(ledger.map((e) => e.version));
+  return Object.keys(inputs.migrations).filter((f) => !applied.has(versionOf(f)));
+}
+
+function driftError(stack: string, drift: readonly string[]): Error {
+  return new Error(`Migration drift on ${stack}: the recorded ledger and the migration files disagree:\n${drift.map((d) => `  - ${d}`).join("\n")}`);
+}
+
+export async function diff(olds: MigrationsState, news: MigrationsInputs) {
+  const drift = driftOf(news, olds.ledger ?? []);
+  if (drift.length > 0) throw driftError(news.environment, drift);
+  const pending = pendingOf(news, olds.ledger ?? []);
+  const same = (k: "environment" | "connection" | "backup" | "operator") => JSON.stringify(olds[k]) === JSON.stringify(news[k]);
+  const changes = pending.length > 0 || !same("environment") || !same("connection") || !same("backup");
+  return { changes, replaces: [] as string[], deleteBeforeReplace: false };
+}
+
+async function ledgerOf(i: MigrationsInputs): Promise<LedgerEntry[]> {
+  const rows: HistoryRow[] = await readHistory({ connection: connectionOf(i), environment: i.environment as Environment, prodConfirmed: true });
+  return rows.map(({ version, name, checksum, appliedAt, appliedBy }) => ({ version, name, checksum, appliedAt, appliedBy }));
+}
+
+function stateOf(i: MigrationsInputs, ledger: readonly LedgerEntry[], lastBackup: string | null): MigrationsState {
+  return { ...i, ledger, schemaVersion: ledger.at(-1)?.version ?? null, lastBackup };
+}
+
+/** Applies what is pending. On a failure the state records the ledger as the database has it. */
+async function apply(i: MigrationsInputs, previous: MigrationsState | undefined, provider: unknown) {
+  const pending = pendingOf(i, previous?.ledger ?? []);
+  let lastBackup = previous?.lastBackup ?? null;
+  const plan = i.backup;
+  try {
+    if (pending.length > 0 && plan.kind === "rds-snapshot") lastBackup = await snapshotBeforeApply(plan, await rdsClient(plan.region));
+    const result = await migrate({
+      connection: connectionOf(i),
+      dir: i.dir,
+      environment: i.environment as Environment,
+      operator: i.operator,
+      prodConfirmed: true,
+      allowed: i.allowed ?? undefined,
+      // On a local server the engine's own pg_dump, taken only when something is pending.
+      backup: plan.kind === "pg_dump",
+      backupDir: plan.kind === "pg_dump" ? plan.dir : undefined,
+      applicationName: "precog-db pulumi",
+    });
+    lastBackup = result.backupFile ?? lastBackup;
+  } catch (e) {
+    const ledger = await ledgerOf(i).catch(() => previous?.ledger ?? []);
+    const message = `${(e as Error).message}\n(target ${describeConnection(connectionOf(i))}; the ledger records the ${ledger.length} migration(s) the database has)`;
+    // Pulumi records `properties` as the resource's state (an initialization failure), so the
+    // ledger in the state is the database's, whatever failed.
+    throw Object.assign(new Error(message), { id: ID, properties: { ...stateOf(i, ledger, lastBackup), __provider: provider }, reasons: [message] });
+  }
+  return stateOf(i, await ledgerOf(i), lastBackup);
+}
+
+export async function create(inputs: MigrationsInputs & { __provider?: unknown }) {
+  return { id: ID, outs: await apply(inputs, undefined, inputs.__provider) };
+}
+
+export async function update(olds: MigrationsState, news: MigrationsInputs & { __provider?: unknown }) {
+  const drift = driftOf(news, olds.ledger ?? []);
+  if (drift.length > 0) throw driftError(news.environment, drift);
+  return { outs: await apply(news, olds, news.__provider) };
+}
+
+export async function read(id: string, props: MigrationsState) {
+  return { id, props: { ...props, ...stateOf(props, await ledgerOf(props), props.lastBackup ?? null) } };
+}

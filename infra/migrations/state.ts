@@ -1,0 +1,52 @@
+/**
+ * The migration resource's inputs and state, as plain data: what the program computes and what the
+ * provider (in another process) reads back. No Pulumi types here.
+ */
+import type { LedgerEntry } from "../../src/migrate";
+
+export interface MigrationsConnection {
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  /** The owner role: migrations always create objects as the database's owner. */
+  readonly user: string;
+  /** A Pulumi secret in the resource's inputs and state. */
+  readonly password: string;
+  readonly sslMode: string;
+}
+
+export type BackupPlan =
+  | { readonly kind: "none" }
+  /** pg_dump into a folder before applying (staging and prod on a local server). */
+  | { readonly kind: "pg_dump"; readonly dir: string }
+  /** An RDS manual snapshot, waited for until available (staging and prod on RDS). */
+  | { readonly kind: "rds-snapshot"; readonly instanceId: string; readonly region: string };
+
+export interface MigrationsInputs {
+  readonly environment: string;
+  readonly connection: MigrationsConnection;
+  /** The migrations folder, absolute: where this machine's files are. Not part of the diff. */
+  readonly dir: string;
+  /** Every file, `<filename>: <checksum>`, in version order: the diff names each pending one. */
+  readonly migrations: Readonly<Record<string, string>>;
+  /** What the predecessor stack has applied, or null for the first stack (dev). Not part of the diff. */
+  readonly allowed: readonly { readonly version: string; readonly checksum: string }[] | null;
+  readonly backup: BackupPlan;
+  readonly operator: string;
+}
+
+export interface MigrationsState extends MigrationsInputs {
+  /** The applied ledger, oldest first, as the database's history table has it. */
+  readonly ledger: readonly LedgerEntry[];
+  /** The newest applied version, or null before the first. */
+  readonly schemaVersion: string | null;
+  /** The backup taken before the last apply: a pg_dump file or an RDS snapshot identifier. */
+  readonly lastBackup: string | null;
+}
+
+/** The version a file name carries, as the history table writes it ("0003_x.sql" -> "3"). */
+export function versionOf(filename: string): string {
+  const digits = /^(\d+)_/.exec(filename)?.[1];
+  if (digits === undefined) throw new Error(`${filename}: not a migration file name (<version>_<name>.sql)`);
+  return BigInt(digits).toString();
+}

@@ -1,0 +1,44 @@
+/**
+ * The stack-order gate: dev -> test -> staging -> prod, never skipped. A stack may apply a
+ * migration only once the stack before it has applied the same version with the same checksum.
+ * Pure: the Pulumi component and the command line each bring the predecessor's ledger.
+ */
+
+/** An applied migration as a stack's `migrations` output (its ledger) lists it. */
+export interface LedgerEntry {
+  readonly version: string;
+  readonly name: string;
+  readonly checksum: string;
+  readonly appliedAt: string;
+  readonly appliedBy: string;
+}
+
+export interface GateInput {
+  readonly stack: string;
+  /** The files this stack would apply: not in its own ledger. */
+  readonly pending: readonly { readonly version: string; readonly name: string; readonly checksum: string }[];
+  readonly predecessor: string;
+  readonly predecessorLedger: readonly LedgerEntry[];
+}
+
+/** One line per pending migration the predecessor has not applied as it is here; empty: allowed. */
+export function stackOrderProblems(g: GateInput): string[] {
+  const applied = new Map(g.predecessorLedger.map((e) => [e.version, e.checksum]));
+  return g.pending.flatMap((m) => {
+    const there = applied.get(m.version);
+    if (there === m.checksum) return [];
+    const label = `${m.version}_${m.name} (checksum ${m.checksum.slice(0, 12)})`;
+    return there === undefined
+      ? [`${label}: stack "${g.predecessor}" has not applied it; stack "${g.stack}" lacks it until "${g.predecessor}" does`]
+      : [`${label}: stack "${g.predecessor}" applied version ${m.version} with checksum ${there.slice(0, 12)}; the file changed since`];
+  });
+}
+
+/** The error for a refused gate, naming every migration and what to do. */
+export function stackOrderError(g: GateInput, problems: readonly string[]): Error {
+  return new Error(
+    `Refusing to apply migrations on stack "${g.stack}": the stack before it, "${g.predecessor}", must apply each first ` +
+      `(dev -> test -> staging -> prod):\n${problems.map((p) => `  - ${p}`).join("\n")}\n` +
+      `Deploy "${g.predecessor}" first (pulumi up --stack ${g.predecessor}), then this stack.`,
+  );
+}
