@@ -29,6 +29,8 @@ export interface CredentialRef {
 
 export interface PrecogEnvironmentArgs {
   readonly config: PrecogConfig;
+  /** The folder of Pulumi.yaml: migrations/ and relative config paths are in it. */
+  readonly projectDir: string;
 }
 
 export class PrecogEnvironment extends pulumi.ComponentResource {
@@ -45,7 +47,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
     const cfg = args.config;
 
     const findServer = (): { endpoint: ServerEndpoint; rds?: RdsServer } => {
-      if (!cfg.rds) return { endpoint: localServer(cfg.local, cfg.stack) };
+      if (!cfg.rds) return { endpoint: localServer(cfg.local, cfg.stack, args.projectDir) };
       const rds = new RdsServer(`${name}-server`, {
         rds: cfg.rds,
         environment: cfg.environment,
@@ -87,12 +89,12 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
       this.proxyEndpoint = null;
     }
 
-    const projectDir = pulumi.runtime.getRootDirectory();
+    const { projectDir } = args;
     this.migrations = new PrecogMigrations(`${name}-migrations`, {
       environment: cfg.environment,
-      connection: pulumi.all([endpoint.adminHost, endpoint.port, ownerPassword]).apply(([host, port, password]) => ({
+      connection: pulumi.secret(pulumi.all([endpoint.adminHost, endpoint.port, ownerPassword]).apply(([host, port, password]) => ({
         host, port, database: cfg.database, user: cfg.roleNames.owner, password, sslMode: endpoint.sslMode,
-      })),
+      }))),
       dir: resolve(projectDir, "migrations"),
       predecessor: cfg.migrations.predecessor,
       backup: backupPlan(cfg, projectDir, rds),

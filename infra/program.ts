@@ -11,11 +11,12 @@ import { PrecogEnvironment } from "./precog-environment";
 
 type Vars = Readonly<Record<string, string | undefined>>;
 
-export function program(vars: Vars = process.env, opts?: pulumi.ComponentResourceOptions): StackOutputs {
+/** `projectDir`: the folder of Pulumi.yaml, which relative paths in config and migrations/ are in. */
+export function program(vars: Vars = process.env, opts?: pulumi.ComponentResourceOptions, projectDir = pulumi.runtime.getRootDirectory()): StackOutputs {
   const stack = pulumi.getStack();
   const { environment, config } = preflight(stack, vars);
 
-  const env = new PrecogEnvironment(`precog-${environment}`, { config }, opts);
+  const env = new PrecogEnvironment(`precog-${environment}`, { config, projectDir }, opts);
   return stackOutputs(config, env);
 }
 

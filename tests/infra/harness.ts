@@ -9,6 +9,7 @@ import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { program } from "../../infra/program";
+import { migrationFiles } from "../../src/migrate";
 import type { StackOutputs } from "../../infra/outputs";
 import { applyOverrides, type ConfigOverrides } from "../helpers/config-overrides";
 
@@ -30,6 +31,8 @@ export interface Invoke {
 
 export const MASTER_SECRET_ARN = "arn:aws:secretsmanager:us-east-1:111111111111:secret:rds!db-0000-master";
 export const MASTER_PASSWORD = "master-password-from-rds";
+/** What a role's Secrets Manager secret holds now (after a rotation, not what Pulumi generated). */
+export const ROTATED_PASSWORD = "password-in-secrets-manager";
 
 /**
  * The `ns:key` -> string config the CLI hands a program for `stack` (structured values as JSON):
@@ -54,6 +57,11 @@ export interface RunOptions {
   vars?: Record<string, string>;
   /** Receives every registered resource, also when the program throws. */
   sink?: Recorded[];
+  /**
+   * Outputs of the stacks StackReferences read, by fully qualified name. Default: every other stack
+   * has applied every committed migration, and the stack itself none yet.
+   */
+  stackOutputs?: Record<string, Record<string, unknown>>;
 }
 
 export interface Run {
@@ -66,7 +74,7 @@ export interface Run {
   ofType(type: string): Recorded[];
 }
 
-function fakeState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
+function fakeState(type: string, name: string, inputs: Record<string, any>, stackOutputs: Record<string, Record<string, unknown>>): Record<string, any> {
   switch (type) {
     case "random:index/randomPassword:RandomPassword":
       return { ...inputs, result: `pw-${name}-plaintext` };
@@ -84,13 +92,27 @@ function fakeState(type: string, name: string, inputs: Record<string, any>): Rec
       return { ...inputs, endpoint: `${inputs.name}.proxy-abc123.us-east-1.rds.amazonaws.com` };
     case "aws:iam/role:Role":
       return { ...inputs, arn: `arn:aws:iam::111111111111:role/${name}` };
+    case "pulumi:pulumi:StackReference":
+      return { ...inputs, outputs: stackOutputs[inputs.name] ?? {}, secretOutputNames: [] };
     default:
       return { name, ...inputs };
   }
 }
 
 /** Runs the program for `stack` under mocks and waits until every resource is registered. */
+/** A ledger with every committed migration applied, as a stack's `migrations` output lists it. */
+export async function committedLedger() {
+  const files = await migrationFiles(resolve(ROOT, "migrations"));
+  return files.map(({ version, name, checksum }) => ({ version, name, checksum, appliedAt: "2026-11-30T12:00:00.000Z", appliedBy: "ci" }));
+}
+
+async function defaultStackOutputs(stack: string): Promise<Record<string, Record<string, unknown>>> {
+  const ledger = await committedLedger();
+  return Object.fromEntries(STACKS.filter((s) => s !== stack).map((s) => [`organization/precog/${s}`, { migrations: ledger }]));
+}
+
 export async function runStack(stack: Stack | string, options: RunOptions = {}): Promise<Run> {
+  const stackOutputs = options.stackOutputs ?? (await defaultStackOutputs(stack));
   const resources: Recorded[] = options.sink ?? [];
   const invokes: Invoke[] = [];
   const constructed: string[] = [];
@@ -98,12 +120,15 @@ export async function runStack(stack: Stack | string, options: RunOptions = {}):
     {
       newResource(args) {
         resources.push({ type: args.type, name: args.name, inputs: args.inputs, opts: {} });
-        return { id: args.custom ? `${args.name}-id` : undefined, state: fakeState(args.type, args.name, args.inputs) };
+        return { id: args.custom ? `${args.name}-id` : undefined, state: fakeState(args.type, args.name, args.inputs, stackOutputs) };
       },
       call(args) {
         invokes.push({ token: args.token, inputs: args.inputs });
         if (args.token === "aws:secretsmanager/getSecretVersion:getSecretVersion" && args.inputs.secretId === MASTER_SECRET_ARN) {
           return { arn: MASTER_SECRET_ARN, secretString: JSON.stringify({ username: "precog_admin", password: MASTER_PASSWORD }) };
+        }
+        if (args.token === "aws:secretsmanager/getSecretVersion:getSecretVersion" && String(args.inputs.secretId).includes(":secret:precog/")) {
+          return { arn: args.inputs.secretId, secretString: JSON.stringify({ password: ROTATED_PASSWORD }) };
         }
         throw new Error(`unexpected invoke ${args.token} ${JSON.stringify(args.inputs)}`);
       },
@@ -111,6 +136,7 @@ export async function runStack(stack: Stack | string, options: RunOptions = {}):
     "precog",
     stack,
     false,
+    "organization",
   );
   pulumi.runtime.setAllConfig(stackConfig(stack, options.config), options.secretKeys ?? []);
 
@@ -120,7 +146,7 @@ export async function runStack(stack: Stack | string, options: RunOptions = {}):
     optsByName.set(a.name, a.opts);
     return undefined;
   };
-  const outputs = program(options.vars ?? {}, { transformations: [capture] });
+  const outputs = program(options.vars ?? {}, { transformations: [capture] }, ROOT);
   const values = await resolveDeep(outputs);
   for (let i = 0; i < 500 && !constructed.every((n) => resources.some((r) => r.name === n)); i++) {
     await new Promise((r) => setTimeout(r, 5));

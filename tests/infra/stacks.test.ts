@@ -33,6 +33,15 @@ function databaseResources(p: string): string[] {
     ...DEFAULT_PRIVILEGES.map((d) => `${PG}/defaultPrivileges:DefaultPrivileges ${p}-db-default-${d.key}`),
   ];
 }
+/** The migration component, and the stacks whose ledgers it reads (its own; the predecessor's). */
+function migrationResources(p: string, withPredecessor: boolean): string[] {
+  return [
+    `precog:migrations:PrecogMigrations ${p}-migrations`,
+    `pulumi-nodejs:dynamic:Resource ${p}-migrations`,
+    `pulumi:pulumi:StackReference ${p}-migrations-recorded`,
+    ...(withPredecessor ? [`pulumi:pulumi:StackReference ${p}-migrations-predecessor`] : []),
+  ];
+}
 function awsResources(p: string, proxy: boolean): string[] {
   const roles = ["owner", "app", "readonly"];
   return [
@@ -59,10 +68,20 @@ function awsResources(p: string, proxy: boolean): string[] {
   ];
 }
 const EXPECTED: Record<Stack, string[]> = {
-  dev: [`precog:environment:PrecogEnvironment precog-dev`, ...databaseResources("precog-dev")],
-  test: [`precog:environment:PrecogEnvironment precog-test`, ...databaseResources("precog-test")],
-  staging: [`precog:environment:PrecogEnvironment precog-staging`, ...databaseResources("precog-staging"), ...awsResources("precog-staging", false)],
-  prod: [`precog:environment:PrecogEnvironment precog-prod`, ...databaseResources("precog-prod"), ...awsResources("precog-prod", true)],
+  dev: [`precog:environment:PrecogEnvironment precog-dev`, ...databaseResources("precog-dev"), ...migrationResources("precog-dev", false)],
+  test: [`precog:environment:PrecogEnvironment precog-test`, ...databaseResources("precog-test"), ...migrationResources("precog-test", true)],
+  staging: [
+    `precog:environment:PrecogEnvironment precog-staging`,
+    ...databaseResources("precog-staging"),
+    ...awsResources("precog-staging", false),
+    ...migrationResources("precog-staging", true),
+  ],
+  prod: [
+    `precog:environment:PrecogEnvironment precog-prod`,
+    ...databaseResources("precog-prod"),
+    ...awsResources("precog-prod", true),
+    ...migrationResources("precog-prod", true),
+  ],
 };
 const LIMITS: Record<Stack, { app: number; readonly: number; owner: number }> = {
   dev: { app: 10, readonly: 5, owner: 5 },
@@ -141,7 +160,7 @@ describe.each(STACKS)("stack %s", (stack) => {
     const r = await run(stack);
     const aws = t.server === "aws";
     expect(Object.keys(r.values).sort()).toEqual(
-      ["environment", "server", "host", "port", "proxyHost", "database", "roles", "pool", "connectionLimits", "credentials"].sort(),
+      ["environment", "server", "host", "port", "proxyHost", "database", "roles", "pool", "connectionLimits", "credentials", "migrations", "schemaVersion"].sort(),
     );
     expect(r.values).toMatchObject({
       environment: stack,
@@ -227,7 +246,11 @@ describe("aws stacks", () => {
         "pgaudit.log=ddl,role",
       ].sort(),
     );
-    expect(r.invokes).toEqual([{ token: "aws:secretsmanager/getSecretVersion:getSecretVersion", inputs: { secretId: MASTER_SECRET_ARN } }]);
+    expect(r.invokes).toEqual([
+      // The owner's password as the secret holds it now (rotation owns it), for the migrations.
+      { token: "aws:secretsmanager/getSecretVersion:getSecretVersion", inputs: { secretId: `arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/${stack}/owner` } },
+      { token: "aws:secretsmanager/getSecretVersion:getSecretVersion", inputs: { secretId: MASTER_SECRET_ARN } },
+    ]);
   });
 
   it.each(["staging", "prod"] as const)("%s: one rotated secret per login role, in the rotation functions' shape", async (stack) => {

@@ -1,0 +1,70 @@
+/**
+ * The migration component under mocks: where it sits in each stack (after the database, roles and
+ * privileges), how it connects (as the owner, the password a secret), what it is given (every file
+ * with its checksum, the predecessor's ledger), and the backup it takes on staging and prod.
+ */
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { migrationFiles } from "../../src/migrate";
+import { committedLedger, ROOT, type Recorded, secretInput, ROTATED_PASSWORD, type Run, runStack, type Stack, STACKS } from "./harness";
+
+const PASSWORD_FILE = join(tmpdir(), `precog-admin-password-migrations-${process.pid}`);
+writeFileSync(PASSWORD_FILE, "local-admin-password\n");
+
+function run(stack: Stack): Promise<Run> {
+  return runStack(stack, {
+    config: stack === "dev" || stack === "test" ? { "precog:local.adminPasswordFile": PASSWORD_FILE } : {},
+    vars: stack === "prod" ? { PRECOG_PROD_CONFIRMED: "yes", USER: "ops-alice" } : {},
+  });
+}
+
+const PREDECESSOR: Record<Stack, string | undefined> = { dev: undefined, test: "dev", staging: "test", prod: "staging" };
+/** The dynamic resource (the component of the same name is its parent). */
+const resource = (r: Run, p: string): Recorded => {
+  const hit = r.resources.find((x) => x.type === "pulumi-nodejs:dynamic:Resource" && x.name === `${p}-migrations`);
+  if (!hit) throw new Error(`no migration resource ${p}-migrations`);
+  return hit;
+};
+const names = (deps: unknown) => ((deps ?? []) as { __name?: string }[]).map((d) => d.__name).sort();
+
+describe.each(STACKS)("the migration component on %s", (stack) => {
+  const p = `precog-${stack}`;
+
+  it("comes after the database and every privilege change, connecting as the owner with a secret password", async () => {
+    const r = await run(stack);
+    const m = resource(r, p);
+    const privileges = r.resources.filter((x) => x.type.startsWith("postgresql:index/grant") || x.type.startsWith("postgresql:index/defaultPrivileges"));
+    expect(names(m.opts.dependsOn)).toEqual([`${p}-db`, ...privileges.map((x) => x.name)].sort());
+    expect(m.opts.additionalSecretOutputs).toEqual(["connection"]);
+    expect(m.opts.protect).toBe(stack === "prod");
+    const aws = stack === "staging" || stack === "prod";
+    expect(secretInput(m.inputs.connection)).toMatchObject({
+      database: `precog_${stack}`,
+      user: `precog_${stack}_owner`,
+      password: aws ? ROTATED_PASSWORD : `pw-${p}-password-owner-plaintext`,
+      port: aws ? 5432 : 54329,
+      sslMode: aws ? "require" : "disable",
+    });
+  });
+
+  it("is given every migration file with its checksum, and the predecessor's ledger as what it may apply", async () => {
+    const r = await run(stack);
+    const m = resource(r, p).inputs;
+    const files = await migrationFiles(join(ROOT, "migrations"));
+    expect(m.migrations).toEqual(Object.fromEntries(files.map((f) => [f.filename, f.checksum])));
+    expect(m.dir).toBe(join(ROOT, "migrations"));
+    expect(m.allowed).toEqual(PREDECESSOR[stack] ? (await committedLedger()).map(({ version, checksum }) => ({ version, checksum })) : null);
+    if (PREDECESSOR[stack]) expect(r.byName(`${p}-migrations-predecessor`).inputs.name).toBe(`organization/precog/${PREDECESSOR[stack]}`);
+    expect(r.byName(`${p}-migrations-recorded`).inputs.name).toBe(`organization/precog/${stack}`);
+  });
+
+  it("backs up before applying on staging and prod only: an RDS snapshot of the stack's instance", async () => {
+    const r = await run(stack);
+    const backup = resource(r, p).inputs.backup;
+    expect(backup).toEqual(
+      stack === "staging" || stack === "prod" ? { kind: "rds-snapshot", instanceId: `${p}-server-instance-id`, region: "us-east-1" } : { kind: "none" },
+    );
+  });
+});
