@@ -7,7 +7,8 @@
  * are unchanged, and `secretPathsOf` finds the secrets in the proxy's target.
  *
  * It reaches into the library's internal modules, so @pulumi/policy is pinned to an exact version;
- * tests/policy/engine.test.ts fails through the real engine if an upgrade changes this.
+ * through the real engine, tests/e2e/stacks.test.ts previews deployed stacks whose passwords are known
+ * secrets, and no-plain-passwords (mandatory) would refuse them if an upgrade broke this.
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
 const deserialize = require("@pulumi/policy/deserialize") as { deserializeProperties(s: unknown, proxySecrets: boolean): unknown };

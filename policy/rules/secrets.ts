@@ -37,7 +37,9 @@ export const secretsRotate: Rule = {
     const rotations = ofType(resources, TYPES.secretRotation);
     const out: Violation[] = [];
     for (const s of ofType(resources, TYPES.secret)) {
-      const rotated = rotations.some((rot) => rot.dependencies.includes(s.name) && Number((rot.props.rotationRules as any)?.automaticallyAfterDays) > 0);
+      // The rotation names the secret by id (an input dependency; during a preview the id is unknown).
+      const onThisSecret = (rot: StackResource) => rot.dependencies.includes(s.name) || (s.props.id !== undefined && rot.props.secretId === s.props.id);
+      const rotated = rotations.some((rot) => onThisSecret(rot) && Number((rot.props.rotationRules as { automaticallyAfterDays?: unknown } | undefined)?.automaticallyAfterDays) > 0);
       if (!rotated) out.push({ resource: s.name, message: `secret ${String(s.props.name)} has no rotation schedule; set precog:rotation.days and .lambdaArn` });
     }
     return out;
