@@ -4,11 +4,11 @@
  * markers; the library drops them in `deserializeProperties(props, proxySecrets=false)` and keeps
  * them (as `Secret` objects behind a proxy that unwraps on read) with `proxySecrets=true`, the mode
  * it uses for remediations. This module switches validation to that mode: reads through `props`
- * are unchanged, and `secretPathsOf` finds the secrets in the proxy's target.
+ * are unchanged, and `splitSecrets` finds the secrets in the proxy's target.
  *
  * It reaches into the library's internal modules, so @pulumi/policy is pinned to an exact version;
- * through the real engine, tests/e2e/stacks.test.ts previews deployed stacks whose passwords are known
- * secrets, and no-plain-passwords (mandatory) would refuse them if an upgrade broke this.
+ * without this, the mandatory no-plain-passwords rule refuses every stack (the admin provider's
+ * password looks plain), which tests/e2e/policy.test.ts's `up` of dev would report.
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
 const deserialize = require("@pulumi/policy/deserialize") as { deserializeProperties(s: unknown, proxySecrets: boolean): unknown };
