@@ -99,7 +99,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
       predecessor: cfg.migrations.predecessor,
       backup: backupPlan(cfg, projectDir, rds),
       operator: currentOperator(),
-      after: [this.database, ...this.database.privileges],
+      after: [this.database, ...this.database.loginRoles, ...this.database.privileges],
       protect: cfg.protect,
     }, { parent });
     this.registerOutputs({});

@@ -27,6 +27,8 @@ export interface PrecogDatabaseArgs {
 export class PrecogDatabase extends pulumi.ComponentResource {
   readonly database: pulumi.Output<string>;
   readonly roles: Readonly<Record<LoginRole, pulumi.Output<string>>>;
+  /** The login roles themselves. */
+  readonly loginRoles: readonly pulumi.Resource[];
   /** Every privilege change: what must exist before the owner creates objects. */
   readonly privileges: readonly pulumi.Resource[];
 
@@ -96,6 +98,7 @@ export class PrecogDatabase extends pulumi.ComponentResource {
     }
 
     this.privileges = privileges;
+    this.loginRoles = [owner, app, readonly];
     this.database = database.name;
     this.roles = { owner: owner.name, app: app.name, readonly: readonly.name };
     this.registerOutputs({ database: this.database });

@@ -4,6 +4,8 @@
  * its own, and every stack pointed at the test run's PostgreSQL cluster through config. The
  * committed stack files stay untouched; staging and prod lose their precog:rds group in the copy,
  * which makes their server local (their precog:rotation is then unused).
+ *
+ * Every `preview` and `up` runs with the project's policy pack (policy/, as CI runs it): see `run`.
  */
 import { execFile, spawn } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -45,6 +47,12 @@ export async function findEngine(): Promise<Engine> {
   return { binDir, pulumiHome: value("PULUMI_HOME") };
 }
 
+/** The policy pack every preview and up of the end-to-end runs uses. */
+export function withPolicyPack(args: readonly string[], pack: string): string[] {
+  const runsPolicies = args[0] === "preview" || args[0] === "up";
+  return runsPolicies && !args.includes("--policy-pack") ? [...args, "--policy-pack", pack] : [...args];
+}
+
 export class PulumiProject {
   readonly dir: string;
   readonly stateDir: string;
@@ -61,7 +69,7 @@ export class PulumiProject {
     for (const f of ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.test.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml", "tsconfig.json", "tsconfig.infra.json", "package.json"]) {
       cpSync(join(ROOT, f), join(this.dir, f));
     }
-    for (const d of ["infra", "src", "dist/pulumi", "migrations"]) cpSync(join(ROOT, d), join(this.dir, d), { recursive: true });
+    for (const d of ["infra", "src", "dist/pulumi", "migrations", "policy"]) cpSync(join(ROOT, d), join(this.dir, d), { recursive: true });
     symlinkSync(join(ROOT, "node_modules"), join(this.dir, "node_modules"));
     this.env = {
       ...process.env,
@@ -118,8 +126,12 @@ export class PulumiProject {
     });
   }
 
-  /** Runs `pulumi args...` in the copy; never throws on a non-zero exit. */
+  /**
+   * Runs `pulumi args...` in the copy; never throws on a non-zero exit. A `preview` or `up` gets
+   * `--policy-pack policy` (the copy's pack, compiled in its dist/) unless it names a pack itself.
+   */
   run(args: string[], extraEnv: Record<string, string | undefined> = {}): Promise<CliResult> {
+    args = withPolicyPack(args, join(this.dir, "policy"));
     return new Promise((ok, fail) => {
       const child = spawn("pulumi", args, { cwd: this.dir, env: { ...this.env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
       let stdout = "";

@@ -32,10 +32,10 @@ const names = (deps: unknown) => ((deps ?? []) as { __name?: string }[]).map((d)
 describe.each(STACKS)("the migration component on %s", (stack) => {
   const p = `precog-${stack}`;
 
-  it("comes after the database and every privilege change, connecting as the owner with a secret password", async () => {
+  it("comes after the database, its roles and every privilege change, connecting as the owner with a secret password", async () => {
     const r = await run(stack);
     const m = resource(r, p);
-    const privileges = r.resources.filter((x) => x.type.startsWith("postgresql:index/grant") || x.type.startsWith("postgresql:index/defaultPrivileges"));
+    const privileges = r.resources.filter((x) => /^postgresql:index\/(role|grant|defaultPrivileges):/.test(x.type));
     expect(names(m.opts.dependsOn)).toEqual([`${p}-db`, ...privileges.map((x) => x.name)].sort());
     expect(m.opts.additionalSecretOutputs).toEqual(["connection"]);
     expect(m.opts.protect).toBe(stack === "prod");

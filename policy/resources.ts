@@ -1,0 +1,101 @@
+/**
+ * The policy pack's view of a stack: every resource with its type, Pulumi name, plain property
+ * values, which property paths were secret, its protection and what it depends on. The rules read
+ * only this, so the same rule functions run in the pack (from the engine's resources) and in the
+ * unit tests (from the mock harness's records).
+ */
+
+export type Level = "mandatory" | "advisory";
+
+export interface StackResource {
+  readonly type: string;
+  readonly name: string;
+  /** Property values with secrets unwrapped; read secretness from `secretPaths`. */
+  readonly props: Readonly<Record<string, unknown>>;
+  /** Paths (`a.b[0].c`) of the values that were secrets; everything below such a path is secret too. */
+  readonly secretPaths: readonly string[];
+  readonly protect: boolean;
+  /** Pulumi names of the resources this one depends on, directly (dependsOn and inputs). */
+  readonly dependencies: readonly string[];
+}
+
+export interface Context {
+  /** The stack's environment: the stack name, which the program's guards hold equal to precog:environment. */
+  readonly environment: string;
+  /** The least `backupRetentionPeriod` an RDS instance may have, in days (policy config, default 7). */
+  readonly minimumBackupRetentionDays: number;
+}
+
+export interface Violation {
+  /** The Pulumi name of the offending resource. */
+  readonly resource: string;
+  readonly message: string;
+}
+
+export interface Rule {
+  /** The policy's name, as the engine prints it. */
+  readonly name: string;
+  readonly description: string;
+  /**
+   * "resource": checked on each resource as it is registered (before it is created);
+   * "stack": checked on the whole stack at the end of a preview or update.
+   */
+  readonly scope: "resource" | "stack";
+  /** How a violation is enforced on an environment. */
+  level(environment: string): Level;
+  check(resources: readonly StackResource[], context: Context): Violation[];
+}
+
+export const TYPES = {
+  role: "postgresql:index/role:Role",
+  database: "postgresql:index/database:Database",
+  grant: "postgresql:index/grant:Grant",
+  defaultPrivileges: "postgresql:index/defaultPrivileges:DefaultPrivileges",
+  password: "random:index/randomPassword:RandomPassword",
+  rdsInstance: "aws:rds/instance:Instance",
+  parameterGroup: "aws:rds/parameterGroup:ParameterGroup",
+  secret: "aws:secretsmanager/secret:Secret",
+  secretRotation: "aws:secretsmanager/secretRotation:SecretRotation",
+  dynamic: "pulumi-nodejs:dynamic:Resource",
+  stack: "pulumi:pulumi:Stack",
+} as const;
+
+/** Staging and prod: where every rule is mandatory. */
+export const STRICT_ENVIRONMENTS: readonly string[] = ["staging", "prod"];
+
+/** Mandatory everywhere. */
+export const everywhere = (): Level => "mandatory";
+/** Mandatory on staging and prod, advisory on dev and test (and any other stack). */
+export const strictOnStagingAndProd = (environment: string): Level =>
+  STRICT_ENVIRONMENTS.includes(environment) ? "mandatory" : "advisory";
+
+export function ofType(resources: readonly StackResource[], type: string): StackResource[] {
+  return resources.filter((r) => r.type === type);
+}
+
+/** The login role's key (owner, app, readonly) from its Pulumi name `<component>-role-<key>`. */
+export function roleKey(role: StackResource): string | undefined {
+  return /-role-([a-z]+)$/.exec(role.name)?.[1];
+}
+
+/** Whether `path` is secret: it or one of its ancestors is in `secretPaths`. */
+export function isSecretPath(resource: StackResource, path: string): boolean {
+  return resource.secretPaths.some((s) => path === s || path.startsWith(`${s}.`) || path.startsWith(`${s}[`));
+}
+
+/** A value the engine does not know yet (during a preview, an output of a resource not yet created). */
+export const UNKNOWN = "(unknown during preview)";
+
+/** Equal, or one side not known yet. */
+export const sameOrUnknown = (a: unknown, b: unknown): boolean => a === b || a === UNKNOWN || b === UNKNOWN;
+
+/** Every leaf value under `value` with its path (values not known yet are left out). */
+export function* leaves(value: unknown, path = ""): Generator<{ path: string; key: string; value: unknown }> {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) yield* leaves(value[i], `${path}[${i}]`);
+  } else if (value !== null && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) yield* leaves(v, path ? `${path}.${k}` : k);
+  } else if (value !== UNKNOWN) {
+    yield { path, key: path.replace(/\[\d+\]$/, "").split(".").pop() ?? path, value };
+  }
+}

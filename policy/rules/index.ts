@@ -1,0 +1,19 @@
+/** Every rule of the strategy, in the order the pack registers them. */
+import type { Rule } from "../resources";
+import { prodDataProtected } from "./data";
+import { migrationsAfterRoles } from "./migrations";
+import { rdsInstanceSafe, rdsTlsAndAudit } from "./rds";
+import { appRolesOwnNothing, loginRolesLimited, publicRevoked } from "./roles";
+import { noPlainPasswords, secretsRotate } from "./secrets";
+
+export const RULES: readonly Rule[] = [
+  prodDataProtected,
+  loginRolesLimited,
+  appRolesOwnNothing,
+  publicRevoked,
+  noPlainPasswords,
+  rdsInstanceSafe,
+  rdsTlsAndAudit,
+  secretsRotate,
+  migrationsAfterRoles,
+];
