@@ -6,28 +6,19 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalCluster, startLocalCluster } from "../helpers/local-cluster";
-import { databaseOwner, probeServer } from "./probes";
-import { findEngine, PulumiProject } from "./pulumi-project";
+import type { LocalCluster } from "../helpers/local-cluster";
+import { databaseOwner } from "./probes";
+import { closeSuite, openSuite, type PulumiProject } from "./pulumi-project";
 
 const MINUTES = 60_000;
 let project: PulumiProject;
 let cluster: LocalCluster;
 
 beforeAll(async () => {
-  cluster = await startLocalCluster();
-  probeServer(cluster);
-  project = new PulumiProject(await findEngine());
-  for (const stack of ["dev", "test", "prod"]) {
-    project.useLocalServer(stack, cluster);
-    await project.ok(["stack", "init", stack]);
-  }
+  ({ project, cluster } = await openSuite(["dev", "test", "prod"]));
 }, 20 * MINUTES);
 
-afterAll(() => {
-  project?.remove();
-  cluster?.stop();
-});
+afterAll(() => closeSuite(project, cluster));
 
 /**
  * A refused run leaves exactly the stack's root resource in its state (the engine registers it

@@ -7,9 +7,9 @@
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalCluster, startLocalCluster } from "../helpers/local-cluster";
-import { asRole, probeServer, withAdmin } from "./probes";
-import { findEngine, PulumiProject } from "./pulumi-project";
+import type { LocalCluster } from "../helpers/local-cluster";
+import { asRole, withAdmin } from "./probes";
+import { closeSuite, openSuite, type PulumiProject } from "./pulumi-project";
 
 const MINUTES = 60_000;
 const CONFIRMED = { PRECOG_PROD_CONFIRMED: "yes", USER: "e2e-operator" };
@@ -27,19 +27,10 @@ async function resourceState(stack: string): Promise<{ ledger: { version: string
 const versions = async (stack: string) => ((await project.outputs(stack)).migrations as { version: string }[]).map((m) => m.version);
 
 beforeAll(async () => {
-  cluster = await startLocalCluster();
-  probeServer(cluster);
-  project = new PulumiProject(await findEngine());
-  for (const stack of ["dev", "test", "staging", "prod"]) {
-    project.useLocalServer(stack, cluster);
-    await project.ok(["stack", "init", stack]);
-  }
+  ({ project, cluster } = await openSuite(["dev", "test", "staging", "prod"]));
 }, 20 * MINUTES);
 
-afterAll(() => {
-  project?.remove();
-  cluster?.stop();
-});
+afterAll(() => closeSuite(project, cluster));
 
 describe.sequential("the migration component, through the real engine", () => {
   it("dev applies every migration as the owner: the app role reads and writes, the read-only role reads", async () => {

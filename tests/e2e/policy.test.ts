@@ -5,9 +5,9 @@
  * findings shown.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalCluster, startLocalCluster } from "../helpers/local-cluster";
-import { databaseOwner, probeServer, roleFacts } from "./probes";
-import { findEngine, PulumiProject, withPolicyPack } from "./pulumi-project";
+import type { LocalCluster } from "../helpers/local-cluster";
+import { databaseOwner, roleFacts } from "./probes";
+import { closeSuite, openSuite, type PulumiProject, withPolicyPack } from "./pulumi-project";
 
 const MINUTES = 60_000;
 const CONFIRMED = { PRECOG_PROD_CONFIRMED: "yes", PRECOG_OPERATOR: "policy-e2e" };
@@ -15,19 +15,10 @@ let project: PulumiProject;
 let cluster: LocalCluster;
 
 beforeAll(async () => {
-  cluster = await startLocalCluster();
-  probeServer(cluster);
-  project = new PulumiProject(await findEngine());
-  for (const stack of ["dev", "prod"]) {
-    project.useLocalServer(stack, cluster);
-    await project.ok(["stack", "init", stack]);
-  }
+  ({ project, cluster } = await openSuite(["dev", "prod"]));
 }, 20 * MINUTES);
 
-afterAll(() => {
-  project?.remove();
-  cluster?.stop();
-});
+afterAll(() => closeSuite(project, cluster));
 
 describe("withPolicyPack", () => {
   it("adds the pack to preview and up only, and keeps a pack the caller names", async () => {

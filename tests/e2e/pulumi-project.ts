@@ -13,6 +13,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse, stringify } from "yaml";
 import { applyOverrides, type ConfigOverrides } from "../helpers/config-overrides";
+import { type LocalCluster, startLocalCluster } from "../helpers/local-cluster";
+import { probeServer } from "./probes";
 
 export const ROOT = resolve(__dirname, "../..");
 
@@ -170,4 +172,24 @@ export class PulumiProject {
   remove(): void {
     rmSync(resolve(this.dir, ".."), { recursive: true, force: true });
   }
+}
+
+/**
+ * What each end-to-end suite starts from: a cluster of its own (the probes look at it) and a
+ * project copy with `stacks` pointed at it and initialised. `closeSuite` removes both.
+ */
+export async function openSuite(stacks: readonly string[]): Promise<{ project: PulumiProject; cluster: LocalCluster }> {
+  const cluster = await startLocalCluster();
+  probeServer(cluster);
+  const project = new PulumiProject(await findEngine());
+  for (const stack of stacks) {
+    project.useLocalServer(stack, cluster);
+    await project.ok(["stack", "init", stack]);
+  }
+  return { project, cluster };
+}
+
+export function closeSuite(project: PulumiProject | undefined, cluster: LocalCluster | undefined): void {
+  project?.remove();
+  cluster?.stop();
 }

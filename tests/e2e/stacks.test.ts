@@ -9,9 +9,9 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENVIRONMENT_DEFAULTS } from "../../src/env/defaults";
-import { type LocalCluster, startLocalCluster } from "../helpers/local-cluster";
-import { asRole, attempt, databaseOwner, INSUFFICIENT_PRIVILEGE, probeServer, publicCanConnect, roleFacts, withAdmin } from "./probes";
-import { findEngine, PulumiProject } from "./pulumi-project";
+import type { LocalCluster } from "../helpers/local-cluster";
+import { asRole, attempt, databaseOwner, INSUFFICIENT_PRIVILEGE, publicCanConnect, roleFacts, withAdmin } from "./probes";
+import { closeSuite, openSuite, type PulumiProject } from "./pulumi-project";
 
 const STACKS = ["dev", "test", "staging", "prod"] as const;
 type Stack = (typeof STACKS)[number];
@@ -35,19 +35,10 @@ function filesUnder(dir: string): string[] {
 }
 
 beforeAll(async () => {
-  cluster = await startLocalCluster();
-  probeServer(cluster);
-  project = new PulumiProject(await findEngine());
-  for (const stack of STACKS) {
-    project.useLocalServer(stack, cluster);
-    await project.ok(["stack", "init", stack]);
-  }
+  ({ project, cluster } = await openSuite(STACKS));
 }, 30 * MINUTES);
 
-afterAll(() => {
-  project?.remove();
-  cluster?.stop();
-});
+afterAll(() => closeSuite(project, cluster));
 
 describe.sequential("pulumi up on all four stacks, against a real PostgreSQL", () => {
   it.each(STACKS)("up %s provisions the database, roles, limits and privileges", async (stack) => {
