@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // precog-db: runs the compiled command (dist/, built by `npm run build` and on `npm ci`). Plain
 // JavaScript with no TypeScript loader, so a no-op `migrate` starts as fast as Node can.
-"use strict";
+
 let main;
 try {
   ({ main } = require("../dist/cli/main"));

@@ -11,12 +11,12 @@ import type { PrecogConfig, RotationConfig } from "./config/parse";
 import { createPasswords, LOGIN_ROLES, type LoginRole, type Passwords } from "./credentials/passwords";
 import { RoleSecret } from "./credentials/role-secret";
 import { PrecogDatabase } from "./database/precog-database";
+import { PrecogMigrations } from "./migrations/precog-migrations";
+import type { BackupPlan } from "./migrations/state";
 import type { ServerEndpoint } from "./server/endpoint";
 import { localServer } from "./server/local";
 import { RdsServer } from "./server/rds";
 import { RdsProxy } from "./server/rds-proxy";
-import { PrecogMigrations } from "./migrations/precog-migrations";
-import type { BackupPlan } from "./migrations/state";
 
 /** How a login role's credentials are delivered. */
 export interface CredentialRef {
@@ -48,78 +48,114 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
 
     const findServer = (): { endpoint: ServerEndpoint; rds?: RdsServer } => {
       if (!cfg.rds) return { endpoint: localServer(cfg.local, cfg.stack, args.projectDir) };
-      const rds = new RdsServer(`${name}-server`, {
-        rds: cfg.rds,
-        environment: cfg.environment,
-        maxConnections: cfg.connections.serverMax,
-        protect: cfg.protect,
-      }, { parent });
+      const rds = new RdsServer(
+        `${name}-server`,
+        {
+          rds: cfg.rds,
+          environment: cfg.environment,
+          maxConnections: cfg.connections.serverMax,
+          protect: cfg.protect,
+        },
+        { parent },
+      );
       return { endpoint: rds.endpoint, rds };
     };
 
     const { endpoint, rds } = findServer();
     const passwords = createPasswords(name, parent, cfg.protect);
     this.endpoint = endpoint;
-    this.database = new PrecogDatabase(`${name}-db`, {
-      endpoint,
-      database: cfg.database,
-      roles: cfg.roleNames,
-      passwords,
-      connectionLimits: cfg.connectionLimits,
-      protect: cfg.protect,
-    }, { parent });
+    this.database = new PrecogDatabase(
+      `${name}-db`,
+      {
+        endpoint,
+        database: cfg.database,
+        roles: cfg.roleNames,
+        passwords,
+        connectionLimits: cfg.connectionLimits,
+        protect: cfg.protect,
+      },
+      { parent },
+    );
 
     let ownerPassword: pulumi.Output<string> = passwords.owner;
     if (cfg.rds && rds) {
       const secrets = this.storeInSecretsManager(name, cfg, passwords);
       ownerPassword = currentPassword(secrets.owner.arn);
-      this.credentials = mapRoles((role) => ({ source: "aws-secrets-manager", secretArn: secrets[role].arn, password: null }));
+      this.credentials = mapRoles((role) => ({
+        source: "aws-secrets-manager",
+        secretArn: secrets[role].arn,
+        password: null,
+      }));
       this.proxyEndpoint = cfg.rds.proxy
-        ? new RdsProxy(`${name}-proxy`, {
-            environment: cfg.environment,
-            instance: rds.instance,
-            appSecretArn: secrets.app.arn,
-            subnetIds: cfg.rds.subnetIds,
-            securityGroupIds: cfg.rds.securityGroupIds,
-            maxConnectionsPercent: cfg.rds.proxy.maxConnectionsPercent,
-          }, { parent }).endpoint
+        ? new RdsProxy(
+            `${name}-proxy`,
+            {
+              environment: cfg.environment,
+              instance: rds.instance,
+              appSecretArn: secrets.app.arn,
+              subnetIds: cfg.rds.subnetIds,
+              securityGroupIds: cfg.rds.securityGroupIds,
+              maxConnectionsPercent: cfg.rds.proxy.maxConnectionsPercent,
+            },
+            { parent },
+          ).endpoint
         : null;
     } else {
-      this.credentials = mapRoles((role) => ({ source: "pulumi-secret-output", secretArn: null, password: passwords[role] }));
+      this.credentials = mapRoles((role) => ({
+        source: "pulumi-secret-output",
+        secretArn: null,
+        password: passwords[role],
+      }));
       this.proxyEndpoint = null;
     }
 
     const { projectDir } = args;
-    this.migrations = new PrecogMigrations(`${name}-migrations`, {
-      environment: cfg.environment,
-      connection: pulumi.secret(pulumi.all([endpoint.adminHost, endpoint.port, ownerPassword]).apply(([host, port, password]) => ({
-        host, port, database: cfg.database, user: cfg.roleNames.owner, password, sslMode: endpoint.sslMode,
-      }))),
-      dir: resolve(projectDir, "migrations"),
-      predecessor: cfg.migrations.predecessor,
-      backup: backupPlan(cfg, projectDir, rds),
-      operator: currentOperator(),
-      after: [this.database, ...this.database.loginRoles, ...this.database.privileges],
-      protect: cfg.protect,
-    }, { parent });
+    this.migrations = new PrecogMigrations(
+      `${name}-migrations`,
+      {
+        environment: cfg.environment,
+        connection: pulumi.secret(
+          pulumi.all([endpoint.adminHost, endpoint.port, ownerPassword]).apply(([host, port, password]) => ({
+            host,
+            port,
+            database: cfg.database,
+            user: cfg.roleNames.owner,
+            password,
+            sslMode: endpoint.sslMode,
+          })),
+        ),
+        dir: resolve(projectDir, "migrations"),
+        predecessor: cfg.migrations.predecessor,
+        backup: backupPlan(cfg, projectDir, rds),
+        operator: currentOperator(),
+        after: [this.database, ...this.database.loginRoles, ...this.database.privileges],
+        protect: cfg.protect,
+      },
+      { parent },
+    );
     this.registerOutputs({});
   }
 
   private storeInSecretsManager(name: string, cfg: PrecogConfig, passwords: Passwords) {
     const rotation = rotationSchedule(cfg.rotation);
-    return mapRoles((role) =>
-      new RoleSecret(`${name}-secret-${role}`, {
-        environment: cfg.environment,
-        role,
-        username: this.database.roles[role],
-        password: passwords[role],
-        host: this.endpoint.host,
-        port: this.endpoint.port,
-        database: cfg.database,
-        pool: cfg.pool,
-        rotation,
-        protect: cfg.protect,
-      }, { parent: this }),
+    return mapRoles(
+      (role) =>
+        new RoleSecret(
+          `${name}-secret-${role}`,
+          {
+            environment: cfg.environment,
+            role,
+            username: this.database.roles[role],
+            password: passwords[role],
+            host: this.endpoint.host,
+            port: this.endpoint.port,
+            database: cfg.database,
+            pool: cfg.pool,
+            rotation,
+            protect: cfg.protect,
+          },
+          { parent: this },
+        ),
     );
   }
 }
@@ -127,7 +163,12 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
 /** Before staging and prod migrate: an RDS snapshot on aws, the engine's pg_dump on a local server. */
 function backupPlan(cfg: PrecogConfig, projectDir: string, rds: RdsServer | undefined): pulumi.Input<BackupPlan> {
   if (cfg.environment === "dev" || cfg.environment === "test") return { kind: "none" };
-  if (rds) return rds.instance.identifier.apply((instanceId) => ({ kind: "rds-snapshot" as const, instanceId, region: aws.config.requireRegion() }));
+  if (rds)
+    return rds.instance.identifier.apply((instanceId) => ({
+      kind: "rds-snapshot" as const,
+      instanceId,
+      region: aws.config.requireRegion(),
+    }));
   if (!cfg.migrations.backupDir) {
     throw new pulumi.RunError(
       `Stack "${cfg.stack}" migrates ${cfg.environment} on a local server, which needs a backup folder first: set precog:migrations.backupDir ` +

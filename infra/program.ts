@@ -3,16 +3,20 @@
  * then config, then the environment component, then the outputs contract.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { parseConfig, type PrecogConfig, serverKind } from "./config/parse";
+import { type PrecogConfig, parseConfig, serverKind } from "./config/parse";
 import { readStackConfig } from "./config/read";
 import { checkEnvironment, confirmProd } from "./guards";
-import { stackOutputs, type StackOutputs } from "./outputs";
+import { type StackOutputs, stackOutputs } from "./outputs";
 import { PrecogEnvironment } from "./precog-environment";
 
 type Vars = Readonly<Record<string, string | undefined>>;
 
 /** `projectDir`: the folder of Pulumi.yaml, which relative paths in config and migrations/ are in. */
-export function program(vars: Vars = process.env, opts?: pulumi.ComponentResourceOptions, projectDir = pulumi.runtime.getRootDirectory()): StackOutputs {
+export function program(
+  vars: Vars = process.env,
+  opts?: pulumi.ComponentResourceOptions,
+  projectDir = pulumi.runtime.getRootDirectory(),
+): StackOutputs {
   const stack = pulumi.getStack();
   const { environment, config } = preflight(stack, vars);
 

@@ -11,13 +11,23 @@
  * password looks plain), which tests/e2e/policy.test.ts's `up` of dev would report.
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
-const deserialize = require("@pulumi/policy/deserialize") as { deserializeProperties(s: unknown, proxySecrets: boolean): unknown };
-const proxy = require("@pulumi/policy/proxy") as { getSpecialProxyTarget: string; isSpecialProxy: string } & Record<string, unknown>;
+const deserialize = require("@pulumi/policy/deserialize") as {
+  deserializeProperties(s: unknown, proxySecrets: boolean): unknown;
+};
+const proxy = require("@pulumi/policy/proxy") as { getSpecialProxyTarget: string; isSpecialProxy: string } & Record<
+  string,
+  unknown
+>;
+
 import { Secret } from "@pulumi/policy";
 import { UNKNOWN } from "./resources";
 
 /** The library's markers for values not known during a preview. */
-const UNKNOWN_MARKERS = new Set(Object.entries(proxy).filter(([k]) => /^unknown[A-Z]\w*Value$/.test(k)).map(([, v]) => v));
+const UNKNOWN_MARKERS = new Set(
+  Object.entries(proxy)
+    .filter(([k]) => /^unknown[A-Z]\w*Value$/.test(k))
+    .map(([, v]) => v),
+);
 
 let installed = false;
 

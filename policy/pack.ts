@@ -6,7 +6,13 @@
  *
  *   pulumi preview --stack <env> --policy-pack policy
  */
-import { type PolicyResource, PolicyPack, type ReportViolation, type ResourceValidationPolicy, type StackValidationPolicy } from "@pulumi/policy";
+import {
+  PolicyPack,
+  type PolicyResource,
+  type ReportViolation,
+  type ResourceValidationPolicy,
+  type StackValidationPolicy,
+} from "@pulumi/policy";
 import { keepSecretMarkers, splitSecrets } from "./keep-secrets";
 import type { Context, Level, Rule, StackResource } from "./resources";
 import { RULES } from "./rules";
@@ -22,43 +28,79 @@ function stackOf(urn: string): string {
   return urn.split("::")[0].replace(/^urn:pulumi:/, "");
 }
 
-function normalize(r: { type: string; name: string; props: unknown; opts: { protect?: boolean } }, dependencies: readonly string[]): StackResource {
+function normalize(
+  r: { type: string; name: string; props: unknown; opts: { protect?: boolean } },
+  dependencies: readonly string[],
+): StackResource {
   const { plain, secretPaths } = splitSecrets(r.props);
   return { type: r.type, name: r.name, props: plain, secretPaths, protect: r.opts.protect === true, dependencies };
 }
 
 function context(urn: string, config: PackConfig): Context {
-  return { environment: stackOf(urn), minimumBackupRetentionDays: config.minimumBackupRetentionDays ?? DEFAULT_MINIMUM_BACKUP_RETENTION_DAYS };
+  return {
+    environment: stackOf(urn),
+    minimumBackupRetentionDays: config.minimumBackupRetentionDays ?? DEFAULT_MINIMUM_BACKUP_RETENTION_DAYS,
+  };
 }
 
 const configSchema = {
-  properties: { minimumBackupRetentionDays: { type: "integer" as const, minimum: 1, maximum: 35, default: DEFAULT_MINIMUM_BACKUP_RETENTION_DAYS } },
+  properties: {
+    minimumBackupRetentionDays: {
+      type: "integer" as const,
+      minimum: 1,
+      maximum: 35,
+      default: DEFAULT_MINIMUM_BACKUP_RETENTION_DAYS,
+    },
+  },
 };
 
 function policy(rule: Rule, level: Level): ResourceValidationPolicy | StackValidationPolicy {
   const name = level === "mandatory" ? rule.name : `${rule.name}-advisory`;
   const description = level === "mandatory" ? rule.description : `${rule.description} (advisory on this environment)`;
-  const report = (resources: readonly StackResource[], ctx: Context, reportViolation: ReportViolation, urnOf: (name: string) => string | undefined) => {
+  const report = (
+    resources: readonly StackResource[],
+    ctx: Context,
+    reportViolation: ReportViolation,
+    urnOf: (name: string) => string | undefined,
+  ) => {
     if (rule.level(ctx.environment) !== level) return;
     for (const v of rule.check(resources, ctx)) reportViolation(`${v.resource}: ${v.message}`, urnOf(v.resource));
   };
   if (rule.scope === "resource") {
     return {
-      name, description, enforcementLevel: level, configSchema,
+      name,
+      description,
+      enforcementLevel: level,
+      configSchema,
       validateResource: (args, reportViolation) => {
-        report([normalize(args, [])], context(args.urn, args.getConfig<PackConfig>()), reportViolation, () => undefined);
+        report(
+          [normalize(args, [])],
+          context(args.urn, args.getConfig<PackConfig>()),
+          reportViolation,
+          () => undefined,
+        );
       },
     };
   }
   return {
-    name, description, enforcementLevel: level, configSchema,
+    name,
+    description,
+    enforcementLevel: level,
+    configSchema,
     validateStack: (args, reportViolation) => {
       if (args.resources.length === 0) return;
-      const resources = args.resources.map((r: PolicyResource) => normalize(r, r.dependencies.map((d) => d.name)));
+      const resources = args.resources.map((r: PolicyResource) =>
+        normalize(
+          r,
+          r.dependencies.map((d) => d.name),
+        ),
+      );
       // Names are not unique (the stack and the environment component are both precog-<env>): the first wins.
       const urns = new Map<string, string>();
       for (const r of args.resources) if (!urns.has(r.name)) urns.set(r.name, r.urn);
-      report(resources, context(args.resources[0].urn, args.getConfig<PackConfig>()), reportViolation, (n) => urns.get(n));
+      report(resources, context(args.resources[0].urn, args.getConfig<PackConfig>()), reportViolation, (n) =>
+        urns.get(n),
+      );
     },
   };
 }

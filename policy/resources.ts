@@ -96,6 +96,14 @@ export function* leaves(value: unknown, path = ""): Generator<{ path: string; ke
   } else if (value !== null && typeof value === "object") {
     for (const [k, v] of Object.entries(value)) yield* leaves(v, path ? `${path}.${k}` : k);
   } else if (value !== UNKNOWN) {
-    yield { path, key: path.replace(/\[\d+\]$/, "").split(".").pop() ?? path, value };
+    yield {
+      path,
+      key:
+        path
+          .replace(/\[\d+\]$/, "")
+          .split(".")
+          .pop() ?? path,
+      value,
+    };
   }
 }

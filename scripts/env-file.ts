@@ -44,13 +44,19 @@ export function renderEnvFile(o: LocalStackOutputs): string {
     ["DB_POOL_MIN_CONN", o.pool.min],
     ["DB_POOL_MAX_CONN", o.pool.max],
   ];
-  return `# Written by scripts/env-file.ts from stack "${o.environment}"; do not commit.\n` + lines.map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
+  return (
+    `# Written by scripts/env-file.ts from stack "${o.environment}"; do not commit.\n` +
+    lines.map(([k, v]) => `${k}=${v}`).join("\n") +
+    "\n"
+  );
 }
 
 function main(argv: string[]): void {
   const stack = argv[0];
-  if (!stack || stack.startsWith("-")) throw new Error("usage: node dist/pulumi/scripts/env-file.js <dev|test> [--out FILE]");
-  if (stack === "prod") throw new Error("Refusing to write an env file for prod: prod credentials stay in Secrets Manager.");
+  if (!stack || stack.startsWith("-"))
+    throw new Error("usage: node dist/pulumi/scripts/env-file.js <dev|test> [--out FILE]");
+  if (stack === "prod")
+    throw new Error("Refusing to write an env file for prod: prod credentials stay in Secrets Manager.");
   const outFlag = argv.indexOf("--out");
   const out = resolve(outFlag >= 0 ? argv[outFlag + 1] : `.env.${stack}`);
   const json = execFileSync("pulumi", ["stack", "output", "--json", "--show-secrets", "--stack", stack], {

@@ -48,7 +48,8 @@ function typeOf(f: Field): string {
 }
 
 function presence(f: Field): string {
-  if (f.type !== "object" && f.type !== "list" && f.default !== undefined) return `default ${JSON.stringify(f.default)}`;
+  if (f.type !== "object" && f.type !== "list" && f.default !== undefined)
+    return `default ${JSON.stringify(f.default)}`;
   if (canBeOmitted(f)) return f.type === "object" && !f.optional ? "default {}" : "optional";
   return "required";
 }

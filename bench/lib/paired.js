@@ -8,7 +8,7 @@
 // B is one string split on spaces (write `sh -c '...'` inside it as separate words is not
 // supported: give B as a script path instead). Both commands run without a shell, with stdin
 // empty and their output discarded; a non-zero exit is reported, not hidden.
-"use strict";
+
 const { spawnSync } = require("node:child_process");
 
 function parse(argv) {
@@ -18,8 +18,10 @@ function parse(argv) {
     if (k === "-n") o.runs = Number(argv[++i]);
     else if (k === "--warmup") o.warmup = Number(argv[++i]);
     else if (k === "--vs") o.b = argv[++i].split(" ").filter(Boolean);
-    else if (k === "--") { o.a = argv.slice(i + 1); break; }
-    else throw new Error(`unknown argument ${k}`);
+    else if (k === "--") {
+      o.a = argv.slice(i + 1);
+      break;
+    } else throw new Error(`unknown argument ${k}`);
   }
   if (!o.a || o.a.length === 0 || !o.b || !(o.runs >= 1)) {
     throw new Error("usage: node bench/lib/paired.js [-n RUNS] [--warmup N] --vs 'B command' -- A command [args...]");
@@ -45,8 +47,13 @@ const row = (name, unit, xs, digits) =>
   `${name} ${unit} ${[Math.min(...xs), median(xs), Math.max(...xs)].map((x) => x.toFixed(digits)).join(" ")}`;
 
 const o = parse(process.argv.slice(2));
-for (let i = 0; i < o.warmup; i++) { time(o.a); time(o.b); }
-const a = [], b = [], ratio = [];
+for (let i = 0; i < o.warmup; i++) {
+  time(o.a);
+  time(o.b);
+}
+const a = [],
+  b = [],
+  ratio = [];
 for (let i = 0; i < o.runs; i++) {
   a.push(time(o.a));
   b.push(time(o.b));

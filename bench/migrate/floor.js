@@ -1,7 +1,13 @@
 // Node's floor for a migration command: start node, require pg, connect, SELECT 1, exit.
-"use strict";
+
 const { Client } = require("pg");
-const c = new Client({ host: process.env.DB_HOST, port: Number(process.env.DB_PORT), user: process.env.DB_USER, password: process.env.DB_PASSWORD, database: process.argv[2] });
+const c = new Client({
+  host: process.env.DB_HOST,
+  port: Number(process.env.DB_PORT),
+  user: process.env.DB_USER,
+  password: process.env.DB_PASSWORD,
+  database: process.argv[2],
+});
 c.connect()
   .then(() => c.query("SELECT 1"))
   .then(() => c.end())

@@ -1,5 +1,5 @@
 // knex's migrate:latest for one folder, the way an application or deploy script calls it.
-"use strict";
+
 const knex = require("knex")({ client: "pg", connection: process.env.DATABASE_URL });
 knex.migrate
   .latest({ directory: process.argv[2], loadExtensions: [".js"] })

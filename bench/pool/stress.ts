@@ -16,7 +16,7 @@ import { join, resolve } from "node:path";
 import { Client } from "pg";
 import { openPool } from "../../src/app";
 import { freePort } from "../../tests/helpers/local-cluster";
-import { provisionTestDatabase, type ProvisionedTestDb } from "../../tests/helpers/provision-test-db";
+import { type ProvisionedTestDb, provisionTestDatabase } from "../../tests/helpers/provision-test-db";
 
 const script = resolve(__dirname, "../../scripts/local-pg.sh");
 
@@ -49,7 +49,9 @@ function parseArgs(argv: string[]): Options {
     return Number(text);
   };
   return {
-    sizes: get("--sizes", "5,10,25,50").split(",").map((s) => whole("--sizes", s)),
+    sizes: get("--sizes", "5,10,25,50")
+      .split(",")
+      .map((s) => whole("--sizes", s)),
     factor: whole("--factor", get("--factor", "10")),
     sleepMs: whole("--sleep-ms", get("--sleep-ms", "10")),
   };
@@ -67,7 +69,10 @@ async function measure(db: ProvisionedTestDb, admin: Client, max: number, o: Opt
   let samples = 0;
   const sampling = (async () => {
     while (running) {
-      const r = await admin.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1", [name]);
+      const r = await admin.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1",
+        [name],
+      );
       maxServerConnections = Math.max(maxServerConnections, r.rows[0].n);
       maxPoolClients = Math.max(maxPoolClients, pool.totalCount);
       samples += 1;
@@ -111,13 +116,23 @@ async function main(): Promise<number> {
   const env = { ...process.env, PRECOG_PG_DIR: dir, PRECOG_PG_PORT: String(port) };
   execFileSync("bash", [script, "start"], { env, stdio: "pipe" });
   let db: ProvisionedTestDb | undefined;
-  const admin = new Client({ host: "127.0.0.1", port, user: "postgres", password: readFileSync(join(dir, "admin-password"), "utf8").trim(), database: "postgres" });
+  const admin = new Client({
+    host: "127.0.0.1",
+    port,
+    user: "postgres",
+    password: readFileSync(join(dir, "admin-password"), "utf8").trim(),
+    database: "postgres",
+  });
   try {
     await admin.connect();
     const adminSettings = { host: "127.0.0.1", port, user: "postgres", password: admin.password ?? undefined };
     db = await provisionTestDatabase(adminSettings, { appConnectionLimit: Math.max(...o.sizes) + 5 });
-    console.log(`pool stress: ${o.factor}x concurrent SELECT pg_sleep(${o.sleepMs / 1000}) per pool size, PostgreSQL on 127.0.0.1:${port}`);
-    console.log("  max  queries  ok    failed  max-server-conns  max-pool-clients  samples  wall-ms  q/s     p50-ms  p99-ms");
+    console.log(
+      `pool stress: ${o.factor}x concurrent SELECT pg_sleep(${o.sleepMs / 1000}) per pool size, PostgreSQL on 127.0.0.1:${port}`,
+    );
+    console.log(
+      "  max  queries  ok    failed  max-server-conns  max-pool-clients  samples  wall-ms  q/s     p50-ms  p99-ms",
+    );
     let bad = false;
     for (const max of o.sizes) {
       const f = await measure(db, admin, max, o);
@@ -128,7 +143,11 @@ async function main(): Promise<number> {
           `${pad(f.p50Ms.toFixed(1), 6)}  ${pad(f.p99Ms.toFixed(1), 6)}`,
       );
     }
-    console.log(bad ? "FAIL: a query failed or a pool exceeded its max" : "OK: every query succeeded and no pool exceeded its max");
+    console.log(
+      bad
+        ? "FAIL: a query failed or a pool exceeded its max"
+        : "OK: every query succeeded and no pool exceeded its max",
+    );
     return bad ? 1 : 0;
   } finally {
     await admin.end().catch(() => undefined);

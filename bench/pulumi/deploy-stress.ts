@@ -9,8 +9,9 @@
  * Each run: a new copy of the project with its own state, `pulumi up --parallel 64` of dev on a
  * private cluster, then `pulumi destroy --parallel 64`. Prints each run's result and the count.
  */
+
+import { type Engine, findEngine, PulumiProject } from "../../tests/e2e/pulumi-project";
 import { startLocalCluster } from "../../tests/helpers/local-cluster";
-import { findEngine, type Engine, PulumiProject } from "../../tests/e2e/pulumi-project";
 
 const RUNS = Number(process.argv[2] ?? 20);
 const PARALLEL = "64";
@@ -41,7 +42,9 @@ async function main(): Promise<void> {
     if (failure) failed++;
     console.log(`run ${i}: ${failure ? `FAILED ${failure}` : "ok"}`);
   }
-  console.log(`${RUNS} deploys and destroys of a fresh dev stack at --parallel ${PARALLEL}: ${RUNS - failed} succeeded, ${failed} failed`);
+  console.log(
+    `${RUNS} deploys and destroys of a fresh dev stack at --parallel ${PARALLEL}: ${RUNS - failed} succeeded, ${failed} failed`,
+  );
   process.exitCode = failed ? 1 : 0;
 }
 

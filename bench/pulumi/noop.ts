@@ -12,8 +12,8 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { startLocalCluster } from "../../tests/helpers/local-cluster";
 import { findEngine, PulumiProject, ROOT } from "../../tests/e2e/pulumi-project";
+import { startLocalCluster } from "../../tests/helpers/local-cluster";
 
 const RUNS = process.argv[2] ?? "10";
 const paired = resolve(__dirname, "../lib/paired.js");
@@ -37,7 +37,10 @@ async function main(): Promise<void> {
 
     const floor = join(project.dir, "..", "floor");
     mkdirSync(floor);
-    writeFileSync(join(floor, "Pulumi.yaml"), "name: floor\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.js\n");
+    writeFileSync(
+      join(floor, "Pulumi.yaml"),
+      "name: floor\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.js\n",
+    );
     writeFileSync(join(floor, "index.js"), "module.exports = {};\n");
     writeFileSync(join(floor, "package.json"), '{ "name": "floor", "private": true }\n');
     symlinkSync(join(ROOT, "node_modules"), join(floor, "node_modules"));
@@ -53,7 +56,11 @@ async function main(): Promise<void> {
       const a = script(join(work, `dev-${name}.sh`), project.dir, env, `${args} --stack dev`);
       const b = script(join(work, `floor-${name}.sh`), floor, env, `${args} --stack floor`);
       console.log(`\nno-op pulumi ${name}: A = dev stack, B = empty program (the floor)`);
-      console.log(execFileSync("node", [paired, "-n", RUNS, "--vs", `bash ${b}`, "--", "bash", a], { encoding: "utf8" }).trimEnd());
+      console.log(
+        execFileSync("node", [paired, "-n", RUNS, "--vs", `bash ${b}`, "--", "bash", a], {
+          encoding: "utf8",
+        }).trimEnd(),
+      );
     }
   } finally {
     project.remove();

@@ -15,9 +15,16 @@ const STAMP = "dist/pulumi/sources.sha256";
 
 /** A digest of every TypeScript source and the compiler settings, in a fixed order. */
 export function sourceDigest(root: string): string {
-  const files = [...SOURCE_ROOTS.flatMap((d) => tsFiles(join(root, d))), ...SOURCE_FILES.map((f) => join(root, f))].sort();
+  const files = [
+    ...SOURCE_ROOTS.flatMap((d) => tsFiles(join(root, d))),
+    ...SOURCE_FILES.map((f) => join(root, f)),
+  ].sort();
   const hash = createHash("sha256");
-  for (const f of files) hash.update(`${relative(root, f)}\0`).update(readFileSync(f)).update("\0");
+  for (const f of files)
+    hash
+      .update(`${relative(root, f)}\0`)
+      .update(readFileSync(f))
+      .update("\0");
   return hash.digest("hex");
 }
 

@@ -7,7 +7,15 @@
  */
 import type { Field } from "./fields";
 import { Reader } from "./reader";
-import { CONFIG_SCHEMA, type LocalConfig, NAMESPACE, type RdsConfig, type RotationConfig, type SecretKey, type StackConfig } from "./schema";
+import {
+  CONFIG_SCHEMA,
+  type LocalConfig,
+  NAMESPACE,
+  type RdsConfig,
+  type RotationConfig,
+  type SecretKey,
+  type StackConfig,
+} from "./schema";
 
 export type { LocalConfig, RdsConfig, RotationConfig } from "./schema";
 
@@ -26,7 +34,9 @@ export interface ConnectionLimits {
 }
 
 /** The server is the one group of the two that is set: precog:rds, else precog:local (defaults if unset). */
-type ServerGroup = { readonly local: LocalConfig; readonly rds?: undefined } | { readonly rds: RdsConfig; readonly local?: undefined };
+type ServerGroup =
+  | { readonly local: LocalConfig; readonly rds?: undefined }
+  | { readonly rds: RdsConfig; readonly local?: undefined };
 
 export type PrecogConfig = Omit<StackConfig, "local" | "rds"> &
   ServerGroup & {
@@ -68,7 +78,11 @@ export function parseConfig(stack: string, raw: RawConfig): PrecogConfig {
         r.problems.map((p) => `  - ${p}`).join("\n"),
     );
   }
-  const roleNames = { owner: `${common.database}_owner`, app: common.roles.app.name, readonly: `${common.database}_readonly` };
+  const roleNames = {
+    owner: `${common.database}_owner`,
+    app: common.roles.app.name,
+    readonly: `${common.database}_readonly`,
+  };
   return deepFreeze({ ...common, ...server, stack, roleNames, connectionLimits } as PrecogConfig);
 }
 
@@ -91,7 +105,8 @@ function topLevelValue(spec: Field, value: string | undefined): unknown {
 
 function checkBudget(r: Reader, c: Omit<StackConfig, "local" | "rds">, l: ConnectionLimits): void {
   const { pool, connections } = c;
-  if (pool.min > pool.max) r.problem("pool.min", `${pool.min} is above ${NAMESPACE}:pool.max (${pool.max}); lower pool.min or raise pool.max`);
+  if (pool.min > pool.max)
+    r.problem("pool.min", `${pool.min} is above ${NAMESPACE}:pool.max (${pool.max}); lower pool.min or raise pool.max`);
   const needed = l.app + l.readonly + l.owner + connections.reserved;
   if ([needed, connections.serverMax].every(Number.isFinite) && needed > connections.serverMax) {
     r.problem(
@@ -104,9 +119,19 @@ function checkBudget(r: Reader, c: Omit<StackConfig, "local" | "rds">, l: Connec
 }
 
 /** The server group, checked: rds when set (then not local too), else local with its defaults. */
-function findServer(r: Reader, local: LocalConfig | undefined, rds: RdsConfig | undefined, rotation: RotationConfig, secrets: readonly SecretKey[]): ServerGroup {
+function findServer(
+  r: Reader,
+  local: LocalConfig | undefined,
+  rds: RdsConfig | undefined,
+  rotation: RotationConfig,
+  secrets: readonly SecretKey[],
+): ServerGroup {
   if (rds) {
-    if (local) r.problem("local", `a stack has one server and ${NAMESPACE}:rds is set too: remove ${NAMESPACE}:local, or ${NAMESPACE}:rds for a local server`);
+    if (local)
+      r.problem(
+        "local",
+        `a stack has one server and ${NAMESPACE}:rds is set too: remove ${NAMESPACE}:local, or ${NAMESPACE}:rds for a local server`,
+      );
     checkRds(r, rds, rotation);
     return { rds };
   }
@@ -116,7 +141,8 @@ function findServer(r: Reader, local: LocalConfig | undefined, rds: RdsConfig | 
 }
 
 function checkRds(r: Reader, rds: RdsConfig, rotation: RotationConfig): void {
-  if (rds.subnetIds.length === 1) r.problem("rds.subnetIds", "RDS needs subnets in at least two availability zones; list two or more");
+  if (rds.subnetIds.length === 1)
+    r.problem("rds.subnetIds", "RDS needs subnets in at least two availability zones; list two or more");
   if (rds.maxAllocatedStorage !== undefined && rds.maxAllocatedStorage < rds.allocatedStorage) {
     r.problem(
       "rds.maxAllocatedStorage",

@@ -21,8 +21,12 @@ export class Reader {
     if (value === undefined) return this.absent(path, spec);
     switch (spec.type) {
       case "object":
-        if (typeof value === "object" && value !== null && !Array.isArray(value)) return this.group(path, spec, value as Record<string, unknown>);
-        this.problem(path, `${show(value)} is not an object: set its fields with \`pulumi config set --path '${NAMESPACE}:${path}.<field>' <value>\``);
+        if (typeof value === "object" && value !== null && !Array.isArray(value))
+          return this.group(path, spec, value as Record<string, unknown>);
+        this.problem(
+          path,
+          `${show(value)} is not an object: set its fields with \`pulumi config set --path '${NAMESPACE}:${path}.<field>' <value>\``,
+        );
         return placeholderGroup(path, spec);
       case "string":
         return this.string(path, spec, value);
@@ -35,7 +39,10 @@ export class Reader {
         return false;
       case "list":
         if (!Array.isArray(value) || !value.every((x) => typeof x === "string")) {
-          this.problem(path, `must be a list of strings (e.g. \`pulumi config set --path '${NAMESPACE}:${path}[0]' <value>\`)`);
+          this.problem(
+            path,
+            `must be a list of strings (e.g. \`pulumi config set --path '${NAMESPACE}:${path}[0]' <value>\`)`,
+          );
           return [];
         }
         if (value.length === 0) return this.absent(path, spec);
@@ -46,7 +53,8 @@ export class Reader {
   /** The fields of a group, with unknown ones reported. */
   group(path: string, spec: ObjectField, value: Readonly<Record<string, unknown>>): Record<string, unknown> {
     for (const name of Object.keys(value)) {
-      if (!(name in spec.fields)) this.problem(`${path}.${name}`, "unknown field: remove it, or check its spelling against Pulumi.yaml");
+      if (!(name in spec.fields))
+        this.problem(`${path}.${name}`, "unknown field: remove it, or check its spelling against Pulumi.yaml");
     }
     const out: Record<string, unknown> = {};
     for (const [name, field] of Object.entries(spec.fields)) {
@@ -61,14 +69,20 @@ export class Reader {
       if (spec.optional) return undefined;
       if (canBeOmitted(spec)) return this.group(path, spec, {});
       const needed = Object.keys(spec.fields).filter((name) => !canBeOmitted(spec.fields[name]));
-      this.problem(path, `missing: set its fields ${needed.join(", ")} with \`pulumi config set --path '${NAMESPACE}:${path}.<field>' <value>\``);
+      this.problem(
+        path,
+        `missing: set its fields ${needed.join(", ")} with \`pulumi config set --path '${NAMESPACE}:${path}.<field>' <value>\``,
+      );
       return placeholderGroup(path, spec);
     }
     if (spec.type !== "list" && spec.default !== undefined) return spec.default;
     if ((spec.type === "string" || spec.type === "integer") && spec.optional) return undefined;
     const nested = path.includes(".");
     const where = spec.type === "list" ? `${path}[0]` : path;
-    this.problem(path, `missing: set it with \`pulumi config set ${nested || spec.type === "list" ? `--path '${NAMESPACE}:${where}'` : `${NAMESPACE}:${path}`} <value>\``);
+    this.problem(
+      path,
+      `missing: set it with \`pulumi config set ${nested || spec.type === "list" ? `--path '${NAMESPACE}:${where}'` : `${NAMESPACE}:${path}`} <value>\``,
+    );
     return placeholder(spec);
   }
 
@@ -79,14 +93,23 @@ export class Reader {
     }
     if (value === "" && spec.default === undefined && !spec.optional) return this.absent(path, spec) as string;
     if (spec.identifier && !IDENTIFIER.test(value)) {
-      this.problem(path, `"${value}" is not a plain PostgreSQL identifier (lower-case letters, digits and _, at most 63)`);
+      this.problem(
+        path,
+        `"${value}" is not a plain PostgreSQL identifier (lower-case letters, digits and _, at most 63)`,
+      );
     }
-    if (spec.oneOf && !spec.oneOf.includes(value)) this.problem(path, `"${value}" is not one of ${spec.oneOf.join(", ")}`);
+    if (spec.oneOf && !spec.oneOf.includes(value))
+      this.problem(path, `"${value}" is not one of ${spec.oneOf.join(", ")}`);
     return value;
   }
 
   private integer(path: string, min: number, max: number | undefined, value: unknown): number {
-    const n = typeof value === "number" ? value : typeof value === "string" && /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
+    const n =
+      typeof value === "number"
+        ? value
+        : typeof value === "string" && /^-?\d+$/.test(value.trim())
+          ? Number(value)
+          : NaN;
     if (!Number.isInteger(n)) {
       this.problem(path, `${show(value)} is not a whole number`);
       return NaN;

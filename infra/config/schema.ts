@@ -8,8 +8,9 @@
  * (statement and idle timeouts) in `roles.<role>`, rotation ones in `rotation`, budget ones in
  * `connections`, and a `migrations` group of its own.
  */
-import { ENVIRONMENTS } from "../../src/env/environment";
+
 import { LOCAL_SERVER } from "../../src/env/defaults";
+import { ENVIRONMENTS } from "../../src/env/environment";
 import type { Field, FieldValue, GroupValue } from "./fields";
 
 export const NAMESPACE = "precog";
@@ -26,7 +27,8 @@ export const CONFIG_SCHEMA = {
   database: {
     type: "string",
     identifier: true,
-    description: "Database name, e.g. precog_dev. The owner role is <database>_owner and the read-only role <database>_readonly.",
+    description:
+      "Database name, e.g. precog_dev. The owner role is <database>_owner and the read-only role <database>_readonly.",
   },
   protect: {
     type: "boolean",
@@ -42,25 +44,49 @@ export const CONFIG_SCHEMA = {
         description: "The application's login role; its CONNECTION LIMIT is pool.max x pool.appInstances.",
         fields: { name: { type: "string", identifier: true, description: "Role name, e.g. precog_app_user." } },
       },
-      readonly: { type: "object", description: "The read-only role <database>_readonly.", fields: { connectionLimit: connectionLimit("read-only role") } },
-      owner: { type: "object", description: "The owner role <database>_owner.", fields: { connectionLimit: connectionLimit("owner role") } },
+      readonly: {
+        type: "object",
+        description: "The read-only role <database>_readonly.",
+        fields: { connectionLimit: connectionLimit("read-only role") },
+      },
+      owner: {
+        type: "object",
+        description: "The owner role <database>_owner.",
+        fields: { connectionLimit: connectionLimit("owner role") },
+      },
     },
   },
   pool: {
     type: "object",
-    description: "The application's connection pool, per app instance (exported as DB_POOL_MIN_CONN and DB_POOL_MAX_CONN).",
+    description:
+      "The application's connection pool, per app instance (exported as DB_POOL_MIN_CONN and DB_POOL_MAX_CONN).",
     fields: {
       min: { type: "integer", min: 0, description: "Lower bound, in connections." },
       max: { type: "integer", min: 1, description: "Upper bound, in connections." },
-      appInstances: { type: "integer", min: 1, default: 1, description: "How many app instances share the database, each with its own pool." },
+      appInstances: {
+        type: "integer",
+        min: 1,
+        default: 1,
+        description: "How many app instances share the database, each with its own pool.",
+      },
     },
   },
   connections: {
     type: "object",
     description: "The server's connection budget: the login roles' limits must fit in serverMax minus reserved.",
     fields: {
-      serverMax: { type: "integer", min: 1, default: 100, description: "max_connections (set on the RDS parameter group with precog:rds)." },
-      reserved: { type: "integer", min: 0, default: 10, description: "Connections kept free for admins and maintenance." },
+      serverMax: {
+        type: "integer",
+        min: 1,
+        default: 100,
+        description: "max_connections (set on the RDS parameter group with precog:rds).",
+      },
+      reserved: {
+        type: "integer",
+        min: 0,
+        default: 10,
+        description: "Connections kept free for admins and maintenance.",
+      },
     },
   },
   local: {
@@ -71,8 +97,19 @@ export const CONFIG_SCHEMA = {
       "the stack's server when precog:rds is unset; the defaults suit scripts/local-pg.sh. The admin password is the secret precog:adminPassword, or else the file below.",
     fields: {
       host: { type: "string", default: LOCAL_SERVER.host, description: "Host." },
-      port: { type: "integer", min: 1, max: 65535, default: LOCAL_SERVER.port, description: "Port (scripts/local-pg.sh uses 54329)." },
-      adminUser: { type: "string", identifier: true, default: "postgres", description: "Superuser the program provisions with." },
+      port: {
+        type: "integer",
+        min: 1,
+        max: 65535,
+        default: LOCAL_SERVER.port,
+        description: "Port (scripts/local-pg.sh uses 54329).",
+      },
+      adminUser: {
+        type: "string",
+        identifier: true,
+        default: "postgres",
+        description: "Superuser the program provisions with.",
+      },
       adminPasswordFile: {
         type: "string",
         default: ".local/pg/admin-password",
@@ -84,7 +121,8 @@ export const CONFIG_SCHEMA = {
   rds: {
     type: "object",
     optional: true,
-    description: "An RDS PostgreSQL instance this stack creates; when set (anything but the default {}), it is the stack's server (server: aws).",
+    description:
+      "An RDS PostgreSQL instance this stack creates; when set (anything but the default {}), it is the stack's server (server: aws).",
     fields: {
       instanceClass: { type: "string", description: "Instance class, e.g. db.t4g.medium." },
       allocatedStorage: { type: "integer", min: 20, max: 65536, description: "Initial storage, in GiB." },
@@ -95,33 +133,64 @@ export const CONFIG_SCHEMA = {
         optional: true,
         description: "Storage autoscaling ceiling in GiB, at least allocatedStorage; absent: no autoscaling.",
       },
-      engineVersion: { type: "string", default: "16", description: "PostgreSQL major (or major.minor) version, quoted." },
-      parameterGroupFamily: { type: "string", default: "postgres16", description: "Parameter group family matching engineVersion." },
+      engineVersion: {
+        type: "string",
+        default: "16",
+        description: "PostgreSQL major (or major.minor) version, quoted.",
+      },
+      parameterGroupFamily: {
+        type: "string",
+        default: "postgres16",
+        description: "Parameter group family matching engineVersion.",
+      },
       multiAz: { type: "boolean", default: false, description: "Run a standby in a second availability zone." },
       backupRetentionDays: { type: "integer", min: 1, max: 35, description: "Automated backup retention, in days." },
       deletionProtection: { type: "boolean", default: true, description: "RDS deletion protection." },
-      finalSnapshot: { type: "boolean", default: true, description: "Take a final snapshot when the instance is deleted." },
-      subnetIds: { type: "list", description: "Private subnets for the DB subnet group, in at least two availability zones." },
+      finalSnapshot: {
+        type: "boolean",
+        default: true,
+        description: "Take a final snapshot when the instance is deleted.",
+      },
+      subnetIds: {
+        type: "list",
+        description: "Private subnets for the DB subnet group, in at least two availability zones.",
+      },
       securityGroupIds: { type: "list", description: "Security groups of the instance (and proxy)." },
       pgaudit: { type: "boolean", default: true, description: "Load pgaudit and log DDL and role changes." },
       adminHost: {
         type: "string",
         optional: true,
-        description: "Host to reach the instance for provisioning (a tunnel) when the deployer is outside the VPC; absent: the instance address.",
+        description:
+          "Host to reach the instance for provisioning (a tunnel) when the deployer is outside the VPC; absent: the instance address.",
       },
       proxy: {
         type: "object",
         optional: true,
         description: "An RDS Proxy in front of the instance for the app role; absent: none.",
-        fields: { maxConnectionsPercent: { type: "integer", min: 1, max: 100, default: 75, description: "Share of max_connections the proxy may use, in percent." } },
+        fields: {
+          maxConnectionsPercent: {
+            type: "integer",
+            min: 1,
+            max: 100,
+            default: 75,
+            description: "Share of max_connections the proxy may use, in percent.",
+          },
+        },
       },
     },
   },
   rotation: {
     type: "object",
-    description: "Rotation of each login role's Secrets Manager secret, on stacks with precog:rds (ignored on local ones).",
+    description:
+      "Rotation of each login role's Secrets Manager secret, on stacks with precog:rds (ignored on local ones).",
     fields: {
-      days: { type: "integer", min: 0, max: 365, default: 30, description: "Rotate every N days; 0 turns rotation off." },
+      days: {
+        type: "integer",
+        min: 0,
+        max: 365,
+        default: 30,
+        description: "Rotate every N days; 0 turns rotation off.",
+      },
       lambdaArn: {
         type: "string",
         optional: true,
@@ -131,7 +200,8 @@ export const CONFIG_SCHEMA = {
   },
   migrations: {
     type: "object",
-    description: "The migration component: applies migrations/ after the database and roles exist, in stack order dev -> test -> staging -> prod.",
+    description:
+      "The migration component: applies migrations/ after the database and roles exist, in stack order dev -> test -> staging -> prod.",
     fields: {
       predecessor: {
         type: "string",
@@ -143,7 +213,8 @@ export const CONFIG_SCHEMA = {
       backupDir: {
         type: "string",
         optional: true,
-        description: "Where the pre-migration pg_dump goes on staging and prod with a local server, relative to the project; absent there: an error.",
+        description:
+          "Where the pre-migration pg_dump goes on staging and prod with a local server, relative to the project; absent there: an error.",
       },
     },
   },
@@ -156,7 +227,8 @@ export const CONFIG_SCHEMA = {
  * key declared secret.
  */
 export const SECRET_KEYS = {
-  adminPassword: "Superuser password of the local server (precog:local); when unset, read from precog:local.adminPasswordFile.",
+  adminPassword:
+    "Superuser password of the local server (precog:local); when unset, read from precog:local.adminPasswordFile.",
 } as const;
 
 export type SecretKey = keyof typeof SECRET_KEYS;

@@ -2,7 +2,7 @@
  * One generated password per login role. random.RandomPassword keeps `result` secret in state and
  * outputs; nothing else in the program ever sees it as plaintext.
  */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 
 export const LOGIN_ROLES = ["owner", "app", "readonly"] as const;

@@ -36,12 +36,16 @@ export class RoleSecret extends pulumi.ComponentResource {
     super("precog:credentials:RoleSecret", name, {}, opts);
     const parent = this;
 
-    const secret = new aws.secretsmanager.Secret(`${name}-secret`, {
-      name: `precog/${args.environment}/${args.role}`,
-      description: `Precog ${args.environment}: credentials of the ${args.role} login role (rotated by Secrets Manager)`,
-      recoveryWindowInDays: 30,
-      tags: { "precog:environment": args.environment, "precog:role": args.role },
-    }, { parent, protect: args.protect });
+    const secret = new aws.secretsmanager.Secret(
+      `${name}-secret`,
+      {
+        name: `precog/${args.environment}/${args.role}`,
+        description: `Precog ${args.environment}: credentials of the ${args.role} login role (rotated by Secrets Manager)`,
+        recoveryWindowInDays: 30,
+        tags: { "precog:environment": args.environment, "precog:role": args.role },
+      },
+      { parent, protect: args.protect },
+    );
 
     const secretString = pulumi.secret(
       pulumi.all([args.username, args.password, args.host, args.port]).apply(([username, password, host, port]) =>
@@ -57,17 +61,25 @@ export class RoleSecret extends pulumi.ComponentResource {
         }),
       ),
     );
-    const version = new aws.secretsmanager.SecretVersion(`${name}-initial`, {
-      secretId: secret.id,
-      secretString,
-    }, { parent, ignoreChanges: ROTATION_OWNED });
+    const version = new aws.secretsmanager.SecretVersion(
+      `${name}-initial`,
+      {
+        secretId: secret.id,
+        secretString,
+      },
+      { parent, ignoreChanges: ROTATION_OWNED },
+    );
 
     if (args.rotation) {
-      new aws.secretsmanager.SecretRotation(`${name}-rotation`, {
-        secretId: secret.id,
-        rotationLambdaArn: args.rotation.lambdaArn,
-        rotationRules: { automaticallyAfterDays: args.rotation.days },
-      }, { parent, dependsOn: [version] });
+      new aws.secretsmanager.SecretRotation(
+        `${name}-rotation`,
+        {
+          secretId: secret.id,
+          rotationLambdaArn: args.rotation.lambdaArn,
+          rotationRules: { automaticallyAfterDays: args.rotation.days },
+        },
+        { parent, dependsOn: [version] },
+      );
     }
 
     this.arn = secret.arn;

@@ -37,64 +37,100 @@ export class PrecogDatabase extends pulumi.ComponentResource {
     const parent = this;
     const { endpoint, protect } = args;
 
-    const provider = new postgresql.Provider(`${name}-admin`, {
-      host: endpoint.adminHost,
-      port: endpoint.port,
-      username: endpoint.adminUser,
-      password: endpoint.adminPassword,
-      database: "postgres",
-      sslmode: endpoint.sslMode,
-      superuser: endpoint.superuser,
-      connectTimeout: 15,
-    }, { parent, dependsOn: [...endpoint.dependsOn] });
+    const provider = new postgresql.Provider(
+      `${name}-admin`,
+      {
+        host: endpoint.adminHost,
+        port: endpoint.port,
+        username: endpoint.adminUser,
+        password: endpoint.adminPassword,
+        database: "postgres",
+        sslmode: endpoint.sslMode,
+        superuser: endpoint.superuser,
+        connectTimeout: 15,
+      },
+      { parent, dependsOn: [...endpoint.dependsOn] },
+    );
 
     const createRole = (role: LoginRole, connectionLimit: number) =>
-      new postgresql.Role(`${name}-role-${role}`, {
-        name: args.roles[role],
-        login: true,
-        password: args.passwords[role],
-        connectionLimit,
-        createDatabase: false,
-        createRole: false,
-        inherit: true,
-        superuser: false,
-        replication: false,
-      }, { parent, provider, protect, ignoreChanges: ["password"] });
+      new postgresql.Role(
+        `${name}-role-${role}`,
+        {
+          name: args.roles[role],
+          login: true,
+          password: args.passwords[role],
+          connectionLimit,
+          createDatabase: false,
+          createRole: false,
+          inherit: true,
+          superuser: false,
+          replication: false,
+        },
+        { parent, provider, protect, ignoreChanges: ["password"] },
+      );
 
     const owner = createRole("owner", args.connectionLimits.owner);
     const app = createRole("app", args.connectionLimits.app);
     const readonly = createRole("readonly", args.connectionLimits.readonly);
 
-    const database = new postgresql.Database(`${name}-database`, {
-      name: args.database,
-      owner: owner.name,
-      encoding: "UTF8",
-      template: "template0",
-      allowConnections: true,
-    }, { parent, provider, protect });
+    const database = new postgresql.Database(
+      `${name}-database`,
+      {
+        name: args.database,
+        owner: owner.name,
+        encoding: "UTF8",
+        template: "template0",
+        allowConnections: true,
+      },
+      { parent, provider, protect },
+    );
 
-    const grantees: Record<Grantee, pulumi.Input<string>> = { app: app.name, readonly: readonly.name, public: "public" };
+    const grantees: Record<Grantee, pulumi.Input<string>> = {
+      app: app.name,
+      readonly: readonly.name,
+      public: "public",
+    };
     const inTurn = oneChangeAtATime();
     const privileges: pulumi.Resource[] = [];
     for (const g of GRANTS) {
-      privileges.push(inTurn(`${g.objectType} privileges`, (after) => new postgresql.Grant(`${name}-grant-${g.key}`, {
-        database: database.name,
-        role: grantees[g.grantee],
-        objectType: g.objectType,
-        schema: g.objectType === "database" ? undefined : APP_SCHEMA,
-        objects: g.objectType === "table" || g.objectType === "sequence" ? [] : undefined,
-        privileges: [...g.privileges],
-      }, { parent, provider, dependsOn: after })));
+      privileges.push(
+        inTurn(
+          `${g.objectType} privileges`,
+          (after) =>
+            new postgresql.Grant(
+              `${name}-grant-${g.key}`,
+              {
+                database: database.name,
+                role: grantees[g.grantee],
+                objectType: g.objectType,
+                schema: g.objectType === "database" ? undefined : APP_SCHEMA,
+                objects: g.objectType === "table" || g.objectType === "sequence" ? [] : undefined,
+                privileges: [...g.privileges],
+              },
+              { parent, provider, dependsOn: after },
+            ),
+        ),
+      );
     }
     for (const d of DEFAULT_PRIVILEGES) {
-      privileges.push(inTurn(`default ${d.objectType} privileges`, (after) => new postgresql.DefaultPrivileges(`${name}-default-${d.key}`, {
-        database: database.name,
-        owner: owner.name,
-        role: grantees[d.grantee],
-        schema: APP_SCHEMA,
-        objectType: d.objectType,
-        privileges: [...d.privileges],
-      }, { parent, provider, dependsOn: after })));
+      privileges.push(
+        inTurn(
+          `default ${d.objectType} privileges`,
+          (after) =>
+            new postgresql.DefaultPrivileges(
+              `${name}-default-${d.key}`,
+              {
+                database: database.name,
+                owner: owner.name,
+                role: grantees[d.grantee],
+                schema: APP_SCHEMA,
+                objectType: d.objectType,
+                privileges: [...d.privileges],
+              },
+              { parent, provider, dependsOn: after },
+            ),
+        ),
+      );
     }
 
     this.privileges = privileges;

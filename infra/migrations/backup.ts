@@ -17,7 +17,13 @@ export async function rdsClient(region: string): Promise<RdsSnapshots> {
   const client = new rds.RDSClient({ region });
   return {
     async create(instanceId, snapshotId) {
-      await client.send(new rds.CreateDBSnapshotCommand({ DBInstanceIdentifier: instanceId, DBSnapshotIdentifier: snapshotId, Tags: [{ Key: "precog:purpose", Value: "pre-migration" }] }));
+      await client.send(
+        new rds.CreateDBSnapshotCommand({
+          DBInstanceIdentifier: instanceId,
+          DBSnapshotIdentifier: snapshotId,
+          Tags: [{ Key: "precog:purpose", Value: "pre-migration" }],
+        }),
+      );
     },
     async status(snapshotId) {
       const out = await client.send(new rds.DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: snapshotId }));
@@ -33,16 +39,29 @@ export interface SnapshotOptions {
 }
 
 /** Takes a manual snapshot of `instanceId` and waits until it is available; returns its identifier. */
-export async function snapshotBeforeApply(plan: Extract<BackupPlan, { kind: "rds-snapshot" }>, rds: RdsSnapshots, o: SnapshotOptions = {}): Promise<string> {
-  const stamp = (o.now ?? (() => new Date()))().toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-").toLowerCase();
+export async function snapshotBeforeApply(
+  plan: Extract<BackupPlan, { kind: "rds-snapshot" }>,
+  rds: RdsSnapshots,
+  o: SnapshotOptions = {},
+): Promise<string> {
+  const stamp = (o.now ?? (() => new Date()))()
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\..*/, "")
+    .replace("T", "-")
+    .toLowerCase();
   const id = `${plan.instanceId}-premigration-${stamp}`;
   await rds.create(plan.instanceId, id);
   const deadline = Date.now() + (o.timeoutMs ?? 60 * 60_000);
   for (;;) {
     const status = await rds.status(id);
     if (status === "available") return id;
-    if (status === "failed" || status === "incompatible-restore") throw new Error(`RDS snapshot ${id} of ${plan.instanceId} ended "${status}": no migration was applied`);
-    if (Date.now() > deadline) throw new Error(`RDS snapshot ${id} of ${plan.instanceId} was not available in time (status "${status}"): no migration was applied`);
+    if (status === "failed" || status === "incompatible-restore")
+      throw new Error(`RDS snapshot ${id} of ${plan.instanceId} ended "${status}": no migration was applied`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `RDS snapshot ${id} of ${plan.instanceId} was not available in time (status "${status}"): no migration was applied`,
+      );
     await new Promise((r) => setTimeout(r, o.pollMs ?? 15_000));
   }
 }

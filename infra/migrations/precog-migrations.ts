@@ -10,7 +10,14 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Environment } from "../../src/env/environment";
-import { lint, migrationFiles, stackOrderError, stackOrderProblems, type LedgerEntry, type MigrationFileSum } from "../../src/migrate";
+import {
+  type LedgerEntry,
+  lint,
+  type MigrationFileSum,
+  migrationFiles,
+  stackOrderError,
+  stackOrderProblems,
+} from "../../src/migrate";
 import { migrationsProvider } from "./provider";
 import type { BackupPlan, MigrationsConnection } from "./state";
 
@@ -46,7 +53,14 @@ export class PrecogMigrations extends pulumi.ComponentResource {
     const stack = pulumi.getStack();
     const recorded = ledgerOf(new pulumi.StackReference(`${name}-recorded`, { name: qualified(stack) }, { parent }));
     const predecessor = args.predecessor
-      ? { name: args.predecessor, ledger: predecessorLedger(new pulumi.StackReference(`${name}-predecessor`, { name: qualified(args.predecessor) }, { parent }), args.predecessor, stack) }
+      ? {
+          name: args.predecessor,
+          ledger: predecessorLedger(
+            new pulumi.StackReference(`${name}-predecessor`, { name: qualified(args.predecessor) }, { parent }),
+            args.predecessor,
+            stack,
+          ),
+        }
       : undefined;
 
     const checked = pulumi
@@ -65,18 +79,23 @@ export class PrecogMigrations extends pulumi.ComponentResource {
         };
       });
 
-    const resource = new MigrationsResource(migrationsProvider, name, {
-      environment: args.environment,
-      connection: args.connection,
-      dir: args.dir,
-      migrations: checked.migrations,
-      allowed: checked.allowed,
-      backup: args.backup,
-      operator: args.operator,
-      ledger: undefined,
-      schemaVersion: undefined,
-      lastBackup: undefined,
-    }, { parent, dependsOn: [...args.after], protect: args.protect, additionalSecretOutputs: ["connection"] });
+    const resource = new MigrationsResource(
+      migrationsProvider,
+      name,
+      {
+        environment: args.environment,
+        connection: args.connection,
+        dir: args.dir,
+        migrations: checked.migrations,
+        allowed: checked.allowed,
+        backup: args.backup,
+        operator: args.operator,
+        ledger: undefined,
+        schemaVersion: undefined,
+        lastBackup: undefined,
+      },
+      { parent, dependsOn: [...args.after], protect: args.protect, additionalSecretOutputs: ["connection"] },
+    );
 
     this.ledger = resource.ledger;
     this.schemaVersion = resource.schemaVersion;
@@ -94,7 +113,11 @@ function ledgerOf(ref: pulumi.StackReference): pulumi.Output<LedgerEntry[]> {
   return ref.getOutput("migrations").apply((v) => (Array.isArray(v) ? (v as LedgerEntry[]) : []));
 }
 
-function predecessorLedger(ref: pulumi.StackReference, predecessor: string, stack: string): pulumi.Output<LedgerEntry[]> {
+function predecessorLedger(
+  ref: pulumi.StackReference,
+  predecessor: string,
+  stack: string,
+): pulumi.Output<LedgerEntry[]> {
   return ref.getOutput("migrations").apply((v) => {
     if (!Array.isArray(v)) {
       throw new pulumi.RunError(
@@ -112,11 +135,16 @@ function pendingFiles(files: readonly MigrationFileSum[], own: readonly LedgerEn
 }
 
 /** Lint findings of the pending files: warnings in the preview, errors stop it (staging, prod). */
-async function lintPending(args: PrecogMigrationsArgs, pending: readonly MigrationFileSum[], resource: pulumi.Resource): Promise<void> {
+async function lintPending(
+  args: PrecogMigrationsArgs,
+  pending: readonly MigrationFileSum[],
+  resource: pulumi.Resource,
+): Promise<void> {
   if (pending.length === 0) return;
   pulumi.log.info(`pending migrations: ${pending.map((f) => f.filename).join(", ")}`, resource);
   const report = await lint(args.dir, { environment: args.environment, only: pending.map((f) => f.filename) });
-  const line = (f: (typeof report.findings)[number]) => `${f.filename}:${f.line}:${f.column} ${f.rule}: ${f.message} (${f.statement})`;
+  const line = (f: (typeof report.findings)[number]) =>
+    `${f.filename}:${f.line}:${f.column} ${f.rule}: ${f.message} (${f.statement})`;
   for (const f of report.findings) if (f.severity === "warning") pulumi.log.warn(line(f), resource);
   const errors = report.findings.filter((f) => f.severity === "error");
   if (errors.length > 0) {

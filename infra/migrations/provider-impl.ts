@@ -10,7 +10,14 @@
  *   delete  nothing: the database resource owns the schema's fate
  */
 import type { Environment } from "../../src/env/environment";
-import { describeConnection, migrate, readHistory, type Connection, type HistoryRow, type LedgerEntry } from "../../src/migrate";
+import {
+  type Connection,
+  describeConnection,
+  type HistoryRow,
+  type LedgerEntry,
+  migrate,
+  readHistory,
+} from "../../src/migrate";
 import { rdsClient, snapshotBeforeApply } from "./backup";
 import { type MigrationsInputs, type MigrationsState, versionOf } from "./state";
 
@@ -24,7 +31,10 @@ export function connectionOf(i: MigrationsInputs): Connection {
     user: c.user,
     password: c.password,
     database: c.database,
-    ssl: c.sslMode === "disable" ? false : { rejectUnauthorized: c.sslMode === "verify-full" || c.sslMode === "verify-ca" },
+    ssl:
+      c.sslMode === "disable"
+        ? false
+        : { rejectUnauthorized: c.sslMode === "verify-full" || c.sslMode === "verify-ca" },
   };
 }
 
@@ -33,9 +43,14 @@ export function driftOf(inputs: MigrationsInputs, ledger: readonly LedgerEntry[]
   const files = new Map(Object.entries(inputs.migrations).map(([f, sum]) => [versionOf(f), { f, sum }]));
   return ledger.flatMap((e) => {
     const file = files.get(e.version);
-    if (!file) return [`${e.version}_${e.name} is applied but its file is gone from migrations/: restore the file (rolling back is never implicit; \`precog-db down\` runs a down section)`];
+    if (!file)
+      return [
+        `${e.version}_${e.name} is applied but its file is gone from migrations/: restore the file (rolling back is never implicit; \`precog-db down\` runs a down section)`,
+      ];
     if (file.sum !== e.checksum) {
-      return [`${file.f} changed after it was applied (applied ${e.checksum.slice(0, 12)}, file ${file.sum.slice(0, 12)}): restore the applied content and put the change in a new migration`];
+      return [
+        `${file.f} changed after it was applied (applied ${e.checksum.slice(0, 12)}, file ${file.sum.slice(0, 12)}): restore the applied content and put the change in a new migration`,
+      ];
     }
     return [];
   });
@@ -47,21 +62,34 @@ export function pendingOf(inputs: MigrationsInputs, ledger: readonly LedgerEntry
 }
 
 function driftError(stack: string, drift: readonly string[]): Error {
-  return new Error(`Migration drift on ${stack}: the recorded ledger and the migration files disagree:\n${drift.map((d) => `  - ${d}`).join("\n")}`);
+  return new Error(
+    `Migration drift on ${stack}: the recorded ledger and the migration files disagree:\n${drift.map((d) => `  - ${d}`).join("\n")}`,
+  );
 }
 
 export async function diff(olds: MigrationsState, news: MigrationsInputs) {
   const drift = driftOf(news, olds.ledger ?? []);
   if (drift.length > 0) throw driftError(news.environment, drift);
   const pending = pendingOf(news, olds.ledger ?? []);
-  const same = (k: "environment" | "connection" | "backup" | "operator") => JSON.stringify(olds[k]) === JSON.stringify(news[k]);
+  const same = (k: "environment" | "connection" | "backup" | "operator") =>
+    JSON.stringify(olds[k]) === JSON.stringify(news[k]);
   const changes = pending.length > 0 || !same("environment") || !same("connection") || !same("backup");
   return { changes, replaces: [] as string[], deleteBeforeReplace: false };
 }
 
 async function ledgerOf(i: MigrationsInputs): Promise<LedgerEntry[]> {
-  const rows: HistoryRow[] = await readHistory({ connection: connectionOf(i), environment: i.environment as Environment, prodConfirmed: true });
-  return rows.map(({ version, name, checksum, appliedAt, appliedBy }) => ({ version, name, checksum, appliedAt, appliedBy }));
+  const rows: HistoryRow[] = await readHistory({
+    connection: connectionOf(i),
+    environment: i.environment as Environment,
+    prodConfirmed: true,
+  });
+  return rows.map(({ version, name, checksum, appliedAt, appliedBy }) => ({
+    version,
+    name,
+    checksum,
+    appliedAt,
+    appliedBy,
+  }));
 }
 
 function stateOf(i: MigrationsInputs, ledger: readonly LedgerEntry[], lastBackup: string | null): MigrationsState {
@@ -74,7 +102,8 @@ async function apply(i: MigrationsInputs, previous: MigrationsState | undefined,
   let lastBackup = previous?.lastBackup ?? null;
   const plan = i.backup;
   try {
-    if (pending.length > 0 && plan.kind === "rds-snapshot") lastBackup = await snapshotBeforeApply(plan, await rdsClient(plan.region));
+    if (pending.length > 0 && plan.kind === "rds-snapshot")
+      lastBackup = await snapshotBeforeApply(plan, await rdsClient(plan.region));
     const result = await migrate({
       connection: connectionOf(i),
       dir: i.dir,
@@ -93,7 +122,11 @@ async function apply(i: MigrationsInputs, previous: MigrationsState | undefined,
     const message = `${(e as Error).message}\n(target ${describeConnection(connectionOf(i))}; the ledger records the ${ledger.length} migration(s) the database has)`;
     // Pulumi records `properties` as the resource's state (an initialization failure), so the
     // ledger in the state is the database's, whatever failed.
-    throw Object.assign(new Error(message), { id: ID, properties: { ...stateOf(i, ledger, lastBackup), __provider: provider }, reasons: [message] });
+    throw Object.assign(new Error(message), {
+      id: ID,
+      properties: { ...stateOf(i, ledger, lastBackup), __provider: provider },
+      reasons: [message],
+    });
   }
   return stateOf(i, await ledgerOf(i), lastBackup);
 }

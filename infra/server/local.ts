@@ -14,7 +14,11 @@ import type { ServerEndpoint } from "./endpoint";
  * else the contents of precog:local.adminPasswordFile, relative to the project directory (where
  * Pulumi.yaml is; the engine runs the program from infra/, so the working directory is not it).
  */
-export function localServer(local: LocalConfig, stack: string, projectDir = pulumi.runtime.getRootDirectory()): ServerEndpoint {
+export function localServer(
+  local: LocalConfig,
+  stack: string,
+  projectDir = pulumi.runtime.getRootDirectory(),
+): ServerEndpoint {
   return {
     host: local.host,
     port: local.port,
@@ -38,6 +42,7 @@ function readPasswordFile(path: string, stack: string): string {
     );
   }
   const password = readFileSync(path, "utf8").trim();
-  if (password === "") throw new Error(`Stack "${stack}": the admin password file ${path} (precog:local.adminPasswordFile) is empty.`);
+  if (password === "")
+    throw new Error(`Stack "${stack}": the admin password file ${path} (precog:local.adminPasswordFile) is empty.`);
   return password;
 }

@@ -22,40 +22,60 @@ export class RdsProxy extends pulumi.ComponentResource {
     super("precog:server:RdsProxy", name, {}, opts);
     const parent = this;
 
-    const role = new aws.iam.Role(`${name}-role`, {
-      assumeRolePolicy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: { Service: "rds.amazonaws.com" }, Action: "sts:AssumeRole" }],
-      }),
-    }, { parent });
-    new aws.iam.RolePolicy(`${name}-read-secret`, {
-      role: role.id,
-      policy: pulumi.output(args.appSecretArn).apply((arn) =>
-        JSON.stringify({
+    const role = new aws.iam.Role(
+      `${name}-role`,
+      {
+        assumeRolePolicy: JSON.stringify({
           Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [arn] }],
+          Statement: [{ Effect: "Allow", Principal: { Service: "rds.amazonaws.com" }, Action: "sts:AssumeRole" }],
         }),
-      ),
-    }, { parent });
+      },
+      { parent },
+    );
+    new aws.iam.RolePolicy(
+      `${name}-read-secret`,
+      {
+        role: role.id,
+        policy: pulumi.output(args.appSecretArn).apply((arn) =>
+          JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [arn] }],
+          }),
+        ),
+      },
+      { parent },
+    );
 
-    const proxy = new aws.rds.Proxy(`${name}-proxy`, {
-      name: `precog-${args.environment}`,
-      engineFamily: "POSTGRESQL",
-      requireTls: true,
-      roleArn: role.arn,
-      vpcSubnetIds: [...args.subnetIds],
-      vpcSecurityGroupIds: [...args.securityGroupIds],
-      auths: [{ authScheme: "SECRETS", secretArn: args.appSecretArn, iamAuth: "DISABLED" }],
-    }, { parent });
-    const targetGroup = new aws.rds.ProxyDefaultTargetGroup(`${name}-targets`, {
-      dbProxyName: proxy.name,
-      connectionPoolConfig: { maxConnectionsPercent: args.maxConnectionsPercent },
-    }, { parent });
-    new aws.rds.ProxyTarget(`${name}-target`, {
-      dbProxyName: proxy.name,
-      targetGroupName: targetGroup.name,
-      dbInstanceIdentifier: args.instance.identifier,
-    }, { parent });
+    const proxy = new aws.rds.Proxy(
+      `${name}-proxy`,
+      {
+        name: `precog-${args.environment}`,
+        engineFamily: "POSTGRESQL",
+        requireTls: true,
+        roleArn: role.arn,
+        vpcSubnetIds: [...args.subnetIds],
+        vpcSecurityGroupIds: [...args.securityGroupIds],
+        auths: [{ authScheme: "SECRETS", secretArn: args.appSecretArn, iamAuth: "DISABLED" }],
+      },
+      { parent },
+    );
+    const targetGroup = new aws.rds.ProxyDefaultTargetGroup(
+      `${name}-targets`,
+      {
+        dbProxyName: proxy.name,
+        connectionPoolConfig: { maxConnectionsPercent: args.maxConnectionsPercent },
+      },
+      { parent },
+    );
+    new aws.rds.ProxyTarget(
+      `${name}-target`,
+      {
+        dbProxyName: proxy.name,
+        targetGroupName: targetGroup.name,
+        dbInstanceIdentifier: args.instance.identifier,
+      },
+      { parent },
+    );
 
     this.endpoint = proxy.endpoint;
     this.registerOutputs({ endpoint: this.endpoint });

@@ -20,7 +20,10 @@ export interface RdsServerArgs {
 export const MASTER_USER = "precog_admin";
 
 /** Audit and safety parameters; pgaudit ones only when precog:rds.pgaudit asks for them. */
-export function parameterList(rds: Pick<RdsConfig, "pgaudit">, maxConnections: number): aws.types.input.rds.ParameterGroupParameter[] {
+export function parameterList(
+  rds: Pick<RdsConfig, "pgaudit">,
+  maxConnections: number,
+): aws.types.input.rds.ParameterGroupParameter[] {
   const params: aws.types.input.rds.ParameterGroupParameter[] = [
     { name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" },
     { name: "max_connections", value: String(maxConnections), applyMethod: "pending-reboot" },
@@ -48,44 +51,56 @@ export class RdsServer extends pulumi.ComponentResource {
     const { rds } = args;
     const tags = { "precog:environment": args.environment, "precog:managed-by": "pulumi" };
 
-    const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, {
-      subnetIds: [...rds.subnetIds],
-      description: `Precog ${args.environment} database subnets`,
-      tags,
-    }, { parent });
+    const subnetGroup = new aws.rds.SubnetGroup(
+      `${name}-subnets`,
+      {
+        subnetIds: [...rds.subnetIds],
+        description: `Precog ${args.environment} database subnets`,
+        tags,
+      },
+      { parent },
+    );
 
-    const parameterGroup = new aws.rds.ParameterGroup(`${name}-params`, {
-      family: rds.parameterGroupFamily,
-      description: `Precog ${args.environment}: TLS forced, connection and DDL audit logging`,
-      parameters: parameterList(rds, args.maxConnections),
-      tags,
-    }, { parent });
+    const parameterGroup = new aws.rds.ParameterGroup(
+      `${name}-params`,
+      {
+        family: rds.parameterGroupFamily,
+        description: `Precog ${args.environment}: TLS forced, connection and DDL audit logging`,
+        parameters: parameterList(rds, args.maxConnections),
+        tags,
+      },
+      { parent },
+    );
 
-    this.instance = new aws.rds.Instance(`${name}-instance`, {
-      engine: "postgres",
-      engineVersion: rds.engineVersion,
-      instanceClass: rds.instanceClass,
-      allocatedStorage: rds.allocatedStorage,
-      maxAllocatedStorage: rds.maxAllocatedStorage,
-      storageType: "gp3",
-      storageEncrypted: true,
-      multiAz: rds.multiAz,
-      dbSubnetGroupName: subnetGroup.name,
-      vpcSecurityGroupIds: [...rds.securityGroupIds],
-      parameterGroupName: parameterGroup.name,
-      publiclyAccessible: false,
-      username: MASTER_USER,
-      manageMasterUserPassword: true,
-      backupRetentionPeriod: rds.backupRetentionDays,
-      copyTagsToSnapshot: true,
-      deletionProtection: rds.deletionProtection,
-      skipFinalSnapshot: !rds.finalSnapshot,
-      finalSnapshotIdentifier: rds.finalSnapshot ? `precog-${args.environment}-final` : undefined,
-      enabledCloudwatchLogsExports: ["postgresql"],
-      autoMinorVersionUpgrade: true,
-      applyImmediately: false,
-      tags,
-    }, { parent, protect: args.protect });
+    this.instance = new aws.rds.Instance(
+      `${name}-instance`,
+      {
+        engine: "postgres",
+        engineVersion: rds.engineVersion,
+        instanceClass: rds.instanceClass,
+        allocatedStorage: rds.allocatedStorage,
+        maxAllocatedStorage: rds.maxAllocatedStorage,
+        storageType: "gp3",
+        storageEncrypted: true,
+        multiAz: rds.multiAz,
+        dbSubnetGroupName: subnetGroup.name,
+        vpcSecurityGroupIds: [...rds.securityGroupIds],
+        parameterGroupName: parameterGroup.name,
+        publiclyAccessible: false,
+        username: MASTER_USER,
+        manageMasterUserPassword: true,
+        backupRetentionPeriod: rds.backupRetentionDays,
+        copyTagsToSnapshot: true,
+        deletionProtection: rds.deletionProtection,
+        skipFinalSnapshot: !rds.finalSnapshot,
+        finalSnapshotIdentifier: rds.finalSnapshot ? `precog-${args.environment}-final` : undefined,
+        enabledCloudwatchLogsExports: ["postgresql"],
+        autoMinorVersionUpgrade: true,
+        applyImmediately: false,
+        tags,
+      },
+      { parent, protect: args.protect },
+    );
 
     const masterSecretArn = this.instance.masterUserSecrets.apply((s) => s[0]?.secretArn ?? "");
     const masterSecret = aws.secretsmanager.getSecretVersionOutput({ secretId: masterSecretArn }, { parent });

@@ -5,7 +5,8 @@ const DATA_TYPES: readonly string[] = [TYPES.rdsInstance, TYPES.database, TYPES.
 
 export const prodDataProtected: Rule = {
   name: "prod-data-protected",
-  description: "On prod, every data resource (RDS instance, database, roles, passwords, Secrets Manager secrets) is protected (precog:protect).",
+  description:
+    "On prod, every data resource (RDS instance, database, roles, passwords, Secrets Manager secrets) is protected (precog:protect).",
   scope: "resource",
   // Only prod: staging and the local stacks are rebuilt at will (precog:protect false).
   level: (environment): Level => (environment === "prod" ? "mandatory" : "advisory"),
@@ -13,6 +14,9 @@ export const prodDataProtected: Rule = {
     if (environment !== "prod") return [];
     return resources
       .filter((r) => DATA_TYPES.includes(r.type) && !r.protect)
-      .map((r) => ({ resource: r.name, message: `${r.type} ${r.name} is not protected on prod; set precog:protect: true` }));
+      .map((r) => ({
+        resource: r.name,
+        message: `${r.type} ${r.name} is not protected on prod; set precog:protect: true`,
+      }));
   },
 };

@@ -23,22 +23,36 @@ function dependsOnTransitively(start: StackResource, byName: Map<string, StackRe
 
 export const migrationsAfterRoles: Rule = {
   name: "migrations-after-roles",
-  description: "The migration component (a dynamic resource named *-migrations) is present and depends on every role and grant.",
+  description:
+    "The migration component (a dynamic resource named *-migrations) is present and depends on every role and grant.",
   scope: "stack",
   level: strictOnStagingAndProd,
   check(resources) {
     const components = resources.filter(isMigrations);
     if (components.length === 0) {
       const anchor = resources.find((r) => r.type === TYPES.stack) ?? resources[0];
-      return [{ resource: anchor?.name ?? "(stack)", message: "no migration component (a pulumi-nodejs:dynamic:Resource named *-migrations) in the stack" }];
+      return [
+        {
+          resource: anchor?.name ?? "(stack)",
+          message: "no migration component (a pulumi-nodejs:dynamic:Resource named *-migrations) in the stack",
+        },
+      ];
     }
     const byName = new Map(resources.map((r) => [r.name, r]));
     const out: Violation[] = [];
-    const before = [...ofType(resources, TYPES.role), ...ofType(resources, TYPES.grant), ...ofType(resources, TYPES.defaultPrivileges)];
+    const before = [
+      ...ofType(resources, TYPES.role),
+      ...ofType(resources, TYPES.grant),
+      ...ofType(resources, TYPES.defaultPrivileges),
+    ];
     for (const m of components) {
       const deps = dependsOnTransitively(m, byName);
       const missing = before.filter((r) => !deps.has(r.name)).map((r) => r.name);
-      if (missing.length) out.push({ resource: m.name, message: `runs without waiting for ${missing.join(", ")}; give it dependsOn the roles and grants` });
+      if (missing.length)
+        out.push({
+          resource: m.name,
+          message: `runs without waiting for ${missing.join(", ")}; give it dependsOn the roles and grants`,
+        });
     }
     return out;
   },

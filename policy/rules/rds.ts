@@ -5,11 +5,17 @@
  */
 import { ofType, type Rule, strictOnStagingAndProd, TYPES, type Violation } from "../resources";
 
-const AUDIT_PARAMETERS: Readonly<Record<string, string>> = { "rds.force_ssl": "1", log_connections: "1", log_disconnections: "1", log_statement: "ddl" };
+const AUDIT_PARAMETERS: Readonly<Record<string, string>> = {
+  "rds.force_ssl": "1",
+  log_connections: "1",
+  log_disconnections: "1",
+  log_statement: "ddl",
+};
 
 export const rdsInstanceSafe: Rule = {
   name: "rds-instance-safe",
-  description: "RDS instances: storage encrypted, not publicly accessible, deletion protection and a final snapshot, backup retention at least the configured minimum, PostgreSQL logs exported.",
+  description:
+    "RDS instances: storage encrypted, not publicly accessible, deletion protection and a final snapshot, backup retention at least the configured minimum, PostgreSQL logs exported.",
   scope: "resource",
   level: strictOnStagingAndProd,
   check(resources, { minimumBackupRetentionDays }) {
@@ -18,13 +24,19 @@ export const rdsInstanceSafe: Rule = {
       const p = r.props;
       const bad = (message: string) => out.push({ resource: r.name, message });
       if (p.storageEncrypted !== true) bad("storage is not encrypted (storageEncrypted)");
-      if (p.publiclyAccessible !== false) bad("the instance may be publicly accessible (publiclyAccessible must be false)");
+      if (p.publiclyAccessible !== false)
+        bad("the instance may be publicly accessible (publiclyAccessible must be false)");
       if (p.deletionProtection !== true) bad("deletion protection is off (precog:rds.deletionProtection)");
-      if (p.skipFinalSnapshot !== false || !p.finalSnapshotIdentifier) bad("no final snapshot on deletion (precog:rds.finalSnapshot)");
+      if (p.skipFinalSnapshot !== false || !p.finalSnapshotIdentifier)
+        bad("no final snapshot on deletion (precog:rds.finalSnapshot)");
       const days = Number(p.backupRetentionPeriod ?? 0);
-      if (!(days >= minimumBackupRetentionDays)) bad(`backups are kept ${days} day(s), fewer than the minimum ${minimumBackupRetentionDays} (precog:rds.backupRetentionDays)`);
+      if (!(days >= minimumBackupRetentionDays))
+        bad(
+          `backups are kept ${days} day(s), fewer than the minimum ${minimumBackupRetentionDays} (precog:rds.backupRetentionDays)`,
+        );
       const logs = Array.isArray(p.enabledCloudwatchLogsExports) ? p.enabledCloudwatchLogsExports : [];
-      if (!logs.includes("postgresql")) bad("PostgreSQL logs are not exported (enabledCloudwatchLogsExports must include postgresql)");
+      if (!logs.includes("postgresql"))
+        bad("PostgreSQL logs are not exported (enabledCloudwatchLogsExports must include postgresql)");
     }
     return out;
   },
@@ -39,9 +51,14 @@ export const rdsTlsAndAudit: Rule = {
     const out: Violation[] = [];
     for (const r of ofType(resources, TYPES.parameterGroup)) {
       const params = new Map<string, string>();
-      for (const x of Array.isArray(r.props.parameters) ? r.props.parameters : []) params.set(String(x?.name), String(x?.value));
+      for (const x of Array.isArray(r.props.parameters) ? r.props.parameters : [])
+        params.set(String(x?.name), String(x?.value));
       for (const [name, value] of Object.entries(AUDIT_PARAMETERS)) {
-        if (params.get(name) !== value) out.push({ resource: r.name, message: `parameter ${name} is ${params.get(name) ?? "unset"}, must be ${value}` });
+        if (params.get(name) !== value)
+          out.push({
+            resource: r.name,
+            message: `parameter ${name} is ${params.get(name) ?? "unset"}, must be ${value}`,
+          });
       }
     }
     return out;

@@ -2,14 +2,24 @@
  * Least privilege for the database's roles: every login role limited and unprivileged, the app and
  * read-only roles owning nothing and creating nothing, PUBLIC's rights revoked.
  */
-import { everywhere, ofType, roleKey, type Rule, sameOrUnknown, type StackResource, TYPES, type Violation } from "../resources";
+import {
+  everywhere,
+  ofType,
+  type Rule,
+  roleKey,
+  type StackResource,
+  sameOrUnknown,
+  TYPES,
+  type Violation,
+} from "../resources";
 
 /** The roles the application and readers log in as (the owner runs migrations and owns the schema). */
 const UNPRIVILEGED = ["app", "readonly"];
 
 export const loginRolesLimited: Rule = {
   name: "login-roles-limited",
-  description: "Every login role has a CONNECTION LIMIT and is neither superuser nor allowed to create databases or roles.",
+  description:
+    "Every login role has a CONNECTION LIMIT and is neither superuser nor allowed to create databases or roles.",
   scope: "resource",
   level: everywhere,
   check(resources) {
@@ -18,10 +28,17 @@ export const loginRolesLimited: Rule = {
       if (r.props.login !== true) continue;
       const limit = r.props.connectionLimit;
       if (typeof limit !== "number" || limit < 0) {
-        out.push({ resource: r.name, message: `login role ${String(r.props.name)} has no CONNECTION LIMIT (connectionLimit ${String(limit)}); set one` });
+        out.push({
+          resource: r.name,
+          message: `login role ${String(r.props.name)} has no CONNECTION LIMIT (connectionLimit ${String(limit)}); set one`,
+        });
       }
       for (const flag of ["superuser", "createDatabase", "createRole"] as const) {
-        if (r.props[flag] === true) out.push({ resource: r.name, message: `login role ${String(r.props.name)} has ${flag}: true; login roles get none of superuser, createDatabase, createRole` });
+        if (r.props[flag] === true)
+          out.push({
+            resource: r.name,
+            message: `login role ${String(r.props.name)} has ${flag}: true; login roles get none of superuser, createDatabase, createRole`,
+          });
       }
     }
     return out;
@@ -39,28 +56,40 @@ function unprivilegedRoles(resources: readonly StackResource[]): Map<string, str
 }
 
 /** No privileges: the engine reports an empty list as null or leaves it out. */
-const grantsNothing = (privileges: unknown) => privileges == null || (Array.isArray(privileges) && privileges.length === 0);
+const grantsNothing = (privileges: unknown) =>
+  privileges == null || (Array.isArray(privileges) && privileges.length === 0);
 
 const grantsCreate = (privileges: unknown) =>
   Array.isArray(privileges) && privileges.some((p) => p === "CREATE" || p === "ALL" || p === "TEMPORARY");
 
 export const appRolesOwnNothing: Rule = {
   name: "app-roles-own-nothing",
-  description: "The app and read-only roles own nothing (no database, no default privileges as owner) and get no CREATE, TEMPORARY or ALL.",
+  description:
+    "The app and read-only roles own nothing (no database, no default privileges as owner) and get no CREATE, TEMPORARY or ALL.",
   scope: "stack",
   level: everywhere,
   check(resources) {
     const roles = unprivilegedRoles(resources);
     const out: Violation[] = [];
     for (const r of ofType(resources, TYPES.database)) {
-      if (roles.has(String(r.props.owner))) out.push({ resource: r.name, message: `database ${String(r.props.name)} is owned by ${String(r.props.owner)}; the owner role must own it` });
+      if (roles.has(String(r.props.owner)))
+        out.push({
+          resource: r.name,
+          message: `database ${String(r.props.name)} is owned by ${String(r.props.owner)}; the owner role must own it`,
+        });
     }
     for (const r of [...ofType(resources, TYPES.grant), ...ofType(resources, TYPES.defaultPrivileges)]) {
       if (r.type === TYPES.defaultPrivileges && roles.has(String(r.props.owner))) {
-        out.push({ resource: r.name, message: `default privileges are declared for objects owned by ${String(r.props.owner)}; only the owner role creates objects` });
+        out.push({
+          resource: r.name,
+          message: `default privileges are declared for objects owned by ${String(r.props.owner)}; only the owner role creates objects`,
+        });
       }
       if (roles.has(String(r.props.role)) && grantsCreate(r.props.privileges)) {
-        out.push({ resource: r.name, message: `${String(r.props.role)} is granted ${JSON.stringify(r.props.privileges)} on ${String(r.props.objectType)}; the app and read-only roles get no CREATE, TEMPORARY or ALL` });
+        out.push({
+          resource: r.name,
+          message: `${String(r.props.role)} is granted ${JSON.stringify(r.props.privileges)} on ${String(r.props.objectType)}; the app and read-only roles get no CREATE, TEMPORARY or ALL`,
+        });
       }
     }
     return out;
@@ -69,7 +98,8 @@ export const appRolesOwnNothing: Rule = {
 
 export const publicRevoked: Rule = {
   name: "public-revoked",
-  description: "PUBLIC's rights on the database and on schema public are revoked (a Grant to public with no privileges for each), and PUBLIC is granted nothing.",
+  description:
+    "PUBLIC's rights on the database and on schema public are revoked (a Grant to public with no privileges for each), and PUBLIC is granted nothing.",
   scope: "stack",
   level: everywhere,
   check(resources) {
@@ -77,13 +107,25 @@ export const publicRevoked: Rule = {
     const toPublic = ofType(resources, TYPES.grant).filter((g) => String(g.props.role).toLowerCase() === "public");
     for (const g of toPublic) {
       if (!grantsNothing(g.props.privileges)) {
-        out.push({ resource: g.name, message: `PUBLIC is granted ${JSON.stringify(g.props.privileges)} on ${String(g.props.objectType)}; PUBLIC gets nothing` });
+        out.push({
+          resource: g.name,
+          message: `PUBLIC is granted ${JSON.stringify(g.props.privileges)} on ${String(g.props.objectType)}; PUBLIC gets nothing`,
+        });
       }
     }
     for (const db of ofType(resources, TYPES.database)) {
       for (const objectType of ["database", "schema"]) {
-        const revoked = toPublic.some((g) => g.props.objectType === objectType && sameOrUnknown(g.props.database, db.props.name) && grantsNothing(g.props.privileges));
-        if (!revoked) out.push({ resource: db.name, message: `PUBLIC's rights on the ${objectType} of database ${String(db.props.name)} are not revoked (no Grant to public with privileges [])` });
+        const revoked = toPublic.some(
+          (g) =>
+            g.props.objectType === objectType &&
+            sameOrUnknown(g.props.database, db.props.name) &&
+            grantsNothing(g.props.privileges),
+        );
+        if (!revoked)
+          out.push({
+            resource: db.name,
+            message: `PUBLIC's rights on the ${objectType} of database ${String(db.props.name)} are not revoked (no Grant to public with privileges [])`,
+          });
       }
     }
     return out;

@@ -1,5 +1,15 @@
 /** No password in any plain input or output; every Secrets Manager secret rotates. */
-import { isSecretPath, leaves, ofType, type Rule, strictOnStagingAndProd, everywhere, type StackResource, TYPES, type Violation } from "../resources";
+import {
+  everywhere,
+  isSecretPath,
+  leaves,
+  ofType,
+  type Rule,
+  type StackResource,
+  strictOnStagingAndProd,
+  TYPES,
+  type Violation,
+} from "../resources";
 
 /** Property keys that hold a password or a credential document. */
 const PASSWORD_KEY = /password|secretstring|^result$/i;
@@ -20,11 +30,17 @@ function plainPasswords(r: StackResource): string[] {
 
 export const noPlainPasswords: Rule = {
   name: "no-plain-passwords",
-  description: "No password (a property named like password or secretString, or a generated password's result) in any plain, non-secret input or output.",
+  description:
+    "No password (a property named like password or secretString, or a generated password's result) in any plain, non-secret input or output.",
   scope: "resource",
   level: everywhere,
   check(resources) {
-    return resources.flatMap((r) => plainPasswords(r).map((path) => ({ resource: r.name, message: `${path} holds a password as plain text; pass it as a secret (pulumi.secret, requireSecret)` })));
+    return resources.flatMap((r) =>
+      plainPasswords(r).map((path) => ({
+        resource: r.name,
+        message: `${path} holds a password as plain text; pass it as a secret (pulumi.secret, requireSecret)`,
+      })),
+    );
   },
 };
 
@@ -38,9 +54,20 @@ export const secretsRotate: Rule = {
     const out: Violation[] = [];
     for (const s of ofType(resources, TYPES.secret)) {
       // The rotation names the secret by id (an input dependency; during a preview the id is unknown).
-      const onThisSecret = (rot: StackResource) => rot.dependencies.includes(s.name) || (s.props.id !== undefined && rot.props.secretId === s.props.id);
-      const rotated = rotations.some((rot) => onThisSecret(rot) && Number((rot.props.rotationRules as { automaticallyAfterDays?: unknown } | undefined)?.automaticallyAfterDays) > 0);
-      if (!rotated) out.push({ resource: s.name, message: `secret ${String(s.props.name)} has no rotation schedule; set precog:rotation.days and .lambdaArn` });
+      const onThisSecret = (rot: StackResource) =>
+        rot.dependencies.includes(s.name) || (s.props.id !== undefined && rot.props.secretId === s.props.id);
+      const rotated = rotations.some(
+        (rot) =>
+          onThisSecret(rot) &&
+          Number(
+            (rot.props.rotationRules as { automaticallyAfterDays?: unknown } | undefined)?.automaticallyAfterDays,
+          ) > 0,
+      );
+      if (!rotated)
+        out.push({
+          resource: s.name,
+          message: `secret ${String(s.props.name)} has no rotation schedule; set precog:rotation.days and .lambdaArn`,
+        });
     }
     return out;
   },

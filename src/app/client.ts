@@ -29,7 +29,12 @@ export function clientClassFor(policy: ClientPolicy): typeof Client {
     constructor(config: ClientConfig) {
       const encrypted = tls.mode === "allow" ? policy.allowStartsEncrypted : startsEncrypted(tls.mode, true);
       // pg-pool keeps the password non-enumerable: a spread alone would drop it.
-      super({ ...config, password: config.password, ssl: sslOptions(tls, encrypted), connectionTimeoutMillis: connectTimeoutMillis });
+      super({
+        ...config,
+        password: config.password,
+        ssl: sslOptions(tls, encrypted),
+        connectionTimeoutMillis: connectTimeoutMillis,
+      });
     }
 
     override connect(): Promise<Client>;

@@ -15,11 +15,13 @@
  * - anything else that can query (or a look-alike with an `environment` field) is refused.
  */
 import { Client, Pool } from "pg";
-import { ENVIRONMENTS, environmentNamedBy, PROTECTED_ENVIRONMENTS, type Environment } from "../env/environment";
+import { ENVIRONMENTS, type Environment, environmentNamedBy, PROTECTED_ENVIRONMENTS } from "../env/environment";
 import { PrecogPool, precogPoolOf } from "./pool";
 
 /** The environments in which dangerous operations may run: every one not protected (dev, test). */
-export const DANGEROUS_ALLOWED: readonly Environment[] = ENVIRONMENTS.filter((e) => !PROTECTED_ENVIRONMENTS.includes(e));
+export const DANGEROUS_ALLOWED: readonly Environment[] = ENVIRONMENTS.filter(
+  (e) => !PROTECTED_ENVIRONMENTS.includes(e),
+);
 
 /** Throws unless `env` is dev or test, naming the operation and saying what to do instead. */
 export function assertDangerousAllowed(operation: string, env: Environment): void {
@@ -41,7 +43,10 @@ export function assertDangerousAllowed(operation: string, env: Environment): voi
  *   async (pool: PrecogPool) => (await pool.query("DELETE FROM positions")).rowCount);
  * ```
  */
-export function dangerousOperation<A extends unknown[], R>(operation: string, fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+export function dangerousOperation<A extends unknown[], R>(
+  operation: string,
+  fn: (...args: A) => Promise<R>,
+): (...args: A) => Promise<R> {
   const guarded = async (...args: A): Promise<R> => {
     assertDangerousTarget(operation, args);
     return fn(...args);
@@ -59,7 +64,8 @@ export function assertDangerousTarget(operation: string, args: readonly unknown[
         `established as dev or test. Pass the pool (openPool's PrecogPool) or a client taken from it as an argument.`,
     );
   }
-  for (const { where, handle } of handles) assertDangerousAllowed(operation, environmentOfHandle(operation, where, handle));
+  for (const { where, handle } of handles)
+    assertDangerousAllowed(operation, environmentOfHandle(operation, where, handle));
 }
 
 interface FoundHandle {
@@ -80,7 +86,8 @@ function findHandles(args: readonly unknown[]): FoundHandle[] {
   args.forEach((arg, i) => {
     const where = `argument ${i + 1}`;
     if (isHandle(arg)) found.push({ where, handle: arg });
-    else if (Array.isArray(arg)) arg.forEach((v, j) => isHandle(v) && found.push({ where: `${where}[${j}]`, handle: v }));
+    else if (Array.isArray(arg))
+      arg.forEach((v, j) => isHandle(v) && found.push({ where: `${where}[${j}]`, handle: v }));
     else if (typeof arg === "object" && arg !== null && Object.getPrototypeOf(arg) === Object.prototype) {
       for (const [k, v] of Object.entries(arg)) if (isHandle(v)) found.push({ where: `${where}'s ${k}`, handle: v });
     }
@@ -99,7 +106,12 @@ function environmentOfHandle(operation: string, where: string, handle: object): 
   }
   const named = databaseNamed(database, where);
   if (named !== undefined) return named;
-  const kind = handle instanceof Pool ? "a pg.Pool" : handle instanceof Client ? "a pg.Client" : "an object that is not a pg pool or client";
+  const kind =
+    handle instanceof Pool
+      ? "a pg.Pool"
+      : handle instanceof Client
+        ? "a pg.Client"
+        : "an object that is not a pg pool or client";
   const on = database === undefined ? "" : ` on database "${database}", which names no environment`;
   throw new Error(
     `Refusing to run ${operation}: cannot establish that its target is a dev or test database (${where} is ${kind}${on}). ` +

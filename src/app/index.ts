@@ -4,41 +4,56 @@
  * (`precog-db`, or `precog-db/app`: package.json's exports), and so do the project's own tests, so
  * every environment is reached the same way. Environment rules live in src/env and are re-exported here, not re-implemented.
  */
+
 export {
-  ENVIRONMENTS,
-  PROTECTED_ENVIRONMENTS,
+  CONNECT_TIMEOUT_SECONDS,
+  type Login,
+  type ResolveConnectionOptions,
+  type ResolvedConnection,
+  resolveConnection,
+  type TlsSettings,
+} from "../env/connection";
+export { ENVIRONMENT_DEFAULTS, type EnvironmentDefaults } from "../env/defaults";
+export { type LoadedVars, type LoadVarsOptions, loadVars, readEnvFile, type Vars } from "../env/env-file";
+export {
   assertProdConfirmed,
   currentOperator,
-  getEnvironment,
-  isEnvironment,
-  isProdConfirmed,
-  requireEnvironment,
-  selectEnvironment,
+  ENVIRONMENTS,
   type Environment,
   type EnvironmentChoice,
   type EnvironmentSource,
+  getEnvironment,
+  isEnvironment,
+  isProdConfirmed,
+  PROTECTED_ENVIRONMENTS,
+  requireEnvironment,
+  selectEnvironment,
 } from "../env/environment";
-export { ENVIRONMENT_DEFAULTS, type EnvironmentDefaults } from "../env/defaults";
-export { loadVars, readEnvFile, type LoadVarsOptions, type LoadedVars, type Vars } from "../env/env-file";
+export { assertDangerousAllowed, assertDangerousTarget, DANGEROUS_ALLOWED, dangerousOperation } from "./guard";
 export {
-  CONNECT_TIMEOUT_SECONDS,
-  resolveConnection,
-  type Login,
-  type ResolvedConnection,
-  type ResolveConnectionOptions,
-  type TlsSettings,
-} from "../env/connection";
+  describeTarget,
+  type OpenPoolOptions,
+  openPool,
+  type PoolLogger,
+  type PoolTarget,
+  type PoolTuning,
+  PrecogPool,
+} from "./pool";
 export {
-  SSL_MODES,
-  environmentPoolFallback,
-  resolvePoolLimits,
-  resolveSettings,
+  type DatabaseSecret,
+  parseDatabaseSecret,
+  SecretCredentials,
+  type SecretCredentialsOptions,
+  type SecretsClient,
+} from "./secrets";
+export {
   type ConnectionSettings,
   type CredentialsSource,
+  environmentPoolFallback,
   type PoolFallback,
   type PoolLimits,
+  resolvePoolLimits,
+  resolveSettings,
+  SSL_MODES,
   type SslMode,
 } from "./settings";
-export { SecretCredentials, parseDatabaseSecret, type DatabaseSecret, type SecretCredentialsOptions, type SecretsClient } from "./secrets";
-export { PrecogPool, describeTarget, openPool, type OpenPoolOptions, type PoolLogger, type PoolTarget, type PoolTuning } from "./pool";
-export { DANGEROUS_ALLOWED, assertDangerousAllowed, assertDangerousTarget, dangerousOperation } from "./guard";

@@ -12,13 +12,25 @@
  * connection is dropped (server restart, idle kill), tops the pool back up to `min`.
  */
 import { Pool, type PoolClient, type PoolConfig } from "pg";
-import { assertDatabaseMatches, assertProdConfirmed, currentOperator, requireEnvironment, type Environment } from "../env/environment";
-import { loadVars, type Vars } from "../env/env-file";
 import type { ResolvedConnection } from "../env/connection";
+import { loadVars, type Vars } from "../env/env-file";
+import {
+  assertDatabaseMatches,
+  assertProdConfirmed,
+  currentOperator,
+  type Environment,
+  requireEnvironment,
+} from "../env/environment";
 import { explainConnectError, passwordFor, refusedPlaintext } from "../env/tls";
-import { clientClassFor, type ClientPolicy } from "./client";
-import { SecretCredentials, secretsSdk, type SecretsClient } from "./secrets";
-import { environmentPoolFallback, resolvePoolLimits, resolveSettings, type ConnectionSettings, type PoolLimits } from "./settings";
+import { type ClientPolicy, clientClassFor } from "./client";
+import { SecretCredentials, type SecretsClient, secretsSdk } from "./secrets";
+import {
+  type ConnectionSettings,
+  environmentPoolFallback,
+  type PoolLimits,
+  resolvePoolLimits,
+  resolveSettings,
+} from "./settings";
 
 /** Where warnings go. Default: `console`. */
 export interface PoolLogger {
@@ -32,7 +44,17 @@ export interface PoolLogger {
  */
 export type PoolTuning = Omit<
   PoolConfig,
-  "host" | "port" | "database" | "user" | "password" | "min" | "max" | "ssl" | "connectionString" | "application_name" | "Client"
+  | "host"
+  | "port"
+  | "database"
+  | "user"
+  | "password"
+  | "min"
+  | "max"
+  | "ssl"
+  | "connectionString"
+  | "application_name"
+  | "Client"
 >;
 
 export interface OpenPoolOptions {
@@ -63,7 +85,11 @@ export interface PoolTarget {
 /** PostgreSQL's SQLSTATE for a rejected password (invalid_password). */
 const AUTH_FAILED = "28P01";
 
-type ConnectCallback = (err: Error | undefined, client: PoolClient | undefined, done: (release?: unknown) => void) => void;
+type ConnectCallback = (
+  err: Error | undefined,
+  client: PoolClient | undefined,
+  done: (release?: unknown) => void,
+) => void;
 
 /** Which PrecogPool opened each client, so a client handed on alone still knows its environment. */
 const CLIENT_POOLS = new WeakMap<object, PrecogPool>();
@@ -97,7 +123,9 @@ export class PrecogPool extends Pool {
     this.on("remove", () => setImmediate(() => this.topUp()));
     // An idle client's error (server restart) is emitted on the pool; without a listener Node
     // would crash the process. The client is already removed; the 'remove' handler refills.
-    this.on("error", (err) => this.logger.warn(`precog-db: an idle connection to ${describeTarget(this.target)} failed: ${err.message}`));
+    this.on("error", (err) =>
+      this.logger.warn(`precog-db: an idle connection to ${describeTarget(this.target)} failed: ${err.message}`),
+    );
   }
 
   override connect(): Promise<PoolClient>;
@@ -126,7 +154,9 @@ export class PrecogPool extends Pool {
     const missing = this.limits.min - this.totalCount;
     if (missing <= 0) return;
     const wanted = this.idleCount + missing;
-    const settled = await Promise.allSettled(Array.from({ length: wanted }, () => this.connect().then((c) => this.hold(c))));
+    const settled = await Promise.allSettled(
+      Array.from({ length: wanted }, () => this.connect().then((c) => this.hold(c))),
+    );
     for (const s of settled) if (s.status === "fulfilled") s.value();
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
     if (failed !== undefined) throw failed.reason;
@@ -183,7 +213,9 @@ export class PrecogPool extends Pool {
 
   private topUp(): void {
     if (this.ending || this.ended || this.totalCount >= this.limits.min) return;
-    this.warm().catch((err: Error) => this.logger.warn(`precog-db: could not refill the pool to ${this.limits.min} connections: ${err.message}`));
+    this.warm().catch((err: Error) =>
+      this.logger.warn(`precog-db: could not refill the pool to ${this.limits.min} connections: ${err.message}`),
+    );
   }
 }
 
@@ -221,7 +253,9 @@ export async function openPool(options: OpenPoolOptions = {}): Promise<PrecogPoo
     await pool.warm();
   } catch (cause) {
     await pool.end().catch(() => undefined);
-    throw new Error(`Cannot open the ${settings.env} pool to ${describeTarget(target)}: ${(cause as Error).message}`, { cause });
+    throw new Error(`Cannot open the ${settings.env} pool to ${describeTarget(target)}: ${(cause as Error).message}`, {
+      cause,
+    });
   }
   return pool;
 }
@@ -231,12 +265,18 @@ async function resolveCredentials(settings: ConnectionSettings, vars: Vars, opti
   if (creds.kind === "environment") {
     return {
       target: { host: settings.host, port: settings.port, database: settings.database, user: creds.user },
-      password: passwordFor(settings.app, settings, describeTarget({ host: settings.host, port: settings.port, database: settings.database, user: creds.user })),
+      password: passwordFor(
+        settings.app,
+        settings,
+        describeTarget({ host: settings.host, port: settings.port, database: settings.database, user: creds.user }),
+      ),
       secret: undefined,
       fallback: environmentPoolFallback(settings.env),
     };
   }
-  const client = options.secretsClient ?? new (secretsSdk().SecretsManagerClient)(vars.AWS_REGION ? { region: vars.AWS_REGION } : {});
+  const client =
+    options.secretsClient ??
+    new (secretsSdk().SecretsManagerClient)(vars.AWS_REGION ? { region: vars.AWS_REGION } : {});
   const secret = new SecretCredentials(creds.secretId, client, { cacheMillis: options.secretCacheMillis });
   const s = await secret.current();
   assertDatabaseMatches(settings.env, s.dbname, `dbname in secret "${creds.secretId}"`);

@@ -12,10 +12,11 @@
  *   DB_POOL_MAX_CONN      connections at most, default per environment
  *   DB_APPLICATION_NAME   application_name seen in pg_stat_activity, default precog-<env>
  */
+
+import { parseDigits, type ResolvedConnection, resolveConnection } from "../env/connection";
 import { ENVIRONMENT_DEFAULTS } from "../env/defaults";
-import { parseDigits, resolveConnection, type ResolvedConnection } from "../env/connection";
-import type { Environment } from "../env/environment";
 import type { Vars } from "../env/env-file";
+import type { Environment } from "../env/environment";
 
 export { SSL_MODES, type SslMode } from "../env/connection";
 
@@ -63,7 +64,10 @@ export function resolveSettings(vars: Vars): ConnectionSettings {
       );
     }
   }
-  const connection = resolveConnection(vars, problems, { allowMissingServer: secretId !== undefined, hostAlternative: "DB_SECRET_ID" });
+  const connection = resolveConnection(vars, problems, {
+    allowMissingServer: secretId !== undefined,
+    hostAlternative: "DB_SECRET_ID",
+  });
   const poolMin = parsePoolVar("DB_POOL_MIN_CONN", get("DB_POOL_MIN_CONN"), 0, problems);
   const poolMax = parsePoolVar("DB_POOL_MAX_CONN", get("DB_POOL_MAX_CONN"), 1, problems);
   if (poolMin !== undefined && poolMax !== undefined && poolMin > poolMax) {
@@ -72,7 +76,9 @@ export function resolveSettings(vars: Vars): ConnectionSettings {
   if (problems.length > 0) throw new Error(`Invalid database settings: ${problems.join(" ")}`);
 
   const credentials: CredentialsSource =
-    secretId !== undefined ? { kind: "secret", secretId } : { kind: "environment", user: connection.app.user, password: connection.app.password };
+    secretId !== undefined
+      ? { kind: "secret", secretId }
+      : { kind: "environment", user: connection.app.user, password: connection.app.password };
   return Object.freeze({
     ...connection,
     credentials,
@@ -86,7 +92,10 @@ export function resolveSettings(vars: Vars): ConnectionSettings {
  * Final pool bounds: the variables where set, else `fallback`. Throws when min ends up above max,
  * naming the variable that was set and where the other bound came from.
  */
-export function resolvePoolLimits(settings: Pick<ConnectionSettings, "poolMin" | "poolMax">, fallback: PoolFallback): PoolLimits {
+export function resolvePoolLimits(
+  settings: Pick<ConnectionSettings, "poolMin" | "poolMax">,
+  fallback: PoolFallback,
+): PoolLimits {
   const min = settings.poolMin ?? fallback.min;
   const max = settings.poolMax ?? fallback.max;
   if (min > max) {
@@ -102,7 +111,9 @@ export function resolvePoolLimits(settings: Pick<ConnectionSettings, "poolMin" |
           `(${fallback.origin}); raise it or set DB_POOL_MIN_CONN.`,
       );
     }
-    throw new Error(`Invalid database settings: the pool minimum ${min} is above the maximum ${max} (${fallback.origin}).`);
+    throw new Error(
+      `Invalid database settings: the pool minimum ${min} is above the maximum ${max} (${fallback.origin}).`,
+    );
   }
   return { min, max };
 }
@@ -125,7 +136,9 @@ function parsePoolVar(name: string, text: string | undefined, least: number, pro
     return undefined;
   }
   if (n < least) {
-    problems.push(`${name}=${n} is below ${least}: a pool needs at least ${least} connection${least === 1 ? "" : "s"} here.`);
+    problems.push(
+      `${name}=${n} is below ${least}: a pool needs at least ${least} connection${least === 1 ? "" : "s"} here.`,
+    );
     return undefined;
   }
   return n;

@@ -5,11 +5,11 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import type { Environment } from "../env/environment";
 import type { MigrateOptions } from "../migrate/settings";
 import type { Values } from "./options";
 import type { Output } from "./output";
 import type { Target, Vars } from "./target";
-import type { Environment } from "../env/environment";
 
 export interface CommandContext {
   readonly args: readonly string[];
@@ -31,7 +31,8 @@ function engineOptions(ctx: CommandContext, log?: MigrateOptions["log"]): Migrat
   const t = ctx.target!;
   const v = ctx.values;
   const wait = v["lock-wait"];
-  if (wait !== undefined && !/^\d+$/.test(wait)) throw new Error(`--lock-wait "${wait}" is not a number of milliseconds.`);
+  if (wait !== undefined && !/^\d+$/.test(wait))
+    throw new Error(`--lock-wait "${wait}" is not a number of milliseconds.`);
   return {
     connection: t.connection,
     dir: ctx.dir,
@@ -64,7 +65,10 @@ export const migrateCommand: Command = async (ctx) => {
   const { migrate } = await import("../migrate/runner");
   const progress = ctx.out.progress(progressInterval(ctx));
   try {
-    const r = await migrate({ ...engineOptions(ctx, ctx.values.json ? undefined : progress.log), targetVersion: ctx.values.to });
+    const r = await migrate({
+      ...engineOptions(ctx, ctx.values.json ? undefined : progress.log),
+      targetVersion: ctx.values.to,
+    });
     printJson(ctx, r);
     return 0;
   } finally {
@@ -77,7 +81,8 @@ export const downCommand: Command = async (ctx) => {
   const progress = ctx.out.progress(progressInterval(ctx));
   try {
     const r = await down({ ...engineOptions(ctx, ctx.values.json ? undefined : progress.log), to: ctx.values.to });
-    if (!printJson(ctx, r)) ctx.out.err(r.rolledBack.length ? `Rolled back ${r.rolledBack.length} migration(s).` : "Nothing to roll back.");
+    if (!printJson(ctx, r))
+      ctx.out.err(r.rolledBack.length ? `Rolled back ${r.rolledBack.length} migration(s).` : "Nothing to roll back.");
     return 0;
   } finally {
     progress.stop();
@@ -89,7 +94,11 @@ export const statusCommand: Command = async (ctx) => {
   const r = await status(engineOptions(ctx));
   if (!printJson(ctx, r)) {
     for (const e of r.entries) {
-      ctx.out.out(e.state === "applied" ? `applied  ${e.version}_${e.name}  ${e.appliedAt} by ${e.appliedBy} (${e.durationMs} ms)` : `pending  ${e.version}_${e.name}`);
+      ctx.out.out(
+        e.state === "applied"
+          ? `applied  ${e.version}_${e.name}  ${e.appliedAt} by ${e.appliedBy} (${e.durationMs} ms)`
+          : `pending  ${e.version}_${e.name}`,
+      );
     }
     const pending = r.entries.filter((e) => e.state === "pending").length;
     ctx.out.out(`${r.target}: ${r.entries.length - pending} applied, ${pending} pending`);
@@ -105,7 +114,10 @@ export const planCommand: Command = async (ctx) => {
   const r = await plan({ ...engineOptions(ctx), targetVersion: ctx.values.to });
   if (!printJson(ctx, r)) {
     if (r.pending.length === 0) ctx.out.out(`${r.target}: up to date, nothing would run.`);
-    for (const p of r.pending) ctx.out.out(`would apply  ${p.version}_${p.name}${p.transactional ? "" : "  (transaction:false)"}  sha256 ${p.checksum.slice(0, 12)}`);
+    for (const p of r.pending)
+      ctx.out.out(
+        `would apply  ${p.version}_${p.name}${p.transactional ? "" : "  (transaction:false)"}  sha256 ${p.checksum.slice(0, 12)}`,
+      );
     if (r.findings.length) ctx.out.out(formatFindings(r.findings));
     for (const p of r.problems) ctx.out.err(`problem: ${p}`);
   }
@@ -121,7 +133,9 @@ export const lintCommand: Command = async (ctx) => {
   if (!printJson(ctx, r)) {
     if (r.findings.length) ctx.out.out(formatFindings(r.findings));
     const errors = r.findings.filter((f) => f.severity === "error").length;
-    ctx.out.err(`lint (${env}): ${errors} error(s), ${r.findings.filter((f) => f.severity === "warning").length} warning(s), ${r.findings.filter((f) => f.severity === "approved").length} approved`);
+    ctx.out.err(
+      `lint (${env}): ${errors} error(s), ${r.findings.filter((f) => f.severity === "warning").length} warning(s), ${r.findings.filter((f) => f.severity === "approved").length} approved`,
+    );
   }
   return r.failed ? 1 : 0;
 };
@@ -129,7 +143,13 @@ export const lintCommand: Command = async (ctx) => {
 export const validateCommand: Command = async (ctx) => {
   const { validate } = await import("../migrate/index");
   // main() has already applied assertProdConfirmed with the .env-aware variables.
-  const r = await validate({ connection: ctx.target!.connection, dir: ctx.dir, environment: ctx.target!.choice.env, scratchConnection: ctx.values["scratch-url"], prodConfirmed: true });
+  const r = await validate({
+    connection: ctx.target!.connection,
+    dir: ctx.dir,
+    environment: ctx.target!.choice.env,
+    scratchConnection: ctx.values["scratch-url"],
+    prodConfirmed: true,
+  });
   if (!printJson(ctx, r)) {
     for (const d of r.drift) ctx.out.out(`${d.kind.padEnd(8)} ${d.object}\n    ${d.detail}`);
     ctx.out.out(r.ok ? `${r.target}: no drift.` : `${r.target}: ${r.drift.length} difference(s).`);
@@ -141,7 +161,9 @@ export const newCommand: Command = async (ctx) => {
   const { listMigrations, migrationTemplate } = await import("../migrate/files");
   const name = ctx.args[0];
   if (!name || ctx.args.length > 1 || !/^[a-z0-9][a-z0-9_]*$/.test(name)) {
-    throw new Error(`new needs one name of lowercase letters, digits and underscores, e.g. precog-db new add_market_tags (got ${ctx.args.length ? `"${ctx.args.join(" ")}"` : "nothing"}).`);
+    throw new Error(
+      `new needs one name of lowercase letters, digits and underscores, e.g. precog-db new add_market_tags (got ${ctx.args.length ? `"${ctx.args.join(" ")}"` : "nothing"}).`,
+    );
   }
   const refs = existsSync(ctx.dir) ? listMigrations(ctx.dir) : [];
   let version: string;
@@ -152,7 +174,8 @@ export const newCommand: Command = async (ctx) => {
     const last = refs[refs.length - 1];
     version = last ? String(last.order + 1n).padStart(last.version.length, "0") : "0001";
   }
-  if (refs.length && BigInt(version) <= refs[refs.length - 1].order) throw new Error(`version ${version} is not after the newest file ${refs[refs.length - 1].filename}.`);
+  if (refs.length && BigInt(version) <= refs[refs.length - 1].order)
+    throw new Error(`version ${version} is not after the newest file ${refs[refs.length - 1].filename}.`);
   mkdirSync(ctx.dir, { recursive: true });
   const file = join(ctx.dir, `${version}_${name}.sql`);
   writeFileSync(file, migrationTemplate(), { flag: "wx" });

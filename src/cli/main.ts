@@ -6,10 +6,10 @@
 import { resolve } from "node:path";
 import { assertProdConfirmed, currentOperator, describeSource, selectEnvironment } from "../env/environment";
 import type { CommandContext } from "./commands";
-import { OPTIONS, parseCommandLine, type OptionName } from "./options";
-import { createOutput, urlSecrets, type Output } from "./output";
+import { OPTIONS, type OptionName, parseCommandLine } from "./options";
+import { createOutput, type Output, urlSecrets } from "./output";
 import { loadVars, resolveTarget, type Target } from "./target";
-import { COMMON, unexpectedOptions, USAGE, verbNamed } from "./verbs";
+import { COMMON, USAGE, unexpectedOptions, verbNamed } from "./verbs";
 
 export { USAGE };
 
@@ -38,7 +38,9 @@ export async function main(argv: readonly string[], cwd = process.cwd()): Promis
   const unexpected = unexpectedOptions(verb, Object.keys(values) as OptionName[]);
   if (unexpected.length > 0) {
     const takes = [...verb.options, ...COMMON].map((o) => OPTIONS[o].usage).join(", ");
-    out.err(`precog-db: ${command} does not take ${unexpected.map((o) => `--${o}`).join(", ")}; it takes ${takes}.\n\n${USAGE}`);
+    out.err(
+      `precog-db: ${command} does not take ${unexpected.map((o) => `--${o}`).join(", ")}; it takes ${takes}.\n\n${USAGE}`,
+    );
     return 2;
   }
   for (const u of [values["database-url"], values["scratch-url"]]) if (u) out.addSecrets(urlSecrets(u));
@@ -50,10 +52,20 @@ export async function main(argv: readonly string[], cwd = process.cwd()): Promis
       out.addSecrets(target.secrets);
       assertProdConfirmed(target.choice.env, verb.database, vars);
       if (target.choice.env === "prod") out.err(`warning: prod access by ${currentOperator(vars)}`);
-      if (!values.json) out.err(`precog-db ${command}: ${target.choice.env} (from ${describeSource(target.choice.source)})`);
+      if (!values.json)
+        out.err(`precog-db ${command}: ${target.choice.env} (from ${describeSource(target.choice.source)})`);
     }
     const environment = target?.choice.env ?? selectEnvironment(vars).env;
-    const ctx: CommandContext = { args: rest, values, vars, target, environment, out, dir: resolve(cwd, values.dir ?? "migrations"), cwd };
+    const ctx: CommandContext = {
+      args: rest,
+      values,
+      vars,
+      target,
+      environment,
+      out,
+      dir: resolve(cwd, values.dir ?? "migrations"),
+      cwd,
+    };
     return await verb.run(ctx);
   } catch (err) {
     report(out, err);

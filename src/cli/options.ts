@@ -19,17 +19,48 @@ export const OPTIONS = {
   "database-url": {
     type: "string",
     usage: "--database-url <url>",
-    help: ["target database (default: DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD", "from the environment or .env; dev and test default to the local cluster)"],
+    help: [
+      "target database (default: DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD",
+      "from the environment or .env; dev and test default to the local cluster)",
+    ],
   },
-  to: { type: "string", usage: "--to <version>", help: ["migrate, plan: stop at this version; down: roll back to this version"] },
-  "lock-wait": { type: "string", usage: "--lock-wait <ms>", help: ["wait this long for another runner's lock (default 60000)"] },
+  to: {
+    type: "string",
+    usage: "--to <version>",
+    help: ["migrate, plan: stop at this version; down: roll back to this version"],
+  },
+  "lock-wait": {
+    type: "string",
+    usage: "--lock-wait <ms>",
+    help: ["wait this long for another runner's lock (default 60000)"],
+  },
   "lock-timeout": { type: "string", usage: "--lock-timeout <d>", help: ["lock_timeout per migration (default 5s)"] },
-  "statement-timeout": { type: "string", usage: "--statement-timeout <d>", help: ["statement_timeout per migration (default 15min)"] },
-  "allow-out-of-order": { type: "boolean", usage: "--allow-out-of-order", help: ["apply pending files older than the newest applied one"] },
-  "backup-dir": { type: "string", usage: "--backup-dir <folder>", help: ["where staging and prod backups go (default: PRECOG_BACKUP_DIR; required there)"] },
-  "scratch-url": { type: "string", usage: "--scratch-url <url>", help: ["server and role for validate's scratch database (default: the target's)"] },
+  "statement-timeout": {
+    type: "string",
+    usage: "--statement-timeout <d>",
+    help: ["statement_timeout per migration (default 15min)"],
+  },
+  "allow-out-of-order": {
+    type: "boolean",
+    usage: "--allow-out-of-order",
+    help: ["apply pending files older than the newest applied one"],
+  },
+  "backup-dir": {
+    type: "string",
+    usage: "--backup-dir <folder>",
+    help: ["where staging and prod backups go (default: PRECOG_BACKUP_DIR; required there)"],
+  },
+  "scratch-url": {
+    type: "string",
+    usage: "--scratch-url <url>",
+    help: ["server and role for validate's scratch database (default: the target's)"],
+  },
   lint: { type: "boolean", usage: "--lint", help: ["lint pending migrations on dev and test too"] },
-  timestamp: { type: "boolean", usage: "--timestamp", help: ["use a UTC timestamp version instead of the next counter"] },
+  timestamp: {
+    type: "boolean",
+    usage: "--timestamp",
+    help: ["use a UTC timestamp version instead of the next counter"],
+  },
   json: { type: "boolean", usage: "--json", help: ["print the result as JSON on stdout"] },
   help: { type: "boolean", short: "h", usage: "-h, --help", help: ["this text"] },
 } as const satisfies Record<string, OptionSpec>;

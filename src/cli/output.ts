@@ -40,14 +40,22 @@ export function createOutput(): Output {
             o.err(`warning: ${e.message}`);
             break;
           case "applying":
-            current = e.count > 1 ? `migrations ${e.index}-${e.index + e.count - 1} of ${e.total} (from ${e.version}_${e.name}, sent together)` : `${e.version}_${e.name}`;
+            current =
+              e.count > 1
+                ? `migrations ${e.index}-${e.index + e.count - 1} of ${e.total} (from ${e.version}_${e.name}, sent together)`
+                : `${e.version}_${e.name}`;
             since = Date.now();
             stopTimer();
-            timer = setInterval(() => o.err(`  ... still running ${current} (${Math.round((Date.now() - since) / 1000)} s)`), tickMs);
+            timer = setInterval(
+              () => o.err(`  ... still running ${current} (${Math.round((Date.now() - since) / 1000)} s)`),
+              tickMs,
+            );
             timer.unref();
             break;
           case "applied":
-            o.err(`  ${String(e.index).padStart(String(e.total).length)}/${e.total} ${e.version}_${e.name} (${Number.isFinite(e.durationMs) ? `${e.durationMs} ms` : "duration unknown"})`);
+            o.err(
+              `  ${String(e.index).padStart(String(e.total).length)}/${e.total} ${e.version}_${e.name} (${Number.isFinite(e.durationMs) ? `${e.durationMs} ms` : "duration unknown"})`,
+            );
             if (e.index === e.total) stopTimer();
             break;
         }
@@ -73,7 +81,11 @@ export function urlSecrets(arg: string): string[] {
  * line, with what is known without a target as secrets: URL passwords on the command line and
  * DB_PASSWORD.
  */
-export function printFatal(err: unknown, argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): void {
+export function printFatal(
+  err: unknown,
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): void {
   const secrets = [...argv.flatMap(urlSecrets), ...(env.DB_PASSWORD ? [env.DB_PASSWORD] : [])];
   const message = err instanceof Error ? err.message : String(err);
   write(2, `precog-db: ${maskSecrets(message, secrets)}\n`);

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ENVIRONMENT_DEFAULTS, LOCAL_SERVER } from "../env/defaults";
 import { loadVars as loadEnvFile } from "../env/env-file";
-import { assertDatabaseMatches, selectEnvironment, type EnvironmentChoice } from "../env/environment";
+import { assertDatabaseMatches, type EnvironmentChoice, selectEnvironment } from "../env/environment";
 import type { Connection } from "../migrate/pg";
 
 export type Vars = Readonly<Record<string, string | undefined>>;
@@ -39,12 +39,17 @@ export function resolveTarget(vars: Vars, databaseUrl: string | undefined, cwd: 
     } catch {
       throw new Error("--database-url is not a URL: expected postgresql://user:password@host:port/database");
     }
-    if (url.protocol !== "postgresql:" && url.protocol !== "postgres:") throw new Error(`--database-url must start with postgresql://, not ${url.protocol}//`);
+    if (url.protocol !== "postgresql:" && url.protocol !== "postgres:")
+      throw new Error(`--database-url must start with postgresql://, not ${url.protocol}//`);
     // The URL's database is the real target, so it decides the environment when PRECOG_ENV is unset.
     const dbName = decodeURIComponent(url.pathname.replace(/^\//, ""));
     const choice = selectEnvironment({ ...vars, DB_NAME: dbName || vars.DB_NAME });
     assertDatabaseMatches(choice.env, dbName || vars.DB_NAME, dbName ? "the URL's database" : "DB_NAME");
-    return { choice, connection: databaseUrl, secrets: url.password ? [url.password, decodeURIComponent(url.password)] : [] };
+    return {
+      choice,
+      connection: databaseUrl,
+      secrets: url.password ? [url.password, decodeURIComponent(url.password)] : [],
+    };
   }
   // An empty variable counts as unset, as in the application (src/app/settings.ts): `DB_PORT=` in
   // a .env file is a blank, not a port.
@@ -59,14 +64,17 @@ export function resolveTarget(vars: Vars, databaseUrl: string | undefined, cwd: 
     );
   }
   const port = Number(get("DB_PORT") ?? (local ? LOCAL_SERVER.port : 5432));
-  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`DB_PORT="${vars.DB_PORT}" is not a port number.`);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535)
+    throw new Error(`DB_PORT="${vars.DB_PORT}" is not a port number.`);
   const host = get("DB_HOST") ?? LOCAL_SERVER.host;
   const user = get("DB_USER") ?? "postgres";
   const database = get("DB_NAME") ?? defaults.database;
   // The defaults always match; a DB_NAME left over from another environment may not.
   assertDatabaseMatches(choice.env, database, "DB_NAME");
   // Without DB_PASSWORD, a local environment uses the password file scripts/local-pg.sh writes.
-  const password = vars.DB_PASSWORD || (local ? pgpassLookup(resolve(cwd, ".local/pg/pgpass"), host, port, database, user) : undefined);
+  const password =
+    vars.DB_PASSWORD ||
+    (local ? pgpassLookup(resolve(cwd, ".local/pg/pgpass"), host, port, database, user) : undefined);
   return {
     choice,
     connection: { host, port, user, database, ...(password ? { password } : {}) },
@@ -75,7 +83,13 @@ export function resolveTarget(vars: Vars, databaseUrl: string | undefined, cwd: 
 }
 
 /** The password for a connection from a .pgpass-format file (`host:port:db:user:password`, `*` matches all). */
-export function pgpassLookup(file: string, host: string, port: number, database: string, user: string): string | undefined {
+export function pgpassLookup(
+  file: string,
+  host: string,
+  port: number,
+  database: string,
+  user: string,
+): string | undefined {
   if (!existsSync(file)) return undefined;
   const want = [host, String(port), database, user];
   for (const line of readFileSync(file, "utf8").split("\n")) {

@@ -3,8 +3,17 @@
  * (and what the prod refusal calls that work), which options it takes, and what runs. main.ts
  * and the help text are driven by this table alone.
  */
-import { downCommand, lintCommand, migrateCommand, newCommand, planCommand, statusCommand, validateCommand, type Command } from "./commands";
-import { OPTIONS, optionsHelp, type OptionName } from "./options";
+import {
+  type Command,
+  downCommand,
+  lintCommand,
+  migrateCommand,
+  newCommand,
+  planCommand,
+  statusCommand,
+  validateCommand,
+} from "./commands";
+import { OPTIONS, type OptionName, optionsHelp } from "./options";
 
 export interface Verb {
   /** As the help shows it: "lint [files]". */
@@ -21,12 +30,27 @@ export interface Verb {
 export const COMMON: readonly OptionName[] = ["dir", "help"];
 
 export const VERBS: Readonly<Record<string, Verb>> = {
-  new: { synopsis: "new <name>", summary: "write migrations/<next version>_<name>.sql from the template", options: ["timestamp"], run: newCommand },
+  new: {
+    synopsis: "new <name>",
+    summary: "write migrations/<next version>_<name>.sql from the template",
+    options: ["timestamp"],
+    run: newCommand,
+  },
   migrate: {
     synopsis: "migrate",
     summary: "apply pending migrations (backs up first on staging and prod)",
     database: "apply migrations",
-    options: ["database-url", "to", "lock-wait", "lock-timeout", "statement-timeout", "allow-out-of-order", "backup-dir", "lint", "json"],
+    options: [
+      "database-url",
+      "to",
+      "lock-wait",
+      "lock-timeout",
+      "statement-timeout",
+      "allow-out-of-order",
+      "backup-dir",
+      "lint",
+      "json",
+    ],
     run: migrateCommand,
   },
   status: {
@@ -57,7 +81,12 @@ export const VERBS: Readonly<Record<string, Verb>> = {
     options: ["database-url", "scratch-url", "json"],
     run: validateCommand,
   },
-  lint: { synopsis: "lint [files]", summary: "lint migrations (errors on staging and prod, warnings on dev and test)", options: ["lock-timeout", "json"], run: lintCommand },
+  lint: {
+    synopsis: "lint [files]",
+    summary: "lint migrations (errors on staging and prod, warnings on dev and test)",
+    options: ["lock-timeout", "json"],
+    run: lintCommand,
+  },
 };
 
 /** The verb named `name`, if there is one (never a property every object has, such as "toString"). */
@@ -78,7 +107,11 @@ export const USAGE = [
   "",
   "options (each command's in brackets):",
   ...optionsHelp(Object.keys(OPTIONS) as OptionName[], (name) =>
-    COMMON.includes(name) ? "" : Object.entries(VERBS).flatMap(([verb, v]) => (v.options.includes(name) ? [verb] : [])).join(", "),
+    COMMON.includes(name)
+      ? ""
+      : Object.entries(VERBS)
+          .flatMap(([verb, v]) => (v.options.includes(name) ? [verb] : []))
+          .join(", "),
   ),
   "",
   "The environment is PRECOG_ENV, else inferred from DB_NAME, else dev. Prod needs PRECOG_PROD_CONFIRMED=yes.",

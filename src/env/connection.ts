@@ -21,8 +21,8 @@
  *   PGPASSWORD                   used when the login's own password variable is unset, as libpq does
  */
 import { ENVIRONMENT_DEFAULTS, LOCAL_SERVER } from "./defaults";
-import { selectEnvironment, type Environment, type EnvironmentSource } from "./environment";
 import type { Vars } from "./env-file";
+import { type Environment, type EnvironmentSource, selectEnvironment } from "./environment";
 
 export const SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] as const;
 export type SslMode = (typeof SSL_MODES)[number];
@@ -79,7 +79,11 @@ export interface ResolveConnectionOptions {
  * Reads and checks the connection variables. Pushes a sentence per problem onto `problems` (and
  * returns best-effort values); throws only for environment-selection errors.
  */
-export function resolveConnection(vars: Vars, problems: string[], options: ResolveConnectionOptions = {}): ResolvedConnection {
+export function resolveConnection(
+  vars: Vars,
+  problems: string[],
+  options: ResolveConnectionOptions = {},
+): ResolvedConnection {
   const { env, source } = selectEnvironment(vars);
   const defaults = ENVIRONMENT_DEFAULTS[env];
   const local = defaults.server === "local";
@@ -89,19 +93,25 @@ export function resolveConnection(vars: Vars, problems: string[], options: Resol
   let host = get("DB_HOST");
   if (host === undefined && defaulted) {
     if (local) host = LOCAL_SERVER.host;
-    else problems.push(`DB_HOST is not set: ${env} runs on AWS, so set DB_HOST${options.hostAlternative ? ` or ${options.hostAlternative}` : ""}.`);
+    else
+      problems.push(
+        `DB_HOST is not set: ${env} runs on AWS, so set DB_HOST${options.hostAlternative ? ` or ${options.hostAlternative}` : ""}.`,
+      );
   }
   const portText = get("DB_PORT");
   let port: number | undefined = defaulted ? (local ? LOCAL_SERVER.port : 5432) : undefined;
   if (portText !== undefined) {
     const p = parseDigits(portText);
-    if (p === undefined || p < 1 || p > 65535) problems.push(`DB_PORT="${portText}" is not a TCP port: use digits only, 1 to 65535.`);
+    if (p === undefined || p < 1 || p > 65535)
+      problems.push(`DB_PORT="${portText}" is not a TCP port: use digits only, 1 to 65535.`);
     else port = p;
   }
 
   const migrationUser = get("DB_MIGRATION_USER");
   if (migrationUser === undefined && get("DB_MIGRATION_PASSWORD") !== undefined) {
-    problems.push("DB_MIGRATION_PASSWORD is set without DB_MIGRATION_USER: set the migration login's user too, or unset both.");
+    problems.push(
+      "DB_MIGRATION_PASSWORD is set without DB_MIGRATION_USER: set the migration login's user too, or unset both.",
+    );
   }
 
   const sslText = get("DB_SSLMODE");
@@ -117,7 +127,9 @@ export function resolveConnection(vars: Vars, problems: string[], options: Resol
     const t = parseDigits(timeoutText);
     const { min, max } = CONNECT_TIMEOUT_SECONDS;
     if (t === undefined || t < min || t > max) {
-      problems.push(`DB_CONNECT_TIMEOUT="${timeoutText}" is not a connect timeout: use whole seconds, ${min} to ${max}.`);
+      problems.push(
+        `DB_CONNECT_TIMEOUT="${timeoutText}" is not a connect timeout: use whole seconds, ${min} to ${max}.`,
+      );
     } else timeoutSeconds = t;
   }
 
@@ -129,7 +141,9 @@ export function resolveConnection(vars: Vars, problems: string[], options: Resol
     database: get("DB_NAME") ?? (defaulted ? defaults.database : undefined),
     app: { user: get("DB_USER") ?? defaults.appRole, password: get("DB_PASSWORD"), passwordVariable: "DB_PASSWORD" },
     migration:
-      migrationUser === undefined ? undefined : { user: migrationUser, password: get("DB_MIGRATION_PASSWORD"), passwordVariable: "DB_MIGRATION_PASSWORD" },
+      migrationUser === undefined
+        ? undefined
+        : { user: migrationUser, password: get("DB_MIGRATION_PASSWORD"), passwordVariable: "DB_MIGRATION_PASSWORD" },
     tls: { mode, rootCert: get("DB_SSL_ROOT_CERT") },
     connectTimeoutMillis: timeoutSeconds * 1000,
     pgPassword: get("PGPASSWORD"),

@@ -104,7 +104,11 @@ export function refusedPlaintext(err: unknown): boolean {
  * variable, else PGPASSWORD, else an error saying which variable to set (rather than pg's "SASL:
  * SCRAM-SERVER-FIRST-MESSAGE: client password must be a string").
  */
-export function passwordFor(login: Login, connection: Pick<ResolvedConnection, "pgPassword">, target: string): () => string {
+export function passwordFor(
+  login: Login,
+  connection: Pick<ResolvedConnection, "pgPassword">,
+  target: string,
+): () => string {
   return () => {
     const password = login.password ?? connection.pgPassword;
     if (password !== undefined) return password;
@@ -122,7 +126,11 @@ const CERTIFICATE_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUE
  * A connection failure restated in terms of what to change: the connect timeout, a TLS mode the
  * server cannot meet, a refused certificate. Other errors come back unchanged.
  */
-export function explainConnectError(err: unknown, connection: Pick<ResolvedConnection, "tls" | "connectTimeoutMillis">, target: string): Error {
+export function explainConnectError(
+  err: unknown,
+  connection: Pick<ResolvedConnection, "tls" | "connectTimeoutMillis">,
+  target: string,
+): Error {
   const e = err as Error & { code?: string };
   const mode = connection.tls.mode;
   if (e.message === "timeout expired" || e.message === "Connection terminated due to connection timeout") {

@@ -121,7 +121,10 @@ export async function runOutsideTransaction(client: Client, u: Unit, t: Timeouts
         await client.query(statements[i].text);
       } catch (cause) {
         const position = (cause as { position?: string }).position;
-        const offset = position !== undefined ? statements[i].start + codePointToIndex(statements[i].text, Number(position) - 1) : undefined;
+        const offset =
+          position !== undefined
+            ? statements[i].start + codePointToIndex(statements[i].text, Number(position) - 1)
+            : undefined;
         const leftovers = await invalidIndexes(client);
         const failure = await describeFailure(cause, {
           file: u.file,
@@ -135,7 +138,9 @@ export async function runOutsideTransaction(client: Client, u: Unit, t: Timeouts
             `. ${u.file.filename} is not recorded in ${HISTORY_TABLE}.` +
             (leftovers.length ? ` Left behind: invalid index(es) ${leftovers.join(", ")}.` : ""),
           next:
-            (leftovers.length ? `drop the invalid index(es) (DROP INDEX CONCURRENTLY IF EXISTS ${leftovers.join(", ")}), ` : "") +
+            (leftovers.length
+              ? `drop the invalid index(es) (DROP INDEX CONCURRENTLY IF EXISTS ${leftovers.join(", ")}), `
+              : "") +
             `fix the file (make its statements safe to repeat: IF NOT EXISTS / IF EXISTS), then run the command again; it reruns the whole file.`,
         });
         return { done: [], failure };
@@ -157,7 +162,9 @@ async function recordedDurations(client: Client, units: readonly Unit[]): Promis
   if (units.length === 0) return [];
   const versions = units.map((u) => u.file.order.toString());
   const r = await client
-    .query(`SELECT version::text AS version, duration_ms FROM ${HISTORY_TABLE} WHERE version = ANY($1::bigint[])`, [versions])
+    .query(`SELECT version::text AS version, duration_ms FROM ${HISTORY_TABLE} WHERE version = ANY($1::bigint[])`, [
+      versions,
+    ])
     .catch(() => ({ rows: [] as { version: string; duration_ms: number }[] }));
   const ms = new Map(r.rows.map((row) => [row.version as string, Number(row.duration_ms)]));
   return units.map((u, i) => ({ file: u.file, durationMs: ms.get(versions[i]) ?? Number.NaN }));

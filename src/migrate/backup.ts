@@ -5,9 +5,9 @@
  * other users can read in `ps`).
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, statSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { maskSecrets, type Connection } from "./pg";
+import { type Connection, maskSecrets } from "./pg";
 
 export interface BackupOptions {
   readonly connection: Connection;
@@ -29,16 +29,23 @@ export async function backupDatabase(o: BackupOptions): Promise<string> {
   try {
     mkdirSync(dir, { recursive: true });
   } catch (cause) {
-    throw new Error(`Cannot create the backup folder ${dir}: ${(cause as Error).message}. Nothing was applied.`, { cause });
+    throw new Error(`Cannot create the backup folder ${dir}: ${(cause as Error).message}. Nothing was applied.`, {
+      cause,
+    });
   }
-  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
   const file = join(dir, `${o.environment}-${stamp}-${o.fromVersion}-to-${o.toVersion}.dump`);
   try {
     await runPgDump(o.pgDump ?? "pg_dump", o.connection, [...(o.args ?? ["--format=custom"]), `--file=${file}`]);
     if (statSync(file).size === 0) throw new Error("pg_dump wrote an empty file");
   } catch (cause) {
     rmSync(file, { force: true });
-    throw new Error(`Backup of ${o.environment} failed, so nothing was applied: ${(cause as Error).message}`, { cause });
+    throw new Error(`Backup of ${o.environment} failed, so nothing was applied: ${(cause as Error).message}`, {
+      cause,
+    });
   }
   return file;
 }
@@ -47,15 +54,25 @@ export async function backupDatabase(o: BackupOptions): Promise<string> {
 export function runPgDump(program: string, connection: Connection, args: readonly string[]): Promise<string> {
   const { env, target } = libpqEnvironment(connection);
   return new Promise((ok, fail) => {
-    const child = spawn(program, [...args, ...target], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(program, [...args, ...target], {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (b: Buffer) => out.push(b));
     child.stderr.on("data", (b: Buffer) => err.push(b));
-    child.on("error", (e) => fail(new Error(`cannot run ${program}: ${e.message} (install PostgreSQL's client tools or pass pgDump)`, { cause: e })));
+    child.on("error", (e) =>
+      fail(
+        new Error(`cannot run ${program}: ${e.message} (install PostgreSQL's client tools or pass pgDump)`, {
+          cause: e,
+        }),
+      ),
+    );
     child.on("close", (code) => {
       if (code === 0) ok(Buffer.concat(out).toString("utf8"));
-      else fail(new Error(`${program} exited with ${code}: ${maskSecrets(Buffer.concat(err).toString("utf8").trim())}`));
+      else
+        fail(new Error(`${program} exited with ${code}: ${maskSecrets(Buffer.concat(err).toString("utf8").trim())}`));
     });
   });
 }
@@ -74,6 +91,8 @@ function libpqEnvironment(connection: Connection): { env: Record<string, string>
   if (connection.user) env.PGUSER = connection.user;
   if (connection.password) env.PGPASSWORD = connection.password;
   if (connection.database) env.PGDATABASE = connection.database;
-  if (connection.ssl) env.PGSSLMODE = typeof connection.ssl === "object" && connection.ssl.rejectUnauthorized === false ? "require" : "verify-full";
+  if (connection.ssl)
+    env.PGSSLMODE =
+      typeof connection.ssl === "object" && connection.ssl.rejectUnauthorized === false ? "require" : "verify-full";
   return { env, target: [] };
 }

@@ -14,11 +14,12 @@
  * whose folder has that stamp takes the digest from there and does not parse the entries at all;
  * the stamp names the entries file's own stat too, so it is void once the entries file changes.
  */
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync, existsSync, type Stats } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+
 import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, type Stats, statSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { type MigrationFile, type MigrationRef, parseMigration } from "./files";
 import { sha256 } from "./hash";
-import { parseMigration, type MigrationFile, type MigrationRef } from "./files";
 
 type Entry = [size: number, mtimeMs: number, ctimeMs: number, ino: number, checksum: string];
 interface CacheFile {
@@ -54,7 +55,9 @@ export class ChecksumCache {
 
   /** A stamp of the folder: every file's name and what stat() says about it, in the given order. */
   static stamp(refs: readonly MigrationRef[], stats: readonly Stats[]): string {
-    const lines = refs.map((r, i) => `${r.filename} ${stats[i].size} ${stats[i].mtimeMs} ${stats[i].ctimeMs} ${stats[i].ino}`);
+    const lines = refs.map(
+      (r, i) => `${r.filename} ${stats[i].size} ${stats[i].mtimeMs} ${stats[i].ctimeMs} ${stats[i].ino}`,
+    );
     return createHash("md5").update(lines.join("\n")).digest("hex");
   }
 
@@ -63,7 +66,9 @@ export class ChecksumCache {
     if (!this.file) return undefined;
     try {
       const tree = JSON.parse(readFileSync(treeFile(this.file), "utf8")) as TreeFile;
-      return tree.format === 1 && tree.stamp === stamp && tree.entriesFile === fileStat(this.file) ? tree.digest : undefined;
+      return tree.format === 1 && tree.stamp === stamp && tree.entriesFile === fileStat(this.file)
+        ? tree.digest
+        : undefined;
     } catch {
       return undefined;
     }
@@ -101,10 +106,14 @@ export class ChecksumCache {
     if (!this.file) return;
     try {
       mkdirSync(dirname(this.file), { recursive: true });
-      if (this.dirty) writeAtomically(this.file, JSON.stringify({ format: 1, entries: this.entries() } satisfies CacheFile));
+      if (this.dirty)
+        writeAtomically(this.file, JSON.stringify({ format: 1, entries: this.entries() } satisfies CacheFile));
       this.dirty = false;
       if (tree && this.allTrusted) {
-        writeAtomically(treeFile(this.file), JSON.stringify({ format: 1, entriesFile: fileStat(this.file), ...tree } satisfies TreeFile));
+        writeAtomically(
+          treeFile(this.file),
+          JSON.stringify({ format: 1, entriesFile: fileStat(this.file), ...tree } satisfies TreeFile),
+        );
       }
     } catch {
       // Ignored on purpose: see above.

@@ -5,12 +5,12 @@
  */
 import { currentOperator, PROTECTED_ENVIRONMENTS } from "../env/environment";
 import { runOutsideTransaction, runTransactional, type Unit } from "./apply";
-import { listMigrations, readMigration, type MigrationFile } from "./files";
+import { listMigrations, type MigrationFile, readMigration } from "./files";
 import { guardTarget } from "./guard";
 import { forgetSql, readHistoryRows } from "./history";
 import { describeConnection, withAdvisoryLock, withClient } from "./pg";
 import { assertNoProblems } from "./reconcile";
-import { resolveSettings, type MigrateOptions } from "./settings";
+import { type MigrateOptions, resolveSettings } from "./settings";
 
 export interface DownOptions extends MigrateOptions {
   /** Roll back every migration newer than this version ("0" for all). Default: only the newest. */
@@ -39,24 +39,32 @@ export async function down(options: DownOptions): Promise<DownResult> {
         `On ${s.environment}, undo a change with a new forward migration (precog-db new <name>).`,
     );
   }
-  if (options.to !== undefined && !/^\d+$/.test(options.to)) throw new Error(`down --to "${options.to}" is not a version number.`);
+  if (options.to !== undefined && !/^\d+$/.test(options.to))
+    throw new Error(`down --to "${options.to}" is not a version number.`);
   const target = describeConnection(s.connection);
   const refs = listMigrations(s.dir);
   return withClient(s.connection, s.applicationName, (client) =>
     withAdvisoryLock(client, s.lockWaitMs, async () => {
       const history = await readHistoryRows(client);
-      const chosen = options.to === undefined ? history.slice(-1) : history.filter((h) => h.order > BigInt(options.to!));
+      const chosen =
+        options.to === undefined ? history.slice(-1) : history.filter((h) => h.order > BigInt(options.to!));
       const files: MigrationFile[] = [];
       const problems: string[] = [];
       for (const row of chosen.reverse()) {
         const ref = refs.find((r) => r.order === row.order);
         if (!ref) {
-          problems.push(`${row.version}_${row.name} is applied but its file is missing from ${s.dir}: restore it to roll it back.`);
+          problems.push(
+            `${row.version}_${row.name} is applied but its file is missing from ${s.dir}: restore it to roll it back.`,
+          );
           continue;
         }
         const file = readMigration(ref);
-        if (file.checksum !== row.checksum) problems.push(`${file.filename} changed after it was applied: its down section may not undo what was applied; restore the applied version first.`);
-        else if (!file.down || file.down.sql.trim() === "") problems.push(`${file.filename} has no -- migrate:down section to run.`);
+        if (file.checksum !== row.checksum)
+          problems.push(
+            `${file.filename} changed after it was applied: its down section may not undo what was applied; restore the applied version first.`,
+          );
+        else if (!file.down || file.down.sql.trim() === "")
+          problems.push(`${file.filename} has no -- migrate:down section to run.`);
         files.push(file);
       }
       assertNoProblems(problems, `Cannot roll back on ${target} (${s.environment})`);
@@ -65,7 +73,9 @@ export async function down(options: DownOptions): Promise<DownResult> {
         s.log({ type: "applying", version: f.version, name: f.name, index: i + 1, total: files.length, count: 1 });
         const unit: Unit = { file: f, which: "down", section: f.down!, bookkeeping: () => forgetSql(f.order) };
         const started = performance.now();
-        const { failure } = f.down!.options.transaction ? await runTransactional(client, [unit], s) : await runOutsideTransaction(client, unit, s);
+        const { failure } = f.down!.options.transaction
+          ? await runTransactional(client, [unit], s)
+          : await runOutsideTransaction(client, unit, s);
         if (failure) throw failure;
         const durationMs = Math.round(performance.now() - started);
         rolledBack.push({ version: f.version, name: f.name, durationMs });

@@ -74,7 +74,9 @@ export function listMigrations(dir: string): MigrationRef[] {
   try {
     names = readdirSync(dir);
   } catch (cause) {
-    throw new Error(`Cannot read the migrations folder ${dir}: ${(cause as Error).message}. Pass --dir <folder>.`, { cause });
+    throw new Error(`Cannot read the migrations folder ${dir}: ${(cause as Error).message}. Pass --dir <folder>.`, {
+      cause,
+    });
   }
   const refs: MigrationRef[] = [];
   const problems: string[] = [];
@@ -117,7 +119,8 @@ export function parseMigration(ref: MigrationRef, text: string): MigrationFile {
   }
   const ups = markers.filter((m) => m.kind === "up");
   const downs = markers.filter((m) => m.kind === "down");
-  if (ups.length !== 1) problems.push(ups.length === 0 ? "no `-- migrate:up` line" : "more than one `-- migrate:up` line");
+  if (ups.length !== 1)
+    problems.push(ups.length === 0 ? "no `-- migrate:up` line" : "more than one `-- migrate:up` line");
   if (downs.length > 1) problems.push("more than one `-- migrate:down` line");
 
   const section = (i: number): Section => {
@@ -191,12 +194,5 @@ export function isDuration(value: string): boolean {
 
 /** The template `precog-db new` writes. */
 export function migrationTemplate(): string {
-  return [
-    "-- migrate:up",
-    "",
-    "",
-    "-- migrate:down",
-    "",
-    "",
-  ].join("\n");
+  return ["-- migrate:up", "", "", "-- migrate:down", "", ""].join("\n");
 }

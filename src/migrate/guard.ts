@@ -4,8 +4,8 @@
  * another environment than the one it claims (a stale PRECOG_ENV=dev must not reach precog_prod),
  * and prod needs PRECOG_PROD_CONFIRMED=yes unless the caller checked it already.
  */
-import { assertDatabaseMatches, assertProdConfirmed, isEnvironment, type Environment } from "../env/environment";
-import { databaseOf, type Connection } from "./pg";
+import { assertDatabaseMatches, assertProdConfirmed, type Environment, isEnvironment } from "../env/environment";
+import { type Connection, databaseOf } from "./pg";
 
 export interface GuardInput {
   readonly environment: Environment;

@@ -3,8 +3,9 @@
  * own schema so the application's truncate-everything test helpers (which walk `public`) leave it
  * alone, and so `validate` can tell migration bookkeeping from the application's schema.
  */
-import type { Client } from "pg";
+
 import { createHash } from "node:crypto";
+import type { Client } from "pg";
 
 export const HISTORY_SCHEMA = "precog_migrations";
 export const HISTORY_TABLE = `${HISTORY_SCHEMA}.history`;
@@ -106,7 +107,11 @@ export function historyDigest(entries: readonly { order: bigint; name: string; c
  * transaction, so it covers exactly the work that was committed; transaction:false migrations pass
  * the duration the runner measured on the client, as no single transaction spans them.
  */
-export function recordSql(m: { order: bigint; name: string; checksum: string }, appliedBy: string, durationMs?: number): string {
+export function recordSql(
+  m: { order: bigint; name: string; checksum: string },
+  appliedBy: string,
+  durationMs?: number,
+): string {
   const duration = durationMs !== undefined ? String(Math.max(0, Math.round(durationMs))) : SERVER_DURATION;
   // Required here: it is loaded by then (this runs only on a connection), and importing the
   // engine to lint or list files does not load pg.

@@ -14,36 +14,51 @@
  *
  * Heavy parts (pg, the SQL parser, pg_dump) load on first use, so importing this module is cheap.
  */
-import type { LintOptions, LintReport } from "./lint";
-import type { ValidateOptions, ValidateResult } from "./validate";
-import { listMigrations, readMigration } from "./files";
-import { scanFolder } from "./scan";
 
-export { migrate, type MigrateResult, type AppliedMigration } from "./runner";
-export { down, type DownOptions, type DownResult, type RolledBack } from "./down";
-export { status, plan, readHistory, type ReadHistoryOptions, type StatusResult, type StatusEntry, type PlanResult, type PlannedMigration } from "./status";
-export { MigrationError } from "./sql-error";
-export { MIGRATION_LOCK_KEY, describeConnection, maskSecrets, type Connection } from "./pg";
+import { listMigrations, readMigration } from "./files";
+import type { LintOptions, LintReport } from "./lint";
+import { scanFolder } from "./scan";
+import type { ValidateOptions, ValidateResult } from "./validate";
+
+export { type DownOptions, type DownResult, down, type RolledBack } from "./down";
+export { listMigrations, type MigrationFile, type MigrationRef, parseMigration, readMigration } from "./files";
 export { HISTORY_SCHEMA, HISTORY_TABLE, type HistoryRow } from "./history";
-export { listMigrations, readMigration, parseMigration, type MigrationFile, type MigrationRef } from "./files";
-export {
-  DEFAULT_LOCK_TIMEOUT,
-  DEFAULT_STATEMENT_TIMEOUT,
-  DEFAULT_LOCK_WAIT_MS,
-  type MigrateOptions,
-  type ConnectionOptions,
-  type MigrateEvent,
-} from "./settings";
 export type { LintFinding, LintOptions, LintReport } from "./lint";
-export type { ValidateOptions, ValidateResult, Drift } from "./validate";
+export { type Connection, describeConnection, MIGRATION_LOCK_KEY, maskSecrets } from "./pg";
+export { type AppliedMigration, type MigrateResult, migrate } from "./runner";
+export {
+  type ConnectionOptions,
+  DEFAULT_LOCK_TIMEOUT,
+  DEFAULT_LOCK_WAIT_MS,
+  DEFAULT_STATEMENT_TIMEOUT,
+  type MigrateEvent,
+  type MigrateOptions,
+} from "./settings";
+export { MigrationError } from "./sql-error";
+export {
+  type PlannedMigration,
+  type PlanResult,
+  plan,
+  type ReadHistoryOptions,
+  readHistory,
+  type StatusEntry,
+  type StatusResult,
+  status,
+} from "./status";
+export type { Drift, ValidateOptions, ValidateResult } from "./validate";
 
 /** Lints every migration in `dir` (or only `only`, by file name; a name with no such file is an error). */
-export async function lint(dir: string, options: LintOptions & { readonly only?: readonly string[] }): Promise<LintReport> {
+export async function lint(
+  dir: string,
+  options: LintOptions & { readonly only?: readonly string[] },
+): Promise<LintReport> {
   const all = listMigrations(dir);
   const unknown = (options.only ?? []).filter((name) => !all.some((r) => r.filename === name));
   if (unknown.length > 0) {
     // Linting nothing and passing would tell a typo'd CI step that the file is clean.
-    throw new Error(`No migration ${unknown.map((n) => `"${n}"`).join(", ")} in ${dir}: name files as they are in that folder (<version>_<name>.sql), or pass --dir.`);
+    throw new Error(
+      `No migration ${unknown.map((n) => `"${n}"`).join(", ")} in ${dir}: name files as they are in that folder (<version>_<name>.sql), or pass --dir.`,
+    );
   }
   const { lintFiles } = await import("./lint");
   const refs = all.filter((r) => !options.only || options.only.includes(r.filename));
@@ -67,7 +82,12 @@ export interface MigrationFileSum {
 /** Every file in `dir`, in version order, checksummed through the stat cache (`migrate`'s). */
 export async function migrationFiles(dir: string, checksumCache?: string | false): Promise<MigrationFileSum[]> {
   const scan = await scanFolder(dir, checksumCache);
-  return scan.refs.map((r) => ({ version: r.order.toString(), name: r.name, filename: r.filename, checksum: scan.checksumOf(r) }));
+  return scan.refs.map((r) => ({
+    version: r.order.toString(),
+    name: r.name,
+    filename: r.filename,
+    checksum: scan.checksumOf(r),
+  }));
 }
 
-export { stackOrderError, stackOrderProblems, type GateInput, type LedgerEntry } from "./stack-order";
+export { type GateInput, type LedgerEntry, stackOrderError, stackOrderProblems } from "./stack-order";

@@ -48,7 +48,8 @@ export async function splitStatements(sql: string): Promise<StatementSpan[]> {
   let first = -1;
   let last = -1;
   const flush = () => {
-    if (first >= 0) spans.push({ start: toChar(first), end: toChar(last), text: sql.slice(toChar(first), toChar(last)) });
+    if (first >= 0)
+      spans.push({ start: toChar(first), end: toChar(last), text: sql.slice(toChar(first), toChar(last)) });
     first = -1;
   };
   for (const t of pg.scanSync(sql).tokens) {

@@ -57,7 +57,10 @@ export function maskSecrets(text: string, secrets: readonly string[] = []): stri
  * The database a connection reaches, worked out as pg does: the URL's path or `database`, else
  * PGDATABASE, else the user name. Undefined when none of them says (or the URL does not parse).
  */
-export function databaseOf(connection: Connection, env: Readonly<Record<string, string | undefined>> = process.env): string | undefined {
+export function databaseOf(
+  connection: Connection,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string | undefined {
   let database: string | undefined;
   let user: string | undefined;
   if (typeof connection === "string") {
@@ -131,7 +134,11 @@ export function openSession(connection: Connection, applicationName: string): Se
 }
 
 /** Connects, runs `fn`, and always ends the connection; connection errors name the target. */
-export async function withClient<T>(connection: Connection, applicationName: string, fn: (client: Client) => Promise<T>): Promise<T> {
+export async function withClient<T>(
+  connection: Connection,
+  applicationName: string,
+  fn: (client: Client) => Promise<T>,
+): Promise<T> {
   const session = openSession(connection, applicationName);
   try {
     await session.ready;

@@ -99,14 +99,28 @@ export function pendingUpTo<T extends MigrationRef>(pending: readonly T[], targe
  * Pending files outside `allowed` (the promotion rule: only what the previous
  * stack applied, with that exact content). Empty when `allowed` is not given.
  */
-export function allowedProblems(files: readonly MigrationFile[], allowed: readonly { readonly version: string; readonly checksum: string }[] | undefined): Problem[] {
+export function allowedProblems(
+  files: readonly MigrationFile[],
+  allowed: readonly { readonly version: string; readonly checksum: string }[] | undefined,
+): Problem[] {
   if (!allowed) return [];
   const want = new Map(allowed.map((a) => [BigInt(a.version), a.checksum]));
   return files.flatMap((f) => {
     const checksum = want.get(f.order);
-    if (checksum === undefined) return [{ file: f.filename, message: `${f.filename} is not in the allowed set: it has not been applied upstream yet; apply it there first.` }];
+    if (checksum === undefined)
+      return [
+        {
+          file: f.filename,
+          message: `${f.filename} is not in the allowed set: it has not been applied upstream yet; apply it there first.`,
+        },
+      ];
     if (checksum !== f.checksum) {
-      return [{ file: f.filename, message: `${f.filename} differs from the content allowed upstream (sha256 ${checksum.slice(0, 12)}…, file ${f.checksum.slice(0, 12)}…): apply this content upstream first.` }];
+      return [
+        {
+          file: f.filename,
+          message: `${f.filename} differs from the content allowed upstream (sha256 ${checksum.slice(0, 12)}…, file ${f.checksum.slice(0, 12)}…): apply this content upstream first.`,
+        },
+      ];
     }
     return [];
   });

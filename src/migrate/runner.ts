@@ -8,12 +8,12 @@ import type { Client } from "pg";
 import { currentOperator } from "../env/environment";
 import type { Unit, UnitDone } from "./apply";
 import type { MigrationFile, MigrationRef } from "./files";
-import { ensureHistoryTable, readHistoryDigest, readHistoryRows, recordSql } from "./history";
 import { guardTarget } from "./guard";
+import { ensureHistoryTable, readHistoryDigest, readHistoryRows, recordSql } from "./history";
 import { describeConnection, openSession, withAdvisoryLock } from "./pg";
-import { allowedProblems, assertNoProblems, pendingUpTo, reconcile, type Reconciled } from "./reconcile";
-import { scanFolder, type Scan } from "./scan";
-import { resolveSettings, type MigrateOptions, type Settings } from "./settings";
+import { allowedProblems, assertNoProblems, pendingUpTo, type Reconciled, reconcile } from "./reconcile";
+import { type Scan, scanFolder } from "./scan";
+import { type MigrateOptions, resolveSettings, type Settings } from "./settings";
 
 /** One migration `migrate` applied. */
 export interface AppliedMigration {
@@ -41,7 +41,12 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   guardTarget(s, "apply migrations");
   const target = describeConnection(s.connection);
   const where = `${target} (${s.environment})`;
-  const result = (applied: AppliedMigration[], backupFile?: string): MigrateResult => ({ environment: s.environment, target, applied, backupFile });
+  const result = (applied: AppliedMigration[], backupFile?: string): MigrateResult => ({
+    environment: s.environment,
+    target,
+    applied,
+    backupFile,
+  });
   const upToDate = (count: number) => {
     s.log({ type: "info", message: `${where} is up to date: ${count} migration(s) applied.` });
     return result([]);
@@ -69,11 +74,16 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       if (pending.length === 0) return result([]);
       // 5. Read the pending files, and only those; refuse any outside the allowed set.
       const files = pending.map(scan.read);
-      assertNoProblems(allowedProblems(files, s.allowed), `Refusing to migrate ${s.environment}: pending migrations outside the allowed set`);
+      assertNoProblems(
+        allowedProblems(files, s.allowed),
+        `Refusing to migrate ${s.environment}: pending migrations outside the allowed set`,
+      );
       // 6. Lint.
       if (s.lint) await enforceLint(files, s);
       // 7. Back up.
-      const backupFile = s.backup ? await backupFirst(s, state.newest?.version ?? "0", files[files.length - 1].version) : undefined;
+      const backupFile = s.backup
+        ? await backupFirst(s, state.newest?.version ?? "0", files[files.length - 1].version)
+        : undefined;
       // 8. Apply and record: a transactional migration's history row is written in its own transaction.
       const applied = await applyAll(session.client, files, s);
       s.log({ type: "info", message: `Applied ${applied.length} migration(s) to ${where}.` });
@@ -97,9 +107,21 @@ async function sideBySide<A, B>(local: Promise<A>, remote: Promise<B>): Promise<
 }
 
 /** History against the files: every problem at once, or what is pending (up to the target version). */
-async function compare(client: Client, scan: Scan, s: Settings, where: string): Promise<{ state: Reconciled; pending: MigrationRef[] }> {
+async function compare(
+  client: Client,
+  scan: Scan,
+  s: Settings,
+  where: string,
+): Promise<{ state: Reconciled; pending: MigrationRef[] }> {
   const history = await readHistoryRows(client);
-  const state = reconcile({ refs: scan.refs, history, checksumOf: scan.checksumOf, dir: s.dir, environment: s.environment, allowOutOfOrder: s.allowOutOfOrder });
+  const state = reconcile({
+    refs: scan.refs,
+    history,
+    checksumOf: scan.checksumOf,
+    dir: s.dir,
+    environment: s.environment,
+    allowOutOfOrder: s.allowOutOfOrder,
+  });
   assertNoProblems(state.problems, `Cannot migrate ${where}`);
   return { state, pending: pendingUpTo(state.pending, s.targetVersion) };
 }
@@ -108,7 +130,8 @@ async function enforceLint(files: readonly MigrationFile[], s: Settings): Promis
   // Loaded here: the parser is WebAssembly and only runs when there is something to apply.
   const { lintFiles, formatFindings } = await import("./lint");
   const report = await lintFiles(files, { environment: s.environment, lockTimeout: s.lockTimeout });
-  for (const f of report.findings.filter((x) => x.severity !== "error")) s.log({ type: "warn", message: formatFindings([f]) });
+  for (const f of report.findings.filter((x) => x.severity !== "error"))
+    s.log({ type: "warn", message: formatFindings([f]) });
   const errors = report.findings.filter((f) => f.severity === "error");
   if (errors.length > 0) {
     throw new Error(
@@ -121,7 +144,14 @@ async function enforceLint(files: readonly MigrationFile[], s: Settings): Promis
 async function backupFirst(s: Settings, from: string, to: string): Promise<string> {
   const { backupDatabase } = await import("./backup");
   s.log({ type: "info", message: `Backing up ${describeConnection(s.connection)} before applying...` });
-  const file = await backupDatabase({ connection: s.connection, dir: s.backupDir!, environment: s.environment, fromVersion: from, toVersion: to, pgDump: s.pgDump });
+  const file = await backupDatabase({
+    connection: s.connection,
+    dir: s.backupDir!,
+    environment: s.environment,
+    fromVersion: from,
+    toVersion: to,
+    pgDump: s.pgDump,
+  });
   s.log({ type: "info", message: `Backup written: ${file}` });
   return file;
 }
@@ -132,11 +162,29 @@ async function applyAll(client: Client, files: readonly MigrationFile[], s: Sett
   const { runOutsideTransaction, runTransactional } = await import("./apply");
   const applied: AppliedMigration[] = [];
   const total = files.length;
-  const unit = (f: MigrationFile): Unit => ({ file: f, which: "up", section: f.up, bookkeeping: (ms) => recordSql(f, s.operator, ms) });
+  const unit = (f: MigrationFile): Unit => ({
+    file: f,
+    which: "up",
+    section: f.up,
+    bookkeeping: (ms) => recordSql(f, s.operator, ms),
+  });
   const record = (done: readonly UnitDone[], transactional: boolean) => {
     for (const d of done) {
-      applied.push({ version: d.file.version, name: d.file.name, checksum: d.file.checksum, durationMs: d.durationMs, transactional });
-      s.log({ type: "applied", version: d.file.version, name: d.file.name, durationMs: d.durationMs, index: applied.length, total });
+      applied.push({
+        version: d.file.version,
+        name: d.file.name,
+        checksum: d.file.checksum,
+        durationMs: d.durationMs,
+        transactional,
+      });
+      s.log({
+        type: "applied",
+        version: d.file.version,
+        name: d.file.name,
+        durationMs: d.durationMs,
+        index: applied.length,
+        total,
+      });
     }
   };
   for (let i = 0; i < files.length; ) {
@@ -145,7 +193,9 @@ async function applyAll(client: Client, files: readonly MigrationFile[], s: Sett
     let j = i + 1;
     while (transactional && j < files.length && j - i < s.batchSize && files[j].up.options.transaction) j++;
     s.log({ type: "applying", version: f.version, name: f.name, index: i + 1, total, count: j - i });
-    const { done, failure } = transactional ? await runTransactional(client, files.slice(i, j).map(unit), s) : await runOutsideTransaction(client, unit(f), s);
+    const { done, failure } = transactional
+      ? await runTransactional(client, files.slice(i, j).map(unit), s)
+      : await runOutsideTransaction(client, unit(f), s);
     record(done, transactional);
     if (failure) throw failure;
     i = j;

@@ -7,9 +7,9 @@
  * them: each of its steps (SCRAM's several WebCrypto calls among them) waits for the slice running
  * when it is due.
  */
-import { statSync, type Stats } from "node:fs";
+import { type Stats, statSync } from "node:fs";
 import { ChecksumCache } from "./checksum-cache";
-import { listMigrations, readMigration, type MigrationFile, type MigrationRef } from "./files";
+import { listMigrations, type MigrationFile, type MigrationRef, readMigration } from "./files";
 import { historyDigest } from "./history";
 
 export interface Scan {
@@ -49,7 +49,12 @@ export async function scanFolder(dir: string, cache: string | false | undefined)
     }
     return checksum;
   };
-  const scan = (digest: string): Scan => ({ refs, checksumOf, read: (ref) => read.get(ref.filename) ?? readMigration(ref), digest });
+  const scan = (digest: string): Scan => ({
+    refs,
+    checksumOf,
+    read: (ref) => read.get(ref.filename) ?? readMigration(ref),
+    digest,
+  });
 
   const known = cached.digestFor(stamp);
   if (known !== undefined) return scan(known);

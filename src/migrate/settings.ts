@@ -4,7 +4,7 @@
  * their validation: every problem is collected and reported in one error, each naming
  * the option, as graphile/migrate's settings do.
  */
-import { isEnvironment, PROTECTED_ENVIRONMENTS, type Environment } from "../env/environment";
+import { type Environment, isEnvironment, PROTECTED_ENVIRONMENTS } from "../env/environment";
 import { isDuration } from "./files";
 import type { Connection } from "./pg";
 
@@ -12,9 +12,23 @@ import type { Connection } from "./pg";
 export type MigrateEvent =
   | { readonly type: "info" | "warn"; readonly message: string }
   /** `count` migrations starting with this one are on their way in one round trip. */
-  | { readonly type: "applying"; readonly version: string; readonly name: string; readonly index: number; readonly total: number; readonly count: number }
+  | {
+      readonly type: "applying";
+      readonly version: string;
+      readonly name: string;
+      readonly index: number;
+      readonly total: number;
+      readonly count: number;
+    }
   /** `durationMs` is NaN when it could not be read back after a later migration failed. */
-  | { readonly type: "applied"; readonly version: string; readonly name: string; readonly durationMs: number; readonly index: number; readonly total: number };
+  | {
+      readonly type: "applied";
+      readonly version: string;
+      readonly name: string;
+      readonly durationMs: number;
+      readonly index: number;
+      readonly total: number;
+    };
 
 /** Options shared by every engine call that reaches a database. */
 export interface ConnectionOptions {
@@ -71,7 +85,10 @@ export interface MigrateOptions extends ConnectionOptions {
 }
 
 /** Options after defaults, as the runner uses them. */
-export interface Settings extends Required<Omit<MigrateOptions, "log" | "allowed" | "backupDir" | "checksumCache" | "prodConfirmed" | "targetVersion">> {
+export interface Settings
+  extends Required<
+    Omit<MigrateOptions, "log" | "allowed" | "backupDir" | "checksumCache" | "prodConfirmed" | "targetVersion">
+  > {
   readonly log: (event: MigrateEvent) => void;
   readonly allowed?: MigrateOptions["allowed"];
   readonly backupDir?: string;
@@ -91,16 +108,22 @@ export const DEFAULT_LOCK_WAIT_MS = 60_000;
 export function resolveSettings(options: MigrateOptions, operatorDefault: () => string, applying = true): Settings {
   const problems: string[] = [];
   const o = options;
-  if (o.connection === undefined || o.connection === null || o.connection === "") problems.push("connection: required (a URL or { host, port, user, password, database })");
+  if (o.connection === undefined || o.connection === null || o.connection === "")
+    problems.push("connection: required (a URL or { host, port, user, password, database })");
   if (typeof o.dir !== "string" || o.dir === "") problems.push("dir: required (the migrations folder)");
-  if (typeof o.environment !== "string" || !isEnvironment(o.environment)) problems.push(`environment: "${String(o.environment)}" is not one of dev, test, staging, prod`);
+  if (typeof o.environment !== "string" || !isEnvironment(o.environment))
+    problems.push(`environment: "${String(o.environment)}" is not one of dev, test, staging, prod`);
   for (const key of ["lockTimeout", "statementTimeout"] as const) {
     const v = o[key];
-    if (v !== undefined && !isDuration(v)) problems.push(`${key}: "${v}" is not a duration such as 500ms, 5s, 15min or 0`);
+    if (v !== undefined && !isDuration(v))
+      problems.push(`${key}: "${v}" is not a duration such as 500ms, 5s, 15min or 0`);
   }
-  if (o.lockWaitMs !== undefined && !(Number.isFinite(o.lockWaitMs) && o.lockWaitMs >= 0)) problems.push(`lockWaitMs: ${o.lockWaitMs} is not a number of milliseconds >= 0`);
-  if (o.targetVersion !== undefined && !/^\d+$/.test(String(o.targetVersion))) problems.push(`targetVersion: "${o.targetVersion}" is not a version number`);
-  if (o.batchSize !== undefined && !(Number.isInteger(o.batchSize) && o.batchSize >= 1)) problems.push(`batchSize: ${o.batchSize} is not an integer >= 1`);
+  if (o.lockWaitMs !== undefined && !(Number.isFinite(o.lockWaitMs) && o.lockWaitMs >= 0))
+    problems.push(`lockWaitMs: ${o.lockWaitMs} is not a number of milliseconds >= 0`);
+  if (o.targetVersion !== undefined && !/^\d+$/.test(String(o.targetVersion)))
+    problems.push(`targetVersion: "${o.targetVersion}" is not a version number`);
+  if (o.batchSize !== undefined && !(Number.isInteger(o.batchSize) && o.batchSize >= 1))
+    problems.push(`batchSize: ${o.batchSize} is not an integer >= 1`);
   for (const a of o.allowed ?? []) {
     if (!/^\d+$/.test(String(a.version)) || !/^[0-9a-f]{64}$/.test(String(a.checksum))) {
       problems.push(`allowed: entry ${JSON.stringify(a)} needs a numeric version and a sha256 hex checksum`);
@@ -109,7 +132,10 @@ export function resolveSettings(options: MigrateOptions, operatorDefault: () => 
   }
   const protectedEnv = PROTECTED_ENVIRONMENTS.includes(o.environment);
   const backup = o.backup ?? protectedEnv;
-  if (applying && backup && !o.backupDir) problems.push(`backupDir: required when backups are on (they are by default on ${o.environment}); pass --backup-dir or set PRECOG_BACKUP_DIR`);
+  if (applying && backup && !o.backupDir)
+    problems.push(
+      `backupDir: required when backups are on (they are by default on ${o.environment}); pass --backup-dir or set PRECOG_BACKUP_DIR`,
+    );
   if (problems.length > 0) throw new Error(`Invalid migration options:\n  ${problems.join("\n  ")}`);
   return {
     connection: o.connection,

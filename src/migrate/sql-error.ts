@@ -3,9 +3,9 @@
  * and column, the failing statement with a caret under the error, what was rolled back and what
  * to do next.
  */
-import { positionOf, type MigrationFile, type Section } from "./files";
+import { type MigrationFile, positionOf, type Section } from "./files";
+import { type StatementSpan, splitStatements } from "./parser";
 import { maskSecrets } from "./pg";
-import { splitStatements, type StatementSpan } from "./parser";
 
 /** A migration that failed; `message` is the full human report. */
 export class MigrationError extends Error {
@@ -55,7 +55,9 @@ export async function describeFailure(cause: unknown, place: FailurePlace): Prom
     stmt = spans[place.statementIndex];
     offset = stmt.start;
   }
-  const lines = [`${file.filename}: ${place.which} failed: ${maskSecrets(err.message ?? String(cause))}${err.code ? ` (SQLSTATE ${err.code})` : ""}`];
+  const lines = [
+    `${file.filename}: ${place.which} failed: ${maskSecrets(err.message ?? String(cause))}${err.code ? ` (SQLSTATE ${err.code})` : ""}`,
+  ];
   let line: number | undefined;
   let column: number | undefined;
   if (offset !== undefined) {
@@ -79,7 +81,10 @@ function excerpt(text: string, from: number, to: number, line: number, column: n
   const all = text.split("\n");
   const width = String(to).length;
   const out: string[] = [];
-  const shown = to - from + 1 > 12 ? [...range(from, from + 4), -1, ...range(Math.max(line - 3, from + 5), Math.min(to, line + 3))] : range(from, to);
+  const shown =
+    to - from + 1 > 12
+      ? [...range(from, from + 4), -1, ...range(Math.max(line - 3, from + 5), Math.min(to, line + 3))]
+      : range(from, to);
   for (const n of shown) {
     if (n === -1) {
       out.push(`  ${" ".repeat(width)} | ...`);

@@ -29,8 +29,12 @@ export function stackOrderProblems(g: GateInput): string[] {
     if (there === m.checksum) return [];
     const label = `${m.version}_${m.name} (checksum ${m.checksum.slice(0, 12)})`;
     return there === undefined
-      ? [`${label}: stack "${g.predecessor}" has not applied it; stack "${g.stack}" lacks it until "${g.predecessor}" does`]
-      : [`${label}: stack "${g.predecessor}" applied version ${m.version} with checksum ${there.slice(0, 12)}; the file changed since`];
+      ? [
+          `${label}: stack "${g.predecessor}" has not applied it; stack "${g.stack}" lacks it until "${g.predecessor}" does`,
+        ]
+      : [
+          `${label}: stack "${g.predecessor}" applied version ${m.version} with checksum ${there.slice(0, 12)}; the file changed since`,
+        ];
   });
 }
 

@@ -5,13 +5,13 @@
  */
 import { currentOperator, type Environment } from "../env/environment";
 import { ChecksumCache } from "./checksum-cache";
-import { listMigrations, readMigration, type MigrationRef } from "./files";
+import { listMigrations, type MigrationRef, readMigration } from "./files";
 import { guardTarget } from "./guard";
-import { readHistoryRows, toHistoryRow, type AppliedRow, type HistoryRow } from "./history";
-import { describeConnection, withClient, type Connection } from "./pg";
-import { allowedProblems, pendingUpTo, reconcile, type Reconciled } from "./reconcile";
-import { resolveSettings, type ConnectionOptions, type MigrateOptions, type Settings } from "./settings";
+import { type AppliedRow, type HistoryRow, readHistoryRows, toHistoryRow } from "./history";
 import type { LintFinding } from "./lint";
+import { type Connection, describeConnection, withClient } from "./pg";
+import { allowedProblems, pendingUpTo, type Reconciled, reconcile } from "./reconcile";
+import { type ConnectionOptions, type MigrateOptions, resolveSettings, type Settings } from "./settings";
 
 export interface ReadHistoryOptions {
   readonly connection: Connection;
@@ -33,11 +33,21 @@ export async function readHistory(options: ReadHistoryOptions): Promise<HistoryR
  * Files and history, reconciled. `cache` is where applied files' checksums come from: false reads
  * every file (status, validate), otherwise the stat cache as `migrate` uses it.
  */
-export async function readState(s: Settings, cache: string | false | undefined): Promise<{ history: AppliedRow[]; refs: MigrationRef[]; state: Reconciled }> {
+export async function readState(
+  s: Settings,
+  cache: string | false | undefined,
+): Promise<{ history: AppliedRow[]; refs: MigrationRef[]; state: Reconciled }> {
   const refs = listMigrations(s.dir);
   const history = await withClient(s.connection, s.applicationName, readHistoryRows);
   const checksums = ChecksumCache.open(s.dir, cache);
-  const state = reconcile({ refs, history, checksumOf: (r) => checksums.checksum(r).checksum, dir: s.dir, environment: s.environment, allowOutOfOrder: s.allowOutOfOrder });
+  const state = reconcile({
+    refs,
+    history,
+    checksumOf: (r) => checksums.checksum(r).checksum,
+    dir: s.dir,
+    environment: s.environment,
+    allowOutOfOrder: s.allowOutOfOrder,
+  });
   checksums.save();
   return { history, refs, state };
 }
@@ -61,14 +71,29 @@ export interface StatusResult {
 }
 
 /** Every migration with its state; checksums verified by reading every applied file. */
-export async function status(options: ConnectionOptions & Pick<MigrateOptions, "allowOutOfOrder">): Promise<StatusResult> {
+export async function status(
+  options: ConnectionOptions & Pick<MigrateOptions, "allowOutOfOrder">,
+): Promise<StatusResult> {
   const s = resolveSettings({ ...options, backup: false }, currentOperator, false);
   guardTarget(s, "read migration status");
   const { refs, history, state } = await readState(s, false);
   const padded = new Map(refs.map((r) => [r.order, r.version]));
-  const entries: StatusEntry[] = history.map((h) => ({ version: padded.get(h.order) ?? h.version, name: h.name, state: "applied", checksum: h.checksum, appliedAt: h.appliedAt, appliedBy: h.appliedBy, durationMs: h.durationMs }));
+  const entries: StatusEntry[] = history.map((h) => ({
+    version: padded.get(h.order) ?? h.version,
+    name: h.name,
+    state: "applied",
+    checksum: h.checksum,
+    appliedAt: h.appliedAt,
+    appliedBy: h.appliedBy,
+    durationMs: h.durationMs,
+  }));
   for (const r of state.pending) entries.push({ version: r.version, name: r.name, state: "pending" });
-  return { environment: s.environment, target: describeConnection(s.connection), entries, problems: state.problems.map((p) => p.message) };
+  return {
+    environment: s.environment,
+    target: describeConnection(s.connection),
+    entries,
+    problems: state.problems.map((p) => p.message),
+  };
 }
 
 export interface PlannedMigration {
@@ -101,7 +126,12 @@ export async function plan(options: MigrateOptions): Promise<PlanResult> {
   return {
     environment: s.environment,
     target: describeConnection(s.connection),
-    pending: files.map((f) => ({ version: f.version, name: f.name, checksum: f.checksum, transactional: f.up.options.transaction })),
+    pending: files.map((f) => ({
+      version: f.version,
+      name: f.name,
+      checksum: f.checksum,
+      transactional: f.up.options.transaction,
+    })),
     findings: report.findings,
     problems,
   };

@@ -11,9 +11,9 @@ import { randomBytes } from "node:crypto";
 import { currentOperator } from "../env/environment";
 import { runPgDump } from "./backup";
 import { guardTarget } from "./guard";
-import { describeConnection, withClient, type Connection } from "./pg";
+import { type Connection, describeConnection, withClient } from "./pg";
 import { migrate } from "./runner";
-import { resolveSettings, type ConnectionOptions } from "./settings";
+import { type ConnectionOptions, resolveSettings } from "./settings";
 import { readState } from "./status";
 
 export interface ValidateOptions extends ConnectionOptions {
@@ -40,7 +40,11 @@ export interface ValidateResult {
 }
 
 export async function validateDatabase(o: ValidateOptions): Promise<ValidateResult> {
-  const s = resolveSettings({ ...o, applicationName: o.applicationName ?? "precog-db validate", backup: false, allowOutOfOrder: false }, currentOperator, false);
+  const s = resolveSettings(
+    { ...o, applicationName: o.applicationName ?? "precog-db validate", backup: false, allowOutOfOrder: false },
+    currentOperator,
+    false,
+  );
   guardTarget(s, "validate the schema");
   const target = describeConnection(o.connection);
   const { history, state } = await readState(s, false);
@@ -53,19 +57,37 @@ export async function validateDatabase(o: ValidateOptions): Promise<ValidateResu
     try {
       await c.query(`CREATE DATABASE ${scratchName}`);
     } catch (cause) {
-      throw new Error(`validate cannot create its scratch database on ${describeConnection(admin)}: ${(cause as Error).message}. Give the role CREATEDB or pass a scratch connection (--scratch-url).`, { cause });
+      throw new Error(
+        `validate cannot create its scratch database on ${describeConnection(admin)}: ${(cause as Error).message}. Give the role CREATEDB or pass a scratch connection (--scratch-url).`,
+        { cause },
+      );
     }
   });
   try {
     const scratch = withDatabase(admin, scratchName);
     if (newest !== undefined) {
-      await migrate({ connection: scratch, dir: o.dir, environment: "dev", backup: false, lint: false, checksumCache: false, targetVersion: newest, allowOutOfOrder: true, operator: "precog-db validate" });
+      await migrate({
+        connection: scratch,
+        dir: o.dir,
+        environment: "dev",
+        backup: false,
+        lint: false,
+        checksumCache: false,
+        targetVersion: newest,
+        allowOutOfOrder: true,
+        operator: "precog-db validate",
+      });
     }
     const args = ["--schema-only", "--no-owner", "--no-privileges", "--no-comments"];
-    const [expected, live] = await Promise.all([runPgDump(o.pgDump ?? "pg_dump", scratch, args), runPgDump(o.pgDump ?? "pg_dump", o.connection, args)]);
+    const [expected, live] = await Promise.all([
+      runPgDump(o.pgDump ?? "pg_dump", scratch, args),
+      runPgDump(o.pgDump ?? "pg_dump", o.connection, args),
+    ]);
     drift.push(...compareDumps(splitDump(expected), splitDump(live)));
   } finally {
-    await withClient(admin, "precog-db validate", (c) => c.query(`DROP DATABASE IF EXISTS ${scratchName} WITH (FORCE)`)).catch(() => undefined);
+    await withClient(admin, "precog-db validate", (c) =>
+      c.query(`DROP DATABASE IF EXISTS ${scratchName} WITH (FORCE)`),
+    ).catch(() => undefined);
   }
   return { environment: o.environment, target, drift, ok: drift.length === 0 };
 }
@@ -89,7 +111,10 @@ export function splitDump(dump: string): Map<string, string> {
       .slice(m.index! + m[0].length, end)
       .split("\n")
       // \restrict / \unrestrict carry a random key per dump (pg_dump 15.14 and later).
-      .filter((l) => l.trim() !== "" && l.trim() !== "--" && !/^(SET |SELECT pg_catalog\.set_config|\\(un)?restrict )/.test(l))
+      .filter(
+        (l) =>
+          l.trim() !== "" && l.trim() !== "--" && !/^(SET |SELECT pg_catalog\.set_config|\\(un)?restrict )/.test(l),
+      )
       .join("\n")
       .trim();
     const schema = m[3] === "-" ? "" : `${m[3]}.`;
@@ -103,11 +128,21 @@ export function compareDumps(expected: Map<string, string>, live: Map<string, st
   const drift: Drift[] = [];
   for (const [key, sql] of expected) {
     const got = live.get(key);
-    if (got === undefined) drift.push({ kind: "missing", object: key, detail: `the migrations create ${key}; the live database does not have it` });
+    if (got === undefined)
+      drift.push({
+        kind: "missing",
+        object: key,
+        detail: `the migrations create ${key}; the live database does not have it`,
+      });
     else if (got !== sql) drift.push({ kind: "changed", object: key, detail: lineDiff(sql, got) });
   }
   for (const key of live.keys()) {
-    if (!expected.has(key)) drift.push({ kind: "extra", object: key, detail: `${key} exists in the live database but no migration creates it` });
+    if (!expected.has(key))
+      drift.push({
+        kind: "extra",
+        object: key,
+        detail: `${key} exists in the live database but no migration creates it`,
+      });
   }
   return drift;
 }
@@ -115,6 +150,9 @@ export function compareDumps(expected: Map<string, string>, live: Map<string, st
 function lineDiff(expected: string, live: string): string {
   const a = expected.split("\n");
   const b = live.split("\n");
-  const out = [...a.filter((l) => !b.includes(l)).map((l) => `- ${l.trim()}`), ...b.filter((l) => !a.includes(l)).map((l) => `+ ${l.trim()}`)];
+  const out = [
+    ...a.filter((l) => !b.includes(l)).map((l) => `- ${l.trim()}`),
+    ...b.filter((l) => !a.includes(l)).map((l) => `+ ${l.trim()}`),
+  ];
   return `differs (- from the migrations, + live):\n    ${out.join("\n    ")}`;
 }

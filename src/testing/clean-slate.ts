@@ -70,7 +70,9 @@ async function planDeletion(client: Query, options: CleanSlateOptions): Promise<
   const done = new Set<string>();
   while (done.size < name.size) {
     // Alphabetical among the ready ones, so the order is stable from run to run.
-    const ready = [...name.keys()].filter((oid) => !done.has(oid) && [...referencedBy.get(oid)!].every((c) => done.has(c)));
+    const ready = [...name.keys()].filter(
+      (oid) => !done.has(oid) && [...referencedBy.get(oid)!].every((c) => done.has(c)),
+    );
     if (ready.length === 0) {
       const stuck = [...name.entries()].filter(([oid]) => !done.has(oid)).map(([, n]) => n);
       throw new Error(

@@ -14,7 +14,7 @@
  */
 import type { PoolClient } from "pg";
 import type { TestAPI } from "vitest";
-import { openPool, type OpenPoolOptions, type PrecogPool } from "../app/pool";
+import { type OpenPoolOptions, openPool, type PrecogPool } from "../app/pool";
 import { assertTestDatabase, forceTestEnvironment } from "./environment";
 import { withRollback } from "./rollback";
 

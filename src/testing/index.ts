@@ -5,8 +5,9 @@
  * tests (`uniqueId`), and the guards that force the test environment and refuse any database that
  * is not a test database. Built on src/app; nothing in src/app imports from here.
  */
+
+export { type CleanSlateOptions, cleanSlate, deletionOrder, KEPT_SCHEMAS } from "./clean-slate";
 export { assertTestDatabase, forceTestEnvironment, isTestDatabaseName } from "./environment";
-export { withRollback, type Connectable } from "./rollback";
-export { KEPT_SCHEMAS, cleanSlate, deletionOrder, type CleanSlateOptions } from "./clean-slate";
+export { type DbFixtures, dbTest, openTestPool } from "./fixtures";
+export { type Connectable, withRollback } from "./rollback";
 export { uniqueId, workerTag } from "./unique";
-export { dbTest, openTestPool, type DbFixtures } from "./fixtures";

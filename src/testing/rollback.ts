@@ -20,7 +20,7 @@
 import { randomBytes } from "node:crypto";
 import type { PoolClient } from "pg";
 import { assertTestDatabase } from "./environment";
-import { watchTransaction, type TransactionWatch } from "./transaction-watch";
+import { type TransactionWatch, watchTransaction } from "./transaction-watch";
 
 /** Anything that hands out pooled clients: `pg.Pool`, `PrecogPool`. */
 export interface Connectable {
@@ -72,7 +72,10 @@ export async function withRollback<T>(pool: Connectable, fn: (client: PoolClient
   const failure = await reset(client, watch);
 
   if (watch.lost !== undefined) throw lostError(watch.lost, ended);
-  if (failure !== undefined) throw new Error(`withRollback could not roll back and reset its connection: ${failure.message}`, { cause: failure });
+  if (failure !== undefined)
+    throw new Error(`withRollback could not roll back and reset its connection: ${failure.message}`, {
+      cause: failure,
+    });
   if (began) throw alongside(REPLACED, outcome);
   if (ended) throw alongside(ENDED, outcome);
   if ("error" in outcome) throw outcome.error;
@@ -102,7 +105,9 @@ async function reset(client: PoolClient, watch: TransactionWatch): Promise<Error
 
 /** DISCARD ALL dropped the server's prepared statements: pg must not believe its named ones still exist. */
 function forgetPreparedStatements(client: PoolClient): void {
-  const connection = (client as unknown as { connection: { parsedStatements: object; submittedNamedStatements: object } }).connection;
+  const connection = (
+    client as unknown as { connection: { parsedStatements: object; submittedNamedStatements: object } }
+  ).connection;
   connection.parsedStatements = {};
   connection.submittedNamedStatements = {};
 }
@@ -111,7 +116,10 @@ function lostError(cause: Error, ended: boolean): Error {
   const writes = ended
     ? "the test had ended the transaction itself before that, so its earlier writes may have been committed."
     : "the test's writes were never committed.";
-  return new Error(`withRollback's connection was lost during the test (${cause.message}); it was discarded, and ${writes}`, { cause });
+  return new Error(
+    `withRollback's connection was lost during the test (${cause.message}); it was discarded, and ${writes}`,
+    { cause },
+  );
 }
 
 /** `message`, plus the test's own error when it threw one (kept as the cause). */

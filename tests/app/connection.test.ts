@@ -80,19 +80,27 @@ describe("TLS modes on a server that offers TLS (certificate for localhost, sign
 });
 
 describe("TLS modes on a server without TLS (the run's cluster)", () => {
-  it.each(["require", "verify-ca", "verify-full"])("DB_SSLMODE=%s fails, naming the variable, and never falls back to plaintext", async (mode) => {
-    const v = db.current.vars();
-    const target = `${v.DB_USER}@${v.DB_HOST}:${v.DB_PORT}/${v.DB_NAME}`;
-    await expect(openPool({ envFile: false, env: { ...v, DB_SSLMODE: mode, DB_POOL_MIN_CONN: "1" } })).rejects.toThrow(
-      new Error(
-        `Cannot open the test pool to ${target}: DB_SSLMODE=${mode} needs TLS, but the server at ${target} does not offer it: ` +
-          "enable TLS on the server, or set DB_SSLMODE=prefer or disable where plaintext is acceptable.",
-      ),
-    );
-  });
+  it.each(["require", "verify-ca", "verify-full"])(
+    "DB_SSLMODE=%s fails, naming the variable, and never falls back to plaintext",
+    async (mode) => {
+      const v = db.current.vars();
+      const target = `${v.DB_USER}@${v.DB_HOST}:${v.DB_PORT}/${v.DB_NAME}`;
+      await expect(
+        openPool({ envFile: false, env: { ...v, DB_SSLMODE: mode, DB_POOL_MIN_CONN: "1" } }),
+      ).rejects.toThrow(
+        new Error(
+          `Cannot open the test pool to ${target}: DB_SSLMODE=${mode} needs TLS, but the server at ${target} does not offer it: ` +
+            "enable TLS on the server, or set DB_SSLMODE=prefer or disable where plaintext is acceptable.",
+        ),
+      );
+    },
+  );
 
   it.each(["prefer", "allow"])("DB_SSLMODE=%s connects in plaintext, as libpq does", async (mode) => {
-    const pool = await openPool({ envFile: false, env: { ...db.current.vars(), DB_SSLMODE: mode, DB_POOL_MIN_CONN: "1" } });
+    const pool = await openPool({
+      envFile: false,
+      env: { ...db.current.vars(), DB_SSLMODE: mode, DB_POOL_MIN_CONN: "1" },
+    });
     try {
       expect(await encrypted(pool)).toBe(false);
     } finally {
@@ -116,22 +124,35 @@ describe("connect timeout", () => {
     silent.close();
   });
 
-  it.each(["disable", "prefer"])("gives up after DB_CONNECT_TIMEOUT seconds with a clear error (DB_SSLMODE=%s)", async (mode) => {
-    const started = Date.now();
-    const target = `u@127.0.0.1:${port}/precog_test`;
-    await expect(
-      openPool({
-        envFile: false,
-        env: { PRECOG_ENV: "test", DB_HOST: "127.0.0.1", DB_PORT: String(port), DB_USER: "u", DB_PASSWORD: "p", DB_POOL_MIN_CONN: "1", DB_CONNECT_TIMEOUT: "1", DB_SSLMODE: mode },
-      }),
-    ).rejects.toThrow(
-      new Error(
-        `Cannot open the test pool to ${target}: ${target} did not answer within 1 s (DB_CONNECT_TIMEOUT=1): check DB_HOST and DB_PORT ` +
-          "and that the server is up, or raise DB_CONNECT_TIMEOUT (at most 600).",
-      ),
-    );
-    expect(Date.now() - started).toBeLessThan(5000);
-  }, 15_000);
+  it.each(["disable", "prefer"])(
+    "gives up after DB_CONNECT_TIMEOUT seconds with a clear error (DB_SSLMODE=%s)",
+    async (mode) => {
+      const started = Date.now();
+      const target = `u@127.0.0.1:${port}/precog_test`;
+      await expect(
+        openPool({
+          envFile: false,
+          env: {
+            PRECOG_ENV: "test",
+            DB_HOST: "127.0.0.1",
+            DB_PORT: String(port),
+            DB_USER: "u",
+            DB_PASSWORD: "p",
+            DB_POOL_MIN_CONN: "1",
+            DB_CONNECT_TIMEOUT: "1",
+            DB_SSLMODE: mode,
+          },
+        }),
+      ).rejects.toThrow(
+        new Error(
+          `Cannot open the test pool to ${target}: ${target} did not answer within 1 s (DB_CONNECT_TIMEOUT=1): check DB_HOST and DB_PORT ` +
+            "and that the server is up, or raise DB_CONNECT_TIMEOUT (at most 600).",
+        ),
+      );
+      expect(Date.now() - started).toBeLessThan(5000);
+    },
+    15_000,
+  );
 });
 
 describe("a missing password", () => {

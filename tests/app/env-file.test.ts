@@ -12,7 +12,9 @@ function envFile(text: string): string {
 }
 
 describe("loadVars", () => {
-  const file = envFile("# comment\nPRECOG_ENV=test\nDB_POOL_MAX_CONN=7\nexport DB_POOL_MIN_CONN=1\nDB_PASSWORD=\"s p#ace\"\n");
+  const file = envFile(
+    '# comment\nPRECOG_ENV=test\nDB_POOL_MAX_CONN=7\nexport DB_POOL_MIN_CONN=1\nDB_PASSWORD="s p#ace"\n',
+  );
 
   it("reads the file", () => {
     const { vars, file: read } = loadVars({ envFile: file, env: {} });

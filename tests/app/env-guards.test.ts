@@ -16,7 +16,13 @@ const liveDb = useScratchDatabase("precog_live");
 
 function envFile(lines: Record<string, string>): string {
   const file = join(mkdtempSync(join(tmpdir(), "precog-env-guards-")), ".env");
-  writeFileSync(file, Object.entries(lines).map(([k, v]) => `${k}=${v}`).join("\n") + "\n", { mode: 0o600 });
+  writeFileSync(
+    file,
+    Object.entries(lines)
+      .map(([k, v]) => `${k}=${v}`)
+      .join("\n") + "\n",
+    { mode: 0o600 },
+  );
   return file;
 }
 
@@ -27,9 +33,17 @@ const unconfirmed =
 describe("an empty value in the environment never weakens the file's guards", () => {
   it("keeps PRECOG_ENV=prod from .env when the shell has PRECOG_ENV= (and refuses without confirmation)", async () => {
     const name = appName("blank-env");
-    const file = envFile({ ...db.current.vars(), PRECOG_ENV: "prod", DB_NAME: liveDb.current, DB_SSLMODE: "disable", DB_POOL_MIN_CONN: "1" });
+    const file = envFile({
+      ...db.current.vars(),
+      PRECOG_ENV: "prod",
+      DB_NAME: liveDb.current,
+      DB_SSLMODE: "disable",
+      DB_POOL_MIN_CONN: "1",
+    });
     for (const blank of [{ PRECOG_ENV: "" }, { PRECOG_ENV: "", DB_NAME: "" }]) {
-      await expect(openPool({ envFile: file, env: { ...blank, DB_APPLICATION_NAME: name } })).rejects.toThrow(new Error(unconfirmed));
+      await expect(openPool({ envFile: file, env: { ...blank, DB_APPLICATION_NAME: name } })).rejects.toThrow(
+        new Error(unconfirmed),
+      );
     }
     expect(await serverConnections(name)).toBe(0);
   });
@@ -48,20 +62,44 @@ describe("prod confirmation comes from the process environment only", () => {
     `never from a file (a file would confirm every later command). Remove the line from ${file} and set ` +
     "PRECOG_PROD_CONFIRMED=yes for the one command that needs it.";
 
-  it.each(["yes", "no", ""])("refuses a .env that sets PRECOG_PROD_CONFIRMED=%s, before any connection", async (value) => {
-    const name = appName("file-confirm");
-    const file = envFile({ ...db.current.vars(), PRECOG_ENV: "prod", DB_NAME: liveDb.current, DB_SSLMODE: "disable", DB_POOL_MIN_CONN: "1", PRECOG_PROD_CONFIRMED: value });
-    await expect(openPool({ envFile: file, env: { DB_APPLICATION_NAME: name } })).rejects.toThrow(new Error(fileRefusal(file)));
-    // Not even with the confirmation in the environment too: the file must go.
-    await expect(openPool({ envFile: file, env: { DB_APPLICATION_NAME: name, PRECOG_PROD_CONFIRMED: "yes" } })).rejects.toThrow(new Error(fileRefusal(file)));
-    expect(await serverConnections(name)).toBe(0);
-  });
+  it.each(["yes", "no", ""])(
+    "refuses a .env that sets PRECOG_PROD_CONFIRMED=%s, before any connection",
+    async (value) => {
+      const name = appName("file-confirm");
+      const file = envFile({
+        ...db.current.vars(),
+        PRECOG_ENV: "prod",
+        DB_NAME: liveDb.current,
+        DB_SSLMODE: "disable",
+        DB_POOL_MIN_CONN: "1",
+        PRECOG_PROD_CONFIRMED: value,
+      });
+      await expect(openPool({ envFile: file, env: { DB_APPLICATION_NAME: name } })).rejects.toThrow(
+        new Error(fileRefusal(file)),
+      );
+      // Not even with the confirmation in the environment too: the file must go.
+      await expect(
+        openPool({ envFile: file, env: { DB_APPLICATION_NAME: name, PRECOG_PROD_CONFIRMED: "yes" } }),
+      ).rejects.toThrow(new Error(fileRefusal(file)));
+      expect(await serverConnections(name)).toBe(0);
+    },
+  );
 
   it("opens prod with the confirmation in the environment and the rest in .env", async () => {
     const name = appName("env-confirm");
-    const file = envFile({ ...db.current.vars(), PRECOG_ENV: "prod", DB_NAME: liveDb.current, DB_SSLMODE: "disable", DB_POOL_MIN_CONN: "1" });
+    const file = envFile({
+      ...db.current.vars(),
+      PRECOG_ENV: "prod",
+      DB_NAME: liveDb.current,
+      DB_SSLMODE: "disable",
+      DB_POOL_MIN_CONN: "1",
+    });
     const lines: string[] = [];
-    const pool = await openPool({ envFile: file, env: { DB_APPLICATION_NAME: name, PRECOG_PROD_CONFIRMED: "yes" }, logger: { warn: (m) => void lines.push(m) } });
+    const pool = await openPool({
+      envFile: file,
+      env: { DB_APPLICATION_NAME: name, PRECOG_PROD_CONFIRMED: "yes" },
+      logger: { warn: (m) => void lines.push(m) },
+    });
     try {
       expect(pool.environment).toBe("prod");
       expect(await serverConnections(name)).toBe(1);

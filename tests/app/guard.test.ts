@@ -1,6 +1,6 @@
 import { Client, Pool, type PoolClient } from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
-import { assertDangerousAllowed, dangerousOperation, openPool, type Environment, type PrecogPool } from "../../src/app";
+import { assertDangerousAllowed, dangerousOperation, type Environment, openPool, type PrecogPool } from "../../src/app";
 import { withClient } from "../helpers/client";
 import { useScratchDatabase, useTestDatabase } from "./support";
 
@@ -54,8 +54,16 @@ describe("a guarded delete_all_positions against a real database", () => {
     );
   });
 
-  async function withPool<T>(env: Record<string, string> & { PRECOG_ENV: string }, fn: (pool: PrecogPool) => Promise<T>): Promise<T> {
-    const database = { test: db.current.database, dev: devDb.current, staging: stagingDb.current, prod: prodDb.current }[env.PRECOG_ENV];
+  async function withPool<T>(
+    env: Record<string, string> & { PRECOG_ENV: string },
+    fn: (pool: PrecogPool) => Promise<T>,
+  ): Promise<T> {
+    const database = {
+      test: db.current.database,
+      dev: devDb.current,
+      staging: stagingDb.current,
+      prod: prodDb.current,
+    }[env.PRECOG_ENV];
     const pool = await openPool({
       envFile: false,
       env: { ...db.current.vars(), DB_NAME: database ?? "", DB_POOL_MIN_CONN: "0", DB_SSLMODE: "disable", ...env },
@@ -123,9 +131,18 @@ describe("a guarded delete_all_positions against a real database", () => {
   });
 
   it("finds the pool in any argument position, or inside an options object", async () => {
-    const byMarket = dangerousOperation("delete_all_positions", async (_market: string, pool: PrecogPool) => (await pool.query("DELETE FROM positions")).rowCount);
-    const byOptions = dangerousOperation("delete_all_positions", async (o: { db: PrecogPool }) => (await o.db.query("DELETE FROM positions")).rowCount);
-    const mixed = dangerousOperation("delete_all_positions", async (_a: PrecogPool, b: PrecogPool) => (await b.query("DELETE FROM positions")).rowCount);
+    const byMarket = dangerousOperation(
+      "delete_all_positions",
+      async (_market: string, pool: PrecogPool) => (await pool.query("DELETE FROM positions")).rowCount,
+    );
+    const byOptions = dangerousOperation(
+      "delete_all_positions",
+      async (o: { db: PrecogPool }) => (await o.db.query("DELETE FROM positions")).rowCount,
+    );
+    const mixed = dangerousOperation(
+      "delete_all_positions",
+      async (_a: PrecogPool, b: PrecogPool) => (await b.query("DELETE FROM positions")).rowCount,
+    );
     await withPool({ PRECOG_ENV: "prod", PRECOG_PROD_CONFIRMED: "yes", PRECOG_OPERATOR: "ci" }, async (prod) => {
       await seed(prod);
       await withPool({ PRECOG_ENV: "test" }, async (test) => {
@@ -147,7 +164,10 @@ describe("a guarded delete_all_positions against a real database", () => {
   it("refuses plain pg handles unless their database is a test database", async () => {
     const { host, port } = db.current;
     const { user, password } = db.current.app;
-    const wipe = dangerousOperation("delete_all_positions", async (q: Pick<Pool, "query">) => (await q.query("DELETE FROM positions")).rowCount);
+    const wipe = dangerousOperation(
+      "delete_all_positions",
+      async (q: Pick<Pool, "query">) => (await q.query("DELETE FROM positions")).rowCount,
+    );
     const prod = new Pool({ host, port, user, password, database: prodDb.current, max: 1 });
     const live = new Client({ host, port, user, password, database: liveDb.current });
     const test = new Pool({ host, port, user, password, database: db.current.database, max: 1 });
@@ -186,8 +206,13 @@ describe("a guarded delete_all_positions against a real database", () => {
     await withPool({ PRECOG_ENV: "prod", PRECOG_PROD_CONFIRMED: "yes", PRECOG_OPERATOR: "ci" }, async (prod) => {
       await seed(prod);
       const lookAlike = { environment: "dev", query: (sql: string) => prod.query(sql) };
-      const viaWrapper = dangerousOperation("delete_all_positions", async (p: typeof lookAlike) => (await p.query("DELETE FROM positions")).rowCount);
-      await expect(viaWrapper(lookAlike)).rejects.toThrow("cannot establish that its target is a dev or test database (argument 1 is an object that is not a pg pool or client)");
+      const viaWrapper = dangerousOperation(
+        "delete_all_positions",
+        async (p: typeof lookAlike) => (await p.query("DELETE FROM positions")).rowCount,
+      );
+      await expect(viaWrapper(lookAlike)).rejects.toThrow(
+        "cannot establish that its target is a dev or test database (argument 1 is an object that is not a pg pool or client)",
+      );
       expect(await count(prod)).toBe(3);
       await prod.query("DELETE FROM positions WHERE market IN ('A', 'B', 'C')");
     });

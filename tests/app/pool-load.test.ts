@@ -26,7 +26,10 @@ describe.each([1, 5, 12])("pool max %i under 10x concurrent queries", (max) => {
     let maxClients = 0;
     const sampling = (async () => {
       while (running) {
-        const r = await sampler.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1", [name]);
+        const r = await sampler.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1",
+          [name],
+        );
         maxSeen = Math.max(maxSeen, r.rows[0].n);
         maxClients = Math.max(maxClients, pool.totalCount);
         samples += 1;
@@ -34,7 +37,9 @@ describe.each([1, 5, 12])("pool max %i under 10x concurrent queries", (max) => {
     })();
     try {
       const results = await Promise.allSettled(
-        Array.from({ length: 10 * max }, (_, i) => pool.query<{ i: number }>("SELECT $1::int AS i, pg_sleep(0.02)", [i])),
+        Array.from({ length: 10 * max }, (_, i) =>
+          pool.query<{ i: number }>("SELECT $1::int AS i, pg_sleep(0.02)", [i]),
+        ),
       );
       const ok = results.filter((r) => r.status === "fulfilled");
       expect(results.filter((r) => r.status === "rejected")).toEqual([]);

@@ -4,7 +4,15 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openPool } from "../../src/app";
 import { withAdmin } from "../helpers/pg";
-import { appName, eventually, recordingLogger, serverConnections, serverPids, useScratchDatabase, useTestDatabase } from "./support";
+import {
+  appName,
+  eventually,
+  recordingLogger,
+  serverConnections,
+  serverPids,
+  useScratchDatabase,
+  useTestDatabase,
+} from "./support";
 
 const db = useTestDatabase();
 const prodDb = useScratchDatabase("precog_prod");
@@ -75,7 +83,13 @@ describe("openPool on a provisioned test database, as the app role", () => {
   it("refuses prod without PRECOG_PROD_CONFIRMED=yes, before any connection", async () => {
     const name = appName("prod-refused");
     for (const confirmed of [undefined, "true", "YES"]) {
-      const env = { ...db.current.vars(), PRECOG_ENV: "prod", DB_POOL_MIN_CONN: "1", DB_APPLICATION_NAME: name, PRECOG_PROD_CONFIRMED: confirmed };
+      const env = {
+        ...db.current.vars(),
+        PRECOG_ENV: "prod",
+        DB_POOL_MIN_CONN: "1",
+        DB_APPLICATION_NAME: name,
+        PRECOG_PROD_CONFIRMED: confirmed,
+      };
       await expect(openPool({ envFile: false, env })).rejects.toThrow(
         new Error(
           'Refusing to open a database connection pool on prod: PRECOG_PROD_CONFIRMED is not "yes". ' +
@@ -94,7 +108,14 @@ describe("openPool on a provisioned test database, as the app role", () => {
       ["test", {}],
       ["staging", { DB_SSLMODE: "disable" }],
     ] as const) {
-      const env = { ...db.current.vars(), ...extra, PRECOG_ENV: stale, DB_NAME: target, DB_POOL_MIN_CONN: "1", DB_APPLICATION_NAME: name };
+      const env = {
+        ...db.current.vars(),
+        ...extra,
+        PRECOG_ENV: stale,
+        DB_NAME: target,
+        DB_POOL_MIN_CONN: "1",
+        DB_APPLICATION_NAME: name,
+      };
       await expect(openPool({ envFile: false, env })).rejects.toThrow(
         new Error(
           `The environment is ${stale}, but the target database "${target}" (DB_NAME) is a prod database. ` +
@@ -111,7 +132,16 @@ describe("openPool on a provisioned test database, as the app role", () => {
     const v = db.current.vars();
     // The local server has no TLS; prod's default is verify-full, so say so explicitly.
     // A prod-named database: openPool refuses precog_test_… under PRECOG_ENV=prod.
-    const env = { ...v, DB_NAME: prodDb.current, PRECOG_ENV: "prod", PRECOG_PROD_CONFIRMED: "yes", PRECOG_OPERATOR: "alice", DB_POOL_MIN_CONN: "1", DB_APPLICATION_NAME: name, DB_SSLMODE: "disable" };
+    const env = {
+      ...v,
+      DB_NAME: prodDb.current,
+      PRECOG_ENV: "prod",
+      PRECOG_PROD_CONFIRMED: "yes",
+      PRECOG_OPERATOR: "alice",
+      DB_POOL_MIN_CONN: "1",
+      DB_APPLICATION_NAME: name,
+      DB_SSLMODE: "disable",
+    };
     const pool = await openPool({ envFile: false, env, logger });
     try {
       expect(pool.environment).toBe("prod");
@@ -131,12 +161,18 @@ describe("openPool on a provisioned test database, as the app role", () => {
     await expect(
       openPool({ envFile: false, expectEnvironment: "test", env: { ...db.current.vars(), PRECOG_ENV: "dev" } }),
     ).rejects.toThrow(
-      new Error("This needs the test environment, but the current one is dev (from PRECOG_ENV). Set PRECOG_ENV=test to select it."),
+      new Error(
+        "This needs the test environment, but the current one is dev (from PRECOG_ENV). Set PRECOG_ENV=test to select it.",
+      ),
     );
   });
 
   it("fails to open with a wrong password, naming the target but not the password", async () => {
-    const env: Record<string, string> = { ...db.current.vars(), DB_PASSWORD: "wrong-secret-value", DB_POOL_MIN_CONN: "1" };
+    const env: Record<string, string> = {
+      ...db.current.vars(),
+      DB_PASSWORD: "wrong-secret-value",
+      DB_POOL_MIN_CONN: "1",
+    };
     const err = await openPool({ envFile: false, env }).catch((e: Error) => e);
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toBe(
@@ -189,10 +225,14 @@ describe("openPool on a provisioned test database, as the app role", () => {
       expect(await eventually(async () => pool.totalCount === 2 && (await serverConnections(name)) === 2)).toBe(true);
 
       const before = await serverPids(name);
-      await withAdmin((c) => c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", [name]));
+      await withAdmin((c) =>
+        c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", [name]),
+      );
       const refilled = await eventually(async () => {
         const now = await serverPids(name);
-        return now.length === 2 && now.every((pid) => !before.includes(pid)) && pool.totalCount === 2 && pool.idleCount === 2;
+        return (
+          now.length === 2 && now.every((pid) => !before.includes(pid)) && pool.totalCount === 2 && pool.idleCount === 2
+        );
       });
       expect(refilled).toBe(true);
       expect(logger.lines.filter((l) => l.includes("an idle connection to")).length).toBe(2);

@@ -2,7 +2,15 @@ import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import { describe, expect, it } from "vitest";
 import { openPool, parseDatabaseSecret, type SecretsClient } from "../../src/app";
 import { withAdmin } from "../helpers/pg";
-import { appName, eventually, recordingLogger, serverConnections, serverPids, useScratchDatabase, useTestDatabase } from "./support";
+import {
+  appName,
+  eventually,
+  recordingLogger,
+  serverConnections,
+  serverPids,
+  useScratchDatabase,
+  useTestDatabase,
+} from "./support";
 
 const db = useTestDatabase();
 /** The staging secret's database: a staging-named one, as openPool refuses a database named for another environment. */
@@ -24,7 +32,15 @@ class FakeSecrets implements SecretsClient {
 
 function secretFor(password: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const d = db.current;
-  return { engine: "postgres", host: d.host, port: d.port, dbname: stagingDb.current, username: d.app.user, password, ...extra };
+  return {
+    engine: "postgres",
+    host: d.host,
+    port: d.port,
+    dbname: stagingDb.current,
+    username: d.app.user,
+    password,
+    ...extra,
+  };
 }
 
 /** Staging reached through its secret; the local server has no TLS. */
@@ -46,7 +62,12 @@ describe("credentials from the Secrets Manager secret", () => {
     try {
       expect(pool.environment).toBe("staging");
       expect(pool.limits).toEqual({ min: 2, max: 3 });
-      expect(pool.target).toEqual({ host: db.current.host, port: db.current.port, database: stagingDb.current, user: db.current.app.user });
+      expect(pool.target).toEqual({
+        host: db.current.host,
+        port: db.current.port,
+        database: stagingDb.current,
+        user: db.current.app.user,
+      });
       expect(await serverConnections(name)).toBe(2);
       expect(fake.inputs).toEqual([EXPECTED_INPUT]);
     } finally {
@@ -56,10 +77,20 @@ describe("credentials from the Secrets Manager secret", () => {
 
   it("lets DB_HOST/DB_PORT point at another endpoint (RDS Proxy) with the secret's credentials", async () => {
     const fake = new FakeSecrets(secretFor(db.current.app.password, { host: "instance.invalid", port: 1 }));
-    const env = { ...stagingVars(appName("proxy")), DB_HOST: db.current.host, DB_PORT: String(db.current.port), DB_POOL_MIN_CONN: "1" };
+    const env = {
+      ...stagingVars(appName("proxy")),
+      DB_HOST: db.current.host,
+      DB_PORT: String(db.current.port),
+      DB_POOL_MIN_CONN: "1",
+    };
     const pool = await openPool({ envFile: false, env, secretsClient: fake });
     try {
-      expect(pool.target).toEqual({ host: db.current.host, port: db.current.port, database: stagingDb.current, user: db.current.app.user });
+      expect(pool.target).toEqual({
+        host: db.current.host,
+        port: db.current.port,
+        database: stagingDb.current,
+        user: db.current.app.user,
+      });
       expect((await pool.query("SELECT current_user AS u")).rows).toEqual([{ u: db.current.app.user }]);
     } finally {
       await pool.end();
@@ -67,8 +98,14 @@ describe("credentials from the Secrets Manager secret", () => {
   });
 
   it("lets DB_POOL_* override the secret's bounds", async () => {
-    const fake = new FakeSecrets(secretFor(db.current.app.password, { poolMin: 2, poolMax: 3, port: String(db.current.port) }));
-    const pool = await openPool({ envFile: false, env: { ...stagingVars(appName("override")), DB_POOL_MIN_CONN: "1", DB_POOL_MAX_CONN: "6" }, secretsClient: fake });
+    const fake = new FakeSecrets(
+      secretFor(db.current.app.password, { poolMin: 2, poolMax: 3, port: String(db.current.port) }),
+    );
+    const pool = await openPool({
+      envFile: false,
+      env: { ...stagingVars(appName("override")), DB_POOL_MIN_CONN: "1", DB_POOL_MAX_CONN: "6" },
+      secretsClient: fake,
+    });
     try {
       expect(pool.limits).toEqual({ min: 1, max: 6 });
     } finally {
@@ -150,7 +187,9 @@ describe("credentials from the Secrets Manager secret", () => {
         return super.send(command);
       }
     }
-    const fake = new GatedSecrets(secretFor(db.current.app.password, { dbname: db.current.database, poolMin: 2, poolMax: 4 }));
+    const fake = new GatedSecrets(
+      secretFor(db.current.app.password, { dbname: db.current.database, poolMin: 2, poolMax: 4 }),
+    );
     const logger = recordingLogger();
     const name = appName("held");
     const env = { PRECOG_ENV: "test", DB_SECRET_ID: SECRET_ID, DB_APPLICATION_NAME: name };
@@ -163,12 +202,20 @@ describe("credentials from the Secrets Manager secret", () => {
       await refillStarted;
       expect(pool.idleCount).toBe(0); // the survivor is held by the refill
       await withAdmin((c) => c.query("SELECT pg_terminate_backend($1)", [second]));
-      expect(await eventually(async () => logger.lines.filter((l) => l.includes("an idle connection to")).length === 2)).toBe(true);
+      expect(
+        await eventually(async () => logger.lines.filter((l) => l.includes("an idle connection to")).length === 2),
+      ).toBe(true);
       gated = false;
       gate?.();
       const refilled = await eventually(async () => {
         const now = await serverPids(name);
-        return now.length === 2 && !now.includes(first) && !now.includes(second) && pool.totalCount === 2 && pool.idleCount === 2;
+        return (
+          now.length === 2 &&
+          !now.includes(first) &&
+          !now.includes(second) &&
+          pool.totalCount === 2 &&
+          pool.idleCount === 2
+        );
       });
       expect(refilled).toBe(true);
       expect(logger.lines.filter((l) => l.includes("could not refill"))).toEqual([]);
@@ -182,7 +229,11 @@ describe("credentials from the Secrets Manager secret", () => {
   it("refuses a secret for another database than DB_NAME", async () => {
     const fake = new FakeSecrets(secretFor(db.current.app.password));
     await expect(
-      openPool({ envFile: false, env: { ...stagingVars(appName("mismatch")), DB_NAME: "precog_staging" }, secretsClient: fake }),
+      openPool({
+        envFile: false,
+        env: { ...stagingVars(appName("mismatch")), DB_NAME: "precog_staging" },
+        secretsClient: fake,
+      }),
     ).rejects.toThrow(
       new Error(
         `DB_NAME="precog_staging" does not match the database in secret "${SECRET_ID}" ("${stagingDb.current}"): ` +
@@ -193,19 +244,22 @@ describe("credentials from the Secrets Manager secret", () => {
 });
 
 describe("a secret whose database is named for another environment than the selected one", () => {
-  it.each(["dev", "test", "staging"])("is refused under PRECOG_ENV=%s after reading the secret, before any connection", async (stale) => {
-    const fake = new FakeSecrets(secretFor(db.current.app.password, { dbname: prodDb.current, poolMin: 1 }));
-    const name = appName("stale-secret");
-    const env = { PRECOG_ENV: stale, DB_SECRET_ID: SECRET_ID, DB_SSLMODE: "disable", DB_APPLICATION_NAME: name };
-    await expect(openPool({ envFile: false, env, secretsClient: fake })).rejects.toThrow(
-      new Error(
-        `The environment is ${stale}, but the target database "${prodDb.current}" (dbname in secret "${SECRET_ID}") is a prod database. ` +
-          `Set PRECOG_ENV=prod to work on it deliberately (with its guards), or point at the ${stale} database.`,
-      ),
-    );
-    expect(fake.inputs).toEqual([EXPECTED_INPUT]);
-    expect(await serverConnections(name)).toBe(0);
-  });
+  it.each(["dev", "test", "staging"])(
+    "is refused under PRECOG_ENV=%s after reading the secret, before any connection",
+    async (stale) => {
+      const fake = new FakeSecrets(secretFor(db.current.app.password, { dbname: prodDb.current, poolMin: 1 }));
+      const name = appName("stale-secret");
+      const env = { PRECOG_ENV: stale, DB_SECRET_ID: SECRET_ID, DB_SSLMODE: "disable", DB_APPLICATION_NAME: name };
+      await expect(openPool({ envFile: false, env, secretsClient: fake })).rejects.toThrow(
+        new Error(
+          `The environment is ${stale}, but the target database "${prodDb.current}" (dbname in secret "${SECRET_ID}") is a prod database. ` +
+            `Set PRECOG_ENV=prod to work on it deliberately (with its guards), or point at the ${stale} database.`,
+        ),
+      );
+      expect(fake.inputs).toEqual([EXPECTED_INPUT]);
+      expect(await serverConnections(name)).toBe(0);
+    },
+  );
 });
 
 describe("parseDatabaseSecret", () => {
@@ -213,10 +267,21 @@ describe("parseDatabaseSecret", () => {
   it.each([
     ["not JSON", "{password: hunter2", 'The database secret "s" is not valid JSON.'],
     ["an array", "[]", 'The database secret "s" is not a JSON object.'],
-    ["missing fields", JSON.stringify({ password: "hunter2" }),
-      'The database secret "s" is unusable: host is missing or not a non-empty string; port is missing; dbname is missing or not a non-empty string; username is missing or not a non-empty string.'],
-    ["bad numbers", JSON.stringify({ ...good, port: "x", poolMax: 2.5 }), 'The database secret "s" is unusable: port is not a whole number; poolMax is not a whole number.'],
-    ["another engine", JSON.stringify({ ...good, engine: "mysql" }), 'The database secret "s" is unusable: engine is not "postgres".'],
+    [
+      "missing fields",
+      JSON.stringify({ password: "hunter2" }),
+      'The database secret "s" is unusable: host is missing or not a non-empty string; port is missing; dbname is missing or not a non-empty string; username is missing or not a non-empty string.',
+    ],
+    [
+      "bad numbers",
+      JSON.stringify({ ...good, port: "x", poolMax: 2.5 }),
+      'The database secret "s" is unusable: port is not a whole number; poolMax is not a whole number.',
+    ],
+    [
+      "another engine",
+      JSON.stringify({ ...good, engine: "mysql" }),
+      'The database secret "s" is unusable: engine is not "postgres".',
+    ],
   ])("rejects %s without quoting the password", (_label, text, message) => {
     expect(() => parseDatabaseSecret(text, "s")).toThrow(new Error(message));
     expect(message).not.toContain("hunter2");
@@ -224,7 +289,14 @@ describe("parseDatabaseSecret", () => {
 
   it("accepts the rotation Lambda's format with string or number port", () => {
     expect(parseDatabaseSecret(JSON.stringify({ ...good, port: "5433", poolMin: 5, poolMax: 25 }), "s", "v9")).toEqual({
-      host: "h", port: 5433, dbname: "d", username: "u", password: "hunter2", poolMin: 5, poolMax: 25, versionId: "v9",
+      host: "h",
+      port: 5433,
+      dbname: "d",
+      username: "u",
+      password: "hunter2",
+      poolMin: 5,
+      poolMax: 25,
+      versionId: "v9",
     });
   });
 });

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll } from "vitest";
 import type { PoolLogger } from "../../src/app";
 import { adminConfig, createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
-import { provisionTestDatabase, type ProvisionedTestDb } from "../helpers/provision-test-db";
+import { type ProvisionedTestDb, provisionTestDatabase } from "../helpers/provision-test-db";
 
 /** Provisions a database for the calling test file; read `.current` inside tests. */
 export function useTestDatabase(options: { appConnectionLimit?: number } = {}): { current: ProvisionedTestDb } {
@@ -46,7 +46,10 @@ export function appName(label: string): string {
 /** Server-side connections with this application_name, seen by the superuser. */
 export async function serverConnections(applicationName: string): Promise<number> {
   return withAdmin(async (c) => {
-    const r = await c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1", [applicationName]);
+    const r = await c.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1",
+      [applicationName],
+    );
     return r.rows[0].n;
   });
 }
@@ -54,7 +57,10 @@ export async function serverConnections(applicationName: string): Promise<number
 /** Backend pids with this application_name. */
 export async function serverPids(applicationName: string): Promise<number[]> {
   return withAdmin(async (c) => {
-    const r = await c.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = $1 ORDER BY pid", [applicationName]);
+    const r = await c.query<{ pid: number }>(
+      "SELECT pid FROM pg_stat_activity WHERE application_name = $1 ORDER BY pid",
+      [applicationName],
+    );
     return r.rows.map((row) => row.pid);
   });
 }

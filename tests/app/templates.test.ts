@@ -2,7 +2,14 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ENVIRONMENT_DEFAULTS, loadVars, resolvePoolLimits, resolveSettings, environmentPoolFallback, type Environment } from "../../src/app";
+import {
+  ENVIRONMENT_DEFAULTS,
+  type Environment,
+  environmentPoolFallback,
+  loadVars,
+  resolvePoolLimits,
+  resolveSettings,
+} from "../../src/app";
 
 const repo = resolve(__dirname, "../..");
 
@@ -39,7 +46,10 @@ describe("committed env templates", () => {
     expect(existsSync(resolve(repo, "config/.env.prod.template"))).toBe(false);
   });
 
-  it.each([".env", ".env.dev", ".env.prod", "config/.env.test", "config/.env.staging"])("keeps a real %s out of git", (file) => {
-    expect(isIgnored(file)).toBe(true);
-  });
+  it.each([".env", ".env.dev", ".env.prod", "config/.env.test", "config/.env.staging"])(
+    "keeps a real %s out of git",
+    (file) => {
+      expect(isIgnored(file)).toBe(true);
+    },
+  );
 });

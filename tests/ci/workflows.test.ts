@@ -14,13 +14,16 @@ const pr = parse(read("pr.yml"));
 const STAGES = ["dev", "test", "staging", "prod"];
 
 /** The pulumi/actions steps of a job. */
-const pulumiSteps = (job: any) => (job.steps as any[]).filter((s) => String(s.uses ?? "").startsWith("pulumi/actions@") && s.with?.command);
+const pulumiSteps = (job: any) =>
+  (job.steps as any[]).filter((s) => String(s.uses ?? "").startsWith("pulumi/actions@") && s.with?.command);
 
 describe("deploy.yml (main)", () => {
   it("runs on pushes to main and deploys dev, test, staging, prod, each job needing the one before", () => {
     expect(deploy.on).toEqual({ push: { branches: ["main"] } });
     expect(Object.keys(deploy.jobs)).toEqual(STAGES);
-    STAGES.forEach((stage, i) => expect([stage, deploy.jobs[stage].needs]).toEqual([stage, i === 0 ? undefined : STAGES[i - 1]]));
+    STAGES.forEach((stage, i) =>
+      expect([stage, deploy.jobs[stage].needs]).toEqual([stage, i === 0 ? undefined : STAGES[i - 1]]),
+    );
     for (const stage of STAGES) {
       const ups = pulumiSteps(deploy.jobs[stage]).filter((s) => s.with.command === "up");
       expect(ups.map((s) => [s.with["stack-name"], s.with.policyPacks])).toEqual([[stage, "policy"]]);
@@ -32,30 +35,42 @@ describe("deploy.yml (main)", () => {
   });
 
   it("deploys one stack at a time and never cancels a deploy in progress", () => {
-    for (const s of STAGES) expect(deploy.jobs[s].concurrency).toEqual({ group: `deploy-${s}`, "cancel-in-progress": false });
+    for (const s of STAGES)
+      expect(deploy.jobs[s].concurrency).toEqual({ group: `deploy-${s}`, "cancel-in-progress": false });
   });
 
   it("gets AWS credentials through OIDC only: id-token write where AWS is used, a role to assume, no keys", () => {
     expect(deploy.permissions).toEqual({ contents: "read" });
     for (const s of ["staging", "prod"]) {
       expect(deploy.jobs[s].permissions).toEqual({ contents: "read", "id-token": "write" });
-      const aws = (deploy.jobs[s].steps as any[]).filter((x) => String(x.uses).startsWith("aws-actions/configure-aws-credentials@"));
+      const aws = (deploy.jobs[s].steps as any[]).filter((x) =>
+        String(x.uses).startsWith("aws-actions/configure-aws-credentials@"),
+      );
       expect(aws.map((x) => Object.keys(x.with).sort())).toEqual([["aws-region", "role-to-assume"]]);
     }
-    for (const text of [read("deploy.yml"), read("pr.yml")]) expect(text).not.toMatch(/aws-access-key-id|aws-secret-access-key|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY/);
+    for (const text of [read("deploy.yml"), read("pr.yml")])
+      expect(text).not.toMatch(/aws-access-key-id|aws-secret-access-key|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY/);
   });
 
   it("sets PRECOG_PROD_CONFIRMED=yes in the prod job alone, with the actor as the operator", () => {
-    expect(deploy.jobs.prod.env).toMatchObject({ PRECOG_PROD_CONFIRMED: "yes", PRECOG_OPERATOR: "${{ github.actor }}" });
-    for (const s of ["dev", "test", "staging"]) expect(JSON.stringify(deploy.jobs[s])).not.toContain("PRECOG_PROD_CONFIRMED");
+    expect(deploy.jobs.prod.env).toMatchObject({
+      PRECOG_PROD_CONFIRMED: "yes",
+      PRECOG_OPERATOR: "${{ github.actor }}",
+    });
+    for (const s of ["dev", "test", "staging"])
+      expect(JSON.stringify(deploy.jobs[s])).not.toContain("PRECOG_PROD_CONFIRMED");
     expect(JSON.stringify({ ...deploy, jobs: undefined })).not.toContain("PRECOG_PROD_CONFIRMED");
     expect(read("deploy.yml").match(/PRECOG_PROD_CONFIRMED/g)).toHaveLength(1);
     expect(read("pr.yml")).not.toContain("PRECOG_PROD_CONFIRMED");
   });
 
   it("takes the backend and the staging and prod passphrase from repository secrets", () => {
-    for (const s of STAGES) for (const step of pulumiSteps(deploy.jobs[s])) expect(step.with["cloud-url"]).toBe("${{ secrets.PULUMI_BACKEND_URL }}");
-    expect(deploy.jobs.staging.steps.at(-1).env.PULUMI_CONFIG_PASSPHRASE).toBe("${{ secrets.PULUMI_CONFIG_PASSPHRASE }}");
+    for (const s of STAGES)
+      for (const step of pulumiSteps(deploy.jobs[s]))
+        expect(step.with["cloud-url"]).toBe("${{ secrets.PULUMI_BACKEND_URL }}");
+    expect(deploy.jobs.staging.steps.at(-1).env.PULUMI_CONFIG_PASSPHRASE).toBe(
+      "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}",
+    );
     expect(deploy.jobs.prod.env.PULUMI_CONFIG_PASSPHRASE).toBe("${{ secrets.PULUMI_CONFIG_PASSPHRASE }}");
   });
 });
@@ -67,7 +82,12 @@ describe("pr.yml (pull requests)", () => {
     expect(pr.jobs.test.steps.map((s: any) => s.run).filter(Boolean)[0]).toBe("npm test");
     expect(pr.jobs.preview.strategy.matrix.stack).toEqual(["dev", "test", "staging"]);
     const [preview] = pulumiSteps(pr.jobs.preview);
-    expect(preview.with).toMatchObject({ command: "preview", "stack-name": "${{ matrix.stack }}", policyPacks: "policy", "comment-on-pr": true });
+    expect(preview.with).toMatchObject({
+      command: "preview",
+      "stack-name": "${{ matrix.stack }}",
+      policyPacks: "policy",
+      "comment-on-pr": true,
+    });
     expect(pr.jobs.preview.permissions).toEqual({ contents: "read", "pull-requests": "write", "id-token": "write" });
   });
 

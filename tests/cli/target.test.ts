@@ -14,8 +14,18 @@ const none = mkdtempSync(join(tmpdir(), "precog-empty-"));
 describe("resolveTarget", () => {
   it.each([
     [{}, undefined, "dev", { host: "127.0.0.1", port: 54329, user: "postgres", database: "precog_dev" }],
-    [{ PRECOG_ENV: "test" }, undefined, "test", { host: "127.0.0.1", port: 54329, user: "postgres", database: "precog_test" }],
-    [{ DB_NAME: "precog_test", DB_PORT: "6000" }, undefined, "test", { host: "127.0.0.1", port: 6000, user: "postgres", database: "precog_test" }],
+    [
+      { PRECOG_ENV: "test" },
+      undefined,
+      "test",
+      { host: "127.0.0.1", port: 54329, user: "postgres", database: "precog_test" },
+    ],
+    [
+      { DB_NAME: "precog_test", DB_PORT: "6000" },
+      undefined,
+      "test",
+      { host: "127.0.0.1", port: 6000, user: "postgres", database: "precog_test" },
+    ],
     [
       { DB_HOST: "db.internal", DB_NAME: "precog_staging", DB_USER: "precog_admin", DB_PASSWORD: "pw123" },
       undefined,
@@ -25,8 +35,18 @@ describe("resolveTarget", () => {
     [{}, "postgresql://u:p%40ss@h:5433/precog_prod", "prod", "postgresql://u:p%40ss@h:5433/precog_prod"],
     [{ PRECOG_ENV: "dev" }, "postgresql://u@h/precog_dev2", "dev", "postgresql://u@h/precog_dev2"],
     // Empty means unset, as in the application.
-    [{ DB_HOST: "", DB_PORT: "", DB_USER: "", DB_NAME: "" }, undefined, "dev", { host: "127.0.0.1", port: 54329, user: "postgres", database: "precog_dev" }],
-    [{ PRECOG_ENV: "staging", DB_HOST: "h", DB_PORT: "", DB_NAME: "precog_staging", DB_USER: "u" }, undefined, "staging", { host: "h", port: 5432, user: "u", database: "precog_staging" }],
+    [
+      { DB_HOST: "", DB_PORT: "", DB_USER: "", DB_NAME: "" },
+      undefined,
+      "dev",
+      { host: "127.0.0.1", port: 54329, user: "postgres", database: "precog_dev" },
+    ],
+    [
+      { PRECOG_ENV: "staging", DB_HOST: "h", DB_PORT: "", DB_NAME: "precog_staging", DB_USER: "u" },
+      undefined,
+      "staging",
+      { host: "h", port: 5432, user: "u", database: "precog_staging" },
+    ],
   ])("%j with url %s -> %s", (vars, url, env, connection) => {
     const t = resolveTarget(vars, url, none);
     expect(t.choice.env).toBe(env);
@@ -34,12 +54,24 @@ describe("resolveTarget", () => {
   });
 
   it.each([
-    [{ PRECOG_ENV: "prod" }, undefined, "prod has no local default: set DB_HOST, DB_NAME, DB_USER (and DB_PORT, DB_PASSWORD) in the environment or .env, or pass --database-url."],
-    [{ PRECOG_ENV: "staging", DB_HOST: "h", DB_USER: "u" }, undefined, "staging has no local default: set DB_NAME (and DB_PORT, DB_PASSWORD) in the environment or .env, or pass --database-url."],
+    [
+      { PRECOG_ENV: "prod" },
+      undefined,
+      "prod has no local default: set DB_HOST, DB_NAME, DB_USER (and DB_PORT, DB_PASSWORD) in the environment or .env, or pass --database-url.",
+    ],
+    [
+      { PRECOG_ENV: "staging", DB_HOST: "h", DB_USER: "u" },
+      undefined,
+      "staging has no local default: set DB_NAME (and DB_PORT, DB_PASSWORD) in the environment or .env, or pass --database-url.",
+    ],
     [{ DB_PORT: "54x" }, undefined, 'DB_PORT="54x" is not a port number.'],
     [{}, "not a url", "--database-url is not a URL: expected postgresql://user:password@host:port/database"],
     [{}, "mysql://u:p@h/db", "--database-url must start with postgresql://, not mysql://"],
-    [{ PRECOG_ENV: "staging", DB_HOST: "", DB_NAME: "precog_staging", DB_USER: "u" }, undefined, "staging has no local default: set DB_HOST (and DB_PORT, DB_PASSWORD) in the environment or .env, or pass --database-url."],
+    [
+      { PRECOG_ENV: "staging", DB_HOST: "", DB_NAME: "precog_staging", DB_USER: "u" },
+      undefined,
+      "staging has no local default: set DB_HOST (and DB_PORT, DB_PASSWORD) in the environment or .env, or pass --database-url.",
+    ],
     [
       { PRECOG_ENV: "dev" },
       "postgresql://u@h/precog_prod",
@@ -55,7 +87,11 @@ describe("resolveTarget", () => {
       "postgresql://u@h/",
       'The environment is test, but the target database "precog_prod" (DB_NAME) is a prod database. Set PRECOG_ENV=prod to work on it deliberately (with its guards), or point at the test database.',
     ],
-    [{ PRECOG_ENV: "qa" }, undefined, 'PRECOG_ENV="qa" is not an environment: use one of dev, test, staging, prod, or unset PRECOG_ENV to infer it from DB_NAME.'],
+    [
+      { PRECOG_ENV: "qa" },
+      undefined,
+      'PRECOG_ENV="qa" is not an environment: use one of dev, test, staging, prod, or unset PRECOG_ENV to infer it from DB_NAME.',
+    ],
   ])("%j with url %s fails", (vars, url, message) => {
     expect(() => resolveTarget(vars, url, none)).toThrow(new Error(message));
   });
@@ -66,7 +102,10 @@ describe("resolveTarget", () => {
       const pgpass = join(cwd, ".local/pg/pgpass");
       mkdirSync(join(cwd, ".local/pg"), { recursive: true });
       writeFileSync(pgpass, "127.0.0.1:54329:*:postgres:s3cr:et\\:x\n");
-      expect(resolveTarget({}, undefined, cwd)).toMatchObject({ connection: { password: "s3cr:et:x" }, secrets: ["s3cr:et:x"] });
+      expect(resolveTarget({}, undefined, cwd)).toMatchObject({
+        connection: { password: "s3cr:et:x" },
+        secrets: ["s3cr:et:x"],
+      });
       expect(pgpassLookup(pgpass, "127.0.0.1", 5432, "d", "postgres")).toBeUndefined();
     } finally {
       rmSync(cwd, { recursive: true, force: true });
@@ -79,8 +118,19 @@ describe("loadVars", () => {
     const cwd = mkdtempSync(join(tmpdir(), "precog-cwd-"));
     try {
       expect(loadVars(cwd, { A: "env" })).toEqual({ A: "env" });
-      writeFileSync(join(cwd, ".env"), "# c\nexport A=1\nB = 'two words'\nC=\"x#y\"\nD=plain # note\nE=\nF=\"multi\nline\"\n");
-      expect(loadVars(cwd, { A: "env", G: "" })).toEqual({ A: "env", B: "two words", C: "x#y", D: "plain", E: "", F: "multi\nline", G: "" });
+      writeFileSync(
+        join(cwd, ".env"),
+        '# c\nexport A=1\nB = \'two words\'\nC="x#y"\nD=plain # note\nE=\nF="multi\nline"\n',
+      );
+      expect(loadVars(cwd, { A: "env", G: "" })).toEqual({
+        A: "env",
+        B: "two words",
+        C: "x#y",
+        D: "plain",
+        E: "",
+        F: "multi\nline",
+        G: "",
+      });
     } finally {
       rmSync(cwd, { recursive: true, force: true });
     }

@@ -17,14 +17,16 @@ const NEW = "0006_market_notes.sql";
 let project: PulumiProject;
 let cluster: LocalCluster;
 
-const up = (stack: string, env: Record<string, string> = {}) => project.run(["up", "--yes", "--skip-preview", "--stack", stack], env);
+const up = (stack: string, env: Record<string, string> = {}) =>
+  project.run(["up", "--yes", "--skip-preview", "--stack", stack], env);
 /** The migration resource's recorded state (what the next diff compares with). */
 async function resourceState(stack: string): Promise<{ ledger: { version: string }[]; lastBackup: string | null }> {
   const exported = JSON.parse((await project.ok(["stack", "export", "--stack", stack])).stdout);
   const r = exported.deployment.resources.find((x: { type: string }) => x.type === "pulumi-nodejs:dynamic:Resource");
   return r.outputs;
 }
-const versions = async (stack: string) => ((await project.outputs(stack)).migrations as { version: string }[]).map((m) => m.version);
+const versions = async (stack: string) =>
+  ((await project.outputs(stack)).migrations as { version: string }[]).map((m) => m.version);
 
 beforeAll(async () => {
   ({ project, cluster } = await openSuite(["dev", "test", "staging", "prod"]));
@@ -33,100 +35,164 @@ beforeAll(async () => {
 afterAll(() => closeSuite(project, cluster));
 
 describe.sequential("the migration component, through the real engine", () => {
-  it("dev applies every migration as the owner: the app role reads and writes, the read-only role reads", async () => {
-    expect((await up("dev")).code).toBe(0);
-    expect(await versions("dev")).toEqual(["1", "2", "3", "4", "5"]);
-    const out = await project.outputs("dev", true);
-    expect(out.schemaVersion).toBe("5");
-    const owners = await withAdmin(async (c) => (await c.query("select distinct tableowner from pg_tables where schemaname = 'public'")).rows, "precog_dev");
-    expect(owners).toEqual([{ tableowner: "precog_dev_owner" }]);
-    const tables = await withAdmin(async (c) => (await c.query("select tablename from pg_tables where schemaname = 'public' order by 1")).rows.map((r) => r.tablename as string), "precog_dev");
-    for (const t of tables) {
-      await asRole("precog_dev_user", out.credentials.app.password, "precog_dev", (c) => c.query(`select count(*) from ${t}`));
-      await asRole("precog_dev_readonly", out.credentials.readonly.password, "precog_dev", (c) => c.query(`select count(*) from ${t}`));
-    }
-    await asRole("precog_dev_user", out.credentials.app.password, "precog_dev", (c) =>
-      c.query("insert into markets (venue, external_id, title) values ('e2e', 'E2E-1', 'written by the app') returning id").catch((e) => {
-        throw new Error(`the app role cannot write markets: ${e.message}`);
-      }),
-    );
-  }, 10 * MINUTES);
+  it(
+    "dev applies every migration as the owner: the app role reads and writes, the read-only role reads",
+    async () => {
+      expect((await up("dev")).code).toBe(0);
+      expect(await versions("dev")).toEqual(["1", "2", "3", "4", "5"]);
+      const out = await project.outputs("dev", true);
+      expect(out.schemaVersion).toBe("5");
+      const owners = await withAdmin(
+        async (c) => (await c.query("select distinct tableowner from pg_tables where schemaname = 'public'")).rows,
+        "precog_dev",
+      );
+      expect(owners).toEqual([{ tableowner: "precog_dev_owner" }]);
+      const tables = await withAdmin(
+        async (c) =>
+          (await c.query("select tablename from pg_tables where schemaname = 'public' order by 1")).rows.map(
+            (r) => r.tablename as string,
+          ),
+        "precog_dev",
+      );
+      for (const t of tables) {
+        await asRole("precog_dev_user", out.credentials.app.password, "precog_dev", (c) =>
+          c.query(`select count(*) from ${t}`),
+        );
+        await asRole("precog_dev_readonly", out.credentials.readonly.password, "precog_dev", (c) =>
+          c.query(`select count(*) from ${t}`),
+        );
+      }
+      await asRole("precog_dev_user", out.credentials.app.password, "precog_dev", (c) =>
+        c
+          .query(
+            "insert into markets (venue, external_id, title) values ('e2e', 'E2E-1', 'written by the app') returning id",
+          )
+          .catch((e) => {
+            throw new Error(`the app role cannot write markets: ${e.message}`);
+          }),
+      );
+    },
+    10 * MINUTES,
+  );
 
-  it("test, staging and prod follow in order; prod takes a pg_dump backup first", async () => {
-    expect((await up("test")).code).toBe(0);
-    expect((await up("staging")).code).toBe(0);
-    expect((await up("prod", CONFIRMED)).code).toBe(0);
-    const prod = await project.outputs("prod");
-    expect(prod.migrations).toHaveLength(5);
-    const backups = readdirSync(join(project.dir, "..", "backups"));
-    expect(backups.filter((f) => f.startsWith("prod-") && f.endsWith(".dump"))).toHaveLength(1);
-    const state = await resourceState("prod");
-    expect(state.lastBackup).toBe(join(project.dir, "..", "backups", backups.find((f) => f.startsWith("prod-"))!));
-  }, 15 * MINUTES);
+  it(
+    "test, staging and prod follow in order; prod takes a pg_dump backup first",
+    async () => {
+      expect((await up("test")).code).toBe(0);
+      expect((await up("staging")).code).toBe(0);
+      expect((await up("prod", CONFIRMED)).code).toBe(0);
+      const prod = await project.outputs("prod");
+      expect(prod.migrations).toHaveLength(5);
+      const backups = readdirSync(join(project.dir, "..", "backups"));
+      expect(backups.filter((f) => f.startsWith("prod-") && f.endsWith(".dump"))).toHaveLength(1);
+      const state = await resourceState("prod");
+      expect(state.lastBackup).toBe(join(project.dir, "..", "backups", backups.find((f) => f.startsWith("prod-"))!));
+    },
+    15 * MINUTES,
+  );
 
-  it("a new migration: preview names it, staging refuses it until test has it, then applies it", async () => {
-    writeFileSync(join(project.dir, "migrations", NEW), "-- migrate:up\nALTER TABLE markets ADD COLUMN notes text;\n\n-- migrate:down\nALTER TABLE markets DROP COLUMN notes;\n");
-    const preview = await project.run(["preview", "--diff", "--stack", "dev"]);
-    expect(preview.code).toBe(0);
-    expect(preview.all).toContain(`pending migrations: ${NEW}`);
-    expect(preview.all).toContain(NEW);
-    expect((await up("dev")).code).toBe(0);
-    expect(await versions("dev")).toContain("6");
-    expect((await project.run(["preview", "--expect-no-changes", "--stack", "dev"])).code).toBe(0);
+  it(
+    "a new migration: preview names it, staging refuses it until test has it, then applies it",
+    async () => {
+      writeFileSync(
+        join(project.dir, "migrations", NEW),
+        "-- migrate:up\nALTER TABLE markets ADD COLUMN notes text;\n\n-- migrate:down\nALTER TABLE markets DROP COLUMN notes;\n",
+      );
+      const preview = await project.run(["preview", "--diff", "--stack", "dev"]);
+      expect(preview.code).toBe(0);
+      expect(preview.all).toContain(`pending migrations: ${NEW}`);
+      expect(preview.all).toContain(NEW);
+      expect((await up("dev")).code).toBe(0);
+      expect(await versions("dev")).toContain("6");
+      expect((await project.run(["preview", "--expect-no-changes", "--stack", "dev"])).code).toBe(0);
 
-    const refused = await up("staging");
-    expect(refused.code).not.toBe(0);
-    expect(refused.all).toContain('Refusing to apply migrations on stack "staging": the stack before it, "test", must apply each first');
-    expect(refused.all).toMatch(/6_market_notes \(checksum [0-9a-f]{12}\): stack "test" has not applied it; stack "staging" lacks it/);
-    expect(await versions("staging")).not.toContain("6");
+      const refused = await up("staging");
+      expect(refused.code).not.toBe(0);
+      expect(refused.all).toContain(
+        'Refusing to apply migrations on stack "staging": the stack before it, "test", must apply each first',
+      );
+      expect(refused.all).toMatch(
+        /6_market_notes \(checksum [0-9a-f]{12}\): stack "test" has not applied it; stack "staging" lacks it/,
+      );
+      expect(await versions("staging")).not.toContain("6");
 
-    expect((await up("test")).code).toBe(0);
-    expect((await up("staging")).code).toBe(0);
-    expect(await versions("staging")).toContain("6");
-  }, 15 * MINUTES);
+      expect((await up("test")).code).toBe(0);
+      expect((await up("staging")).code).toBe(0);
+      expect(await versions("staging")).toContain("6");
+    },
+    15 * MINUTES,
+  );
 
-  it("prod refuses without confirmation; with it, backs up and applies", async () => {
-    const refused = await up("prod");
-    expect(refused.code).not.toBe(0);
-    expect(refused.all).toContain('Refusing to deploy stack "prod"');
-    const before = readdirSync(join(project.dir, "..", "backups")).length;
-    expect((await up("prod", CONFIRMED)).code).toBe(0);
-    expect(await versions("prod")).toContain("6");
-    expect(readdirSync(join(project.dir, "..", "backups")).length).toBe(before + 1);
-  }, 15 * MINUTES);
+  it(
+    "prod refuses without confirmation; with it, backs up and applies",
+    async () => {
+      const refused = await up("prod");
+      expect(refused.code).not.toBe(0);
+      expect(refused.all).toContain('Refusing to deploy stack "prod"');
+      const before = readdirSync(join(project.dir, "..", "backups")).length;
+      expect((await up("prod", CONFIRMED)).code).toBe(0);
+      expect(await versions("prod")).toContain("6");
+      expect(readdirSync(join(project.dir, "..", "backups")).length).toBe(before + 1);
+    },
+    15 * MINUTES,
+  );
 
-  it("an applied file edited afterwards blocks the next up, saying what differs", async () => {
-    const file = join(project.dir, "migrations", NEW);
-    const applied = readFileSync(file, "utf8");
-    writeFileSync(file, applied.replace("notes text", "notes varchar(200)"));
-    const r = await up("dev");
-    writeFileSync(file, applied);
-    expect(r.code).not.toBe(0);
-    expect(r.all).toContain(`${NEW} changed after it was applied`);
-  }, 10 * MINUTES);
+  it(
+    "an applied file edited afterwards blocks the next up, saying what differs",
+    async () => {
+      const file = join(project.dir, "migrations", NEW);
+      const applied = readFileSync(file, "utf8");
+      writeFileSync(file, applied.replace("notes text", "notes varchar(200)"));
+      const r = await up("dev");
+      writeFileSync(file, applied);
+      expect(r.code).not.toBe(0);
+      expect(r.all).toContain(`${NEW} changed after it was applied`);
+    },
+    10 * MINUTES,
+  );
 
-  it("a failure mid-batch records exactly the migrations applied before it, and names the file", async () => {
-    writeFileSync(join(project.dir, "migrations", "0007_ok.sql"), "-- migrate:up\nCREATE TABLE e2e_ok (id int);\n\n-- migrate:down\nDROP TABLE e2e_ok;\n");
-    writeFileSync(join(project.dir, "migrations", "0008_broken.sql"), "-- migrate:up\nCREATE TABLE e2e_broken (id int);\nSELECT no_such_column FROM e2e_broken;\n\n-- migrate:down\nDROP TABLE e2e_broken;\n");
-    const r = await up("dev");
-    expect(r.code).not.toBe(0);
-    expect(r.all).toContain("0008_broken.sql");
-    // The stack's outputs stay as the last successful up left them; the resource's state follows
-    // the database.
-    const ledger = (await resourceState("dev")).ledger.map((m) => m.version);
-    expect(ledger).toContain("7");
-    expect(ledger).not.toContain("8");
-    const history = await withAdmin(async (c) => (await c.query("select version::text from precog_migrations.history order by version")).rows.map((x) => x.version), "precog_dev");
-    expect(history).toEqual(ledger);
-  }, 10 * MINUTES);
+  it(
+    "a failure mid-batch records exactly the migrations applied before it, and names the file",
+    async () => {
+      writeFileSync(
+        join(project.dir, "migrations", "0007_ok.sql"),
+        "-- migrate:up\nCREATE TABLE e2e_ok (id int);\n\n-- migrate:down\nDROP TABLE e2e_ok;\n",
+      );
+      writeFileSync(
+        join(project.dir, "migrations", "0008_broken.sql"),
+        "-- migrate:up\nCREATE TABLE e2e_broken (id int);\nSELECT no_such_column FROM e2e_broken;\n\n-- migrate:down\nDROP TABLE e2e_broken;\n",
+      );
+      const r = await up("dev");
+      expect(r.code).not.toBe(0);
+      expect(r.all).toContain("0008_broken.sql");
+      // The stack's outputs stay as the last successful up left them; the resource's state follows
+      // the database.
+      const ledger = (await resourceState("dev")).ledger.map((m) => m.version);
+      expect(ledger).toContain("7");
+      expect(ledger).not.toContain("8");
+      const history = await withAdmin(
+        async (c) =>
+          (await c.query("select version::text from precog_migrations.history order by version")).rows.map(
+            (x) => x.version,
+          ),
+        "precog_dev",
+      );
+      expect(history).toEqual(ledger);
+    },
+    10 * MINUTES,
+  );
 
-  it("no password appears in plaintext in the state or the engine's output", async () => {
-    const out = await project.outputs("prod", true);
-    const transcript = project.transcript.filter((t) => !t.includes("--show-secrets")).join("\n");
-    const state = (await project.run(["stack", "export", "--stack", "prod"])).stdout;
-    for (const role of ["owner", "app", "readonly"]) {
-      expect(transcript.includes(out.credentials[role].password)).toBe(false);
-      expect(state.includes(out.credentials[role].password)).toBe(false);
-    }
-  }, 5 * MINUTES);
+  it(
+    "no password appears in plaintext in the state or the engine's output",
+    async () => {
+      const out = await project.outputs("prod", true);
+      const transcript = project.transcript.filter((t) => !t.includes("--show-secrets")).join("\n");
+      const state = (await project.run(["stack", "export", "--stack", "prod"])).stdout;
+      for (const role of ["owner", "app", "readonly"]) {
+        expect(transcript.includes(out.credentials[role].password)).toBe(false);
+        expect(state.includes(out.credentials[role].password)).toBe(false);
+      }
+    },
+    5 * MINUTES,
+  );
 });

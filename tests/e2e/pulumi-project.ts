@@ -39,8 +39,11 @@ export interface Engine {
  */
 export async function findEngine(): Promise<Engine> {
   const out = await new Promise<string>((ok, fail) =>
-    execFile("bash", [join(ROOT, "scripts/pulumi-engine.sh"), "env"], { encoding: "utf8", maxBuffer: 16 << 20 }, (err, stdout, stderr) =>
-      err ? fail(new Error(`scripts/pulumi-engine.sh env failed:\n${stderr}`)) : ok(stdout),
+    execFile(
+      "bash",
+      [join(ROOT, "scripts/pulumi-engine.sh"), "env"],
+      { encoding: "utf8", maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => (err ? fail(new Error(`scripts/pulumi-engine.sh env failed:\n${stderr}`)) : ok(stdout)),
     ),
   );
   const value = (name: string) => out.match(new RegExp(`^export ${name}=(\\S+?)(?::"\\$PATH")?$`, "m"))?.[1];
@@ -68,10 +71,20 @@ export class PulumiProject {
     this.stateDir = join(base, "state");
     mkdirSync(this.stateDir, { recursive: true });
     mkdirSync(this.dir);
-    for (const f of ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.test.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml", "tsconfig.json", "tsconfig.infra.json", "package.json"]) {
+    for (const f of [
+      "Pulumi.yaml",
+      "Pulumi.dev.yaml",
+      "Pulumi.test.yaml",
+      "Pulumi.staging.yaml",
+      "Pulumi.prod.yaml",
+      "tsconfig.json",
+      "tsconfig.infra.json",
+      "package.json",
+    ]) {
       cpSync(join(ROOT, f), join(this.dir, f));
     }
-    for (const d of ["infra", "src", "dist/pulumi", "migrations", "policy"]) cpSync(join(ROOT, d), join(this.dir, d), { recursive: true });
+    for (const d of ["infra", "src", "dist/pulumi", "migrations", "policy"])
+      cpSync(join(ROOT, d), join(this.dir, d), { recursive: true });
     symlinkSync(join(ROOT, "node_modules"), join(this.dir, "node_modules"));
     this.env = {
       ...process.env,
@@ -105,7 +118,12 @@ export class PulumiProject {
   }
 
   /** Runs `pulumi args...` with `overrides` applied to the stack's config for this run only. */
-  async runWithConfig(stack: string, overrides: ConfigOverrides, args: string[], extraEnv: Record<string, string | undefined> = {}): Promise<CliResult> {
+  async runWithConfig(
+    stack: string,
+    overrides: ConfigOverrides,
+    args: string[],
+    extraEnv: Record<string, string | undefined> = {},
+  ): Promise<CliResult> {
     const file = join(this.dir, `Pulumi.${stack}.yaml`);
     const saved = readFileSync(file, "utf8");
     this.configure(stack, overrides);
@@ -135,7 +153,11 @@ export class PulumiProject {
   run(args: string[], extraEnv: Record<string, string | undefined> = {}): Promise<CliResult> {
     args = withPolicyPack(args, join(this.dir, "policy"));
     return new Promise((ok, fail) => {
-      const child = spawn("pulumi", args, { cwd: this.dir, env: { ...this.env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn("pulumi", args, {
+        cwd: this.dir,
+        env: { ...this.env, ...extraEnv },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       let stdout = "";
       let stderr = "";
       child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));

@@ -10,7 +10,15 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENVIRONMENT_DEFAULTS } from "../../src/env/defaults";
 import type { LocalCluster } from "../helpers/local-cluster";
-import { asRole, attempt, databaseOwner, INSUFFICIENT_PRIVILEGE, publicCanConnect, roleFacts, withAdmin } from "./probes";
+import {
+  asRole,
+  attempt,
+  databaseOwner,
+  INSUFFICIENT_PRIVILEGE,
+  publicCanConnect,
+  roleFacts,
+  withAdmin,
+} from "./probes";
 import { closeSuite, openSuite, type PulumiProject } from "./pulumi-project";
 
 const STACKS = ["dev", "test", "staging", "prod"] as const;
@@ -41,87 +49,135 @@ beforeAll(async () => {
 afterAll(() => closeSuite(project, cluster));
 
 describe.sequential("pulumi up on all four stacks, against a real PostgreSQL", () => {
-  it.each(STACKS)("up %s provisions the database, roles, limits and privileges", async (stack) => {
-    await project.ok(["up", "--yes", "--skip-preview", "--stack", stack], envFor(stack));
-    const t = ENVIRONMENT_DEFAULTS[stack];
-    const out = await project.outputs(stack, true);
-    const owner = `${t.database}_owner`;
-    const ro = `${t.database}_readonly`;
-    for (const role of ["owner", "app", "readonly"]) passwords.add(out.credentials[role].password);
+  it.each(STACKS)(
+    "up %s provisions the database, roles, limits and privileges",
+    async (stack) => {
+      await project.ok(["up", "--yes", "--skip-preview", "--stack", stack], envFor(stack));
+      const t = ENVIRONMENT_DEFAULTS[stack];
+      const out = await project.outputs(stack, true);
+      const owner = `${t.database}_owner`;
+      const ro = `${t.database}_readonly`;
+      for (const role of ["owner", "app", "readonly"]) passwords.add(out.credentials[role].password);
 
-    expect(await databaseOwner(t.database)).toBe(owner);
-    expect(await publicCanConnect(t.database)).toBe(false);
-    expect(await roleFacts(t.appRole)).toEqual({
-      rolname: t.appRole, rolcanlogin: true, rolconnlimit: LIMITS[stack], rolsuper: false, rolcreatedb: false, rolcreaterole: false,
-    });
-    expect((await roleFacts(ro))?.rolconnlimit).toBe(5);
-    expect((await roleFacts(owner))?.rolconnlimit).toBe(5);
+      expect(await databaseOwner(t.database)).toBe(owner);
+      expect(await publicCanConnect(t.database)).toBe(false);
+      expect(await roleFacts(t.appRole)).toEqual({
+        rolname: t.appRole,
+        rolcanlogin: true,
+        rolconnlimit: LIMITS[stack],
+        rolsuper: false,
+        rolcreatedb: false,
+        rolcreaterole: false,
+      });
+      expect((await roleFacts(ro))?.rolconnlimit).toBe(5);
+      expect((await roleFacts(owner))?.rolconnlimit).toBe(5);
 
-    // The owner creates a table after provisioning, as a migration would.
-    await asRole(owner, out.credentials.owner.password, t.database, (c) =>
-      c.query("create table e2e_probe (id bigserial primary key, note text)"),
-    );
-    const app = (fn: (c: import("pg").Client) => Promise<unknown>) => asRole(t.appRole, out.credentials.app.password, t.database, fn);
-    expect(await attempt(() => app((c) => c.query("insert into e2e_probe (note) values ('written by app')")))).toBe("ok");
-    expect(await attempt(() => app((c) => c.query("update e2e_probe set note = 'updated'")))).toBe("ok");
-    expect(await app(async (c) => (await c.query("select note from e2e_probe")).rows)).toEqual([{ note: "updated" }]);
-    expect(await attempt(() => app((c) => c.query("create table app_made (x int)")))).toBe(INSUFFICIENT_PRIVILEGE);
-    expect(await attempt(() => app((c) => c.query("drop table e2e_probe")))).toBe(INSUFFICIENT_PRIVILEGE);
-    expect(await attempt(() => app((c) => c.query("alter table e2e_probe add column y int")))).toBe(INSUFFICIENT_PRIVILEGE);
+      // The owner creates a table after provisioning, as a migration would.
+      await asRole(owner, out.credentials.owner.password, t.database, (c) =>
+        c.query("create table e2e_probe (id bigserial primary key, note text)"),
+      );
+      const app = (fn: (c: import("pg").Client) => Promise<unknown>) =>
+        asRole(t.appRole, out.credentials.app.password, t.database, fn);
+      expect(await attempt(() => app((c) => c.query("insert into e2e_probe (note) values ('written by app')")))).toBe(
+        "ok",
+      );
+      expect(await attempt(() => app((c) => c.query("update e2e_probe set note = 'updated'")))).toBe("ok");
+      expect(await app(async (c) => (await c.query("select note from e2e_probe")).rows)).toEqual([{ note: "updated" }]);
+      expect(await attempt(() => app((c) => c.query("create table app_made (x int)")))).toBe(INSUFFICIENT_PRIVILEGE);
+      expect(await attempt(() => app((c) => c.query("drop table e2e_probe")))).toBe(INSUFFICIENT_PRIVILEGE);
+      expect(await attempt(() => app((c) => c.query("alter table e2e_probe add column y int")))).toBe(
+        INSUFFICIENT_PRIVILEGE,
+      );
 
-    const readonly = (fn: (c: import("pg").Client) => Promise<unknown>) => asRole(ro, out.credentials.readonly.password, t.database, fn);
-    expect(await readonly(async (c) => (await c.query("select count(*)::int as n from e2e_probe")).rows[0].n)).toBe(1);
-    expect(await attempt(() => readonly((c) => c.query("insert into e2e_probe (note) values ('x')")))).toBe(INSUFFICIENT_PRIVILEGE);
-    expect(await attempt(() => readonly((c) => c.query("delete from e2e_probe")))).toBe(INSUFFICIENT_PRIVILEGE);
+      const readonly = (fn: (c: import("pg").Client) => Promise<unknown>) =>
+        asRole(ro, out.credentials.readonly.password, t.database, fn);
+      expect(await readonly(async (c) => (await c.query("select count(*)::int as n from e2e_probe")).rows[0].n)).toBe(
+        1,
+      );
+      expect(await attempt(() => readonly((c) => c.query("insert into e2e_probe (note) values ('x')")))).toBe(
+        INSUFFICIENT_PRIVILEGE,
+      );
+      expect(await attempt(() => readonly((c) => c.query("delete from e2e_probe")))).toBe(INSUFFICIENT_PRIVILEGE);
 
-    // A login role with no grants of its own has only PUBLIC's rights: it cannot connect.
-    const stranger = `e2e_stranger_${stack}`;
-    await withAdmin((c) => c.query(`create role ${stranger} login password 'stranger-pw'`));
-    expect(await attempt(() => asRole(stranger, "stranger-pw", t.database, (c) => c.query("select 1")))).toBe(INSUFFICIENT_PRIVILEGE);
-    await withAdmin((c) => c.query(`drop role ${stranger}`));
-  }, 15 * MINUTES);
+      // A login role with no grants of its own has only PUBLIC's rights: it cannot connect.
+      const stranger = `e2e_stranger_${stack}`;
+      await withAdmin((c) => c.query(`create role ${stranger} login password 'stranger-pw'`));
+      expect(await attempt(() => asRole(stranger, "stranger-pw", t.database, (c) => c.query("select 1")))).toBe(
+        INSUFFICIENT_PRIVILEGE,
+      );
+      await withAdmin((c) => c.query(`drop role ${stranger}`));
+    },
+    15 * MINUTES,
+  );
 
-  it.each(STACKS)("a second up on %s changes nothing, and preview after it reports no changes", async (stack) => {
-    await project.ok(["up", "--yes", "--skip-preview", "--expect-no-changes", "--stack", stack], envFor(stack));
-    await project.ok(["preview", "--expect-no-changes", "--stack", stack], envFor(stack));
-  }, 15 * MINUTES);
+  it.each(STACKS)(
+    "a second up on %s changes nothing, and preview after it reports no changes",
+    async (stack) => {
+      await project.ok(["up", "--yes", "--skip-preview", "--expect-no-changes", "--stack", stack], envFor(stack));
+      await project.ok(["preview", "--expect-no-changes", "--stack", stack], envFor(stack));
+    },
+    15 * MINUTES,
+  );
 
-  it("a password rotated outside Pulumi survives `pulumi up --refresh`", async () => {
-    const t = ENVIRONMENT_DEFAULTS.staging;
-    await withAdmin((c) => c.query(`alter role ${t.appRole} password 'rotated-by-ops-e2e'`));
-    await project.ok(["up", "--yes", "--skip-preview", "--refresh", "--stack", "staging"]);
-    expect(await attempt(() => asRole(t.appRole, "rotated-by-ops-e2e", t.database, (c) => c.query("select 1")))).toBe("ok");
-  }, 15 * MINUTES);
+  it(
+    "a password rotated outside Pulumi survives `pulumi up --refresh`",
+    async () => {
+      const t = ENVIRONMENT_DEFAULTS.staging;
+      await withAdmin((c) => c.query(`alter role ${t.appRole} password 'rotated-by-ops-e2e'`));
+      await project.ok(["up", "--yes", "--skip-preview", "--refresh", "--stack", "staging"]);
+      expect(await attempt(() => asRole(t.appRole, "rotated-by-ops-e2e", t.database, (c) => c.query("select 1")))).toBe(
+        "ok",
+      );
+    },
+    15 * MINUTES,
+  );
 
-  it("refresh after a role is dropped by hand shows the drift, and up repairs it", async () => {
-    const t = ENVIRONMENT_DEFAULTS.dev;
-    const ro = `${t.database}_readonly`;
-    await withAdmin((c) => c.query(`drop owned by ${ro}; drop role ${ro}`), t.database);
-    expect(await roleFacts(ro)).toBeUndefined();
-    const refresh = await project.ok(["refresh", "--yes", "--skip-preview", "--stack", "dev"]);
-    expect(refresh.all).toMatch(/precog-dev-db-role-readonly\s+deleted/);
-    await project.ok(["up", "--yes", "--skip-preview", "--stack", "dev"]);
-    expect((await roleFacts(ro))?.rolconnlimit).toBe(5);
-    const out = await project.outputs("dev", true);
-    expect(
-      await asRole(ro, out.credentials.readonly.password, t.database, async (c) => (await c.query("select count(*)::int as n from e2e_probe")).rows[0].n),
-    ).toBe(1);
-    await project.ok(["preview", "--expect-no-changes", "--stack", "dev"]);
-  }, 15 * MINUTES);
+  it(
+    "refresh after a role is dropped by hand shows the drift, and up repairs it",
+    async () => {
+      const t = ENVIRONMENT_DEFAULTS.dev;
+      const ro = `${t.database}_readonly`;
+      await withAdmin((c) => c.query(`drop owned by ${ro}; drop role ${ro}`), t.database);
+      expect(await roleFacts(ro)).toBeUndefined();
+      const refresh = await project.ok(["refresh", "--yes", "--skip-preview", "--stack", "dev"]);
+      expect(refresh.all).toMatch(/precog-dev-db-role-readonly\s+deleted/);
+      await project.ok(["up", "--yes", "--skip-preview", "--stack", "dev"]);
+      expect((await roleFacts(ro))?.rolconnlimit).toBe(5);
+      const out = await project.outputs("dev", true);
+      expect(
+        await asRole(
+          ro,
+          out.credentials.readonly.password,
+          t.database,
+          async (c) => (await c.query("select count(*)::int as n from e2e_probe")).rows[0].n,
+        ),
+      ).toBe(1);
+      await project.ok(["preview", "--expect-no-changes", "--stack", "dev"]);
+    },
+    15 * MINUTES,
+  );
 
-  it("destroy of the protected prod stack fails and leaves the database in place", async () => {
-    const r = await project.run(["destroy", "--yes", "--skip-preview", "--stack", "prod"], CONFIRMED);
-    expect(r.code).not.toBe(0);
-    expect(r.all).toMatch(/protect/);
-    expect(await databaseOwner("precog_prod")).toBe("precog_prod_owner");
-    expect((await roleFacts("precog_app_user"))?.rolcanlogin).toBe(true);
-  }, 15 * MINUTES);
+  it(
+    "destroy of the protected prod stack fails and leaves the database in place",
+    async () => {
+      const r = await project.run(["destroy", "--yes", "--skip-preview", "--stack", "prod"], CONFIRMED);
+      expect(r.code).not.toBe(0);
+      expect(r.all).toMatch(/protect/);
+      expect(await databaseOwner("precog_prod")).toBe("precog_prod_owner");
+      expect((await roleFacts("precog_app_user"))?.rolcanlogin).toBe(true);
+    },
+    15 * MINUTES,
+  );
 
   it("no password appears in plaintext in the state files, the stack outputs or the engine's output", async () => {
     expect(passwords.size).toBe(12);
-    const plainOutputs = (await Promise.all(STACKS.map(async (s) => JSON.stringify(await project.outputs(s))))).join("\n");
+    const plainOutputs = (await Promise.all(STACKS.map(async (s) => JSON.stringify(await project.outputs(s))))).join(
+      "\n",
+    );
     expect(plainOutputs).toContain("[secret]");
-    const state = filesUnder(project.stateDir).map((f) => readFileSync(f, "utf8")).join("\n");
+    const state = filesUnder(project.stateDir)
+      .map((f) => readFileSync(f, "utf8"))
+      .join("\n");
     const admin = cluster.password;
     const transcript = project.transcript.filter((t) => !t.includes("--show-secrets")).join("\n");
     for (const secret of [...passwords, admin]) {

@@ -7,7 +7,10 @@
 export type ConfigOverrides = Readonly<Record<string, unknown>>;
 
 /** `config` (stack-file keys to values) with `overrides` applied; the input is left untouched. */
-export function applyOverrides(config: Readonly<Record<string, unknown>>, overrides: ConfigOverrides): Record<string, unknown> {
+export function applyOverrides(
+  config: Readonly<Record<string, unknown>>,
+  overrides: ConfigOverrides,
+): Record<string, unknown> {
   const out: Record<string, unknown> = structuredClone({ ...config });
   for (const [path, value] of Object.entries(overrides)) {
     const [key, ...fields] = path.split(".");

@@ -10,8 +10,8 @@
  */
 import { randomBytes } from "node:crypto";
 import type { ClientConfig } from "pg";
-import { withClient } from "./client";
 import { APP_SCHEMA, DEFAULT_PRIVILEGES, GRANTS, type Grantee } from "../../infra/database/privileges";
+import { withClient } from "./client";
 
 /** A login role's name and password. */
 export interface RoleLogin {
@@ -51,7 +51,10 @@ type Admin = ClientConfig & { host: string; port: number };
 export async function provisionTestDatabase(admin: Admin, options: ProvisionOptions = {}): Promise<ProvisionedTestDb> {
   const tag = options.tag ?? randomBytes(4).toString("hex");
   const database = `precog_test_${tag}`;
-  const login = (role: string): RoleLogin => ({ user: `precog_test_${role}_${tag}`, password: randomBytes(12).toString("hex") });
+  const login = (role: string): RoleLogin => ({
+    user: `precog_test_${role}_${tag}`,
+    password: randomBytes(12).toString("hex"),
+  });
   const owner = login("owner");
   const app = login("user");
   const ro = login("readonly");
@@ -59,7 +62,9 @@ export async function provisionTestDatabase(admin: Admin, options: ProvisionOpti
   const grantee: Record<Grantee, string> = { app: app.user, readonly: ro.user, public: "PUBLIC" };
   await withClient({ ...admin, database: "postgres" }, async (c) => {
     await c.query(`CREATE ROLE ${owner.user} LOGIN PASSWORD '${owner.password}' CONNECTION LIMIT 10`);
-    await c.query(`CREATE ROLE ${app.user} LOGIN PASSWORD '${app.password}' CONNECTION LIMIT ${options.appConnectionLimit ?? 40}`);
+    await c.query(
+      `CREATE ROLE ${app.user} LOGIN PASSWORD '${app.password}' CONNECTION LIMIT ${options.appConnectionLimit ?? 40}`,
+    );
     await c.query(`CREATE ROLE ${ro.user} LOGIN PASSWORD '${ro.password}' CONNECTION LIMIT 5`);
     await c.query(`CREATE DATABASE ${database} OWNER ${owner.user}`);
   });
@@ -82,7 +87,13 @@ export async function provisionTestDatabase(admin: Admin, options: ProvisionOpti
     }
   });
 
-  const config = (l: RoleLogin = app): ClientConfig => ({ host: admin.host, port: admin.port, database, user: l.user, password: l.password });
+  const config = (l: RoleLogin = app): ClientConfig => ({
+    host: admin.host,
+    port: admin.port,
+    database,
+    user: l.user,
+    password: l.password,
+  });
   return {
     host: admin.host,
     port: admin.port,

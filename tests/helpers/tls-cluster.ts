@@ -38,10 +38,51 @@ export async function startTlsCluster(): Promise<TlsCluster> {
   try {
     const data = join(dir, "data");
     const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-    ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=precog test CA", "-keyout", "ca.key", "-out", "ca.crt");
-    ssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr");
+    ssl(
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=precog test CA",
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.crt",
+    );
+    ssl(
+      "req",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-subj",
+      "/CN=localhost",
+      "-keyout",
+      "server.key",
+      "-out",
+      "server.csr",
+    );
     writeFileSync(join(dir, "san.ext"), "subjectAltName=DNS:localhost\n");
-    ssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.crt");
+    ssl(
+      "x509",
+      "-req",
+      "-in",
+      "server.csr",
+      "-CA",
+      "ca.crt",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-days",
+      "2",
+      "-extfile",
+      "san.ext",
+      "-out",
+      "server.crt",
+    );
     for (const f of ["server.crt", "server.key"]) {
       writeFileSync(join(data, f), readFileSync(join(dir, f)), { mode: 0o600 });
       if (process.getuid?.() === 0) chownSync(join(data, f), ...postgresIds());

@@ -59,7 +59,9 @@ describe("pre-push hook", () => {
   });
 
   it("lets the push through when the tests pass", () => {
-    const r = git(work, ["push", "-q", "origin", "main"], { PRECOG_PRE_PUSH_COMMAND: "test \"$PWD\" = \"$(git rev-parse --show-toplevel)\"" });
+    const r = git(work, ["push", "-q", "origin", "main"], {
+      PRECOG_PRE_PUSH_COMMAND: 'test "$PWD" = "$(git rev-parse --show-toplevel)"',
+    });
     expect([r.status, r.stderr]).toEqual([0, expect.stringMatching(/pre-push: passed in \d+ s/)]);
     expect(remoteHead()).toBe(git(work, ["rev-parse", "HEAD"]).stdout.trim());
   });
@@ -72,7 +74,7 @@ describe("pre-push hook", () => {
   });
 
   it("names its default command: the tests outside tests/e2e with PRECOG_ENV=test", () => {
-    const hook = spawnSync("bash", ["-c", "grep -F \"default='\" .githooks/pre-push"], { cwd: ROOT, encoding: "utf8" });
+    const hook = spawnSync("bash", ["-c", 'grep -F "default=\'" .githooks/pre-push'], { cwd: ROOT, encoding: "utf8" });
     expect(hook.stdout).toContain('PRECOG_ENV=test npx vitest run --exclude "tests/e2e/**"');
   });
 });
@@ -82,7 +84,11 @@ describe("install-hooks.sh", () => {
     const plain = join(base, "plain");
     mkdirSync(join(plain, "scripts"), { recursive: true });
     cpSync(join(ROOT, "scripts/install-hooks.sh"), join(plain, "scripts/install-hooks.sh"));
-    const r = spawnSync("bash", ["scripts/install-hooks.sh"], { cwd: plain, encoding: "utf8", env: { ...process.env, GIT_CEILING_DIRECTORIES: base } });
+    const r = spawnSync("bash", ["scripts/install-hooks.sh"], {
+      cwd: plain,
+      encoding: "utf8",
+      env: { ...process.env, GIT_CEILING_DIRECTORIES: base },
+    });
     expect([r.status, r.stderr]).toEqual([0, ""]);
   });
 

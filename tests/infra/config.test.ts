@@ -11,7 +11,7 @@ import { parseConfig, type RawConfig, serverKind } from "../../infra/config/pars
 import { readStackConfig } from "../../infra/config/read";
 import type { SecretKey } from "../../infra/config/schema";
 import type { ConfigOverrides } from "../helpers/config-overrides";
-import { ROOT, runStack, stackConfig, STACKS } from "./harness";
+import { ROOT, runStack, STACKS, stackConfig } from "./harness";
 
 /** The stack file's precog:* values without the namespace, as the program reads them. */
 function raw(stack: string, overrides: ConfigOverrides = {}, secrets: SecretKey[] = []): RawConfig {
@@ -59,16 +59,34 @@ describe("parseConfig on the committed stack files", () => {
   });
 
   it("an admin password set as a secret stands in for the password file", () => {
-    expect(parseConfig("dev", raw("dev", { "precog:local.adminPasswordFile": "" }, ["adminPassword"])).local?.adminPasswordFile).toBe("");
+    expect(
+      parseConfig("dev", raw("dev", { "precog:local.adminPasswordFile": "" }, ["adminPassword"])).local
+        ?.adminPasswordFile,
+    ).toBe("");
   });
 });
 
 describe("readStackConfig", () => {
   it("hands over the plain values, and of the secrets only which are set", () => {
-    pulumi.runtime.setAllConfig({ ...stackConfig("test"), "precog:adminPassword": "s3cr3t", "aws:region": "x" }, ["precog:adminPassword"]);
+    pulumi.runtime.setAllConfig({ ...stackConfig("test"), "precog:adminPassword": "s3cr3t", "aws:region": "x" }, [
+      "precog:adminPassword",
+    ]);
     const read = readStackConfig();
     expect(read.secrets).toEqual(["adminPassword"]);
-    expect(Object.keys(read.values).sort()).toEqual(["connections", "database", "environment", "local", "migrations", "pool", "protect", "roles", "rds", "rotation"].sort());
+    expect(Object.keys(read.values).sort()).toEqual(
+      [
+        "connections",
+        "database",
+        "environment",
+        "local",
+        "migrations",
+        "pool",
+        "protect",
+        "roles",
+        "rds",
+        "rotation",
+      ].sort(),
+    );
     expect(JSON.stringify(read)).not.toContain("s3cr3t");
     pulumi.runtime.setAllConfig(stackConfig("test"), []);
     expect(readStackConfig().secrets).toEqual([]);
@@ -77,15 +95,50 @@ describe("readStackConfig", () => {
 
 describe("parseConfig errors", () => {
   const cases: Array<[string, string, ConfigOverrides, string[]]> = [
-    ["pool min above max", "dev", { "precog:pool.min": 11 }, ["precog:pool.min: 11 is above precog:pool.max (10); lower pool.min or raise pool.max"]],
+    [
+      "pool min above max",
+      "dev",
+      { "precog:pool.min": 11 },
+      ["precog:pool.min: 11 is above precog:pool.max (10); lower pool.min or raise pool.max"],
+    ],
     ["negative number", "dev", { "precog:pool.min": -1 }, ["precog:pool.min: -1 is below the minimum of 0"]],
     ["not a number", "dev", { "precog:pool.max": "ten" }, ['precog:pool.max: "ten" is not a whole number']],
-    ["missing required key", "dev", { "precog:database": undefined }, ["precog:database: missing: set it with `pulumi config set precog:database <value>`"]],
-    ["missing required field", "dev", { "precog:roles.app.name": undefined }, ["precog:roles.app.name: missing: set it with `pulumi config set --path 'precog:roles.app.name' <value>`"]],
-    ["missing required group", "dev", { "precog:pool": undefined }, ["precog:pool: missing: set its fields min, max with `pulumi config set --path 'precog:pool.<field>' <value>`"]],
-    ["not a group", "dev", { "precog:pool": 5 }, ["precog:pool: 5 is not an object: set its fields with `pulumi config set --path 'precog:pool.<field>' <value>`"]],
-    ["unknown key", "dev", { "precog:poolSize": 5 }, ["precog:poolSize: unknown key: remove it, or check its spelling against Pulumi.yaml"]],
-    ["unknown field", "dev", { "precog:pool.size": 5 }, ["precog:pool.size: unknown field: remove it, or check its spelling against Pulumi.yaml"]],
+    [
+      "missing required key",
+      "dev",
+      { "precog:database": undefined },
+      ["precog:database: missing: set it with `pulumi config set precog:database <value>`"],
+    ],
+    [
+      "missing required field",
+      "dev",
+      { "precog:roles.app.name": undefined },
+      ["precog:roles.app.name: missing: set it with `pulumi config set --path 'precog:roles.app.name' <value>`"],
+    ],
+    [
+      "missing required group",
+      "dev",
+      { "precog:pool": undefined },
+      ["precog:pool: missing: set its fields min, max with `pulumi config set --path 'precog:pool.<field>' <value>`"],
+    ],
+    [
+      "not a group",
+      "dev",
+      { "precog:pool": 5 },
+      ["precog:pool: 5 is not an object: set its fields with `pulumi config set --path 'precog:pool.<field>' <value>`"],
+    ],
+    [
+      "unknown key",
+      "dev",
+      { "precog:poolSize": 5 },
+      ["precog:poolSize: unknown key: remove it, or check its spelling against Pulumi.yaml"],
+    ],
+    [
+      "unknown field",
+      "dev",
+      { "precog:pool.size": 5 },
+      ["precog:pool.size: unknown field: remove it, or check its spelling against Pulumi.yaml"],
+    ],
     [
       "budget exceeded",
       "test",
@@ -98,34 +151,79 @@ describe("parseConfig errors", () => {
       "missing secret",
       "dev",
       { "precog:local.adminPasswordFile": "" },
-      ["precog:adminPassword: missing secret: set it with `pulumi config set --secret precog:adminPassword` or set precog:local.adminPasswordFile"],
+      [
+        "precog:adminPassword: missing secret: set it with `pulumi config set --secret precog:adminPassword` or set precog:local.adminPasswordFile",
+      ],
     ],
-    ["bad identifier", "dev", { "precog:database": "precog-dev" }, ['precog:database: "precog-dev" is not a plain PostgreSQL identifier (lower-case letters, digits and _, at most 63)']],
+    [
+      "bad identifier",
+      "dev",
+      { "precog:database": "precog-dev" },
+      [
+        'precog:database: "precog-dev" is not a plain PostgreSQL identifier (lower-case letters, digits and _, at most 63)',
+      ],
+    ],
     ["bad boolean", "prod", { "precog:protect": "yes" }, ['precog:protect: "yes" is not true or false']],
-    ["rds retention out of range", "staging", { "precog:rds.backupRetentionDays": 40 }, ["precog:rds.backupRetentionDays: 40 is outside 1..35"]],
-    ["rds field empty", "staging", { "precog:rds.instanceClass": "" }, ["precog:rds.instanceClass: missing: set it with `pulumi config set --path 'precog:rds.instanceClass' <value>`"]],
-    ["version unquoted", "staging", { "precog:rds.engineVersion": 16 }, ["precog:rds.engineVersion: 16 is not a string: quote it"]],
+    [
+      "rds retention out of range",
+      "staging",
+      { "precog:rds.backupRetentionDays": 40 },
+      ["precog:rds.backupRetentionDays: 40 is outside 1..35"],
+    ],
+    [
+      "rds field empty",
+      "staging",
+      { "precog:rds.instanceClass": "" },
+      ["precog:rds.instanceClass: missing: set it with `pulumi config set --path 'precog:rds.instanceClass' <value>`"],
+    ],
+    [
+      "version unquoted",
+      "staging",
+      { "precog:rds.engineVersion": 16 },
+      ["precog:rds.engineVersion: 16 is not a string: quote it"],
+    ],
     [
       "storage ceiling below storage",
       "prod",
       { "precog:rds.maxAllocatedStorage": 100 },
-      ["precog:rds.maxAllocatedStorage: 100 is below precog:rds.allocatedStorage (200); raise it, or remove it to turn autoscaling off"],
+      [
+        "precog:rds.maxAllocatedStorage: 100 is below precog:rds.allocatedStorage (200); raise it, or remove it to turn autoscaling off",
+      ],
     ],
     [
       "rotation without function",
       "staging",
       { "precog:rotation.lambdaArn": undefined },
-      ["precog:rotation.lambdaArn: missing: precog:rotation.days is 30, so rotation needs the rotation function's ARN (or set rotation.days to 0)"],
+      [
+        "precog:rotation.lambdaArn: missing: precog:rotation.days is 30, so rotation needs the rotation function's ARN (or set rotation.days to 0)",
+      ],
     ],
-    ["one subnet", "prod", { "precog:rds.subnetIds": ["subnet-1"] }, ["precog:rds.subnetIds: RDS needs subnets in at least two availability zones; list two or more"]],
-    ["no subnets", "prod", { "precog:rds.subnetIds": [] }, ["precog:rds.subnetIds: missing: set it with `pulumi config set --path 'precog:rds.subnetIds[0]' <value>`"]],
+    [
+      "one subnet",
+      "prod",
+      { "precog:rds.subnetIds": ["subnet-1"] },
+      ["precog:rds.subnetIds: RDS needs subnets in at least two availability zones; list two or more"],
+    ],
+    [
+      "no subnets",
+      "prod",
+      { "precog:rds.subnetIds": [] },
+      ["precog:rds.subnetIds: missing: set it with `pulumi config set --path 'precog:rds.subnetIds[0]' <value>`"],
+    ],
     [
       "two servers",
       "staging",
       { "precog:local.port": 5432 },
-      ["precog:local: a stack has one server and precog:rds is set too: remove precog:local, or precog:rds for a local server"],
+      [
+        "precog:local: a stack has one server and precog:rds is set too: remove precog:local, or precog:rds for a local server",
+      ],
     ],
-    ["environment", "dev", { "precog:environment": "qa" }, ['precog:environment: "qa" is not one of dev, test, staging, prod']],
+    [
+      "environment",
+      "dev",
+      { "precog:environment": "qa" },
+      ['precog:environment: "qa" is not one of dev, test, staging, prod'],
+    ],
   ];
   it.each(cases)("%s", (_label, stack, overrides, problems) => {
     expect(() => parseConfig(stack, raw(stack, overrides))).toThrow(
@@ -152,21 +250,28 @@ describe("parseConfig errors", () => {
   it("never puts a secret's value in the message: the program reads it only as a secret", async () => {
     const secret = "s3cr3t-admin-password";
     await expect(
-      runStack("dev", { config: { "precog:adminPassword": secret, "precog:pool.min": 99 }, secretKeys: ["precog:adminPassword"] }),
+      runStack("dev", {
+        config: { "precog:adminPassword": secret, "precog:pool.min": 99 },
+        secretKeys: ["precog:adminPassword"],
+      }),
     ).rejects.toThrow(/^(?![\s\S]*s3cr3t-admin-password)[\s\S]*precog:pool\.min: 99 is above/);
   });
 });
 
 describe("the README's full examples", () => {
-  const examples = [...readFileSync(resolve(ROOT, "README.md"), "utf8").matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => parse(m[1]).config);
+  const examples = [...readFileSync(resolve(ROOT, "README.md"), "utf8").matchAll(/```yaml\n([\s\S]*?)```/g)].map(
+    (m) => parse(m[1]).config,
+  );
 
   it("are one local stack and one aws stack, and both parse", () => {
     const project = parse(readFileSync(resolve(ROOT, "Pulumi.yaml"), "utf8")).config;
     const kinds = examples.map((config) => {
       const values: Record<string, string> = {};
-      for (const [k, spec] of Object.entries<any>(project)) if ("default" in spec) values[k] = JSON.stringify(spec.default);
+      for (const [k, spec] of Object.entries<any>(project))
+        if ("default" in spec) values[k] = JSON.stringify(spec.default);
       for (const [k, v] of Object.entries<unknown>(config)) {
-        if (k.startsWith("precog:") && k !== "precog:adminPassword") values[k.slice("precog:".length)] = typeof v === "string" ? v : JSON.stringify(v);
+        if (k.startsWith("precog:") && k !== "precog:adminPassword")
+          values[k.slice("precog:".length)] = typeof v === "string" ? v : JSON.stringify(v);
       }
       const secrets = "precog:adminPassword" in config ? (["adminPassword"] as const) : [];
       return serverKind(parseConfig(config["precog:environment"], { values, secrets: [...secrets] }));

@@ -26,7 +26,9 @@ describe("renderEnvFile", () => {
     );
   });
   it("refuses an aws stack", () => {
-    expect(() => renderEnvFile({ ...dev, environment: "staging", server: "aws", credentials: { app: { password: null } } })).toThrow(
+    expect(() =>
+      renderEnvFile({ ...dev, environment: "staging", server: "aws", credentials: { app: { password: null } } }),
+    ).toThrow(
       'Stack "staging" keeps its credentials in Secrets Manager (server: aws); the app reads them from there, so there is no env file to write.',
     );
   });

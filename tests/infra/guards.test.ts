@@ -23,14 +23,17 @@ async function refused(stack: string, options: Parameters<typeof runStack>[1]) {
 describe("prod confirmation", () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it.each([[{}], [{ PRECOG_PROD_CONFIRMED: "true" }], [{ PRECOG_PROD_CONFIRMED: "YES" }]])("refuses prod with %j", async (vars) => {
-    const { error, registered } = await refused("prod", { vars });
-    expect(registered).toEqual([]);
-    expect(error?.message).toBe(
-      'Refusing to deploy stack "prod" (database precog_prod on aws server RDS) on prod: PRECOG_PROD_CONFIRMED is not "yes". ' +
-        "Prod holds real money; set PRECOG_PROD_CONFIRMED=yes for this command only if you mean it.",
-    );
-  });
+  it.each([[{}], [{ PRECOG_PROD_CONFIRMED: "true" }], [{ PRECOG_PROD_CONFIRMED: "YES" }]])(
+    "refuses prod with %j",
+    async (vars) => {
+      const { error, registered } = await refused("prod", { vars });
+      expect(registered).toEqual([]);
+      expect(error?.message).toBe(
+        'Refusing to deploy stack "prod" (database precog_prod on aws server RDS) on prod: PRECOG_PROD_CONFIRMED is not "yes". ' +
+          "Prod holds real money; set PRECOG_PROD_CONFIRMED=yes for this command only if you mean it.",
+      );
+    },
+  );
 
   it("the refusal check itself sees resources when they are registered", async () => {
     const { error, registered } = await refused("prod", { vars: { PRECOG_PROD_CONFIRMED: "yes" } });
@@ -81,8 +84,16 @@ describe("environment agreement", () => {
   });
 
   it.each([
-    ["dev", undefined, 'Stack "dev": precog:environment is not set; set it to one of dev, test, staging, prod in Pulumi.dev.yaml.'],
-    ["qa", "qa", 'Stack "qa": precog:environment is "qa"; set it to one of dev, test, staging, prod in Pulumi.qa.yaml.'],
+    [
+      "dev",
+      undefined,
+      'Stack "dev": precog:environment is not set; set it to one of dev, test, staging, prod in Pulumi.dev.yaml.',
+    ],
+    [
+      "qa",
+      "qa",
+      'Stack "qa": precog:environment is "qa"; set it to one of dev, test, staging, prod in Pulumi.qa.yaml.',
+    ],
   ])("rejects stack %s with environment %s", (stack, configured, message) => {
     expect(() => checkEnvironment(stack, configured, {})).toThrow(message);
   });

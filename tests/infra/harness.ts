@@ -8,9 +8,9 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
+import type { StackOutputs } from "../../infra/outputs";
 import { program } from "../../infra/program";
 import { migrationFiles } from "../../src/migrate";
-import type { StackOutputs } from "../../infra/outputs";
 import { applyOverrides, type ConfigOverrides } from "../helpers/config-overrides";
 
 export const ROOT = resolve(__dirname, "../..");
@@ -74,7 +74,12 @@ export interface Run {
   ofType(type: string): Recorded[];
 }
 
-function fakeState(type: string, name: string, inputs: Record<string, any>, stackOutputs: Record<string, Record<string, unknown>>): Record<string, any> {
+function fakeState(
+  type: string,
+  name: string,
+  inputs: Record<string, any>,
+  stackOutputs: Record<string, Record<string, unknown>>,
+): Record<string, any> {
   switch (type) {
     case "random:index/randomPassword:RandomPassword":
       return { ...inputs, result: `pw-${name}-plaintext` };
@@ -103,12 +108,20 @@ function fakeState(type: string, name: string, inputs: Record<string, any>, stac
 /** A ledger with every committed migration applied, as a stack's `migrations` output lists it. */
 export async function committedLedger() {
   const files = await migrationFiles(resolve(ROOT, "migrations"));
-  return files.map(({ version, name, checksum }) => ({ version, name, checksum, appliedAt: "2026-11-30T12:00:00.000Z", appliedBy: "ci" }));
+  return files.map(({ version, name, checksum }) => ({
+    version,
+    name,
+    checksum,
+    appliedAt: "2026-11-30T12:00:00.000Z",
+    appliedBy: "ci",
+  }));
 }
 
 async function defaultStackOutputs(stack: string): Promise<Record<string, Record<string, unknown>>> {
   const ledger = await committedLedger();
-  return Object.fromEntries(STACKS.filter((s) => s !== stack).map((s) => [`organization/precog/${s}`, { migrations: ledger }]));
+  return Object.fromEntries(
+    STACKS.filter((s) => s !== stack).map((s) => [`organization/precog/${s}`, { migrations: ledger }]),
+  );
 }
 
 export async function runStack(stack: Stack | string, options: RunOptions = {}): Promise<Run> {
@@ -120,14 +133,26 @@ export async function runStack(stack: Stack | string, options: RunOptions = {}):
     {
       newResource(args) {
         resources.push({ type: args.type, name: args.name, inputs: args.inputs, opts: {} });
-        return { id: args.custom ? `${args.name}-id` : undefined, state: fakeState(args.type, args.name, args.inputs, stackOutputs) };
+        return {
+          id: args.custom ? `${args.name}-id` : undefined,
+          state: fakeState(args.type, args.name, args.inputs, stackOutputs),
+        };
       },
       call(args) {
         invokes.push({ token: args.token, inputs: args.inputs });
-        if (args.token === "aws:secretsmanager/getSecretVersion:getSecretVersion" && args.inputs.secretId === MASTER_SECRET_ARN) {
-          return { arn: MASTER_SECRET_ARN, secretString: JSON.stringify({ username: "precog_admin", password: MASTER_PASSWORD }) };
+        if (
+          args.token === "aws:secretsmanager/getSecretVersion:getSecretVersion" &&
+          args.inputs.secretId === MASTER_SECRET_ARN
+        ) {
+          return {
+            arn: MASTER_SECRET_ARN,
+            secretString: JSON.stringify({ username: "precog_admin", password: MASTER_PASSWORD }),
+          };
         }
-        if (args.token === "aws:secretsmanager/getSecretVersion:getSecretVersion" && String(args.inputs.secretId).includes(":secret:precog/")) {
+        if (
+          args.token === "aws:secretsmanager/getSecretVersion:getSecretVersion" &&
+          String(args.inputs.secretId).includes(":secret:precog/")
+        ) {
           return { arn: args.inputs.secretId, secretString: JSON.stringify({ password: ROTATED_PASSWORD }) };
         }
         throw new Error(`unexpected invoke ${args.token} ${JSON.stringify(args.inputs)}`);

@@ -8,7 +8,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { migrationFiles } from "../../src/migrate";
-import { committedLedger, ROOT, type Recorded, secretInput, ROTATED_PASSWORD, type Run, runStack, type Stack, STACKS } from "./harness";
+import {
+  committedLedger,
+  type Recorded,
+  ROOT,
+  ROTATED_PASSWORD,
+  type Run,
+  runStack,
+  STACKS,
+  type Stack,
+  secretInput,
+} from "./harness";
 
 const PASSWORD_FILE = join(tmpdir(), `precog-admin-password-migrations-${process.pid}`);
 writeFileSync(PASSWORD_FILE, "local-admin-password\n");
@@ -20,7 +30,12 @@ function run(stack: Stack): Promise<Run> {
   });
 }
 
-const PREDECESSOR: Record<Stack, string | undefined> = { dev: undefined, test: "dev", staging: "test", prod: "staging" };
+const PREDECESSOR: Record<Stack, string | undefined> = {
+  dev: undefined,
+  test: "dev",
+  staging: "test",
+  prod: "staging",
+};
 /** The dynamic resource (the component of the same name is its parent). */
 const resource = (r: Run, p: string): Recorded => {
   const hit = r.resources.find((x) => x.type === "pulumi-nodejs:dynamic:Resource" && x.name === `${p}-migrations`);
@@ -55,8 +70,11 @@ describe.each(STACKS)("the migration component on %s", (stack) => {
     const files = await migrationFiles(join(ROOT, "migrations"));
     expect(m.migrations).toEqual(Object.fromEntries(files.map((f) => [f.filename, f.checksum])));
     expect(m.dir).toBe(join(ROOT, "migrations"));
-    expect(m.allowed).toEqual(PREDECESSOR[stack] ? (await committedLedger()).map(({ version, checksum }) => ({ version, checksum })) : null);
-    if (PREDECESSOR[stack]) expect(r.byName(`${p}-migrations-predecessor`).inputs.name).toBe(`organization/precog/${PREDECESSOR[stack]}`);
+    expect(m.allowed).toEqual(
+      PREDECESSOR[stack] ? (await committedLedger()).map(({ version, checksum }) => ({ version, checksum })) : null,
+    );
+    if (PREDECESSOR[stack])
+      expect(r.byName(`${p}-migrations-predecessor`).inputs.name).toBe(`organization/precog/${PREDECESSOR[stack]}`);
     expect(r.byName(`${p}-migrations-recorded`).inputs.name).toBe(`organization/precog/${stack}`);
   });
 
@@ -64,7 +82,9 @@ describe.each(STACKS)("the migration component on %s", (stack) => {
     const r = await run(stack);
     const backup = resource(r, p).inputs.backup;
     expect(backup).toEqual(
-      stack === "staging" || stack === "prod" ? { kind: "rds-snapshot", instanceId: `${p}-server-instance-id`, region: "us-east-1" } : { kind: "none" },
+      stack === "staging" || stack === "prod"
+        ? { kind: "rds-snapshot", instanceId: `${p}-server-instance-id`, region: "us-east-1" }
+        : { kind: "none" },
     );
   });
 });

@@ -26,7 +26,12 @@ describe("privilege changes on the dev stack", () => {
     const byObject = new Map<string, Recorded[]>();
     for (const r of changes) byObject.set(objectOf(r), [...(byObject.get(objectOf(r)) ?? []), r]);
     expect([...byObject.keys()].sort()).toEqual([
-      "default sequence", "default table", "grant database", "grant schema", "grant sequence", "grant table",
+      "default sequence",
+      "default table",
+      "grant database",
+      "grant schema",
+      "grant sequence",
+      "grant table",
     ]);
     for (const chain of byObject.values()) {
       expect(chain.length).toBeGreaterThan(1);

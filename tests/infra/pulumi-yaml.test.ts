@@ -19,7 +19,11 @@ describe("Pulumi.yaml", () => {
   });
   it("runs the compiled program, without a TypeScript loader", () => {
     const project = load("Pulumi.yaml");
-    expect([project.name, project.main, project.runtime]).toEqual(["precog", "dist/pulumi/infra/index.js", { name: "nodejs", options: { typescript: false } }]);
+    expect([project.name, project.main, project.runtime]).toEqual([
+      "precog",
+      "dist/pulumi/infra/index.js",
+      { name: "nodejs", options: { typescript: false } },
+    ]);
   });
 });
 
@@ -35,13 +39,22 @@ describe.each(STACKS)("Pulumi.%s.yaml", (stack) => {
       poolMin: config["precog:pool"].min,
       poolMax: config["precog:pool"].max,
       server: "precog:rds" in config ? "aws" : "local",
-    }).toEqual({ environment: stack, database: expected.database, appRole: expected.appRole, poolMin: expected.poolMin, poolMax: expected.poolMax, server: expected.server });
+    }).toEqual({
+      environment: stack,
+      database: expected.database,
+      appRole: expected.appRole,
+      poolMin: expected.poolMin,
+      poolMax: expected.poolMax,
+      server: expected.server,
+    });
   });
 
   it("holds no plaintext secret, at any depth", () => {
     const check = (path: string, value: unknown): void => {
-      if (/password|secret|token/i.test(path.split(/[:.]/).pop()!) && !/Arn$|File$/.test(path)) expect([path, value]).toEqual([path, { secure: expect.any(String) }]);
-      else if (value && typeof value === "object" && !("secure" in value)) for (const [k, v] of Object.entries(value)) check(`${path}.${k}`, v);
+      if (/password|secret|token/i.test(path.split(/[:.]/).pop()!) && !/Arn$|File$/.test(path))
+        expect([path, value]).toEqual([path, { secure: expect.any(String) }]);
+      else if (value && typeof value === "object" && !("secure" in value))
+        for (const [k, v] of Object.entries(value)) check(`${path}.${k}`, v);
     };
     for (const [key, value] of Object.entries<unknown>(config)) check(key, value);
   });

@@ -32,13 +32,16 @@ describe("the compiled program's freshness check", () => {
     expect(() => assertBuildCurrent(root)).not.toThrow();
   });
 
-  it.each(["infra/config/keys.ts", "src/env/defaults.ts", "tsconfig.json"])("refuses after %s changed, naming the command to run", (file) => {
-    const root = project();
-    writeStamp(root);
-    writeFileSync(join(root, file), "export const changed = true;\n");
-    expect(() => assertBuildCurrent(root)).toThrow(STALE);
-    expect(() => assertBuildCurrent(root)).toThrow("run `npm run build`");
-  });
+  it.each(["infra/config/keys.ts", "src/env/defaults.ts", "tsconfig.json"])(
+    "refuses after %s changed, naming the command to run",
+    (file) => {
+      const root = project();
+      writeStamp(root);
+      writeFileSync(join(root, file), "export const changed = true;\n");
+      expect(() => assertBuildCurrent(root)).toThrow(STALE);
+      expect(() => assertBuildCurrent(root)).toThrow("run `npm run build`");
+    },
+  );
 
   it("refuses after a source file was added, and when there was never a build", () => {
     const root = project();

@@ -8,7 +8,16 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PRIVILEGES, GRANTS } from "../../infra/database/privileges";
 import { ENVIRONMENT_DEFAULTS } from "../../src/env/defaults";
-import { isSecret, secretInput, MASTER_PASSWORD, MASTER_SECRET_ARN, type Run, runStack, type Stack, STACKS } from "./harness";
+import {
+  isSecret,
+  MASTER_PASSWORD,
+  MASTER_SECRET_ARN,
+  type Run,
+  runStack,
+  STACKS,
+  type Stack,
+  secretInput,
+} from "./harness";
 
 const PASSWORD_FILE = join(tmpdir(), `precog-admin-password-${process.pid}`);
 writeFileSync(PASSWORD_FILE, "local-admin-password\n");
@@ -68,8 +77,16 @@ function awsResources(p: string, proxy: boolean): string[] {
   ];
 }
 const EXPECTED: Record<Stack, string[]> = {
-  dev: [`precog:environment:PrecogEnvironment precog-dev`, ...databaseResources("precog-dev"), ...migrationResources("precog-dev", false)],
-  test: [`precog:environment:PrecogEnvironment precog-test`, ...databaseResources("precog-test"), ...migrationResources("precog-test", true)],
+  dev: [
+    `precog:environment:PrecogEnvironment precog-dev`,
+    ...databaseResources("precog-dev"),
+    ...migrationResources("precog-dev", false),
+  ],
+  test: [
+    `precog:environment:PrecogEnvironment precog-test`,
+    ...databaseResources("precog-test"),
+    ...migrationResources("precog-test", true),
+  ],
   staging: [
     `precog:environment:PrecogEnvironment precog-staging`,
     ...databaseResources("precog-staging"),
@@ -122,37 +139,137 @@ describe.each(STACKS)("stack %s", (stack) => {
 
   it("creates the database owned by the owner role", async () => {
     const r = await run(stack);
-    expect(r.byName(`${p}-db-database`).inputs).toMatchObject({ name: t.database, owner: roleNames.owner, encoding: "UTF8", template: "template0" });
+    expect(r.byName(`${p}-db-database`).inputs).toMatchObject({
+      name: t.database,
+      owner: roleNames.owner,
+      encoding: "UTF8",
+      template: "template0",
+    });
   });
 
   it("revokes PUBLIC and grants data privileges only", async () => {
     const r = await run(stack);
     const grants = r.ofType("postgresql:index/grant:Grant").map((g) => ({ name: g.name, ...g.inputs }));
-    expect(grants.sort((a, b) => a.name.localeCompare(b.name))).toEqual(
-      [
-        { name: `${p}-db-grant-app-database`, database: t.database, role: t.appRole, objectType: "database", privileges: ["CONNECT"] },
-        { name: `${p}-db-grant-app-schema`, database: t.database, role: t.appRole, objectType: "schema", schema: "public", privileges: ["USAGE"] },
-        { name: `${p}-db-grant-app-sequences`, database: t.database, role: t.appRole, objectType: "sequence", schema: "public", objects: [], privileges: ["SELECT", "UPDATE", "USAGE"] },
-        { name: `${p}-db-grant-app-tables`, database: t.database, role: t.appRole, objectType: "table", schema: "public", objects: [], privileges: ["DELETE", "INSERT", "SELECT", "UPDATE"] },
-        { name: `${p}-db-grant-public-database`, database: t.database, role: "public", objectType: "database", privileges: [] },
-        { name: `${p}-db-grant-public-schema`, database: t.database, role: "public", objectType: "schema", schema: "public", privileges: [] },
-        { name: `${p}-db-grant-readonly-database`, database: t.database, role: roleNames.readonly, objectType: "database", privileges: ["CONNECT"] },
-        { name: `${p}-db-grant-readonly-schema`, database: t.database, role: roleNames.readonly, objectType: "schema", schema: "public", privileges: ["USAGE"] },
-        { name: `${p}-db-grant-readonly-sequences`, database: t.database, role: roleNames.readonly, objectType: "sequence", schema: "public", objects: [], privileges: ["SELECT"] },
-        { name: `${p}-db-grant-readonly-tables`, database: t.database, role: roleNames.readonly, objectType: "table", schema: "public", objects: [], privileges: ["SELECT"] },
-      ],
-    );
+    expect(grants.sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+      {
+        name: `${p}-db-grant-app-database`,
+        database: t.database,
+        role: t.appRole,
+        objectType: "database",
+        privileges: ["CONNECT"],
+      },
+      {
+        name: `${p}-db-grant-app-schema`,
+        database: t.database,
+        role: t.appRole,
+        objectType: "schema",
+        schema: "public",
+        privileges: ["USAGE"],
+      },
+      {
+        name: `${p}-db-grant-app-sequences`,
+        database: t.database,
+        role: t.appRole,
+        objectType: "sequence",
+        schema: "public",
+        objects: [],
+        privileges: ["SELECT", "UPDATE", "USAGE"],
+      },
+      {
+        name: `${p}-db-grant-app-tables`,
+        database: t.database,
+        role: t.appRole,
+        objectType: "table",
+        schema: "public",
+        objects: [],
+        privileges: ["DELETE", "INSERT", "SELECT", "UPDATE"],
+      },
+      {
+        name: `${p}-db-grant-public-database`,
+        database: t.database,
+        role: "public",
+        objectType: "database",
+        privileges: [],
+      },
+      {
+        name: `${p}-db-grant-public-schema`,
+        database: t.database,
+        role: "public",
+        objectType: "schema",
+        schema: "public",
+        privileges: [],
+      },
+      {
+        name: `${p}-db-grant-readonly-database`,
+        database: t.database,
+        role: roleNames.readonly,
+        objectType: "database",
+        privileges: ["CONNECT"],
+      },
+      {
+        name: `${p}-db-grant-readonly-schema`,
+        database: t.database,
+        role: roleNames.readonly,
+        objectType: "schema",
+        schema: "public",
+        privileges: ["USAGE"],
+      },
+      {
+        name: `${p}-db-grant-readonly-sequences`,
+        database: t.database,
+        role: roleNames.readonly,
+        objectType: "sequence",
+        schema: "public",
+        objects: [],
+        privileges: ["SELECT"],
+      },
+      {
+        name: `${p}-db-grant-readonly-tables`,
+        database: t.database,
+        role: roleNames.readonly,
+        objectType: "table",
+        schema: "public",
+        objects: [],
+        privileges: ["SELECT"],
+      },
+    ]);
   });
 
   it("sets default privileges on what the owner creates later", async () => {
     const r = await run(stack);
-    const defaults = r.ofType("postgresql:index/defaultPrivileges:DefaultPrivileges").map((d) => ({ name: d.name, ...d.inputs }));
+    const defaults = r
+      .ofType("postgresql:index/defaultPrivileges:DefaultPrivileges")
+      .map((d) => ({ name: d.name, ...d.inputs }));
     const base = { database: t.database, owner: roleNames.owner, schema: "public" };
     expect(defaults.sort((a, b) => a.name.localeCompare(b.name))).toEqual([
-      { name: `${p}-db-default-app-sequences`, ...base, role: t.appRole, objectType: "sequence", privileges: ["SELECT", "UPDATE", "USAGE"] },
-      { name: `${p}-db-default-app-tables`, ...base, role: t.appRole, objectType: "table", privileges: ["DELETE", "INSERT", "SELECT", "UPDATE"] },
-      { name: `${p}-db-default-readonly-sequences`, ...base, role: roleNames.readonly, objectType: "sequence", privileges: ["SELECT"] },
-      { name: `${p}-db-default-readonly-tables`, ...base, role: roleNames.readonly, objectType: "table", privileges: ["SELECT"] },
+      {
+        name: `${p}-db-default-app-sequences`,
+        ...base,
+        role: t.appRole,
+        objectType: "sequence",
+        privileges: ["SELECT", "UPDATE", "USAGE"],
+      },
+      {
+        name: `${p}-db-default-app-tables`,
+        ...base,
+        role: t.appRole,
+        objectType: "table",
+        privileges: ["DELETE", "INSERT", "SELECT", "UPDATE"],
+      },
+      {
+        name: `${p}-db-default-readonly-sequences`,
+        ...base,
+        role: roleNames.readonly,
+        objectType: "sequence",
+        privileges: ["SELECT"],
+      },
+      {
+        name: `${p}-db-default-readonly-tables`,
+        ...base,
+        role: roleNames.readonly,
+        objectType: "table",
+        privileges: ["SELECT"],
+      },
     ]);
   });
 
@@ -160,7 +277,20 @@ describe.each(STACKS)("stack %s", (stack) => {
     const r = await run(stack);
     const aws = t.server === "aws";
     expect(Object.keys(r.values).sort()).toEqual(
-      ["environment", "server", "host", "port", "proxyHost", "database", "roles", "pool", "connectionLimits", "credentials", "migrations", "schemaVersion"].sort(),
+      [
+        "environment",
+        "server",
+        "host",
+        "port",
+        "proxyHost",
+        "database",
+        "roles",
+        "pool",
+        "connectionLimits",
+        "credentials",
+        "migrations",
+        "schemaVersion",
+      ].sort(),
     );
     expect(r.values).toMatchObject({
       environment: stack,
@@ -176,12 +306,17 @@ describe.each(STACKS)("stack %s", (stack) => {
     for (const role of ["owner", "app", "readonly"] as const) {
       expect(r.values.credentials[role]).toEqual(
         aws
-          ? { source: "aws-secrets-manager", secretArn: `arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/${stack}/${role}`, password: null }
+          ? {
+              source: "aws-secrets-manager",
+              secretArn: `arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/${stack}/${role}`,
+              password: null,
+            }
           : { source: "pulumi-secret-output", secretArn: null, password: `pw-${p}-password-${role}-plaintext` },
       );
     }
     expect(await isSecret(r.outputs.credentials)).toBe(true);
-    for (const plain of ["host", "port", "database", "roles", "pool"] as const) expect(await isSecret(r.outputs[plain])).toBe(false);
+    for (const plain of ["host", "port", "database", "roles", "pool"] as const)
+      expect(await isSecret(r.outputs[plain])).toBe(false);
   });
 
   it("keeps the provisioning connection's password secret", async () => {
@@ -189,8 +324,26 @@ describe.each(STACKS)("stack %s", (stack) => {
     const provider = r.byName(`${p}-db-admin`).inputs;
     expect({ ...provider, password: secretInput(provider.password) }).toEqual(
       t.server === "aws"
-        ? { host: `${p}-server-instance.abc123.us-east-1.rds.amazonaws.com`, port: "5432", username: "precog_admin", password: MASTER_PASSWORD, sslmode: "require", superuser: "false", database: "postgres", connectTimeout: "15" }
-        : { host: "127.0.0.1", port: "54329", username: "postgres", password: "local-admin-password", sslmode: "disable", superuser: "true", database: "postgres", connectTimeout: "15" },
+        ? {
+            host: `${p}-server-instance.abc123.us-east-1.rds.amazonaws.com`,
+            port: "5432",
+            username: "precog_admin",
+            password: MASTER_PASSWORD,
+            sslmode: "require",
+            superuser: "false",
+            database: "postgres",
+            connectTimeout: "15",
+          }
+        : {
+            host: "127.0.0.1",
+            port: "54329",
+            username: "postgres",
+            password: "local-admin-password",
+            sslmode: "disable",
+            superuser: "true",
+            database: "postgres",
+            connectTimeout: "15",
+          },
     );
   });
 
@@ -210,76 +363,91 @@ describe.each(STACKS)("stack %s", (stack) => {
 });
 
 describe("aws stacks", () => {
-  it.each(["staging", "prod"] as const)("%s: RDS instance encrypted, private, backed up, TLS forced, audited", async (stack) => {
-    const r = await run(stack);
-    const prod = stack === "prod";
-    expect(r.byName(`precog-${stack}-server-instance`).inputs).toMatchObject({
-      engine: "postgres",
-      engineVersion: "16",
-      instanceClass: prod ? "db.r6g.large" : "db.t4g.medium",
-      allocatedStorage: prod ? 200 : 50,
-      maxAllocatedStorage: prod ? 1000 : 200,
-      storageEncrypted: true,
-      publiclyAccessible: false,
-      manageMasterUserPassword: true,
-      username: "precog_admin",
-      backupRetentionPeriod: prod ? 30 : 7,
-      deletionProtection: true,
-      skipFinalSnapshot: false,
-      finalSnapshotIdentifier: `precog-${stack}-final`,
-      multiAz: prod,
-      dbSubnetGroupName: `precog-${stack}-server-subnets`,
-      parameterGroupName: `precog-${stack}-server-params`,
-      vpcSecurityGroupIds: [prod ? "sg-0b22prod00000001" : "sg-0a11staging0000001"],
-    });
-    expect(r.byName(`precog-${stack}-server-instance`).inputs.password).toBeUndefined();
-    const params = r.byName(`precog-${stack}-server-params`).inputs.parameters.map((x: any) => `${x.name}=${x.value}`);
-    expect(params.sort()).toEqual(
-      [
-        "rds.force_ssl=1",
-        `max_connections=${prod ? 400 : 200}`,
-        "log_connections=1",
-        "log_disconnections=1",
-        "log_statement=ddl",
-        "log_min_duration_statement=1000",
-        "shared_preload_libraries=pg_stat_statements,pgaudit",
-        "pgaudit.log=ddl,role",
-      ].sort(),
-    );
-    expect(r.invokes).toEqual([
-      // The owner's password as the secret holds it now (rotation owns it), for the migrations.
-      { token: "aws:secretsmanager/getSecretVersion:getSecretVersion", inputs: { secretId: `arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/${stack}/owner` } },
-      { token: "aws:secretsmanager/getSecretVersion:getSecretVersion", inputs: { secretId: MASTER_SECRET_ARN } },
-    ]);
-  });
-
-  it.each(["staging", "prod"] as const)("%s: one rotated secret per login role, in the rotation functions' shape", async (stack) => {
-    const r = await run(stack);
-    const t = ENVIRONMENT_DEFAULTS[stack];
-    const users = { owner: `${t.database}_owner`, app: t.appRole, readonly: `${t.database}_readonly` };
-    for (const role of ["owner", "app", "readonly"] as const) {
-      expect(r.byName(`precog-${stack}-secret-${role}-secret`).inputs).toMatchObject({ name: `precog/${stack}/${role}`, recoveryWindowInDays: 30 });
-      const version = r.byName(`precog-${stack}-secret-${role}-initial`);
-      expect(JSON.parse(secretInput(version.inputs.secretString))).toEqual({
+  it.each(["staging", "prod"] as const)(
+    "%s: RDS instance encrypted, private, backed up, TLS forced, audited",
+    async (stack) => {
+      const r = await run(stack);
+      const prod = stack === "prod";
+      expect(r.byName(`precog-${stack}-server-instance`).inputs).toMatchObject({
         engine: "postgres",
-        host: `precog-${stack}-server-instance.abc123.us-east-1.rds.amazonaws.com`,
-        port: 5432,
-        dbname: t.database,
-        username: users[role],
-        password: `pw-precog-${stack}-password-${role}-plaintext`,
-        poolMin: t.poolMin,
-        poolMax: t.poolMax,
+        engineVersion: "16",
+        instanceClass: prod ? "db.r6g.large" : "db.t4g.medium",
+        allocatedStorage: prod ? 200 : 50,
+        maxAllocatedStorage: prod ? 1000 : 200,
+        storageEncrypted: true,
+        publiclyAccessible: false,
+        manageMasterUserPassword: true,
+        username: "precog_admin",
+        backupRetentionPeriod: prod ? 30 : 7,
+        deletionProtection: true,
+        skipFinalSnapshot: false,
+        finalSnapshotIdentifier: `precog-${stack}-final`,
+        multiAz: prod,
+        dbSubnetGroupName: `precog-${stack}-server-subnets`,
+        parameterGroupName: `precog-${stack}-server-params`,
+        vpcSecurityGroupIds: [prod ? "sg-0b22prod00000001" : "sg-0a11staging0000001"],
       });
-      expect(r.byName(`precog-${stack}-secret-${role}-rotation`).inputs).toMatchObject({
-        rotationLambdaArn: `arn:aws:lambda:us-east-1:${stack === "prod" ? "222222222222" : "111111111111"}:function:precog-rds-postgres-rotation`,
-        rotationRules: { automaticallyAfterDays: 30 },
-      });
-    }
-  });
+      expect(r.byName(`precog-${stack}-server-instance`).inputs.password).toBeUndefined();
+      const params = r
+        .byName(`precog-${stack}-server-params`)
+        .inputs.parameters.map((x: any) => `${x.name}=${x.value}`);
+      expect(params.sort()).toEqual(
+        [
+          "rds.force_ssl=1",
+          `max_connections=${prod ? 400 : 200}`,
+          "log_connections=1",
+          "log_disconnections=1",
+          "log_statement=ddl",
+          "log_min_duration_statement=1000",
+          "shared_preload_libraries=pg_stat_statements,pgaudit",
+          "pgaudit.log=ddl,role",
+        ].sort(),
+      );
+      expect(r.invokes).toEqual([
+        // The owner's password as the secret holds it now (rotation owns it), for the migrations.
+        {
+          token: "aws:secretsmanager/getSecretVersion:getSecretVersion",
+          inputs: { secretId: `arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/${stack}/owner` },
+        },
+        { token: "aws:secretsmanager/getSecretVersion:getSecretVersion", inputs: { secretId: MASTER_SECRET_ARN } },
+      ]);
+    },
+  );
+
+  it.each(["staging", "prod"] as const)(
+    "%s: one rotated secret per login role, in the rotation functions' shape",
+    async (stack) => {
+      const r = await run(stack);
+      const t = ENVIRONMENT_DEFAULTS[stack];
+      const users = { owner: `${t.database}_owner`, app: t.appRole, readonly: `${t.database}_readonly` };
+      for (const role of ["owner", "app", "readonly"] as const) {
+        expect(r.byName(`precog-${stack}-secret-${role}-secret`).inputs).toMatchObject({
+          name: `precog/${stack}/${role}`,
+          recoveryWindowInDays: 30,
+        });
+        const version = r.byName(`precog-${stack}-secret-${role}-initial`);
+        expect(JSON.parse(secretInput(version.inputs.secretString))).toEqual({
+          engine: "postgres",
+          host: `precog-${stack}-server-instance.abc123.us-east-1.rds.amazonaws.com`,
+          port: 5432,
+          dbname: t.database,
+          username: users[role],
+          password: `pw-precog-${stack}-password-${role}-plaintext`,
+          poolMin: t.poolMin,
+          poolMax: t.poolMax,
+        });
+        expect(r.byName(`precog-${stack}-secret-${role}-rotation`).inputs).toMatchObject({
+          rotationLambdaArn: `arn:aws:lambda:us-east-1:${stack === "prod" ? "222222222222" : "111111111111"}:function:precog-rds-postgres-rotation`,
+          rotationRules: { automaticallyAfterDays: 30 },
+        });
+      }
+    },
+  );
 
   it("the rotation guarantee: Pulumi writes secret values and role passwords only at creation", async () => {
     const r = await run("staging");
-    for (const v of r.ofType("aws:secretsmanager/secretVersion:SecretVersion")) expect(v.opts.ignoreChanges).toEqual(["secretString", "versionStages"]);
+    for (const v of r.ofType("aws:secretsmanager/secretVersion:SecretVersion"))
+      expect(v.opts.ignoreChanges).toEqual(["secretString", "versionStages"]);
     for (const role of r.ofType("postgresql:index/role:Role")) expect(role.opts.ignoreChanges).toEqual(["password"]);
   });
 
@@ -290,16 +458,28 @@ describe("aws stacks", () => {
       engineFamily: "POSTGRESQL",
       requireTls: true,
       vpcSubnetIds: ["subnet-0b22prod00000001", "subnet-0b22prod00000002", "subnet-0b22prod00000003"],
-      auths: [{ authScheme: "SECRETS", secretArn: "arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/prod/app", iamAuth: "DISABLED" }],
+      auths: [
+        {
+          authScheme: "SECRETS",
+          secretArn: "arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/prod/app",
+          iamAuth: "DISABLED",
+        },
+      ],
     });
     expect(r.byName("precog-prod-proxy-targets").inputs.connectionPoolConfig).toEqual({ maxConnectionsPercent: 75 });
     expect(JSON.parse(r.byName("precog-prod-proxy-read-secret").inputs.policy).Statement).toEqual([
-      { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: ["arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/prod/app"] },
+      {
+        Effect: "Allow",
+        Action: ["secretsmanager:GetSecretValue"],
+        Resource: ["arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/prod/app"],
+      },
     ]);
   });
 
   it("rotationDays 0 creates no rotation schedule", async () => {
-    const r = await runStack("staging", { config: { "precog:rotation.days": 0, "precog:rotation.lambdaArn": undefined } });
+    const r = await runStack("staging", {
+      config: { "precog:rotation.days": 0, "precog:rotation.lambdaArn": undefined },
+    });
     expect(r.ofType("aws:secretsmanager/secretRotation:SecretRotation")).toEqual([]);
     expect(r.ofType("aws:secretsmanager/secretVersion:SecretVersion")).toHaveLength(3);
   });
@@ -307,12 +487,17 @@ describe("aws stacks", () => {
 
 describe("local admin password", () => {
   it("comes from precog:adminPassword when set, as a secret", async () => {
-    const r = await runStack("test", { config: { "precog:adminPassword": "from-config-secret" }, secretKeys: ["precog:adminPassword"] });
+    const r = await runStack("test", {
+      config: { "precog:adminPassword": "from-config-secret" },
+      secretKeys: ["precog:adminPassword"],
+    });
     expect(secretInput(r.byName("precog-test-db-admin").inputs.password)).toBe("from-config-secret");
   });
 
   it("names the missing file and the command that creates it", async () => {
-    await expect(runStack("dev", { config: { "precog:local.adminPasswordFile": "/nonexistent/admin-password" } })).rejects.toThrow(
+    await expect(
+      runStack("dev", { config: { "precog:local.adminPasswordFile": "/nonexistent/admin-password" } }),
+    ).rejects.toThrow(
       'Stack "dev": the admin password file /nonexistent/admin-password (precog:local.adminPasswordFile) does not exist. ' +
         "Start the local server with `bash scripts/local-pg.sh start`, which creates it, or set the password with `pulumi config set --secret precog:adminPassword`.",
     );

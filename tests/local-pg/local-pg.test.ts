@@ -28,10 +28,13 @@ describe("scripts/local-pg.sh", () => {
 
   async function query(sql: string): Promise<string> {
     const password = readFileSync(join(dir, "admin-password"), "utf8").trim();
-    return withClient({ host: "127.0.0.1", port: Number(env.PRECOG_PG_PORT), user: "postgres", password, database: "postgres" }, async (c) => {
-      const rows = (await c.query(sql)).rows;
-      return rows.length ? String(rows[0].v) : "";
-    });
+    return withClient(
+      { host: "127.0.0.1", port: Number(env.PRECOG_PG_PORT), user: "postgres", password, database: "postgres" },
+      async (c) => {
+        const rows = (await c.query(sql)).rows;
+        return rows.length ? String(rows[0].v) : "";
+      },
+    );
   }
 
   it("starts, answers on loopback, stops, and reuses its data on a second start", async () => {
@@ -50,7 +53,13 @@ describe("scripts/local-pg.sh", () => {
   });
 
   it("refuses a wrong password", async () => {
-    const c = new Client({ host: "127.0.0.1", port: Number(env.PRECOG_PG_PORT), user: "postgres", password: "wrong", database: "postgres" });
+    const c = new Client({
+      host: "127.0.0.1",
+      port: Number(env.PRECOG_PG_PORT),
+      user: "postgres",
+      password: "wrong",
+      database: "postgres",
+    });
     await expect(c.connect()).rejects.toThrow(/password authentication failed/);
   });
 

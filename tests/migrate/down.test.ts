@@ -16,10 +16,11 @@ beforeEach(async () => {
   dir = migrationsDir({
     "1_a.sql": sql("CREATE TABLE a (id int);", "DROP TABLE a;"),
     "2_b.sql": sql("CREATE TABLE b (id int);", "DROP TABLE b;"),
-    "3_idx.sql": sql("CREATE INDEX CONCURRENTLY b_id_idx ON b (id);", "DROP INDEX CONCURRENTLY b_id_idx;", "transaction:false").replace(
-      "-- migrate:down",
-      "-- migrate:down transaction:false",
-    ),
+    "3_idx.sql": sql(
+      "CREATE INDEX CONCURRENTLY b_id_idx ON b (id);",
+      "DROP INDEX CONCURRENTLY b_id_idx;",
+      "transaction:false",
+    ).replace("-- migrate:down", "-- migrate:down transaction:false"),
     "4_c.sql": sql("CREATE TABLE c (id int);", "DROP TABLE c;"),
   });
 });
@@ -27,10 +28,22 @@ afterEach(async () => {
   await dropDatabase(db);
   removeDir(dir);
 });
-const opts = (extra: object = {}) => ({ connection: connectionFor(db), dir, environment: "dev" as const, checksumCache: false as const, ...extra });
+const opts = (extra: object = {}) => ({
+  connection: connectionFor(db),
+  dir,
+  environment: "dev" as const,
+  checksumCache: false as const,
+  ...extra,
+});
 const tables = async () =>
-  (await withAdmin((c) => c.query("SELECT relname FROM pg_class WHERE relname IN ('a','b','c','b_id_idx') ORDER BY 1"), db)).rows.map((r) => r.relname);
-const versions = async () => (await readHistory({ connection: connectionFor(db), environment: "dev" })).map((h) => h.version);
+  (
+    await withAdmin(
+      (c) => c.query("SELECT relname FROM pg_class WHERE relname IN ('a','b','c','b_id_idx') ORDER BY 1"),
+      db,
+    )
+  ).rows.map((r) => r.relname);
+const versions = async () =>
+  (await readHistory({ connection: connectionFor(db), environment: "dev" })).map((h) => h.version);
 
 describe("down", () => {
   it("rolls back the newest migration, then back to a version, through a non-transactional one", async () => {
@@ -48,7 +61,9 @@ describe("down", () => {
   it("a failing down section rolls back that step only, and says where", async () => {
     await migrate(opts());
     writeFileSync(join(dir, "4_c.sql"), sql("CREATE TABLE c (id int);", "DROP TABLE c;\nDROP TABLE nope;"));
-    await expect(down(opts({ to: "2" }))).rejects.toThrow(/^4_c\.sql: down failed: table "nope" does not exist \(SQLSTATE 42P01\)\n  at .*4_c\.sql:5:1\n/);
+    await expect(down(opts({ to: "2" }))).rejects.toThrow(
+      /^4_c\.sql: down failed: table "nope" does not exist \(SQLSTATE 42P01\)\n {2}at .*4_c\.sql:5:1\n/,
+    );
     expect(await tables()).toEqual(["a", "b", "b_id_idx", "c"]);
     expect(await versions()).toEqual(["1", "2", "3", "4"]);
   });
@@ -56,7 +71,9 @@ describe("down", () => {
   it("refuses when the applied file changed, since its down may not undo what ran", async () => {
     await migrate(opts());
     writeFileSync(join(dir, "4_c.sql"), sql("CREATE TABLE c (id bigint);", "DROP TABLE c;"));
-    await expect(down(opts())).rejects.toThrow(/4_c\.sql changed after it was applied: its down section may not undo what was applied; restore the applied version first\./);
+    await expect(down(opts())).rejects.toThrow(
+      /4_c\.sql changed after it was applied: its down section may not undo what was applied; restore the applied version first\./,
+    );
   });
 
   it.each(["staging", "prod"] as const)("is refused on %s", async (environment) => {
@@ -73,7 +90,9 @@ describe("prod confirmation in the engine", () => {
     const saved = process.env.PRECOG_PROD_CONFIRMED;
     delete process.env.PRECOG_PROD_CONFIRMED;
     try {
-      await expect(migrate(opts({ environment: "prod", backupDir: "/tmp" }))).rejects.toThrow(/^Refusing to apply migrations on prod: PRECOG_PROD_CONFIRMED is not "yes"\./);
+      await expect(migrate(opts({ environment: "prod", backupDir: "/tmp" }))).rejects.toThrow(
+        /^Refusing to apply migrations on prod: PRECOG_PROD_CONFIRMED is not "yes"\./,
+      );
       expect(await versions()).toEqual([]);
     } finally {
       if (saved !== undefined) process.env.PRECOG_PROD_CONFIRMED = saved;

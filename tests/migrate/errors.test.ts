@@ -3,7 +3,7 @@
  * and a caret. Also the non-transactional path, which cannot roll back and says what it left.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { migrate, MigrationError, readHistory } from "../../src/migrate";
+import { MigrationError, migrate, readHistory } from "../../src/migrate";
 import { createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
 import { connectionFor, migrationsDir, removeDir, sql } from "./helpers";
 
@@ -31,7 +31,8 @@ describe("a failing migration", () => {
   it("reports a syntax error at its exact line and column, with the statement and a caret", async () => {
     dir = migrationsDir({
       "1_ok.sql": sql("CREATE TABLE ok (id int);"),
-      "2_bad.sql": "-- a comment line\n-- migrate:up\nCREATE TABLE t1 (id int);\n\nINSERT INTO t1\n  SELEC 1;\n-- migrate:down\n",
+      "2_bad.sql":
+        "-- a comment line\n-- migrate:up\nCREATE TABLE t1 (id int);\n\nINSERT INTO t1\n  SELEC 1;\n-- migrate:down\n",
     });
     const err = await failure();
     expect(err).toBeInstanceOf(MigrationError);
@@ -48,7 +49,9 @@ describe("a failing migration", () => {
       ].join("\n"),
     );
     expect((await query("SELECT to_regclass('t1') AS t")).rows[0].t).toBeNull();
-    expect((await readHistory({ connection: connectionFor(db), environment: "dev" })).map((h) => h.version)).toEqual(["1"]);
+    expect((await readHistory({ connection: connectionFor(db), environment: "dev" })).map((h) => h.version)).toEqual([
+      "1",
+    ]);
   });
 
   it("locates a semantic error by the server's position, in a file with multi-byte text", async () => {
@@ -60,7 +63,11 @@ describe("a failing migration", () => {
   });
 
   it("without a position from the server, finds the failing statement by counting completed ones", async () => {
-    dir = migrationsDir({ "1_x.sql": sql("CREATE TABLE u (id int UNIQUE);\nINSERT INTO u VALUES (1);\nINSERT INTO u\n  VALUES (1);\nSELECT 1;") });
+    dir = migrationsDir({
+      "1_x.sql": sql(
+        "CREATE TABLE u (id int UNIQUE);\nINSERT INTO u VALUES (1);\nINSERT INTO u\n  VALUES (1);\nSELECT 1;",
+      ),
+    });
     const err = await failure();
     expect([err.line, err.column, err.sqlState]).toEqual([4, 1, "23505"]);
     expect(err.message).toContain("  4 | INSERT INTO u\n    | ^\n  5 |   VALUES (1);\n");
@@ -71,20 +78,32 @@ describe("a failing migration", () => {
   it("a non-transactional migration reports what it left behind and how to resume", async () => {
     dir = migrationsDir({
       "1_t.sql": sql("CREATE TABLE d (v int); INSERT INTO d VALUES (1), (1);"),
-      "2_idx.sql": sql("CREATE INDEX CONCURRENTLY d_v_plain ON d (v);\nCREATE UNIQUE INDEX CONCURRENTLY d_v_key ON d (v);", "", "transaction:false"),
+      "2_idx.sql": sql(
+        "CREATE INDEX CONCURRENTLY d_v_plain ON d (v);\nCREATE UNIQUE INDEX CONCURRENTLY d_v_key ON d (v);",
+        "",
+        "transaction:false",
+      ),
     });
     const err = await failure();
     expect([err.filename, err.line, err.column]).toEqual(["2_idx.sql", 3, 1]);
     expect(err.message).toContain(
       "  Not in a transaction, so not rolled back: statement 2 of 2 failed; statements 1-1 ran and their effects remain. 2_idx.sql is not recorded in precog_migrations.history. Left behind: invalid index(es) public.d_v_key.",
     );
-    expect(err.message).toContain("  Next: drop the invalid index(es) (DROP INDEX CONCURRENTLY IF EXISTS public.d_v_key), fix the file");
-    const idx = (await query("SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname LIKE 'd_v%' ORDER BY 1")).rows;
+    expect(err.message).toContain(
+      "  Next: drop the invalid index(es) (DROP INDEX CONCURRENTLY IF EXISTS public.d_v_key), fix the file",
+    );
+    const idx = (
+      await query(
+        "SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname LIKE 'd_v%' ORDER BY 1",
+      )
+    ).rows;
     expect(idx).toEqual([
       { relname: "d_v_key", indisvalid: false },
       { relname: "d_v_plain", indisvalid: true },
     ]);
-    expect((await readHistory({ connection: connectionFor(db), environment: "dev" })).map((h) => h.version)).toEqual(["1"]);
+    expect((await readHistory({ connection: connectionFor(db), environment: "dev" })).map((h) => h.version)).toEqual([
+      "1",
+    ]);
   });
 
   it("runs CREATE INDEX CONCURRENTLY outside a transaction and records it", async () => {
@@ -99,7 +118,9 @@ describe("a failing migration", () => {
       ["2", false],
       ["3", true],
     ]);
-    expect((await query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'e_v_idx'::regclass")).rows).toEqual([{ indisvalid: true }]);
+    expect((await query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'e_v_idx'::regclass")).rows).toEqual([
+      { indisvalid: true },
+    ]);
   });
 
   it("a file missing its final semicolon or ending in a comment still records correctly", async () => {

@@ -3,10 +3,16 @@
  */
 import { createHash } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { listMigrations, parseMigration, type MigrationRef } from "../../src/migrate/files";
+import { listMigrations, type MigrationRef, parseMigration } from "../../src/migrate/files";
 import { migrationsDir, removeDir } from "./helpers";
 
-const ref = (filename = "0001_x.sql"): MigrationRef => ({ version: "0001", order: 1n, name: "x", filename, path: `/m/${filename}` });
+const ref = (filename = "0001_x.sql"): MigrationRef => ({
+  version: "0001",
+  order: 1n,
+  name: "x",
+  filename,
+  path: `/m/${filename}`,
+});
 
 let dirs: string[] = [];
 afterEach(() => {
@@ -22,22 +28,38 @@ const dirWith = (names: string[]) => {
 describe("listMigrations", () => {
   it("orders by numeric version, not by text, and ignores non-.sql files", () => {
     const d = dirWith(["10_b.sql", "9_a.sql", "0011_c.sql", "README.md", "20250101120000_ts.sql"]);
-    expect(listMigrations(d).map((r) => r.filename)).toEqual(["9_a.sql", "10_b.sql", "0011_c.sql", "20250101120000_ts.sql"]);
+    expect(listMigrations(d).map((r) => r.filename)).toEqual([
+      "9_a.sql",
+      "10_b.sql",
+      "0011_c.sql",
+      "20250101120000_ts.sql",
+    ]);
     expect(listMigrations(d)[2]).toMatchObject({ version: "0011", order: 11n, name: "c" });
   });
 
   it.each([
     [["1_a.sql", "0001_b.sql"], "  0001_b.sql and 1_a.sql have the same version: renumber one of them"],
-    [["add_markets.sql"], "  add_markets.sql: not named <version>_<name>.sql (digits, underscore, then letters, digits, _ or -)"],
-    [["0001-markets.sql"], "  0001-markets.sql: not named <version>_<name>.sql (digits, underscore, then letters, digits, _ or -)"],
-    [["99999999999999999999_big.sql"], "  99999999999999999999_big.sql: version 99999999999999999999 is too large (at most 19 digits)"],
+    [
+      ["add_markets.sql"],
+      "  add_markets.sql: not named <version>_<name>.sql (digits, underscore, then letters, digits, _ or -)",
+    ],
+    [
+      ["0001-markets.sql"],
+      "  0001-markets.sql: not named <version>_<name>.sql (digits, underscore, then letters, digits, _ or -)",
+    ],
+    [
+      ["99999999999999999999_big.sql"],
+      "  99999999999999999999_big.sql: version 99999999999999999999 is too large (at most 19 digits)",
+    ],
   ])("rejects %j", (names, problem) => {
     const d = dirWith(names);
     expect(() => listMigrations(d)).toThrow(`Bad migration file names in ${d}:\n${problem}`);
   });
 
   it("names the folder when it cannot be read", () => {
-    expect(() => listMigrations("/nonexistent/precog")).toThrow(/^Cannot read the migrations folder \/nonexistent\/precog: ENOENT.*Pass --dir <folder>\.$/);
+    expect(() => listMigrations("/nonexistent/precog")).toThrow(
+      /^Cannot read the migrations folder \/nonexistent\/precog: ENOENT.*Pass --dir <folder>\.$/,
+    );
   });
 });
 
@@ -67,20 +89,28 @@ describe("parseMigration", () => {
     );
     expect(m.up.options).toEqual({ transaction: false, lockTimeout: "2s", statementTimeout: "30min" });
     expect(m.down?.options.transaction).toBe(false);
-    expect(m.approvals).toEqual([{ rules: ["drop-column", "truncate"], reason: "the column was unused since March", line: 1 }]);
+    expect(m.approvals).toEqual([
+      { rules: ["drop-column", "truncate"], reason: "the column was unused since March", line: 1 },
+    ]);
   });
 
   it.each([
     ["SELECT 1;\n", "0001_x.sql: no `-- migrate:up` line. See docs/migrations.md for the file format."],
-    ["-- migrate:up\n-- migrate:up\n", "0001_x.sql: more than one `-- migrate:up` line. See docs/migrations.md for the file format."],
-    ["-- migrate:up\n-- migrate:down\n-- migrate:down\n", "0001_x.sql: more than one `-- migrate:down` line. See docs/migrations.md for the file format."],
+    [
+      "-- migrate:up\n-- migrate:up\n",
+      "0001_x.sql: more than one `-- migrate:up` line. See docs/migrations.md for the file format.",
+    ],
+    [
+      "-- migrate:up\n-- migrate:down\n-- migrate:down\n",
+      "0001_x.sql: more than one `-- migrate:down` line. See docs/migrations.md for the file format.",
+    ],
     [
       "-- migrate:up transaction:maybe\n",
-      "0001_x.sql: line 1: unknown option \"transaction:maybe\" (known: transaction:true|false, lock_timeout:<n>[ms|s|min|h], statement_timeout:<n>[ms|s|min|h]). See docs/migrations.md for the file format.",
+      '0001_x.sql: line 1: unknown option "transaction:maybe" (known: transaction:true|false, lock_timeout:<n>[ms|s|min|h], statement_timeout:<n>[ms|s|min|h]). See docs/migrations.md for the file format.',
     ],
     [
       "\n-- migrate:up lock_timeout:5sec seconds\n",
-      "0001_x.sql: line 2: unknown option \"lock_timeout:5sec\" (known: transaction:true|false, lock_timeout:<n>[ms|s|min|h], statement_timeout:<n>[ms|s|min|h]); line 2: option \"seconds\" is not key:value. See docs/migrations.md for the file format.",
+      '0001_x.sql: line 2: unknown option "lock_timeout:5sec" (known: transaction:true|false, lock_timeout:<n>[ms|s|min|h], statement_timeout:<n>[ms|s|min|h]); line 2: option "seconds" is not key:value. See docs/migrations.md for the file format.',
     ],
     [
       "-- lint:approve drop-table\n-- migrate:up\n",

@@ -7,8 +7,8 @@ import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { ClientConfig } from "pg";
-import { clientConfig } from "../helpers/pg";
 import type { Connection } from "../../src/migrate/pg";
+import { clientConfig } from "../helpers/pg";
 
 export const REPO = resolve(__dirname, "../..");
 export const BIN = join(REPO, "bin/precog-db.js");
@@ -45,14 +45,24 @@ export interface CliResult {
 /** Environment variables pointing the command at `database` through DB_*. */
 export function dbEnv(database: string): Record<string, string> {
   const c = clientConfig(database);
-  return { DB_HOST: String(c.host), DB_PORT: String(c.port), DB_USER: String(c.user), DB_PASSWORD: String(c.password), DB_NAME: database };
+  return {
+    DB_HOST: String(c.host),
+    DB_PORT: String(c.port),
+    DB_USER: String(c.user),
+    DB_PASSWORD: String(c.password),
+    DB_NAME: database,
+  };
 }
 
 /**
  * Runs `node bin/precog-db.js args` with only the given variables (plus PATH and HOME), so the
  * developer's own PRECOG_ENV or DB_* never leak in.
  */
-export function runCli(args: readonly string[], env: Record<string, string>, opts: { cwd?: string; onSpawn?: (pid: number) => void } = {}): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  env: Record<string, string>,
+  opts: { cwd?: string; onSpawn?: (pid: number) => void } = {},
+): Promise<CliResult> {
   assertDistFresh();
   return new Promise((ok, fail) => {
     const child = spawn(process.execPath, [BIN, ...args], {
@@ -84,7 +94,9 @@ function assertDistFresh(): void {
         // missing: stale
       }
       if (built < statSync(join(REPO, "src", sub, f)).mtimeMs) {
-        throw new Error(`dist/${sub}/${f.replace(/\.ts$/, ".js")} is older than src/${sub}/${f}: run \`npm run build\` (npm test does).`);
+        throw new Error(
+          `dist/${sub}/${f.replace(/\.ts$/, ".js")} is older than src/${sub}/${f}: run \`npm run build\` (npm test does).`,
+        );
       }
     }
   }

@@ -6,22 +6,50 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { lint } from "../../src/migrate";
-import { parseMigration, type MigrationRef } from "../../src/migrate/files";
+import { type MigrationRef, parseMigration } from "../../src/migrate/files";
 import { lintFiles, RULES } from "../../src/migrate/lint";
 import { REPO } from "./helpers";
 
 const ref: MigrationRef = { version: "0002", order: 2n, name: "x", filename: "0002_x.sql", path: "/m/0002_x.sql" };
-const file = (up: string, opts = "", header = "") => parseMigration(ref, `${header}-- migrate:up${opts ? ` ${opts}` : ""}\n${up}\n-- migrate:down\n`);
+const file = (up: string, opts = "", header = "") =>
+  parseMigration(ref, `${header}-- migrate:up${opts ? ` ${opts}` : ""}\n${up}\n-- migrate:down\n`);
 const findings = async (up: string, opts = "", environment: "dev" | "prod" = "prod", header = "") =>
-  (await lintFiles([file(up, opts, header)], { environment })).findings.map((f) => `${f.line}:${f.column} ${f.severity} [${f.rule}] ${f.message}`);
+  (await lintFiles([file(up, opts, header)], { environment })).findings.map(
+    (f) => `${f.line}:${f.column} ${f.severity} [${f.rule}] ${f.message}`,
+  );
 
 describe("lint rules", () => {
   it.each([
-    ["drop-table", "DROP TABLE markets, audit.old_log;", "2:1 error [drop-table] DROP TABLE markets, audit.old_log destroys its data", "DROP VIEW market_summary;"],
-    ["drop-column", "ALTER TABLE markets DROP COLUMN category;", "2:1 error [drop-column] DROP COLUMN category on public.markets destroys its data", "ALTER TABLE markets ADD COLUMN category text;"],
-    ["truncate", "TRUNCATE market_history;", "2:1 error [truncate] TRUNCATE public.market_history destroys its data", "SELECT count(*) FROM market_history;"],
-    ["delete-without-where", "DELETE FROM trades;", "2:1 error [delete-without-where] DELETE FROM public.trades has no WHERE: it removes every row", "DELETE FROM trades WHERE id = 1;"],
-    ["update-without-where", "UPDATE markets SET status = 'closed';", "2:1 error [update-without-where] UPDATE public.markets has no WHERE: it rewrites every row", "UPDATE markets SET status = 'closed' WHERE close_time < now();"],
+    [
+      "drop-table",
+      "DROP TABLE markets, audit.old_log;",
+      "2:1 error [drop-table] DROP TABLE markets, audit.old_log destroys its data",
+      "DROP VIEW market_summary;",
+    ],
+    [
+      "drop-column",
+      "ALTER TABLE markets DROP COLUMN category;",
+      "2:1 error [drop-column] DROP COLUMN category on public.markets destroys its data",
+      "ALTER TABLE markets ADD COLUMN category text;",
+    ],
+    [
+      "truncate",
+      "TRUNCATE market_history;",
+      "2:1 error [truncate] TRUNCATE public.market_history destroys its data",
+      "SELECT count(*) FROM market_history;",
+    ],
+    [
+      "delete-without-where",
+      "DELETE FROM trades;",
+      "2:1 error [delete-without-where] DELETE FROM public.trades has no WHERE: it removes every row",
+      "DELETE FROM trades WHERE id = 1;",
+    ],
+    [
+      "update-without-where",
+      "UPDATE markets SET status = 'closed';",
+      "2:1 error [update-without-where] UPDATE public.markets has no WHERE: it rewrites every row",
+      "UPDATE markets SET status = 'closed' WHERE close_time < now();",
+    ],
     [
       "column-type-change",
       "ALTER TABLE trades ALTER COLUMN quantity TYPE numeric(30, 4);",
@@ -53,7 +81,8 @@ describe("lint rules", () => {
 
   it("missing-lock-timeout: lock-taking statements with lock_timeout off fail; with one set they pass", async () => {
     const bad = "ALTER TABLE markets ADD COLUMN note text;";
-    const msg = "2:1 error [missing-lock-timeout] ALTER TABLE public.markets runs with lock_timeout = 0: waiting for its lock, it would block every query behind it (set lock_timeout:<n>s on the -- migrate:up line)";
+    const msg =
+      "2:1 error [missing-lock-timeout] ALTER TABLE public.markets runs with lock_timeout = 0: waiting for its lock, it would block every query behind it (set lock_timeout:<n>s on the -- migrate:up line)";
     expect(await findings(bad, "lock_timeout:0")).toEqual([msg]);
     expect(await findings(`SET lock_timeout = 0;\n${bad}`)).toEqual([msg.replace("2:1", "3:1")]);
     expect(await findings(bad)).toEqual([]);
@@ -78,7 +107,9 @@ describe("lint rules", () => {
 
 describe("severity and approvals", () => {
   it("findings are warnings on dev and test, errors on staging and prod", async () => {
-    expect(await findings("TRUNCATE trades;", "", "dev")).toEqual(["2:1 warning [truncate] TRUNCATE public.trades destroys its data"]);
+    expect(await findings("TRUNCATE trades;", "", "dev")).toEqual([
+      "2:1 warning [truncate] TRUNCATE public.trades destroys its data",
+    ]);
     for (const environment of ["test", "staging"] as const) {
       const r = await lintFiles([file("TRUNCATE trades;")], { environment });
       expect([r.findings[0].severity, r.failed]).toEqual(environment === "test" ? ["warning", false] : ["error", true]);
@@ -86,7 +117,16 @@ describe("severity and approvals", () => {
   });
 
   it("an approval line with a reason turns a prod error into an approved finding", async () => {
-    const r = await lintFiles([file("ALTER TABLE markets DROP COLUMN category;", "", "-- lint:approve drop-column: category moved to metadata in 0007, no readers left\n")], { environment: "prod" });
+    const r = await lintFiles(
+      [
+        file(
+          "ALTER TABLE markets DROP COLUMN category;",
+          "",
+          "-- lint:approve drop-column: category moved to metadata in 0007, no readers left\n",
+        ),
+      ],
+      { environment: "prod" },
+    );
     expect(r.failed).toBe(false);
     expect(r.findings).toEqual([
       {
@@ -109,7 +149,9 @@ describe("severity and approvals", () => {
   });
 
   it("SQL the parser rejects is an error in every environment, at its position", async () => {
-    expect(await findings("CREATE TABLE t (id int);\nSELEC 1;", "", "dev")).toEqual(['3:1 error [syntax] syntax error at or near "SELEC"']);
+    expect(await findings("CREATE TABLE t (id int);\nSELEC 1;", "", "dev")).toEqual([
+      '3:1 error [syntax] syntax error at or near "SELEC"',
+    ]);
   });
 });
 

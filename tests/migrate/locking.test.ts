@@ -6,7 +6,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { migrate, MIGRATION_LOCK_KEY, readHistory } from "../../src/migrate";
+import { MIGRATION_LOCK_KEY, migrate, readHistory } from "../../src/migrate";
 import { createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
 import { connectionFor, dbEnv, migrationsDir, removeDir, runCli, sql, waitFor } from "./helpers";
 
@@ -19,13 +19,22 @@ afterEach(async () => {
   await dropDatabase(db);
   removeDir(dir);
 });
-const opts = (extra: object = {}) => ({ connection: connectionFor(db), dir, environment: "dev" as const, checksumCache: false as const, ...extra });
+const opts = (extra: object = {}) => ({
+  connection: connectionFor(db),
+  dir,
+  environment: "dev" as const,
+  checksumCache: false as const,
+  ...extra,
+});
 const query = (text: string) => withAdmin((c) => c.query(text), db);
 
 describe("the migration lock", () => {
   it("lets concurrent runners apply every migration exactly once", async () => {
-    const files: Record<string, string> = { "1_t.sql": sql("CREATE TABLE runs (migration int, backend int DEFAULT pg_backend_pid());") };
-    for (let i = 2; i <= 12; i++) files[`${i}_m.sql`] = sql(`INSERT INTO runs (migration) VALUES (${i}); SELECT pg_sleep(0.02);`);
+    const files: Record<string, string> = {
+      "1_t.sql": sql("CREATE TABLE runs (migration int, backend int DEFAULT pg_backend_pid());"),
+    };
+    for (let i = 2; i <= 12; i++)
+      files[`${i}_m.sql`] = sql(`INSERT INTO runs (migration) VALUES (${i}); SELECT pg_sleep(0.02);`);
     dir = migrationsDir(files);
     const results = await Promise.all(Array.from({ length: 6 }, () => migrate(opts({ batchSize: 3 }))));
     const applied = results.flatMap((r) => r.applied.map((a) => a.version));
@@ -56,15 +65,29 @@ describe("the migration lock", () => {
     });
     let pid = 0;
     const run = runCli(["migrate", "--dir", dir], { ...dbEnv(db), PRECOG_ENV: "dev" }, { onSpawn: (p) => (pid = p) });
-    await waitFor(async () => (await query("SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()")).rowCount === 1, 20_000, "the slow migration to start");
+    await waitFor(
+      async () =>
+        (await query("SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()"))
+          .rowCount === 1,
+      20_000,
+      "the slow migration to start",
+    );
     process.kill(pid, "SIGKILL");
     const r = await run;
     expect(r.signal).toBe("SIGKILL");
     // The server notices the dead client within client_connection_check_interval (1 s) and rolls back.
-    await waitFor(async () => (await query("SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()")).rowCount === 0, 10_000, "the killed runner's backend to end");
+    await waitFor(
+      async () =>
+        (await query("SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()"))
+          .rowCount === 0,
+      10_000,
+      "the killed runner's backend to end",
+    );
     expect((await query("SELECT to_regclass('half') AS t")).rows[0].t).toBeNull();
     expect((await query("SELECT count(*)::int AS n FROM base")).rows[0].n).toBe(0);
-    expect((await readHistory({ connection: connectionFor(db), environment: "dev" })).map((h) => h.version)).toEqual(["1"]);
+    expect((await readHistory({ connection: connectionFor(db), environment: "dev" })).map((h) => h.version)).toEqual([
+      "1",
+    ]);
     // The lock went with the session: a new run gets it at once and applies the fixed file.
     writeFileSync(join(dir, "2_slow.sql"), sql("CREATE TABLE half (id int);"));
     expect((await migrate(opts({ lockWaitMs: 1000 }))).applied.map((a) => a.version)).toEqual(["2"]);

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { listMigrations, migrate, readHistory, readMigration, status, type MigrateEvent } from "../../src/migrate";
+import { listMigrations, type MigrateEvent, migrate, readHistory, readMigration, status } from "../../src/migrate";
 import { historyDigest, readHistoryDigest } from "../../src/migrate/history";
 import { createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
 import { connectionFor, migrationsDir, removeDir, sql } from "./helpers";
@@ -45,7 +45,11 @@ describe("migrate", () => {
     const first = await migrate(opts());
     expect(first.applied.map((a) => `${a.version}_${a.name}`)).toEqual(["1_first", "2_second", "10_third"]);
     expect((await query("SELECT v FROM log ORDER BY at")).rows.map((r) => r.v)).toEqual(["2", "10"]);
-    const rows = (await query("SELECT version, name, checksum, applied_by, duration_ms, applied_at FROM precog_migrations.history ORDER BY version")).rows;
+    const rows = (
+      await query(
+        "SELECT version, name, checksum, applied_by, duration_ms, applied_at FROM precog_migrations.history ORDER BY version",
+      )
+    ).rows;
     expect(rows.map((r) => [r.version, r.name, r.applied_by])).toEqual([
       ["1", "first", "tester"],
       ["2", "second", "tester"],
@@ -60,9 +64,15 @@ describe("migrate", () => {
   });
 
   it("records each migration's own duration, also when several travel in one round trip", async () => {
-    dir = migrationsDir({ "1_a.sql": sql("SELECT pg_sleep(0.15);"), "2_b.sql": sql("SELECT pg_sleep(0.15);"), "3_c.sql": sql("SELECT pg_sleep(0.15);") });
+    dir = migrationsDir({
+      "1_a.sql": sql("SELECT pg_sleep(0.15);"),
+      "2_b.sql": sql("SELECT pg_sleep(0.15);"),
+      "3_c.sql": sql("SELECT pg_sleep(0.15);"),
+    });
     const r = await migrate(opts());
-    const ms = (await query("SELECT duration_ms FROM precog_migrations.history ORDER BY version")).rows.map((row) => row.duration_ms);
+    const ms = (await query("SELECT duration_ms FROM precog_migrations.history ORDER BY version")).rows.map(
+      (row) => row.duration_ms,
+    );
     expect(ms).toEqual(r.applied.map((a) => a.durationMs));
     for (const d of ms) expect(d >= 140 && d < 290, `duration ${d} ms`).toBe(true);
   });
@@ -83,16 +93,28 @@ describe("migrate", () => {
       "3_c.sql": sql("CREATE TABLE c (id int);"),
     });
     await expect(migrate(opts())).rejects.toThrow(/2_b\.sql: up failed: division by zero/);
-    const tables = (await query("SELECT relname FROM pg_class WHERE relname IN ('a','b','c') ORDER BY 1")).rows.map((r) => r.relname);
+    const tables = (await query("SELECT relname FROM pg_class WHERE relname IN ('a','b','c') ORDER BY 1")).rows.map(
+      (r) => r.relname,
+    );
     expect(tables).toEqual(["a"]);
-    expect((await readHistory({ connection: connectionFor(db), environment: "dev" })).map((h) => h.version)).toEqual(["1"]);
+    expect((await readHistory({ connection: connectionFor(db), environment: "dev" })).map((h) => h.version)).toEqual([
+      "1",
+    ]);
   });
 
   it("reports the real durations of the migrations that committed before a failure in the same round trip", async () => {
-    dir = migrationsDir({ "1_a.sql": sql("SELECT pg_sleep(0.15);"), "2_b.sql": sql("SELECT pg_sleep(0.15);"), "3_c.sql": sql("SELECT 1/0;") });
+    dir = migrationsDir({
+      "1_a.sql": sql("SELECT pg_sleep(0.15);"),
+      "2_b.sql": sql("SELECT pg_sleep(0.15);"),
+      "3_c.sql": sql("SELECT 1/0;"),
+    });
     const events: MigrateEvent[] = [];
-    await expect(migrate(opts({ log: (e: MigrateEvent) => events.push(e) }))).rejects.toThrow(/3_c\.sql: up failed: division by zero/);
-    const recorded = (await query("SELECT duration_ms FROM precog_migrations.history ORDER BY version")).rows.map((row) => row.duration_ms);
+    await expect(migrate(opts({ log: (e: MigrateEvent) => events.push(e) }))).rejects.toThrow(
+      /3_c\.sql: up failed: division by zero/,
+    );
+    const recorded = (await query("SELECT duration_ms FROM precog_migrations.history ORDER BY version")).rows.map(
+      (row) => row.duration_ms,
+    );
     const reported = events.flatMap((e) => (e.type === "applied" ? [e.durationMs] : []));
     expect(reported).toEqual(recorded);
     for (const d of reported) expect(d >= 140 && d < 290, `duration ${d} ms`).toBe(true);
@@ -103,9 +125,11 @@ describe("migrate", () => {
     await migrate(opts());
     writeFileSync(join(dir, "1_a.sql"), sql("CREATE TABLE a (id bigint);"));
     await expect(migrate(opts())).rejects.toThrow(
-      /Cannot migrate .* \(dev\):\n  - 1_a\.sql changed after it was applied on dev \(its up section's sha256 was [0-9a-f]{12}…, the file now gives [0-9a-f]{12}…\): restore the applied content and put the change in a new migration \(precog-db new <name>\)\./,
+      /Cannot migrate .* \(dev\):\n {2}- 1_a\.sql changed after it was applied on dev \(its up section's sha256 was [0-9a-f]{12}…, the file now gives [0-9a-f]{12}…\): restore the applied content and put the change in a new migration \(precog-db new <name>\)\./,
     );
-    await expect(migrate(opts({ checksumCache: false }))).rejects.toThrow(/1_a\.sql changed after it was applied on dev/);
+    await expect(migrate(opts({ checksumCache: false }))).rejects.toThrow(
+      /1_a\.sql changed after it was applied on dev/,
+    );
     const st = await status(opts());
     expect(st.problems).toHaveLength(1);
     expect(st.problems[0]).toMatch(/^1_a\.sql changed after it was applied/);
@@ -123,7 +147,9 @@ describe("migrate", () => {
     // Poison the cached checksum: a run that trusts the cache (and so did not read the file) says so.
     cache.entries["1_a.sql"][4] = "f".repeat(64);
     writeFileSync(cacheFile, JSON.stringify(cache));
-    await expect(migrate(opts())).rejects.toThrow(/1_a\.sql changed after it was applied on dev \(its up section's sha256 was [0-9a-f]{12}…, the file now gives ffffffffffff…\)/);
+    await expect(migrate(opts())).rejects.toThrow(
+      /1_a\.sql changed after it was applied on dev \(its up section's sha256 was [0-9a-f]{12}…, the file now gives ffffffffffff…\)/,
+    );
     // status reads every file, so it is not fooled by the cache.
     expect((await status(opts())).problems).toEqual([]);
     // Touching the file (new mtime and ctime) makes the cache re-read it.
@@ -143,7 +169,9 @@ describe("migrate", () => {
     dir = migrationsDir({ "1_a.sql": sql("SELECT 1;"), "2_b.sql": sql("SELECT 2;") });
     await migrate(opts());
     unlinkSync(join(dir, "1_a.sql"));
-    await expect(migrate(opts())).rejects.toThrow(/Migration 1_a was applied on dev \(by tester, .*\) but has no file in .*: restore the file \(from git\) rather than deleting applied migrations\./);
+    await expect(migrate(opts())).rejects.toThrow(
+      /Migration 1_a was applied on dev \(by tester, .*\) but has no file in .*: restore the file \(from git\) rather than deleting applied migrations\./,
+    );
   });
 
   it("refuses a new file older than the newest applied one unless allowed", async () => {
@@ -161,7 +189,10 @@ describe("migrate", () => {
     const upstreamDb = db;
     const upstream = await migrate(opts({ targetVersion: "1" }));
     expect(upstream.applied.map((a) => a.version)).toEqual(["1"]);
-    const allowed = (await readHistory({ connection: connectionFor(upstreamDb), environment: "dev" })).map((h) => ({ version: h.version, checksum: h.checksum }));
+    const allowed = (await readHistory({ connection: connectionFor(upstreamDb), environment: "dev" })).map((h) => ({
+      version: h.version,
+      checksum: h.checksum,
+    }));
     const downstream = await createScratchDatabase("mig_down");
     try {
       const target = { ...opts(), connection: connectionFor(downstream), allowed };
@@ -170,7 +201,9 @@ describe("migrate", () => {
       );
       expect(await readHistory({ connection: connectionFor(downstream), environment: "dev" })).toEqual([]);
       const tampered = [{ version: "1", checksum: "0".repeat(64) }];
-      await expect(migrate({ ...target, allowed: tampered, targetVersion: "1" })).rejects.toThrow(/1_a\.sql differs from the content allowed upstream/);
+      await expect(migrate({ ...target, allowed: tampered, targetVersion: "1" })).rejects.toThrow(
+        /1_a\.sql differs from the content allowed upstream/,
+      );
       expect((await migrate({ ...target, targetVersion: "1" })).applied.map((a) => a.version)).toEqual(["1"]);
     } finally {
       await dropDatabase(downstream);
@@ -179,16 +212,22 @@ describe("migrate", () => {
 
   it("applies statement_timeout per migration, and the default lock_timeout", async () => {
     dir = migrationsDir({
-      "1_fast.sql": sql("CREATE TABLE settings_seen AS SELECT current_setting('lock_timeout') AS lock, current_setting('statement_timeout') AS stmt;"),
+      "1_fast.sql": sql(
+        "CREATE TABLE settings_seen AS SELECT current_setting('lock_timeout') AS lock, current_setting('statement_timeout') AS stmt;",
+      ),
       "2_slow.sql": sql("SELECT pg_sleep(2);", "", "statement_timeout:200ms"),
     });
-    await expect(migrate(opts())).rejects.toThrow(/2_slow\.sql: up failed: canceling statement due to statement timeout \(SQLSTATE 57014\)/);
+    await expect(migrate(opts())).rejects.toThrow(
+      /2_slow\.sql: up failed: canceling statement due to statement timeout \(SQLSTATE 57014\)/,
+    );
     expect((await query("SELECT lock, stmt FROM settings_seen")).rows).toEqual([{ lock: "5s", stmt: "15min" }]);
   });
 
   it("validates options, listing every problem", async () => {
     dir = migrationsDir({});
-    await expect(migrate({ ...opts(), environment: "qa" as never, lockTimeout: "5 s", batchSize: 0, backup: true })).rejects.toThrow(
+    await expect(
+      migrate({ ...opts(), environment: "qa" as never, lockTimeout: "5 s", batchSize: 0, backup: true }),
+    ).rejects.toThrow(
       'Invalid migration options:\n  environment: "qa" is not one of dev, test, staging, prod\n  lockTimeout: "5 s" is not a duration such as 500ms, 5s, 15min or 0\n  batchSize: 0 is not an integer >= 1\n  backupDir: required when backups are on (they are by default on qa); pass --backup-dir or set PRECOG_BACKUP_DIR',
     );
   });

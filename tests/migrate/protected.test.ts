@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { down, migrate, readHistory, validate } from "../../src/migrate";
 import { createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
-import { connectionFor, migrationsDir, removeDir, REPO, sql } from "./helpers";
+import { connectionFor, migrationsDir, REPO, removeDir, sql } from "./helpers";
 
 let db: string;
 let dir: string | undefined;
@@ -25,11 +25,21 @@ afterEach(async () => {
   rmSync(backups, { recursive: true, force: true });
 });
 const query = (text: string) => withAdmin((c) => c.query(text), db);
-const staging = (extra: object = {}) => ({ connection: connectionFor(db), dir: dir!, environment: "staging" as const, backupDir: backups, checksumCache: false as const, ...extra });
+const staging = (extra: object = {}) => ({
+  connection: connectionFor(db),
+  dir: dir!,
+  environment: "staging" as const,
+  backupDir: backups,
+  checksumCache: false as const,
+  ...extra,
+});
 
 describe("staging and prod runs", () => {
   it("refuse pending migrations with lint errors before applying or backing up anything", async () => {
-    dir = migrationsDir({ "1_t.sql": sql("CREATE TABLE t (v int);"), "2_drop.sql": sql("ALTER TABLE t DROP COLUMN v;") });
+    dir = migrationsDir({
+      "1_t.sql": sql("CREATE TABLE t (v int);"),
+      "2_drop.sql": sql("ALTER TABLE t DROP COLUMN v;"),
+    });
     await expect(migrate(staging())).rejects.toThrow(
       "Refusing to migrate staging: lint found 1 error(s) in pending migrations:\n2_drop.sql:2:1: error [drop-column] DROP COLUMN v on public.t destroys its data\n" +
         "Make the change safely, or approve it in the file with a reason: -- lint:approve <rule>: <why this is safe>",
@@ -41,7 +51,10 @@ describe("staging and prod runs", () => {
   it("back up with pg_dump, named by environment, time and versions, before applying", async () => {
     dir = migrationsDir({ "1_t.sql": sql("CREATE TABLE t (v int); INSERT INTO t VALUES (42);") });
     await migrate({ ...staging(), environment: "dev" });
-    dir = migrationsDir({ "1_t.sql": sql("CREATE TABLE t (v int); INSERT INTO t VALUES (42);"), "2_u.sql": sql("CREATE TABLE u (v int);") });
+    dir = migrationsDir({
+      "1_t.sql": sql("CREATE TABLE t (v int); INSERT INTO t VALUES (42);"),
+      "2_u.sql": sql("CREATE TABLE u (v int);"),
+    });
     const r = await migrate(staging());
     expect(r.backupFile).toMatch(new RegExp(`^${backups}/staging-\\d{8}T\\d{6}Z-1-to-2\\.dump$`));
     expect(readdirSync(backups)).toHaveLength(1);
@@ -77,16 +90,25 @@ describe("validate", () => {
     await migrate({ ...opts, checksumCache: false });
     expect(await validate(opts)).toMatchObject({ ok: true, drift: [] });
 
-    await query("ALTER TABLE markets ADD COLUMN hand_added int; CREATE INDEX hand_idx ON trades (fee); DROP INDEX trades_model_id_idx");
+    await query(
+      "ALTER TABLE markets ADD COLUMN hand_added int; CREATE INDEX hand_idx ON trades (fee); DROP INDEX trades_model_id_idx",
+    );
     await query("UPDATE precog_migrations.history SET checksum = repeat('0', 64) WHERE version = 2");
     const r = await validate(opts);
     expect(r.ok).toBe(false);
     expect(r.drift.map((d) => `${d.kind} ${d.object}`).sort()).toEqual(
-      ["changed TABLE public.markets", "extra INDEX public.hand_idx", "history 0002_market_history.sql", "missing INDEX public.trades_model_id_idx"].sort(),
+      [
+        "changed TABLE public.markets",
+        "extra INDEX public.hand_idx",
+        "history 0002_market_history.sql",
+        "missing INDEX public.trades_model_id_idx",
+      ].sort(),
     );
     expect(r.drift.find((d) => d.object === "TABLE public.markets")!.detail).toContain("+ hand_added integer");
     // The scratch database is gone.
-    expect((await query("SELECT count(*)::int AS n FROM pg_database WHERE datname LIKE 'precog_validate_%'")).rows[0].n).toBe(0);
+    expect(
+      (await query("SELECT count(*)::int AS n FROM pg_database WHERE datname LIKE 'precog_validate_%'")).rows[0].n,
+    ).toBe(0);
   });
 });
 
@@ -98,14 +120,23 @@ describe("validate's history findings", () => {
     unlinkSync(join(dir, "2_u.sql"));
     const r = await validate(opts);
     expect(r.drift.filter((d) => d.kind === "history")).toEqual([
-      { kind: "history", object: "2_u.sql", detail: expect.stringMatching(/^Migration 2_u was applied on dev .* but has no file in /) },
+      {
+        kind: "history",
+        object: "2_u.sql",
+        detail: expect.stringMatching(/^Migration 2_u was applied on dev .* but has no file in /),
+      },
     ]);
   });
 });
 
 describe("the repository's schema", () => {
   it("goes up, down to nothing and up again, with real foreign keys", async () => {
-    const opts = { connection: connectionFor(db), dir: join(REPO, "migrations"), environment: "test" as const, checksumCache: false as const };
+    const opts = {
+      connection: connectionFor(db),
+      dir: join(REPO, "migrations"),
+      environment: "test" as const,
+      checksumCache: false as const,
+    };
     const first = await migrate(opts);
     expect(first.applied.map((a) => `${a.version}_${a.name}`)).toEqual([
       "0001_markets",
@@ -114,7 +145,11 @@ describe("the repository's schema", () => {
       "0004_positions_and_trades",
       "0005_trades_model_id_index",
     ]);
-    const fks = (await query("SELECT conrelid::regclass::text AS t, confrelid::regclass::text AS r FROM pg_constraint WHERE contype = 'f' ORDER BY 1, 2")).rows;
+    const fks = (
+      await query(
+        "SELECT conrelid::regclass::text AS t, confrelid::regclass::text AS r FROM pg_constraint WHERE contype = 'f' ORDER BY 1, 2",
+      )
+    ).rows;
     expect(fks.map((f) => `${f.t}->${f.r}`)).toEqual([
       "market_history->markets",
       "positions->markets",
@@ -125,7 +160,9 @@ describe("the repository's schema", () => {
       "trades->positions",
       "trades->strategies",
     ]);
-    await expect(query("INSERT INTO markets (venue, external_id, title, yes_price) VALUES ('kalshi', 'X', 'x', 1.5)")).rejects.toThrow(/markets_yes_price_check/);
+    await expect(
+      query("INSERT INTO markets (venue, external_id, title, yes_price) VALUES ('kalshi', 'X', 'x', 1.5)"),
+    ).rejects.toThrow(/markets_yes_price_check/);
     await down({ ...opts, to: "0" });
     expect((await query("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'")).rows[0].n).toBe(0);
     expect((await migrate(opts)).applied).toHaveLength(5);

@@ -37,7 +37,11 @@ export function fromHarness(records: readonly Recorded[]): StackResource[] {
 }
 
 /** A copy of `resources` with the named one's props changed by `edit`. */
-export function editResource(resources: readonly StackResource[], name: string, edit: (r: StackResource) => Partial<StackResource>): StackResource[] {
+export function editResource(
+  resources: readonly StackResource[],
+  name: string,
+  edit: (r: StackResource) => Partial<StackResource>,
+): StackResource[] {
   if (!resources.some((r) => r.name === name)) throw new Error(`no resource ${name} to edit`);
   return resources.map((r) => (r.name === name ? { ...r, ...edit(r) } : r));
 }

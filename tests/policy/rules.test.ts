@@ -13,8 +13,8 @@ import { migrationsAfterRoles } from "../../policy/rules/migrations";
 import { rdsInstanceSafe, rdsTlsAndAudit } from "../../policy/rules/rds";
 import { appRolesOwnNothing, loginRolesLimited, publicRevoked } from "../../policy/rules/roles";
 import { noPlainPasswords, secretsRotate } from "../../policy/rules/secrets";
-import { runStack, STACKS, type Stack } from "../infra/harness";
 import type { ConfigOverrides } from "../helpers/config-overrides";
+import { runStack, STACKS, type Stack } from "../infra/harness";
 import { editResource, fromHarness } from "./from-harness";
 
 const PROD_OK = { PRECOG_PROD_CONFIRMED: "yes", USER: "tester" };
@@ -32,8 +32,10 @@ beforeAll(async () => {
   for (const s of STACKS) committed[s] = await resourcesOf(s);
 });
 
-const check = (rule: Rule, resources: readonly StackResource[], environment: string) => rule.check(resources, ctx(environment));
-const names = (rule: Rule, resources: readonly StackResource[], environment: string) => [...new Set(check(rule, resources, environment).map((v) => v.resource))].sort();
+const check = (rule: Rule, resources: readonly StackResource[], environment: string) =>
+  rule.check(resources, ctx(environment));
+const names = (rule: Rule, resources: readonly StackResource[], environment: string) =>
+  [...new Set(check(rule, resources, environment).map((v) => v.resource))].sort();
 
 describe("on the four committed stacks", () => {
   it.each(STACKS)("%s: every rule passes", (stack) => {
@@ -49,7 +51,9 @@ describe("on the four committed stacks", () => {
 
 describe("enforcement levels", () => {
   it("every rule is mandatory on staging and prod, except prod protection on staging", () => {
-    const levels = Object.fromEntries(RULES.map((r) => [r.name, ["dev", "test", "staging", "prod"].map((e) => r.level(e)).join(" ")]));
+    const levels = Object.fromEntries(
+      RULES.map((r) => [r.name, ["dev", "test", "staging", "prod"].map((e) => r.level(e)).join(" ")]),
+    );
     expect(levels).toEqual({
       "prod-data-protected": "advisory advisory advisory mandatory",
       "login-roles-limited": "mandatory mandatory mandatory mandatory",
@@ -68,40 +72,86 @@ describe("each rule fails, naming the resource, on what breaks it", () => {
   it("prod-data-protected: prod with precog:protect false", async () => {
     const r = await resourcesOf("prod", { "precog:protect": false });
     expect(names(prodDataProtected, r, "prod")).toEqual([
-      "precog-prod-db-database", "precog-prod-db-role-app", "precog-prod-db-role-owner", "precog-prod-db-role-readonly",
-      "precog-prod-password-app", "precog-prod-password-owner", "precog-prod-password-readonly",
-      "precog-prod-secret-app-secret", "precog-prod-secret-owner-secret", "precog-prod-secret-readonly-secret",
+      "precog-prod-db-database",
+      "precog-prod-db-role-app",
+      "precog-prod-db-role-owner",
+      "precog-prod-db-role-readonly",
+      "precog-prod-password-app",
+      "precog-prod-password-owner",
+      "precog-prod-password-readonly",
+      "precog-prod-secret-app-secret",
+      "precog-prod-secret-owner-secret",
+      "precog-prod-secret-readonly-secret",
       "precog-prod-server-instance",
     ]);
-    expect(check(prodDataProtected, r, "prod")[0].message).toMatch(/is not protected on prod; set precog:protect: true$/);
+    expect(check(prodDataProtected, r, "prod")[0].message).toMatch(
+      /is not protected on prod; set precog:protect: true$/,
+    );
   });
 
   it("login-roles-limited: a role without a limit, a superuser, one that creates roles", () => {
-    let r = editResource(committed.test, "precog-test-db-role-app", (x) => ({ props: { ...x.props, connectionLimit: undefined, superuser: true } }));
+    let r = editResource(committed.test, "precog-test-db-role-app", (x) => ({
+      props: { ...x.props, connectionLimit: undefined, superuser: true },
+    }));
     r = editResource(r, "precog-test-db-role-owner", (x) => ({ props: { ...x.props, createRole: true } }));
     expect(check(loginRolesLimited, r, "test")).toEqual([
-      { resource: "precog-test-db-role-owner", message: "login role precog_test_owner has createRole: true; login roles get none of superuser, createDatabase, createRole" },
-      { resource: "precog-test-db-role-app", message: "login role precog_test_user has no CONNECTION LIMIT (connectionLimit undefined); set one" },
-      { resource: "precog-test-db-role-app", message: "login role precog_test_user has superuser: true; login roles get none of superuser, createDatabase, createRole" },
+      {
+        resource: "precog-test-db-role-owner",
+        message:
+          "login role precog_test_owner has createRole: true; login roles get none of superuser, createDatabase, createRole",
+      },
+      {
+        resource: "precog-test-db-role-app",
+        message: "login role precog_test_user has no CONNECTION LIMIT (connectionLimit undefined); set one",
+      },
+      {
+        resource: "precog-test-db-role-app",
+        message:
+          "login role precog_test_user has superuser: true; login roles get none of superuser, createDatabase, createRole",
+      },
     ]);
   });
 
   it("app-roles-own-nothing: the database owned by the app role, CREATE granted to the read-only role", () => {
-    let r = editResource(committed.staging, "precog-staging-db-database", (x) => ({ props: { ...x.props, owner: "precog_staging_user" } }));
-    r = editResource(r, "precog-staging-db-grant-readonly-schema", (x) => ({ props: { ...x.props, privileges: ["CREATE", "USAGE"] } }));
+    let r = editResource(committed.staging, "precog-staging-db-database", (x) => ({
+      props: { ...x.props, owner: "precog_staging_user" },
+    }));
+    r = editResource(r, "precog-staging-db-grant-readonly-schema", (x) => ({
+      props: { ...x.props, privileges: ["CREATE", "USAGE"] },
+    }));
     expect(check(appRolesOwnNothing, r, "staging")).toEqual([
-      { resource: "precog-staging-db-database", message: "database precog_staging is owned by precog_staging_user; the owner role must own it" },
-      { resource: "precog-staging-db-grant-readonly-schema", message: 'precog_staging_readonly is granted ["CREATE","USAGE"] on schema; the app and read-only roles get no CREATE, TEMPORARY or ALL' },
+      {
+        resource: "precog-staging-db-database",
+        message: "database precog_staging is owned by precog_staging_user; the owner role must own it",
+      },
+      {
+        resource: "precog-staging-db-grant-readonly-schema",
+        message:
+          'precog_staging_readonly is granted ["CREATE","USAGE"] on schema; the app and read-only roles get no CREATE, TEMPORARY or ALL',
+      },
     ]);
   });
 
   it("public-revoked: PUBLIC's schema revoke missing, PUBLIC granted CONNECT", () => {
     let r = committed.dev.filter((x) => x.name !== "precog-dev-db-grant-public-schema");
-    r = editResource(r, "precog-dev-db-grant-public-database", (x) => ({ props: { ...x.props, privileges: ["CONNECT"] } }));
+    r = editResource(r, "precog-dev-db-grant-public-database", (x) => ({
+      props: { ...x.props, privileges: ["CONNECT"] },
+    }));
     expect(check(publicRevoked, r, "dev")).toEqual([
-      { resource: "precog-dev-db-grant-public-database", message: 'PUBLIC is granted ["CONNECT"] on database; PUBLIC gets nothing' },
-      { resource: "precog-dev-db-database", message: "PUBLIC's rights on the database of database precog_dev are not revoked (no Grant to public with privileges [])" },
-      { resource: "precog-dev-db-database", message: "PUBLIC's rights on the schema of database precog_dev are not revoked (no Grant to public with privileges [])" },
+      {
+        resource: "precog-dev-db-grant-public-database",
+        message: 'PUBLIC is granted ["CONNECT"] on database; PUBLIC gets nothing',
+      },
+      {
+        resource: "precog-dev-db-database",
+        message:
+          "PUBLIC's rights on the database of database precog_dev are not revoked (no Grant to public with privileges [])",
+      },
+      {
+        resource: "precog-dev-db-database",
+        message:
+          "PUBLIC's rights on the schema of database precog_dev are not revoked (no Grant to public with privileges [])",
+      },
     ]);
   });
 
@@ -109,19 +159,40 @@ describe("each rule fails, naming the resource, on what breaks it", () => {
     let r = editResource(committed.prod, "precog-prod-db-role-readonly", () => ({ secretPaths: [] }));
     r = editResource(r, "precog-prod-secret-app-initial", () => ({ secretPaths: [] }));
     expect(check(noPlainPasswords, r, "prod")).toEqual([
-      { resource: "precog-prod-db-role-readonly", message: "password holds a password as plain text; pass it as a secret (pulumi.secret, requireSecret)" },
-      { resource: "precog-prod-secret-app-initial", message: "secretString holds a password as plain text; pass it as a secret (pulumi.secret, requireSecret)" },
+      {
+        resource: "precog-prod-db-role-readonly",
+        message: "password holds a password as plain text; pass it as a secret (pulumi.secret, requireSecret)",
+      },
+      {
+        resource: "precog-prod-secret-app-initial",
+        message: "secretString holds a password as plain text; pass it as a secret (pulumi.secret, requireSecret)",
+      },
     ]);
   });
 
   it("rds-instance-safe: staging with short backups, no deletion protection, no final snapshot", async () => {
-    const r = await resourcesOf("staging", { "precog:rds.backupRetentionDays": 3, "precog:rds.deletionProtection": false, "precog:rds.finalSnapshot": false });
+    const r = await resourcesOf("staging", {
+      "precog:rds.backupRetentionDays": 3,
+      "precog:rds.deletionProtection": false,
+      "precog:rds.finalSnapshot": false,
+    });
     expect(check(rdsInstanceSafe, r, "staging")).toEqual([
-      { resource: "precog-staging-server-instance", message: "deletion protection is off (precog:rds.deletionProtection)" },
-      { resource: "precog-staging-server-instance", message: "no final snapshot on deletion (precog:rds.finalSnapshot)" },
-      { resource: "precog-staging-server-instance", message: "backups are kept 3 day(s), fewer than the minimum 7 (precog:rds.backupRetentionDays)" },
+      {
+        resource: "precog-staging-server-instance",
+        message: "deletion protection is off (precog:rds.deletionProtection)",
+      },
+      {
+        resource: "precog-staging-server-instance",
+        message: "no final snapshot on deletion (precog:rds.finalSnapshot)",
+      },
+      {
+        resource: "precog-staging-server-instance",
+        message: "backups are kept 3 day(s), fewer than the minimum 7 (precog:rds.backupRetentionDays)",
+      },
     ]);
-    const exposed = editResource(committed.prod, "precog-prod-server-instance", (x) => ({ props: { ...x.props, storageEncrypted: false, publiclyAccessible: true, enabledCloudwatchLogsExports: [] } }));
+    const exposed = editResource(committed.prod, "precog-prod-server-instance", (x) => ({
+      props: { ...x.props, storageEncrypted: false, publiclyAccessible: true, enabledCloudwatchLogsExports: [] },
+    }));
     expect(check(rdsInstanceSafe, exposed, "prod").map((v) => v.message)).toEqual([
       "storage is not encrypted (storageEncrypted)",
       "the instance may be publicly accessible (publiclyAccessible must be false)",
@@ -131,32 +202,57 @@ describe("each rule fails, naming the resource, on what breaks it", () => {
 
   it("rds-tls-and-audit: a parameter group without rds.force_ssl", () => {
     const r = editResource(committed.prod, "precog-prod-server-params", (x) => ({
-      props: { ...x.props, parameters: (x.props.parameters as { name: string }[]).filter((p) => p.name !== "rds.force_ssl") },
+      props: {
+        ...x.props,
+        parameters: (x.props.parameters as { name: string }[]).filter((p) => p.name !== "rds.force_ssl"),
+      },
     }));
-    expect(check(rdsTlsAndAudit, r, "prod")).toEqual([{ resource: "precog-prod-server-params", message: "parameter rds.force_ssl is unset, must be 1" }]);
+    expect(check(rdsTlsAndAudit, r, "prod")).toEqual([
+      { resource: "precog-prod-server-params", message: "parameter rds.force_ssl is unset, must be 1" },
+    ]);
   });
 
   it("secrets-rotate: staging with precog:rotation.days 0", async () => {
     const r = await resourcesOf("staging", { "precog:rotation.days": 0 });
-    expect(names(secretsRotate, r, "staging")).toEqual(["precog-staging-secret-app-secret", "precog-staging-secret-owner-secret", "precog-staging-secret-readonly-secret"]);
-    expect(check(secretsRotate, r, "staging")[0].message).toBe("secret precog/staging/owner has no rotation schedule; set precog:rotation.days and .lambdaArn");
+    expect(names(secretsRotate, r, "staging")).toEqual([
+      "precog-staging-secret-app-secret",
+      "precog-staging-secret-owner-secret",
+      "precog-staging-secret-readonly-secret",
+    ]);
+    expect(check(secretsRotate, r, "staging")[0].message).toBe(
+      "secret precog/staging/owner has no rotation schedule; set precog:rotation.days and .lambdaArn",
+    );
   });
 
   it("migrations-after-roles: a stack without the migration component", () => {
     const without = committed.staging.filter((r) => !(r.type === TYPES.dynamic && r.name.endsWith("-migrations")));
     expect(check(migrationsAfterRoles, without, "staging")).toEqual([
-      { resource: "precog-staging", message: "no migration component (a pulumi-nodejs:dynamic:Resource named *-migrations) in the stack" },
+      {
+        resource: "precog-staging",
+        message: "no migration component (a pulumi-nodejs:dynamic:Resource named *-migrations) in the stack",
+      },
     ]);
   });
 
   it("migrations-after-roles: a migration component that does not wait for the grants", () => {
     const others = committed.test.filter((r) => !(r.type === TYPES.dynamic && r.name.endsWith("-migrations")));
-    const component = (dependencies: string[]): StackResource => ({ type: TYPES.dynamic, name: "precog-test-migrations", props: {}, secretPaths: [], protect: false, dependencies });
-    const before = committed.test.filter((r) => [TYPES.role, TYPES.grant, TYPES.defaultPrivileges].includes(r.type as never)).map((r) => r.name);
+    const component = (dependencies: string[]): StackResource => ({
+      type: TYPES.dynamic,
+      name: "precog-test-migrations",
+      props: {},
+      secretPaths: [],
+      protect: false,
+      dependencies,
+    });
+    const before = committed.test
+      .filter((r) => [TYPES.role, TYPES.grant, TYPES.defaultPrivileges].includes(r.type as never))
+      .map((r) => r.name);
     const rolesOnly = before.filter((n) => n.includes("-role-"));
     const [v] = check(migrationsAfterRoles, [...others, component(rolesOnly)], "test");
     expect(v.resource).toBe("precog-test-migrations");
-    expect(v.message).toMatch(/^runs without waiting for precog-test-db-grant-public-database, .*; give it dependsOn the roles and grants$/);
+    expect(v.message).toMatch(
+      /^runs without waiting for precog-test-db-grant-public-database, .*; give it dependsOn the roles and grants$/,
+    );
     expect(check(migrationsAfterRoles, [...others, component(before)], "test")).toEqual([]);
   });
 });

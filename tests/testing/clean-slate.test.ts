@@ -29,7 +29,14 @@ const SCHEMA = `
 
 const db = useTestDatabase(SCHEMA);
 
-const ORDER = ["public.audit_log", "public.models", "public.trades", "public.positions", "public.markets", "public.strategies"];
+const ORDER = [
+  "public.audit_log",
+  "public.models",
+  "public.trades",
+  "public.positions",
+  "public.markets",
+  "public.strategies",
+];
 
 function asApp<T>(fn: (c: Client) => Promise<T>): Promise<T> {
   return withClient(db.current.config(), fn);
@@ -52,7 +59,9 @@ describe("deletionOrder", () => {
   });
 
   it("skips the migration history even when asked for its schema, and honours keep", async () => {
-    expect(await asApp((c) => deletionOrder(c, { schemas: ["public", "precog_migrations"], keep: ["public.audit_log"] }))).toEqual(ORDER.slice(1));
+    expect(
+      await asApp((c) => deletionOrder(c, { schemas: ["public", "precog_migrations"], keep: ["public.audit_log"] })),
+    ).toEqual(ORDER.slice(1));
   });
 
   it("names the tables of a foreign-key cycle", async () => {
@@ -94,7 +103,11 @@ describe("cleanSlate", () => {
   });
 
   it("wraps a failing DELETE with the table's name", async () => {
-    await asOwner(db.current, "CREATE TABLE private_notes (id int); INSERT INTO private_notes VALUES (1); REVOKE ALL ON private_notes FROM " + db.current.app.user);
+    await asOwner(
+      db.current,
+      "CREATE TABLE private_notes (id int); INSERT INTO private_notes VALUES (1); REVOKE ALL ON private_notes FROM " +
+        db.current.app.user,
+    );
     try {
       await expect(asApp((c) => cleanSlate(c, { schemas: ["public"] }))).rejects.toThrow(
         new Error("cleanSlate could not empty public.private_notes: permission denied for table private_notes"),

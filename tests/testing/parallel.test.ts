@@ -9,9 +9,9 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { withClient } from "../helpers/client";
 import { describe, expect, it } from "vitest";
 import { cleanSlate } from "../../src/testing";
+import { withClient } from "../helpers/client";
 import { committedRows, useTestDatabase } from "./support";
 
 const db = useTestDatabase("CREATE TABLE demo_rows (id bigserial PRIMARY KEY, key text NOT NULL, owner text NOT NULL)");
@@ -28,15 +28,23 @@ function runDemo(isolation: "on" | "off"): Promise<ChildRun> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("VITEST")) env[k] = v;
   Object.assign(env, db.current.vars(), { PRECOG_DEMO_ISOLATION: isolation, PRECOG_DEMO_LOG: dir });
-  const args = [join(repo, "node_modules/vitest/vitest.mjs"), "run", "--config", "tests/testing/parallel/vitest.config.ts",
-    "--reporter=json", `--outputFile=${join(dir, "report.json")}`];
+  const args = [
+    join(repo, "node_modules/vitest/vitest.mjs"),
+    "run",
+    "--config",
+    "tests/testing/parallel/vitest.config.ts",
+    "--reporter=json",
+    `--outputFile=${join(dir, "report.json")}`,
+  ];
   return new Promise((ok, fail) => {
     const child = spawn(process.execPath, args, { cwd: repo, env, stdio: "ignore" });
     child.on("error", fail);
     child.on("exit", (code) => {
       try {
         const report = JSON.parse(readFileSync(join(dir, "report.json"), "utf8"));
-        const windows = readdirSync(dir).filter((f) => f.startsWith("worker-")).map((f) => JSON.parse(readFileSync(join(dir, f), "utf8")));
+        const windows = readdirSync(dir)
+          .filter((f) => f.startsWith("worker-"))
+          .map((f) => JSON.parse(readFileSync(join(dir, f), "utf8")));
         ok({ code, report, windows });
       } catch (err) {
         fail(err);

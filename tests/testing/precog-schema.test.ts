@@ -1,7 +1,7 @@
 import type { Client } from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cleanSlate, deletionOrder, openTestPool, withRollback } from "../../src/testing";
 import { HISTORY_TABLE } from "../../src/migrate";
+import { cleanSlate, deletionOrder, openTestPool, withRollback } from "../../src/testing";
 import { withClient } from "../helpers/client";
 import { applyPrecogSchema } from "./precog-schema";
 import { committedRows, useTestDatabase } from "./support";
@@ -14,7 +14,14 @@ beforeAll(async () => {
 });
 
 /** Worked out by hand from migrations/*.sql: each table before every table it references. */
-const PRECOG_ORDER = ["public.market_history", "public.trades", "public.positions", "public.markets", "public.strategies", "public.models"];
+const PRECOG_ORDER = [
+  "public.market_history",
+  "public.trades",
+  "public.positions",
+  "public.markets",
+  "public.strategies",
+  "public.models",
+];
 
 function asApp<T>(fn: (c: Client) => Promise<T>): Promise<T> {
   return withClient(db.current.config(), fn);

@@ -11,7 +11,13 @@ export const MIGRATIONS_DIR = resolve(__dirname, "../../migrations");
 /** Applies every migration as the database's owner; returns the applied versions. */
 export async function applyPrecogSchema(db: ProvisionedTestDb): Promise<string[]> {
   const result = await migrate({
-    connection: { host: db.host, port: db.port, user: db.owner.user, password: db.owner.password, database: db.database },
+    connection: {
+      host: db.host,
+      port: db.port,
+      user: db.owner.user,
+      password: db.owner.password,
+      database: db.database,
+    },
     dir: MIGRATIONS_DIR,
     environment: "test",
     checksumCache: false,

@@ -4,8 +4,8 @@
  * leaves session state (advisory locks, prepared statements) for the next test on that connection.
  */
 import { describe, expect, it } from "vitest";
-import { openTestPool, uniqueId, withRollback } from "../../src/testing";
 import type { PrecogPool } from "../../src/app";
+import { openTestPool, uniqueId, withRollback } from "../../src/testing";
 import { withAdmin } from "../helpers/pg";
 import { committedRows, useTestDatabase } from "./support";
 
@@ -28,7 +28,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("withRollback when the test's backend is terminated", () => {
   it.each([
-    ["by an administrator (pg_terminate_backend)", async (pid: number) => void (await withAdmin((c) => c.query("SELECT pg_terminate_backend($1)", [pid])))],
+    [
+      "by an administrator (pg_terminate_backend)",
+      async (pid: number) => void (await withAdmin((c) => c.query("SELECT pg_terminate_backend($1)", [pid]))),
+    ],
     ["by idle_in_transaction_session_timeout", async () => undefined],
   ])("rejects and discards the connection when killed %s", async (label, kill) => {
     await withPool(async (pool) => {
@@ -38,9 +41,13 @@ describe("withRollback when the test's backend is terminated", () => {
         await kill(pid);
         await sleep(600); // idle in the transaction, as a test awaiting something else would be
       });
-      await expect(lost).rejects.toThrow(/^withRollback's connection was lost during the test \(.+\); it was discarded, and the test's writes were never committed\.$/);
+      await expect(lost).rejects.toThrow(
+        /^withRollback's connection was lost during the test \(.+\); it was discarded, and the test's writes were never committed\.$/,
+      );
       // The dead connection is not handed out again; the pool serves the next test.
-      await expect(withRollback(pool, async (c) => (await c.query<{ one: number }>("SELECT 1 AS one")).rows[0].one)).resolves.toBe(1);
+      await expect(
+        withRollback(pool, async (c) => (await c.query<{ one: number }>("SELECT 1 AS one")).rows[0].one),
+      ).resolves.toBe(1);
     });
   });
 });
@@ -97,12 +104,18 @@ describe("withRollback hands the connection back without the test's session stat
           return (await c.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0].pid;
         });
         const held = await withAdmin(
-          async (c) => (await c.query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = 424242 AND pid = $1", [first])).rowCount,
+          async (c) =>
+            (
+              await c.query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = 424242 AND pid = $1", [
+                first,
+              ])
+            ).rowCount,
         );
         expect(held).toBe(0);
         const second = await withRollback(pool, async (c) => {
           const pid = (await c.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0].pid;
-          const prepared = (await c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_prepared_statements")).rows[0].n;
+          const prepared = (await c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_prepared_statements"))
+            .rows[0].n;
           // The same name with another text: pg refuses it if it still believes the old one is prepared.
           const v = (await c.query<{ v: number }>({ name: "named_q", text: "SELECT 2 AS v" })).rows[0].v;
           return { pid, prepared, v };

@@ -1,7 +1,7 @@
 import { Pool } from "pg";
 import { describe, expect, it, test } from "vitest";
 import { dbTest, openTestPool, uniqueId, withRollback } from "../../src/testing";
-import { createScratchDatabase, dropDatabase, adminConfig } from "../helpers/pg";
+import { adminConfig, createScratchDatabase, dropDatabase } from "../helpers/pg";
 import { committedRows, useTestDatabase } from "./support";
 
 const db = useTestDatabase("CREATE TABLE markets (ticker text PRIMARY KEY, title text NOT NULL)");
@@ -82,7 +82,11 @@ describe("withRollback and a test that replaces its transaction", () => {
     ["END; START TRANSACTION, then a caught error", ["END", "START TRANSACTION", "FAIL"], 1],
     ["ROLLBACK; INSERT; BEGIN, then a caught error", ["ROLLBACK", "INSERT", "BEGIN", "FAIL"], 1],
     // In one query the INSERT joins the implicit block that BEGIN turns into the new transaction.
-    ["ROLLBACK; INSERT; BEGIN in one query, then a caught error", ["ROLLBACK; INSERT INTO markets VALUES ('$T', 'x'); BEGIN", "FAIL"], 0],
+    [
+      "ROLLBACK; INSERT; BEGIN in one query, then a caught error",
+      ["ROLLBACK; INSERT INTO markets VALUES ('$T', 'x'); BEGIN", "FAIL"],
+      0,
+    ],
     ["COMMIT AND CHAIN", ["COMMIT AND CHAIN"], 1],
   ] as const)("fails the test on %s", async (_label, statements, committed) => {
     const pool = await openTestPool({ envFile: false, env: db.current.vars() });
@@ -96,7 +100,8 @@ describe("withRollback and a test that replaces its transaction", () => {
             else if (sql === "FAIL") await c.query("INSERT INTO markets VALUES (NULL, 'x')").catch(() => undefined);
             else await c.query(sql.replace("$T", ticker));
           }
-          if (!(statements as readonly string[]).includes("FAIL")) await c.query("INSERT INTO markets VALUES ($1, 'y')", [`${ticker}_after`]);
+          if (!(statements as readonly string[]).includes("FAIL"))
+            await c.query("INSERT INTO markets VALUES ($1, 'y')", [`${ticker}_after`]);
         }),
       ).rejects.toThrow(new Error(replaced));
       // What leaked (or not): the writes before the second BEGIN; the ones after it were rolled back.
@@ -155,19 +160,34 @@ describe("refusing databases that are not test databases", () => {
         `The environment is test, but the target database "${name}" (DB_NAME) is a staging database. ` +
         "Set PRECOG_ENV=staging to work on it deliberately (with its guards), or point at the test database.",
     ],
-    ["prod_copy_for_test", (name) => `DB_NAME="${name}" names more than one environment (test, prod): set PRECOG_ENV to say which one is meant.`],
+    [
+      "prod_copy_for_test",
+      (name) =>
+        `DB_NAME="${name}" names more than one environment (test, prod): set PRECOG_ENV to say which one is meant.`,
+    ],
   ])("refuses %s", async (prefix, openRefusal) => {
     const name = await createScratchDatabase(prefix);
     const { host, port, user, password } = adminConfig();
-    const env = { DB_HOST: host, DB_PORT: String(port), DB_USER: user, DB_PASSWORD: password, DB_NAME: name, DB_POOL_MIN_CONN: "0" };
+    const env = {
+      DB_HOST: host,
+      DB_PORT: String(port),
+      DB_USER: user,
+      DB_PASSWORD: password,
+      DB_NAME: name,
+      DB_POOL_MIN_CONN: "0",
+    };
     try {
       // PRECOG_ENV=prod is overridden (the fixtures force test).
-      await expect(openTestPool({ envFile: false, env: { ...env, PRECOG_ENV: "prod" } })).rejects.toThrow(new Error(openRefusal(name)));
+      await expect(openTestPool({ envFile: false, env: { ...env, PRECOG_ENV: "prod" } })).rejects.toThrow(
+        new Error(openRefusal(name)),
+      );
       // A plain pg.Pool skips openPool's checks: withRollback's own server-side check refuses.
       const pool = new Pool({ host, port, user, password, database: name });
       try {
         let ran = false;
-        await expect(withRollback(pool, async () => void (ran = true))).rejects.toThrow(new Error(fixtureRefusal(name)));
+        await expect(withRollback(pool, async () => void (ran = true))).rejects.toThrow(
+          new Error(fixtureRefusal(name)),
+        );
         expect(ran).toBe(false);
       } finally {
         await pool.end();
@@ -193,12 +213,16 @@ describe("the dbTest fixture", () => {
 
   it("writes a row inside the test's transaction", async ({ db: client, pool }) => {
     await client.query("INSERT INTO markets VALUES ($1, 'fixture row')", [ticker]);
-    expect((await client.query("SELECT title FROM markets WHERE ticker = $1", [ticker])).rows).toEqual([{ title: "fixture row" }]);
+    expect((await client.query("SELECT title FROM markets WHERE ticker = $1", [ticker])).rows).toEqual([
+      { title: "fixture row" },
+    ]);
     expect(pool.environment).toBe("test");
   });
 
   it("finds the row gone in the next test", async ({ db: client }) => {
-    expect((await client.query("SELECT count(*)::int AS n FROM markets WHERE ticker = $1", [ticker])).rows[0].n).toBe(0);
+    expect((await client.query("SELECT count(*)::int AS n FROM markets WHERE ticker = $1", [ticker])).rows[0].n).toBe(
+      0,
+    );
     expect(await committedRows(db.current, "markets", `ticker = '${ticker}'`)).toBe(0);
   });
 });

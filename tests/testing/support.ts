@@ -6,7 +6,7 @@
 import { afterAll, beforeAll } from "vitest";
 import { withClient } from "../helpers/client";
 import { adminConfig, withAdmin } from "../helpers/pg";
-import { provisionTestDatabase, type ProvisionedTestDb } from "../helpers/provision-test-db";
+import { type ProvisionedTestDb, provisionTestDatabase } from "../helpers/provision-test-db";
 
 /** Provisions a database for the calling file and runs `ownerSql` in it as the owner role. */
 export function useTestDatabase(ownerSql = ""): { current: ProvisionedTestDb } {
@@ -28,5 +28,8 @@ export async function asOwner(db: ProvisionedTestDb, sql: string): Promise<void>
 
 /** Committed rows in `table`, counted by the superuser on its own connection. */
 export async function committedRows(db: ProvisionedTestDb, table: string, where = "true"): Promise<number> {
-  return withAdmin(async (c) => (await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE ${where}`)).rows[0].n, db.database);
+  return withAdmin(
+    async (c) => (await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE ${where}`)).rows[0].n,
+    db.database,
+  );
 }

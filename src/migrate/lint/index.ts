@@ -4,10 +4,10 @@
  * approves the rule with a reason (`-- lint:approve <rule>: <reason>`), and warnings on dev and
  * test. A file the parser rejects is always an error.
  */
-import { PROTECTED_ENVIRONMENTS, type Environment } from "../../env/environment";
-import { positionOf, type MigrationFile } from "../files";
+import { type Environment, PROTECTED_ENVIRONMENTS } from "../../env/environment";
+import { type MigrationFile, positionOf } from "../files";
 import { byteToCharOffsets, loadParser } from "../parser";
-import { lockTimeoutSetBy, RULES, tableName, type Node } from "./rules";
+import { lockTimeoutSetBy, type Node, RULES, tableName } from "./rules";
 
 export { RULES } from "./rules";
 
@@ -50,7 +50,15 @@ export async function lintFiles(files: readonly MigrationFile[], options: LintOp
     } catch (cause) {
       const pos = (cause as { sqlDetails?: { cursorPosition?: number } }).sqlDetails?.cursorPosition ?? 0;
       const { line, column } = at(byteToCharOffsets(sql)(pos));
-      findings.push({ rule: "syntax", severity: "error", filename: file.filename, line, column, message: (cause as Error).message, statement: "" });
+      findings.push({
+        rule: "syntax",
+        severity: "error",
+        filename: file.filename,
+        line,
+        column,
+        message: (cause as Error).message,
+        statement: "",
+      });
       continue;
     }
     const toChar = byteToCharOffsets(sql);
@@ -83,7 +91,15 @@ export async function lintFiles(files: readonly MigrationFile[], options: LintOp
     for (const a of file.approvals) {
       for (const r of a.rules) {
         if (!RULES.some((x) => x.id === r)) {
-          findings.push({ rule: "unknown-approval", severity: "error", filename: file.filename, line: a.line, column: 1, message: `approval names unknown rule "${r}" (known: ${RULES.map((x) => x.id).join(", ")})`, statement: "" });
+          findings.push({
+            rule: "unknown-approval",
+            severity: "error",
+            filename: file.filename,
+            line: a.line,
+            column: 1,
+            message: `approval names unknown rule "${r}" (known: ${RULES.map((x) => x.id).join(", ")})`,
+            statement: "",
+          });
         }
       }
     }

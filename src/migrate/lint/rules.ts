@@ -39,11 +39,14 @@ function alterCmds(stmt: Node): Node[] {
 
 /** Statements that take a lock conflicting with reads or writes on an existing table. */
 function locksExistingTable(stmt: Node, ctx: RuleContext): string | undefined {
-  if (stmt.AlterTableStmt && !isNew(stmt.AlterTableStmt.relation, ctx)) return `ALTER TABLE ${tableName(stmt.AlterTableStmt.relation)}`;
-  if (stmt.IndexStmt && !stmt.IndexStmt.concurrent && !isNew(stmt.IndexStmt.relation, ctx)) return `CREATE INDEX on ${tableName(stmt.IndexStmt.relation)}`;
+  if (stmt.AlterTableStmt && !isNew(stmt.AlterTableStmt.relation, ctx))
+    return `ALTER TABLE ${tableName(stmt.AlterTableStmt.relation)}`;
+  if (stmt.IndexStmt && !stmt.IndexStmt.concurrent && !isNew(stmt.IndexStmt.relation, ctx))
+    return `CREATE INDEX on ${tableName(stmt.IndexStmt.relation)}`;
   if (stmt.DropStmt) return `DROP ${String(stmt.DropStmt.removeType).replace("OBJECT_", "")}`;
   if (stmt.TruncateStmt) return "TRUNCATE";
-  if (stmt.RenameStmt && !isNew(stmt.RenameStmt.relation, ctx)) return `RENAME on ${tableName(stmt.RenameStmt.relation)}`;
+  if (stmt.RenameStmt && !isNew(stmt.RenameStmt.relation, ctx))
+    return `RENAME on ${tableName(stmt.RenameStmt.relation)}`;
   return undefined;
 }
 
@@ -54,30 +57,42 @@ export const RULES: readonly Rule[] = [
   {
     id: "drop-table",
     summary: "DROP TABLE destroys data",
-    check: (s) => (s.DropStmt?.removeType === "OBJECT_TABLE" ? `DROP TABLE ${dropNames(s.DropStmt)} destroys its data` : undefined),
+    check: (s) =>
+      s.DropStmt?.removeType === "OBJECT_TABLE" ? `DROP TABLE ${dropNames(s.DropStmt)} destroys its data` : undefined,
   },
   {
     id: "drop-column",
     summary: "ALTER TABLE ... DROP COLUMN destroys data",
     check: (s, ctx) => {
       const c = alterCmds(s).find((x) => x.subtype === "AT_DropColumn");
-      return c && !isNew(s.AlterTableStmt.relation, ctx) ? `DROP COLUMN ${c.name} on ${tableName(s.AlterTableStmt.relation)} destroys its data` : undefined;
+      return c && !isNew(s.AlterTableStmt.relation, ctx)
+        ? `DROP COLUMN ${c.name} on ${tableName(s.AlterTableStmt.relation)} destroys its data`
+        : undefined;
     },
   },
   {
     id: "truncate",
     summary: "TRUNCATE destroys data",
-    check: (s) => (s.TruncateStmt ? `TRUNCATE ${(s.TruncateStmt.relations ?? []).map((r: Node) => tableName(r.RangeVar)).join(", ")} destroys its data` : undefined),
+    check: (s) =>
+      s.TruncateStmt
+        ? `TRUNCATE ${(s.TruncateStmt.relations ?? []).map((r: Node) => tableName(r.RangeVar)).join(", ")} destroys its data`
+        : undefined,
   },
   {
     id: "delete-without-where",
     summary: "DELETE without WHERE removes every row",
-    check: (s) => (s.DeleteStmt && !s.DeleteStmt.whereClause ? `DELETE FROM ${tableName(s.DeleteStmt.relation)} has no WHERE: it removes every row` : undefined),
+    check: (s) =>
+      s.DeleteStmt && !s.DeleteStmt.whereClause
+        ? `DELETE FROM ${tableName(s.DeleteStmt.relation)} has no WHERE: it removes every row`
+        : undefined,
   },
   {
     id: "update-without-where",
     summary: "UPDATE without WHERE rewrites every row",
-    check: (s) => (s.UpdateStmt && !s.UpdateStmt.whereClause ? `UPDATE ${tableName(s.UpdateStmt.relation)} has no WHERE: it rewrites every row` : undefined),
+    check: (s) =>
+      s.UpdateStmt && !s.UpdateStmt.whereClause
+        ? `UPDATE ${tableName(s.UpdateStmt.relation)} has no WHERE: it rewrites every row`
+        : undefined,
   },
   {
     id: "column-type-change",
@@ -96,7 +111,11 @@ export const RULES: readonly Rule[] = [
       if (isNew(s.AlterTableStmt?.relation, ctx)) return undefined;
       for (const c of alterCmds(s)) {
         const cons: Node[] = (c.def?.ColumnDef?.constraints ?? []).map((x: Node) => x.Constraint);
-        if (c.subtype === "AT_AddColumn" && cons.some((k) => k?.contype === "CONSTR_NOTNULL") && !cons.some((k) => k?.contype === "CONSTR_DEFAULT")) {
+        if (
+          c.subtype === "AT_AddColumn" &&
+          cons.some((k) => k?.contype === "CONSTR_NOTNULL") &&
+          !cons.some((k) => k?.contype === "CONSTR_DEFAULT")
+        ) {
           return `column ${c.def.ColumnDef.colname} is added to ${tableName(s.AlterTableStmt.relation)} as NOT NULL without a DEFAULT: it fails if the table has rows`;
         }
         if (c.subtype === "AT_SetNotNull") {
@@ -111,16 +130,22 @@ export const RULES: readonly Rule[] = [
     summary: "CREATE INDEX without CONCURRENTLY on an existing table blocks writes while it builds",
     check: (s, ctx) =>
       s.IndexStmt && !s.IndexStmt.concurrent && !isNew(s.IndexStmt.relation, ctx)
-        ? `CREATE INDEX ${s.IndexStmt.idxname ?? ""} on existing table ${tableName(s.IndexStmt.relation)} without CONCURRENTLY blocks writes while it builds (use CREATE INDEX CONCURRENTLY in a transaction:false migration)`.replace("  ", " ")
+        ? `CREATE INDEX ${s.IndexStmt.idxname ?? ""} on existing table ${tableName(s.IndexStmt.relation)} without CONCURRENTLY blocks writes while it builds (use CREATE INDEX CONCURRENTLY in a transaction:false migration)`.replace(
+            "  ",
+            " ",
+          )
         : undefined,
   },
   {
     id: "missing-lock-timeout",
-    summary: "a statement that locks an existing table runs with lock_timeout off, so it can queue behind a long query and block everyone",
+    summary:
+      "a statement that locks an existing table runs with lock_timeout off, so it can queue behind a long query and block everyone",
     check: (s, ctx) => {
       if (!isZeroDuration(ctx.lockTimeout)) return undefined;
       const what = locksExistingTable(s, ctx);
-      return what ? `${what} runs with lock_timeout = 0: waiting for its lock, it would block every query behind it (set lock_timeout:<n>s on the -- migrate:up line)` : undefined;
+      return what
+        ? `${what} runs with lock_timeout = 0: waiting for its lock, it would block every query behind it (set lock_timeout:<n>s on the -- migrate:up line)`
+        : undefined;
     },
   },
 ];

@@ -22,7 +22,10 @@ async function body(db: ClientBase, file: string): Promise<void> {
   const seen = await db.query<{ owner: string; n: number }>(
     "SELECT owner, count(*)::int AS n FROM demo_rows WHERE key = 'SHARED' GROUP BY owner ORDER BY owner",
   );
-  appendFileSync(join(process.env.PRECOG_DEMO_LOG!, `${file}.json`), JSON.stringify({ me, started, ended: Date.now(), pid: process.pid }));
+  appendFileSync(
+    join(process.env.PRECOG_DEMO_LOG!, `${file}.json`),
+    JSON.stringify({ me, started, ended: Date.now(), pid: process.pid }),
+  );
   expect(seen.rows).toEqual([{ owner: me, n: ROWS }]);
 }
 
