@@ -18,7 +18,8 @@
 #      their upstream source archives (PRECOG_PULUMI_SOURCE_DIR, default ../shared/vendor beside the
 #      checkout when it is there) with the Go module proxy for their dependencies. Providers are
 #      installed as plugins into the cache's own PULUMI_HOME (`pulumi plugin install --file`).
-#      Each part records what it was built from (the archive's sha256); a changed archive rebuilds it.
+#      Each part records what it was built from (the archive's sha256) and its file's size and time;
+#      a changed archive, or a file replaced since, makes it again.
 #   3. Otherwise it stops (exit 3) and prints the commands that install the parts the ordinary way.
 #
 # The long first build (several minutes per part on 2 cores) says what it builds and how long it
@@ -144,9 +145,23 @@ part_current() { # part_current <part>
   case "$(head -c 8 "$stamp")" in
     archive*)
       want=$(archive_stamp "$1")
-      [ -z "$want" ] || [ "$want" = "$(cat "$stamp")" ] ;;
-    *) return 0 ;;
+      [ -z "$want" ] || [ "$want" = "$(cat "$stamp")" ] || return 1 ;;
   esac
+  binary_unchanged "$1"
+}
+
+# The placed binary's size and modification time, kept beside its stamp (<part>.binary), so a part
+# whose file was replaced after it was placed (by another build, or by hand) is not taken for the
+# one its stamp describes. A stamp from before this record gets it on first use.
+binary_id() { stat -c '%s %Y' "$(part_file "$1")"; }
+binary_unchanged() { # binary_unchanged <part>
+  local record=$stamps/$1.binary
+  if [ -f "$record" ]; then
+    [ "$(cat "$record")" = "$(binary_id "$1")" ] && return 0
+    say "$1: $(part_file "$1") changed after it was placed; it will be made again"
+    return 1
+  fi
+  binary_id "$1" > "$record"
 }
 
 missing_parts() { local p; for p in "${parts[@]}"; do part_current "$p" || echo "$p"; done; }
@@ -299,6 +314,7 @@ place() { # place <part> <binary> <stamp text>
       ;;
   esac
   printf '%s\n' "$3" > "$stamps/.$part" && mv -f "$stamps/.$part" "$stamps/$part"
+  binary_id "$part" > "$stamps/$part.binary"
 }
 
 # Builds one part from source (the Go module proxy, plus its archives), timing it.
