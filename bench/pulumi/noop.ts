@@ -6,8 +6,8 @@
  *   npm run build && npx ts-node --transpile-only bench/pulumi/noop.ts [RUNS]     (default 10)
  *
  * Starts a private cluster, deploys dev on it in a throwaway copy of the project, and removes both
- * at the end. The floor program is `module.exports = {}` with `@pulumi/pulumi` installed, in a
- * project of its own with a file backend.
+ * at the end. Two floors, each a project of its own with a file backend and `@pulumi/pulumi`
+ * installed: `module.exports = {}` (the engine alone), and a program that only loads the SDK.
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
@@ -27,6 +27,35 @@ function script(path: string, dir: string, env: NodeJS.ProcessEnv, args: string)
   return path;
 }
 
+/**
+ * The floors: an empty program (what the engine costs by itself), and one that only loads the
+ * Pulumi SDK, which any program pays before it can register a resource.
+ */
+const FLOORS = [
+  { name: "floor", description: "empty program (the floor)", index: "module.exports = {};\n" },
+  {
+    name: "sdk",
+    description: "empty program that loads @pulumi/pulumi",
+    index: 'require("@pulumi/pulumi");\nmodule.exports = {};\n',
+  },
+];
+
+/** A project of its own with one deployed stack running `floor.index`, beside the dev copy. */
+function floorProject(work: string, floor: (typeof FLOORS)[number], env: NodeJS.ProcessEnv): string {
+  const dir = join(work, floor.name);
+  mkdirSync(dir);
+  writeFileSync(
+    join(dir, "Pulumi.yaml"),
+    `name: ${floor.name}\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.js\n`,
+  );
+  writeFileSync(join(dir, "index.js"), floor.index);
+  writeFileSync(join(dir, "package.json"), `{ "name": "${floor.name}", "private": true }\n`);
+  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+  execFileSync("pulumi", ["stack", "init", floor.name], { cwd: dir, env, stdio: "ignore" });
+  execFileSync("pulumi", ["up", "--yes", "--skip-preview", "--stack", floor.name], { cwd: dir, env, stdio: "ignore" });
+  return dir;
+}
+
 async function main(): Promise<void> {
   const cluster = await startLocalCluster();
   const project = new PulumiProject(await findEngine());
@@ -35,32 +64,24 @@ async function main(): Promise<void> {
     await project.ok(["stack", "init", "dev"]);
     await project.ok(["up", "--yes", "--skip-preview", "--stack", "dev"]);
 
-    const floor = join(project.dir, "..", "floor");
-    mkdirSync(floor);
-    writeFileSync(
-      join(floor, "Pulumi.yaml"),
-      "name: floor\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.js\n",
-    );
-    writeFileSync(join(floor, "index.js"), "module.exports = {};\n");
-    writeFileSync(join(floor, "package.json"), '{ "name": "floor", "private": true }\n');
-    symlinkSync(join(ROOT, "node_modules"), join(floor, "node_modules"));
     const env = project.environment();
-    execFileSync("pulumi", ["stack", "init", "floor"], { cwd: floor, env, stdio: "ignore" });
-    execFileSync("pulumi", ["up", "--yes", "--skip-preview", "--stack", "floor"], { cwd: floor, env, stdio: "ignore" });
-
     const work = join(project.dir, "..");
+    const floors = FLOORS.map((f) => ({ ...f, dir: floorProject(work, f, env) }));
+
     for (const [name, args] of [
       ["preview", "preview --expect-no-changes"],
       ["up", "up --yes --skip-preview --expect-no-changes"],
     ]) {
       const a = script(join(work, `dev-${name}.sh`), project.dir, env, `${args} --stack dev`);
-      const b = script(join(work, `floor-${name}.sh`), floor, env, `${args} --stack floor`);
-      console.log(`\nno-op pulumi ${name}: A = dev stack, B = empty program (the floor)`);
-      console.log(
-        execFileSync("node", [paired, "-n", RUNS, "--vs", `bash ${b}`, "--", "bash", a], {
-          encoding: "utf8",
-        }).trimEnd(),
-      );
+      for (const floor of floors) {
+        const b = script(join(work, `${floor.name}-${name}.sh`), floor.dir, env, `${args} --stack ${floor.name}`);
+        console.log(`\nno-op pulumi ${name}: A = dev stack, B = ${floor.description}`);
+        console.log(
+          execFileSync("node", [paired, "-n", RUNS, "--vs", `bash ${b}`, "--", "bash", a], {
+            encoding: "utf8",
+          }).trimEnd(),
+        );
+      }
     }
   } finally {
     project.remove();

@@ -18,7 +18,7 @@ import {
   stackOrderError,
   stackOrderProblems,
 } from "../../src/migrate";
-import { migrationsProvider } from "./provider";
+import { MigrationsProvider, MigrationsResource } from "./provider";
 import type { BackupPlan, MigrationsConnection } from "./state";
 
 export interface PrecogMigrationsArgs {
@@ -36,12 +36,6 @@ export interface PrecogMigrationsArgs {
   readonly protect: boolean;
 }
 
-class MigrationsResource extends pulumi.dynamic.Resource {
-  declare readonly ledger: pulumi.Output<LedgerEntry[]>;
-  declare readonly schemaVersion: pulumi.Output<string | null>;
-  declare readonly lastBackup: pulumi.Output<string | null>;
-}
-
 export class PrecogMigrations extends pulumi.ComponentResource {
   /** The applied ledger (the stack's `migrations` output, which the next stack's gate reads). */
   readonly ledger: pulumi.Output<LedgerEntry[]>;
@@ -50,6 +44,7 @@ export class PrecogMigrations extends pulumi.ComponentResource {
   constructor(name: string, args: PrecogMigrationsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("precog:migrations:PrecogMigrations", name, {}, opts);
     const parent = this;
+    const provider = new MigrationsProvider(`${name}-provider`, { parent, protect: args.protect });
     const stack = pulumi.getStack();
     const recorded = ledgerOf(new pulumi.StackReference(`${name}-recorded`, { name: qualified(stack) }, { parent }));
     const predecessor = args.predecessor
@@ -80,7 +75,6 @@ export class PrecogMigrations extends pulumi.ComponentResource {
       });
 
     const resource = new MigrationsResource(
-      migrationsProvider,
       name,
       {
         environment: args.environment,
@@ -94,7 +88,7 @@ export class PrecogMigrations extends pulumi.ComponentResource {
         schemaVersion: undefined,
         lastBackup: undefined,
       },
-      { parent, dependsOn: [...args.after], protect: args.protect, additionalSecretOutputs: ["connection"] },
+      { parent, provider, dependsOn: [...args.after], protect: args.protect, additionalSecretOutputs: ["connection"] },
     );
 
     this.ledger = resource.ledger;

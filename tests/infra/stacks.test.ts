@@ -46,6 +46,7 @@ function databaseResources(p: string): string[] {
 function migrationResources(p: string, withPredecessor: boolean): string[] {
   return [
     `precog:migrations:PrecogMigrations ${p}-migrations`,
+    `pulumi:providers:pulumi-nodejs ${p}-migrations-provider`,
     `pulumi-nodejs:dynamic:Resource ${p}-migrations`,
     `pulumi:pulumi:StackReference ${p}-migrations-recorded`,
     ...(withPredecessor ? [`pulumi:pulumi:StackReference ${p}-migrations-predecessor`] : []),
