@@ -52,10 +52,10 @@ export async function backupDatabase(o: BackupOptions): Promise<string> {
 
 /** Runs pg_dump against `connection` with `args`; resolves with its stdout. */
 export function runPgDump(program: string, connection: Connection, args: readonly string[]): Promise<string> {
-  const { env, target } = libpqEnvironment(connection);
+  const { env, target } = pgDumpEnvironment(connection);
   return new Promise((ok, fail) => {
     const child = spawn(program, [...args, ...target], {
-      env: { ...process.env, ...env },
+      env,
       stdio: ["ignore", "pipe", "pipe"],
     });
     const out: Buffer[] = [];
@@ -77,6 +77,21 @@ export function runPgDump(program: string, connection: Connection, args: readonl
   });
 }
 
+/**
+ * The process environment pg_dump runs with: the caller's, minus every libpq variable (PGHOSTADDR,
+ * PGSERVICE, PGPASSFILE, PGOPTIONS, PGSSL*, ...), which would otherwise point it at another address
+ * or change its session; then exactly the target's connection.
+ */
+export function pgDumpEnvironment(
+  connection: Connection,
+  callerEnv: NodeJS.ProcessEnv = process.env,
+): { env: Record<string, string>; target: string[] } {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(callerEnv)) if (!k.startsWith("PG") && v !== undefined) env[k] = v;
+  const own = libpqEnvironment(connection);
+  return { env: { ...env, ...own.env }, target: own.target };
+}
+
 /** libpq environment variables for a connection (the password only in PGPASSWORD). */
 function libpqEnvironment(connection: Connection): { env: Record<string, string>; target: string[] } {
   const env: Record<string, string> = {};
@@ -89,10 +104,27 @@ function libpqEnvironment(connection: Connection): { env: Record<string, string>
   if (connection.host) env.PGHOST = connection.host;
   if (connection.port) env.PGPORT = String(connection.port);
   if (connection.user) env.PGUSER = connection.user;
-  if (connection.password) env.PGPASSWORD = connection.password;
+  const password = passwordValue(connection.password);
+  if (password !== undefined) env.PGPASSWORD = password;
   if (connection.database) env.PGDATABASE = connection.database;
-  if (connection.ssl)
+  if (connection.tls) {
+    env.PGSSLMODE = connection.tls.mode;
+    if (connection.tls.rootCert !== undefined) env.PGSSLROOTCERT = connection.tls.rootCert;
+  } else if (connection.ssl)
     env.PGSSLMODE =
       typeof connection.ssl === "object" && connection.ssl.rejectUnauthorized === false ? "require" : "verify-full";
+  else if (connection.ssl === false) env.PGSSLMODE = "disable";
+  if (connection.connectionTimeoutMillis)
+    env.PGCONNECT_TIMEOUT = String(Math.max(1, Math.ceil(connection.connectionTimeoutMillis / 1000)));
   return { env, target: [] };
+}
+
+/** A password function is asked once here; one that has no password gives none (pg_dump then says so). */
+function passwordValue(password: string | (() => string) | undefined): string | undefined {
+  if (typeof password !== "function") return password;
+  try {
+    return password();
+  } catch {
+    return undefined;
+  }
 }
