@@ -37,6 +37,13 @@ export type Connection =
  */
 export const MIGRATION_LOCK_KEY = "8102650157338160487";
 
+/**
+ * How often the server checks that the runner is still there during a statement (PG 14+): a killed
+ * runner's backend notices within this and frees the lock. Set by `withAdvisoryLock`, and again
+ * after each migration's clean session (apply.ts), which resets every setting.
+ */
+export const CONNECTION_CHECK_INTERVAL = "1s";
+
 export function toClientConfig(connection: Connection, applicationName: string): ClientConfig {
   if (typeof connection === "string") return { connectionString: connection, application_name: applicationName };
   const { tls: _libpq, ...pg } = connection;
@@ -192,7 +199,7 @@ export async function withAdvisoryLock<T>(client: Client, waitMs: number, fn: ()
     // until it next writes to the dead socket; this makes it notice within a second (PG 14+).
     const wait = `${Math.max(1, Math.floor(waitMs))}ms`;
     await client.query(
-      `SELECT set_config('client_connection_check_interval', '1s', false), set_config('lock_timeout', '${wait}', false);
+      `SELECT set_config('client_connection_check_interval', '${CONNECTION_CHECK_INTERVAL}', false), set_config('lock_timeout', '${wait}', false);
        SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY});`,
     );
   } catch (cause) {
