@@ -2,10 +2,10 @@
  * The pre-migration backup: `pg_dump --format=custom` of the whole target into the configured
  * folder, named `<environment>-<UTC time>-<from>-to-<to>.dump`, before anything is applied. The
  * password reaches pg_dump through PGPASSWORD in its environment, never its arguments (which
- * other users can read in `ps`).
+ * other users can read in `ps`). The folder is 0700 and each dump 0600, like `.env.<env>`.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, rmSync, statSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type Connection, maskSecrets } from "./pg";
 
@@ -25,20 +25,15 @@ export interface BackupOptions {
 
 /** Writes the dump and returns its path; throws (removing any partial file) if pg_dump fails. */
 export async function backupDatabase(o: BackupOptions): Promise<string> {
-  const dir = resolve(o.dir);
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (cause) {
-    throw new Error(`Cannot create the backup folder ${dir}: ${(cause as Error).message}. Nothing was applied.`, {
-      cause,
-    });
-  }
+  const dir = privateFolder(resolve(o.dir));
   const stamp = new Date()
     .toISOString()
     .replace(/[-:]/g, "")
     .replace(/\.\d+Z$/, "Z");
   const file = join(dir, `${o.environment}-${stamp}-${o.fromVersion}-to-${o.toVersion}.dump`);
   try {
+    // Created 0600 first: pg_dump truncates and writes an existing file, keeping its mode.
+    closeSync(openSync(file, "wx", 0o600));
     await runPgDump(o.pgDump ?? "pg_dump", o.connection, [...(o.args ?? ["--format=custom"]), `--file=${file}`]);
     if (statSync(file).size === 0) throw new Error("pg_dump wrote an empty file");
   } catch (cause) {
@@ -48,6 +43,27 @@ export async function backupDatabase(o: BackupOptions): Promise<string> {
     });
   }
   return file;
+}
+
+/**
+ * The backup folder, private to the user: created 0700 (each level created), or an existing one
+ * that no other user can read; a dump holds every row, so a shared folder is refused, not changed.
+ */
+function privateFolder(dir: string): string {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (cause) {
+    throw new Error(`Cannot create the backup folder ${dir}: ${(cause as Error).message}. Nothing was applied.`, {
+      cause,
+    });
+  }
+  const mode = statSync(dir).mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    throw new Error(
+      `The backup folder ${dir} can be read by other users (mode 0${mode.toString(8)}): run chmod 700 ${dir}, or choose a private folder. Nothing was applied.`,
+    );
+  }
+  return dir;
 }
 
 /** Runs pg_dump against `connection` with `args`; resolves with its stdout. */
