@@ -7,9 +7,10 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { Environment } from "../env/environment";
 import type { MigrateOptions } from "../migrate/settings";
+import { negotiateTarget } from "./negotiate";
 import type { Values } from "./options";
 import type { Output } from "./output";
-import type { Target, Vars } from "./target";
+import { resolveTarget, type Target, type Vars } from "./target";
 
 export interface CommandContext {
   readonly args: readonly string[];
@@ -142,12 +143,19 @@ export const lintCommand: Command = async (ctx) => {
 
 export const validateCommand: Command = async (ctx) => {
   const { validate } = await import("../migrate/index");
+  const scratchUrl = ctx.values["scratch-url"];
+  // The scratch server gets the same connection rules (TLS mode, timeout) as the target.
+  const scratch =
+    scratchUrl === undefined
+      ? undefined
+      : (await negotiateTarget(resolveTarget({ ...ctx.vars, PRECOG_ENV: ctx.environment }, scratchUrl, ctx.cwd)))
+          .connection;
   // main() has already applied assertProdConfirmed with the .env-aware variables.
   const r = await validate({
     connection: ctx.target!.connection,
     dir: ctx.dir,
     environment: ctx.target!.choice.env,
-    scratchConnection: ctx.values["scratch-url"],
+    scratchConnection: scratch,
     prodConfirmed: true,
   });
   if (!printJson(ctx, r)) {

@@ -6,6 +6,7 @@
 import { resolve } from "node:path";
 import { assertProdConfirmed, currentOperator, describeSource, selectEnvironment } from "../env/environment";
 import type { CommandContext } from "./commands";
+import { negotiateTarget } from "./negotiate";
 import { OPTIONS, type OptionName, parseCommandLine } from "./options";
 import { createOutput, type Output, urlSecrets } from "./output";
 import { loadVars, resolveTarget, type Target } from "./target";
@@ -54,6 +55,7 @@ export async function main(argv: readonly string[], cwd = process.cwd()): Promis
       if (target.choice.env === "prod") out.err(`warning: prod access by ${currentOperator(vars)}`);
       if (!values.json)
         out.err(`precog-db ${command}: ${target.choice.env} (from ${describeSource(target.choice.source)})`);
+      target = await negotiateTarget(target);
     }
     const environment = target?.choice.env ?? selectEnvironment(vars).env;
     const ctx: CommandContext = {

@@ -11,6 +11,7 @@ import { forgetSql, readHistoryRows } from "./history";
 import { describeConnection, withAdvisoryLock, withClient } from "./pg";
 import { assertNoProblems } from "./reconcile";
 import { type MigrateOptions, resolveSettings } from "./settings";
+import { refuseTransactionControl } from "./transaction-control";
 
 export interface DownOptions extends MigrateOptions {
   /** Roll back every migration newer than this version ("0" for all). Default: only the newest. */
@@ -68,6 +69,7 @@ export async function down(options: DownOptions): Promise<DownResult> {
         files.push(file);
       }
       assertNoProblems(problems, `Cannot roll back on ${target} (${s.environment})`);
+      await refuseTransactionControl(files, "down");
       const rolledBack: RolledBack[] = [];
       for (const [i, f] of files.entries()) {
         s.log({ type: "applying", version: f.version, name: f.name, index: i + 1, total: files.length, count: 1 });

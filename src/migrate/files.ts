@@ -111,7 +111,9 @@ export function readMigration(ref: MigrationRef): MigrationFile {
 }
 
 /** Parses a migration's text; every problem is reported together, with file and line. */
-export function parseMigration(ref: MigrationRef, text: string): MigrationFile {
+export function parseMigration(ref: MigrationRef, raw: string): MigrationFile {
+  // A UTF-8 byte order mark (some Windows editors write one) is not part of the first line.
+  const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
   const problems: string[] = [];
   const markers: { kind: "up" | "down"; start: number; end: number; opts: string }[] = [];
   for (const m of text.matchAll(MARKER)) {

@@ -64,7 +64,9 @@ describe("precog-db", () => {
         /^would apply {2}0003_v {2}sha256 [0-9a-f]{12}\n0003_v\.sql:2:1: warning \[truncate\] TRUNCATE public\.t destroys its data\n$/,
       ),
     ]);
-    const json = JSON.parse((await cli(["plan", "--dir", dir, "--json"], { ...env, PRECOG_ENV: "staging" })).stdout);
+    const json = JSON.parse(
+      (await cli(["plan", "--dir", dir, "--json"], { ...env, PRECOG_ENV: "staging", DB_SSLMODE: "disable" })).stdout,
+    );
     expect(json.pending.map((p: { version: string }) => p.version)).toEqual(["0003"]);
     expect(json.findings[0].severity).toBe("error");
   });
@@ -100,6 +102,7 @@ describe("precog-db", () => {
       const confirmed = await cli(["migrate", "--dir", dir, "--backup-dir", join(dir, "backups")], {
         ...dbEnv(db),
         PRECOG_ENV: "prod",
+        DB_SSLMODE: "disable",
         PRECOG_PROD_CONFIRMED: "yes",
       });
       expect(confirmed.code).toBe(0);
@@ -122,6 +125,7 @@ describe("precog-db", () => {
       await cli(["migrate", "--dir", dir], {
         ...dbEnv(prodDb),
         PRECOG_ENV: "prod",
+        DB_SSLMODE: "disable",
         PRECOG_PROD_CONFIRMED: "yes",
         PRECOG_BACKUP_DIR: join(cwd, "bk"),
       });
@@ -163,7 +167,7 @@ describe("precog-db", () => {
   });
 
   it("needs a backup folder on staging, and has no default inside the working tree", async () => {
-    const r = await cli(["migrate", "--dir", dir], { ...dbEnv(db), PRECOG_ENV: "staging" });
+    const r = await cli(["migrate", "--dir", dir], { ...dbEnv(db), PRECOG_ENV: "staging", DB_SSLMODE: "disable" });
     expect([r.code, r.stderr]).toEqual([
       1,
       expect.stringContaining(
@@ -174,6 +178,7 @@ describe("precog-db", () => {
     const ok = await cli(["migrate", "--dir", dir], {
       ...dbEnv(db),
       PRECOG_ENV: "staging",
+      DB_SSLMODE: "disable",
       PRECOG_BACKUP_DIR: join(dir, "bk"),
     });
     expect([ok.code, readdirSync(join(dir, "bk"))]).toEqual([
@@ -184,7 +189,7 @@ describe("precog-db", () => {
 
   it("refuses down on staging, runs it on dev", async () => {
     await cli(["migrate", "--dir", dir], { ...dbEnv(db), PRECOG_ENV: "dev" });
-    const refused = await cli(["down", "--dir", dir], { ...dbEnv(db), PRECOG_ENV: "staging" });
+    const refused = await cli(["down", "--dir", dir], { ...dbEnv(db), PRECOG_ENV: "staging", DB_SSLMODE: "disable" });
     expect([refused.code, refused.stderr]).toEqual([
       1,
       expect.stringContaining(

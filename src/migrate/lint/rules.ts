@@ -4,6 +4,8 @@
  * them is harmless) and returns a message, or nothing.
  */
 
+import { DESTRUCTIVE_RULES } from "./destructive";
+
 /** A parse-tree node: libpg-query's JSON, one key naming the node type. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Node = Record<string, any>;
@@ -148,6 +150,7 @@ export const RULES: readonly Rule[] = [
         : undefined;
     },
   },
+  ...DESTRUCTIVE_RULES,
 ];
 
 /** True for "0", "0ms", "0s" and the like: PostgreSQL's "no timeout". */
