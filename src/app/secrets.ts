@@ -63,6 +63,11 @@ export class SecretCredentials {
     this.now = options.now ?? Date.now;
   }
 
+  /** How a warning names it. */
+  get description(): string {
+    return `secret "${this.secretId}"`;
+  }
+
   /** The AWSCURRENT secret, from the cache when fresh; concurrent callers share one request. */
   async current(): Promise<DatabaseSecret> {
     const c = this.cached;
