@@ -107,7 +107,8 @@ describe.sequential("precog-db rotate on a local stack", () => {
       await withAdmin((c) =>
         c.query("select pg_terminate_backend(pid) from pg_stat_activity where usename = $1", [dev.appRole]),
       );
-      const rows = await Promise.all([1, 2, 3].map(() => pool!.query("select current_user as u")));
+      const open = pool;
+      const rows = await Promise.all([1, 2, 3].map(() => open.query("select current_user as u")));
       expect(rows.map((x) => x.rows[0].u)).toEqual([dev.appRole, dev.appRole, dev.appRole]);
       expect(warnings.some((w) => w.includes(`re-reading the env file ${envFile}`))).toBe(true);
     },
