@@ -13,6 +13,11 @@ export interface RereadableCredentials {
   readonly description: string;
   /** Forgets what was read no later than `since` (ms since epoch): the next connection reads again. */
   invalidate(since: number): void;
+  /**
+   * The login the credentials name now, when it can change: an alternating-users rotation moves
+   * the secret between `<role>` and `<role>_clone`. Undefined: the user is fixed.
+   */
+  currentUser?(): Promise<string>;
 }
 
 export class EnvFileCredentials implements RereadableCredentials {

@@ -110,8 +110,8 @@ export class PrecogPool extends Pool {
     readonly environment: Environment,
     /** Bounds in connections. */
     readonly limits: PoolLimits,
-    /** Connection target for messages; never holds the password. */
-    readonly target: PoolTarget,
+    /** Connection target for messages; never holds the password. Its user follows the secret's. */
+    public target: PoolTarget,
     /** What to read again after a refused password: the secret, or the .env file; undefined: nothing. */
     private readonly credentials: RereadableCredentials | undefined,
     private readonly logger: PoolLogger,
@@ -194,8 +194,23 @@ export class PrecogPool extends Pool {
         `precog-db: authentication failed for ${this.describe()}; re-reading ${this.credentials.description} and retrying once.`,
       );
       this.credentials.invalidate(started);
+      await this.followUser();
       return super.connect();
     }
+  }
+
+  /**
+   * After an alternating-users rotation the secret names the other login (`<role>_clone` or back):
+   * new connections log in as it, as pg-pool builds each client from `options`.
+   */
+  private async followUser(): Promise<void> {
+    const user = await this.credentials?.currentUser?.();
+    if (user === undefined || user === this.options.user) return;
+    this.logger.warn(
+      `precog-db: the credentials now name the login ${user} (was ${this.target.user}); new connections use it.`,
+    );
+    this.options.user = user;
+    this.target = { ...this.target, user };
   }
 
   /** Listens for `client`'s errors while `warm` holds it; returns the release. */
