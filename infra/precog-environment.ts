@@ -7,9 +7,10 @@ import { resolve } from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { currentOperator } from "../src/env/environment";
-import type { PrecogConfig, RotationConfig } from "./config/parse";
+import type { PrecogConfig } from "./config/parse";
 import { createPasswords, LOGIN_ROLES, type LoginRole, type Passwords } from "./credentials/passwords";
 import { RoleSecret } from "./credentials/role-secret";
+import { RotationAlarm, RotationFunction } from "./credentials/rotation";
 import { PrecogDatabase } from "./database/precog-database";
 import { PrecogMigrations } from "./migrations/precog-migrations";
 import type { BackupPlan } from "./migrations/state";
@@ -137,8 +138,8 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
   }
 
   private storeInSecretsManager(name: string, cfg: PrecogConfig, passwords: Passwords) {
-    const rotation = rotationSchedule(cfg.rotation);
-    return mapRoles(
+    const rotation = cfg.rds && cfg.rotation.days > 0 ? this.rotationSchedule(name, cfg) : undefined;
+    const secrets = mapRoles(
       (role) =>
         new RoleSecret(
           `${name}-secret-${role}`,
@@ -157,6 +158,30 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
           { parent: this },
         ),
     );
+    if (rotation)
+      new RotationAlarm(
+        `${name}-rotation-alarm`,
+        { environment: cfg.environment, secretArns: LOGIN_ROLES.map((r) => secrets[r].arn) },
+        { parent: this },
+      );
+    return secrets;
+  }
+
+  /** Every role secret's schedule: the stack's own rotation function, or precog:rotation.lambdaArn. */
+  private rotationSchedule(name: string, cfg: PrecogConfig) {
+    const rds = cfg.rds as NonNullable<PrecogConfig["rds"]>;
+    const fn = new RotationFunction(
+      `${name}-rotation`,
+      {
+        environment: cfg.environment,
+        lambdaArn: cfg.rotation.lambdaArn,
+        subnetIds: rds.subnetIds,
+        databaseSecurityGroupIds: rds.securityGroupIds,
+        port: this.endpoint.port,
+      },
+      { parent: this },
+    );
+    return { days: cfg.rotation.days, lambdaArn: fn.arn };
   }
 }
 
@@ -185,11 +210,6 @@ function backupPlan(cfg: PrecogConfig, projectDir: string, rds: RdsServer | unde
 function currentPassword(secretArn: pulumi.Output<string>): pulumi.Output<string> {
   const version = aws.secretsmanager.getSecretVersionOutput({ secretId: secretArn });
   return pulumi.secret(version.secretString.apply((s) => String(JSON.parse(s).password)));
-}
-
-/** The schedule every role secret gets, or undefined when rotation is off (days 0). */
-function rotationSchedule({ days, lambdaArn }: RotationConfig) {
-  return days > 0 && lambdaArn !== undefined ? { days, lambdaArn } : undefined;
 }
 
 function mapRoles<T>(fn: (role: LoginRole) => T): Record<LoginRole, T> {

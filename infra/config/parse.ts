@@ -7,15 +7,7 @@
  */
 import type { Field } from "./fields";
 import { Reader } from "./reader";
-import {
-  CONFIG_SCHEMA,
-  type LocalConfig,
-  NAMESPACE,
-  type RdsConfig,
-  type RotationConfig,
-  type SecretKey,
-  type StackConfig,
-} from "./schema";
+import { CONFIG_SCHEMA, type LocalConfig, NAMESPACE, type RdsConfig, type SecretKey, type StackConfig } from "./schema";
 
 export type { LocalConfig, RdsConfig, RotationConfig } from "./schema";
 
@@ -65,12 +57,12 @@ export function parseConfig(stack: string, raw: RawConfig): PrecogConfig {
   }
   const { local, rds, ...common } = read as StackConfig;
   const connectionLimits = {
-    app: common.pool.max * common.pool.appInstances,
+    app: common.pool.max * common.pool.appInstances + common.roles.app.connectionHeadroom,
     readonly: common.roles.readonly.connectionLimit,
     owner: common.roles.owner.connectionLimit,
   };
   checkBudget(r, common, connectionLimits);
-  const server = findServer(r, local, rds, common.rotation, raw.secrets);
+  const server = findServer(r, local, rds, raw.secrets);
 
   if (r.problems.length > 0) {
     throw new Error(
@@ -111,9 +103,9 @@ function checkBudget(r: Reader, c: Omit<StackConfig, "local" | "rds">, l: Connec
   if ([needed, connections.serverMax].every(Number.isFinite) && needed > connections.serverMax) {
     r.problem(
       "pool.max",
-      `the server's connection budget cannot hold it: pool.max ${pool.max} x pool.appInstances ${pool.appInstances} = ${l.app}, ` +
+      `the server's connection budget cannot hold it: pool.max ${pool.max} x pool.appInstances ${pool.appInstances} + roles.app.connectionHeadroom ${c.roles.app.connectionHeadroom} = ${l.app}, ` +
         `plus readonly ${l.readonly}, owner ${l.owner} and reserved ${connections.reserved}, is ${needed} > ${NAMESPACE}:connections.serverMax (${connections.serverMax}); ` +
-        `lower pool.max or pool.appInstances, or raise connections.serverMax`,
+        `lower pool.max, pool.appInstances or roles.app.connectionHeadroom, or raise connections.serverMax`,
     );
   }
 }
@@ -123,7 +115,6 @@ function findServer(
   r: Reader,
   local: LocalConfig | undefined,
   rds: RdsConfig | undefined,
-  rotation: RotationConfig,
   secrets: readonly SecretKey[],
 ): ServerGroup {
   if (rds) {
@@ -132,7 +123,7 @@ function findServer(
         "local",
         `a stack has one server and ${NAMESPACE}:rds is set too: remove ${NAMESPACE}:local, or ${NAMESPACE}:rds for a local server`,
       );
-    checkRds(r, rds, rotation);
+    checkRds(r, rds);
     return { rds };
   }
   const withDefaults = local ?? (r.group("local", CONFIG_SCHEMA.local, {}) as LocalConfig);
@@ -140,19 +131,13 @@ function findServer(
   return { local: withDefaults };
 }
 
-function checkRds(r: Reader, rds: RdsConfig, rotation: RotationConfig): void {
+function checkRds(r: Reader, rds: RdsConfig): void {
   if (rds.subnetIds.length === 1)
     r.problem("rds.subnetIds", "RDS needs subnets in at least two availability zones; list two or more");
   if (rds.maxAllocatedStorage !== undefined && rds.maxAllocatedStorage < rds.allocatedStorage) {
     r.problem(
       "rds.maxAllocatedStorage",
       `${rds.maxAllocatedStorage} is below ${NAMESPACE}:rds.allocatedStorage (${rds.allocatedStorage}); raise it, or remove it to turn autoscaling off`,
-    );
-  }
-  if (rotation.days > 0 && rotation.lambdaArn === undefined) {
-    r.problem(
-      "rotation.lambdaArn",
-      `missing: ${NAMESPACE}:rotation.days is ${rotation.days}, so rotation needs the rotation function's ARN (or set rotation.days to 0)`,
     );
   }
 }

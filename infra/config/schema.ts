@@ -41,8 +41,18 @@ export const CONFIG_SCHEMA = {
     fields: {
       app: {
         type: "object",
-        description: "The application's login role; its CONNECTION LIMIT is pool.max x pool.appInstances.",
-        fields: { name: { type: "string", identifier: true, description: "Role name, e.g. precog_app_user." } },
+        description:
+          "The application's login role; its CONNECTION LIMIT is pool.max x pool.appInstances plus connectionHeadroom.",
+        fields: {
+          name: { type: "string", identifier: true, description: "Role name, e.g. precog_app_user." },
+          connectionHeadroom: {
+            type: "integer",
+            min: 0,
+            default: 5,
+            description:
+              "Connections the app role may open beyond its pools when they are full: a rotation's own login, a rolling deploy's extra instance.",
+          },
+        },
       },
       readonly: {
         type: "object",
@@ -194,7 +204,8 @@ export const CONFIG_SCHEMA = {
       lambdaArn: {
         type: "string",
         optional: true,
-        description: "ARN of the RDS PostgreSQL single-user rotation function; required when days > 0.",
+        description:
+          "A rotation function of your own, by ARN; absent: the stack deploys AWS's RDS PostgreSQL single-user rotation function in the database's subnets.",
       },
     },
   },

@@ -63,6 +63,16 @@ export class SecretCredentials {
     this.now = options.now ?? Date.now;
   }
 
+  /** The username the secret holds now (an alternating-users rotation changes it). */
+  async currentUser(): Promise<string> {
+    return (await this.current()).username;
+  }
+
+  /** How a warning names it. */
+  get description(): string {
+    return `secret "${this.secretId}"`;
+  }
+
   /** The AWSCURRENT secret, from the cache when fresh; concurrent callers share one request. */
   async current(): Promise<DatabaseSecret> {
     const c = this.cached;

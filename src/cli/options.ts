@@ -61,6 +61,12 @@ export const OPTIONS = {
     usage: "--timestamp",
     help: ["use a UTC timestamp version instead of the next counter"],
   },
+  env: { type: "string", usage: "--env <dev|test>", help: ["the local stack whose credential rotate changes"] },
+  role: {
+    type: "string",
+    usage: "--role <role>",
+    help: ["app (default), readonly or owner: the login role rotate changes"],
+  },
   json: { type: "boolean", usage: "--json", help: ["print the result as JSON on stdout"] },
   help: { type: "boolean", short: "h", usage: "-h, --help", help: ["this text"] },
 } as const satisfies Record<string, OptionSpec>;
@@ -84,7 +90,9 @@ export function optionsHelp(names: readonly OptionName[], takenBy: (name: Option
     const [first, ...more] = o.help;
     const by = takenBy(name);
     lines.push(`  ${o.usage.padEnd(24)} ${first}${more.length === 0 && by ? ` [${by}]` : ""}`);
-    more.forEach((line, i) => lines.push(`  ${"".padEnd(24)} ${line}${i === more.length - 1 && by ? ` [${by}]` : ""}`));
+    more.forEach((line, i) => {
+      lines.push(`  ${"".padEnd(24)} ${line}${i === more.length - 1 && by ? ` [${by}]` : ""}`);
+    });
   }
   return lines;
 }

@@ -24,7 +24,8 @@ import { closeSuite, openSuite, type PulumiProject } from "./pulumi-project";
 const STACKS = ["dev", "test", "staging", "prod"] as const;
 type Stack = (typeof STACKS)[number];
 const CONFIRMED = { PRECOG_PROD_CONFIRMED: "yes", USER: "e2e-operator" };
-const LIMITS: Record<Stack, number> = { dev: 10, test: 50, staging: 50, prod: 200 };
+// The app role's: pool.max x pool.appInstances plus the default headroom of 5.
+const LIMITS: Record<Stack, number> = { dev: 15, test: 55, staging: 55, prod: 205 };
 const MINUTES = 60_000;
 
 let project: PulumiProject;

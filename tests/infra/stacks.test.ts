@@ -52,6 +52,8 @@ function migrationResources(p: string, withPredecessor: boolean): string[] {
     ...(withPredecessor ? [`pulumi:pulumi:StackReference ${p}-migrations-predecessor`] : []),
   ];
 }
+/** The committed database security group of an aws stack. */
+const dbGroup = (p: string) => (p === "precog-prod" ? "sg-0b22prod00000001" : "sg-0a11staging0000001");
 function awsResources(p: string, proxy: boolean): string[] {
   const roles = ["owner", "app", "readonly"];
   return [
@@ -59,6 +61,15 @@ function awsResources(p: string, proxy: boolean): string[] {
     `aws:rds/subnetGroup:SubnetGroup ${p}-server-subnets`,
     `aws:rds/parameterGroup:ParameterGroup ${p}-server-params`,
     `aws:rds/instance:Instance ${p}-server-instance`,
+    `precog:credentials:RotationFunction ${p}-rotation`,
+    `aws:ec2/securityGroup:SecurityGroup ${p}-rotation-sg`,
+    `aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule ${p}-rotation-db-ingress-${dbGroup(p)}`,
+    `aws:serverlessrepository/cloudFormationStack:CloudFormationStack ${p}-rotation-function`,
+    `precog:credentials:RotationAlarm ${p}-rotation-alarm`,
+    `aws:sns/topic:Topic ${p}-rotation-alarm-topic`,
+    `aws:sns/topicPolicy:TopicPolicy ${p}-rotation-alarm-topic-policy`,
+    `aws:cloudwatch/eventRule:EventRule ${p}-rotation-alarm-rule`,
+    `aws:cloudwatch/eventTarget:EventTarget ${p}-rotation-alarm-target`,
     ...roles.flatMap((r) => [
       `precog:credentials:RoleSecret ${p}-secret-${r}`,
       `aws:secretsmanager/secret:Secret ${p}-secret-${r}-secret`,
@@ -101,11 +112,12 @@ const EXPECTED: Record<Stack, string[]> = {
     ...migrationResources("precog-prod", true),
   ],
 };
+/** The app role's: pool.max x pool.appInstances plus the default headroom of 5. */
 const LIMITS: Record<Stack, { app: number; readonly: number; owner: number }> = {
-  dev: { app: 10, readonly: 5, owner: 5 },
-  test: { app: 50, readonly: 5, owner: 5 },
-  staging: { app: 50, readonly: 5, owner: 5 },
-  prod: { app: 200, readonly: 5, owner: 5 },
+  dev: { app: 15, readonly: 5, owner: 5 },
+  test: { app: 55, readonly: 5, owner: 5 },
+  staging: { app: 55, readonly: 5, owner: 5 },
+  prod: { app: 205, readonly: 5, owner: 5 },
 };
 
 describe.each(STACKS)("stack %s", (stack) => {
@@ -404,14 +416,24 @@ describe("aws stacks", () => {
           "pgaudit.log=ddl,role",
         ].sort(),
       );
-      expect(r.invokes).toEqual([
-        // The owner's password as the secret holds it now (rotation owns it), for the migrations.
-        {
-          token: "aws:secretsmanager/getSecretVersion:getSecretVersion",
-          inputs: { secretId: `arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/${stack}/owner` },
-        },
-        { token: "aws:secretsmanager/getSecretVersion:getSecretVersion", inputs: { secretId: MASTER_SECRET_ARN } },
-      ]);
+      const byToken = (a: { token: string; inputs: unknown }, b: { token: string; inputs: unknown }) =>
+        `${a.token}${JSON.stringify(a.inputs)}`.localeCompare(`${b.token}${JSON.stringify(b.inputs)}`);
+      expect([...r.invokes].sort(byToken)).toEqual(
+        [
+          // The owner's password as the secret holds it now (rotation owns it), for the migrations.
+          {
+            token: "aws:secretsmanager/getSecretVersion:getSecretVersion",
+            inputs: { secretId: `arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/${stack}/owner` },
+          },
+          { token: "aws:secretsmanager/getSecretVersion:getSecretVersion", inputs: { secretId: MASTER_SECRET_ARN } },
+          // The rotation function's VPC (from the first subnet) and the Secrets Manager endpoint's region.
+          {
+            token: "aws:ec2/getSubnet:getSubnet",
+            inputs: { id: prod ? "subnet-0b22prod00000001" : "subnet-0a11staging0000001" },
+          },
+          { token: "aws:index/getRegion:getRegion", inputs: {} },
+        ].sort(byToken),
+      );
     },
   );
 
@@ -437,8 +459,10 @@ describe("aws stacks", () => {
           poolMin: t.poolMin,
           poolMax: t.poolMax,
         });
-        expect(r.byName(`precog-${stack}-secret-${role}-rotation`).inputs).toMatchObject({
-          rotationLambdaArn: `arn:aws:lambda:us-east-1:${stack === "prod" ? "222222222222" : "111111111111"}:function:precog-rds-postgres-rotation`,
+        expect(version.inputs.versionStages).toEqual(["AWSCURRENT", "PRECOG_PULUMI_CREATED"]);
+        expect(r.byName(`precog-${stack}-secret-${role}-rotation`).inputs).toEqual({
+          secretId: `precog-${stack}-secret-${role}-secret-id`,
+          rotationLambdaArn: `arn:aws:lambda:us-east-1:111111111111:function:precog-${stack}-rotation`,
           rotationRules: { automaticallyAfterDays: 30 },
         });
       }

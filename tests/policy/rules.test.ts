@@ -220,7 +220,7 @@ describe("each rule fails, naming the resource, on what breaks it", () => {
       "precog-staging-secret-readonly-secret",
     ]);
     expect(check(secretsRotate, r, "staging")[0].message).toBe(
-      "secret precog/staging/owner has no rotation schedule; set precog:rotation.days and .lambdaArn",
+      "secret precog/staging/owner has no rotation schedule; set precog:rotation.days above 0",
     );
   });
 
