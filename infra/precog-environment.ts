@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { currentOperator } from "../src/env/environment";
+import { migrationLogin } from "../src/env/roles";
 import type { PrecogConfig } from "./config/parse";
 import { createPasswords, LOGIN_ROLES, type LoginRole, type Passwords } from "./credentials/passwords";
 import { RoleSecret } from "./credentials/role-secret";
@@ -78,10 +79,10 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
       { parent },
     );
 
-    let ownerPassword: pulumi.Output<string> = passwords.owner;
+    let migrationPassword: pulumi.Output<string> = migrationLogin(passwords);
     if (cfg.rds && rds) {
       const secrets = this.storeInSecretsManager(name, cfg, passwords);
-      ownerPassword = currentPassword(secrets.owner.arn);
+      migrationPassword = currentPassword(migrationLogin(secrets).arn);
       this.credentials = mapRoles((role) => ({
         source: "aws-secrets-manager",
         secretArn: secrets[role].arn,
@@ -116,11 +117,11 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
       {
         environment: cfg.environment,
         connection: pulumi.secret(
-          pulumi.all([endpoint.adminHost, endpoint.port, ownerPassword]).apply(([host, port, password]) => ({
+          pulumi.all([endpoint.adminHost, endpoint.port, migrationPassword]).apply(([host, port, password]) => ({
             host,
             port,
             database: cfg.database,
-            user: cfg.roleNames.owner,
+            user: migrationLogin(cfg.roleNames),
             password,
             sslMode: endpoint.sslMode,
           })),

@@ -5,6 +5,7 @@
  * is tested table-driven with exact messages. Secret values never reach it; it learns only which
  * secrets are set.
  */
+import { type RoleNames, roleNamesOf } from "../../src/env/roles";
 import type { Field } from "./fields";
 import { Reader } from "./reader";
 import { CONFIG_SCHEMA, type LocalConfig, NAMESPACE, type RdsConfig, type SecretKey, type StackConfig } from "./schema";
@@ -34,7 +35,7 @@ export type PrecogConfig = Omit<StackConfig, "local" | "rds"> &
   ServerGroup & {
     readonly stack: string;
     /** Derived: the login roles' names (owner and read-only follow from the database name). */
-    readonly roleNames: { readonly owner: string; readonly app: string; readonly readonly: string };
+    readonly roleNames: RoleNames;
     /** Derived: each login role's CONNECTION LIMIT. */
     readonly connectionLimits: ConnectionLimits;
   };
@@ -70,11 +71,7 @@ export function parseConfig(stack: string, raw: RawConfig): PrecogConfig {
         r.problems.map((p) => `  - ${p}`).join("\n"),
     );
   }
-  const roleNames = {
-    owner: `${common.database}_owner`,
-    app: common.roles.app.name,
-    readonly: `${common.database}_readonly`,
-  };
+  const roleNames = roleNamesOf(common.database, common.roles.app.name);
   return deepFreeze({ ...common, ...server, stack, roleNames, connectionLimits } as PrecogConfig);
 }
 

@@ -64,11 +64,14 @@ function printJson(ctx: CommandContext, value: unknown): boolean {
 
 export const migrateCommand: Command = async (ctx) => {
   const { migrate } = await import("../migrate/runner");
+  const { stackOrderGate } = await import("./stack-gate");
+  const allowed = await stackOrderGate(ctx);
   const progress = ctx.out.progress(progressInterval(ctx));
   try {
     const r = await migrate({
       ...engineOptions(ctx, ctx.values.json ? undefined : progress.log),
       targetVersion: ctx.values.to,
+      allowed,
     });
     printJson(ctx, r);
     return 0;

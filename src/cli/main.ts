@@ -6,6 +6,7 @@
 import { resolve } from "node:path";
 import { assertProdConfirmed, currentOperator, describeSource, selectEnvironment } from "../env/environment";
 import type { CommandContext } from "./commands";
+import { withMigrationLogin } from "./migration-login";
 import { negotiateTarget } from "./negotiate";
 import { OPTIONS, type OptionName, parseCommandLine } from "./options";
 import { createOutput, type Output, urlSecrets } from "./output";
@@ -49,7 +50,7 @@ export async function main(argv: readonly string[], cwd = process.cwd()): Promis
     const vars = loadVars(cwd);
     let target: Target | undefined;
     if (verb.database) {
-      target = resolveTarget(vars, values["database-url"], cwd);
+      target = withMigrationLogin(resolveTarget(vars, values["database-url"], cwd), vars, verb.database);
       out.addSecrets(target.secrets);
       assertProdConfirmed(target.choice.env, verb.database, vars);
       if (target.choice.env === "prod") out.err(`warning: prod access by ${currentOperator(vars)}`);

@@ -56,6 +56,11 @@ export const OPTIONS = {
     help: ["server and role for validate's scratch database (default: the target's)"],
   },
   lint: { type: "boolean", usage: "--lint", help: ["lint pending migrations on dev and test too"] },
+  "skip-stack-order": {
+    type: "boolean",
+    usage: "--skip-stack-order",
+    help: ["dev and test only, logged: apply what the stack before has not (default: refused)"],
+  },
   timestamp: {
     type: "boolean",
     usage: "--timestamp",

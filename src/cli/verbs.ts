@@ -50,6 +50,7 @@ export const VERBS: Readonly<Record<string, Verb>> = {
       "allow-out-of-order",
       "backup-dir",
       "lint",
+      "skip-stack-order",
       "json",
     ],
     run: migrateCommand,
