@@ -9,7 +9,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 
 function impl(): typeof import("./provider-impl") {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded in the provider's process, by path
+  // Loaded in the provider's process, by path.
   return require(require("node:path").resolve("migrations/provider-impl.js"));
 }
 

@@ -40,14 +40,15 @@ export async function scanFolder(dir: string, cache: string | false | undefined)
   const checksums = new Map<string, string>();
   const read = new Map<string, MigrationFile>();
   const checksumOf = (ref: MigrationRef): string => {
-    let checksum = checksums.get(ref.filename);
-    if (checksum === undefined) {
-      index ??= new Map(refs.map((r, i) => [r.filename, i]));
-      const got = cached.checksum(ref, stats[index.get(ref.filename)!]);
-      checksums.set(ref.filename, (checksum = got.checksum));
-      if (got.file) read.set(ref.filename, got.file);
-    }
-    return checksum;
+    const known = checksums.get(ref.filename);
+    if (known !== undefined) return known;
+    index ??= new Map(refs.map((r, i) => [r.filename, i]));
+    const at = index.get(ref.filename);
+    // A ref from this scan has its stat already; any other is stat'ed by the cache.
+    const got = cached.checksum(ref, at === undefined ? undefined : stats[at]);
+    checksums.set(ref.filename, got.checksum);
+    if (got.file) read.set(ref.filename, got.file);
+    return got.checksum;
   };
   const scan = (digest: string): Scan => ({
     refs,
