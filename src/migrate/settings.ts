@@ -1,6 +1,6 @@
 /**
  * The engine's options (plain and serializable, so that a caller can keep them as data: the
- * planned Pulumi migration component, not written yet, would pass them through its state) and
+ * Pulumi migration component in infra/migrations builds them from its resource's inputs) and
  * their validation: every problem is collected and reported in one error, each naming
  * the option, as graphile/migrate's settings do.
  */
