@@ -132,7 +132,7 @@ export class PrecogPool extends Pool {
 
   override connect(): Promise<PoolClient>;
   override connect(callback: ConnectCallback): void;
-  override connect(callback?: ConnectCallback): Promise<PoolClient> | void {
+  override connect(callback?: ConnectCallback): Promise<PoolClient> | undefined {
     const result = this.connectRetrying();
     if (callback === undefined) return result;
     result.then(

@@ -14,7 +14,6 @@ type Sdk = typeof import("@aws-sdk/client-secrets-manager");
 
 /** The AWS SDK, loaded on first use: local environments never pay for it. */
 export function secretsSdk(): Sdk {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require("@aws-sdk/client-secrets-manager") as Sdk;
 }
 

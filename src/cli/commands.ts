@@ -4,7 +4,7 @@
  * pg_dump code it does not use. Which verb needs what is the table in verbs.ts.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { basename, join, relative } from "node:path";
 import type { Environment } from "../env/environment";
 import type { MigrateOptions } from "../migrate/settings";
 import { negotiateTarget } from "./negotiate";
@@ -28,8 +28,14 @@ export interface CommandContext {
 
 export type Command = (ctx: CommandContext) => Promise<number>;
 
+/** The target of a verb that needs a database (verbs.ts gives it one). */
+function targetOf(ctx: CommandContext): Target {
+  if (!ctx.target) throw new Error("this command needs a database, but no target was resolved for it (see verbs.ts)");
+  return ctx.target;
+}
+
 function engineOptions(ctx: CommandContext, log?: MigrateOptions["log"]): MigrateOptions {
-  const t = ctx.target!;
+  const t = targetOf(ctx);
   const v = ctx.values;
   const wait = v["lock-wait"];
   if (wait !== undefined && !/^\d+$/.test(wait))
@@ -131,7 +137,7 @@ export const planCommand: Command = async (ctx) => {
 export const lintCommand: Command = async (ctx) => {
   const { lint } = await import("../migrate/index");
   const { formatFindings } = await import("../migrate/lint");
-  const only = ctx.args.length ? ctx.args.map((a) => a.split("/").pop()!) : undefined;
+  const only = ctx.args.length ? ctx.args.map((a) => basename(a)) : undefined;
   const env = ctx.environment;
   const r = await lint(ctx.dir, { environment: env, only, lockTimeout: ctx.values["lock-timeout"] });
   if (!printJson(ctx, r)) {
@@ -154,10 +160,11 @@ export const validateCommand: Command = async (ctx) => {
       : (await negotiateTarget(resolveTarget({ ...ctx.vars, PRECOG_ENV: ctx.environment }, scratchUrl, ctx.cwd)))
           .connection;
   // main() has already applied assertProdConfirmed with the .env-aware variables.
+  const target = targetOf(ctx);
   const r = await validate({
-    connection: ctx.target!.connection,
+    connection: target.connection,
     dir: ctx.dir,
-    environment: ctx.target!.choice.env,
+    environment: target.choice.env,
     scratchConnection: scratch,
     prodConfirmed: true,
   });

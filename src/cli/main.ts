@@ -18,7 +18,7 @@ export { USAGE };
 /** Runs the command line `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: readonly string[], cwd = process.cwd()): Promise<number> {
   const out = createOutput();
-  let parsed;
+  let parsed: ReturnType<typeof parseCommandLine>;
   try {
     parsed = parseCommandLine(argv);
   } catch (err) {

@@ -95,9 +95,8 @@ export function optionsHelp(names: readonly OptionName[], takenBy: (name: Option
     const [first, ...more] = o.help;
     const by = takenBy(name);
     lines.push(`  ${o.usage.padEnd(24)} ${first}${more.length === 0 && by ? ` [${by}]` : ""}`);
-    more.forEach((line, i) => {
+    for (const [i, line] of more.entries())
       lines.push(`  ${"".padEnd(24)} ${line}${i === more.length - 1 && by ? ` [${by}]` : ""}`);
-    });
   }
   return lines;
 }

@@ -143,7 +143,6 @@ export interface Session {
 
 export function openSession(connection: Connection, applicationName: string): Session {
   // Required here, not at the top: callers that only lint or list files never load pg.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Client: PgClient } = require("pg") as typeof import("pg");
   const client = new PgClient(toClientConfig(connection, applicationName));
   // An idle client can still get a socket error; without a listener it would crash the process.

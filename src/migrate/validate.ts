@@ -157,9 +157,9 @@ export function splitDump(dump: string): Map<string, string> {
   const header = /^-- Name: (.+?); Type: (.+?); Schema: (.+?); Owner: .*$/gm;
   const marks = [...dump.matchAll(header)];
   marks.forEach((m, i) => {
-    const end = i + 1 < marks.length ? marks[i + 1].index! : dump.length;
+    const end = i + 1 < marks.length ? marks[i + 1].index : dump.length;
     const body = dump
-      .slice(m.index! + m[0].length, end)
+      .slice(m.index + m[0].length, end)
       .split("\n")
       // \restrict / \unrestrict carry a random key per dump (pg_dump 15.14 and later).
       .filter(

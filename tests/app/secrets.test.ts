@@ -119,7 +119,7 @@ describe("credentials from the Secrets Manager secret", () => {
     const logger = recordingLogger();
     const name = appName("rotate");
     const pool = await openPool({ envFile: false, env: stagingVars(name), secretsClient: fake, logger });
-    const newPassword = "rotated0" + oldPassword.slice(8);
+    const newPassword = `rotated0${oldPassword.slice(8)}`;
     try {
       expect(fake.inputs).toHaveLength(1);
       // What the rotation Lambda does: change the role's password, then move AWSCURRENT.
@@ -221,8 +221,10 @@ describe("credentials from the Secrets Manager secret", () => {
     class GatedSecrets extends FakeSecrets {
       override async send(command: GetSecretValueCommand) {
         if (gated) {
-          reached.forEach((r) => r());
-          await new Promise<void>((resolve) => (gate = resolve));
+          for (const r of reached) r();
+          await new Promise<void>((resolve) => {
+            gate = resolve;
+          });
         }
         return super.send(command);
       }
