@@ -47,8 +47,9 @@ export async function down(options: DownOptions): Promise<DownResult> {
   return withClient(s.connection, s.applicationName, (client) =>
     withAdvisoryLock(client, s.lockWaitMs, async () => {
       const history = await readHistoryRows(client);
-      const chosen =
-        options.to === undefined ? history.slice(-1) : history.filter((h) => h.order > BigInt(options.to!));
+      // --to 0 means all, a version-0 migration included.
+      const to = options.to === undefined ? undefined : BigInt(options.to);
+      const chosen = to === undefined ? history.slice(-1) : to === 0n ? history : history.filter((h) => h.order > to);
       const files: MigrationFile[] = [];
       const problems: string[] = [];
       for (const row of chosen.reverse()) {
