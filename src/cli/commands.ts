@@ -8,7 +8,7 @@ import { basename, join, relative } from "node:path";
 import type { Environment } from "../env/environment";
 import type { MigrateOptions } from "../migrate/settings";
 import { negotiateTarget } from "./negotiate";
-import type { Values } from "./options";
+import { UsageError, type Values } from "./options";
 import type { Output } from "./output";
 import { resolveTarget, type Target, type Vars } from "./target";
 
@@ -37,9 +37,8 @@ function targetOf(ctx: CommandContext): Target {
 function engineOptions(ctx: CommandContext, log?: MigrateOptions["log"]): MigrateOptions {
   const t = targetOf(ctx);
   const v = ctx.values;
+  // Checked when the command line was parsed (options.ts).
   const wait = v["lock-wait"];
-  if (wait !== undefined && !/^\d+$/.test(wait))
-    throw new Error(`--lock-wait "${wait}" is not a number of milliseconds.`);
   return {
     connection: t.connection,
     dir: ctx.dir,
@@ -179,7 +178,7 @@ export const newCommand: Command = async (ctx) => {
   const { listMigrations, migrationTemplate } = await import("../migrate/files");
   const name = ctx.args[0];
   if (!name || ctx.args.length > 1 || !/^[a-z0-9][a-z0-9_]*$/.test(name)) {
-    throw new Error(
+    throw new UsageError(
       `new needs one name of lowercase letters, digits and underscores, e.g. precog-db new add_market_tags (got ${ctx.args.length ? `"${ctx.args.join(" ")}"` : "nothing"}).`,
     );
   }

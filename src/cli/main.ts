@@ -8,7 +8,7 @@ import { assertProdConfirmed, currentOperator, describeSource, selectEnvironment
 import type { CommandContext } from "./commands";
 import { withMigrationLogin } from "./migration-login";
 import { negotiateTarget } from "./negotiate";
-import { OPTIONS, type OptionName, parseCommandLine } from "./options";
+import { OPTIONS, type OptionName, parseCommandLine, UsageError } from "./options";
 import { createOutput, type Output, urlSecrets } from "./output";
 import { loadVars, resolveTarget, type Target } from "./target";
 import { COMMON, USAGE, unexpectedOptions, verbNamed } from "./verbs";
@@ -72,7 +72,7 @@ export async function main(argv: readonly string[], cwd = process.cwd()): Promis
     return await verb.run(ctx);
   } catch (err) {
     report(out, err);
-    return 1;
+    return err instanceof UsageError ? 2 : 1;
   }
 }
 

@@ -47,7 +47,13 @@ export async function down(options: DownOptions): Promise<DownResult> {
   return withClient(s.connection, s.applicationName, (client) =>
     withAdvisoryLock(client, s.lockWaitMs, async () => {
       const history = await readHistoryRows(client);
-      const chosen = to === undefined ? history.slice(-1) : history.filter((h) => h.order > BigInt(to));
+      // --to 0 means all, a version-0 migration included.
+      const chosen =
+        to === undefined
+          ? history.slice(-1)
+          : BigInt(to) === 0n
+            ? history
+            : history.filter((h) => h.order > BigInt(to));
       const steps: { file: MigrationFile; down: Section }[] = [];
       const problems: string[] = [];
       for (const row of chosen.reverse()) {
@@ -68,7 +74,10 @@ export async function down(options: DownOptions): Promise<DownResult> {
         else steps.push({ file, down: file.down });
       }
       assertNoProblems(problems, `Cannot roll back on ${target} (${s.environment})`);
-      await refuseTransactionControl(files, "down");
+      await refuseTransactionControl(
+        steps.map((x) => x.file),
+        "down",
+      );
       const rolledBack: RolledBack[] = [];
       for (const [i, { file: f, down }] of steps.entries()) {
         s.log({ type: "applying", version: f.version, name: f.name, index: i + 1, total: steps.length, count: 1 });

@@ -54,21 +54,22 @@ export async function validateDatabase(o: ValidateOptions): Promise<ValidateResu
 
   const scratchName = `precog_validate_${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString("hex")}`;
   const admin = o.scratchConnection ?? o.connection;
-  await withClient(admin, "precog-db validate", async (c) => {
-    await dropLeftovers(c);
-    try {
-      await c.query(`CREATE DATABASE ${scratchName}`);
-    } catch (cause) {
-      throw new Error(
-        `validate cannot create its scratch database on ${describeConnection(admin)}: ${(cause as Error).message}. Give the role CREATEDB or pass a scratch connection (--scratch-url).`,
-        { cause },
-      );
-    }
-  });
   const dropScratch = () =>
     withClient(admin, "precog-db validate", (c) => c.query(`DROP DATABASE IF EXISTS ${scratchName} WITH (FORCE)`));
+  // Before it exists: a signal between its creation and the handler would leave it behind.
   const stopSignals = dropOnSignal(scratchName, dropScratch);
   try {
+    await withClient(admin, "precog-db validate", async (c) => {
+      await dropLeftovers(c);
+      try {
+        await c.query(`CREATE DATABASE ${scratchName}`);
+      } catch (cause) {
+        throw new Error(
+          `validate cannot create its scratch database on ${describeConnection(admin)}: ${(cause as Error).message}. Give the role CREATEDB or pass a scratch connection (--scratch-url).`,
+          { cause },
+        );
+      }
+    });
     const scratch = withDatabase(admin, scratchName);
     if (newest !== undefined) {
       await migrate({

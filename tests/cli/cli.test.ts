@@ -265,7 +265,7 @@ describe("precog-db", () => {
     expect(ts.stdout).toMatch(/\d{14}_later\.sql\n$/);
     const bad = await cli(["new", "Bad Name", "--dir", dir], {});
     expect([bad.code, bad.stderr]).toEqual([
-      1,
+      2,
       'precog-db: new needs one name of lowercase letters, digits and underscores, e.g. precog-db new add_market_tags (got "Bad Name").\n',
     ]);
     copyFileSync(join(REPO, "migrations/0001_markets.sql"), join(dir, "0100_markets.sql"));
