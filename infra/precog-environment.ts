@@ -73,6 +73,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
         passwords,
         connectionLimits: cfg.connectionLimits,
         protect: cfg.protect,
+        pgaudit: cfg.rds ? cfg.rds.pgaudit : cfg.local.pgaudit,
       },
       { parent },
     );
@@ -128,7 +129,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
         predecessor: cfg.migrations.predecessor,
         backup: backupPlan(cfg, projectDir, rds),
         operator: currentOperator(),
-        after: [this.database, ...this.database.loginRoles, ...this.database.privileges],
+        after: [this.database, ...this.database.loginRoles, ...this.database.privileges, ...this.database.extensions],
         protect: cfg.protect,
       },
       { parent },

@@ -140,7 +140,17 @@ function findServer(
   return { local: withDefaults };
 }
 
+/** The retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
 function checkRds(r: Reader, rds: RdsConfig, rotation: RotationConfig): void {
+  if (Number.isInteger(rds.logRetentionDays) && !LOG_RETENTION_DAYS.includes(rds.logRetentionDays))
+    r.problem(
+      "rds.logRetentionDays",
+      `${rds.logRetentionDays} is not a retention CloudWatch accepts; use one of ${LOG_RETENTION_DAYS.join(", ")}`,
+    );
   if (rds.subnetIds.length === 1)
     r.problem("rds.subnetIds", "RDS needs subnets in at least two availability zones; list two or more");
   if (rds.maxAllocatedStorage !== undefined && rds.maxAllocatedStorage < rds.allocatedStorage) {

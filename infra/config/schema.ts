@@ -116,6 +116,12 @@ export const CONFIG_SCHEMA = {
         description: "File holding the superuser password, relative to the project; scripts/local-pg.sh writes it.",
       },
       sslMode: { type: "string", default: "disable", description: "sslmode of the admin connection." },
+      pgaudit: {
+        type: "boolean",
+        default: false,
+        description:
+          "The server loads pgaudit (as RDS does with precog:rds.pgaudit): create the extension in the database.",
+      },
     },
   },
   rds: {
@@ -156,7 +162,20 @@ export const CONFIG_SCHEMA = {
         description: "Private subnets for the DB subnet group, in at least two availability zones.",
       },
       securityGroupIds: { type: "list", description: "Security groups of the instance (and proxy)." },
-      pgaudit: { type: "boolean", default: true, description: "Load pgaudit and log DDL and role changes." },
+      pgaudit: {
+        type: "boolean",
+        default: true,
+        description:
+          "Load pgaudit, create its extension in the database and log DDL and role changes through it (passwords redacted).",
+      },
+      logRetentionDays: {
+        type: "integer",
+        min: 1,
+        max: 3653,
+        default: 30,
+        description:
+          "Retention of the CloudWatch log groups, in days; one of the values CloudWatch accepts (1, 3, 5, 7, 14, 30, 60, 90, ...).",
+      },
       adminHost: {
         type: "string",
         optional: true,

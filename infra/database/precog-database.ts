@@ -22,6 +22,8 @@ export interface PrecogDatabaseArgs {
   readonly connectionLimits: ConnectionLimits;
   /** Protect the database and roles from deletion by Pulumi. */
   readonly protect: boolean;
+  /** The server loads pgaudit: create its extension in the database (its DDL event triggers need it). */
+  readonly pgaudit: boolean;
 }
 
 export class PrecogDatabase extends pulumi.ComponentResource {
@@ -31,6 +33,8 @@ export class PrecogDatabase extends pulumi.ComponentResource {
   readonly loginRoles: readonly pulumi.Resource[];
   /** Every privilege change: what must exist before the owner creates objects. */
   readonly privileges: readonly pulumi.Resource[];
+  /** The extensions created in the database (pgaudit, when the server loads it). */
+  readonly extensions: readonly pulumi.Resource[];
 
   constructor(name: string, args: PrecogDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("precog:database:PrecogDatabase", name, {}, opts);
@@ -133,6 +137,15 @@ export class PrecogDatabase extends pulumi.ComponentResource {
       );
     }
 
+    this.extensions = args.pgaudit
+      ? [
+          new postgresql.Extension(
+            `${name}-extension-pgaudit`,
+            { name: "pgaudit", database: database.name },
+            { parent, provider },
+          ),
+        ]
+      : [];
     this.privileges = privileges;
     this.loginRoles = [owner, app, readonly];
     this.database = database.name;

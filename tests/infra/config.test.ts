@@ -54,6 +54,7 @@ describe("parseConfig on the committed stack files", () => {
       adminUser: "postgres",
       adminPasswordFile: ".local/pg/admin-password",
       sslMode: "disable",
+      pgaudit: false,
     });
     expect(parseConfig("staging", raw("staging")).local).toBeUndefined();
   });
@@ -100,6 +101,14 @@ describe("parseConfig errors", () => {
       "dev",
       { "precog:pool.min": 11 },
       ["precog:pool.min: 11 is above precog:pool.max (10); lower pool.min or raise pool.max"],
+    ],
+    [
+      "a log retention CloudWatch refuses",
+      "staging",
+      { "precog:rds.logRetentionDays": 10 },
+      [
+        "precog:rds.logRetentionDays: 10 is not a retention CloudWatch accepts; use one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653",
+      ],
     ],
     ["negative number", "dev", { "precog:pool.min": -1 }, ["precog:pool.min: -1 is below the minimum of 0"]],
     ["not a number", "dev", { "precog:pool.max": "ten" }, ['precog:pool.max: "ten" is not a whole number']],

@@ -95,6 +95,8 @@ function fakeState(
       return { ...inputs, arn: `arn:aws:secretsmanager:us-east-1:111111111111:secret:${inputs.name}` };
     case "aws:rds/proxy:Proxy":
       return { ...inputs, endpoint: `${inputs.name}.proxy-abc123.us-east-1.rds.amazonaws.com` };
+    case "aws:kms/key:Key":
+      return { ...inputs, arn: `arn:aws:kms:us-east-1:111111111111:key/${name}`, keyId: `${name}-key-id` };
     case "aws:iam/role:Role":
       return { ...inputs, arn: `arn:aws:iam::111111111111:role/${name}` };
     case "pulumi:pulumi:StackReference":

@@ -30,6 +30,11 @@ function run(stack: Stack): Promise<Run> {
   });
 }
 
+/** A committed stack with config overrides on top. */
+function run2(stack: Stack, config: Record<string, unknown>): Promise<Run> {
+  return runStack(stack, { config: config as any, vars: stack === "prod" ? { PRECOG_PROD_CONFIRMED: "yes" } : {} });
+}
+
 const PG = "postgresql:index";
 function databaseResources(p: string): string[] {
   return [
@@ -58,6 +63,11 @@ function awsResources(p: string, proxy: boolean): string[] {
     `aws:rds/subnetGroup:SubnetGroup ${p}-server-subnets`,
     `aws:rds/parameterGroup:ParameterGroup ${p}-server-params`,
     `aws:rds/instance:Instance ${p}-server-instance`,
+    `aws:kms/key:Key ${p}-server-key`,
+    `aws:kms/alias:Alias ${p}-server-key-alias`,
+    `aws:cloudwatch/logGroup:LogGroup ${p}-server-log-postgresql`,
+    `aws:cloudwatch/logGroup:LogGroup ${p}-server-log-upgrade`,
+    `${PG}/extension:Extension ${p}-db-extension-pgaudit`,
     ...roles.flatMap((r) => [
       `precog:credentials:RoleSecret ${p}-secret-${r}`,
       `aws:secretsmanager/secret:Secret ${p}-secret-${r}-secret`,
@@ -397,10 +407,12 @@ describe("aws stacks", () => {
           `max_connections=${prod ? 400 : 200}`,
           "log_connections=1",
           "log_disconnections=1",
-          "log_statement=ddl",
-          "log_min_duration_statement=1000",
+          "log_statement=none",
+          "log_min_duration_statement=-1",
+          "log_min_error_statement=panic",
           "shared_preload_libraries=pg_stat_statements,pgaudit",
           "pgaudit.log=ddl,role",
+          "pgaudit.log_parameter=0",
         ].sort(),
       );
       expect(r.invokes).toEqual([
@@ -443,6 +455,49 @@ describe("aws stacks", () => {
       }
     },
   );
+
+  it.each(["staging", "prod"] as const)(
+    "%s: pgaudit's extension in the database; KMS-encrypted log groups with the configured retention",
+    async (stack) => {
+      const r = await run(stack);
+      const prod = stack === "prod";
+      const account = prod ? "222222222222" : "111111111111";
+      expect(r.byName(`precog-${stack}-db-extension-pgaudit`).inputs).toEqual({
+        name: "pgaudit",
+        database: ENVIRONMENT_DEFAULTS[stack].database,
+      });
+      const instance = r.byName(`precog-${stack}-server-instance`);
+      expect(instance.inputs.identifier).toBe(`precog-${stack}`);
+      expect(instance.inputs.enabledCloudwatchLogsExports).toEqual(["postgresql", "upgrade"]);
+      expect(instance.opts.dependsOn).toHaveLength(2);
+      for (const log of ["postgresql", "upgrade"]) {
+        expect(r.byName(`precog-${stack}-server-log-${log}`).inputs).toMatchObject({
+          name: `/aws/rds/instance/precog-${stack}/${log}`,
+          retentionInDays: prod ? 365 : 30,
+          kmsKeyId: `arn:aws:kms:us-east-1:111111111111:key/precog-${stack}-server-key`,
+        });
+      }
+      const key = r.byName(`precog-${stack}-server-key`);
+      expect(key.inputs).toMatchObject({ enableKeyRotation: true, deletionWindowInDays: 30 });
+      expect(key.opts.protect).toBe(prod);
+      const policy = JSON.parse(key.inputs.policy);
+      expect(policy.Statement.map((x: any) => x.Principal)).toEqual([
+        { AWS: `arn:aws:iam::${account}:root` },
+        { Service: "logs.us-east-1.amazonaws.com" },
+      ]);
+      expect(policy.Statement[1].Condition.ArnLike["kms:EncryptionContext:aws:logs:arn"]).toBe(
+        `arn:aws:logs:us-east-1:${account}:log-group:/aws/rds/instance/precog-${stack}/*`,
+      );
+    },
+  );
+
+  it("refuses an aws stack without exactly one aws:allowedAccountIds account, and says how to set it", async () => {
+    for (const ids of [undefined, [], ["111111111111", "222222222222"]]) {
+      await expect(run2("staging", { "aws:allowedAccountIds": ids })).rejects.toThrow(
+        /Stack "staging" \(Pulumi.staging.yaml\): aws:allowedAccountIds must list exactly one 12-digit AWS account.*pulumi config set --stack staging --path 'aws:allowedAccountIds\[0\]'/,
+      );
+    }
+  });
 
   it("the rotation guarantee: Pulumi writes secret values and role passwords only at creation", async () => {
     const r = await run("staging");
