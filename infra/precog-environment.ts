@@ -72,6 +72,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
         roles: cfg.roleNames,
         passwords,
         connectionLimits: cfg.connectionLimits,
+        timeouts: { app: cfg.roles.app, readonly: cfg.roles.readonly, owner: cfg.roles.owner },
         protect: cfg.protect,
         pgaudit: cfg.rds ? cfg.rds.pgaudit : cfg.local.pgaudit,
       },
@@ -80,7 +81,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
 
     let ownerPassword: pulumi.Output<string> = passwords.owner;
     if (cfg.rds && rds) {
-      const secrets = this.storeInSecretsManager(name, cfg, passwords);
+      const secrets = this.storeInSecretsManager(name, cfg, passwords, rds.key.arn);
       ownerPassword = currentPassword(secrets.owner.arn);
       this.credentials = mapRoles((role) => ({
         source: "aws-secrets-manager",
@@ -137,7 +138,12 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
     this.registerOutputs({});
   }
 
-  private storeInSecretsManager(name: string, cfg: PrecogConfig, passwords: Passwords) {
+  private storeInSecretsManager(
+    name: string,
+    cfg: PrecogConfig,
+    passwords: Passwords,
+    kmsKeyId: pulumi.Output<string>,
+  ) {
     const rotation = rotationSchedule(cfg.rotation);
     return mapRoles(
       (role) =>
@@ -154,6 +160,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
             pool: cfg.pool,
             rotation,
             protect: cfg.protect,
+            kmsKeyId,
           },
           { parent: this },
         ),

@@ -12,7 +12,13 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ConnectionLimits } from "../config/parse";
 import type { LoginRole, Passwords } from "../credentials/passwords";
 import type { ServerEndpoint } from "../server/endpoint";
-import { APP_SCHEMA, DEFAULT_PRIVILEGES, GRANTS, type Grantee } from "./privileges";
+import { APP_SCHEMA, DEFAULT_PRIVILEGES, GRANTS, type Grantee, SEARCH_PATH } from "./privileges";
+
+/** A login role's session limits, set on the role (ALTER ROLE ... SET). */
+export interface SessionTimeouts {
+  readonly statementTimeoutMs: number;
+  readonly idleInTransactionTimeoutMs: number;
+}
 
 export interface PrecogDatabaseArgs {
   readonly endpoint: ServerEndpoint;
@@ -20,6 +26,7 @@ export interface PrecogDatabaseArgs {
   readonly roles: Readonly<Record<LoginRole, string>>;
   readonly passwords: Passwords;
   readonly connectionLimits: ConnectionLimits;
+  readonly timeouts: Readonly<Record<LoginRole, SessionTimeouts>>;
   /** Protect the database and roles from deletion by Pulumi. */
   readonly protect: boolean;
   /** The server loads pgaudit: create its extension in the database (its DDL event triggers need it). */
@@ -69,6 +76,9 @@ export class PrecogDatabase extends pulumi.ComponentResource {
           inherit: true,
           superuser: false,
           replication: false,
+          searchPaths: [...SEARCH_PATH],
+          statementTimeout: args.timeouts[role].statementTimeoutMs,
+          idleInTransactionSessionTimeout: args.timeouts[role].idleInTransactionTimeoutMs,
         },
         { parent, provider, protect, ignoreChanges: ["password"] },
       );

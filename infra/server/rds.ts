@@ -5,9 +5,11 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import type { RdsConfig } from "../config/parse";
 import { auditLoggingParameters } from "./audit-logging";
 import type { ServerEndpoint } from "./endpoint";
+import { monitoringRole } from "./monitoring-role";
 import { stackKey } from "./stack-key";
 
 export interface RdsServerArgs {
@@ -98,6 +100,12 @@ export class RdsServer extends pulumi.ComponentResource {
       { parent },
     );
 
+    const monitoring =
+      rds.monitoringIntervalSeconds > 0 ? monitoringRole(`${name}-monitoring`, tags, parent) : undefined;
+    // A fresh suffix per instance: a second deletion (after the stack is re-created) never collides
+    // with the first one's snapshot.
+    const snapshotSuffix = new random.RandomId(`${name}-final-snapshot`, { byteLength: 4 }, { parent });
+
     this.instance = new aws.rds.Instance(
       `${name}-instance`,
       {
@@ -109,6 +117,21 @@ export class RdsServer extends pulumi.ComponentResource {
         maxAllocatedStorage: rds.maxAllocatedStorage,
         storageType: "gp3",
         storageEncrypted: true,
+        kmsKeyId: this.key.arn,
+        masterUserSecretKmsKeyId: this.key.arn,
+        performanceInsightsEnabled: rds.performanceInsightsRetentionDays > 0,
+        performanceInsightsKmsKeyId: rds.performanceInsightsRetentionDays > 0 ? this.key.arn : undefined,
+        performanceInsightsRetentionPeriod:
+          rds.performanceInsightsRetentionDays > 0 ? rds.performanceInsightsRetentionDays : undefined,
+        monitoringInterval: rds.monitoringIntervalSeconds,
+        monitoringRoleArn: monitoring?.role.arn,
+        maintenanceWindow: rds.maintenanceWindow,
+        backupWindow: rds.backupWindow,
+        deleteAutomatedBackups: false,
+        caCertIdentifier: rds.caCertIdentifier,
+        engineLifecycleSupport: rds.extendedSupport
+          ? "open-source-rds-extended-support"
+          : "open-source-rds-extended-support-disabled",
         multiAz: rds.multiAz,
         dbSubnetGroupName: subnetGroup.name,
         vpcSecurityGroupIds: [...rds.securityGroupIds],
@@ -120,13 +143,15 @@ export class RdsServer extends pulumi.ComponentResource {
         copyTagsToSnapshot: true,
         deletionProtection: rds.deletionProtection,
         skipFinalSnapshot: !rds.finalSnapshot,
-        finalSnapshotIdentifier: rds.finalSnapshot ? `precog-${args.environment}-final` : undefined,
+        finalSnapshotIdentifier: rds.finalSnapshot
+          ? pulumi.interpolate`precog-${args.environment}-final-${snapshotSuffix.hex}`
+          : undefined,
         enabledCloudwatchLogsExports: [...LOG_EXPORTS],
         autoMinorVersionUpgrade: true,
         applyImmediately: false,
         tags,
       },
-      { parent, protect: args.protect, dependsOn: logGroups },
+      { parent, protect: args.protect, dependsOn: [...logGroups, ...(monitoring ? [monitoring.attachment] : [])] },
     );
 
     const masterSecretArn = this.instance.masterUserSecrets.apply((s) => s[0]?.secretArn ?? "");

@@ -192,6 +192,31 @@ describe("parseConfig errors", () => {
       ["precog:rds.engineVersion: 16 is not a string: quote it"],
     ],
     [
+      "parameter group family of another major version",
+      "staging",
+      { "precog:rds.engineVersion": "17" },
+      [
+        'precog:rds.parameterGroupFamily: "postgres16" does not match precog:rds.engineVersion "17"; set it to "postgres17" (a major upgrade changes both together: README, "A major version upgrade")',
+      ],
+    ],
+    [
+      "a proxy that could open more connections than the app role may",
+      "prod",
+      { "precog:rds.proxy.maxConnectionsPercent": 75 },
+      [
+        "precog:rds.proxy.maxConnectionsPercent: 75% of precog:connections.serverMax (400) is 300 connections, more than the app role's CONNECTION LIMIT (200) the proxy logs in under; lower it to at most 50",
+      ],
+    ],
+    [
+      "Performance Insights retention RDS refuses, and a monitoring interval",
+      "staging",
+      { "precog:rds.performanceInsightsRetentionDays": 30, "precog:rds.monitoringIntervalSeconds": 20 },
+      [
+        "precog:rds.performanceInsightsRetentionDays: 30 is not 0, 7, 731 or a multiple of 31",
+        "precog:rds.monitoringIntervalSeconds: 20 is not one of 0, 1, 5, 10, 15, 30, 60",
+      ],
+    ],
+    [
       "storage ceiling below storage",
       "prod",
       { "precog:rds.maxAllocatedStorage": 100 },
