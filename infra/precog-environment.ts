@@ -74,14 +74,16 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
         roles: cfg.roleNames,
         passwords,
         connectionLimits: cfg.connectionLimits,
+        timeouts: { app: cfg.roles.app, readonly: cfg.roles.readonly, owner: cfg.roles.owner },
         protect: cfg.protect,
+        pgaudit: cfg.rds ? cfg.rds.pgaudit : cfg.local.pgaudit,
       },
       { parent },
     );
 
     let migrationPassword: pulumi.Output<string> = migrationLogin(passwords);
     if (cfg.rds && rds) {
-      const secrets = this.storeInSecretsManager(name, cfg, passwords);
+      const secrets = this.storeInSecretsManager(name, cfg, passwords, rds.key.arn);
       migrationPassword = currentPassword(migrationLogin(secrets).arn);
       this.credentials = mapRoles((role) => ({
         source: "aws-secrets-manager",
@@ -130,7 +132,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
         predecessor: cfg.migrations.predecessor,
         backup: backupPlan(cfg, projectDir, rds),
         operator: currentOperator(),
-        after: [this.database, ...this.database.loginRoles, ...this.database.privileges],
+        after: [this.database, ...this.database.loginRoles, ...this.database.privileges, ...this.database.extensions],
         protect: cfg.protect,
       },
       { parent },
@@ -138,7 +140,12 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
     this.registerOutputs({});
   }
 
-  private storeInSecretsManager(name: string, cfg: PrecogConfig, passwords: Passwords) {
+  private storeInSecretsManager(
+    name: string,
+    cfg: PrecogConfig,
+    passwords: Passwords,
+    kmsKeyId: pulumi.Output<string>,
+  ) {
     const rotation = cfg.rds && cfg.rotation.days > 0 ? this.rotationSchedule(name, cfg) : undefined;
     const secrets = mapRoles(
       (role) =>
@@ -155,6 +162,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
             pool: cfg.pool,
             rotation,
             protect: cfg.protect,
+            kmsKeyId,
           },
           { parent: this },
         ),

@@ -63,7 +63,7 @@ export function parseConfig(stack: string, raw: RawConfig): PrecogConfig {
     owner: common.roles.owner.connectionLimit,
   };
   checkBudget(r, common, connectionLimits);
-  const server = findServer(r, local, rds, raw.secrets);
+  const server = findServer(r, local, rds, raw.secrets, connectionLimits.app, common.connections.serverMax);
 
   if (r.problems.length > 0) {
     throw new Error(
@@ -113,6 +113,8 @@ function findServer(
   local: LocalConfig | undefined,
   rds: RdsConfig | undefined,
   secrets: readonly SecretKey[],
+  appLimit: number,
+  serverMax: number,
 ): ServerGroup {
   if (rds) {
     if (local)
@@ -120,7 +122,7 @@ function findServer(
         "local",
         `a stack has one server and ${NAMESPACE}:rds is set too: remove ${NAMESPACE}:local, or ${NAMESPACE}:rds for a local server`,
       );
-    checkRds(r, rds);
+    checkRds(r, rds, appLimit, serverMax);
     return { rds };
   }
   const withDefaults = local ?? (r.group("local", CONFIG_SCHEMA.local, {}) as LocalConfig);
@@ -128,7 +130,45 @@ function findServer(
   return { local: withDefaults };
 }
 
-function checkRds(r: Reader, rds: RdsConfig): void {
+/** The retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+const MONITORING_INTERVALS = [0, 1, 5, 10, 15, 30, 60];
+
+function checkRds(r: Reader, rds: RdsConfig, appLimit: number, serverMax: number): void {
+  const major = /^(\d+)(\.\d+)?$/.exec(rds.engineVersion)?.[1];
+  if (major && rds.parameterGroupFamily !== `postgres${major}`)
+    r.problem(
+      "rds.parameterGroupFamily",
+      `"${rds.parameterGroupFamily}" does not match ${NAMESPACE}:rds.engineVersion "${rds.engineVersion}"; set it to "postgres${major}" ` +
+        `(a major upgrade changes both together: README, "A major version upgrade")`,
+    );
+  else if (!major && rds.engineVersion !== "")
+    r.problem("rds.engineVersion", `"${rds.engineVersion}" is not a major or major.minor version, e.g. "16"`);
+  const pi = rds.performanceInsightsRetentionDays;
+  if (Number.isInteger(pi) && pi !== 0 && pi !== 7 && pi !== 731 && pi % 31 !== 0)
+    r.problem("rds.performanceInsightsRetentionDays", `${pi} is not 0, 7, 731 or a multiple of 31`);
+  if (Number.isInteger(rds.monitoringIntervalSeconds) && !MONITORING_INTERVALS.includes(rds.monitoringIntervalSeconds))
+    r.problem(
+      "rds.monitoringIntervalSeconds",
+      `${rds.monitoringIntervalSeconds} is not one of ${MONITORING_INTERVALS.join(", ")}`,
+    );
+  if (rds.proxy) {
+    const proxyMax = Math.floor((serverMax * rds.proxy.maxConnectionsPercent) / 100);
+    if (proxyMax > appLimit)
+      r.problem(
+        "rds.proxy.maxConnectionsPercent",
+        `${rds.proxy.maxConnectionsPercent}% of ${NAMESPACE}:connections.serverMax (${serverMax}) is ${proxyMax} connections, more than the app role's CONNECTION LIMIT (${appLimit}) ` +
+          `the proxy logs in under; lower it to at most ${Math.floor((appLimit * 100) / serverMax)}`,
+      );
+  }
+  if (Number.isInteger(rds.logRetentionDays) && !LOG_RETENTION_DAYS.includes(rds.logRetentionDays))
+    r.problem(
+      "rds.logRetentionDays",
+      `${rds.logRetentionDays} is not a retention CloudWatch accepts; use one of ${LOG_RETENTION_DAYS.join(", ")}`,
+    );
   if (rds.subnetIds.length === 1)
     r.problem("rds.subnetIds", "RDS needs subnets in at least two availability zones; list two or more");
   if (rds.maxAllocatedStorage !== undefined && rds.maxAllocatedStorage < rds.allocatedStorage) {

@@ -36,6 +36,8 @@ export interface RoleSecretArgs {
   /** Rotate every `days` days with the function `lambdaArn`; undefined: no rotation. */
   readonly rotation?: { readonly days: number; readonly lambdaArn: pulumi.Input<string> };
   readonly protect: boolean;
+  /** The stack's KMS key the secret is encrypted with; undefined: Secrets Manager's AWS-managed key. */
+  readonly kmsKeyId?: pulumi.Input<string>;
 }
 
 export class RoleSecret extends pulumi.ComponentResource {
@@ -53,6 +55,7 @@ export class RoleSecret extends pulumi.ComponentResource {
         name: `precog/${args.environment}/${args.role}`,
         description: `Precog ${args.environment}: credentials of the ${args.role} login role (rotated by Secrets Manager)`,
         recoveryWindowInDays: 30,
+        kmsKeyId: args.kmsKeyId,
         tags: { "precog:environment": args.environment, "precog:role": args.role },
       },
       { parent, protect: args.protect },

@@ -54,6 +54,7 @@ describe("parseConfig on the committed stack files", () => {
       adminUser: "postgres",
       adminPasswordFile: ".local/pg/admin-password",
       sslMode: "disable",
+      pgaudit: false,
     });
     expect(parseConfig("staging", raw("staging")).local).toBeUndefined();
   });
@@ -100,6 +101,14 @@ describe("parseConfig errors", () => {
       "dev",
       { "precog:pool.min": 11 },
       ["precog:pool.min: 11 is above precog:pool.max (10); lower pool.min or raise pool.max"],
+    ],
+    [
+      "a log retention CloudWatch refuses",
+      "staging",
+      { "precog:rds.logRetentionDays": 10 },
+      [
+        "precog:rds.logRetentionDays: 10 is not a retention CloudWatch accepts; use one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653",
+      ],
     ],
     ["negative number", "dev", { "precog:pool.min": -1 }, ["precog:pool.min: -1 is below the minimum of 0"]],
     ["not a number", "dev", { "precog:pool.max": "ten" }, ['precog:pool.max: "ten" is not a whole number']],
@@ -181,6 +190,31 @@ describe("parseConfig errors", () => {
       "staging",
       { "precog:rds.engineVersion": 16 },
       ["precog:rds.engineVersion: 16 is not a string: quote it"],
+    ],
+    [
+      "parameter group family of another major version",
+      "staging",
+      { "precog:rds.engineVersion": "17" },
+      [
+        'precog:rds.parameterGroupFamily: "postgres16" does not match precog:rds.engineVersion "17"; set it to "postgres17" (a major upgrade changes both together: README, "A major version upgrade")',
+      ],
+    ],
+    [
+      "a proxy that could open more connections than the app role may",
+      "prod",
+      { "precog:rds.proxy.maxConnectionsPercent": 75 },
+      [
+        "precog:rds.proxy.maxConnectionsPercent: 75% of precog:connections.serverMax (400) is 300 connections, more than the app role's CONNECTION LIMIT (205) the proxy logs in under; lower it to at most 51",
+      ],
+    ],
+    [
+      "Performance Insights retention RDS refuses, and a monitoring interval",
+      "staging",
+      { "precog:rds.performanceInsightsRetentionDays": 30, "precog:rds.monitoringIntervalSeconds": 20 },
+      [
+        "precog:rds.performanceInsightsRetentionDays: 30 is not 0, 7, 731 or a multiple of 31",
+        "precog:rds.monitoringIntervalSeconds: 20 is not one of 0, 1, 5, 10, 15, 30, 60",
+      ],
     ],
     [
       "storage ceiling below storage",

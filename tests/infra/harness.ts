@@ -97,6 +97,10 @@ function fakeState(
       return { ...inputs, arn: `arn:aws:secretsmanager:us-east-1:111111111111:secret:${inputs.name}` };
     case "aws:rds/proxy:Proxy":
       return { ...inputs, endpoint: `${inputs.name}.proxy-abc123.us-east-1.rds.amazonaws.com` };
+    case "random:index/randomId:RandomId":
+      return { ...inputs, hex: "0a1b2c3d" };
+    case "aws:kms/key:Key":
+      return { ...inputs, arn: `arn:aws:kms:us-east-1:111111111111:key/${name}`, keyId: `${name}-key-id` };
     case "aws:iam/role:Role":
       return { ...inputs, arn: `arn:aws:iam::111111111111:role/${name}` };
     case "aws:serverlessrepository/cloudFormationStack:CloudFormationStack":
