@@ -137,7 +137,7 @@ export class PrecogDatabase extends pulumi.ComponentResource {
                 database: database.name,
                 owner: owner.name,
                 role: grantees[d.grantee],
-                schema: APP_SCHEMA,
+                schema: d.allSchemas ? undefined : APP_SCHEMA,
                 objectType: d.objectType,
                 privileges: [...d.privileges],
               },

@@ -20,6 +20,11 @@ export interface DefaultPrivilegeSpec {
   readonly grantee: Grantee;
   readonly objectType: "table" | "sequence" | "function";
   readonly privileges: readonly string[];
+  /**
+   * For every schema rather than the app schema alone. A per-schema default privilege can only add
+   * to the global ones, so taking away PostgreSQL's global EXECUTE to PUBLIC must be global too.
+   */
+  readonly allSchemas?: true;
 }
 
 const APP_TABLE = ["DELETE", "INSERT", "SELECT", "UPDATE"];
@@ -48,7 +53,7 @@ export const GRANTS: readonly GrantSpec[] = [
 export const DEFAULT_PRIVILEGES: readonly DefaultPrivilegeSpec[] = [
   // PostgreSQL grants EXECUTE on every new function to PUBLIC; a SECURITY DEFINER function made by
   // a migration would otherwise be callable by any role that can connect.
-  { key: "public-functions", grantee: "public", objectType: "function", privileges: [] },
+  { key: "public-functions", grantee: "public", objectType: "function", privileges: [], allSchemas: true },
   { key: "app-tables", grantee: "app", objectType: "table", privileges: APP_TABLE },
   { key: "app-sequences", grantee: "app", objectType: "sequence", privileges: APP_SEQUENCE },
   { key: "readonly-tables", grantee: "readonly", objectType: "table", privileges: READ_TABLE },

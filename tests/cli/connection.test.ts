@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { withClient } from "../helpers/client";
+import { gatedProject } from "../helpers/gated-project";
 import { createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
 import { startTlsCluster, type TlsCluster } from "../helpers/tls-cluster";
 import { dbEnv, migrationsDir, removeDir, runCli, sql } from "../migrate/helpers";
@@ -119,10 +120,13 @@ describe("on the run's cluster, which offers no TLS", () => {
 
   it("pg_dump gets exactly the target's connection: the caller's PGHOSTADDR, PGSERVICE, PGPASSFILE do not reach it", async () => {
     const backups = join(cwd, "bk");
+    // staging follows test: a project whose test stack has applied these files.
+    const project = await gatedProject("staging", "test", "files", dir);
     const r = await runCli(
       ["migrate", "--dir", dir, "--backup-dir", backups],
       {
         ...dbEnv(db),
+        ...project.env,
         PRECOG_ENV: "staging",
         DB_SSLMODE: "disable",
         PGHOSTADDR: "127.0.0.2",
@@ -132,8 +136,9 @@ describe("on the run's cluster, which offers no TLS", () => {
         PGSSLMODE: "verify-full",
         PGCONNECT_TIMEOUT: "abc",
       },
-      { cwd },
+      { cwd: project.cwd },
     );
+    project.remove();
     expect([r.code, r.stderr]).toEqual([0, expect.stringContaining("1/1 0001_ssl")]);
     expect(readdirSync(backups)).toEqual([expect.stringMatching(/^staging-\d{8}T\d{6}Z-0-to-0001\.dump$/)]);
   });
@@ -199,17 +204,22 @@ describe("on a cluster that offers TLS (certificate for localhost)", () => {
 
   it("pg_dump backs up with the same TLS mode and root certificate (a TLS-only role, verify-full)", async () => {
     const backups = join(cwd, "bk");
+    const project = await gatedProject("staging", "test", "files", dir);
     const r = await runCli(
       ["migrate", "--dir", dir, "--backup-dir", backups],
-      vars({
-        PRECOG_ENV: "staging",
-        DB_HOST: "localhost",
-        DB_USER: tls.tlsOnlyRole,
-        DB_SSLMODE: "verify-full",
-        DB_SSL_ROOT_CERT: tls.caFile,
-      }),
-      { cwd },
+      {
+        ...vars({
+          PRECOG_ENV: "staging",
+          DB_HOST: "localhost",
+          DB_USER: tls.tlsOnlyRole,
+          DB_SSLMODE: "verify-full",
+          DB_SSL_ROOT_CERT: tls.caFile,
+        }),
+        ...project.env,
+      },
+      { cwd: project.cwd },
     );
+    project.remove();
     expect([r.code, r.stderr]).toEqual([0, expect.stringContaining("1/1 0001_ssl")]);
     expect(readdirSync(backups)).toHaveLength(1);
     expect(await seen()).toEqual([{ ssl: true }]);

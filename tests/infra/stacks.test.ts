@@ -296,7 +296,8 @@ describe.each(STACKS)("stack %s", (stack) => {
       },
       {
         name: `${p}-db-default-public-functions`,
-        ...base,
+        database: t.database,
+        owner: roleNames.owner, // every schema: a per-schema entry cannot take away the global EXECUTE
         role: "public",
         objectType: "function",
         privileges: [],
