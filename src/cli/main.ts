@@ -50,7 +50,12 @@ export async function main(argv: readonly string[], cwd = process.cwd()): Promis
     const vars = loadVars(cwd);
     let target: Target | undefined;
     if (verb.database) {
-      target = withMigrationLogin(resolveTarget(vars, values["database-url"], cwd), vars, verb.database);
+      target = withMigrationLogin(
+        resolveTarget(vars, values["database-url"], cwd),
+        vars,
+        verb.database,
+        values["database-url"] !== undefined,
+      );
       out.addSecrets(target.secrets);
       assertProdConfirmed(target.choice.env, verb.database, vars);
       if (target.choice.env === "prod") out.err(`warning: prod access by ${currentOperator(vars)}`);

@@ -12,13 +12,17 @@ import { migrationLogin, roleNamesOf } from "../env/roles";
 import type { Target, Vars } from "./target";
 
 /** `target` logged in as the migration login; throws for the app and read-only roles. `work`: "apply migrations". */
-export function withMigrationLogin(target: Target, vars: Vars, work: string): Target {
+export function withMigrationLogin(target: Target, vars: Vars, work: string, fromUrl = false): Target {
   const env = target.choice.env;
   let t = target;
   let source = "--database-url";
   let user: string | undefined;
   let database: string | undefined;
-  if (typeof target.connection === "string") {
+  if (fromUrl && typeof target.connection !== "string") {
+    // --database-url names the login itself.
+    user = target.connection.user;
+    database = target.connection.database;
+  } else if (typeof target.connection === "string") {
     const url = new URL(target.connection);
     user = decodeURIComponent(url.username);
     database = decodeURIComponent(url.pathname.replace(/^\//, "")) || vars.DB_NAME;

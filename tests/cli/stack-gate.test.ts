@@ -39,7 +39,7 @@ const history = async () =>
 const migrateIn = (p: GatedProject, env: string, args: string[] = []) =>
   runCli(
     ["migrate", "--dir", dir, ...args],
-    { ...dbEnv(db), ...p.env, PRECOG_ENV: env, PRECOG_BACKUP_DIR: join(dir, "bk") },
+    { ...dbEnv(db), ...p.env, PRECOG_ENV: env, DB_SSLMODE: "disable", PRECOG_BACKUP_DIR: join(dir, "bk") },
     { cwd: p.cwd },
   );
 
@@ -90,7 +90,7 @@ describe("precog-db migrate's stack-order gate", () => {
   it("staging outside a Pulumi project is refused: the order lives in its stack file", async () => {
     const r = await runCli(
       ["migrate", "--dir", dir],
-      { ...dbEnv(db), PRECOG_ENV: "staging", PRECOG_BACKUP_DIR: join(dir, "bk") },
+      { ...dbEnv(db), PRECOG_ENV: "staging", DB_SSLMODE: "disable", PRECOG_BACKUP_DIR: join(dir, "bk") },
       { cwd: dir },
     );
     expect([r.code, r.stderr]).toEqual([
