@@ -37,6 +37,7 @@ async function cliMigrate(stack: string, args: string[] = []): Promise<CliResult
     {
       ...env,
       PRECOG_ENV: stack,
+      DB_SSLMODE: "disable",
       DB_HOST: out.host,
       DB_PORT: String(out.port),
       DB_NAME: out.database,
