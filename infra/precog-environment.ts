@@ -7,9 +7,11 @@ import { resolve } from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { currentOperator } from "../src/env/environment";
-import type { PrecogConfig, RotationConfig } from "./config/parse";
+import { migrationLogin } from "../src/env/roles";
+import type { PrecogConfig } from "./config/parse";
 import { createPasswords, LOGIN_ROLES, type LoginRole, type Passwords } from "./credentials/passwords";
 import { RoleSecret } from "./credentials/role-secret";
+import { RotationAlarm, RotationFunction } from "./credentials/rotation";
 import { PrecogDatabase } from "./database/precog-database";
 import { PrecogMigrations } from "./migrations/precog-migrations";
 import type { BackupPlan } from "./migrations/state";
@@ -72,15 +74,17 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
         roles: cfg.roleNames,
         passwords,
         connectionLimits: cfg.connectionLimits,
+        timeouts: { app: cfg.roles.app, readonly: cfg.roles.readonly, owner: cfg.roles.owner },
         protect: cfg.protect,
+        pgaudit: cfg.rds ? cfg.rds.pgaudit : cfg.local.pgaudit,
       },
       { parent },
     );
 
-    let ownerPassword: pulumi.Output<string> = passwords.owner;
+    let migrationPassword: pulumi.Output<string> = migrationLogin(passwords);
     if (cfg.rds && rds) {
-      const secrets = this.storeInSecretsManager(name, cfg, passwords);
-      ownerPassword = currentPassword(secrets.owner.arn);
+      const secrets = this.storeInSecretsManager(name, cfg, passwords, rds.key.arn);
+      migrationPassword = currentPassword(migrationLogin(secrets).arn);
       this.credentials = mapRoles((role) => ({
         source: "aws-secrets-manager",
         secretArn: secrets[role].arn,
@@ -115,11 +119,11 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
       {
         environment: cfg.environment,
         connection: pulumi.secret(
-          pulumi.all([endpoint.adminHost, endpoint.port, ownerPassword]).apply(([host, port, password]) => ({
+          pulumi.all([endpoint.adminHost, endpoint.port, migrationPassword]).apply(([host, port, password]) => ({
             host,
             port,
             database: cfg.database,
-            user: cfg.roleNames.owner,
+            user: migrationLogin(cfg.roleNames),
             password,
             sslMode: endpoint.sslMode,
           })),
@@ -128,7 +132,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
         predecessor: cfg.migrations.predecessor,
         backup: backupPlan(cfg, projectDir, rds),
         operator: currentOperator(),
-        after: [this.database, ...this.database.loginRoles, ...this.database.privileges],
+        after: [this.database, ...this.database.loginRoles, ...this.database.privileges, ...this.database.extensions],
         protect: cfg.protect,
       },
       { parent },
@@ -136,9 +140,14 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
     this.registerOutputs({});
   }
 
-  private storeInSecretsManager(name: string, cfg: PrecogConfig, passwords: Passwords) {
-    const rotation = rotationSchedule(cfg.rotation);
-    return mapRoles(
+  private storeInSecretsManager(
+    name: string,
+    cfg: PrecogConfig,
+    passwords: Passwords,
+    kmsKeyId: pulumi.Output<string>,
+  ) {
+    const rotation = cfg.rds && cfg.rotation.days > 0 ? this.rotationSchedule(name, cfg) : undefined;
+    const secrets = mapRoles(
       (role) =>
         new RoleSecret(
           `${name}-secret-${role}`,
@@ -153,10 +162,35 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
             pool: cfg.pool,
             rotation,
             protect: cfg.protect,
+            kmsKeyId,
           },
           { parent: this },
         ),
     );
+    if (rotation)
+      new RotationAlarm(
+        `${name}-rotation-alarm`,
+        { environment: cfg.environment, secretArns: LOGIN_ROLES.map((r) => secrets[r].arn) },
+        { parent: this },
+      );
+    return secrets;
+  }
+
+  /** Every role secret's schedule: the stack's own rotation function, or precog:rotation.lambdaArn. */
+  private rotationSchedule(name: string, cfg: PrecogConfig) {
+    const rds = cfg.rds as NonNullable<PrecogConfig["rds"]>;
+    const fn = new RotationFunction(
+      `${name}-rotation`,
+      {
+        environment: cfg.environment,
+        lambdaArn: cfg.rotation.lambdaArn,
+        subnetIds: rds.subnetIds,
+        databaseSecurityGroupIds: rds.securityGroupIds,
+        port: this.endpoint.port,
+      },
+      { parent: this },
+    );
+    return { days: cfg.rotation.days, lambdaArn: fn.arn };
   }
 }
 
@@ -185,11 +219,6 @@ function backupPlan(cfg: PrecogConfig, projectDir: string, rds: RdsServer | unde
 function currentPassword(secretArn: pulumi.Output<string>): pulumi.Output<string> {
   const version = aws.secretsmanager.getSecretVersionOutput({ secretId: secretArn });
   return pulumi.secret(version.secretString.apply((s) => String(JSON.parse(s).password)));
-}
-
-/** The schedule every role secret gets, or undefined when rotation is off (days 0). */
-function rotationSchedule({ days, lambdaArn }: RotationConfig) {
-  return days > 0 && lambdaArn !== undefined ? { days, lambdaArn } : undefined;
 }
 
 function mapRoles<T>(fn: (role: LoginRole) => T): Record<LoginRole, T> {

@@ -10,7 +10,6 @@
  * without this, the mandatory no-plain-passwords rule refuses every stack (the admin provider's
  * password looks plain), which tests/e2e/policy.test.ts's `up` of dev would report.
  */
-/* eslint-disable @typescript-eslint/no-require-imports */
 const deserialize = require("@pulumi/policy/deserialize") as {
   deserializeProperties(s: unknown, proxySecrets: boolean): unknown;
 };
@@ -39,10 +38,14 @@ export function keepSecretMarkers(): void {
 }
 
 /** The raw object behind the library's proxies. */
-function unproxied(value: any): any {
+function unproxied(value: unknown): unknown {
   let v = value;
-  while (v && typeof v === "object" && v[proxy.isSpecialProxy] === true) v = v[proxy.getSpecialProxyTarget];
+  while (isProxy(v)) v = v[proxy.getSpecialProxyTarget];
   return v;
+}
+
+function isProxy(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && (v as Record<string, unknown>)[proxy.isSpecialProxy] === true;
 }
 
 /** Plain values (UNKNOWN for those not known yet) and the paths of the secrets among them. */

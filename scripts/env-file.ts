@@ -1,7 +1,9 @@
 /**
  * Writes `.env.<stack>` for the application from a local stack's outputs (git-ignored, mode 0600):
- * DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD, DB_POOL_MIN_CONN, DB_POOL_MAX_CONN, PRECOG_ENV.
- * Never for prod, and not for aws stacks, whose credentials live in Secrets Manager.
+ * DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD (the app's login), DB_MIGRATION_USER and
+ * DB_MIGRATION_PASSWORD (the login migrations run as, for precog-db), DB_POOL_MIN_CONN,
+ * DB_POOL_MAX_CONN, PRECOG_ENV. Never for prod, and not for aws stacks, whose credentials live in
+ * Secrets Manager.
  *
  *   node dist/pulumi/scripts/env-file.js <dev|test> [--out FILE]   (compiled by npm run build)
  *
@@ -11,6 +13,7 @@
 import { execFileSync } from "node:child_process";
 import { chmodSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { type LoginRole, migrationLogin } from "../src/env/roles";
 
 export interface LocalStackOutputs {
   environment: string;
@@ -18,9 +21,9 @@ export interface LocalStackOutputs {
   host: string;
   port: number;
   database: string;
-  roles: { app: string };
+  roles: Record<LoginRole, string>;
   pool: { min: number; max: number };
-  credentials: { app: { password: string | null } };
+  credentials: Record<LoginRole, { password: string | null }>;
 }
 
 /** The .env text for a local stack's outputs; throws for prod and for aws stacks. */
@@ -28,7 +31,11 @@ export function renderEnvFile(o: LocalStackOutputs): string {
   if (o.environment === "prod") {
     throw new Error("Refusing to write an env file for prod: prod credentials stay in Secrets Manager.");
   }
-  if (o.server !== "local" || !o.credentials?.app?.password) {
+  const migration = {
+    user: migrationLogin(o.roles),
+    password: o.credentials ? migrationLogin(o.credentials).password : null,
+  };
+  if (o.server !== "local" || !o.credentials?.app?.password || !migration.password) {
     throw new Error(
       `Stack "${o.environment}" keeps its credentials in Secrets Manager (server: ${o.server}); ` +
         "the app reads them from there, so there is no env file to write.",
@@ -41,6 +48,8 @@ export function renderEnvFile(o: LocalStackOutputs): string {
     ["DB_NAME", o.database],
     ["DB_USER", o.roles.app],
     ["DB_PASSWORD", o.credentials.app.password],
+    ["DB_MIGRATION_USER", migration.user],
+    ["DB_MIGRATION_PASSWORD", migration.password],
     ["DB_POOL_MIN_CONN", o.pool.min],
     ["DB_POOL_MAX_CONN", o.pool.max],
   ];

@@ -67,12 +67,13 @@ pulumi stack output --stack "$stack"
 cat <<NEXT
 
 Stack $stack is up on the local cluster. You now have:
-  $env_file   the app's login (mode 0600; precog-db and openPool read it)
+  $env_file   the app's login and the migration (owner) login (mode 0600; precog-db and openPool read it)
   state        ${PULUMI_BACKEND_URL%%\?*}
 
 Next:
   connect as the app:      set -a; . ./$env_file; set +a; PGPASSWORD=\$DB_PASSWORD psql -h \$DB_HOST -p \$DB_PORT -U \$DB_USER \$DB_NAME
   see the stack's outputs: eval "\$(bash scripts/pulumi-engine.sh env)"; PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL%%\?*} PULUMI_CONFIG_PASSPHRASE_FILE=config/local-stacks.passphrase pulumi stack output --stack $stack
+  migrate from the shell:  set -a; . ./$env_file; set +a; npx precog-db migrate
   bring up test:           bash scripts/up.sh test
   stop the local server:   bash scripts/local-pg.sh stop
 NEXT

@@ -5,10 +5,11 @@
 #   bash bench/migrate/run.sh            (RUNS=15 by default; RUNS=30 for a steadier figure)
 #
 # Needs: `npm run build` done in the project; `npm ci` in bench/migrate (the comparison tools are
-# kept out of the main project's dependencies); a timing harness in $BENCH (default farm-bench;
-# anything taking `-n RUNS --warmup 1 --vs 'B' -- A` and printing "A wall s min median max" rows
-# works); dbmate in $DBMATE (default ~/.cache/precog-bench/bin/dbmate; built from its Go module,
-# see docs/migrations.md; skipped when absent). It starts its own PostgreSQL with
+# kept out of the main project's dependencies; done here when missing). The timing harness is
+# bench/lib/paired.js (paired runs of whole processes); $BENCH names another one taking
+# `-n RUNS --warmup 1 --timeout S --vs 'B' -- A` and printing the same "A wall s min median max"
+# and "A/B wall min median max" rows. dbmate in $DBMATE (default ~/.cache/precog-bench/bin/dbmate;
+# built from its Go module, see docs/migrations.md; skipped when absent). It starts its own PostgreSQL with
 # scripts/local-pg.sh in a temporary folder on a free port, and removes it at the end.
 #
 # Cases:
@@ -21,7 +22,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 runs=${RUNS:-15}
-bench=${BENCH:-farm-bench}
+node_bin=$(command -v node)
+bench=${BENCH:-$node_bin $repo/bench/lib/paired.js}
 dbmate=${DBMATE:-$HOME/.cache/precog-bench/bin/dbmate}
 [ -x "$dbmate" ] || dbmate=""
 
@@ -48,7 +50,6 @@ POOL=$(( (runs + 1) * 2 * 4 + 4 )) DBMATE=$dbmate node "$here/setup.js"
 
 results=$work/results
 mkdir -p "$results"
-node_bin=$(command -v node)
 precog="$node_bin $repo/bin/precog-db.js"
 
 # measure NAME DB 'A command' 'B command': runs the harness, keeps its report, prints the medians.
@@ -56,7 +57,7 @@ measure() {
   local name=$1 db=$2 a=$3 b=$4
   # eval: A is written as a shell would read it (sh -c '...' keeps its quotes); B is one string.
   DB_NAME=$db PGDATABASE=$db DATABASE_URL="$(url "$db")?sslmode=disable" \
-    eval "\"\$bench\" -n \"\$runs\" --warmup 1 --timeout 900 --vs \"\$b\" -- $a" >"$results/$name.txt" 2>&1 || true
+    eval "\$bench -n \"\$runs\" --warmup 1 --timeout 900 --vs \"\$b\" -- $a" >"$results/$name.txt" 2>&1 || true
   local am bm
   am=$(awk '/^A wall s/ {print $5}' "$results/$name.txt")
   bm=$(awk '/^B wall s/ {print $5}' "$results/$name.txt")
@@ -69,16 +70,17 @@ measure() {
   # "paired difference" is (median ratio - 1) x B's median.
   local ratio
   ratio=$(awk '/^A\/B wall/ {print $4}' "$results/$name.txt")
-  printf '%-44s median %6.0f ms (min %4.0f, max %4.0f) | baseline %6.0f ms | difference %+5.0f ms | paired %+5.0f ms (%.2fx)\n' \
+  printf '%-44s median %6.0f ms (min %4.0f, max %4.0f) | baseline %6.0f ms | difference %+5.0f ms | paired %+5.0f ms (%.2fx) | load %s\n' \
     "$name" "$(echo "$am*1000" | bc)" "$(echo "$amin*1000" | bc)" "$(echo "$amax*1000" | bc)" "$(echo "$bm*1000" | bc)" \
-    "$(echo "($am-$bm)*1000" | bc)" "$(echo "($ratio-1)*$bm*1000" | bc)" "$ratio"
+    "$(echo "($am-$bm)*1000" | bc)" "$(echo "($ratio-1)*$bm*1000" | bc)" "$ratio" "$(cut -d' ' -f1 /proc/loadavg)"
 }
 
 # median NAME A|B: that command's median wall seconds in the report of `measure NAME`.
 median() { awk -v w="$2" '$1 == w && $2 == "wall" && $3 == "s" {print $5}' "$results/$1.txt"; }
 
 floor="$node_bin $here/floor.js"
-echo "== no-op migrate (baseline: node + require pg + connect + SELECT 1), $runs runs each, $(nproc) cores"
+echo "== $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), harness: ${bench##*/}"
+echo "== no-op migrate (baseline: node + require pg + connect + SELECT 1), $runs runs each"
 measure "node floor vs itself" noop_precog_1 "$floor noop_precog_1" "$floor noop_precog_1"
 measure "precog-db, 1 applied" noop_precog_1 "$precog migrate --dir $work/sql1" "$floor noop_precog_1"
 measure "precog-db, 300 applied" noop_precog_300 "$precog migrate --dir $work/sql300" "$floor noop_precog_300"

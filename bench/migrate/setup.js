@@ -111,7 +111,7 @@ async function main() {
       (i) => npmFile(...column(i)),
     ),
   };
-  writeFileSync(join(WORK, "apply_all.sql"), Array.from({ length: 200 }, (_, i) => column(i + 1)[0]).join("\n") + "\n");
+  writeFileSync(join(WORK, "apply_all.sql"), Array.from({ length: 200 }, (_, i) => `${column(i + 1)[0]}\n`).join(""));
 
   for (const db of [
     "noop_precog_1",

@@ -5,17 +5,10 @@
  * is tested table-driven with exact messages. Secret values never reach it; it learns only which
  * secrets are set.
  */
+import { type RoleNames, roleNamesOf } from "../../src/env/roles";
 import type { Field } from "./fields";
 import { Reader } from "./reader";
-import {
-  CONFIG_SCHEMA,
-  type LocalConfig,
-  NAMESPACE,
-  type RdsConfig,
-  type RotationConfig,
-  type SecretKey,
-  type StackConfig,
-} from "./schema";
+import { CONFIG_SCHEMA, type LocalConfig, NAMESPACE, type RdsConfig, type SecretKey, type StackConfig } from "./schema";
 
 export type { LocalConfig, RdsConfig, RotationConfig } from "./schema";
 
@@ -42,7 +35,7 @@ export type PrecogConfig = Omit<StackConfig, "local" | "rds"> &
   ServerGroup & {
     readonly stack: string;
     /** Derived: the login roles' names (owner and read-only follow from the database name). */
-    readonly roleNames: { readonly owner: string; readonly app: string; readonly readonly: string };
+    readonly roleNames: RoleNames;
     /** Derived: each login role's CONNECTION LIMIT. */
     readonly connectionLimits: ConnectionLimits;
   };
@@ -65,12 +58,12 @@ export function parseConfig(stack: string, raw: RawConfig): PrecogConfig {
   }
   const { local, rds, ...common } = read as StackConfig;
   const connectionLimits = {
-    app: common.pool.max * common.pool.appInstances,
+    app: common.pool.max * common.pool.appInstances + common.roles.app.connectionHeadroom,
     readonly: common.roles.readonly.connectionLimit,
     owner: common.roles.owner.connectionLimit,
   };
   checkBudget(r, common, connectionLimits);
-  const server = findServer(r, local, rds, common.rotation, raw.secrets);
+  const server = findServer(r, local, rds, raw.secrets, connectionLimits.app, common.connections.serverMax);
 
   if (r.problems.length > 0) {
     throw new Error(
@@ -78,11 +71,7 @@ export function parseConfig(stack: string, raw: RawConfig): PrecogConfig {
         r.problems.map((p) => `  - ${p}`).join("\n"),
     );
   }
-  const roleNames = {
-    owner: `${common.database}_owner`,
-    app: common.roles.app.name,
-    readonly: `${common.database}_readonly`,
-  };
+  const roleNames = roleNamesOf(common.database, common.roles.app.name);
   return deepFreeze({ ...common, ...server, stack, roleNames, connectionLimits } as PrecogConfig);
 }
 
@@ -111,9 +100,9 @@ function checkBudget(r: Reader, c: Omit<StackConfig, "local" | "rds">, l: Connec
   if ([needed, connections.serverMax].every(Number.isFinite) && needed > connections.serverMax) {
     r.problem(
       "pool.max",
-      `the server's connection budget cannot hold it: pool.max ${pool.max} x pool.appInstances ${pool.appInstances} = ${l.app}, ` +
+      `the server's connection budget cannot hold it: pool.max ${pool.max} x pool.appInstances ${pool.appInstances} + roles.app.connectionHeadroom ${c.roles.app.connectionHeadroom} = ${l.app}, ` +
         `plus readonly ${l.readonly}, owner ${l.owner} and reserved ${connections.reserved}, is ${needed} > ${NAMESPACE}:connections.serverMax (${connections.serverMax}); ` +
-        `lower pool.max or pool.appInstances, or raise connections.serverMax`,
+        `lower pool.max, pool.appInstances or roles.app.connectionHeadroom, or raise connections.serverMax`,
     );
   }
 }
@@ -123,8 +112,9 @@ function findServer(
   r: Reader,
   local: LocalConfig | undefined,
   rds: RdsConfig | undefined,
-  rotation: RotationConfig,
   secrets: readonly SecretKey[],
+  appLimit: number,
+  serverMax: number,
 ): ServerGroup {
   if (rds) {
     if (local)
@@ -132,7 +122,7 @@ function findServer(
         "local",
         `a stack has one server and ${NAMESPACE}:rds is set too: remove ${NAMESPACE}:local, or ${NAMESPACE}:rds for a local server`,
       );
-    checkRds(r, rds, rotation);
+    checkRds(r, rds, appLimit, serverMax);
     return { rds };
   }
   const withDefaults = local ?? (r.group("local", CONFIG_SCHEMA.local, {}) as LocalConfig);
@@ -140,19 +130,51 @@ function findServer(
   return { local: withDefaults };
 }
 
-function checkRds(r: Reader, rds: RdsConfig, rotation: RotationConfig): void {
+/** The retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+const MONITORING_INTERVALS = [0, 1, 5, 10, 15, 30, 60];
+
+function checkRds(r: Reader, rds: RdsConfig, appLimit: number, serverMax: number): void {
+  const major = /^(\d+)(\.\d+)?$/.exec(rds.engineVersion)?.[1];
+  if (major && rds.parameterGroupFamily !== `postgres${major}`)
+    r.problem(
+      "rds.parameterGroupFamily",
+      `"${rds.parameterGroupFamily}" does not match ${NAMESPACE}:rds.engineVersion "${rds.engineVersion}"; set it to "postgres${major}" ` +
+        `(a major upgrade changes both together: README, "A major version upgrade")`,
+    );
+  else if (!major && rds.engineVersion !== "")
+    r.problem("rds.engineVersion", `"${rds.engineVersion}" is not a major or major.minor version, e.g. "16"`);
+  const pi = rds.performanceInsightsRetentionDays;
+  if (Number.isInteger(pi) && pi !== 0 && pi !== 7 && pi !== 731 && pi % 31 !== 0)
+    r.problem("rds.performanceInsightsRetentionDays", `${pi} is not 0, 7, 731 or a multiple of 31`);
+  if (Number.isInteger(rds.monitoringIntervalSeconds) && !MONITORING_INTERVALS.includes(rds.monitoringIntervalSeconds))
+    r.problem(
+      "rds.monitoringIntervalSeconds",
+      `${rds.monitoringIntervalSeconds} is not one of ${MONITORING_INTERVALS.join(", ")}`,
+    );
+  if (rds.proxy) {
+    const proxyMax = Math.floor((serverMax * rds.proxy.maxConnectionsPercent) / 100);
+    if (proxyMax > appLimit)
+      r.problem(
+        "rds.proxy.maxConnectionsPercent",
+        `${rds.proxy.maxConnectionsPercent}% of ${NAMESPACE}:connections.serverMax (${serverMax}) is ${proxyMax} connections, more than the app role's CONNECTION LIMIT (${appLimit}) ` +
+          `the proxy logs in under; lower it to at most ${Math.floor((appLimit * 100) / serverMax)}`,
+      );
+  }
+  if (Number.isInteger(rds.logRetentionDays) && !LOG_RETENTION_DAYS.includes(rds.logRetentionDays))
+    r.problem(
+      "rds.logRetentionDays",
+      `${rds.logRetentionDays} is not a retention CloudWatch accepts; use one of ${LOG_RETENTION_DAYS.join(", ")}`,
+    );
   if (rds.subnetIds.length === 1)
     r.problem("rds.subnetIds", "RDS needs subnets in at least two availability zones; list two or more");
   if (rds.maxAllocatedStorage !== undefined && rds.maxAllocatedStorage < rds.allocatedStorage) {
     r.problem(
       "rds.maxAllocatedStorage",
       `${rds.maxAllocatedStorage} is below ${NAMESPACE}:rds.allocatedStorage (${rds.allocatedStorage}); raise it, or remove it to turn autoscaling off`,
-    );
-  }
-  if (rotation.days > 0 && rotation.lambdaArn === undefined) {
-    r.problem(
-      "rotation.lambdaArn",
-      `missing: ${NAMESPACE}:rotation.days is ${rotation.days}, so rotation needs the rotation function's ARN (or set rotation.days to 0)`,
     );
   }
 }

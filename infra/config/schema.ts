@@ -18,6 +18,23 @@ export const NAMESPACE = "precog";
 const connectionLimit = (whose: string) =>
   ({ type: "integer", min: 1, default: 5, description: `CONNECTION LIMIT of the ${whose}.` }) as const;
 
+/** A role's statement_timeout and idle_in_transaction_session_timeout, set on the role itself. */
+const sessionTimeouts = (statementMs: number, idleMs: number) =>
+  ({
+    statementTimeoutMs: {
+      type: "integer",
+      min: 0,
+      default: statementMs,
+      description: "statement_timeout of the role, in milliseconds; 0: none.",
+    },
+    idleInTransactionTimeoutMs: {
+      type: "integer",
+      min: 0,
+      default: idleMs,
+      description: "idle_in_transaction_session_timeout of the role, in milliseconds; 0: none.",
+    },
+  }) as const;
+
 export const CONFIG_SCHEMA = {
   environment: {
     type: "string",
@@ -41,18 +58,29 @@ export const CONFIG_SCHEMA = {
     fields: {
       app: {
         type: "object",
-        description: "The application's login role; its CONNECTION LIMIT is pool.max x pool.appInstances.",
-        fields: { name: { type: "string", identifier: true, description: "Role name, e.g. precog_app_user." } },
+        description:
+          "The application's login role; its CONNECTION LIMIT is pool.max x pool.appInstances plus connectionHeadroom.",
+        fields: {
+          name: { type: "string", identifier: true, description: "Role name, e.g. precog_app_user." },
+          connectionHeadroom: {
+            type: "integer",
+            min: 0,
+            default: 5,
+            description:
+              "Connections the app role may open beyond its pools when they are full: a rotation's own login, a rolling deploy's extra instance.",
+          },
+          ...sessionTimeouts(30_000, 60_000),
+        },
       },
       readonly: {
         type: "object",
         description: "The read-only role <database>_readonly.",
-        fields: { connectionLimit: connectionLimit("read-only role") },
+        fields: { connectionLimit: connectionLimit("read-only role"), ...sessionTimeouts(300_000, 60_000) },
       },
       owner: {
         type: "object",
         description: "The owner role <database>_owner.",
-        fields: { connectionLimit: connectionLimit("owner role") },
+        fields: { connectionLimit: connectionLimit("owner role"), ...sessionTimeouts(0, 600_000) },
       },
     },
   },
@@ -116,6 +144,12 @@ export const CONFIG_SCHEMA = {
         description: "File holding the superuser password, relative to the project; scripts/local-pg.sh writes it.",
       },
       sslMode: { type: "string", default: "disable", description: "sslmode of the admin connection." },
+      pgaudit: {
+        type: "boolean",
+        default: false,
+        description:
+          "The server loads pgaudit (as RDS does with precog:rds.pgaudit): create the extension in the database.",
+      },
     },
   },
   rds: {
@@ -156,7 +190,55 @@ export const CONFIG_SCHEMA = {
         description: "Private subnets for the DB subnet group, in at least two availability zones.",
       },
       securityGroupIds: { type: "list", description: "Security groups of the instance (and proxy)." },
-      pgaudit: { type: "boolean", default: true, description: "Load pgaudit and log DDL and role changes." },
+      pgaudit: {
+        type: "boolean",
+        default: true,
+        description:
+          "Load pgaudit, create its extension in the database and log DDL and role changes through it (passwords redacted).",
+      },
+      logRetentionDays: {
+        type: "integer",
+        min: 1,
+        max: 3653,
+        default: 30,
+        description:
+          "Retention of the CloudWatch log groups, in days; one of the values CloudWatch accepts (1, 3, 5, 7, 14, 30, 60, 90, ...).",
+      },
+      performanceInsightsRetentionDays: {
+        type: "integer",
+        min: 0,
+        max: 731,
+        default: 7,
+        description: "Performance Insights retention, in days: 7, 731 or a multiple of 31 (7 is free); 0 turns it off.",
+      },
+      monitoringIntervalSeconds: {
+        type: "integer",
+        min: 0,
+        max: 60,
+        default: 60,
+        description: "Enhanced Monitoring interval, in seconds: 0 (off), 1, 5, 10, 15, 30 or 60.",
+      },
+      maintenanceWindow: {
+        type: "string",
+        default: "sun:05:00-sun:06:00",
+        description: "Weekly maintenance window, UTC (ddd:hh24:mi-ddd:hh24:mi), not overlapping the backup window.",
+      },
+      backupWindow: {
+        type: "string",
+        default: "03:00-04:00",
+        description: "Daily automated backup window, UTC (hh24:mi-hh24:mi), at least 30 minutes.",
+      },
+      caCertIdentifier: {
+        type: "string",
+        default: "rds-ca-rsa2048-g1",
+        description: "The RDS certificate authority the instance's server certificate is signed by, pinned.",
+      },
+      extendedSupport: {
+        type: "boolean",
+        default: false,
+        description:
+          "Enrol in paid RDS Extended Support once the major version's standard support ends; false declines it.",
+      },
       adminHost: {
         type: "string",
         optional: true,
@@ -194,7 +276,8 @@ export const CONFIG_SCHEMA = {
       lambdaArn: {
         type: "string",
         optional: true,
-        description: "ARN of the RDS PostgreSQL single-user rotation function; required when days > 0.",
+        description:
+          "A rotation function of your own, by ARN; absent: the stack deploys AWS's RDS PostgreSQL single-user rotation function in the database's subnets.",
       },
     },
   },

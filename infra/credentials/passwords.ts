@@ -4,9 +4,9 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import type { LoginRole } from "../../src/env/roles";
 
-export const LOGIN_ROLES = ["owner", "app", "readonly"] as const;
-export type LoginRole = (typeof LOGIN_ROLES)[number];
+export { LOGIN_ROLES, type LoginRole } from "../../src/env/roles";
 
 export type Passwords = Readonly<Record<LoginRole, pulumi.Output<string>>>;
 

@@ -14,6 +14,15 @@ import * as pulumi from "@pulumi/pulumi";
 /** Properties that rotation changes and Pulumi must therefore never write back. */
 export const ROTATION_OWNED = ["secretString", "versionStages"];
 
+/**
+ * The staging label of the stack's own on the version Pulumi creates. Secrets Manager deletes a
+ * version once no label is left on it (after two rotations AWSPREVIOUS has moved on): the next
+ * refresh would then find Pulumi's version gone and `up` would create it again, the original
+ * password as AWSCURRENT. With this label the version is never unlabelled, so it survives any
+ * number of rotations and a refresh finds it (and ignores its value and labels: ROTATION_OWNED).
+ */
+export const PULUMI_VERSION_STAGE = "PRECOG_PULUMI_CREATED";
+
 export interface RoleSecretArgs {
   readonly environment: string;
   /** Role key: owner, app or readonly. */
@@ -25,12 +34,16 @@ export interface RoleSecretArgs {
   readonly database: string;
   readonly pool: { readonly min: number; readonly max: number };
   /** Rotate every `days` days with the function `lambdaArn`; undefined: no rotation. */
-  readonly rotation?: { readonly days: number; readonly lambdaArn: string };
+  readonly rotation?: { readonly days: number; readonly lambdaArn: pulumi.Input<string> };
   readonly protect: boolean;
+  /** The stack's KMS key the secret is encrypted with; undefined: Secrets Manager's AWS-managed key. */
+  readonly kmsKeyId?: pulumi.Input<string>;
 }
 
 export class RoleSecret extends pulumi.ComponentResource {
   readonly arn: pulumi.Output<string>;
+  /** The version Pulumi created (pinned by PULUMI_VERSION_STAGE). */
+  readonly version: aws.secretsmanager.SecretVersion;
 
   constructor(name: string, args: RoleSecretArgs, opts?: pulumi.ComponentResourceOptions) {
     super("precog:credentials:RoleSecret", name, {}, opts);
@@ -42,6 +55,7 @@ export class RoleSecret extends pulumi.ComponentResource {
         name: `precog/${args.environment}/${args.role}`,
         description: `Precog ${args.environment}: credentials of the ${args.role} login role (rotated by Secrets Manager)`,
         recoveryWindowInDays: 30,
+        kmsKeyId: args.kmsKeyId,
         tags: { "precog:environment": args.environment, "precog:role": args.role },
       },
       { parent, protect: args.protect },
@@ -66,6 +80,7 @@ export class RoleSecret extends pulumi.ComponentResource {
       {
         secretId: secret.id,
         secretString,
+        versionStages: ["AWSCURRENT", PULUMI_VERSION_STAGE],
       },
       { parent, ignoreChanges: ROTATION_OWNED },
     );
@@ -83,6 +98,7 @@ export class RoleSecret extends pulumi.ComponentResource {
     }
 
     this.arn = secret.arn;
+    this.version = version;
     this.registerOutputs({ arn: this.arn });
   }
 }

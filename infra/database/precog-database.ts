@@ -12,7 +12,13 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ConnectionLimits } from "../config/parse";
 import type { LoginRole, Passwords } from "../credentials/passwords";
 import type { ServerEndpoint } from "../server/endpoint";
-import { APP_SCHEMA, DEFAULT_PRIVILEGES, GRANTS, type Grantee } from "./privileges";
+import { APP_SCHEMA, DEFAULT_PRIVILEGES, GRANTS, type Grantee, SEARCH_PATH } from "./privileges";
+
+/** A login role's session limits, set on the role (ALTER ROLE ... SET). */
+export interface SessionTimeouts {
+  readonly statementTimeoutMs: number;
+  readonly idleInTransactionTimeoutMs: number;
+}
 
 export interface PrecogDatabaseArgs {
   readonly endpoint: ServerEndpoint;
@@ -20,8 +26,11 @@ export interface PrecogDatabaseArgs {
   readonly roles: Readonly<Record<LoginRole, string>>;
   readonly passwords: Passwords;
   readonly connectionLimits: ConnectionLimits;
+  readonly timeouts: Readonly<Record<LoginRole, SessionTimeouts>>;
   /** Protect the database and roles from deletion by Pulumi. */
   readonly protect: boolean;
+  /** The server loads pgaudit: create its extension in the database (its DDL event triggers need it). */
+  readonly pgaudit: boolean;
 }
 
 export class PrecogDatabase extends pulumi.ComponentResource {
@@ -31,6 +40,8 @@ export class PrecogDatabase extends pulumi.ComponentResource {
   readonly loginRoles: readonly pulumi.Resource[];
   /** Every privilege change: what must exist before the owner creates objects. */
   readonly privileges: readonly pulumi.Resource[];
+  /** The extensions created in the database (pgaudit, when the server loads it). */
+  readonly extensions: readonly pulumi.Resource[];
 
   constructor(name: string, args: PrecogDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("precog:database:PrecogDatabase", name, {}, opts);
@@ -65,6 +76,9 @@ export class PrecogDatabase extends pulumi.ComponentResource {
           inherit: true,
           superuser: false,
           replication: false,
+          searchPaths: [...SEARCH_PATH],
+          statementTimeout: args.timeouts[role].statementTimeoutMs,
+          idleInTransactionSessionTimeout: args.timeouts[role].idleInTransactionTimeoutMs,
         },
         { parent, provider, protect, ignoreChanges: ["password"] },
       );
@@ -123,7 +137,7 @@ export class PrecogDatabase extends pulumi.ComponentResource {
                 database: database.name,
                 owner: owner.name,
                 role: grantees[d.grantee],
-                schema: APP_SCHEMA,
+                schema: d.allSchemas ? undefined : APP_SCHEMA,
                 objectType: d.objectType,
                 privileges: [...d.privileges],
               },
@@ -133,6 +147,15 @@ export class PrecogDatabase extends pulumi.ComponentResource {
       );
     }
 
+    this.extensions = args.pgaudit
+      ? [
+          new postgresql.Extension(
+            `${name}-extension-pgaudit`,
+            { name: "pgaudit", database: database.name },
+            { parent, provider },
+          ),
+        ]
+      : [];
     this.privileges = privileges;
     this.loginRoles = [owner, app, readonly];
     this.database = database.name;

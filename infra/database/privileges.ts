@@ -17,13 +17,23 @@ export interface GrantSpec {
 
 export interface DefaultPrivilegeSpec {
   readonly key: string;
-  readonly grantee: Exclude<Grantee, "public">;
-  readonly objectType: "table" | "sequence";
+  readonly grantee: Grantee;
+  readonly objectType: "table" | "sequence" | "function";
   readonly privileges: readonly string[];
+  /**
+   * For every schema rather than the app schema alone. A per-schema default privilege can only add
+   * to the global ones, so taking away PostgreSQL's global EXECUTE to PUBLIC must be global too.
+   */
+  readonly allSchemas?: true;
 }
 
 const APP_TABLE = ["DELETE", "INSERT", "SELECT", "UPDATE"];
-const APP_SEQUENCE = ["SELECT", "UPDATE", "USAGE"];
+/**
+ * USAGE for nextval (what a serial or identity column's default calls) and currval, SELECT for
+ * reading a sequence's state. Not UPDATE: it would let the app call setval and move a sequence
+ * back onto ids already used; only migrations (the owner) reset sequences.
+ */
+const APP_SEQUENCE = ["SELECT", "USAGE"];
 const READ_TABLE = ["SELECT"];
 const READ_SEQUENCE = ["SELECT"];
 
@@ -41,6 +51,9 @@ export const GRANTS: readonly GrantSpec[] = [
 ];
 
 export const DEFAULT_PRIVILEGES: readonly DefaultPrivilegeSpec[] = [
+  // PostgreSQL grants EXECUTE on every new function to PUBLIC; a SECURITY DEFINER function made by
+  // a migration would otherwise be callable by any role that can connect.
+  { key: "public-functions", grantee: "public", objectType: "function", privileges: [], allSchemas: true },
   { key: "app-tables", grantee: "app", objectType: "table", privileges: APP_TABLE },
   { key: "app-sequences", grantee: "app", objectType: "sequence", privileges: APP_SEQUENCE },
   { key: "readonly-tables", grantee: "readonly", objectType: "table", privileges: READ_TABLE },
@@ -49,3 +62,9 @@ export const DEFAULT_PRIVILEGES: readonly DefaultPrivilegeSpec[] = [
 
 /** The schema the application's objects live in. */
 export const APP_SCHEMA = "public";
+
+/**
+ * Every login role's search_path: the app schema alone, so no role resolves names through a
+ * schema named after it ("$user") that someone could create to shadow the application's tables.
+ */
+export const SEARCH_PATH = [APP_SCHEMA];

@@ -18,10 +18,13 @@ import {
   migrate,
   readHistory,
 } from "../../src/migrate";
-import { rdsClient, snapshotBeforeApply } from "./backup";
+import { type RdsSnapshots, rdsClient, snapshotBeforeApply } from "./backup";
 import { type MigrationsInputs, type MigrationsState, versionOf } from "./state";
 
 const ID = "migrations";
+
+/** Where the RDS snapshot client comes from: the AWS SDK's; a test puts its stand-in here. */
+export const snapshotClients: { rds: (region: string) => Promise<RdsSnapshots> } = { rds: rdsClient };
 
 export function connectionOf(i: MigrationsInputs): Connection {
   const c = i.connection;
@@ -103,7 +106,7 @@ async function apply(i: MigrationsInputs, previous: MigrationsState | undefined,
   const plan = i.backup;
   try {
     if (pending.length > 0 && plan.kind === "rds-snapshot")
-      lastBackup = await snapshotBeforeApply(plan, await rdsClient(plan.region));
+      lastBackup = await snapshotBeforeApply(plan, await snapshotClients.rds(plan.region));
     const result = await migrate({
       connection: connectionOf(i),
       dir: i.dir,

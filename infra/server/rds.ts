@@ -5,8 +5,12 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import type { RdsConfig } from "../config/parse";
+import { auditLoggingParameters } from "./audit-logging";
 import type { ServerEndpoint } from "./endpoint";
+import { monitoringRole } from "./monitoring-role";
+import { stackKey } from "./stack-key";
 
 export interface RdsServerArgs {
   readonly rds: RdsConfig;
@@ -19,37 +23,61 @@ export interface RdsServerArgs {
 
 export const MASTER_USER = "precog_admin";
 
-/** Audit and safety parameters; pgaudit ones only when precog:rds.pgaudit asks for them. */
+/** The logs the instance exports to CloudWatch, each into a log group this component manages. */
+export const LOG_EXPORTS = ["postgresql", "upgrade"] as const;
+
+/** The instance identifier: fixed, so its log groups' names are known before it exists. */
+export function instanceIdentifier(environment: string): string {
+  return `precog-${environment}`;
+}
+
+/** Safety and budget parameters, then the audit logging ones shared with the e2e cluster (./audit-logging.ts). */
 export function parameterList(
   rds: Pick<RdsConfig, "pgaudit">,
   maxConnections: number,
 ): aws.types.input.rds.ParameterGroupParameter[] {
-  const params: aws.types.input.rds.ParameterGroupParameter[] = [
+  return [
     { name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" },
     { name: "max_connections", value: String(maxConnections), applyMethod: "pending-reboot" },
-    { name: "log_connections", value: "1", applyMethod: "immediate" },
-    { name: "log_disconnections", value: "1", applyMethod: "immediate" },
-    { name: "log_statement", value: "ddl", applyMethod: "immediate" },
-    { name: "log_min_duration_statement", value: "1000", applyMethod: "immediate" },
+    ...auditLoggingParameters(rds.pgaudit),
   ];
-  if (rds.pgaudit) {
-    params.push(
-      { name: "shared_preload_libraries", value: "pg_stat_statements,pgaudit", applyMethod: "pending-reboot" },
-      { name: "pgaudit.log", value: "ddl,role", applyMethod: "immediate" },
-    );
-  }
-  return params;
 }
 
 export class RdsServer extends pulumi.ComponentResource {
   readonly instance: aws.rds.Instance;
   readonly endpoint: ServerEndpoint;
+  /** The stack's customer-managed KMS key: storage, secrets, Performance Insights, logs. */
+  readonly key: aws.kms.Key;
+  /** The CloudWatch log group of the server log. */
+  readonly logGroup: aws.cloudwatch.LogGroup;
 
   constructor(name: string, args: RdsServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("precog:server:RdsServer", name, {}, opts);
     const parent = this;
     const { rds } = args;
     const tags = { "precog:environment": args.environment, "precog:managed-by": "pulumi" };
+    const identifier = instanceIdentifier(args.environment);
+    this.key = stackKey(
+      `${name}-key`,
+      { environment: args.environment, identifier, tags, protect: args.protect },
+      parent,
+    );
+
+    // RDS would create these groups itself on first export, unencrypted and kept forever.
+    const logGroups = LOG_EXPORTS.map(
+      (log) =>
+        new aws.cloudwatch.LogGroup(
+          `${name}-log-${log}`,
+          {
+            name: `/aws/rds/instance/${identifier}/${log}`,
+            retentionInDays: rds.logRetentionDays,
+            kmsKeyId: this.key.arn,
+            tags,
+          },
+          { parent, protect: args.protect },
+        ),
+    );
+    this.logGroup = logGroups[0];
 
     const subnetGroup = new aws.rds.SubnetGroup(
       `${name}-subnets`,
@@ -65,16 +93,23 @@ export class RdsServer extends pulumi.ComponentResource {
       `${name}-params`,
       {
         family: rds.parameterGroupFamily,
-        description: `Precog ${args.environment}: TLS forced, connection and DDL audit logging`,
+        description: `Precog ${args.environment}: TLS forced, connections and pgaudit role and DDL logging`,
         parameters: parameterList(rds, args.maxConnections),
         tags,
       },
       { parent },
     );
 
+    const monitoring =
+      rds.monitoringIntervalSeconds > 0 ? monitoringRole(`${name}-monitoring`, tags, parent) : undefined;
+    // A fresh suffix per instance: a second deletion (after the stack is re-created) never collides
+    // with the first one's snapshot.
+    const snapshotSuffix = new random.RandomId(`${name}-final-snapshot`, { byteLength: 4 }, { parent });
+
     this.instance = new aws.rds.Instance(
       `${name}-instance`,
       {
+        identifier,
         engine: "postgres",
         engineVersion: rds.engineVersion,
         instanceClass: rds.instanceClass,
@@ -82,6 +117,21 @@ export class RdsServer extends pulumi.ComponentResource {
         maxAllocatedStorage: rds.maxAllocatedStorage,
         storageType: "gp3",
         storageEncrypted: true,
+        kmsKeyId: this.key.arn,
+        masterUserSecretKmsKeyId: this.key.arn,
+        performanceInsightsEnabled: rds.performanceInsightsRetentionDays > 0,
+        performanceInsightsKmsKeyId: rds.performanceInsightsRetentionDays > 0 ? this.key.arn : undefined,
+        performanceInsightsRetentionPeriod:
+          rds.performanceInsightsRetentionDays > 0 ? rds.performanceInsightsRetentionDays : undefined,
+        monitoringInterval: rds.monitoringIntervalSeconds,
+        monitoringRoleArn: monitoring?.role.arn,
+        maintenanceWindow: rds.maintenanceWindow,
+        backupWindow: rds.backupWindow,
+        deleteAutomatedBackups: false,
+        caCertIdentifier: rds.caCertIdentifier,
+        engineLifecycleSupport: rds.extendedSupport
+          ? "open-source-rds-extended-support"
+          : "open-source-rds-extended-support-disabled",
         multiAz: rds.multiAz,
         dbSubnetGroupName: subnetGroup.name,
         vpcSecurityGroupIds: [...rds.securityGroupIds],
@@ -93,13 +143,15 @@ export class RdsServer extends pulumi.ComponentResource {
         copyTagsToSnapshot: true,
         deletionProtection: rds.deletionProtection,
         skipFinalSnapshot: !rds.finalSnapshot,
-        finalSnapshotIdentifier: rds.finalSnapshot ? `precog-${args.environment}-final` : undefined,
-        enabledCloudwatchLogsExports: ["postgresql"],
+        finalSnapshotIdentifier: rds.finalSnapshot
+          ? pulumi.interpolate`precog-${args.environment}-final-${snapshotSuffix.hex}`
+          : undefined,
+        enabledCloudwatchLogsExports: [...LOG_EXPORTS],
         autoMinorVersionUpgrade: true,
         applyImmediately: false,
         tags,
       },
-      { parent, protect: args.protect },
+      { parent, protect: args.protect, dependsOn: [...logGroups, ...(monitoring ? [monitoring.attachment] : [])] },
     );
 
     const masterSecretArn = this.instance.masterUserSecrets.apply((s) => s[0]?.secretArn ?? "");

@@ -12,8 +12,7 @@ const isMigrations = (r: StackResource) => r.type === TYPES.dynamic && r.name.en
 function dependsOnTransitively(start: StackResource, byName: Map<string, StackResource>): Set<string> {
   const seen = new Set<string>();
   const todo = [...start.dependencies];
-  while (todo.length) {
-    const n = todo.pop()!;
+  for (let n = todo.pop(); n !== undefined; n = todo.pop()) {
     if (seen.has(n)) continue;
     seen.add(n);
     todo.push(...(byName.get(n)?.dependencies ?? []));

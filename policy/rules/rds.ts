@@ -5,12 +5,18 @@
  */
 import { ofType, type Rule, strictOnStagingAndProd, TYPES, type Violation } from "../resources";
 
+/**
+ * What the parameter group must set. Statement logging stays off (`log_statement` none): it would
+ * write every `PASSWORD '<literal>'` of CREATE/ALTER ROLE to the log; pgaudit logs DDL and role
+ * changes instead, with passwords redacted.
+ */
 const AUDIT_PARAMETERS: Readonly<Record<string, string>> = {
   "rds.force_ssl": "1",
   log_connections: "1",
   log_disconnections: "1",
-  log_statement: "ddl",
+  log_statement: "none",
 };
+const PGAUDIT_CLASSES = ["ddl", "role"];
 
 export const rdsInstanceSafe: Rule = {
   name: "rds-instance-safe",
@@ -44,7 +50,8 @@ export const rdsInstanceSafe: Rule = {
 
 export const rdsTlsAndAudit: Rule = {
   name: "rds-tls-and-audit",
-  description: "RDS parameter groups force TLS (rds.force_ssl 1) and log connections, disconnections and DDL.",
+  description:
+    "RDS parameter groups force TLS (rds.force_ssl 1), log connections and disconnections, and audit DDL and role changes through pgaudit (pgaudit.log ddl,role) with statement logging off (log_statement none), so no password reaches the log.",
   scope: "resource",
   level: strictOnStagingAndProd,
   check(resources) {
@@ -60,6 +67,13 @@ export const rdsTlsAndAudit: Rule = {
             message: `parameter ${name} is ${params.get(name) ?? "unset"}, must be ${value}`,
           });
       }
+      const classes = (params.get("pgaudit.log") ?? "").split(",").map((c) => c.trim().toLowerCase());
+      const missing = PGAUDIT_CLASSES.filter((c) => !classes.includes(c) && !classes.includes("all"));
+      if (missing.length > 0)
+        out.push({
+          resource: r.name,
+          message: `parameter pgaudit.log is ${params.get("pgaudit.log") ?? "unset"}, must include ${PGAUDIT_CLASSES.join(",")}`,
+        });
     }
     return out;
   },

@@ -66,7 +66,7 @@ export const secretsRotate: Rule = {
       if (!rotated)
         out.push({
           resource: s.name,
-          message: `secret ${String(s.props.name)} has no rotation schedule; set precog:rotation.days and .lambdaArn`,
+          message: `secret ${String(s.props.name)} has no rotation schedule; set precog:rotation.days above 0`,
         });
     }
     return out;

@@ -39,7 +39,7 @@ export function clientClassFor(policy: ClientPolicy): typeof Client {
 
     override connect(): Promise<Client>;
     override connect(callback: ConnectCallback): void;
-    override connect(callback?: ConnectCallback): Promise<Client> | void {
+    override connect(callback?: ConnectCallback): Promise<Client> | undefined {
       const negotiated = this.negotiate();
       if (callback === undefined) return negotiated.then(() => super.connect());
       negotiated.then(

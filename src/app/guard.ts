@@ -86,9 +86,9 @@ function findHandles(args: readonly unknown[]): FoundHandle[] {
   args.forEach((arg, i) => {
     const where = `argument ${i + 1}`;
     if (isHandle(arg)) found.push({ where, handle: arg });
-    else if (Array.isArray(arg))
-      arg.forEach((v, j) => isHandle(v) && found.push({ where: `${where}[${j}]`, handle: v }));
-    else if (typeof arg === "object" && arg !== null && Object.getPrototypeOf(arg) === Object.prototype) {
+    else if (Array.isArray(arg)) {
+      for (const [j, v] of arg.entries()) if (isHandle(v)) found.push({ where: `${where}[${j}]`, handle: v });
+    } else if (typeof arg === "object" && arg !== null && Object.getPrototypeOf(arg) === Object.prototype) {
       for (const [k, v] of Object.entries(arg)) if (isHandle(v)) found.push({ where: `${where}'s ${k}`, handle: v });
     }
   });

@@ -23,6 +23,7 @@ import {
 } from "../env/environment";
 import { explainConnectError, passwordFor, refusedPlaintext } from "../env/tls";
 import { type ClientPolicy, clientClassFor } from "./client";
+import { EnvFileCredentials, type RereadableCredentials } from "./env-file-credentials";
 import { SecretCredentials, type SecretsClient, secretsSdk } from "./secrets";
 import {
   type ConnectionSettings,
@@ -109,9 +110,10 @@ export class PrecogPool extends Pool {
     readonly environment: Environment,
     /** Bounds in connections. */
     readonly limits: PoolLimits,
-    /** Connection target for messages; never holds the password. */
-    readonly target: PoolTarget,
-    private readonly secret: SecretCredentials | undefined,
+    /** Connection target for messages; never holds the password. Its user follows the secret's. */
+    public target: PoolTarget,
+    /** What to read again after a refused password: the secret, or the .env file; undefined: nothing. */
+    private readonly credentials: RereadableCredentials | undefined,
     private readonly logger: PoolLogger,
     /** TLS mode and connect timeout, applied to every new connection (client.ts). */
     connection: Pick<ResolvedConnection, "tls" | "connectTimeoutMillis">,
@@ -130,7 +132,7 @@ export class PrecogPool extends Pool {
 
   override connect(): Promise<PoolClient>;
   override connect(callback: ConnectCallback): void;
-  override connect(callback?: ConnectCallback): Promise<PoolClient> | void {
+  override connect(callback?: ConnectCallback): Promise<PoolClient> | undefined {
     const result = this.connectRetrying();
     if (callback === undefined) return result;
     result.then(
@@ -186,14 +188,29 @@ export class PrecogPool extends Pool {
         this.policy.allowStartsEncrypted = true;
         return super.connect();
       }
-      if (this.secret === undefined || (err as { code?: string }).code !== AUTH_FAILED) throw err;
-      // The password was probably rotated since we last read the secret: read it again, once.
+      if (this.credentials === undefined || (err as { code?: string }).code !== AUTH_FAILED) throw err;
+      // The password was probably rotated since we last read it: read it again, once.
       this.logger.warn(
-        `precog-db: authentication failed for ${this.describe()}; re-reading secret "${this.secret.secretId}" and retrying once.`,
+        `precog-db: authentication failed for ${this.describe()}; re-reading ${this.credentials.description} and retrying once.`,
       );
-      this.secret.invalidate(started);
+      this.credentials.invalidate(started);
+      await this.followUser();
       return super.connect();
     }
+  }
+
+  /**
+   * After an alternating-users rotation the secret names the other login (`<role>_clone` or back):
+   * new connections log in as it, as pg-pool builds each client from `options`.
+   */
+  private async followUser(): Promise<void> {
+    const user = await this.credentials?.currentUser?.();
+    if (user === undefined || user === this.options.user) return;
+    this.logger.warn(
+      `precog-db: the credentials now name the login ${user} (was ${this.target.user}); new connections use it.`,
+    );
+    this.options.user = user;
+    this.target = { ...this.target, user };
   }
 
   /** Listens for `client`'s errors while `warm` holds it; returns the release. */
@@ -221,7 +238,7 @@ export class PrecogPool extends Pool {
 
 /** Opens the application's pool; see the module header for the rules. */
 export async function openPool(options: OpenPoolOptions = {}): Promise<PrecogPool> {
-  const { vars } = loadVars({ envFile: options.envFile, env: options.env });
+  const { vars, file } = loadVars({ envFile: options.envFile, env: options.env });
   const settings = resolveSettings(vars);
   if (options.expectEnvironment !== undefined) requireEnvironment(options.expectEnvironment, vars);
   // Before any secret is read or socket opened.
@@ -231,7 +248,7 @@ export async function openPool(options: OpenPoolOptions = {}): Promise<PrecogPoo
   assertDatabaseMatches(settings.env, settings.database, "DB_NAME");
   const logger = options.logger ?? console;
 
-  const { target, password, secret, fallback } = await resolveCredentials(settings, vars, options);
+  const { target, password, secret, fallback } = await resolveCredentials(settings, vars, options, file);
   const limits = resolvePoolLimits(settings, fallback);
   if (settings.env === "prod") {
     logger.warn(
@@ -260,17 +277,28 @@ export async function openPool(options: OpenPoolOptions = {}): Promise<PrecogPoo
   return pool;
 }
 
-async function resolveCredentials(settings: ConnectionSettings, vars: Vars, options: OpenPoolOptions) {
+async function resolveCredentials(
+  settings: ConnectionSettings,
+  vars: Vars,
+  options: OpenPoolOptions,
+  envFile: string | undefined,
+): Promise<{
+  target: PoolTarget;
+  password: PoolConfig["password"];
+  secret: RereadableCredentials | undefined;
+  fallback: ReturnType<typeof environmentPoolFallback>;
+}> {
   const creds = settings.credentials;
   if (creds.kind === "environment") {
+    const target = { host: settings.host, port: settings.port, database: settings.database, user: creds.user };
+    const fixed = passwordFor(settings.app, settings, describeTarget(target));
+    // The file's DB_PASSWORD (not the process environment's) is read again after a rotation.
+    const fromFile = envFile !== undefined && !(options.env ?? process.env).DB_PASSWORD && creds.password !== undefined;
+    const file = fromFile ? new EnvFileCredentials(envFile, creds.password) : undefined;
     return {
-      target: { host: settings.host, port: settings.port, database: settings.database, user: creds.user },
-      password: passwordFor(
-        settings.app,
-        settings,
-        describeTarget({ host: settings.host, port: settings.port, database: settings.database, user: creds.user }),
-      ),
-      secret: undefined,
+      target,
+      password: file ? () => file.current() ?? fixed() : fixed,
+      secret: file,
       fallback: environmentPoolFallback(settings.env),
     };
   }

@@ -14,7 +14,6 @@ type Sdk = typeof import("@aws-sdk/client-secrets-manager");
 
 /** The AWS SDK, loaded on first use: local environments never pay for it. */
 export function secretsSdk(): Sdk {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require("@aws-sdk/client-secrets-manager") as Sdk;
 }
 
@@ -61,6 +60,16 @@ export class SecretCredentials {
   ) {
     this.cacheMillis = options.cacheMillis ?? 300_000;
     this.now = options.now ?? Date.now;
+  }
+
+  /** The username the secret holds now (an alternating-users rotation changes it). */
+  async currentUser(): Promise<string> {
+    return (await this.current()).username;
+  }
+
+  /** How a warning names it. */
+  get description(): string {
+    return `secret "${this.secretId}"`;
   }
 
   /** The AWSCURRENT secret, from the cache when fresh; concurrent callers share one request. */

@@ -4,12 +4,13 @@
  * pg_dump code it does not use. Which verb needs what is the table in verbs.ts.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { basename, join, relative } from "node:path";
 import type { Environment } from "../env/environment";
 import type { MigrateOptions } from "../migrate/settings";
-import type { Values } from "./options";
+import { negotiateTarget } from "./negotiate";
+import { UsageError, type Values } from "./options";
 import type { Output } from "./output";
-import type { Target, Vars } from "./target";
+import { resolveTarget, type Target, type Vars } from "./target";
 
 export interface CommandContext {
   readonly args: readonly string[];
@@ -27,12 +28,17 @@ export interface CommandContext {
 
 export type Command = (ctx: CommandContext) => Promise<number>;
 
+/** The target of a verb that needs a database (verbs.ts gives it one). */
+function targetOf(ctx: CommandContext): Target {
+  if (!ctx.target) throw new Error("this command needs a database, but no target was resolved for it (see verbs.ts)");
+  return ctx.target;
+}
+
 function engineOptions(ctx: CommandContext, log?: MigrateOptions["log"]): MigrateOptions {
-  const t = ctx.target!;
+  const t = targetOf(ctx);
   const v = ctx.values;
+  // Checked when the command line was parsed (options.ts).
   const wait = v["lock-wait"];
-  if (wait !== undefined && !/^\d+$/.test(wait))
-    throw new Error(`--lock-wait "${wait}" is not a number of milliseconds.`);
   return {
     connection: t.connection,
     dir: ctx.dir,
@@ -63,11 +69,14 @@ function printJson(ctx: CommandContext, value: unknown): boolean {
 
 export const migrateCommand: Command = async (ctx) => {
   const { migrate } = await import("../migrate/runner");
+  const { stackOrderGate } = await import("./stack-gate");
+  const allowed = await stackOrderGate(ctx);
   const progress = ctx.out.progress(progressInterval(ctx));
   try {
     const r = await migrate({
       ...engineOptions(ctx, ctx.values.json ? undefined : progress.log),
       targetVersion: ctx.values.to,
+      allowed,
     });
     printJson(ctx, r);
     return 0;
@@ -127,7 +136,7 @@ export const planCommand: Command = async (ctx) => {
 export const lintCommand: Command = async (ctx) => {
   const { lint } = await import("../migrate/index");
   const { formatFindings } = await import("../migrate/lint");
-  const only = ctx.args.length ? ctx.args.map((a) => a.split("/").pop()!) : undefined;
+  const only = ctx.args.length ? ctx.args.map((a) => basename(a)) : undefined;
   const env = ctx.environment;
   const r = await lint(ctx.dir, { environment: env, only, lockTimeout: ctx.values["lock-timeout"] });
   if (!printJson(ctx, r)) {
@@ -142,12 +151,20 @@ export const lintCommand: Command = async (ctx) => {
 
 export const validateCommand: Command = async (ctx) => {
   const { validate } = await import("../migrate/index");
+  const scratchUrl = ctx.values["scratch-url"];
+  // The scratch server gets the same connection rules (TLS mode, timeout) as the target.
+  const scratch =
+    scratchUrl === undefined
+      ? undefined
+      : (await negotiateTarget(resolveTarget({ ...ctx.vars, PRECOG_ENV: ctx.environment }, scratchUrl, ctx.cwd)))
+          .connection;
   // main() has already applied assertProdConfirmed with the .env-aware variables.
+  const target = targetOf(ctx);
   const r = await validate({
-    connection: ctx.target!.connection,
+    connection: target.connection,
     dir: ctx.dir,
-    environment: ctx.target!.choice.env,
-    scratchConnection: ctx.values["scratch-url"],
+    environment: target.choice.env,
+    scratchConnection: scratch,
     prodConfirmed: true,
   });
   if (!printJson(ctx, r)) {
@@ -161,7 +178,7 @@ export const newCommand: Command = async (ctx) => {
   const { listMigrations, migrationTemplate } = await import("../migrate/files");
   const name = ctx.args[0];
   if (!name || ctx.args.length > 1 || !/^[a-z0-9][a-z0-9_]*$/.test(name)) {
-    throw new Error(
+    throw new UsageError(
       `new needs one name of lowercase letters, digits and underscores, e.g. precog-db new add_market_tags (got ${ctx.args.length ? `"${ctx.args.join(" ")}"` : "nothing"}).`,
     );
   }

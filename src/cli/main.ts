@@ -6,7 +6,9 @@
 import { resolve } from "node:path";
 import { assertProdConfirmed, currentOperator, describeSource, selectEnvironment } from "../env/environment";
 import type { CommandContext } from "./commands";
-import { OPTIONS, type OptionName, parseCommandLine } from "./options";
+import { withMigrationLogin } from "./migration-login";
+import { negotiateTarget } from "./negotiate";
+import { OPTIONS, type OptionName, parseCommandLine, UsageError } from "./options";
 import { createOutput, type Output, urlSecrets } from "./output";
 import { loadVars, resolveTarget, type Target } from "./target";
 import { COMMON, USAGE, unexpectedOptions, verbNamed } from "./verbs";
@@ -16,7 +18,7 @@ export { USAGE };
 /** Runs the command line `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: readonly string[], cwd = process.cwd()): Promise<number> {
   const out = createOutput();
-  let parsed;
+  let parsed: ReturnType<typeof parseCommandLine>;
   try {
     parsed = parseCommandLine(argv);
   } catch (err) {
@@ -48,12 +50,18 @@ export async function main(argv: readonly string[], cwd = process.cwd()): Promis
     const vars = loadVars(cwd);
     let target: Target | undefined;
     if (verb.database) {
-      target = resolveTarget(vars, values["database-url"], cwd);
+      target = withMigrationLogin(
+        resolveTarget(vars, values["database-url"], cwd),
+        vars,
+        verb.database,
+        values["database-url"] !== undefined,
+      );
       out.addSecrets(target.secrets);
       assertProdConfirmed(target.choice.env, verb.database, vars);
       if (target.choice.env === "prod") out.err(`warning: prod access by ${currentOperator(vars)}`);
       if (!values.json)
         out.err(`precog-db ${command}: ${target.choice.env} (from ${describeSource(target.choice.source)})`);
+      target = await negotiateTarget(target);
     }
     const environment = target?.choice.env ?? selectEnvironment(vars).env;
     const ctx: CommandContext = {
@@ -69,7 +77,7 @@ export async function main(argv: readonly string[], cwd = process.cwd()): Promis
     return await verb.run(ctx);
   } catch (err) {
     report(out, err);
-    return 1;
+    return err instanceof UsageError ? 2 : 1;
   }
 }
 

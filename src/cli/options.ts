@@ -56,10 +56,21 @@ export const OPTIONS = {
     help: ["server and role for validate's scratch database (default: the target's)"],
   },
   lint: { type: "boolean", usage: "--lint", help: ["lint pending migrations on dev and test too"] },
+  "skip-stack-order": {
+    type: "boolean",
+    usage: "--skip-stack-order",
+    help: ["dev and test only, logged: apply what the stack before has not (default: refused)"],
+  },
   timestamp: {
     type: "boolean",
     usage: "--timestamp",
     help: ["use a UTC timestamp version instead of the next counter"],
+  },
+  env: { type: "string", usage: "--env <dev|test>", help: ["the local stack whose credential rotate changes"] },
+  role: {
+    type: "string",
+    usage: "--role <role>",
+    help: ["app (default), readonly or owner: the login role rotate changes"],
   },
   json: { type: "boolean", usage: "--json", help: ["print the result as JSON on stdout"] },
   help: { type: "boolean", short: "h", usage: "-h, --help", help: ["this text"] },
@@ -70,9 +81,28 @@ export type OptionName = keyof typeof OPTIONS;
 /** The parsed options: a string or a boolean, as the table says; absent when not given. */
 export type Values = { readonly [K in OptionName]?: (typeof OPTIONS)[K]["type"] extends "string" ? string : boolean };
 
-/** Splits `argv` into options and positionals; throws parseArgs's message on an unknown or malformed option. */
+/** A command line the command cannot run as given: exit 2, like an unknown option. */
+export class UsageError extends Error {}
+
+/** What each checked option's value must look like, and the error for one that does not. */
+const VALUE_CHECKS: Partial<Record<OptionName, { readonly valid: RegExp; readonly problem: (v: string) => string }>> = {
+  to: {
+    valid: /^\d+$/,
+    problem: (v) => `--to "${v}" is not a version: use the digits of a file's version, e.g. --to 0007.`,
+  },
+  "lock-wait": { valid: /^\d+$/, problem: (v) => `--lock-wait "${v}" is not a number of milliseconds.` },
+};
+
+/**
+ * Splits `argv` into options and positionals; throws parseArgs's message on an unknown or malformed
+ * option, and a UsageError for a value the option cannot take.
+ */
 export function parseCommandLine(argv: readonly string[]): { values: Values; positionals: string[] } {
   const { values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: OPTIONS });
+  for (const [name, check] of Object.entries(VALUE_CHECKS)) {
+    const v = (values as Record<string, unknown>)[name];
+    if (typeof v === "string" && check && !check.valid.test(v)) throw new UsageError(check.problem(v));
+  }
   return { values, positionals };
 }
 
@@ -84,7 +114,8 @@ export function optionsHelp(names: readonly OptionName[], takenBy: (name: Option
     const [first, ...more] = o.help;
     const by = takenBy(name);
     lines.push(`  ${o.usage.padEnd(24)} ${first}${more.length === 0 && by ? ` [${by}]` : ""}`);
-    more.forEach((line, i) => lines.push(`  ${"".padEnd(24)} ${line}${i === more.length - 1 && by ? ` [${by}]` : ""}`));
+    for (const [i, line] of more.entries())
+      lines.push(`  ${"".padEnd(24)} ${line}${i === more.length - 1 && by ? ` [${by}]` : ""}`);
   }
   return lines;
 }

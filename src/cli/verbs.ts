@@ -14,6 +14,7 @@ import {
   validateCommand,
 } from "./commands";
 import { OPTIONS, type OptionName, optionsHelp } from "./options";
+import { rotateCommand } from "./rotate/command";
 
 export interface Verb {
   /** As the help shows it: "lint [files]". */
@@ -49,6 +50,7 @@ export const VERBS: Readonly<Record<string, Verb>> = {
       "allow-out-of-order",
       "backup-dir",
       "lint",
+      "skip-stack-order",
       "json",
     ],
     run: migrateCommand,
@@ -86,6 +88,12 @@ export const VERBS: Readonly<Record<string, Verb>> = {
     summary: "lint migrations (errors on staging and prod, warnings on dev and test)",
     options: ["lock-timeout", "json"],
     run: lintCommand,
+  },
+  rotate: {
+    synopsis: "rotate",
+    summary: "a new password for a local stack's role, in PostgreSQL, the stack and .env.<env>",
+    options: ["env", "role"],
+    run: rotateCommand,
   },
 };
 

@@ -121,7 +121,6 @@ export function currentOperator(vars: Vars = process.env): string {
 
 function safeUsername(): string {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require("node:os").userInfo().username as string;
   } catch {
     return "unknown";

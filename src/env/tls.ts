@@ -99,6 +99,9 @@ export function refusedPlaintext(err: unknown): boolean {
   return e.code === "28000" && /no encryption/.test(e.message ?? "");
 }
 
+/** The server asked for a password that no variable gives; the message names the variable to set. */
+export class MissingPasswordError extends Error {}
+
 /**
  * The password pg gives the server for `login`, asked only when the server wants one: the login's
  * variable, else PGPASSWORD, else an error saying which variable to set (rather than pg's "SASL:
@@ -112,7 +115,7 @@ export function passwordFor(
   return () => {
     const password = login.password ?? connection.pgPassword;
     if (password !== undefined) return password;
-    throw new Error(
+    throw new MissingPasswordError(
       `The server asks for a password for ${target}, but ${login.passwordVariable} is not set (nor PGPASSWORD): ` +
         `set ${login.passwordVariable} in the environment or .env.`,
     );

@@ -8,6 +8,7 @@ import type { Client } from "pg";
 import type { MigrationFile, Section } from "./files";
 import { HISTORY_TABLE, RECORDED_DURATION } from "./history";
 import { splitStatements } from "./parser";
+import { CONNECTION_CHECK_INTERVAL } from "./pg";
 import { codePointToIndex, runBatch } from "./pg-batch";
 import { describeFailure } from "./sql-error";
 
@@ -38,6 +39,27 @@ export interface Applied {
   readonly failure?: Error;
 }
 
+/**
+ * What a migration may leave in the session, undone before the next one starts, so the same files
+ * build the same schema however many run together: settings (`SET` without LOCAL), the role and
+ * session user, temporary tables, prepared statements, held cursors, LISTEN, sequence state. Each
+ * runs inside a transaction too (so batched units need no extra round trip). Advisory locks, the
+ * migration lock among them, are kept (DISCARD ALL would release them).
+ */
+const CLEAN_SESSION = [
+  "RESET ALL",
+  "SET SESSION AUTHORIZATION DEFAULT",
+  "DISCARD TEMP",
+  "DISCARD SEQUENCES",
+  "DEALLOCATE ALL",
+  "CLOSE ALL",
+  "UNLISTEN *",
+];
+
+/**
+ * A unit's session settings: a clean session, the runner's connection check (RESET ALL undid it),
+ * then the unit's timeouts (LOCAL inside its transaction).
+ */
 function settingsSql(section: Section, t: Timeouts, local: boolean): string {
   const lock = section.options.lockTimeout ?? t.lockTimeout;
   const stmt = section.options.statementTimeout ?? t.statementTimeout;
@@ -45,7 +67,9 @@ function settingsSql(section: Section, t: Timeouts, local: boolean): string {
   // precog.started: now() is the same for every transaction of one multi-statement message, so
   // each unit notes its own start for the duration its history row records.
   return (
-    `SELECT set_config('lock_timeout', '${lock}', ${local}), set_config('statement_timeout', '${stmt}', ${local}), ` +
+    `${CLEAN_SESSION.join(";\n")};\n` +
+    `SELECT set_config('client_connection_check_interval', '${CONNECTION_CHECK_INTERVAL}', false), ` +
+    `set_config('lock_timeout', '${lock}', ${local}), set_config('statement_timeout', '${stmt}', ${local}), ` +
     `set_config('precog.started', clock_timestamp()::text, ${local})`
   );
 }
@@ -98,8 +122,8 @@ export async function runTransactional(client: Client, units: readonly Unit[], t
     section: failed.section,
     which: failed.which,
     offset,
-    // Tags after the last COMMIT: BEGIN, the settings SELECT, then the unit's own statements.
-    statementIndex: failedIndex === committed ? Math.max(0, tagsAfter - 2) : undefined,
+    // Tags after the last COMMIT: BEGIN, the clean session, the settings SELECT, then the unit's own statements.
+    statementIndex: failedIndex === committed ? Math.max(0, tagsAfter - 2 - CLEAN_SESSION.length) : undefined,
     outcome: `Rolled back: nothing from ${failed.file.filename} was applied${done.length ? ` (the ${done.length} migration(s) before it were)` : ""}.`,
     next: `fix ${failed.file.filename} and run the command again.`,
   });

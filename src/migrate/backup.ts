@@ -2,10 +2,10 @@
  * The pre-migration backup: `pg_dump --format=custom` of the whole target into the configured
  * folder, named `<environment>-<UTC time>-<from>-to-<to>.dump`, before anything is applied. The
  * password reaches pg_dump through PGPASSWORD in its environment, never its arguments (which
- * other users can read in `ps`).
+ * other users can read in `ps`). The folder is 0700 and each dump 0600, like `.env.<env>`.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, rmSync, statSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type Connection, maskSecrets } from "./pg";
 
@@ -25,20 +25,15 @@ export interface BackupOptions {
 
 /** Writes the dump and returns its path; throws (removing any partial file) if pg_dump fails. */
 export async function backupDatabase(o: BackupOptions): Promise<string> {
-  const dir = resolve(o.dir);
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (cause) {
-    throw new Error(`Cannot create the backup folder ${dir}: ${(cause as Error).message}. Nothing was applied.`, {
-      cause,
-    });
-  }
+  const dir = privateFolder(resolve(o.dir));
   const stamp = new Date()
     .toISOString()
     .replace(/[-:]/g, "")
     .replace(/\.\d+Z$/, "Z");
   const file = join(dir, `${o.environment}-${stamp}-${o.fromVersion}-to-${o.toVersion}.dump`);
   try {
+    // Created 0600 first: pg_dump truncates and writes an existing file, keeping its mode.
+    closeSync(openSync(file, "wx", 0o600));
     await runPgDump(o.pgDump ?? "pg_dump", o.connection, [...(o.args ?? ["--format=custom"]), `--file=${file}`]);
     if (statSync(file).size === 0) throw new Error("pg_dump wrote an empty file");
   } catch (cause) {
@@ -50,12 +45,33 @@ export async function backupDatabase(o: BackupOptions): Promise<string> {
   return file;
 }
 
+/**
+ * The backup folder, private to the user: created 0700 (each level created), or an existing one
+ * that no other user can read; a dump holds every row, so a shared folder is refused, not changed.
+ */
+function privateFolder(dir: string): string {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (cause) {
+    throw new Error(`Cannot create the backup folder ${dir}: ${(cause as Error).message}. Nothing was applied.`, {
+      cause,
+    });
+  }
+  const mode = statSync(dir).mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    throw new Error(
+      `The backup folder ${dir} can be read by other users (mode 0${mode.toString(8)}): run chmod 700 ${dir}, or choose a private folder. Nothing was applied.`,
+    );
+  }
+  return dir;
+}
+
 /** Runs pg_dump against `connection` with `args`; resolves with its stdout. */
 export function runPgDump(program: string, connection: Connection, args: readonly string[]): Promise<string> {
-  const { env, target } = libpqEnvironment(connection);
+  const { env, target } = pgDumpEnvironment(connection);
   return new Promise((ok, fail) => {
     const child = spawn(program, [...args, ...target], {
-      env: { ...process.env, ...env },
+      env,
       stdio: ["ignore", "pipe", "pipe"],
     });
     const out: Buffer[] = [];
@@ -77,6 +93,21 @@ export function runPgDump(program: string, connection: Connection, args: readonl
   });
 }
 
+/**
+ * The process environment pg_dump runs with: the caller's, minus every libpq variable (PGHOSTADDR,
+ * PGSERVICE, PGPASSFILE, PGOPTIONS, PGSSL*, ...), which would otherwise point it at another address
+ * or change its session; then exactly the target's connection.
+ */
+export function pgDumpEnvironment(
+  connection: Connection,
+  callerEnv: NodeJS.ProcessEnv = process.env,
+): { env: Record<string, string>; target: string[] } {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(callerEnv)) if (!k.startsWith("PG") && v !== undefined) env[k] = v;
+  const own = libpqEnvironment(connection);
+  return { env: { ...env, ...own.env }, target: own.target };
+}
+
 /** libpq environment variables for a connection (the password only in PGPASSWORD). */
 function libpqEnvironment(connection: Connection): { env: Record<string, string>; target: string[] } {
   const env: Record<string, string> = {};
@@ -89,10 +120,27 @@ function libpqEnvironment(connection: Connection): { env: Record<string, string>
   if (connection.host) env.PGHOST = connection.host;
   if (connection.port) env.PGPORT = String(connection.port);
   if (connection.user) env.PGUSER = connection.user;
-  if (connection.password) env.PGPASSWORD = connection.password;
+  const password = passwordValue(connection.password);
+  if (password !== undefined) env.PGPASSWORD = password;
   if (connection.database) env.PGDATABASE = connection.database;
-  if (connection.ssl)
+  if (connection.tls) {
+    env.PGSSLMODE = connection.tls.mode;
+    if (connection.tls.rootCert !== undefined) env.PGSSLROOTCERT = connection.tls.rootCert;
+  } else if (connection.ssl)
     env.PGSSLMODE =
       typeof connection.ssl === "object" && connection.ssl.rejectUnauthorized === false ? "require" : "verify-full";
+  else if (connection.ssl === false) env.PGSSLMODE = "disable";
+  if (connection.connectionTimeoutMillis)
+    env.PGCONNECT_TIMEOUT = String(Math.max(1, Math.ceil(connection.connectionTimeoutMillis / 1000)));
   return { env, target: [] };
+}
+
+/** A password function is asked once here; one that has no password gives none (pg_dump then says so). */
+function passwordValue(password: string | (() => string) | undefined): string | undefined {
+  if (typeof password !== "function") return password;
+  try {
+    return password();
+  } catch {
+    return undefined;
+  }
 }

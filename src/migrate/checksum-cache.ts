@@ -22,6 +22,8 @@ import { type MigrationFile, type MigrationRef, parseMigration } from "./files";
 import { sha256 } from "./hash";
 
 type Entry = [size: number, mtimeMs: number, ctimeMs: number, ino: number, checksum: string];
+/** What the cache compares of a file's stat(): a `Stats` will do. */
+export type FileStat = Pick<Stats, "size" | "mtimeMs" | "ctimeMs" | "ino">;
 interface CacheFile {
   readonly format: 1;
   readonly entries: Record<string, Entry>;
@@ -54,7 +56,7 @@ export class ChecksumCache {
   }
 
   /** A stamp of the folder: every file's name and what stat() says about it, in the given order. */
-  static stamp(refs: readonly MigrationRef[], stats: readonly Stats[]): string {
+  static stamp(refs: readonly MigrationRef[], stats: readonly FileStat[]): string {
     const lines = refs.map(
       (r, i) => `${r.filename} ${stats[i].size} ${stats[i].mtimeMs} ${stats[i].ctimeMs} ${stats[i].ino}`,
     );
@@ -78,7 +80,7 @@ export class ChecksumCache {
    * The checksum of `ref`'s up section, from the cache when stat() agrees, else by reading the
    * file (and then the parsed file is returned too, so callers need not read it again).
    */
-  checksum(ref: MigrationRef, st: Stats = statSync(ref.path)): { checksum: string; file?: MigrationFile } {
+  checksum(ref: MigrationRef, st: FileStat = statSync(ref.path)): { checksum: string; file?: MigrationFile } {
     const entries = this.entries();
     const hit = entries[ref.filename];
     if (hit && hit[0] === st.size && hit[1] === st.mtimeMs && hit[2] === st.ctimeMs && hit[3] === st.ino) {

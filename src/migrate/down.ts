@@ -5,12 +5,13 @@
  */
 import { currentOperator, PROTECTED_ENVIRONMENTS } from "../env/environment";
 import { runOutsideTransaction, runTransactional, type Unit } from "./apply";
-import { listMigrations, type MigrationFile, readMigration } from "./files";
+import { listMigrations, type MigrationFile, readMigration, type Section } from "./files";
 import { guardTarget } from "./guard";
 import { forgetSql, readHistoryRows } from "./history";
 import { describeConnection, withAdvisoryLock, withClient } from "./pg";
 import { assertNoProblems } from "./reconcile";
 import { type MigrateOptions, resolveSettings } from "./settings";
+import { refuseTransactionControl } from "./transaction-control";
 
 export interface DownOptions extends MigrateOptions {
   /** Roll back every migration newer than this version ("0" for all). Default: only the newest. */
@@ -39,16 +40,21 @@ export async function down(options: DownOptions): Promise<DownResult> {
         `On ${s.environment}, undo a change with a new forward migration (precog-db new <name>).`,
     );
   }
-  if (options.to !== undefined && !/^\d+$/.test(options.to))
-    throw new Error(`down --to "${options.to}" is not a version number.`);
+  const to = options.to;
+  if (to !== undefined && !/^\d+$/.test(to)) throw new Error(`down --to "${to}" is not a version number.`);
   const target = describeConnection(s.connection);
   const refs = listMigrations(s.dir);
   return withClient(s.connection, s.applicationName, (client) =>
     withAdvisoryLock(client, s.lockWaitMs, async () => {
       const history = await readHistoryRows(client);
+      // --to 0 means all, a version-0 migration included.
       const chosen =
-        options.to === undefined ? history.slice(-1) : history.filter((h) => h.order > BigInt(options.to!));
-      const files: MigrationFile[] = [];
+        to === undefined
+          ? history.slice(-1)
+          : BigInt(to) === 0n
+            ? history
+            : history.filter((h) => h.order > BigInt(to));
+      const steps: { file: MigrationFile; down: Section }[] = [];
       const problems: string[] = [];
       for (const row of chosen.reverse()) {
         const ref = refs.find((r) => r.order === row.order);
@@ -65,21 +71,25 @@ export async function down(options: DownOptions): Promise<DownResult> {
           );
         else if (!file.down || file.down.sql.trim() === "")
           problems.push(`${file.filename} has no -- migrate:down section to run.`);
-        files.push(file);
+        else steps.push({ file, down: file.down });
       }
       assertNoProblems(problems, `Cannot roll back on ${target} (${s.environment})`);
+      await refuseTransactionControl(
+        steps.map((x) => x.file),
+        "down",
+      );
       const rolledBack: RolledBack[] = [];
-      for (const [i, f] of files.entries()) {
-        s.log({ type: "applying", version: f.version, name: f.name, index: i + 1, total: files.length, count: 1 });
-        const unit: Unit = { file: f, which: "down", section: f.down!, bookkeeping: () => forgetSql(f.order) };
+      for (const [i, { file: f, down }] of steps.entries()) {
+        s.log({ type: "applying", version: f.version, name: f.name, index: i + 1, total: steps.length, count: 1 });
+        const unit: Unit = { file: f, which: "down", section: down, bookkeeping: () => forgetSql(f.order) };
         const started = performance.now();
-        const { failure } = f.down!.options.transaction
+        const { failure } = down.options.transaction
           ? await runTransactional(client, [unit], s)
           : await runOutsideTransaction(client, unit, s);
         if (failure) throw failure;
         const durationMs = Math.round(performance.now() - started);
         rolledBack.push({ version: f.version, name: f.name, durationMs });
-        s.log({ type: "applied", version: f.version, name: f.name, durationMs, index: i + 1, total: files.length });
+        s.log({ type: "applied", version: f.version, name: f.name, durationMs, index: i + 1, total: steps.length });
       }
       return { environment: s.environment, target, rolledBack };
     }),

@@ -111,11 +111,13 @@ export function readMigration(ref: MigrationRef): MigrationFile {
 }
 
 /** Parses a migration's text; every problem is reported together, with file and line. */
-export function parseMigration(ref: MigrationRef, text: string): MigrationFile {
+export function parseMigration(ref: MigrationRef, raw: string): MigrationFile {
+  // A UTF-8 byte order mark (some Windows editors write one) is not part of the first line.
+  const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
   const problems: string[] = [];
   const markers: { kind: "up" | "down"; start: number; end: number; opts: string }[] = [];
   for (const m of text.matchAll(MARKER)) {
-    markers.push({ kind: m[1] as "up" | "down", start: m.index!, end: m.index! + m[0].length, opts: m[2] });
+    markers.push({ kind: m[1] as "up" | "down", start: m.index, end: m.index + m[0].length, opts: m[2] });
   }
   const ups = markers.filter((m) => m.kind === "up");
   const downs = markers.filter((m) => m.kind === "down");
@@ -137,7 +139,7 @@ export function parseMigration(ref: MigrationRef, text: string): MigrationFile {
 
   const approvals: Approval[] = [];
   for (const m of text.matchAll(APPROVAL)) {
-    const { line } = positionOf(text, m.index!);
+    const { line } = positionOf(text, m.index);
     const a = /^\s+([a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*)\s*:\s*(\S.*)$/.exec(m[1]);
     if (!a) {
       problems.push(`line ${line}: approval must read \`-- lint:approve <rule>[,<rule>]: <reason>\``);

@@ -115,7 +115,6 @@ export function recordSql(
   const duration = durationMs !== undefined ? String(Math.max(0, Math.round(durationMs))) : SERVER_DURATION;
   // Required here: it is loaded by then (this runs only on a connection), and importing the
   // engine to lint or list files does not load pg.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { escapeLiteral } = require("pg") as typeof import("pg");
   return (
     `INSERT INTO ${HISTORY_TABLE} (version, name, checksum, applied_by, duration_ms) VALUES ` +

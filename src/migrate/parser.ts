@@ -13,7 +13,6 @@ let loaded: Promise<typeof LibPgQuery> | undefined;
 /** Loads (once) and returns the parser module. */
 export function loadParser(): Promise<typeof LibPgQuery> {
   loaded ??= (async () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod = require("libpg-query") as typeof LibPgQuery;
     await mod.loadModule();
     return mod;

@@ -80,6 +80,6 @@ export function runBatch(client: Client, text: string, capture: string): Promise
 /** Index in a JS string of the `n`th code point (PostgreSQL counts characters, not UTF-16 units). */
 export function codePointToIndex(text: string, n: number): number {
   let idx = 0;
-  for (let i = 0; i < n && idx < text.length; i++) idx += text.codePointAt(idx)! > 0xffff ? 2 : 1;
+  for (let i = 0; i < n && idx < text.length; i++) idx += (text.codePointAt(idx) ?? 0) > 0xffff ? 2 : 1;
   return idx;
 }

@@ -3,19 +3,31 @@
  * (`openSession`, `withClient`), the migration advisory lock (`withAdvisoryLock`), and a
  * description of the target that never carries a password.
  */
+import type { ConnectionOptions as TlsOptions } from "node:tls";
 import type { Client, ClientConfig } from "pg";
+import type { TlsSettings } from "../env/connection";
+import { explainConnectError, MissingPasswordError } from "../env/tls";
 
-/** Plain, serializable connection settings: a URL or the usual fields. */
+/**
+ * Connection settings: a URL or the usual fields. Library callers that serialize them (the Pulumi
+ * provider) pass plain values; the command passes what the shared resolver (src/env) worked out,
+ * a password function and Node TLS options among them.
+ */
 export type Connection =
   | string
   | {
       readonly host?: string;
       readonly port?: number;
       readonly user?: string;
-      readonly password?: string;
+      /** A function is asked only when the server wants a password (see src/env/tls.ts `passwordFor`). */
+      readonly password?: string | (() => string);
       readonly database?: string;
-      /** Passed to pg as-is: true, false or `{ rejectUnauthorized }`. */
-      readonly ssl?: boolean | { readonly rejectUnauthorized?: boolean };
+      /** Passed to pg as-is: true, false, or Node's TLS options (`{ rejectUnauthorized, ca, ... }`). */
+      readonly ssl?: boolean | TlsOptions;
+      /** The libpq mode and root certificate `ssl` was made from: pg_dump gets them, errors name them. */
+      readonly tls?: TlsSettings;
+      /** How long the server may take to answer a new connection, in ms; 0 or unset waits forever (pg's default). */
+      readonly connectionTimeoutMillis?: number;
     };
 
 /**
@@ -25,9 +37,41 @@ export type Connection =
  */
 export const MIGRATION_LOCK_KEY = "8102650157338160487";
 
+/**
+ * How often the server checks that the runner is still there during a statement (PG 14+): a killed
+ * runner's backend notices within this and frees the lock. Set by `withAdvisoryLock`, and again
+ * after each migration's clean session (apply.ts), which resets every setting.
+ */
+export const CONNECTION_CHECK_INTERVAL = "1s";
+
 export function toClientConfig(connection: Connection, applicationName: string): ClientConfig {
-  const base = typeof connection === "string" ? { connectionString: connection } : { ...connection };
-  return { ...base, application_name: applicationName } as ClientConfig;
+  if (typeof connection === "string") return { connectionString: connection, application_name: applicationName };
+  const { tls: _libpq, ...pg } = connection;
+  return { ...pg, application_name: applicationName } as ClientConfig;
+}
+
+/** Without `tls`, a connection's mode for messages: what its `ssl` amounts to. */
+const PLAINTEXT: TlsSettings = { mode: "disable", rootCert: undefined };
+
+/**
+ * A failed connection's error, naming the target: the shared explanation (timeout, TLS mode the
+ * server cannot meet, refused certificate, missing password) when there is one, else pg's message
+ * with the variables to check.
+ */
+export function connectionFailure(connection: Connection, failed: Error): Error {
+  const target = describeConnection(connection);
+  if (failed instanceof MissingPasswordError) return failed;
+  const settings =
+    typeof connection === "string"
+      ? { tls: PLAINTEXT, connectTimeoutMillis: 0 }
+      : { tls: connection.tls ?? PLAINTEXT, connectTimeoutMillis: connection.connectionTimeoutMillis ?? 0 };
+  const explained = explainConnectError(failed, settings, target);
+  if (explained !== failed) return new Error(maskSecrets(explained.message), { cause: failed });
+  return new Error(
+    `Cannot connect to ${target}: ${maskSecrets(failed.message)}. ` +
+      `Check DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_PASSWORD (or --database-url) and that the server is running.`,
+    { cause: failed },
+  );
 }
 
 /** `user@host:port/database`, for messages: never the password. */
@@ -99,7 +143,6 @@ export interface Session {
 
 export function openSession(connection: Connection, applicationName: string): Session {
   // Required here, not at the top: callers that only lint or list files never load pg.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Client: PgClient } = require("pg") as typeof import("pg");
   const client = new PgClient(toClientConfig(connection, applicationName));
   // An idle client can still get a socket error; without a listener it would crash the process.
@@ -107,11 +150,7 @@ export function openSession(connection: Connection, applicationName: string): Se
   const ready = client.connect().then(
     () => undefined,
     (failed: Error) => {
-      throw new Error(
-        `Cannot connect to ${describeConnection(connection)}: ${maskSecrets(failed.message)}. ` +
-          `Check DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_PASSWORD (or --database-url) and that the server is running.`,
-        { cause: failed },
-      );
+      throw connectionFailure(connection, failed);
     },
   );
   // Whoever awaits `ready` sees the failure; a caller that stops first (a bad folder) must not
@@ -159,7 +198,7 @@ export async function withAdvisoryLock<T>(client: Client, waitMs: number, fn: ()
     // until it next writes to the dead socket; this makes it notice within a second (PG 14+).
     const wait = `${Math.max(1, Math.floor(waitMs))}ms`;
     await client.query(
-      `SELECT set_config('client_connection_check_interval', '1s', false), set_config('lock_timeout', '${wait}', false);
+      `SELECT set_config('client_connection_check_interval', '${CONNECTION_CHECK_INTERVAL}', false), set_config('lock_timeout', '${wait}', false);
        SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY});`,
     );
   } catch (cause) {

@@ -3,7 +3,8 @@
  * missing applied file, a new file older than the newest applied one). Pure: the caller supplies
  * checksums, so `migrate` can use the stat cache and `validate` can read every file.
  */
-import type { MigrationFile, MigrationRef } from "./files";
+import { type MigrationFile, type MigrationRef, readMigration } from "./files";
+import { sha256 } from "./hash";
 import type { AppliedRow } from "./history";
 
 /** One thing wrong, with the file it concerns (for a missing file, the name it had). */
@@ -63,7 +64,14 @@ export function reconcile(input: ReconcileInput): Reconciled {
       continue;
     }
     const checksum = input.checksumOf(ref);
-    if (checksum !== row.checksum) {
+    if (checksum !== row.checksum && onlyLineEndingsDiffer(ref, row.checksum)) {
+      problem(
+        ref.filename,
+        `${ref.filename} differs from what was applied on ${environment} only in its line endings (CRLF against LF): ` +
+          `restore the line endings it was applied with (git checkout -- ${ref.filename}; keep migrations LF with ` +
+          `"*.sql text eol=lf" in .gitattributes). The checksum covers the up section byte for byte, line endings included.`,
+      );
+    } else if (checksum !== row.checksum) {
       problem(
         ref.filename,
         `${ref.filename} changed after it was applied on ${environment} (its up section's sha256 was ` +
@@ -131,4 +139,22 @@ export function assertNoProblems(problems: readonly (string | Problem)[], what: 
   if (problems.length === 0) return;
   const lines = problems.map((p) => (typeof p === "string" ? p : p.message));
   throw new Error(`${what}:\n  - ${lines.join("\n  - ")}`);
+}
+
+/**
+ * True when the file's up section, with its line endings turned all LF or all CRLF, gives the
+ * applied checksum: the file was re-saved by an editor or a checkout, not edited. Read only on the
+ * changed-file path; an unreadable file is simply not "only line endings".
+ */
+function onlyLineEndingsDiffer(ref: MigrationRef, applied: string): boolean {
+  let up: string;
+  try {
+    up = readMigration(ref).up.sql;
+  } catch {
+    return false;
+  }
+  // The file as it is gives the applied checksum: it did not change (a stale cache entry said so).
+  if (sha256(up) === applied) return false;
+  const lf = up.replace(/\r\n/g, "\n");
+  return sha256(lf) === applied || sha256(lf.replace(/\n/g, "\r\n")) === applied;
 }

@@ -74,6 +74,8 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       if (pending.length === 0) return result([]);
       // 5. Read the pending files, and only those; refuse any outside the allowed set.
       const files = pending.map(scan.read);
+      // Loaded here: it may need the parser, and only files about to run are checked.
+      await (await import("./transaction-control")).refuseTransactionControl(files, "up");
       assertNoProblems(
         allowedProblems(files, s.allowed),
         `Refusing to migrate ${s.environment}: pending migrations outside the allowed set`,
@@ -81,9 +83,10 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       // 6. Lint.
       if (s.lint) await enforceLint(files, s);
       // 7. Back up.
-      const backupFile = s.backup
-        ? await backupFirst(s, state.newest?.version ?? "0", files[files.length - 1].version)
-        : undefined;
+      const backupFile =
+        s.backup && s.backupDir
+          ? await backupFirst(s, s.backupDir, state.newest?.version ?? "0", files[files.length - 1].version)
+          : undefined;
       // 8. Apply and record: a transactional migration's history row is written in its own transaction.
       const applied = await applyAll(session.client, files, s);
       s.log({ type: "info", message: `Applied ${applied.length} migration(s) to ${where}.` });
@@ -141,12 +144,12 @@ async function enforceLint(files: readonly MigrationFile[], s: Settings): Promis
   }
 }
 
-async function backupFirst(s: Settings, from: string, to: string): Promise<string> {
+async function backupFirst(s: Settings, dir: string, from: string, to: string): Promise<string> {
   const { backupDatabase } = await import("./backup");
   s.log({ type: "info", message: `Backing up ${describeConnection(s.connection)} before applying...` });
   const file = await backupDatabase({
     connection: s.connection,
-    dir: s.backupDir!,
+    dir,
     environment: s.environment,
     fromVersion: from,
     toVersion: to,

@@ -7,8 +7,8 @@
  * them: each of its steps (SCRAM's several WebCrypto calls among them) waits for the slice running
  * when it is due.
  */
-import { type Stats, statSync } from "node:fs";
-import { ChecksumCache } from "./checksum-cache";
+import { statSync } from "node:fs";
+import { ChecksumCache, type FileStat } from "./checksum-cache";
 import { listMigrations, type MigrationFile, type MigrationRef, readMigration } from "./files";
 import { historyDigest } from "./history";
 
@@ -32,22 +32,28 @@ export async function scanFolder(dir: string, cache: string | false | undefined)
   await yieldToEvents();
   const refs = listMigrations(dir);
   const cached = ChecksumCache.open(dir, cache);
-  const stats: Stats[] = [];
-  await sliced(refs, (ref) => stats.push(statSync(ref.path)));
+  // Only the four fields the cache compares are kept: a thousand whole Stats (each with four
+  // Dates) would be live through the next garbage collections, which copy what is live.
+  const stats: FileStat[] = [];
+  await sliced(refs, (ref) => {
+    const { size, mtimeMs, ctimeMs, ino } = statSync(ref.path);
+    stats.push({ size, mtimeMs, ctimeMs, ino });
+  });
   const stamp = ChecksumCache.stamp(refs, stats);
 
   let index: Map<string, number> | undefined;
   const checksums = new Map<string, string>();
   const read = new Map<string, MigrationFile>();
   const checksumOf = (ref: MigrationRef): string => {
-    let checksum = checksums.get(ref.filename);
-    if (checksum === undefined) {
-      index ??= new Map(refs.map((r, i) => [r.filename, i]));
-      const got = cached.checksum(ref, stats[index.get(ref.filename)!]);
-      checksums.set(ref.filename, (checksum = got.checksum));
-      if (got.file) read.set(ref.filename, got.file);
-    }
-    return checksum;
+    const known = checksums.get(ref.filename);
+    if (known !== undefined) return known;
+    index ??= new Map(refs.map((r, i) => [r.filename, i]));
+    const at = index.get(ref.filename);
+    // A ref from this scan has its stat already; any other is stat'ed by the cache.
+    const got = cached.checksum(ref, at === undefined ? undefined : stats[at]);
+    checksums.set(ref.filename, got.checksum);
+    if (got.file) read.set(ref.filename, got.file);
+    return got.checksum;
   };
   const scan = (digest: string): Scan => ({
     refs,

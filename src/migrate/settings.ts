@@ -1,6 +1,6 @@
 /**
  * The engine's options (plain and serializable, so that a caller can keep them as data: the
- * planned Pulumi migration component, not written yet, would pass them through its state) and
+ * Pulumi migration component in infra/migrations builds them from its resource's inputs) and
  * their validation: every problem is collected and reported in one error, each naming
  * the option, as graphile/migrate's settings do.
  */
@@ -137,13 +137,18 @@ export function resolveSettings(options: MigrateOptions, operatorDefault: () => 
       `backupDir: required when backups are on (they are by default on ${o.environment}); pass --backup-dir or set PRECOG_BACKUP_DIR`,
     );
   if (problems.length > 0) throw new Error(`Invalid migration options:\n  ${problems.join("\n  ")}`);
+  let operator = o.operator;
   return {
     connection: o.connection,
     dir: o.dir,
     environment: o.environment,
     log: o.log ?? (() => undefined),
     applicationName: o.applicationName ?? "precog-db",
-    operator: o.operator ?? operatorDefault(),
+    // Asked for when a history row is written: a no-op run never looks the OS user up.
+    get operator() {
+      operator ??= operatorDefault();
+      return operator;
+    },
     lockTimeout: o.lockTimeout ?? DEFAULT_LOCK_TIMEOUT,
     statementTimeout: o.statementTimeout ?? DEFAULT_STATEMENT_TIMEOUT,
     lockWaitMs: o.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,

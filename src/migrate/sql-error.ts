@@ -49,8 +49,9 @@ export async function describeFailure(cause: unknown, place: FailurePlace): Prom
   } catch {
     // The scanner rejects the text (an unterminated string): show lines around the error instead.
   }
-  let offset = place.offset;
-  let stmt = offset !== undefined ? spans.find((s) => offset! >= s.start && offset! <= s.end) : undefined;
+  const given = place.offset;
+  let offset = given;
+  let stmt = given !== undefined ? spans.find((s) => given >= s.start && given <= s.end) : undefined;
   if (offset === undefined && place.statementIndex !== undefined && spans[place.statementIndex]) {
     stmt = spans[place.statementIndex];
     offset = stmt.start;

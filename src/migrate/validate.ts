@@ -8,6 +8,7 @@
  * The scratch database is always dropped. The role needs CREATEDB (or pass `scratchConnection`).
  */
 import { randomBytes } from "node:crypto";
+import type { Client } from "pg";
 import { currentOperator } from "../env/environment";
 import { runPgDump } from "./backup";
 import { guardTarget } from "./guard";
@@ -51,19 +52,24 @@ export async function validateDatabase(o: ValidateOptions): Promise<ValidateResu
   const drift: Drift[] = state.problems.map((p) => ({ kind: "history", object: p.file, detail: p.message }));
   const newest = history.length ? history[history.length - 1].version : undefined;
 
-  const scratchName = `precog_validate_${randomBytes(4).toString("hex")}`;
+  const scratchName = `precog_validate_${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString("hex")}`;
   const admin = o.scratchConnection ?? o.connection;
-  await withClient(admin, "precog-db validate", async (c) => {
-    try {
-      await c.query(`CREATE DATABASE ${scratchName}`);
-    } catch (cause) {
-      throw new Error(
-        `validate cannot create its scratch database on ${describeConnection(admin)}: ${(cause as Error).message}. Give the role CREATEDB or pass a scratch connection (--scratch-url).`,
-        { cause },
-      );
-    }
-  });
+  const dropScratch = () =>
+    withClient(admin, "precog-db validate", (c) => c.query(`DROP DATABASE IF EXISTS ${scratchName} WITH (FORCE)`));
+  // Before it exists: a signal between its creation and the handler would leave it behind.
+  const stopSignals = dropOnSignal(scratchName, dropScratch);
   try {
+    await withClient(admin, "precog-db validate", async (c) => {
+      await dropLeftovers(c);
+      try {
+        await c.query(`CREATE DATABASE ${scratchName}`);
+      } catch (cause) {
+        throw new Error(
+          `validate cannot create its scratch database on ${describeConnection(admin)}: ${(cause as Error).message}. Give the role CREATEDB or pass a scratch connection (--scratch-url).`,
+          { cause },
+        );
+      }
+    });
     const scratch = withDatabase(admin, scratchName);
     if (newest !== undefined) {
       await migrate({
@@ -85,11 +91,57 @@ export async function validateDatabase(o: ValidateOptions): Promise<ValidateResu
     ]);
     drift.push(...compareDumps(splitDump(expected), splitDump(live)));
   } finally {
-    await withClient(admin, "precog-db validate", (c) =>
-      c.query(`DROP DATABASE IF EXISTS ${scratchName} WITH (FORCE)`),
-    ).catch(() => undefined);
+    stopSignals();
+    await dropScratch().catch(() => undefined);
   }
   return { environment: o.environment, target, drift, ok: drift.length === 0 };
+}
+
+/** How old another run's scratch database must be to count as left behind (a run never takes this long). */
+const LEFTOVER_AGE_SECONDS = 3600;
+
+/**
+ * Drops the scratch databases of earlier runs that could not (SIGKILL, a lost host): those nobody is
+ * connected to whose name says they were created over LEFTOVER_AGE_SECONDS ago, or that have the
+ * older name without a time (`precog_validate_<hex>`); another run's live one is never touched. Best effort: one owned by another role stays.
+ */
+async function dropLeftovers(c: Client): Promise<void> {
+  const r = await c.query<{ datname: string; in_use: boolean }>(
+    `SELECT datname, EXISTS (SELECT FROM pg_stat_activity a WHERE a.datname = d.datname) AS in_use
+       FROM pg_database d WHERE datname ~ '^precog_validate_([0-9]+_)?[0-9a-f]{8}$'`,
+  );
+  const now = Date.now() / 1000;
+  for (const { datname, in_use } of r.rows) {
+    const created = /^precog_validate_([0-9]+)_/.exec(datname)?.[1];
+    const left = !in_use && (created === undefined || now - Number(created) > LEFTOVER_AGE_SECONDS);
+    if (left) await c.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`).catch(() => undefined);
+  }
+}
+
+/**
+ * While the scratch database exists, SIGINT and SIGTERM drop it first, then end the process by the
+ * same signal (the default action, as if nothing had listened). Returns the un-install.
+ */
+function dropOnSignal(name: string, drop: () => Promise<unknown>): () => void {
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  const handler = (signal: NodeJS.Signals) => {
+    uninstall();
+    drop()
+      .then(
+        () =>
+          process.stderr.write(`precog-db: validate interrupted by ${signal}: dropped its scratch database ${name}.\n`),
+        (err: Error) =>
+          process.stderr.write(
+            `precog-db: validate interrupted by ${signal}: could not drop its scratch database ${name} (${err.message}); drop it by hand.\n`,
+          ),
+      )
+      .finally(() => process.kill(process.pid, signal));
+  };
+  const uninstall = () => {
+    for (const s of signals) process.off(s, handler);
+  };
+  for (const s of signals) process.on(s, handler);
+  return uninstall;
 }
 
 /** The same connection, another database. */
@@ -106,9 +158,9 @@ export function splitDump(dump: string): Map<string, string> {
   const header = /^-- Name: (.+?); Type: (.+?); Schema: (.+?); Owner: .*$/gm;
   const marks = [...dump.matchAll(header)];
   marks.forEach((m, i) => {
-    const end = i + 1 < marks.length ? marks[i + 1].index! : dump.length;
+    const end = i + 1 < marks.length ? marks[i + 1].index : dump.length;
     const body = dump
-      .slice(m.index! + m[0].length, end)
+      .slice(m.index + m[0].length, end)
       .split("\n")
       // \restrict / \unrestrict carry a random key per dump (pg_dump 15.14 and later).
       .filter(

@@ -54,37 +54,32 @@ async function planDeletion(client: Query, options: CleanSlateOptions): Promise<
     [KEPT_SCHEMAS, options.schemas ?? null],
   );
   const keep = new Set(options.keep ?? []);
-  const kept = tables.rows.filter((t) => !keep.has(t.name));
-  const name = new Map(kept.map((t) => [t.oid, t.name]));
-  const quoted = new Map(kept.map((t) => [t.name, t.quoted]));
+  // referencedBy: tables whose rows point at this one; it may go once all of them have gone.
+  const kept = tables.rows.filter((t) => !keep.has(t.name)).map((t) => ({ ...t, referencedBy: new Set<string>() }));
+  const byOid = new Map(kept.map((t) => [t.oid, t]));
   const fks = await client.query<{ child: string; parent: string }>(
     `SELECT DISTINCT conrelid::oid::text AS child, confrelid::oid::text AS parent
        FROM pg_constraint WHERE contype = 'f' AND conparentid = 0 AND conrelid <> confrelid`,
   );
-  // referencedBy[p] = tables whose rows point at p; p may go once all of them have gone.
-  const referencedBy = new Map<string, Set<string>>([...name.keys()].map((oid) => [oid, new Set<string>()]));
   for (const { child, parent } of fks.rows) {
-    if (name.has(child) && name.has(parent)) referencedBy.get(parent)!.add(child);
+    if (byOid.has(child)) byOid.get(parent)?.referencedBy.add(child);
   }
   const order: PlannedTable[] = [];
   const done = new Set<string>();
-  while (done.size < name.size) {
+  while (done.size < kept.length) {
     // Alphabetical among the ready ones, so the order is stable from run to run.
-    const ready = [...name.keys()].filter(
-      (oid) => !done.has(oid) && [...referencedBy.get(oid)!].every((c) => done.has(c)),
-    );
+    const ready = kept.filter((t) => !done.has(t.oid) && [...t.referencedBy].every((c) => done.has(c)));
     if (ready.length === 0) {
-      const stuck = [...name.entries()].filter(([oid]) => !done.has(oid)).map(([, n]) => n);
+      const stuck = kept.filter((t) => !done.has(t.oid)).map((t) => t.name);
       throw new Error(
         `Foreign keys form a cycle among ${stuck.join(", ")}: no deletion order exists. ` +
           `Use cleanSlate(client, { method: "truncate" }) as the owner, or make one key DEFERRABLE.`,
       );
     }
-    ready.sort((a, b) => name.get(a)!.localeCompare(name.get(b)!));
-    for (const oid of ready) {
-      done.add(oid);
-      const n = name.get(oid)!;
-      order.push({ name: n, quoted: quoted.get(n)! });
+    ready.sort((a, b) => a.name.localeCompare(b.name));
+    for (const t of ready) {
+      done.add(t.oid);
+      order.push({ name: t.name, quoted: t.quoted });
     }
   }
   return order;

@@ -58,7 +58,7 @@ export interface DbFixtures {
 export function dbTest(base: TestAPI, options: OpenPoolOptions | (() => OpenPoolOptions) = {}): TestAPI<DbFixtures> {
   return base.extend<DbFixtures>({
     pool: [
-      // eslint-disable-next-line no-empty-pattern -- vitest reads fixture dependencies from this pattern
+      // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from this pattern
       async ({}, use) => {
         const pool = await openTestPool(typeof options === "function" ? options() : options);
         try {

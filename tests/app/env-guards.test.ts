@@ -18,9 +18,9 @@ function envFile(lines: Record<string, string>): string {
   const file = join(mkdtempSync(join(tmpdir(), "precog-env-guards-")), ".env");
   writeFileSync(
     file,
-    Object.entries(lines)
+    `${Object.entries(lines)
       .map(([k, v]) => `${k}=${v}`)
-      .join("\n") + "\n",
+      .join("\n")}\n`,
     { mode: 0o600 },
   );
   return file;

@@ -119,7 +119,7 @@ describe("credentials from the Secrets Manager secret", () => {
     const logger = recordingLogger();
     const name = appName("rotate");
     const pool = await openPool({ envFile: false, env: stagingVars(name), secretsClient: fake, logger });
-    const newPassword = "rotated0" + oldPassword.slice(8);
+    const newPassword = `rotated0${oldPassword.slice(8)}`;
     try {
       expect(fake.inputs).toHaveLength(1);
       // What the rotation Lambda does: change the role's password, then move AWSCURRENT.
@@ -145,6 +145,46 @@ describe("credentials from the Secrets Manager secret", () => {
     } finally {
       await pool.end();
       await setRolePassword(oldPassword);
+    }
+  });
+
+  it("follows an alternating-users rotation: the secret names <role>_clone, new connections log in as it", async () => {
+    const app = db.current.app;
+    const clone = `${app.user}_clone`;
+    const clonePassword = `clone0${app.password.slice(6)}`;
+    // secretCacheMillis 0: every new connection reads the secret, so after the rotation the pool
+    // pairs its login with the clone's password once, is refused, and switches logins.
+    const fake = new FakeSecrets(secretFor(app.password, { poolMin: 1, poolMax: 4 }));
+    const logger = recordingLogger();
+    const name = appName("clone");
+    const pool = await openPool({
+      envFile: false,
+      env: stagingVars(name),
+      secretsClient: fake,
+      logger,
+      secretCacheMillis: 0,
+    });
+    try {
+      // What the alternating-users function does on its first rotation: create the clone as a
+      // member of the role, then make the secret with the clone's username AWSCURRENT.
+      await withAdmin((c) => c.query(`CREATE ROLE ${clone} LOGIN PASSWORD '${clonePassword}' IN ROLE ${app.user}`));
+      fake.value = secretFor(clonePassword, { username: clone });
+      fake.version = 2;
+      await withAdmin((c) =>
+        c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", [name]),
+      );
+      const r = await pool.query("SELECT current_user AS u, pg_has_role(current_user, $1, 'USAGE') AS member", [
+        app.user,
+      ]);
+      expect(r.rows).toEqual([{ u: clone, member: true }]);
+      expect(pool.describe()).toContain(`${clone}@`);
+      expect(logger.lines).toContain(
+        `precog-db: the credentials now name the login ${clone} (was ${app.user}); new connections use it.`,
+      );
+      expect(logger.lines.join("\n")).not.toContain(clonePassword);
+    } finally {
+      await pool.end();
+      await withAdmin((c) => c.query(`DROP ROLE IF EXISTS ${clone}`));
     }
   });
 
@@ -181,8 +221,10 @@ describe("credentials from the Secrets Manager secret", () => {
     class GatedSecrets extends FakeSecrets {
       override async send(command: GetSecretValueCommand) {
         if (gated) {
-          reached.forEach((r) => r());
-          await new Promise<void>((resolve) => (gate = resolve));
+          for (const r of reached) r();
+          await new Promise<void>((resolve) => {
+            gate = resolve;
+          });
         }
         return super.send(command);
       }

@@ -21,9 +21,8 @@ describe("deploy.yml (main)", () => {
   it("runs on pushes to main and deploys dev, test, staging, prod, each job needing the one before", () => {
     expect(deploy.on).toEqual({ push: { branches: ["main"] } });
     expect(Object.keys(deploy.jobs)).toEqual(STAGES);
-    STAGES.forEach((stage, i) =>
-      expect([stage, deploy.jobs[stage].needs]).toEqual([stage, i === 0 ? undefined : STAGES[i - 1]]),
-    );
+    for (const [i, stage] of STAGES.entries())
+      expect([stage, deploy.jobs[stage].needs]).toEqual([stage, i === 0 ? undefined : STAGES[i - 1]]);
     for (const stage of STAGES) {
       const ups = pulumiSteps(deploy.jobs[stage]).filter((s) => s.with.command === "up");
       expect(ups.map((s) => [s.with["stack-name"], s.with.policyPacks])).toEqual([[stage, "policy"]]);

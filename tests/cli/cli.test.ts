@@ -8,6 +8,7 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFile
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { gatedProject } from "../helpers/gated-project";
 import { adminConfig, createScratchDatabase, databaseUrl, dropDatabase, withAdmin } from "../helpers/pg";
 import { type CliResult, dbEnv, migrationsDir, REPO, removeDir, runCli, sql } from "../migrate/helpers";
 
@@ -64,7 +65,9 @@ describe("precog-db", () => {
         /^would apply {2}0003_v {2}sha256 [0-9a-f]{12}\n0003_v\.sql:2:1: warning \[truncate\] TRUNCATE public\.t destroys its data\n$/,
       ),
     ]);
-    const json = JSON.parse((await cli(["plan", "--dir", dir, "--json"], { ...env, PRECOG_ENV: "staging" })).stdout);
+    const json = JSON.parse(
+      (await cli(["plan", "--dir", dir, "--json"], { ...env, PRECOG_ENV: "staging", DB_SSLMODE: "disable" })).stdout,
+    );
     expect(json.pending.map((p: { version: string }) => p.version)).toEqual(["0003"]);
     expect(json.findings[0].severity).toBe("error");
   });
@@ -74,7 +77,8 @@ describe("precog-db", () => {
       join(dir, "0003_bad.sql"),
       "-- migrate:up\nCREATE TABLE w (id int);\nALTER TABLE w ADD COLUMN x nosuchtype;\n",
     );
-    const r = await cli(["migrate", "--dir", dir], { ...dbEnv(db), PRECOG_ENV: "test" });
+    // From the repository, test follows dev's ledger; this test is about the error, not the order.
+    const r = await cli(["migrate", "--dir", dir, "--skip-stack-order"], { ...dbEnv(db), PRECOG_ENV: "test" });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(
       `precog-db: 0003_bad.sql: up failed: type "nosuchtype" does not exist (SQLSTATE 42704)\n  at ${dir}/0003_bad.sql:3:28\n  3 | ALTER TABLE w ADD COLUMN x nosuchtype;\n    |                            ^\n`,
@@ -97,11 +101,13 @@ describe("precog-db", () => {
       for (const r of [byEnv, byName, byUrl, wrongWord])
         expect([r.code, r.stderr]).toEqual([1, expect.stringMatching(refusal)]);
       expect(await history()).toEqual([]);
-      const confirmed = await cli(["migrate", "--dir", dir, "--backup-dir", join(dir, "backups")], {
-        ...dbEnv(db),
-        PRECOG_ENV: "prod",
-        PRECOG_PROD_CONFIRMED: "yes",
-      });
+      const staging = await gatedProject("prod", "staging", "files", dir);
+      const confirmed = await cli(
+        ["migrate", "--dir", dir, "--backup-dir", join(dir, "backups")],
+        { ...dbEnv(db), ...staging.env, PRECOG_ENV: "prod", DB_SSLMODE: "disable", PRECOG_PROD_CONFIRMED: "yes" },
+        staging.cwd,
+      );
+      staging.remove();
       expect(confirmed.code).toBe(0);
       expect(confirmed.stderr).toContain("warning: prod access by test-operator\n");
       expect(readdirSync(join(dir, "backups"))).toEqual([expect.stringMatching(/^prod-\d{8}T\d{6}Z-0-to-0002\.dump$/)]);
@@ -119,12 +125,20 @@ describe("precog-db", () => {
         `precog-db: The environment is dev, but the target database "${db}" (${label}) is a ${named} database. Set PRECOG_ENV=${named} to work on it deliberately (with its guards), or point at the dev database.\n`;
       const byName = await cli(["migrate", "--dir", dir], { ...dbEnv(prodDb), PRECOG_ENV: "dev" });
       expect([byName.code, byName.stderr]).toEqual([1, refusal(prodDb, "DB_NAME", "prod")]);
-      await cli(["migrate", "--dir", dir], {
-        ...dbEnv(prodDb),
-        PRECOG_ENV: "prod",
-        PRECOG_PROD_CONFIRMED: "yes",
-        PRECOG_BACKUP_DIR: join(cwd, "bk"),
-      });
+      const staging = await gatedProject("prod", "staging", "files", dir);
+      await cli(
+        ["migrate", "--dir", dir],
+        {
+          ...dbEnv(prodDb),
+          ...staging.env,
+          PRECOG_ENV: "prod",
+          DB_SSLMODE: "disable",
+          PRECOG_PROD_CONFIRMED: "yes",
+          PRECOG_BACKUP_DIR: join(cwd, "bk"),
+        },
+        staging.cwd,
+      );
+      staging.remove();
       const downByUrl = await cli(["down", "--dir", dir, "--database-url", databaseUrl(prodDb)], { PRECOG_ENV: "dev" });
       expect([downByUrl.code, downByUrl.stderr]).toEqual([1, refusal(prodDb, "the URL's database", "prod")]);
       const e = dbEnv(stagingDb);
@@ -163,7 +177,9 @@ describe("precog-db", () => {
   });
 
   it("needs a backup folder on staging, and has no default inside the working tree", async () => {
-    const r = await cli(["migrate", "--dir", dir], { ...dbEnv(db), PRECOG_ENV: "staging" });
+    const test = await gatedProject("staging", "test", "files", dir);
+    const gated = (args: string[], env: Record<string, string>) => cli(args, { ...env, ...test.env }, test.cwd);
+    const r = await gated(["migrate", "--dir", dir], { ...dbEnv(db), PRECOG_ENV: "staging", DB_SSLMODE: "disable" });
     expect([r.code, r.stderr]).toEqual([
       1,
       expect.stringContaining(
@@ -171,11 +187,13 @@ describe("precog-db", () => {
       ),
     ]);
     expect(await history()).toEqual([]);
-    const ok = await cli(["migrate", "--dir", dir], {
+    const ok = await gated(["migrate", "--dir", dir], {
       ...dbEnv(db),
       PRECOG_ENV: "staging",
+      DB_SSLMODE: "disable",
       PRECOG_BACKUP_DIR: join(dir, "bk"),
     });
+    test.remove();
     expect([ok.code, readdirSync(join(dir, "bk"))]).toEqual([
       0,
       [expect.stringMatching(/^staging-\d{8}T\d{6}Z-0-to-0002\.dump$/)],
@@ -184,7 +202,7 @@ describe("precog-db", () => {
 
   it("refuses down on staging, runs it on dev", async () => {
     await cli(["migrate", "--dir", dir], { ...dbEnv(db), PRECOG_ENV: "dev" });
-    const refused = await cli(["down", "--dir", dir], { ...dbEnv(db), PRECOG_ENV: "staging" });
+    const refused = await cli(["down", "--dir", dir], { ...dbEnv(db), PRECOG_ENV: "staging", DB_SSLMODE: "disable" });
     expect([refused.code, refused.stderr]).toEqual([
       1,
       expect.stringContaining(
@@ -247,7 +265,7 @@ describe("precog-db", () => {
     expect(ts.stdout).toMatch(/\d{14}_later\.sql\n$/);
     const bad = await cli(["new", "Bad Name", "--dir", dir], {});
     expect([bad.code, bad.stderr]).toEqual([
-      1,
+      2,
       'precog-db: new needs one name of lowercase letters, digits and underscores, e.g. precog-db new add_market_tags (got "Bad Name").\n',
     ]);
     copyFileSync(join(REPO, "migrations/0001_markets.sql"), join(dir, "0100_markets.sql"));

@@ -32,8 +32,56 @@ describe("resolveTarget", () => {
       "staging",
       { host: "db.internal", port: 5432, user: "precog_admin", database: "precog_staging", password: "pw123" },
     ],
-    [{}, "postgresql://u:p%40ss@h:5433/precog_prod", "prod", "postgresql://u:p%40ss@h:5433/precog_prod"],
-    [{ PRECOG_ENV: "dev" }, "postgresql://u@h/precog_dev2", "dev", "postgresql://u@h/precog_dev2"],
+    [
+      {},
+      "postgresql://u:p%40ss@h:5433/precog_prod",
+      "prod",
+      { host: "h", port: 5433, user: "u", database: "precog_prod", password: "p@ss" },
+    ],
+    [
+      { PRECOG_ENV: "dev" },
+      "postgresql://u@h/precog_dev2",
+      "dev",
+      { host: "h", port: 54329, user: "u", database: "precog_dev2" },
+    ],
+    // The URL replaces the server and login variables, never the migration login's.
+    [
+      { DB_MIGRATION_USER: "owner", DB_MIGRATION_PASSWORD: "pw", DB_USER: "app" },
+      "postgresql://u:secret@h:5/precog_test?sslmode=require&connect_timeout=3",
+      "test",
+      {
+        host: "h",
+        port: 5,
+        user: "u",
+        database: "precog_test",
+        password: "secret",
+        tls: { mode: "require" },
+        connectionTimeoutMillis: 3000,
+      },
+    ],
+    // The migration login wins over DB_USER; staging and prod default to verify-full.
+    [
+      {
+        PRECOG_ENV: "staging",
+        DB_HOST: "h",
+        DB_NAME: "precog_staging",
+        DB_USER: "app",
+        DB_PASSWORD: "a",
+        DB_MIGRATION_USER: "owner",
+        DB_MIGRATION_PASSWORD: "o",
+      },
+      undefined,
+      "staging",
+      {
+        host: "h",
+        port: 5432,
+        user: "owner",
+        database: "precog_staging",
+        password: "o",
+        tls: { mode: "verify-full" },
+        connectionTimeoutMillis: 10000,
+      },
+    ],
     // Empty means unset, as in the application.
     [
       { DB_HOST: "", DB_PORT: "", DB_USER: "", DB_NAME: "" },
@@ -50,7 +98,9 @@ describe("resolveTarget", () => {
   ])("%j with url %s -> %s", (vars, url, env, connection) => {
     const t = resolveTarget(vars, url, none);
     expect(t.choice.env).toBe(env);
-    expect(t.connection).toEqual(connection);
+    expect(t.connection).toMatchObject(connection);
+    // Without a password anywhere, a function that names the variable to set if the server asks.
+    if (!("password" in connection)) expect(t.connection.password).toBeTypeOf("function");
   });
 
   it.each([
@@ -64,7 +114,23 @@ describe("resolveTarget", () => {
       undefined,
       "staging has no local default: set DB_NAME (and DB_PORT, DB_PASSWORD) in the environment or .env, or pass --database-url.",
     ],
-    [{ DB_PORT: "54x" }, undefined, 'DB_PORT="54x" is not a port number.'],
+    [{ DB_PORT: "54x" }, undefined, 'DB_PORT="54x" is not a TCP port: use digits only, 1 to 65535.'],
+    [{ DB_PORT: " 5432" }, undefined, 'DB_PORT=" 5432" is not a TCP port: use digits only, 1 to 65535.'],
+    [
+      { DB_SSLMODE: "on", DB_CONNECT_TIMEOUT: "0" },
+      undefined,
+      'DB_SSLMODE="on" is not one of disable, allow, prefer, require, verify-ca, verify-full. DB_CONNECT_TIMEOUT="0" is not a connect timeout: use whole seconds, 1 to 600.',
+    ],
+    [
+      {},
+      "postgresql://u@h/precog_dev?sslmode=on",
+      'sslmode="on" in --database-url is not one of disable, allow, prefer, require, verify-ca, verify-full.',
+    ],
+    [
+      {},
+      "postgresql://u@h/precog_dev?options=-c%20x",
+      '--database-url has the parameter "options", which precog-db does not take: use only sslmode, sslrootcert, connect_timeout, host.',
+    ],
     [{}, "not a url", "--database-url is not a URL: expected postgresql://user:password@host:port/database"],
     [{}, "mysql://u:p@h/db", "--database-url must start with postgresql://, not mysql://"],
     [

@@ -106,7 +106,7 @@ describe.sequential("guards, through the real engine", () => {
       expect(r.all).toContain('error: Invalid configuration for stack "dev" (Pulumi.dev.yaml), 2 problem(s):');
       expect(r.all).toContain("- precog:pool.min: 30 is above precog:pool.max (10); lower pool.min or raise pool.max");
       expect(r.all).toContain(
-        "- precog:pool.max: the server's connection budget cannot hold it: pool.max 10 x pool.appInstances 20 = 200",
+        "- precog:pool.max: the server's connection budget cannot hold it: pool.max 10 x pool.appInstances 20 + roles.app.connectionHeadroom 5 = 205",
       );
       await expectNothingRegistered("dev");
     },

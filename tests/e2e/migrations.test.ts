@@ -8,6 +8,7 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalCluster } from "../helpers/local-cluster";
+import { type CliResult, runCli } from "../migrate/helpers";
 import { asRole, withAdmin } from "./probes";
 import { closeSuite, openSuite, type PulumiProject } from "./pulumi-project";
 
@@ -25,6 +26,38 @@ async function resourceState(stack: string): Promise<{ ledger: { version: string
   const r = exported.deployment.resources.find((x: { type: string }) => x.type === "pulumi-nodejs:dynamic:Resource");
   return r.outputs;
 }
+/** `precog-db migrate` as an operator runs it from the project's folder, logged in as the stack's owner. */
+async function cliMigrate(stack: string, args: string[] = []): Promise<CliResult> {
+  const out = await project.outputs(stack, true);
+  const env = Object.fromEntries(
+    Object.entries(project.environment()).filter((e): e is [string, string] => e[1] !== undefined),
+  );
+  return runCli(
+    ["migrate", ...args],
+    {
+      ...env,
+      PRECOG_ENV: stack,
+      DB_SSLMODE: "disable",
+      DB_HOST: out.host,
+      DB_PORT: String(out.port),
+      DB_NAME: out.database,
+      DB_USER: out.roles.app,
+      DB_PASSWORD: out.credentials.app.password,
+      DB_MIGRATION_USER: out.roles.owner,
+      DB_MIGRATION_PASSWORD: out.credentials.owner.password,
+      PRECOG_BACKUP_DIR: join(project.dir, "..", "cli-backups"),
+    },
+    { cwd: project.dir },
+  );
+}
+const historyOf = async (database: string) =>
+  withAdmin(
+    async (c) =>
+      (await c.query("select version::text from precog_migrations.history order by version")).rows.map(
+        (x) => x.version as string,
+      ),
+    database,
+  );
 const versions = async (stack: string) =>
   ((await project.outputs(stack)).migrations as { version: string }[]).map((m) => m.version);
 
@@ -116,7 +149,28 @@ describe.sequential("the migration component, through the real engine", () => {
       );
       expect(await versions("staging")).not.toContain("6");
 
+      // The command line's gate refuses staging the same way, and --skip-stack-order cannot help.
+      const cli = await cliMigrate("staging");
+      expect(cli.code).toBe(1);
+      expect(cli.stderr).toContain(
+        'Refusing to apply migrations on stack "staging": the stack before it, "test", must apply each first',
+      );
+      expect(cli.stderr).toMatch(
+        /6_market_notes \(checksum [0-9a-f]{12}\): stack "test" has not applied it; stack "staging" lacks it/,
+      );
+      expect(cli.stderr).toContain("Nothing was applied.");
+      const skip = await cliMigrate("staging", ["--skip-stack-order"]);
+      expect([skip.code, skip.stderr]).toEqual([
+        1,
+        expect.stringContaining("precog-db: --skip-stack-order is for dev and test only"),
+      ]);
+      expect(await historyOf("precog_staging")).not.toContain("6");
+
       expect((await up("test")).code).toBe(0);
+      // Once test has it, the command line applies it on staging; staging's next up records it.
+      const applied = await cliMigrate("staging");
+      expect([applied.code, applied.stderr]).toEqual([0, expect.stringContaining("0006_market_notes")]);
+      expect(await historyOf("precog_staging")).toContain("6");
       expect((await up("staging")).code).toBe(0);
       expect(await versions("staging")).toContain("6");
     },

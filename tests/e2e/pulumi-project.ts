@@ -200,8 +200,11 @@ export class PulumiProject {
  * What each end-to-end suite starts from: a cluster of its own (the probes look at it) and a
  * project copy with `stacks` pointed at it and initialised. `closeSuite` removes both.
  */
-export async function openSuite(stacks: readonly string[]): Promise<{ project: PulumiProject; cluster: LocalCluster }> {
-  const cluster = await startLocalCluster();
+export async function openSuite(
+  stacks: readonly string[],
+  settings: Parameters<typeof startLocalCluster>[0] = [],
+): Promise<{ project: PulumiProject; cluster: LocalCluster }> {
+  const cluster = await startLocalCluster(settings);
   probeServer(cluster);
   const project = new PulumiProject(await findEngine());
   for (const stack of stacks) {

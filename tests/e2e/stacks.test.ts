@@ -24,7 +24,8 @@ import { closeSuite, openSuite, type PulumiProject } from "./pulumi-project";
 const STACKS = ["dev", "test", "staging", "prod"] as const;
 type Stack = (typeof STACKS)[number];
 const CONFIRMED = { PRECOG_PROD_CONFIRMED: "yes", USER: "e2e-operator" };
-const LIMITS: Record<Stack, number> = { dev: 10, test: 50, staging: 50, prod: 200 };
+// The app role's: pool.max x pool.appInstances plus the default headroom of 5.
+const LIMITS: Record<Stack, number> = { dev: 15, test: 55, staging: 55, prod: 205 };
 const MINUTES = 60_000;
 
 let project: PulumiProject;
@@ -89,6 +90,32 @@ describe.sequential("pulumi up on all four stacks, against a real PostgreSQL", (
         INSUFFICIENT_PRIVILEGE,
       );
 
+      // Sequences: nextval (USAGE), not setval (UPDATE).
+      expect(await attempt(() => app((c) => c.query("select nextval('e2e_probe_id_seq')")))).toBe("ok");
+      expect(await attempt(() => app((c) => c.query("select setval('e2e_probe_id_seq', 1)")))).toBe(
+        INSUFFICIENT_PRIVILEGE,
+      );
+      // A function the owner creates later is not executable through PUBLIC.
+      await asRole(owner, out.credentials.owner.password, t.database, (c) =>
+        c.query("create function e2e_probe_fn() returns int language sql as 'select 1'"),
+      );
+      expect(await attempt(() => app((c) => c.query("select e2e_probe_fn()")))).toBe(INSUFFICIENT_PRIVILEGE);
+
+      // Every login role's session: search_path pinned, its timeouts from config (Pulumi.yaml's defaults).
+      const session = (c: import("pg").Client) =>
+        c
+          .query(
+            "select current_setting('search_path') as search_path, current_setting('statement_timeout') as statement, " +
+              "current_setting('idle_in_transaction_session_timeout') as idle",
+          )
+          .then((r) => r.rows[0]);
+      expect(await app(session)).toEqual({ search_path: "public", statement: "30s", idle: "1min" });
+      expect(await asRole(owner, out.credentials.owner.password, t.database, session)).toEqual({
+        search_path: "public",
+        statement: "0",
+        idle: "10min",
+      });
+
       const readonly = (fn: (c: import("pg").Client) => Promise<unknown>) =>
         asRole(ro, out.credentials.readonly.password, t.database, fn);
       expect(await readonly(async (c) => (await c.query("select count(*)::int as n from e2e_probe")).rows[0].n)).toBe(
@@ -98,6 +125,8 @@ describe.sequential("pulumi up on all four stacks, against a real PostgreSQL", (
         INSUFFICIENT_PRIVILEGE,
       );
       expect(await attempt(() => readonly((c) => c.query("delete from e2e_probe")))).toBe(INSUFFICIENT_PRIVILEGE);
+      expect(await readonly(session)).toEqual({ search_path: "public", statement: "5min", idle: "1min" });
+      expect(await attempt(() => readonly((c) => c.query("select e2e_probe_fn()")))).toBe(INSUFFICIENT_PRIVILEGE);
 
       // A login role with no grants of its own has only PUBLIC's rights: it cannot connect.
       const stranger = `e2e_stranger_${stack}`;

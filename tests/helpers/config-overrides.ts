@@ -19,9 +19,12 @@ export function applyOverrides(
       else out[key] = value;
       continue;
     }
-    const last = fields.pop()!;
-    let group = (out[key] ??= {}) as Record<string, unknown>;
-    for (const f of fields) group = (group[f] ??= {}) as Record<string, unknown>;
+    const last = fields[fields.length - 1];
+    let group = out;
+    for (const f of [key, ...fields.slice(0, -1)]) {
+      group[f] ??= {};
+      group = group[f] as Record<string, unknown>;
+    }
     if (value === undefined) delete group[last];
     else group[last] = value;
   }

@@ -3,7 +3,7 @@
  * throwaway folder on a free loopback port, for as long as a test run (or one suite) needs it.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -18,6 +18,8 @@ export interface LocalCluster {
   /** The cluster's folder; its admin password is in `adminPasswordFile`. */
   readonly dir: string;
   readonly adminPasswordFile: string;
+  /** The server log (pg_ctl -l). */
+  readonly logFile: string;
   /** Stops the server and removes its folder. */
   stop(): void;
 }
@@ -33,19 +35,34 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startLocalCluster(): Promise<LocalCluster> {
+/**
+ * Starts a cluster; with `settings`, writes each into its postgresql.conf and restarts, so that static ones
+ * (shared_preload_libraries) take effect too: the e2e suites run RDS's logging parameters this way.
+ */
+export async function startLocalCluster(
+  settings: readonly { readonly name: string; readonly value: string }[] = [],
+): Promise<LocalCluster> {
   const dir = mkdtempSync(join(tmpdir(), "precog-pg-"));
   const port = await freePort();
   const env = { ...process.env, PRECOG_PG_DIR: dir, PRECOG_PG_PORT: String(port) };
   execFileSync("bash", [script, "start"], { env, stdio: "pipe" });
   const adminPasswordFile = join(dir, "admin-password");
+  const password = readFileSync(adminPasswordFile, "utf8").trim();
+  if (settings.length > 0) {
+    // The file, not ALTER SYSTEM: that refuses a library's settings until the library is loaded.
+    const lines = settings.map((x) => `${x.name} = '${x.value.replace(/'/g, "''")}'`);
+    appendFileSync(join(dir, "data/postgresql.conf"), `\n# precog-db e2e settings\n${lines.join("\n")}\n`);
+    execFileSync("bash", [script, "stop"], { env, stdio: "pipe" });
+    execFileSync("bash", [script, "start"], { env, stdio: "pipe" });
+  }
   return {
     host: "127.0.0.1",
     port,
     user: "postgres",
-    password: readFileSync(adminPasswordFile, "utf8").trim(),
+    password,
     dir,
     adminPasswordFile,
+    logFile: join(dir, "server.log"),
     stop() {
       try {
         execFileSync("bash", [script, "stop"], { env, stdio: "pipe" });

@@ -80,10 +80,13 @@ export async function provisionTestDatabase(admin: Admin, options: ProvisionOpti
       if (g.privileges.length > 0) await c.query(`GRANT ${g.privileges.join(", ")} ON ${on} TO ${grantee[g.grantee]}`);
     }
     for (const d of DEFAULT_PRIVILEGES) {
-      const objects = d.objectType === "table" ? "TABLES" : "SEQUENCES";
-      await c.query(
-        `ALTER DEFAULT PRIVILEGES FOR ROLE ${owner.user} IN SCHEMA ${APP_SCHEMA} GRANT ${d.privileges.join(", ")} ON ${objects} TO ${grantee[d.grantee]}`,
-      );
+      const objects = { table: "TABLES", sequence: "SEQUENCES", function: "FUNCTIONS" }[d.objectType];
+      const scope = `FOR ROLE ${owner.user}${d.allSchemas ? "" : ` IN SCHEMA ${APP_SCHEMA}`}`;
+      await c.query(`ALTER DEFAULT PRIVILEGES ${scope} REVOKE ALL ON ${objects} FROM ${grantee[d.grantee]}`);
+      if (d.privileges.length > 0)
+        await c.query(
+          `ALTER DEFAULT PRIVILEGES ${scope} GRANT ${d.privileges.join(", ")} ON ${objects} TO ${grantee[d.grantee]}`,
+        );
     }
   });
 

@@ -89,7 +89,7 @@ export async function startTlsCluster(): Promise<TlsCluster> {
     }
     const tlsOnlyRole = "precog_tls_only";
     const hba = join(data, "pg_hba.conf");
-    writeFileSync(hba, `hostnossl all ${tlsOnlyRole} 127.0.0.1/32 reject\n` + readFileSync(hba, "utf8"));
+    writeFileSync(hba, `hostnossl all ${tlsOnlyRole} 127.0.0.1/32 reject\n${readFileSync(hba, "utf8")}`);
     const password = readFileSync(join(dir, "admin-password"), "utf8").trim();
     await withClient({ host: "127.0.0.1", port, user: "postgres", password, database: "postgres" }, async (c) => {
       await c.query("ALTER SYSTEM SET ssl = on");

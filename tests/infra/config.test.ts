@@ -24,10 +24,10 @@ function raw(stack: string, overrides: ConfigOverrides = {}, secrets: SecretKey[
 
 describe("parseConfig on the committed stack files", () => {
   it.each([
-    ["dev", { min: 2, max: 10, appInstances: 1 }, { app: 10, readonly: 5, owner: 5 }, "local"],
-    ["test", { min: 2, max: 25, appInstances: 2 }, { app: 50, readonly: 5, owner: 5 }, "local"],
-    ["staging", { min: 5, max: 25, appInstances: 2 }, { app: 50, readonly: 5, owner: 5 }, "aws"],
-    ["prod", { min: 10, max: 50, appInstances: 4 }, { app: 200, readonly: 5, owner: 5 }, "aws"],
+    ["dev", { min: 2, max: 10, appInstances: 1 }, { app: 15, readonly: 5, owner: 5 }, "local"],
+    ["test", { min: 2, max: 25, appInstances: 2 }, { app: 55, readonly: 5, owner: 5 }, "local"],
+    ["staging", { min: 5, max: 25, appInstances: 2 }, { app: 55, readonly: 5, owner: 5 }, "aws"],
+    ["prod", { min: 10, max: 50, appInstances: 4 }, { app: 205, readonly: 5, owner: 5 }, "aws"],
   ])("%s", (stack, pool, limits, kind) => {
     const cfg = parseConfig(stack, raw(stack));
     expect(cfg.pool).toEqual(pool);
@@ -54,6 +54,7 @@ describe("parseConfig on the committed stack files", () => {
       adminUser: "postgres",
       adminPasswordFile: ".local/pg/admin-password",
       sslMode: "disable",
+      pgaudit: false,
     });
     expect(parseConfig("staging", raw("staging")).local).toBeUndefined();
   });
@@ -101,6 +102,14 @@ describe("parseConfig errors", () => {
       { "precog:pool.min": 11 },
       ["precog:pool.min: 11 is above precog:pool.max (10); lower pool.min or raise pool.max"],
     ],
+    [
+      "a log retention CloudWatch refuses",
+      "staging",
+      { "precog:rds.logRetentionDays": 10 },
+      [
+        "precog:rds.logRetentionDays: 10 is not a retention CloudWatch accepts; use one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653",
+      ],
+    ],
     ["negative number", "dev", { "precog:pool.min": -1 }, ["precog:pool.min: -1 is below the minimum of 0"]],
     ["not a number", "dev", { "precog:pool.max": "ten" }, ['precog:pool.max: "ten" is not a whole number']],
     [
@@ -144,7 +153,7 @@ describe("parseConfig errors", () => {
       "test",
       { "precog:pool.appInstances": 4 },
       [
-        "precog:pool.max: the server's connection budget cannot hold it: pool.max 25 x pool.appInstances 4 = 100, plus readonly 5, owner 5 and reserved 10, is 120 > precog:connections.serverMax (100); lower pool.max or pool.appInstances, or raise connections.serverMax",
+        "precog:pool.max: the server's connection budget cannot hold it: pool.max 25 x pool.appInstances 4 + roles.app.connectionHeadroom 5 = 105, plus readonly 5, owner 5 and reserved 10, is 125 > precog:connections.serverMax (100); lower pool.max, pool.appInstances or roles.app.connectionHeadroom, or raise connections.serverMax",
       ],
     ],
     [
@@ -183,6 +192,31 @@ describe("parseConfig errors", () => {
       ["precog:rds.engineVersion: 16 is not a string: quote it"],
     ],
     [
+      "parameter group family of another major version",
+      "staging",
+      { "precog:rds.engineVersion": "17" },
+      [
+        'precog:rds.parameterGroupFamily: "postgres16" does not match precog:rds.engineVersion "17"; set it to "postgres17" (a major upgrade changes both together: README, "A major version upgrade")',
+      ],
+    ],
+    [
+      "a proxy that could open more connections than the app role may",
+      "prod",
+      { "precog:rds.proxy.maxConnectionsPercent": 75 },
+      [
+        "precog:rds.proxy.maxConnectionsPercent: 75% of precog:connections.serverMax (400) is 300 connections, more than the app role's CONNECTION LIMIT (205) the proxy logs in under; lower it to at most 51",
+      ],
+    ],
+    [
+      "Performance Insights retention RDS refuses, and a monitoring interval",
+      "staging",
+      { "precog:rds.performanceInsightsRetentionDays": 30, "precog:rds.monitoringIntervalSeconds": 20 },
+      [
+        "precog:rds.performanceInsightsRetentionDays: 30 is not 0, 7, 731 or a multiple of 31",
+        "precog:rds.monitoringIntervalSeconds: 20 is not one of 0, 1, 5, 10, 15, 30, 60",
+      ],
+    ],
+    [
       "storage ceiling below storage",
       "prod",
       { "precog:rds.maxAllocatedStorage": 100 },
@@ -191,11 +225,11 @@ describe("parseConfig errors", () => {
       ],
     ],
     [
-      "rotation without function",
-      "staging",
-      { "precog:rotation.lambdaArn": undefined },
+      "headroom beyond the budget",
+      "test",
+      { "precog:roles.app.connectionHeadroom": 31 },
       [
-        "precog:rotation.lambdaArn: missing: precog:rotation.days is 30, so rotation needs the rotation function's ARN (or set rotation.days to 0)",
+        "precog:pool.max: the server's connection budget cannot hold it: pool.max 25 x pool.appInstances 2 + roles.app.connectionHeadroom 31 = 81, plus readonly 5, owner 5 and reserved 10, is 101 > precog:connections.serverMax (100); lower pool.max, pool.appInstances or roles.app.connectionHeadroom, or raise connections.serverMax",
       ],
     ],
     [

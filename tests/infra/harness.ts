@@ -31,6 +31,8 @@ export interface Invoke {
 
 export const MASTER_SECRET_ARN = "arn:aws:secretsmanager:us-east-1:111111111111:secret:rds!db-0000-master";
 export const MASTER_PASSWORD = "master-password-from-rds";
+/** The VPC every subnet of the committed stacks is in, as the EC2 API would answer. */
+export const SUBNET_VPC = "vpc-0000precog0000001";
 /** What a role's Secrets Manager secret holds now (after a rotation, not what Pulumi generated). */
 export const ROTATED_PASSWORD = "password-in-secrets-manager";
 
@@ -95,8 +97,23 @@ function fakeState(
       return { ...inputs, arn: `arn:aws:secretsmanager:us-east-1:111111111111:secret:${inputs.name}` };
     case "aws:rds/proxy:Proxy":
       return { ...inputs, endpoint: `${inputs.name}.proxy-abc123.us-east-1.rds.amazonaws.com` };
+    case "random:index/randomId:RandomId":
+      return { ...inputs, hex: "0a1b2c3d" };
+    case "aws:kms/key:Key":
+      return { ...inputs, arn: `arn:aws:kms:us-east-1:111111111111:key/${name}`, keyId: `${name}-key-id` };
     case "aws:iam/role:Role":
       return { ...inputs, arn: `arn:aws:iam::111111111111:role/${name}` };
+    case "aws:serverlessrepository/cloudFormationStack:CloudFormationStack":
+      return {
+        ...inputs,
+        outputs: {
+          RotationLambdaARN: `arn:aws:lambda:us-east-1:111111111111:function:${inputs.parameters.functionName}`,
+        },
+      };
+    case "aws:sns/topic:Topic":
+      return { ...inputs, arn: `arn:aws:sns:us-east-1:111111111111:${inputs.name}` };
+    case "aws:cloudwatch/eventRule:EventRule":
+      return { ...inputs, arn: `arn:aws:events:us-east-1:111111111111:rule/${inputs.name}` };
     case "pulumi:pulumi:StackReference":
       return { ...inputs, outputs: stackOutputs[inputs.name] ?? {}, secretOutputNames: [] };
     default:
@@ -155,6 +172,8 @@ export async function runStack(stack: Stack | string, options: RunOptions = {}):
         ) {
           return { arn: args.inputs.secretId, secretString: JSON.stringify({ password: ROTATED_PASSWORD }) };
         }
+        if (args.token === "aws:ec2/getSubnet:getSubnet") return { id: args.inputs.id, vpcId: SUBNET_VPC };
+        if (args.token === "aws:index/getRegion:getRegion") return { name: "us-east-1", id: "us-east-1" };
         throw new Error(`unexpected invoke ${args.token} ${JSON.stringify(args.inputs)}`);
       },
     },

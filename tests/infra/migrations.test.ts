@@ -47,10 +47,12 @@ const names = (deps: unknown) => ((deps ?? []) as { __name?: string }[]).map((d)
 describe.each(STACKS)("the migration component on %s", (stack) => {
   const p = `precog-${stack}`;
 
-  it("comes after the database, its roles and every privilege change, connecting as the owner with a secret password", async () => {
+  it("comes after the database, its roles, every privilege change and its extensions, connecting as the owner with a secret password", async () => {
     const r = await run(stack);
     const m = resource(r, p);
-    const privileges = r.resources.filter((x) => /^postgresql:index\/(role|grant|defaultPrivileges):/.test(x.type));
+    const privileges = r.resources.filter((x) =>
+      /^postgresql:index\/(role|grant|defaultPrivileges|extension):/.test(x.type),
+    );
     expect(names(m.opts.dependsOn)).toEqual([`${p}-db`, ...privileges.map((x) => x.name)].sort());
     expect(m.opts.additionalSecretOutputs).toEqual(["connection"]);
     expect(m.opts.protect).toBe(stack === "prod");

@@ -8,7 +8,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { assertBuildCurrent, writeStamp } from "../../infra/build/source-digest";
 
 const roots: string[] = [];
-afterEach(() => roots.splice(0).forEach((r) => rmSync(r, { recursive: true, force: true })));
+afterEach(() => {
+  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
+});
 
 function project(): string {
   const root = mkdtempSync(join(tmpdir(), "precog-digest-"));

@@ -30,7 +30,14 @@ function run(stack: Stack): Promise<Run> {
   });
 }
 
+/** A committed stack with config overrides on top. */
+function run2(stack: Stack, config: Record<string, unknown>): Promise<Run> {
+  return runStack(stack, { config: config as any, vars: stack === "prod" ? { PRECOG_PROD_CONFIRMED: "yes" } : {} });
+}
+
 const PG = "postgresql:index";
+/** The stack's KMS key, as the mocks name its ARN. */
+const KEY = (stack: string) => `arn:aws:kms:us-east-1:111111111111:key/precog-${stack}-server-key`;
 function databaseResources(p: string): string[] {
   return [
     `precog:database:PrecogDatabase ${p}-db`,
@@ -52,6 +59,8 @@ function migrationResources(p: string, withPredecessor: boolean): string[] {
     ...(withPredecessor ? [`pulumi:pulumi:StackReference ${p}-migrations-predecessor`] : []),
   ];
 }
+/** The committed database security group of an aws stack. */
+const dbGroup = (p: string) => (p === "precog-prod" ? "sg-0b22prod00000001" : "sg-0a11staging0000001");
 function awsResources(p: string, proxy: boolean): string[] {
   const roles = ["owner", "app", "readonly"];
   return [
@@ -59,6 +68,23 @@ function awsResources(p: string, proxy: boolean): string[] {
     `aws:rds/subnetGroup:SubnetGroup ${p}-server-subnets`,
     `aws:rds/parameterGroup:ParameterGroup ${p}-server-params`,
     `aws:rds/instance:Instance ${p}-server-instance`,
+    `aws:kms/key:Key ${p}-server-key`,
+    `aws:kms/alias:Alias ${p}-server-key-alias`,
+    `aws:cloudwatch/logGroup:LogGroup ${p}-server-log-postgresql`,
+    `aws:cloudwatch/logGroup:LogGroup ${p}-server-log-upgrade`,
+    `aws:iam/role:Role ${p}-server-monitoring`,
+    `aws:iam/rolePolicyAttachment:RolePolicyAttachment ${p}-server-monitoring-policy`,
+    `random:index/randomId:RandomId ${p}-server-final-snapshot`,
+    `${PG}/extension:Extension ${p}-db-extension-pgaudit`,
+    `precog:credentials:RotationFunction ${p}-rotation`,
+    `aws:ec2/securityGroup:SecurityGroup ${p}-rotation-sg`,
+    `aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule ${p}-rotation-db-ingress-${dbGroup(p)}`,
+    `aws:serverlessrepository/cloudFormationStack:CloudFormationStack ${p}-rotation-function`,
+    `precog:credentials:RotationAlarm ${p}-rotation-alarm`,
+    `aws:sns/topic:Topic ${p}-rotation-alarm-topic`,
+    `aws:sns/topicPolicy:TopicPolicy ${p}-rotation-alarm-topic-policy`,
+    `aws:cloudwatch/eventRule:EventRule ${p}-rotation-alarm-rule`,
+    `aws:cloudwatch/eventTarget:EventTarget ${p}-rotation-alarm-target`,
     ...roles.flatMap((r) => [
       `precog:credentials:RoleSecret ${p}-secret-${r}`,
       `aws:secretsmanager/secret:Secret ${p}-secret-${r}-secret`,
@@ -101,11 +127,19 @@ const EXPECTED: Record<Stack, string[]> = {
     ...migrationResources("precog-prod", true),
   ],
 };
+/** The app role's: pool.max x pool.appInstances plus the default headroom of 5. */
 const LIMITS: Record<Stack, { app: number; readonly: number; owner: number }> = {
-  dev: { app: 10, readonly: 5, owner: 5 },
-  test: { app: 50, readonly: 5, owner: 5 },
-  staging: { app: 50, readonly: 5, owner: 5 },
-  prod: { app: 200, readonly: 5, owner: 5 },
+  dev: { app: 15, readonly: 5, owner: 5 },
+  test: { app: 55, readonly: 5, owner: 5 },
+  staging: { app: 55, readonly: 5, owner: 5 },
+  prod: { app: 205, readonly: 5, owner: 5 },
+};
+
+/** Pulumi.yaml's defaults, which no committed stack overrides: statement and idle-in-transaction, ms. */
+const TIMEOUTS = {
+  app: { statement: 30_000, idle: 60_000 },
+  readonly: { statement: 300_000, idle: 60_000 },
+  owner: { statement: 0, idle: 600_000 },
 };
 
 describe.each(STACKS)("stack %s", (stack) => {
@@ -132,6 +166,9 @@ describe.each(STACKS)("stack %s", (stack) => {
         inherit: true,
         superuser: false,
         replication: false,
+        searchPaths: ["public"],
+        statementTimeout: TIMEOUTS[role].statement,
+        idleInTransactionSessionTimeout: TIMEOUTS[role].idle,
       });
       expect(secretInput(inputs.password)).toBe(`pw-${p}-password-${role}-plaintext`);
       expect(opts.ignoreChanges).toEqual(["password"]);
@@ -174,7 +211,7 @@ describe.each(STACKS)("stack %s", (stack) => {
         objectType: "sequence",
         schema: "public",
         objects: [],
-        privileges: ["SELECT", "UPDATE", "USAGE"],
+        privileges: ["SELECT", "USAGE"],
       },
       {
         name: `${p}-db-grant-app-tables`,
@@ -248,7 +285,7 @@ describe.each(STACKS)("stack %s", (stack) => {
         ...base,
         role: t.appRole,
         objectType: "sequence",
-        privileges: ["SELECT", "UPDATE", "USAGE"],
+        privileges: ["SELECT", "USAGE"],
       },
       {
         name: `${p}-db-default-app-tables`,
@@ -256,6 +293,14 @@ describe.each(STACKS)("stack %s", (stack) => {
         role: t.appRole,
         objectType: "table",
         privileges: ["DELETE", "INSERT", "SELECT", "UPDATE"],
+      },
+      {
+        name: `${p}-db-default-public-functions`,
+        database: t.database,
+        owner: roleNames.owner, // every schema: a per-schema entry cannot take away the global EXECUTE
+        role: "public",
+        objectType: "function",
+        privileges: [],
       },
       {
         name: `${p}-db-default-readonly-sequences`,
@@ -382,7 +427,19 @@ describe("aws stacks", () => {
         backupRetentionPeriod: prod ? 30 : 7,
         deletionProtection: true,
         skipFinalSnapshot: false,
-        finalSnapshotIdentifier: `precog-${stack}-final`,
+        finalSnapshotIdentifier: `precog-${stack}-final-0a1b2c3d`,
+        kmsKeyId: KEY(stack),
+        masterUserSecretKmsKeyId: KEY(stack),
+        performanceInsightsEnabled: true,
+        performanceInsightsKmsKeyId: KEY(stack),
+        performanceInsightsRetentionPeriod: prod ? 731 : 7,
+        monitoringInterval: prod ? 15 : 60,
+        monitoringRoleArn: `arn:aws:iam::111111111111:role/precog-${stack}-server-monitoring`,
+        maintenanceWindow: "sun:05:00-sun:06:00",
+        backupWindow: "03:00-04:00",
+        deleteAutomatedBackups: false,
+        caCertIdentifier: "rds-ca-rsa2048-g1",
+        engineLifecycleSupport: "open-source-rds-extended-support-disabled",
         multiAz: prod,
         dbSubnetGroupName: `precog-${stack}-server-subnets`,
         parameterGroupName: `precog-${stack}-server-params`,
@@ -398,20 +455,32 @@ describe("aws stacks", () => {
           `max_connections=${prod ? 400 : 200}`,
           "log_connections=1",
           "log_disconnections=1",
-          "log_statement=ddl",
-          "log_min_duration_statement=1000",
+          "log_statement=none",
+          "log_min_duration_statement=-1",
+          "log_min_error_statement=panic",
           "shared_preload_libraries=pg_stat_statements,pgaudit",
           "pgaudit.log=ddl,role",
+          "pgaudit.log_parameter=0",
         ].sort(),
       );
-      expect(r.invokes).toEqual([
-        // The owner's password as the secret holds it now (rotation owns it), for the migrations.
-        {
-          token: "aws:secretsmanager/getSecretVersion:getSecretVersion",
-          inputs: { secretId: `arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/${stack}/owner` },
-        },
-        { token: "aws:secretsmanager/getSecretVersion:getSecretVersion", inputs: { secretId: MASTER_SECRET_ARN } },
-      ]);
+      const byToken = (a: { token: string; inputs: unknown }, b: { token: string; inputs: unknown }) =>
+        `${a.token}${JSON.stringify(a.inputs)}`.localeCompare(`${b.token}${JSON.stringify(b.inputs)}`);
+      expect([...r.invokes].sort(byToken)).toEqual(
+        [
+          // The owner's password as the secret holds it now (rotation owns it), for the migrations.
+          {
+            token: "aws:secretsmanager/getSecretVersion:getSecretVersion",
+            inputs: { secretId: `arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/${stack}/owner` },
+          },
+          { token: "aws:secretsmanager/getSecretVersion:getSecretVersion", inputs: { secretId: MASTER_SECRET_ARN } },
+          // The rotation function's VPC (from the first subnet) and the Secrets Manager endpoint's region.
+          {
+            token: "aws:ec2/getSubnet:getSubnet",
+            inputs: { id: prod ? "subnet-0b22prod00000001" : "subnet-0a11staging0000001" },
+          },
+          { token: "aws:index/getRegion:getRegion", inputs: {} },
+        ].sort(byToken),
+      );
     },
   );
 
@@ -425,6 +494,7 @@ describe("aws stacks", () => {
         expect(r.byName(`precog-${stack}-secret-${role}-secret`).inputs).toMatchObject({
           name: `precog/${stack}/${role}`,
           recoveryWindowInDays: 30,
+          kmsKeyId: KEY(stack),
         });
         const version = r.byName(`precog-${stack}-secret-${role}-initial`);
         expect(JSON.parse(secretInput(version.inputs.secretString))).toEqual({
@@ -437,13 +507,82 @@ describe("aws stacks", () => {
           poolMin: t.poolMin,
           poolMax: t.poolMax,
         });
-        expect(r.byName(`precog-${stack}-secret-${role}-rotation`).inputs).toMatchObject({
-          rotationLambdaArn: `arn:aws:lambda:us-east-1:${stack === "prod" ? "222222222222" : "111111111111"}:function:precog-rds-postgres-rotation`,
+        expect(version.inputs.versionStages).toEqual(["AWSCURRENT", "PRECOG_PULUMI_CREATED"]);
+        expect(r.byName(`precog-${stack}-secret-${role}-rotation`).inputs).toEqual({
+          secretId: `precog-${stack}-secret-${role}-secret-id`,
+          rotationLambdaArn: `arn:aws:lambda:us-east-1:111111111111:function:precog-${stack}-rotation`,
           rotationRules: { automaticallyAfterDays: 30 },
         });
       }
     },
   );
+
+  it.each(["staging", "prod"] as const)(
+    "%s: pgaudit's extension in the database; KMS-encrypted log groups with the configured retention",
+    async (stack) => {
+      const r = await run(stack);
+      const prod = stack === "prod";
+      const account = prod ? "222222222222" : "111111111111";
+      expect(r.byName(`precog-${stack}-db-extension-pgaudit`).inputs).toEqual({
+        name: "pgaudit",
+        database: ENVIRONMENT_DEFAULTS[stack].database,
+      });
+      const instance = r.byName(`precog-${stack}-server-instance`);
+      expect(instance.inputs.identifier).toBe(`precog-${stack}`);
+      expect(instance.inputs.enabledCloudwatchLogsExports).toEqual(["postgresql", "upgrade"]);
+      expect(instance.opts.dependsOn).toHaveLength(3);
+      for (const log of ["postgresql", "upgrade"]) {
+        expect(r.byName(`precog-${stack}-server-log-${log}`).inputs).toMatchObject({
+          name: `/aws/rds/instance/precog-${stack}/${log}`,
+          retentionInDays: prod ? 365 : 30,
+          kmsKeyId: `arn:aws:kms:us-east-1:111111111111:key/precog-${stack}-server-key`,
+        });
+      }
+      const key = r.byName(`precog-${stack}-server-key`);
+      expect(key.inputs).toMatchObject({ enableKeyRotation: true, deletionWindowInDays: 30 });
+      expect(key.opts.protect).toBe(prod);
+      const policy = JSON.parse(key.inputs.policy);
+      expect(policy.Statement.map((x: any) => x.Principal)).toEqual([
+        { AWS: `arn:aws:iam::${account}:root` },
+        { Service: "logs.us-east-1.amazonaws.com" },
+      ]);
+      expect(policy.Statement[1].Condition.ArnLike["kms:EncryptionContext:aws:logs:arn"]).toBe(
+        `arn:aws:logs:us-east-1:${account}:log-group:/aws/rds/instance/precog-${stack}/*`,
+      );
+    },
+  );
+
+  it("refuses an aws stack without exactly one aws:allowedAccountIds account, and says how to set it", async () => {
+    for (const ids of [undefined, [], ["111111111111", "222222222222"]]) {
+      await expect(run2("staging", { "aws:allowedAccountIds": ids })).rejects.toThrow(
+        /Stack "staging" \(Pulumi.staging.yaml\): aws:allowedAccountIds must list exactly one 12-digit AWS account.*pulumi config set --stack staging --path 'aws:allowedAccountIds\[0\]'/,
+      );
+    }
+  });
+
+  it.each(["staging", "prod"] as const)(
+    "%s: Enhanced Monitoring's role has AWS's policy for it only",
+    async (stack) => {
+      const r = await run(stack);
+      expect(JSON.parse(r.byName(`precog-${stack}-server-monitoring`).inputs.assumeRolePolicy).Statement).toEqual([
+        { Effect: "Allow", Principal: { Service: "monitoring.rds.amazonaws.com" }, Action: "sts:AssumeRole" },
+      ]);
+      expect(r.byName(`precog-${stack}-server-monitoring-policy`).inputs).toEqual({
+        role: `precog-${stack}-server-monitoring-id`,
+        policyArn: "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
+      });
+    },
+  );
+
+  it("extendedSupport true enrols; monitoringIntervalSeconds 0 creates no monitoring role", async () => {
+    const r = await run2("staging", { "precog:rds.extendedSupport": true, "precog:rds.monitoringIntervalSeconds": 0 });
+    expect(r.byName("precog-staging-server-instance").inputs).toMatchObject({
+      engineLifecycleSupport: "open-source-rds-extended-support",
+      monitoringInterval: 0,
+    });
+    expect(r.byName("precog-staging-server-instance").inputs.monitoringRoleArn).toBeUndefined();
+    expect(r.ofType("aws:iam/role:Role").map((x) => x.name)).toEqual([]);
+  });
 
   it("the rotation guarantee: Pulumi writes secret values and role passwords only at creation", async () => {
     const r = await run("staging");
@@ -467,7 +606,7 @@ describe("aws stacks", () => {
         },
       ],
     });
-    expect(r.byName("precog-prod-proxy-targets").inputs.connectionPoolConfig).toEqual({ maxConnectionsPercent: 75 });
+    expect(r.byName("precog-prod-proxy-targets").inputs.connectionPoolConfig).toEqual({ maxConnectionsPercent: 50 });
     expect(JSON.parse(r.byName("precog-prod-proxy-read-secret").inputs.policy).Statement).toEqual([
       {
         Effect: "Allow",

@@ -101,6 +101,15 @@ describe("lint rules", () => {
       "not-null-without-default",
       "index-not-concurrent",
       "missing-lock-timeout",
+      // tests/migrate/destructive.test.ts has their cases.
+      "drop-schema",
+      "drop-cascade",
+      "drop-owned",
+      "drop-database",
+      "drop-data-object",
+      "drop-type-attribute",
+      "sequence-restart",
+      "do-block",
     ]);
   });
 });
@@ -144,7 +153,7 @@ describe("severity and approvals", () => {
 
   it("an approval naming an unknown rule is an error", async () => {
     expect(await findings("SELECT 1;", "", "dev", "-- lint:approve drop-everything: because\n")).toEqual([
-      '1:1 error [unknown-approval] approval names unknown rule "drop-everything" (known: drop-table, drop-column, truncate, delete-without-where, update-without-where, column-type-change, not-null-without-default, index-not-concurrent, missing-lock-timeout)',
+      '1:1 error [unknown-approval] approval names unknown rule "drop-everything" (known: drop-table, drop-column, truncate, delete-without-where, update-without-where, column-type-change, not-null-without-default, index-not-concurrent, missing-lock-timeout, drop-schema, drop-cascade, drop-owned, drop-database, drop-data-object, drop-type-attribute, sequence-restart, do-block)',
     ]);
   });
 

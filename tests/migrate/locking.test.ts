@@ -67,7 +67,8 @@ describe("the migration lock", () => {
     const run = runCli(["migrate", "--dir", dir], { ...dbEnv(db), PRECOG_ENV: "dev" }, { onSpawn: (p) => (pid = p) });
     await waitFor(
       async () =>
-        (await query("SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()"))
+        // By what it waits on, not its text: a batch's text is cut at track_activity_query_size.
+        (await query("SELECT 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = current_database()"))
           .rowCount === 1,
       20_000,
       "the slow migration to start",
@@ -78,7 +79,8 @@ describe("the migration lock", () => {
     // The server notices the dead client within client_connection_check_interval (1 s) and rolls back.
     await waitFor(
       async () =>
-        (await query("SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()"))
+        // By what it waits on, not its text: a batch's text is cut at track_activity_query_size.
+        (await query("SELECT 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = current_database()"))
           .rowCount === 0,
       10_000,
       "the killed runner's backend to end",

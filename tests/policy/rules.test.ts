@@ -212,6 +212,21 @@ describe("each rule fails, naming the resource, on what breaks it", () => {
     ]);
   });
 
+  it("rds-tls-and-audit: statement logging on (passwords in the log) and pgaudit off", () => {
+    const r = editResource(committed.prod, "precog-prod-server-params", (x) => ({
+      props: {
+        ...x.props,
+        parameters: (x.props.parameters as { name: string; value: string }[])
+          .filter((p) => p.name !== "pgaudit.log")
+          .map((p) => (p.name === "log_statement" ? { ...p, value: "ddl" } : p)),
+      },
+    }));
+    expect(check(rdsTlsAndAudit, r, "prod")).toEqual([
+      { resource: "precog-prod-server-params", message: "parameter log_statement is ddl, must be none" },
+      { resource: "precog-prod-server-params", message: "parameter pgaudit.log is unset, must include ddl,role" },
+    ]);
+  });
+
   it("secrets-rotate: staging with precog:rotation.days 0", async () => {
     const r = await resourcesOf("staging", { "precog:rotation.days": 0 });
     expect(names(secretsRotate, r, "staging")).toEqual([
@@ -220,7 +235,7 @@ describe("each rule fails, naming the resource, on what breaks it", () => {
       "precog-staging-secret-readonly-secret",
     ]);
     expect(check(secretsRotate, r, "staging")[0].message).toBe(
-      "secret precog/staging/owner has no rotation schedule; set precog:rotation.days and .lambdaArn",
+      "secret precog/staging/owner has no rotation schedule; set precog:rotation.days above 0",
     );
   });
 

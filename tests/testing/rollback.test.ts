@@ -185,9 +185,11 @@ describe("refusing databases that are not test databases", () => {
       const pool = new Pool({ host, port, user, password, database: name });
       try {
         let ran = false;
-        await expect(withRollback(pool, async () => void (ran = true))).rejects.toThrow(
-          new Error(fixtureRefusal(name)),
-        );
+        await expect(
+          withRollback(pool, async () => {
+            ran = true;
+          }),
+        ).rejects.toThrow(new Error(fixtureRefusal(name)));
         expect(ran).toBe(false);
       } finally {
         await pool.end();

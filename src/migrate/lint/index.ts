@@ -67,7 +67,7 @@ export async function lintFiles(files: readonly MigrationFile[], options: LintOp
     for (const { stmt, stmt_location = 0, stmt_len } of stmts) {
       const start = toChar(stmt_location);
       const raw = sql.slice(start, stmt_len ? toChar(stmt_location + stmt_len) : undefined);
-      const lead = /^(\s+|--[^\n]*(\n|$)|\/\*[\s\S]*?\*\/)*/.exec(raw)![0].length;
+      const lead = /^(\s+|--[^\n]*(\n|$)|\/\*[\s\S]*?\*\/)*/.exec(raw)?.[0].length ?? 0;
       const set = lockTimeoutSetBy(stmt);
       if (set !== undefined) lockTimeout = set === "default" ? (options.lockTimeout ?? "5s") : set;
       for (const rule of RULES) {

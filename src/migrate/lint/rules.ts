@@ -4,8 +4,10 @@
  * them is harmless) and returns a message, or nothing.
  */
 
+import { DESTRUCTIVE_RULES } from "./destructive";
+
 /** A parse-tree node: libpg-query's JSON, one key naming the node type. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: untyped JSON the rules walk by key, every step guarded with `?.`
 export type Node = Record<string, any>;
 
 export interface RuleContext {
@@ -148,6 +150,7 @@ export const RULES: readonly Rule[] = [
         : undefined;
     },
   },
+  ...DESTRUCTIVE_RULES,
 ];
 
 /** True for "0", "0ms", "0s" and the like: PostgreSQL's "no timeout". */
@@ -158,7 +161,7 @@ export function isZeroDuration(v: string): boolean {
 /** The value a `SET [LOCAL] lock_timeout = ...` statement sets, if it is one. */
 export function lockTimeoutSetBy(stmt: Node): string | undefined {
   const v = stmt.VariableSetStmt;
-  if (!v || v.name !== "lock_timeout") return undefined;
+  if (v?.name !== "lock_timeout") return undefined;
   if (v.kind === "VAR_SET_DEFAULT" || v.kind === "VAR_RESET") return "default";
   const c = v.args?.[0]?.A_Const;
   if (!c) return undefined;

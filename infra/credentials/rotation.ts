@@ -1,0 +1,153 @@
+/**
+ * RotationFunction: what rotates the role secrets of an aws stack, and tells someone when it fails.
+ *
+ * - AWS's SecretsManagerRDSPostgreSQLRotationSingleUser, deployed from the Serverless Application
+ *   Repository as a CloudFormation stack, in the database's subnets with a security group of its
+ *   own that the database's security groups admit on the instance's port. Single-user for every
+ *   role (docs/operations.md, "Why single-user"). `precog:rotation.lambdaArn` replaces it with a
+ *   team's own function: then nothing here but the alarm is created.
+ * - An EventBridge rule on Secrets Manager's RotationFailed event for the stack's secrets, sent to
+ *   an SNS topic (`precog-<env>-rotation-failed`) the on-call address subscribes to.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+/** AWS's single-user RDS PostgreSQL rotation function in the Serverless Application Repository. */
+export const SINGLE_USER_APPLICATION =
+  "arn:aws:serverlessrepo:us-east-1:297356227824:applications/SecretsManagerRDSPostgreSQLRotationSingleUser";
+
+export interface RotationFunctionArgs {
+  readonly environment: string;
+  /** A function of the team's own; undefined: deploy AWS's. */
+  readonly lambdaArn?: string;
+  /** The database's subnets and security groups (precog:rds). */
+  readonly subnetIds: readonly string[];
+  readonly databaseSecurityGroupIds: readonly string[];
+  readonly port: pulumi.Input<number>;
+}
+
+export class RotationFunction extends pulumi.ComponentResource {
+  readonly arn: pulumi.Output<string>;
+
+  constructor(name: string, args: RotationFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("precog:credentials:RotationFunction", name, {}, opts);
+    const parent = this;
+    const tags = { "precog:environment": args.environment };
+
+    const deployFunction = (): pulumi.Output<string> => {
+      const subnet = aws.ec2.getSubnetOutput({ id: args.subnetIds[0] }, { parent });
+      const group = new aws.ec2.SecurityGroup(
+        `${name}-sg`,
+        {
+          vpcId: subnet.vpcId,
+          description: `Precog ${args.environment}: the secret rotation function (reaches the database and Secrets Manager)`,
+          egress: [
+            {
+              protocol: "-1",
+              fromPort: 0,
+              toPort: 0,
+              cidrBlocks: ["0.0.0.0/0"],
+              description: "database, Secrets Manager",
+            },
+          ],
+          tags,
+        },
+        { parent },
+      );
+      for (const id of args.databaseSecurityGroupIds)
+        new aws.vpc.SecurityGroupIngressRule(
+          `${name}-db-ingress-${id}`,
+          {
+            securityGroupId: id,
+            referencedSecurityGroupId: group.id,
+            ipProtocol: "tcp",
+            fromPort: args.port,
+            toPort: args.port,
+            description: `Precog ${args.environment}: the secret rotation function`,
+          },
+          { parent },
+        );
+      const region = aws.getRegionOutput({}, { parent });
+      const stack = new aws.serverlessrepository.CloudFormationStack(
+        `${name}-function`,
+        {
+          name: `precog-${args.environment}-rotation`,
+          applicationId: SINGLE_USER_APPLICATION,
+          capabilities: ["CAPABILITY_IAM", "CAPABILITY_RESOURCE_POLICY"],
+          parameters: {
+            functionName: `precog-${args.environment}-rotation`,
+            endpoint: pulumi.interpolate`https://secretsmanager.${region.name}.amazonaws.com`,
+            vpcSubnetIds: args.subnetIds.join(","),
+            vpcSecurityGroupIds: group.id,
+          },
+          tags,
+        },
+        { parent },
+      );
+      return stack.outputs.apply((o) => o.RotationLambdaARN);
+    };
+
+    this.arn = args.lambdaArn ? pulumi.output(args.lambdaArn) : deployFunction();
+    this.registerOutputs({ arn: this.arn });
+  }
+}
+
+/** The rule and topic that report a failed rotation of `secretArns`. */
+export class RotationAlarm extends pulumi.ComponentResource {
+  readonly topicArn: pulumi.Output<string>;
+
+  constructor(
+    name: string,
+    args: { readonly environment: string; readonly secretArns: pulumi.Input<string>[] },
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
+    super("precog:credentials:RotationAlarm", name, {}, opts);
+    const parent = this;
+    const tags = { "precog:environment": args.environment };
+    const topic = new aws.sns.Topic(
+      `${name}-topic`,
+      { name: `precog-${args.environment}-rotation-failed`, tags },
+      { parent },
+    );
+    const rule = new aws.cloudwatch.EventRule(
+      `${name}-rule`,
+      {
+        name: `precog-${args.environment}-rotation-failed`,
+        description: `Precog ${args.environment}: a Secrets Manager rotation of a role secret failed`,
+        eventPattern: pulumi.all(args.secretArns).apply((arns) =>
+          JSON.stringify({
+            source: ["aws.secretsmanager"],
+            "detail-type": ["AWS Service Event via CloudTrail"],
+            detail: { eventName: ["RotationFailed"], additionalEventData: { SecretId: arns } },
+          }),
+        ),
+        tags,
+      },
+      { parent },
+    );
+    new aws.sns.TopicPolicy(
+      `${name}-topic-policy`,
+      {
+        arn: topic.arn,
+        policy: pulumi.all([topic.arn, rule.arn]).apply(([topicArn, ruleArn]) =>
+          JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Effect: "Allow",
+                Principal: { Service: "events.amazonaws.com" },
+                Action: "sns:Publish",
+                Resource: topicArn,
+                Condition: { ArnEquals: { "aws:SourceArn": ruleArn } },
+              },
+            ],
+          }),
+        ),
+      },
+      { parent },
+    );
+    new aws.cloudwatch.EventTarget(`${name}-target`, { rule: rule.name, arn: topic.arn }, { parent });
+    this.topicArn = topic.arn;
+    this.registerOutputs({ topicArn: this.topicArn });
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * The stack's customer-managed KMS key, and the one AWS account an aws stack may deploy to.
+ *
+ * One key per stack encrypts the instance's storage, its master secret, the login roles' secrets,
+ * Performance Insights and the CloudWatch log groups. It is chosen at creation because changing an
+ * instance's storage key later replaces the instance. Its policy lets the account administer it (as
+ * AWS's default key policy does) and CloudWatch Logs use it for this instance's log groups only.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface StackKeyArgs {
+  readonly environment: string;
+  /** The RDS instance identifier, whose log groups the key encrypts. */
+  readonly identifier: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly protect: boolean;
+}
+
+/**
+ * The account of `aws:allowedAccountIds`, which each aws stack must set to exactly one account: the
+ * AWS provider then refuses credentials of any other, so prod never deploys with staging's keys.
+ */
+export function deployAccount(stack = pulumi.getStack()): string {
+  const ids = new pulumi.Config("aws").getObject<unknown>("allowedAccountIds");
+  if (!Array.isArray(ids) || ids.length !== 1 || !/^\d{12}$/.test(String(ids[0]))) {
+    throw new pulumi.RunError(
+      `Stack "${stack}" (Pulumi.${stack}.yaml): aws:allowedAccountIds must list exactly one 12-digit AWS account, ` +
+        `the one this stack deploys to; got ${JSON.stringify(ids ?? null)}. ` +
+        `Set it with \`pulumi config set --stack ${stack} --path 'aws:allowedAccountIds[0]' <account id>\`.`,
+    );
+  }
+  return String(ids[0]);
+}
+
+export function stackKey(name: string, args: StackKeyArgs, parent: pulumi.Resource): aws.kms.Key {
+  const account = deployAccount();
+  const region = aws.config.requireRegion();
+  const policy = {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "AccountAdministers",
+        Effect: "Allow",
+        Principal: { AWS: `arn:aws:iam::${account}:root` },
+        Action: "kms:*",
+        Resource: "*",
+      },
+      {
+        Sid: "CloudWatchLogsOfThisInstance",
+        Effect: "Allow",
+        Principal: { Service: `logs.${region}.amazonaws.com` },
+        Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        Resource: "*",
+        Condition: {
+          ArnLike: {
+            "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${region}:${account}:log-group:/aws/rds/instance/${args.identifier}/*`,
+          },
+        },
+      },
+    ],
+  };
+  const key = new aws.kms.Key(
+    name,
+    {
+      description: `Precog ${args.environment}: RDS storage, secrets, Performance Insights and logs`,
+      enableKeyRotation: true,
+      deletionWindowInDays: 30,
+      policy: JSON.stringify(policy),
+      tags: { ...args.tags },
+    },
+    { parent, protect: args.protect },
+  );
+  new aws.kms.Alias(`${name}-alias`, { name: `alias/precog-${args.environment}`, targetKeyId: key.keyId }, { parent });
+  return key;
+}

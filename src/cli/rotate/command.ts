@@ -1,0 +1,157 @@
+/**
+ * `precog-db rotate --env <dev|test> [--role app|readonly|owner]`: a new generated password for one
+ * login role of a local stack, in the stack and in PostgreSQL, and `.env.<env>` written again.
+ *
+ *  1. read the stack's state: the role, its password resource, the admin connection Pulumi uses
+ *  2. check that admin connection works and the role exists (nothing is changed before this)
+ *  3. `pulumi up --replace <password> --target <password>`: random.RandomPassword makes a new one;
+ *     it is the password's one home in the stack (the outputs and .env.<env> come from it)
+ *  4. ALTER ROLE ... PASSWORD '<SCRAM verifier>' as the admin: the password never appears in SQL
+ *  5. owner only: `pulumi up --target <migration component>`, which connects as the owner and
+ *     records the new password in its inputs
+ *  6. `.env.<env>` rewritten by scripts/env-file.ts (mode 0600)
+ *
+ * Why the next `pulumi up` and `preview` change nothing: postgresql.Role ignores changes to its
+ * password (the rotation guarantee), the password resource already holds the new value, and the
+ * one other reader of a password (the migration component, owner) was updated in step 5.
+ * Staging and prod are refused: they rotate through Secrets Manager (docs/operations.md).
+ */
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { withClient } from "../../migrate/pg";
+import type { Command, CommandContext } from "../commands";
+import { isProjectDir, LocalStack, type RoleInState } from "./local-stack";
+import { scramVerifier } from "./scram";
+
+export const ROTATABLE_ROLES = ["app", "readonly", "owner"] as const;
+const LOCAL_STACKS = ["dev", "test"];
+
+export const rotateCommand: Command = async (ctx) => {
+  const env = ctx.values.env;
+  const role = ctx.values.role ?? "app";
+  if (env === "staging" || env === "prod")
+    throw new Error(
+      `rotate runs on the local stacks (dev, test) only: ${env} rotates through Secrets Manager, never from a workstation. ` +
+        `Run \`aws secretsmanager rotate-secret --secret-id precog/${env}/${role}\` (docs/operations.md, "Rotating a credential").`,
+    );
+  if (env === undefined || !LOCAL_STACKS.includes(env))
+    throw new Error(`rotate needs --env dev or --env test${env === undefined ? "" : ` (got "${env}")`}.`);
+  if (!(ROTATABLE_ROLES as readonly string[]).includes(role))
+    throw new Error(`--role must be one of ${ROTATABLE_ROLES.join(", ")} (got "${role}").`);
+  if (!isProjectDir(ctx.cwd))
+    throw new Error(`rotate runs in the project's folder (the one with Pulumi.yaml); ${ctx.cwd} has none.`);
+
+  const stack = new LocalStack(env, ctx.cwd, ctx.vars);
+  const before = await stack.role(role);
+  ctx.out.addSecrets([before.password, before.admin.password]);
+  if (before.server !== "local")
+    throw new Error(
+      `stack "${env}" runs on ${before.server}, whose credentials Secrets Manager rotates: rotate the secret precog/${env}/${role} there.`,
+    );
+  await assertRoleReachable(before);
+
+  ctx.out.err(`precog-db rotate: ${role} role ${before.roleName} on stack ${env}: generating a new password`);
+  await up(
+    ctx,
+    stack,
+    ["--replace", before.passwordUrn, "--target", before.passwordUrn],
+    "nothing was changed in PostgreSQL",
+  );
+  const after = await stack.role(role);
+  ctx.out.addSecrets([after.password]);
+  if (after.password === before.password)
+    throw new Error(`stack "${env}" kept the old password; nothing was changed in PostgreSQL.`);
+
+  try {
+    await withClient(adminConnection(after), "precog-db rotate", (c) =>
+      c.query(`ALTER ROLE ${quoteIdent(after.roleName)} PASSWORD '${scramVerifier(after.password)}'`),
+    );
+  } catch (err) {
+    throw new Error(
+      `stack "${env}" holds a new password for ${after.roleName} but PostgreSQL did not take it (${(err as Error).message}); ` +
+        `the old password still works. Run the same command again: it generates another and sets it.`,
+      { cause: err },
+    );
+  }
+  ctx.out.err(`  PostgreSQL: ${after.roleName} has the new password; the old one is refused from now on`);
+
+  if (role === "owner" && after.migrationsUrn)
+    await up(
+      ctx,
+      stack,
+      ["--target", after.migrationsUrn],
+      "PostgreSQL and the stack hold the new owner password; the migration component still has the old one until this succeeds (rerun pulumi up)",
+    );
+
+  await writeEnvFile(ctx, stack);
+  ctx.out.out(
+    `rotated ${role} (${after.roleName}) on ${env}: PostgreSQL and the stack agree; .env.${env} rewritten (mode 0600)`,
+  );
+  return 0;
+};
+
+/** A targeted up; on failure, its output (scrubbed) and what state things are in. */
+async function up(ctx: CommandContext, stack: LocalStack, args: string[], ifFailed: string): Promise<void> {
+  const r = await stack.run(["up", "--yes", "--skip-preview", ...args]);
+  if (r.code !== 0) {
+    ctx.out.err(r.output.slice(-4000));
+    throw new Error(`pulumi up --stack ${stack.stack} ${args.join(" ")} failed (exit ${r.code}); ${ifFailed}.`);
+  }
+}
+
+async function assertRoleReachable(s: RoleInState): Promise<void> {
+  const found = await withClient(adminConnection(s), "precog-db rotate", (c) =>
+    c.query("select 1 from pg_roles where rolname = $1", [s.roleName]),
+  ).catch((err: Error) => {
+    throw new Error(
+      `cannot reach the server as ${s.admin.user}@${s.admin.host}:${s.admin.port} (${err.message}); nothing was changed. ` +
+        "Start it (bash scripts/local-pg.sh start) and try again.",
+      { cause: err },
+    );
+  });
+  if (found.rowCount !== 1)
+    throw new Error(`role ${s.roleName} does not exist on the server; nothing was changed. Run pulumi up first.`);
+}
+
+function adminConnection(s: RoleInState) {
+  const a = s.admin;
+  return {
+    host: a.host,
+    port: a.port,
+    user: a.user,
+    password: a.password,
+    database: a.database,
+    ssl:
+      a.sslMode === "disable"
+        ? false
+        : { rejectUnauthorized: a.sslMode === "verify-full" || a.sslMode === "verify-ca" },
+  };
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** scripts/env-file.ts (compiled into dist/pulumi), the one writer of .env.<env>. */
+function writeEnvFile(ctx: CommandContext, stack: LocalStack): Promise<void> {
+  const script = resolve(__dirname, "../../pulumi/scripts/env-file.js");
+  if (!existsSync(script)) throw new Error(`${script} is missing: run npm run build, then rerun rotate.`);
+  return new Promise((ok, fail) =>
+    execFile(
+      process.execPath,
+      [script, stack.stack],
+      { cwd: ctx.cwd, env: stack.environment() },
+      (err, stdout, stderr) => {
+        if (err)
+          return fail(
+            new Error(
+              `PostgreSQL and the stack hold the new password, but writing .env.${stack.stack} failed: ${stderr.trim()}; run node ${script} ${stack.stack}.`,
+            ),
+          );
+        ctx.out.err(`  ${stdout.trim()}`);
+        ok();
+      },
+    ),
+  );
+}

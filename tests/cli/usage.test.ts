@@ -1,0 +1,58 @@
+/**
+ * Bad option values are usage errors, exit 2, before anything connects (issue 9, item 20), and
+ * `down --to 0` rolls back everything, a version-0 migration included (item 25); against the run's
+ * real server.
+ */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
+import { dbEnv, migrationsDir, removeDir, runCli, sql } from "../migrate/helpers";
+
+let db: string;
+let dir: string;
+beforeEach(async () => {
+  db = await createScratchDatabase("cli_usage");
+  dir = migrationsDir({
+    "0000_zero.sql": sql("CREATE TABLE z (v int);", "DROP TABLE z;"),
+    "0001_t.sql": sql("CREATE TABLE t (v int);", "DROP TABLE t;"),
+  });
+});
+afterEach(async () => {
+  await dropDatabase(db);
+  removeDir(dir);
+});
+const env = () => ({ ...dbEnv(db), PRECOG_ENV: "dev" });
+const versions = async () =>
+  (
+    await withAdmin(
+      (c) =>
+        c.query("SELECT version::text FROM precog_migrations.history ORDER BY version").catch(() => ({ rows: [] })),
+      db,
+    )
+  ).rows.map((r) => r.version);
+
+describe("bad option values", () => {
+  it.each([
+    [["migrate", "--to", "abc"], '--to "abc" is not a version: use the digits of a file\'s version, e.g. --to 0007.'],
+    [["down", "--to=-1"], '--to "-1" is not a version: use the digits of a file\'s version, e.g. --to 0007.'],
+    [["plan", "--to", "1.5"], '--to "1.5" is not a version: use the digits of a file\'s version, e.g. --to 0007.'],
+    [["migrate", "--lock-wait", "soon"], '--lock-wait "soon" is not a number of milliseconds.'],
+    [
+      ["new", "Bad Name"],
+      'new needs one name of lowercase letters, digits and underscores, e.g. precog-db new add_market_tags (got "Bad Name").',
+    ],
+  ])("%j exits 2, saying what is wrong, and changes nothing", async (args, message) => {
+    const r = await runCli([...args, "--dir", dir], env());
+    expect([r.code, r.stderr.split("\n")[0]]).toEqual([2, `precog-db: ${message}`]);
+    expect(await versions()).toEqual([]);
+  });
+});
+
+describe("down --to 0", () => {
+  it("rolls back every migration, version 0 included", async () => {
+    expect((await runCli(["migrate", "--dir", dir], env())).code).toBe(0);
+    expect(await versions()).toEqual(["0", "1"]);
+    const r = await runCli(["down", "--dir", dir, "--to", "0"], env());
+    expect([r.code, r.stderr]).toEqual([0, expect.stringContaining("Rolled back 2 migration(s).")]);
+    expect(await versions()).toEqual([]);
+  });
+});

@@ -1,0 +1,135 @@
+/**
+ * Rotation on the aws stacks, under mocks, with the committed stack files: the function deployed
+ * from the Serverless Application Repository in the database's network, the override for a team's
+ * own function, the schedule from config, the alarm on a failed rotation, and what keeps a later
+ * `pulumi up` (and refresh) from undoing a rotation.
+ */
+import { describe, expect, it } from "vitest";
+import { SINGLE_USER_APPLICATION } from "../../infra/credentials/rotation";
+import { ROTATED_PASSWORD, runStack, SUBNET_VPC, secretInput } from "./harness";
+
+const CONFIRMED = { PRECOG_PROD_CONFIRMED: "yes", USER: "ops-alice" };
+const NET = {
+  staging: { subnets: ["subnet-0a11staging0000001", "subnet-0a11staging0000002"], group: "sg-0a11staging0000001" },
+  prod: {
+    subnets: ["subnet-0b22prod00000001", "subnet-0b22prod00000002", "subnet-0b22prod00000003"],
+    group: "sg-0b22prod00000001",
+  },
+} as const;
+const ROLES = ["owner", "app", "readonly"] as const;
+
+const run = (stack: "staging" | "prod", config = {}) =>
+  runStack(stack, { config, vars: stack === "prod" ? CONFIRMED : {} });
+
+describe.each(["staging", "prod"] as const)("%s rotation", (stack) => {
+  const p = `precog-${stack}`;
+  const tags = { "precog:environment": stack };
+
+  it("deploys AWS's single-user function in the database's subnets, with a security group the database admits", async () => {
+    const r = await run(stack);
+    expect(r.byName(`${p}-rotation-function`).inputs).toEqual({
+      name: `precog-${stack}-rotation`,
+      applicationId: SINGLE_USER_APPLICATION,
+      capabilities: ["CAPABILITY_IAM", "CAPABILITY_RESOURCE_POLICY"],
+      parameters: {
+        functionName: `precog-${stack}-rotation`,
+        endpoint: "https://secretsmanager.us-east-1.amazonaws.com",
+        vpcSubnetIds: NET[stack].subnets.join(","),
+        vpcSecurityGroupIds: `${p}-rotation-sg-id`,
+      },
+      tags,
+    });
+    expect(r.byName(`${p}-rotation-sg`).inputs).toEqual({
+      vpcId: SUBNET_VPC,
+      description: `Precog ${stack}: the secret rotation function (reaches the database and Secrets Manager)`,
+      egress: [
+        { protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], description: "database, Secrets Manager" },
+      ],
+      tags,
+    });
+    expect(r.byName(`${p}-rotation-db-ingress-${NET[stack].group}`).inputs).toEqual({
+      securityGroupId: NET[stack].group,
+      referencedSecurityGroupId: `${p}-rotation-sg-id`,
+      ipProtocol: "tcp",
+      fromPort: 5432,
+      toPort: 5432,
+      description: `Precog ${stack}: the secret rotation function`,
+    });
+  });
+
+  it("schedules every role secret with that function, every precog:rotation.days", async () => {
+    const r = await run(stack, { "precog:rotation.days": 7 });
+    for (const role of ROLES)
+      expect(r.byName(`${p}-secret-${role}-rotation`).inputs).toEqual({
+        secretId: `${p}-secret-${role}-secret-id`,
+        rotationLambdaArn: `arn:aws:lambda:us-east-1:111111111111:function:precog-${stack}-rotation`,
+        rotationRules: { automaticallyAfterDays: 7 },
+      });
+  });
+
+  it("precog:rotation.lambdaArn: a team's own function instead, and nothing deployed for it", async () => {
+    const own = "arn:aws:lambda:us-east-1:333333333333:function:team-rotation";
+    const r = await run(stack, { "precog:rotation.lambdaArn": own });
+    for (const role of ROLES) expect(r.byName(`${p}-secret-${role}-rotation`).inputs.rotationLambdaArn).toBe(own);
+    expect(r.ofType("aws:serverlessrepository/cloudFormationStack:CloudFormationStack")).toEqual([]);
+    expect(r.ofType("aws:ec2/securityGroup:SecurityGroup")).toEqual([]);
+    expect(r.ofType("aws:cloudwatch/eventRule:EventRule")).toHaveLength(1);
+  });
+
+  it("days 0: no function, no schedule, no alarm", async () => {
+    const r = await run(stack, { "precog:rotation.days": 0 });
+    for (const t of [
+      "aws:serverlessrepository/cloudFormationStack:CloudFormationStack",
+      "aws:secretsmanager/secretRotation:SecretRotation",
+      "aws:cloudwatch/eventRule:EventRule",
+      "aws:sns/topic:Topic",
+    ])
+      expect([t, r.ofType(t)]).toEqual([t, []]);
+  });
+
+  it("a failed rotation of any of the stack's secrets reaches an SNS topic", async () => {
+    const r = await run(stack);
+    const arns = ROLES.map((role) => `arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/${stack}/${role}`);
+    const rule = r.byName(`${p}-rotation-alarm-rule`).inputs;
+    expect(rule.name).toBe(`precog-${stack}-rotation-failed`);
+    expect(JSON.parse(rule.eventPattern)).toEqual({
+      source: ["aws.secretsmanager"],
+      "detail-type": ["AWS Service Event via CloudTrail"],
+      detail: { eventName: ["RotationFailed"], additionalEventData: { SecretId: arns } },
+    });
+    const topicArn = `arn:aws:sns:us-east-1:111111111111:precog-${stack}-rotation-failed`;
+    expect(r.byName(`${p}-rotation-alarm-target`).inputs).toEqual({
+      rule: `precog-${stack}-rotation-failed`,
+      arn: topicArn,
+    });
+    expect(JSON.parse(r.byName(`${p}-rotation-alarm-topic-policy`).inputs.policy).Statement).toEqual([
+      {
+        Effect: "Allow",
+        Principal: { Service: "events.amazonaws.com" },
+        Action: "sns:Publish",
+        Resource: topicArn,
+        Condition: {
+          ArnEquals: { "aws:SourceArn": `arn:aws:events:us-east-1:111111111111:rule/precog-${stack}-rotation-failed` },
+        },
+      },
+    ]);
+  });
+
+  it("a later pulumi up leaves a rotated secret and password alone", async () => {
+    // The secret holds a rotated password now (the harness answers ROTATED_PASSWORD for it).
+    const r = await run(stack);
+    for (const role of ROLES) {
+      const version = r.byName(`${p}-secret-${role}-initial`);
+      // Pulumi's version keeps a label of the stack's own, so Secrets Manager never deletes it
+      // after rotations and a refresh finds it; its value and labels are never written back.
+      expect(version.inputs.versionStages).toContain("PRECOG_PULUMI_CREATED");
+      expect(version.opts.ignoreChanges).toEqual(["secretString", "versionStages"]);
+      expect(r.byName(`${p}-db-role-${role}`).opts.ignoreChanges).toEqual(["password"]);
+      // What Pulumi would write is the creation-time value, never the rotated one...
+      expect(JSON.parse(secretInput(version.inputs.secretString)).password).not.toBe(ROTATED_PASSWORD);
+    }
+    // ...and what it connects with is the rotated one, read from the secret at deploy time.
+    const [migrations] = r.ofType("pulumi-nodejs:dynamic:Resource").map((x) => x.inputs);
+    expect(secretInput(migrations.connection).password).toBe(ROTATED_PASSWORD);
+  });
+});
