@@ -56,7 +56,7 @@ export const TYPES = {
   parameterGroup: "aws:rds/parameterGroup:ParameterGroup",
   secret: "aws:secretsmanager/secret:Secret",
   secretRotation: "aws:secretsmanager/secretRotation:SecretRotation",
-  dynamic: "pulumi-nodejs:dynamic:Resource",
+  migrations: "precog-migrations:index:Migrations",
   stack: "pulumi:pulumi:Stack",
 } as const;
 

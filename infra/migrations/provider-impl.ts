@@ -1,7 +1,6 @@
 /**
- * What the migration resource's provider does, in the dynamic provider's own process: loaded by
- * module path from ./provider.ts, so the serialized provider stays a few lines and captures no
- * secret. Every database step goes through the migration engine (src/migrate): its lock,
+ * What the migration resource's provider does, in the provider plugin's process
+ * (./plugin-provider.ts hands it plain values; the connection is a secret on the wire). Every database step goes through the migration engine (src/migrate): its lock,
  * checksums, transactions, lint, backups and error messages.
  *
  *   diff    no query: pending files and drift, from the inputs and the recorded ledger
@@ -100,11 +99,13 @@ function stateOf(i: MigrationsInputs, ledger: readonly LedgerEntry[], lastBackup
 }
 
 /** Applies what is pending. On a failure the state records the ledger as the database has it. */
-async function apply(i: MigrationsInputs, previous: MigrationsState | undefined, provider: unknown) {
-  const pending = pendingOf(i, previous?.ledger ?? []);
+async function apply(i: MigrationsInputs, previous: MigrationsState | undefined) {
   let lastBackup = previous?.lastBackup ?? null;
   const plan = i.backup;
   try {
+    // Without a recorded ledger (a new resource, perhaps on a database that already has
+    // migrations), what is pending is what the database lacks.
+    const pending = pendingOf(i, previous?.ledger ?? (await ledgerOf(i)));
     if (pending.length > 0 && plan.kind === "rds-snapshot")
       lastBackup = await snapshotBeforeApply(plan, await snapshotClients.rds(plan.region));
     const result = await migrate({
@@ -127,21 +128,21 @@ async function apply(i: MigrationsInputs, previous: MigrationsState | undefined,
     // ledger in the state is the database's, whatever failed.
     throw Object.assign(new Error(message), {
       id: ID,
-      properties: { ...stateOf(i, ledger, lastBackup), __provider: provider },
+      properties: stateOf(i, ledger, lastBackup),
       reasons: [message],
     });
   }
   return stateOf(i, await ledgerOf(i), lastBackup);
 }
 
-export async function create(inputs: MigrationsInputs & { __provider?: unknown }) {
-  return { id: ID, outs: await apply(inputs, undefined, inputs.__provider) };
+export async function create(inputs: MigrationsInputs) {
+  return { id: ID, outs: await apply(inputs, undefined) };
 }
 
-export async function update(olds: MigrationsState, news: MigrationsInputs & { __provider?: unknown }) {
+export async function update(olds: MigrationsState, news: MigrationsInputs) {
   const drift = driftOf(news, olds.ledger ?? []);
   if (drift.length > 0) throw driftError(news.environment, drift);
-  return { outs: await apply(news, olds, news.__provider) };
+  return { outs: await apply(news, olds) };
 }
 
 export async function read(id: string, props: MigrationsState) {

@@ -1,12 +1,12 @@
 /**
  * The migration component present and ordered after the roles and grants, so that migrations run as
- * the owner once the privileges exist. The component is a dynamic resource
- * (`pulumi-nodejs:dynamic:Resource`) whose name ends with `-migrations`.
+ * the owner once the privileges exist. The component's resource is the project's own provider's
+ * (`precog-migrations:index:Migrations`), named `<stack prefix>-migrations`.
  * Mandatory on staging and prod; advisory on dev and test.
  */
 import { ofType, type Rule, type StackResource, strictOnStagingAndProd, TYPES, type Violation } from "../resources";
 
-const isMigrations = (r: StackResource) => r.type === TYPES.dynamic && r.name.endsWith("-migrations");
+const isMigrations = (r: StackResource) => r.type === TYPES.migrations && r.name.endsWith("-migrations");
 
 /** Names of everything `start` depends on, directly or through other resources. */
 function dependsOnTransitively(start: StackResource, byName: Map<string, StackResource>): Set<string> {
@@ -23,7 +23,7 @@ function dependsOnTransitively(start: StackResource, byName: Map<string, StackRe
 export const migrationsAfterRoles: Rule = {
   name: "migrations-after-roles",
   description:
-    "The migration component (a dynamic resource named *-migrations) is present and depends on every role and grant.",
+    "The migration component (a precog-migrations:index:Migrations named *-migrations) is present and depends on every role and grant.",
   scope: "stack",
   level: strictOnStagingAndProd,
   check(resources) {
@@ -33,7 +33,7 @@ export const migrationsAfterRoles: Rule = {
       return [
         {
           resource: anchor?.name ?? "(stack)",
-          message: "no migration component (a pulumi-nodejs:dynamic:Resource named *-migrations) in the stack",
+          message: "no migration component (a precog-migrations:index:Migrations named *-migrations) in the stack",
         },
       ];
     }

@@ -23,7 +23,9 @@ const up = (stack: string, env: Record<string, string> = {}) =>
 /** The migration resource's recorded state (what the next diff compares with). */
 async function resourceState(stack: string): Promise<{ ledger: { version: string }[]; lastBackup: string | null }> {
   const exported = JSON.parse((await project.ok(["stack", "export", "--stack", stack])).stdout);
-  const r = exported.deployment.resources.find((x: { type: string }) => x.type === "pulumi-nodejs:dynamic:Resource");
+  const r = exported.deployment.resources.find(
+    (x: { type: string }) => x.type === "precog-migrations:index:Migrations",
+  );
   return r.outputs;
 }
 /** `precog-db migrate` as an operator runs it from the project's folder, logged in as the stack's owner. */

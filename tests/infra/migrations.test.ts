@@ -38,7 +38,7 @@ const PREDECESSOR: Record<Stack, string | undefined> = {
 };
 /** The dynamic resource (the component of the same name is its parent). */
 const resource = (r: Run, p: string): Recorded => {
-  const hit = r.resources.find((x) => x.type === "pulumi-nodejs:dynamic:Resource" && x.name === `${p}-migrations`);
+  const hit = r.resources.find((x) => x.type === "precog-migrations:index:Migrations" && x.name === `${p}-migrations`);
   if (!hit) throw new Error(`no migration resource ${p}-migrations`);
   return hit;
 };

@@ -129,7 +129,7 @@ describe.each(["staging", "prod"] as const)("%s rotation", (stack) => {
       expect(JSON.parse(secretInput(version.inputs.secretString)).password).not.toBe(ROTATED_PASSWORD);
     }
     // ...and what it connects with is the rotated one, read from the secret at deploy time.
-    const [migrations] = r.ofType("pulumi-nodejs:dynamic:Resource").map((x) => x.inputs);
+    const [migrations] = r.ofType("precog-migrations:index:Migrations").map((x) => x.inputs);
     expect(secretInput(migrations.connection).password).toBe(ROTATED_PASSWORD);
   });
 });

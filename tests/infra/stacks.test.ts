@@ -53,8 +53,8 @@ function databaseResources(p: string): string[] {
 function migrationResources(p: string, withPredecessor: boolean): string[] {
   return [
     `precog:migrations:PrecogMigrations ${p}-migrations`,
-    `pulumi:providers:pulumi-nodejs ${p}-migrations-provider`,
-    `pulumi-nodejs:dynamic:Resource ${p}-migrations`,
+    `pulumi:providers:precog-migrations ${p}-migrations-provider`,
+    `precog-migrations:index:Migrations ${p}-migrations`,
     `pulumi:pulumi:StackReference ${p}-migrations-recorded`,
     ...(withPredecessor ? [`pulumi:pulumi:StackReference ${p}-migrations-predecessor`] : []),
   ];

@@ -240,19 +240,19 @@ describe("each rule fails, naming the resource, on what breaks it", () => {
   });
 
   it("migrations-after-roles: a stack without the migration component", () => {
-    const without = committed.staging.filter((r) => !(r.type === TYPES.dynamic && r.name.endsWith("-migrations")));
+    const without = committed.staging.filter((r) => !(r.type === TYPES.migrations && r.name.endsWith("-migrations")));
     expect(check(migrationsAfterRoles, without, "staging")).toEqual([
       {
         resource: "precog-staging",
-        message: "no migration component (a pulumi-nodejs:dynamic:Resource named *-migrations) in the stack",
+        message: "no migration component (a precog-migrations:index:Migrations named *-migrations) in the stack",
       },
     ]);
   });
 
   it("migrations-after-roles: a migration component that does not wait for the grants", () => {
-    const others = committed.test.filter((r) => !(r.type === TYPES.dynamic && r.name.endsWith("-migrations")));
+    const others = committed.test.filter((r) => !(r.type === TYPES.migrations && r.name.endsWith("-migrations")));
     const component = (dependencies: string[]): StackResource => ({
-      type: TYPES.dynamic,
+      type: TYPES.migrations,
       name: "precog-test-migrations",
       props: {},
       secretPaths: [],

@@ -150,8 +150,9 @@ export class LocalStack {
       passwordUrn: password.urn,
       password: String(reveal(password.outputs?.result)),
       admin,
-      migrationsUrn: resources.find((r) => r.type === "pulumi-nodejs:dynamic:Resource" && r.urn.endsWith("-migrations"))
-        ?.urn,
+      migrationsUrn: resources.find(
+        (r) => r.type === "precog-migrations:index:Migrations" && r.urn.endsWith("-migrations"),
+      )?.urn,
     };
   }
 }

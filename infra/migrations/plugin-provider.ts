@@ -1,0 +1,42 @@
+/**
+ * The migration resource's provider, as the project's own provider plugin serves it (plugin-main.ts).
+ * Each method takes the engine's values, secrets marked, and hands ./provider-impl plain ones; what it
+ * returns (including the state recorded on a failed apply) is marked secret where its inputs were.
+ */
+import type * as provider from "@pulumi/pulumi/provider";
+import * as impl from "./provider-impl";
+import { secretLike, unwrapSecrets } from "./wire-secrets";
+
+export function migrationsProvider(version: string): provider.Provider {
+  return {
+    version,
+    // Secrets stay marked in the inputs the engine records.
+    check: async (_urn, _olds, news) => ({ inputs: news }),
+    diff: async (_id, _urn, olds, news) => impl.diff(unwrapSecrets(olds), unwrapSecrets(news)),
+    create: async (_urn, inputs) => {
+      const { id, outs } = await marked(inputs, () => impl.create(unwrapSecrets(inputs)));
+      return { id, outs: secretLike(outs, inputs) };
+    },
+    update: async (_id, _urn, olds, news) => {
+      const { outs } = await marked(news, () => impl.update(unwrapSecrets(olds), unwrapSecrets(news)));
+      return { outs: secretLike(outs, news) };
+    },
+    read: async (id, _urn, props) => {
+      const read = await impl.read(id, unwrapSecrets(props));
+      return { id: read.id, props: secretLike(read.props, props) };
+    },
+    // The schema and its data stay: the database resource owns their fate.
+    delete: async () => {},
+  };
+}
+
+/** Runs `apply`; the state a failed apply records is marked secret as `inputs` were. */
+async function marked<T>(inputs: unknown, apply: () => Promise<T>): Promise<T> {
+  try {
+    return await apply();
+  } catch (e) {
+    const failed = e as Error & { properties?: Record<string, unknown> };
+    if (failed.properties) failed.properties = secretLike(failed.properties, inputs);
+    throw failed;
+  }
+}

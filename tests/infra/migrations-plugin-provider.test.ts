@@ -1,0 +1,84 @@
+/**
+ * The migration provider as its plugin serves it, against a real server: secrets arrive marked (as
+ * the engine sends them to a provider that accepts secrets), the database work gets plain values,
+ * and what the provider returns, on success and as the state of a failed apply, keeps the
+ * connection a secret.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { migrationsProvider } from "../../infra/migrations/plugin-provider";
+import { secretLike, unwrapSecrets } from "../../infra/migrations/wire-secrets";
+import { migrationFiles } from "../../src/migrate";
+import { adminConfig, createScratchDatabase, dropDatabase } from "../helpers/pg";
+
+const SIG = "4dabf18193072939515e22adb298388d";
+const secret = (value: unknown) => ({ [SIG]: "1b47061264138c4ac30d75fd1eb44270", value });
+const URN = "urn:pulumi:dev::precog::precog-migrations:index:Migrations::precog-dev-migrations";
+
+describe("the wire's secret markers", () => {
+  it("unwrapSecrets gives plain values at any depth", () => {
+    expect(unwrapSecrets({ a: secret({ b: secret("x") }), c: [secret(1), 2] })).toEqual({ a: { b: "x" }, c: [1, 2] });
+  });
+
+  it("secretLike marks what was secret in the inputs, property by property, and nothing else", () => {
+    const ins = { connection: { host: "h", password: secret("p") }, list: [1, secret(2)], dir: "/m" };
+    const outs = { connection: { host: "h", password: "p" }, list: [1, 2], dir: "/m", ledger: [] };
+    expect(secretLike(outs, ins)).toEqual({
+      connection: { host: "h", password: secret("p") },
+      list: secret([1, 2]),
+      dir: "/m",
+      ledger: [],
+    });
+  });
+});
+
+describe("the plugin's provider on a real server", () => {
+  let database: string;
+  let dir: string;
+  const provider = migrationsProvider("0.0.0-test");
+
+  beforeAll(async () => {
+    database = await createScratchDatabase("plugin");
+    dir = mkdtempSync(join(tmpdir(), "precog-plugin-"));
+    writeFileSync(join(dir, "0001_a.sql"), "-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n");
+  });
+  afterAll(async () => {
+    await dropDatabase(database);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function inputs() {
+    const { host, port, user, password } = adminConfig();
+    const files = await migrationFiles(dir, false);
+    return {
+      environment: "dev",
+      connection: { host, port, database, user, password: secret(password), sslMode: "disable" },
+      dir,
+      migrations: Object.fromEntries(files.map((f) => [f.filename, f.checksum])),
+      allowed: null,
+      backup: { kind: "none" },
+      operator: "test",
+    };
+  }
+
+  it("create applies with plain values and returns the connection's password still secret", async () => {
+    const ins = await inputs();
+    const created = await provider.create?.(URN, ins);
+    expect(created?.outs.connection.password).toEqual(ins.connection.password);
+    expect(created?.outs.ledger.map((e: { version: string }) => e.version)).toEqual(["1"]);
+    expect(JSON.stringify(created?.outs)).not.toContain(`"password":"${adminConfig().password}"`);
+  });
+
+  it("a failed apply records the database's ledger as state, the password secret in it", async () => {
+    writeFileSync(join(dir, "0002_b.sql"), "-- migrate:up\nCREATE TABLE b (id int;\n-- migrate:down\nDROP TABLE b;\n");
+    const olds = { ...(await inputs()), ledger: [], schemaVersion: null, lastBackup: null };
+    const news = await inputs();
+    const failure = await provider.update?.("migrations", URN, olds, news).catch((e) => e);
+    expect(failure).toBeInstanceOf(Error);
+    expect(failure.message).toContain("0002_b.sql");
+    expect(failure.properties.connection.password).toEqual(news.connection.password);
+    expect(failure.properties.ledger.map((e: { version: string }) => e.version)).toEqual(["1"]);
+  });
+});
