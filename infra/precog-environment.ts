@@ -84,7 +84,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
     let migrationPassword: pulumi.Output<string> = migrationLogin(passwords);
     if (cfg.rds && rds) {
       const secrets = this.storeInSecretsManager(name, cfg, passwords, rds.key.arn);
-      migrationPassword = currentPassword(migrationLogin(secrets).arn);
+      migrationPassword = migrationLogin(secrets).currentPassword;
       this.credentials = mapRoles((role) => ({
         source: "aws-secrets-manager",
         secretArn: secrets[role].arn,
@@ -159,7 +159,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
             host: this.endpoint.host,
             port: this.endpoint.port,
             database: cfg.database,
-            pool: cfg.pool,
+            pool: role === "app" ? cfg.pool : undefined,
             rotation,
             protect: cfg.protect,
             kmsKeyId,
@@ -210,15 +210,6 @@ function backupPlan(cfg: PrecogConfig, projectDir: string, rds: RdsServer | unde
     );
   }
   return { kind: "pg_dump", dir: resolve(projectDir, cfg.migrations.backupDir) };
-}
-
-/**
- * A role's password as its Secrets Manager secret holds it now: after a rotation, not the one
- * Pulumi generated. Read at deploy time, a secret.
- */
-function currentPassword(secretArn: pulumi.Output<string>): pulumi.Output<string> {
-  const version = aws.secretsmanager.getSecretVersionOutput({ secretId: secretArn });
-  return pulumi.secret(version.secretString.apply((s) => String(JSON.parse(s).password)));
 }
 
 function mapRoles<T>(fn: (role: LoginRole) => T): Record<LoginRole, T> {

@@ -64,6 +64,18 @@ export interface RunOptions {
    * has applied every committed migration, and the stack itself none yet.
    */
   stackOutputs?: Record<string, Record<string, unknown>>;
+  /** What a role secret holds now, by secret ARN. Default: currentSecretValue (a rotated password). */
+  secretValues?: (secretId: string) => Record<string, unknown>;
+}
+
+/** What a role secret of `stack` holds after a rotation: the instance's address, a rotated password. */
+export function currentSecretValue(stack: string): Record<string, unknown> {
+  return {
+    engine: "postgres",
+    host: `precog-${stack}-server-instance.abc123.us-east-1.rds.amazonaws.com`,
+    port: 5432,
+    password: ROTATED_PASSWORD,
+  };
 }
 
 export interface Run {
@@ -170,7 +182,8 @@ export async function runStack(stack: Stack | string, options: RunOptions = {}):
           args.token === "aws:secretsmanager/getSecretVersion:getSecretVersion" &&
           String(args.inputs.secretId).includes(":secret:precog/")
         ) {
-          return { arn: args.inputs.secretId, secretString: JSON.stringify({ password: ROTATED_PASSWORD }) };
+          const value = options.secretValues?.(args.inputs.secretId) ?? currentSecretValue(stack);
+          return { arn: args.inputs.secretId, secretString: JSON.stringify(value) };
         }
         if (args.token === "aws:ec2/getSubnet:getSubnet") return { id: args.inputs.id, vpcId: SUBNET_VPC };
         if (args.token === "aws:index/getRegion:getRegion") return { name: "us-east-1", id: "us-east-1" };

@@ -467,11 +467,12 @@ describe("aws stacks", () => {
         `${a.token}${JSON.stringify(a.inputs)}`.localeCompare(`${b.token}${JSON.stringify(b.inputs)}`);
       expect([...r.invokes].sort(byToken)).toEqual(
         [
-          // The owner's password as the secret holds it now (rotation owns it), for the migrations.
-          {
+          // Each role secret as it is now (rotation owns it): the owner's password for the
+          // migrations, and every secret's address checked against the instance's.
+          ...["owner", "app", "readonly"].map((role) => ({
             token: "aws:secretsmanager/getSecretVersion:getSecretVersion",
-            inputs: { secretId: `arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/${stack}/owner` },
-          },
+            inputs: { secretId: `arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/${stack}/${role}` },
+          })),
           { token: "aws:secretsmanager/getSecretVersion:getSecretVersion", inputs: { secretId: MASTER_SECRET_ARN } },
           // The rotation function's VPC (from the first subnet) and the Secrets Manager endpoint's region.
           {
@@ -485,16 +486,21 @@ describe("aws stacks", () => {
   );
 
   it.each(["staging", "prod"] as const)(
-    "%s: one rotated secret per login role, in the rotation functions' shape",
+    "%s: one rotated secret per login role, in the rotation functions' shape, the pool bounds as tags",
     async (stack) => {
       const r = await run(stack);
       const t = ENVIRONMENT_DEFAULTS[stack];
       const users = { owner: `${t.database}_owner`, app: t.appRole, readonly: `${t.database}_readonly` };
       for (const role of ["owner", "app", "readonly"] as const) {
-        expect(r.byName(`precog-${stack}-secret-${role}-secret`).inputs).toMatchObject({
+        // The pool bounds are config: tags Pulumi rewrites on every up, on the app role's secret only.
+        const pool =
+          role === "app" ? { "precog:pool.min": String(t.poolMin), "precog:pool.max": String(t.poolMax) } : {};
+        expect(r.byName(`precog-${stack}-secret-${role}-secret`).inputs).toEqual({
           name: `precog/${stack}/${role}`,
+          description: `Precog ${stack}: credentials of the ${role} login role (rotated by Secrets Manager)`,
           recoveryWindowInDays: 30,
           kmsKeyId: KEY(stack),
+          tags: { "precog:environment": stack, "precog:role": role, ...pool },
         });
         const version = r.byName(`precog-${stack}-secret-${role}-initial`);
         expect(JSON.parse(secretInput(version.inputs.secretString))).toEqual({
@@ -504,8 +510,6 @@ describe("aws stacks", () => {
           dbname: t.database,
           username: users[role],
           password: `pw-precog-${stack}-password-${role}-plaintext`,
-          poolMin: t.poolMin,
-          poolMax: t.poolMax,
         });
         expect(version.inputs.versionStages).toEqual(["AWSCURRENT", "PRECOG_PULUMI_CREATED"]);
         expect(r.byName(`precog-${stack}-secret-${role}-rotation`).inputs).toEqual({
