@@ -42,6 +42,8 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
   /** The RDS Proxy endpoint when precog:rds.proxy is set; null otherwise. */
   readonly proxyEndpoint: pulumi.Output<string> | null;
   readonly migrations: PrecogMigrations;
+  /** The RDS instance and what belongs to it, on aws stacks; null on local ones. */
+  readonly rds: RdsServer | null;
 
   constructor(name: string, args: PrecogEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("precog:environment:PrecogEnvironment", name, {}, opts);
@@ -64,6 +66,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
     };
 
     const { endpoint, rds } = findServer();
+    this.rds = rds ?? null;
     const passwords = createPasswords(name, parent, cfg.protect);
     this.endpoint = endpoint;
     this.database = new PrecogDatabase(

@@ -50,6 +50,8 @@ export class RdsServer extends pulumi.ComponentResource {
   readonly key: aws.kms.Key;
   /** The CloudWatch log group of the server log. */
   readonly logGroup: aws.cloudwatch.LogGroup;
+  /** The Secrets Manager secret RDS keeps the master password in (manageMasterUserPassword). */
+  readonly masterSecretArn: pulumi.Output<string>;
 
   constructor(name: string, args: RdsServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("precog:server:RdsServer", name, {}, opts);
@@ -154,8 +156,8 @@ export class RdsServer extends pulumi.ComponentResource {
       { parent, protect: args.protect, dependsOn: [...logGroups, ...(monitoring ? [monitoring.attachment] : [])] },
     );
 
-    const masterSecretArn = this.instance.masterUserSecrets.apply((s) => s[0]?.secretArn ?? "");
-    const masterSecret = aws.secretsmanager.getSecretVersionOutput({ secretId: masterSecretArn }, { parent });
+    this.masterSecretArn = this.instance.masterUserSecrets.apply((s) => s[0]?.secretArn ?? "");
+    const masterSecret = aws.secretsmanager.getSecretVersionOutput({ secretId: this.masterSecretArn }, { parent });
     this.endpoint = {
       host: this.instance.address,
       port: this.instance.port,

@@ -64,6 +64,11 @@ export interface RunOptions {
    * has applied every committed migration, and the stack itself none yet.
    */
   stackOutputs?: Record<string, Record<string, unknown>>;
+  /**
+   * Hand every resource's `arn` (and the instance's `masterUserSecrets`) back as a secret, as the
+   * engine does for a value derived from a secret input.
+   */
+  secretArns?: boolean;
   /** What a role secret holds now, by secret ARN. Default: currentSecretValue (a rotated password). */
   secretValues?: (secretId: string) => Record<string, unknown>;
 }
@@ -102,7 +107,8 @@ function fakeState(
         ...inputs,
         address: `${name}.abc123.us-east-1.rds.amazonaws.com`,
         port: 5432,
-        identifier: `${name}-id`,
+        identifier: inputs.identifier ?? `${name}-id`,
+        arn: `arn:aws:rds:us-east-1:111111111111:db:${inputs.identifier ?? `${name}-id`}`,
         masterUserSecrets: [{ secretArn: MASTER_SECRET_ARN, secretStatus: "active", kmsKeyId: "" }],
       };
     case "aws:secretsmanager/secret:Secret":
@@ -162,10 +168,10 @@ export async function runStack(stack: Stack | string, options: RunOptions = {}):
     {
       newResource(args) {
         resources.push({ type: args.type, name: args.name, inputs: args.inputs, opts: {} });
-        return {
-          id: args.custom ? `${args.name}-id` : undefined,
-          state: fakeState(args.type, args.name, args.inputs, stackOutputs),
-        };
+        const state = fakeState(args.type, args.name, args.inputs, stackOutputs);
+        if (options.secretArns)
+          for (const k of ["arn", "masterUserSecrets"]) if (k in state) state[k] = pulumi.secret(state[k]);
+        return { id: args.custom ? `${args.name}-id` : undefined, state };
       },
       call(args) {
         invokes.push({ token: args.token, inputs: args.inputs });

@@ -319,7 +319,7 @@ describe.each(STACKS)("stack %s", (stack) => {
     ]);
   });
 
-  it("exports the outputs contract with pool settings, and every credential as a secret", async () => {
+  it("exports the outputs contract: pool settings, ops facts of the instance, every password secret and nothing else", async () => {
     const r = await run(stack);
     const aws = t.server === "aws";
     expect(Object.keys(r.values).sort()).toEqual(
@@ -334,6 +334,10 @@ describe.each(STACKS)("stack %s", (stack) => {
         "pool",
         "connectionLimits",
         "credentials",
+        "instanceId",
+        "instanceArn",
+        "masterSecretArn",
+        "logGroup",
         "migrations",
         "schemaVersion",
       ].sort(),
@@ -349,6 +353,21 @@ describe.each(STACKS)("stack %s", (stack) => {
       pool: { min: t.poolMin, max: t.poolMax },
       connectionLimits: LIMITS[stack],
     });
+    expect({
+      instanceId: r.values.instanceId,
+      instanceArn: r.values.instanceArn,
+      masterSecretArn: r.values.masterSecretArn,
+      logGroup: r.values.logGroup,
+    }).toEqual(
+      aws
+        ? {
+            instanceId: p,
+            instanceArn: `arn:aws:rds:us-east-1:111111111111:db:${p}`,
+            masterSecretArn: MASTER_SECRET_ARN,
+            logGroup: `/aws/rds/instance/${p}/postgresql`,
+          }
+        : { instanceId: null, instanceArn: null, masterSecretArn: null, logGroup: null },
+    );
     for (const role of ["owner", "app", "readonly"] as const) {
       expect(r.values.credentials[role]).toEqual(
         aws
@@ -360,8 +379,24 @@ describe.each(STACKS)("stack %s", (stack) => {
           : { source: "pulumi-secret-output", secretArn: null, password: `pw-${p}-password-${role}-plaintext` },
       );
     }
-    expect(await isSecret(r.outputs.credentials)).toBe(true);
-    for (const plain of ["host", "port", "database", "roles", "pool"] as const)
+    // Only a password is secret: the secret ARNs and the rest read without --show-secrets.
+    for (const role of ["owner", "app", "readonly"] as const) {
+      const c = r.outputs.credentials[role];
+      expect(await isSecret(c.password)).toBe(!aws);
+      expect(await isSecret(c.secretArn)).toBe(false);
+    }
+    expect(await isSecret(r.outputs.credentials)).toBe(!aws);
+    for (const plain of [
+      "host",
+      "port",
+      "database",
+      "roles",
+      "pool",
+      "instanceId",
+      "instanceArn",
+      "masterSecretArn",
+      "logGroup",
+    ] as const)
       expect(await isSecret(r.outputs[plain])).toBe(false);
   });
 
@@ -553,6 +588,37 @@ describe("aws stacks", () => {
       expect(policy.Statement[1].Condition.ArnLike["kms:EncryptionContext:aws:logs:arn"]).toBe(
         `arn:aws:logs:us-east-1:${account}:log-group:/aws/rds/instance/precog-${stack}/*`,
       );
+    },
+  );
+
+  it.each(["staging", "prod"] as const)(
+    "%s: the ARN outputs stay readable without --show-secrets when the engine hands them over as secrets",
+    async (stack) => {
+      const r = await runStack(stack, {
+        secretArns: true,
+        vars: stack === "prod" ? { PRECOG_PROD_CONFIRMED: "yes" } : {},
+      });
+      const arns = {
+        instanceArn: r.outputs.instanceArn,
+        masterSecretArn: r.outputs.masterSecretArn,
+        ...Object.fromEntries(
+          ["owner", "app", "readonly"].map((role) => [role, r.outputs.credentials[role as "app"].secretArn]),
+        ),
+      };
+      const secretness = Object.fromEntries(
+        await Promise.all(Object.entries(arns).map(async ([k, v]) => [k, await isSecret(v)])),
+      );
+      expect(secretness).toEqual({
+        instanceArn: false,
+        masterSecretArn: false,
+        owner: false,
+        app: false,
+        readonly: false,
+      });
+      expect(r.values.credentials.app.secretArn).toBe(
+        `arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/${stack}/app`,
+      );
+      expect(r.values.masterSecretArn).toBe(MASTER_SECRET_ARN);
     },
   );
 
