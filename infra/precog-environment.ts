@@ -17,7 +17,7 @@ import { PrecogMigrations } from "./migrations/precog-migrations";
 import type { BackupPlan } from "./migrations/state";
 import type { ServerEndpoint } from "./server/endpoint";
 import { localServer } from "./server/local";
-import { RdsServer } from "./server/rds";
+import { caBundlePath, RdsServer } from "./server/rds";
 import { RdsProxy } from "./server/rds-proxy";
 
 /** How a login role's credentials are delivered. */
@@ -59,6 +59,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
           environment: cfg.environment,
           maxConnections: cfg.connections.serverMax,
           protect: cfg.protect,
+          caBundlePath: caBundlePath(cfg.rds.caBundleFile, args.projectDir, cfg.stack),
         },
         { parent },
       );
@@ -129,6 +130,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
             user: migrationLogin(cfg.roleNames),
             password,
             sslMode: endpoint.sslMode,
+            sslRootCert: endpoint.sslRootCert,
           })),
         ),
         dir: resolve(projectDir, "migrations"),

@@ -14,6 +14,8 @@ import { migrationFiles } from "../../src/migrate";
 import { applyOverrides, type ConfigOverrides } from "../helpers/config-overrides";
 
 export const ROOT = resolve(__dirname, "../..");
+/** The committed RDS CA bundle (precog:rds.caBundleFile's default), as the program resolves it. */
+export const RDS_CA_BUNDLE = resolve(ROOT, "config/rds-ca/rds-ca-rsa2048-g1.pem");
 export const STACKS = ["dev", "test", "staging", "prod"] as const;
 export type Stack = (typeof STACKS)[number];
 

@@ -12,6 +12,7 @@ import {
   isSecret,
   MASTER_PASSWORD,
   MASTER_SECRET_ARN,
+  RDS_CA_BUNDLE,
   type Run,
   runStack,
   STACKS,
@@ -400,7 +401,7 @@ describe.each(STACKS)("stack %s", (stack) => {
       expect(await isSecret(r.outputs[plain])).toBe(false);
   });
 
-  it("keeps the provisioning connection's password secret", async () => {
+  it("keeps the provisioning connection's password secret, and on RDS verifies the server's certificate", async () => {
     const r = await run(stack);
     const provider = r.byName(`${p}-db-admin`).inputs;
     expect({ ...provider, password: secretInput(provider.password) }).toEqual(
@@ -410,7 +411,8 @@ describe.each(STACKS)("stack %s", (stack) => {
             port: "5432",
             username: "precog_admin",
             password: MASTER_PASSWORD,
-            sslmode: "require",
+            sslmode: "verify-full",
+            sslrootcert: RDS_CA_BUNDLE,
             superuser: "false",
             database: "postgres",
             connectTimeout: "15",
