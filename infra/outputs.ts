@@ -1,6 +1,7 @@
 /**
- * The stack outputs: a public contract, the same shape on every stack. Scripts (.env writer),
- * the migration component and ops read these names; change them only with a migration plan.
+ * The stack outputs: a public contract, the same keys on every stack (null where a stack has no
+ * such thing). Scripts (.env writer), the migration component and ops read these names; change
+ * them only with a migration plan.
  *
  *   environment          "dev" | "test" | "staging" | "prod"
  *   server               "local" | "aws"
@@ -10,15 +11,26 @@
  *   roles                { owner, app, readonly } role names
  *   pool                 { min, max } per app instance (DB_POOL_MIN_CONN / DB_POOL_MAX_CONN)
  *   connectionLimits     { owner, app, readonly } CONNECTION LIMIT of each login role
- *   credentials          { owner, app, readonly }: { source, secretArn, password } (secret output)
+ *   credentials          { owner, app, readonly }: { source, secretArn, password }; only the
+ *                        password is a secret (local stacks), so the secret ARNs (aws stacks)
+ *                        read without --show-secrets
+ *   instanceId           the RDS instance identifier, or null
+ *   instanceArn          the RDS instance's ARN, or null
+ *   masterSecretArn      the secret RDS keeps the master password in, or null
+ *   logGroup             the CloudWatch log group of the server log, or null
  *   migrations           the applied ledger, oldest first: { version, name, checksum, appliedAt, appliedBy }
  *   schemaVersion        the newest applied version, or null
+ *
+ * An ARN is never a secret: one derived from a secret input would be marked secret by Pulumi, and
+ * hidden without --show-secrets, so each goes through pulumi.unsecret.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { type PrecogConfig, serverKind } from "./config/parse";
-import type { PrecogEnvironment } from "./precog-environment";
+import { LOGIN_ROLES, type LoginRole } from "./credentials/passwords";
+import type { CredentialRef, PrecogEnvironment } from "./precog-environment";
 
 export function stackOutputs(cfg: PrecogConfig, env: PrecogEnvironment) {
+  const { rds } = env;
   return {
     environment: cfg.environment,
     server: serverKind(cfg),
@@ -29,10 +41,27 @@ export function stackOutputs(cfg: PrecogConfig, env: PrecogEnvironment) {
     roles: env.database.roles,
     pool: { min: cfg.pool.min, max: cfg.pool.max },
     connectionLimits: { ...cfg.connectionLimits },
-    credentials: pulumi.secret(env.credentials),
+    credentials: credentialOutputs(env.credentials),
+    instanceId: rds ? pulumi.unsecret(rds.instance.identifier) : null,
+    instanceArn: rds ? pulumi.unsecret(rds.instance.arn) : null,
+    masterSecretArn: rds ? pulumi.unsecret(rds.masterSecretArn) : null,
+    logGroup: rds ? pulumi.unsecret(rds.logGroup.name) : null,
     migrations: env.migrations.ledger,
     schemaVersion: env.migrations.schemaVersion,
   };
+}
+
+/** Each role's reference as it is exported: the password secret, the rest plain. */
+function credentialOutputs(credentials: Readonly<Record<LoginRole, CredentialRef>>) {
+  const one = (c: CredentialRef) => ({
+    source: c.source,
+    secretArn: c.secretArn ? pulumi.unsecret(c.secretArn) : null,
+    password: c.password ? pulumi.secret(c.password) : null,
+  });
+  return Object.fromEntries(LOGIN_ROLES.map((r) => [r, one(credentials[r])])) as Record<
+    LoginRole,
+    ReturnType<typeof one>
+  >;
 }
 
 export type StackOutputs = ReturnType<typeof stackOutputs>;

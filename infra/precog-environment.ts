@@ -17,7 +17,7 @@ import { PrecogMigrations } from "./migrations/precog-migrations";
 import type { BackupPlan } from "./migrations/state";
 import type { ServerEndpoint } from "./server/endpoint";
 import { localServer } from "./server/local";
-import { RdsServer } from "./server/rds";
+import { caBundlePath, RdsServer } from "./server/rds";
 import { RdsProxy } from "./server/rds-proxy";
 
 /** How a login role's credentials are delivered. */
@@ -42,6 +42,8 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
   /** The RDS Proxy endpoint when precog:rds.proxy is set; null otherwise. */
   readonly proxyEndpoint: pulumi.Output<string> | null;
   readonly migrations: PrecogMigrations;
+  /** The RDS instance and what belongs to it, on aws stacks; null on local ones. */
+  readonly rds: RdsServer | null;
 
   constructor(name: string, args: PrecogEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("precog:environment:PrecogEnvironment", name, {}, opts);
@@ -57,6 +59,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
           environment: cfg.environment,
           maxConnections: cfg.connections.serverMax,
           protect: cfg.protect,
+          caBundlePath: caBundlePath(cfg.rds.caBundleFile, args.projectDir, cfg.stack),
         },
         { parent },
       );
@@ -64,6 +67,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
     };
 
     const { endpoint, rds } = findServer();
+    this.rds = rds ?? null;
     const passwords = createPasswords(name, parent, cfg.protect);
     this.endpoint = endpoint;
     this.database = new PrecogDatabase(
@@ -84,7 +88,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
     let migrationPassword: pulumi.Output<string> = migrationLogin(passwords);
     if (cfg.rds && rds) {
       const secrets = this.storeInSecretsManager(name, cfg, passwords, rds.key.arn);
-      migrationPassword = currentPassword(migrationLogin(secrets).arn);
+      migrationPassword = migrationLogin(secrets).currentPassword;
       this.credentials = mapRoles((role) => ({
         source: "aws-secrets-manager",
         secretArn: secrets[role].arn,
@@ -126,6 +130,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
             user: migrationLogin(cfg.roleNames),
             password,
             sslMode: endpoint.sslMode,
+            sslRootCert: endpoint.sslRootCert,
           })),
         ),
         dir: resolve(projectDir, "migrations"),
@@ -159,7 +164,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
             host: this.endpoint.host,
             port: this.endpoint.port,
             database: cfg.database,
-            pool: cfg.pool,
+            pool: role === "app" ? cfg.pool : undefined,
             rotation,
             protect: cfg.protect,
             kmsKeyId,
@@ -210,15 +215,6 @@ function backupPlan(cfg: PrecogConfig, projectDir: string, rds: RdsServer | unde
     );
   }
   return { kind: "pg_dump", dir: resolve(projectDir, cfg.migrations.backupDir) };
-}
-
-/**
- * A role's password as its Secrets Manager secret holds it now: after a rotation, not the one
- * Pulumi generated. Read at deploy time, a secret.
- */
-function currentPassword(secretArn: pulumi.Output<string>): pulumi.Output<string> {
-  const version = aws.secretsmanager.getSecretVersionOutput({ secretId: secretArn });
-  return pulumi.secret(version.secretString.apply((s) => String(JSON.parse(s).password)));
 }
 
 function mapRoles<T>(fn: (role: LoginRole) => T): Record<LoginRole, T> {

@@ -137,6 +137,9 @@ export const LOG_RETENTION_DAYS = [
 
 const MONITORING_INTERVALS = [0, 1, 5, 10, 15, 30, 60];
 
+/** The CA whose roots the committed bundle (precog:rds.caBundleFile's default) holds. */
+const COMMITTED_CA = CONFIG_SCHEMA.rds.fields.caCertIdentifier.default;
+
 function checkRds(r: Reader, rds: RdsConfig, appLimit: number, serverMax: number): void {
   const major = /^(\d+)(\.\d+)?$/.exec(rds.engineVersion)?.[1];
   if (major && rds.parameterGroupFamily !== `postgres${major}`)
@@ -168,6 +171,12 @@ function checkRds(r: Reader, rds: RdsConfig, appLimit: number, serverMax: number
     r.problem(
       "rds.logRetentionDays",
       `${rds.logRetentionDays} is not a retention CloudWatch accepts; use one of ${LOG_RETENTION_DAYS.join(", ")}`,
+    );
+  if (rds.caCertIdentifier !== COMMITTED_CA && rds.caBundleFile === CONFIG_SCHEMA.rds.fields.caBundleFile.default)
+    r.problem(
+      "rds.caBundleFile",
+      `the committed bundle holds the ${COMMITTED_CA} roots only, and ${NAMESPACE}:rds.caCertIdentifier is "${rds.caCertIdentifier}": ` +
+        `set ${NAMESPACE}:rds.caBundleFile to a PEM file of that CA's roots (AWS publishes one per CA and a global bundle), or pin ${COMMITTED_CA}`,
     );
   if (rds.subnetIds.length === 1)
     r.problem("rds.subnetIds", "RDS needs subnets in at least two availability zones; list two or more");

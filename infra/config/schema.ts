@@ -233,6 +233,13 @@ export const CONFIG_SCHEMA = {
         default: "rds-ca-rsa2048-g1",
         description: "The RDS certificate authority the instance's server certificate is signed by, pinned.",
       },
+      caBundleFile: {
+        type: "string",
+        default: "config/rds-ca/rds-ca-rsa2048-g1.pem",
+        description:
+          "PEM file of the root certificates the provisioning and migration connections verify the instance's certificate against (sslmode verify-full), " +
+          'relative to the project; the committed one holds AWS\'s rds-ca-rsa2048-g1 region roots (README, "The RDS CA bundle"). Another caCertIdentifier, or a region the file lacks, needs a bundle of its own here.',
+      },
       extendedSupport: {
         type: "boolean",
         default: false,
@@ -243,7 +250,7 @@ export const CONFIG_SCHEMA = {
         type: "string",
         optional: true,
         description:
-          "Host to reach the instance for provisioning (a tunnel) when the deployer is outside the VPC; absent: the instance address.",
+          "Host to reach the instance for provisioning when the deployer is outside the VPC; a name the instance's certificate carries (verify-full), so a tunnel is better reached under the instance's address (/etc/hosts); absent: the instance address.",
       },
       proxy: {
         type: "object",

@@ -1,15 +1,22 @@
 /**
- * RoleSecret: the Secrets Manager secret of one login role on an aws stack, in the shape AWS's RDS
- * PostgreSQL rotation functions read (engine, host, port, dbname, username, password) plus the pool
- * settings, with its rotation schedule.
+ * RoleSecret: the Secrets Manager secret of one login role on an aws stack. Its value is in the
+ * shape AWS's RDS PostgreSQL rotation functions read (engine, host, port, dbname, username,
+ * password), with its rotation schedule; the app role's pool bounds are the secret's tags.
  *
- * Rotation is never undone: Pulumi writes the secret's value once, when it creates it, and ignores
- * later differences in `secretString` (see ROTATION_OWNED); the role's password in PostgreSQL is
- * likewise written only at creation (see PrecogDatabase). After that, the rotation function owns
- * both, and a later `pulumi up` (with or without --refresh) leaves them alone.
+ * Two owners, two places:
+ * - the value belongs to rotation. Pulumi writes it once, when it creates it, and ignores later
+ *   differences in `secretString` (see ROTATION_OWNED); the role's password in PostgreSQL is
+ *   likewise written only at creation (see PrecogDatabase). After that, the rotation function owns
+ *   both, and a later `pulumi up` (with or without --refresh) leaves them alone. Only what the
+ *   rotation function needs is in it (host and port included: it logs in with them);
+ * - the tags belong to Pulumi: config (the pool bounds, POOL_TAGS), rewritten by every `up` on the
+ *   secret itself, which a rotation never touches. The application reads them with the same client
+ *   and secret id as the credentials (src/app/secrets.ts). A host change (docs/operations.md,
+ *   "When the instance's address changes") is the one value fact that can go stale.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { POOL_TAGS } from "../../src/env/secret-tags";
 
 /** Properties that rotation changes and Pulumi must therefore never write back. */
 export const ROTATION_OWNED = ["secretString", "versionStages"];
@@ -32,7 +39,8 @@ export interface RoleSecretArgs {
   readonly host: pulumi.Input<string>;
   readonly port: pulumi.Input<number>;
   readonly database: string;
-  readonly pool: { readonly min: number; readonly max: number };
+  /** The app role's pool bounds, per app instance, as tags (POOL_TAGS); undefined for the other roles. */
+  readonly pool?: { readonly min: number; readonly max: number };
   /** Rotate every `days` days with the function `lambdaArn`; undefined: no rotation. */
   readonly rotation?: { readonly days: number; readonly lambdaArn: pulumi.Input<string> };
   readonly protect: boolean;
@@ -44,6 +52,11 @@ export class RoleSecret extends pulumi.ComponentResource {
   readonly arn: pulumi.Output<string>;
   /** The version Pulumi created (pinned by PULUMI_VERSION_STAGE). */
   readonly version: aws.secretsmanager.SecretVersion;
+  /**
+   * The password the secret holds now (AWSCURRENT): after a rotation, not the one Pulumi generated.
+   * Read at deploy time, once the version exists; a secret.
+   */
+  readonly currentPassword: pulumi.Output<string>;
 
   constructor(name: string, args: RoleSecretArgs, opts?: pulumi.ComponentResourceOptions) {
     super("precog:credentials:RoleSecret", name, {}, opts);
@@ -56,7 +69,11 @@ export class RoleSecret extends pulumi.ComponentResource {
         description: `Precog ${args.environment}: credentials of the ${args.role} login role (rotated by Secrets Manager)`,
         recoveryWindowInDays: 30,
         kmsKeyId: args.kmsKeyId,
-        tags: { "precog:environment": args.environment, "precog:role": args.role },
+        tags: {
+          "precog:environment": args.environment,
+          "precog:role": args.role,
+          ...(args.pool ? { [POOL_TAGS.min]: String(args.pool.min), [POOL_TAGS.max]: String(args.pool.max) } : {}),
+        },
       },
       { parent, protect: args.protect },
     );
@@ -70,8 +87,6 @@ export class RoleSecret extends pulumi.ComponentResource {
           dbname: args.database,
           username,
           password,
-          poolMin: args.pool.min,
-          poolMax: args.pool.max,
         }),
       ),
     );
@@ -97,8 +112,39 @@ export class RoleSecret extends pulumi.ComponentResource {
       );
     }
 
+    // After the version exists: on the first `up` the secret has no value before it.
+    const secretId = pulumi.all([secret.arn, version.id]).apply(([arn]) => arn);
+    const current = aws.secretsmanager
+      .getSecretVersionOutput({ secretId }, { parent })
+      .secretString.apply((s) => JSON.parse(s) as { host?: unknown; port?: unknown; password?: unknown });
+    warnOnAddressChange(`precog/${args.environment}/${args.role}`, current, args, this);
+
     this.arn = secret.arn;
     this.version = version;
+    this.currentPassword = pulumi.secret(current.apply((v) => String(v.password)));
     this.registerOutputs({ arn: this.arn });
   }
+}
+
+/**
+ * Warns when the secret's host or port is not the server's (a restored or renamed instance): the
+ * rotation function logs in at the secret's address and would fail, and apps without DB_HOST
+ * connect there. Pulumi does not rewrite the value (rotation owns it; a read-modify-write could
+ * race a rotation in progress): the runbook's procedure does, with a new version of the same password.
+ */
+function warnOnAddressChange(
+  name: string,
+  current: pulumi.Output<{ host?: unknown; port?: unknown }>,
+  server: Pick<RoleSecretArgs, "host" | "port">,
+  resource: pulumi.Resource,
+): void {
+  pulumi.all([current, server.host, server.port]).apply(([v, host, port]) => {
+    if (v.host === host && Number(v.port) === port) return;
+    pulumi.log.warn(
+      `Secret ${name} names the server ${String(v.host)}:${String(v.port)}, but the instance is at ${host}:${port}: ` +
+        `its rotation function logs in at the secret's address and will fail, and apps without DB_HOST connect there. ` +
+        `Write the new address into the secret: docs/operations.md, "When the instance's address changes".`,
+      resource,
+    );
+  });
 }

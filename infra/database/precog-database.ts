@@ -57,6 +57,7 @@ export class PrecogDatabase extends pulumi.ComponentResource {
         password: endpoint.adminPassword,
         database: "postgres",
         sslmode: endpoint.sslMode,
+        sslrootcert: endpoint.sslRootCert,
         superuser: endpoint.superuser,
         connectTimeout: 15,
       },

@@ -8,6 +8,7 @@
  *   read    (refresh) the ledger from the history table: a row changed by hand shows as drift
  *   delete  nothing: the database resource owns the schema's fate
  */
+import { readFileSync } from "node:fs";
 import type { Environment } from "../../src/env/environment";
 import {
   type Connection,
@@ -36,7 +37,10 @@ export function connectionOf(i: MigrationsInputs): Connection {
     ssl:
       c.sslMode === "disable"
         ? false
-        : { rejectUnauthorized: c.sslMode === "verify-full" || c.sslMode === "verify-ca" },
+        : {
+            rejectUnauthorized: c.sslMode === "verify-full" || c.sslMode === "verify-ca",
+            ...(c.sslRootCert === undefined ? {} : { ca: readFileSync(c.sslRootCert, "utf8") }),
+          },
   };
 }
 

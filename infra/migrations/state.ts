@@ -13,6 +13,8 @@ export interface MigrationsConnection {
   /** A Pulumi secret in the resource's inputs and state. */
   readonly password: string;
   readonly sslMode: string;
+  /** Absolute path of the PEM root certificates verify-full checks the server against (aws stacks); absent: none. */
+  readonly sslRootCert?: string;
 }
 
 export type BackupPlan =

@@ -15,6 +15,8 @@ export interface ServerEndpoint {
   /** Always a Pulumi secret. */
   readonly adminPassword: pulumi.Output<string>;
   readonly sslMode: string;
+  /** Absolute path of the PEM root certificates `sslMode` verify-full checks the server against; undefined: none. */
+  readonly sslRootCert?: string;
   /** False on RDS, whose master user is not a superuser; the provider adapts its SQL to it. */
   readonly superuser: boolean;
   /** Resources the provisioning connection must wait for (the RDS instance). */

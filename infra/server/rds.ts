@@ -1,8 +1,11 @@
 /**
  * RdsServer: the aws server kind. One encrypted, private RDS PostgreSQL instance with TLS forced,
  * audit logging, automated backups, and its master password managed by RDS in Secrets Manager (so
- * it never passes through Pulumi state as plaintext).
+ * it never passes through Pulumi state as plaintext). The provisioning connection verifies the
+ * instance's certificate (verify-full) against the pinned CA's roots, precog:rds.caBundleFile.
  */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -19,6 +22,8 @@ export interface RdsServerArgs {
   readonly maxConnections: number;
   /** Protect the instance from deletion by Pulumi. */
   readonly protect: boolean;
+  /** Absolute path of precog:rds.caBundleFile: the roots the instance's certificate is verified against. */
+  readonly caBundlePath: string;
 }
 
 export const MASTER_USER = "precog_admin";
@@ -50,6 +55,8 @@ export class RdsServer extends pulumi.ComponentResource {
   readonly key: aws.kms.Key;
   /** The CloudWatch log group of the server log. */
   readonly logGroup: aws.cloudwatch.LogGroup;
+  /** The Secrets Manager secret RDS keeps the master password in (manageMasterUserPassword). */
+  readonly masterSecretArn: pulumi.Output<string>;
 
   constructor(name: string, args: RdsServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("precog:server:RdsServer", name, {}, opts);
@@ -154,18 +161,44 @@ export class RdsServer extends pulumi.ComponentResource {
       { parent, protect: args.protect, dependsOn: [...logGroups, ...(monitoring ? [monitoring.attachment] : [])] },
     );
 
-    const masterSecretArn = this.instance.masterUserSecrets.apply((s) => s[0]?.secretArn ?? "");
-    const masterSecret = aws.secretsmanager.getSecretVersionOutput({ secretId: masterSecretArn }, { parent });
+    this.masterSecretArn = this.instance.masterUserSecrets.apply((s) => s[0]?.secretArn ?? "");
+    const masterSecret = aws.secretsmanager.getSecretVersionOutput({ secretId: this.masterSecretArn }, { parent });
     this.endpoint = {
       host: this.instance.address,
       port: this.instance.port,
       adminHost: rds.adminHost ?? this.instance.address,
       adminUser: MASTER_USER,
       adminPassword: pulumi.secret(masterSecret.secretString.apply((s) => String(JSON.parse(s).password))),
-      sslMode: "require",
+      // It carries the master password: verify the server's certificate and name, as libpq does.
+      sslMode: "verify-full",
+      sslRootCert: args.caBundlePath,
       superuser: false,
       dependsOn: [this.instance],
     };
     this.registerOutputs({ address: this.instance.address, port: this.instance.port });
   }
+}
+
+/**
+ * precog:rds.caBundleFile, resolved against the project directory; an error naming the key, the
+ * stack and the fix when it is not a readable PEM bundle.
+ */
+export function caBundlePath(file: string, projectDir: string, stack: string): string {
+  const path = resolve(projectDir, file);
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    throw new pulumi.RunError(
+      `Stack "${stack}": the RDS CA bundle ${path} (precog:rds.caBundleFile) cannot be read. ` +
+        "Restore the committed config/rds-ca/rds-ca-rsa2048-g1.pem, or point the key at a PEM file of your CA's roots " +
+        `(pulumi config set --stack ${stack} --path 'precog:rds.caBundleFile' <file>).`,
+    );
+  }
+  if (!text.includes("-----BEGIN CERTIFICATE-----"))
+    throw new pulumi.RunError(
+      `Stack "${stack}": the RDS CA bundle ${path} (precog:rds.caBundleFile) holds no PEM certificate; ` +
+        "it must be the CA's root certificates, each -----BEGIN CERTIFICATE-----.",
+    );
+  return path;
 }

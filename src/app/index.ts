@@ -29,6 +29,7 @@ export {
   requireEnvironment,
   selectEnvironment,
 } from "../env/environment";
+export { POOL_TAGS } from "../env/secret-tags";
 export { assertDangerousAllowed, assertDangerousTarget, DANGEROUS_ALLOWED, dangerousOperation } from "./guard";
 export {
   describeTarget,
@@ -41,7 +42,9 @@ export {
 } from "./pool";
 export {
   type DatabaseSecret,
+  type PoolTags,
   parseDatabaseSecret,
+  readPoolTags,
   SecretCredentials,
   type SecretCredentialsOptions,
   type SecretsClient,

@@ -4,7 +4,7 @@
  * refuses prod without PRECOG_PROD_CONFIRMED=yes (and warns, naming operator and target, when it
  * is confirmed), refuses a database named for another environment (DB_NAME, or the secret's
  * dbname: precog_prod under PRECOG_ENV=dev), takes credentials from the variables or the Secrets
- * Manager secret, and opens `DB_POOL_MIN_CONN` connections up front so a broken configuration
+ * Manager secret (its pool bounds from the secret's tags), and opens `DB_POOL_MIN_CONN` connections up front so a broken configuration
  * fails at start-up rather than on the first trade.
  *
  * Pool minimum: pg-pool 3.x accepts `min` but only uses it to stop idle reaping below it; it never
@@ -24,7 +24,7 @@ import {
 import { explainConnectError, passwordFor, refusedPlaintext } from "../env/tls";
 import { type ClientPolicy, clientClassFor } from "./client";
 import { EnvFileCredentials, type RereadableCredentials } from "./env-file-credentials";
-import { SecretCredentials, type SecretsClient, secretsSdk } from "./secrets";
+import { readPoolTags, SecretCredentials, type SecretsClient, secretsSdk } from "./secrets";
 import {
   type ConnectionSettings,
   environmentPoolFallback,
@@ -315,7 +315,12 @@ async function resolveCredentials(
     );
   }
   const envDefault = environmentPoolFallback(settings.env);
-  const fromSecret = s.poolMin !== undefined || s.poolMax !== undefined;
+  // The bounds are the secret's tags (what `pulumi up` keeps current), read only when DB_POOL_* leave one unset.
+  const tags =
+    settings.poolMin === undefined || settings.poolMax === undefined
+      ? await readPoolTags(client, creds.secretId)
+      : { min: undefined, max: undefined };
+  const fromTags = tags.min !== undefined || tags.max !== undefined;
   return {
     // Host, port, database and user are fixed for the pool's life (RDS single-user rotation
     // changes only the password); the password is looked up again for every new connection.
@@ -323,9 +328,9 @@ async function resolveCredentials(
     password: async () => (await secret.current()).password,
     secret,
     fallback: {
-      min: s.poolMin ?? envDefault.min,
-      max: s.poolMax ?? envDefault.max,
-      origin: fromSecret ? `from the secret "${creds.secretId}"` : envDefault.origin,
+      min: tags.min ?? envDefault.min,
+      max: tags.max ?? envDefault.max,
+      origin: fromTags ? `from the tags of secret "${creds.secretId}"` : envDefault.origin,
     },
   };
 }

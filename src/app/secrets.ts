@@ -5,10 +5,20 @@
  * authentication failure it invalidates the cache and asks again: that is how a rotation that
  * happened since the last read is picked up without restarting the application.
  *
+ * The pool bounds are not in the secret's value (the rotation function owns it once created, so a
+ * bound written there would never follow config): they are the secret's tags (src/env/secret-tags.ts),
+ * read once when a pool opens with `DescribeSecret`, and only when DB_POOL_* leave a bound unset.
+ *
  * The client is injectable (`SecretsClient`, the one method of the SDK client we use), so tests run
  * the real pool against a real PostgreSQL server with a fake secret store.
  */
-import type { GetSecretValueCommand, GetSecretValueCommandOutput } from "@aws-sdk/client-secrets-manager";
+import type {
+  DescribeSecretCommand,
+  DescribeSecretCommandOutput,
+  GetSecretValueCommand,
+  GetSecretValueCommandOutput,
+} from "@aws-sdk/client-secrets-manager";
+import { POOL_TAGS } from "../env/secret-tags";
 
 type Sdk = typeof import("@aws-sdk/client-secrets-manager");
 
@@ -17,12 +27,13 @@ export function secretsSdk(): Sdk {
   return require("@aws-sdk/client-secrets-manager") as Sdk;
 }
 
-/** The part of `SecretsManagerClient` used here: `send(GetSecretValueCommand)`. */
+/** The part of `SecretsManagerClient` used here: `send` of GetSecretValueCommand and DescribeSecretCommand. */
 export interface SecretsClient {
   send(command: GetSecretValueCommand): Promise<Pick<GetSecretValueCommandOutput, "SecretString" | "VersionId">>;
+  send(command: DescribeSecretCommand): Promise<Pick<DescribeSecretCommandOutput, "Tags">>;
 }
 
-/** The secret's JSON as the stacks write it (the rotation Lambda's format plus pool bounds). */
+/** The secret's JSON as the stacks write it: the format AWS's RDS PostgreSQL rotation functions read. */
 export interface DatabaseSecret {
   readonly host: string;
   /** TCP port. */
@@ -30,10 +41,6 @@ export interface DatabaseSecret {
   readonly dbname: string;
   readonly username: string;
   readonly password: string;
-  /** Pool lower bound in connections, when the stack put one in the secret. */
-  readonly poolMin: number | undefined;
-  /** Pool upper bound in connections, when the stack put one in the secret. */
-  readonly poolMax: number | undefined;
   /** Secrets Manager's version id of what was read, for logs (never the value). */
   readonly versionId: string | undefined;
 }
@@ -100,7 +107,7 @@ export class SecretCredentials {
   }
 
   private async fetch(): Promise<DatabaseSecret> {
-    let out: Awaited<ReturnType<SecretsClient["send"]>>;
+    let out: Pick<GetSecretValueCommandOutput, "SecretString" | "VersionId">;
     try {
       const command = new (secretsSdk().GetSecretValueCommand)({ SecretId: this.secretId, VersionStage: "AWSCURRENT" });
       out = await this.client.send(command);
@@ -136,9 +143,8 @@ export function parseDatabaseSecret(text: string, secretId: string, versionId?: 
     problems.push(`${k} is missing or not a non-empty string`);
     return "";
   };
-  const num = (k: string, required: boolean): number | undefined => {
+  const num = (k: string): number | undefined => {
     const v = o[k];
-    if (v === undefined && !required) return undefined;
     // The rotation Lambda writes port as a number; hand-written secrets often have a string.
     const n = typeof v === "string" && /^[0-9]+$/.test(v) ? Number(v) : v;
     if (typeof n === "number" && Number.isSafeInteger(n) && n >= 0) return n;
@@ -148,16 +154,52 @@ export function parseDatabaseSecret(text: string, secretId: string, versionId?: 
   if (o.engine !== undefined && o.engine !== "postgres") problems.push(`engine is not "postgres"`);
   const secret: DatabaseSecret = {
     host: str("host"),
-    port: num("port", true) ?? 0,
+    port: num("port") ?? 0,
     dbname: str("dbname"),
     username: str("username"),
     password: str("password"),
-    poolMin: num("poolMin", false),
-    poolMax: num("poolMax", false),
     versionId,
   };
   if (problems.length > 0) {
     throw new Error(`The database secret "${secretId}" is unusable: ${problems.join("; ")}.`);
   }
   return Object.freeze(secret);
+}
+
+/** The pool bounds a secret's tags name, in connections; a bound without its tag is undefined. */
+export interface PoolTags {
+  readonly min: number | undefined;
+  readonly max: number | undefined;
+}
+
+/**
+ * Reads the pool bounds from the secret's tags (POOL_TAGS). A secret without them (one made by
+ * hand) gives undefined bounds; a tag that is not a whole number is an error naming the tag.
+ */
+export async function readPoolTags(client: SecretsClient, secretId: string): Promise<PoolTags> {
+  let tags: readonly { Key?: string; Value?: string }[];
+  try {
+    const command = new (secretsSdk().DescribeSecretCommand)({ SecretId: secretId });
+    tags = (await client.send(command)).Tags ?? [];
+  } catch (cause) {
+    throw new Error(
+      `Cannot read the pool bounds of the database secret "${secretId}" (its tags ${POOL_TAGS.min}, ${POOL_TAGS.max}): ` +
+        `${(cause as Error).message}. Allow secretsmanager:DescribeSecret on the secret, or set DB_POOL_MIN_CONN and DB_POOL_MAX_CONN.`,
+      { cause },
+    );
+  }
+  const problems: string[] = [];
+  const bound = (key: string): number | undefined => {
+    const value = tags.find((t) => t.Key === key)?.Value;
+    if (value === undefined) return undefined;
+    if (/^[0-9]+$/.test(value) && Number.isSafeInteger(Number(value))) return Number(value);
+    problems.push(`tag ${key}="${value}" is not a whole number of connections`);
+    return undefined;
+  };
+  const bounds = { min: bound(POOL_TAGS.min), max: bound(POOL_TAGS.max) };
+  if (problems.length > 0)
+    throw new Error(
+      `The database secret "${secretId}" is unusable: ${problems.join("; ")}. The stack writes these tags on every \`pulumi up\`.`,
+    );
+  return bounds;
 }

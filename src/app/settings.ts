@@ -27,7 +27,7 @@ export type CredentialsSource =
 
 export interface ConnectionSettings extends ResolvedConnection {
   readonly credentials: CredentialsSource;
-  /** DB_POOL_MIN_CONN when set, in connections; otherwise the secret's or the environment's default. */
+  /** DB_POOL_MIN_CONN when set, in connections; otherwise the secret's tag or the environment's default. */
   readonly poolMin: number | undefined;
   /** DB_POOL_MAX_CONN when set, in connections. */
   readonly poolMax: number | undefined;

@@ -1,6 +1,7 @@
-import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
+import { DescribeSecretCommand, GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import { describe, expect, it } from "vitest";
 import { openPool, parseDatabaseSecret, type SecretsClient } from "../../src/app";
+import { ENVIRONMENT_DEFAULTS } from "../../src/env/defaults";
 import { withAdmin } from "../helpers/pg";
 import {
   appName,
@@ -18,13 +19,42 @@ const stagingDb = useScratchDatabase("precog_staging");
 const prodDb = useScratchDatabase("precog_prod");
 const SECRET_ID = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:precog/staging/app-AbCdEf";
 
-/** Stands in for SecretsManagerClient: same `send(GetSecretValueCommand)` contract, records inputs. */
+/** The pool bounds as the stack tags the app role's secret (infra/credentials/role-secret.ts). */
+function poolTags(min: number, max: number): Record<string, string> {
+  return {
+    "precog:environment": "staging",
+    "precog:role": "app",
+    "precog:pool.min": `${min}`,
+    "precog:pool.max": `${max}`,
+  };
+}
+
+/**
+ * Stands in for SecretsManagerClient: same `send` contract for GetSecretValueCommand (the value)
+ * and DescribeSecretCommand (the tags), records each command's input.
+ */
 class FakeSecrets implements SecretsClient {
   readonly inputs: unknown[] = [];
+  readonly describes: unknown[] = [];
   version = 1;
-  constructor(public value: Record<string, unknown>) {}
-  async send(command: GetSecretValueCommand) {
+  /** What DescribeSecret fails with (a missing permission), if anything. */
+  describeError: Error | undefined;
+  /** Awaited before each GetSecretValue answers. */
+  beforeRead: () => Promise<void> = async () => undefined;
+  constructor(
+    public value: Record<string, unknown>,
+    public tags: Record<string, string> = {},
+  ) {}
+  async send(command: GetSecretValueCommand): Promise<{ SecretString: string; VersionId: string }>;
+  async send(command: DescribeSecretCommand): Promise<{ Tags: { Key: string; Value: string }[] }>;
+  async send(command: GetSecretValueCommand | DescribeSecretCommand) {
+    if (command instanceof DescribeSecretCommand) {
+      this.describes.push(command.input);
+      if (this.describeError) throw this.describeError;
+      return { Tags: Object.entries(this.tags).map(([Key, Value]) => ({ Key, Value })) };
+    }
     if (!(command instanceof GetSecretValueCommand)) throw new Error("unexpected command");
+    await this.beforeRead();
     this.inputs.push(command.input);
     return { SecretString: JSON.stringify(this.value), VersionId: `v${this.version}` };
   }
@@ -55,8 +85,8 @@ async function setRolePassword(password: string): Promise<void> {
 }
 
 describe("credentials from the Secrets Manager secret", () => {
-  it("opens the pool from the secret, with its pool bounds, reading it once for the warm-up", async () => {
-    const fake = new FakeSecrets(secretFor(db.current.app.password, { poolMin: 2, poolMax: 3 }));
+  it("opens the pool from the secret, with the pool bounds of its tags, reading it once for the warm-up", async () => {
+    const fake = new FakeSecrets(secretFor(db.current.app.password), poolTags(2, 3));
     const name = appName("secret");
     const pool = await openPool({ envFile: false, env: stagingVars(name), secretsClient: fake });
     try {
@@ -70,9 +100,64 @@ describe("credentials from the Secrets Manager secret", () => {
       });
       expect(await serverConnections(name)).toBe(2);
       expect(fake.inputs).toEqual([EXPECTED_INPUT]);
+      expect(fake.describes).toEqual([{ SecretId: SECRET_ID }]);
     } finally {
       await pool.end();
     }
+  });
+
+  it("follows a pool change at the next open: new tags, the same secret value", async () => {
+    const fake = new FakeSecrets(secretFor(db.current.app.password), poolTags(2, 3));
+    const value = JSON.stringify(fake.value);
+    const first = await openPool({ envFile: false, env: stagingVars(appName("tags1")), secretsClient: fake });
+    await first.end();
+    fake.tags = poolTags(1, 7); // what the next `pulumi up` writes after precog:pool changed
+    const second = await openPool({ envFile: false, env: stagingVars(appName("tags2")), secretsClient: fake });
+    try {
+      expect([first.limits, second.limits]).toEqual([
+        { min: 2, max: 3 },
+        { min: 1, max: 7 },
+      ]);
+      expect(JSON.stringify(fake.value)).toBe(value);
+    } finally {
+      await second.end();
+    }
+  });
+
+  it("ignores pool bounds in the secret's value (an older stack's): the tags, else the environment's default", async () => {
+    const fake = new FakeSecrets(secretFor(db.current.app.password, { poolMin: 1, poolMax: 3 }));
+    const env = { ...stagingVars(appName("untagged")), DB_POOL_MIN_CONN: "1" };
+    const pool = await openPool({ envFile: false, env, secretsClient: fake });
+    try {
+      expect(pool.limits).toEqual({ min: 1, max: ENVIRONMENT_DEFAULTS.staging.poolMax });
+      expect(fake.describes).toEqual([{ SecretId: SECRET_ID }]);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it("says what to do when the tags cannot be read, or a tag is not a number, before any connection", async () => {
+    const denied = new FakeSecrets(secretFor(db.current.app.password));
+    denied.describeError = new Error("AccessDeniedException: not authorized to perform secretsmanager:DescribeSecret");
+    const name = appName("no-tags");
+    await expect(openPool({ envFile: false, env: stagingVars(name), secretsClient: denied })).rejects.toThrow(
+      new Error(
+        `Cannot read the pool bounds of the database secret "${SECRET_ID}" (its tags precog:pool.min, precog:pool.max): ` +
+          "AccessDeniedException: not authorized to perform secretsmanager:DescribeSecret. " +
+          "Allow secretsmanager:DescribeSecret on the secret, or set DB_POOL_MIN_CONN and DB_POOL_MAX_CONN.",
+      ),
+    );
+    const bad = new FakeSecrets(secretFor(db.current.app.password), {
+      "precog:pool.min": "two",
+      "precog:pool.max": "3",
+    });
+    await expect(openPool({ envFile: false, env: stagingVars(name), secretsClient: bad })).rejects.toThrow(
+      new Error(
+        `The database secret "${SECRET_ID}" is unusable: tag precog:pool.min="two" is not a whole number of connections. ` +
+          "The stack writes these tags on every `pulumi up`.",
+      ),
+    );
+    expect(await serverConnections(name)).toBe(0);
   });
 
   it("lets DB_HOST/DB_PORT point at another endpoint (RDS Proxy) with the secret's credentials", async () => {
@@ -97,10 +182,8 @@ describe("credentials from the Secrets Manager secret", () => {
     }
   });
 
-  it("lets DB_POOL_* override the secret's bounds", async () => {
-    const fake = new FakeSecrets(
-      secretFor(db.current.app.password, { poolMin: 2, poolMax: 3, port: String(db.current.port) }),
-    );
+  it("lets DB_POOL_* override the secret's bounds, and then does not read its tags", async () => {
+    const fake = new FakeSecrets(secretFor(db.current.app.password, { port: String(db.current.port) }), poolTags(2, 3));
     const pool = await openPool({
       envFile: false,
       env: { ...stagingVars(appName("override")), DB_POOL_MIN_CONN: "1", DB_POOL_MAX_CONN: "6" },
@@ -108,6 +191,7 @@ describe("credentials from the Secrets Manager secret", () => {
     });
     try {
       expect(pool.limits).toEqual({ min: 1, max: 6 });
+      expect(fake.describes).toEqual([]);
     } finally {
       await pool.end();
     }
@@ -115,7 +199,7 @@ describe("credentials from the Secrets Manager secret", () => {
 
   it("survives a rotation: one auth failure, one re-read, then the new connection succeeds", async () => {
     const oldPassword = db.current.app.password;
-    const fake = new FakeSecrets(secretFor(oldPassword, { poolMin: 1, poolMax: 4 }));
+    const fake = new FakeSecrets(secretFor(oldPassword), poolTags(1, 4));
     const logger = recordingLogger();
     const name = appName("rotate");
     const pool = await openPool({ envFile: false, env: stagingVars(name), secretsClient: fake, logger });
@@ -154,7 +238,7 @@ describe("credentials from the Secrets Manager secret", () => {
     const clonePassword = `clone0${app.password.slice(6)}`;
     // secretCacheMillis 0: every new connection reads the secret, so after the rotation the pool
     // pairs its login with the clone's password once, is refused, and switches logins.
-    const fake = new FakeSecrets(secretFor(app.password, { poolMin: 1, poolMax: 4 }));
+    const fake = new FakeSecrets(secretFor(app.password), poolTags(1, 4));
     const logger = recordingLogger();
     const name = appName("clone");
     const pool = await openPool({
@@ -190,7 +274,7 @@ describe("credentials from the Secrets Manager secret", () => {
 
   it("retries only once: a secret that is still wrong fails with the server's error", async () => {
     const oldPassword = db.current.app.password;
-    const fake = new FakeSecrets(secretFor(oldPassword, { poolMin: 1, poolMax: 4 }));
+    const fake = new FakeSecrets(secretFor(oldPassword), poolTags(1, 4));
     const logger = recordingLogger();
     const pool = await openPool({ envFile: false, env: stagingVars(appName("stale")), secretsClient: fake, logger });
     try {
@@ -218,20 +302,14 @@ describe("credentials from the Secrets Manager secret", () => {
     let gate: (() => void) | undefined;
     let gated = false;
     const reached: Array<() => void> = [];
-    class GatedSecrets extends FakeSecrets {
-      override async send(command: GetSecretValueCommand) {
-        if (gated) {
-          for (const r of reached) r();
-          await new Promise<void>((resolve) => {
-            gate = resolve;
-          });
-        }
-        return super.send(command);
-      }
-    }
-    const fake = new GatedSecrets(
-      secretFor(db.current.app.password, { dbname: db.current.database, poolMin: 2, poolMax: 4 }),
-    );
+    const fake = new FakeSecrets(secretFor(db.current.app.password, { dbname: db.current.database }), poolTags(2, 4));
+    fake.beforeRead = async () => {
+      if (!gated) return;
+      for (const r of reached) r();
+      await new Promise<void>((resolve) => {
+        gate = resolve;
+      });
+    };
     const logger = recordingLogger();
     const name = appName("held");
     const env = { PRECOG_ENV: "test", DB_SECRET_ID: SECRET_ID, DB_APPLICATION_NAME: name };
@@ -289,7 +367,9 @@ describe("a secret whose database is named for another environment than the sele
   it.each(["dev", "test", "staging"])(
     "is refused under PRECOG_ENV=%s after reading the secret, before any connection",
     async (stale) => {
-      const fake = new FakeSecrets(secretFor(db.current.app.password, { dbname: prodDb.current, poolMin: 1 }));
+      const fake = new FakeSecrets(secretFor(db.current.app.password, { dbname: prodDb.current }), {
+        "precog:pool.min": "1",
+      });
       const name = appName("stale-secret");
       const env = { PRECOG_ENV: stale, DB_SECRET_ID: SECRET_ID, DB_SSLMODE: "disable", DB_APPLICATION_NAME: name };
       await expect(openPool({ envFile: false, env, secretsClient: fake })).rejects.toThrow(
@@ -316,8 +396,8 @@ describe("parseDatabaseSecret", () => {
     ],
     [
       "bad numbers",
-      JSON.stringify({ ...good, port: "x", poolMax: 2.5 }),
-      'The database secret "s" is unusable: port is not a whole number; poolMax is not a whole number.',
+      JSON.stringify({ ...good, port: 2.5, username: "" }),
+      'The database secret "s" is unusable: port is not a whole number; username is missing or not a non-empty string.',
     ],
     [
       "another engine",
@@ -330,14 +410,12 @@ describe("parseDatabaseSecret", () => {
   });
 
   it("accepts the rotation Lambda's format with string or number port", () => {
-    expect(parseDatabaseSecret(JSON.stringify({ ...good, port: "5433", poolMin: 5, poolMax: 25 }), "s", "v9")).toEqual({
+    expect(parseDatabaseSecret(JSON.stringify({ ...good, port: "5433" }), "s", "v9")).toEqual({
       host: "h",
       port: 5433,
       dbname: "d",
       username: "u",
       password: "hunter2",
-      poolMin: 5,
-      poolMax: 25,
       versionId: "v9",
     });
   });

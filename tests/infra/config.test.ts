@@ -2,6 +2,7 @@
  * parseConfig, table-driven, with exact messages: every problem is reported at once, naming key
  * path and stack, and secrets never appear in the message.
  */
+import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -239,6 +240,15 @@ describe("parseConfig errors", () => {
       ["precog:rds.subnetIds: RDS needs subnets in at least two availability zones; list two or more"],
     ],
     [
+      "another CA pinned with the committed bundle of rds-ca-rsa2048-g1",
+      "prod",
+      { "precog:rds.caCertIdentifier": "rds-ca-ecc384-g1" },
+      [
+        'precog:rds.caBundleFile: the committed bundle holds the rds-ca-rsa2048-g1 roots only, and precog:rds.caCertIdentifier is "rds-ca-ecc384-g1": ' +
+          "set precog:rds.caBundleFile to a PEM file of that CA's roots (AWS publishes one per CA and a global bundle), or pin rds-ca-rsa2048-g1",
+      ],
+    ],
+    [
       "no subnets",
       "prod",
       { "precog:rds.subnetIds": [] },
@@ -289,6 +299,49 @@ describe("parseConfig errors", () => {
         secretKeys: ["precog:adminPassword"],
       }),
     ).rejects.toThrow(/^(?![\s\S]*s3cr3t-admin-password)[\s\S]*precog:pool\.min: 99 is above/);
+  });
+});
+
+describe("precog:rds.caBundleFile", () => {
+  it("another CA with a bundle of its own is accepted", () => {
+    const cfg = parseConfig(
+      "prod",
+      raw("prod", { "precog:rds.caCertIdentifier": "rds-ca-ecc384-g1", "precog:rds.caBundleFile": "ca/ecc384.pem" }),
+    );
+    expect(cfg.rds?.caBundleFile).toBe("ca/ecc384.pem");
+  });
+
+  it.each([
+    [
+      "a missing file",
+      "/nonexistent/rds-ca.pem",
+      "cannot be read. Restore the committed config/rds-ca/rds-ca-rsa2048-g1.pem, or point the key at a PEM file of your CA's roots (pulumi config set --stack staging --path 'precog:rds.caBundleFile' <file>).",
+    ],
+    [
+      "a file without a certificate",
+      "package.json",
+      "holds no PEM certificate; it must be the CA's root certificates, each -----BEGIN CERTIFICATE-----.",
+    ],
+  ])("%s stops the program before anything is registered, naming the key and the fix", async (_label, file, end) => {
+    const sink: any[] = [];
+    await expect(runStack("staging", { config: { "precog:rds.caBundleFile": file }, sink })).rejects.toThrow(
+      `Stack "staging": the RDS CA bundle ${resolve(ROOT, file)} (precog:rds.caBundleFile) ${end}`,
+    );
+    expect(sink.filter((x) => x.type.startsWith("aws:"))).toEqual([]);
+  });
+
+  it("the committed bundle is the rds-ca-rsa2048-g1 roots: self-signed CA certificates, valid, one per region", () => {
+    const pems = readFileSync(resolve(ROOT, "config/rds-ca/rds-ca-rsa2048-g1.pem"), "utf8").match(
+      /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g,
+    );
+    const certs = (pems ?? []).map((p) => new X509Certificate(p));
+    expect(certs.length).toBe(29);
+    for (const c of certs) {
+      expect(c.subject).toMatch(/CN=Amazon RDS [a-z0-9 -]+ Root CA RSA2048 G1$/im);
+      expect([c.subject, c.ca, c.checkIssued(c), c.verify(c.publicKey)]).toEqual([c.subject, true, true, true]);
+      expect(new Date(c.validTo).getTime()).toBeGreaterThan(Date.now());
+    }
+    expect(certs.map((c) => /CN=(.*)/.exec(c.subject)?.[1])).toContain("Amazon RDS us-east-1 Root CA RSA2048 G1");
   });
 });
 

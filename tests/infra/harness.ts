@@ -14,6 +14,8 @@ import { migrationFiles } from "../../src/migrate";
 import { applyOverrides, type ConfigOverrides } from "../helpers/config-overrides";
 
 export const ROOT = resolve(__dirname, "../..");
+/** The committed RDS CA bundle (precog:rds.caBundleFile's default), as the program resolves it. */
+export const RDS_CA_BUNDLE = resolve(ROOT, "config/rds-ca/rds-ca-rsa2048-g1.pem");
 export const STACKS = ["dev", "test", "staging", "prod"] as const;
 export type Stack = (typeof STACKS)[number];
 
@@ -64,6 +66,23 @@ export interface RunOptions {
    * has applied every committed migration, and the stack itself none yet.
    */
   stackOutputs?: Record<string, Record<string, unknown>>;
+  /**
+   * Hand every resource's `arn` (and the instance's `masterUserSecrets`) back as a secret, as the
+   * engine does for a value derived from a secret input.
+   */
+  secretArns?: boolean;
+  /** What a role secret holds now, by secret ARN. Default: currentSecretValue (a rotated password). */
+  secretValues?: (secretId: string) => Record<string, unknown>;
+}
+
+/** What a role secret of `stack` holds after a rotation: the instance's address, a rotated password. */
+export function currentSecretValue(stack: string): Record<string, unknown> {
+  return {
+    engine: "postgres",
+    host: `precog-${stack}-server-instance.abc123.us-east-1.rds.amazonaws.com`,
+    port: 5432,
+    password: ROTATED_PASSWORD,
+  };
 }
 
 export interface Run {
@@ -90,7 +109,8 @@ function fakeState(
         ...inputs,
         address: `${name}.abc123.us-east-1.rds.amazonaws.com`,
         port: 5432,
-        identifier: `${name}-id`,
+        identifier: inputs.identifier ?? `${name}-id`,
+        arn: `arn:aws:rds:us-east-1:111111111111:db:${inputs.identifier ?? `${name}-id`}`,
         masterUserSecrets: [{ secretArn: MASTER_SECRET_ARN, secretStatus: "active", kmsKeyId: "" }],
       };
     case "aws:secretsmanager/secret:Secret":
@@ -150,10 +170,10 @@ export async function runStack(stack: Stack | string, options: RunOptions = {}):
     {
       newResource(args) {
         resources.push({ type: args.type, name: args.name, inputs: args.inputs, opts: {} });
-        return {
-          id: args.custom ? `${args.name}-id` : undefined,
-          state: fakeState(args.type, args.name, args.inputs, stackOutputs),
-        };
+        const state = fakeState(args.type, args.name, args.inputs, stackOutputs);
+        if (options.secretArns)
+          for (const k of ["arn", "masterUserSecrets"]) if (k in state) state[k] = pulumi.secret(state[k]);
+        return { id: args.custom ? `${args.name}-id` : undefined, state };
       },
       call(args) {
         invokes.push({ token: args.token, inputs: args.inputs });
@@ -170,7 +190,8 @@ export async function runStack(stack: Stack | string, options: RunOptions = {}):
           args.token === "aws:secretsmanager/getSecretVersion:getSecretVersion" &&
           String(args.inputs.secretId).includes(":secret:precog/")
         ) {
-          return { arn: args.inputs.secretId, secretString: JSON.stringify({ password: ROTATED_PASSWORD }) };
+          const value = options.secretValues?.(args.inputs.secretId) ?? currentSecretValue(stack);
+          return { arn: args.inputs.secretId, secretString: JSON.stringify(value) };
         }
         if (args.token === "aws:ec2/getSubnet:getSubnet") return { id: args.inputs.id, vpcId: SUBNET_VPC };
         if (args.token === "aws:index/getRegion:getRegion") return { name: "us-east-1", id: "us-east-1" };

@@ -3,13 +3,16 @@
  * privileges), how it connects (as the owner, the password a secret), what it is given (every file
  * with its checksum, the predecessor's ledger), and the backup it takes on staging and prod.
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { connectionOf } from "../../infra/migrations/provider-impl";
+import type { MigrationsInputs } from "../../infra/migrations/state";
 import { migrationFiles } from "../../src/migrate";
 import {
   committedLedger,
+  RDS_CA_BUNDLE,
   type Recorded,
   ROOT,
   ROTATED_PASSWORD,
@@ -57,13 +60,16 @@ describe.each(STACKS)("the migration component on %s", (stack) => {
     expect(m.opts.additionalSecretOutputs).toEqual(["connection"]);
     expect(m.opts.protect).toBe(stack === "prod");
     const aws = stack === "staging" || stack === "prod";
-    expect(secretInput(m.inputs.connection)).toMatchObject({
+    const connection = secretInput(m.inputs.connection);
+    expect(connection).toMatchObject({
       database: `precog_${stack}`,
       user: `precog_${stack}_owner`,
       password: aws ? ROTATED_PASSWORD : `pw-${p}-password-owner-plaintext`,
       port: aws ? 5432 : 54329,
-      sslMode: aws ? "require" : "disable",
+      sslMode: aws ? "verify-full" : "disable",
     });
+    // It carries the owner's password: on RDS it verifies the certificate against the committed CA bundle.
+    expect(connection.sslRootCert).toBe(aws ? RDS_CA_BUNDLE : undefined);
   });
 
   it("is given every migration file with its checksum, and the predecessor's ledger as what it may apply", async () => {
@@ -85,8 +91,25 @@ describe.each(STACKS)("the migration component on %s", (stack) => {
     const backup = resource(r, p).inputs.backup;
     expect(backup).toEqual(
       stack === "staging" || stack === "prod"
-        ? { kind: "rds-snapshot", instanceId: `${p}-server-instance-id`, region: "us-east-1" }
+        ? { kind: "rds-snapshot", instanceId: `precog-${stack}`, region: "us-east-1" }
         : { kind: "none" },
     );
+  });
+});
+
+describe("the migration provider's connection", () => {
+  const base = { host: "h", port: 5432, database: "d", user: "u", password: "p" };
+  /** pg's `ssl` of the connection the provider opens for `connection`. */
+  const ssl = (connection: Record<string, unknown>) =>
+    (connectionOf({ connection } as unknown as MigrationsInputs) as { ssl?: unknown }).ssl;
+
+  it("verifies the server against the RDS CA bundle it is given, and against Node's CAs without one", () => {
+    expect(ssl({ ...base, sslMode: "verify-full", sslRootCert: RDS_CA_BUNDLE })).toEqual({
+      rejectUnauthorized: true,
+      ca: readFileSync(RDS_CA_BUNDLE, "utf8"),
+    });
+    expect(ssl({ ...base, sslMode: "verify-full" })).toEqual({ rejectUnauthorized: true });
+    expect(ssl({ ...base, sslMode: "require" })).toEqual({ rejectUnauthorized: false });
+    expect(ssl({ ...base, sslMode: "disable" })).toBe(false);
   });
 });

@@ -4,9 +4,12 @@
  * own function, the schedule from config, the alarm on a failed rotation, and what keeps a later
  * `pulumi up` (and refresh) from undoing a rotation.
  */
-import { describe, expect, it } from "vitest";
+import * as pulumi from "@pulumi/pulumi";
+import { describe, expect, it, vi } from "vitest";
+import { ROTATION_OWNED } from "../../infra/credentials/role-secret";
 import { SINGLE_USER_APPLICATION } from "../../infra/credentials/rotation";
-import { ROTATED_PASSWORD, runStack, SUBNET_VPC, secretInput } from "./harness";
+import { ENVIRONMENT_DEFAULTS } from "../../src/env/defaults";
+import { currentSecretValue, ROTATED_PASSWORD, runStack, SUBNET_VPC, secretInput } from "./harness";
 
 const CONFIRMED = { PRECOG_PROD_CONFIRMED: "yes", USER: "ops-alice" };
 const NET = {
@@ -18,8 +21,8 @@ const NET = {
 } as const;
 const ROLES = ["owner", "app", "readonly"] as const;
 
-const run = (stack: "staging" | "prod", config = {}) =>
-  runStack(stack, { config, vars: stack === "prod" ? CONFIRMED : {} });
+const run = (stack: "staging" | "prod", config = {}, secretValues?: (id: string) => Record<string, unknown>) =>
+  runStack(stack, { config, vars: stack === "prod" ? CONFIRMED : {}, secretValues });
 
 describe.each(["staging", "prod"] as const)("%s rotation", (stack) => {
   const p = `precog-${stack}`;
@@ -131,5 +134,60 @@ describe.each(["staging", "prod"] as const)("%s rotation", (stack) => {
     // ...and what it connects with is the rotated one, read from the secret at deploy time.
     const [migrations] = r.ofType("precog-migrations:index:Migrations").map((x) => x.inputs);
     expect(secretInput(migrations.connection).password).toBe(ROTATED_PASSWORD);
+  });
+
+  it("a pool change rewrites the app secret's tags and leaves every secret's value alone", async () => {
+    const t = ENVIRONMENT_DEFAULTS[stack];
+    const before = await run(stack);
+    const after = await run(stack, { "precog:pool.min": 1, "precog:pool.max": 60 });
+    const tags = (r: typeof before) => r.byName(`${p}-secret-app-secret`).inputs.tags;
+    expect(tags(before)).toEqual({
+      "precog:environment": stack,
+      "precog:role": "app",
+      "precog:pool.min": String(t.poolMin),
+      "precog:pool.max": String(t.poolMax),
+    });
+    expect(tags(after)).toEqual({
+      "precog:environment": stack,
+      "precog:role": "app",
+      "precog:pool.min": "1",
+      "precog:pool.max": "60",
+    });
+    for (const role of ROLES) {
+      const version = (r: typeof before) => r.byName(`${p}-secret-${role}-initial`);
+      // Byte for byte what Pulumi wrote at creation, whatever the pool config (and ignored after it anyway).
+      expect(secretInput(version(after).inputs.secretString)).toBe(secretInput(version(before).inputs.secretString));
+      expect(JSON.parse(secretInput(version(after).inputs.secretString))).not.toHaveProperty("poolMax");
+      expect(version(after).opts.ignoreChanges).toEqual(ROTATION_OWNED);
+      if (role !== "app")
+        expect(after.byName(`${p}-secret-${role}-secret`).inputs).toEqual(
+          before.byName(`${p}-secret-${role}-secret`).inputs,
+        );
+    }
+  });
+
+  it("warns, naming the runbook, when a secret's address is not the instance's", async () => {
+    const warn = vi.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
+    try {
+      const address = `${p}-server-instance.abc123.us-east-1.rds.amazonaws.com`;
+      await run(stack);
+      const addressWarnings = () =>
+        warn.mock.calls.map((c) => String(c[0])).filter((m) => m.includes("names the server"));
+      expect(addressWarnings()).toEqual([]);
+      await run(stack, {}, () => ({
+        ...currentSecretValue(stack),
+        host: "precog-old.abc123.us-east-1.rds.amazonaws.com",
+      }));
+      expect(addressWarnings().sort()).toEqual(
+        ROLES.map(
+          (role) =>
+            `Secret precog/${stack}/${role} names the server precog-old.abc123.us-east-1.rds.amazonaws.com:5432, but the instance is at ${address}:5432: ` +
+            "its rotation function logs in at the secret's address and will fail, and apps without DB_HOST connect there. " +
+            `Write the new address into the secret: docs/operations.md, "When the instance's address changes".`,
+        ).sort(),
+      );
+    } finally {
+      warn.mockRestore();
+    }
   });
 });

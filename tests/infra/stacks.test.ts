@@ -12,6 +12,7 @@ import {
   isSecret,
   MASTER_PASSWORD,
   MASTER_SECRET_ARN,
+  RDS_CA_BUNDLE,
   type Run,
   runStack,
   STACKS,
@@ -319,7 +320,7 @@ describe.each(STACKS)("stack %s", (stack) => {
     ]);
   });
 
-  it("exports the outputs contract with pool settings, and every credential as a secret", async () => {
+  it("exports the outputs contract: pool settings, ops facts of the instance, every password secret and nothing else", async () => {
     const r = await run(stack);
     const aws = t.server === "aws";
     expect(Object.keys(r.values).sort()).toEqual(
@@ -334,6 +335,10 @@ describe.each(STACKS)("stack %s", (stack) => {
         "pool",
         "connectionLimits",
         "credentials",
+        "instanceId",
+        "instanceArn",
+        "masterSecretArn",
+        "logGroup",
         "migrations",
         "schemaVersion",
       ].sort(),
@@ -349,6 +354,21 @@ describe.each(STACKS)("stack %s", (stack) => {
       pool: { min: t.poolMin, max: t.poolMax },
       connectionLimits: LIMITS[stack],
     });
+    expect({
+      instanceId: r.values.instanceId,
+      instanceArn: r.values.instanceArn,
+      masterSecretArn: r.values.masterSecretArn,
+      logGroup: r.values.logGroup,
+    }).toEqual(
+      aws
+        ? {
+            instanceId: p,
+            instanceArn: `arn:aws:rds:us-east-1:111111111111:db:${p}`,
+            masterSecretArn: MASTER_SECRET_ARN,
+            logGroup: `/aws/rds/instance/${p}/postgresql`,
+          }
+        : { instanceId: null, instanceArn: null, masterSecretArn: null, logGroup: null },
+    );
     for (const role of ["owner", "app", "readonly"] as const) {
       expect(r.values.credentials[role]).toEqual(
         aws
@@ -360,12 +380,28 @@ describe.each(STACKS)("stack %s", (stack) => {
           : { source: "pulumi-secret-output", secretArn: null, password: `pw-${p}-password-${role}-plaintext` },
       );
     }
-    expect(await isSecret(r.outputs.credentials)).toBe(true);
-    for (const plain of ["host", "port", "database", "roles", "pool"] as const)
+    // Only a password is secret: the secret ARNs and the rest read without --show-secrets.
+    for (const role of ["owner", "app", "readonly"] as const) {
+      const c = r.outputs.credentials[role];
+      expect(await isSecret(c.password)).toBe(!aws);
+      expect(await isSecret(c.secretArn)).toBe(false);
+    }
+    expect(await isSecret(r.outputs.credentials)).toBe(!aws);
+    for (const plain of [
+      "host",
+      "port",
+      "database",
+      "roles",
+      "pool",
+      "instanceId",
+      "instanceArn",
+      "masterSecretArn",
+      "logGroup",
+    ] as const)
       expect(await isSecret(r.outputs[plain])).toBe(false);
   });
 
-  it("keeps the provisioning connection's password secret", async () => {
+  it("keeps the provisioning connection's password secret, and on RDS verifies the server's certificate", async () => {
     const r = await run(stack);
     const provider = r.byName(`${p}-db-admin`).inputs;
     expect({ ...provider, password: secretInput(provider.password) }).toEqual(
@@ -375,7 +411,8 @@ describe.each(STACKS)("stack %s", (stack) => {
             port: "5432",
             username: "precog_admin",
             password: MASTER_PASSWORD,
-            sslmode: "require",
+            sslmode: "verify-full",
+            sslrootcert: RDS_CA_BUNDLE,
             superuser: "false",
             database: "postgres",
             connectTimeout: "15",
@@ -467,11 +504,12 @@ describe("aws stacks", () => {
         `${a.token}${JSON.stringify(a.inputs)}`.localeCompare(`${b.token}${JSON.stringify(b.inputs)}`);
       expect([...r.invokes].sort(byToken)).toEqual(
         [
-          // The owner's password as the secret holds it now (rotation owns it), for the migrations.
-          {
+          // Each role secret as it is now (rotation owns it): the owner's password for the
+          // migrations, and every secret's address checked against the instance's.
+          ...["owner", "app", "readonly"].map((role) => ({
             token: "aws:secretsmanager/getSecretVersion:getSecretVersion",
-            inputs: { secretId: `arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/${stack}/owner` },
-          },
+            inputs: { secretId: `arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/${stack}/${role}` },
+          })),
           { token: "aws:secretsmanager/getSecretVersion:getSecretVersion", inputs: { secretId: MASTER_SECRET_ARN } },
           // The rotation function's VPC (from the first subnet) and the Secrets Manager endpoint's region.
           {
@@ -485,16 +523,21 @@ describe("aws stacks", () => {
   );
 
   it.each(["staging", "prod"] as const)(
-    "%s: one rotated secret per login role, in the rotation functions' shape",
+    "%s: one rotated secret per login role, in the rotation functions' shape, the pool bounds as tags",
     async (stack) => {
       const r = await run(stack);
       const t = ENVIRONMENT_DEFAULTS[stack];
       const users = { owner: `${t.database}_owner`, app: t.appRole, readonly: `${t.database}_readonly` };
       for (const role of ["owner", "app", "readonly"] as const) {
-        expect(r.byName(`precog-${stack}-secret-${role}-secret`).inputs).toMatchObject({
+        // The pool bounds are config: tags Pulumi rewrites on every up, on the app role's secret only.
+        const pool =
+          role === "app" ? { "precog:pool.min": String(t.poolMin), "precog:pool.max": String(t.poolMax) } : {};
+        expect(r.byName(`precog-${stack}-secret-${role}-secret`).inputs).toEqual({
           name: `precog/${stack}/${role}`,
+          description: `Precog ${stack}: credentials of the ${role} login role (rotated by Secrets Manager)`,
           recoveryWindowInDays: 30,
           kmsKeyId: KEY(stack),
+          tags: { "precog:environment": stack, "precog:role": role, ...pool },
         });
         const version = r.byName(`precog-${stack}-secret-${role}-initial`);
         expect(JSON.parse(secretInput(version.inputs.secretString))).toEqual({
@@ -504,8 +547,6 @@ describe("aws stacks", () => {
           dbname: t.database,
           username: users[role],
           password: `pw-precog-${stack}-password-${role}-plaintext`,
-          poolMin: t.poolMin,
-          poolMax: t.poolMax,
         });
         expect(version.inputs.versionStages).toEqual(["AWSCURRENT", "PRECOG_PULUMI_CREATED"]);
         expect(r.byName(`precog-${stack}-secret-${role}-rotation`).inputs).toEqual({
@@ -549,6 +590,37 @@ describe("aws stacks", () => {
       expect(policy.Statement[1].Condition.ArnLike["kms:EncryptionContext:aws:logs:arn"]).toBe(
         `arn:aws:logs:us-east-1:${account}:log-group:/aws/rds/instance/precog-${stack}/*`,
       );
+    },
+  );
+
+  it.each(["staging", "prod"] as const)(
+    "%s: the ARN outputs stay readable without --show-secrets when the engine hands them over as secrets",
+    async (stack) => {
+      const r = await runStack(stack, {
+        secretArns: true,
+        vars: stack === "prod" ? { PRECOG_PROD_CONFIRMED: "yes" } : {},
+      });
+      const arns = {
+        instanceArn: r.outputs.instanceArn,
+        masterSecretArn: r.outputs.masterSecretArn,
+        ...Object.fromEntries(
+          ["owner", "app", "readonly"].map((role) => [role, r.outputs.credentials[role as "app"].secretArn]),
+        ),
+      };
+      const secretness = Object.fromEntries(
+        await Promise.all(Object.entries(arns).map(async ([k, v]) => [k, await isSecret(v)])),
+      );
+      expect(secretness).toEqual({
+        instanceArn: false,
+        masterSecretArn: false,
+        owner: false,
+        app: false,
+        readonly: false,
+      });
+      expect(r.values.credentials.app.secretArn).toBe(
+        `arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/${stack}/app`,
+      );
+      expect(r.values.masterSecretArn).toBe(MASTER_SECRET_ARN);
     },
   );
 
