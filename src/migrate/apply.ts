@@ -77,9 +77,15 @@ function settingsSql(section: Section, t: Timeouts, local: boolean): string {
 /**
  * Runs transactional units in one round trip. Each is `BEGIN; settings; SQL; bookkeeping; COMMIT`;
  * the server stops at the first error, so units before it stay committed and the failing one
- * rolls back whole.
+ * rolls back whole. `doneBefore` counts the units of the same run that completed in earlier
+ * round trips, for the failure's report.
  */
-export async function runTransactional(client: Client, units: readonly Unit[], t: Timeouts): Promise<Applied> {
+export async function runTransactional(
+  client: Client,
+  units: readonly Unit[],
+  t: Timeouts,
+  doneBefore = 0,
+): Promise<Applied> {
   let text = "";
   const starts: number[] = [];
   for (const u of units) {
@@ -107,7 +113,7 @@ export async function runTransactional(client: Client, units: readonly Unit[], t
   const failed = units[failedIndex];
   if (!failed) return { done, failure: cause };
   if (failedIndex > committed) {
-    const earlier = await runTransactional(client, units.slice(committed, failedIndex), t);
+    const earlier = await runTransactional(client, units.slice(committed, failedIndex), t, doneBefore + done.length);
     done.push(...earlier.done);
     if (earlier.failure) return { done, failure: earlier.failure };
   }
@@ -124,10 +130,17 @@ export async function runTransactional(client: Client, units: readonly Unit[], t
     offset,
     // Tags after the last COMMIT: BEGIN, the clean session, the settings SELECT, then the unit's own statements.
     statementIndex: failedIndex === committed ? Math.max(0, tagsAfter - 2 - CLEAN_SESSION.length) : undefined,
-    outcome: `Rolled back: nothing from ${failed.file.filename} was applied${done.length ? ` (the ${done.length} migration(s) before it were)` : ""}.`,
+    outcome: rolledBackOutcome(failed, doneBefore + done.length),
     next: `fix ${failed.file.filename} and run the command again.`,
   });
   return { done, failure: error };
+}
+
+/** What a failed transactional unit left: nothing of its own, and the `before` units of the run before it. */
+function rolledBackOutcome(u: Unit, before: number): string {
+  return u.which === "up"
+    ? `Rolled back: nothing from ${u.file.filename} was applied${before ? ` (the ${before} migration(s) before it were)` : ""}.`
+    : `Rolled back: ${u.file.filename} is still applied${before ? ` (the ${before} migration(s) rolled back before it stay rolled back)` : ""}.`;
 }
 
 /**

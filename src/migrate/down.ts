@@ -84,7 +84,7 @@ export async function down(options: DownOptions): Promise<DownResult> {
         const unit: Unit = { file: f, which: "down", section: down, bookkeeping: () => forgetSql(f.order) };
         const started = performance.now();
         const { failure } = down.options.transaction
-          ? await runTransactional(client, [unit], s)
+          ? await runTransactional(client, [unit], s, rolledBack.length)
           : await runOutsideTransaction(client, unit, s);
         if (failure) throw failure;
         const durationMs = Math.round(performance.now() - started);

@@ -60,7 +60,8 @@ export interface MigrationFile extends MigrationRef {
 }
 
 const FILE_NAME = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_-]*)\.sql$/;
-const MAX_BIGINT = 9223372036854775807n;
+/** The largest version: the history table keeps versions as a bigint. */
+export const MAX_VERSION = 9223372036854775807n;
 const MARKER = /^--\s*migrate:(up|down)\b([^\n]*)$/gm;
 const APPROVAL = /^--\s*lint:approve\b([^\n]*)$/gm;
 const DURATION = /^\d+(us|ms|s|min|h|d)?$/;
@@ -89,8 +90,10 @@ export function listMigrations(dir: string): MigrationRef[] {
       continue;
     }
     const order = BigInt(m[1]);
-    if (order > MAX_BIGINT) {
-      problems.push(`${filename}: version ${m[1]} is too large (at most 19 digits)`);
+    if (order > MAX_VERSION) {
+      problems.push(
+        `${filename}: version ${m[1]} is too large: the history keeps versions as a bigint, at most ${MAX_VERSION}`,
+      );
       continue;
     }
     refs.push({ version: m[1], order, name: m[2], filename, path: prefix + filename });

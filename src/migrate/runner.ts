@@ -197,7 +197,7 @@ async function applyAll(client: Client, files: readonly MigrationFile[], s: Sett
     while (transactional && j < files.length && j - i < s.batchSize && files[j].up.options.transaction) j++;
     s.log({ type: "applying", version: f.version, name: f.name, index: i + 1, total, count: j - i });
     const { done, failure } = transactional
-      ? await runTransactional(client, files.slice(i, j).map(unit), s)
+      ? await runTransactional(client, files.slice(i, j).map(unit), s, applied.length)
       : await runOutsideTransaction(client, unit(f), s);
     record(done, transactional);
     if (failure) throw failure;

@@ -49,11 +49,20 @@ describe("listMigrations", () => {
     ],
     [
       ["99999999999999999999_big.sql"],
-      "  99999999999999999999_big.sql: version 99999999999999999999 is too large (at most 19 digits)",
+      "  99999999999999999999_big.sql: version 99999999999999999999 is too large: the history keeps versions as a bigint, at most 9223372036854775807",
+    ],
+    [
+      ["9223372036854775808_big.sql"],
+      "  9223372036854775808_big.sql: version 9223372036854775808 is too large: the history keeps versions as a bigint, at most 9223372036854775807",
     ],
   ])("rejects %j", (names, problem) => {
     const d = dirWith(names);
     expect(() => listMigrations(d)).toThrow(`Bad migration file names in ${d}:\n${problem}`);
+  });
+
+  it("takes every version a bigint holds, 19 digits and leading zeros included", () => {
+    const d = dirWith(["9223372036854775807_max.sql", "00009223372036854775806_padded.sql"]);
+    expect(listMigrations(d).map((r) => r.order)).toEqual([9223372036854775806n, 9223372036854775807n]);
   });
 
   it("names the folder when it cannot be read", () => {

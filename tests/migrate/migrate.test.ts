@@ -102,6 +102,32 @@ describe("migrate", () => {
     ]);
   });
 
+  it("counts every migration applied before a failure, also when it comes after the first round trip", async () => {
+    const files: Record<string, string> = {};
+    for (let i = 1; i <= 52; i++) files[`${String(i).padStart(4, "0")}_m.sql`] = sql(`CREATE TABLE m${i} (id int);`);
+    files["0053_bad.sql"] = sql("SELECT 1/0;");
+    files["0054_after.sql"] = sql("CREATE TABLE after (id int);");
+    dir = migrationsDir(files);
+    await expect(migrate(opts())).rejects.toThrow(
+      "Rolled back: nothing from 0053_bad.sql was applied (the 52 migration(s) before it were).",
+    );
+    expect((await query("SELECT count(*)::int AS n FROM precog_migrations.history")).rows[0].n).toBe(52);
+  });
+
+  it("applies and records a 19-digit version at the top of bigint's range", async () => {
+    dir = migrationsDir({
+      "1_a.sql": sql("CREATE TABLE a (id int);"),
+      "9223372036854775807_max.sql": sql("SELECT 1;"),
+    });
+    const r = await migrate(opts());
+    expect(r.applied.map((a) => a.version)).toEqual(["1", "9223372036854775807"]);
+    expect((await readHistory({ connection: connectionFor(db), environment: "dev" })).map((h) => h.version)).toEqual([
+      "1",
+      "9223372036854775807",
+    ]);
+    expect((await migrate(opts())).applied).toEqual([]);
+  });
+
   it("reports the real durations of the migrations that committed before a failure in the same round trip", async () => {
     dir = migrationsDir({
       "1_a.sql": sql("SELECT pg_sleep(0.15);"),
