@@ -63,7 +63,7 @@ const CLEAN_SESSION = [
 function settingsSql(section: Section, t: Timeouts, local: boolean): string {
   const lock = section.options.lockTimeout ?? t.lockTimeout;
   const stmt = section.options.statementTimeout ?? t.statementTimeout;
-  // Both values passed isDuration() (digits and a unit), so inlining them is safe.
+  // Both values passed durationProblem() (digits and a unit), so inlining them is safe.
   // precog.started: now() is the same for every transaction of one multi-statement message, so
   // each unit notes its own start for the duration its history row records.
   return (

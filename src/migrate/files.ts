@@ -12,6 +12,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { durationProblem } from "./duration";
 import { sha256 } from "./hash";
 
 /** A migration as its file name describes it: nothing read from inside the file. */
@@ -64,7 +65,6 @@ const FILE_NAME = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_-]*)\.sql$/;
 export const MAX_VERSION = 9223372036854775807n;
 const MARKER = /^--\s*migrate:(up|down)\b([^\n]*)$/gm;
 const APPROVAL = /^--\s*lint:approve\b([^\n]*)$/gm;
-const DURATION = /^\d+(us|ms|s|min|h|d)?$/;
 
 /**
  * Lists `<version>_<name>.sql` files in version order. Other files (README.md) are ignored; a .sql
@@ -166,8 +166,10 @@ function parseOptions(raw: string, line: number, problems: string[]): SectionOpt
       problems.push(`line ${line}: option "${token}" is not key:value`);
     } else if (key === "transaction" && (value === "true" || value === "false")) {
       transaction = value === "true";
-    } else if ((key === "lock_timeout" || key === "statement_timeout") && DURATION.test(value)) {
-      if (key === "lock_timeout") lockTimeout = value;
+    } else if (key === "lock_timeout" || key === "statement_timeout") {
+      const problem = durationProblem(value);
+      if (problem) problems.push(`line ${line}: ${key}:${value} ${problem}`);
+      else if (key === "lock_timeout") lockTimeout = value;
       else statementTimeout = value;
     } else {
       problems.push(
@@ -190,11 +192,6 @@ export function positionOf(text: string, offset: number): { line: number; column
     }
   }
   return { line, column: end - lineStart + 1 };
-}
-
-/** True for the duration syntax accepted in file options and run settings. */
-export function isDuration(value: string): boolean {
-  return DURATION.test(value);
 }
 
 /** The template `precog-db new` writes. */

@@ -37,6 +37,22 @@ describe("bad option values", () => {
     [["plan", "--to", "1.5"], '--to "1.5" is not a version: use the digits of a file\'s version, e.g. --to 0007.'],
     [["migrate", "--lock-wait", "soon"], '--lock-wait "soon" is not a number of milliseconds.'],
     [
+      ["migrate", "--lock-wait", "2147483648"],
+      '--lock-wait "2147483648" is out of range: at most 2147483647 ms (PostgreSQL\'s lock_timeout, about 24 days).',
+    ],
+    [
+      ["migrate", "--statement-timeout", "25d"],
+      '--statement-timeout "25d" is out of range: PostgreSQL takes at most 2147483647ms (about 24 days); 0 means no limit.',
+    ],
+    [
+      ["down", "--lock-timeout", "09s"],
+      '--lock-timeout "09s" has a leading zero, which PostgreSQL reads as octal (010s is 8s, 09s an error): write 9s.',
+    ],
+    [
+      ["migrate", "--lock-timeout", "100us"],
+      '--lock-timeout "100us" rounds to 0 ms, which PostgreSQL takes as no limit: write 0 for no limit, or at least 1ms.',
+    ],
+    [
       ["new", "Bad Name"],
       'new needs one name of lowercase letters, digits and underscores, e.g. precog-db new add_market_tags (got "Bad Name").',
     ],

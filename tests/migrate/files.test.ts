@@ -119,7 +119,15 @@ describe("parseMigration", () => {
     ],
     [
       "\n-- migrate:up lock_timeout:5sec seconds\n",
-      '0001_x.sql: line 2: unknown option "lock_timeout:5sec" (known: transaction:true|false, lock_timeout:<n>[ms|s|min|h], statement_timeout:<n>[ms|s|min|h]); line 2: option "seconds" is not key:value. See docs/migrations.md for the file format.',
+      '0001_x.sql: line 2: lock_timeout:5sec is not a duration such as 500ms, 5s, 15min or 0 (a whole number, then us, ms, s, min, h or d); line 2: option "seconds" is not key:value. See docs/migrations.md for the file format.',
+    ],
+    [
+      "-- migrate:up statement_timeout:2147483648ms lock_timeout:25d\n",
+      "0001_x.sql: line 1: statement_timeout:2147483648ms is out of range: PostgreSQL takes at most 2147483647ms (about 24 days); 0 means no limit; line 1: lock_timeout:25d is out of range: PostgreSQL takes at most 2147483647ms (about 24 days); 0 means no limit. See docs/migrations.md for the file format.",
+    ],
+    [
+      "-- migrate:up\n-- migrate:down lock_timeout:100us statement_timeout:010s\n",
+      "0001_x.sql: line 2: lock_timeout:100us rounds to 0 ms, which PostgreSQL takes as no limit: write 0 for no limit, or at least 1ms; line 2: statement_timeout:010s has a leading zero, which PostgreSQL reads as octal (010s is 8s, 09s an error): write 10s. See docs/migrations.md for the file format.",
     ],
     [
       "-- lint:approve drop-table\n-- migrate:up\n",

@@ -252,9 +252,44 @@ describe("migrate", () => {
   it("validates options, listing every problem", async () => {
     dir = migrationsDir({});
     await expect(
-      migrate({ ...opts(), environment: "qa" as never, lockTimeout: "5 s", batchSize: 0, backup: true }),
+      migrate({
+        ...opts(),
+        environment: "qa" as never,
+        lockTimeout: "5 s",
+        statementTimeout: "25d",
+        lockWaitMs: 2147483648,
+        batchSize: 0,
+        backup: true,
+      }),
     ).rejects.toThrow(
-      'Invalid migration options:\n  environment: "qa" is not one of dev, test, staging, prod\n  lockTimeout: "5 s" is not a duration such as 500ms, 5s, 15min or 0\n  batchSize: 0 is not an integer >= 1\n  backupDir: required when backups are on (they are by default on qa); pass --backup-dir or set PRECOG_BACKUP_DIR',
+      'Invalid migration options:\n  environment: "qa" is not one of dev, test, staging, prod\n  lockTimeout: "5 s" is not a duration such as 500ms, 5s, 15min or 0 (a whole number, then us, ms, s, min, h or d)\n' +
+        '  statementTimeout: "25d" is out of range: PostgreSQL takes at most 2147483647ms (about 24 days); 0 means no limit\n' +
+        "  lockWaitMs: 2147483648 is out of range: at most 2147483647 ms (PostgreSQL's lock_timeout, about 24 days)\n" +
+        "  batchSize: 0 is not an integer >= 1\n  backupDir: required when backups are on (they are by default on qa); pass --backup-dir or set PRECOG_BACKUP_DIR",
     );
+  });
+
+  it("refuses a file's out-of-range timeout before applying anything, naming the file and line", async () => {
+    dir = migrationsDir({
+      "1_a.sql": sql("CREATE TABLE a (id int);"),
+      "2_b.sql": sql("SELECT 1;", "", "statement_timeout:25d"),
+    });
+    await expect(migrate(opts())).rejects.toThrow(
+      "2_b.sql: line 1: statement_timeout:25d is out of range: PostgreSQL takes at most 2147483647ms (about 24 days); 0 means no limit. See docs/migrations.md for the file format.",
+    );
+    expect((await query("SELECT to_regclass('a') AS a")).rows).toEqual([{ a: null }]);
+  });
+
+  it("takes the largest timeouts PostgreSQL takes, and rounds as it does", async () => {
+    dir = migrationsDir({
+      "1_a.sql": sql(
+        "CREATE TABLE seen AS SELECT current_setting('lock_timeout') AS lock, current_setting('statement_timeout') AS stmt;",
+        "",
+        "lock_timeout:1500us statement_timeout:2147483647ms",
+      ),
+      "2_b.sql": sql("SELECT 1;", "", "lock_timeout:24d statement_timeout:0"),
+    });
+    await migrate(opts({ lockTimeout: "35791min", statementTimeout: "2147483647499us", lockWaitMs: 2147483647 }));
+    expect((await query("SELECT lock, stmt FROM seen")).rows).toEqual([{ lock: "2ms", stmt: "2147483647ms" }]);
   });
 });
