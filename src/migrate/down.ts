@@ -11,7 +11,7 @@ import { forgetSql, readHistoryRows } from "./history";
 import { describeConnection, withAdvisoryLock, withClient } from "./pg";
 import { assertNoProblems } from "./reconcile";
 import { type MigrateOptions, resolveSettings } from "./settings";
-import { refuseTransactionControl } from "./transaction-control";
+import { refuseStatements } from "./refused-statements";
 
 export interface DownOptions extends MigrateOptions {
   /** Roll back every migration newer than this version ("0" for all). Default: only the newest. */
@@ -77,7 +77,7 @@ export async function down(options: DownOptions): Promise<DownResult> {
           else steps.push({ file, down: file.down });
         }
         assertNoProblems(problems, `Cannot roll back on ${target} (${s.environment})`);
-        await refuseTransactionControl(
+        await refuseStatements(
           steps.map((x) => x.file),
           "down",
         );

@@ -78,7 +78,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
         // 5. Read the pending files, and only those; refuse any outside the allowed set.
         const files = pending.map(scan.read);
         // Loaded here: it may need the parser, and only files about to run are checked.
-        await (await import("./transaction-control")).refuseTransactionControl(files, "up");
+        await (await import("./refused-statements")).refuseStatements(files, "up");
         assertNoProblems(
           allowedProblems(files, s.allowed),
           `Refusing to migrate ${s.environment}: pending migrations outside the allowed set`,

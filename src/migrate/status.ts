@@ -12,7 +12,7 @@ import type { LintFinding } from "./lint";
 import { type Connection, describeConnection, withClient } from "./pg";
 import { allowedProblems, pendingUpTo, type Reconciled, reconcile } from "./reconcile";
 import { type ConnectionOptions, type MigrateOptions, resolveSettings, type Settings } from "./settings";
-import { transactionControlProblems } from "./transaction-control";
+import { refusedStatementProblems } from "./refused-statements";
 
 export interface ReadHistoryOptions {
   readonly connection: Connection;
@@ -122,7 +122,7 @@ export async function plan(options: MigrateOptions): Promise<PlanResult> {
   const { lintFiles, formatFindings } = await import("./lint");
   const report = await lintFiles(files, { environment: s.environment, lockTimeout: s.lockTimeout });
   const problems = [...state.problems, ...allowedProblems(files, s.allowed)].map((p) => p.message);
-  problems.push(...(await transactionControlProblems(files, "up")));
+  problems.push(...(await refusedStatementProblems(files, "up")));
   const errors = report.findings.filter((f) => f.severity === "error");
   if (errors.length > 0) problems.push(`lint errors:\n${formatFindings(errors)}`);
   return {
