@@ -10,8 +10,8 @@ import { guardTarget } from "./guard";
 import { forgetSql, readHistoryRows } from "./history";
 import { describeConnection, withAdvisoryLock, withClient } from "./pg";
 import { assertNoProblems } from "./reconcile";
-import { type MigrateOptions, resolveSettings } from "./settings";
 import { refuseStatements } from "./refused-statements";
+import { type MigrateOptions, resolveSettings } from "./settings";
 
 export interface DownOptions extends MigrateOptions {
   /** Roll back every migration newer than this version ("0" for all). Default: only the newest. */

@@ -11,8 +11,8 @@ import { type AppliedRow, type HistoryRow, readHistoryRows, toHistoryRow } from 
 import type { LintFinding } from "./lint";
 import { type Connection, describeConnection, withClient } from "./pg";
 import { allowedProblems, pendingUpTo, type Reconciled, reconcile } from "./reconcile";
-import { type ConnectionOptions, type MigrateOptions, resolveSettings, type Settings } from "./settings";
 import { refusedStatementProblems } from "./refused-statements";
+import { type ConnectionOptions, type MigrateOptions, resolveSettings, type Settings } from "./settings";
 
 export interface ReadHistoryOptions {
   readonly connection: Connection;
