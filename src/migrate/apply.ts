@@ -10,7 +10,7 @@ import { HISTORY_TABLE, RECORDED_DURATION } from "./history";
 import { splitStatements } from "./parser";
 import { CONNECTION_CHECK_INTERVAL } from "./pg";
 import { codePointToIndex, runBatch } from "./pg-batch";
-import { describeFailure } from "./sql-error";
+import { connectionLost, describeFailure, isConnectionLoss } from "./sql-error";
 
 /** One section to run plus the history change that records it. */
 export interface Unit {
@@ -111,6 +111,14 @@ export async function runTransactional(
   }
   const done = [...(await recordedDurations(client, units.slice(0, committed)))];
   const failed = units[failedIndex];
+  if (isConnectionLoss(cause)) {
+    const lost = failed ?? units[units.length - 1];
+    const before = doneBefore + done.length;
+    const outcome =
+      `What was ${lost.which === "up" ? "applied" : "rolled back"} is recorded: each migration commits together with its history row in ${HISTORY_TABLE}, so the table holds exactly what was done` +
+      ` (${before} migration(s) of this run confirmed before the connection was lost; ${failed ? `${lost.file.filename} and the ones after it were not, unless the server committed one before it went away` : "the server may have committed the last ones before it went away"}).`;
+    return { done, failure: connectionLost(cause, { file: lost.file, which: lost.which, outcome }) };
+  }
   if (!failed) return { done, failure: cause };
   if (failedIndex > committed) {
     const earlier = await runTransactional(client, units.slice(committed, failedIndex), t, doneBefore + done.length);
@@ -157,6 +165,14 @@ export async function runOutsideTransaction(client: Client, u: Unit, t: Timeouts
       try {
         await client.query(statements[i].text);
       } catch (cause) {
+        if (isConnectionLoss(cause)) {
+          const outcome =
+            `Not in a transaction: ${i > 0 ? `statements 1-${i} of ${statements.length} ran and their effects remain, ` : ""}statement ${i + 1} of ${statements.length} was running and may have completed; ` +
+            `${u.file.filename} is not recorded in ${HISTORY_TABLE}, so the next run runs the whole file again.`;
+          const before =
+            "make sure its statements are safe to repeat (IF NOT EXISTS / IF EXISTS; drop any invalid index a CREATE INDEX CONCURRENTLY left)";
+          return { done: [], failure: connectionLost(cause, { file: u.file, which: u.which, outcome, before }) };
+        }
         const position = (cause as { position?: string }).position;
         const offset =
           position !== undefined
