@@ -10,7 +10,7 @@
  *   -- migrate:down transaction:false
  *   DROP INDEX CONCURRENTLY ...;
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { type Dirent, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { durationProblem } from "./duration";
 import { sha256 } from "./hash";
@@ -71,9 +71,10 @@ const APPROVAL = /^--\s*lint:approve\b([^\n]*)$/gm;
  * file with another name, or two files with the same version, is an error naming them.
  */
 export function listMigrations(dir: string): MigrationRef[] {
-  let names: string[];
+  let entries: Dirent[];
   try {
-    names = readdirSync(dir);
+    // With their types (from the same directory read): a folder named *.sql is refused here.
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch (cause) {
     throw new Error(`Cannot read the migrations folder ${dir}: ${(cause as Error).message}. Pass --dir <folder>.`, {
       cause,
@@ -82,8 +83,16 @@ export function listMigrations(dir: string): MigrationRef[] {
   const refs: MigrationRef[] = [];
   const problems: string[] = [];
   const prefix = join(dir, "/");
-  for (const filename of names) {
+  for (const entry of entries) {
+    const filename = entry.name;
     if (!filename.endsWith(".sql")) continue;
+    const notFile = notAFile(entry, prefix + filename);
+    if (notFile) {
+      problems.push(
+        `${filename}: ${notFile}; a migration is a file: move it out of the folder, or rename it so it does not end in .sql`,
+      );
+      continue;
+    }
     const m = FILE_NAME.exec(filename);
     if (!m) {
       problems.push(`${filename}: not named <version>_<name>.sql (digits, underscore, then letters, digits, _ or -)`);
@@ -98,6 +107,8 @@ export function listMigrations(dir: string): MigrationRef[] {
     }
     refs.push({ version: m[1], order, name: m[2], filename, path: prefix + filename });
   }
+  // In name order: the folder lists them in whatever order its file system keeps.
+  problems.sort();
   refs.sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
   for (let i = 1; i < refs.length; i++) {
     if (refs[i].order === refs[i - 1].order) {
@@ -108,9 +119,34 @@ export function listMigrations(dir: string): MigrationRef[] {
   return refs;
 }
 
-/** Reads and parses one migration file. */
+/** What a .sql entry that is not a file (or a link to one) is, or undefined for a file. */
+function notAFile(entry: Dirent, path: string): string | undefined {
+  if (entry.isFile()) return undefined;
+  if (entry.isDirectory()) return "is a folder";
+  if (!entry.isSymbolicLink()) return "is not a regular file";
+  const target = statSync(path, { throwIfNoEntry: false });
+  if (!target) return "is a symbolic link to nothing";
+  return target.isFile()
+    ? undefined
+    : target.isDirectory()
+      ? "is a link to a folder"
+      : "is a link to something not a file";
+}
+
+/** Reads and parses one migration file; a file that cannot be read is an error naming it. */
 export function readMigration(ref: MigrationRef): MigrationFile {
-  return parseMigration(ref, readFileSync(ref.path, "utf8"));
+  let text: string;
+  try {
+    text = readFileSync(ref.path, "utf8");
+  } catch (cause) {
+    throw new Error(
+      `${ref.filename}: cannot be read (${(cause as Error).message}). Check the file and its permissions.`,
+      {
+        cause,
+      },
+    );
+  }
+  return parseMigration(ref, text);
 }
 
 /** Parses a migration's text; every problem is reported together, with file and line. */

@@ -21,6 +21,7 @@
  */
 import { type MigrationFile, positionOf, type Section } from "./files";
 import { byteToCharOffsets, loadParser, splitStatements } from "./parser";
+import type { Problem } from "./reconcile";
 
 /** Words that can start a refused statement; a section without any needs no parse. */
 const MAY_REFUSE = /\b(begin|start|commit|end|rollback|abort|savepoint|release|prepare|copy)\b/i;
@@ -62,24 +63,25 @@ export async function refuseStatements(files: readonly MigrationFile[], which: "
   if (problems.length === 0) return;
   throw new Error(
     `Refusing to run: ${problems.length} statement(s) in migration files cannot run in a migration. ` +
-      `Nothing was ${which === "up" ? "applied" : "rolled back"}.\n  - ${problems.join("\n  - ")}`,
+      `Nothing was ${which === "up" ? "applied" : "rolled back"}.\n  - ${problems.map((p) => p.message).join("\n  - ")}`,
   );
 }
 
-/** One sentence per refused statement in the given sections of `files`; empty when there is none. */
+/** One problem per refused statement in the given sections of `files`; empty when there is none. */
 export async function refusedStatementProblems(
   files: readonly MigrationFile[],
   which: "up" | "down",
-): Promise<string[]> {
-  const problems: string[] = [];
+): Promise<Problem[]> {
+  const problems: Problem[] = [];
   for (const file of files) {
     const section = which === "up" ? file.up : file.down;
     if (section === undefined || !MAY_REFUSE.test(section.sql)) continue;
     for (const { offset, keyword } of await refusedIn(section.sql)) {
       const { line, column } = positionOf(file.text, section.offset + offset);
-      problems.push(
-        `${file.filename}:${line}:${column}: ${keyword} in the ${which} section. ${advice(keyword, section, which)}`,
-      );
+      problems.push({
+        file: file.filename,
+        message: `${file.filename}:${line}:${column}: ${keyword} in the ${which} section. ${advice(keyword, section, which)}`,
+      });
     }
   }
   return problems;

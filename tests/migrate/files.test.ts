@@ -2,6 +2,8 @@
  * Migration file names and contents: table-driven, checking the exact error text.
  */
 import { createHash } from "node:crypto";
+import { mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { listMigrations, type MigrationRef, parseMigration } from "../../src/migrate/files";
 import { migrationsDir, removeDir } from "./helpers";
@@ -63,6 +65,21 @@ describe("listMigrations", () => {
   it("takes every version a bigint holds, 19 digits and leading zeros included", () => {
     const d = dirWith(["9223372036854775807_max.sql", "00009223372036854775806_padded.sql"]);
     expect(listMigrations(d).map((r) => r.order)).toEqual([9223372036854775806n, 9223372036854775807n]);
+  });
+
+  it("refuses an entry named *.sql that is not a file, and follows a link to one", () => {
+    const d = dirWith(["0001_a.sql"]);
+    mkdirSync(join(d, "0002_folder.sql"));
+    symlinkSync(join(d, "nowhere"), join(d, "0003_dangling.sql"));
+    symlinkSync(join(d, "0001_a.sql"), join(d, "0004_link.sql"));
+    expect(() => listMigrations(d)).toThrow(
+      `Bad migration file names in ${d}:\n` +
+        "  0002_folder.sql: is a folder; a migration is a file: move it out of the folder, or rename it so it does not end in .sql\n" +
+        "  0003_dangling.sql: is a symbolic link to nothing; a migration is a file: move it out of the folder, or rename it so it does not end in .sql",
+    );
+    rmSync(join(d, "0002_folder.sql"), { recursive: true });
+    rmSync(join(d, "0003_dangling.sql"));
+    expect(listMigrations(d).map((r) => r.filename)).toEqual(["0001_a.sql", "0004_link.sql"]);
   });
 
   it("names the folder when it cannot be read", () => {
