@@ -3,6 +3,7 @@
  * `down --to 0` rolls back everything, a version-0 migration included (item 25); against the run's
  * real server.
  */
+import { readdirSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
 import { dbEnv, migrationsDir, removeDir, runCli, sql } from "../migrate/helpers";
@@ -60,6 +61,19 @@ describe("bad option values", () => {
     const r = await runCli([...args, "--dir", dir], env());
     expect([r.code, r.stderr.split("\n")[0]]).toEqual([2, `precog-db: ${message}`]);
     expect(await versions()).toEqual([]);
+  });
+});
+
+describe("new at the top of the version range", () => {
+  it("refuses to write a version past bigint's, which every command would then refuse", async () => {
+    const full = migrationsDir({ "9223372036854775807_max.sql": sql("SELECT 1;") });
+    const r = await runCli(["new", "next", "--dir", full], env());
+    expect([r.code, r.stderr.trim()]).toEqual([
+      1,
+      "precog-db: the next version, 9223372036854775808, is more than a version can be (at most 9223372036854775807, the history's bigint): renumber the newest file 9223372036854775807_max.sql lower.",
+    ]);
+    expect(readdirSync(full)).toEqual(["9223372036854775807_max.sql"]);
+    removeDir(full);
   });
 });
 
