@@ -175,7 +175,7 @@ export const validateCommand: Command = async (ctx) => {
 };
 
 export const newCommand: Command = async (ctx) => {
-  const { listMigrations, migrationTemplate } = await import("../migrate/files");
+  const { listMigrations, MAX_VERSION, migrationTemplate } = await import("../migrate/files");
   const name = ctx.args[0];
   if (!name || ctx.args.length > 1 || !/^[a-z0-9][a-z0-9_]*$/.test(name)) {
     throw new UsageError(
@@ -191,6 +191,10 @@ export const newCommand: Command = async (ctx) => {
     const last = refs[refs.length - 1];
     version = last ? String(last.order + 1n).padStart(last.version.length, "0") : "0001";
   }
+  if (BigInt(version) > MAX_VERSION)
+    throw new Error(
+      `the next version, ${version}, is more than a version can be (at most ${MAX_VERSION}, the history's bigint): renumber the newest file ${refs[refs.length - 1]?.filename ?? ""} lower.`,
+    );
   if (refs.length && BigInt(version) <= refs[refs.length - 1].order)
     throw new Error(`version ${version} is not after the newest file ${refs[refs.length - 1].filename}.`);
   mkdirSync(ctx.dir, { recursive: true });

@@ -4,6 +4,7 @@
  * table's business (verbs.ts).
  */
 import { parseArgs } from "node:util";
+import { durationProblem, lockWaitProblem } from "../migrate/duration";
 
 interface OptionSpec {
   readonly type: "string" | "boolean";
@@ -84,14 +85,23 @@ export type Values = { readonly [K in OptionName]?: (typeof OPTIONS)[K]["type"] 
 /** A command line the command cannot run as given: exit 2, like an unknown option. */
 export class UsageError extends Error {}
 
-/** What each checked option's value must look like, and the error for one that does not. */
-const VALUE_CHECKS: Partial<Record<OptionName, { readonly valid: RegExp; readonly problem: (v: string) => string }>> = {
-  to: {
-    valid: /^\d+$/,
-    problem: (v) => `--to "${v}" is not a version: use the digits of a file's version, e.g. --to 0007.`,
+/** For each checked option, what is wrong with a value (undefined when nothing is). */
+const VALUE_CHECKS: Partial<Record<OptionName, (v: string) => string | undefined>> = {
+  to: (v) =>
+    /^\d+$/.test(v) ? undefined : `--to "${v}" is not a version: use the digits of a file's version, e.g. --to 0007.`,
+  "lock-wait": (v) => {
+    if (!/^\d+$/.test(v)) return `--lock-wait "${v}" is not a number of milliseconds.`;
+    const problem = lockWaitProblem(Number(v));
+    return problem && `--lock-wait "${v}" ${problem}.`;
   },
-  "lock-wait": { valid: /^\d+$/, problem: (v) => `--lock-wait "${v}" is not a number of milliseconds.` },
+  "lock-timeout": (v) => timeoutProblem("lock-timeout", v),
+  "statement-timeout": (v) => timeoutProblem("statement-timeout", v),
 };
+
+function timeoutProblem(option: string, v: string): string | undefined {
+  const problem = durationProblem(v);
+  return problem && `--${option} "${v}" ${problem}.`;
+}
 
 /**
  * Splits `argv` into options and positionals; throws parseArgs's message on an unknown or malformed
@@ -101,7 +111,8 @@ export function parseCommandLine(argv: readonly string[]): { values: Values; pos
   const { values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: OPTIONS });
   for (const [name, check] of Object.entries(VALUE_CHECKS)) {
     const v = (values as Record<string, unknown>)[name];
-    if (typeof v === "string" && check && !check.valid.test(v)) throw new UsageError(check.problem(v));
+    const problem = typeof v === "string" && check ? check(v) : undefined;
+    if (problem) throw new UsageError(problem);
   }
   return { values, positionals };
 }

@@ -8,7 +8,6 @@
  * no order to follow. `--skip-stack-order` skips the gate on dev and test, logged with the
  * operator; staging and prod refuse it.
  */
-import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { currentOperator, type Environment } from "../env/environment";
@@ -109,6 +108,8 @@ interface Run {
 
 /** The Pulumi CLI in the project's folder, with the process's own environment (backend, passphrase). */
 function pulumi(ctx: CommandContext, args: readonly string[]): Promise<Run> {
+  // Required here: a stack without a predecessor (dev) never runs Pulumi, so never loads this.
+  const { execFile } = require("node:child_process") as typeof import("node:child_process");
   return new Promise((ok) => {
     execFile(
       "pulumi",

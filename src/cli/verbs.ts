@@ -14,7 +14,6 @@ import {
   validateCommand,
 } from "./commands";
 import { OPTIONS, type OptionName, optionsHelp } from "./options";
-import { rotateCommand } from "./rotate/command";
 
 export interface Verb {
   /** As the help shows it: "lint [files]". */
@@ -93,7 +92,8 @@ export const VERBS: Readonly<Record<string, Verb>> = {
     synopsis: "rotate",
     summary: "a new password for a local stack's role, in PostgreSQL, the stack and .env.<env>",
     options: ["env", "role"],
-    run: rotateCommand,
+    // Loaded when run: every other command (the no-op migrate among them) would pay for its modules.
+    run: async (ctx) => (await import("./rotate/command")).rotateCommand(ctx),
   },
 };
 

@@ -10,7 +10,7 @@ import { HISTORY_TABLE, RECORDED_DURATION } from "./history";
 import { splitStatements } from "./parser";
 import { CONNECTION_CHECK_INTERVAL } from "./pg";
 import { codePointToIndex, runBatch } from "./pg-batch";
-import { describeFailure } from "./sql-error";
+import { connectionLost, describeFailure, isConnectionLoss } from "./sql-error";
 
 /** One section to run plus the history change that records it. */
 export interface Unit {
@@ -63,7 +63,7 @@ const CLEAN_SESSION = [
 function settingsSql(section: Section, t: Timeouts, local: boolean): string {
   const lock = section.options.lockTimeout ?? t.lockTimeout;
   const stmt = section.options.statementTimeout ?? t.statementTimeout;
-  // Both values passed isDuration() (digits and a unit), so inlining them is safe.
+  // Both values passed durationProblem() (digits and a unit), so inlining them is safe.
   // precog.started: now() is the same for every transaction of one multi-statement message, so
   // each unit notes its own start for the duration its history row records.
   return (
@@ -77,9 +77,15 @@ function settingsSql(section: Section, t: Timeouts, local: boolean): string {
 /**
  * Runs transactional units in one round trip. Each is `BEGIN; settings; SQL; bookkeeping; COMMIT`;
  * the server stops at the first error, so units before it stay committed and the failing one
- * rolls back whole.
+ * rolls back whole. `doneBefore` counts the units of the same run that completed in earlier
+ * round trips, for the failure's report.
  */
-export async function runTransactional(client: Client, units: readonly Unit[], t: Timeouts): Promise<Applied> {
+export async function runTransactional(
+  client: Client,
+  units: readonly Unit[],
+  t: Timeouts,
+  doneBefore = 0,
+): Promise<Applied> {
   let text = "";
   const starts: number[] = [];
   for (const u of units) {
@@ -105,9 +111,17 @@ export async function runTransactional(client: Client, units: readonly Unit[], t
   }
   const done = [...(await recordedDurations(client, units.slice(0, committed)))];
   const failed = units[failedIndex];
+  if (isConnectionLoss(cause)) {
+    const lost = failed ?? units[units.length - 1];
+    const before = doneBefore + done.length;
+    const outcome =
+      `What was ${lost.which === "up" ? "applied" : "rolled back"} is recorded: each migration commits together with its history row in ${HISTORY_TABLE}, so the table holds exactly what was done` +
+      ` (${before} migration(s) of this run confirmed before the connection was lost; ${failed ? `${lost.file.filename} and the ones after it were not, unless the server committed one before it went away` : "the server may have committed the last ones before it went away"}).`;
+    return { done, failure: connectionLost(cause, { file: lost.file, which: lost.which, outcome }) };
+  }
   if (!failed) return { done, failure: cause };
   if (failedIndex > committed) {
-    const earlier = await runTransactional(client, units.slice(committed, failedIndex), t);
+    const earlier = await runTransactional(client, units.slice(committed, failedIndex), t, doneBefore + done.length);
     done.push(...earlier.done);
     if (earlier.failure) return { done, failure: earlier.failure };
   }
@@ -124,10 +138,17 @@ export async function runTransactional(client: Client, units: readonly Unit[], t
     offset,
     // Tags after the last COMMIT: BEGIN, the clean session, the settings SELECT, then the unit's own statements.
     statementIndex: failedIndex === committed ? Math.max(0, tagsAfter - 2 - CLEAN_SESSION.length) : undefined,
-    outcome: `Rolled back: nothing from ${failed.file.filename} was applied${done.length ? ` (the ${done.length} migration(s) before it were)` : ""}.`,
+    outcome: rolledBackOutcome(failed, doneBefore + done.length),
     next: `fix ${failed.file.filename} and run the command again.`,
   });
   return { done, failure: error };
+}
+
+/** What a failed transactional unit left: nothing of its own, and the `before` units of the run before it. */
+function rolledBackOutcome(u: Unit, before: number): string {
+  return u.which === "up"
+    ? `Rolled back: nothing from ${u.file.filename} was applied${before ? ` (the ${before} migration(s) before it were)` : ""}.`
+    : `Rolled back: ${u.file.filename} is still applied${before ? ` (the ${before} migration(s) rolled back before it stay rolled back)` : ""}.`;
 }
 
 /**
@@ -144,6 +165,14 @@ export async function runOutsideTransaction(client: Client, u: Unit, t: Timeouts
       try {
         await client.query(statements[i].text);
       } catch (cause) {
+        if (isConnectionLoss(cause)) {
+          const outcome =
+            `Not in a transaction: ${i > 0 ? `statements 1-${i} of ${statements.length} ran and their effects remain, ` : ""}statement ${i + 1} of ${statements.length} was running and may have completed; ` +
+            `${u.file.filename} is not recorded in ${HISTORY_TABLE}, so the next run runs the whole file again.`;
+          const before =
+            "make sure its statements are safe to repeat (IF NOT EXISTS / IF EXISTS; drop any invalid index a CREATE INDEX CONCURRENTLY left)";
+          return { done: [], failure: connectionLost(cause, { file: u.file, which: u.which, outcome, before }) };
+        }
         const position = (cause as { position?: string }).position;
         const offset =
           position !== undefined

@@ -18,7 +18,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, type Stats, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { type MigrationFile, type MigrationRef, parseMigration } from "./files";
+import { type MigrationFile, type MigrationRef, readMigration } from "./files";
 import { sha256 } from "./hash";
 
 type Entry = [size: number, mtimeMs: number, ctimeMs: number, ino: number, checksum: string];
@@ -86,7 +86,7 @@ export class ChecksumCache {
     if (hit && hit[0] === st.size && hit[1] === st.mtimeMs && hit[2] === st.ctimeMs && hit[3] === st.ino) {
       return { checksum: hit[4] };
     }
-    const file = parseMigration(ref, readFileSync(ref.path, "utf8"));
+    const file = readMigration(ref);
     if (Date.now() - Math.max(st.mtimeMs, st.ctimeMs) > RACY_MS) {
       entries[ref.filename] = [st.size, st.mtimeMs, st.ctimeMs, st.ino, file.checksum];
       this.dirty = true;

@@ -10,8 +10,8 @@ import { guardTarget } from "./guard";
 import { forgetSql, readHistoryRows } from "./history";
 import { describeConnection, withAdvisoryLock, withClient } from "./pg";
 import { assertNoProblems } from "./reconcile";
+import { refuseStatements } from "./refused-statements";
 import { type MigrateOptions, resolveSettings } from "./settings";
-import { refuseTransactionControl } from "./transaction-control";
 
 export interface DownOptions extends MigrateOptions {
   /** Roll back every migration newer than this version ("0" for all). Default: only the newest. */
@@ -45,53 +45,58 @@ export async function down(options: DownOptions): Promise<DownResult> {
   const target = describeConnection(s.connection);
   const refs = listMigrations(s.dir);
   return withClient(s.connection, s.applicationName, (client) =>
-    withAdvisoryLock(client, s.lockWaitMs, async () => {
-      const history = await readHistoryRows(client);
-      // --to 0 means all, a version-0 migration included.
-      const chosen =
-        to === undefined
-          ? history.slice(-1)
-          : BigInt(to) === 0n
-            ? history
-            : history.filter((h) => h.order > BigInt(to));
-      const steps: { file: MigrationFile; down: Section }[] = [];
-      const problems: string[] = [];
-      for (const row of chosen.reverse()) {
-        const ref = refs.find((r) => r.order === row.order);
-        if (!ref) {
-          problems.push(
-            `${row.version}_${row.name} is applied but its file is missing from ${s.dir}: restore it to roll it back.`,
-          );
-          continue;
+    withAdvisoryLock(
+      client,
+      s.lockWaitMs,
+      async () => {
+        const history = await readHistoryRows(client);
+        // --to 0 means all, a version-0 migration included.
+        const chosen =
+          to === undefined
+            ? history.slice(-1)
+            : BigInt(to) === 0n
+              ? history
+              : history.filter((h) => h.order > BigInt(to));
+        const steps: { file: MigrationFile; down: Section }[] = [];
+        const problems: string[] = [];
+        for (const row of chosen.reverse()) {
+          const ref = refs.find((r) => r.order === row.order);
+          if (!ref) {
+            problems.push(
+              `${row.version}_${row.name} is applied but its file is missing from ${s.dir}: restore it to roll it back.`,
+            );
+            continue;
+          }
+          const file = readMigration(ref);
+          if (file.checksum !== row.checksum)
+            problems.push(
+              `${file.filename} changed after it was applied: its down section may not undo what was applied; restore the applied version first.`,
+            );
+          else if (!file.down || file.down.sql.trim() === "")
+            problems.push(`${file.filename} has no -- migrate:down section to run.`);
+          else steps.push({ file, down: file.down });
         }
-        const file = readMigration(ref);
-        if (file.checksum !== row.checksum)
-          problems.push(
-            `${file.filename} changed after it was applied: its down section may not undo what was applied; restore the applied version first.`,
-          );
-        else if (!file.down || file.down.sql.trim() === "")
-          problems.push(`${file.filename} has no -- migrate:down section to run.`);
-        else steps.push({ file, down: file.down });
-      }
-      assertNoProblems(problems, `Cannot roll back on ${target} (${s.environment})`);
-      await refuseTransactionControl(
-        steps.map((x) => x.file),
-        "down",
-      );
-      const rolledBack: RolledBack[] = [];
-      for (const [i, { file: f, down }] of steps.entries()) {
-        s.log({ type: "applying", version: f.version, name: f.name, index: i + 1, total: steps.length, count: 1 });
-        const unit: Unit = { file: f, which: "down", section: down, bookkeeping: () => forgetSql(f.order) };
-        const started = performance.now();
-        const { failure } = down.options.transaction
-          ? await runTransactional(client, [unit], s)
-          : await runOutsideTransaction(client, unit, s);
-        if (failure) throw failure;
-        const durationMs = Math.round(performance.now() - started);
-        rolledBack.push({ version: f.version, name: f.name, durationMs });
-        s.log({ type: "applied", version: f.version, name: f.name, durationMs, index: i + 1, total: steps.length });
-      }
-      return { environment: s.environment, target, rolledBack };
-    }),
+        assertNoProblems(problems, `Cannot roll back on ${target} (${s.environment})`);
+        await refuseStatements(
+          steps.map((x) => x.file),
+          "down",
+        );
+        const rolledBack: RolledBack[] = [];
+        for (const [i, { file: f, down }] of steps.entries()) {
+          s.log({ type: "applying", version: f.version, name: f.name, index: i + 1, total: steps.length, count: 1 });
+          const unit: Unit = { file: f, which: "down", section: down, bookkeeping: () => forgetSql(f.order) };
+          const started = performance.now();
+          const { failure } = down.options.transaction
+            ? await runTransactional(client, [unit], s, rolledBack.length)
+            : await runOutsideTransaction(client, unit, s);
+          if (failure) throw failure;
+          const durationMs = Math.round(performance.now() - started);
+          rolledBack.push({ version: f.version, name: f.name, durationMs });
+          s.log({ type: "applied", version: f.version, name: f.name, durationMs, index: i + 1, total: steps.length });
+        }
+        return { environment: s.environment, target, rolledBack };
+      },
+      (message) => s.log({ type: "info", message }),
+    ),
   );
 }

@@ -10,8 +10,9 @@
  *   -- migrate:down transaction:false
  *   DROP INDEX CONCURRENTLY ...;
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { type Dirent, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { durationProblem } from "./duration";
 import { sha256 } from "./hash";
 
 /** A migration as its file name describes it: nothing read from inside the file. */
@@ -60,19 +61,20 @@ export interface MigrationFile extends MigrationRef {
 }
 
 const FILE_NAME = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_-]*)\.sql$/;
-const MAX_BIGINT = 9223372036854775807n;
+/** The largest version: the history table keeps versions as a bigint. */
+export const MAX_VERSION = 9223372036854775807n;
 const MARKER = /^--\s*migrate:(up|down)\b([^\n]*)$/gm;
 const APPROVAL = /^--\s*lint:approve\b([^\n]*)$/gm;
-const DURATION = /^\d+(us|ms|s|min|h|d)?$/;
 
 /**
  * Lists `<version>_<name>.sql` files in version order. Other files (README.md) are ignored; a .sql
  * file with another name, or two files with the same version, is an error naming them.
  */
 export function listMigrations(dir: string): MigrationRef[] {
-  let names: string[];
+  let entries: Dirent[];
   try {
-    names = readdirSync(dir);
+    // With their types (from the same directory read): a folder named *.sql is refused here.
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch (cause) {
     throw new Error(`Cannot read the migrations folder ${dir}: ${(cause as Error).message}. Pass --dir <folder>.`, {
       cause,
@@ -81,20 +83,32 @@ export function listMigrations(dir: string): MigrationRef[] {
   const refs: MigrationRef[] = [];
   const problems: string[] = [];
   const prefix = join(dir, "/");
-  for (const filename of names) {
+  for (const entry of entries) {
+    const filename = entry.name;
     if (!filename.endsWith(".sql")) continue;
+    const notFile = notAFile(entry, prefix + filename);
+    if (notFile) {
+      problems.push(
+        `${filename}: ${notFile}; a migration is a file: move it out of the folder, or rename it so it does not end in .sql`,
+      );
+      continue;
+    }
     const m = FILE_NAME.exec(filename);
     if (!m) {
       problems.push(`${filename}: not named <version>_<name>.sql (digits, underscore, then letters, digits, _ or -)`);
       continue;
     }
     const order = BigInt(m[1]);
-    if (order > MAX_BIGINT) {
-      problems.push(`${filename}: version ${m[1]} is too large (at most 19 digits)`);
+    if (order > MAX_VERSION) {
+      problems.push(
+        `${filename}: version ${m[1]} is too large: the history keeps versions as a bigint, at most ${MAX_VERSION}`,
+      );
       continue;
     }
     refs.push({ version: m[1], order, name: m[2], filename, path: prefix + filename });
   }
+  // In name order: the folder lists them in whatever order its file system keeps.
+  problems.sort();
   refs.sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
   for (let i = 1; i < refs.length; i++) {
     if (refs[i].order === refs[i - 1].order) {
@@ -105,9 +119,34 @@ export function listMigrations(dir: string): MigrationRef[] {
   return refs;
 }
 
-/** Reads and parses one migration file. */
+/** What a .sql entry that is not a file (or a link to one) is, or undefined for a file. */
+function notAFile(entry: Dirent, path: string): string | undefined {
+  if (entry.isFile()) return undefined;
+  if (entry.isDirectory()) return "is a folder";
+  if (!entry.isSymbolicLink()) return "is not a regular file";
+  const target = statSync(path, { throwIfNoEntry: false });
+  if (!target) return "is a symbolic link to nothing";
+  return target.isFile()
+    ? undefined
+    : target.isDirectory()
+      ? "is a link to a folder"
+      : "is a link to something not a file";
+}
+
+/** Reads and parses one migration file; a file that cannot be read is an error naming it. */
 export function readMigration(ref: MigrationRef): MigrationFile {
-  return parseMigration(ref, readFileSync(ref.path, "utf8"));
+  let text: string;
+  try {
+    text = readFileSync(ref.path, "utf8");
+  } catch (cause) {
+    throw new Error(
+      `${ref.filename}: cannot be read (${(cause as Error).message}). Check the file and its permissions.`,
+      {
+        cause,
+      },
+    );
+  }
+  return parseMigration(ref, text);
 }
 
 /** Parses a migration's text; every problem is reported together, with file and line. */
@@ -163,8 +202,10 @@ function parseOptions(raw: string, line: number, problems: string[]): SectionOpt
       problems.push(`line ${line}: option "${token}" is not key:value`);
     } else if (key === "transaction" && (value === "true" || value === "false")) {
       transaction = value === "true";
-    } else if ((key === "lock_timeout" || key === "statement_timeout") && DURATION.test(value)) {
-      if (key === "lock_timeout") lockTimeout = value;
+    } else if (key === "lock_timeout" || key === "statement_timeout") {
+      const problem = durationProblem(value);
+      if (problem) problems.push(`line ${line}: ${key}:${value} ${problem}`);
+      else if (key === "lock_timeout") lockTimeout = value;
       else statementTimeout = value;
     } else {
       problems.push(
@@ -187,11 +228,6 @@ export function positionOf(text: string, offset: number): { line: number; column
     }
   }
   return { line, column: end - lineStart + 1 };
-}
-
-/** True for the duration syntax accepted in file options and run settings. */
-export function isDuration(value: string): boolean {
-  return DURATION.test(value);
 }
 
 /** The template `precog-db new` writes. */

@@ -34,7 +34,7 @@ export {
   type MigrateEvent,
   type MigrateOptions,
 } from "./settings";
-export { MigrationError } from "./sql-error";
+export { ConnectionLostError, isConnectionLoss, MigrationError } from "./sql-error";
 export {
   type PlannedMigration,
   type PlanResult,

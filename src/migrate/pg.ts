@@ -188,19 +188,31 @@ export async function withClient<T>(
 }
 
 /**
- * Runs `fn` holding the migration lock. Waits at most `waitMs` (through lock_timeout, which
- * pg_advisory_lock honours), then fails naming the holder. The lock is released in `finally`, and
- * by the server anyway if this process dies.
+ * Runs `fn` holding the migration lock. Tries once without waiting; when another session holds
+ * it, tells `onWait` who holds it (so a waiting run says why it is quiet), then waits at most `waitMs`
+ * (through lock_timeout, which pg_advisory_lock honours) and fails naming the holder. The lock is
+ * released in `finally`, and by the server anyway if this process dies.
  */
-export async function withAdvisoryLock<T>(client: Client, waitMs: number, fn: () => Promise<T>): Promise<T> {
+export async function withAdvisoryLock<T>(
+  client: Client,
+  waitMs: number,
+  fn: () => Promise<T>,
+  onWait: (message: string) => void = () => undefined,
+): Promise<T> {
   try {
     // A killed runner's backend otherwise keeps running its statement (and holding the lock)
     // until it next writes to the dead socket; this makes it notice within a second (PG 14+).
     const wait = `${Math.max(1, Math.floor(waitMs))}ms`;
-    await client.query(
+    const tried = (await client.query(
       `SELECT set_config('client_connection_check_interval', '${CONNECTION_CHECK_INTERVAL}', false), set_config('lock_timeout', '${wait}', false);
-       SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY});`,
-    );
+       SELECT pg_try_advisory_lock(${MIGRATION_LOCK_KEY}) AS got;`,
+    )) as unknown as { rows: { got: boolean }[] }[];
+    if (!tried[1].rows[0].got) {
+      onWait(
+        `Waiting for the migration lock held by another run${await describeLockHolder(client)}, for up to ${waitMs} ms (--lock-wait)...`,
+      );
+      await client.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`);
+    }
   } catch (cause) {
     if ((cause as { code?: string }).code !== "55P03") throw cause;
     const holder = await describeLockHolder(client);

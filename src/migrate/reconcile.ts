@@ -104,6 +104,23 @@ export function pendingUpTo<T extends MigrationRef>(pending: readonly T[], targe
 }
 
 /**
+ * Reads pending files: one that cannot be read or parsed is a problem naming it and what is wrong
+ * (status and validate report it and fail), not an exception that hides the others.
+ */
+export function readPending(refs: readonly MigrationRef[]): { files: MigrationFile[]; problems: Problem[] } {
+  const files: MigrationFile[] = [];
+  const problems: Problem[] = [];
+  for (const ref of refs) {
+    try {
+      files.push(readMigration(ref));
+    } catch (err) {
+      problems.push({ file: ref.filename, message: `pending ${(err as Error).message}` });
+    }
+  }
+  return { files, problems };
+}
+
+/**
  * Pending files outside `allowed` (the promotion rule: only what the previous
  * stack applied, with that exact content). Empty when `allowed` is not given.
  */

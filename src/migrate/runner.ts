@@ -67,31 +67,36 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     if (seen.pending.length === 0) return upToDate(seen.state.applied.length);
 
     // 3. Lock.
-    return await withAdvisoryLock(session.client, s.lockWaitMs, async () => {
-      await ensureHistoryTable(session.client);
-      // 4. Re-check: another runner may have applied some while we waited for the lock.
-      const { state, pending } = await compare(session.client, scan, s, where);
-      if (pending.length === 0) return result([]);
-      // 5. Read the pending files, and only those; refuse any outside the allowed set.
-      const files = pending.map(scan.read);
-      // Loaded here: it may need the parser, and only files about to run are checked.
-      await (await import("./transaction-control")).refuseTransactionControl(files, "up");
-      assertNoProblems(
-        allowedProblems(files, s.allowed),
-        `Refusing to migrate ${s.environment}: pending migrations outside the allowed set`,
-      );
-      // 6. Lint.
-      if (s.lint) await enforceLint(files, s);
-      // 7. Back up.
-      const backupFile =
-        s.backup && s.backupDir
-          ? await backupFirst(s, s.backupDir, state.newest?.version ?? "0", files[files.length - 1].version)
-          : undefined;
-      // 8. Apply and record: a transactional migration's history row is written in its own transaction.
-      const applied = await applyAll(session.client, files, s);
-      s.log({ type: "info", message: `Applied ${applied.length} migration(s) to ${where}.` });
-      return result(applied, backupFile);
-    });
+    return await withAdvisoryLock(
+      session.client,
+      s.lockWaitMs,
+      async () => {
+        await ensureHistoryTable(session.client);
+        // 4. Re-check: another runner may have applied some while we waited for the lock.
+        const { state, pending } = await compare(session.client, scan, s, where);
+        if (pending.length === 0) return upToDate(state.applied.length);
+        // 5. Read the pending files, and only those; refuse any outside the allowed set.
+        const files = pending.map(scan.read);
+        // Loaded here: it may need the parser, and only files about to run are checked.
+        await (await import("./refused-statements")).refuseStatements(files, "up");
+        assertNoProblems(
+          allowedProblems(files, s.allowed),
+          `Refusing to migrate ${s.environment}: pending migrations outside the allowed set`,
+        );
+        // 6. Lint.
+        if (s.lint) await enforceLint(files, s);
+        // 7. Back up.
+        const backupFile =
+          s.backup && s.backupDir
+            ? await backupFirst(s, s.backupDir, state.newest?.version ?? "0", files[files.length - 1].version)
+            : undefined;
+        // 8. Apply and record: a transactional migration's history row is written in its own transaction.
+        const applied = await applyAll(session.client, files, s);
+        s.log({ type: "info", message: `Applied ${applied.length} migration(s) to ${where}.` });
+        return result(applied, backupFile);
+      },
+      (message) => s.log({ type: "info", message }),
+    );
   } finally {
     // Everything above has had its answer (the lock is released): nothing waits on the close.
     session.release();
@@ -197,7 +202,7 @@ async function applyAll(client: Client, files: readonly MigrationFile[], s: Sett
     while (transactional && j < files.length && j - i < s.batchSize && files[j].up.options.transaction) j++;
     s.log({ type: "applying", version: f.version, name: f.name, index: i + 1, total, count: j - i });
     const { done, failure } = transactional
-      ? await runTransactional(client, files.slice(i, j).map(unit), s)
+      ? await runTransactional(client, files.slice(i, j).map(unit), s, applied.length)
       : await runOutsideTransaction(client, unit(f), s);
     record(done, transactional);
     if (failure) throw failure;

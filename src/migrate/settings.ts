@@ -5,7 +5,7 @@
  * the option, as graphile/migrate's settings do.
  */
 import { type Environment, isEnvironment, PROTECTED_ENVIRONMENTS } from "../env/environment";
-import { isDuration } from "./files";
+import { durationProblem, lockWaitProblem } from "./duration";
 import type { Connection } from "./pg";
 
 /** Something the engine reports while it runs. */
@@ -115,11 +115,11 @@ export function resolveSettings(options: MigrateOptions, operatorDefault: () => 
     problems.push(`environment: "${String(o.environment)}" is not one of dev, test, staging, prod`);
   for (const key of ["lockTimeout", "statementTimeout"] as const) {
     const v = o[key];
-    if (v !== undefined && !isDuration(v))
-      problems.push(`${key}: "${v}" is not a duration such as 500ms, 5s, 15min or 0`);
+    const problem = v === undefined ? undefined : typeof v === "string" ? durationProblem(v) : "is not a string";
+    if (problem) problems.push(`${key}: "${v}" ${problem}`);
   }
-  if (o.lockWaitMs !== undefined && !(Number.isFinite(o.lockWaitMs) && o.lockWaitMs >= 0))
-    problems.push(`lockWaitMs: ${o.lockWaitMs} is not a number of milliseconds >= 0`);
+  const waitProblem = o.lockWaitMs === undefined ? undefined : lockWaitProblem(o.lockWaitMs);
+  if (waitProblem) problems.push(`lockWaitMs: ${o.lockWaitMs} ${waitProblem}`);
   if (o.targetVersion !== undefined && !/^\d+$/.test(String(o.targetVersion)))
     problems.push(`targetVersion: "${o.targetVersion}" is not a version number`);
   if (o.batchSize !== undefined && !(Number.isInteger(o.batchSize) && o.batchSize >= 1))

@@ -25,6 +25,54 @@ export class MigrationError extends Error {
   }
 }
 
+/**
+ * A migration stopped because the connection to the server was lost (the server shut down or
+ * restarted, the backend was terminated, the network dropped), not because of its SQL.
+ */
+export class ConnectionLostError extends MigrationError {
+  constructor(message: string, filename: string, sqlState: string | undefined, options?: { cause?: unknown }) {
+    super(message, filename, undefined, undefined, sqlState, options);
+    this.name = "ConnectionLostError";
+  }
+}
+
+/** SQLSTATEs that mean the server ended the session: connection exceptions (08), admin, crash or immediate shutdown. */
+const LOST_STATES = /^(08...|57P0[123])$/;
+/** What Node and pg say when the socket goes away under a query. */
+const LOST_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNREFUSED", "ETIMEDOUT", "ENOTCONN", "EHOSTUNREACH"]);
+const LOST_MESSAGES = /Connection terminated|is not queryable|connection error/i;
+
+/** True when `cause` says the connection or the server went away, rather than a statement failing. */
+export function isConnectionLoss(cause: unknown): boolean {
+  const e = (cause ?? {}) as { code?: unknown; message?: unknown };
+  const code = typeof e.code === "string" ? e.code : "";
+  if (LOST_STATES.test(code) || LOST_CODES.has(code)) return true;
+  return code === "" && typeof e.message === "string" && LOST_MESSAGES.test(e.message);
+}
+
+/** Where the run stood when the connection was lost, for the report. */
+export interface LostPlace {
+  readonly file: MigrationFile;
+  readonly which: "up" | "down";
+  /** What of this file ran and what is recorded of it. */
+  readonly outcome: string;
+  /** What to do besides running the command again. */
+  readonly before?: string;
+}
+
+/** The report for a connection lost while `place.file` ran: the file is not at fault. */
+export function connectionLost(cause: unknown, place: LostPlace): ConnectionLostError {
+  const err = cause as { message?: string; code?: string };
+  const doing = place.which === "up" ? "applying" : "rolling back";
+  const lines = [
+    `${place.file.filename}: the connection to the server was lost while ${doing} it: ${maskSecrets(err.message ?? String(cause))}${err.code ? ` (${/^[0-9A-Z]{5}$/.test(err.code) ? "SQLSTATE " : ""}${err.code})` : ""}.`,
+    `  The server went away (shut down, restarted, or ended this session), or the network did; ${place.file.filename} is not at fault.`,
+    `  ${place.outcome}`,
+    `  Next: once the server is back, ${place.before ? `${place.before}, then ` : ""}run the command again (precog-db status shows what is applied); it goes on from the first migration not recorded.`,
+  ];
+  return new ConnectionLostError(lines.join("\n"), place.file.filename, err.code, { cause });
+}
+
 export interface FailurePlace {
   readonly file: MigrationFile;
   readonly section: Section;

@@ -5,14 +5,14 @@
  */
 import { currentOperator, type Environment } from "../env/environment";
 import { ChecksumCache } from "./checksum-cache";
-import { listMigrations, type MigrationRef, readMigration } from "./files";
+import { listMigrations, type MigrationFile, type MigrationRef } from "./files";
 import { guardTarget } from "./guard";
 import { type AppliedRow, type HistoryRow, readHistoryRows, toHistoryRow } from "./history";
 import type { LintFinding } from "./lint";
 import { type Connection, describeConnection, withClient } from "./pg";
-import { allowedProblems, pendingUpTo, type Reconciled, reconcile } from "./reconcile";
+import { allowedProblems, type Problem, pendingUpTo, type Reconciled, readPending, reconcile } from "./reconcile";
+import { refusedStatementProblems } from "./refused-statements";
 import { type ConnectionOptions, type MigrateOptions, resolveSettings, type Settings } from "./settings";
-import { transactionControlProblems } from "./transaction-control";
 
 export interface ReadHistoryOptions {
   readonly connection: Connection;
@@ -53,6 +53,18 @@ export async function readState(
   return { history, refs, state };
 }
 
+/**
+ * Reads pending files and checks them as `migrate` would before running them: a file that cannot
+ * be read or parsed, or that holds a statement no migration may hold (refused-statements.ts), is a
+ * problem naming it and what is wrong.
+ */
+export async function checkPending(
+  refs: readonly MigrationRef[],
+): Promise<{ files: readonly MigrationFile[]; problems: readonly Problem[] }> {
+  const { files, problems } = readPending(refs);
+  return { files, problems: [...problems, ...(await refusedStatementProblems(files, "up"))] };
+}
+
 export interface StatusEntry {
   readonly version: string;
   readonly name: string;
@@ -67,7 +79,7 @@ export interface StatusResult {
   readonly environment: string;
   readonly target: string;
   readonly entries: readonly StatusEntry[];
-  /** Changed, missing or out-of-order files; empty when all is well. */
+  /** Changed, missing or out-of-order files, and pending files migrate would refuse; empty when all is well. */
   readonly problems: readonly string[];
 }
 
@@ -89,11 +101,12 @@ export async function status(
     durationMs: h.durationMs,
   }));
   for (const r of state.pending) entries.push({ version: r.version, name: r.name, state: "pending" });
+  const pending = await checkPending(state.pending);
   return {
     environment: s.environment,
     target: describeConnection(s.connection),
     entries,
-    problems: state.problems.map((p) => p.message),
+    problems: [...state.problems, ...pending.problems].map((p) => p.message),
   };
 }
 
@@ -118,11 +131,11 @@ export async function plan(options: MigrateOptions): Promise<PlanResult> {
   const s = resolveSettings(options, currentOperator, false);
   guardTarget(s, "plan migrations");
   const { state } = await readState(s, s.checksumCache);
-  const files = pendingUpTo(state.pending, s.targetVersion).map(readMigration);
+  const pending = await checkPending(pendingUpTo(state.pending, s.targetVersion));
+  const files = pending.files;
   const { lintFiles, formatFindings } = await import("./lint");
   const report = await lintFiles(files, { environment: s.environment, lockTimeout: s.lockTimeout });
-  const problems = [...state.problems, ...allowedProblems(files, s.allowed)].map((p) => p.message);
-  problems.push(...(await transactionControlProblems(files, "up")));
+  const problems = [...state.problems, ...pending.problems, ...allowedProblems(files, s.allowed)].map((p) => p.message);
   const errors = report.findings.filter((f) => f.severity === "error");
   if (errors.length > 0) problems.push(`lint errors:\n${formatFindings(errors)}`);
   return {

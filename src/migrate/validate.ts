@@ -15,7 +15,7 @@ import { guardTarget } from "./guard";
 import { type Connection, describeConnection, withClient } from "./pg";
 import { migrate } from "./runner";
 import { type ConnectionOptions, resolveSettings } from "./settings";
-import { readState } from "./status";
+import { checkPending, readState } from "./status";
 
 export interface ValidateOptions extends ConnectionOptions {
   /** Where to create the scratch database. Default: the target's server and credentials. */
@@ -26,8 +26,11 @@ export interface ValidateOptions extends ConnectionOptions {
 
 /** One difference between the live database and the files. */
 export interface Drift {
-  /** history: a bookkeeping problem; missing: the files create it, live lacks it; extra: live only; changed: both, different. */
-  readonly kind: "history" | "missing" | "extra" | "changed";
+  /**
+   * history: a bookkeeping problem; file: a pending file migrate would refuse (unreadable, malformed, a
+   * refused statement); missing: the files create it, live lacks it; extra: live only; changed: both, different.
+   */
+  readonly kind: "history" | "file" | "missing" | "extra" | "changed";
   /** "TABLE public.markets", "INDEX public.trades_market_id_idx", or the file for history problems. */
   readonly object: string;
   readonly detail: string;
@@ -50,6 +53,14 @@ export async function validateDatabase(o: ValidateOptions): Promise<ValidateResu
   const target = describeConnection(o.connection);
   const { history, state } = await readState(s, false);
   const drift: Drift[] = state.problems.map((p) => ({ kind: "history", object: p.file, detail: p.message }));
+  const pending = await checkPending(state.pending);
+  drift.push(...pending.problems.map((p): Drift => ({ kind: "file", object: p.file, detail: p.message })));
+  // Building the scratch schema reads every file: with one that cannot be parsed, there is none to compare.
+  if (pending.files.length < state.pending.length) {
+    const last = drift.pop() as Drift;
+    drift.push({ ...last, detail: `${last.detail} (the schema is compared once every file parses)` });
+    return { environment: o.environment, target, drift, ok: false };
+  }
   const newest = history.length ? history[history.length - 1].version : undefined;
 
   const scratchName = `precog_validate_${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString("hex")}`;

@@ -2,6 +2,8 @@
  * Migration file names and contents: table-driven, checking the exact error text.
  */
 import { createHash } from "node:crypto";
+import { mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { listMigrations, type MigrationRef, parseMigration } from "../../src/migrate/files";
 import { migrationsDir, removeDir } from "./helpers";
@@ -49,11 +51,35 @@ describe("listMigrations", () => {
     ],
     [
       ["99999999999999999999_big.sql"],
-      "  99999999999999999999_big.sql: version 99999999999999999999 is too large (at most 19 digits)",
+      "  99999999999999999999_big.sql: version 99999999999999999999 is too large: the history keeps versions as a bigint, at most 9223372036854775807",
+    ],
+    [
+      ["9223372036854775808_big.sql"],
+      "  9223372036854775808_big.sql: version 9223372036854775808 is too large: the history keeps versions as a bigint, at most 9223372036854775807",
     ],
   ])("rejects %j", (names, problem) => {
     const d = dirWith(names);
     expect(() => listMigrations(d)).toThrow(`Bad migration file names in ${d}:\n${problem}`);
+  });
+
+  it("takes every version a bigint holds, 19 digits and leading zeros included", () => {
+    const d = dirWith(["9223372036854775807_max.sql", "00009223372036854775806_padded.sql"]);
+    expect(listMigrations(d).map((r) => r.order)).toEqual([9223372036854775806n, 9223372036854775807n]);
+  });
+
+  it("refuses an entry named *.sql that is not a file, and follows a link to one", () => {
+    const d = dirWith(["0001_a.sql"]);
+    mkdirSync(join(d, "0002_folder.sql"));
+    symlinkSync(join(d, "nowhere"), join(d, "0003_dangling.sql"));
+    symlinkSync(join(d, "0001_a.sql"), join(d, "0004_link.sql"));
+    expect(() => listMigrations(d)).toThrow(
+      `Bad migration file names in ${d}:\n` +
+        "  0002_folder.sql: is a folder; a migration is a file: move it out of the folder, or rename it so it does not end in .sql\n" +
+        "  0003_dangling.sql: is a symbolic link to nothing; a migration is a file: move it out of the folder, or rename it so it does not end in .sql",
+    );
+    rmSync(join(d, "0002_folder.sql"), { recursive: true });
+    rmSync(join(d, "0003_dangling.sql"));
+    expect(listMigrations(d).map((r) => r.filename)).toEqual(["0001_a.sql", "0004_link.sql"]);
   });
 
   it("names the folder when it cannot be read", () => {
@@ -110,7 +136,15 @@ describe("parseMigration", () => {
     ],
     [
       "\n-- migrate:up lock_timeout:5sec seconds\n",
-      '0001_x.sql: line 2: unknown option "lock_timeout:5sec" (known: transaction:true|false, lock_timeout:<n>[ms|s|min|h], statement_timeout:<n>[ms|s|min|h]); line 2: option "seconds" is not key:value. See docs/migrations.md for the file format.',
+      '0001_x.sql: line 2: lock_timeout:5sec is not a duration such as 500ms, 5s, 15min or 0 (a whole number, then us, ms, s, min, h or d); line 2: option "seconds" is not key:value. See docs/migrations.md for the file format.',
+    ],
+    [
+      "-- migrate:up statement_timeout:2147483648ms lock_timeout:25d\n",
+      "0001_x.sql: line 1: statement_timeout:2147483648ms is out of range: PostgreSQL takes at most 2147483647ms (about 24 days); 0 means no limit; line 1: lock_timeout:25d is out of range: PostgreSQL takes at most 2147483647ms (about 24 days); 0 means no limit. See docs/migrations.md for the file format.",
+    ],
+    [
+      "-- migrate:up\n-- migrate:down lock_timeout:100us statement_timeout:010s\n",
+      "0001_x.sql: line 2: lock_timeout:100us rounds to 0 ms, which PostgreSQL takes as no limit: write 0 for no limit, or at least 1ms; line 2: statement_timeout:010s has a leading zero, which PostgreSQL reads as octal (010s is 8s, 09s an error): write 10s. See docs/migrations.md for the file format.",
     ],
     [
       "-- lint:approve drop-table\n-- migrate:up\n",

@@ -58,6 +58,38 @@ describe("the migration lock", () => {
     expect((await migrate(opts())).applied).toHaveLength(1);
   });
 
+  it("a runner that waits for the lock says so, and prints the up-to-date summary when the other run applied everything", async () => {
+    dir = migrationsDir({ "1_slow.sql": sql("SELECT pg_sleep(2);") });
+    const env = { ...dbEnv(db), PRECOG_ENV: "dev" };
+    const first = runCli(["migrate", "--dir", dir], env);
+    let holder = 0;
+    await waitFor(
+      async () => {
+        const r = await query(
+          "SELECT pid FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = current_database()",
+        );
+        holder = r.rows[0]?.pid ?? 0;
+        return holder !== 0;
+      },
+      20_000,
+      "the first run's slow migration to start",
+    );
+    const second = await runCli(["migrate", "--dir", dir], env);
+    expect((await first).code).toBe(0);
+    const lines = second.stderr.trim().split("\n");
+    expect([second.code, lines.slice(1)]).toEqual([
+      0,
+      [
+        expect.stringMatching(
+          new RegExp(
+            `^Waiting for the migration lock held by another run \\(backend pid ${holder}, user postgres, application "precog-db", connected since \\S+\\), for up to 60000 ms \\(--lock-wait\\)\\.\\.\\.$`,
+          ),
+        ),
+        expect.stringMatching(/ \(dev\) is up to date: 1 migration\(s\) applied\.$/),
+      ],
+    ]);
+  });
+
   it("a runner killed with SIGKILL mid-migration leaves the database as it was before that migration", async () => {
     dir = migrationsDir({
       "1_base.sql": sql("CREATE TABLE base (id int);"),

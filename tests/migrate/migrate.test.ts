@@ -102,6 +102,32 @@ describe("migrate", () => {
     ]);
   });
 
+  it("counts every migration applied before a failure, also when it comes after the first round trip", async () => {
+    const files: Record<string, string> = {};
+    for (let i = 1; i <= 52; i++) files[`${String(i).padStart(4, "0")}_m.sql`] = sql(`CREATE TABLE m${i} (id int);`);
+    files["0053_bad.sql"] = sql("SELECT 1/0;");
+    files["0054_after.sql"] = sql("CREATE TABLE after (id int);");
+    dir = migrationsDir(files);
+    await expect(migrate(opts())).rejects.toThrow(
+      "Rolled back: nothing from 0053_bad.sql was applied (the 52 migration(s) before it were).",
+    );
+    expect((await query("SELECT count(*)::int AS n FROM precog_migrations.history")).rows[0].n).toBe(52);
+  });
+
+  it("applies and records a 19-digit version at the top of bigint's range", async () => {
+    dir = migrationsDir({
+      "1_a.sql": sql("CREATE TABLE a (id int);"),
+      "9223372036854775807_max.sql": sql("SELECT 1;"),
+    });
+    const r = await migrate(opts());
+    expect(r.applied.map((a) => a.version)).toEqual(["1", "9223372036854775807"]);
+    expect((await readHistory({ connection: connectionFor(db), environment: "dev" })).map((h) => h.version)).toEqual([
+      "1",
+      "9223372036854775807",
+    ]);
+    expect((await migrate(opts())).applied).toEqual([]);
+  });
+
   it("reports the real durations of the migrations that committed before a failure in the same round trip", async () => {
     dir = migrationsDir({
       "1_a.sql": sql("SELECT pg_sleep(0.15);"),
@@ -226,9 +252,44 @@ describe("migrate", () => {
   it("validates options, listing every problem", async () => {
     dir = migrationsDir({});
     await expect(
-      migrate({ ...opts(), environment: "qa" as never, lockTimeout: "5 s", batchSize: 0, backup: true }),
+      migrate({
+        ...opts(),
+        environment: "qa" as never,
+        lockTimeout: "5 s",
+        statementTimeout: "25d",
+        lockWaitMs: 2147483648,
+        batchSize: 0,
+        backup: true,
+      }),
     ).rejects.toThrow(
-      'Invalid migration options:\n  environment: "qa" is not one of dev, test, staging, prod\n  lockTimeout: "5 s" is not a duration such as 500ms, 5s, 15min or 0\n  batchSize: 0 is not an integer >= 1\n  backupDir: required when backups are on (they are by default on qa); pass --backup-dir or set PRECOG_BACKUP_DIR',
+      'Invalid migration options:\n  environment: "qa" is not one of dev, test, staging, prod\n  lockTimeout: "5 s" is not a duration such as 500ms, 5s, 15min or 0 (a whole number, then us, ms, s, min, h or d)\n' +
+        '  statementTimeout: "25d" is out of range: PostgreSQL takes at most 2147483647ms (about 24 days); 0 means no limit\n' +
+        "  lockWaitMs: 2147483648 is out of range: at most 2147483647 ms (PostgreSQL's lock_timeout, about 24 days)\n" +
+        "  batchSize: 0 is not an integer >= 1\n  backupDir: required when backups are on (they are by default on qa); pass --backup-dir or set PRECOG_BACKUP_DIR",
     );
+  });
+
+  it("refuses a file's out-of-range timeout before applying anything, naming the file and line", async () => {
+    dir = migrationsDir({
+      "1_a.sql": sql("CREATE TABLE a (id int);"),
+      "2_b.sql": sql("SELECT 1;", "", "statement_timeout:25d"),
+    });
+    await expect(migrate(opts())).rejects.toThrow(
+      "2_b.sql: line 1: statement_timeout:25d is out of range: PostgreSQL takes at most 2147483647ms (about 24 days); 0 means no limit. See docs/migrations.md for the file format.",
+    );
+    expect((await query("SELECT to_regclass('a') AS a")).rows).toEqual([{ a: null }]);
+  });
+
+  it("takes the largest timeouts PostgreSQL takes, and rounds as it does", async () => {
+    dir = migrationsDir({
+      "1_a.sql": sql(
+        "CREATE TABLE seen AS SELECT current_setting('lock_timeout') AS lock, current_setting('statement_timeout') AS stmt;",
+        "",
+        "lock_timeout:1500us statement_timeout:2147483647ms",
+      ),
+      "2_b.sql": sql("SELECT 1;", "", "lock_timeout:24d statement_timeout:0"),
+    });
+    await migrate(opts({ lockTimeout: "35791min", statementTimeout: "2147483647499us", lockWaitMs: 2147483647 }));
+    expect((await query("SELECT lock, stmt FROM seen")).rows).toEqual([{ lock: "2ms", stmt: "2147483647ms" }]);
   });
 });
