@@ -16,7 +16,7 @@ const NET = {
     group: "sg-0b22prod00000001",
   },
 } as const;
-const ROLES = ["owner", "app", "readonly"] as const;
+const ROLES = ["migrator", "app", "readonly"] as const;
 
 const run = (stack: "staging" | "prod", config = {}) =>
   runStack(stack, { config, vars: stack === "prod" ? CONFIRMED : {} });

@@ -5,7 +5,7 @@
  * migration that itself ran RESET ROLE or SET ROLE to another role it may become.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { down, migrate } from "../../src/migrate";
+import { type Connection, down, migrate } from "../../src/migrate";
 import { createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
 import { connectionFor, migrationsDir, removeDir, sql } from "./helpers";
 
@@ -33,7 +33,7 @@ afterEach(async () => {
   removeDir(dir);
 });
 
-const asMigrator = () => ({ ...connectionFor(db), user: roles().migrator, password });
+const asMigrator = () => ({ ...(connectionFor(db) as Exclude<Connection, string>), user: roles().migrator, password });
 const opts = (ownerRole?: string) => ({
   connection: asMigrator(),
   dir,
