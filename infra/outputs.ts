@@ -7,10 +7,10 @@
  *   host, port           where applications connect (the RDS address on aws)
  *   proxyHost            the RDS Proxy endpoint, or null
  *   database             database name
- *   roles                { owner, app, readonly } role names
+ *   roles                { databaseOwner, owner, migrator, app, readonly } role names
  *   pool                 { min, max } per app instance (DB_POOL_MIN_CONN / DB_POOL_MAX_CONN)
- *   connectionLimits     { owner, app, readonly } CONNECTION LIMIT of each login role
- *   credentials          { owner, app, readonly }: { source, secretArn, password } (secret output)
+ *   connectionLimits     { migrator, app, readonly } CONNECTION LIMIT of each login role
+ *   credentials          { migrator, app, readonly }: { source, secretArn, password } (secret output)
  *   migrations           the applied ledger, oldest first: { version, name, checksum, appliedAt, appliedBy }
  *   schemaVersion        the newest applied version, or null
  */
