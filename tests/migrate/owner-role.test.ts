@@ -96,6 +96,21 @@ describe("the owner role every migration acts as", () => {
     expect(await owners()).toEqual([]);
   });
 
+  it("a failing statement is still named right, with the SET ROLE in the unit's session start", async () => {
+    dir = migrationsDir({
+      "1_a.sql": sql("CREATE TABLE a (id int);"),
+      "2_b.sql": sql("CREATE TABLE b (id int);\nSELECT 1;\nINSERT INTO b VALUES (1 / 0);"),
+    });
+    const error = await migrate(opts(roles().owner)).catch((e: Error) => e);
+    expect(String(error)).toContain("division by zero");
+    expect(String(error)).toContain("INSERT INTO b VALUES (1 / 0)");
+    expect(String(error)).not.toContain("the server did not say which statement");
+    expect(await owners()).toEqual([
+      { object: "precog_migrations.history", owner: roles().owner },
+      { object: "public.a", owner: roles().owner },
+    ]);
+  });
+
   it("an empty role name is refused with the option's name", async () => {
     dir = migrationsDir({ "1_a.sql": sql("CREATE TABLE a (id int);") });
     await expect(migrate(opts(""))).rejects.toThrow('ownerRole: "" is not a role name');
