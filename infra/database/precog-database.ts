@@ -12,8 +12,9 @@
  *
  * Login passwords are written at creation only (`ignoreChanges: ["password"]`): rotation, by
  * Secrets Manager or by hand, owns them afterwards and a later `pulumi up` never resets them.
- * The roles without login have no password (on a stack from before the split, the owner's
- * LOGIN and password are taken away by the next `pulumi up`).
+ * The roles without login have no password (on a stack from before the split, the next
+ * `pulumi up` takes the owner's LOGIN away; the provider leaves its old password in place, which
+ * no longer opens a session).
  */
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
