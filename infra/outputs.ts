@@ -8,10 +8,10 @@
  *   host, port           where applications connect (the RDS address on aws)
  *   proxyHost            the RDS Proxy endpoint, or null
  *   database             database name
- *   roles                { owner, app, readonly } role names
+ *   roles                { databaseOwner, owner, migrator, app, readonly } role names
  *   pool                 { min, max } per app instance (DB_POOL_MIN_CONN / DB_POOL_MAX_CONN)
- *   connectionLimits     { owner, app, readonly } CONNECTION LIMIT of each login role
- *   credentials          { owner, app, readonly }: { source, secretArn, password }; only the
+ *   connectionLimits     { migrator, app, readonly } CONNECTION LIMIT of each login role
+ *   credentials          { migrator, app, readonly }: { source, secretArn, password }; only the
  *                        password is a secret (local stacks), so the secret ARNs (aws stacks)
  *                        read without --show-secrets
  *   instanceId           the RDS instance identifier, or null

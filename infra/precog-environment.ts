@@ -7,7 +7,7 @@ import { resolve } from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { currentOperator } from "../src/env/environment";
-import { migrationLogin } from "../src/env/roles";
+import { migrationLogin, migrationRole } from "../src/env/roles";
 import type { PrecogConfig } from "./config/parse";
 import { createPasswords, LOGIN_ROLES, type LoginRole, type Passwords } from "./credentials/passwords";
 import { RoleSecret } from "./credentials/role-secret";
@@ -78,7 +78,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
         roles: cfg.roleNames,
         passwords,
         connectionLimits: cfg.connectionLimits,
-        timeouts: { app: cfg.roles.app, readonly: cfg.roles.readonly, owner: cfg.roles.owner },
+        timeouts: { app: cfg.roles.app, readonly: cfg.roles.readonly, migrator: cfg.roles.migrator },
         protect: cfg.protect,
         pgaudit: cfg.rds ? cfg.rds.pgaudit : cfg.local.pgaudit,
       },
@@ -129,6 +129,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
             database: cfg.database,
             user: migrationLogin(cfg.roleNames),
             password,
+            ownerRole: migrationRole(cfg.roleNames),
             sslMode: endpoint.sslMode,
             sslRootCert: endpoint.sslRootCert,
           })),
@@ -137,7 +138,12 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
         predecessor: cfg.migrations.predecessor,
         backup: backupPlan(cfg, projectDir, rds),
         operator: currentOperator(),
-        after: [this.database, ...this.database.loginRoles, ...this.database.privileges, ...this.database.extensions],
+        after: [
+          this.database,
+          ...this.database.roleResources,
+          ...this.database.privileges,
+          ...this.database.extensions,
+        ],
         protect: cfg.protect,
       },
       { parent },

@@ -73,9 +73,9 @@ export function ofType(resources: readonly StackResource[], type: string): Stack
   return resources.filter((r) => r.type === type);
 }
 
-/** The login role's key (owner, app, readonly) from its Pulumi name `<component>-role-<key>`. */
+/** The role's key (databaseOwner, owner, migrator, app, readonly) from its Pulumi name `<component>-role-<key>`. */
 export function roleKey(role: StackResource): string | undefined {
-  return /-role-([a-z]+)$/.exec(role.name)?.[1];
+  return /-role-([A-Za-z]+)$/.exec(role.name)?.[1];
 }
 
 /** Whether `path` is secret: it or one of its ancestors is in `secretPaths`. */

@@ -1,7 +1,7 @@
 /**
  * Writes `.env.<stack>` for the application from a local stack's outputs (git-ignored, mode 0600):
  * DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD (the app's login), DB_MIGRATION_USER and
- * DB_MIGRATION_PASSWORD (the login migrations run as, for precog-db), DB_POOL_MIN_CONN,
+ * DB_MIGRATION_PASSWORD (the migrator, the login migrations run as, for precog-db), DB_POOL_MIN_CONN,
  * DB_POOL_MAX_CONN, PRECOG_ENV. Never for prod, and not for aws stacks, whose credentials live in
  * Secrets Manager.
  *
@@ -13,7 +13,7 @@
 import { execFileSync } from "node:child_process";
 import { chmodSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { type LoginRole, migrationLogin } from "../src/env/roles";
+import { type LoginRole, migrationLogin, type RoleNames } from "../src/env/roles";
 
 export interface LocalStackOutputs {
   environment: string;
@@ -21,7 +21,7 @@ export interface LocalStackOutputs {
   host: string;
   port: number;
   database: string;
-  roles: Record<LoginRole, string>;
+  roles: RoleNames;
   pool: { min: number; max: number };
   credentials: Record<LoginRole, { password: string | null }>;
 }

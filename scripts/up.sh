@@ -67,7 +67,7 @@ pulumi stack output --stack "$stack"
 cat <<NEXT
 
 Stack $stack is up on the local cluster. You now have:
-  $env_file   the app's login and the migration (owner) login (mode 0600; precog-db and openPool read it)
+  $env_file   the app's login and the migration (migrator) login (mode 0600; precog-db and openPool read it)
   state        ${PULUMI_BACKEND_URL%%\?*}
 
 Next:

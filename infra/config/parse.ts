@@ -23,7 +23,7 @@ export interface ConnectionLimits {
   /** pool.max x pool.appInstances. */
   readonly app: number;
   readonly readonly: number;
-  readonly owner: number;
+  readonly migrator: number;
 }
 
 /** The server is the one group of the two that is set: precog:rds, else precog:local (defaults if unset). */
@@ -34,7 +34,7 @@ type ServerGroup =
 export type PrecogConfig = Omit<StackConfig, "local" | "rds"> &
   ServerGroup & {
     readonly stack: string;
-    /** Derived: the login roles' names (owner and read-only follow from the database name). */
+    /** Derived: the roles' names (all but the app's follow from the database name). */
     readonly roleNames: RoleNames;
     /** Derived: each login role's CONNECTION LIMIT. */
     readonly connectionLimits: ConnectionLimits;
@@ -60,7 +60,7 @@ export function parseConfig(stack: string, raw: RawConfig): PrecogConfig {
   const connectionLimits = {
     app: common.pool.max * common.pool.appInstances + common.roles.app.connectionHeadroom,
     readonly: common.roles.readonly.connectionLimit,
-    owner: common.roles.owner.connectionLimit,
+    migrator: common.roles.migrator.connectionLimit,
   };
   checkBudget(r, common, connectionLimits);
   const server = findServer(r, local, rds, raw.secrets, connectionLimits.app, common.connections.serverMax);
@@ -96,12 +96,12 @@ function checkBudget(r: Reader, c: Omit<StackConfig, "local" | "rds">, l: Connec
   const { pool, connections } = c;
   if (pool.min > pool.max)
     r.problem("pool.min", `${pool.min} is above ${NAMESPACE}:pool.max (${pool.max}); lower pool.min or raise pool.max`);
-  const needed = l.app + l.readonly + l.owner + connections.reserved;
+  const needed = l.app + l.readonly + l.migrator + connections.reserved;
   if ([needed, connections.serverMax].every(Number.isFinite) && needed > connections.serverMax) {
     r.problem(
       "pool.max",
       `the server's connection budget cannot hold it: pool.max ${pool.max} x pool.appInstances ${pool.appInstances} + roles.app.connectionHeadroom ${c.roles.app.connectionHeadroom} = ${l.app}, ` +
-        `plus readonly ${l.readonly}, owner ${l.owner} and reserved ${connections.reserved}, is ${needed} > ${NAMESPACE}:connections.serverMax (${connections.serverMax}); ` +
+        `plus readonly ${l.readonly}, migrator ${l.migrator} and reserved ${connections.reserved}, is ${needed} > ${NAMESPACE}:connections.serverMax (${connections.serverMax}); ` +
         `lower pool.max, pool.appInstances or roles.app.connectionHeadroom, or raise connections.serverMax`,
     );
   }

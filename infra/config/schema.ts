@@ -45,7 +45,7 @@ export const CONFIG_SCHEMA = {
     type: "string",
     identifier: true,
     description:
-      "Database name, e.g. precog_dev. The owner role is <database>_owner and the read-only role <database>_readonly.",
+      "Database name, e.g. precog_dev. The other roles follow from it: <database>_dbowner, _owner, _migrator and _readonly.",
   },
   protect: {
     type: "boolean",
@@ -54,7 +54,8 @@ export const CONFIG_SCHEMA = {
   },
   roles: {
     type: "object",
-    description: "The login roles: the application's, the read-only one and the owner that migrations run as.",
+    description:
+      "The login roles: the application's, the read-only one and the migrator that migrations log in as (acting as the owner role <database>_owner, which cannot log in).",
     fields: {
       app: {
         type: "object",
@@ -77,10 +78,10 @@ export const CONFIG_SCHEMA = {
         description: "The read-only role <database>_readonly.",
         fields: { connectionLimit: connectionLimit("read-only role"), ...sessionTimeouts(300_000, 60_000) },
       },
-      owner: {
+      migrator: {
         type: "object",
-        description: "The owner role <database>_owner.",
-        fields: { connectionLimit: connectionLimit("owner role"), ...sessionTimeouts(0, 600_000) },
+        description: "The migrator role <database>_migrator, a member of the owner role <database>_owner.",
+        fields: { connectionLimit: connectionLimit("migrator role"), ...sessionTimeouts(0, 600_000) },
       },
     },
   },

@@ -1,5 +1,5 @@
 /**
- * One generated password per login role. random.RandomPassword keeps `result` secret in state and
+ * One generated password per login role (the roles without login have none). random.RandomPassword keeps `result` secret in state and
  * outputs; nothing else in the program ever sees it as plaintext.
  */
 import type * as pulumi from "@pulumi/pulumi";
@@ -17,5 +17,5 @@ export type Passwords = Readonly<Record<LoginRole, pulumi.Output<string>>>;
 export function createPasswords(name: string, parent: pulumi.Resource, protect: boolean): Passwords {
   const make = (role: LoginRole) =>
     new random.RandomPassword(`${name}-password-${role}`, { length: 40, special: false }, { parent, protect }).result;
-  return { owner: make("owner"), app: make("app"), readonly: make("readonly") };
+  return { migrator: make("migrator"), app: make("app"), readonly: make("readonly") };
 }

@@ -32,7 +32,7 @@ export const PULUMI_VERSION_STAGE = "PRECOG_PULUMI_CREATED";
 
 export interface RoleSecretArgs {
   readonly environment: string;
-  /** Role key: owner, app or readonly. */
+  /** Role key: migrator, app or readonly. */
   readonly role: string;
   readonly username: pulumi.Input<string>;
   readonly password: pulumi.Output<string>;

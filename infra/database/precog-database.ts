@@ -1,14 +1,24 @@
 /**
  * PrecogDatabase: one environment's database on a server, with its roles and privileges.
- * Creates the admin provider connection, the owner role (migrations run as it), the app and
- * read-only login roles with CONNECTION LIMITs, the database owned by the owner, and the
+ * Creates the admin provider connection; two roles that cannot log in, the database's owner
+ * (`<database>_dbowner`, of which no role is a member) and the owner of the schema's objects
+ * (`<database>_owner`); the migrator, app and read-only login roles with CONNECTION LIMITs, the
+ * migrator a member of the owner (migrations act as it with SET ROLE); the database; and the
  * privilege plan in ./privileges.ts.
+ *
+ * Why two owners: PostgreSQL lets any member of a database's owner drop it (PG 15: with SET ROLE
+ * when the member does not inherit). The objects' owner has a member, the migrator; the
+ * database's owner has none, so no login of the stack can drop the database, only the admin.
  *
  * Login passwords are written at creation only (`ignoreChanges: ["password"]`): rotation, by
  * Secrets Manager or by hand, owns them afterwards and a later `pulumi up` never resets them.
+ * The roles without login have no password (on a stack from before the split, the next
+ * `pulumi up` takes the owner's LOGIN away; the provider leaves its old password in place, which
+ * no longer opens a session).
  */
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
+import type { RoleNames } from "../../src/env/roles";
 import type { ConnectionLimits } from "../config/parse";
 import type { LoginRole, Passwords } from "../credentials/passwords";
 import type { ServerEndpoint } from "../server/endpoint";
@@ -23,7 +33,7 @@ export interface SessionTimeouts {
 export interface PrecogDatabaseArgs {
   readonly endpoint: ServerEndpoint;
   readonly database: string;
-  readonly roles: Readonly<Record<LoginRole, string>>;
+  readonly roles: RoleNames;
   readonly passwords: Passwords;
   readonly connectionLimits: ConnectionLimits;
   readonly timeouts: Readonly<Record<LoginRole, SessionTimeouts>>;
@@ -35,9 +45,9 @@ export interface PrecogDatabaseArgs {
 
 export class PrecogDatabase extends pulumi.ComponentResource {
   readonly database: pulumi.Output<string>;
-  readonly roles: Readonly<Record<LoginRole, pulumi.Output<string>>>;
-  /** The login roles themselves. */
-  readonly loginRoles: readonly pulumi.Resource[];
+  readonly roles: Readonly<Record<keyof RoleNames, pulumi.Output<string>>>;
+  /** Every role: the two without login and the three login roles. */
+  readonly roleResources: readonly pulumi.Resource[];
   /** Every privilege change: what must exist before the owner creates objects. */
   readonly privileges: readonly pulumi.Resource[];
   /** The extensions created in the database (pgaudit, when the server loads it). */
@@ -64,7 +74,21 @@ export class PrecogDatabase extends pulumi.ComponentResource {
       { parent, dependsOn: [...endpoint.dependsOn] },
     );
 
-    const createRole = (role: LoginRole, connectionLimit: number) =>
+    const createOwningRole = (role: "databaseOwner" | "owner") =>
+      new postgresql.Role(
+        `${name}-role-${role}`,
+        {
+          name: args.roles[role],
+          login: false,
+          createDatabase: false,
+          createRole: false,
+          inherit: true,
+          superuser: false,
+          replication: false,
+        },
+        { parent, provider, protect },
+      );
+    const createLoginRole = (role: LoginRole, connectionLimit: number, memberOf: pulumi.Input<string>[] = []) =>
       new postgresql.Role(
         `${name}-role-${role}`,
         {
@@ -77,6 +101,7 @@ export class PrecogDatabase extends pulumi.ComponentResource {
           inherit: true,
           superuser: false,
           replication: false,
+          roles: memberOf,
           searchPaths: [...SEARCH_PATH],
           statementTimeout: args.timeouts[role].statementTimeoutMs,
           idleInTransactionSessionTimeout: args.timeouts[role].idleInTransactionTimeoutMs,
@@ -84,15 +109,17 @@ export class PrecogDatabase extends pulumi.ComponentResource {
         { parent, provider, protect, ignoreChanges: ["password"] },
       );
 
-    const owner = createRole("owner", args.connectionLimits.owner);
-    const app = createRole("app", args.connectionLimits.app);
-    const readonly = createRole("readonly", args.connectionLimits.readonly);
+    const databaseOwner = createOwningRole("databaseOwner");
+    const owner = createOwningRole("owner");
+    const migrator = createLoginRole("migrator", args.connectionLimits.migrator, [owner.name]);
+    const app = createLoginRole("app", args.connectionLimits.app);
+    const readonly = createLoginRole("readonly", args.connectionLimits.readonly);
 
     const database = new postgresql.Database(
       `${name}-database`,
       {
         name: args.database,
-        owner: owner.name,
+        owner: databaseOwner.name,
         encoding: "UTF8",
         template: "template0",
         allowConnections: true,
@@ -101,6 +128,7 @@ export class PrecogDatabase extends pulumi.ComponentResource {
     );
 
     const grantees: Record<Grantee, pulumi.Input<string>> = {
+      owner: owner.name,
       app: app.name,
       readonly: readonly.name,
       public: "public",
@@ -158,9 +186,15 @@ export class PrecogDatabase extends pulumi.ComponentResource {
         ]
       : [];
     this.privileges = privileges;
-    this.loginRoles = [owner, app, readonly];
+    this.roleResources = [databaseOwner, owner, migrator, app, readonly];
     this.database = database.name;
-    this.roles = { owner: owner.name, app: app.name, readonly: readonly.name };
+    this.roles = {
+      databaseOwner: databaseOwner.name,
+      owner: owner.name,
+      migrator: migrator.name,
+      app: app.name,
+      readonly: readonly.name,
+    };
     this.registerOutputs({ database: this.database });
   }
 }

@@ -1,12 +1,14 @@
 /**
  * The privilege plan, as data: which role gets what on the database, schema public, its tables and
- * sequences, and by default on what the owner creates later. PUBLIC gets nothing. The component
+ * sequences, and by default on what the owner creates later. PUBLIC gets nothing. The owner role
+ * does not own the database (`<database>_dbowner` does, so no login can drop it): it gets what
+ * migrations need from the database and the schema as grants, CREATE among them. The component
  * turns each entry into one postgresql.Grant or postgresql.DefaultPrivileges; tests read the same
  * plan, so the documented rights and the provisioned ones cannot drift apart.
  */
 
-/** Which login role an entry is for; "public" is PostgreSQL's PUBLIC pseudo-role. */
-export type Grantee = "app" | "readonly" | "public";
+/** Which role an entry is for; "public" is PostgreSQL's PUBLIC pseudo-role. */
+export type Grantee = "owner" | "app" | "readonly" | "public";
 
 export interface GrantSpec {
   readonly key: string;
@@ -40,6 +42,10 @@ const READ_SEQUENCE = ["SELECT"];
 export const GRANTS: readonly GrantSpec[] = [
   { key: "public-database", grantee: "public", objectType: "database", privileges: [] },
   { key: "public-schema", grantee: "public", objectType: "schema", privileges: [] },
+  // What the database's owner had before it was split from the objects' owner: schemas and
+  // extensions (CREATE), temporary tables, and the migrator's CONNECT (it inherits them).
+  { key: "owner-database", grantee: "owner", objectType: "database", privileges: ["CONNECT", "CREATE", "TEMPORARY"] },
+  { key: "owner-schema", grantee: "owner", objectType: "schema", privileges: ["CREATE", "USAGE"] },
   { key: "app-database", grantee: "app", objectType: "database", privileges: ["CONNECT"] },
   { key: "app-schema", grantee: "app", objectType: "schema", privileges: ["USAGE"] },
   { key: "app-tables", grantee: "app", objectType: "table", privileges: APP_TABLE },

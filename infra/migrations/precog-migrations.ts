@@ -1,6 +1,7 @@
 /**
  * PrecogMigrations: the post-deploy migration component. After the database, roles and grants
- * exist, it applies `migrations/` as the owner role, in stack order (dev -> test -> staging ->
+ * exist, it applies `migrations/` logged in as the migrator and acting as the owner role (the
+ * engine's SET ROLE before each migration), in stack order (dev -> test -> staging ->
  * prod), through the migration engine.
  *
  * At preview, before any query: the files and their checksums (the engine's stat cache), this
@@ -23,7 +24,7 @@ import type { BackupPlan, MigrationsConnection } from "./state";
 
 export interface PrecogMigrationsArgs {
   readonly environment: Environment;
-  /** The owner role's login; its password a secret. */
+  /** The migrator's login and the owner role it acts as; its password a secret. */
   readonly connection: pulumi.Input<MigrationsConnection>;
   /** The migrations folder, absolute. */
   readonly dir: string;

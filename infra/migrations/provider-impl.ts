@@ -114,6 +114,7 @@ async function apply(i: MigrationsInputs, previous: MigrationsState | undefined)
       lastBackup = await snapshotBeforeApply(plan, await snapshotClients.rds(plan.region));
     const result = await migrate({
       connection: connectionOf(i),
+      ownerRole: i.connection.ownerRole,
       dir: i.dir,
       environment: i.environment as Environment,
       operator: i.operator,

@@ -8,8 +8,13 @@ export interface MigrationsConnection {
   readonly host: string;
   readonly port: number;
   readonly database: string;
-  /** The owner role: migrations always create objects as the database's owner. */
+  /** The migrator login (src/env/roles.ts `migrationLogin`), a member of the owner role. */
   readonly user: string;
+  /**
+   * The owner role the engine acts as (SET ROLE before each migration), so every object is the
+   * owner's whoever logs in; absent on a connection recorded before the owner lost its login.
+   */
+  readonly ownerRole?: string;
   /** A Pulumi secret in the resource's inputs and state. */
   readonly password: string;
   readonly sslMode: string;

@@ -3,13 +3,14 @@ import type { Rule } from "../resources";
 import { prodDataProtected } from "./data";
 import { migrationsAfterRoles } from "./migrations";
 import { rdsInstanceSafe, rdsTlsAndAudit } from "./rds";
-import { appRolesOwnNothing, loginRolesLimited, publicRevoked } from "./roles";
+import { appRolesOwnNothing, databaseOwnerUnreachable, loginRolesLimited, publicRevoked } from "./roles";
 import { noPlainPasswords, secretsRotate } from "./secrets";
 
 export const RULES: readonly Rule[] = [
   prodDataProtected,
   loginRolesLimited,
   appRolesOwnNothing,
+  databaseOwnerUnreachable,
   publicRevoked,
   noPlainPasswords,
   rdsInstanceSafe,

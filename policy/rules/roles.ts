@@ -1,6 +1,7 @@
 /**
  * Least privilege for the database's roles: every login role limited and unprivileged, the app and
- * read-only roles owning nothing and creating nothing, PUBLIC's rights revoked.
+ * read-only roles owning nothing and creating nothing, the database owned by a role no login can
+ * become, PUBLIC's rights revoked.
  */
 import {
   everywhere,
@@ -10,10 +11,11 @@ import {
   type StackResource,
   sameOrUnknown,
   TYPES,
+  UNKNOWN,
   type Violation,
 } from "../resources";
 
-/** The roles the application and readers log in as (the owner runs migrations and owns the schema). */
+/** The roles the application and readers log in as (the migrator, acting as the owner, runs migrations). */
 const UNPRIVILEGED = ["app", "readonly"];
 
 export const loginRolesLimited: Rule = {
@@ -75,7 +77,7 @@ export const appRolesOwnNothing: Rule = {
       if (roles.has(String(r.props.owner)))
         out.push({
           resource: r.name,
-          message: `database ${String(r.props.name)} is owned by ${String(r.props.owner)}; the owner role must own it`,
+          message: `database ${String(r.props.name)} is owned by ${String(r.props.owner)}; the database-owner role must own it`,
         });
     }
     for (const r of [...ofType(resources, TYPES.grant), ...ofType(resources, TYPES.defaultPrivileges)]) {
@@ -91,6 +93,34 @@ export const appRolesOwnNothing: Rule = {
           message: `${String(r.props.role)} is granted ${JSON.stringify(r.props.privileges)} on ${String(r.props.objectType)}; the app and read-only roles get no CREATE, TEMPORARY or ALL`,
         });
       }
+    }
+    return out;
+  },
+};
+
+export const databaseOwnerUnreachable: Rule = {
+  name: "database-owner-unreachable",
+  description:
+    "The database is owned by a role that cannot log in and that no role is a member of: PostgreSQL lets the owner and any member of it drop the database.",
+  scope: "stack",
+  level: everywhere,
+  check(resources) {
+    const out: Violation[] = [];
+    const roles = ofType(resources, TYPES.role);
+    for (const db of ofType(resources, TYPES.database)) {
+      const owner = db.props.owner;
+      if (owner === UNKNOWN) continue;
+      const declared = roles.find((r) => r.props.name === owner);
+      if (declared?.props.login !== false)
+        out.push({
+          resource: db.name,
+          message: `database ${String(db.props.name)} is owned by ${String(owner)}, ${declared ? "a login role" : "a role the stack does not declare without login"}; own it by a role with login: false that no role is a member of`,
+        });
+      for (const member of roles.filter((r) => Array.isArray(r.props.roles) && r.props.roles.includes(owner)))
+        out.push({
+          resource: member.name,
+          message: `role ${String(member.props.name)} is a member of ${String(owner)}, the owner of database ${String(db.props.name)}, so it can drop the database; take ${String(owner)} out of its roles`,
+        });
     }
     return out;
   },

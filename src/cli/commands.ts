@@ -41,6 +41,7 @@ function engineOptions(ctx: CommandContext, log?: MigrateOptions["log"]): Migrat
   const wait = v["lock-wait"];
   return {
     connection: t.connection,
+    ownerRole: t.ownerRole,
     dir: ctx.dir,
     environment: t.choice.env,
     log,

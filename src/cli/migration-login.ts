@@ -1,14 +1,15 @@
 /**
  * Which login the command works as on its target. The migration login (DB_MIGRATION_USER /
  * DB_MIGRATION_PASSWORD, read by src/env's connection resolver; the `.env.<env>` the local stacks
- * write carries the owner's) takes the place of DB_USER / DB_PASSWORD. The app and read-only roles
- * are refused, whichever variable or URL names them: they may not create objects, and objects
- * must belong to the role migrations log in as (src/env/roles.ts), so that the default privileges
- * give the app and read-only roles their rights on them.
+ * write carries the migrator's) takes the place of DB_USER / DB_PASSWORD. The app and read-only
+ * roles are refused, whichever variable or URL names them: they may not create objects, and
+ * objects must belong to the owner role (src/env/roles.ts), so that the default privileges give
+ * the app and read-only roles their rights on them. When the login is the environment's migrator,
+ * the engine acts as the owner role (`ownerRole`, its SET ROLE before each migration).
  */
 import { resolveConnection } from "../env/connection";
 import { ENVIRONMENT_DEFAULTS } from "../env/defaults";
-import { migrationLogin, roleNamesOf } from "../env/roles";
+import { migrationLogin, migrationRole, roleNamesOf } from "../env/roles";
 import type { Target, Vars } from "./target";
 
 /** `target` logged in as the migration login; throws for the app and read-only roles. `work`: "apply migrations". */
@@ -50,11 +51,12 @@ export function withMigrationLogin(target: Target, vars: Vars, work: string, fro
     const which = user === roles.app ? "the app role" : user === roles.readonly ? "the read-only role" : undefined;
     if (which) {
       throw new Error(
-        `Refusing to ${work} as ${user} (from ${source}), ${which} of ${env}: migrations create objects as ${migrationLogin(roles)}, ` +
-          `which gives the app and read-only roles their rights on them. Log in as ${migrationLogin(roles)}: set DB_MIGRATION_USER and ` +
+        `Refusing to ${work} as ${user} (from ${source}), ${which} of ${env}: migrations create objects as ${migrationRole(roles)}, ` +
+          `which gives the app and read-only roles their rights on them. Log in as ${migrationLogin(roles)}, which acts as it: set DB_MIGRATION_USER and ` +
           `DB_MIGRATION_PASSWORD (the .env.${env} that scripts/up.sh writes carries both), or pass --database-url with its login.`,
       );
     }
+    if (user === migrationLogin(roles)) return { ...t, ownerRole: migrationRole(roles) };
   }
   return t;
 }

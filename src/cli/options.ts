@@ -71,7 +71,7 @@ export const OPTIONS = {
   role: {
     type: "string",
     usage: "--role <role>",
-    help: ["app (default), readonly or owner: the login role rotate changes"],
+    help: ["app (default), readonly or migrator: the login role rotate changes"],
   },
   json: { type: "boolean", usage: "--json", help: ["print the result as JSON on stdout"] },
   help: { type: "boolean", short: "h", usage: "-h, --help", help: ["this text"] },

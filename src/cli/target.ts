@@ -25,6 +25,8 @@ export interface Target {
   readonly connection: Connection & object;
   /** Secret values to scrub from anything printed, whatever path they take. */
   readonly secrets: readonly string[];
+  /** The role migrations act as (the engine's ownerRole): set when the login is the environment's migrator. */
+  readonly ownerRole?: string;
 }
 
 /** The local cluster's superuser (scripts/local-pg.sh): the command's login on dev and test by default. */

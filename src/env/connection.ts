@@ -1,6 +1,6 @@
 /**
  * The one connection resolver for the application's pool and the precog-db command: which server,
- * which database, which logins (the application's and the migration owner's), which TLS mode, how
+ * which database, which logins (the application's and the migrator's), which TLS mode, how
  * long to wait for the server. Pure (no I/O): it turns variables, already merged with `.env` by
  * env-file.ts, into checked settings, and collects every problem, each naming its variable, for the
  * caller to report at once. tls.ts turns the result into a pg connection and explains failures.
@@ -13,7 +13,7 @@
  *   DB_NAME                      database; default the environment's (precog_<env>)
  *   DB_USER / DB_PASSWORD        the application's login; user default the environment's app role
  *   DB_MIGRATION_USER / DB_MIGRATION_PASSWORD
- *                                the migration (owner) login, for the command; unset when DB_MIGRATION_USER is
+ *                                the migration (migrator) login, for the command; unset when DB_MIGRATION_USER is
  *   DB_SSLMODE                   disable | allow | prefer | require | verify-ca | verify-full, as libpq;
  *                                default disable locally, verify-full on AWS
  *   DB_SSL_ROOT_CERT             CA bundle file (PEM) for require, verify-ca and verify-full

@@ -8,7 +8,7 @@ import type { Client } from "pg";
 import type { MigrationFile, Section } from "./files";
 import { HISTORY_TABLE, RECORDED_DURATION } from "./history";
 import { splitStatements } from "./parser";
-import { CONNECTION_CHECK_INTERVAL } from "./pg";
+import { CONNECTION_CHECK_INTERVAL, setRoleSql } from "./pg";
 import { codePointToIndex, runBatch } from "./pg-batch";
 import { connectionLost, describeFailure, isConnectionLoss } from "./sql-error";
 
@@ -24,6 +24,8 @@ export interface Unit {
 export interface Timeouts {
   readonly lockTimeout: string;
   readonly statementTimeout: string;
+  /** The role each unit acts as (SET ROLE after the clean session); undefined: the login's own. */
+  readonly ownerRole?: string;
 }
 
 /** What ran, in order, with the duration the history table recorded. */
@@ -57,8 +59,21 @@ const CLEAN_SESSION = [
 ];
 
 /**
- * A unit's session settings: a clean session, the runner's connection check (RESET ALL undid it),
- * then the unit's timeouts (LOCAL inside its transaction).
+ * The clean session, then the owner role again when there is one: the reset (SET SESSION
+ * AUTHORIZATION DEFAULT) dropped the role the runner set, as it drops any a migration set.
+ */
+function sessionStart(t: Timeouts): string[] {
+  return t.ownerRole ? [...CLEAN_SESSION, setRoleSql(t.ownerRole)] : CLEAN_SESSION;
+}
+
+/** The history row is written as the owner role too, whatever role the migration left the session in. */
+function asOwner(t: Timeouts): string {
+  return t.ownerRole ? `${setRoleSql(t.ownerRole)};\n` : "";
+}
+
+/**
+ * A unit's session settings: a clean session as the owner role, the runner's connection check
+ * (RESET ALL undid it), then the unit's timeouts (LOCAL inside its transaction).
  */
 function settingsSql(section: Section, t: Timeouts, local: boolean): string {
   const lock = section.options.lockTimeout ?? t.lockTimeout;
@@ -67,7 +82,7 @@ function settingsSql(section: Section, t: Timeouts, local: boolean): string {
   // precog.started: now() is the same for every transaction of one multi-statement message, so
   // each unit notes its own start for the duration its history row records.
   return (
-    `${CLEAN_SESSION.join(";\n")};\n` +
+    `${sessionStart(t).join(";\n")};\n` +
     `SELECT set_config('client_connection_check_interval', '${CONNECTION_CHECK_INTERVAL}', false), ` +
     `set_config('lock_timeout', '${lock}', ${local}), set_config('statement_timeout', '${stmt}', ${local}), ` +
     `set_config('precog.started', clock_timestamp()::text, ${local})`
@@ -92,7 +107,7 @@ export async function runTransactional(
     text += `BEGIN;\n${settingsSql(u.section, t, true)};\n`;
     starts.push(text.length);
     // The newline ends a trailing `--` comment; the `;` ends a statement missing its semicolon.
-    text += `${u.section.sql}\n;\n${u.bookkeeping()};\nCOMMIT;\n`;
+    text += `${u.section.sql}\n;\n${asOwner(t)}${u.bookkeeping()};\nCOMMIT;\n`;
   }
   const { completed, captured, failure } = await runBatch(client, text, RECORDED_DURATION);
   if (!failure) return { done: units.map((u, i) => ({ file: u.file, durationMs: Number(captured[i] ?? 0) })) };
@@ -137,7 +152,7 @@ export async function runTransactional(
     which: failed.which,
     offset,
     // Tags after the last COMMIT: BEGIN, the clean session, the settings SELECT, then the unit's own statements.
-    statementIndex: failedIndex === committed ? Math.max(0, tagsAfter - 2 - CLEAN_SESSION.length) : undefined,
+    statementIndex: failedIndex === committed ? Math.max(0, tagsAfter - 2 - sessionStart(t).length) : undefined,
     outcome: rolledBackOutcome(failed, doneBefore + done.length),
     next: `fix ${failed.file.filename} and run the command again.`,
   });
@@ -199,6 +214,7 @@ export async function runOutsideTransaction(client: Client, u: Unit, t: Timeouts
         return { done: [], failure };
       }
     }
+    if (t.ownerRole) await client.query(setRoleSql(t.ownerRole));
     const r = await client.query(u.bookkeeping(performance.now() - started));
     return { done: [{ file: u.file, durationMs: Number(r.rows[0]?.[RECORDED_DURATION] ?? 0) }] };
   } finally {

@@ -8,7 +8,7 @@ import { runOutsideTransaction, runTransactional, type Unit } from "./apply";
 import { listMigrations, type MigrationFile, readMigration, type Section } from "./files";
 import { guardTarget } from "./guard";
 import { forgetSql, readHistoryRows } from "./history";
-import { describeConnection, withAdvisoryLock, withClient } from "./pg";
+import { actAs, describeConnection, withAdvisoryLock, withClient } from "./pg";
 import { assertNoProblems } from "./reconcile";
 import { refuseStatements } from "./refused-statements";
 import { type MigrateOptions, resolveSettings } from "./settings";
@@ -49,6 +49,7 @@ export async function down(options: DownOptions): Promise<DownResult> {
       client,
       s.lockWaitMs,
       async () => {
+        if (s.ownerRole) await actAs(client, s.ownerRole, target);
         const history = await readHistoryRows(client);
         // --to 0 means all, a version-0 migration included.
         const chosen =

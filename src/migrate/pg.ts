@@ -243,3 +243,24 @@ async function describeLockHolder(client: Client): Promise<string> {
   if (!row) return "";
   return ` (backend pid ${row.pid}, user ${row.usename}, application "${row.application_name}", connected since ${new Date(row.backend_start).toISOString()})`;
 }
+
+/** `SET ROLE` to `role`, its name quoted as an identifier (a role name may need quotes). */
+export function setRoleSql(role: string): string {
+  return `SET ROLE "${role.replaceAll('"', '""')}"`;
+}
+
+/**
+ * Acts as `role` for the rest of the session (the migration runner's owner role), or says why not:
+ * the login must be a member of the role.
+ */
+export async function actAs(client: Client, role: string, target: string): Promise<void> {
+  try {
+    await client.query(setRoleSql(role));
+  } catch (cause) {
+    throw new Error(
+      `Cannot act as ${role} on ${target}: ${(cause as Error).message}. Migrations create objects as the owner role, so the login ` +
+        `must be a member of it (the stacks make <database>_migrator one); log in as the migrator (DB_MIGRATION_USER), or GRANT ${role} TO the login.`,
+      { cause },
+    );
+  }
+}

@@ -10,7 +10,7 @@ import type { Unit, UnitDone } from "./apply";
 import type { MigrationFile, MigrationRef } from "./files";
 import { guardTarget } from "./guard";
 import { ensureHistoryTable, readHistoryDigest, readHistoryRows, recordSql } from "./history";
-import { describeConnection, openSession, withAdvisoryLock } from "./pg";
+import { actAs, describeConnection, openSession, withAdvisoryLock } from "./pg";
 import { allowedProblems, assertNoProblems, pendingUpTo, type Reconciled, reconcile } from "./reconcile";
 import { type Scan, scanFolder } from "./scan";
 import { type MigrateOptions, resolveSettings, type Settings } from "./settings";
@@ -71,6 +71,8 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       session.client,
       s.lockWaitMs,
       async () => {
+        // As the owner role from here on: the history table, and each migration (apply.ts sets it again).
+        if (s.ownerRole) await actAs(session.client, s.ownerRole, target);
         await ensureHistoryTable(session.client);
         // 4. Re-check: another runner may have applied some while we waited for the lock.
         const { state, pending } = await compare(session.client, scan, s, where);

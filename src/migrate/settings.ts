@@ -44,6 +44,14 @@ export interface ConnectionOptions {
   readonly applicationName?: string;
   /** Set by callers that checked PRECOG_PROD_CONFIRMED themselves; else the engine reads it. */
   readonly prodConfirmed?: boolean;
+  /**
+   * The role migrations act as, when the login is a member of it rather than the role itself (the
+   * migrator of src/env/roles.ts and its owner role): the engine runs `SET ROLE` to it once it holds
+   * the migration lock and again before each migration, after the clean-session reset, so every
+   * object (the history table too) is this role's whatever a migration did to its session. Default:
+   * none, the login's own role.
+   */
+  readonly ownerRole?: string;
 }
 
 /** Options of `migrate` (and, where they apply, `plan` and `down`). */
@@ -87,7 +95,10 @@ export interface MigrateOptions extends ConnectionOptions {
 /** Options after defaults, as the runner uses them. */
 export interface Settings
   extends Required<
-    Omit<MigrateOptions, "log" | "allowed" | "backupDir" | "checksumCache" | "prodConfirmed" | "targetVersion">
+    Omit<
+      MigrateOptions,
+      "log" | "allowed" | "backupDir" | "checksumCache" | "prodConfirmed" | "targetVersion" | "ownerRole"
+    >
   > {
   readonly log: (event: MigrateEvent) => void;
   readonly allowed?: MigrateOptions["allowed"];
@@ -95,6 +106,7 @@ export interface Settings
   readonly checksumCache?: string | false;
   readonly prodConfirmed?: boolean;
   readonly targetVersion?: string;
+  readonly ownerRole?: string;
 }
 
 export const DEFAULT_LOCK_TIMEOUT = "5s";
@@ -122,6 +134,8 @@ export function resolveSettings(options: MigrateOptions, operatorDefault: () => 
   if (waitProblem) problems.push(`lockWaitMs: ${o.lockWaitMs} ${waitProblem}`);
   if (o.targetVersion !== undefined && !/^\d+$/.test(String(o.targetVersion)))
     problems.push(`targetVersion: "${o.targetVersion}" is not a version number`);
+  if (o.ownerRole !== undefined && (typeof o.ownerRole !== "string" || o.ownerRole === ""))
+    problems.push(`ownerRole: ${JSON.stringify(o.ownerRole)} is not a role name`);
   if (o.batchSize !== undefined && !(Number.isInteger(o.batchSize) && o.batchSize >= 1))
     problems.push(`batchSize: ${o.batchSize} is not an integer >= 1`);
   for (const a of o.allowed ?? []) {
@@ -162,5 +176,6 @@ export function resolveSettings(options: MigrateOptions, operatorDefault: () => 
     batchSize: o.batchSize ?? 50,
     prodConfirmed: o.prodConfirmed,
     targetVersion: o.targetVersion,
+    ownerRole: o.ownerRole,
   };
 }

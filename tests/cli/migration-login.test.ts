@@ -35,6 +35,29 @@ describe("precog-db's migration login", () => {
     expect(await owners()).toEqual([{ tableowner: admin.DB_USER }]);
   });
 
+  it("as the environment's migrator, acts as its owner role: the table is the owner's", async () => {
+    const [owner, migrator] = [`${db}_owner`, `${db}_migrator`];
+    await withAdmin(async (c) => {
+      await c.query(`CREATE ROLE ${owner} NOLOGIN`);
+      await c.query(`CREATE ROLE ${migrator} LOGIN PASSWORD 'migrator-pw' IN ROLE ${owner}`);
+      await c.query(`GRANT CONNECT, CREATE ON DATABASE ${db} TO ${owner}`);
+    });
+    await withAdmin((c) => c.query(`GRANT USAGE, CREATE ON SCHEMA public TO ${owner}`), db);
+    try {
+      const r = await runCli(["migrate", "--dir", dir], {
+        ...dbEnv(db),
+        PRECOG_ENV: "dev",
+        DB_MIGRATION_USER: migrator,
+        DB_MIGRATION_PASSWORD: "migrator-pw",
+      });
+      expect([r.code, r.stderr]).toEqual([0, expect.stringContaining("  1/1 0001_t (")]);
+      expect(await owners()).toEqual([{ tableowner: owner }]);
+    } finally {
+      await dropDatabase(db);
+      await withAdmin((c) => c.query(`DROP ROLE IF EXISTS ${migrator}, ${owner}`));
+    }
+  });
+
   it("refuses the app and the read-only role, naming the variable and what to set, before connecting", async () => {
     // The role names follow the database's (precog_dev_readonly); the refusal comes before any connection.
     const admin = { ...dbEnv(db), DB_NAME: "precog_dev" };
@@ -50,7 +73,7 @@ describe("precog-db's migration login", () => {
     url.pathname = "/precog_test";
     const byUrl = await runCli(["status", "--dir", dir, "--database-url", url.toString()], { PRECOG_ENV: "test" });
     const advice =
-      "Log in as precog_dev_owner: set DB_MIGRATION_USER and DB_MIGRATION_PASSWORD (the .env.dev that scripts/up.sh writes carries both), or pass --database-url with its login.\n";
+      "Log in as precog_dev_migrator, which acts as it: set DB_MIGRATION_USER and DB_MIGRATION_PASSWORD (the .env.dev that scripts/up.sh writes carries both), or pass --database-url with its login.\n";
     expect([asApp.code, asApp.stderr]).toEqual([
       1,
       expect.stringContaining(

@@ -17,7 +17,7 @@ import { closeSuite, openSuite, type PulumiProject } from "./pulumi-project";
 const MINUTES = 60_000;
 const t = ENVIRONMENT_DEFAULTS.dev;
 const readonlyRole = `${t.database}_readonly`;
-const ownerRole = `${t.database}_owner`;
+const migratorRole = `${t.database}_migrator`;
 let project: PulumiProject;
 let cluster: LocalCluster;
 
@@ -52,7 +52,7 @@ describe.sequential("a stack on a server logging as RDS does", () => {
     async () => {
       await project.ok(["up", "--yes", "--skip-preview", "--stack", "dev"]);
       const out = await project.outputs("dev", true);
-      const generated = ["owner", "app", "readonly"].map((r) => out.credentials[r].password as string);
+      const generated = ["migrator", "app", "readonly"].map((r) => out.credentials[r].password as string);
       expect(generated.every((p) => p.length === 40)).toBe(true);
       expect(
         await withAdmin(
@@ -74,7 +74,7 @@ describe.sequential("a stack on a server logging as RDS does", () => {
         expect(log.includes(secret), "a password in the server log").toBe(false);
 
       const audit = auditLines(log);
-      for (const role of [ownerRole, t.appRole, readonlyRole]) {
+      for (const role of [migratorRole, t.appRole, readonlyRole]) {
         expect(
           audit.filter((l) => l.includes(",ROLE,CREATE ROLE,") && l.includes(`"${role}"`) && l.includes("<REDACTED>")),
           `the CREATE ROLE of ${role}`,

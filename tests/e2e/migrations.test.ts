@@ -28,7 +28,7 @@ async function resourceState(stack: string): Promise<{ ledger: { version: string
   );
   return r.outputs;
 }
-/** `precog-db migrate` as an operator runs it from the project's folder, logged in as the stack's owner. */
+/** `precog-db migrate` as an operator runs it from the project's folder, logged in as the stack's migrator. */
 async function cliMigrate(stack: string, args: string[] = []): Promise<CliResult> {
   const out = await project.outputs(stack, true);
   const env = Object.fromEntries(
@@ -45,8 +45,8 @@ async function cliMigrate(stack: string, args: string[] = []): Promise<CliResult
       DB_NAME: out.database,
       DB_USER: out.roles.app,
       DB_PASSWORD: out.credentials.app.password,
-      DB_MIGRATION_USER: out.roles.owner,
-      DB_MIGRATION_PASSWORD: out.credentials.owner.password,
+      DB_MIGRATION_USER: out.roles.migrator,
+      DB_MIGRATION_PASSWORD: out.credentials.migrator.password,
       PRECOG_BACKUP_DIR: join(project.dir, "..", "cli-backups"),
     },
     { cwd: project.dir },
@@ -71,17 +71,28 @@ afterAll(() => closeSuite(project, cluster));
 
 describe.sequential("the migration component, through the real engine", () => {
   it(
-    "dev applies every migration as the owner: the app role reads and writes, the read-only role reads",
+    "dev applies every migration logged in as the migrator, acting as the owner: every object is the owner's, the app role reads and writes, the read-only role reads",
     async () => {
       expect((await up("dev")).code).toBe(0);
       expect(await versions("dev")).toEqual(["1", "2", "3", "4", "5"]);
       const out = await project.outputs("dev", true);
       expect(out.schemaVersion).toBe("5");
+      // Tables, sequences, indexes and the history table, in both schemas: all the owner's.
       const owners = await withAdmin(
-        async (c) => (await c.query("select distinct tableowner from pg_tables where schemaname = 'public'")).rows,
+        async (c) =>
+          (
+            await c.query(
+              `select distinct n.nspname as schema, pg_get_userbyid(c.relowner) as owner from pg_class c
+                 join pg_namespace n on n.oid = c.relnamespace
+                where n.nspname in ('public', 'precog_migrations') order by 1`,
+            )
+          ).rows,
         "precog_dev",
       );
-      expect(owners).toEqual([{ tableowner: "precog_dev_owner" }]);
+      expect(owners).toEqual([
+        { schema: "precog_migrations", owner: "precog_dev_owner" },
+        { schema: "public", owner: "precog_dev_owner" },
+      ]);
       const tables = await withAdmin(
         async (c) =>
           (await c.query("select tablename from pg_tables where schemaname = 'public' order by 1")).rows.map(
@@ -244,7 +255,7 @@ describe.sequential("the migration component, through the real engine", () => {
       const out = await project.outputs("prod", true);
       const transcript = project.transcript.filter((t) => !t.includes("--show-secrets")).join("\n");
       const state = (await project.run(["stack", "export", "--stack", "prod"])).stdout;
-      for (const role of ["owner", "app", "readonly"]) {
+      for (const role of ["migrator", "app", "readonly"]) {
         expect(transcript.includes(out.credentials[role].password)).toBe(false);
         expect(state.includes(out.credentials[role].password)).toBe(false);
       }

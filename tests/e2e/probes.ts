@@ -83,3 +83,35 @@ export async function publicCanConnect(database: string): Promise<boolean> {
     return r.rows[0].can as boolean;
   });
 }
+
+/** The roles that are members of `role`. */
+export async function membersOf(role: string): Promise<string[]> {
+  return withAdmin(async (c) => {
+    const r = await c.query(
+      "select pg_get_userbyid(member) as member from pg_auth_members where roleid = (select oid from pg_roles where rolname = $1) order by 1",
+      [role],
+    );
+    return r.rows.map((x) => x.member as string);
+  });
+}
+
+/** Whether `role` has a password (pg_authid, which only a superuser reads). */
+export async function hasPassword(role: string): Promise<boolean | undefined> {
+  return withAdmin(async (c) => {
+    const r = await c.query("select rolpassword is not null as has from pg_authid where rolname = $1", [role]);
+    return r.rows[0]?.has;
+  });
+}
+
+/**
+ * What `DROP DATABASE <database>` answers for `user`, logged in to the `postgres` database (as it
+ * must be: no one drops the database they are connected to), after `SET ROLE <actAs>` when given.
+ */
+export async function dropDatabaseAs(user: string, password: string, database: string, actAs?: string) {
+  return attempt(() =>
+    asRole(user, password, "postgres", async (c) => {
+      if (actAs) await c.query(`set role "${actAs}"`);
+      await c.query(`drop database "${database}"`);
+    }),
+  );
+}

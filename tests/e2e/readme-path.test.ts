@@ -25,7 +25,7 @@ afterAll(() => closeSuite(project, cluster));
 
 describe("the README's path: deploy dev, then precog-db migrate with .env.dev", () => {
   it(
-    "leaves every table the owner's, read and written by the app role, read by the read-only role",
+    "leaves every table the owner's (the migrator logs in and acts as it), read and written by the app role, read by the read-only role",
     async () => {
       await project.ok(["up", "--yes", "--skip-preview", "--stack", "dev"]);
       const written = spawnSync("node", ["dist/pulumi/scripts/env-file.js", "dev"], {
@@ -39,8 +39,8 @@ describe("the README's path: deploy dev, then precog-db migrate with .env.dev", 
       const out = await project.outputs("dev", true);
       const text = readFileSync(envFile, "utf8");
       expect(text).toContain("DB_USER=precog_dev_user\n");
-      expect(text).toContain("DB_MIGRATION_USER=precog_dev_owner\n");
-      expect(text).toContain(`DB_MIGRATION_PASSWORD=${out.credentials.owner.password}\n`);
+      expect(text).toContain("DB_MIGRATION_USER=precog_dev_migrator\n");
+      expect(text).toContain(`DB_MIGRATION_PASSWORD=${out.credentials.migrator.password}\n`);
 
       // dev's up applied every committed file, so the command line gets one of its own.
       writeFileSync(
@@ -53,7 +53,7 @@ describe("the README's path: deploy dev, then precog-db migrate with .env.dev", 
         encoding: "utf8",
       });
       expect([migrated.status, migrated.stderr]).toEqual([0, expect.stringContaining("1/1 0006_readme_notes (")]);
-      expect(migrated.stdout + migrated.stderr).not.toContain(out.credentials.owner.password);
+      expect(migrated.stdout + migrated.stderr).not.toContain(out.credentials.migrator.password);
 
       const tables = await withAdmin(
         async (c) =>

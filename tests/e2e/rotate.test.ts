@@ -18,7 +18,7 @@ import { closeSuite, openSuite, type PulumiProject, ROOT } from "./pulumi-projec
 const MINUTES = 60_000;
 const INVALID_PASSWORD = "28P01";
 const dev = ENVIRONMENT_DEFAULTS.dev;
-const owner = `${dev.database}_owner`;
+const migrator = `${dev.database}_migrator`;
 
 let project: PulumiProject;
 let cluster: LocalCluster;
@@ -42,9 +42,9 @@ function precogDb(args: string[]): Promise<{ code: number; all: string }> {
   );
 }
 
-async function credentials(): Promise<Record<"app" | "owner" | "readonly", string>> {
+async function credentials(): Promise<Record<"app" | "migrator" | "readonly", string>> {
   const c = (await project.outputs("dev", true)).credentials;
-  const out = { app: c.app.password, owner: c.owner.password, readonly: c.readonly.password };
+  const out = { app: c.app.password, migrator: c.migrator.password, readonly: c.readonly.password };
   for (const p of Object.values(out)) passwords.add(p);
   return out;
 }
@@ -94,7 +94,7 @@ describe.sequential("precog-db rotate on a local stack", () => {
       const after = await credentials();
       expect(after.app).not.toBe(before.app);
       expect(after.app).toMatch(/^[A-Za-z0-9]{40}$/);
-      expect(after.owner).toBe(before.owner);
+      expect(after.migrator).toBe(before.migrator);
       expect(await login(dev.appRole, before.app)).toBe(INVALID_PASSWORD);
       expect(await login(dev.appRole, after.app)).toBe("ok");
 
@@ -116,16 +116,16 @@ describe.sequential("precog-db rotate on a local stack", () => {
   );
 
   it(
-    "rotates the owner, whose password the migration component uses too",
+    "rotates the migrator, whose password the migration component uses too",
     async () => {
       const before = await credentials();
-      const r = await precogDb(["rotate", "--env", "dev", "--role", "owner"]);
+      const r = await precogDb(["rotate", "--env", "dev", "--role", "migrator"]);
       expect(r.code, r.all).toBe(0);
       const after = await credentials();
-      expect(after.owner).not.toBe(before.owner);
+      expect(after.migrator).not.toBe(before.migrator);
       expect(after.app).toBe(before.app);
-      expect(await login(owner, before.owner)).toBe(INVALID_PASSWORD);
-      expect(await login(owner, after.owner)).toBe("ok");
+      expect(await login(migrator, before.migrator)).toBe(INVALID_PASSWORD);
+      expect(await login(migrator, after.migrator)).toBe("ok");
     },
     15 * MINUTES,
   );
@@ -137,7 +137,7 @@ describe.sequential("precog-db rotate on a local stack", () => {
       await project.ok(["preview", "--expect-no-changes", "--stack", "dev"]);
       const now = await credentials();
       expect(await login(dev.appRole, now.app)).toBe("ok");
-      expect(await login(owner, now.owner)).toBe("ok");
+      expect(await login(migrator, now.migrator)).toBe("ok");
     },
     15 * MINUTES,
   );
@@ -152,13 +152,13 @@ describe.sequential("precog-db rotate on a local stack", () => {
     }
     const bad = await precogDb(["rotate", "--env", "dev", "--role", "superuser"]);
     expect(bad.code).toBe(1);
-    expect(bad.all).toContain('--role must be one of app, readonly, owner (got "superuser")');
+    expect(bad.all).toContain('--role must be one of app, readonly, migrator (got "superuser")');
   });
 
   it("no password in the command's output or the server's log", () => {
     const log = readFileSync(join(cluster.dir, "server.log"), "utf8");
     // The log does hold the rotation's statements, so the scan below looks at the right lines.
-    expect(log).toMatch(/ALTER ROLE "precog_dev_owner" PASSWORD 'SCRAM-SHA-256\$4096:/);
+    expect(log).toMatch(/ALTER ROLE "precog_dev_migrator" PASSWORD 'SCRAM-SHA-256\$4096:/);
     expect(passwords.size).toBe(5);
     for (const p of [...passwords, cluster.password]) {
       expect(printed.join("\n").includes(p), "command output").toBe(false);

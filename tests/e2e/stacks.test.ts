@@ -14,7 +14,10 @@ import {
   asRole,
   attempt,
   databaseOwner,
+  dropDatabaseAs,
+  hasPassword,
   INSUFFICIENT_PRIVILEGE,
+  membersOf,
   publicCanConnect,
   roleFacts,
   withAdmin,
@@ -56,11 +59,37 @@ describe.sequential("pulumi up on all four stacks, against a real PostgreSQL", (
       await project.ok(["up", "--yes", "--skip-preview", "--stack", stack], envFor(stack));
       const t = ENVIRONMENT_DEFAULTS[stack];
       const out = await project.outputs(stack, true);
+      const dbOwner = `${t.database}_dbowner`;
       const owner = `${t.database}_owner`;
+      const migrator = `${t.database}_migrator`;
       const ro = `${t.database}_readonly`;
-      for (const role of ["owner", "app", "readonly"]) passwords.add(out.credentials[role].password);
+      expect(Object.keys(out.credentials).sort()).toEqual(["app", "migrator", "readonly"]);
+      for (const role of ["migrator", "app", "readonly"]) passwords.add(out.credentials[role].password);
 
-      expect(await databaseOwner(t.database)).toBe(owner);
+      // The database's owner and the objects' owner cannot log in and have no password; only the
+      // migrator is a member of the objects' owner, and no role of the database's.
+      expect(await databaseOwner(t.database)).toBe(dbOwner);
+      for (const role of [dbOwner, owner]) {
+        expect(await roleFacts(role)).toEqual({
+          rolname: role,
+          rolcanlogin: false,
+          rolconnlimit: -1,
+          rolsuper: false,
+          rolcreatedb: false,
+          rolcreaterole: false,
+        });
+        expect(await hasPassword(role)).toBe(false);
+      }
+      expect(await membersOf(dbOwner)).toEqual([]);
+      expect(await membersOf(owner)).toEqual([migrator]);
+      expect(await roleFacts(migrator)).toEqual({
+        rolname: migrator,
+        rolcanlogin: true,
+        rolconnlimit: 5,
+        rolsuper: false,
+        rolcreatedb: false,
+        rolcreaterole: false,
+      });
       expect(await publicCanConnect(t.database)).toBe(false);
       expect(await roleFacts(t.appRole)).toEqual({
         rolname: t.appRole,
@@ -71,12 +100,39 @@ describe.sequential("pulumi up on all four stacks, against a real PostgreSQL", (
         rolcreaterole: false,
       });
       expect((await roleFacts(ro))?.rolconnlimit).toBe(5);
-      expect((await roleFacts(owner))?.rolconnlimit).toBe(5);
 
-      // The owner creates a table after provisioning, as a migration would.
-      await asRole(owner, out.credentials.owner.password, t.database, (c) =>
-        c.query("create table e2e_probe (id bigserial primary key, note text)"),
-      );
+      // No login role of the stack can drop the database: not the migrator, not even acting as the
+      // owner (or trying to act as the database's owner), not the app or read-only role.
+      const logins = { [migrator]: out.credentials.migrator.password, [t.appRole]: out.credentials.app.password };
+      logins[ro] = out.credentials.readonly.password;
+      for (const [user, password] of Object.entries(logins))
+        expect([user, await dropDatabaseAs(user, password, t.database)]).toEqual([user, INSUFFICIENT_PRIVILEGE]);
+      expect(await dropDatabaseAs(migrator, logins[migrator], t.database, owner)).toBe(INSUFFICIENT_PRIVILEGE);
+      expect(await dropDatabaseAs(migrator, logins[migrator], t.database, dbOwner)).toBe(INSUFFICIENT_PRIVILEGE);
+      expect(await databaseOwner(t.database)).toBe(dbOwner);
+
+      // The migrator creates a table after provisioning acting as the owner, as a migration does.
+      const asOwner = (fn: (c: import("pg").Client) => Promise<unknown>) =>
+        asRole(migrator, out.credentials.migrator.password, t.database, async (c) => {
+          await c.query(`set role ${owner}`);
+          return fn(c);
+        });
+      await asOwner((c) => c.query("create table e2e_probe (id bigserial primary key, note text)"));
+      expect(
+        (
+          await withAdmin(
+            (c) =>
+              c.query(
+                "select relname, pg_get_userbyid(relowner) as owner from pg_class where relname like 'e2e_probe%' order by 1",
+              ),
+            t.database,
+          )
+        ).rows,
+      ).toEqual([
+        { relname: "e2e_probe", owner },
+        { relname: "e2e_probe_id_seq", owner },
+        { relname: "e2e_probe_pkey", owner },
+      ]);
       const app = (fn: (c: import("pg").Client) => Promise<unknown>) =>
         asRole(t.appRole, out.credentials.app.password, t.database, fn);
       expect(await attempt(() => app((c) => c.query("insert into e2e_probe (note) values ('written by app')")))).toBe(
@@ -96,9 +152,7 @@ describe.sequential("pulumi up on all four stacks, against a real PostgreSQL", (
         INSUFFICIENT_PRIVILEGE,
       );
       // A function the owner creates later is not executable through PUBLIC.
-      await asRole(owner, out.credentials.owner.password, t.database, (c) =>
-        c.query("create function e2e_probe_fn() returns int language sql as 'select 1'"),
-      );
+      await asOwner((c) => c.query("create function e2e_probe_fn() returns int language sql as 'select 1'"));
       expect(await attempt(() => app((c) => c.query("select e2e_probe_fn()")))).toBe(INSUFFICIENT_PRIVILEGE);
 
       // Every login role's session: search_path pinned, its timeouts from config (Pulumi.yaml's defaults).
@@ -110,7 +164,7 @@ describe.sequential("pulumi up on all four stacks, against a real PostgreSQL", (
           )
           .then((r) => r.rows[0]);
       expect(await app(session)).toEqual({ search_path: "public", statement: "30s", idle: "1min" });
-      expect(await asRole(owner, out.credentials.owner.password, t.database, session)).toEqual({
+      expect(await asRole(migrator, out.credentials.migrator.password, t.database, session)).toEqual({
         search_path: "public",
         statement: "0",
         idle: "10min",
@@ -192,7 +246,7 @@ describe.sequential("pulumi up on all four stacks, against a real PostgreSQL", (
       const r = await project.run(["destroy", "--yes", "--skip-preview", "--stack", "prod"], CONFIRMED);
       expect(r.code).not.toBe(0);
       expect(r.all).toMatch(/protect/);
-      expect(await databaseOwner("precog_prod")).toBe("precog_prod_owner");
+      expect(await databaseOwner("precog_prod")).toBe("precog_prod_dbowner");
       expect((await roleFacts("precog_app_user"))?.rolcanlogin).toBe(true);
     },
     15 * MINUTES,

@@ -59,7 +59,7 @@ export async function provisionTestDatabase(admin: Admin, options: ProvisionOpti
   const app = login("user");
   const ro = login("readonly");
 
-  const grantee: Record<Grantee, string> = { app: app.user, readonly: ro.user, public: "PUBLIC" };
+  const grantee: Record<Grantee, string> = { owner: owner.user, app: app.user, readonly: ro.user, public: "PUBLIC" };
   await withClient({ ...admin, database: "postgres" }, async (c) => {
     await c.query(`CREATE ROLE ${owner.user} LOGIN PASSWORD '${owner.password}' CONNECTION LIMIT 10`);
     await c.query(

@@ -25,10 +25,10 @@ function raw(stack: string, overrides: ConfigOverrides = {}, secrets: SecretKey[
 
 describe("parseConfig on the committed stack files", () => {
   it.each([
-    ["dev", { min: 2, max: 10, appInstances: 1 }, { app: 15, readonly: 5, owner: 5 }, "local"],
-    ["test", { min: 2, max: 25, appInstances: 2 }, { app: 55, readonly: 5, owner: 5 }, "local"],
-    ["staging", { min: 5, max: 25, appInstances: 2 }, { app: 55, readonly: 5, owner: 5 }, "aws"],
-    ["prod", { min: 10, max: 50, appInstances: 4 }, { app: 205, readonly: 5, owner: 5 }, "aws"],
+    ["dev", { min: 2, max: 10, appInstances: 1 }, { app: 15, readonly: 5, migrator: 5 }, "local"],
+    ["test", { min: 2, max: 25, appInstances: 2 }, { app: 55, readonly: 5, migrator: 5 }, "local"],
+    ["staging", { min: 5, max: 25, appInstances: 2 }, { app: 55, readonly: 5, migrator: 5 }, "aws"],
+    ["prod", { min: 10, max: 50, appInstances: 4 }, { app: 205, readonly: 5, migrator: 5 }, "aws"],
   ])("%s", (stack, pool, limits, kind) => {
     const cfg = parseConfig(stack, raw(stack));
     expect(cfg.pool).toEqual(pool);
@@ -154,7 +154,7 @@ describe("parseConfig errors", () => {
       "test",
       { "precog:pool.appInstances": 4 },
       [
-        "precog:pool.max: the server's connection budget cannot hold it: pool.max 25 x pool.appInstances 4 + roles.app.connectionHeadroom 5 = 105, plus readonly 5, owner 5 and reserved 10, is 125 > precog:connections.serverMax (100); lower pool.max, pool.appInstances or roles.app.connectionHeadroom, or raise connections.serverMax",
+        "precog:pool.max: the server's connection budget cannot hold it: pool.max 25 x pool.appInstances 4 + roles.app.connectionHeadroom 5 = 105, plus readonly 5, migrator 5 and reserved 10, is 125 > precog:connections.serverMax (100); lower pool.max, pool.appInstances or roles.app.connectionHeadroom, or raise connections.serverMax",
       ],
     ],
     [
@@ -230,7 +230,7 @@ describe("parseConfig errors", () => {
       "test",
       { "precog:roles.app.connectionHeadroom": 31 },
       [
-        "precog:pool.max: the server's connection budget cannot hold it: pool.max 25 x pool.appInstances 2 + roles.app.connectionHeadroom 31 = 81, plus readonly 5, owner 5 and reserved 10, is 101 > precog:connections.serverMax (100); lower pool.max, pool.appInstances or roles.app.connectionHeadroom, or raise connections.serverMax",
+        "precog:pool.max: the server's connection budget cannot hold it: pool.max 25 x pool.appInstances 2 + roles.app.connectionHeadroom 31 = 81, plus readonly 5, migrator 5 and reserved 10, is 101 > precog:connections.serverMax (100); lower pool.max, pool.appInstances or roles.app.connectionHeadroom, or raise connections.serverMax",
       ],
     ],
     [

@@ -1,6 +1,6 @@
 /**
  * The migration component under mocks: where it sits in each stack (after the database, roles and
- * privileges), how it connects (as the owner, the password a secret), what it is given (every file
+ * privileges), how it connects (as the migrator acting as the owner, the password a secret), what it is given (every file
  * with its checksum, the predecessor's ledger), and the backup it takes on staging and prod.
  */
 import { readFileSync, writeFileSync } from "node:fs";
@@ -50,7 +50,7 @@ const names = (deps: unknown) => ((deps ?? []) as { __name?: string }[]).map((d)
 describe.each(STACKS)("the migration component on %s", (stack) => {
   const p = `precog-${stack}`;
 
-  it("comes after the database, its roles, every privilege change and its extensions, connecting as the owner with a secret password", async () => {
+  it("comes after the database, its roles, every privilege change and its extensions, logging in as the migrator with a secret password and acting as the owner", async () => {
     const r = await run(stack);
     const m = resource(r, p);
     const privileges = r.resources.filter((x) =>
@@ -63,8 +63,9 @@ describe.each(STACKS)("the migration component on %s", (stack) => {
     const connection = secretInput(m.inputs.connection);
     expect(connection).toMatchObject({
       database: `precog_${stack}`,
-      user: `precog_${stack}_owner`,
-      password: aws ? ROTATED_PASSWORD : `pw-${p}-password-owner-plaintext`,
+      user: `precog_${stack}_migrator`,
+      password: aws ? ROTATED_PASSWORD : `pw-${p}-password-migrator-plaintext`,
+      ownerRole: `precog_${stack}_owner`,
       port: aws ? 5432 : 54329,
       sslMode: aws ? "verify-full" : "disable",
     });

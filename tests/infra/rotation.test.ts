@@ -19,7 +19,7 @@ const NET = {
     group: "sg-0b22prod00000001",
   },
 } as const;
-const ROLES = ["owner", "app", "readonly"] as const;
+const ROLES = ["migrator", "app", "readonly"] as const;
 
 const run = (stack: "staging" | "prod", config = {}, secretValues?: (id: string) => Record<string, unknown>) =>
   runStack(stack, { config, vars: stack === "prod" ? CONFIRMED : {}, secretValues });

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PRIVILEGES, GRANTS } from "../../infra/database/privileges";
 import { ENVIRONMENT_DEFAULTS } from "../../src/env/defaults";
+import { roleNamesOf } from "../../src/env/roles";
 import {
   isSecret,
   MASTER_PASSWORD,
@@ -43,8 +44,8 @@ function databaseResources(p: string): string[] {
   return [
     `precog:database:PrecogDatabase ${p}-db`,
     `pulumi:providers:postgresql ${p}-db-admin`,
-    ...["owner", "app", "readonly"].map((r) => `random:index/randomPassword:RandomPassword ${p}-password-${r}`),
-    ...["owner", "app", "readonly"].map((r) => `${PG}/role:Role ${p}-db-role-${r}`),
+    ...["migrator", "app", "readonly"].map((r) => `random:index/randomPassword:RandomPassword ${p}-password-${r}`),
+    ...["databaseOwner", "owner", "migrator", "app", "readonly"].map((r) => `${PG}/role:Role ${p}-db-role-${r}`),
     `${PG}/database:Database ${p}-db-database`,
     ...GRANTS.map((g) => `${PG}/grant:Grant ${p}-db-grant-${g.key}`),
     ...DEFAULT_PRIVILEGES.map((d) => `${PG}/defaultPrivileges:DefaultPrivileges ${p}-db-default-${d.key}`),
@@ -63,7 +64,7 @@ function migrationResources(p: string, withPredecessor: boolean): string[] {
 /** The committed database security group of an aws stack. */
 const dbGroup = (p: string) => (p === "precog-prod" ? "sg-0b22prod00000001" : "sg-0a11staging0000001");
 function awsResources(p: string, proxy: boolean): string[] {
-  const roles = ["owner", "app", "readonly"];
+  const roles = ["migrator", "app", "readonly"];
   return [
     `precog:server:RdsServer ${p}-server`,
     `aws:rds/subnetGroup:SubnetGroup ${p}-server-subnets`,
@@ -129,33 +130,59 @@ const EXPECTED: Record<Stack, string[]> = {
   ],
 };
 /** The app role's: pool.max x pool.appInstances plus the default headroom of 5. */
-const LIMITS: Record<Stack, { app: number; readonly: number; owner: number }> = {
-  dev: { app: 15, readonly: 5, owner: 5 },
-  test: { app: 55, readonly: 5, owner: 5 },
-  staging: { app: 55, readonly: 5, owner: 5 },
-  prod: { app: 205, readonly: 5, owner: 5 },
+const LIMITS: Record<Stack, { app: number; readonly: number; migrator: number }> = {
+  dev: { app: 15, readonly: 5, migrator: 5 },
+  test: { app: 55, readonly: 5, migrator: 5 },
+  staging: { app: 55, readonly: 5, migrator: 5 },
+  prod: { app: 205, readonly: 5, migrator: 5 },
 };
 
 /** Pulumi.yaml's defaults, which no committed stack overrides: statement and idle-in-transaction, ms. */
 const TIMEOUTS = {
   app: { statement: 30_000, idle: 60_000 },
   readonly: { statement: 300_000, idle: 60_000 },
-  owner: { statement: 0, idle: 600_000 },
+  migrator: { statement: 0, idle: 600_000 },
 };
 
 describe.each(STACKS)("stack %s", (stack) => {
   const p = `precog-${stack}`;
   const t = ENVIRONMENT_DEFAULTS[stack];
-  const roleNames = { owner: `${t.database}_owner`, app: t.appRole, readonly: `${t.database}_readonly` };
+  const roleNames = roleNamesOf(t.database, t.appRole);
 
   it("registers exactly the expected resources", async () => {
     const r = await run(stack);
     expect(r.resources.map((x) => `${x.type} ${x.name}`).sort()).toEqual([...EXPECTED[stack]].sort());
   });
 
+  it("creates the two owning roles without login, password or members of their own", async () => {
+    const r = await run(stack);
+    for (const [role, name] of [
+      ["databaseOwner", `${t.database}_dbowner`],
+      ["owner", `${t.database}_owner`],
+    ] as const) {
+      const { inputs, opts } = r.byName(`${p}-db-role-${role}`);
+      expect(inputs).toEqual({
+        name,
+        login: false,
+        createDatabase: false,
+        createRole: false,
+        inherit: true,
+        superuser: false,
+        replication: false,
+      });
+      expect(opts.ignoreChanges ?? []).toEqual([]);
+    }
+    // Only the migrator is a member of a role, and only of the owner: of the database's owner, none.
+    const memberships = r
+      .ofType("postgresql:index/role:Role")
+      .filter((x) => (x.inputs.roles ?? []).length > 0)
+      .map((x) => [x.inputs.name, x.inputs.roles]);
+    expect(memberships).toEqual([[`${t.database}_migrator`, [`${t.database}_owner`]]]);
+  });
+
   it("creates the login roles with least privilege and their CONNECTION LIMITs", async () => {
     const r = await run(stack);
-    for (const role of ["owner", "app", "readonly"] as const) {
+    for (const role of ["migrator", "app", "readonly"] as const) {
       const { inputs, opts } = r.byName(`${p}-db-role-${role}`);
       expect({ ...inputs, password: "<checked below>" }).toEqual({
         name: roleNames[role],
@@ -167,6 +194,7 @@ describe.each(STACKS)("stack %s", (stack) => {
         inherit: true,
         superuser: false,
         replication: false,
+        roles: role === "migrator" ? [`${t.database}_owner`] : [],
         searchPaths: ["public"],
         statementTimeout: TIMEOUTS[role].statement,
         idleInTransactionSessionTimeout: TIMEOUTS[role].idle,
@@ -176,11 +204,11 @@ describe.each(STACKS)("stack %s", (stack) => {
     }
   });
 
-  it("creates the database owned by the owner role", async () => {
+  it("creates the database owned by the database-owner role, which no login is a member of", async () => {
     const r = await run(stack);
     expect(r.byName(`${p}-db-database`).inputs).toMatchObject({
       name: t.database,
-      owner: roleNames.owner,
+      owner: `${t.database}_dbowner`,
       encoding: "UTF8",
       template: "template0",
     });
@@ -222,6 +250,21 @@ describe.each(STACKS)("stack %s", (stack) => {
         schema: "public",
         objects: [],
         privileges: ["DELETE", "INSERT", "SELECT", "UPDATE"],
+      },
+      {
+        name: `${p}-db-grant-owner-database`,
+        database: t.database,
+        role: `${t.database}_owner`,
+        objectType: "database",
+        privileges: ["CONNECT", "CREATE", "TEMPORARY"],
+      },
+      {
+        name: `${p}-db-grant-owner-schema`,
+        database: t.database,
+        role: `${t.database}_owner`,
+        objectType: "schema",
+        schema: "public",
+        privileges: ["CREATE", "USAGE"],
       },
       {
         name: `${p}-db-grant-public-database`,
@@ -369,7 +412,8 @@ describe.each(STACKS)("stack %s", (stack) => {
           }
         : { instanceId: null, instanceArn: null, masterSecretArn: null, logGroup: null },
     );
-    for (const role of ["owner", "app", "readonly"] as const) {
+    expect(Object.keys(r.values.credentials).sort()).toEqual(["app", "migrator", "readonly"]);
+    for (const role of ["migrator", "app", "readonly"] as const) {
       expect(r.values.credentials[role]).toEqual(
         aws
           ? {
@@ -381,7 +425,7 @@ describe.each(STACKS)("stack %s", (stack) => {
       );
     }
     // Only a password is secret: the secret ARNs and the rest read without --show-secrets.
-    for (const role of ["owner", "app", "readonly"] as const) {
+    for (const role of ["migrator", "app", "readonly"] as const) {
       const c = r.outputs.credentials[role];
       expect(await isSecret(c.password)).toBe(!aws);
       expect(await isSecret(c.secretArn)).toBe(false);
@@ -440,7 +484,7 @@ describe.each(STACKS)("stack %s", (stack) => {
       "aws:secretsmanager/secret:Secret",
     ];
     const data = r.resources.filter((x) => dataTypes.includes(x.type));
-    expect(data.length).toBe(t.server === "aws" ? 11 : 7);
+    expect(data.length).toBe(t.server === "aws" ? 13 : 9);
     for (const x of data) expect([x.name, x.opts.protect ?? false]).toEqual([x.name, stack === "prod"]);
   });
 });
@@ -504,9 +548,9 @@ describe("aws stacks", () => {
         `${a.token}${JSON.stringify(a.inputs)}`.localeCompare(`${b.token}${JSON.stringify(b.inputs)}`);
       expect([...r.invokes].sort(byToken)).toEqual(
         [
-          // Each role secret as it is now (rotation owns it): the owner's password for the
+          // Each role secret as it is now (rotation owns it): the migrator's password for the
           // migrations, and every secret's address checked against the instance's.
-          ...["owner", "app", "readonly"].map((role) => ({
+          ...["migrator", "app", "readonly"].map((role) => ({
             token: "aws:secretsmanager/getSecretVersion:getSecretVersion",
             inputs: { secretId: `arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/${stack}/${role}` },
           })),
@@ -527,8 +571,15 @@ describe("aws stacks", () => {
     async (stack) => {
       const r = await run(stack);
       const t = ENVIRONMENT_DEFAULTS[stack];
-      const users = { owner: `${t.database}_owner`, app: t.appRole, readonly: `${t.database}_readonly` };
-      for (const role of ["owner", "app", "readonly"] as const) {
+      const users = { migrator: `${t.database}_migrator`, app: t.appRole, readonly: `${t.database}_readonly` };
+      // No secret for the roles without login.
+      expect(
+        r
+          .ofType("aws:secretsmanager/secret:Secret")
+          .map((x) => x.inputs.name)
+          .sort(),
+      ).toEqual(["app", "migrator", "readonly"].map((role) => `precog/${stack}/${role}`));
+      for (const role of ["migrator", "app", "readonly"] as const) {
         // The pool bounds are config: tags Pulumi rewrites on every up, on the app role's secret only.
         const pool =
           role === "app" ? { "precog:pool.min": String(t.poolMin), "precog:pool.max": String(t.poolMax) } : {};
@@ -604,7 +655,7 @@ describe("aws stacks", () => {
         instanceArn: r.outputs.instanceArn,
         masterSecretArn: r.outputs.masterSecretArn,
         ...Object.fromEntries(
-          ["owner", "app", "readonly"].map((role) => [role, r.outputs.credentials[role as "app"].secretArn]),
+          ["migrator", "app", "readonly"].map((role) => [role, r.outputs.credentials[role as "app"].secretArn]),
         ),
       };
       const secretness = Object.fromEntries(
@@ -613,7 +664,7 @@ describe("aws stacks", () => {
       expect(secretness).toEqual({
         instanceArn: false,
         masterSecretArn: false,
-        owner: false,
+        migrator: false,
         app: false,
         readonly: false,
       });
@@ -660,7 +711,11 @@ describe("aws stacks", () => {
     const r = await run("staging");
     for (const v of r.ofType("aws:secretsmanager/secretVersion:SecretVersion"))
       expect(v.opts.ignoreChanges).toEqual(["secretString", "versionStages"]);
-    for (const role of r.ofType("postgresql:index/role:Role")) expect(role.opts.ignoreChanges).toEqual(["password"]);
+    const logins = r.ofType("postgresql:index/role:Role").filter((x) => x.inputs.login);
+    expect(logins.map((x) => x.name).sort()).toEqual(
+      ["app", "migrator", "readonly"].map((role) => `precog-staging-db-role-${role}`),
+    );
+    for (const role of logins) expect(role.opts.ignoreChanges).toEqual(["password"]);
   });
 
   it("prod puts an RDS Proxy in front of the app role, authenticated by its secret", async () => {

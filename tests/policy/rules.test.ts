@@ -11,7 +11,12 @@ import { RULES } from "../../policy/rules";
 import { prodDataProtected } from "../../policy/rules/data";
 import { migrationsAfterRoles } from "../../policy/rules/migrations";
 import { rdsInstanceSafe, rdsTlsAndAudit } from "../../policy/rules/rds";
-import { appRolesOwnNothing, loginRolesLimited, publicRevoked } from "../../policy/rules/roles";
+import {
+  appRolesOwnNothing,
+  databaseOwnerUnreachable,
+  loginRolesLimited,
+  publicRevoked,
+} from "../../policy/rules/roles";
 import { noPlainPasswords, secretsRotate } from "../../policy/rules/secrets";
 import type { ConfigOverrides } from "../helpers/config-overrides";
 import { runStack, STACKS, type Stack } from "../infra/harness";
@@ -43,7 +48,7 @@ describe("on the four committed stacks", () => {
   });
 
   it("the rules actually see the resources they judge", () => {
-    expect(committed.prod.filter((r) => r.type === TYPES.role)).toHaveLength(3);
+    expect(committed.prod.filter((r) => r.type === TYPES.role)).toHaveLength(5);
     expect(committed.prod.filter((r) => r.type === TYPES.secretRotation)).toHaveLength(3);
     expect(committed.prod.find((r) => r.name === "precog-prod-db-role-app")?.secretPaths).toEqual(["password"]);
   });
@@ -58,6 +63,7 @@ describe("enforcement levels", () => {
       "prod-data-protected": "advisory advisory advisory mandatory",
       "login-roles-limited": "mandatory mandatory mandatory mandatory",
       "app-roles-own-nothing": "mandatory mandatory mandatory mandatory",
+      "database-owner-unreachable": "mandatory mandatory mandatory mandatory",
       "public-revoked": "mandatory mandatory mandatory mandatory",
       "no-plain-passwords": "mandatory mandatory mandatory mandatory",
       "rds-instance-safe": "advisory advisory mandatory mandatory",
@@ -74,13 +80,15 @@ describe("each rule fails, naming the resource, on what breaks it", () => {
     expect(names(prodDataProtected, r, "prod")).toEqual([
       "precog-prod-db-database",
       "precog-prod-db-role-app",
+      "precog-prod-db-role-databaseOwner",
+      "precog-prod-db-role-migrator",
       "precog-prod-db-role-owner",
       "precog-prod-db-role-readonly",
       "precog-prod-password-app",
-      "precog-prod-password-owner",
+      "precog-prod-password-migrator",
       "precog-prod-password-readonly",
       "precog-prod-secret-app-secret",
-      "precog-prod-secret-owner-secret",
+      "precog-prod-secret-migrator-secret",
       "precog-prod-secret-readonly-secret",
       "precog-prod-server-instance",
     ]);
@@ -93,13 +101,8 @@ describe("each rule fails, naming the resource, on what breaks it", () => {
     let r = editResource(committed.test, "precog-test-db-role-app", (x) => ({
       props: { ...x.props, connectionLimit: undefined, superuser: true },
     }));
-    r = editResource(r, "precog-test-db-role-owner", (x) => ({ props: { ...x.props, createRole: true } }));
+    r = editResource(r, "precog-test-db-role-migrator", (x) => ({ props: { ...x.props, createRole: true } }));
     expect(check(loginRolesLimited, r, "test")).toEqual([
-      {
-        resource: "precog-test-db-role-owner",
-        message:
-          "login role precog_test_owner has createRole: true; login roles get none of superuser, createDatabase, createRole",
-      },
       {
         resource: "precog-test-db-role-app",
         message: "login role precog_test_user has no CONNECTION LIMIT (connectionLimit undefined); set one",
@@ -108,6 +111,11 @@ describe("each rule fails, naming the resource, on what breaks it", () => {
         resource: "precog-test-db-role-app",
         message:
           "login role precog_test_user has superuser: true; login roles get none of superuser, createDatabase, createRole",
+      },
+      {
+        resource: "precog-test-db-role-migrator",
+        message:
+          "login role precog_test_migrator has createRole: true; login roles get none of superuser, createDatabase, createRole",
       },
     ]);
   });
@@ -122,7 +130,7 @@ describe("each rule fails, naming the resource, on what breaks it", () => {
     expect(check(appRolesOwnNothing, r, "staging")).toEqual([
       {
         resource: "precog-staging-db-database",
-        message: "database precog_staging is owned by precog_staging_user; the owner role must own it",
+        message: "database precog_staging is owned by precog_staging_user; the database-owner role must own it",
       },
       {
         resource: "precog-staging-db-grant-readonly-schema",
@@ -227,15 +235,39 @@ describe("each rule fails, naming the resource, on what breaks it", () => {
     ]);
   });
 
+  it("database-owner-unreachable: the database owned by the owner role, which the migrator is a member of, or by a login", () => {
+    for (const stack of STACKS) expect(check(databaseOwnerUnreachable, committed[stack], stack)).toEqual([]);
+    const byOwner = editResource(committed.staging, "precog-staging-db-database", (x) => ({
+      props: { ...x.props, owner: "precog_staging_owner" },
+    }));
+    expect(check(databaseOwnerUnreachable, byOwner, "staging")).toEqual([
+      {
+        resource: "precog-staging-db-role-migrator",
+        message:
+          "role precog_staging_migrator is a member of precog_staging_owner, the owner of database precog_staging, so it can drop the database; take precog_staging_owner out of its roles",
+      },
+    ]);
+    const byLogin = editResource(committed.staging, "precog-staging-db-database", (x) => ({
+      props: { ...x.props, owner: "precog_staging_migrator" },
+    }));
+    expect(check(databaseOwnerUnreachable, byLogin, "staging")).toEqual([
+      {
+        resource: "precog-staging-db-database",
+        message:
+          "database precog_staging is owned by precog_staging_migrator, a login role; own it by a role with login: false that no role is a member of",
+      },
+    ]);
+  });
+
   it("secrets-rotate: staging with precog:rotation.days 0", async () => {
     const r = await resourcesOf("staging", { "precog:rotation.days": 0 });
     expect(names(secretsRotate, r, "staging")).toEqual([
       "precog-staging-secret-app-secret",
-      "precog-staging-secret-owner-secret",
+      "precog-staging-secret-migrator-secret",
       "precog-staging-secret-readonly-secret",
     ]);
     expect(check(secretsRotate, r, "staging")[0].message).toBe(
-      "secret precog/staging/owner has no rotation schedule; set precog:rotation.days above 0",
+      "secret precog/staging/migrator has no rotation schedule; set precog:rotation.days above 0",
     );
   });
 

@@ -1,5 +1,5 @@
 /**
- * `precog-db rotate --env <dev|test> [--role app|readonly|owner]`: a new generated password for one
+ * `precog-db rotate --env <dev|test> [--role app|readonly|migrator]`: a new generated password for one
  * login role of a local stack, in the stack and in PostgreSQL, and `.env.<env>` written again.
  *
  *  1. read the stack's state: the role, its password resource, the admin connection Pulumi uses
@@ -7,13 +7,13 @@
  *  3. `pulumi up --replace <password> --target <password>`: random.RandomPassword makes a new one;
  *     it is the password's one home in the stack (the outputs and .env.<env> come from it)
  *  4. ALTER ROLE ... PASSWORD '<SCRAM verifier>' as the admin: the password never appears in SQL
- *  5. owner only: `pulumi up --target <migration component>`, which connects as the owner and
+ *  5. migrator only: `pulumi up --target <migration component>`, which logs in as the migrator and
  *     records the new password in its inputs
  *  6. `.env.<env>` rewritten by scripts/env-file.ts (mode 0600)
  *
  * Why the next `pulumi up` and `preview` change nothing: postgresql.Role ignores changes to its
  * password (the rotation guarantee), the password resource already holds the new value, and the
- * one other reader of a password (the migration component, owner) was updated in step 5.
+ * one other reader of a password (the migration component, the migrator's) was updated in step 5.
  * Staging and prod are refused: they rotate through Secrets Manager (docs/operations.md).
  */
 import { execFile } from "node:child_process";
@@ -24,7 +24,7 @@ import type { Command, CommandContext } from "../commands";
 import { isProjectDir, LocalStack, type RoleInState } from "./local-stack";
 import { scramVerifier } from "./scram";
 
-export const ROTATABLE_ROLES = ["app", "readonly", "owner"] as const;
+export const ROTATABLE_ROLES = ["app", "readonly", "migrator"] as const;
 const LOCAL_STACKS = ["dev", "test"];
 
 export const rotateCommand: Command = async (ctx) => {
@@ -76,12 +76,12 @@ export const rotateCommand: Command = async (ctx) => {
   }
   ctx.out.err(`  PostgreSQL: ${after.roleName} has the new password; the old one is refused from now on`);
 
-  if (role === "owner" && after.migrationsUrn)
+  if (role === "migrator" && after.migrationsUrn)
     await up(
       ctx,
       stack,
       ["--target", after.migrationsUrn],
-      "PostgreSQL and the stack hold the new owner password; the migration component still has the old one until this succeeds (rerun pulumi up)",
+      "PostgreSQL and the stack hold the new migrator password; the migration component still has the old one until this succeeds (rerun pulumi up)",
     );
 
   await writeEnvFile(ctx, stack);

@@ -48,7 +48,7 @@ export interface RoleInState {
   readonly passwordUrn: string;
   readonly password: string;
   readonly admin: AdminConnection;
-  /** The migration component, which connects as the owner; undefined before it exists. */
+  /** The migration component, which logs in as the migrator; undefined before it exists. */
   readonly migrationsUrn: string | undefined;
 }
 
