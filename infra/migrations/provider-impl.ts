@@ -8,8 +8,8 @@
  *   read    (refresh) the ledger from the history table: a row changed by hand shows as drift
  *   delete  nothing: the database resource owns the schema's fate
  */
-import { readFileSync } from "node:fs";
 import type { Environment } from "../../src/env/environment";
+import { singleAttemptSsl } from "../../src/env/tls";
 import {
   type Connection,
   describeConnection,
@@ -34,13 +34,7 @@ export function connectionOf(i: MigrationsInputs): Connection {
     user: c.user,
     password: c.password,
     database: c.database,
-    ssl:
-      c.sslMode === "disable"
-        ? false
-        : {
-            rejectUnauthorized: c.sslMode === "verify-full" || c.sslMode === "verify-ca",
-            ...(c.sslRootCert === undefined ? {} : { ca: readFileSync(c.sslRootCert, "utf8") }),
-          },
+    ssl: singleAttemptSsl(c.sslMode, c.sslRootCert, "the migration component's connection"),
   };
 }
 

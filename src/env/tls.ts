@@ -13,7 +13,7 @@
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import type { ConnectionOptions } from "node:tls";
-import type { Login, ResolvedConnection, SslMode, TlsSettings } from "./connection";
+import { type Login, type ResolvedConnection, SSL_MODES, type SslMode, type TlsSettings } from "./connection";
 
 /** pg's `ssl` setting: false for plaintext, else Node's TLS options. */
 export type PgSsl = false | ConnectionOptions;
@@ -44,6 +44,19 @@ export function sslOptions(tls: TlsSettings, encrypted: boolean): PgSsl {
     case "verify-full":
       return { ...(ca === undefined ? {} : { ca }), rejectUnauthorized: true };
   }
+}
+
+/**
+ * pg's `ssl` for a connection made in one attempt, its mode from config rather than negotiated (the
+ * Pulumi migration component, the rotate command's admin login): the first attempt libpq would make
+ * in `mode` (prefer assumes the server offers TLS, so it fails rather than falls back), with the
+ * same certificate checks as {@link sslOptions}. An unknown mode is an error naming `where`.
+ */
+export function singleAttemptSsl(mode: string, rootCert: string | undefined, where: string): PgSsl {
+  if (!(SSL_MODES as readonly string[]).includes(mode))
+    throw new Error(`${where}: sslmode "${mode}" is not one of ${SSL_MODES.join(", ")}.`);
+  const tls = { mode: mode as SslMode, rootCert };
+  return sslOptions(tls, startsEncrypted(tls.mode, true));
 }
 
 function readRootCert(path: string): string {

@@ -19,6 +19,7 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
+import { singleAttemptSsl } from "../../env/tls";
 import { withClient } from "../../migrate/pg";
 import type { Command, CommandContext } from "../commands";
 import { isProjectDir, LocalStack, type RoleInState } from "./local-stack";
@@ -122,10 +123,7 @@ function adminConnection(s: RoleInState) {
     user: a.user,
     password: a.password,
     database: a.database,
-    ssl:
-      a.sslMode === "disable"
-        ? false
-        : { rejectUnauthorized: a.sslMode === "verify-full" || a.sslMode === "verify-ca" },
+    ssl: singleAttemptSsl(a.sslMode, undefined, "the stack's admin connection"),
   };
 }
 
