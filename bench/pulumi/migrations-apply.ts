@@ -16,8 +16,8 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Client } from "pg";
-import { findEngine, PulumiProject, ROOT } from "../../tests/e2e/pulumi-project";
-import { startLocalCluster } from "../../tests/helpers/local-cluster";
+import { ROOT } from "../../tests/e2e/pulumi-project";
+import { pulumiExports, withDeployedDev } from "../lib/deployed-dev";
 
 const RUNS = process.argv[2] ?? "5";
 const BATCH = 100;
@@ -40,12 +40,6 @@ function script(path: string, lines: readonly string[]): string {
   return path;
 }
 
-function exportsOf(env: NodeJS.ProcessEnv, keep: (k: string) => boolean): string[] {
-  return Object.entries(env)
-    .filter(([k, v]) => v !== undefined && keep(k))
-    .map(([k, v]) => `export ${k}='${v}'`);
-}
-
 function compare(title: string, a: string, b: string): void {
   console.log(`\n${title}`);
   console.log(
@@ -54,13 +48,7 @@ function compare(title: string, a: string, b: string): void {
 }
 
 async function main(): Promise<void> {
-  const cluster = await startLocalCluster();
-  const project = new PulumiProject(await findEngine());
-  try {
-    project.useLocalServer("dev", cluster);
-    await project.ok(["stack", "init", "dev"]);
-    await project.ok(["up", "--yes", "--skip-preview", "--stack", "dev"]);
-
+  await withDeployedDev(async (project, cluster) => {
     const work = join(project.dir, "..");
     const cliDir = join(work, "cli-migrations");
     const cliCwd = join(work, "cli-cwd");
@@ -80,7 +68,7 @@ async function main(): Promise<void> {
     await admin.query("CREATE DATABASE bench_cli");
     await admin.end();
 
-    const pulumiEnv = exportsOf(project.environment(), (k) => k.startsWith("PULUMI_") || k === "PATH" || k === "CI");
+    const pulumiEnv = pulumiExports(project.environment());
     const up = `cd '${project.dir}'\nexec pulumi up --yes --skip-preview --stack dev >/dev/null 2>&1`;
     const cliEnv = [
       `export PATH='${process.env.PATH}'`,
@@ -108,10 +96,7 @@ async function main(): Promise<void> {
     const upNoop = script(join(work, "up-noop.sh"), [...pulumiEnv, up]);
     const cliNoop = script(join(work, "cli-noop.sh"), [...cliEnv, migrate]);
     compare("nothing pending: A = pulumi up --stack dev, B = precog-db migrate", upNoop, cliNoop);
-  } finally {
-    project.remove();
-    cluster.stop();
-  }
+  });
 }
 
 void main();

@@ -12,18 +12,15 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { findEngine, PulumiProject, ROOT } from "../../tests/e2e/pulumi-project";
-import { startLocalCluster } from "../../tests/helpers/local-cluster";
+import { ROOT } from "../../tests/e2e/pulumi-project";
+import { pulumiExports, withDeployedDev } from "../lib/deployed-dev";
 
 const RUNS = process.argv[2] ?? "10";
 const paired = resolve(__dirname, "../lib/paired.js");
 
 /** A script that runs one pulumi command in `dir` with the project's environment. */
 function script(path: string, dir: string, env: NodeJS.ProcessEnv, args: string): string {
-  const exports = Object.entries(env)
-    .filter(([k, v]) => v !== undefined && (k.startsWith("PULUMI_") || k === "PATH" || k === "CI"))
-    .map(([k, v]) => `export ${k}='${v}'`);
-  writeFileSync(path, `${exports.join("\n")}\ncd '${dir}'\nexec pulumi ${args} >/dev/null 2>&1\n`);
+  writeFileSync(path, `${pulumiExports(env).join("\n")}\ncd '${dir}'\nexec pulumi ${args} >/dev/null 2>&1\n`);
   return path;
 }
 
@@ -57,13 +54,7 @@ function floorProject(work: string, floor: (typeof FLOORS)[number], env: NodeJS.
 }
 
 async function main(): Promise<void> {
-  const cluster = await startLocalCluster();
-  const project = new PulumiProject(await findEngine());
-  try {
-    project.useLocalServer("dev", cluster);
-    await project.ok(["stack", "init", "dev"]);
-    await project.ok(["up", "--yes", "--skip-preview", "--stack", "dev"]);
-
+  await withDeployedDev(async (project) => {
     const env = project.environment();
     const work = join(project.dir, "..");
     const floors = FLOORS.map((f) => ({ ...f, dir: floorProject(work, f, env) }));
@@ -83,10 +74,7 @@ async function main(): Promise<void> {
         );
       }
     }
-  } finally {
-    project.remove();
-    cluster.stop();
-  }
+  });
 }
 
 void main();
