@@ -2,8 +2,8 @@
  * Pulumi entry point: `pulumi up --stack <dev|test|staging|prod>`. Pulumi runs the compiled form,
  * dist/pulumi/infra/index.js (see Pulumi.yaml); infra/program.ts is the program.
  */
-// First, before anything loads the Pulumi SDK: its closure tools load only if used.
-import "./build/sdk-tools-deferred";
+// First, before anything loads the Pulumi SDK: modules a run rarely uses load only if used.
+import "./build/modules-deferred";
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { assertBuildCurrent } from "./build/source-digest";

@@ -1,9 +1,9 @@
 /**
  * The migration provider plugin's process (infra/migrations/plugin/pulumi-resource-precog-migrations
- * runs it): the SDK's closure tools deferred before the SDK loads, then the provider served over
- * gRPC to the engine.
+ * runs it): the modules it rarely uses deferred before the SDK loads (../build/defer-modules.ts),
+ * then the provider served over gRPC to the engine.
  */
-import "../build/sdk-tools-deferred";
+import "../build/modules-deferred";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { main } from "@pulumi/pulumi/provider";

@@ -1,24 +1,39 @@
 /**
- * The Pulumi SDK loads two large tools when it is first imported, TypeScript's compiler and npm's
- * arborist, though it uses them only to serialize a JavaScript function into a closure (a
- * callback-style Lambda, say), which this program never does. Loading them is most of what
- * `import "@pulumi/pulumi"` costs: about 0.7 s of every preview and up. `deferSdkTools()` puts a
- * stand-in in Node's module cache for each, which loads the real module on its first use, so a run
- * that never serializes a function never loads them, and one that does gets the real modules.
+ * Modules that a run of the program or of the migration plugin loads on import but rarely uses,
+ * deferred until their first use:
  *
- * It must run before anything imports `@pulumi/pulumi` (infra/index.ts calls it first). A tool that
- * is already loaded is left as it is.
+ * - the Pulumi SDK's closure tools, TypeScript's compiler and npm's arborist, which it uses only to
+ *   serialize a JavaScript function into a closure (a callback-style Lambda, say), which this
+ *   project never does: most of what `import "@pulumi/pulumi"` costs (769 modules without them, 326
+ *   with);
+ * - the SDK's Automation API, which its index imports and a program never uses (about 60 modules);
+ * - `@pulumi/aws`, which only the aws stacks use: the local stacks never create an AWS resource
+ *   and skip its 300 modules.
+ *
+ * `deferModules()` puts a stand-in in Node's module cache for each, which loads the real module on
+ * its first use, so a run that never uses one never loads it, and one that does gets the real
+ * module. It must run before anything imports them (./modules-deferred.ts, imported first by
+ * infra/index.ts and the plugin). A module that is already loaded is left as it is.
  */
 import { Module } from "node:module";
 import { dirname } from "node:path";
 
-/** The SDK's tools that only closure serialization uses. */
+/** The SDK's tools that only closure serialization uses, resolved from the SDK's own folder. */
 const CLOSURE_TOOLS = ["typescript", "@npmcli/arborist"];
 
-/** Defers the SDK's closure tools, as resolved from the SDK's own folder. Returns their paths. */
-export function deferSdkTools(): string[] {
+/** The paths of the modules deferred, as Node resolves them. */
+export function deferrablePaths(): string[] {
   const sdk = dirname(require.resolve("@pulumi/pulumi/package.json"));
-  return CLOSURE_TOOLS.map((id) => require.resolve(id, { paths: [sdk] })).filter(deferModule);
+  return [
+    ...CLOSURE_TOOLS.map((id) => require.resolve(id, { paths: [sdk] })),
+    require.resolve("@pulumi/pulumi/automation"),
+    require.resolve("@pulumi/aws"),
+  ];
+}
+
+/** Defers every module of `deferrablePaths()` that is not loaded yet. Returns the paths deferred. */
+export function deferModules(): string[] {
+  return deferrablePaths().filter(deferModule);
 }
 
 /**

@@ -1,0 +1,7 @@
+/**
+ * Imported first by infra/index.ts and the migration plugin, for its effect: the modules of
+ * defer-modules.ts are deferred before anything loads `@pulumi/pulumi` or `@pulumi/aws`.
+ */
+import { deferModules } from "./defer-modules";
+
+deferModules();
