@@ -68,7 +68,7 @@ async function main(): Promise<void> {
         const b = script(join(work, `${floor.name}-${name}.sh`), floor.dir, env, `${args} --stack ${floor.name}`);
         console.log(`\nno-op pulumi ${name}: A = dev stack, B = ${floor.description}`);
         console.log(
-          execFileSync("node", [paired, "-n", RUNS, "--vs", `bash ${b}`, "--", "bash", a], {
+          execFileSync("node", [paired, "-n", RUNS, "--timeout", "1800", "--vs", `bash ${b}`, "--", "bash", a], {
             encoding: "utf8",
           }).trimEnd(),
         );
