@@ -146,7 +146,7 @@ export function runCli(
 
 let checked = false;
 /** The command runs compiled code: refuse to test a dist/ older than its sources. */
-function assertDistFresh(): void {
+export function assertDistFresh(): void {
   if (checked) return;
   for (const sub of ["migrate", "migrate/lint", "cli"]) {
     for (const f of readdirSync(join(REPO, "src", sub)).filter((n) => n.endsWith(".ts"))) {
