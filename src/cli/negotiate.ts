@@ -7,7 +7,7 @@
  */
 import type { Client } from "pg";
 import { negotiateTls, refusedPlaintext, sslOptions } from "../env/tls";
-import { connectionFailure, toClientConfig } from "../migrate/pg";
+import { connectionFailure, requirePg, toClientConfig } from "../migrate/pg";
 import type { Target } from "./target";
 
 export async function negotiateTarget(target: Target): Promise<Target> {
@@ -25,9 +25,8 @@ export async function negotiateTarget(target: Target): Promise<Target> {
 
 /** allow: one plaintext attempt; true when the server refused it for want of encryption (pg_hba.conf hostssl). */
 async function refusesPlaintext(target: Target): Promise<boolean> {
-  // Required here: only allow needs a connection of its own.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { Client: PgClient } = require("pg") as typeof import("pg");
+  // Loaded here: only allow needs a connection of its own.
+  const { Client: PgClient } = requirePg();
   const client: Client = new PgClient(toClientConfig({ ...target.connection, ssl: false }, "precog-db"));
   client.on("error", () => undefined);
   try {

@@ -24,12 +24,36 @@ import { sha256 } from "./hash";
 type Entry = [size: number, mtimeMs: number, ctimeMs: number, ino: number, checksum: string];
 /** What the cache compares of a file's stat(): a `Stats` will do. */
 export type FileStat = Pick<Stats, "size" | "mtimeMs" | "ctimeMs" | "ino">;
+
+/** The `FileStat`s of a folder's files, in the folder's order, as four numbers a file in one array. */
+export class FileStats {
+  readonly numbers: Float64Array;
+
+  constructor(count: number) {
+    this.numbers = new Float64Array(count * 4);
+  }
+
+  set(index: number, st: FileStat): void {
+    const at = index * 4;
+    this.numbers[at] = st.size;
+    this.numbers[at + 1] = st.mtimeMs;
+    this.numbers[at + 2] = st.ctimeMs;
+    this.numbers[at + 3] = st.ino;
+  }
+
+  get(index: number): FileStat {
+    const at = index * 4;
+    const n = this.numbers;
+    return { size: n[at], mtimeMs: n[at + 1], ctimeMs: n[at + 2], ino: n[at + 3] };
+  }
+}
 interface CacheFile {
   readonly format: 1;
   readonly entries: Record<string, Entry>;
 }
 interface TreeFile {
-  readonly format: 1;
+  /** 2 since the stamp hashes the stat numbers as they are held (1 hashed them as text). */
+  readonly format: 2;
   /** stat of the entries file this was derived from. */
   readonly entriesFile: string;
   readonly stamp: string;
@@ -55,12 +79,16 @@ export class ChecksumCache {
     return new ChecksumCache(location === false ? undefined : (location ?? defaultLocation(dir)));
   }
 
-  /** A stamp of the folder: every file's name and what stat() says about it, in the given order. */
-  static stamp(refs: readonly MigrationRef[], stats: readonly FileStat[]): string {
-    const lines = refs.map(
-      (r, i) => `${r.filename} ${stats[i].size} ${stats[i].mtimeMs} ${stats[i].ctimeMs} ${stats[i].ino}`,
-    );
-    return createHash("md5").update(lines.join("\n")).digest("hex");
+  /**
+   * A stamp of the folder: every file's name and what stat() says about it, in the given order
+   * (`stats` in the order of `refs`). The numbers are hashed as they are held, not as text.
+   */
+  static stamp(refs: readonly MigrationRef[], stats: FileStats): string {
+    const n = stats.numbers;
+    return createHash("md5")
+      .update(refs.map((r) => r.filename).join("\n"))
+      .update(new Uint8Array(n.buffer, n.byteOffset, n.byteLength))
+      .digest("hex");
   }
 
   /** The history digest recorded for a folder with exactly this stamp, or undefined. */
@@ -68,7 +96,7 @@ export class ChecksumCache {
     if (!this.file) return undefined;
     try {
       const tree = JSON.parse(readFileSync(treeFile(this.file), "utf8")) as TreeFile;
-      return tree.format === 1 && tree.stamp === stamp && tree.entriesFile === fileStat(this.file)
+      return tree.format === 2 && tree.stamp === stamp && tree.entriesFile === fileStat(this.file)
         ? tree.digest
         : undefined;
     } catch {
@@ -114,7 +142,7 @@ export class ChecksumCache {
       if (tree && this.allTrusted) {
         writeAtomically(
           treeFile(this.file),
-          JSON.stringify({ format: 1, entriesFile: fileStat(this.file), ...tree } satisfies TreeFile),
+          JSON.stringify({ format: 2, entriesFile: fileStat(this.file), ...tree } satisfies TreeFile),
         );
       }
     } catch {

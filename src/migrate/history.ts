@@ -6,6 +6,7 @@
 
 import { createHash } from "node:crypto";
 import type { Client } from "pg";
+import { requirePg } from "./pg";
 
 export const HISTORY_SCHEMA = "precog_migrations";
 export const HISTORY_TABLE = `${HISTORY_SCHEMA}.history`;
@@ -113,9 +114,8 @@ export function recordSql(
   durationMs?: number,
 ): string {
   const duration = durationMs !== undefined ? String(Math.max(0, Math.round(durationMs))) : SERVER_DURATION;
-  // Required here: it is loaded by then (this runs only on a connection), and importing the
-  // engine to lint or list files does not load pg.
-  const { escapeLiteral } = require("pg") as typeof import("pg");
+  // Loaded by then: this runs only on a connection.
+  const { escapeLiteral } = requirePg();
   return (
     `INSERT INTO ${HISTORY_TABLE} (version, name, checksum, applied_by, duration_ms) VALUES ` +
     `(${m.order.toString()}, ${escapeLiteral(m.name)}, '${m.checksum}', ${escapeLiteral(appliedBy)}, ${duration}) ` +

@@ -141,9 +141,29 @@ export interface Session {
   release(): void;
 }
 
+/**
+ * The pg module, loaded on first use, never at the top of a module: callers that only lint or list
+ * files never load it.
+ *
+ * On its load pg asks whether it runs in a Cloudflare Worker: it reads `navigator.userAgent`, and
+ * where there is no `navigator` (Node 20) it makes a `new Response(...)` instead, whose first touch
+ * loads Node's whole fetch implementation (undici): about a fifth of a no-op `migrate`'s CPU time,
+ * for an answer that is "no" in Node. So while pg loads, a Node without `navigator` is lent one
+ * that says it is Node (pg then takes the same Node streams), and it is taken back at once.
+ */
+export function requirePg(): typeof import("pg") {
+  const global = globalThis as { navigator?: unknown };
+  if (global.navigator !== undefined) return require("pg");
+  global.navigator = { userAgent: `Node.js/${process.version}` };
+  try {
+    return require("pg");
+  } finally {
+    delete global.navigator;
+  }
+}
+
 export function openSession(connection: Connection, applicationName: string): Session {
-  // Required here, not at the top: callers that only lint or list files never load pg.
-  const { Client: PgClient } = require("pg") as typeof import("pg");
+  const { Client: PgClient } = requirePg();
   const client = new PgClient(toClientConfig(connection, applicationName));
   // An idle client can still get a socket error; without a listener it would crash the process.
   client.on("error", () => undefined);

@@ -11,7 +11,7 @@ import type { MigrationFile, MigrationRef } from "./files";
 import { guardTarget } from "./guard";
 import { ensureHistoryTable, readHistoryDigest, readHistoryRows, recordSql } from "./history";
 import { actAs, describeConnection, openSession, withAdvisoryLock } from "./pg";
-import { allowedProblems, assertNoProblems, pendingUpTo, type Reconciled, reconcile } from "./reconcile";
+import type { Reconciled } from "./reconcile";
 import { type Scan, scanFolder } from "./scan";
 import { type MigrateOptions, resolveSettings, type Settings } from "./settings";
 
@@ -81,6 +81,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
         const files = pending.map(scan.read);
         // Loaded here: it may need the parser, and only files about to run are checked.
         await (await import("./refused-statements")).refuseStatements(files, "up");
+        const { allowedProblems, assertNoProblems } = await import("./reconcile");
         assertNoProblems(
           allowedProblems(files, s.allowed),
           `Refusing to migrate ${s.environment}: pending migrations outside the allowed set`,
@@ -123,6 +124,8 @@ async function compare(
   s: Settings,
   where: string,
 ): Promise<{ state: Reconciled; pending: MigrationRef[] }> {
+  // Loaded here: the no-op run's answer comes from the digest, before any comparison.
+  const { assertNoProblems, pendingUpTo, reconcile } = await import("./reconcile");
   const history = await readHistoryRows(client);
   const state = reconcile({
     refs: scan.refs,

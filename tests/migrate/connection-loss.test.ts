@@ -4,24 +4,11 @@
  * again, never "fix <file>". Against the run's real server, whose backend for the runner is
  * terminated (SQLSTATE 57P01) while a migration runs; the rerun then finishes the job.
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ConnectionLostError, isConnectionLoss, migrate, readHistory } from "../../src/migrate";
-import { createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
-import { connectionFor, migrationsDir, removeDir, sql, waitFor } from "./helpers";
+import { describe, expect, it } from "vitest";
+import { ConnectionLostError, isConnectionLoss, migrate } from "../../src/migrate";
+import { scratchMigrations, sql, waitFor } from "./helpers";
 
-let db: string;
-let dir: string;
-beforeEach(async () => {
-  db = await createScratchDatabase("lost");
-});
-afterEach(async () => {
-  await dropDatabase(db);
-  removeDir(dir);
-});
-const opts = () => ({ connection: connectionFor(db), dir, environment: "dev" as const, checksumCache: false as const });
-const versions = async () =>
-  (await readHistory({ connection: connectionFor(db), environment: "dev" })).map((h) => h.version);
-const query = (text: string) => withAdmin((c) => c.query(text), db);
+const { files, opts, versions, query } = scratchMigrations("lost");
 
 /** Runs migrate, terminates its backend once a migration sleeps, and returns the error it threw. */
 async function failureWhenTerminated(): Promise<Error> {
@@ -44,7 +31,7 @@ async function failureWhenTerminated(): Promise<Error> {
 
 describe("the server going away mid-run", () => {
   it("in a batch of transactional migrations: says so, with what is recorded, and the rerun finishes", async () => {
-    dir = migrationsDir({
+    files({
       "1_a.sql": sql("CREATE TABLE a (id int);"),
       "2_slow.sql": sql("CREATE TABLE b (id int);\nSELECT pg_sleep(2);"),
       "3_c.sql": sql("CREATE TABLE c (id int);"),
@@ -63,7 +50,7 @@ describe("the server going away mid-run", () => {
   });
 
   it("in a transaction:false migration: says which statements ran and that the file will run again", async () => {
-    dir = migrationsDir({
+    files({
       "1_loose.sql": sql(
         "CREATE TABLE IF NOT EXISTS t (id int);\nSELECT pg_sleep(2);\nCREATE TABLE IF NOT EXISTS u (id int);",
         "",

@@ -5,30 +5,11 @@
  * `transaction:false` up sections and in down sections; nothing is applied or recorded, and `plan`
  * lists it as a problem.
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { down, migrate, plan, readHistory } from "../../src/migrate";
-import { createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
-import { connectionFor, migrationsDir, removeDir, sql } from "./helpers";
+import { describe, expect, it } from "vitest";
+import { down, migrate, plan } from "../../src/migrate";
+import { scratchMigrations, sql } from "./helpers";
 
-let db: string;
-let dir: string;
-beforeEach(async () => {
-  db = await createScratchDatabase("copy");
-});
-afterEach(async () => {
-  await dropDatabase(db);
-  removeDir(dir);
-});
-const opts = () => ({ connection: connectionFor(db), dir, environment: "dev" as const, checksumCache: false as const });
-const versions = async () =>
-  (await readHistory({ connection: connectionFor(db), environment: "dev" })).map((h) => h.version);
-const tables = async () =>
-  (
-    await withAdmin(
-      (c) => c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"),
-      db,
-    )
-  ).rows.map((r) => r.tablename);
+const { files, opts, versions, tables } = scratchMigrations("copy");
 
 const FROM_STDIN =
   "A migration file cannot carry COPY's data (the rows after the statement are not SQL, and precog-db sends COPY no data): " +
@@ -55,13 +36,13 @@ describe("COPY with the client's stdin or stdout in a migration file", () => {
       "3:3: COPY ... FROM STDIN in the up section",
     ],
   ])("%s: refused with file and line before anything runs", async (_, up, options, where) => {
-    dir = migrationsDir({ "1_first.sql": sql("CREATE TABLE first (a int);"), "2_copy.sql": sql(up, "", options) });
+    files({ "1_first.sql": sql("CREATE TABLE first (a int);"), "2_copy.sql": sql(up, "", options) });
     await expect(migrate(opts())).rejects.toThrow(`2_copy.sql:${where}. ${FROM_STDIN}`);
     expect([await versions(), await tables()]).toEqual([[], []]);
     // plan also has the parser's syntax error at the data rows, as a lint error.
     expect((await plan(opts())).problems).toContainEqual(expect.stringContaining(`2_copy.sql:${where}. `));
     // The fix (the rows as INSERT) applies.
-    dir = migrationsDir({
+    files({
       "1_first.sql": sql("CREATE TABLE first (a int);"),
       "2_copy.sql": sql("CREATE TABLE t (a text);\nINSERT INTO t VALUES ('one'), ('two');"),
     });
@@ -69,7 +50,7 @@ describe("COPY with the client's stdin or stdout in a migration file", () => {
   });
 
   it("COPY ... TO STDOUT is refused too: its output would go nowhere", async () => {
-    dir = migrationsDir({ "1_out.sql": sql("CREATE TABLE t (a int);\nCOPY (SELECT 1) TO STDOUT;") });
+    files({ "1_out.sql": sql("CREATE TABLE t (a int);\nCOPY (SELECT 1) TO STDOUT;") });
     await expect(migrate(opts())).rejects.toThrow(
       "1_out.sql:3:1: COPY ... TO STDOUT in the up section. A migration's output goes nowhere: remove it, or COPY to a file on the server.",
     );
@@ -77,7 +58,7 @@ describe("COPY with the client's stdin or stdout in a migration file", () => {
   });
 
   it("COPY from a server file is not refused, and COPY FROM STDIN in a down section is", async () => {
-    dir = migrationsDir({
+    files({
       "1_t.sql": sql("CREATE TABLE t (a text);\nCOPY t FROM '/dev/null';", "COPY t FROM STDIN;\nDROP TABLE t;"),
     });
     expect((await migrate(opts())).applied).toHaveLength(1);

@@ -1,14 +1,17 @@
 /**
  * Helpers for the migration tests: a throwaway migrations folder written from a table of files, a
- * scratch database, and running the real `precog-db` command as a child process.
+ * scratch database (alone, or with its folders and the engine's options as one per-test setup),
+ * and running the real `precog-db` command as a child process.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { ClientConfig } from "pg";
+import type { ClientConfig, QueryResult } from "pg";
+import { afterEach, beforeEach } from "vitest";
+import { readHistory } from "../../src/migrate";
 import type { Connection } from "../../src/migrate/pg";
-import { clientConfig } from "../helpers/pg";
+import { clientConfig, createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
 
 export const REPO = resolve(__dirname, "../..");
 export const BIN = join(REPO, "bin/precog-db.js");
@@ -33,6 +36,67 @@ export function sql(up: string, down = "", upOptions = "", header = ""): string 
 export function connectionFor(database: string): Connection {
   const c = clientConfig(database) as Required<Pick<ClientConfig, "host" | "port" | "user" | "password" | "database">>;
   return { host: c.host, port: c.port, user: c.user, password: c.password as string, database: c.database };
+}
+
+/** The engine's options for a scratch run on dev, with the checksum cache off. */
+export interface ScratchOptions {
+  readonly connection: Connection;
+  readonly dir: string;
+  readonly environment: "dev";
+  readonly checksumCache: false;
+}
+
+/** A fresh database for each test, and the migrations folders that test writes. */
+export interface ScratchMigrations {
+  /** The current test's database. */
+  readonly db: string;
+  /** Writes a new migrations folder holding `files` (name -> content); `opts()` points at it from then on. */
+  files(files: Record<string, string>): string;
+  /** The engine's options for the current database and the last folder written. */
+  opts(): ScratchOptions;
+  /** The versions in the history table, in its order. */
+  versions(): Promise<string[]>;
+  /** The tables in the public schema, by name. */
+  tables(): Promise<string[]>;
+  /** `text` run as the admin in the current database. */
+  query(text: string): Promise<QueryResult>;
+}
+
+/**
+ * Registers, in the calling test file, a `beforeEach` that creates a database named
+ * `<prefix>_<random>` and an `afterEach` that drops it and removes every folder the test wrote.
+ */
+export function scratchMigrations(prefix: string): ScratchMigrations {
+  let db = "";
+  let dir = "";
+  const written: string[] = [];
+  beforeEach(async () => {
+    db = await createScratchDatabase(prefix);
+  });
+  afterEach(async () => {
+    await dropDatabase(db);
+    for (const d of written.splice(0)) removeDir(d);
+    dir = "";
+  });
+  const query = (text: string) => withAdmin((c) => c.query(text), db);
+  return {
+    get db() {
+      return db;
+    },
+    files(files) {
+      dir = migrationsDir(files);
+      written.push(dir);
+      return dir;
+    },
+    opts: () => ({ connection: connectionFor(db), dir, environment: "dev", checksumCache: false }),
+    versions: async () =>
+      (await readHistory({ connection: connectionFor(db), environment: "dev" })).map((h) => h.version),
+    tables: async () =>
+      (await query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")).rows.map(
+        (r) => r.tablename,
+      ),
+    query,
+  };
 }
 
 export interface CliResult {
@@ -82,7 +146,7 @@ export function runCli(
 
 let checked = false;
 /** The command runs compiled code: refuse to test a dist/ older than its sources. */
-function assertDistFresh(): void {
+export function assertDistFresh(): void {
   if (checked) return;
   for (const sub of ["migrate", "migrate/lint", "cli"]) {
     for (const f of readdirSync(join(REPO, "src", sub)).filter((n) => n.endsWith(".ts"))) {

@@ -4,30 +4,11 @@
  * `transaction:false`, are found by the parser and refused with file and line before anything
  * runs; nothing is applied, nothing recorded, and the rerun after the fix works.
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { down, migrate, readHistory } from "../../src/migrate";
-import { createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
-import { connectionFor, migrationsDir, removeDir, sql } from "./helpers";
+import { describe, expect, it } from "vitest";
+import { down, migrate } from "../../src/migrate";
+import { scratchMigrations, sql } from "./helpers";
 
-let db: string;
-let dir: string;
-beforeEach(async () => {
-  db = await createScratchDatabase("txc");
-});
-afterEach(async () => {
-  await dropDatabase(db);
-  removeDir(dir);
-});
-const opts = () => ({ connection: connectionFor(db), dir, environment: "dev" as const, checksumCache: false as const });
-const versions = async () =>
-  (await readHistory({ connection: connectionFor(db), environment: "dev" })).map((h) => h.version);
-const tables = async () =>
-  (
-    await withAdmin(
-      (c) => c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"),
-      db,
-    )
-  ).rows.map((r) => r.tablename);
+const { files, opts, versions, tables } = scratchMigrations("txc");
 const failure = async (run: () => Promise<unknown>): Promise<Error> => {
   try {
     await run();
@@ -61,7 +42,7 @@ describe("transaction control in a migration file", () => {
     ["SAVEPOINT", "SAVEPOINT s1;\nCREATE TABLE a (id int);", "", 3, "SAVEPOINT"],
     ["PREPARE TRANSACTION", "CREATE TABLE a (id int);\nPREPARE TRANSACTION 'x';", "", 4, "PREPARE TRANSACTION"],
   ])("%s is refused with file and line before anything runs", async (_, up, options, line, keyword) => {
-    dir = migrationsDir({
+    files({
       "1_first.sql": sql("CREATE TABLE first (id int);"),
       "2_ctl.sql": `-- header\n${sql(up, "", options)}`,
     });
@@ -72,7 +53,7 @@ describe("transaction control in a migration file", () => {
     expect(await tables()).toEqual([]);
     expect(await versions()).toEqual([]);
     // Fixed, the same files apply.
-    dir = migrationsDir({
+    files({
       "1_first.sql": sql("CREATE TABLE first (id int);"),
       "2_ctl.sql": sql("CREATE TABLE a (id int);"),
     });
@@ -81,7 +62,7 @@ describe("transaction control in a migration file", () => {
   });
 
   it("a plpgsql body's BEGIN ... END and a BEGIN ATOMIC function are not transaction control", async () => {
-    dir = migrationsDir({
+    files({
       "1_fn.sql": sql(
         "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$;\n" +
           "CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;\n" +
@@ -93,7 +74,7 @@ describe("transaction control in a migration file", () => {
   });
 
   it("COMMIT in a down section is refused before any down runs, transactional or not", async () => {
-    dir = migrationsDir({
+    files({
       "1_a.sql": sql("CREATE TABLE a (id int);", "DROP TABLE a;"),
       "2_b.sql": sql("CREATE TABLE b (id int);", "DROP TABLE b;\nCOMMIT;"),
       "3_c.sql": `-- migrate:up\nCREATE TABLE c (id int);\n-- migrate:down transaction:false\nBEGIN;\nDROP TABLE c;\n`,
