@@ -1,8 +1,8 @@
 /**
  * The component's lint of pending files (infra/migrations/pending-lint.ts): in a preview, findings
  * are warnings on dev and test and an error on staging and prod unless approved in the file; in
- * the update that follows the preview, the files are not linted again (the engine's own lint
- * refuses them under the lock on staging and prod).
+ * the update that follows, dev and test are not linted again, staging and prod are (a refusal
+ * must come before the provider's snapshot).
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -46,11 +46,18 @@ describe("lint of the pending files", () => {
     expect(outcome).toContain("  - 0002_drop.sql:2:1 drop-table: ");
   });
 
-  it("in the update after the preview, logs what is pending and lints nothing", async () => {
-    for (const environment of ["dev", "prod"] as const) {
+  it("in the update after the preview, lints nothing on dev and test", async () => {
+    for (const environment of ["dev", "test"] as const) {
       const { logged, outcome } = await run(environment, false);
       expect(outcome).toBeUndefined();
       expect(logged).toEqual({ info: ["pending migrations: 0002_drop.sql"], warn: [] });
+    }
+  });
+
+  it("in the update, still refuses the finding on staging and prod", async () => {
+    for (const environment of ["staging", "prod"] as const) {
+      const { outcome } = await run(environment, false);
+      expect(outcome).toMatch(new RegExp(`^Lint refuses 1 finding\\(s\\) in pending migrations on ${environment};`));
     }
   });
 });
