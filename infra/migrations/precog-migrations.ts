@@ -6,7 +6,7 @@
  *
  * At preview, before any query: the files and their checksums (the engine's stat cache), this
  * stack's last recorded ledger and the predecessor's (StackReferences), the stack-order gate, and
- * lint of the pending files in previews (./pending-lint.ts: warnings; errors on staging and prod
+ * lint of the pending files (./pending-lint.ts: warnings, in previews; errors on staging and prod
  * unless approved in the file). The resource's diff names each pending file; `up` applies them
  * (./provider-impl.ts).
  */

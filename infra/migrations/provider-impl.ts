@@ -118,8 +118,8 @@ async function apply(i: MigrationsInputs, previous: MigrationsState | undefined)
       applicationName: "precog-db pulumi",
       // The ledger to record, read on the apply's own connection (no second one to open).
       returnHistory: true,
-      // lint: the engine's default, on for staging and prod, where it refuses what the preview's
-      // lint refuses (precog-migrations.ts lints in previews only).
+      // lint: the engine's default, on for staging and prod, where it refuses under the lock what
+      // the program's lint refuses first (./pending-lint.ts).
     });
     const ledger = result.history ? result.history.map(toLedgerEntry) : await ledgerOf(i);
     return stateOf(i, ledger, result.backupFile ?? lastBackup);
