@@ -1,8 +1,11 @@
 /**
  * What the Pulumi benches share: a dev stack deployed on a private cluster in a throwaway copy of
- * the project (both removed afterwards), and the engine's environment as shell `export` lines for
- * the scripts the paired runner times.
+ * the project (both removed afterwards), optionally with the program of that copy replaced by one
+ * without the migration component, and the engine's environment as shell `export` lines for the
+ * scripts the paired runner times.
  */
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { findEngine, PulumiProject } from "../../tests/e2e/pulumi-project";
 import { type LocalCluster, startLocalCluster } from "../../tests/helpers/local-cluster";
 
@@ -13,14 +16,60 @@ export async function withDeployedDev<T>(
   const cluster = await startLocalCluster();
   const project = new PulumiProject(await findEngine());
   try {
-    project.useLocalServer("dev", cluster);
-    await project.ok(["stack", "init", "dev"]);
-    await project.ok(["up", "--yes", "--skip-preview", "--stack", "dev"]);
+    await deployDev(project, cluster);
     return await use(project, cluster);
   } finally {
     project.remove();
     cluster.stop();
   }
+}
+
+/**
+ * Two dev stacks, each in a copy of its own on a cluster of its own, deployed from the same
+ * config: `full` runs the project's program, `bare` the same program without the migration
+ * component (bench/lib/without-migrations.js), so that the two differ by that component alone.
+ */
+export async function withDeployedDevPair<T>(
+  use: (full: { project: PulumiProject; cluster: LocalCluster }, bare: { project: PulumiProject }) => Promise<T>,
+): Promise<T> {
+  const engine = await findEngine();
+  const clusters: LocalCluster[] = [];
+  const projects: PulumiProject[] = [];
+  try {
+    const copy = async (): Promise<{ project: PulumiProject; cluster: LocalCluster }> => {
+      const cluster = await startLocalCluster();
+      clusters.push(cluster);
+      const project = new PulumiProject(engine);
+      projects.push(project);
+      return { project, cluster };
+    };
+    const full = await copy();
+    const bare = await copy();
+    withoutMigrations(bare.project);
+    await deployDev(full.project, full.cluster);
+    await deployDev(bare.project, bare.cluster);
+    return await use(full, bare);
+  } finally {
+    for (const p of projects) p.remove();
+    for (const c of clusters) c.stop();
+  }
+}
+
+async function deployDev(project: PulumiProject, cluster: LocalCluster): Promise<void> {
+  project.useLocalServer("dev", cluster);
+  await project.ok(["stack", "init", "dev"]);
+  await project.ok(["up", "--yes", "--skip-preview", "--stack", "dev"]);
+}
+
+/** Points the copy's Pulumi.yaml at the program without the migration component. */
+function withoutMigrations(project: PulumiProject): void {
+  const entry = "dist/pulumi/infra/index-without-migrations.js";
+  copyFileSync(resolve(__dirname, "without-migrations.js"), join(project.dir, entry));
+  const file = join(project.dir, "Pulumi.yaml");
+  const yaml = readFileSync(file, "utf8");
+  const main = /^main: .*$/m;
+  if (!main.test(yaml)) throw new Error(`${file} has no main: line to point at ${entry}`);
+  writeFileSync(file, yaml.replace(main, `main: ${entry}`));
 }
 
 /** `export K='v'` for the variables a pulumi command needs from `env` (PULUMI_*, PATH, CI). */

@@ -6,19 +6,20 @@
  *
  * At preview, before any query: the files and their checksums (the engine's stat cache), this
  * stack's last recorded ledger and the predecessor's (StackReferences), the stack-order gate, and
- * lint of the pending files (warnings; errors on staging and prod unless approved in the file). The
- * resource's diff names each pending file; `up` applies them (./provider-impl.ts).
+ * lint of the pending files (./pending-lint.ts: warnings, in previews; errors on staging and prod
+ * unless approved in the file). The resource's diff names each pending file; `up` applies them
+ * (./provider-impl.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Environment } from "../../src/env/environment";
 import {
   type LedgerEntry,
-  lint,
   type MigrationFileSum,
   migrationFiles,
   stackOrderError,
   stackOrderProblems,
 } from "../../src/migrate";
+import { lintPending } from "./pending-lint";
 import { MigrationsProvider, MigrationsResource } from "./provider";
 import type { BackupPlan, MigrationsConnection } from "./state";
 
@@ -68,7 +69,13 @@ export class PrecogMigrations extends pulumi.ComponentResource {
           const problems = stackOrderProblems(gate);
           if (problems.length > 0) throw new pulumi.RunError(stackOrderError(gate, problems).message);
         }
-        await lintPending(args, pending, this);
+        await lintPending({
+          dir: args.dir,
+          environment: args.environment,
+          pending,
+          preview: pulumi.runtime.isDryRun(),
+          log: { info: (m) => pulumi.log.info(m, this), warn: (m) => pulumi.log.warn(m, this) },
+        });
         return {
           migrations: Object.fromEntries(files.map((f) => [f.filename, f.checksum])),
           allowed: before ? before.map(({ version, checksum }) => ({ version, checksum })) : null,
@@ -127,25 +134,4 @@ function predecessorLedger(
 function pendingFiles(files: readonly MigrationFileSum[], own: readonly LedgerEntry[]): MigrationFileSum[] {
   const applied = new Set(own.map((e) => e.version));
   return files.filter((f) => !applied.has(f.version));
-}
-
-/** Lint findings of the pending files: warnings in the preview, errors stop it (staging, prod). */
-async function lintPending(
-  args: PrecogMigrationsArgs,
-  pending: readonly MigrationFileSum[],
-  resource: pulumi.Resource,
-): Promise<void> {
-  if (pending.length === 0) return;
-  pulumi.log.info(`pending migrations: ${pending.map((f) => f.filename).join(", ")}`, resource);
-  const report = await lint(args.dir, { environment: args.environment, only: pending.map((f) => f.filename) });
-  const line = (f: (typeof report.findings)[number]) =>
-    `${f.filename}:${f.line}:${f.column} ${f.rule}: ${f.message} (${f.statement})`;
-  for (const f of report.findings) if (f.severity === "warning") pulumi.log.warn(line(f), resource);
-  const errors = report.findings.filter((f) => f.severity === "error");
-  if (errors.length > 0) {
-    throw new pulumi.RunError(
-      `Lint refuses ${errors.length} finding(s) in pending migrations on ${args.environment}; fix each, or approve it in its file ` +
-        `with "-- lint:approve <rule>: <reason>":\n${errors.map((f) => `  - ${line(f)}`).join("\n")}`,
-    );
-  }
 }

@@ -83,13 +83,11 @@ async function ledgerOf(i: MigrationsInputs): Promise<LedgerEntry[]> {
     environment: i.environment as Environment,
     prodConfirmed: true,
   });
-  return rows.map(({ version, name, checksum, appliedAt, appliedBy }) => ({
-    version,
-    name,
-    checksum,
-    appliedAt,
-    appliedBy,
-  }));
+  return rows.map(toLedgerEntry);
+}
+
+function toLedgerEntry({ version, name, checksum, appliedAt, appliedBy }: HistoryRow): LedgerEntry {
+  return { version, name, checksum, appliedAt, appliedBy };
 }
 
 function stateOf(i: MigrationsInputs, ledger: readonly LedgerEntry[], lastBackup: string | null): MigrationsState {
@@ -118,8 +116,13 @@ async function apply(i: MigrationsInputs, previous: MigrationsState | undefined)
       backup: plan.kind === "pg_dump",
       backupDir: plan.kind === "pg_dump" ? plan.dir : undefined,
       applicationName: "precog-db pulumi",
+      // The ledger to record, read on the apply's own connection (no second one to open).
+      returnHistory: true,
+      // lint: the engine's default, on for staging and prod, where it refuses under the lock what
+      // the program's lint refuses first (./pending-lint.ts).
     });
-    lastBackup = result.backupFile ?? lastBackup;
+    const ledger = result.history ? result.history.map(toLedgerEntry) : await ledgerOf(i);
+    return stateOf(i, ledger, result.backupFile ?? lastBackup);
   } catch (e) {
     const ledger = await ledgerOf(i).catch(() => previous?.ledger ?? []);
     const message = `${(e as Error).message}\n(target ${describeConnection(connectionOf(i))}; the ledger records the ${ledger.length} migration(s) the database has)`;
@@ -131,7 +134,6 @@ async function apply(i: MigrationsInputs, previous: MigrationsState | undefined)
       reasons: [message],
     });
   }
-  return stateOf(i, await ledgerOf(i), lastBackup);
 }
 
 export async function create(inputs: MigrationsInputs) {

@@ -27,13 +27,36 @@ function secret(value: unknown): Wire {
   return { [SIG_KEY]: SECRET_SIG, value };
 }
 
-/** The value with every secret replaced by what it holds. */
+/**
+ * The value with every secret replaced by what it holds. What holds no secret is returned as it
+ * is, not copied: the state's ledger and file list (hundreds of entries) are most of what the
+ * engine sends, and the secret is the connection alone.
+ */
 export function unwrapSecrets<T = unknown>(v: Wire): T {
-  if (isSecret(v)) return unwrapSecrets(v.value);
-  if (Array.isArray(v)) return v.map(unwrapSecrets) as T;
-  if (typeof v === "object" && v !== null)
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x)])) as T;
-  return v as T;
+  return unwrap(v) as T;
+}
+
+function unwrap(v: Wire): unknown {
+  if (isSecret(v)) return unwrap(v.value);
+  if (typeof v !== "object" || v === null) return v;
+  if (Array.isArray(v)) {
+    let copy: unknown[] | undefined;
+    v.forEach((x, i) => {
+      const plain = unwrap(x);
+      if (plain === x) return;
+      copy ??= [...v];
+      copy[i] = plain;
+    });
+    return copy ?? v;
+  }
+  let copy: Record<string, unknown> | undefined;
+  for (const [k, x] of Object.entries(v)) {
+    const plain = unwrap(x);
+    if (plain === x) continue;
+    copy ??= { ...v };
+    copy[k] = plain;
+  }
+  return copy ?? v;
 }
 
 /**

@@ -9,7 +9,14 @@ import { currentOperator } from "../env/environment";
 import type { Unit, UnitDone } from "./apply";
 import type { MigrationFile, MigrationRef } from "./files";
 import { guardTarget } from "./guard";
-import { ensureHistoryTable, readHistoryDigest, readHistoryRows, recordSql } from "./history";
+import {
+  ensureHistoryTable,
+  type HistoryRow,
+  readHistoryDigest,
+  readHistoryRows,
+  recordSql,
+  toHistoryRow,
+} from "./history";
 import { actAs, describeConnection, openSession, withAdvisoryLock } from "./pg";
 import type { Reconciled } from "./reconcile";
 import { type Scan, scanFolder } from "./scan";
@@ -33,6 +40,8 @@ export interface MigrateResult {
   readonly applied: readonly AppliedMigration[];
   /** The pg_dump file written before applying, if any. */
   readonly backupFile?: string;
+  /** The history as the run leaves it, oldest first: only with `returnHistory`. */
+  readonly history?: readonly HistoryRow[];
 }
 
 /** Applies every pending migration in version order. Throws on any problem, after reporting it. */
@@ -41,11 +50,12 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   guardTarget(s, "apply migrations");
   const target = describeConnection(s.connection);
   const where = `${target} (${s.environment})`;
-  const result = (applied: AppliedMigration[], backupFile?: string): MigrateResult => ({
+  const result = async (applied: AppliedMigration[], backupFile?: string): Promise<MigrateResult> => ({
     environment: s.environment,
     target,
     applied,
     backupFile,
+    ...(s.returnHistory ? { history: (await readHistoryRows(session.client)).map(toHistoryRow) } : {}),
   });
   const upToDate = (count: number) => {
     s.log({ type: "info", message: `${where} is up to date: ${count} migration(s) applied.` });
@@ -62,9 +72,10 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     );
     // 2. Compare, without the lock: "nothing pending" is safe to answer from committed history,
     //    and nearly every run gets that answer from the one-row digest (all applied, unchanged).
-    if (digest && digest.count === scan.refs.length && digest.digest === scan.digest) return upToDate(digest.count);
+    if (digest && digest.count === scan.refs.length && digest.digest === scan.digest)
+      return await upToDate(digest.count);
     const seen = await compare(session.client, scan, s, where);
-    if (seen.pending.length === 0) return upToDate(seen.state.applied.length);
+    if (seen.pending.length === 0) return await upToDate(seen.state.applied.length);
 
     // 3. Lock.
     return await withAdvisoryLock(

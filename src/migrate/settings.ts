@@ -90,6 +90,12 @@ export interface MigrateOptions extends ConnectionOptions {
   readonly batchSize?: number;
   /** Apply pending migrations only up to and including this version. Default: all. */
   readonly targetVersion?: string;
+  /**
+   * Also return the history as the run leaves it (`MigrateResult.history`), read on the run's own
+   * connection: for a caller that records the ledger (the Pulumi component) without opening a
+   * second one. Default false.
+   */
+  readonly returnHistory?: boolean;
 }
 
 /** Options after defaults, as the runner uses them. */
@@ -177,5 +183,6 @@ export function resolveSettings(options: MigrateOptions, operatorDefault: () => 
     prodConfirmed: o.prodConfirmed,
     targetVersion: o.targetVersion,
     ownerRole: o.ownerRole,
+    returnHistory: o.returnHistory ?? false,
   };
 }

@@ -22,6 +22,17 @@ describe("the wire's secret markers", () => {
     expect(unwrapSecrets({ a: secret({ b: secret("x") }), c: [secret(1), 2] })).toEqual({ a: { b: "x" }, c: [1, 2] });
   });
 
+  it("unwrapSecrets leaves its input as it was, and hands back what holds no secret uncopied", () => {
+    const ledger = [{ version: "1", checksum: "c" }];
+    const wire = { connection: { host: "h", password: secret("p") }, ledger, list: [secret(1), [2]] };
+    const plain = unwrapSecrets<typeof wire>(wire);
+    expect(plain).toEqual({ connection: { host: "h", password: "p" }, ledger, list: [1, [2]] });
+    expect(wire.connection.password).toEqual(secret("p"));
+    expect(wire.list[0]).toEqual(secret(1));
+    expect(plain.ledger).toBe(ledger);
+    expect(plain.list[1]).toBe(wire.list[1]);
+  });
+
   it("secretLike marks what was secret in the inputs, property by property, and nothing else", () => {
     const ins = { connection: { host: "h", password: secret("p") }, list: [1, secret(2)], dir: "/m" };
     const outs = { connection: { host: "h", password: "p" }, list: [1, 2], dir: "/m", ledger: [] };

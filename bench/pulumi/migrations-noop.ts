@@ -1,0 +1,121 @@
+/**
+ * bench/pulumi/migrations-noop.ts: what the migration component adds to a no-op `pulumi preview`
+ * and a no-op `pulumi up` of dev (issue 8: at most 0.3 s, and no more than one query). Two dev
+ * stacks deployed from the same config, each in a copy of its own on a cluster of its own: A runs
+ * the project's program, B the same program without the component (bench/lib/without-migrations.js:
+ * no product config key just for this), timed as whole processes in turn (bench/lib/paired.js).
+ * Then one more no-op preview and up of A with the server logging every statement, counting those
+ * of the migrator's sessions (the component's login; nothing else logs in as it).
+ *
+ *   npm run build && npx ts-node --transpile-only bench/pulumi/migrations-noop.ts [RUNS]   (default 10)
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { PulumiProject } from "../../tests/e2e/pulumi-project";
+import { withClient } from "../../tests/helpers/client";
+import type { LocalCluster } from "../../tests/helpers/local-cluster";
+import { pulumiExports, withDeployedDevPair } from "../lib/deployed-dev";
+
+const RUNS = Number(process.argv[2] ?? "10");
+const paired = resolve(__dirname, "../lib/paired.js");
+const COMMANDS = [
+  { name: "preview", args: "preview --expect-no-changes --stack dev" },
+  { name: "up", args: "up --yes --skip-preview --expect-no-changes --stack dev" },
+];
+
+/** A script that runs one pulumi command in the copy with its environment. */
+function script(path: string, project: PulumiProject, args: string): string {
+  writeFileSync(
+    path,
+    `${pulumiExports(project.environment()).join("\n")}\ncd '${project.dir}'\nexec pulumi ${args} >/dev/null 2>&1\n`,
+  );
+  return path;
+}
+
+/** paired.js's rows, and what the component adds: the medians' difference and the paired one. */
+function compare(title: string, a: string, b: string): void {
+  // Each command takes about 10 s on a loaded 2-core machine: room for every pair and the warm-up.
+  const timeout = String((RUNS + 1) * 2 * 30);
+  const out = execFileSync(
+    "node",
+    [paired, "-n", String(RUNS), "--timeout", timeout, "--vs", `bash ${b}`, "--", "bash", a],
+    {
+      encoding: "utf8",
+    },
+  ).trimEnd();
+  const median = (row: string) => Number(new RegExp(`^${row}\\s+\\S+\\s+(\\S+)`, "m").exec(out)?.[1]);
+  const [am, bm, ratio] = [median("A wall s"), median("B wall s"), median("A/B wall")];
+  console.log(`\n${title}\n${out}`);
+  console.log(
+    `component adds: ${(am - bm).toFixed(3)} s (medians' difference), ${((ratio - 1) * bm).toFixed(3)} s paired ((median A/B - 1) x B median)`,
+  );
+}
+
+/** The migrator's statements in the server log written while `run` ran (log_statement=all for that time). */
+async function countStatements(
+  cluster: LocalCluster,
+  migrator: string,
+  run: () => Promise<unknown>,
+): Promise<{ statements: string[]; connections: number; everyone: number }> {
+  const admin = {
+    host: cluster.host,
+    port: cluster.port,
+    user: cluster.user,
+    password: cluster.password,
+    database: "postgres",
+  };
+  const settings = [
+    ["log_statement", "all"],
+    ["log_connections", "on"],
+    ["log_line_prefix", "%m [%p] user=%u app=%a "],
+  ];
+  await withClient(admin, async (c) => {
+    for (const [k, v] of settings) await c.query(`ALTER SYSTEM SET ${k} = '${v}'`);
+    await c.query("SELECT pg_reload_conf()");
+  });
+  await new Promise((r) => setTimeout(r, 500));
+  const from = statSync(cluster.logFile).size;
+  try {
+    await run();
+  } finally {
+    await withClient(admin, async (c) => {
+      for (const [k] of settings) await c.query(`ALTER SYSTEM RESET ${k}`);
+      await c.query("SELECT pg_reload_conf()");
+    });
+  }
+  const lines = readFileSync(cluster.logFile, "utf8").slice(from).split("\n");
+  const statement = (l: string) => /LOG:\s+(statement|execute [^:]*):/.test(l);
+  const mine = lines.filter((l) => l.includes(` user=${migrator} `));
+  return {
+    statements: mine.filter(statement),
+    connections: mine.filter((l) => /LOG:\s+connection authorized/.test(l)).length,
+    // Every session's, the provisioning provider's included: shows that the logging was on.
+    everyone: lines.filter(statement).length,
+  };
+}
+
+async function main(): Promise<void> {
+  await withDeployedDevPair(async (full, bare) => {
+    const work = join(full.project.dir, "..");
+    console.log(
+      `RUNS ${RUNS}; A = dev with the migration component, B = dev without it (each its own copy and cluster)`,
+    );
+    for (const { name, args } of COMMANDS) {
+      const a = script(join(work, `with-${name}.sh`), full.project, args);
+      const b = script(join(work, `without-${name}.sh`), bare.project, args);
+      compare(`no-op pulumi ${name}: A = with the component, B = without it`, a, b);
+    }
+
+    const migrator: string = (await full.project.outputs("dev")).roles.migrator;
+    for (const { name, args } of COMMANDS) {
+      const counted = await countStatements(full.cluster, migrator, () => full.project.ok(args.split(" ")));
+      console.log(
+        `\nno-op pulumi ${name} of A, server logging every statement: ${counted.statements.length} statement(s) in ${counted.connections} session(s) of the migrator (${migrator}); ${counted.everyone} statement(s) of all sessions`,
+      );
+      for (const s of counted.statements) console.log(`  ${s.replace(/^.*?LOG:\s+/, "")}`);
+    }
+  });
+}
+
+void main();
