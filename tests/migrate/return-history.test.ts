@@ -3,44 +3,21 @@
  * connection (what the Pulumi component records as its ledger), after an apply and after a no-op
  * run alike; without the option there is none.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { migrate, readHistory } from "../../src/migrate";
-import { createScratchDatabase, dropDatabase } from "../helpers/pg";
-import { connectionFor, migrationsDir, removeDir, sql } from "./helpers";
+import { connectionFor, scratchMigrations, sql } from "./helpers";
 
-let db: string;
-let dir: string;
-let cacheDir: string;
-beforeEach(async () => {
-  db = await createScratchDatabase("rethist");
-  cacheDir = mkdtempSync(join(tmpdir(), "precog-cache-"));
-});
-afterEach(async () => {
-  await dropDatabase(db);
-  removeDir(dir);
-  rmSync(cacheDir, { recursive: true, force: true });
-});
-
-const opts = (extra: object = {}) => ({
-  connection: connectionFor(db),
-  dir,
-  environment: "dev" as const,
-  operator: "tester",
-  checksumCache: join(cacheDir, "cache.json"),
-  ...extra,
-});
+const scratch = scratchMigrations("rethist");
+const opts = (extra: object = {}) => ({ ...scratch.opts(), operator: "tester", ...extra });
 
 describe("migrate with returnHistory", () => {
   it("returns the history as readHistory reads it after the run, applying or not", async () => {
-    dir = migrationsDir({
+    scratch.files({
       "1_first.sql": sql("CREATE TABLE t (id int);"),
       "2_second.sql": sql("INSERT INTO t VALUES (1);"),
     });
     const applied = await migrate(opts({ returnHistory: true }));
-    const history = await readHistory({ connection: connectionFor(db), environment: "dev" });
+    const history = await readHistory({ connection: connectionFor(scratch.db), environment: "dev" });
     expect(history.map((h) => [h.version, h.name, h.appliedBy])).toEqual([
       ["1", "first", "tester"],
       ["2", "second", "tester"],
@@ -53,7 +30,7 @@ describe("migrate with returnHistory", () => {
   });
 
   it("returns no history without the option", async () => {
-    dir = migrationsDir({ "1_first.sql": sql("CREATE TABLE t (id int);") });
+    scratch.files({ "1_first.sql": sql("CREATE TABLE t (id int);") });
     expect((await migrate(opts())).history).toBeUndefined();
   });
 });
