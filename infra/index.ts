@@ -7,6 +7,7 @@ import "./build/modules-deferred";
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { assertBuildCurrent } from "./build/source-digest";
+import type { StackOutputs } from "./outputs";
 import { program } from "./program";
 
 try {
@@ -14,21 +15,5 @@ try {
 } catch (e) {
   throw new pulumi.RunError((e as Error).message);
 }
-const outputs = program();
-
-export const environment = outputs.environment;
-export const server = outputs.server;
-export const host = outputs.host;
-export const port = outputs.port;
-export const proxyHost = outputs.proxyHost;
-export const database = outputs.database;
-export const roles = outputs.roles;
-export const pool = outputs.pool;
-export const connectionLimits = outputs.connectionLimits;
-export const credentials = outputs.credentials;
-export const instanceId = outputs.instanceId;
-export const instanceArn = outputs.instanceArn;
-export const masterSecretArn = outputs.masterSecretArn;
-export const logGroup = outputs.logGroup;
-export const migrations = outputs.migrations;
-export const schemaVersion = outputs.schemaVersion;
+// The stack's outputs are what program() returns (outputs.ts): Pulumi awaits an exported function.
+export = (): Promise<StackOutputs> => program();

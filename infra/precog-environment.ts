@@ -4,21 +4,21 @@
  * aws keep each role's credentials in Secrets Manager (plus the optional RDS Proxy).
  */
 import { resolve } from "node:path";
-import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { currentOperator } from "../src/env/environment";
 import { migrationLogin, migrationRole } from "../src/env/roles";
+import type * as awsBuilders from "./aws-builders";
 import type { PrecogConfig } from "./config/parse";
 import { createPasswords, LOGIN_ROLES, type LoginRole, type Passwords } from "./credentials/passwords";
-import { RoleSecret } from "./credentials/role-secret";
-import { RotationAlarm, RotationFunction } from "./credentials/rotation";
 import { PrecogDatabase } from "./database/precog-database";
 import { PrecogMigrations } from "./migrations/precog-migrations";
 import type { BackupPlan } from "./migrations/state";
 import type { ServerEndpoint } from "./server/endpoint";
 import { localServer } from "./server/local";
-import { caBundlePath, RdsServer } from "./server/rds";
-import { RdsProxy } from "./server/rds-proxy";
+import type { RdsServer } from "./server/rds";
+
+/** The aws stacks' builders, which the program loads on aws stacks only. */
+export type AwsBuilders = typeof awsBuilders;
 
 /** How a login role's credentials are delivered. */
 export interface CredentialRef {
@@ -33,6 +33,11 @@ export interface PrecogEnvironmentArgs {
   readonly config: PrecogConfig;
   /** The folder of Pulumi.yaml: migrations/ and relative config paths are in it. */
   readonly projectDir: string;
+  /**
+   * The aws builders, on an aws stack (config with the precog:rds group); absent on a local one,
+   * so that it never loads `@pulumi/aws`. program() loads them when the config asks for aws.
+   */
+  readonly aws?: AwsBuilders;
 }
 
 export class PrecogEnvironment extends pulumi.ComponentResource {
@@ -50,8 +55,11 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
     const parent = this;
     const cfg = args.config;
 
+    const aws = args.aws;
     const findServer = (): { endpoint: ServerEndpoint; rds?: RdsServer } => {
       if (!cfg.rds) return { endpoint: localServer(cfg.local, cfg.stack, args.projectDir) };
+      if (!aws) throw new Error(`Stack "${cfg.stack}" has an aws server: PrecogEnvironment needs args.aws`);
+      const { caBundlePath, RdsServer } = aws;
       const rds = new RdsServer(
         `${name}-server`,
         {
@@ -86,8 +94,8 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
     );
 
     let migrationPassword: pulumi.Output<string> = migrationLogin(passwords);
-    if (cfg.rds && rds) {
-      const secrets = this.storeInSecretsManager(name, cfg, passwords, rds.key.arn);
+    if (cfg.rds && rds && aws) {
+      const secrets = this.storeInSecretsManager(aws, name, cfg, passwords, rds.key.arn);
       migrationPassword = migrationLogin(secrets).currentPassword;
       this.credentials = mapRoles((role) => ({
         source: "aws-secrets-manager",
@@ -95,7 +103,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
         password: null,
       }));
       this.proxyEndpoint = cfg.rds.proxy
-        ? new RdsProxy(
+        ? new aws.RdsProxy(
             `${name}-proxy`,
             {
               environment: cfg.environment,
@@ -136,7 +144,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
         ),
         dir: resolve(projectDir, "migrations"),
         predecessor: cfg.migrations.predecessor,
-        backup: backupPlan(cfg, projectDir, rds),
+        backup: backupPlan(cfg, projectDir, rds && aws ? { rds, aws } : undefined),
         operator: currentOperator(),
         after: [
           this.database,
@@ -152,15 +160,16 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
   }
 
   private storeInSecretsManager(
+    aws: AwsBuilders,
     name: string,
     cfg: PrecogConfig,
     passwords: Passwords,
     kmsKeyId: pulumi.Output<string>,
   ) {
-    const rotation = cfg.rds && cfg.rotation.days > 0 ? this.rotationSchedule(name, cfg) : undefined;
+    const rotation = cfg.rds && cfg.rotation.days > 0 ? this.rotationSchedule(aws, name, cfg) : undefined;
     const secrets = mapRoles(
       (role) =>
-        new RoleSecret(
+        new aws.RoleSecret(
           `${name}-secret-${role}`,
           {
             environment: cfg.environment,
@@ -179,7 +188,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
         ),
     );
     if (rotation)
-      new RotationAlarm(
+      new aws.RotationAlarm(
         `${name}-rotation-alarm`,
         { environment: cfg.environment, secretArns: LOGIN_ROLES.map((r) => secrets[r].arn) },
         { parent: this },
@@ -188,9 +197,9 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
   }
 
   /** Every role secret's schedule: the stack's own rotation function, or precog:rotation.lambdaArn. */
-  private rotationSchedule(name: string, cfg: PrecogConfig) {
+  private rotationSchedule(aws: AwsBuilders, name: string, cfg: PrecogConfig) {
     const rds = cfg.rds as NonNullable<PrecogConfig["rds"]>;
-    const fn = new RotationFunction(
+    const fn = new aws.RotationFunction(
       `${name}-rotation`,
       {
         environment: cfg.environment,
@@ -206,13 +215,17 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
 }
 
 /** Before staging and prod migrate: an RDS snapshot on aws, the engine's pg_dump on a local server. */
-function backupPlan(cfg: PrecogConfig, projectDir: string, rds: RdsServer | undefined): pulumi.Input<BackupPlan> {
+function backupPlan(
+  cfg: PrecogConfig,
+  projectDir: string,
+  server: { rds: RdsServer; aws: AwsBuilders } | undefined,
+): pulumi.Input<BackupPlan> {
   if (cfg.environment === "dev" || cfg.environment === "test") return { kind: "none" };
-  if (rds)
-    return rds.instance.identifier.apply((instanceId) => ({
+  if (server)
+    return server.rds.instance.identifier.apply((instanceId) => ({
       kind: "rds-snapshot" as const,
       instanceId,
-      region: aws.config.requireRegion(),
+      region: server.aws.awsRegion(),
     }));
   if (!cfg.migrations.backupDir) {
     throw new pulumi.RunError(

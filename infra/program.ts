@@ -11,16 +11,20 @@ import { PrecogEnvironment } from "./precog-environment";
 
 type Vars = Readonly<Record<string, string | undefined>>;
 
-/** `projectDir`: the folder of Pulumi.yaml, which relative paths in config and migrations/ are in. */
-export function program(
+/**
+ * `projectDir`: the folder of Pulumi.yaml, which relative paths in config and migrations/ are in.
+ * Only an aws stack loads ./aws-builders.ts and with it `@pulumi/aws`: a local one never does.
+ */
+export async function program(
   vars: Vars = process.env,
   opts?: pulumi.ComponentResourceOptions,
   projectDir = pulumi.runtime.getRootDirectory(),
-): StackOutputs {
+): Promise<StackOutputs> {
   const stack = pulumi.getStack();
   const { environment, config } = preflight(stack, vars);
 
-  const env = new PrecogEnvironment(`precog-${environment}`, { config, projectDir }, opts);
+  const aws = serverKind(config) === "aws" ? await import("./aws-builders") : undefined;
+  const env = new PrecogEnvironment(`precog-${environment}`, { config, projectDir, aws }, opts);
   return stackOutputs(config, env);
 }
 

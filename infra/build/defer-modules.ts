@@ -6,9 +6,12 @@
  *   serialize a JavaScript function into a closure (a callback-style Lambda, say), which this
  *   project never does: most of what `import "@pulumi/pulumi"` costs (769 modules without them, 326
  *   with);
- * - the SDK's Automation API, which its index imports and a program never uses (about 60 modules);
- * - `@pulumi/aws`, which only the aws stacks use: the local stacks never create an AWS resource
- *   and skip its 300 modules.
+ * - the SDK's Automation API, which its index imports and a program never uses (about 60 modules).
+ *
+ * Both are imported by the SDK's own index, so a stand-in is the only way not to load them. Our own
+ * modules' imports are not deferred here: `@pulumi/aws` (about 300 modules), which only the aws
+ * stacks use, is imported only by the modules ../aws-builders.ts reaches, which the program loads
+ * on aws stacks only (../program.ts); the migration plugin never loads it.
  *
  * `deferModules()` puts a stand-in in Node's module cache for each, which loads the real module on
  * its first use, so a run that never uses one never loads it, and one that does gets the real
@@ -27,7 +30,6 @@ export function deferrablePaths(): string[] {
   return [
     ...CLOSURE_TOOLS.map((id) => require.resolve(id, { paths: [sdk] })),
     require.resolve("@pulumi/pulumi/automation"),
-    require.resolve("@pulumi/aws"),
   ];
 }
 

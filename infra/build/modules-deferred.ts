@@ -1,6 +1,6 @@
 /**
  * Imported first by infra/index.ts and the migration plugin, for its effect: the modules of
- * defer-modules.ts are deferred before anything loads `@pulumi/pulumi` or `@pulumi/aws`.
+ * defer-modules.ts are deferred before anything loads `@pulumi/pulumi`.
  */
 import { deferModules } from "./defer-modules";
 

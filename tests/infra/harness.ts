@@ -211,7 +211,7 @@ export async function runStack(stack: Stack | string, options: RunOptions = {}):
     optsByName.set(a.name, a.opts);
     return undefined;
   };
-  const outputs = program(options.vars ?? {}, { transformations: [capture] }, ROOT);
+  const outputs = await program(options.vars ?? {}, { transformations: [capture] }, ROOT);
   const values = await resolveDeep(outputs);
   for (let i = 0; i < 500 && !constructed.every((n) => resources.some((r) => r.name === n)); i++) {
     await new Promise((r) => setTimeout(r, 5));
