@@ -6,6 +6,7 @@
 import "./build/modules-deferred";
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { usePlainStackTraces } from "./build/plain-stack-traces";
 import { assertBuildCurrent } from "./build/source-digest";
 import type { StackOutputs } from "./outputs";
 import { program } from "./program";
@@ -15,5 +16,6 @@ try {
 } catch (e) {
   throw new pulumi.RunError((e as Error).message);
 }
+usePlainStackTraces();
 // The stack's outputs are what program() returns (outputs.ts): Pulumi awaits an exported function.
 export = (): Promise<StackOutputs> => program();
