@@ -1,11 +1,12 @@
 /**
  * What the Pulumi benches share: a dev stack deployed on a private cluster in a throwaway copy of
  * the project (both removed afterwards), optionally with the program of that copy replaced by one
- * without the migration component, and the engine's environment as shell `export` lines for the
- * scripts the paired runner times.
+ * without the migration component, the engine's environment as shell `export` lines for the
+ * scripts the paired runner times, and the cluster's superuser for the bench's own queries.
  */
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import type { ClientConfig } from "pg";
 import { findEngine, PulumiProject } from "../../tests/e2e/pulumi-project";
 import { type LocalCluster, startLocalCluster } from "../../tests/helpers/local-cluster";
 
@@ -77,4 +78,9 @@ export function pulumiExports(env: NodeJS.ProcessEnv): string[] {
   return Object.entries(env)
     .filter(([k, v]) => v !== undefined && (k.startsWith("PULUMI_") || k === "PATH" || k === "CI"))
     .map(([k, v]) => `export ${k}='${v}'`);
+}
+
+/** The cluster's superuser on `database` (default postgres), for a bench's own setup and checks. */
+export function adminOf(cluster: LocalCluster, database = "postgres"): ClientConfig {
+  return { host: cluster.host, port: cluster.port, user: cluster.user, password: cluster.password, database };
 }

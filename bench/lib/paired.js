@@ -3,7 +3,7 @@
 // one's wall seconds and of the ratio A/B taken pair by pair, so that a drift in the machine's
 // speed during the run moves both sides alike.
 //
-//   node bench/lib/paired.js [-n RUNS] [--warmup N] [--timeout SECONDS] --vs 'B command' -- A command [args...]
+//   node bench/lib/paired.js [-n RUNS] [--warmup N] [--timeout SECONDS] [--json FILE] --vs 'B command' -- A command [args...]
 //
 // B is one string split into words as a shell would, with '...' and "..." quoting (no variables,
 // no globs): --vs "sh -c 'reset && exec psql ...'" works. Both commands run without a shell, with
@@ -14,12 +14,15 @@
 //   A wall s    <min> <median> <max>
 //   B wall s    <min> <median> <max>
 //   A/B wall    <min> <median> <max>
+// --json FILE also writes the same figures to FILE, for a caller that would otherwise parse those
+// rows (bench/lib/paired-run.ts): { cores, runs, pairs, load: { start, end },
+// a / b / ratio: { min, median, max, samples } }.
 
 const { spawnSync } = require("node:child_process");
 const { cpus, loadavg } = require("node:os");
 
 const USAGE =
-  "usage: node bench/lib/paired.js [-n RUNS] [--warmup N] [--timeout SECONDS] --vs 'B command' -- A command [args...]";
+  "usage: node bench/lib/paired.js [-n RUNS] [--warmup N] [--timeout SECONDS] [--json FILE] --vs 'B command' -- A command [args...]";
 
 /** Splits `text` into words the way a shell does for plain words and '...' / "..." quotes. */
 function words(text) {
@@ -42,19 +45,21 @@ function words(text) {
 }
 
 function parse(argv) {
-  const o = { runs: 5, warmup: 1, timeoutS: 100, b: null, a: null };
+  const o = { runs: 5, warmup: 1, timeoutS: 100, json: null, b: null, a: null };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === "-n") o.runs = Number(argv[++i]);
     else if (k === "--warmup") o.warmup = Number(argv[++i]);
     else if (k === "--timeout") o.timeoutS = Number(argv[++i]);
+    else if (k === "--json") o.json = argv[++i];
     else if (k === "--vs") o.b = words(argv[++i] ?? "");
     else if (k === "--") {
       o.a = argv.slice(i + 1);
       break;
     } else throw new Error(`unknown argument ${k}\n${USAGE}`);
   }
-  if (!o.a?.length || !o.b?.length || !(o.runs >= 1) || !(o.warmup >= 0) || !(o.timeoutS > 0)) throw new Error(USAGE);
+  if (!o.a?.length || !o.b?.length || !(o.runs >= 1) || !(o.warmup >= 0) || !(o.timeoutS > 0) || o.json === undefined)
+    throw new Error(USAGE);
   return o;
 }
 
@@ -77,8 +82,11 @@ const median = (xs) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-const row = (name, xs) =>
-  `${name} ${[Math.min(...xs), median(xs), Math.max(...xs)].map((x) => x.toFixed(4)).join(" ")}`;
+const figures = (xs) => ({ min: Math.min(...xs), median: median(xs), max: Math.max(...xs), samples: xs });
+const row = (name, xs) => {
+  const f = figures(xs);
+  return `${name} ${[f.min, f.median, f.max].map((x) => x.toFixed(4)).join(" ")}`;
+};
 const load = () => loadavg()[0].toFixed(2);
 
 let o;
@@ -89,7 +97,8 @@ try {
   process.exit(2);
 }
 const deadline = Date.now() + o.timeoutS * 1000;
-console.log(`paired: ${new Date().toISOString()}, ${cpus().length} cores, load ${load()} at the start`);
+const loadStart = load();
+console.log(`paired: ${new Date().toISOString()}, ${cpus().length} cores, load ${loadStart} at the start`);
 for (let i = 0; i < o.warmup; i++) {
   time(o.a, deadline);
   time(o.b, deadline);
@@ -109,8 +118,22 @@ if (a.length === 0) {
   process.stderr.write(`paired: no pair finished within --timeout ${o.timeoutS} s\n`);
   process.exit(1);
 }
-console.log(`paired: ${a.length} of ${o.runs} pairs, load ${load()} at the end`);
+const loadEnd = load();
+console.log(`paired: ${a.length} of ${o.runs} pairs, load ${loadEnd} at the end`);
 console.log("           min median max");
 console.log(row("A wall s  ", a));
 console.log(row("B wall s  ", b));
 console.log(row("A/B wall  ", ratio));
+if (o.json)
+  require("node:fs").writeFileSync(
+    o.json,
+    `${JSON.stringify({
+      cores: cpus().length,
+      runs: o.runs,
+      pairs: a.length,
+      load: { start: Number(loadStart), end: Number(loadEnd) },
+      a: figures(a),
+      b: figures(b),
+      ratio: figures(ratio),
+    })}\n`,
+  );

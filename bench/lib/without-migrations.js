@@ -3,9 +3,10 @@
 // copy's Pulumi.yaml at it). The component's module is replaced, before the program loads it, by a
 // class that registers nothing and whose ledger is empty: no StackReference, no file scan, no lint,
 // no provider plugin, and none of the engine's modules that only the component loads.
-require("./build/sdk-tools-deferred");
+// It loads nothing before ./index, which defers the modules a run rarely uses before anything loads
+// the Pulumi SDK (infra/build/modules-deferred.ts): the SDK is required only when the stand-in is
+// constructed, by the program (tests/infra/without-migrations.test.ts).
 const Module = require("node:module");
-const pulumi = require("@pulumi/pulumi");
 
 const path = require.resolve("./migrations/precog-migrations");
 const stub = new Module(path, module);
@@ -14,6 +15,7 @@ stub.loaded = true;
 stub.exports = {
   PrecogMigrations: class {
     constructor() {
+      const pulumi = require("@pulumi/pulumi");
       this.ledger = pulumi.output([]);
       this.schemaVersion = pulumi.output(null);
     }

@@ -17,16 +17,15 @@
  * `pulumi up`, a folder of its own for `precog-db migrate`, which applies them as the admin to a
  * database of its own on the same server.
  */
-import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { Client } from "pg";
 import { ROOT } from "../../tests/e2e/pulumi-project";
-import { pulumiExports, withDeployedDev } from "../lib/deployed-dev";
+import { adminOf, pulumiExports, withDeployedDev } from "../lib/deployed-dev";
+import { type PairedRun, runPaired } from "../lib/paired-run";
 
-const RUNS = process.argv[2] ?? "5";
+const RUNS = Number(process.argv[2] ?? "5");
 const BATCH = 100;
-const paired = resolve(__dirname, "../lib/paired.js");
 const BIN = join(ROOT, "bin/precog-db.js");
 
 /** Bash that writes the next BATCH migration files into `dir`, numbering on from `counter`. */
@@ -46,16 +45,10 @@ function script(path: string, lines: readonly string[]): string {
 }
 
 /** Runs the pairs, prints paired.js's rows, returns the two medians and the paired difference. */
-function compare(title: string, a: string, b: string): { a: number; b: number; paired: number } {
-  // An up takes up to about 15 s on a loaded 2-core machine: room for every pair and the warm-up.
-  const timeout = String((Number(RUNS) + 1) * 2 * 30);
-  const out = execFileSync("node", [paired, "-n", RUNS, "--timeout", timeout, "--vs", `bash ${b}`, "--", "bash", a], {
-    encoding: "utf8",
-  }).trimEnd();
-  console.log(`\n${title}\n${out}`);
-  const median = (row: string) => Number(new RegExp(`^${row}\\s+\\S+\\s+(\\S+)`, "m").exec(out)?.[1]);
-  const [am, bm, ratio] = [median("A wall s"), median("B wall s"), median("A/B wall")];
-  return { a: am, b: bm, paired: (ratio - 1) * bm };
+function compare(title: string, a: string, b: string): PairedRun {
+  const r = runPaired(a, b, { runs: RUNS });
+  console.log(`\n${title}\n${r.report}`);
+  return r;
 }
 
 async function main(): Promise<void> {
@@ -68,13 +61,7 @@ async function main(): Promise<void> {
     // Versions after the committed files (0001..0005), the same numbers on both sides.
     writeFileSync(join(work, "up-counter"), "1000\n");
     writeFileSync(join(work, "cli-counter"), "1000\n");
-    const admin = new Client({
-      host: "127.0.0.1",
-      port: cluster.port,
-      user: "postgres",
-      password: cluster.password,
-      database: "postgres",
-    });
+    const admin = new Client(adminOf(cluster));
     await admin.connect();
     await admin.query("CREATE DATABASE bench_cli");
     await admin.end();

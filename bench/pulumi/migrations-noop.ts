@@ -9,16 +9,15 @@
  *
  *   npm run build && npx ts-node --transpile-only bench/pulumi/migrations-noop.ts [RUNS]   (default 10)
  */
-import { execFileSync } from "node:child_process";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { PulumiProject } from "../../tests/e2e/pulumi-project";
 import { withClient } from "../../tests/helpers/client";
 import type { LocalCluster } from "../../tests/helpers/local-cluster";
-import { pulumiExports, withDeployedDevPair } from "../lib/deployed-dev";
+import { adminOf, pulumiExports, withDeployedDevPair } from "../lib/deployed-dev";
+import { runPaired } from "../lib/paired-run";
 
 const RUNS = Number(process.argv[2] ?? "10");
-const paired = resolve(__dirname, "../lib/paired.js");
 const COMMANDS = [
   { name: "preview", args: "preview --expect-no-changes --stack dev" },
   { name: "up", args: "up --yes --skip-preview --expect-no-changes --stack dev" },
@@ -35,20 +34,10 @@ function script(path: string, project: PulumiProject, args: string): string {
 
 /** paired.js's rows, and what the component adds: the medians' difference and the paired one. */
 function compare(title: string, a: string, b: string): void {
-  // Each command takes about 10 s on a loaded 2-core machine: room for every pair and the warm-up.
-  const timeout = String((RUNS + 1) * 2 * 30);
-  const out = execFileSync(
-    "node",
-    [paired, "-n", String(RUNS), "--timeout", timeout, "--vs", `bash ${b}`, "--", "bash", a],
-    {
-      encoding: "utf8",
-    },
-  ).trimEnd();
-  const median = (row: string) => Number(new RegExp(`^${row}\\s+\\S+\\s+(\\S+)`, "m").exec(out)?.[1]);
-  const [am, bm, ratio] = [median("A wall s"), median("B wall s"), median("A/B wall")];
-  console.log(`\n${title}\n${out}`);
+  const r = runPaired(a, b, { runs: RUNS });
+  console.log(`\n${title}\n${r.report}`);
   console.log(
-    `component adds: ${(am - bm).toFixed(3)} s (medians' difference), ${((ratio - 1) * bm).toFixed(3)} s paired ((median A/B - 1) x B median)`,
+    `component adds: ${(r.a - r.b).toFixed(3)} s (medians' difference), ${r.paired.toFixed(3)} s paired ((median A/B - 1) x B median)`,
   );
 }
 
@@ -58,13 +47,7 @@ async function countStatements(
   migrator: string,
   run: () => Promise<unknown>,
 ): Promise<{ statements: string[]; connections: number; everyone: number }> {
-  const admin = {
-    host: cluster.host,
-    port: cluster.port,
-    user: cluster.user,
-    password: cluster.password,
-    database: "postgres",
-  };
+  const admin = adminOf(cluster);
   const settings = [
     ["log_statement", "all"],
     ["log_connections", "on"],

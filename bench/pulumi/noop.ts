@@ -11,12 +11,12 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { ROOT } from "../../tests/e2e/pulumi-project";
 import { pulumiExports, withDeployedDev } from "../lib/deployed-dev";
+import { runPaired } from "../lib/paired-run";
 
-const RUNS = process.argv[2] ?? "10";
-const paired = resolve(__dirname, "../lib/paired.js");
+const RUNS = Number(process.argv[2] ?? "10");
 
 /** A script that runs one pulumi command in `dir` with the project's environment. */
 function script(path: string, dir: string, env: NodeJS.ProcessEnv, args: string): string {
@@ -67,11 +67,7 @@ async function main(): Promise<void> {
       for (const floor of floors) {
         const b = script(join(work, `${floor.name}-${name}.sh`), floor.dir, env, `${args} --stack ${floor.name}`);
         console.log(`\nno-op pulumi ${name}: A = dev stack, B = ${floor.description}`);
-        console.log(
-          execFileSync("node", [paired, "-n", RUNS, "--timeout", "1800", "--vs", `bash ${b}`, "--", "bash", a], {
-            encoding: "utf8",
-          }).trimEnd(),
-        );
+        console.log(runPaired(a, b, { runs: RUNS }).report);
       }
     }
   });

@@ -121,8 +121,9 @@ async function apply(i: MigrationsInputs, previous: MigrationsState | undefined)
       // lint: the engine's default, on for staging and prod, where it refuses under the lock what
       // the program's lint refuses first (./pending-lint.ts).
     });
-    const ledger = result.history ? result.history.map(toLedgerEntry) : await ledgerOf(i);
-    return stateOf(i, ledger, result.backupFile ?? lastBackup);
+    // Always there with returnHistory; without it the ledger would be a guess.
+    if (!result.history) throw new Error("migrate returned no history");
+    return stateOf(i, result.history.map(toLedgerEntry), result.backupFile ?? lastBackup);
   } catch (e) {
     const ledger = await ledgerOf(i).catch(() => previous?.ledger ?? []);
     const message = `${(e as Error).message}\n(target ${describeConnection(connectionOf(i))}; the ledger records the ${ledger.length} migration(s) the database has)`;

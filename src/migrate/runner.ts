@@ -10,6 +10,7 @@ import type { Unit, UnitDone } from "./apply";
 import type { MigrationFile, MigrationRef } from "./files";
 import { guardTarget } from "./guard";
 import {
+  type AppliedRow,
   ensureHistoryTable,
   type HistoryRow,
   readHistoryDigest,
@@ -50,19 +51,24 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   guardTarget(s, "apply migrations");
   const target = describeConnection(s.connection);
   const where = `${target} (${s.environment})`;
-  const result = async (applied: AppliedMigration[], backupFile?: string): Promise<MigrateResult> => ({
+  const session = openSession(s.connection, s.applicationName);
+  /** `history`: the rows just read on this connection, if any; otherwise read now (with `returnHistory`). */
+  const result = async (
+    applied: AppliedMigration[],
+    backupFile?: string,
+    history?: readonly AppliedRow[],
+  ): Promise<MigrateResult> => ({
     environment: s.environment,
     target,
     applied,
     backupFile,
-    ...(s.returnHistory ? { history: (await readHistoryRows(session.client)).map(toHistoryRow) } : {}),
+    ...(s.returnHistory ? { history: (history ?? (await readHistoryRows(session.client))).map(toHistoryRow) } : {}),
   });
-  const upToDate = (count: number) => {
+  const upToDate = (count: number, history?: readonly AppliedRow[]) => {
     s.log({ type: "info", message: `${where} is up to date: ${count} migration(s) applied.` });
-    return result([]);
+    return result([], undefined, history);
   };
 
-  const session = openSession(s.connection, s.applicationName);
   try {
     // 1. Scan the files and connect, side by side. The history's digest is asked for at once: pg
     //    sends it the moment the handshake ends, and the server answers it while the scan runs.
@@ -75,7 +81,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     if (digest && digest.count === scan.refs.length && digest.digest === scan.digest)
       return await upToDate(digest.count);
     const seen = await compare(session.client, scan, s, where);
-    if (seen.pending.length === 0) return await upToDate(seen.state.applied.length);
+    if (seen.pending.length === 0) return await upToDate(seen.state.applied.length, seen.history);
 
     // 3. Lock.
     return await withAdvisoryLock(
@@ -86,8 +92,8 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
         if (s.ownerRole) await actAs(session.client, s.ownerRole, target);
         await ensureHistoryTable(session.client);
         // 4. Re-check: another runner may have applied some while we waited for the lock.
-        const { state, pending } = await compare(session.client, scan, s, where);
-        if (pending.length === 0) return upToDate(state.applied.length);
+        const { state, pending, history } = await compare(session.client, scan, s, where);
+        if (pending.length === 0) return upToDate(state.applied.length, history);
         // 5. Read the pending files, and only those; refuse any outside the allowed set.
         const files = pending.map(scan.read);
         // Loaded here: it may need the parser, and only files about to run are checked.
@@ -128,13 +134,16 @@ async function sideBySide<A, B>(local: Promise<A>, remote: Promise<B>): Promise<
   return [a.value, b.value];
 }
 
-/** History against the files: every problem at once, or what is pending (up to the target version). */
+/**
+ * History against the files: every problem at once, or what is pending (up to the target version),
+ * with the history rows read (the result's history when nothing is pending).
+ */
 async function compare(
   client: Client,
   scan: Scan,
   s: Settings,
   where: string,
-): Promise<{ state: Reconciled; pending: MigrationRef[] }> {
+): Promise<{ state: Reconciled; pending: MigrationRef[]; history: AppliedRow[] }> {
   // Loaded here: the no-op run's answer comes from the digest, before any comparison.
   const { assertNoProblems, pendingUpTo, reconcile } = await import("./reconcile");
   const history = await readHistoryRows(client);
@@ -147,7 +156,7 @@ async function compare(
     allowOutOfOrder: s.allowOutOfOrder,
   });
   assertNoProblems(state.problems, `Cannot migrate ${where}`);
-  return { state, pending: pendingUpTo(state.pending, s.targetVersion) };
+  return { state, pending: pendingUpTo(state.pending, s.targetVersion), history };
 }
 
 async function enforceLint(files: readonly MigrationFile[], s: Settings): Promise<void> {

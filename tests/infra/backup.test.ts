@@ -9,8 +9,9 @@ import { type RdsSnapshots, snapshotBeforeApply } from "../../infra/migrations/b
 import { create, snapshotClients } from "../../infra/migrations/provider-impl";
 import type { MigrationsInputs } from "../../infra/migrations/state";
 import { migrationFiles } from "../../src/migrate";
-import { clientConfig, createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
+import { createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
 import { migrationsDir, removeDir, sql } from "../migrate/helpers";
+import { providerInputs } from "./provider-inputs";
 
 const PLAN = { kind: "rds-snapshot", instanceId: "precog-staging", region: "us-east-1" } as const;
 const NOW = () => new Date("2026-12-01T23:45:07.123Z");
@@ -81,26 +82,13 @@ describe("the provider's apply on an aws stack, against real PostgreSQL", () => 
     await dropDatabase(db);
     removeDir(dir);
   });
-  const inputs = async (): Promise<MigrationsInputs> => {
-    const c = clientConfig(db);
-    const files = await migrationFiles(dir, false);
-    return {
+  const inputs = async (): Promise<MigrationsInputs> =>
+    providerInputs(db, dir, {
       environment: "staging",
-      connection: {
-        host: String(c.host),
-        port: Number(c.port),
-        database: db,
-        user: String(c.user),
-        password: String(c.password),
-        sslMode: "disable",
-      },
-      dir,
-      migrations: Object.fromEntries(files.map((f) => [f.filename, f.checksum])),
-      allowed: files.map(({ version, checksum }) => ({ version, checksum })),
+      allowed: (await migrationFiles(dir, false)).map(({ version, checksum }) => ({ version, checksum })),
       backup: PLAN,
       operator: "backup-test",
-    };
-  };
+    });
   const tables = async () =>
     (
       await withAdmin((c) => c.query("select tablename from pg_tables where schemaname = 'public' order by 1"), db)
