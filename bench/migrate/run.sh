@@ -14,6 +14,7 @@
 #
 # Cases:
 #   no-op migrate, 1, 300 and 1000 migrations applied vs  node + require pg + connect + SELECT 1
+#     and, at 1 and 1000, vs the same floor loading pg without Node's fetch, as precog-db does (floor.js --no-fetch)
 #   apply 200 ALTER TABLE ADD COLUMN to 200k rows      vs  psql -1 of the same 200 statements
 # Each apply run first swaps in an untouched copy of the table (reset.sql, via psql), in both the
 # measured command and the baseline, so that step cancels out of the difference.
@@ -85,6 +86,9 @@ measure "node floor vs itself" noop_precog_1 "$floor noop_precog_1" "$floor noop
 measure "precog-db, 1 applied" noop_precog_1 "$precog migrate --dir $work/sql1" "$floor noop_precog_1"
 measure "precog-db, 300 applied" noop_precog_300 "$precog migrate --dir $work/sql300" "$floor noop_precog_300"
 measure "precog-db, 1000 applied" noop_precog_1000 "$precog migrate --dir $work/sql1000" "$floor noop_precog_1000"
+measure "floor without fetch vs the floor" noop_precog_1000 "$floor --no-fetch noop_precog_1000" "$floor noop_precog_1000"
+measure "precog-db, 1 applied, vs floor without fetch" noop_precog_1 "$precog migrate --dir $work/sql1" "$floor --no-fetch noop_precog_1"
+measure "precog-db, 1000 applied, vs floor without fetch" noop_precog_1000 "$precog migrate --dir $work/sql1000" "$floor --no-fetch noop_precog_1000"
 measure "precog-db, 1000 applied, no checksum cache" noop_precog_1000 \
   "sh -c 'rm -rf $work/node_modules/.cache && exec $precog migrate --dir $work/sql1000'" "$floor noop_precog_1000"
 [ -n "$dbmate" ] && measure "dbmate, 1000 applied" noop_dbmate_1000 "$dbmate --no-dump-schema --migrations-dir $work/sql1000 migrate" "$floor noop_dbmate_1000"
