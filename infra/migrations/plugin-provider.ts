@@ -4,15 +4,20 @@
  * returns (including the state recorded on a failed apply) is marked secret where its inputs were.
  */
 import type * as provider from "@pulumi/pulumi/provider";
+import type { ResourceLog } from "./engine-log";
 import * as impl from "./provider-impl";
 import { secretLike, unwrapSecrets } from "./wire-secrets";
 
-export function migrationsProvider(version: string): provider.Provider {
+/** `log`: the engine's log for a resource (./engine-log.ts), where check and diff say what is pending. */
+export function migrationsProvider(version: string, log: (urn: string) => ResourceLog): provider.Provider {
   return {
     version,
-    // Secrets stay marked in the inputs the engine records.
-    check: async (_urn, _olds, news) => ({ inputs: news }),
-    diff: async (_id, _urn, olds, news) => impl.diff(unwrapSecrets(olds), unwrapSecrets(news)),
+    check: async (urn, olds, news) => {
+      await impl.check(urn, unwrapSecrets(olds), unwrapSecrets(news), log(urn));
+      // Secrets stay marked in the inputs the engine records.
+      return { inputs: news };
+    },
+    diff: async (_id, urn, olds, news) => impl.diff(urn, unwrapSecrets(olds), unwrapSecrets(news), log(urn)),
     create: async (_urn, inputs) => {
       const { id, outs } = await marked(inputs, () => impl.create(unwrapSecrets(inputs)));
       return { id, outs: secretLike(outs, inputs) };

@@ -4,22 +4,14 @@
  * engine's SET ROLE before each migration), in stack order (dev -> test -> staging ->
  * prod), through the migration engine.
  *
- * At preview, before any query: the files and their checksums (the engine's stat cache), this
- * stack's last recorded ledger and the predecessor's (StackReferences), the stack-order gate, and
- * lint of the pending files (./pending-lint.ts: warnings, in previews; errors on staging and prod
- * unless approved in the file). The resource's diff names each pending file; `up` applies them
- * (./provider-impl.ts).
+ * The program, before any query, gives the resource the files and their checksums (the engine's
+ * stat cache) and the predecessor's ledger (a StackReference). The provider (./provider-impl.ts),
+ * which has the ledger this stack recorded, finds what is pending, gates and lints it
+ * (./pending-checks.ts) and names each pending file in the diff at preview; `up` applies them.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Environment } from "../../src/env/environment";
-import {
-  type LedgerEntry,
-  type MigrationFileSum,
-  migrationFiles,
-  stackOrderError,
-  stackOrderProblems,
-} from "../../src/migrate";
-import { lintPending } from "./pending-lint";
+import { type LedgerEntry, migrationFiles } from "../../src/migrate";
 import { MigrationsProvider, MigrationsResource } from "./provider";
 import type { BackupPlan, MigrationsConnection } from "./state";
 
@@ -48,39 +40,13 @@ export class PrecogMigrations extends pulumi.ComponentResource {
     const parent = this;
     const provider = new MigrationsProvider(`${name}-provider`, { parent, protect: args.protect });
     const stack = pulumi.getStack();
-    const recorded = ledgerOf(new pulumi.StackReference(`${name}-recorded`, { name: qualified(stack) }, { parent }));
-    const predecessor = args.predecessor
-      ? {
-          name: args.predecessor,
-          ledger: predecessorLedger(
-            new pulumi.StackReference(`${name}-predecessor`, { name: qualified(args.predecessor) }, { parent }),
-            args.predecessor,
-            stack,
-          ),
-        }
-      : undefined;
-
-    const checked = pulumi
-      .all([migrationFiles(args.dir), recorded, predecessor?.ledger ?? null])
-      .apply(async ([files, own, before]) => {
-        const pending = pendingFiles(files, own);
-        if (predecessor && before) {
-          const gate = { stack, pending, predecessor: predecessor.name, predecessorLedger: before };
-          const problems = stackOrderProblems(gate);
-          if (problems.length > 0) throw new pulumi.RunError(stackOrderError(gate, problems).message);
-        }
-        await lintPending({
-          dir: args.dir,
-          environment: args.environment,
-          pending,
-          preview: pulumi.runtime.isDryRun(),
-          log: { info: (m) => pulumi.log.info(m, this), warn: (m) => pulumi.log.warn(m, this) },
-        });
-        return {
-          migrations: Object.fromEntries(files.map((f) => [f.filename, f.checksum])),
-          allowed: before ? before.map(({ version, checksum }) => ({ version, checksum })) : null,
-        };
-      });
+    const allowed = args.predecessor
+      ? predecessorLedger(
+          new pulumi.StackReference(`${name}-predecessor`, { name: qualified(args.predecessor) }, { parent }),
+          args.predecessor,
+          stack,
+        ).apply((ledger) => ledger.map(({ version, checksum }) => ({ version, checksum })))
+      : null;
 
     const resource = new MigrationsResource(
       name,
@@ -88,8 +54,12 @@ export class PrecogMigrations extends pulumi.ComponentResource {
         environment: args.environment,
         connection: args.connection,
         dir: args.dir,
-        migrations: checked.migrations,
-        allowed: checked.allowed,
+        migrations: migrationFiles(args.dir).then((files) =>
+          Object.fromEntries(files.map((f) => [f.filename, f.checksum])),
+        ),
+        predecessor: args.predecessor ?? null,
+        allowed,
+        preview: pulumi.runtime.isDryRun(),
         backup: args.backup,
         operator: args.operator,
         ledger: undefined,
@@ -110,11 +80,6 @@ function qualified(stack: string): string {
   return stack.includes("/") ? stack : `${pulumi.getOrganization()}/${pulumi.getProject()}/${stack}`;
 }
 
-/** A stack's `migrations` output; empty when it has none yet (a stack never deployed with them). */
-function ledgerOf(ref: pulumi.StackReference): pulumi.Output<LedgerEntry[]> {
-  return ref.getOutput("migrations").apply((v) => (Array.isArray(v) ? (v as LedgerEntry[]) : []));
-}
-
 function predecessorLedger(
   ref: pulumi.StackReference,
   predecessor: string,
@@ -129,9 +94,4 @@ function predecessorLedger(
     }
     return v as LedgerEntry[];
   });
-}
-
-function pendingFiles(files: readonly MigrationFileSum[], own: readonly LedgerEntry[]): MigrationFileSum[] {
-  const applied = new Set(own.map((e) => e.version));
-  return files.filter((f) => !applied.has(f.version));
 }

@@ -3,7 +3,9 @@
  * (./plugin-provider.ts hands it plain values; the connection is a secret on the wire). Every database step goes through the migration engine (src/migrate): its lock,
  * checksums, transactions, lint, backups and error messages.
  *
- *   diff    no query: pending files and drift, from the inputs and the recorded ledger
+ *   check   of a new resource (no recorded ledger yet): every file is pending; ./pending-checks
+ *   diff    no query: drift, then the pending files (./pending-checks: the stack-order gate and the
+ *           lint), from the inputs and the recorded ledger
  *   create, update   apply what is pending, then record the ledger as the database has it
  *   read    (refresh) the ledger from the history table: a row changed by hand shows as drift
  *   delete  nothing: the database resource owns the schema's fate
@@ -19,6 +21,8 @@ import {
   readHistory,
 } from "../../src/migrate";
 import { type RdsSnapshots, rdsClient, snapshotBeforeApply } from "./backup";
+import type { ResourceLog } from "./engine-log";
+import { checkPending, pendingOf, stackOf } from "./pending-checks";
 import { type MigrationsInputs, type MigrationsState, versionOf } from "./state";
 
 const ID = "migrations";
@@ -56,21 +60,21 @@ export function driftOf(inputs: MigrationsInputs, ledger: readonly LedgerEntry[]
   });
 }
 
-export function pendingOf(inputs: MigrationsInputs, ledger: readonly LedgerEntry[]): string[] {
-  const applied = new Set(ledger.map((e) => e.version));
-  return Object.keys(inputs.migrations).filter((f) => !applied.has(versionOf(f)));
-}
-
 function driftError(stack: string, drift: readonly string[]): Error {
   return new Error(
     `Migration drift on ${stack}: the recorded ledger and the migration files disagree:\n${drift.map((d) => `  - ${d}`).join("\n")}`,
   );
 }
 
-export async function diff(olds: MigrationsState, news: MigrationsInputs) {
+/** A new resource (no old inputs): every file is pending. A recorded one is checked by `diff`. */
+export async function check(urn: string, olds: Partial<MigrationsInputs>, news: MigrationsInputs, log: ResourceLog) {
+  if (olds.migrations === undefined) await checkPending(stackOf(urn), news, [], log);
+}
+
+export async function diff(urn: string, olds: MigrationsState, news: MigrationsInputs, log: ResourceLog) {
   const drift = driftOf(news, olds.ledger ?? []);
-  if (drift.length > 0) throw driftError(news.environment, drift);
-  const pending = pendingOf(news, olds.ledger ?? []);
+  if (drift.length > 0) throw driftError(stackOf(urn), drift);
+  const pending = await checkPending(stackOf(urn), news, olds.ledger ?? [], log);
   const same = (k: "environment" | "connection" | "backup" | "operator") =>
     JSON.stringify(olds[k]) === JSON.stringify(news[k]);
   const changes = pending.length > 0 || !same("environment") || !same("connection") || !same("backup");

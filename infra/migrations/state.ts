@@ -36,8 +36,15 @@ export interface MigrationsInputs {
   readonly dir: string;
   /** Every file, `<filename>: <checksum>`, in version order: the diff names each pending one. */
   readonly migrations: Readonly<Record<string, string>>;
+  /** The stack before this one (config precog:migrations.predecessor), or null for dev. Not part of the diff. */
+  readonly predecessor: string | null;
   /** What the predecessor stack has applied, or null for the first stack (dev). Not part of the diff. */
   readonly allowed: readonly { readonly version: string; readonly checksum: string }[] | null;
+  /**
+   * True when the program runs for a preview (`pulumi preview`, and the preview `pulumi up` starts
+   * with): only then does the provider lint dev's and test's pending files. Not part of the diff.
+   */
+  readonly preview: boolean;
   readonly backup: BackupPlan;
   readonly operator: string;
 }
@@ -51,9 +58,13 @@ export interface MigrationsState extends MigrationsInputs {
   readonly lastBackup: string | null;
 }
 
-/** The version a file name carries, as the history table writes it ("0003_x.sql" -> "3"). */
+/** The version and name a file name carries, as the history table writes them ("0003_x.sql" -> "3", "x"). */
+export function refOf(filename: string): { version: string; name: string } {
+  const m = /^(\d+)_(.+)\.sql$/.exec(filename);
+  if (m === null) throw new Error(`${filename}: not a migration file name (<version>_<name>.sql)`);
+  return { version: BigInt(m[1]).toString(), name: m[2] };
+}
+
 export function versionOf(filename: string): string {
-  const digits = /^(\d+)_/.exec(filename)?.[1];
-  if (digits === undefined) throw new Error(`${filename}: not a migration file name (<version>_<name>.sql)`);
-  return BigInt(digits).toString();
+  return refOf(filename).version;
 }

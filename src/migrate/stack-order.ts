@@ -18,7 +18,8 @@ export interface GateInput {
   /** The files this stack would apply: not in its own ledger. */
   readonly pending: readonly { readonly version: string; readonly name: string; readonly checksum: string }[];
   readonly predecessor: string;
-  readonly predecessorLedger: readonly LedgerEntry[];
+  /** What the predecessor has applied (its ledger, or just each entry's version and checksum). */
+  readonly predecessorLedger: readonly Pick<LedgerEntry, "version" | "checksum">[];
 }
 
 /** One line per pending migration the predecessor has not applied as it is here; empty: allowed. */

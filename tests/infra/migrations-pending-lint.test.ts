@@ -21,9 +21,12 @@ writeFileSync(join(dir, "0002_drop.sql"), "-- migrate:up\nDROP TABLE markets;\n\
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function run(environment: Environment, preview: boolean) {
-  const pending = (await migrationFiles(dir, false)).filter((f) => f.version === "2");
+  const pending = (await migrationFiles(dir, false)).filter((f) => f.version === "2").map((f) => f.filename);
   const logged: { info: string[]; warn: string[] } = { info: [], warn: [] };
-  const log = { info: (m: string) => logged.info.push(m), warn: (m: string) => logged.warn.push(m) };
+  const log = {
+    info: async (m: string) => void logged.info.push(m),
+    warn: async (m: string) => void logged.warn.push(m),
+  };
   const outcome = await lintPending({ dir, environment, pending, preview, log }).then(
     () => undefined,
     (e: Error) => e.message,

@@ -48,7 +48,12 @@ describe("the wire's secret markers", () => {
 describe("the plugin's provider on a real server", () => {
   let database: string;
   let dir: string;
-  const provider = migrationsProvider("0.0.0-test");
+  const logged: string[] = [];
+  const log = (urn: string) => ({
+    info: async (m: string) => void logged.push(`${urn} info ${m}`),
+    warn: async (m: string) => void logged.push(`${urn} warn ${m}`),
+  });
+  const provider = migrationsProvider("0.0.0-test", log);
 
   beforeAll(async () => {
     database = await createScratchDatabase("plugin");
@@ -68,7 +73,9 @@ describe("the plugin's provider on a real server", () => {
       connection: { host, port, database, user, password: secret(password), sslMode: "disable" },
       dir,
       migrations: Object.fromEntries(files.map((f) => [f.filename, f.checksum])),
+      predecessor: null,
       allowed: null,
+      preview: false,
       backup: { kind: "none" },
       operator: "test",
     };

@@ -22,7 +22,9 @@ export async function providerInputs(
     },
     dir,
     migrations: Object.fromEntries(files.map((f) => [f.filename, f.checksum])),
+    predecessor: null,
     allowed: null,
+    preview: false,
     ...over,
   };
 }

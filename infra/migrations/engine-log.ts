@@ -1,0 +1,49 @@
+/**
+ * Messages from the provider plugin to the engine, attached to a resource: they show under it in
+ * `pulumi preview` and `pulumi up` as the program's `pulumi.log` messages do. The SDK's provider
+ * server keeps the engine's address to itself, so the plugin takes it from its own arguments (as
+ * the server does) and opens its own client, only when it first has something to say.
+ */
+import type { EngineClient } from "@pulumi/pulumi/proto/engine_grpc_pb";
+
+export interface ResourceLog {
+  info(message: string): Promise<void>;
+  warn(message: string): Promise<void>;
+}
+
+/**
+ * The engine's address among a provider plugin's arguments, as the SDK's server reads it: the first
+ * argument that is not one of the engine's logging and tracing flags.
+ */
+export function engineAddressOf(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--tracing") i++;
+    else if (args[i] !== "--logtostderr" && !args[i].startsWith("-v=")) return args[i];
+  }
+  return undefined;
+}
+
+/** The log of the engine at `engineAddress` (the plugin's first argument); none: to stderr. */
+export function engineLog(engineAddress: string | undefined): (urn: string) => ResourceLog {
+  let client: EngineClient | undefined;
+  const send = (severity: "INFO" | "WARNING", urn: string, message: string): Promise<void> => {
+    if (engineAddress === undefined) {
+      process.stderr.write(`${severity.toLowerCase()}: ${message}\n`);
+      return Promise.resolve();
+    }
+    const grpc: typeof import("@grpc/grpc-js") = require("@grpc/grpc-js");
+    const proto: typeof import("@pulumi/pulumi/proto/engine_pb") = require("@pulumi/pulumi/proto/engine_pb");
+    const rpc: typeof import("@pulumi/pulumi/proto/engine_grpc_pb") = require("@pulumi/pulumi/proto/engine_grpc_pb");
+    client ??= new rpc.EngineClient(engineAddress, grpc.credentials.createInsecure());
+    const request = new proto.LogRequest();
+    request.setSeverity(proto.LogSeverity[severity]);
+    request.setMessage(message);
+    request.setUrn(urn);
+    const engine = client;
+    return new Promise((resolve, reject) => engine.log(request, (e) => (e ? reject(e) : resolve())));
+  };
+  return (urn) => ({
+    info: (m) => send("INFO", urn, m),
+    warn: (m) => send("WARNING", urn, m),
+  });
+}

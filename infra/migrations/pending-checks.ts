@@ -1,0 +1,56 @@
+/**
+ * What the provider checks about the pending migrations before anything is applied, in `pulumi
+ * preview` and `pulumi up` alike (./plugin-provider.ts: the diff of a recorded resource, the check
+ * of a new one): the stack-order gate, each pending file applied by the stack before this one with
+ * the same checksum; then the lint (./pending-lint.ts). Pending: the files not in the ledger this
+ * resource recorded (its state), which follows the database even after a failed apply; a new
+ * resource has none.
+ */
+import type { Environment } from "../../src/env/environment";
+import { type LedgerEntry, stackOrderError, stackOrderProblems } from "../../src/migrate";
+import type { ResourceLog } from "./engine-log";
+import { lintPending } from "./pending-lint";
+import { type MigrationsInputs, refOf, versionOf } from "./state";
+
+/** The files not in `ledger`, in version order. */
+export function pendingOf(inputs: MigrationsInputs, ledger: readonly LedgerEntry[]): string[] {
+  const applied = new Set(ledger.map((e) => e.version));
+  return Object.keys(inputs.migrations).filter((f) => !applied.has(versionOf(f)));
+}
+
+/**
+ * Throws the gate's or the lint's refusal; logs what is pending and the lint's warnings. Returns
+ * the pending files.
+ */
+export async function checkPending(
+  stack: string,
+  inputs: MigrationsInputs,
+  ledger: readonly LedgerEntry[],
+  log: ResourceLog,
+): Promise<string[]> {
+  const pending = pendingOf(inputs, ledger);
+  if (pending.length === 0) return pending;
+  if (inputs.predecessor !== null && inputs.allowed !== null) {
+    const gate = {
+      stack,
+      pending: pending.map((f) => ({ ...refOf(f), checksum: inputs.migrations[f] })),
+      predecessor: inputs.predecessor,
+      predecessorLedger: inputs.allowed,
+    };
+    const problems = stackOrderProblems(gate);
+    if (problems.length > 0) throw stackOrderError(gate, problems);
+  }
+  await lintPending({
+    dir: inputs.dir,
+    environment: inputs.environment as Environment,
+    pending,
+    preview: inputs.preview,
+    log,
+  });
+  return pending;
+}
+
+/** The stack a resource's URN names ("urn:pulumi:<stack>::<project>::<type>::<name>"). */
+export function stackOf(urn: string): string {
+  return urn.slice("urn:pulumi:".length).split("::")[0];
+}

@@ -1,0 +1,140 @@
+/**
+ * What the plugin's provider checks before applying (infra/migrations/pending-checks.ts): the
+ * pending files, from the ledger the resource recorded (diff) or all of them for a new resource
+ * (check); the stack-order gate against the predecessor's ledger; the lint, its warnings through
+ * the engine's log; drift. None of it queries the database (the inputs point at a port nothing
+ * listens on).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { migrationsProvider } from "../../infra/migrations/plugin-provider";
+import { migrationFiles } from "../../src/migrate";
+
+const dir = mkdtempSync(join(tmpdir(), "precog-pending-checks-"));
+writeFileSync(join(dir, "0001_a.sql"), "-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n");
+writeFileSync(join(dir, "0002_drop_a.sql"), "-- migrate:up\nDROP TABLE a;\n-- migrate:down\nSELECT 1;\n");
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const urn = (stack: string) =>
+  `urn:pulumi:${stack}::precog::precog-migrations:index:Migrations::precog-${stack}-migrations`;
+let logged: string[];
+beforeEach(() => {
+  logged = [];
+});
+const provider = migrationsProvider("0.0.0-test", (u) => ({
+  info: async (m) => void logged.push(`${u.split("::").at(-1)} info: ${m}`),
+  warn: async (m) => void logged.push(`${u.split("::").at(-1)} warn: ${m}`),
+}));
+
+async function files() {
+  return migrationFiles(dir, false);
+}
+
+async function inputs(environment: string, over: Record<string, unknown> = {}) {
+  return {
+    environment,
+    connection: { host: "127.0.0.1", port: 1, database: "none", user: "none", password: "none", sslMode: "disable" },
+    dir,
+    migrations: Object.fromEntries((await files()).map((f) => [f.filename, f.checksum])),
+    predecessor: null,
+    allowed: null,
+    preview: false,
+    backup: { kind: "none" },
+    operator: "test",
+    ...over,
+  };
+}
+
+/** The state a resource recorded with `versions` applied. */
+async function recorded(environment: string, versions: string[], over: Record<string, unknown> = {}) {
+  const ledger = (await files())
+    .filter((f) => versions.includes(f.version))
+    .map(({ version, name, checksum }) => ({
+      version,
+      name,
+      checksum,
+      appliedAt: "2026-12-01T00:00:00Z",
+      appliedBy: "t",
+    }));
+  return { ...(await inputs(environment)), ledger, schemaVersion: versions.at(-1) ?? null, lastBackup: null, ...over };
+}
+
+const allowedOf = async (versions: string[]) =>
+  (await files()).filter((f) => versions.includes(f.version)).map(({ version, checksum }) => ({ version, checksum }));
+
+describe("the provider's diff of a recorded resource", () => {
+  it("finds nothing pending when the ledger has every file: no change, nothing logged", async () => {
+    const d = await provider.diff?.("migrations", urn("dev"), await recorded("dev", ["1", "2"]), await inputs("dev"));
+    expect(d?.changes).toBe(false);
+    expect(logged).toEqual([]);
+  });
+
+  it("names what is pending from the recorded ledger, and in a preview on dev warns of each lint finding", async () => {
+    const d = await provider.diff?.(
+      "migrations",
+      urn("dev"),
+      await recorded("dev", ["1"]),
+      await inputs("dev", { preview: true }),
+    );
+    expect(d?.changes).toBe(true);
+    expect(logged).toHaveLength(2);
+    expect(logged[0]).toBe("precog-dev-migrations info: pending migrations: 0002_drop_a.sql");
+    expect(logged[1]).toMatch(/^precog-dev-migrations warn: 0002_drop_a\.sql:2:1 drop-table: /);
+  });
+
+  it("does not lint dev's pending files in the update", async () => {
+    await provider.diff?.("migrations", urn("dev"), await recorded("dev", ["1"]), await inputs("dev"));
+    expect(logged).toEqual(["precog-dev-migrations info: pending migrations: 0002_drop_a.sql"]);
+  });
+
+  it("refuses a pending file the predecessor has not applied, naming it, its checksum and both stacks", async () => {
+    const sum = (await files())[1].checksum.slice(0, 12);
+    const news = await inputs("staging", { predecessor: "test", allowed: await allowedOf(["1"]) });
+    const refused = provider.diff?.("migrations", urn("staging"), await recorded("staging", ["1"]), news);
+    await expect(refused).rejects.toThrow(
+      'Refusing to apply migrations on stack "staging": the stack before it, "test", must apply each first (dev -> test -> staging -> prod):\n' +
+        `  - 2_drop_a (checksum ${sum}): stack "test" has not applied it; stack "staging" lacks it until "test" does\n` +
+        'Deploy "test" first (pulumi up --stack test), then this stack.',
+    );
+    expect(logged).toEqual([]);
+  });
+
+  it("refuses on prod a lint finding its file does not approve, in the update as in a preview", async () => {
+    const news = await inputs("prod", { predecessor: "staging", allowed: await allowedOf(["1", "2"]) });
+    const refused = provider.diff?.("migrations", urn("prod"), await recorded("prod", ["1"]), news);
+    await expect(refused).rejects.toThrow(
+      /^Lint refuses 1 finding\(s\) in pending migrations on prod;[\s\S]*0002_drop_a\.sql:2:1 drop-table/,
+    );
+  });
+
+  it("refuses drift: an applied file changed since, saying what differs and what to do", async () => {
+    const olds = await recorded("dev", ["1", "2"]);
+    const changed = {
+      ...olds,
+      ledger: olds.ledger.map((e) => (e.version === "1" ? { ...e, checksum: "0".repeat(64) } : e)),
+    };
+    await expect(provider.diff?.("migrations", urn("dev"), changed, await inputs("dev"))).rejects.toThrow(
+      /^Migration drift on dev: the recorded ledger and the migration files disagree:\n {2}- 0001_a\.sql changed after it was applied \(applied 000000000000, file [0-9a-f]{12}\): restore the applied content/,
+    );
+  });
+});
+
+describe("the provider's check", () => {
+  it("of a new resource takes every file as pending: gated and named", async () => {
+    const news = await inputs("test", { predecessor: "dev", allowed: await allowedOf(["1"]) });
+    await expect(provider.check?.(urn("test"), {}, news)).rejects.toThrow(
+      /2_drop_a \(checksum [0-9a-f]{12}\): stack "dev" has not applied it; stack "test" lacks it/,
+    );
+    const allowed = await inputs("test", { predecessor: "dev", allowed: await allowedOf(["1", "2"]) });
+    expect(await provider.check?.(urn("test"), {}, allowed)).toEqual({ inputs: allowed });
+    expect(logged).toEqual(["precog-test-migrations info: pending migrations: 0001_a.sql, 0002_drop_a.sql"]);
+  });
+
+  it("of a recorded resource leaves the pending files to the diff, which has the ledger", async () => {
+    const news = await inputs("test", { predecessor: "dev", allowed: await allowedOf([]) });
+    expect(await provider.check?.(urn("test"), await inputs("test"), news)).toEqual({ inputs: news });
+    expect(logged).toEqual([]);
+  });
+});
