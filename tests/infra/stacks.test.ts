@@ -51,13 +51,12 @@ function databaseResources(p: string): string[] {
     ...DEFAULT_PRIVILEGES.map((d) => `${PG}/defaultPrivileges:DefaultPrivileges ${p}-db-default-${d.key}`),
   ];
 }
-/** The migration component, and the stacks whose ledgers it reads (its own; the predecessor's). */
+/** The migration component, and the stack whose ledger it reads (the predecessor's; its own is its resource's state). */
 function migrationResources(p: string, withPredecessor: boolean): string[] {
   return [
     `precog:migrations:PrecogMigrations ${p}-migrations`,
     `pulumi:providers:precog-migrations ${p}-migrations-provider`,
     `precog-migrations:index:Migrations ${p}-migrations`,
-    `pulumi:pulumi:StackReference ${p}-migrations-recorded`,
     ...(withPredecessor ? [`pulumi:pulumi:StackReference ${p}-migrations-predecessor`] : []),
   ];
 }
