@@ -62,14 +62,14 @@ export class PrecogMigrations extends pulumi.ComponentResource {
         preview: pulumi.runtime.isDryRun(),
         backup: args.backup,
         operator: args.operator,
-        ledger: undefined,
+        ledgerJson: undefined,
         schemaVersion: undefined,
         lastBackup: undefined,
       },
       { parent, provider, dependsOn: [...args.after], protect: args.protect, additionalSecretOutputs: ["connection"] },
     );
 
-    this.ledger = resource.ledger;
+    this.ledger = resource.ledgerJson.apply((text) => JSON.parse(text) as LedgerEntry[]);
     this.schemaVersion = resource.schemaVersion;
     this.registerOutputs({ schemaVersion: this.schemaVersion });
   }

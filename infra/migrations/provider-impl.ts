@@ -23,14 +23,21 @@ import {
 import { type RdsSnapshots, rdsClient, snapshotBeforeApply } from "./backup";
 import type { ResourceLog } from "./engine-log";
 import { checkPending, pendingOf, stackOf } from "./pending-checks";
-import { type MigrationsInputs, type MigrationsState, versionOf } from "./state";
+import {
+  type MigrationsInputs,
+  type MigrationsState,
+  type RecordedInputs,
+  recordedLedger,
+  stateOf,
+  versionOf,
+} from "./state";
 
 const ID = "migrations";
 
 /** Where the RDS snapshot client comes from: the AWS SDK's; a test puts its stand-in here. */
 export const snapshotClients: { rds: (region: string) => Promise<RdsSnapshots> } = { rds: rdsClient };
 
-export function connectionOf(i: MigrationsInputs): Connection {
+export function connectionOf(i: Pick<MigrationsInputs, "connection">): Connection {
   const c = i.connection;
   return {
     host: c.host,
@@ -72,16 +79,17 @@ export async function check(urn: string, olds: Partial<MigrationsInputs>, news: 
 }
 
 export async function diff(urn: string, olds: MigrationsState, news: MigrationsInputs, log: ResourceLog) {
-  const drift = driftOf(news, olds.ledger ?? []);
+  const ledger = recordedLedger(olds);
+  const drift = driftOf(news, ledger);
   if (drift.length > 0) throw driftError(stackOf(urn), drift);
-  const pending = await checkPending(stackOf(urn), news, olds.ledger ?? [], log);
+  const pending = await checkPending(stackOf(urn), news, ledger, log);
   const same = (k: "environment" | "connection" | "backup" | "operator") =>
     JSON.stringify(olds[k]) === JSON.stringify(news[k]);
   const changes = pending.length > 0 || !same("environment") || !same("connection") || !same("backup");
   return { changes, replaces: [] as string[], deleteBeforeReplace: false };
 }
 
-async function ledgerOf(i: MigrationsInputs): Promise<LedgerEntry[]> {
+async function ledgerOf(i: RecordedInputs): Promise<LedgerEntry[]> {
   const rows: HistoryRow[] = await readHistory({
     connection: connectionOf(i),
     environment: i.environment as Environment,
@@ -94,10 +102,6 @@ function toLedgerEntry({ version, name, checksum, appliedAt, appliedBy }: Histor
   return { version, name, checksum, appliedAt, appliedBy };
 }
 
-function stateOf(i: MigrationsInputs, ledger: readonly LedgerEntry[], lastBackup: string | null): MigrationsState {
-  return { ...i, ledger, schemaVersion: ledger.at(-1)?.version ?? null, lastBackup };
-}
-
 /** Applies what is pending. On a failure the state records the ledger as the database has it. */
 async function apply(i: MigrationsInputs, previous: MigrationsState | undefined) {
   let lastBackup = previous?.lastBackup ?? null;
@@ -105,7 +109,7 @@ async function apply(i: MigrationsInputs, previous: MigrationsState | undefined)
   try {
     // Without a recorded ledger (a new resource, perhaps on a database that already has
     // migrations), what is pending is what the database lacks.
-    const pending = pendingOf(i, previous?.ledger ?? (await ledgerOf(i)));
+    const pending = pendingOf(i, previous ? recordedLedger(previous) : await ledgerOf(i));
     if (pending.length > 0 && plan.kind === "rds-snapshot")
       lastBackup = await snapshotBeforeApply(plan, await snapshotClients.rds(plan.region));
     const result = await migrate({
@@ -129,7 +133,7 @@ async function apply(i: MigrationsInputs, previous: MigrationsState | undefined)
     if (!result.history) throw new Error("migrate returned no history");
     return stateOf(i, result.history.map(toLedgerEntry), result.backupFile ?? lastBackup);
   } catch (e) {
-    const ledger = await ledgerOf(i).catch(() => previous?.ledger ?? []);
+    const ledger = await ledgerOf(i).catch(() => (previous ? recordedLedger(previous) : []));
     const message = `${(e as Error).message}\n(target ${describeConnection(connectionOf(i))}; the ledger records the ${ledger.length} migration(s) the database has)`;
     // Pulumi records `properties` as the resource's state (an initialization failure), so the
     // ledger in the state is the database's, whatever failed.
@@ -146,11 +150,11 @@ export async function create(inputs: MigrationsInputs) {
 }
 
 export async function update(olds: MigrationsState, news: MigrationsInputs) {
-  const drift = driftOf(news, olds.ledger ?? []);
+  const drift = driftOf(news, recordedLedger(olds));
   if (drift.length > 0) throw driftError(news.environment, drift);
   return { outs: await apply(news, olds) };
 }
 
 export async function read(id: string, props: MigrationsState) {
-  return { id, props: { ...props, ...stateOf(props, await ledgerOf(props), props.lastBackup ?? null) } };
+  return { id, props: stateOf(props, await ledgerOf(props), props.lastBackup ?? null) };
 }

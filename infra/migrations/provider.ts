@@ -7,7 +7,6 @@
  * still being evaluated instead of after it.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { LedgerEntry } from "../../src/migrate";
 
 /** The plugin's package, and the type of its one resource. */
 export const MIGRATIONS_PACKAGE = "precog-migrations";
@@ -21,7 +20,8 @@ export class MigrationsProvider extends pulumi.ProviderResource {
 }
 
 export class MigrationsResource extends pulumi.CustomResource {
-  declare readonly ledger: pulumi.Output<LedgerEntry[]>;
+  /** The applied ledger as JSON text (./state.ts `MigrationsState`). */
+  declare readonly ledgerJson: pulumi.Output<string>;
   declare readonly schemaVersion: pulumi.Output<string | null>;
   declare readonly lastBackup: pulumi.Output<string | null>;
 

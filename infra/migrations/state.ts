@@ -49,13 +49,49 @@ export interface MigrationsInputs {
   readonly operator: string;
 }
 
-export interface MigrationsState extends MigrationsInputs {
-  /** The applied ledger, oldest first, as the database's history table has it. */
-  readonly ledger: readonly LedgerEntry[];
+/** What the provider's diff, update and refresh read back: the inputs it compares, and the ledger. */
+export type RecordedInputs = Pick<MigrationsInputs, "environment" | "connection" | "backup" | "operator">;
+
+/**
+ * The resource's state. The inputs are recorded beside it by the engine; the state keeps only those
+ * the provider reads back, so that the engine does not move every file's checksum once more.
+ */
+export interface MigrationsState extends RecordedInputs {
+  /**
+   * The applied ledger, oldest first, as the database's history table has it: LedgerEntry[] as JSON
+   * text, one value for the engine to carry instead of five per migration (its encoding of every
+   * value was most of what an apply through `pulumi up` cost beyond the apply). The component's
+   * `ledger` and the stack's `migrations` output are the parsed list.
+   */
+  readonly ledgerJson: string;
   /** The newest applied version, or null before the first. */
   readonly schemaVersion: string | null;
   /** The backup taken before the last apply: a pg_dump file or an RDS snapshot identifier. */
   readonly lastBackup: string | null;
+}
+
+/** A state as recorded before the ledger became JSON text: the list itself. */
+interface ListLedgerState {
+  readonly ledger?: readonly LedgerEntry[];
+}
+
+/** The ledger a state records, in either form; none for a resource not yet created. */
+export function recordedLedger(state: Partial<MigrationsState> & ListLedgerState): LedgerEntry[] {
+  if (state.ledgerJson !== undefined) return JSON.parse(state.ledgerJson) as LedgerEntry[];
+  return [...(state.ledger ?? [])];
+}
+
+export function stateOf(i: RecordedInputs, ledger: readonly LedgerEntry[], lastBackup: string | null): MigrationsState {
+  const { environment, connection, backup, operator } = i;
+  return {
+    environment,
+    connection,
+    backup,
+    operator,
+    ledgerJson: JSON.stringify(ledger),
+    schemaVersion: ledger.at(-1)?.version ?? null,
+    lastBackup,
+  };
 }
 
 /** The version and name a file name carries, as the history table writes them ("0003_x.sql" -> "3", "x"). */

@@ -20,13 +20,13 @@ let cluster: LocalCluster;
 
 const up = (stack: string, env: Record<string, string> = {}) =>
   project.run(["up", "--yes", "--skip-preview", "--stack", stack], env);
-/** The migration resource's recorded state (what the next diff compares with). */
+/** The migration resource's recorded state (what the next diff compares with), its ledger parsed. */
 async function resourceState(stack: string): Promise<{ ledger: { version: string }[]; lastBackup: string | null }> {
   const exported = JSON.parse((await project.ok(["stack", "export", "--stack", stack])).stdout);
   const r = exported.deployment.resources.find(
     (x: { type: string }) => x.type === "precog-migrations:index:Migrations",
   );
-  return r.outputs;
+  return { ...r.outputs, ledger: JSON.parse(r.outputs.ledgerJson) };
 }
 /** `precog-db migrate` as an operator runs it from the project's folder, logged in as the stack's migrator. */
 async function cliMigrate(stack: string, args: string[] = []): Promise<CliResult> {

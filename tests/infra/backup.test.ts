@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type RdsSnapshots, snapshotBeforeApply } from "../../infra/migrations/backup";
 import { create, snapshotClients } from "../../infra/migrations/provider-impl";
-import type { MigrationsInputs } from "../../infra/migrations/state";
+import { type MigrationsInputs, type MigrationsState, recordedLedger } from "../../infra/migrations/state";
 import { migrationFiles } from "../../src/migrate";
 import { createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
 import { migrationsDir, removeDir, sql } from "../migrate/helpers";
@@ -108,7 +108,7 @@ describe("the provider's apply on an aws stack, against real PostgreSQL", () => 
     expect(calls[1]).toMatch(/^create precog-staging precog-staging-premigration-\d{8}-\d{6}$/);
     expect(seenAtCreate).toEqual([[]]);
     expect(outs.lastBackup).toBe(calls[1].split(" ")[2]);
-    expect(outs.ledger.map((e) => e.version)).toEqual(["1", "2"]);
+    expect(recordedLedger(outs).map((e) => e.version)).toEqual(["1", "2"]);
     expect(await tables()).toEqual(["t", "u"]);
   });
 
@@ -117,13 +117,13 @@ describe("the provider's apply on an aws stack, against real PostgreSQL", () => 
     snapshotClients.rds = async () => rds;
     const err = await create(await inputs()).then(
       () => undefined,
-      (e: Error & { properties?: { lastBackup: string | null; ledger: unknown[] } }) => e,
+      (e: Error & { properties?: MigrationsState }) => e,
     );
     expect(err?.message).toMatch(
       /^RDS snapshot precog-staging-premigration-\S+ of precog-staging ended "failed": no migration was applied\n/,
     );
     expect(err?.properties?.lastBackup).toBeNull();
-    expect(err?.properties?.ledger).toEqual([]);
+    expect(err?.properties?.ledgerJson).toBe("[]");
     expect(await tables()).toEqual([]);
   });
 });

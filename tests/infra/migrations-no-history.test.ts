@@ -5,6 +5,7 @@
  */
 import { describe, expect, it, vi } from "vitest";
 import { create } from "../../infra/migrations/provider-impl";
+import { type MigrationsState, recordedLedger } from "../../infra/migrations/state";
 import { scratchMigrations, sql } from "../migrate/helpers";
 import { providerInputs } from "./provider-inputs";
 
@@ -32,9 +33,9 @@ describe("the provider's apply when migrate hands back no history", () => {
     });
     const err = await create(inputs).then(
       () => undefined,
-      (e: Error & { properties?: { ledger: { version: string }[] } }) => e,
+      (e: Error & { properties?: MigrationsState }) => e,
     );
     expect(err?.message).toMatch(/^migrate returned no history\n/);
-    expect(err?.properties?.ledger.map((e) => e.version)).toEqual(["1"]);
+    expect(recordedLedger(err?.properties ?? {}).map((e) => e.version)).toEqual(["1"]);
   });
 });

@@ -47,9 +47,9 @@ async function inputs(environment: string, over: Record<string, unknown> = {}) {
   };
 }
 
-/** The state a resource recorded with `versions` applied. */
-async function recorded(environment: string, versions: string[], over: Record<string, unknown> = {}) {
-  const ledger = (await files())
+/** The ledger of a state with `versions` applied. */
+async function ledgerOf(versions: string[]) {
+  return (await files())
     .filter((f) => versions.includes(f.version))
     .map(({ version, name, checksum }) => ({
       version,
@@ -58,7 +58,21 @@ async function recorded(environment: string, versions: string[], over: Record<st
       appliedAt: "2026-12-01T00:00:00Z",
       appliedBy: "t",
     }));
-  return { ...(await inputs(environment)), ledger, schemaVersion: versions.at(-1) ?? null, lastBackup: null, ...over };
+}
+
+/** The state a resource recorded with `versions` applied. */
+async function recorded(environment: string, versions: string[]) {
+  const { connection, backup, operator } = await inputs(environment);
+  const ledger = await ledgerOf(versions);
+  return {
+    environment,
+    connection,
+    backup,
+    operator,
+    ledgerJson: JSON.stringify(ledger),
+    schemaVersion: null,
+    lastBackup: null,
+  };
 }
 
 const allowedOf = async (versions: string[]) =>
@@ -110,14 +124,21 @@ describe("the provider's diff of a recorded resource", () => {
   });
 
   it("refuses drift: an applied file changed since, saying what differs and what to do", async () => {
-    const olds = await recorded("dev", ["1", "2"]);
-    const changed = {
-      ...olds,
-      ledger: olds.ledger.map((e) => (e.version === "1" ? { ...e, checksum: "0".repeat(64) } : e)),
-    };
+    const ledger = (await ledgerOf(["1", "2"])).map((e) =>
+      e.version === "1" ? { ...e, checksum: "0".repeat(64) } : e,
+    );
+    const changed = { ...(await recorded("dev", [])), ledgerJson: JSON.stringify(ledger) };
     await expect(provider.diff?.("migrations", urn("dev"), changed, await inputs("dev"))).rejects.toThrow(
       /^Migration drift on dev: the recorded ledger and the migration files disagree:\n {2}- 0001_a\.sql changed after it was applied \(applied 000000000000, file [0-9a-f]{12}\): restore the applied content/,
     );
+  });
+
+  it("reads a state recorded with the ledger as a list (before it was JSON text)", async () => {
+    const { ledgerJson: _, ...rest } = await recorded("dev", []);
+    const listed = { ...rest, ledger: await ledgerOf(["1"]), migrations: (await inputs("dev")).migrations };
+    const d = await provider.diff?.("migrations", urn("dev"), listed, await inputs("dev"));
+    expect(d?.changes).toBe(true);
+    expect(logged).toEqual(["precog-dev-migrations info: pending migrations: 0002_drop_a.sql"]);
   });
 });
 

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrationsProvider } from "../../infra/migrations/plugin-provider";
+import { recordedLedger } from "../../infra/migrations/state";
 import { secretLike, unwrapSecrets } from "../../infra/migrations/wire-secrets";
 import { migrationFiles } from "../../src/migrate";
 import { adminConfig, createScratchDatabase, dropDatabase } from "../helpers/pg";
@@ -85,18 +86,28 @@ describe("the plugin's provider on a real server", () => {
     const ins = await inputs();
     const created = await provider.create?.(URN, ins);
     expect(created?.outs.connection.password).toEqual(ins.connection.password);
-    expect(created?.outs.ledger.map((e: { version: string }) => e.version)).toEqual(["1"]);
+    expect(recordedLedger(created?.outs).map((e) => e.version)).toEqual(["1"]);
+    // The state keeps what the provider reads back; the files and the predecessor's ledger stay in the inputs.
+    expect(Object.keys(created?.outs).sort()).toEqual([
+      "backup",
+      "connection",
+      "environment",
+      "lastBackup",
+      "ledgerJson",
+      "operator",
+      "schemaVersion",
+    ]);
     expect(JSON.stringify(created?.outs)).not.toContain(`"password":"${adminConfig().password}"`);
   });
 
   it("a failed apply records the database's ledger as state, the password secret in it", async () => {
     writeFileSync(join(dir, "0002_b.sql"), "-- migrate:up\nCREATE TABLE b (id int;\n-- migrate:down\nDROP TABLE b;\n");
-    const olds = { ...(await inputs()), ledger: [], schemaVersion: null, lastBackup: null };
+    const olds = { ...(await inputs()), ledgerJson: "[]", schemaVersion: null, lastBackup: null };
     const news = await inputs();
     const failure = await provider.update?.("migrations", URN, olds, news).catch((e) => e);
     expect(failure).toBeInstanceOf(Error);
     expect(failure.message).toContain("0002_b.sql");
     expect(failure.properties.connection.password).toEqual(news.connection.password);
-    expect(failure.properties.ledger.map((e: { version: string }) => e.version)).toEqual(["1"]);
+    expect(recordedLedger(failure.properties).map((e) => e.version)).toEqual(["1"]);
   });
 });
