@@ -6,6 +6,7 @@
 import type * as provider from "@pulumi/pulumi/provider";
 import type { ResourceLog } from "./engine-log";
 import * as impl from "./provider-impl";
+import { decodeInputs, type MigrationsWireInputs } from "./state";
 import { secretLike, unwrapSecrets } from "./wire-secrets";
 
 /** `log`: the engine's log for a resource (./engine-log.ts), where check and diff say what is pending. */
@@ -13,17 +14,17 @@ export function migrationsProvider(version: string, log: (urn: string) => Resour
   return {
     version,
     check: async (urn, olds, news) => {
-      await impl.check(urn, unwrapSecrets(olds), unwrapSecrets(news), log(urn));
+      await impl.check(urn, unwrapSecrets(olds), inputsOf(news), log(urn));
       // Secrets stay marked in the inputs the engine records.
       return { inputs: news };
     },
-    diff: async (_id, urn, olds, news) => impl.diff(urn, unwrapSecrets(olds), unwrapSecrets(news), log(urn)),
+    diff: async (_id, urn, olds, news) => impl.diff(urn, unwrapSecrets(olds), inputsOf(news), log(urn)),
     create: async (_urn, inputs) => {
-      const { id, outs } = await marked(inputs, () => impl.create(unwrapSecrets(inputs)));
+      const { id, outs } = await marked(inputs, () => impl.create(inputsOf(inputs)));
       return { id, outs: secretLike(outs, inputs) };
     },
     update: async (_id, _urn, olds, news) => {
-      const { outs } = await marked(news, () => impl.update(unwrapSecrets(olds), unwrapSecrets(news)));
+      const { outs } = await marked(news, () => impl.update(unwrapSecrets(olds), inputsOf(news)));
       return { outs: secretLike(outs, news) };
     },
     read: async (id, _urn, props) => {
@@ -33,6 +34,11 @@ export function migrationsProvider(version: string, log: (urn: string) => Resour
     // The schema and its data stay: the database resource owns their fate.
     delete: async () => {},
   };
+}
+
+/** The engine's inputs as the provider works on them: plain values, the files decoded. */
+function inputsOf(wire: unknown) {
+  return decodeInputs(unwrapSecrets<MigrationsWireInputs>(wire));
 }
 
 /** Runs `apply`; the state a failed apply records is marked secret as `inputs` were. */

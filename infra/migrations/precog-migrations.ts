@@ -54,8 +54,8 @@ export class PrecogMigrations extends pulumi.ComponentResource {
         environment: args.environment,
         connection: args.connection,
         dir: args.dir,
-        migrations: migrationFiles(args.dir).then((files) =>
-          Object.fromEntries(files.map((f) => [f.filename, f.checksum])),
+        migrationsJson: migrationFiles(args.dir).then((files) =>
+          JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.checksum]))),
         ),
         predecessor: args.predecessor ?? null,
         allowed,

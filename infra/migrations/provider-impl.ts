@@ -74,8 +74,8 @@ function driftError(stack: string, drift: readonly string[]): Error {
 }
 
 /** A new resource (no old inputs): every file is pending. A recorded one is checked by `diff`. */
-export async function check(urn: string, olds: Partial<MigrationsInputs>, news: MigrationsInputs, log: ResourceLog) {
-  if (olds.migrations === undefined) await checkPending(stackOf(urn), news, [], log);
+export async function check(urn: string, olds: object, news: MigrationsInputs, log: ResourceLog) {
+  if (Object.keys(olds).length === 0) await checkPending(stackOf(urn), news, [], log);
 }
 
 export async function diff(urn: string, olds: MigrationsState, news: MigrationsInputs, log: ResourceLog) {

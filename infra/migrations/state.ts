@@ -49,6 +49,22 @@ export interface MigrationsInputs {
   readonly operator: string;
 }
 
+/**
+ * The inputs as the program registers them and the engine carries them: the files as one JSON text
+ * (one value instead of one per file through each check, diff and update; a preview still shows it
+ * as an object diff that names each new file).
+ */
+export interface MigrationsWireInputs extends Omit<MigrationsInputs, "migrations"> {
+  /** `MigrationsInputs.migrations` as JSON text. */
+  readonly migrationsJson: string;
+}
+
+/** The inputs as the provider works on them. */
+export function decodeInputs(wire: MigrationsWireInputs): MigrationsInputs {
+  const { migrationsJson, ...rest } = wire;
+  return { ...rest, migrations: JSON.parse(migrationsJson) as Record<string, string> };
+}
+
 /** What the provider's diff, update and refresh read back: the inputs it compares, and the ledger. */
 export type RecordedInputs = Pick<MigrationsInputs, "environment" | "connection" | "backup" | "operator">;
 

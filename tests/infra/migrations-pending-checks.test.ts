@@ -37,7 +37,7 @@ async function inputs(environment: string, over: Record<string, unknown> = {}) {
     environment,
     connection: { host: "127.0.0.1", port: 1, database: "none", user: "none", password: "none", sslMode: "disable" },
     dir,
-    migrations: Object.fromEntries((await files()).map((f) => [f.filename, f.checksum])),
+    migrationsJson: JSON.stringify(Object.fromEntries((await files()).map((f) => [f.filename, f.checksum]))),
     predecessor: null,
     allowed: null,
     preview: false,
@@ -135,7 +135,7 @@ describe("the provider's diff of a recorded resource", () => {
 
   it("reads a state recorded with the ledger as a list (before it was JSON text)", async () => {
     const { ledgerJson: _, ...rest } = await recorded("dev", []);
-    const listed = { ...rest, ledger: await ledgerOf(["1"]), migrations: (await inputs("dev")).migrations };
+    const listed = { ...rest, ledger: await ledgerOf(["1"]) };
     const d = await provider.diff?.("migrations", urn("dev"), listed, await inputs("dev"));
     expect(d?.changes).toBe(true);
     expect(logged).toEqual(["precog-dev-migrations info: pending migrations: 0002_drop_a.sql"]);

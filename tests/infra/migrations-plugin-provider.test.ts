@@ -73,7 +73,7 @@ describe("the plugin's provider on a real server", () => {
       environment: "dev",
       connection: { host, port, database, user, password: secret(password), sslMode: "disable" },
       dir,
-      migrations: Object.fromEntries(files.map((f) => [f.filename, f.checksum])),
+      migrationsJson: JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.checksum]))),
       predecessor: null,
       allowed: null,
       preview: false,
