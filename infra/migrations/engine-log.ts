@@ -23,27 +23,48 @@ export function engineAddressOf(args: readonly string[]): string | undefined {
   return undefined;
 }
 
+export interface EngineLog {
+  /** The log of one resource. */
+  of(urn: string): ResourceLog;
+  /**
+   * Opens the connection to the engine in the background, ahead of a message that is likely to
+   * come (the check of a resource whose files changed), so that the message does not wait for it.
+   */
+  connect(): void;
+}
+
 /** The log of the engine at `engineAddress` (the plugin's first argument); none: to stderr. */
-export function engineLog(engineAddress: string | undefined): (urn: string) => ResourceLog {
+export function engineLog(engineAddress: string | undefined): EngineLog {
   let client: EngineClient | undefined;
+  const engine = (address: string): EngineClient => {
+    if (client === undefined) {
+      const grpc: typeof import("@grpc/grpc-js") = require("@grpc/grpc-js");
+      const rpc: typeof import("@pulumi/pulumi/proto/engine_grpc_pb") = require("@pulumi/pulumi/proto/engine_grpc_pb");
+      client = new rpc.EngineClient(address, grpc.credentials.createInsecure());
+    }
+    return client;
+  };
   const send = (severity: "INFO" | "WARNING", urn: string, message: string): Promise<void> => {
     if (engineAddress === undefined) {
       process.stderr.write(`${severity.toLowerCase()}: ${message}\n`);
       return Promise.resolve();
     }
-    const grpc: typeof import("@grpc/grpc-js") = require("@grpc/grpc-js");
     const proto: typeof import("@pulumi/pulumi/proto/engine_pb") = require("@pulumi/pulumi/proto/engine_pb");
-    const rpc: typeof import("@pulumi/pulumi/proto/engine_grpc_pb") = require("@pulumi/pulumi/proto/engine_grpc_pb");
-    client ??= new rpc.EngineClient(engineAddress, grpc.credentials.createInsecure());
     const request = new proto.LogRequest();
     request.setSeverity(proto.LogSeverity[severity]);
     request.setMessage(message);
     request.setUrn(urn);
-    const engine = client;
-    return new Promise((resolve, reject) => engine.log(request, (e) => (e ? reject(e) : resolve())));
+    const client = engine(engineAddress);
+    return new Promise((resolve, reject) => client.log(request, (e) => (e ? reject(e) : resolve())));
   };
-  return (urn) => ({
-    info: (m) => send("INFO", urn, m),
-    warn: (m) => send("WARNING", urn, m),
-  });
+  return {
+    of: (urn) => ({
+      info: (m) => send("INFO", urn, m),
+      warn: (m) => send("WARNING", urn, m),
+    }),
+    // A failed connection shows at the first message, which reports it.
+    connect: () => {
+      if (engineAddress !== undefined) engine(engineAddress).waitForReady(Date.now() + 10_000, () => {});
+    },
+  };
 }

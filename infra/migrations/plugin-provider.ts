@@ -4,21 +4,23 @@
  * returns (including the state recorded on a failed apply) is marked secret where its inputs were.
  */
 import type * as provider from "@pulumi/pulumi/provider";
-import type { ResourceLog } from "./engine-log";
+import type { EngineLog } from "./engine-log";
 import * as impl from "./provider-impl";
 import { decodeInputs, type MigrationsWireInputs } from "./state";
 import { secretLike, unwrapSecrets } from "./wire-secrets";
 
-/** `log`: the engine's log for a resource (./engine-log.ts), where check and diff say what is pending. */
-export function migrationsProvider(version: string, log: (urn: string) => ResourceLog): provider.Provider {
+/** `log`: the engine's log (./engine-log.ts), where check and diff say what is pending. */
+export function migrationsProvider(version: string, log: EngineLog): provider.Provider {
   return {
     version,
     check: async (urn, olds, news) => {
-      await impl.check(urn, unwrapSecrets(olds), inputsOf(news), log(urn));
+      // Files that changed since the last run are likely pending: the diff will say so.
+      if (olds.migrationsJson !== news.migrationsJson) log.connect();
+      await impl.check(urn, unwrapSecrets(olds), inputsOf(news), log.of(urn));
       // Secrets stay marked in the inputs the engine records.
       return { inputs: news };
     },
-    diff: async (_id, urn, olds, news) => impl.diff(urn, unwrapSecrets(olds), inputsOf(news), log(urn)),
+    diff: async (_id, urn, olds, news) => impl.diff(urn, unwrapSecrets(olds), inputsOf(news), log.of(urn)),
     create: async (_urn, inputs) => {
       const { id, outs } = await marked(inputs, () => impl.create(inputsOf(inputs)));
       return { id, outs: secretLike(outs, inputs) };

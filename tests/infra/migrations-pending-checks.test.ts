@@ -23,10 +23,13 @@ let logged: string[];
 beforeEach(() => {
   logged = [];
 });
-const provider = migrationsProvider("0.0.0-test", (u) => ({
-  info: async (m) => void logged.push(`${u.split("::").at(-1)} info: ${m}`),
-  warn: async (m) => void logged.push(`${u.split("::").at(-1)} warn: ${m}`),
-}));
+const provider = migrationsProvider("0.0.0-test", {
+  of: (u) => ({
+    info: async (m) => void logged.push(`${u.split("::").at(-1)} info: ${m}`),
+    warn: async (m) => void logged.push(`${u.split("::").at(-1)} warn: ${m}`),
+  }),
+  connect: () => void logged.push("connect"),
+});
 
 async function files() {
   return migrationFiles(dir, false);
@@ -150,12 +153,18 @@ describe("the provider's check", () => {
     );
     const allowed = await inputs("test", { predecessor: "dev", allowed: await allowedOf(["1", "2"]) });
     expect(await provider.check?.(urn("test"), {}, allowed)).toEqual({ inputs: allowed });
-    expect(logged).toEqual(["precog-test-migrations info: pending migrations: 0001_a.sql, 0002_drop_a.sql"]);
+    // Each check found new files: it opened the engine's log ahead of the message.
+    expect(logged).toEqual([
+      "connect",
+      "connect",
+      "precog-test-migrations info: pending migrations: 0001_a.sql, 0002_drop_a.sql",
+    ]);
   });
 
   it("of a recorded resource leaves the pending files to the diff, which has the ledger", async () => {
     const news = await inputs("test", { predecessor: "dev", allowed: await allowedOf([]) });
     expect(await provider.check?.(urn("test"), await inputs("test"), news)).toEqual({ inputs: news });
+    // The same files as the last run: no connection to the engine either.
     expect(logged).toEqual([]);
   });
 });

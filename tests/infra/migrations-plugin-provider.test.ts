@@ -50,10 +50,13 @@ describe("the plugin's provider on a real server", () => {
   let database: string;
   let dir: string;
   const logged: string[] = [];
-  const log = (urn: string) => ({
-    info: async (m: string) => void logged.push(`${urn} info ${m}`),
-    warn: async (m: string) => void logged.push(`${urn} warn ${m}`),
-  });
+  const log = {
+    of: (urn: string) => ({
+      info: async (m: string) => void logged.push(`${urn} info ${m}`),
+      warn: async (m: string) => void logged.push(`${urn} warn ${m}`),
+    }),
+    connect: () => {},
+  };
   const provider = migrationsProvider("0.0.0-test", log);
 
   beforeAll(async () => {
