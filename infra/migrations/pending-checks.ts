@@ -3,8 +3,9 @@
  * preview` and `pulumi up` alike (./plugin-provider.ts: the diff of a recorded resource, the check
  * of a new one): the stack-order gate, each pending file applied by the stack before this one with
  * the same checksum; then the lint (./pending-lint.ts). Pending: the files not in the ledger this
- * resource recorded (its state), which follows the database even after a failed apply; a new
- * resource has none.
+ * resource recorded (its state), which follows the database even after a failed apply. A new
+ * resource has no recorded ledger, so every file is pending to its check (its create applies only
+ * what the database lacks).
  */
 import type { Environment } from "../../src/env/environment";
 import { type LedgerEntry, stackOrderError, stackOrderProblems } from "../../src/migrate";

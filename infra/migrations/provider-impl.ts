@@ -85,7 +85,10 @@ export async function diff(urn: string, olds: MigrationsState, news: MigrationsI
   const pending = await checkPending(stackOf(urn), news, ledger, log);
   const same = (k: "environment" | "connection" | "backup" | "operator") =>
     JSON.stringify(olds[k]) === JSON.stringify(news[k]);
-  const changes = pending.length > 0 || !same("environment") || !same("connection") || !same("backup");
+  // A state recorded with the ledger as a list has no `ledgerJson` for the component to read: the
+  // update rewrites it (applying nothing if nothing is pending).
+  const oldShape = olds.ledgerJson === undefined;
+  const changes = pending.length > 0 || oldShape || !same("environment") || !same("connection") || !same("backup");
   return { changes, replaces: [] as string[], deleteBeforeReplace: false };
 }
 
@@ -127,7 +130,7 @@ async function apply(i: MigrationsInputs, previous: MigrationsState | undefined)
       // The ledger to record, read on the apply's own connection (no second one to open).
       returnHistory: true,
       // lint: the engine's default, on for staging and prod, where it refuses under the lock what
-      // the program's lint refuses first (./pending-lint.ts).
+      // the diff's lint refuses first (./pending-lint.ts).
     });
     // Always there with returnHistory; without it the ledger would be a guess.
     if (!result.history) throw new Error("migrate returned no history");

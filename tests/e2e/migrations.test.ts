@@ -4,7 +4,7 @@
  * confirmation and takes a backup; preview names what is pending and nothing after; an applied
  * file edited afterwards blocks the next up; a failure mid-batch leaves the ledger as the database.
  */
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalCluster } from "../helpers/local-cluster";
@@ -245,6 +245,34 @@ describe.sequential("the migration component, through the real engine", () => {
         "precog_dev",
       );
       expect(history).toEqual(ledger);
+    },
+    10 * MINUTES,
+  );
+
+  it(
+    "a state recorded with the ledger as a list (before it was JSON text) is rewritten by the next up, which applies nothing",
+    async () => {
+      // The failed file of the test before goes; what the database has (0007 included) stays.
+      rmSync(join(project.dir, "migrations", "0008_broken.sql"));
+      const before = await historyOf("precog_dev");
+      const exported = JSON.parse((await project.ok(["stack", "export", "--stack", "dev"])).stdout);
+      const r = exported.deployment.resources.find(
+        (x: { type: string }) => x.type === "precog-migrations:index:Migrations",
+      );
+      const { ledgerJson, ...rest } = r.outputs;
+      r.outputs = { ...rest, ledger: JSON.parse(ledgerJson) };
+      const file = join(project.dir, "..", "old-state.json");
+      writeFileSync(file, JSON.stringify(exported));
+      await project.ok(["stack", "import", "--stack", "dev", "--file", file]);
+      expect((await resourceState("dev").catch((e: Error) => e)) instanceof Error).toBe(true);
+
+      const r2 = await up("dev");
+      expect(r2.code).toBe(0);
+      expect(r2.all).toMatch(/1 updated/);
+      expect(await versions("dev")).toEqual(before);
+      expect((await resourceState("dev")).ledger.map((m) => m.version)).toEqual(before);
+      expect(await historyOf("precog_dev")).toEqual(before);
+      expect((await project.run(["preview", "--expect-no-changes", "--stack", "dev"])).code).toBe(0);
     },
     10 * MINUTES,
   );

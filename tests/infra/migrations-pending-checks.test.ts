@@ -119,11 +119,13 @@ describe("the provider's diff of a recorded resource", () => {
   });
 
   it("refuses on prod a lint finding its file does not approve, in the update as in a preview", async () => {
-    const news = await inputs("prod", { predecessor: "staging", allowed: await allowedOf(["1", "2"]) });
-    const refused = provider.diff?.("migrations", urn("prod"), await recorded("prod", ["1"]), news);
-    await expect(refused).rejects.toThrow(
-      /^Lint refuses 1 finding\(s\) in pending migrations on prod;[\s\S]*0002_drop_a\.sql:2:1 drop-table/,
-    );
+    for (const preview of [false, true]) {
+      const news = await inputs("prod", { predecessor: "staging", allowed: await allowedOf(["1", "2"]), preview });
+      const refused = provider.diff?.("migrations", urn("prod"), await recorded("prod", ["1"]), news);
+      await expect(refused).rejects.toThrow(
+        /^Lint refuses 1 finding\(s\) in pending migrations on prod;[\s\S]*0002_drop_a\.sql:2:1 drop-table/,
+      );
+    }
   });
 
   it("refuses drift: an applied file changed since, saying what differs and what to do", async () => {
@@ -142,6 +144,14 @@ describe("the provider's diff of a recorded resource", () => {
     const d = await provider.diff?.("migrations", urn("dev"), listed, await inputs("dev"));
     expect(d?.changes).toBe(true);
     expect(logged).toEqual(["precog-dev-migrations info: pending migrations: 0002_drop_a.sql"]);
+  });
+
+  it("asks for an update of a state with the ledger as a list even with nothing pending, so that it is rewritten as text", async () => {
+    const { ledgerJson: _, ...rest } = await recorded("dev", []);
+    const listed = { ...rest, ledger: await ledgerOf(["1", "2"]) };
+    const d = await provider.diff?.("migrations", urn("dev"), listed, await inputs("dev"));
+    expect(d?.changes).toBe(true);
+    expect(logged).toEqual([]);
   });
 });
 
