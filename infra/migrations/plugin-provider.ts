@@ -16,7 +16,8 @@ export function migrationsProvider(version: string, log: EngineLog): provider.Pr
     check: async (urn, olds, news) => {
       // Files that changed since the last run are likely pending: the diff will say so.
       if (olds.migrationsJson !== news.migrationsJson) log.connect();
-      await impl.check(urn, unwrapSecrets(olds), inputsOf(news), log.of(urn));
+      // A new resource has no old inputs; a recorded one is checked by its diff (files decoded only then).
+      if (Object.keys(olds).length === 0) await impl.checkNew(urn, inputsOf(news), log.of(urn));
       // Secrets stay marked in the inputs the engine records.
       return { inputs: news };
     },

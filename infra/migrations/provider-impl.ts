@@ -3,7 +3,7 @@
  * (./plugin-provider.ts hands it plain values; the connection is a secret on the wire). Every database step goes through the migration engine (src/migrate): its lock,
  * checksums, transactions, lint, backups and error messages.
  *
- *   check   of a new resource (no recorded ledger yet): every file is pending; ./pending-checks
+ *   checkNew  a new resource's check (no recorded ledger yet): every file is pending; ./pending-checks
  *   diff    no query: drift, then the pending files (./pending-checks: the stack-order gate and the
  *           lint), from the inputs and the recorded ledger
  *   create, update   apply what is pending, then record the ledger as the database has it
@@ -73,9 +73,9 @@ function driftError(stack: string, drift: readonly string[]): Error {
   );
 }
 
-/** A new resource (no old inputs): every file is pending. A recorded one is checked by `diff`. */
-export async function check(urn: string, olds: object, news: MigrationsInputs, log: ResourceLog) {
-  if (Object.keys(olds).length === 0) await checkPending(stackOf(urn), news, [], log);
+/** The check of a new resource: every file is pending. A recorded one is checked by `diff`. */
+export async function checkNew(urn: string, news: MigrationsInputs, log: ResourceLog) {
+  await checkPending(stackOf(urn), news, [], log);
 }
 
 export async function diff(urn: string, olds: MigrationsState, news: MigrationsInputs, log: ResourceLog) {

@@ -2,7 +2,7 @@
  * The migration resource's inputs and state, as plain data: what the program computes and what the
  * provider (in another process) reads back. No Pulumi types here.
  */
-import type { LedgerEntry } from "../../src/migrate";
+import { type LedgerEntry, migrationName } from "../../src/migrate";
 
 export interface MigrationsConnection {
   readonly host: string;
@@ -112,9 +112,9 @@ export function stateOf(i: RecordedInputs, ledger: readonly LedgerEntry[], lastB
 
 /** The version and name a file name carries, as the history table writes them ("0003_x.sql" -> "3", "x"). */
 export function refOf(filename: string): { version: string; name: string } {
-  const m = /^(\d+)_(.+)\.sql$/.exec(filename);
-  if (m === null) throw new Error(`${filename}: not a migration file name (<version>_<name>.sql)`);
-  return { version: BigInt(m[1]).toString(), name: m[2] };
+  const named = migrationName(filename);
+  if (named === undefined) throw new Error(`${filename}: not a migration file name (<version>_<name>.sql)`);
+  return { version: BigInt(named.version).toString(), name: named.name };
 }
 
 export function versionOf(filename: string): string {

@@ -61,6 +61,12 @@ export interface MigrationFile extends MigrationRef {
 }
 
 const FILE_NAME = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_-]*)\.sql$/;
+
+/** The version (as written) and name a migration's file name carries; undefined for another name. */
+export function migrationName(filename: string): { version: string; name: string } | undefined {
+  const m = FILE_NAME.exec(filename);
+  return m ? { version: m[1], name: m[2] } : undefined;
+}
 /** The largest version: the history table keeps versions as a bigint. */
 export const MAX_VERSION = 9223372036854775807n;
 const MARKER = /^--\s*migrate:(up|down)\b([^\n]*)$/gm;
@@ -93,19 +99,19 @@ export function listMigrations(dir: string): MigrationRef[] {
       );
       continue;
     }
-    const m = FILE_NAME.exec(filename);
-    if (!m) {
+    const named = migrationName(filename);
+    if (!named) {
       problems.push(`${filename}: not named <version>_<name>.sql (digits, underscore, then letters, digits, _ or -)`);
       continue;
     }
-    const order = BigInt(m[1]);
+    const order = BigInt(named.version);
     if (order > MAX_VERSION) {
       problems.push(
-        `${filename}: version ${m[1]} is too large: the history keeps versions as a bigint, at most ${MAX_VERSION}`,
+        `${filename}: version ${named.version} is too large: the history keeps versions as a bigint, at most ${MAX_VERSION}`,
       );
       continue;
     }
-    refs.push({ version: m[1], order, name: m[2], filename, path: prefix + filename });
+    refs.push({ ...named, order, filename, path: prefix + filename });
   }
   // In name order: the folder lists them in whatever order its file system keeps.
   problems.sort();

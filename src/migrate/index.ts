@@ -21,7 +21,14 @@ import { scanFolder } from "./scan";
 import type { ValidateOptions, ValidateResult } from "./validate";
 
 export { type DownOptions, type DownResult, down, type RolledBack } from "./down";
-export { listMigrations, type MigrationFile, type MigrationRef, parseMigration, readMigration } from "./files";
+export {
+  listMigrations,
+  type MigrationFile,
+  type MigrationRef,
+  migrationName,
+  parseMigration,
+  readMigration,
+} from "./files";
 export { HISTORY_SCHEMA, HISTORY_TABLE, type HistoryRow } from "./history";
 export type { LintFinding, LintOptions, LintReport } from "./lint";
 export { type Connection, describeConnection, MIGRATION_LOCK_KEY, maskSecrets } from "./pg";

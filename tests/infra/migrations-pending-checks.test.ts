@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { migrationsProvider } from "../../infra/migrations/plugin-provider";
+import { stateOf } from "../../infra/migrations/state";
 import { migrationFiles } from "../../src/migrate";
 
 const dir = mkdtempSync(join(tmpdir(), "precog-pending-checks-"));
@@ -44,7 +45,7 @@ async function inputs(environment: string, over: Record<string, unknown> = {}) {
     predecessor: null,
     allowed: null,
     preview: false,
-    backup: { kind: "none" },
+    backup: { kind: "none" as const },
     operator: "test",
     ...over,
   };
@@ -65,17 +66,7 @@ async function ledgerOf(versions: string[]) {
 
 /** The state a resource recorded with `versions` applied. */
 async function recorded(environment: string, versions: string[]) {
-  const { connection, backup, operator } = await inputs(environment);
-  const ledger = await ledgerOf(versions);
-  return {
-    environment,
-    connection,
-    backup,
-    operator,
-    ledgerJson: JSON.stringify(ledger),
-    schemaVersion: null,
-    lastBackup: null,
-  };
+  return stateOf(await inputs(environment), await ledgerOf(versions), null);
 }
 
 const allowedOf = async (versions: string[]) =>
