@@ -12,6 +12,7 @@ import type { PrecogConfig } from "./config/parse";
 import { createPasswords, LOGIN_ROLES, type LoginRole, type Passwords } from "./credentials/passwords";
 import { PrecogDatabase } from "./database/precog-database";
 import { PrecogMigrations } from "./migrations/precog-migrations";
+import { type MigrationsProvider, migrationsComponentName } from "./migrations/provider";
 import type { BackupPlan } from "./migrations/state";
 import type { ServerEndpoint } from "./server/endpoint";
 import { localServer } from "./server/local";
@@ -38,6 +39,8 @@ export interface PrecogEnvironmentArgs {
    * so that it never loads `@pulumi/aws`. program() loads them when the config asks for aws.
    */
   readonly aws?: AwsBuilders;
+  /** The migration component's provider, which program() registers first (./migrations/provider.ts). */
+  readonly migrationsProvider: MigrationsProvider;
 }
 
 export class PrecogEnvironment extends pulumi.ComponentResource {
@@ -127,7 +130,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
 
     const { projectDir } = args;
     this.migrations = new PrecogMigrations(
-      `${name}-migrations`,
+      migrationsComponentName(name),
       {
         environment: cfg.environment,
         connection: pulumi.secret(
@@ -153,6 +156,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
           ...this.database.extensions,
         ],
         protect: cfg.protect,
+        provider: args.migrationsProvider,
       },
       { parent },
     );

@@ -1,13 +1,14 @@
 /**
  * The whole Pulumi program as a function: guards first (nothing is registered until they pass),
- * then config, then the environment component, then the outputs contract.
+ * then config, then the migration provider, then the environment component, then the outputs
+ * contract.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { type PrecogConfig, parseConfig, serverKind } from "./config/parse";
 import { readStackConfig } from "./config/read";
 import { checkEnvironment, confirmProd } from "./guards";
+import { migrationsProvider } from "./migrations/provider";
 import { type StackOutputs, stackOutputs } from "./outputs";
-import { PrecogEnvironment } from "./precog-environment";
 
 type Vars = Readonly<Record<string, string | undefined>>;
 
@@ -22,9 +23,16 @@ export async function program(
 ): Promise<StackOutputs> {
   const stack = pulumi.getStack();
   const { environment, config } = preflight(stack, vars);
+  const name = `precog-${environment}`;
 
+  // Registered before the rest of the program loads, so that the engine starts the migration
+  // plugin while it waits for the program (./migrations/provider.ts); the wait for the next
+  // turn of the event loop lets the registration go out first.
+  const provider = migrationsProvider(name, { ...opts, protect: config.protect });
+  await new Promise((resolve) => setImmediate(resolve));
+  const { PrecogEnvironment } = await import("./precog-environment");
   const aws = serverKind(config) === "aws" ? await import("./aws-builders") : undefined;
-  const env = new PrecogEnvironment(`precog-${environment}`, { config, projectDir, aws }, opts);
+  const env = new PrecogEnvironment(name, { config, projectDir, aws, migrationsProvider: provider }, opts);
   return stackOutputs(config, env);
 }
 

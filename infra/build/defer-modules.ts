@@ -1,5 +1,5 @@
 /**
- * Modules that a run of the program or of the migration plugin loads on import but rarely uses,
+ * Modules that a run of the program loads on import but rarely uses,
  * deferred until their first use:
  *
  * - the Pulumi SDK's closure tools, TypeScript's compiler and npm's arborist, which it uses only to
@@ -11,12 +11,13 @@
  * Both are imported by the SDK's own index, so a stand-in is the only way not to load them. Our own
  * modules' imports are not deferred here: `@pulumi/aws` (about 300 modules), which only the aws
  * stacks use, is imported only by the modules ../aws-builders.ts reaches, which the program loads
- * on aws stacks only (../program.ts); the migration plugin never loads it.
+ * on aws stacks only (../program.ts). (The migration plugin is bundled, ./bundle-plugin.ts, and the
+ * bundle holds none of these.)
  *
  * `deferModules()` puts a stand-in in Node's module cache for each, which loads the real module on
  * its first use, so a run that never uses one never loads it, and one that does gets the real
  * module. It must run before anything imports them (./modules-deferred.ts, imported first by
- * infra/index.ts and the plugin). A module that is already loaded is left as it is.
+ * infra/index.ts). A module that is already loaded is left as it is.
  */
 import { Module } from "node:module";
 import { dirname } from "node:path";

@@ -4,7 +4,7 @@
  * server keeps the engine's address to itself, so the plugin takes it from its own arguments (as
  * the server does) and opens its own client, only when it first has something to say.
  */
-import { dirname } from "node:path";
+import * as grpc from "@grpc/grpc-js";
 import type { EngineClient } from "@pulumi/pulumi/proto/engine_grpc_pb";
 
 export interface ResourceLog {
@@ -39,9 +39,8 @@ export function engineLog(engineAddress: string | undefined): EngineLog {
   let client: EngineClient | undefined;
   const engine = (address: string): EngineClient => {
     if (client === undefined) {
-      // The SDK's own copy of grpc-js, whose credentials its generated client accepts.
-      const sdk = dirname(require.resolve("@pulumi/pulumi/package.json"));
-      const grpc: typeof import("@grpc/grpc-js") = require(require.resolve("@grpc/grpc-js", { paths: [sdk] }));
+      // grpc-js is the SDK's own copy (package.json pins the SDK's version, so there is one), whose
+      // credentials the SDK's generated client accepts.
       const rpc: typeof import("@pulumi/pulumi/proto/engine_grpc_pb") = require("@pulumi/pulumi/proto/engine_grpc_pb");
       client = new rpc.EngineClient(address, grpc.credentials.createInsecure());
     }

@@ -1,9 +1,8 @@
 /**
  * The migration provider plugin's process (infra/migrations/plugin/pulumi-resource-precog-migrations
- * runs it): the modules it rarely uses deferred before the SDK loads (../build/defer-modules.ts),
- * then the provider served over gRPC to the engine, with a log back to it.
+ * runs its bundle, ../build/bundle-plugin.ts): the provider served over gRPC to the engine, with a
+ * log back to it.
  */
-import "../build/modules-deferred";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { main } from "@pulumi/pulumi/provider";

@@ -12,7 +12,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Environment } from "../../src/env/environment";
 import { type LedgerEntry, migrationFiles } from "../../src/migrate";
-import { MigrationsProvider, MigrationsResource } from "./provider";
+import { type MigrationsProvider, MigrationsResource } from "./provider";
 import type { BackupPlan, MigrationsConnection } from "./state";
 
 export interface PrecogMigrationsArgs {
@@ -28,6 +28,8 @@ export interface PrecogMigrationsArgs {
   /** The database, roles and privileges it must come after. */
   readonly after: readonly pulumi.Resource[];
   readonly protect: boolean;
+  /** Its provider, registered by the program before anything else (./provider.ts). */
+  readonly provider: MigrationsProvider;
 }
 
 export class PrecogMigrations extends pulumi.ComponentResource {
@@ -38,7 +40,7 @@ export class PrecogMigrations extends pulumi.ComponentResource {
   constructor(name: string, args: PrecogMigrationsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("precog:migrations:PrecogMigrations", name, {}, opts);
     const parent = this;
-    const provider = new MigrationsProvider(`${name}-provider`, { parent, protect: args.protect });
+    const provider = args.provider;
     const stack = pulumi.getStack();
     const allowed = args.predecessor
       ? predecessorLedger(

@@ -2,9 +2,10 @@
  * The migration resource and its provider, `precog-migrations`: the project's own provider plugin
  * (infra/migrations/plugin, declared in Pulumi.yaml), which serves ./plugin-provider.ts.
  *
- * The provider is declared as an explicit provider resource, registered before the resource's
- * inputs are known, so the engine starts the plugin's process while the rest of the program is
- * still being evaluated instead of after it.
+ * The provider is an explicit provider resource that the program registers first, right after its
+ * guards and before it loads the rest of itself (../program.ts): the engine registers nothing else
+ * while it starts a provider's plugin, so the plugin starts while the engine would otherwise be
+ * waiting for the program, instead of holding up the resources that come after it.
  */
 import * as pulumi from "@pulumi/pulumi";
 
@@ -17,6 +18,27 @@ export class MigrationsProvider extends pulumi.ProviderResource {
   constructor(name: string, opts: pulumi.ResourceOptions) {
     super(MIGRATIONS_PACKAGE, name, {}, opts);
   }
+}
+
+/** The name of the migration component of the environment component `environmentName`. */
+export function migrationsComponentName(environmentName: string): string {
+  return `${environmentName}-migrations`;
+}
+
+/**
+ * The migration provider of the environment component `environmentName`. It is not the migration
+ * component's child, since it is registered before the component exists. Stacks deployed when it
+ * was have it under their migration component: `aliases` names that place, so that it stays the
+ * same resource there.
+ */
+export function migrationsProvider(environmentName: string, opts: pulumi.ResourceOptions): MigrationsProvider {
+  const component = migrationsComponentName(environmentName);
+  const formerParent = pulumi.createUrn(
+    component,
+    "precog:migrations:PrecogMigrations",
+    pulumi.createUrn(environmentName, "precog:environment:PrecogEnvironment"),
+  );
+  return new MigrationsProvider(`${component}-provider`, { ...opts, aliases: [{ parent: formerParent }] });
 }
 
 export class MigrationsResource extends pulumi.CustomResource {

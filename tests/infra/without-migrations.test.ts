@@ -1,9 +1,9 @@
 /**
  * bench/lib/without-migrations.js, the program without the migration component that the no-op
  * bench runs (bench/lib/deployed-dev.ts copies it to dist/pulumi/infra/index-without-migrations.js):
- * it loads from there, puts its stand-in for the component in the module cache, loads nothing
- * before the program's entry point (which defers the rarely used modules first), and its stand-in
- * has the component's empty ledger. Runs in a fresh Node process, the entry point replaced by a
+ * it loads from there, puts its stand-ins for the component and its provider in the module cache,
+ * loads nothing before the program's entry point (which defers the rarely used modules first), its
+ * component has the empty ledger and its provider registers nothing. Runs in a fresh Node process, the entry point replaced by a
  * module that records what was loaded before it, as the real one's first import would see it.
  */
 import { execFileSync } from "node:child_process";
@@ -39,6 +39,7 @@ describe("bench/lib/without-migrations.js", () => {
       m.paths = Module._nodeModulePaths(infra);
       m._compile(readFileSync(${JSON.stringify(STUB)}, "utf8"), file);
       const component = require.cache[require.resolve(join(infra, "migrations/precog-migrations"))];
+      const provider = require.cache[require.resolve(join(infra, "migrations/provider"))];
       const sdk = require.resolve("@pulumi/pulumi", { paths: [infra] });
       const seen = m.exports.seenBefore();
       const c = new component.exports.PrecogMigrations();
@@ -46,11 +47,20 @@ describe("bench/lib/without-migrations.js", () => {
         console.log(JSON.stringify({
           sameEntry: m.exports === entry.exports,
           stubbed: component.loaded && typeof component.exports.PrecogMigrations,
+          provider: provider.loaded && String(provider.exports.migrationsProvider("precog-dev", {})),
+          componentName: provider.exports.migrationsComponentName("precog-dev"),
           sdkBeforeEntry: seen.includes(sdk),
           ledger,
         }));
       });`;
     const out = JSON.parse(execFileSync("node", ["-e", script], { cwd: ROOT, encoding: "utf8" }));
-    expect(out).toEqual({ sameEntry: true, stubbed: "function", sdkBeforeEntry: false, ledger: [] });
+    expect(out).toEqual({
+      sameEntry: true,
+      stubbed: "function",
+      provider: "undefined",
+      componentName: "precog-dev-migrations",
+      sdkBeforeEntry: false,
+      ledger: [],
+    });
   });
 });

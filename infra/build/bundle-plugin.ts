@@ -1,0 +1,39 @@
+/**
+ * The migration provider plugin as one file: `npm run build` bundles the compiled plugin
+ * (dist/pulumi/infra/migrations/plugin-main.js and what it imports) into `PLUGIN_BUNDLE`, which
+ * infra/migrations/plugin/pulumi-resource-precog-migrations runs.
+ *
+ * Why: the engine starts a provider's process while it registers the provider, and registers
+ * nothing else until the plugin answers, so every `pulumi preview` and `pulumi up` waits for the
+ * plugin's start-up in full. Loaded as ~190 separate modules, the SDK's provider server with its
+ * gRPC and protobuf code took most of it, much of that spent finding and reading the files: one
+ * file, without the whitespace, starts in less time (docs/migrations.md, "Timings"). (V8's code
+ * cache for the bundle, compiled ahead, made no difference that could be measured here.)
+ *
+ * Left out, loaded from node_modules on first use: the AWS SDK (RDS snapshots, aws stacks only) and
+ * the SQL parser (WebAssembly, read from its own folder; lint only).
+ */
+import { buildSync } from "esbuild";
+
+export const PLUGIN_ENTRY = "dist/pulumi/infra/migrations/plugin-main.js";
+export const PLUGIN_BUNDLE = "dist/pulumi/infra/migrations/plugin-bundle.js";
+
+const EXTERNAL = ["@aws-sdk/*", "libpg-query"];
+
+/** Writes `PLUGIN_BUNDLE` under `root` from the compiled `PLUGIN_ENTRY`. */
+export function bundlePlugin(root: string): void {
+  buildSync({
+    absWorkingDir: root,
+    entryPoints: [PLUGIN_ENTRY],
+    outfile: PLUGIN_BUNDLE,
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    external: EXTERNAL,
+    // Less to read and parse at every start; names are kept, so errors and traces still name them.
+    minifyWhitespace: true,
+    logLevel: "warning",
+  });
+}
+
+if (require.main === module) bundlePlugin(process.cwd());

@@ -1,0 +1,41 @@
+/**
+ * The migration provider plugin as the engine starts it: its wrapper runs the bundle that
+ * `npm run build` writes (infra/build/bundle-plugin.ts), which serves and prints its port; the
+ * bundle has one copy of grpc-js, the SDK's, so that the engine log's client (engine-log.ts) takes
+ * the credentials the SDK's generated client accepts.
+ */
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const ROOT = join(__dirname, "../..");
+const WRAPPER = join(ROOT, "infra/migrations/plugin/pulumi-resource-precog-migrations");
+
+function firstLine(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    p.stderr.on("data", (d) => (err += d));
+    p.stdout.on("data", (d) => {
+      out += d;
+      if (out.includes("\n")) {
+        p.kill();
+        resolve(out.split("\n")[0]);
+      }
+    });
+    p.on("exit", (code) => reject(new Error(`plugin exited (${code}) before printing its port: ${err}`)));
+  });
+}
+
+describe("the migration plugin's bundle", () => {
+  it("starts from the wrapper the engine runs and prints the port it serves on", async () => {
+    // The engine's address is the plugin's argument; the log connects to it only when it has something to say.
+    expect(await firstLine("sh", [WRAPPER, "127.0.0.1:1"])).toMatch(/^\d+$/);
+  });
+
+  it("shares one grpc-js with the SDK", () => {
+    const sdk = join(require.resolve("@pulumi/pulumi/package.json"), "..");
+    expect(require.resolve("@grpc/grpc-js", { paths: [sdk] })).toBe(require.resolve("@grpc/grpc-js"));
+  });
+});
