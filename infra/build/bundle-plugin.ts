@@ -10,15 +10,16 @@
  * file, without the whitespace, starts in less time (docs/migrations.md, "Timings"). (V8's code
  * cache for the bundle, compiled ahead, made no difference that could be measured here.)
  *
- * Left out, loaded from node_modules on first use: the AWS SDK (RDS snapshots, aws stacks only) and
- * the SQL parser (WebAssembly, read from its own folder; lint only).
+ * Left out, loaded from node_modules on first use: the AWS SDK (RDS snapshots, aws stacks only), the
+ * SQL parser (WebAssembly, read from its own folder; lint only) and grpc-js's loader of .proto files
+ * with protobufjs (only for its channelz and ORCA services, which the plugin does not serve).
  */
 import { buildSync } from "esbuild";
 
 export const PLUGIN_ENTRY = "dist/pulumi/infra/migrations/plugin-main.js";
 export const PLUGIN_BUNDLE = "dist/pulumi/infra/migrations/plugin-bundle.js";
 
-const EXTERNAL = ["@aws-sdk/*", "libpg-query"];
+const EXTERNAL = ["@aws-sdk/*", "libpg-query", "@grpc/proto-loader"];
 
 /** Writes `PLUGIN_BUNDLE` under `root` from the compiled `PLUGIN_ENTRY`. */
 export function bundlePlugin(root: string): void {
