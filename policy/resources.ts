@@ -58,6 +58,7 @@ export const TYPES = {
   secretRotation: "aws:secretsmanager/secretRotation:SecretRotation",
   migrations: "precog-migrations:index:Migrations",
   stack: "pulumi:pulumi:Stack",
+  environment: "precog:environment:PrecogEnvironment",
 } as const;
 
 /** Staging and prod: where every rule is mandatory. */

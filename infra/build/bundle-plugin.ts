@@ -7,12 +7,14 @@
  * nothing else until the plugin answers, so every `pulumi preview` and `pulumi up` waits for the
  * plugin's start-up in full. Loaded as ~190 separate modules, the SDK's provider server with its
  * gRPC and protobuf code took most of it, much of that spent finding and reading the files: one
- * file, without the whitespace, starts in less time (docs/migrations.md, "Timings"). (V8's code
- * cache for the bundle, compiled ahead, made no difference that could be measured here.)
+ * file, without the whitespace, starts in less time (docs/migrations.md, "What the component adds
+ * to a no-op preview and up"). (V8's code cache for the bundle, compiled ahead, made no difference
+ * that could be measured here.)
  *
- * Left out, loaded from node_modules on first use: the AWS SDK (RDS snapshots, aws stacks only), the
- * SQL parser (WebAssembly, read from its own folder; lint only) and grpc-js's loader of .proto files
- * with protobufjs (only for its channelz and ORCA services, which the plugin does not serve).
+ * Left out, loaded from node_modules on first use: the AWS SDK (RDS snapshots, aws stacks only) and
+ * the SQL parser (WebAssembly, read from its own folder; lint only). Left out and never used:
+ * grpc-js's loader of .proto files with protobufjs, which only its channelz and ORCA services use
+ * (the plugin serves neither; their .proto files are not beside the bundle either).
  */
 import { buildSync } from "esbuild";
 

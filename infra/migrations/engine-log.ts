@@ -39,8 +39,9 @@ export function engineLog(engineAddress: string | undefined): EngineLog {
   let client: EngineClient | undefined;
   const engine = (address: string): EngineClient => {
     if (client === undefined) {
-      // grpc-js is the SDK's own copy (package.json pins the SDK's version, so there is one), whose
-      // credentials the SDK's generated client accepts.
+      // grpc-js is the SDK's own copy (the version package.json pins satisfies the SDK's range, so
+      // npm installs one; tests/infra/plugin-bundle.test.ts checks it), whose credentials the SDK's
+      // generated client accepts.
       const rpc: typeof import("@pulumi/pulumi/proto/engine_grpc_pb") = require("@pulumi/pulumi/proto/engine_grpc_pb");
       client = new rpc.EngineClient(address, grpc.credentials.createInsecure());
     }

@@ -32,13 +32,14 @@ export function migrationsComponentName(environmentName: string): string {
  * same resource there.
  */
 export function migrationsProvider(environmentName: string, opts: pulumi.ResourceOptions): MigrationsProvider {
-  const component = migrationsComponentName(environmentName);
+  // Where those stacks have it, named as it was then: this must not follow a later rename.
   const formerParent = pulumi.createUrn(
-    component,
+    `${environmentName}-migrations`,
     "precog:migrations:PrecogMigrations",
     pulumi.createUrn(environmentName, "precog:environment:PrecogEnvironment"),
   );
-  return new MigrationsProvider(`${component}-provider`, { ...opts, aliases: [{ parent: formerParent }] });
+  const name = `${migrationsComponentName(environmentName)}-provider`;
+  return new MigrationsProvider(name, { ...opts, aliases: [{ parent: formerParent }] });
 }
 
 export class MigrationsResource extends pulumi.CustomResource {

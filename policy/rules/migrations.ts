@@ -29,7 +29,11 @@ export const migrationsAfterRoles: Rule = {
   check(resources) {
     const components = resources.filter(isMigrations);
     if (components.length === 0) {
-      const anchor = resources.find((r) => r.type === TYPES.stack) ?? resources[0];
+      // The stack, or where it is not among them (the program's resources alone), the environment component.
+      const anchor =
+        resources.find((r) => r.type === TYPES.stack) ??
+        resources.find((r) => r.type === TYPES.environment) ??
+        resources[0];
       return [
         {
           resource: anchor?.name ?? "(stack)",

@@ -121,13 +121,4 @@ describe("@pulumi/aws, loaded by the aws stacks only", () => {
     expect(out.aws as number).toBeGreaterThan(100);
     expect(out.awsResources as number).toBeGreaterThan(0);
   });
-
-  it("the migration plugin's modules do not load it", () => {
-    const out = inFreshNode(`
-      require(${JSON.stringify(join(COMPILED, "build/modules-deferred.js"))});
-      require("@pulumi/pulumi/provider");
-      require(${JSON.stringify(join(COMPILED, "migrations/plugin-provider.js"))});
-      console.log(JSON.stringify({ aws: ${AWS_LOADED} }));`);
-    expect(out).toEqual({ aws: 0 });
-  });
 });

@@ -5,6 +5,7 @@
  * the credentials the SDK's generated client accepts.
  */
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
@@ -32,6 +33,19 @@ describe("the migration plugin's bundle", () => {
   it("starts from the wrapper the engine runs and prints the port it serves on", async () => {
     // The engine's address is the plugin's argument; the log connects to it only when it has something to say.
     expect(await firstLine("sh", [WRAPPER, "127.0.0.1:1"])).toMatch(/^\d+$/);
+  });
+
+  it("holds none of the modules the program defers or loads on aws stacks only", () => {
+    // esbuild keys each bundled module by its path.
+    const bundle = readFileSync(join(ROOT, "dist/pulumi/infra/migrations/plugin-bundle.js"), "utf8");
+    expect(bundle).toContain('"node_modules/@pulumi/pulumi/provider/server.js"');
+    for (const path of [
+      "node_modules/typescript/",
+      "node_modules/@npmcli/arborist/",
+      "node_modules/@pulumi/aws/",
+      "node_modules/@pulumi/pulumi/automation/",
+    ])
+      expect([path, bundle.includes(`"${path}`)]).toEqual([path, false]);
   });
 
   it("shares one grpc-js with the SDK", () => {

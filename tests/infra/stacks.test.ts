@@ -5,6 +5,7 @@
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PRIVILEGES, GRANTS } from "../../infra/database/privileges";
 import { ENVIRONMENT_DEFAULTS } from "../../src/env/defaults";
@@ -485,6 +486,19 @@ describe.each(STACKS)("stack %s", (stack) => {
     const data = r.resources.filter((x) => dataTypes.includes(x.type));
     expect(data.length).toBe(t.server === "aws" ? 13 : 9);
     for (const x of data) expect([x.name, x.opts.protect ?? false]).toEqual([x.name, stack === "prod"]);
+  });
+
+  it("registers the migration provider at the top, aliased to where stacks deployed before had it", async () => {
+    const r = await run(stack);
+    const provider = r.byName(`precog-${stack}-migrations-provider`);
+    expect(provider.opts.parent).toBeUndefined();
+    expect(provider.opts.protect ?? false).toBe(stack === "prod");
+    const aliases = (provider.opts.aliases ?? []) as { parent: pulumi.Input<string> }[];
+    expect(aliases).toHaveLength(1);
+    const former = await new Promise((resolve) => pulumi.output(aliases[0].parent).apply(resolve));
+    expect(former).toBe(
+      `urn:pulumi:${stack}::precog::precog:environment:PrecogEnvironment$precog:migrations:PrecogMigrations::precog-${stack}-migrations`,
+    );
   });
 });
 
