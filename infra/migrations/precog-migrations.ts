@@ -40,7 +40,6 @@ export class PrecogMigrations extends pulumi.ComponentResource {
   constructor(name: string, args: PrecogMigrationsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("precog:migrations:PrecogMigrations", name, {}, opts);
     const parent = this;
-    const provider = args.provider;
     const stack = pulumi.getStack();
     const allowed = args.predecessor
       ? predecessorLedger(
@@ -68,7 +67,13 @@ export class PrecogMigrations extends pulumi.ComponentResource {
         schemaVersion: undefined,
         lastBackup: undefined,
       },
-      { parent, provider, dependsOn: [...args.after], protect: args.protect, additionalSecretOutputs: ["connection"] },
+      {
+        parent,
+        provider: args.provider,
+        dependsOn: [...args.after],
+        protect: args.protect,
+        additionalSecretOutputs: ["connection"],
+      },
     );
 
     this.ledger = resource.ledgerJson.apply((text) => JSON.parse(text) as LedgerEntry[]);

@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { PLUGIN_BUNDLE } from "../../infra/build/bundle-plugin";
 
 const ROOT = join(__dirname, "../..");
 const WRAPPER = join(ROOT, "infra/migrations/plugin/pulumi-resource-precog-migrations");
@@ -37,7 +38,7 @@ describe("the migration plugin's bundle", () => {
 
   it("holds none of the modules the program defers or loads on aws stacks only", () => {
     // esbuild keys each bundled module by its path.
-    const bundle = readFileSync(join(ROOT, "dist/pulumi/infra/migrations/plugin-bundle.js"), "utf8");
+    const bundle = readFileSync(join(ROOT, PLUGIN_BUNDLE), "utf8");
     expect(bundle).toContain('"node_modules/@pulumi/pulumi/provider/server.js"');
     for (const path of [
       "node_modules/typescript/",

@@ -3,8 +3,9 @@
  * bench runs (bench/lib/deployed-dev.ts copies it to dist/pulumi/infra/index-without-migrations.js):
  * it loads from there, puts its stand-ins for the component and its provider in the module cache,
  * loads nothing before the program's entry point (which defers the rarely used modules first), its
- * component has the empty ledger and its provider registers nothing. Runs in a fresh Node process, the entry point replaced by a
- * module that records what was loaded before it, as the real one's first import would see it.
+ * component has the empty ledger and its provider registers nothing. Runs in a fresh Node process,
+ * the entry point replaced by a module that records what was loaded before it, as the real one's
+ * first import would see it.
  */
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
