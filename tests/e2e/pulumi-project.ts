@@ -26,11 +26,9 @@ export interface CliResult {
   all: string;
 }
 
-/** Where the engine is: scripts/pulumi-engine.sh finds or builds it, as `pulumi up` users do. */
+/** Where the Pulumi CLI is: scripts/pulumi-engine.sh finds it (or builds it once); plugins are in PULUMI_HOME. */
 export interface Engine {
   binDir: string;
-  /** The engine's own PULUMI_HOME (its plugins), or undefined for an ordinary install. */
-  pulumiHome?: string;
 }
 
 /**
@@ -38,18 +36,15 @@ export interface Engine {
  * build, a slow `pulumi up`) misses its runner's heartbeats.
  */
 export async function findEngine(): Promise<Engine> {
-  const out = await new Promise<string>((ok, fail) =>
+  const binDir = await new Promise<string>((ok, fail) =>
     execFile(
       "bash",
-      [join(ROOT, "scripts/pulumi-engine.sh"), "env"],
+      [join(ROOT, "scripts/pulumi-engine.sh"), "path"],
       { encoding: "utf8", maxBuffer: 16 << 20 },
-      (err, stdout, stderr) => (err ? fail(new Error(`scripts/pulumi-engine.sh env failed:\n${stderr}`)) : ok(stdout)),
+      (err, stdout, stderr) => (err ? fail(new Error(`scripts/pulumi-engine.sh path failed:\n${stderr}`)) : ok(stdout)),
     ),
   );
-  const value = (name: string) => out.match(new RegExp(`^export ${name}=(\\S+?)(?::"\\$PATH")?$`, "m"))?.[1];
-  const binDir = value("PATH");
-  if (!binDir) throw new Error(`scripts/pulumi-engine.sh env printed no PATH line:\n${out}`);
-  return { binDir, pulumiHome: value("PULUMI_HOME") };
+  return { binDir: binDir.trim() };
 }
 
 /** The policy pack every preview and up of the end-to-end runs uses. */
@@ -96,7 +91,6 @@ export class PulumiProject {
       PULUMI_CONFIG_PASSPHRASE_FILE: join(ROOT, "config/local-stacks.passphrase"),
       PULUMI_SKIP_UPDATE_CHECK: "true",
       PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-      PULUMI_HOME: engine.pulumiHome ?? process.env.PULUMI_HOME,
       PULUMI_EXPERIMENTAL: undefined,
       PRECOG_ENV: undefined,
       PRECOG_PROD_CONFIRMED: undefined,

@@ -42,7 +42,6 @@ export async function gatedProject(
     PULUMI_BACKEND_URL: `file://${join(base, "state")}`,
     PULUMI_CONFIG_PASSPHRASE: "gated-project",
     PULUMI_SKIP_UPDATE_CHECK: "true",
-    ...(engine.pulumiHome ? { PULUMI_HOME: engine.pulumiHome } : {}),
   };
   const pulumi = (args: string[]) =>
     new Promise<void>((ok, fail) =>
