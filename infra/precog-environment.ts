@@ -219,7 +219,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
 }
 
 /** Before staging and prod migrate: an RDS snapshot on aws, the engine's pg_dump on a local server. */
-function backupPlan(
+export function backupPlan(
   cfg: PrecogConfig,
   projectDir: string,
   server: { rds: RdsServer; aws: AwsBuilders } | undefined,

@@ -40,7 +40,7 @@ export async function program(
  * Guards and config, before anything is registered. Their errors are RunErrors: the engine prints
  * the message alone, without a stack trace, since the message already says what to do.
  */
-function preflight(stack: string, vars: Vars) {
+export function preflight(stack: string, vars: Vars) {
   try {
     const raw = readStackConfig();
     const environment = checkEnvironment(stack, raw.values.environment, vars);

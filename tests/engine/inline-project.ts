@@ -1,0 +1,235 @@
+/**
+ * A throwaway copy of this Pulumi project whose stacks run inline programs through Pulumi's
+ * Automation API and the real CLI. The copy is tests/e2e/pulumi-project.ts's (Pulumi.yaml and the
+ * four stack files, migrations/, infra/ with the migration plugin and the dist/pulumi it runs,
+ * node_modules linked, a file backend of its own); the program is a function served from this test
+ * process, so the CLI needs no Node.js language host, and the only plugin it starts is the
+ * project's own (Pulumi.yaml, plugins.providers). A program gets the variables a language host
+ * would have given it (the copy's environment and the run's extra ones) as an argument, since it
+ * runs in this process: `process.env` is left alone. Everything the engine printed, and every
+ * error's message, goes into `transcript`.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import type { PulumiFn, Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
+import { findEngine, PulumiProject } from "../e2e/pulumi-project";
+import type { ConfigOverrides } from "../helpers/config-overrides";
+
+export type Vars = Readonly<Record<string, string | undefined>>;
+
+/** An inline program: what it exports, from the variables its run was given. */
+export type InlineProgram = (vars: Vars) => Promise<Record<string, unknown> | undefined>;
+
+export interface RunOptions {
+  /** Variables for this run only, for the program and the CLI (and the plugins it starts) alike. */
+  readonly env?: Vars;
+  /** `--expect-no-changes`. */
+  readonly expectNoChanges?: boolean;
+  /** `--diff`. */
+  readonly diff?: boolean;
+}
+
+export interface RunResult {
+  readonly ok: boolean;
+  /** What the engine printed (stdout, then stderr), and the error's message when it failed. */
+  readonly output: string;
+  /** The resource operations counted: up's summary (`same`, `create`, `update`...) or preview's change summary. */
+  readonly changes: Readonly<Record<string, number>>;
+}
+
+/** A run that does not end by then is cancelled (SIGINT to the CLI), and given up on a minute later. */
+const RUN_LIMIT_MS = 8 * 60_000;
+
+export class InlineProject {
+  /** Everything every run printed, with each failure's message. */
+  readonly transcript: string[] = [];
+  private readonly stacks = new Map<string, Stack>();
+
+  private constructor(
+    /** The copy and its backend: tests/e2e/pulumi-project.ts. */
+    readonly copy: PulumiProject,
+    private readonly command: PulumiCommand,
+  ) {}
+
+  /** The copy, and the CLI that scripts/pulumi-engine.sh answers with (found asynchronously). */
+  static async open(): Promise<InlineProject> {
+    const engine = await findEngine();
+    const command = await PulumiCommand.get({ root: dirname(engine.binDir), skipVersionCheck: true });
+    return new InlineProject(new PulumiProject(engine), command);
+  }
+
+  /** The copy's folder, where Pulumi.yaml is. */
+  get dir(): string {
+    return this.copy.dir;
+  }
+
+  /** The folder the copy's staging and prod stacks back up to (precog:migrations.backupDir). */
+  get backupDir(): string {
+    return resolve(this.copy.dir, "..", "backups");
+  }
+
+  useLocalServer(stack: string, server: { readonly port: number; readonly adminPasswordFile: string }): void {
+    this.copy.useLocalServer(stack, server);
+  }
+
+  configure(stack: string, overrides: ConfigOverrides): void {
+    this.copy.configure(stack, overrides);
+  }
+
+  /** Runs `fn` with `overrides` applied to Pulumi.<stack>.yaml of the copy, then puts the file back. */
+  async withConfig<T>(stack: string, overrides: ConfigOverrides, fn: () => Promise<T>): Promise<T> {
+    const file = join(this.dir, `Pulumi.${stack}.yaml`);
+    const saved = readFileSync(file, "utf8");
+    this.configure(stack, overrides);
+    try {
+      return await fn();
+    } finally {
+      writeFileSync(file, saved);
+    }
+  }
+
+  /** The types of the resources in the stack's state, in its order. */
+  async stateTypes(stack: string): Promise<string[]> {
+    return ((await this.exportState(stack)).resources ?? []).map((r) => r.type);
+  }
+
+  /** The stack, created in the copy's backend on first use. */
+  async stack(name: string): Promise<Stack> {
+    let stack = this.stacks.get(name);
+    if (!stack) {
+      stack = await LocalWorkspace.createOrSelectStack(
+        { stackName: name, workDir: this.dir },
+        { workDir: this.dir, envVars: this.cliEnv(), pulumiCommand: this.command },
+      );
+      this.stacks.set(name, stack);
+    }
+    return stack;
+  }
+
+  preview(stack: string, program: InlineProgram, opts: RunOptions = {}): Promise<RunResult> {
+    return this.run(stack, program, opts, async (s, common) => {
+      const r = await s.preview({ ...common, expectNoChanges: opts.expectNoChanges, diff: opts.diff });
+      return r.changeSummary;
+    });
+  }
+
+  up(stack: string, program: InlineProgram, opts: RunOptions = {}): Promise<RunResult> {
+    return this.run(stack, program, opts, async (s, common) => {
+      const r = await s.up({ ...common, expectNoChanges: opts.expectNoChanges, diff: opts.diff });
+      return r.summary.resourceChanges ?? {};
+    });
+  }
+
+  destroy(stack: string, program: InlineProgram, opts: RunOptions = {}): Promise<RunResult> {
+    return this.run(stack, program, opts, async (s, common) => {
+      const r = await s.destroy(common);
+      return r.summary.resourceChanges ?? {};
+    });
+  }
+
+  /**
+   * The stack's state as `pulumi stack export` writes it, secrets encrypted (the Automation API's
+   * `stack.exportStack()` runs it with --show-secrets, which decrypts them).
+   */
+  async exportState(stack: string): Promise<{ resources?: StateResource[] } & Record<string, unknown>> {
+    await this.stack(stack);
+    const exported = JSON.parse((await this.copy.ok(["stack", "export", "--stack", stack])).stdout);
+    return exported.deployment;
+  }
+
+  /** The state's resources of `type`. */
+  async resourcesOf(stack: string, type: string): Promise<StateResource[]> {
+    return ((await this.exportState(stack)).resources ?? []).filter((r) => r.type === type);
+  }
+
+  /** The stack's outputs, plain (secrets shown: keep them out of the transcript). */
+  async outputs(stack: string): Promise<Record<string, unknown>> {
+    const out = await (await this.stack(stack)).outputs();
+    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.value]));
+  }
+
+  /** Everything the engine printed in this project's runs, and every `pulumi stack export`. */
+  printed(): string {
+    return [...this.transcript, ...this.copy.transcript].join("\n");
+  }
+
+  /** Removes the copy and its backend. */
+  remove(): void {
+    this.copy.remove();
+  }
+
+  /** The copy's environment for the CLI: PATH with the engine first, its backend and passphrase. */
+  private cliEnv(extra: Vars = {}): Record<string, string> {
+    // An undefined value keeps the test process's variable away from the CLI (Node leaves it out).
+    return { ...this.copy.environment(), ...extra } as Record<string, string>;
+  }
+
+  private async run(
+    name: string,
+    program: InlineProgram,
+    opts: RunOptions,
+    op: (
+      stack: Stack,
+      common: { onOutput: (s: string) => void; onError: (s: string) => void; signal: AbortSignal },
+    ) => Promise<Record<string, number> | undefined>,
+  ): Promise<RunResult> {
+    const stack = await this.stack(name);
+    const env = opts.env ?? {};
+    const vars: Vars = { ...this.copy.environment(), ...env };
+    const fn: PulumiFn = () => program(vars);
+    const ws = stack.workspace as LocalWorkspace;
+    ws.program = fn;
+    // The workspace hands envVars to every CLI command it runs: this run's, then the copy's again.
+    Object.assign(ws.envVars, this.cliEnv(env));
+
+    let stdout = "";
+    let stderr = "";
+    const abort = new AbortController();
+    let cancelled = false;
+    const cancel = setTimeout(() => {
+      cancelled = true;
+      abort.abort();
+    }, RUN_LIMIT_MS);
+    let giveUp: NodeJS.Timeout | undefined;
+    const hung = new Promise<never>((_, fail) => {
+      giveUp = setTimeout(
+        () => fail(new Error(`stack "${name}": the run did not end within a minute of its cancellation`)),
+        RUN_LIMIT_MS + 60_000,
+      );
+    });
+    try {
+      const changes = await Promise.race([
+        op(stack, {
+          onOutput: (s) => (stdout += s),
+          onError: (s) => (stderr += s),
+          signal: abort.signal,
+        }),
+        hung,
+      ]);
+      const output = `${stdout}\n${stderr}`;
+      this.transcript.push(output);
+      return { ok: true, output, changes: changes ?? {} };
+    } catch (e) {
+      const limit = cancelled ? `\n(cancelled after ${RUN_LIMIT_MS / 60_000} minutes)` : "";
+      const output = `${stdout}\n${stderr}\n${(e as Error).message}${limit}`;
+      this.transcript.push(output);
+      return { ok: false, output, changes: {} };
+    } finally {
+      clearTimeout(cancel);
+      clearTimeout(giveUp);
+      ws.program = undefined;
+      for (const k of Object.keys(ws.envVars)) delete ws.envVars[k];
+      Object.assign(ws.envVars, this.cliEnv());
+    }
+  }
+}
+
+/** A resource as the exported state records it. */
+export interface StateResource {
+  readonly urn: string;
+  readonly type: string;
+  readonly inputs?: Record<string, unknown>;
+  readonly outputs?: Record<string, unknown>;
+  readonly protect?: boolean;
+}

@@ -1,0 +1,128 @@
+/**
+ * The inline program of what the project owns, for the engine suites: the real guards and config
+ * (infra/program.ts `preflight`), the migration provider registered first (its plugin is the
+ * project's own), and the PrecogMigrations component with the connection, predecessor and backup
+ * plan the real program gives it (infra/precog-environment.ts), logged in as the stack's migrator
+ * and acting as its owner role; the stack outputs `migrations` and `schemaVersion` as
+ * infra/outputs.ts exports them. The database, its roles and their privileges are not a provider's
+ * here: `prepareDatabase` makes them in SQL, under the names the stack's config gives
+ * (src/env/roles.ts) and with the privilege plan of infra/database/privileges.ts.
+ */
+import { randomBytes } from "node:crypto";
+import { resolve } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { type PrecogConfig, parseConfig } from "../../infra/config/parse";
+import { NAMESPACE } from "../../infra/config/schema";
+import { APP_SCHEMA, DEFAULT_PRIVILEGES, GRANTS, type Grantee } from "../../infra/database/privileges";
+import { PrecogMigrations } from "../../infra/migrations/precog-migrations";
+import { migrationsComponentName, migrationsProvider } from "../../infra/migrations/provider";
+import { backupPlan } from "../../infra/precog-environment";
+import { preflight } from "../../infra/program";
+import { currentOperator } from "../../src/env/environment";
+import { LOGIN_ROLES, type LoginRole, migrationLogin, migrationRole } from "../../src/env/roles";
+import { withAdmin } from "../e2e/probes";
+import type { InlineProgram, InlineProject } from "./inline-project";
+
+export { MIGRATIONS_TYPE } from "../../infra/migrations/provider";
+
+/** The program; `migratorPassword` is the password `prepareDatabase` gave the stack's migrator. */
+export function ownedProgram(projectDir: string, migratorPassword: string): InlineProgram {
+  return async (vars) => {
+    const { environment, config } = preflight(pulumi.getStack(), vars);
+    const name = `precog-${environment}`;
+    const provider = migrationsProvider(name, { protect: config.protect });
+    if (!config.local) throw new pulumi.RunError(`stack "${config.stack}": the engine suites run local servers only`);
+    const { host, port, sslMode } = config.local;
+    const migrations = new PrecogMigrations(migrationsComponentName(name), {
+      environment,
+      connection: pulumi.secret({
+        host,
+        port,
+        database: config.database,
+        user: migrationLogin(config.roleNames),
+        password: migratorPassword,
+        ownerRole: migrationRole(config.roleNames),
+        sslMode,
+      }),
+      dir: resolve(projectDir, "migrations"),
+      predecessor: config.migrations.predecessor,
+      backup: backupPlan(config, projectDir, undefined),
+      operator: currentOperator(vars),
+      after: [],
+      protect: config.protect,
+      provider,
+    });
+    return { migrations: migrations.ledger, schemaVersion: migrations.schemaVersion };
+  };
+}
+
+/** The stack's config as the CLI hands it to a program, parsed by the project's parseConfig. */
+export async function stackConfig(project: InlineProject, stack: string): Promise<PrecogConfig> {
+  const all = await (await project.stack(stack)).getAllConfig();
+  const values: Record<string, string> = {};
+  for (const [key, { value, secret }] of Object.entries(all)) {
+    const [ns, name] = key.split(":", 2);
+    if (ns === NAMESPACE && name !== undefined && !secret) values[name] = value;
+  }
+  return parseConfig(stack, { values, secrets: [] });
+}
+
+/**
+ * What the real program's PrecogDatabase provisions, in SQL, on the server the probes look at
+ * (tests/e2e/probes.ts `probeServer`): the database owned by `<database>_dbowner`, the owner role
+ * `<database>_owner` (neither logs in), the migrator (a member of the owner), app and read-only
+ * logins with their CONNECTION LIMITs, search_path and timeouts, and the privilege plan. Returns
+ * each login's password (40 letters and digits, like the stack's generated ones).
+ */
+export async function prepareDatabase(cfg: PrecogConfig): Promise<Record<LoginRole, string>> {
+  const names = cfg.roleNames;
+  const passwords = Object.fromEntries(LOGIN_ROLES.map((r) => [r, randomBytes(20).toString("hex")])) as Record<
+    LoginRole,
+    string
+  >;
+  await withAdmin(async (c) => {
+    for (const role of ["databaseOwner", "owner"] as const)
+      await c.query(`CREATE ROLE ${names[role]} NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE INHERIT NOREPLICATION`);
+    for (const role of LOGIN_ROLES) {
+      const t = cfg.roles[role];
+      await c.query(
+        `CREATE ROLE ${names[role]} LOGIN PASSWORD '${passwords[role]}' CONNECTION LIMIT ${cfg.connectionLimits[role]} ` +
+          `NOSUPERUSER NOCREATEDB NOCREATEROLE INHERIT NOREPLICATION${role === "migrator" ? ` IN ROLE ${names.owner}` : ""}`,
+      );
+      await c.query(`ALTER ROLE ${names[role]} SET search_path = ${APP_SCHEMA}`);
+      await c.query(`ALTER ROLE ${names[role]} SET statement_timeout = ${t.statementTimeoutMs}`);
+      await c.query(
+        `ALTER ROLE ${names[role]} SET idle_in_transaction_session_timeout = ${t.idleInTransactionTimeoutMs}`,
+      );
+    }
+    await c.query(`CREATE DATABASE ${cfg.database} OWNER ${names.databaseOwner} ENCODING 'UTF8' TEMPLATE template0`);
+  });
+  const grantee: Record<Grantee, string> = {
+    owner: names.owner,
+    app: names.app,
+    readonly: names.readonly,
+    public: "PUBLIC",
+  };
+  await withAdmin(async (c) => {
+    for (const g of GRANTS) {
+      const on = {
+        database: `DATABASE ${cfg.database}`,
+        schema: `SCHEMA ${APP_SCHEMA}`,
+        table: `ALL TABLES IN SCHEMA ${APP_SCHEMA}`,
+        sequence: `ALL SEQUENCES IN SCHEMA ${APP_SCHEMA}`,
+      }[g.objectType];
+      await c.query(`REVOKE ALL ON ${on} FROM ${grantee[g.grantee]}`);
+      if (g.privileges.length > 0) await c.query(`GRANT ${g.privileges.join(", ")} ON ${on} TO ${grantee[g.grantee]}`);
+    }
+    for (const d of DEFAULT_PRIVILEGES) {
+      const objects = { table: "TABLES", sequence: "SEQUENCES", function: "FUNCTIONS" }[d.objectType];
+      const scope = `FOR ROLE ${names.owner}${d.allSchemas ? "" : ` IN SCHEMA ${APP_SCHEMA}`}`;
+      await c.query(`ALTER DEFAULT PRIVILEGES ${scope} REVOKE ALL ON ${objects} FROM ${grantee[d.grantee]}`);
+      if (d.privileges.length > 0)
+        await c.query(
+          `ALTER DEFAULT PRIVILEGES ${scope} GRANT ${d.privileges.join(", ")} ON ${objects} TO ${grantee[d.grantee]}`,
+        );
+    }
+  }, cfg.database);
+  return passwords;
+}
