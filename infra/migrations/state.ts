@@ -2,7 +2,7 @@
  * The migration resource's inputs and state, as plain data: what the program computes and what the
  * provider (in another process) reads back. No Pulumi types here.
  */
-import { type LedgerEntry, migrationName } from "../../src/migrate";
+import { type LedgerEntry, migrationName, newestOf, oldestFirst } from "../../src/migrate";
 
 export interface MigrationsConnection {
   readonly host: string;
@@ -104,8 +104,8 @@ export function stateOf(i: RecordedInputs, ledger: readonly LedgerEntry[], lastB
     connection,
     backup,
     operator,
-    ledgerJson: JSON.stringify(ledger),
-    schemaVersion: ledger.at(-1)?.version ?? null,
+    ledgerJson: JSON.stringify(oldestFirst(ledger, (e) => e.version)),
+    schemaVersion: newestOf(ledger, (e) => e.version)?.version ?? null,
     lastBackup,
   };
 }

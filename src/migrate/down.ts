@@ -12,6 +12,7 @@ import { actAs, describeConnection, withAdvisoryLock, withClient } from "./pg";
 import { assertNoProblems } from "./reconcile";
 import { refuseStatements } from "./refused-statements";
 import { type MigrateOptions, resolveSettings } from "./settings";
+import { compareVersions, newestOf, oldestFirst } from "./versions";
 
 export interface DownOptions extends MigrateOptions {
   /** Roll back every migration newer than this version ("0" for all). Default: only the newest. */
@@ -51,16 +52,20 @@ export async function down(options: DownOptions): Promise<DownResult> {
       async () => {
         if (s.ownerRole) await actAs(client, s.ownerRole, target);
         const history = await readHistoryRows(client);
+        const newest = newestOf(history, (h) => h.order);
         // --to 0 means all, a version-0 migration included.
         const chosen =
           to === undefined
-            ? history.slice(-1)
-            : BigInt(to) === 0n
+            ? newest === undefined
+              ? []
+              : [newest]
+            : compareVersions(to, 0n) === 0
               ? history
-              : history.filter((h) => h.order > BigInt(to));
+              : history.filter((h) => compareVersions(h.order, to) > 0);
         const steps: { file: MigrationFile; down: Section }[] = [];
         const problems: string[] = [];
-        for (const row of chosen.reverse()) {
+        // Newest first.
+        for (const row of oldestFirst(chosen, (h) => h.order).reverse()) {
           const ref = refs.find((r) => r.order === row.order);
           if (!ref) {
             problems.push(

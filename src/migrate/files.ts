@@ -14,6 +14,7 @@ import { type Dirent, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { durationProblem } from "./duration";
 import { sha256 } from "./hash";
+import { oldestFirst } from "./versions";
 
 /** A migration as its file name describes it: nothing read from inside the file. */
 export interface MigrationRef {
@@ -113,16 +114,16 @@ export function listMigrations(dir: string): MigrationRef[] {
     }
     refs.push({ ...named, order, filename, path: prefix + filename });
   }
-  // In name order: the folder lists them in whatever order its file system keeps.
+  // Problems in name order, files in version order: the folder lists them in whatever order its file system keeps.
   problems.sort();
-  refs.sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
-  for (let i = 1; i < refs.length; i++) {
-    if (refs[i].order === refs[i - 1].order) {
-      problems.push(`${refs[i - 1].filename} and ${refs[i].filename} have the same version: renumber one of them`);
+  const sorted = oldestFirst(refs, (r) => r.order);
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i].order === sorted[i - 1].order) {
+      problems.push(`${sorted[i - 1].filename} and ${sorted[i].filename} have the same version: renumber one of them`);
     }
   }
   if (problems.length > 0) throw new Error(`Bad migration file names in ${dir}:\n  ${problems.join("\n  ")}`);
-  return refs;
+  return sorted;
 }
 
 /** What a .sql entry that is not a file (or a link to one) is, or undefined for a file. */

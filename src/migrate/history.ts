@@ -11,6 +11,13 @@ import { requirePg } from "./pg";
 export const HISTORY_SCHEMA = "precog_migrations";
 export const HISTORY_TABLE = `${HISTORY_SCHEMA}.history`;
 
+/**
+ * The history oldest first, for every query that orders it: by the bigint column, named with its
+ * table so that an output column `version::text AS version` cannot take its place (PostgreSQL binds
+ * a bare ORDER BY name to an output column first, and text order puts "10" before "9").
+ */
+export const HISTORY_OLDEST_FIRST = `ORDER BY ${HISTORY_TABLE}.version`;
+
 /** One applied migration, as recorded. */
 export interface HistoryRow {
   /** The version as a decimal string without padding ("3" for 0003_x.sql). */
@@ -56,7 +63,7 @@ export async function readHistoryRows(client: Client): Promise<AppliedRow[]> {
   try {
     const r = await client.query(
       `SELECT version::text AS version, name, checksum, applied_by, applied_at, duration_ms
-         FROM ${HISTORY_TABLE} ORDER BY version`,
+         FROM ${HISTORY_TABLE} ${HISTORY_OLDEST_FIRST}`,
     );
     return r.rows.map((row) => ({
       version: row.version,
@@ -84,7 +91,7 @@ export async function readHistoryRows(client: Client): Promise<AppliedRow[]> {
 export async function readHistoryDigest(client: Client): Promise<{ count: number; digest: string } | null> {
   try {
     const r = await client.query(
-      `SELECT count(*)::int AS count, md5(coalesce(string_agg(version::text || ' ' || name || ' ' || checksum, E'\\n' ORDER BY version), '')) AS digest
+      `SELECT count(*)::int AS count, md5(coalesce(string_agg(version::text || ' ' || name || ' ' || checksum, E'\\n' ${HISTORY_OLDEST_FIRST}), '')) AS digest
          FROM ${HISTORY_TABLE}`,
     );
     return r.rows[0];

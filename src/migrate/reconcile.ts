@@ -6,6 +6,7 @@
 import { type MigrationFile, type MigrationRef, readMigration } from "./files";
 import { sha256 } from "./hash";
 import type { AppliedRow } from "./history";
+import { compareVersions, newestOf, versionKey } from "./versions";
 
 /** One thing wrong, with the file it concerns (for a missing file, the name it had). */
 export interface Problem {
@@ -80,11 +81,11 @@ export function reconcile(input: ReconcileInput): Reconciled {
       );
     }
   }
-  const newest = history.length > 0 ? history[history.length - 1] : undefined;
+  const newest = newestOf(history, (h) => h.order);
   const pending = refs.filter((r) => !appliedOrders.has(r.order));
   if (newest && !input.allowOutOfOrder) {
     for (const r of pending) {
-      if (r.order < newest.order) {
+      if (compareVersions(r.order, newest.order) < 0) {
         problem(
           r.filename,
           `${r.filename} is older than the newest applied migration ${newest.version}_${newest.name}: ` +
@@ -99,8 +100,7 @@ export function reconcile(input: ReconcileInput): Reconciled {
 
 /** Pending files up to and including `targetVersion` (all without one): later files wait, as if not yet written. */
 export function pendingUpTo<T extends MigrationRef>(pending: readonly T[], targetVersion: string | undefined): T[] {
-  const upTo = targetVersion !== undefined ? BigInt(targetVersion) : undefined;
-  return pending.filter((r) => upTo === undefined || r.order <= upTo);
+  return pending.filter((r) => targetVersion === undefined || compareVersions(r.order, targetVersion) <= 0);
 }
 
 /**
@@ -129,9 +129,9 @@ export function allowedProblems(
   allowed: readonly { readonly version: string; readonly checksum: string }[] | undefined,
 ): Problem[] {
   if (!allowed) return [];
-  const want = new Map(allowed.map((a) => [BigInt(a.version), a.checksum]));
+  const want = new Map(allowed.map((a) => [versionKey(a.version), a.checksum]));
   return files.flatMap((f) => {
-    const checksum = want.get(f.order);
+    const checksum = want.get(versionKey(f.order));
     if (checksum === undefined)
       return [
         {

@@ -3,6 +3,7 @@
  * migration only once the stack before it has applied the same version with the same checksum.
  * Pure: the Pulumi component and the command line each bring the predecessor's ledger.
  */
+import { versionKey } from "./versions";
 
 /** An applied migration as a stack's `migrations` output (its ledger) lists it. */
 export interface LedgerEntry {
@@ -24,9 +25,9 @@ export interface GateInput {
 
 /** One line per pending migration the predecessor has not applied as it is here; empty: allowed. */
 export function stackOrderProblems(g: GateInput): string[] {
-  const applied = new Map(g.predecessorLedger.map((e) => [e.version, e.checksum]));
+  const applied = new Map(g.predecessorLedger.map((e) => [versionKey(e.version), e.checksum]));
   return g.pending.flatMap((m) => {
-    const there = applied.get(m.version);
+    const there = applied.get(versionKey(m.version));
     if (there === m.checksum) return [];
     const label = `${m.version}_${m.name} (checksum ${m.checksum.slice(0, 12)})`;
     return there === undefined

@@ -51,7 +51,7 @@ export async function validateDatabase(o: ValidateOptions): Promise<ValidateResu
   );
   guardTarget(s, "validate the schema");
   const target = describeConnection(o.connection);
-  const { history, state } = await readState(s, false);
+  const { state } = await readState(s, false);
   const drift: Drift[] = state.problems.map((p) => ({ kind: "history", object: p.file, detail: p.message }));
   const pending = await checkPending(state.pending);
   drift.push(...pending.problems.map((p): Drift => ({ kind: "file", object: p.file, detail: p.message })));
@@ -61,7 +61,7 @@ export async function validateDatabase(o: ValidateOptions): Promise<ValidateResu
     drift.push({ ...last, detail: `${last.detail} (the schema is compared once every file parses)` });
     return { environment: o.environment, target, drift, ok: false };
   }
-  const newest = history.length ? history[history.length - 1].version : undefined;
+  const newest = state.newest?.version;
 
   const scratchName = `precog_validate_${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString("hex")}`;
   const admin = o.scratchConnection ?? o.connection;

@@ -35,7 +35,9 @@ const history = async () =>
   (
     await withAdmin(
       (c) =>
-        c.query("SELECT version::text FROM precog_migrations.history ORDER BY version").catch(() => ({ rows: [] })),
+        c
+          .query("SELECT version::text FROM precog_migrations.history ORDER BY history.version")
+          .catch(() => ({ rows: [] })),
       db,
     )
   ).rows.map((r) => r.version);
@@ -151,7 +153,7 @@ describe("precog-db", () => {
       const versions = (d: string) =>
         withAdmin(
           (c) =>
-            c.query("SELECT version::text FROM precog_migrations.history ORDER BY version").then(
+            c.query("SELECT version::text FROM precog_migrations.history ORDER BY history.version").then(
               (r) => r.rows.map((x) => x.version),
               () => [],
             ),

@@ -32,7 +32,9 @@ const history = async () =>
   (
     await withAdmin(
       (c) =>
-        c.query("SELECT version::text FROM precog_migrations.history ORDER BY version").catch(() => ({ rows: [] })),
+        c
+          .query("SELECT version::text FROM precog_migrations.history ORDER BY history.version")
+          .catch(() => ({ rows: [] })),
       db,
     )
   ).rows.map((r) => r.version);
