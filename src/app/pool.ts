@@ -148,9 +148,8 @@ export class PrecogPool extends Pool {
    * client is therefore checked out too, all at the same time, so the missing ones must be opened;
    * then all are released. Busy clients are not touched.
    *
-   * While held here a client has no pool error listener: one whose backend is killed in the
-   * meantime would emit 'error' with no listener and crash the process. Each held client gets a
-   * listener, and one that failed is released with its error so the pool drops it (and refills).
+   * A client whose backend is killed while held here is logged, and released with its error so
+   * the pool drops it (and refills); it cannot crash the process (./client.ts keeps the failure).
    */
   async warm(): Promise<void> {
     const missing = this.limits.min - this.totalCount;

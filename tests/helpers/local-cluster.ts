@@ -20,6 +20,8 @@ export interface LocalCluster {
   readonly adminPasswordFile: string;
   /** The server log (pg_ctl -l). */
   readonly logFile: string;
+  /** Stops the server (fast shutdown: every session is ended) and starts it again on the same data. */
+  restart(): void;
   /** Stops the server and removes its folder. */
   stop(): void;
 }
@@ -63,6 +65,10 @@ export async function startLocalCluster(
     dir,
     adminPasswordFile,
     logFile: join(dir, "server.log"),
+    restart() {
+      execFileSync("bash", [script, "stop"], { env, stdio: "pipe" });
+      execFileSync("bash", [script, "start"], { env, stdio: "pipe" });
+    },
     stop() {
       try {
         execFileSync("bash", [script, "stop"], { env, stdio: "pipe" });

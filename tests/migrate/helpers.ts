@@ -144,11 +144,12 @@ export function runCli(
   });
 }
 
-let checked = false;
-/** The command runs compiled code: refuse to test a dist/ older than its sources. */
-export function assertDistFresh(): void {
-  if (checked) return;
-  for (const sub of ["migrate", "migrate/lint", "cli"]) {
+const checked = new Set<string>();
+/** The command (and any child process) runs compiled code: refuse to test a dist/ older than its sources. */
+export function assertDistFresh(subs: readonly string[] = ["migrate", "migrate/lint", "cli"]): void {
+  const key = subs.join(",");
+  if (checked.has(key)) return;
+  for (const sub of subs) {
     for (const f of readdirSync(join(REPO, "src", sub)).filter((n) => n.endsWith(".ts"))) {
       const js = join(REPO, "dist", sub, f.replace(/\.ts$/, ".js"));
       let built = 0;
@@ -164,7 +165,7 @@ export function assertDistFresh(): void {
       }
     }
   }
-  checked = true;
+  checked.add(key);
 }
 
 /** Waits until `check` returns true, polling every 50 ms, failing after `ms`. */
