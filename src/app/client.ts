@@ -16,6 +16,7 @@
  */
 import { Client, type ClientConfig, type QueryConfig } from "pg";
 import type { ResolvedConnection } from "../env/connection";
+import { startFromKnownState } from "../env/session";
 import { negotiateTls, sslOptions, startsEncrypted } from "../env/tls";
 
 export type ConnectCallback = (err: Error | undefined) => void;
@@ -40,6 +41,7 @@ export function clientClassFor(policy: ClientPolicy): typeof Client {
         ssl: sslOptions(tls, encrypted),
         connectionTimeoutMillis: connectTimeoutMillis,
       });
+      startFromKnownState(this, config);
       this.on("error", (err: Error) => {
         // A killed backend errors twice: its FATAL message (the reason), then the socket's end.
         this.lostWith ??= connectionLost(this, err);

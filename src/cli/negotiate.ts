@@ -6,6 +6,7 @@
  * meet fails when the engine connects, never downgrading.
  */
 import type { Client } from "pg";
+import { startFromKnownState } from "../env/session";
 import { negotiateTls, refusedPlaintext, sslOptions } from "../env/tls";
 import { connectionFailure, requirePg, toClientConfig } from "../migrate/pg";
 import type { Target } from "./target";
@@ -27,7 +28,9 @@ export async function negotiateTarget(target: Target): Promise<Target> {
 async function refusesPlaintext(target: Target): Promise<boolean> {
   // Loaded here: only allow needs a connection of its own.
   const { Client: PgClient } = requirePg();
-  const client: Client = new PgClient(toClientConfig({ ...target.connection, ssl: false }, "precog-db"));
+  const config = toClientConfig({ ...target.connection, ssl: false }, "precog-db");
+  const client: Client = new PgClient(config);
+  startFromKnownState(client, config);
   client.on("error", () => undefined);
   try {
     await client.connect();

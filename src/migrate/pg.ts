@@ -6,6 +6,7 @@
 import type { ConnectionOptions as TlsOptions } from "node:tls";
 import type { Client, ClientConfig } from "pg";
 import type { TlsSettings } from "../env/connection";
+import { startFromKnownState } from "../env/session";
 import { explainConnectError, MissingPasswordError } from "../env/tls";
 
 /**
@@ -164,7 +165,9 @@ export function requirePg(): typeof import("pg") {
 
 export function openSession(connection: Connection, applicationName: string): Session {
   const { Client: PgClient } = requirePg();
-  const client = new PgClient(toClientConfig(connection, applicationName));
+  const config = toClientConfig(connection, applicationName);
+  const client = new PgClient(config);
+  startFromKnownState(client, config);
   // An idle client can still get a socket error; without a listener it would crash the process.
   client.on("error", () => undefined);
   const ready = client.connect().then(
