@@ -1,5 +1,19 @@
-import { describe, expect, it } from "vitest";
-import { type LocalStackOutputs, renderEnvFile } from "../../scripts/env-file";
+import {
+  chmodSync,
+  linkSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type LocalStackOutputs, renderEnvFile, writeEnvFile } from "../../scripts/env-file";
 
 const dev: LocalStackOutputs = {
   environment: "dev",
@@ -43,5 +57,53 @@ describe("renderEnvFile", () => {
     ).toThrow(
       'Stack "staging" keeps its credentials in Secrets Manager (server: aws); the app reads them from there, so there is no env file to write.',
     );
+  });
+});
+
+describe("writeEnvFile (issue 30, item 16)", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "precog-env-file-"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const secret = "DB_PASSWORD=new-secret\n";
+
+  it("creates a new file private (0600) whatever the umask, and leaves no temporary file", () => {
+    const out = join(dir, ".env.dev");
+    const umask = process.umask(0);
+    try {
+      writeEnvFile(out, secret);
+    } finally {
+      process.umask(umask);
+    }
+    expect(readFileSync(out, "utf8")).toBe(secret);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    expect(readdirSync(dir)).toEqual([".env.dev"]);
+  });
+
+  it("swaps a new file in: the passwords never go into the old file, even a world-readable one", () => {
+    const out = join(dir, ".env.dev");
+    writeFileSync(out, "DB_PASSWORD=old\n", { mode: 0o644 });
+    chmodSync(out, 0o644);
+    // Another name for the old file's contents, as a reader that opened it before the swap has.
+    linkSync(out, join(dir, "old-copy"));
+    writeEnvFile(out, secret);
+    expect(readFileSync(join(dir, "old-copy"), "utf8")).toBe("DB_PASSWORD=old\n");
+    expect(readFileSync(out, "utf8")).toBe(secret);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    expect(readdirSync(dir).sort()).toEqual([".env.dev", "old-copy"]);
+  });
+
+  it("never writes through a symbolic link: refuses, naming it and what to do, and leaves both as they were", () => {
+    const target = join(dir, "elsewhere");
+    writeFileSync(target, "precious\n");
+    const out = join(dir, ".env.dev");
+    symlinkSync(target, out);
+    expect(() => writeEnvFile(out, secret)).toThrow(
+      `${out} is a symbolic link (to ${target}): the env file is written only as a file of its own, never through a link. Remove the link, or pass --out <file>. Nothing was written.`,
+    );
+    expect(readFileSync(target, "utf8")).toBe("precious\n");
+    expect(readlinkSync(out)).toBe(target);
+    expect(readdirSync(dir).sort()).toEqual([".env.dev", "elsewhere"]);
   });
 });
