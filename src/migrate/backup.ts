@@ -4,9 +4,10 @@
  * password reaches pg_dump through PGPASSWORD in its environment, never its arguments (which
  * other users can read in `ps`). The folder is 0700 and each dump 0600, like `.env.<env>`.
  */
-import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, rmSync, statSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { onInterrupt } from "./interrupt";
 import { type Connection, maskSecrets } from "./pg";
 
 export interface BackupOptions {
@@ -23,7 +24,12 @@ export interface BackupOptions {
   readonly args?: readonly string[];
 }
 
-/** Writes the dump and returns its path; throws (removing any partial file) if pg_dump fails. */
+/**
+ * Writes the dump and returns its path. pg_dump writes `<file>.partial`, renamed to the dump's name
+ * only once it completed, so a file named like a good dump is one; a failure removes the partial
+ * file, and so does a signal that interrupts the process (SIGINT, SIGTERM, SIGHUP), after stopping
+ * pg_dump, which would otherwise run on without its parent.
+ */
 export async function backupDatabase(o: BackupOptions): Promise<string> {
   const dir = privateFolder(resolve(o.dir));
   const stamp = new Date()
@@ -31,18 +37,48 @@ export async function backupDatabase(o: BackupOptions): Promise<string> {
     .replace(/[-:]/g, "")
     .replace(/\.\d+Z$/, "Z");
   const file = join(dir, `${o.environment}-${stamp}-${o.fromVersion}-to-${o.toVersion}.dump`);
+  const partial = `${file}.partial`;
+  let pgDump: ChildProcess | undefined;
+  const stopOnSignal = onInterrupt(async (signal) => {
+    await stopChild(pgDump);
+    rmSync(partial, { force: true });
+    process.stderr.write(
+      `precog-db: interrupted by ${signal} during the backup: stopped pg_dump and removed the incomplete ${partial}. Nothing was applied.\n`,
+    );
+  });
   try {
     // Created 0600 first: pg_dump truncates and writes an existing file, keeping its mode.
-    closeSync(openSync(file, "wx", 0o600));
-    await runPgDump(o.pgDump ?? "pg_dump", o.connection, [...(o.args ?? ["--format=custom"]), `--file=${file}`]);
-    if (statSync(file).size === 0) throw new Error("pg_dump wrote an empty file");
+    closeSync(openSync(partial, "wx", 0o600));
+    await runPgDump(
+      o.pgDump ?? "pg_dump",
+      o.connection,
+      [...(o.args ?? ["--format=custom"]), `--file=${partial}`],
+      (child) => (pgDump = child),
+    );
+    if (statSync(partial).size === 0) throw new Error("pg_dump wrote an empty file");
+    renameSync(partial, file);
   } catch (cause) {
-    rmSync(file, { force: true });
+    rmSync(partial, { force: true });
     throw new Error(`Backup of ${o.environment} failed, so nothing was applied: ${(cause as Error).message}`, {
       cause,
     });
+  } finally {
+    stopOnSignal();
   }
   return file;
+}
+
+/** Ends `child` (SIGTERM, then SIGKILL after 5 s) and resolves once it has exited. */
+function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((ok) => {
+    const force = setTimeout(() => child.kill("SIGKILL"), 5000);
+    child.once("exit", () => {
+      clearTimeout(force);
+      ok();
+    });
+    child.kill("SIGTERM");
+  });
 }
 
 /**
@@ -66,14 +102,20 @@ function privateFolder(dir: string): string {
   return dir;
 }
 
-/** Runs pg_dump against `connection` with `args`; resolves with its stdout. */
-export function runPgDump(program: string, connection: Connection, args: readonly string[]): Promise<string> {
+/** Runs pg_dump against `connection` with `args`; resolves with its stdout. `started` gets the process. */
+export function runPgDump(
+  program: string,
+  connection: Connection,
+  args: readonly string[],
+  started?: (child: ChildProcess) => void,
+): Promise<string> {
   const { env, target } = pgDumpEnvironment(connection);
   return new Promise((ok, fail) => {
     const child = spawn(program, [...args, ...target], {
       env,
       stdio: ["ignore", "pipe", "pipe"],
     });
+    started?.(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (b: Buffer) => out.push(b));

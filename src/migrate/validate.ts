@@ -12,6 +12,7 @@ import type { Client } from "pg";
 import { currentOperator } from "../env/environment";
 import { runPgDump } from "./backup";
 import { guardTarget } from "./guard";
+import { onInterrupt } from "./interrupt";
 import { type Connection, describeConnection, withClient } from "./pg";
 import { migrate } from "./runner";
 import { type ConnectionOptions, resolveSettings } from "./settings";
@@ -129,30 +130,18 @@ async function dropLeftovers(c: Client): Promise<void> {
   }
 }
 
-/**
- * While the scratch database exists, SIGINT and SIGTERM drop it first, then end the process by the
- * same signal (the default action, as if nothing had listened). Returns the un-install.
- */
+/** While the scratch database exists, an interrupting signal drops it first (./interrupt.ts). Returns the un-install. */
 function dropOnSignal(name: string, drop: () => Promise<unknown>): () => void {
-  const signals = ["SIGINT", "SIGTERM"] as const;
-  const handler = (signal: NodeJS.Signals) => {
-    uninstall();
-    drop()
-      .then(
-        () =>
-          process.stderr.write(`precog-db: validate interrupted by ${signal}: dropped its scratch database ${name}.\n`),
-        (err: Error) =>
-          process.stderr.write(
-            `precog-db: validate interrupted by ${signal}: could not drop its scratch database ${name} (${err.message}); drop it by hand.\n`,
-          ),
-      )
-      .finally(() => process.kill(process.pid, signal));
-  };
-  const uninstall = () => {
-    for (const s of signals) process.off(s, handler);
-  };
-  for (const s of signals) process.on(s, handler);
-  return uninstall;
+  return onInterrupt((signal) =>
+    drop().then(
+      () =>
+        process.stderr.write(`precog-db: validate interrupted by ${signal}: dropped its scratch database ${name}.\n`),
+      (err: Error) =>
+        process.stderr.write(
+          `precog-db: validate interrupted by ${signal}: could not drop its scratch database ${name} (${err.message}); drop it by hand.\n`,
+        ),
+    ),
+  );
 }
 
 /** The same connection, another database. */
