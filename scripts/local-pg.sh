@@ -12,19 +12,31 @@
 #
 # Settings (environment):
 #   PRECOG_PG_DIR   cluster folder            default: <repo>/.local/pg
-#   PRECOG_PG_PORT  TCP port on 127.0.0.1     default: 54329
+#   PRECOG_PG_PORT  TCP port on 127.0.0.1     default: 54329; digits, 1 to 65535. Fixed when the
+#                   cluster is made: later runs use the cluster's port, and refuse a different one
 #   PRECOG_PG_MAX_CONNECTIONS                 default: 300 (all four stacks share it in the e2e run)
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 dir=${PRECOG_PG_DIR:-$repo/.local/pg}
-port=${PRECOG_PG_PORT:-54329}
 max_connections=${PRECOG_PG_MAX_CONNECTIONS:-300}
 data=$dir/data
 run=$dir/run
 admin=postgres
 
 die() { printf 'local-pg: %s\n' "$*" >&2; exit 1; }
+
+# The port: PRECOG_PG_PORT's (checked) for a new cluster; an existing cluster's own, which its
+# postgresql.conf fixed when it was made, so what is reported is where it listens.
+requested=${PRECOG_PG_PORT:-}
+if [ -n "$requested" ] && ! { [[ $requested =~ ^[1-9][0-9]{0,4}$ ]] && [ "$requested" -le 65535 ]; }; then
+  die "PRECOG_PG_PORT=\"$requested\" is not a TCP port: use digits only, 1 to 65535."
+fi
+made=$(sed -n 's/^port = \([0-9]\{1,5\}\)$/\1/p' "$data/postgresql.conf" 2>/dev/null | tail -n 1 || true)
+if [ -n "$made" ] && [ -n "$requested" ] && [ "$requested" != "$made" ]; then
+  die "PRECOG_PG_PORT=$requested, but the cluster in $dir listens on port $made (fixed when it was made): unset PRECOG_PG_PORT or set it to $made, or remove $dir to make a new cluster on port $requested."
+fi
+port=${made:-${requested:-54329}}
 
 find_bindir() {
   local d
@@ -82,8 +94,11 @@ port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
 start() {
   if is_running; then echo "local-pg: already running on 127.0.0.1:$port ($data)"; return; fi
   if port_taken; then
+    local move=""
+    [ -n "$made" ] && move="
+(this cluster was made on port $port: remove $dir first to make it anew on another)"
     die "port $port on 127.0.0.1 is already taken by another server (another checkout's cluster?).
-Stop that server, or choose another port for this checkout's cluster and its local stacks:
+Stop that server, or choose another port for this checkout's cluster and its local stacks:$move
   PRECOG_PG_PORT=<port> bash scripts/local-pg.sh start
   pulumi config set --stack dev --path precog:local.port <port>     (and --stack test)"
   fi
