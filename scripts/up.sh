@@ -14,8 +14,8 @@
 #  4. the local cluster (scripts/local-pg.sh start)
 #  5. a local file backend in .local/pulumi/state, unless PULUMI_BACKEND_URL is set; the local
 #     stacks' passphrase (config/local-stacks.passphrase, see the README)
-#  6. `pulumi up --stack <env>`, then `.env.<env>` for the app (scripts/env-file.ts), then what you
-#     now have and what to do next
+#  6. `pulumi up --stack <env> --policy-pack policy` (the strategy's rules, as CI runs them), then
+#     `.env.<env>` for the app (scripts/env-file.ts), then what you now have and what to do next
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -59,7 +59,7 @@ echo "backend: $backend_shown"
 pulumi stack select --create "$stack" >/dev/null
 
 step "pulumi up --stack $stack"
-pulumi up --yes --skip-preview --stack "$stack"
+pulumi up --yes --skip-preview --stack "$stack" --policy-pack policy
 
 step ".env.$stack"
 node dist/pulumi/scripts/env-file.js "$stack"
