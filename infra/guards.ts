@@ -42,9 +42,13 @@ export function checkEnvironment(stack: string, configured: string | undefined, 
 
 /**
  * On prod, refuses without PRECOG_PROD_CONFIRMED=yes; when confirmed, returns the warning to log
- * (who and what). Returns undefined for other environments.
+ * (who and what). A preview (`dryRun`) may run with PRECOG_PROD_PREVIEW=yes instead, which an up
+ * never accepts: CI previews prod in an ungated job for the reviewer, and only the approved job
+ * holds the confirmation. Returns undefined for other environments.
  */
-export function confirmProd(env: Environment, target: string, vars: Vars): string | undefined {
+export function confirmProd(env: Environment, target: string, vars: Vars, dryRun = false): string | undefined {
+  if (env === "prod" && dryRun && vars.PRECOG_PROD_CONFIRMED !== "yes" && vars.PRECOG_PROD_PREVIEW === "yes")
+    return `PROD preview by ${currentOperator(vars)} (PRECOG_PROD_PREVIEW=yes, preview only: an up needs PRECOG_PROD_CONFIRMED=yes): target ${target}.`;
   assertProdConfirmed(env, `deploy stack "prod" (${target})`, vars);
   if (env !== "prod") return undefined;
   return `PROD deployment confirmed by ${currentOperator(vars)} (PRECOG_PROD_CONFIRMED=yes): target ${target}.`;

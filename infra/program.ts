@@ -45,7 +45,7 @@ export function preflight(stack: string, vars: Vars) {
     const raw = readStackConfig();
     const environment = checkEnvironment(stack, raw.values.environment, vars);
     const config = parseConfig(stack, raw);
-    const warning = confirmProd(environment, describeTarget(config), vars);
+    const warning = confirmProd(environment, describeTarget(config), vars, pulumi.runtime.isDryRun());
     if (warning) pulumi.log.warn(warning);
     return { environment, config };
   } catch (e) {

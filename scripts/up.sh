@@ -14,8 +14,8 @@
 #  4. the local cluster (scripts/local-pg.sh start)
 #  5. a local file backend in .local/pulumi/state, unless PULUMI_BACKEND_URL is set; the local
 #     stacks' passphrase (config/local-stacks.passphrase, see the README)
-#  6. `pulumi up --stack <env>`, then `.env.<env>` for the app (scripts/env-file.ts), then what you
-#     now have and what to do next
+#  6. `pulumi up --stack <env> --policy-pack policy` (the strategy's rules, as CI runs them), then
+#     `.env.<env>` for the app (scripts/env-file.ts), then what you now have and what to do next
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -52,11 +52,14 @@ if [ -z "${PULUMI_BACKEND_URL:-}" ]; then
 fi
 unset PULUMI_CONFIG_PASSPHRASE
 export PULUMI_CONFIG_PASSPHRASE_FILE=$repo/config/local-stacks.passphrase
-echo "backend: ${PULUMI_BACKEND_URL%%\?*}"
+# As printed: without its query, and a password in it (a postgres:// URL may hold one; docs/state.md
+# keeps it in PGPASSFILE instead) masked.
+backend_shown=$(printf '%s' "${PULUMI_BACKEND_URL%%\?*}" | sed -E 's#^([A-Za-z0-9+.-]+://[^/@:]*):[^/@]*@#\1:****@#')
+echo "backend: $backend_shown"
 pulumi stack select --create "$stack" >/dev/null
 
 step "pulumi up --stack $stack"
-pulumi up --yes --skip-preview --stack "$stack"
+pulumi up --yes --skip-preview --stack "$stack" --policy-pack policy
 
 step ".env.$stack"
 node dist/pulumi/scripts/env-file.js "$stack"
@@ -68,11 +71,11 @@ cat <<NEXT
 
 Stack $stack is up on the local cluster. You now have:
   $env_file   the app's login and the migration (migrator) login (mode 0600; precog-db and openPool read it)
-  state        ${PULUMI_BACKEND_URL%%\?*}
+  state        $backend_shown
 
 Next:
   connect as the app:      set -a; . ./$env_file; set +a; PGPASSWORD=\$DB_PASSWORD psql -h \$DB_HOST -p \$DB_PORT -U \$DB_USER \$DB_NAME
-  see the stack's outputs: eval "\$(bash scripts/pulumi-engine.sh env)"; PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL%%\?*} PULUMI_CONFIG_PASSPHRASE_FILE=config/local-stacks.passphrase pulumi stack output --stack $stack
+  see the stack's outputs: eval "\$(bash scripts/pulumi-engine.sh env)"; PULUMI_BACKEND_URL=$backend_shown PULUMI_CONFIG_PASSPHRASE_FILE=config/local-stacks.passphrase pulumi stack output --stack $stack
   migrate from the shell:  set -a; . ./$env_file; set +a; npx precog-db migrate
   bring up test:           bash scripts/up.sh test
   stop the local server:   bash scripts/local-pg.sh stop

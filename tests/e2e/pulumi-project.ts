@@ -53,6 +53,15 @@ export function withPolicyPack(args: readonly string[], pack: string): string[] 
   return runsPolicies && !args.includes("--policy-pack") ? [...args, "--policy-pack", pack] : [...args];
 }
 
+/**
+ * A state backend other than the copy's own file backend: its URL (never with a password in it) and
+ * the variables it needs (PGPASSFILE for a postgres:// one).
+ */
+export interface Backend {
+  readonly url: string;
+  readonly env?: Readonly<Record<string, string>>;
+}
+
 export class PulumiProject {
   readonly dir: string;
   readonly stateDir: string;
@@ -60,7 +69,7 @@ export class PulumiProject {
   readonly transcript: string[] = [];
   private readonly env: NodeJS.ProcessEnv;
 
-  constructor(engine: Engine) {
+  constructor(engine: Engine, backend?: Backend) {
     const base = mkdtempSync(join(tmpdir(), "precog-e2e-"));
     this.dir = join(base, "project");
     this.stateDir = join(base, "state");
@@ -84,7 +93,7 @@ export class PulumiProject {
     this.env = {
       ...process.env,
       PATH: `${engine.binDir}:${join(ROOT, "node_modules/.bin")}:${process.env.PATH}`,
-      PULUMI_BACKEND_URL: `file://${this.stateDir}`,
+      PULUMI_BACKEND_URL: backend?.url ?? `file://${this.stateDir}`,
       // The local stacks' committed encryptionsalt needs their passphrase; staging and prod take
       // the same one here, in throwaway state.
       PULUMI_CONFIG_PASSPHRASE: undefined,
@@ -95,6 +104,7 @@ export class PulumiProject {
       PRECOG_ENV: undefined,
       PRECOG_PROD_CONFIRMED: undefined,
       CI: "true",
+      ...backend?.env,
     };
   }
 

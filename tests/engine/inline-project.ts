@@ -13,7 +13,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { PulumiFn, Stack } from "@pulumi/pulumi/automation";
 import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
-import { findEngine, PulumiProject } from "../e2e/pulumi-project";
+import { type Backend, findEngine, PulumiProject } from "../e2e/pulumi-project";
 import type { ConfigOverrides } from "../helpers/config-overrides";
 
 export type Vars = Readonly<Record<string, string | undefined>>;
@@ -52,11 +52,14 @@ export class InlineProject {
     private readonly command: PulumiCommand,
   ) {}
 
-  /** The copy, and the CLI that scripts/pulumi-engine.sh answers with (found asynchronously). */
-  static async open(): Promise<InlineProject> {
+  /**
+   * The copy, and the CLI that scripts/pulumi-engine.sh answers with (found asynchronously); its
+   * state in `backend` when given (two copies on one backend are two checkouts of one team).
+   */
+  static async open(backend?: Backend): Promise<InlineProject> {
     const engine = await findEngine();
     const command = await PulumiCommand.get({ root: dirname(engine.binDir), skipVersionCheck: true });
-    return new InlineProject(new PulumiProject(engine), command);
+    return new InlineProject(new PulumiProject(engine, backend), command);
   }
 
   /** The copy's folder, where Pulumi.yaml is. */

@@ -3,8 +3,9 @@
  * (./owned-program.ts) inline: dev, test, staging and prod in one file backend on a cluster of
  * their own, each stack's gate reading its predecessor's `migrations` output through a
  * StackReference. A new migration is refused by test until dev has applied it, by staging until
- * test has; prod refuses to run without PRECOG_PROD_CONFIRMED=yes, and with it takes a pg_dump of
- * the database before applying. The twin of that part of tests/e2e/migrations.test.ts.
+ * test has; prod refuses to run without PRECOG_PROD_CONFIRMED=yes (PRECOG_PROD_PREVIEW=yes lets a
+ * preview run, never an up), and with it takes a pg_dump of the database before applying. The twin
+ * of that part of tests/e2e/migrations.test.ts.
  */
 import { execFileSync } from "node:child_process";
 import { readdirSync, writeFileSync } from "node:fs";
@@ -155,6 +156,22 @@ describe.sequential("the stack-order gate, through StackReferences in one backen
           `error: Refusing to deploy stack "prod" (database precog_prod on local server 127.0.0.1:${cluster.port}) on prod: PRECOG_PROD_CONFIRMED is not "yes".`,
         );
       }
+      expect(backups("prod")).toEqual(before);
+      expect(await historyOf("prod")).toEqual(["1", "2", "3", "4", "5"]);
+
+      // CI's ungated preview job: PRECOG_PROD_PREVIEW=yes lets a preview run, and never an up.
+      const previewOnly = { PRECOG_PROD_PREVIEW: "yes", PRECOG_OPERATOR: "ci-preview" };
+      const previewed = await project.preview("prod", programs.prod, { env: previewOnly });
+      // The pending migrations as an update; the read is the StackReference to staging.
+      expect([previewed.ok, previewed.changes]).toEqual([true, { read: 1, same: 3, update: 1 }]);
+      expect(previewed.output).toContain(
+        `warning: PROD preview by ci-preview (PRECOG_PROD_PREVIEW=yes, preview only: an up needs PRECOG_PROD_CONFIRMED=yes): target database precog_prod on local server 127.0.0.1:${cluster.port}.`,
+      );
+      const upRefused = await up("prod", previewOnly);
+      expect(upRefused.ok).toBe(false);
+      expect(upRefused.output).toContain(
+        `error: Refusing to deploy stack "prod" (database precog_prod on local server 127.0.0.1:${cluster.port}) on prod: PRECOG_PROD_CONFIRMED is not "yes".`,
+      );
       expect(backups("prod")).toEqual(before);
       expect(await historyOf("prod")).toEqual(["1", "2", "3", "4", "5"]);
 

@@ -50,6 +50,24 @@ describe("prod confirmation", () => {
     );
   });
 
+  it("lets a preview of prod run with PRECOG_PROD_PREVIEW=yes alone, and never an up", () => {
+    const vars = { PRECOG_PROD_PREVIEW: "yes", PRECOG_OPERATOR: "ci-preview" };
+    expect(confirmProd("prod", "database precog_prod on aws server RDS", vars, true)).toBe(
+      "PROD preview by ci-preview (PRECOG_PROD_PREVIEW=yes, preview only: an up needs PRECOG_PROD_CONFIRMED=yes): target database precog_prod on aws server RDS.",
+    );
+    const refusal =
+      'Refusing to deploy stack "prod" (x) on prod: PRECOG_PROD_CONFIRMED is not "yes". ' +
+      "Prod holds real money; set PRECOG_PROD_CONFIRMED=yes for this command only if you mean it.";
+    expect(() => confirmProd("prod", "x", vars, false)).toThrow(refusal);
+    for (const value of ["true", "YES", ""])
+      expect(() => confirmProd("prod", "x", { PRECOG_PROD_PREVIEW: value }, true)).toThrow(refusal);
+    // Confirmed, a preview logs the deployment's warning, as before.
+    expect(confirmProd("prod", "x", { ...vars, PRECOG_PROD_CONFIRMED: "yes" }, true)).toBe(
+      "PROD deployment confirmed by ci-preview (PRECOG_PROD_CONFIRMED=yes): target x.",
+    );
+    expect(confirmProd("staging", "x", vars, true)).toBeUndefined();
+  });
+
   it("needs no confirmation and logs nothing for the other stacks", () => {
     expect(confirmProd("staging", "x", {})).toBeUndefined();
     expect(confirmProd("dev", "x", {})).toBeUndefined();
