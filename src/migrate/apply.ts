@@ -8,7 +8,7 @@ import type { Client } from "pg";
 import type { MigrationFile, Section } from "./files";
 import { HISTORY_TABLE, RECORDED_DURATION } from "./history";
 import { splitStatements } from "./parser";
-import { CONNECTION_CHECK_INTERVAL, setRoleSql } from "./pg";
+import { CONNECTION_CHECK_INTERVAL, LOCK_STILL_HELD, setRoleSql } from "./pg";
 import { codePointToIndex, runBatch } from "./pg-batch";
 import { connectionLost, describeFailure, isConnectionLoss } from "./sql-error";
 
@@ -107,7 +107,7 @@ export async function runTransactional(
     text += `BEGIN;\n${settingsSql(u.section, t, true)};\n`;
     starts.push(text.length);
     // The newline ends a trailing `--` comment; the `;` ends a statement missing its semicolon.
-    text += `${u.section.sql}\n;\n${asOwner(t)}${u.bookkeeping()};\nCOMMIT;\n`;
+    text += `${u.section.sql}\n;\n${LOCK_STILL_HELD};\n${asOwner(t)}${u.bookkeeping()};\nCOMMIT;\n`;
   }
   const { completed, captured, failure } = await runBatch(client, text, RECORDED_DURATION);
   if (!failure) return { done: units.map((u, i) => ({ file: u.file, durationMs: Number(captured[i] ?? 0) })) };
@@ -179,6 +179,8 @@ export async function runOutsideTransaction(client: Client, u: Unit, t: Timeouts
     for (let i = 0; i < statements.length; i++) {
       try {
         await client.query(statements[i].text);
+        // Each statement commits on its own: one that released the lock is stopped at once.
+        await client.query(LOCK_STILL_HELD);
       } catch (cause) {
         if (isConnectionLoss(cause)) {
           const outcome =
