@@ -8,7 +8,7 @@ import type { Client } from "pg";
 import type { MigrationFile, Section } from "./files";
 import { HISTORY_TABLE, RECORDED_DURATION } from "./history";
 import { splitStatements } from "./parser";
-import { CONNECTION_CHECK_INTERVAL, setRoleSql } from "./pg";
+import { CONNECTION_CHECK_INTERVAL, LOCK_STILL_HELD, setRoleSql } from "./pg";
 import { codePointToIndex, runBatch } from "./pg-batch";
 import { connectionLost, describeFailure, isConnectionLoss } from "./sql-error";
 
@@ -107,7 +107,7 @@ export async function runTransactional(
     text += `BEGIN;\n${settingsSql(u.section, t, true)};\n`;
     starts.push(text.length);
     // The newline ends a trailing `--` comment; the `;` ends a statement missing its semicolon.
-    text += `${u.section.sql}\n;\n${asOwner(t)}${u.bookkeeping()};\nCOMMIT;\n`;
+    text += `${u.section.sql}\n;\n${LOCK_STILL_HELD};\n${asOwner(t)}${u.bookkeeping()};\nCOMMIT;\n`;
   }
   const { completed, captured, failure } = await runBatch(client, text, RECORDED_DURATION);
   if (!failure) return { done: units.map((u, i) => ({ file: u.file, durationMs: Number(captured[i] ?? 0) })) };
@@ -146,17 +146,49 @@ export async function runTransactional(
     const idx = at - starts[failedIndex];
     if (idx >= 0 && idx <= failed.section.sql.length) offset = idx;
   }
+  // Tags after the last COMMIT: BEGIN, the clean session, the settings SELECT, then the unit's own statements.
+  const statementIndex = failedIndex === committed ? Math.max(0, tagsAfter - 2 - sessionStart(t).length) : undefined;
   const error = await describeFailure(cause, {
+    afterStatements:
+      statementIndex !== undefined && offset === undefined
+        ? await afterStatements(failed, statementIndex, t)
+        : undefined,
     file: failed.file,
     section: failed.section,
     which: failed.which,
     offset,
-    // Tags after the last COMMIT: BEGIN, the clean session, the settings SELECT, then the unit's own statements.
-    statementIndex: failedIndex === committed ? Math.max(0, tagsAfter - 2 - sessionStart(t).length) : undefined,
+    statementIndex,
     outcome: rolledBackOutcome(failed, doneBefore + done.length),
     next: `fix ${failed.file.filename} and run the command again.`,
   });
   return { done, failure: error };
+}
+
+/**
+ * When the `index`th statement to fail is past the unit's own (each unit is its statements, then the
+ * lock check, the owner role again, the history row, COMMIT): which of the runner's steps failed,
+ * and what that means; undefined when a statement of the file failed.
+ */
+async function afterStatements(u: Unit, index: number, t: Timeouts): Promise<string | undefined> {
+  const own = await splitStatements(u.section.sql).catch(() => undefined);
+  if (own === undefined || index < own.length) return undefined;
+  const row = u.which === "up" ? "writing its history row to" : "deleting its history row from";
+  const leftIn = "look for what the file leaves its transaction in";
+  const steps: [string, string][] = [
+    ["checking that the session still holds the migration lock", "the server's message says why"],
+    ...(t.ownerRole
+      ? [
+          [
+            `taking the owner role ${t.ownerRole} again`,
+            `${leftIn} (SET LOCAL SESSION AUTHORIZATION, SET LOCAL ROLE)`,
+          ] as [string, string],
+        ]
+      : []),
+    [`${row} ${HISTORY_TABLE}`, `${leftIn} (SET TRANSACTION READ ONLY, a lock or trigger on ${HISTORY_TABLE})`],
+    ["committing", "a deferred constraint or constraint trigger the file set up failed at COMMIT"],
+  ];
+  const [step, why] = steps[Math.min(index - own.length, steps.length - 1)];
+  return `after its ${own.length} statement(s) ran, ${step} failed in the same transaction, which rolled back with it: ${why}.`;
 }
 
 /** What a failed transactional unit left: nothing of its own, and the `before` units of the run before it. */
@@ -179,6 +211,8 @@ export async function runOutsideTransaction(client: Client, u: Unit, t: Timeouts
     for (let i = 0; i < statements.length; i++) {
       try {
         await client.query(statements[i].text);
+        // Each statement commits on its own: one that released the lock is stopped at once.
+        await client.query(LOCK_STILL_HELD);
       } catch (cause) {
         if (isConnectionLoss(cause)) {
           const outcome =

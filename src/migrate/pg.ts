@@ -39,6 +39,25 @@ export type Connection =
 export const MIGRATION_LOCK_KEY = "8102650157338160487";
 
 /**
+ * Fails (SQLSTATE 55000) unless this session still holds the migration lock, run after each
+ * migration's statements and before its history row (apply.ts): a migration that released it
+ * (`pg_advisory_unlock_all()`, `pg_advisory_unlock(...)`) would let another runner apply the same
+ * migrations meanwhile, so it is rolled back (or, outside a transaction, stopped) instead. Outside
+ * a transaction-level advisory lock, which the engine never takes, pg_locks' row is the session's.
+ */
+export const LOCK_STILL_HELD = (() => {
+  const key = BigInt.asUintN(64, BigInt(MIGRATION_LOCK_KEY));
+  const [high, low] = [key >> 32n, key & 0xffffffffn];
+  return `DO $precog$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND pid = pg_catalog.pg_backend_pid()
+                 AND granted AND classid = ${high} AND objid = ${low} AND objsubid = 1) THEN
+    RAISE EXCEPTION 'the migration released the migration lock (pg_advisory_unlock_all() or pg_advisory_unlock(${MIGRATION_LOCK_KEY})), so another runner could apply the same migrations meanwhile'
+      USING ERRCODE = '55000', HINT = 'A migration must not release advisory locks it did not take: remove the call.';
+  END IF;
+END $precog$`;
+})();
+
+/**
  * How often the server checks that the runner is still there during a statement (PG 14+): a killed
  * runner's backend notices within this and frees the lock. Set by `withAdvisoryLock`, and again
  * after each migration's clean session (apply.ts), which resets every setting.

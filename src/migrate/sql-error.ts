@@ -81,6 +81,11 @@ export interface FailurePlace {
   readonly offset?: number;
   /** 0-based index of the failing statement, when the position is unknown. */
   readonly statementIndex?: number;
+  /**
+   * Set when the file's statements all ran and what the runner did after them in the same
+   * transaction failed (the lock check, the history row, the COMMIT): says so, instead of a statement.
+   */
+  readonly afterStatements?: string;
   /** What the runner did about it, e.g. "rolled back: nothing from it was applied". */
   readonly outcome: string;
   /** What to do next. */
@@ -109,7 +114,9 @@ export async function describeFailure(cause: unknown, place: FailurePlace): Prom
   ];
   let line: number | undefined;
   let column: number | undefined;
-  if (offset !== undefined) {
+  if (place.afterStatements !== undefined) {
+    lines.push(`  ${place.afterStatements}`);
+  } else if (offset !== undefined) {
     ({ line, column } = positionOf(file.text, section.offset + offset));
     lines.push(`  at ${file.path}:${line}:${column}`);
     const from = stmt ? positionOf(file.text, section.offset + stmt.start).line : Math.max(1, line - 2);

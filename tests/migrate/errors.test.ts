@@ -129,3 +129,34 @@ describe("a failing migration", () => {
     expect((await query("SELECT to_regclass('f')::text AS t")).rows[0].t).toBe("f");
   });
 });
+
+describe("a migration whose transaction cannot take its history row (issue 30, item 14)", () => {
+  it("is reported as the history write failing after its statements ran, and why, not as an unknown statement", async () => {
+    dir = migrationsDir({ "1_ro.sql": sql("CREATE TABLE ro (id int);\nSET TRANSACTION READ ONLY;") });
+    const err = await failure();
+    expect(err.message).toBe(
+      [
+        "1_ro.sql: up failed: cannot execute INSERT in a read-only transaction (SQLSTATE 25006)",
+        "  after its 2 statement(s) ran, writing its history row to precog_migrations.history failed in the same transaction, which rolled back with it: look for what the file leaves its transaction in (SET TRANSACTION READ ONLY, a lock or trigger on precog_migrations.history).",
+        "  Rolled back: nothing from 1_ro.sql was applied.",
+        "  Next: fix 1_ro.sql and run the command again.",
+      ].join("\n"),
+    );
+    expect([err.line, err.column, err.sqlState]).toEqual([undefined, undefined, "25006"]);
+    expect((await query("SELECT to_regclass('ro') AS t")).rows[0].t).toBeNull();
+  });
+
+  it("a deferred constraint that fails at COMMIT is reported as the commit failing", async () => {
+    dir = migrationsDir({
+      "1_deferred.sql": sql(
+        "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE c (p int REFERENCES p DEFERRABLE INITIALLY DEFERRED);\nINSERT INTO c VALUES (1);",
+      ),
+    });
+    const err = await failure();
+    expect(err.message.split("\n").slice(0, 2)).toEqual([
+      '1_deferred.sql: up failed: insert or update on table "c" violates foreign key constraint "c_p_fkey" (SQLSTATE 23503)',
+      "  after its 3 statement(s) ran, committing failed in the same transaction, which rolled back with it: a deferred constraint or constraint trigger the file set up failed at COMMIT.",
+    ]);
+    expect((await query("SELECT to_regclass('p') AS t")).rows[0].t).toBeNull();
+  });
+});

@@ -127,3 +127,51 @@ describe("the migration lock", () => {
     expect((await migrate(opts({ lockWaitMs: 1000 }))).applied.map((a) => a.version)).toEqual(["2"]);
   });
 });
+
+describe("a migration that releases the migration lock (issue 30, item 13)", () => {
+  const released =
+    "the migration released the migration lock (pg_advisory_unlock_all() or pg_advisory_unlock(8102650157338160487)), so another runner could apply the same migrations meanwhile (SQLSTATE 55000)";
+  const tables = async () =>
+    (await query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).rows.map(
+      (r) => r.tablename,
+    );
+  const versions = async () =>
+    (await readHistory({ connection: connectionFor(db), environment: "dev" })).map((h) => h.version);
+
+  it.each([
+    ["pg_advisory_unlock_all()", "SELECT pg_advisory_unlock_all();"],
+    ["pg_advisory_unlock(key)", `SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY});`],
+  ])("is rolled back when it calls %s, and the run stops there", async (_, call) => {
+    dir = migrationsDir({
+      "1_fine.sql": sql("CREATE TABLE fine (id int);"),
+      "2_unlock.sql": sql(`CREATE TABLE unlocked (id int);\n${call}`),
+      "3_after.sql": sql("CREATE TABLE after_it (id int);"),
+    });
+    const failure = await migrate(opts()).catch((e: Error) => e);
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).message.split("\n")[0]).toBe(`2_unlock.sql: up failed: ${released}`);
+    expect((failure as Error).message).toContain(
+      "Rolled back: nothing from 2_unlock.sql was applied (the 1 migration(s) before it were).",
+    );
+    expect(await tables()).toEqual(["fine"]);
+    expect(await versions()).toEqual(["1"]);
+  });
+
+  it("outside a transaction, is stopped at the statement that released it", async () => {
+    dir = migrationsDir({
+      "1_nontx.sql": sql(
+        "CREATE TABLE first_one (id int);\nSELECT pg_advisory_unlock_all();\nCREATE TABLE never (id int);",
+        "",
+        "transaction:false",
+      ),
+    });
+    const failure = await migrate(opts()).catch((e: Error) => e);
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).message.split("\n")[0]).toBe(`1_nontx.sql: up failed: ${released}`);
+    expect((failure as Error).message).toContain(
+      "Not in a transaction, so not rolled back: statement 2 of 3 failed; statements 1-1 ran and their effects remain. 1_nontx.sql is not recorded in precog_migrations.history.",
+    );
+    expect(await tables()).toEqual(["first_one"]);
+    expect(await versions()).toEqual([]);
+  });
+});
