@@ -7,6 +7,10 @@
  *   statement in autocommit. A file's own BEGIN, COMMIT, ROLLBACK, END, savepoint or two-phase
  *   command would commit half a migration, record it wrongly or leave the session inside a
  *   transaction.
+ * - SET TRANSACTION (isolation level, read only, deferrable): the engine begins the transaction and
+ *   runs its own statements in it first, so the level can no longer be chosen there. The
+ *   `isolation:` option on the section's line begins the transaction at that level; a `SET
+ *   TRANSACTION ISOLATION LEVEL` naming the same level as the option is then a no-op and allowed.
  * - In a transactional section, statements PostgreSQL cannot run inside a transaction block
  *   (CREATE/DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY, DETACH PARTITION CONCURRENTLY, VACUUM,
  *   CREATE/DROP DATABASE or TABLESPACE, ALTER SYSTEM): refused before anything runs, saying to put
@@ -31,7 +35,7 @@ import type { Problem } from "./reconcile";
 
 /** Words that can start a refused statement; a section without any needs no parse. */
 const MAY_REFUSE =
-  /\b(begin|start|commit|end|rollback|abort|savepoint|release|prepare|copy|concurrently|vacuum|database|tablespace|system)\b/i;
+  /\b(begin|start|commit|end|rollback|abort|savepoint|release|prepare|copy|transaction|transaction_\w+|concurrently|vacuum|database|tablespace|system)\b/i;
 
 /** What each TransactionStmt kind is called in messages. */
 const KINDS: Readonly<Record<string, string>> = {
@@ -49,7 +53,7 @@ const KINDS: Readonly<Record<string, string>> = {
 
 /** The transaction-control statements by their leading words, for a statement the parser rejects. */
 const LEADING =
-  /^(begin|start\s+transaction|commit\s+prepared|commit|end|rollback\s+prepared|rollback\s+to|rollback|abort|savepoint|release|prepare\s+transaction)\b/i;
+  /^(begin|start\s+transaction|commit\s+prepared|commit|end|rollback\s+prepared|rollback\s+to|rollback|abort|savepoint|release|prepare\s+transaction|set\s+transaction)\b/i;
 
 /** COPY ... FROM STDIN at the start of a line, for a section even the scanner rejects. */
 const COPY_FROM_STDIN_LINE = /^[ \t]*copy\b[^;]*?\bfrom\s+stdin\b/gim;
@@ -58,7 +62,7 @@ const COPY_FROM_STDIN = "COPY ... FROM STDIN";
 const COPY_TO_STDOUT = "COPY ... TO STDOUT";
 
 /** Why a statement is refused: each kind has its own advice. */
-type Kind = "transaction-control" | "copy" | "needs-no-transaction";
+type Kind = "transaction-control" | "copy" | "set-transaction" | "needs-no-transaction";
 
 interface Refused {
   /** String offset in the section's SQL. */
@@ -74,7 +78,7 @@ export interface RefusedStatement {
   readonly which: "up" | "down";
   readonly line: number;
   readonly column: number;
-  /** As messages name it: "COMMIT", "CREATE INDEX CONCURRENTLY". */
+  /** As messages name it: "COMMIT", "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ". */
   readonly keyword: string;
   readonly advice: string;
 }
@@ -136,6 +140,10 @@ export async function refusedStatements(
 }
 
 function advice({ keyword, kind }: Refused, section: Section, which: "up" | "down"): string {
+  if (kind === "set-transaction")
+    return /ISOLATION LEVEL (REPEATABLE READ|SERIALIZABLE)$/.test(keyword)
+      ? `The engine begins each migration's transaction and runs its own statements in it first, so the file can no longer set its isolation level: put isolation:${keyword.endsWith("SERIALIZABLE") ? "serializable" : "repeatable-read"} on its -- migrate:${which} line (the engine then begins the transaction at that level), and remove the statement or keep it naming the same level.`
+      : `The engine begins each migration's transaction and runs its own statements in it first, so the file can no longer set its characteristics: remove it (the isolation:repeatable-read or isolation:serializable option on the -- migrate:${which} line sets the isolation level; a migration's transaction is read-write).`;
   if (kind === "needs-no-transaction")
     return `${keyword} cannot run inside a transaction block, and this section runs in one: put transaction:false on its -- migrate:${which} line (it then runs statement by statement, each committed on its own: make them safe to repeat with IF NOT EXISTS / IF EXISTS).`;
   if (keyword === COPY_FROM_STDIN)
@@ -176,7 +184,9 @@ async function refusedIn(section: Section): Promise<Refused[]> {
       const m = LEADING.exec(s.text);
       if (!m) return [];
       const keyword = m[1].replace(/\s+/g, " ").toUpperCase();
-      return [{ offset: s.start, keyword, kind: "transaction-control" }];
+      return [
+        { offset: s.start, keyword, kind: keyword === "SET TRANSACTION" ? "set-transaction" : "transaction-control" },
+      ];
     }
   });
 }
@@ -207,12 +217,43 @@ function refusedKind(
   // Neither a server file nor a program: the client's stdin or stdout.
   if (copy && copy.filename === undefined && !copy.is_program)
     return { keyword: copy.is_from ? COPY_FROM_STDIN : COPY_TO_STDOUT, kind: "copy" };
+  const set = setTransaction(stmt.VariableSetStmt as Node | undefined, options);
+  if (set) return { keyword: set, kind: "set-transaction" };
   const outside = options.transaction ? needsNoTransaction(stmt) : undefined;
   return outside ? { keyword: outside, kind: "needs-no-transaction" } : undefined;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: libpg-query's untyped JSON, every step guarded with `?.`
 type Node = Record<string, any>;
+
+/**
+ * `SET TRANSACTION ...` or `SET [LOCAL] transaction_isolation`, as messages name it; undefined for
+ * other statements and for an isolation level equal to the section's `isolation:` option (a no-op).
+ */
+function setTransaction(v: Node | undefined, options: SectionOptions): string | undefined {
+  if (!v || (v.name !== "TRANSACTION" && v.name !== "transaction_isolation")) return undefined;
+  const items: { name: string; value: unknown }[] =
+    v.name === "TRANSACTION"
+      ? (v.args ?? []).map((a: Node) => ({
+          name: a.DefElem?.defname,
+          value: a.DefElem?.arg?.A_Const?.sval?.sval ?? a.DefElem?.arg?.A_Const?.ival?.ival ?? 0,
+        }))
+      : [{ name: "transaction_isolation", value: v.args?.[0]?.A_Const?.sval?.sval }];
+  const level = (x: unknown) => String(x ?? "").toLowerCase();
+  if (items.every((i) => i.name === "transaction_isolation" && level(i.value) === options.isolation)) return undefined;
+  const words = items.map((i) =>
+    i.name === "transaction_isolation"
+      ? `ISOLATION LEVEL ${level(i.value).toUpperCase()}`
+      : i.name === "transaction_read_only"
+        ? i.value
+          ? "READ ONLY"
+          : "READ WRITE"
+        : i.value
+          ? "DEFERRABLE"
+          : "NOT DEFERRABLE",
+  );
+  return `SET TRANSACTION ${words.join(", ")}`;
+}
 
 /** The statements PostgreSQL refuses inside a transaction block, as messages name them. */
 function needsNoTransaction(s: Node): string | undefined {
