@@ -35,7 +35,12 @@ import type { Problem } from "./reconcile";
 
 /** Words that can start a refused statement; a section without any needs no parse. */
 const MAY_REFUSE =
-  /\b(begin|start|commit|end|rollback|abort|savepoint|release|prepare|copy|transaction|transaction_\w+|concurrently|vacuum|database|tablespace|system)\b/i;
+  /\b(begin|start|commit|end|rollback|abort|savepoint|release|prepare|copy|transaction|transaction_\w+)\b/i;
+/** Words of the statements refused in a transactional section only (they cannot run in a transaction block). */
+const MAY_NEED_NO_TRANSACTION = /\b(concurrently|vacuum|database|tablespace|system)\b/i;
+
+const mayRefuse = (section: Section): boolean =>
+  MAY_REFUSE.test(section.sql) || (section.options.transaction && MAY_NEED_NO_TRANSACTION.test(section.sql));
 
 /** What each TransactionStmt kind is called in messages. */
 const KINDS: Readonly<Record<string, string>> = {
@@ -122,7 +127,7 @@ export async function refusedStatements(
           ]
         : [["down", file.down]];
     for (const [name, section] of sections) {
-      if (section === undefined || !MAY_REFUSE.test(section.sql)) continue;
+      if (section === undefined || !mayRefuse(section)) continue;
       for (const r of await refusedIn(section)) {
         const { line, column } = positionOf(file.text, section.offset + r.offset);
         found.push({
