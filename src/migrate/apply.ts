@@ -89,8 +89,14 @@ function settingsSql(section: Section, t: Timeouts, local: boolean): string {
   );
 }
 
+/** BEGIN, at the section's isolation level when its line asks for one: the transaction's first statement. */
+function begin(section: Section): string {
+  // The level is one of files.ts's Isolation values, never free text.
+  return section.options.isolation ? `BEGIN ISOLATION LEVEL ${section.options.isolation.toUpperCase()}` : "BEGIN";
+}
+
 /**
- * Runs transactional units in one round trip. Each is `BEGIN; settings; SQL; bookkeeping; COMMIT`;
+ * Runs transactional units in one round trip. Each is `BEGIN [ISOLATION LEVEL ...]; settings; SQL; bookkeeping; COMMIT`;
  * the server stops at the first error, so units before it stay committed and the failing one
  * rolls back whole. `doneBefore` counts the units of the same run that completed in earlier
  * round trips, for the failure's report.
@@ -104,7 +110,7 @@ export async function runTransactional(
   let text = "";
   const starts: number[] = [];
   for (const u of units) {
-    text += `BEGIN;\n${settingsSql(u.section, t, true)};\n`;
+    text += `${begin(u.section)};\n${settingsSql(u.section, t, true)};\n`;
     starts.push(text.length);
     // The newline ends a trailing `--` comment; the `;` ends a statement missing its semicolon.
     text += `${u.section.sql}\n;\n${LOCK_STILL_HELD};\n${asOwner(t)}${u.bookkeeping()};\nCOMMIT;\n`;

@@ -6,6 +6,7 @@
  *
  *   -- lint:approve drop-column: the column has been unused since release 42
  *   -- migrate:up transaction:false lock_timeout:2s statement_timeout:30min
+ *   (or, for a transactional section, isolation:repeatable-read / isolation:serializable)
  *   CREATE INDEX CONCURRENTLY ...;
  *   -- migrate:down transaction:false
  *   DROP INDEX CONCURRENTLY ...;
@@ -35,7 +36,19 @@ export interface SectionOptions {
   /** PostgreSQL duration text such as "5s", or undefined to use the run's default. */
   readonly lockTimeout?: string;
   readonly statementTimeout?: string;
+  /**
+   * The isolation level the engine begins this section's transaction at (`isolation:repeatable-read`
+   * or `isolation:serializable` on the line); undefined: the server's default, read committed.
+   */
+  readonly isolation?: Isolation;
 }
+
+/** Isolation levels a section may ask for, as PostgreSQL spells them (lower case). */
+export type Isolation = "repeatable read" | "serializable";
+const ISOLATION: Readonly<Record<string, Isolation>> = {
+  "repeatable-read": "repeatable read",
+  serializable: "serializable",
+};
 
 export interface Section {
   readonly sql: string;
@@ -203,6 +216,7 @@ function parseOptions(raw: string, line: number, problems: string[]): SectionOpt
   let transaction = true;
   let lockTimeout: string | undefined;
   let statementTimeout: string | undefined;
+  let isolation: Isolation | undefined;
   for (const token of raw.trim().split(/\s+/).filter(Boolean)) {
     const [key, value, ...rest] = token.split(":");
     if (value === undefined || rest.length > 0) {
@@ -214,13 +228,19 @@ function parseOptions(raw: string, line: number, problems: string[]): SectionOpt
       if (problem) problems.push(`line ${line}: ${key}:${value} ${problem}`);
       else if (key === "lock_timeout") lockTimeout = value;
       else statementTimeout = value;
+    } else if (key === "isolation" && ISOLATION[value]) {
+      isolation = ISOLATION[value];
     } else {
       problems.push(
-        `line ${line}: unknown option "${token}" (known: transaction:true|false, lock_timeout:<n>[ms|s|min|h], statement_timeout:<n>[ms|s|min|h])`,
+        `line ${line}: unknown option "${token}" (known: transaction:true|false, lock_timeout:<n>[ms|s|min|h], statement_timeout:<n>[ms|s|min|h], isolation:repeatable-read|serializable)`,
       );
     }
   }
-  return { transaction, lockTimeout, statementTimeout };
+  if (isolation && !transaction)
+    problems.push(
+      `line ${line}: isolation:${raw.match(/isolation:(\S+)/)?.[1]} needs a transaction, and transaction:false runs each statement on its own: drop one of the two`,
+    );
+  return { transaction, lockTimeout, statementTimeout, isolation };
 }
 
 /** 1-based line and column of a character offset in `text`: the one place offsets become places. */

@@ -7,6 +7,14 @@
  *   statement in autocommit. A file's own BEGIN, COMMIT, ROLLBACK, END, savepoint or two-phase
  *   command would commit half a migration, record it wrongly or leave the session inside a
  *   transaction.
+ * - SET TRANSACTION (isolation level, read only, deferrable): the engine begins the transaction and
+ *   runs its own statements in it first, so the level can no longer be chosen there. The
+ *   `isolation:` option on the section's line begins the transaction at that level; a `SET
+ *   TRANSACTION ISOLATION LEVEL` naming the same level as the option is then a no-op and allowed.
+ * - In a transactional section, statements PostgreSQL cannot run inside a transaction block
+ *   (CREATE/DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY, DETACH PARTITION CONCURRENTLY, VACUUM,
+ *   CREATE/DROP DATABASE or TABLESPACE, ALTER SYSTEM): refused before anything runs, saying to put
+ *   transaction:false on the line, rather than failing midway through a run.
  * - COPY with the client's stdin or stdout. A file cannot carry COPY's data (psql's data rows
  *   after `COPY ... FROM stdin;` are not SQL, and the engine sends COPY no data: in a
  *   `transaction:false` file the rows would run as the next statement), and COPY's output has
@@ -14,17 +22,25 @@
  *
  * Found with PostgreSQL's parser (a plpgsql body's BEGIN ... END is a string to it, a `BEGIN
  * ATOMIC` function body is part of CREATE FUNCTION); the parser is loaded only when a section holds
- * one of the words at all, so ordinary migrations never pay for it. Text the parser rejects (data
+ * one of the words at all, so ordinary migrations never pay for it. Applying files checks their
+ * down sections too: a down section that could never run is found when its file is applied, not
+ * when it is first needed. Text the parser rejects (data
  * rows after a COPY) is checked statement by statement; text even the scanner rejects (data rows
  * with a lone quote) is searched line by line for COPY ... FROM STDIN, and the server reports the
  * rest.
  */
-import { type MigrationFile, positionOf, type Section } from "./files";
+import { type MigrationFile, positionOf, type Section, type SectionOptions } from "./files";
 import { byteToCharOffsets, loadParser, splitStatements } from "./parser";
 import type { Problem } from "./reconcile";
 
 /** Words that can start a refused statement; a section without any needs no parse. */
-const MAY_REFUSE = /\b(begin|start|commit|end|rollback|abort|savepoint|release|prepare|copy)\b/i;
+const MAY_REFUSE =
+  /\b(begin|start|commit|end|rollback|abort|savepoint|release|prepare|copy|transaction|transaction_\w+)\b/i;
+/** Words of the statements refused in a transactional section only (they cannot run in a transaction block). */
+const MAY_NEED_NO_TRANSACTION = /\b(concurrently|vacuum|database|tablespace|system)\b/i;
+
+const mayRefuse = (section: Section): boolean =>
+  MAY_REFUSE.test(section.sql) || (section.options.transaction && MAY_NEED_NO_TRANSACTION.test(section.sql));
 
 /** What each TransactionStmt kind is called in messages. */
 const KINDS: Readonly<Record<string, string>> = {
@@ -42,7 +58,7 @@ const KINDS: Readonly<Record<string, string>> = {
 
 /** The transaction-control statements by their leading words, for a statement the parser rejects. */
 const LEADING =
-  /^(begin|start\s+transaction|commit\s+prepared|commit|end|rollback\s+prepared|rollback\s+to|rollback|abort|savepoint|release|prepare\s+transaction)\b/i;
+  /^(begin|start\s+transaction|commit\s+prepared|commit|end|rollback\s+prepared|rollback\s+to|rollback|abort|savepoint|release|prepare\s+transaction|set\s+transaction)\b/i;
 
 /** COPY ... FROM STDIN at the start of a line, for a section even the scanner rejects. */
 const COPY_FROM_STDIN_LINE = /^[ \t]*copy\b[^;]*?\bfrom\s+stdin\b/gim;
@@ -50,11 +66,26 @@ const COPY_FROM_STDIN_LINE = /^[ \t]*copy\b[^;]*?\bfrom\s+stdin\b/gim;
 const COPY_FROM_STDIN = "COPY ... FROM STDIN";
 const COPY_TO_STDOUT = "COPY ... TO STDOUT";
 
+/** Why a statement is refused: each kind has its own advice. */
+type Kind = "transaction-control" | "copy" | "set-transaction" | "needs-no-transaction";
+
 interface Refused {
   /** String offset in the section's SQL. */
   readonly offset: number;
   /** As messages name it: "COMMIT", "COPY ... FROM STDIN". */
   readonly keyword: string;
+  readonly kind: Kind;
+}
+
+/** One refused statement, where it is and what to do instead. */
+export interface RefusedStatement {
+  readonly filename: string;
+  readonly which: "up" | "down";
+  readonly line: number;
+  readonly column: number;
+  /** As messages name it: "COMMIT", "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ". */
+  readonly keyword: string;
+  readonly advice: string;
 }
 
 /** Throws, listing every refused statement in the given sections, before anything runs. */
@@ -67,27 +98,59 @@ export async function refuseStatements(files: readonly MigrationFile[], which: "
   );
 }
 
-/** One problem per refused statement in the given sections of `files`; empty when there is none. */
+/**
+ * One problem per refused statement in `files`; empty when there is none. "up" (the files are
+ * about to be applied) checks their up and down sections; "down" only the down sections.
+ */
 export async function refusedStatementProblems(
   files: readonly MigrationFile[],
   which: "up" | "down",
 ): Promise<Problem[]> {
-  const problems: Problem[] = [];
-  for (const file of files) {
-    const section = which === "up" ? file.up : file.down;
-    if (section === undefined || !MAY_REFUSE.test(section.sql)) continue;
-    for (const { offset, keyword } of await refusedIn(section.sql)) {
-      const { line, column } = positionOf(file.text, section.offset + offset);
-      problems.push({
-        file: file.filename,
-        message: `${file.filename}:${line}:${column}: ${keyword} in the ${which} section. ${advice(keyword, section, which)}`,
-      });
-    }
-  }
-  return problems;
+  return (await refusedStatements(files, which)).map((r) => ({
+    file: r.filename,
+    message: `${r.filename}:${r.line}:${r.column}: ${r.keyword} in the ${r.which} section. ${r.advice}`,
+  }));
 }
 
-function advice(keyword: string, section: Section, which: "up" | "down"): string {
+/** Every refused statement in `files`, as `refusedStatementProblems` finds them, with its place and advice. */
+export async function refusedStatements(
+  files: readonly MigrationFile[],
+  which: "up" | "down",
+): Promise<RefusedStatement[]> {
+  const found: RefusedStatement[] = [];
+  for (const file of files) {
+    const sections: ["up" | "down", Section | undefined][] =
+      which === "up"
+        ? [
+            ["up", file.up],
+            ["down", file.down],
+          ]
+        : [["down", file.down]];
+    for (const [name, section] of sections) {
+      if (section === undefined || !mayRefuse(section)) continue;
+      for (const r of await refusedIn(section)) {
+        const { line, column } = positionOf(file.text, section.offset + r.offset);
+        found.push({
+          filename: file.filename,
+          which: name,
+          line,
+          column,
+          keyword: r.keyword,
+          advice: advice(r, section, name),
+        });
+      }
+    }
+  }
+  return found;
+}
+
+function advice({ keyword, kind }: Refused, section: Section, which: "up" | "down"): string {
+  if (kind === "set-transaction")
+    return /ISOLATION LEVEL (REPEATABLE READ|SERIALIZABLE)$/.test(keyword)
+      ? `The engine begins each migration's transaction and runs its own statements in it first, so the file can no longer set its isolation level: put isolation:${keyword.endsWith("SERIALIZABLE") ? "serializable" : "repeatable-read"} on its -- migrate:${which} line (the engine then begins the transaction at that level), and remove the statement or keep it naming the same level.`
+      : `The engine begins each migration's transaction and runs its own statements in it first, so the file can no longer set its characteristics: remove it (the isolation:repeatable-read or isolation:serializable option on the -- migrate:${which} line sets the isolation level; a migration's transaction is read-write).`;
+  if (kind === "needs-no-transaction")
+    return `${keyword} cannot run inside a transaction block, and this section runs in one: put transaction:false on its -- migrate:${which} line (it then runs statement by statement, each committed on its own: make them safe to repeat with IF NOT EXISTS / IF EXISTS).`;
   if (keyword === COPY_FROM_STDIN)
     return "A migration file cannot carry COPY's data (the rows after the statement are not SQL, and precog-db sends COPY no data): insert the rows with INSERT ... VALUES, COPY from a file on the server, or load them outside migrations (psql's \\copy).";
   if (keyword === COPY_TO_STDOUT)
@@ -99,12 +162,13 @@ function advice(keyword: string, section: Section, which: "up" | "down"): string
 
 type ParsedStatement = { stmt: Record<string, Record<string, unknown>>; stmt_location?: number; stmt_len?: number };
 
-async function refusedIn(sql: string): Promise<Refused[]> {
+async function refusedIn(section: Section): Promise<Refused[]> {
+  const sql = section.sql;
   const pg = await loadParser();
   const parse = (text: string): ParsedStatement[] =>
     (pg.parseSync(text) as unknown as { stmts?: ParsedStatement[] }).stmts ?? [];
   try {
-    return fromParsed(sql, parse(sql), 0);
+    return fromParsed(sql, parse(sql), 0, section);
   } catch {
     // The parser rejects the whole text: look at its statements one by one.
   }
@@ -115,38 +179,106 @@ async function refusedIn(sql: string): Promise<Refused[]> {
     return [...sql.matchAll(COPY_FROM_STDIN_LINE)].map((m) => ({
       offset: m.index + (/^[ \t]*/.exec(m[0])?.[0].length ?? 0),
       keyword: COPY_FROM_STDIN,
+      kind: "copy" as const,
     }));
   }
   return spans.flatMap((s) => {
     try {
-      return fromParsed(s.text, parse(s.text), s.start);
+      return fromParsed(s.text, parse(s.text), s.start, section);
     } catch {
       const m = LEADING.exec(s.text);
-      return m ? [{ offset: s.start, keyword: m[1].replace(/\s+/g, " ").toUpperCase() }] : [];
+      if (!m) return [];
+      const keyword = m[1].replace(/\s+/g, " ").toUpperCase();
+      return [
+        { offset: s.start, keyword, kind: keyword === "SET TRANSACTION" ? "set-transaction" : "transaction-control" },
+      ];
     }
   });
 }
 
 /** The refused statements among `stmts`, parsed from `sql`, which starts at `base` in the section. */
-function fromParsed(sql: string, stmts: readonly ParsedStatement[], base: number): Refused[] {
+function fromParsed(sql: string, stmts: readonly ParsedStatement[], base: number, section: Section): Refused[] {
   const toChar = byteToCharOffsets(sql);
   return stmts.flatMap(({ stmt, stmt_location = 0, stmt_len }) => {
-    const keyword = refusedKeyword(stmt);
-    if (keyword === undefined) return [];
+    const refused = refusedKind(stmt, section.options);
+    if (refused === undefined) return [];
+    const { keyword, kind } = refused;
     const start = toChar(stmt_location);
     const raw = sql.slice(start, stmt_len ? toChar(stmt_location + stmt_len) : undefined);
     const lead = /^(\s+|--[^\n]*(\n|$)|\/\*[\s\S]*?\*\/)*/.exec(raw)?.[0].length ?? 0;
     const word = /^\w+/.exec(raw.slice(lead))?.[0].toUpperCase();
     // END and ABORT parse as COMMIT and ROLLBACK: name the statement as the file spells it.
-    return [{ offset: base + start + lead, keyword: word === "END" || word === "ABORT" ? word : keyword }];
+    return [{ offset: base + start + lead, keyword: word === "END" || word === "ABORT" ? word : keyword, kind }];
   });
 }
 
-function refusedKeyword(stmt: ParsedStatement["stmt"]): string | undefined {
-  const kind = stmt.TransactionStmt?.kind as string | undefined;
-  if (kind !== undefined) return KINDS[kind] ?? kind;
+function refusedKind(
+  stmt: ParsedStatement["stmt"],
+  options: SectionOptions,
+): { keyword: string; kind: Kind } | undefined {
+  const tx = stmt.TransactionStmt?.kind as string | undefined;
+  if (tx !== undefined) return { keyword: KINDS[tx] ?? tx, kind: "transaction-control" };
   const copy = stmt.CopyStmt;
   // Neither a server file nor a program: the client's stdin or stdout.
-  if (copy && copy.filename === undefined && !copy.is_program) return copy.is_from ? COPY_FROM_STDIN : COPY_TO_STDOUT;
+  if (copy && copy.filename === undefined && !copy.is_program)
+    return { keyword: copy.is_from ? COPY_FROM_STDIN : COPY_TO_STDOUT, kind: "copy" };
+  const set = setTransaction(stmt.VariableSetStmt as Node | undefined, options);
+  if (set) return { keyword: set, kind: "set-transaction" };
+  const outside = options.transaction ? needsNoTransaction(stmt) : undefined;
+  return outside ? { keyword: outside, kind: "needs-no-transaction" } : undefined;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: libpg-query's untyped JSON, every step guarded with `?.`
+type Node = Record<string, any>;
+
+/**
+ * `SET TRANSACTION ...` or `SET [LOCAL] transaction_isolation`, as messages name it; undefined for
+ * other statements and for an isolation level equal to the section's `isolation:` option (a no-op).
+ */
+function setTransaction(v: Node | undefined, options: SectionOptions): string | undefined {
+  if (!v || (v.name !== "TRANSACTION" && v.name !== "transaction_isolation")) return undefined;
+  const items: { name: string; value: unknown }[] =
+    v.name === "TRANSACTION"
+      ? (v.args ?? []).map((a: Node) => ({
+          name: a.DefElem?.defname,
+          value: a.DefElem?.arg?.A_Const?.sval?.sval ?? a.DefElem?.arg?.A_Const?.ival?.ival ?? 0,
+        }))
+      : [{ name: "transaction_isolation", value: v.args?.[0]?.A_Const?.sval?.sval }];
+  const level = (x: unknown) => String(x ?? "").toLowerCase();
+  if (items.every((i) => i.name === "transaction_isolation" && level(i.value) === options.isolation)) return undefined;
+  const words = items.map((i) =>
+    i.name === "transaction_isolation"
+      ? `ISOLATION LEVEL ${level(i.value).toUpperCase()}`
+      : i.name === "transaction_read_only"
+        ? i.value
+          ? "READ ONLY"
+          : "READ WRITE"
+        : i.value
+          ? "DEFERRABLE"
+          : "NOT DEFERRABLE",
+  );
+  return `SET TRANSACTION ${words.join(", ")}`;
+}
+
+/** The statements PostgreSQL refuses inside a transaction block, as messages name them. */
+function needsNoTransaction(s: Node): string | undefined {
+  if (s.IndexStmt?.concurrent) return "CREATE INDEX CONCURRENTLY";
+  if (s.DropStmt?.concurrent) return "DROP INDEX CONCURRENTLY";
+  const reindex = s.ReindexStmt;
+  if (reindex) {
+    if ((reindex.params ?? []).some((p: Node) => p.DefElem?.defname === "concurrently")) return "REINDEX CONCURRENTLY";
+    if (reindex.kind === "REINDEX_OBJECT_DATABASE" || reindex.kind === "REINDEX_OBJECT_SYSTEM")
+      return `REINDEX ${String(reindex.kind).replace("REINDEX_OBJECT_", "")}`;
+  }
+  const detach = (s.AlterTableStmt?.cmds ?? []).some(
+    (c: Node) => c.AlterTableCmd?.subtype === "AT_DetachPartition" && c.AlterTableCmd.def?.PartitionCmd?.concurrent,
+  );
+  if (detach) return "DETACH PARTITION CONCURRENTLY";
+  if (s.VacuumStmt?.is_vacuumcmd) return "VACUUM";
+  if (s.CreatedbStmt) return "CREATE DATABASE";
+  if (s.DropdbStmt) return "DROP DATABASE";
+  if (s.CreateTableSpaceStmt) return "CREATE TABLESPACE";
+  if (s.DropTableSpaceStmt) return "DROP TABLESPACE";
+  if (s.AlterSystemStmt) return "ALTER SYSTEM";
   return undefined;
 }

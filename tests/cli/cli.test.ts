@@ -64,7 +64,7 @@ describe("precog-db", () => {
     expect([plan.code, plan.stdout]).toEqual([
       0,
       expect.stringMatching(
-        /^would apply {2}0003_v {2}sha256 [0-9a-f]{12}\n0003_v\.sql:2:1: warning \[truncate\] TRUNCATE public\.t destroys its data\n$/,
+        /^would apply {2}0003_v {2}sha256 [0-9a-f]{12}\n0003_v\.sql:2:1: warning \[truncate\] TRUNCATE public\.t destroys its data: first deploy code that no longer reads or writes it, then remove it in a migration of its own approved with the reason \(-- lint:approve <rule>: <why>\)\n$/,
       ),
     ]);
     const json = JSON.parse(
@@ -276,7 +276,7 @@ describe("precog-db", () => {
     const lintProd = await cli(["lint", "--dir", dir], { PRECOG_ENV: "prod" });
     expect([lintDev.code, lintProd.code]).toEqual([0, 1]);
     expect(lintProd.stdout).toBe(
-      "0101_drop.sql:2:1: error [drop-column] DROP COLUMN title on public.markets destroys its data\n",
+      "0101_drop.sql:2:1: error [drop-column] DROP COLUMN title on public.markets destroys its data: first deploy code that no longer reads or writes it, then remove it in a migration of its own approved with the reason (-- lint:approve <rule>: <why>)\n",
     );
   });
 

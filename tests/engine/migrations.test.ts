@@ -89,8 +89,8 @@ describe.sequential("the migration component, through the real engine and the pr
       expect(files).toHaveLength(6);
       expect(r.output).toContain(`pending migrations: ${files.join(", ")}\n`);
       expect(r.output.split("\n").filter((l) => l.startsWith("warning: "))).toEqual([
-        "warning: 0006_unsafe.sql:2:1 drop-column: DROP COLUMN title on public.markets destroys its data (ALTER TABLE markets DROP COLUMN title)",
-        "warning: 0006_unsafe.sql:3:1 delete-without-where: DELETE FROM public.markets has no WHERE: it removes every row (DELETE FROM markets)",
+        "warning: 0006_unsafe.sql:2:1 drop-column: DROP COLUMN title on public.markets destroys its data: first deploy code that no longer reads or writes it, then remove it in a migration of its own approved with the reason (-- lint:approve <rule>: <why>) (ALTER TABLE markets DROP COLUMN title)",
+        "warning: 0006_unsafe.sql:3:1 delete-without-where: DELETE FROM public.markets has no WHERE: it removes every row; change the rows you mean, in batches small enough to hold their row locks briefly (WHERE id BETWEEN ...), or run the backfill outside migrations (DELETE FROM markets)",
       ]);
       expect(r.changes).toEqual({ create: 4 });
       const schemas = await withAdmin(

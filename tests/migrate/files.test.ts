@@ -115,6 +115,14 @@ describe("parseMigration", () => {
     );
     expect(m.up.options).toEqual({ transaction: false, lockTimeout: "2s", statementTimeout: "30min" });
     expect(m.down?.options.transaction).toBe(false);
+    const iso = parseMigration(
+      ref(),
+      "-- migrate:up isolation:repeatable-read\nSELECT 1;\n-- migrate:down isolation:serializable lock_timeout:1s\n",
+    );
+    expect([iso.up.options, iso.down?.options]).toEqual([
+      { transaction: true, lockTimeout: undefined, statementTimeout: undefined, isolation: "repeatable read" },
+      { transaction: true, lockTimeout: "1s", statementTimeout: undefined, isolation: "serializable" },
+    ]);
     expect(m.approvals).toEqual([
       { rules: ["drop-column", "truncate"], reason: "the column was unused since March", line: 1 },
     ]);
@@ -132,7 +140,15 @@ describe("parseMigration", () => {
     ],
     [
       "-- migrate:up transaction:maybe\n",
-      '0001_x.sql: line 1: unknown option "transaction:maybe" (known: transaction:true|false, lock_timeout:<n>[ms|s|min|h], statement_timeout:<n>[ms|s|min|h]). See docs/migrations.md for the file format.',
+      '0001_x.sql: line 1: unknown option "transaction:maybe" (known: transaction:true|false, lock_timeout:<n>[ms|s|min|h], statement_timeout:<n>[ms|s|min|h], isolation:repeatable-read|serializable). See docs/migrations.md for the file format.',
+    ],
+    [
+      "-- migrate:up transaction:false isolation:serializable\n",
+      "0001_x.sql: line 1: isolation:serializable needs a transaction, and transaction:false runs each statement on its own: drop one of the two. See docs/migrations.md for the file format.",
+    ],
+    [
+      "-- migrate:up isolation:read-uncommitted\n",
+      '0001_x.sql: line 1: unknown option "isolation:read-uncommitted" (known: transaction:true|false, lock_timeout:<n>[ms|s|min|h], statement_timeout:<n>[ms|s|min|h], isolation:repeatable-read|serializable). See docs/migrations.md for the file format.',
     ],
     [
       "\n-- migrate:up lock_timeout:5sec seconds\n",

@@ -41,7 +41,7 @@ describe("staging and prod runs", () => {
       "2_drop.sql": sql("ALTER TABLE t DROP COLUMN v;"),
     });
     await expect(migrate(staging())).rejects.toThrow(
-      "Refusing to migrate staging: lint found 1 error(s) in pending migrations:\n2_drop.sql:2:1: error [drop-column] DROP COLUMN v on public.t destroys its data\n" +
+      "Refusing to migrate staging: lint found 1 error(s) in pending migrations:\n2_drop.sql:2:1: error [drop-column] DROP COLUMN v on public.t destroys its data: first deploy code that no longer reads or writes it, then remove it in a migration of its own approved with the reason (-- lint:approve <rule>: <why>)\n" +
         "Make the change safely, or approve it in the file with a reason: -- lint:approve <rule>: <why this is safe>",
     );
     expect(await readHistory({ connection: connectionFor(db), environment: "dev" })).toEqual([]);

@@ -2,7 +2,8 @@
  * A migration must not control its own transaction (issue 9, item 1): BEGIN, COMMIT, ROLLBACK,
  * END, savepoints and two-phase commands in an up or a down section, transactional or
  * `transaction:false`, are found by the parser and refused with file and line before anything
- * runs; nothing is applied, nothing recorded, and the rerun after the fix works.
+ * runs; nothing is applied, nothing recorded, and the rerun after the fix works. A down section's
+ * is found when its file is applied (issue 28), and again before `down` runs it.
  */
 import { describe, expect, it } from "vitest";
 import { down, migrate } from "../../src/migrate";
@@ -74,16 +75,33 @@ describe("transaction control in a migration file", () => {
   });
 
   it("COMMIT in a down section is refused before any down runs, transactional or not", async () => {
+    // Applied clean; the down sections edited afterwards (they are not part of the checksum).
+    files({
+      "1_a.sql": sql("CREATE TABLE a (id int);", "DROP TABLE a;"),
+      "2_b.sql": sql("CREATE TABLE b (id int);", "DROP TABLE b;"),
+      "3_c.sql": sql("CREATE TABLE c (id int);", "DROP TABLE c;"),
+    });
+    await migrate(opts());
     files({
       "1_a.sql": sql("CREATE TABLE a (id int);", "DROP TABLE a;"),
       "2_b.sql": sql("CREATE TABLE b (id int);", "DROP TABLE b;\nCOMMIT;"),
       "3_c.sql": `-- migrate:up\nCREATE TABLE c (id int);\n-- migrate:down transaction:false\nBEGIN;\nDROP TABLE c;\n`,
     });
-    await migrate(opts());
     const err = await failure(() => down({ ...opts(), to: "0" }));
     expect(err.message).toContain("3_c.sql:4:1: BEGIN in the down section");
     expect(err.message).toContain("2_b.sql:5:1: COMMIT in the down section");
     expect(await versions()).toEqual(["1", "2", "3"]);
     expect(await tables()).toEqual(["a", "b", "c"]);
+  });
+
+  it("a down section with transaction control is refused when its file is applied, before anything runs", async () => {
+    files({
+      "1_a.sql": sql("CREATE TABLE a (id int);", "DROP TABLE a;"),
+      "2_b.sql": sql("CREATE TABLE b (id int);", "DROP TABLE b;\nCOMMIT;"),
+    });
+    const err = await failure(() => migrate(opts()));
+    expect(err.message).toContain("2_b.sql:5:1: COMMIT in the down section");
+    expect(err.message).toContain("Nothing was applied.");
+    expect(await versions()).toEqual([]);
   });
 });

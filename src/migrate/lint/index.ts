@@ -1,13 +1,26 @@
 /**
- * The migration linter: parses each up section with PostgreSQL's parser and runs the rules.
+ * The migration linter: parses each up section with PostgreSQL's parser and runs the rules, in
+ * version order, with what earlier statements and files taught it (state.ts). It also reports
+ * every statement `migrate` and `plan` refuse (refused-statements.ts: transaction control, SET
+ * TRANSACTION, CONCURRENTLY in a transaction, COPY to the client), in up and down sections: one set
+ * of checks behind `lint`, `plan` and `migrate`.
+ *
  * Severity follows the environment: findings are errors on staging and prod unless the file
  * approves the rule with a reason (`-- lint:approve <rule>: <reason>`), and warnings on dev and
- * test. A file the parser rejects is always an error.
+ * test; advisory rules are warnings everywhere. A file the parser rejects, and a refused
+ * statement, are always errors.
  */
 import { type Environment, PROTECTED_ENVIRONMENTS } from "../../env/environment";
 import { type MigrationFile, positionOf } from "../files";
 import { byteToCharOffsets, loadParser } from "../parser";
-import { lockTimeoutSetBy, type Node, RULES, tableName } from "./rules";
+import { refusedStatements } from "../refused-statements";
+import { functionBody } from "./bodies";
+import type { Hit, Rule, RuleContext } from "./context";
+import { type LockTimeoutSetting, lockTimeoutSetBy, SERVER_DEFAULT } from "./locks";
+import { observe } from "./observe";
+import { RULES } from "./rules";
+import { FileState, History } from "./state";
+import { executed, funcName, type Node } from "./walk";
 
 export { RULES } from "./rules";
 
@@ -18,9 +31,12 @@ export interface LintFinding {
   readonly filename: string;
   readonly line: number;
   readonly column: number;
+  /** What is unsafe, why, and the safe alternative. */
   readonly message: string;
   /** The statement's first line, for context. */
   readonly statement: string;
+  /** The table the finding concerns (`schema.table`, or a description where no one table is named). */
+  readonly table?: string;
   readonly reason?: string;
 }
 
@@ -28,6 +44,11 @@ export interface LintOptions {
   readonly environment: Environment;
   /** The run's default lock_timeout, used where a file sets none. Default "5s". */
   readonly lockTimeout?: string;
+  /**
+   * Also report the statements `migrate` refuses (refused-statements.ts), as findings of rule
+   * "refused". Default true; `plan` passes false, as it lists them among its problems already.
+   */
+  readonly refused?: boolean;
 }
 
 export interface LintReport {
@@ -36,75 +57,129 @@ export interface LintReport {
   readonly failed: boolean;
 }
 
-/** Lints the up sections of `files`. */
+type Parser = Awaited<ReturnType<typeof loadParser>>;
+type Parsed = { stmt: Node; stmt_location?: number; stmt_len?: number };
+
+/** Lints the up sections of `files` (in version order), and finds refused statements in up and down sections. */
 export async function lintFiles(files: readonly MigrationFile[], options: LintOptions): Promise<LintReport> {
   const pg = await loadParser();
   const strict = PROTECTED_ENVIRONMENTS.includes(options.environment);
+  const history = new History();
   const findings: LintFinding[] = [];
   for (const file of files) {
-    const sql = file.up.sql;
-    const at = (charOffset: number) => positionOf(file.text, file.up.offset + charOffset);
-    let stmts: { stmt: Node; stmt_location?: number; stmt_len?: number }[];
-    try {
-      stmts = (pg.parseSync(sql) as unknown as { stmts?: typeof stmts }).stmts ?? [];
-    } catch (cause) {
-      const pos = (cause as { sqlDetails?: { cursorPosition?: number } }).sqlDetails?.cursorPosition ?? 0;
-      const { line, column } = at(byteToCharOffsets(sql)(pos));
+    for (const r of options.refused === false ? [] : await refusedStatements([file], "up")) {
       findings.push({
-        rule: "syntax",
+        rule: "refused",
         severity: "error",
         filename: file.filename,
-        line,
-        column,
-        message: (cause as Error).message,
+        line: r.line,
+        column: r.column,
+        message: `${r.keyword} in the ${r.which} section: migrate refuses the file. ${r.advice}`,
         statement: "",
       });
-      continue;
     }
-    const toChar = byteToCharOffsets(sql);
-    const newTables = new Set<string>();
-    let lockTimeout = file.up.options.lockTimeout ?? options.lockTimeout ?? "5s";
-    for (const { stmt, stmt_location = 0, stmt_len } of stmts) {
-      const start = toChar(stmt_location);
-      const raw = sql.slice(start, stmt_len ? toChar(stmt_location + stmt_len) : undefined);
-      const lead = /^(\s+|--[^\n]*(\n|$)|\/\*[\s\S]*?\*\/)*/.exec(raw)?.[0].length ?? 0;
-      const set = lockTimeoutSetBy(stmt);
-      if (set !== undefined) lockTimeout = set === "default" ? (options.lockTimeout ?? "5s") : set;
-      for (const rule of RULES) {
-        const message = rule.check(stmt, { newTables, lockTimeout });
-        if (!message) continue;
-        const approval = file.approvals.find((a) => a.rules.includes(rule.id));
-        const severity = approval ? "approved" : strict ? "error" : "warning";
-        findings.push({
-          rule: rule.id,
-          severity,
-          filename: file.filename,
-          ...at(start + lead),
-          message,
-          statement: raw.slice(lead).split("\n")[0].trim(),
-          reason: approval?.reason,
-        });
-      }
-      const created = stmt.CreateStmt?.relation ?? stmt.CreateTableAsStmt?.into?.rel;
-      if (created) newTables.add(tableName(created));
+    findings.push(...lintFile(pg, file, history, options, strict), ...unknownApprovals(file));
+  }
+  return { findings, failed: findings.some((f) => f.severity === "error") };
+}
+
+function lintFile(
+  pg: Parser,
+  file: MigrationFile,
+  history: History,
+  options: LintOptions,
+  strict: boolean,
+): LintFinding[] {
+  const sql = file.up.sql;
+  const at = (charOffset: number) => positionOf(file.text, file.up.offset + charOffset);
+  let stmts: Parsed[];
+  try {
+    stmts = (pg.parseSync(sql) as unknown as { stmts?: Parsed[] }).stmts ?? [];
+  } catch (cause) {
+    const pos = (cause as { sqlDetails?: { cursorPosition?: number } }).sqlDetails?.cursorPosition ?? 0;
+    const { line, column } = at(byteToCharOffsets(sql)(pos));
+    const message = (cause as Error).message;
+    return [{ rule: "syntax", severity: "error", filename: file.filename, line, column, message, statement: "" }];
+  }
+  const toChar = byteToCharOffsets(sql);
+  const state = new FileState(file.up.options.transaction);
+  const fromLine = file.up.options.lockTimeout;
+  let lockTimeout: LockTimeoutSetting = fromLine
+    ? { value: fromLine, source: `lock_timeout:${fromLine} on the -- migrate:up line` }
+    : { value: options.lockTimeout ?? "5s", source: "the run's default" };
+  const findings: LintFinding[] = [];
+  for (const { stmt, stmt_location = 0, stmt_len } of stmts) {
+    const start = toChar(stmt_location);
+    const raw = sql.slice(start, stmt_len ? toChar(stmt_location + stmt_len) : undefined);
+    const lead = /^(\s+|--[^\n]*(\n|$)|\/\*[\s\S]*?\*\/)*/.exec(raw)?.[0].length ?? 0;
+    const place = at(start + lead);
+    const statement = raw.slice(lead).split("\n")[0].trim();
+    const set = lockTimeoutSetBy(stmt, state.transactional);
+    if (set !== undefined)
+      lockTimeout = {
+        value: set,
+        source: `${set === SERVER_DEFAULT ? "reset by" : "set by"} "${statement}" at line ${place.line}`,
+      };
+    const ctx: RuleContext = { file: state, history, newTables: state.newTables, lockTimeout };
+    const report = (rule: Rule, hit: Hit, prefix = "") => {
+      const approval = file.approvals.find((a) => a.rules.includes(rule.id));
+      findings.push({
+        rule: rule.id,
+        severity: approval ? "approved" : rule.advisory || !strict ? "warning" : "error",
+        filename: file.filename,
+        ...place,
+        message: prefix + hit.message,
+        statement,
+        table: hit.table,
+        reason: approval?.reason,
+      });
+    };
+    for (const rule of RULES) {
+      const hit = rule.check(stmt, ctx);
+      if (hit) report(rule, hit);
     }
-    for (const a of file.approvals) {
-      for (const r of a.rules) {
-        if (!RULES.some((x) => x.id === r)) {
-          findings.push({
-            rule: "unknown-approval",
-            severity: "error",
-            filename: file.filename,
-            line: a.line,
-            column: 1,
-            message: `approval names unknown rule "${r}" (known: ${RULES.map((x) => x.id).join(", ")})`,
-            statement: "",
-          });
+    // A function or procedure this file defined and now calls: its body runs here.
+    for (const name of calledFunctions(stmt, state)) {
+      for (const inner of state.functions.get(name) ?? []) {
+        for (const rule of RULES) {
+          const hit = rule.check(inner, ctx);
+          if (hit) report(rule, hit, `in ${name}(), defined in this file and called here: `);
         }
       }
     }
+    observe(stmt, state, history);
+    if (stmt.CreateFunctionStmt) {
+      const f = stmt.CreateFunctionStmt;
+      const names = (f.funcname ?? []).map((n: Node) => String(n.String?.sval ?? ""));
+      state.functions.set(names[names.length - 1].toLowerCase(), functionBody(pg, f, raw.slice(lead)));
+    }
   }
-  return { findings, failed: findings.some((f) => f.severity === "error") };
+  return findings;
+}
+
+/** Names of functions this file defined that `stmt` executes (CALL, or a call in any expression). */
+function calledFunctions(stmt: Node, state: FileState): string[] {
+  if (state.functions.size === 0) return [];
+  const names = new Set(executed(stmt, "FuncCall").map(funcName));
+  // CALL's call is not wrapped in a FuncCall node.
+  if (stmt.CallStmt?.funccall) names.add(funcName(stmt.CallStmt.funccall));
+  return [...names].filter((n) => state.functions.has(n));
+}
+
+function unknownApprovals(file: MigrationFile): LintFinding[] {
+  return file.approvals.flatMap((a) =>
+    a.rules
+      .filter((r) => !RULES.some((x) => x.id === r))
+      .map((r) => ({
+        rule: "unknown-approval",
+        severity: "error" as const,
+        filename: file.filename,
+        line: a.line,
+        column: 1,
+        message: `approval names unknown rule "${r}" (known: ${RULES.map((x) => x.id).join(", ")})`,
+        statement: "",
+      })),
+  );
 }
 
 /** `file:line:col: severity [rule] message`, one finding per line (plus the approval's reason). */
