@@ -8,7 +8,7 @@
 #   bash scripts/pulumi-engine.sh env       print `export` lines for eval: PATH with the CLI first, and
 #                                           PULUMI_SKIP_UPDATE_CHECK=true
 #   bash scripts/pulumi-engine.sh plugins   list the upstream plugins a local deploy needs that are not
-#                                           installed, one a line (exit 0 when none is missing)
+#                                           installed, one a line (none: empty output); builds nothing
 #   bash scripts/pulumi-engine.sh install-plugins [--with-aws]
 #                                           `pulumi plugin install` each missing one at its locked
 #                                           version (and aws, for the aws stacks); exit 3, saying
@@ -35,6 +35,7 @@
 # Exit codes: 0 ok; 1 error; 2 usage; 3 a part is missing and cannot be had here (the message says
 # how to install it).
 set -euo pipefail
+shopt -s inherit_errexit
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cmd=${1:-build}
@@ -103,6 +104,7 @@ installed_cli() {
 # 404). Recorded from the Go module proxy on 2026-11-24: they pin the content (any change fails the
 # build); docs/pulumi-engine.md says more.
 pinned_sums() {
+  [ "$cli_ver" = v3.248.0 ] || return 0 # other versions: the checksum database's own answer
   echo "github.com/pulumi/pulumi/pkg/v3 $cli_ver h1:MkvI29cYE3QUEvSl+7kZrV5lQ6CBIt54WjYt2HEXDSg="
   echo "github.com/pulumi/pulumi/pkg/v3 $cli_ver/go.mod h1:NBqXwZgQ9XVbqBQrxzrPPHttFCXg2Qe9rIZP/0NGMOk="
 }
@@ -116,7 +118,7 @@ go_setup() {
   local v
   v=$(go env GOVERSION)
   # The Pulumi modules at v3.248.0 declare go 1.25.11.
-  printf '%s\n%s\n' go1.25.11 "$v" | sort -V -C || die "$v is too old: the Pulumi modules need go1.25.11 or newer"
+  printf '%s\n%s\n' go1.25.11 "$v" | sort -V -C || { say "$v is too old to build pulumi: it needs go1.25.11 or newer"; return 1; }
 }
 
 # Builds cmd/pulumi of the served module in a wrapper module in folder $1, into $1/out. pkg/v3's
@@ -154,7 +156,7 @@ build_cli() {
   exec 9>"$cache/.lock"
   flock -n 9 || { say "another build holds $cache/.lock; waiting"; flock 9; }
   [ -x "$cached_cli" ] && return 0
-  go_setup || { say "no pulumi $cli_ver on PATH, and no Go toolchain to build it"; install_hint_cli; exit 3; }
+  go_setup || { say "no pulumi $cli_ver on PATH, and no Go toolchain (go1.25.11 or newer) to build it"; install_hint_cli; exit 3; }
   rm -rf "$cache/.build"
   mkdir -p "$cache/.build" "$cache/bin"
   local t0=$SECONDS rc
@@ -164,7 +166,7 @@ build_cli() {
   rc=$?
   set -e
   [ $rc = 0 ] || die "building pulumi $cli_ver failed (output above); the work folder stays until the next build: $cache/.build"
-  mv -f "$cache/.build/out" "$cached_cli"
+  mv -f "$cache/.build/out" "$cached_cli" || die "could not move the built pulumi to $cached_cli"
   rm -rf "$cache/.build"
   say "pulumi $cli_ver built in $((SECONDS - t0)) s"
 }
@@ -176,11 +178,11 @@ pulumi-engine: install the Pulumi CLI $cli_ver the ordinary way, then rerun:
 MSG
 }
 
-# The CLI's bin folder: an installed CLI, else this script's build (made now if missing).
-cli_dir() {
+# The CLI's bin folder: an installed CLI, else this script's build (`build`: made now if missing).
+cli_dir() { # cli_dir [build]
   local p
   if p=$(installed_cli); then dirname "$p"; return 0; fi
-  [ -x "$cached_cli" ] || build_cli
+  [ -x "$cached_cli" ] || [ "${1:-}" != build ] || build_cli
   dirname "$cached_cli"
 }
 
@@ -206,7 +208,7 @@ missing_plugins() { # missing_plugins <bin folder> [--with-aws]: "<kind> <name> 
 # its own to install: it comes with the CLI from Pulumi's installer or a package manager.
 install_command() { # install_command <kind> <name> <version>
   case "$1" in
-    language) echo "curl -fsSL https://get.pulumi.com | sh -s -- --version $sdk_ver   # the CLI with its $2 language host" ;;
+    language) echo "curl -fsSL https://get.pulumi.com | sh -s -- --version $sdk_ver   # the CLI with its $2 language host (a CLI built from source has none)" ;;
     *) echo "pulumi plugin install $1 $2 $3" ;;
   esac
 }
@@ -237,7 +239,10 @@ install_plugins() { # install_plugins <bin folder> [--with-aws]
 
 # ---------------------------------------------------------------------------------------------
 
-dir=$(cli_dir)
+case "$cmd" in
+  plugins) dir=$(cli_dir) ;;
+  *) dir=$(cli_dir build) ;;
+esac
 case "$cmd" in
   build|path) printf '%s\n' "$dir" ;;
   env)

@@ -55,9 +55,9 @@ async function cliMigrate(stack: string, args: string[] = []): Promise<CliResult
 const historyOf = async (database: string) =>
   withAdmin(
     async (c) =>
-      (await c.query("select version::text from precog_migrations.history order by version")).rows.map(
-        (x) => x.version as string,
-      ),
+      (
+        await c.query("select version::text from precog_migrations.history order by precog_migrations.history.version")
+      ).rows.map((x) => x.version as string),
     database,
   );
 const versions = async (stack: string) =>
@@ -239,9 +239,11 @@ describe.sequential("the migration component, through the real engine", () => {
       expect(ledger).not.toContain("8");
       const history = await withAdmin(
         async (c) =>
-          (await c.query("select version::text from precog_migrations.history order by version")).rows.map(
-            (x) => x.version,
-          ),
+          (
+            await c.query(
+              "select version::text from precog_migrations.history order by precog_migrations.history.version",
+            )
+          ).rows.map((x) => x.version),
         "precog_dev",
       );
       expect(history).toEqual(ledger);

@@ -34,7 +34,7 @@ const historyOf = (database: string): Promise<LedgerEntry[]> =>
     async (c) =>
       (
         await c.query(
-          "select version::text as version, name, checksum, applied_at, applied_by from precog_migrations.history order by version",
+          "select version::text as version, name, checksum, applied_at, applied_by from precog_migrations.history order by precog_migrations.history.version",
         )
       ).rows.map((r) => ({
         version: r.version,

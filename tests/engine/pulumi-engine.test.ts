@@ -98,6 +98,12 @@ describe("scripts/pulumi-engine.sh", () => {
     expect(engine("path")).toEqual({ status: 0, stdout: `${cached}\n`, stderr: "" });
   });
 
+  it("lists the plugins without building anything, where there is no CLI yet (vitest's config asks on every run)", () => {
+    rmSync(join(bin, "pulumi"));
+    expect(engine("plugins")).toEqual({ status: 0, stdout: `${WANTED.join("\n")}\n`, stderr: "" });
+    expect(existsSync(join(base, "cache"))).toBe(false);
+  });
+
   it("lists the upstream plugins a local deploy needs at the versions package-lock.json locks, while they are missing", () => {
     expect(engine("plugins")).toEqual({ status: 0, stdout: `${WANTED.join("\n")}\n`, stderr: "" });
     installLanguageHost();
@@ -139,7 +145,7 @@ describe("scripts/pulumi-engine.sh", () => {
         "pulumi-engine: missing upstream Pulumi plugins, which could not be installed here:",
         ...WANTED.map((w) => `  ${w}`),
         "Install them where the network allows, then rerun:",
-        `  curl -fsSL https://get.pulumi.com | sh -s -- --version ${CLI}   # the CLI with its nodejs language host`,
+        `  curl -fsSL https://get.pulumi.com | sh -s -- --version ${CLI}   # the CLI with its nodejs language host (a CLI built from source has none)`,
         `  pulumi plugin install resource postgresql ${locked("@pulumi/postgresql")}`,
         `  pulumi plugin install resource random ${locked("@pulumi/random")}`,
         "",

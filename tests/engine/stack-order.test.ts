@@ -31,9 +31,9 @@ const up = (stack: StackName, env: Record<string, string> = {}) => project.up(st
 const historyOf = async (stack: StackName) =>
   withAdmin(
     async (c) =>
-      (await c.query("select version::text from precog_migrations.history order by version")).rows.map(
-        (x) => x.version as string,
-      ),
+      (
+        await c.query("select version::text from precog_migrations.history order by precog_migrations.history.version")
+      ).rows.map((x) => x.version as string),
     `precog_${stack}`,
   );
 const versions = async (stack: StackName) =>
