@@ -112,6 +112,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
               environment: cfg.environment,
               instance: rds.instance,
               appSecretArn: secrets.app.arn,
+              kmsKeyArn: rds.key.arn,
               subnetIds: cfg.rds.subnetIds,
               securityGroupIds: cfg.rds.securityGroupIds,
               maxConnectionsPercent: cfg.rds.proxy.maxConnectionsPercent,
@@ -170,7 +171,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
     passwords: Passwords,
     kmsKeyId: pulumi.Output<string>,
   ) {
-    const rotation = cfg.rds && cfg.rotation.days > 0 ? this.rotationSchedule(aws, name, cfg) : undefined;
+    const rotation = cfg.rds && cfg.rotation.days > 0 ? this.rotationSchedule(aws, name, cfg, kmsKeyId) : undefined;
     const secrets = mapRoles(
       (role) =>
         new aws.RoleSecret(
@@ -201,7 +202,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
   }
 
   /** Every role secret's schedule: the stack's own rotation function, or precog:rotation.lambdaArn. */
-  private rotationSchedule(aws: AwsBuilders, name: string, cfg: PrecogConfig) {
+  private rotationSchedule(aws: AwsBuilders, name: string, cfg: PrecogConfig, kmsKeyArn: pulumi.Output<string>) {
     const rds = cfg.rds as NonNullable<PrecogConfig["rds"]>;
     const fn = new aws.RotationFunction(
       `${name}-rotation`,
@@ -211,6 +212,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
         subnetIds: rds.subnetIds,
         databaseSecurityGroupIds: rds.securityGroupIds,
         port: this.endpoint.port,
+        kmsKeyArn,
       },
       { parent: this },
     );

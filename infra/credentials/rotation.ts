@@ -15,6 +15,12 @@ import * as pulumi from "@pulumi/pulumi";
 /** AWS's single-user RDS PostgreSQL rotation function in the Serverless Application Repository. */
 export const SINGLE_USER_APPLICATION =
   "arn:aws:serverlessrepo:us-east-1:297356227824:applications/SecretsManagerRDSPostgreSQLRotationSingleUser";
+/**
+ * The application's version, pinned: without one the stack deploys whatever is newest at each
+ * replacement, and its function's code and IAM policy change under a running stack unreviewed. The
+ * version the AWS CDK pins for the aws partition; move it on purpose, after reading its template.
+ */
+export const SINGLE_USER_VERSION = "1.1.671";
 
 export interface RotationFunctionArgs {
   readonly environment: string;
@@ -24,6 +30,12 @@ export interface RotationFunctionArgs {
   readonly subnetIds: readonly string[];
   readonly databaseSecurityGroupIds: readonly string[];
   readonly port: pulumi.Input<number>;
+  /**
+   * The stack's KMS key, which encrypts the role secrets. The application's template grants its
+   * function kms:Decrypt and kms:GenerateDataKey on this key only when it is passed: without it
+   * the function cannot read or write a secret encrypted with a customer-managed key.
+   */
+  readonly kmsKeyArn: pulumi.Input<string>;
 }
 
 export class RotationFunction extends pulumi.ComponentResource {
@@ -73,12 +85,14 @@ export class RotationFunction extends pulumi.ComponentResource {
         {
           name: `precog-${args.environment}-rotation`,
           applicationId: SINGLE_USER_APPLICATION,
+          semanticVersion: SINGLE_USER_VERSION,
           capabilities: ["CAPABILITY_IAM", "CAPABILITY_RESOURCE_POLICY"],
           parameters: {
             functionName: `precog-${args.environment}-rotation`,
             endpoint: pulumi.interpolate`https://secretsmanager.${region.name}.amazonaws.com`,
             vpcSubnetIds: args.subnetIds.join(","),
             vpcSecurityGroupIds: group.id,
+            kmsKeyArn: args.kmsKeyArn,
           },
           tags,
         },

@@ -7,9 +7,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it, vi } from "vitest";
 import { ROTATION_OWNED } from "../../infra/credentials/role-secret";
-import { SINGLE_USER_APPLICATION } from "../../infra/credentials/rotation";
+import { SINGLE_USER_APPLICATION, SINGLE_USER_VERSION } from "../../infra/credentials/rotation";
 import { ENVIRONMENT_DEFAULTS } from "../../src/env/defaults";
-import { currentSecretValue, ROTATED_PASSWORD, runStack, SUBNET_VPC, secretInput } from "./harness";
+import { accountOf, currentSecretValue, ROTATED_PASSWORD, runStack, SUBNET_VPC, secretInput } from "./harness";
 
 const CONFIRMED = { PRECOG_PROD_CONFIRMED: "yes", USER: "ops-alice" };
 const NET = {
@@ -33,12 +33,14 @@ describe.each(["staging", "prod"] as const)("%s rotation", (stack) => {
     expect(r.byName(`${p}-rotation-function`).inputs).toEqual({
       name: `precog-${stack}-rotation`,
       applicationId: SINGLE_USER_APPLICATION,
+      semanticVersion: SINGLE_USER_VERSION,
       capabilities: ["CAPABILITY_IAM", "CAPABILITY_RESOURCE_POLICY"],
       parameters: {
         functionName: `precog-${stack}-rotation`,
         endpoint: "https://secretsmanager.us-east-1.amazonaws.com",
         vpcSubnetIds: NET[stack].subnets.join(","),
         vpcSecurityGroupIds: `${p}-rotation-sg-id`,
+        kmsKeyArn: `arn:aws:kms:us-east-1:${accountOf(stack)}:key/${p}-server-key`,
       },
       tags,
     });
@@ -65,7 +67,7 @@ describe.each(["staging", "prod"] as const)("%s rotation", (stack) => {
     for (const role of ROLES)
       expect(r.byName(`${p}-secret-${role}-rotation`).inputs).toEqual({
         secretId: `${p}-secret-${role}-secret-id`,
-        rotationLambdaArn: `arn:aws:lambda:us-east-1:111111111111:function:precog-${stack}-rotation`,
+        rotationLambdaArn: `arn:aws:lambda:us-east-1:${accountOf(stack)}:function:precog-${stack}-rotation`,
         rotationRules: { automaticallyAfterDays: 7 },
       });
   });
@@ -92,7 +94,9 @@ describe.each(["staging", "prod"] as const)("%s rotation", (stack) => {
 
   it("a failed rotation of any of the stack's secrets reaches an SNS topic", async () => {
     const r = await run(stack);
-    const arns = ROLES.map((role) => `arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/${stack}/${role}`);
+    const arns = ROLES.map(
+      (role) => `arn:aws:secretsmanager:us-east-1:${accountOf(stack)}:secret:precog/${stack}/${role}`,
+    );
     const rule = r.byName(`${p}-rotation-alarm-rule`).inputs;
     expect(rule.name).toBe(`precog-${stack}-rotation-failed`);
     expect(JSON.parse(rule.eventPattern)).toEqual({
@@ -100,7 +104,7 @@ describe.each(["staging", "prod"] as const)("%s rotation", (stack) => {
       "detail-type": ["AWS Service Event via CloudTrail"],
       detail: { eventName: ["RotationFailed"], additionalEventData: { SecretId: arns } },
     });
-    const topicArn = `arn:aws:sns:us-east-1:111111111111:precog-${stack}-rotation-failed`;
+    const topicArn = `arn:aws:sns:us-east-1:${accountOf(stack)}:precog-${stack}-rotation-failed`;
     expect(r.byName(`${p}-rotation-alarm-target`).inputs).toEqual({
       rule: `precog-${stack}-rotation-failed`,
       arn: topicArn,
@@ -112,7 +116,9 @@ describe.each(["staging", "prod"] as const)("%s rotation", (stack) => {
         Action: "sns:Publish",
         Resource: topicArn,
         Condition: {
-          ArnEquals: { "aws:SourceArn": `arn:aws:events:us-east-1:111111111111:rule/precog-${stack}-rotation-failed` },
+          ArnEquals: {
+            "aws:SourceArn": `arn:aws:events:us-east-1:${accountOf(stack)}:rule/precog-${stack}-rotation-failed`,
+          },
         },
       },
     ]);

@@ -11,6 +11,7 @@ import { DEFAULT_PRIVILEGES, GRANTS } from "../../infra/database/privileges";
 import { ENVIRONMENT_DEFAULTS } from "../../src/env/defaults";
 import { roleNamesOf } from "../../src/env/roles";
 import {
+  accountOf,
   isSecret,
   MASTER_PASSWORD,
   MASTER_SECRET_ARN,
@@ -40,7 +41,7 @@ function run2(stack: Stack, config: Record<string, unknown>): Promise<Run> {
 
 const PG = "postgresql:index";
 /** The stack's KMS key, as the mocks name its ARN. */
-const KEY = (stack: string) => `arn:aws:kms:us-east-1:111111111111:key/precog-${stack}-server-key`;
+const KEY = (stack: string) => `arn:aws:kms:us-east-1:${accountOf(stack)}:key/precog-${stack}-server-key`;
 function databaseResources(p: string): string[] {
   return [
     `precog:database:PrecogDatabase ${p}-db`,
@@ -406,7 +407,7 @@ describe.each(STACKS)("stack %s", (stack) => {
       aws
         ? {
             instanceId: p,
-            instanceArn: `arn:aws:rds:us-east-1:111111111111:db:${p}`,
+            instanceArn: `arn:aws:rds:us-east-1:${accountOf(stack)}:db:${p}`,
             masterSecretArn: MASTER_SECRET_ARN,
             logGroup: `/aws/rds/instance/${p}/postgresql`,
           }
@@ -418,7 +419,7 @@ describe.each(STACKS)("stack %s", (stack) => {
         aws
           ? {
               source: "aws-secrets-manager",
-              secretArn: `arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/${stack}/${role}`,
+              secretArn: `arn:aws:secretsmanager:us-east-1:${accountOf(stack)}:secret:precog/${stack}/${role}`,
               password: null,
             }
           : { source: "pulumi-secret-output", secretArn: null, password: `pw-${p}-password-${role}-plaintext` },
@@ -528,7 +529,7 @@ describe("aws stacks", () => {
         performanceInsightsKmsKeyId: KEY(stack),
         performanceInsightsRetentionPeriod: prod ? 731 : 7,
         monitoringInterval: prod ? 15 : 60,
-        monitoringRoleArn: `arn:aws:iam::111111111111:role/precog-${stack}-server-monitoring`,
+        monitoringRoleArn: `arn:aws:iam::${accountOf(stack)}:role/precog-${stack}-server-monitoring`,
         maintenanceWindow: "sun:05:00-sun:06:00",
         backupWindow: "03:00-04:00",
         deleteAutomatedBackups: false,
@@ -565,7 +566,7 @@ describe("aws stacks", () => {
           // migrations, and every secret's address checked against the instance's.
           ...["migrator", "app", "readonly"].map((role) => ({
             token: "aws:secretsmanager/getSecretVersion:getSecretVersion",
-            inputs: { secretId: `arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/${stack}/${role}` },
+            inputs: { secretId: `arn:aws:secretsmanager:us-east-1:${accountOf(stack)}:secret:precog/${stack}/${role}` },
           })),
           { token: "aws:secretsmanager/getSecretVersion:getSecretVersion", inputs: { secretId: MASTER_SECRET_ARN } },
           // The rotation function's VPC (from the first subnet) and the Secrets Manager endpoint's region.
@@ -615,7 +616,7 @@ describe("aws stacks", () => {
         expect(version.inputs.versionStages).toEqual(["AWSCURRENT", "PRECOG_PULUMI_CREATED"]);
         expect(r.byName(`precog-${stack}-secret-${role}-rotation`).inputs).toEqual({
           secretId: `precog-${stack}-secret-${role}-secret-id`,
-          rotationLambdaArn: `arn:aws:lambda:us-east-1:111111111111:function:precog-${stack}-rotation`,
+          rotationLambdaArn: `arn:aws:lambda:us-east-1:${accountOf(stack)}:function:precog-${stack}-rotation`,
           rotationRules: { automaticallyAfterDays: 30 },
         });
       }
@@ -640,7 +641,7 @@ describe("aws stacks", () => {
         expect(r.byName(`precog-${stack}-server-log-${log}`).inputs).toMatchObject({
           name: `/aws/rds/instance/precog-${stack}/${log}`,
           retentionInDays: prod ? 365 : 30,
-          kmsKeyId: `arn:aws:kms:us-east-1:111111111111:key/precog-${stack}-server-key`,
+          kmsKeyId: `arn:aws:kms:us-east-1:${account}:key/precog-${stack}-server-key`,
         });
       }
       const key = r.byName(`precog-${stack}-server-key`);
@@ -682,7 +683,7 @@ describe("aws stacks", () => {
         readonly: false,
       });
       expect(r.values.credentials.app.secretArn).toBe(
-        `arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/${stack}/app`,
+        `arn:aws:secretsmanager:us-east-1:${accountOf(stack)}:secret:precog/${stack}/app`,
       );
       expect(r.values.masterSecretArn).toBe(MASTER_SECRET_ARN);
     },
@@ -741,17 +742,26 @@ describe("aws stacks", () => {
       auths: [
         {
           authScheme: "SECRETS",
-          secretArn: "arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/prod/app",
+          secretArn: "arn:aws:secretsmanager:us-east-1:222222222222:secret:precog/prod/app",
           iamAuth: "DISABLED",
         },
       ],
     });
     expect(r.byName("precog-prod-proxy-targets").inputs.connectionPoolConfig).toEqual({ maxConnectionsPercent: 50 });
+    // What these allow and deny, as AWS decides it: tests/infra/aws-access.test.ts.
     expect(JSON.parse(r.byName("precog-prod-proxy-read-secret").inputs.policy).Statement).toEqual([
       {
+        Sid: "ReadTheAppSecret",
         Effect: "Allow",
         Action: ["secretsmanager:GetSecretValue"],
-        Resource: ["arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/prod/app"],
+        Resource: ["arn:aws:secretsmanager:us-east-1:222222222222:secret:precog/prod/app"],
+      },
+      {
+        Sid: "DecryptItThroughSecretsManager",
+        Effect: "Allow",
+        Action: ["kms:Decrypt"],
+        Resource: ["arn:aws:kms:us-east-1:222222222222:key/precog-prod-server-key"],
+        Condition: { StringEquals: { "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com" } },
       },
     ]);
   });
