@@ -195,7 +195,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
     if (rotation)
       new aws.RotationAlarm(
         `${name}-rotation-alarm`,
-        { environment: cfg.environment, secretArns: LOGIN_ROLES.map((r) => secrets[r].arn) },
+        { environment: cfg.environment, secretArns: LOGIN_ROLES.map((r) => secrets[r].arn), kmsKeyArn: kmsKeyId },
         { parent: this },
       );
     return secrets;
@@ -216,7 +216,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    return { days: cfg.rotation.days, lambdaArn: fn.arn };
+    return { days: cfg.rotation.days, lambdaArn: fn.arn, ready: fn.ready };
   }
 }
 

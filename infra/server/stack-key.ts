@@ -8,6 +8,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { rotationAlarmName } from "../credentials/rotation";
 
 export interface StackKeyArgs {
   readonly environment: string;
@@ -55,6 +56,19 @@ export function stackKey(name: string, args: StackKeyArgs, parent: pulumi.Resour
         Condition: {
           ArnLike: {
             "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${region}:${account}:log-group:/aws/rds/instance/${args.identifier}/*`,
+          },
+        },
+      },
+      {
+        // The rotation alarm's topic is encrypted with this key: EventBridge publishes to it for its rule.
+        Sid: "EventBridgePublishesTheRotationAlarm",
+        Effect: "Allow",
+        Principal: { Service: "events.amazonaws.com" },
+        Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        Resource: "*",
+        Condition: {
+          ArnEquals: {
+            "aws:SourceArn": `arn:aws:events:${region}:${account}:rule/${rotationAlarmName(args.environment)}`,
           },
         },
       },

@@ -364,6 +364,17 @@ describe.each(STACKS)("stack %s", (stack) => {
     ]);
   });
 
+  it("deletes each Grant and DefaultPrivileges before creating its replacement", async () => {
+    // Each manages one whole row: created first, the replacement's grant would be revoked by the old one's delete.
+    const r = await run(stack);
+    const privileges = [
+      ...r.ofType("postgresql:index/grant:Grant"),
+      ...r.ofType("postgresql:index/defaultPrivileges:DefaultPrivileges"),
+    ];
+    expect(privileges).toHaveLength(GRANTS.length + DEFAULT_PRIVILEGES.length);
+    for (const x of privileges) expect([x.name, x.opts.deleteBeforeReplace]).toEqual([x.name, true]);
+  });
+
   it("exports the outputs contract: pool settings, ops facts of the instance, every password secret and nothing else", async () => {
     const r = await run(stack);
     const aws = t.server === "aws";
@@ -569,12 +580,11 @@ describe("aws stacks", () => {
             inputs: { secretId: `arn:aws:secretsmanager:us-east-1:${accountOf(stack)}:secret:precog/${stack}/${role}` },
           })),
           { token: "aws:secretsmanager/getSecretVersion:getSecretVersion", inputs: { secretId: MASTER_SECRET_ARN } },
-          // The rotation function's VPC (from the first subnet) and the Secrets Manager endpoint's region.
+          // The rotation function's VPC (from the first subnet); the region is the provider's (aws:region).
           {
             token: "aws:ec2/getSubnet:getSubnet",
             inputs: { id: prod ? "subnet-0b22prod00000001" : "subnet-0a11staging0000001" },
           },
-          { token: "aws:index/getRegion:getRegion", inputs: {} },
         ].sort(byToken),
       );
     },
@@ -618,6 +628,7 @@ describe("aws stacks", () => {
           secretId: `precog-${stack}-secret-${role}-secret-id`,
           rotationLambdaArn: `arn:aws:lambda:us-east-1:${accountOf(stack)}:function:precog-${stack}-rotation`,
           rotationRules: { automaticallyAfterDays: 30 },
+          rotateImmediately: false,
         });
       }
     },
@@ -651,6 +662,7 @@ describe("aws stacks", () => {
       expect(policy.Statement.map((x: any) => x.Principal)).toEqual([
         { AWS: `arn:aws:iam::${account}:root` },
         { Service: "logs.us-east-1.amazonaws.com" },
+        { Service: "events.amazonaws.com" },
       ]);
       expect(policy.Statement[1].Condition.ArnLike["kms:EncryptionContext:aws:logs:arn"]).toBe(
         `arn:aws:logs:us-east-1:${account}:log-group:/aws/rds/instance/precog-${stack}/*`,
