@@ -16,7 +16,9 @@ const VIA_SECRETS_MANAGER = { "kms:ViaService": `secretsmanager.${REGION}.amazon
 const ROLES = ["migrator", "app", "readonly"] as const;
 const OTHER = { staging: "prod", prod: "staging" } as const;
 /** A proxy on staging too, within its app role's CONNECTION LIMIT (200 x 20% <= 25 x 2). */
-const STAGING_PROXY = { "precog:rds.proxy": { maxConnectionsPercent: 20 } };
+const STAGING_PROXY = {
+  "precog:rds.proxy": { maxConnectionsPercent: 20, clientSecurityGroupIds: ["sg-0a11stagingapp001"] },
+};
 
 const run = (stack: "staging" | "prod", config = {}) =>
   runStack(stack, {

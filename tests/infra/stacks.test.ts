@@ -20,8 +20,12 @@ import {
   runStack,
   STACKS,
   type Stack,
+  SUBNET_VPC,
   secretInput,
 } from "./harness";
+
+const dependencyNames = (r: { opts: { dependsOn?: unknown } }) =>
+  ([] as unknown[]).concat(r.opts.dependsOn ?? []).map((d) => (d as { __name: string }).__name);
 
 const PASSWORD_FILE = join(tmpdir(), `precog-admin-password-${process.pid}`);
 writeFileSync(PASSWORD_FILE, "local-admin-password\n");
@@ -97,6 +101,10 @@ function awsResources(p: string, proxy: boolean): string[] {
     ...(proxy
       ? [
           `precog:server:RdsProxy ${p}-proxy`,
+          `aws:ec2/securityGroup:SecurityGroup ${p}-proxy-sg`,
+          `aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule ${p}-proxy-from-sg-0b22prod00000002`,
+          `aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule ${p}-proxy-to-${dbGroup(p)}`,
+          `aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule ${p}-proxy-db-ingress-${dbGroup(p)}`,
           `aws:iam/role:Role ${p}-proxy-role`,
           `aws:iam/rolePolicy:RolePolicy ${p}-proxy-read-secret`,
           `aws:rds/proxy:Proxy ${p}-proxy-proxy`,
@@ -580,11 +588,12 @@ describe("aws stacks", () => {
             inputs: { secretId: `arn:aws:secretsmanager:us-east-1:${accountOf(stack)}:secret:precog/${stack}/${role}` },
           })),
           { token: "aws:secretsmanager/getSecretVersion:getSecretVersion", inputs: { secretId: MASTER_SECRET_ARN } },
-          // The rotation function's VPC (from the first subnet); the region is the provider's (aws:region).
-          {
+          // The rotation function's VPC (from the first subnet), and on prod the proxy's; the region is
+          // the provider's (aws:region).
+          ...(prod ? ["rotation", "proxy"] : ["rotation"]).map(() => ({
             token: "aws:ec2/getSubnet:getSubnet",
             inputs: { id: prod ? "subnet-0b22prod00000001" : "subnet-0a11staging0000001" },
-          },
+          })),
         ].sort(byToken),
       );
     },
@@ -760,6 +769,45 @@ describe("aws stacks", () => {
       ],
     });
     expect(r.byName("precog-prod-proxy-targets").inputs.connectionPoolConfig).toEqual({ maxConnectionsPercent: 50 });
+    // Its own security group: the app's groups in, the database's groups out, and the database admitting it.
+    const proxy = r.byName("precog-prod-proxy-proxy");
+    expect(proxy.inputs.vpcSecurityGroupIds).toEqual(["precog-prod-proxy-sg-id"]);
+    expect(r.byName("precog-prod-proxy-sg").inputs).toEqual({
+      vpcId: SUBNET_VPC,
+      description: "Precog prod: the RDS Proxy (from the app, to the database only)",
+      tags: { "precog:environment": "prod" },
+    });
+    const rule = (name: string) => r.byName(`precog-prod-proxy-${name}`).inputs;
+    const tcp = { ipProtocol: "tcp", fromPort: 5432, toPort: 5432 };
+    expect([
+      rule("from-sg-0b22prod00000002"),
+      rule("to-sg-0b22prod00000001"),
+      rule("db-ingress-sg-0b22prod00000001"),
+    ]).toEqual([
+      {
+        securityGroupId: "precog-prod-proxy-sg-id",
+        referencedSecurityGroupId: "sg-0b22prod00000002",
+        ...tcp,
+        description: "Precog prod: the app",
+      },
+      {
+        securityGroupId: "precog-prod-proxy-sg-id",
+        referencedSecurityGroupId: "sg-0b22prod00000001",
+        ...tcp,
+        description: "Precog prod: the database",
+      },
+      {
+        securityGroupId: "sg-0b22prod00000001",
+        referencedSecurityGroupId: "precog-prod-proxy-sg-id",
+        ...tcp,
+        description: "Precog prod: the RDS Proxy",
+      },
+    ]);
+    expect(dependencyNames(proxy).sort()).toEqual([
+      "precog-prod-proxy-db-ingress-sg-0b22prod00000001",
+      "precog-prod-proxy-from-sg-0b22prod00000002",
+      "precog-prod-proxy-to-sg-0b22prod00000001",
+    ]);
     // What these allow and deny, as AWS decides it: tests/infra/aws-access.test.ts.
     expect(JSON.parse(r.byName("precog-prod-proxy-read-secret").inputs.policy).Statement).toEqual([
       {
