@@ -494,7 +494,8 @@ describe.each(STACKS)("stack %s", (stack) => {
     );
   });
 
-  it(stack === "prod" ? "protects every data resource" : "leaves resources unprotected", async () => {
+  const protectedStack = stack === "staging" || stack === "prod";
+  it(protectedStack ? "protects every data resource" : "leaves resources unprotected", async () => {
     const r = await run(stack);
     const dataTypes = [
       "postgresql:index/role:Role",
@@ -505,14 +506,14 @@ describe.each(STACKS)("stack %s", (stack) => {
     ];
     const data = r.resources.filter((x) => dataTypes.includes(x.type));
     expect(data.length).toBe(t.server === "aws" ? 13 : 9);
-    for (const x of data) expect([x.name, x.opts.protect ?? false]).toEqual([x.name, stack === "prod"]);
+    for (const x of data) expect([x.name, x.opts.protect ?? false]).toEqual([x.name, protectedStack]);
   });
 
   it("registers the migration provider at the top, aliased to where stacks deployed before had it", async () => {
     const r = await run(stack);
     const provider = r.byName(`precog-${stack}-migrations-provider`);
     expect(provider.opts.parent).toBeUndefined();
-    expect(provider.opts.protect ?? false).toBe(stack === "prod");
+    expect(provider.opts.protect ?? false).toBe(protectedStack);
     const aliases = (provider.opts.aliases ?? []) as { parent: pulumi.Input<string> }[];
     expect(aliases).toHaveLength(1);
     const former = await new Promise((resolve) => pulumi.output(aliases[0].parent).apply(resolve));
@@ -666,7 +667,10 @@ describe("aws stacks", () => {
       }
       const key = r.byName(`precog-${stack}-server-key`);
       expect(key.inputs).toMatchObject({ enableKeyRotation: true, deletionWindowInDays: 30 });
-      expect(key.opts.protect).toBe(prod);
+      // Protected like the data (staging and prod), and kept by a destroy whatever the protection:
+      // the backups a destroy leaves are encrypted with the key, the logs are the audit trail.
+      for (const kept of [key, ...["postgresql", "upgrade"].map((l) => r.byName(`precog-${stack}-server-log-${l}`))])
+        expect([kept.name, kept.opts.protect, kept.opts.retainOnDelete]).toEqual([kept.name, true, true]);
       const policy = JSON.parse(key.inputs.policy);
       expect(policy.Statement.map((x: any) => x.Principal)).toEqual([
         { AWS: `arn:aws:iam::${account}:root` },
