@@ -112,8 +112,11 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
               environment: cfg.environment,
               instance: rds.instance,
               appSecretArn: secrets.app.arn,
+              kmsKeyArn: rds.key.arn,
               subnetIds: cfg.rds.subnetIds,
-              securityGroupIds: cfg.rds.securityGroupIds,
+              databaseSecurityGroupIds: cfg.rds.securityGroupIds,
+              clientSecurityGroupIds: cfg.rds.proxy.clientSecurityGroupIds,
+              port: this.endpoint.port,
               maxConnectionsPercent: cfg.rds.proxy.maxConnectionsPercent,
             },
             { parent },
@@ -170,7 +173,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
     passwords: Passwords,
     kmsKeyId: pulumi.Output<string>,
   ) {
-    const rotation = cfg.rds && cfg.rotation.days > 0 ? this.rotationSchedule(aws, name, cfg) : undefined;
+    const rotation = cfg.rds && cfg.rotation.days > 0 ? this.rotationSchedule(aws, name, cfg, kmsKeyId) : undefined;
     const secrets = mapRoles(
       (role) =>
         new aws.RoleSecret(
@@ -194,14 +197,14 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
     if (rotation)
       new aws.RotationAlarm(
         `${name}-rotation-alarm`,
-        { environment: cfg.environment, secretArns: LOGIN_ROLES.map((r) => secrets[r].arn) },
+        { environment: cfg.environment, secretArns: LOGIN_ROLES.map((r) => secrets[r].arn), kmsKeyArn: kmsKeyId },
         { parent: this },
       );
     return secrets;
   }
 
   /** Every role secret's schedule: the stack's own rotation function, or precog:rotation.lambdaArn. */
-  private rotationSchedule(aws: AwsBuilders, name: string, cfg: PrecogConfig) {
+  private rotationSchedule(aws: AwsBuilders, name: string, cfg: PrecogConfig, kmsKeyArn: pulumi.Output<string>) {
     const rds = cfg.rds as NonNullable<PrecogConfig["rds"]>;
     const fn = new aws.RotationFunction(
       `${name}-rotation`,
@@ -211,10 +214,11 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
         subnetIds: rds.subnetIds,
         databaseSecurityGroupIds: rds.securityGroupIds,
         port: this.endpoint.port,
+        kmsKeyArn,
       },
       { parent: this },
     );
-    return { days: cfg.rotation.days, lambdaArn: fn.arn };
+    return { days: cfg.rotation.days, lambdaArn: fn.arn, ready: fn.ready };
   }
 }
 

@@ -190,7 +190,7 @@ export const CONFIG_SCHEMA = {
         type: "list",
         description: "Private subnets for the DB subnet group, in at least two availability zones.",
       },
-      securityGroupIds: { type: "list", description: "Security groups of the instance (and proxy)." },
+      securityGroupIds: { type: "list", description: "Security groups of the instance." },
       pgaudit: {
         type: "boolean",
         default: true,
@@ -264,6 +264,11 @@ export const CONFIG_SCHEMA = {
             max: 100,
             default: 75,
             description: "Share of max_connections the proxy may use, in percent.",
+          },
+          clientSecurityGroupIds: {
+            type: "list",
+            description:
+              "Security groups of the app's instances: the proxy's own security group admits them on port 5432, and reaches the instance's groups only.",
           },
         },
       },

@@ -8,6 +8,13 @@ import type { LoginRole } from "../../src/env/roles";
 
 export { LOGIN_ROLES, type LoginRole } from "../../src/env/roles";
 
+/**
+ * Every printable ASCII character that is not a letter or a digit: what a rotated password must not
+ * hold either, so that the promise above survives rotation. AWS's rotation function is given these
+ * as its `excludeCharacters` (./rotation.ts); it never uses a space.
+ */
+export const PASSWORD_EXCLUDED_CHARACTERS = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
+
 export type Passwords = Readonly<Record<LoginRole, pulumi.Output<string>>>;
 
 /**

@@ -41,8 +41,15 @@ export interface RoleSecretArgs {
   readonly database: string;
   /** The app role's pool bounds, per app instance, as tags (POOL_TAGS); undefined for the other roles. */
   readonly pool?: { readonly min: number; readonly max: number };
-  /** Rotate every `days` days with the function `lambdaArn`; undefined: no rotation. */
-  readonly rotation?: { readonly days: number; readonly lambdaArn: pulumi.Input<string> };
+  /**
+   * Rotate every `days` days with the function `lambdaArn`, once `ready` exists (the function and its
+   * way to the database); undefined: no rotation.
+   */
+  readonly rotation?: {
+    readonly days: number;
+    readonly lambdaArn: pulumi.Input<string>;
+    readonly ready: readonly pulumi.Resource[];
+  };
   readonly protect: boolean;
   /** The stack's KMS key the secret is encrypted with; undefined: Secrets Manager's AWS-managed key. */
   readonly kmsKeyId?: pulumi.Input<string>;
@@ -107,8 +114,10 @@ export class RoleSecret extends pulumi.ComponentResource {
           secretId: secret.id,
           rotationLambdaArn: args.rotation.lambdaArn,
           rotationRules: { automaticallyAfterDays: args.rotation.days },
+          // The first rotation comes with the schedule, not with this deploy (./rotation.ts).
+          rotateImmediately: false,
         },
-        { parent, dependsOn: [version] },
+        { parent, dependsOn: [version, ...args.rotation.ready] },
       );
     }
 

@@ -150,7 +150,7 @@ export class PrecogDatabase extends pulumi.ComponentResource {
                 objects: g.objectType === "table" || g.objectType === "sequence" ? [] : undefined,
                 privileges: [...g.privileges],
               },
-              { parent, provider, dependsOn: after },
+              { parent, provider, dependsOn: after, deleteBeforeReplace: true },
             ),
         ),
       );
@@ -170,7 +170,7 @@ export class PrecogDatabase extends pulumi.ComponentResource {
                 objectType: d.objectType,
                 privileges: [...d.privileges],
               },
-              { parent, provider, dependsOn: after },
+              { parent, provider, dependsOn: after, deleteBeforeReplace: true },
             ),
         ),
       );
@@ -205,6 +205,11 @@ export class PrecogDatabase extends pulumi.ComponentResource {
  * owner's default privileges for one kind of object. The engine runs independent resources in
  * parallel, so each change to the same object waits for the one before it (it is created with
  * `dependsOn` that one); changes to different objects still run side by side.
+ *
+ * Each Grant and DefaultPrivileges is also deleted before its replacement is created
+ * (`deleteBeforeReplace`): each manages one whole row (a role's privileges on a kind of object, an
+ * owner's defaults for a grantee), so creating the new one first and deleting the old one after
+ * would revoke what the new one had just granted.
  */
 function oneChangeAtATime() {
   const last = new Map<string, pulumi.Resource>();

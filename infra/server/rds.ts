@@ -70,7 +70,8 @@ export class RdsServer extends pulumi.ComponentResource {
       parent,
     );
 
-    // RDS would create these groups itself on first export, unencrypted and kept forever.
+    // RDS would create these groups itself on first export, unencrypted and kept forever. They are
+    // the audit trail: kept when the stack is destroyed (retainOnDelete), like the backups.
     const logGroups = LOG_EXPORTS.map(
       (log) =>
         new aws.cloudwatch.LogGroup(
@@ -81,7 +82,7 @@ export class RdsServer extends pulumi.ComponentResource {
             kmsKeyId: this.key.arn,
             tags,
           },
-          { parent, protect: args.protect },
+          { parent, protect: args.protect, retainOnDelete: true },
         ),
     );
     this.logGroup = logGroups[0];

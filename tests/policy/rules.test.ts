@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Context, type Rule, type StackResource, TYPES } from "../../policy/resources";
 import { RULES } from "../../policy/rules";
+import { backupsOutliveTheStack, proxyOwnSecurityGroup, secretReadersDecrypt } from "../../policy/rules/aws";
 import { prodDataProtected } from "../../policy/rules/data";
 import { migrationsAfterRoles } from "../../policy/rules/migrations";
 import { rdsInstanceSafe, rdsTlsAndAudit } from "../../policy/rules/rds";
@@ -70,6 +71,9 @@ describe("enforcement levels", () => {
       "rds-tls-and-audit": "advisory advisory mandatory mandatory",
       "secrets-rotate": "advisory advisory mandatory mandatory",
       "migrations-after-roles": "advisory advisory mandatory mandatory",
+      "secret-readers-decrypt": "advisory advisory mandatory mandatory",
+      "proxy-own-security-group": "advisory advisory mandatory mandatory",
+      "backups-outlive-the-stack": "advisory advisory mandatory mandatory",
     });
   });
 });
@@ -301,5 +305,94 @@ describe("each rule fails, naming the resource, on what breaks it", () => {
       /^runs without waiting for precog-test-db-grant-public-database, .*; give it dependsOn the roles and grants$/,
     );
     expect(check(migrationsAfterRoles, [...others, component(before)], "test")).toEqual([]);
+  });
+});
+
+describe("the aws rules, on a stack that breaks each and the committed one that keeps it", () => {
+  it("secret-readers-decrypt: the rotation application without the key or a version, a proxy policy without kms:Decrypt, one that decrypts directly", () => {
+    for (const stack of ["staging", "prod"] as const)
+      expect(check(secretReadersDecrypt, committed[stack], stack)).toEqual([]);
+    let r = editResource(committed.prod, "precog-prod-rotation-function", (x) => {
+      const { kmsKeyArn: _, ...parameters } = x.props.parameters as Record<string, unknown>;
+      return { props: { ...x.props, semanticVersion: undefined, parameters } };
+    });
+    const readOnly = (policy: unknown) => {
+      const doc = JSON.parse(String(policy));
+      return JSON.stringify({ ...doc, Statement: doc.Statement.slice(0, 1) });
+    };
+    r = editResource(r, "precog-prod-proxy-read-secret", (x) => ({
+      props: { ...x.props, policy: readOnly(x.props.policy) },
+    }));
+    expect(check(secretReadersDecrypt, r, "prod")).toEqual([
+      {
+        resource: "precog-prod-rotation-function",
+        message: "the rotation application has no semanticVersion; pin one",
+      },
+      {
+        resource: "precog-prod-rotation-function",
+        message:
+          "the rotation application is given no kmsKeyArn, but the role secrets are encrypted with a customer-managed key: its function could not decrypt them",
+      },
+      {
+        resource: "precog-prod-proxy-read-secret",
+        message:
+          "reads a secret encrypted with the stack's key but has no kms:Decrypt limited to Secrets Manager (Condition StringEquals kms:ViaService secretsmanager.<region>.amazonaws.com)",
+      },
+    ]);
+    const direct = editResource(committed.prod, "precog-prod-proxy-read-secret", (x) => {
+      const doc = JSON.parse(String(x.props.policy));
+      const { Condition: _, ...unconditioned } = doc.Statement[1];
+      return {
+        props: { ...x.props, policy: JSON.stringify({ ...doc, Statement: [doc.Statement[0], unconditioned] }) },
+      };
+    });
+    expect(names(secretReadersDecrypt, direct, "prod")).toEqual(["precog-prod-proxy-read-secret"]);
+  });
+
+  it("proxy-own-security-group: the proxy in the database's security group", () => {
+    expect(check(proxyOwnSecurityGroup, committed.prod, "prod")).toEqual([]);
+    const r = editResource(committed.prod, "precog-prod-proxy-proxy", (x) => ({
+      props: { ...x.props, vpcSecurityGroupIds: ["sg-0b22prod00000001"] },
+    }));
+    expect(check(proxyOwnSecurityGroup, r, "prod")).toEqual([
+      {
+        resource: "precog-prod-proxy-proxy",
+        message:
+          "the proxy is in the database's security group(s) sg-0b22prod00000001; give it its own (precog:rds.proxy.clientSecurityGroupIds)",
+      },
+    ]);
+  });
+
+  it("backups-outlive-the-stack: staging unprotected, its automated backups deleted with the instance", async () => {
+    for (const stack of ["staging", "prod"] as const)
+      expect(check(backupsOutliveTheStack, committed[stack], stack)).toEqual([]);
+    const unprotected = await resourcesOf("staging", { "precog:protect": false });
+    const r = editResource(unprotected, "precog-staging-server-instance", (x) => ({
+      props: { ...x.props, deleteAutomatedBackups: true },
+    }));
+    expect(check(backupsOutliveTheStack, r, "staging")).toEqual([
+      {
+        resource: "precog-staging-server-key",
+        message: "aws:kms/key:Key precog-staging-server-key is not protected; set precog:protect: true",
+      },
+      {
+        resource: "precog-staging-server-log-postgresql",
+        message:
+          "aws:cloudwatch/logGroup:LogGroup precog-staging-server-log-postgresql is not protected; set precog:protect: true",
+      },
+      {
+        resource: "precog-staging-server-log-upgrade",
+        message:
+          "aws:cloudwatch/logGroup:LogGroup precog-staging-server-log-upgrade is not protected; set precog:protect: true",
+      },
+      {
+        resource: "precog-staging-server-instance",
+        message: "the automated backups are deleted with the instance (deleteAutomatedBackups must be false)",
+      },
+      {
+        resource: "precog-staging-server-instance",
+        message: "aws:rds/instance:Instance precog-staging-server-instance is not protected; set precog:protect: true",
+      },
+    ]);
   });
 });
