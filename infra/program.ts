@@ -4,7 +4,7 @@
  * contract.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { type PrecogConfig, parseConfig, serverKind } from "./config/parse";
+import { type PrecogConfig, parseConfig, serverKind } from "../src/config/parse";
 import { readStackConfig } from "./config/read";
 import { checkEnvironment, confirmProd } from "./guards";
 import { migrationsProvider } from "./migrations/provider";

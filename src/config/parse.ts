@@ -5,7 +5,7 @@
  * is tested table-driven with exact messages. Secret values never reach it; it learns only which
  * secrets are set.
  */
-import { type RoleNames, roleNamesOf } from "../../src/env/roles";
+import { type RoleNames, roleNamesOf } from "../env/roles";
 import type { Field } from "./fields";
 import { Reader } from "./reader";
 import { CONFIG_SCHEMA, type LocalConfig, NAMESPACE, type RdsConfig, type SecretKey, type StackConfig } from "./schema";

@@ -9,11 +9,16 @@
  * `connections`, and a `migrations` group of its own.
  */
 
-import { LOCAL_SERVER } from "../../src/env/defaults";
-import { ENVIRONMENTS } from "../../src/env/environment";
+import { ENVIRONMENTS } from "../env/environment";
 import type { Field, FieldValue, GroupValue } from "./fields";
 
 export const NAMESPACE = "precog";
+
+/**
+ * Where scripts/local-pg.sh's private cluster listens (its PRECOG_PG_PORT default): the defaults of
+ * precog:local.host and precog:local.port.
+ */
+export const LOCAL_SERVER = Object.freeze({ host: "127.0.0.1", port: 54329 });
 
 const connectionLimit = (whose: string) =>
   ({ type: "integer", min: 1, default: 5, description: `CONNECTION LIMIT of the ${whose}.` }) as const;

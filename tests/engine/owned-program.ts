@@ -11,13 +11,13 @@
 import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { type PrecogConfig, parseConfig } from "../../infra/config/parse";
-import { NAMESPACE } from "../../infra/config/schema";
 import { APP_SCHEMA, DEFAULT_PRIVILEGES, GRANTS, type Grantee } from "../../infra/database/privileges";
 import { PrecogMigrations } from "../../infra/migrations/precog-migrations";
 import { migrationsComponentName, migrationsProvider } from "../../infra/migrations/provider";
 import { backupPlan } from "../../infra/precog-environment";
 import { preflight } from "../../infra/program";
+import { type PrecogConfig, parseConfig } from "../../src/config/parse";
+import { NAMESPACE } from "../../src/config/schema";
 import { currentOperator } from "../../src/env/environment";
 import { LOGIN_ROLES, type LoginRole, migrationLogin, migrationRole } from "../../src/env/roles";
 import { withAdmin } from "../e2e/probes";

@@ -8,9 +8,9 @@ import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { parseConfig, type RawConfig, serverKind } from "../../infra/config/parse";
 import { readStackConfig } from "../../infra/config/read";
-import type { SecretKey } from "../../infra/config/schema";
+import { parseConfig, type RawConfig, serverKind } from "../../src/config/parse";
+import type { SecretKey } from "../../src/config/schema";
 import type { ConfigOverrides } from "../helpers/config-overrides";
 import { ROOT, runStack, STACKS, stackConfig } from "./harness";
 

@@ -15,7 +15,7 @@ function firstFrame(plain: boolean): string {
   const script = `
     require("source-map-support").install();
     ${plain ? `require(${JSON.stringify(join(DIST, "build/plain-stack-traces.js"))}).usePlainStackTraces();` : ""}
-    const { parseConfig } = require(${JSON.stringify(join(DIST, "config/parse.js"))});
+    const { parseConfig } = require(${JSON.stringify(join(ROOT, "dist/pulumi/src/config/parse.js"))});
     try { parseConfig("dev", { values: {}, secrets: [] }); } catch (e) {
       console.log(e.stack.split("\\n").find((l) => l.trim().startsWith("at ")));
     }`;
@@ -24,12 +24,12 @@ function firstFrame(plain: boolean): string {
 
 describe("plain stack traces in the program", () => {
   it("control: with source-map-support alone, a trace is mapped to the TypeScript source", () => {
-    expect(firstFrame(false)).toMatch(/infra\/config\/[\w-]+\.ts:\d+:\d+/);
+    expect(firstFrame(false)).toMatch(/src\/config\/[\w-]+\.ts:\d+:\d+/);
   });
 
   it("after usePlainStackTraces, a trace names the compiled JavaScript file", () => {
     const frame = firstFrame(true);
-    expect(frame).toMatch(/dist\/pulumi\/infra\/config\/[\w-]+\.js:\d+:\d+/);
+    expect(frame).toMatch(/dist\/pulumi\/src\/config\/[\w-]+\.js:\d+:\d+/);
     expect(frame).not.toMatch(/\.ts:\d+/);
   });
 });
