@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { currentOperator, ENVIRONMENT_TRAITS, type Environment, environmentsWhere } from "../env/environment";
 import type { LedgerEntry } from "../migrate/stack-order";
-import type { CommandContext } from "./commands";
+import type { CommandContext } from "./context";
 
 export type Allowed = readonly { readonly version: string; readonly checksum: string }[];
 

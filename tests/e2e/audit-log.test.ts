@@ -9,10 +9,10 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditLoggingParameters } from "../../infra/server/audit-logging";
-import type { LocalCluster } from "../helpers/local-cluster";
+import type { LocalCluster } from "../../testbed/local-cluster";
+import { attempt, withAdmin } from "../../testbed/probes";
+import { closeSuite, openSuite, type PulumiProject } from "../../testbed/pulumi-project";
 import { stackFacts } from "../helpers/stack-facts";
-import { attempt, withAdmin } from "./probes";
-import { closeSuite, openSuite, type PulumiProject } from "./pulumi-project";
 
 const MINUTES = 60_000;
 const t = stackFacts("dev");

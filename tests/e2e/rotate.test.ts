@@ -10,10 +10,10 @@ import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openPool, type PrecogPool } from "../../src/app";
-import type { LocalCluster } from "../helpers/local-cluster";
+import type { LocalCluster } from "../../testbed/local-cluster";
+import { asRole, attempt, withAdmin } from "../../testbed/probes";
+import { closeSuite, openSuite, type PulumiProject, ROOT } from "../../testbed/pulumi-project";
 import { stackFacts } from "../helpers/stack-facts";
-import { asRole, attempt, withAdmin } from "./probes";
-import { closeSuite, openSuite, type PulumiProject, ROOT } from "./pulumi-project";
 
 const MINUTES = 60_000;
 const INVALID_PASSWORD = "28P01";

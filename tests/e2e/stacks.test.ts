@@ -8,8 +8,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LocalCluster } from "../helpers/local-cluster";
-import { stackFacts } from "../helpers/stack-facts";
+import type { LocalCluster } from "../../testbed/local-cluster";
 import {
   asRole,
   attempt,
@@ -21,8 +20,9 @@ import {
   publicCanConnect,
   roleFacts,
   withAdmin,
-} from "./probes";
-import { closeSuite, openSuite, type PulumiProject } from "./pulumi-project";
+} from "../../testbed/probes";
+import { closeSuite, openSuite, type PulumiProject } from "../../testbed/pulumi-project";
+import { stackFacts } from "../helpers/stack-facts";
 
 const STACKS = ["dev", "test", "staging", "prod"] as const;
 type Stack = (typeof STACKS)[number];

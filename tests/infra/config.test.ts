@@ -11,7 +11,7 @@ import { parse } from "yaml";
 import { readStackConfig } from "../../infra/config/read";
 import { parseConfig, type RawConfig, serverKind } from "../../src/config/parse";
 import type { SecretKey } from "../../src/config/schema";
-import type { ConfigOverrides } from "../helpers/config-overrides";
+import type { ConfigOverrides } from "../../testbed/config-overrides";
 import { ROOT, runStack, STACKS, stackConfig } from "./harness";
 
 /** The stack file's precog:* values without the namespace, as the program reads them. */

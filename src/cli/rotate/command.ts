@@ -22,7 +22,7 @@ import { resolve } from "node:path";
 import { environmentsWhere, isEnvironment } from "../../env/environment";
 import { singleAttemptSsl } from "../../env/tls";
 import { withClient } from "../../migrate/pg";
-import type { Command, CommandContext } from "../commands";
+import type { Command, CommandContext } from "../context";
 import { isProjectDir, LocalStack, type RoleInState } from "./local-stack";
 import { scramVerifier } from "./scram";
 

@@ -6,7 +6,7 @@
  * hands out used ids again, and DO blocks, whose body lint cannot see. Left out on purpose: roles
  * (DROP ROLE fails while the role owns anything), views and functions without CASCADE (no data).
  */
-import type { Node, Rule } from "./rules";
+import type { Node, Rule } from "./rule";
 
 /** `a`, `s.t`, a type name: every object a DropStmt names, as written. */
 function objectNames(d: Node): string {

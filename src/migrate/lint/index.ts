@@ -7,7 +7,8 @@
 import { type Environment, PROTECTED_ENVIRONMENTS } from "../../env/environment";
 import { type MigrationFile, positionOf } from "../files";
 import { byteToCharOffsets, loadParser } from "../parser";
-import { lockTimeoutSetBy, type Node, RULES, tableName } from "./rules";
+import type { Node } from "./rule";
+import { lockTimeoutSetBy, RULES, tableName } from "./rules";
 
 export { RULES } from "./rules";
 

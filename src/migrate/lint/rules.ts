@@ -5,24 +5,7 @@
  */
 
 import { DESTRUCTIVE_RULES } from "./destructive";
-
-/** A parse-tree node: libpg-query's JSON, one key naming the node type. */
-// biome-ignore lint/suspicious/noExplicitAny: untyped JSON the rules walk by key, every step guarded with `?.`
-export type Node = Record<string, any>;
-
-export interface RuleContext {
-  /** `schema.table` names created earlier in this file (schema "public" when unqualified). */
-  readonly newTables: ReadonlySet<string>;
-  /** The lock_timeout in force for this statement ("0" means none). */
-  readonly lockTimeout: string;
-}
-
-export interface Rule {
-  readonly id: string;
-  /** One line for `precog-db lint --rules` and the docs. */
-  readonly summary: string;
-  readonly check: (stmt: Node, ctx: RuleContext) => string | undefined;
-}
+import type { Node, Rule, RuleContext } from "./rule";
 
 export function tableName(rv: Node | undefined): string {
   if (!rv) return "?";
