@@ -1,6 +1,6 @@
 /**
  * The program's stack traces are V8's own, naming the compiled files, even though Pulumi's runner
- * installed source-map-support before loading it (see infra/build/plain-stack-traces.ts). Each case
+ * installed source-map-support before loading it (see infra/startup/plain-stack-traces.ts). Each case
  * runs in a fresh Node process set up as the runner leaves it.
  */
 import { execFileSync } from "node:child_process";
@@ -14,7 +14,7 @@ const DIST = join(ROOT, "dist/pulumi/infra");
 function firstFrame(plain: boolean): string {
   const script = `
     require("source-map-support").install();
-    ${plain ? `require(${JSON.stringify(join(DIST, "build/plain-stack-traces.js"))}).usePlainStackTraces();` : ""}
+    ${plain ? `require(${JSON.stringify(join(DIST, "startup/plain-stack-traces.js"))}).usePlainStackTraces();` : ""}
     const { parseConfig } = require(${JSON.stringify(join(ROOT, "dist/pulumi/src/config/parse.js"))});
     try { parseConfig("dev", { values: {}, secrets: [] }); } catch (e) {
       console.log(e.stack.split("\\n").find((l) => l.trim().startsWith("at ")));
