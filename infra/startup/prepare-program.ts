@@ -1,6 +1,6 @@
 /**
  * What the program does before its first step, in one call: the start-up tricks, each kept for
- * its measured gain (README "Timings", docs/pulumi-engine.md and docs/migrations.md have the runs).
+ * its measured gain (docs/pulumi-engine.md, "Timings", and docs/migrations.md have the runs).
  *
  *  1. deferModules (./defer-modules.ts): the SDK's closure tools (TypeScript's compiler, npm's
  *     arborist) and its Automation API load on first use only. `import "@pulumi/pulumi"` loads 326

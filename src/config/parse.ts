@@ -146,7 +146,7 @@ function checkRds(r: Reader, rds: RdsConfig, appLimit: number, serverMax: number
     r.problem(
       "rds.parameterGroupFamily",
       `"${rds.parameterGroupFamily}" does not match ${NAMESPACE}:rds.engineVersion "${rds.engineVersion}"; set it to "postgres${major}" ` +
-        `(a major upgrade changes both together: README, "A major version upgrade")`,
+        `(a major upgrade changes both together: docs/stacks.md, "A major version upgrade")`,
     );
   else if (!major && rds.engineVersion !== "")
     r.problem("rds.engineVersion", `"${rds.engineVersion}" is not a major or major.minor version, e.g. "16"`);

@@ -244,7 +244,7 @@ export const CONFIG_SCHEMA = {
         default: "config/rds-ca/rds-ca-rsa2048-g1.pem",
         description:
           "PEM file of the root certificates the provisioning and migration connections verify the instance's certificate against (sslmode verify-full), " +
-          'relative to the project; the committed one holds AWS\'s rds-ca-rsa2048-g1 region roots (README, "The RDS CA bundle"). Another caCertIdentifier, or a region the file lacks, needs a bundle of its own here.',
+          'relative to the project; the committed one holds AWS\'s rds-ca-rsa2048-g1 region roots (docs/stacks.md, "The RDS CA bundle"). Another caCertIdentifier, or a region the file lacks, needs a bundle of its own here.',
       },
       extendedSupport: {
         type: "boolean",

@@ -197,7 +197,7 @@ describe("parseConfig errors", () => {
       "staging",
       { "precog:rds.engineVersion": "17" },
       [
-        'precog:rds.parameterGroupFamily: "postgres16" does not match precog:rds.engineVersion "17"; set it to "postgres17" (a major upgrade changes both together: README, "A major version upgrade")',
+        'precog:rds.parameterGroupFamily: "postgres16" does not match precog:rds.engineVersion "17"; set it to "postgres17" (a major upgrade changes both together: docs/stacks.md, "A major version upgrade")',
       ],
     ],
     [
@@ -345,8 +345,8 @@ describe("precog:rds.caBundleFile", () => {
   });
 });
 
-describe("the README's full examples", () => {
-  const examples = [...readFileSync(resolve(ROOT, "README.md"), "utf8").matchAll(/```yaml\n([\s\S]*?)```/g)].map(
+describe("docs/stacks.md's full examples", () => {
+  const examples = [...readFileSync(resolve(ROOT, "docs/stacks.md"), "utf8").matchAll(/```yaml\n([\s\S]*?)```/g)].map(
     (m) => parse(m[1]).config,
   );
 
