@@ -25,7 +25,7 @@
  * hidden without --show-secrets, so each goes through pulumi.unsecret.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { type PrecogConfig, serverKind } from "./config/parse";
+import { type PrecogConfig, serverKind } from "../src/config/parse";
 import { LOGIN_ROLES, type LoginRole } from "./credentials/passwords";
 import type { CredentialRef, PrecogEnvironment } from "./precog-environment";
 

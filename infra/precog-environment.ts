@@ -5,10 +5,10 @@
  */
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { currentOperator } from "../src/env/environment";
+import type { PrecogConfig } from "../src/config/parse";
+import { currentOperator, ENVIRONMENT_TRAITS } from "../src/env/environment";
 import { migrationLogin, migrationRole } from "../src/env/roles";
 import type * as awsBuilders from "./aws-builders";
-import type { PrecogConfig } from "./config/parse";
 import { createPasswords, LOGIN_ROLES, type LoginRole, type Passwords } from "./credentials/passwords";
 import { PrecogDatabase } from "./database/precog-database";
 import { PrecogMigrations } from "./migrations/precog-migrations";
@@ -228,7 +228,7 @@ export function backupPlan(
   projectDir: string,
   server: { rds: RdsServer; aws: AwsBuilders } | undefined,
 ): pulumi.Input<BackupPlan> {
-  if (cfg.environment === "dev" || cfg.environment === "test") return { kind: "none" };
+  if (!ENVIRONMENT_TRAITS[cfg.environment].strict) return { kind: "none" };
   if (server)
     return server.rds.instance.identifier.apply((instanceId) => ({
       kind: "rds-snapshot" as const,

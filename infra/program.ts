@@ -1,10 +1,10 @@
 /**
- * The whole Pulumi program as a function: guards first (nothing is registered until they pass),
- * then config, then the migration provider, then the environment component, then the outputs
- * contract.
+ * The whole Pulumi program as a function, in plain steps: guards and config first (nothing is
+ * registered until they pass), then the migration provider, then the environment component, then
+ * the outputs contract.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { type PrecogConfig, parseConfig, serverKind } from "./config/parse";
+import { type PrecogConfig, parseConfig, serverKind } from "../src/config/parse";
 import { readStackConfig } from "./config/read";
 import { checkEnvironment, confirmProd } from "./guards";
 import { migrationsProvider } from "./migrations/provider";
@@ -14,26 +14,32 @@ type Vars = Readonly<Record<string, string | undefined>>;
 
 /**
  * `projectDir`: the folder of Pulumi.yaml, which relative paths in config and migrations/ are in.
- * Only an aws stack loads ./aws-builders.ts and with it `@pulumi/aws`: a local one never does.
+ * The two lazy imports are start-up tricks 5 and 6 of ./startup/prepare-program.ts, each kept for
+ * its measured gain.
  */
 export async function program(
   vars: Vars = process.env,
   opts?: pulumi.ComponentResourceOptions,
   projectDir = pulumi.runtime.getRootDirectory(),
 ): Promise<StackOutputs> {
-  const stack = pulumi.getStack();
-  const { environment, config } = preflight(stack, vars);
+  const { environment, config } = preflight(pulumi.getStack(), vars);
   const name = `precog-${environment}`;
-
-  // Registered before the rest of the program loads, so that the engine starts the migration
-  // plugin while it waits for the program (./migrations/provider.ts); the wait for the next
-  // turn of the event loop lets the registration go out first.
-  const provider = migrationsProvider(name, { ...opts, protect: config.protect });
-  await new Promise((resolve) => setImmediate(resolve));
+  const provider = await registerMigrationsProviderFirst(name, { ...opts, protect: config.protect });
   const { PrecogEnvironment } = await import("./precog-environment");
   const aws = serverKind(config) === "aws" ? await import("./aws-builders") : undefined;
   const env = new PrecogEnvironment(name, { config, projectDir, aws, migrationsProvider: provider }, opts);
   return stackOutputs(config, env);
+}
+
+/**
+ * The migration provider, registered before the rest of the program loads, so that the engine
+ * starts its plugin while it waits for the program (./migrations/provider.ts); the wait for the
+ * next turn of the event loop lets the registration go out first.
+ */
+async function registerMigrationsProviderFirst(name: string, opts: pulumi.ResourceOptions) {
+  const provider = migrationsProvider(name, opts);
+  await new Promise((resolve) => setImmediate(resolve));
+  return provider;
 }
 
 /**

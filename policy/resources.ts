@@ -2,8 +2,12 @@
  * The policy pack's view of a stack: every resource with its type, Pulumi name, plain property
  * values, which property paths were secret, its protection and what it depends on. The rules read
  * only this, so the same rule functions run in the pack (from the engine's resources) and in the
- * unit tests (from the mock harness's records).
+ * unit tests (from the mock harness's records). What an environment is (strict or not) comes from
+ * the one table of environments (src/env/environment.ts), and which role is which from the one home
+ * of the roles' naming convention (src/env/roles.ts).
  */
+import { ENVIRONMENT_TRAITS, isEnvironment } from "../src/env/environment";
+import { OWNING_ROLES, roleNamesOf } from "../src/env/roles";
 
 export type Level = "mandatory" | "advisory";
 
@@ -66,22 +70,28 @@ export const TYPES = {
   environment: "precog:environment:PrecogEnvironment",
 } as const;
 
-/** Staging and prod: where every rule is mandatory. */
-export const STRICT_ENVIRONMENTS: readonly string[] = ["staging", "prod"];
-
 /** Mandatory everywhere. */
 export const everywhere = (): Level => "mandatory";
-/** Mandatory on staging and prod, advisory on dev and test (and any other stack). */
+/** Mandatory on the strict environments (staging and prod), advisory on the others (and any other stack). */
 export const strictOnStagingAndProd = (environment: string): Level =>
-  STRICT_ENVIRONMENTS.includes(environment) ? "mandatory" : "advisory";
+  isEnvironment(environment) && ENVIRONMENT_TRAITS[environment].strict ? "mandatory" : "advisory";
 
 export function ofType(resources: readonly StackResource[], type: string): StackResource[] {
   return resources.filter((r) => r.type === type);
 }
 
-/** The role's key (databaseOwner, owner, migrator, app, readonly) from its Pulumi name `<component>-role-<key>`. */
-export function roleKey(role: StackResource): string | undefined {
-  return /-role-([A-Za-z]+)$/.exec(role.name)?.[1];
+/**
+ * The role's key (databaseOwner, owner, migrator, app, readonly): its PostgreSQL name against the
+ * names the convention gives the stack's database; the app role, whose name is configured, is the
+ * login role the convention does not name. Undefined while a name is not known.
+ */
+export function roleKey(role: StackResource, resources: readonly StackResource[]): string | undefined {
+  const name = role.props.name;
+  const database = ofType(resources, TYPES.database)[0]?.props.name;
+  if (typeof name !== "string" || typeof database !== "string") return undefined;
+  const conventional = roleNamesOf(database, "");
+  const derived = (["migrator", "readonly", ...OWNING_ROLES] as const).find((k) => conventional[k] === name);
+  return derived ?? (role.props.login === true ? "app" : undefined);
 }
 
 /** Whether `path` is secret: it or one of its ancestors is in `secretPaths`. */

@@ -1,13 +1,13 @@
 /**
- * Prints the `config:` block of Pulumi.yaml from infra/config/schema.ts, so the declarations the CLI
+ * Prints the `config:` block of Pulumi.yaml from src/config/schema.ts, so the declarations the CLI
  * checks and the table the program reads are one thing. The CLI's declarations have no place for a
  * structured key's fields, so each one's fields (type, range, default, meaning) are listed in its
  * description. tests/infra/pulumi-yaml.test.ts fails when Pulumi.yaml and this rendering disagree.
  * Run: npx ts-node scripts/render-pulumi-yaml.ts
  */
 import { stringify } from "yaml";
-import { canBeOmitted, type Field } from "../infra/config/fields";
-import { CONFIG_SCHEMA } from "../infra/config/schema";
+import { canBeOmitted, type Field } from "../src/config/fields";
+import { CONFIG_SCHEMA } from "../src/config/schema";
 
 export function renderConfigBlock(): Record<string, Record<string, unknown>> {
   const block: Record<string, Record<string, unknown>> = {};

@@ -13,7 +13,7 @@
 #     been started or deployed then
 #  4. the local cluster (scripts/local-pg.sh start)
 #  5. a local file backend in .local/pulumi/state, unless PULUMI_BACKEND_URL is set; the local
-#     stacks' passphrase (config/local-stacks.passphrase, see the README)
+#     stacks' passphrase (config/local-stacks.passphrase, see docs/pulumi-engine.md)
 #  6. `pulumi up --stack <env> --policy-pack policy` (the strategy's rules, as CI runs them), then
 #     `.env.<env>` for the app (scripts/env-file.ts), then what you now have and what to do next
 set -euo pipefail
@@ -22,7 +22,7 @@ cd "$repo"
 stack=${1:-dev}
 case "$stack" in
   dev|test) ;;
-  staging|prod) echo "up.sh brings up local stacks only; see the README for $stack." >&2; exit 2 ;;
+  staging|prod) echo "up.sh brings up local stacks only; see docs/stacks.md for $stack." >&2; exit 2 ;;
   *) echo "usage: bash scripts/up.sh [dev|test]" >&2; exit 2 ;;
 esac
 

@@ -7,8 +7,8 @@
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ClientConfig } from "pg";
-import { findEngine, PulumiProject } from "../../tests/e2e/pulumi-project";
-import { type LocalCluster, startLocalCluster } from "../../tests/helpers/local-cluster";
+import { type LocalCluster, startLocalCluster } from "../../testbed/local-cluster";
+import { findEngine, PulumiProject } from "../../testbed/pulumi-project";
 
 /** Deploys dev on a private cluster, hands both to `use`, then removes the copy and stops the cluster. */
 export async function withDeployedDev<T>(

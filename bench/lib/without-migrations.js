@@ -5,7 +5,7 @@
 // migrationsProvider() registers nothing: no StackReference, no file scan, no lint, no provider
 // plugin, and none of the engine's modules that only the component loads.
 // It loads nothing before ./index, which defers the modules a run rarely uses before anything loads
-// the Pulumi SDK (infra/build/modules-deferred.ts): the SDK is required only when the stand-in is
+// the Pulumi SDK (infra/startup/prepare-program.ts): the SDK is required only when the stand-in is
 // constructed, by the program (tests/infra/without-migrations.test.ts).
 const Module = require("node:module");
 

@@ -15,8 +15,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Client } from "pg";
 import { openPool } from "../../src/app";
-import { freePort } from "../../tests/helpers/local-cluster";
-import { type ProvisionedTestDb, provisionTestDatabase } from "../../tests/helpers/provision-test-db";
+import { freePort } from "../../testbed/local-cluster";
+import { type ProvisionedTestDb, provisionTestDatabase } from "../../testbed/provision-test-db";
 
 const script = resolve(__dirname, "../../scripts/local-pg.sh");
 

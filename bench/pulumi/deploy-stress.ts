@@ -10,8 +10,8 @@
  * private cluster, then `pulumi destroy --parallel 64`. Prints each run's result and the count.
  */
 
-import { type Engine, findEngine, PulumiProject } from "../../tests/e2e/pulumi-project";
-import { startLocalCluster } from "../../tests/helpers/local-cluster";
+import { startLocalCluster } from "../../testbed/local-cluster";
+import { type Engine, findEngine, PulumiProject } from "../../testbed/pulumi-project";
 
 const RUNS = Number(process.argv[2] ?? 20);
 const PARALLEL = "64";

@@ -20,7 +20,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Client } from "pg";
-import { ROOT } from "../../tests/e2e/pulumi-project";
+import { ROOT } from "../../testbed/pulumi-project";
 import { adminOf, pulumiExports, withDeployedDev } from "../lib/deployed-dev";
 import { type PairedRun, runPaired } from "../lib/paired-run";
 

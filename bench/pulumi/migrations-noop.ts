@@ -11,9 +11,9 @@
  */
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { PulumiProject } from "../../tests/e2e/pulumi-project";
-import { withClient } from "../../tests/helpers/client";
-import type { LocalCluster } from "../../tests/helpers/local-cluster";
+import { withClient } from "../../testbed/client";
+import type { LocalCluster } from "../../testbed/local-cluster";
+import type { PulumiProject } from "../../testbed/pulumi-project";
 import { adminOf, pulumiExports, withDeployedDevPair } from "../lib/deployed-dev";
 import { runPaired } from "../lib/paired-run";
 

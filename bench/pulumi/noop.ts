@@ -12,7 +12,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT } from "../../tests/e2e/pulumi-project";
+import { ROOT } from "../../testbed/pulumi-project";
 import { pulumiExports, withDeployedDev } from "../lib/deployed-dev";
 import { runPaired } from "../lib/paired-run";
 

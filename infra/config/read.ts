@@ -4,8 +4,8 @@
  * key's value is never copied into the plain values.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { RawConfig } from "./parse";
-import { NAMESPACE, SECRET_KEYS, type SecretKey } from "./schema";
+import type { RawConfig } from "../../src/config/parse";
+import { NAMESPACE, SECRET_KEYS, type SecretKey } from "../../src/config/schema";
 
 export function readStackConfig(): RawConfig {
   const values: Record<string, string> = {};

@@ -18,8 +18,8 @@
  */
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
+import type { ConnectionLimits } from "../../src/config/parse";
 import type { RoleNames } from "../../src/env/roles";
-import type { ConnectionLimits } from "../config/parse";
 import type { LoginRole, Passwords } from "../credentials/passwords";
 import type { ServerEndpoint } from "../server/endpoint";
 import { APP_SCHEMA, DEFAULT_PRIVILEGES, GRANTS, type Grantee, SEARCH_PATH } from "./privileges";

@@ -1,6 +1,6 @@
 /**
  * The migration provider plugin's process (infra/migrations/plugin/pulumi-resource-precog-migrations
- * runs its bundle, ../build/bundle-plugin.ts): the provider served over gRPC to the engine, with a
+ * runs its bundle, ../startup/bundle-plugin.ts): the provider served over gRPC to the engine, with a
  * log back to it.
  */
 import { readFileSync } from "node:fs";

@@ -5,8 +5,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import type { LocalConfig } from "../config/parse";
-import { NAMESPACE } from "../config/schema";
+import type { LocalConfig } from "../../src/config/parse";
+import { NAMESPACE } from "../../src/config/schema";
 import type { ServerEndpoint } from "./endpoint";
 
 /**

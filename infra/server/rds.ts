@@ -9,7 +9,7 @@ import { resolve } from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { RdsConfig } from "../config/parse";
+import type { RdsConfig } from "../../src/config/parse";
 import { auditLoggingParameters } from "./audit-logging";
 import type { ServerEndpoint } from "./endpoint";
 import { monitoringRole } from "./monitoring-role";

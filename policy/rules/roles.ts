@@ -51,7 +51,7 @@ export const loginRolesLimited: Rule = {
 function unprivilegedRoles(resources: readonly StackResource[]): Map<string, string> {
   const names = new Map<string, string>();
   for (const r of ofType(resources, TYPES.role)) {
-    const key = roleKey(r);
+    const key = roleKey(r, resources);
     if (key && UNPRIVILEGED.includes(key) && typeof r.props.name === "string") names.set(r.props.name, r.name);
   }
   return names;

@@ -5,6 +5,7 @@
  * every environment is reached the same way. Environment rules live in src/env and are re-exported here, not re-implemented.
  */
 
+export { committedStack } from "../config/stack-file";
 export {
   CONNECT_TIMEOUT_SECONDS,
   type Login,
@@ -13,15 +14,17 @@ export {
   resolveConnection,
   type TlsSettings,
 } from "../env/connection";
-export { ENVIRONMENT_DEFAULTS, type EnvironmentDefaults } from "../env/defaults";
 export { type LoadedVars, type LoadVarsOptions, loadVars, readEnvFile, type Vars } from "../env/env-file";
 export {
   assertProdConfirmed,
   currentOperator,
+  ENVIRONMENT_TRAITS,
   ENVIRONMENTS,
   type Environment,
   type EnvironmentChoice,
   type EnvironmentSource,
+  type EnvironmentTraits,
+  environmentsWhere,
   getEnvironment,
   isEnvironment,
   isProdConfirmed,

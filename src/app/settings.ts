@@ -8,17 +8,17 @@
  * Variables of the pool (the connection's are listed in src/env/connection.ts):
  *   DB_SECRET_ID          Secrets Manager secret (name or ARN) holding the connection instead;
  *                         DB_HOST/DB_PORT then override its host/port (e.g. the RDS Proxy endpoint)
- *   DB_POOL_MIN_CONN      connections kept open, default per environment
- *   DB_POOL_MAX_CONN      connections at most, default per environment
+ *   DB_POOL_MIN_CONN      connections kept open, default the environment's precog:pool.min
+ *   DB_POOL_MAX_CONN      connections at most, default the environment's precog:pool.max
  *   DB_APPLICATION_NAME   application_name seen in pg_stat_activity, default precog-<env>
  */
 
+import { committedStack } from "../config/stack-file";
 import { parseDigits, type ResolvedConnection, resolveConnection } from "../env/connection";
-import { ENVIRONMENT_DEFAULTS } from "../env/defaults";
 import type { Vars } from "../env/env-file";
 import type { Environment } from "../env/environment";
 
-export { SSL_MODES, type SslMode } from "../env/connection";
+export { SSL_MODES, type SslMode } from "../env/ssl-modes";
 
 /** Where the login credentials come from. */
 export type CredentialsSource =
@@ -118,10 +118,10 @@ export function resolvePoolLimits(
   return { min, max };
 }
 
-/** The per-environment fallback bounds from ENVIRONMENT_DEFAULTS. */
+/** The fallback bounds: the environment's precog:pool in its committed stack file, Pulumi.<env>.yaml. */
 export function environmentPoolFallback(env: Environment): PoolFallback {
-  const d = ENVIRONMENT_DEFAULTS[env];
-  return { min: d.poolMin, max: d.poolMax, origin: `the ${env} default` };
+  const { pool } = committedStack(env);
+  return { min: pool.min, max: pool.max, origin: `the ${env} default` };
 }
 
 function parsePoolVar(name: string, text: string | undefined, least: number, problems: string[]): number | undefined {

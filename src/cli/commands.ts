@@ -5,28 +5,11 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { basename, join, relative } from "node:path";
-import type { Environment } from "../env/environment";
 import type { MigrateOptions } from "../migrate/settings";
+import type { Command, CommandContext } from "./context";
 import { negotiateTarget } from "./negotiate";
-import { UsageError, type Values } from "./options";
-import type { Output } from "./output";
-import { resolveTarget, type Target, type Vars } from "./target";
-
-export interface CommandContext {
-  readonly args: readonly string[];
-  readonly values: Values;
-  readonly vars: Vars;
-  /** Present for the verbs that need a database (verbs.ts). */
-  readonly target?: Target;
-  /** The selected environment (also known without a target, for lint). */
-  readonly environment: Environment;
-  readonly out: Output;
-  /** The migrations folder, absolute. */
-  readonly dir: string;
-  readonly cwd: string;
-}
-
-export type Command = (ctx: CommandContext) => Promise<number>;
+import { UsageError } from "./options";
+import { resolveTarget, type Target } from "./target";
 
 /** The target of a verb that needs a database (verbs.ts gives it one). */
 function targetOf(ctx: CommandContext): Target {

@@ -5,7 +5,7 @@
  */
 import { resolve } from "node:path";
 import { assertProdConfirmed, currentOperator, describeSource, selectEnvironment } from "../env/environment";
-import type { CommandContext } from "./commands";
+import type { CommandContext } from "./context";
 import { withMigrationLogin } from "./migration-login";
 import { negotiateTarget } from "./negotiate";
 import { OPTIONS, type OptionName, parseCommandLine, UsageError } from "./options";

@@ -7,8 +7,9 @@
  * the app and read-only roles their rights on them. When the login is the environment's migrator,
  * the engine acts as the owner role (`ownerRole`, its SET ROLE before each migration).
  */
+
+import { committedStack } from "../config/stack-file";
 import { resolveConnection } from "../env/connection";
-import { ENVIRONMENT_DEFAULTS } from "../env/defaults";
 import { migrationLogin, migrationRole, roleNamesOf } from "../env/roles";
 import type { Target, Vars } from "./target";
 
@@ -47,7 +48,7 @@ export function withMigrationLogin(target: Target, vars: Vars, work: string, fro
     database = target.connection.database;
   }
   if (user && database) {
-    const roles = roleNamesOf(database, ENVIRONMENT_DEFAULTS[env].appRole);
+    const roles = roleNamesOf(database, committedStack(env).roles.app.name);
     const which = user === roles.app ? "the app role" : user === roles.readonly ? "the read-only role" : undefined;
     if (which) {
       throw new Error(

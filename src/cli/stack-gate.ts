@@ -10,12 +10,9 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { currentOperator, type Environment } from "../env/environment";
+import { currentOperator, ENVIRONMENT_TRAITS, type Environment, environmentsWhere } from "../env/environment";
 import type { LedgerEntry } from "../migrate/stack-order";
-import type { CommandContext } from "./commands";
-
-/** Where the stack order may be skipped on purpose. */
-const SKIPPABLE: readonly Environment[] = ["dev", "test"];
+import type { CommandContext } from "./context";
 
 export type Allowed = readonly { readonly version: string; readonly checksum: string }[];
 
@@ -25,9 +22,9 @@ export async function stackOrderGate(ctx: CommandContext): Promise<Allowed | und
   if (!target) throw new Error("the stack-order gate needs the target database (a verb with database in verbs.ts)");
   const env = target.choice.env;
   if (ctx.values["skip-stack-order"]) {
-    if (!SKIPPABLE.includes(env)) {
+    if (!ENVIRONMENT_TRAITS[env].maySkipStackOrder) {
       throw new Error(
-        `--skip-stack-order is for ${SKIPPABLE.join(" and ")} only: ${env}'s migrations always follow the stack order (dev -> test -> staging -> prod). Nothing was applied.`,
+        `--skip-stack-order is for ${environmentsWhere("maySkipStackOrder").join(" and ")} only: ${env}'s migrations always follow the stack order (dev -> test -> staging -> prod). Nothing was applied.`,
       );
     }
     ctx.out.err(`warning: stack-order gate skipped on ${env} by ${currentOperator(ctx.vars)} (--skip-stack-order)`);
@@ -53,7 +50,9 @@ export async function stackOrderGate(ctx: CommandContext): Promise<Allowed | und
   const problems = stackOrderProblems(gate);
   if (problems.length > 0) {
     const refusal = stackOrderError(gate, problems).message;
-    throw new Error(`${refusal}\nNothing was applied.${SKIPPABLE.includes(env) ? skipHint(env) : ""}`);
+    throw new Error(
+      `${refusal}\nNothing was applied.${ENVIRONMENT_TRAITS[env].maySkipStackOrder ? skipHint(env) : ""}`,
+    );
   }
   return ledger.map(({ version, checksum }) => ({ version, checksum }));
 }
@@ -66,7 +65,7 @@ function skipHint(env: Environment): string {
 async function predecessorOf(ctx: CommandContext, env: Environment): Promise<string | undefined> {
   const stackFile = join(ctx.cwd, `Pulumi.${env}.yaml`);
   if (!existsSync(join(ctx.cwd, "Pulumi.yaml")) || !existsSync(stackFile)) {
-    if (SKIPPABLE.includes(env)) return undefined;
+    if (ENVIRONMENT_TRAITS[env].maySkipStackOrder) return undefined;
     throw new Error(
       `${env}'s migrations follow the stack order (precog:migrations.predecessor in Pulumi.${env}.yaml), but ${ctx.cwd} has no Pulumi.yaml and Pulumi.${env}.yaml: run precog-db migrate from the Pulumi project's folder. Nothing was applied.`,
     );
@@ -131,6 +130,6 @@ function pulumiError(env: Environment, what: string, r: Run, stack: string): Err
     r.code === -1
       ? 'the Pulumi CLI is not on PATH: run eval "$(bash scripts/pulumi-engine.sh env)" (or install it) first'
       : `pulumi said: ${r.stderr.trim().split("\n").slice(-3).join(" ")}; check the backend (pulumi login, PULUMI_BACKEND_URL) and that stack "${stack}" exists`;
-  const skip = SKIPPABLE.includes(env) ? skipHint(env) : "";
+  const skip = ENVIRONMENT_TRAITS[env].maySkipStackOrder ? skipHint(env) : "";
   return new Error(`The stack-order gate could not ${what}: ${why}. Nothing was applied.${skip}`);
 }

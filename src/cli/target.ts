@@ -10,8 +10,8 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { committedStack } from "../config/stack-file";
 import { type Login, type ResolvedConnection, resolveConnection } from "../env/connection";
-import { ENVIRONMENT_DEFAULTS } from "../env/defaults";
 import { loadVars as loadEnvFile } from "../env/env-file";
 import { assertDatabaseMatches, type EnvironmentChoice } from "../env/environment";
 import { passwordFor } from "../env/tls";
@@ -59,7 +59,7 @@ export function resolveTarget(vars: Vars, databaseUrl: string | undefined, cwd: 
   const problems: string[] = [];
   const conn = resolveConnection(merged, problems);
   const get = (name: string): string | undefined => (merged[name] === "" ? undefined : merged[name]);
-  const local = ENVIRONMENT_DEFAULTS[conn.env].server === "local";
+  const local = committedStack(conn.env).local !== undefined;
   if (!fromUrl && !local) {
     const missing = ["DB_HOST", "DB_NAME"].filter((k) => get(k) === undefined);
     if (get("DB_USER") === undefined && get("DB_MIGRATION_USER") === undefined) missing.push("DB_USER");

@@ -4,7 +4,6 @@
  * and the help text are driven by this table alone.
  */
 import {
-  type Command,
   downCommand,
   lintCommand,
   migrateCommand,
@@ -13,6 +12,7 @@ import {
   statusCommand,
   validateCommand,
 } from "./commands";
+import type { Command } from "./context";
 import { OPTIONS, type OptionName, optionsHelp } from "./options";
 
 export interface Verb {

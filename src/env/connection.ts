@@ -7,11 +7,11 @@
  *
  * Variables (an empty value counts as unset):
  *   PRECOG_ENV, DB_NAME          environment selection (environment.ts)
- *   DB_HOST                      server; default LOCAL_SERVER.host for local environments, else required
+ *   DB_HOST                      server; default precog:local.host for local environments, else required
  *                                (unless the caller's secret supplies it)
- *   DB_PORT                      TCP port, digits only, 1 to 65535; default LOCAL_SERVER.port locally, 5432 on AWS
- *   DB_NAME                      database; default the environment's (precog_<env>)
- *   DB_USER / DB_PASSWORD        the application's login; user default the environment's app role
+ *   DB_PORT                      TCP port, digits only, 1 to 65535; default precog:local.port locally, 5432 on AWS
+ *   DB_NAME                      database; default the environment's (precog:database)
+ *   DB_USER / DB_PASSWORD        the application's login; user default the environment's app role (precog:roles.app.name)
  *   DB_MIGRATION_USER / DB_MIGRATION_PASSWORD
  *                                the migration (migrator) login, for the command; unset when DB_MIGRATION_USER is
  *   DB_SSLMODE                   disable | allow | prefer | require | verify-ca | verify-full, as libpq;
@@ -19,13 +19,13 @@
  *   DB_SSL_ROOT_CERT             CA bundle file (PEM) for require, verify-ca and verify-full
  *   DB_CONNECT_TIMEOUT           seconds to wait for the server to answer a new connection, 1 to 600; default 10
  *   PGPASSWORD                   used when the login's own password variable is unset, as libpq does
+ *
+ * The defaults are the environment's committed stack file's (Pulumi.<env>.yaml, src/config/stack-file.ts).
  */
-import { ENVIRONMENT_DEFAULTS, LOCAL_SERVER } from "./defaults";
+import { committedStack } from "../config/stack-file";
 import type { Vars } from "./env-file";
 import { type Environment, type EnvironmentSource, selectEnvironment } from "./environment";
-
-export const SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] as const;
-export type SslMode = (typeof SSL_MODES)[number];
+import { SSL_MODES, type SslMode } from "./ssl-modes";
 
 /** Connect timeout bounds and default, in seconds. */
 export const CONNECT_TIMEOUT_SECONDS = Object.freeze({ min: 1, max: 600, default: 10 });
@@ -85,21 +85,21 @@ export function resolveConnection(
   options: ResolveConnectionOptions = {},
 ): ResolvedConnection {
   const { env, source } = selectEnvironment(vars);
-  const defaults = ENVIRONMENT_DEFAULTS[env];
-  const local = defaults.server === "local";
+  const stack = committedStack(env);
+  const local = stack.local !== undefined;
   const get = (name: string): string | undefined => (vars[name] === "" ? undefined : vars[name]);
   const defaulted = !options.allowMissingServer;
 
   let host = get("DB_HOST");
   if (host === undefined && defaulted) {
-    if (local) host = LOCAL_SERVER.host;
+    if (stack.local) host = stack.local.host;
     else
       problems.push(
         `DB_HOST is not set: ${env} runs on AWS, so set DB_HOST${options.hostAlternative ? ` or ${options.hostAlternative}` : ""}.`,
       );
   }
   const portText = get("DB_PORT");
-  let port: number | undefined = defaulted ? (local ? LOCAL_SERVER.port : 5432) : undefined;
+  let port: number | undefined = defaulted ? (stack.local?.port ?? 5432) : undefined;
   if (portText !== undefined) {
     const p = parseDigits(portText);
     if (p === undefined || p < 1 || p > 65535)
@@ -138,8 +138,12 @@ export function resolveConnection(
     envSource: source,
     host,
     port,
-    database: get("DB_NAME") ?? (defaulted ? defaults.database : undefined),
-    app: { user: get("DB_USER") ?? defaults.appRole, password: get("DB_PASSWORD"), passwordVariable: "DB_PASSWORD" },
+    database: get("DB_NAME") ?? (defaulted ? stack.database : undefined),
+    app: {
+      user: get("DB_USER") ?? stack.roles.app.name,
+      password: get("DB_PASSWORD"),
+      passwordVariable: "DB_PASSWORD",
+    },
     migration:
       migrationUser === undefined
         ? undefined

@@ -1,15 +1,50 @@
 /**
- * Environment selection and the prod confirmation guard: the one place that decides which Precog
- * environment a process is talking to. The Pulumi program, the `precog-db` command and the
+ * Precog's environments (the one table of what each is, apart from its config), environment
+ * selection and the prod confirmation guard: the one place that decides which Precog environment a
+ * process is talking to. The Pulumi program, the `precog-db` command and the
  * application module all ask here, so the rules cannot drift apart.
  *
  * Rules: PRECOG_ENV if set (dev, test, staging or prod; anything else is an error naming the
- * value), else inferred from DB_NAME (a name containing exactly one of test, staging, prod), else
- * dev. Prod needs PRECOG_PROD_CONFIRMED=yes.
+ * value), else inferred from DB_NAME (a name containing exactly one environment's name other than
+ * the default's), else dev. Prod needs PRECOG_PROD_CONFIRMED=yes.
  */
 
-export const ENVIRONMENTS = ["dev", "test", "staging", "prod"] as const;
-export type Environment = (typeof ENVIRONMENTS)[number];
+/** What an environment is, apart from its config (its values live in `Pulumi.<env>.yaml` alone). */
+export interface EnvironmentTraits {
+  /**
+   * Its data is real, or a rehearsal of real: destructive operations are refused, the lint's
+   * findings are errors, a backup is taken before migrating, and every policy rule is mandatory.
+   */
+  readonly strict: boolean;
+  /** `--skip-stack-order` may apply migrations its predecessor has not applied yet. */
+  readonly maySkipStackOrder: boolean;
+  /** `precog-db rotate` runs from a workstation; otherwise Secrets Manager rotates it. */
+  readonly rotatesFromWorkstation: boolean;
+}
+
+/**
+ * Precog's environments, in stack order (each one's migrations follow the one before it), one row
+ * each. A new environment is its stack file and a row here.
+ */
+export const ENVIRONMENT_TRAITS = {
+  dev: { strict: false, maySkipStackOrder: true, rotatesFromWorkstation: true },
+  test: { strict: false, maySkipStackOrder: true, rotatesFromWorkstation: true },
+  staging: { strict: true, maySkipStackOrder: false, rotatesFromWorkstation: false },
+  prod: { strict: true, maySkipStackOrder: false, rotatesFromWorkstation: false },
+} as const satisfies Readonly<Record<string, EnvironmentTraits>>;
+
+export type Environment = keyof typeof ENVIRONMENT_TRAITS;
+
+/** Every environment, in stack order. */
+export const ENVIRONMENTS = Object.freeze(Object.keys(ENVIRONMENT_TRAITS) as Environment[]);
+
+/** The environment a process works on when neither PRECOG_ENV nor DB_NAME says otherwise. */
+export const DEFAULT_ENVIRONMENT: Environment = "dev";
+
+/** The environments where `trait` holds, in stack order. */
+export function environmentsWhere(trait: keyof EnvironmentTraits): Environment[] {
+  return ENVIRONMENTS.filter((e) => ENVIRONMENT_TRAITS[e][trait]);
+}
 
 /** Where an environment name came from, for messages. */
 export type EnvironmentSource = "PRECOG_ENV" | "DB_NAME" | "default";
@@ -20,7 +55,7 @@ export interface EnvironmentChoice {
 }
 
 /** Environments whose data is real (or a rehearsal of real): destructive operations are refused. */
-export const PROTECTED_ENVIRONMENTS: readonly Environment[] = ["staging", "prod"];
+export const PROTECTED_ENVIRONMENTS: readonly Environment[] = Object.freeze(environmentsWhere("strict"));
 
 type Vars = Readonly<Record<string, string | undefined>>;
 
@@ -41,7 +76,7 @@ export function selectEnvironment(vars: Vars = process.env): EnvironmentChoice {
     return { env: explicit, source: "PRECOG_ENV" };
   }
   const named = environmentNamedBy(vars.DB_NAME);
-  return named === undefined ? { env: "dev", source: "default" } : { env: named, source: "DB_NAME" };
+  return named === undefined ? { env: DEFAULT_ENVIRONMENT, source: "default" } : { env: named, source: "DB_NAME" };
 }
 
 /**
@@ -50,7 +85,7 @@ export function selectEnvironment(vars: Vars = process.env): EnvironmentChoice {
  */
 export function environmentNamedBy(databaseName: string | undefined, label = "DB_NAME"): Environment | undefined {
   if (databaseName === undefined || databaseName === "") return undefined;
-  const hits = (["test", "staging", "prod"] as const).filter((e) => databaseName.toLowerCase().includes(e));
+  const hits = ENVIRONMENTS.filter((e) => e !== DEFAULT_ENVIRONMENT && databaseName.toLowerCase().includes(e));
   if (hits.length > 1) {
     throw new Error(
       `${label}="${databaseName}" names more than one environment (${hits.join(", ")}): ` +

@@ -3,8 +3,8 @@
  * cannot log in: `<database>_dbowner` owns the database and nothing else, and no role is a member of
  * it, so no login can drop the database; `<database>_owner` owns every object a migration creates.
  * Three roles log in: `<database>_migrator` (a member of the owner, which migrations act as with
- * SET ROLE), the application's role (configured, `precog:roles.app.name`; defaults.ts has the
- * committed names) and `<database>_readonly`. And which of them migrations log in as
+ * SET ROLE), the application's role (configured, `precog:roles.app.name` in each stack file) and
+ * `<database>_readonly`. And which of them migrations log in as
  * (`migrationLogin`) and act as (`migrationRole`), for the Pulumi component, the env files of the
  * local stacks and the command line alike.
  */

@@ -13,7 +13,8 @@
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import type { ConnectionOptions } from "node:tls";
-import { type Login, type ResolvedConnection, SSL_MODES, type SslMode, type TlsSettings } from "./connection";
+import type { Login, ResolvedConnection, TlsSettings } from "./connection";
+import { SSL_MODES, type SslMode } from "./ssl-modes";
 
 /** pg's `ssl` setting: false for plaintext, else Node's TLS options. */
 export type PgSsl = false | ConnectionOptions;

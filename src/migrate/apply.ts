@@ -190,7 +190,10 @@ async function afterStatements(u: Unit, index: number, t: Timeouts): Promise<str
           ] as [string, string],
         ]
       : []),
-    [`${row} ${HISTORY_TABLE}`, `${leftIn} (transaction_read_only set on, a lock, trigger or rule on ${HISTORY_TABLE})`],
+    [
+      `${row} ${HISTORY_TABLE}`,
+      `${leftIn} (transaction_read_only set on, a lock, trigger or rule on ${HISTORY_TABLE})`,
+    ],
     ["committing", "a deferred constraint or constraint trigger the file set up failed at COMMIT"],
   ];
   const [step, why] = steps[Math.min(index - own.length, steps.length - 1)];

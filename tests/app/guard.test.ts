@@ -1,7 +1,7 @@
 import { Client, Pool, type PoolClient } from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
 import { assertDangerousAllowed, dangerousOperation, type Environment, openPool, type PrecogPool } from "../../src/app";
-import { withClient } from "../helpers/client";
+import { withClient } from "../../testbed/client";
 import { useScratchDatabase, useTestDatabase } from "./support";
 
 const db = useTestDatabase();

@@ -9,8 +9,8 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalCluster, startLocalCluster } from "../helpers/local-cluster";
-import { type ProvisionedTestDb, provisionTestDatabase } from "../helpers/provision-test-db";
+import { type LocalCluster, startLocalCluster } from "../../testbed/local-cluster";
+import { type ProvisionedTestDb, provisionTestDatabase } from "../../testbed/provision-test-db";
 import { assertDistFresh, REPO } from "../migrate/helpers";
 import { appName, eventually } from "./support";
 

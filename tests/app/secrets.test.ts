@@ -1,8 +1,8 @@
 import { DescribeSecretCommand, GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import { describe, expect, it } from "vitest";
 import { openPool, parseDatabaseSecret, type SecretsClient } from "../../src/app";
-import { ENVIRONMENT_DEFAULTS } from "../../src/env/defaults";
 import { withAdmin } from "../helpers/pg";
+import { stackFacts } from "../helpers/stack-facts";
 import {
   appName,
   eventually,
@@ -129,7 +129,7 @@ describe("credentials from the Secrets Manager secret", () => {
     const env = { ...stagingVars(appName("untagged")), DB_POOL_MIN_CONN: "1" };
     const pool = await openPool({ envFile: false, env, secretsClient: fake });
     try {
-      expect(pool.limits).toEqual({ min: 1, max: ENVIRONMENT_DEFAULTS.staging.poolMax });
+      expect(pool.limits).toEqual({ min: 1, max: stackFacts("staging").poolMax });
       expect(fake.describes).toEqual([{ SecretId: SECRET_ID }]);
     } finally {
       await pool.end();

@@ -5,8 +5,8 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll } from "vitest";
 import type { PoolLogger } from "../../src/app";
+import { type ProvisionedTestDb, provisionTestDatabase } from "../../testbed/provision-test-db";
 import { adminConfig, createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
-import { type ProvisionedTestDb, provisionTestDatabase } from "../helpers/provision-test-db";
 
 /** Provisions a database for the calling test file; read `.current` inside tests. */
 export function useTestDatabase(options: { appConnectionLimit?: number } = {}): { current: ProvisionedTestDb } {

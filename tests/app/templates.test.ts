@@ -2,14 +2,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import {
-  ENVIRONMENT_DEFAULTS,
-  type Environment,
-  environmentPoolFallback,
-  loadVars,
-  resolvePoolLimits,
-  resolveSettings,
-} from "../../src/app";
+import { type Environment, environmentPoolFallback, loadVars, resolvePoolLimits, resolveSettings } from "../../src/app";
+import { stackFacts } from "../helpers/stack-facts";
 
 const repo = resolve(__dirname, "../..");
 
@@ -33,12 +27,12 @@ describe("committed env templates", () => {
     const settings = resolveSettings(vars);
     expect(settings.env).toBe(env);
     expect(resolvePoolLimits(settings, environmentPoolFallback(env))).toEqual({
-      min: ENVIRONMENT_DEFAULTS[env].poolMin,
-      max: ENVIRONMENT_DEFAULTS[env].poolMax,
+      min: stackFacts(env).poolMin,
+      max: stackFacts(env).poolMax,
     });
     if (vars.DB_PASSWORD !== undefined) expect(vars.DB_PASSWORD).toMatch(/^<.+>$/);
     if (env === "staging") expect(settings.credentials).toEqual({ kind: "secret", secretId: "precog/staging/app" });
-    else expect(settings.credentials).toMatchObject({ kind: "environment", user: ENVIRONMENT_DEFAULTS[env].appRole });
+    else expect(settings.credentials).toMatchObject({ kind: "environment", user: stackFacts(env).appRole });
     expect(isIgnored(file)).toBe(false);
   });
 

@@ -9,7 +9,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { withClient } from "../helpers/client";
+import { withClient } from "../../testbed/client";
 import { gatedProject } from "../helpers/gated-project";
 import { createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
 import { startTlsCluster, type TlsCluster } from "../helpers/tls-cluster";

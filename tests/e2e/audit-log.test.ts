@@ -9,13 +9,13 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditLoggingParameters } from "../../infra/server/audit-logging";
-import { ENVIRONMENT_DEFAULTS } from "../../src/env/defaults";
-import type { LocalCluster } from "../helpers/local-cluster";
-import { attempt, withAdmin } from "./probes";
-import { closeSuite, openSuite, type PulumiProject } from "./pulumi-project";
+import type { LocalCluster } from "../../testbed/local-cluster";
+import { attempt, withAdmin } from "../../testbed/probes";
+import { closeSuite, openSuite, type PulumiProject } from "../../testbed/pulumi-project";
+import { stackFacts } from "../helpers/stack-facts";
 
 const MINUTES = 60_000;
-const t = ENVIRONMENT_DEFAULTS.dev;
+const t = stackFacts("dev");
 const readonlyRole = `${t.database}_readonly`;
 const migratorRole = `${t.database}_migrator`;
 let project: PulumiProject;

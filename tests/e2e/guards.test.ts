@@ -6,9 +6,9 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LocalCluster } from "../helpers/local-cluster";
-import { databaseOwner } from "./probes";
-import { closeSuite, openSuite, type PulumiProject } from "./pulumi-project";
+import type { LocalCluster } from "../../testbed/local-cluster";
+import { databaseOwner } from "../../testbed/probes";
+import { closeSuite, openSuite, type PulumiProject } from "../../testbed/pulumi-project";
 
 const MINUTES = 60_000;
 let project: PulumiProject;

@@ -7,10 +7,10 @@
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LocalCluster } from "../helpers/local-cluster";
+import type { LocalCluster } from "../../testbed/local-cluster";
+import { asRole, withAdmin } from "../../testbed/probes";
+import { closeSuite, openSuite, type PulumiProject } from "../../testbed/pulumi-project";
 import { type CliResult, runCli } from "../migrate/helpers";
-import { asRole, withAdmin } from "./probes";
-import { closeSuite, openSuite, type PulumiProject } from "./pulumi-project";
 
 const MINUTES = 60_000;
 const CONFIRMED = { PRECOG_PROD_CONFIRMED: "yes", USER: "e2e-operator" };

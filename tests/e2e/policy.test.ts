@@ -1,13 +1,13 @@
 /**
  * The policy pack through the real engine: every preview and up of the end-to-end runs carries
- * `--policy-pack policy` (tests/e2e/pulumi-project.ts). Here, a local stack that breaks a mandatory
+ * `--policy-pack policy` (testbed/pulumi-project.ts). Here, a local stack that breaks a mandatory
  * rule is refused before anything is created, and a stack that keeps them passes with the advisory
  * findings shown.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LocalCluster } from "../helpers/local-cluster";
-import { databaseOwner, roleFacts } from "./probes";
-import { closeSuite, openSuite, type PulumiProject, withPolicyPack } from "./pulumi-project";
+import type { LocalCluster } from "../../testbed/local-cluster";
+import { databaseOwner, roleFacts } from "../../testbed/probes";
+import { closeSuite, openSuite, type PulumiProject, withPolicyPack } from "../../testbed/pulumi-project";
 
 const MINUTES = 60_000;
 const CONFIRMED = { PRECOG_PROD_CONFIRMED: "yes", PRECOG_OPERATOR: "policy-e2e" };

@@ -8,10 +8,10 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LocalCluster } from "../helpers/local-cluster";
+import type { LocalCluster } from "../../testbed/local-cluster";
+import { asRole, withAdmin } from "../../testbed/probes";
+import { closeSuite, openSuite, type PulumiProject } from "../../testbed/pulumi-project";
 import { BIN } from "../migrate/helpers";
-import { asRole, withAdmin } from "./probes";
-import { closeSuite, openSuite, type PulumiProject } from "./pulumi-project";
 
 const MINUTES = 60_000;
 let project: PulumiProject;

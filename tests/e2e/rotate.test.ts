@@ -10,14 +10,14 @@ import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openPool, type PrecogPool } from "../../src/app";
-import { ENVIRONMENT_DEFAULTS } from "../../src/env/defaults";
-import type { LocalCluster } from "../helpers/local-cluster";
-import { asRole, attempt, withAdmin } from "./probes";
-import { closeSuite, openSuite, type PulumiProject, ROOT } from "./pulumi-project";
+import type { LocalCluster } from "../../testbed/local-cluster";
+import { asRole, attempt, withAdmin } from "../../testbed/probes";
+import { closeSuite, openSuite, type PulumiProject, ROOT } from "../../testbed/pulumi-project";
+import { stackFacts } from "../helpers/stack-facts";
 
 const MINUTES = 60_000;
 const INVALID_PASSWORD = "28P01";
-const dev = ENVIRONMENT_DEFAULTS.dev;
+const dev = stackFacts("dev");
 const migrator = `${dev.database}_migrator`;
 
 let project: PulumiProject;

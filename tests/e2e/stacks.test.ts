@@ -8,8 +8,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ENVIRONMENT_DEFAULTS } from "../../src/env/defaults";
-import type { LocalCluster } from "../helpers/local-cluster";
+import type { LocalCluster } from "../../testbed/local-cluster";
 import {
   asRole,
   attempt,
@@ -21,8 +20,9 @@ import {
   publicCanConnect,
   roleFacts,
   withAdmin,
-} from "./probes";
-import { closeSuite, openSuite, type PulumiProject } from "./pulumi-project";
+} from "../../testbed/probes";
+import { closeSuite, openSuite, type PulumiProject } from "../../testbed/pulumi-project";
+import { stackFacts } from "../helpers/stack-facts";
 
 const STACKS = ["dev", "test", "staging", "prod"] as const;
 type Stack = (typeof STACKS)[number];
@@ -57,7 +57,7 @@ describe.sequential("pulumi up on all four stacks, against a real PostgreSQL", (
     "up %s provisions the database, roles, limits and privileges",
     async (stack) => {
       await project.ok(["up", "--yes", "--skip-preview", "--stack", stack], envFor(stack));
-      const t = ENVIRONMENT_DEFAULTS[stack];
+      const t = stackFacts(stack);
       const out = await project.outputs(stack, true);
       const dbOwner = `${t.database}_dbowner`;
       const owner = `${t.database}_owner`;
@@ -205,7 +205,7 @@ describe.sequential("pulumi up on all four stacks, against a real PostgreSQL", (
   it(
     "a password rotated outside Pulumi survives `pulumi up --refresh`",
     async () => {
-      const t = ENVIRONMENT_DEFAULTS.staging;
+      const t = stackFacts("staging");
       await withAdmin((c) => c.query(`alter role ${t.appRole} password 'rotated-by-ops-e2e'`));
       await project.ok(["up", "--yes", "--skip-preview", "--refresh", "--stack", "staging"]);
       expect(await attempt(() => asRole(t.appRole, "rotated-by-ops-e2e", t.database, (c) => c.query("select 1")))).toBe(
@@ -218,7 +218,7 @@ describe.sequential("pulumi up on all four stacks, against a real PostgreSQL", (
   it(
     "refresh after a role is dropped by hand shows the drift, and up repairs it",
     async () => {
-      const t = ENVIRONMENT_DEFAULTS.dev;
+      const t = stackFacts("dev");
       const ro = `${t.database}_readonly`;
       await withAdmin((c) => c.query(`drop owned by ${ro}; drop role ${ro}`), t.database);
       expect(await roleFacts(ro)).toBeUndefined();

@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { program } from "../../infra/program";
-import { databaseOwner, probeServer } from "../e2e/probes";
-import { type LocalCluster, startLocalCluster } from "../helpers/local-cluster";
+import { type LocalCluster, startLocalCluster } from "../../testbed/local-cluster";
+import { databaseOwner, probeServer } from "../../testbed/probes";
 import { type InlineProgram, InlineProject } from "./inline-project";
 
 const MINUTES = 60_000;

@@ -1,6 +1,6 @@
 /**
  * A throwaway copy of this Pulumi project whose stacks run inline programs through Pulumi's
- * Automation API and the real CLI. The copy is tests/e2e/pulumi-project.ts's (Pulumi.yaml and the
+ * Automation API and the real CLI. The copy is testbed/pulumi-project.ts's (Pulumi.yaml and the
  * four stack files, migrations/, infra/ with the migration plugin and the dist/pulumi it runs,
  * node_modules linked, a file backend of its own); the program is a function served from this test
  * process, so the CLI needs no Node.js language host, and the only plugin it starts is the
@@ -13,8 +13,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { PulumiFn, Stack } from "@pulumi/pulumi/automation";
 import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
-import { type Backend, findEngine, PulumiProject } from "../e2e/pulumi-project";
-import type { ConfigOverrides } from "../helpers/config-overrides";
+import type { ConfigOverrides } from "../../testbed/config-overrides";
+import { type Backend, findEngine, PulumiProject } from "../../testbed/pulumi-project";
 
 export type Vars = Readonly<Record<string, string | undefined>>;
 
@@ -47,7 +47,7 @@ export class InlineProject {
   private readonly stacks = new Map<string, Stack>();
 
   private constructor(
-    /** The copy and its backend: tests/e2e/pulumi-project.ts. */
+    /** The copy and its backend: testbed/pulumi-project.ts. */
     readonly copy: PulumiProject,
     private readonly command: PulumiCommand,
   ) {}

@@ -11,8 +11,8 @@ import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LedgerEntry } from "../../src/migrate";
-import { asRole, probeServer, withAdmin } from "../e2e/probes";
-import { type LocalCluster, startLocalCluster } from "../helpers/local-cluster";
+import { type LocalCluster, startLocalCluster } from "../../testbed/local-cluster";
+import { asRole, probeServer, withAdmin } from "../../testbed/probes";
 import { type InlineProgram, InlineProject } from "./inline-project";
 import { MIGRATIONS_TYPE, ownedProgram, prepareDatabase, stackConfig } from "./owned-program";
 

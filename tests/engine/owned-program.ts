@@ -11,16 +11,16 @@
 import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { type PrecogConfig, parseConfig } from "../../infra/config/parse";
-import { NAMESPACE } from "../../infra/config/schema";
 import { APP_SCHEMA, DEFAULT_PRIVILEGES, GRANTS, type Grantee } from "../../infra/database/privileges";
 import { PrecogMigrations } from "../../infra/migrations/precog-migrations";
 import { migrationsComponentName, migrationsProvider } from "../../infra/migrations/provider";
 import { backupPlan } from "../../infra/precog-environment";
 import { preflight } from "../../infra/program";
+import { type PrecogConfig, parseConfig } from "../../src/config/parse";
+import { NAMESPACE } from "../../src/config/schema";
 import { currentOperator } from "../../src/env/environment";
 import { LOGIN_ROLES, type LoginRole, migrationLogin, migrationRole } from "../../src/env/roles";
-import { withAdmin } from "../e2e/probes";
+import { withAdmin } from "../../testbed/probes";
 import type { InlineProgram, InlineProject } from "./inline-project";
 
 export { MIGRATIONS_TYPE } from "../../infra/migrations/provider";
@@ -69,7 +69,7 @@ export async function stackConfig(project: InlineProject, stack: string): Promis
 
 /**
  * What the real program's PrecogDatabase provisions, in SQL, on the server the probes look at
- * (tests/e2e/probes.ts `probeServer`): the database owned by `<database>_dbowner`, the owner role
+ * (testbed/probes.ts `probeServer`): the database owned by `<database>_dbowner`, the owner role
  * `<database>_owner` (neither logs in), the migrator (a member of the owner), app and read-only
  * logins with their CONNECTION LIMITs, search_path and timeouts, and the privilege plan. Returns
  * each login's password (40 letters and digits, like the stack's generated ones).

@@ -12,8 +12,8 @@ import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LedgerEntry } from "../../src/migrate";
-import { probeServer, withAdmin } from "../e2e/probes";
-import { type LocalCluster, startLocalCluster } from "../helpers/local-cluster";
+import { type LocalCluster, startLocalCluster } from "../../testbed/local-cluster";
+import { probeServer, withAdmin } from "../../testbed/probes";
 import { type InlineProgram, InlineProject } from "./inline-project";
 import { MIGRATIONS_TYPE, ownedProgram, prepareDatabase, stackConfig } from "./owned-program";
 

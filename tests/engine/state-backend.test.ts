@@ -15,8 +15,8 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LedgerEntry } from "../../src/migrate";
-import { asRole, attempt, INSUFFICIENT_PRIVILEGE, probeServer, withAdmin } from "../e2e/probes";
-import { type LocalCluster, startLocalCluster } from "../helpers/local-cluster";
+import { type LocalCluster, startLocalCluster } from "../../testbed/local-cluster";
+import { asRole, attempt, INSUFFICIENT_PRIVILEGE, probeServer, withAdmin } from "../../testbed/probes";
 import { type InlineProgram, InlineProject } from "./inline-project";
 import { MIGRATIONS_TYPE, ownedProgram, prepareDatabase, stackConfig } from "./owned-program";
 

@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { migrationFiles } from "../../src/migrate";
-import { findEngine } from "../e2e/pulumi-project";
+import { findEngine } from "../../testbed/pulumi-project";
 
 export interface GatedProject {
   /** The project's folder: run precog-db there. */

@@ -3,9 +3,9 @@
  * stopped and removed at the end. Test files reach it through `adminConfig()` in ./pg.ts.
  */
 import type { TestProject } from "vitest/node";
-import { startLocalCluster } from "./local-cluster";
+import { startLocalCluster } from "../../testbed/local-cluster";
 
-export { freePort } from "./local-cluster";
+export { freePort } from "../../testbed/local-cluster";
 
 export default async function setup(project: TestProject): Promise<() => void> {
   const cluster = await startLocalCluster();

@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import type { Client, ClientConfig } from "pg";
 import { inject } from "vitest";
-import { withClient } from "./client";
+import { withClient } from "../../testbed/client";
 
 export interface AdminConfig {
   host: string;

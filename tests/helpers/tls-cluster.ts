@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { withClient } from "./client";
+import { withClient } from "../../testbed/client";
 import { freePort } from "./pg-global-setup";
 
 export interface TlsCluster {

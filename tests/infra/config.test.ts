@@ -8,10 +8,10 @@ import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { parseConfig, type RawConfig, serverKind } from "../../infra/config/parse";
 import { readStackConfig } from "../../infra/config/read";
-import type { SecretKey } from "../../infra/config/schema";
-import type { ConfigOverrides } from "../helpers/config-overrides";
+import { parseConfig, type RawConfig, serverKind } from "../../src/config/parse";
+import type { SecretKey } from "../../src/config/schema";
+import type { ConfigOverrides } from "../../testbed/config-overrides";
 import { ROOT, runStack, STACKS, stackConfig } from "./harness";
 
 /** The stack file's precog:* values without the namespace, as the program reads them. */
@@ -197,7 +197,7 @@ describe("parseConfig errors", () => {
       "staging",
       { "precog:rds.engineVersion": "17" },
       [
-        'precog:rds.parameterGroupFamily: "postgres16" does not match precog:rds.engineVersion "17"; set it to "postgres17" (a major upgrade changes both together: README, "A major version upgrade")',
+        'precog:rds.parameterGroupFamily: "postgres16" does not match precog:rds.engineVersion "17"; set it to "postgres17" (a major upgrade changes both together: docs/stacks.md, "A major version upgrade")',
       ],
     ],
     [
@@ -345,8 +345,8 @@ describe("precog:rds.caBundleFile", () => {
   });
 });
 
-describe("the README's full examples", () => {
-  const examples = [...readFileSync(resolve(ROOT, "README.md"), "utf8").matchAll(/```yaml\n([\s\S]*?)```/g)].map(
+describe("docs/stacks.md's full examples", () => {
+  const examples = [...readFileSync(resolve(ROOT, "docs/stacks.md"), "utf8").matchAll(/```yaml\n([\s\S]*?)```/g)].map(
     (m) => parse(m[1]).config,
   );
 

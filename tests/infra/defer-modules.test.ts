@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
 const ROOT = join(__dirname, "../..");
-const DEFER = join(ROOT, "dist/pulumi/infra/build/defer-modules.js");
+const DEFER = join(ROOT, "dist/pulumi/infra/startup/defer-modules.js");
 const COMPILED = join(ROOT, "dist/pulumi/infra");
 
 /** Runs `body` in a fresh Node process in the project root and returns what it printed as JSON. */
@@ -78,13 +78,13 @@ describe("the modules a run rarely uses, deferred", () => {
 const AWS_LOADED = `Object.keys(require.cache).filter((p) => p.includes("/node_modules/@pulumi/aws/")).length`;
 
 /**
- * Runs the compiled program (dist/pulumi/infra/program.js, after the deferral its entry point
+ * Runs the compiled program (dist/pulumi/infra/program.js, after prepareProgram as its entry point
  * imports first) for `stack` under the Pulumi mocks of ./harness.ts, in a fresh Node process:
  * the harness loads through ts-node, and the program it imports is the compiled one.
  */
 function compiledRun(stack: string, config: Record<string, string> = {}): Record<string, unknown> {
   const script = `
-    require(${JSON.stringify(join(COMPILED, "build/modules-deferred.js"))});
+    require(${JSON.stringify(join(COMPILED, "startup/prepare-program.js"))}).prepareProgram(${JSON.stringify(ROOT)});
     require(${JSON.stringify(join(COMPILED, "program.js"))});
     const awsBefore = ${AWS_LOADED};
     // The harness's import of infra/program gets the compiled module.

@@ -11,7 +11,7 @@ import { parse } from "yaml";
 import type { StackOutputs } from "../../infra/outputs";
 import { program } from "../../infra/program";
 import { migrationFiles } from "../../src/migrate";
-import { applyOverrides, type ConfigOverrides } from "../helpers/config-overrides";
+import { applyOverrides, type ConfigOverrides } from "../../testbed/config-overrides";
 
 export const ROOT = resolve(__dirname, "../..");
 /** The committed RDS CA bundle (precog:rds.caBundleFile's default), as the program resolves it. */

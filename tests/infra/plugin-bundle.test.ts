@@ -1,6 +1,6 @@
 /**
  * The migration provider plugin as the engine starts it: its wrapper runs the bundle that
- * `npm run build` writes (infra/build/bundle-plugin.ts), which serves and prints its port; the
+ * `npm run build` writes (infra/startup/bundle-plugin.ts), which serves and prints its port; the
  * bundle has one copy of grpc-js, the SDK's, so that the engine log's client (engine-log.ts) takes
  * the credentials the SDK's generated client accepts.
  */
@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { PLUGIN_BUNDLE } from "../../infra/build/bundle-plugin";
+import { PLUGIN_BUNDLE } from "../../infra/startup/bundle-plugin";
 
 const ROOT = join(__dirname, "../..");
 const WRAPPER = join(ROOT, "infra/migrations/plugin/pulumi-resource-precog-migrations");

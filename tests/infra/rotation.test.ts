@@ -9,7 +9,7 @@ import { describe, expect, it, vi } from "vitest";
 import { PASSWORD_EXCLUDED_CHARACTERS } from "../../infra/credentials/passwords";
 import { ROTATION_OWNED } from "../../infra/credentials/role-secret";
 import { SINGLE_USER_APPLICATION, SINGLE_USER_VERSION } from "../../infra/credentials/rotation";
-import { ENVIRONMENT_DEFAULTS } from "../../src/env/defaults";
+import { stackFacts } from "../helpers/stack-facts";
 import {
   accountOf,
   currentSecretValue,
@@ -208,7 +208,7 @@ describe.each(["staging", "prod"] as const)("%s rotation", (stack) => {
   });
 
   it("a pool change rewrites the app secret's tags and leaves every secret's value alone", async () => {
-    const t = ENVIRONMENT_DEFAULTS[stack];
+    const t = stackFacts(stack);
     const before = await run(stack);
     const after = await run(stack, { "precog:pool.min": 1, "precog:pool.max": 60 });
     const tags = (r: typeof before) => r.byName(`${p}-secret-app-secret`).inputs.tags;

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { assertBuildCurrent, writeStamp } from "../../infra/build/source-digest";
+import { assertBuildCurrent, writeStamp } from "../../infra/startup/source-digest";
 
 const roots: string[] = [];
 afterEach(() => {

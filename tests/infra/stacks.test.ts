@@ -8,8 +8,8 @@ import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PRIVILEGES, GRANTS } from "../../infra/database/privileges";
-import { ENVIRONMENT_DEFAULTS } from "../../src/env/defaults";
 import { roleNamesOf } from "../../src/env/roles";
+import { stackFacts } from "../helpers/stack-facts";
 import {
   accountOf,
   isSecret,
@@ -155,7 +155,7 @@ const TIMEOUTS = {
 
 describe.each(STACKS)("stack %s", (stack) => {
   const p = `precog-${stack}`;
-  const t = ENVIRONMENT_DEFAULTS[stack];
+  const t = stackFacts(stack);
   const roleNames = roleNamesOf(t.database, t.appRole);
 
   it("registers exactly the expected resources", async () => {
@@ -604,7 +604,7 @@ describe("aws stacks", () => {
     "%s: one rotated secret per login role, in the rotation functions' shape, the pool bounds as tags",
     async (stack) => {
       const r = await run(stack);
-      const t = ENVIRONMENT_DEFAULTS[stack];
+      const t = stackFacts(stack);
       const users = { migrator: `${t.database}_migrator`, app: t.appRole, readonly: `${t.database}_readonly` };
       // No secret for the roles without login.
       expect(
@@ -652,7 +652,7 @@ describe("aws stacks", () => {
       const account = prod ? "222222222222" : "111111111111";
       expect(r.byName(`precog-${stack}-db-extension-pgaudit`).inputs).toEqual({
         name: "pgaudit",
-        database: ENVIRONMENT_DEFAULTS[stack].database,
+        database: stackFacts(stack).database,
       });
       const instance = r.byName(`precog-${stack}-server-instance`);
       expect(instance.inputs.identifier).toBe(`precog-${stack}`);

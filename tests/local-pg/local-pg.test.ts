@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Client } from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { withClient } from "../helpers/client";
-import { freePort } from "../helpers/local-cluster";
+import { withClient } from "../../testbed/client";
+import { freePort } from "../../testbed/local-cluster";
 
 const script = resolve(__dirname, "../../scripts/local-pg.sh");
 

@@ -19,7 +19,7 @@ import {
   publicRevoked,
 } from "../../policy/rules/roles";
 import { noPlainPasswords, secretsRotate } from "../../policy/rules/secrets";
-import type { ConfigOverrides } from "../helpers/config-overrides";
+import type { ConfigOverrides } from "../../testbed/config-overrides";
 import { runStack, STACKS, type Stack } from "../infra/harness";
 import { editResource, fromHarness } from "./from-harness";
 

@@ -1,7 +1,7 @@
 import type { Client } from "pg";
 import { describe, expect, it } from "vitest";
 import { cleanSlate, deletionOrder } from "../../src/testing";
-import { withClient } from "../helpers/client";
+import { withClient } from "../../testbed/client";
 import { asOwner, committedRows, useTestDatabase } from "./support";
 
 /**

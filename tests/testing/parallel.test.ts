@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cleanSlate } from "../../src/testing";
-import { withClient } from "../helpers/client";
+import { withClient } from "../../testbed/client";
 import { committedRows, useTestDatabase } from "./support";
 
 const db = useTestDatabase("CREATE TABLE demo_rows (id bigserial PRIMARY KEY, key text NOT NULL, owner text NOT NULL)");

@@ -2,7 +2,7 @@ import type { Client } from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
 import { HISTORY_TABLE } from "../../src/migrate";
 import { cleanSlate, deletionOrder, openTestPool, withRollback } from "../../src/testing";
-import { withClient } from "../helpers/client";
+import { withClient } from "../../testbed/client";
 import { applyPrecogSchema } from "./precog-schema";
 import { committedRows, useTestDatabase } from "./support";
 

@@ -4,7 +4,7 @@
  */
 import { resolve } from "node:path";
 import { migrate } from "../../src/migrate";
-import type { ProvisionedTestDb } from "../helpers/provision-test-db";
+import type { ProvisionedTestDb } from "../../testbed/provision-test-db";
 
 export const MIGRATIONS_DIR = resolve(__dirname, "../../migrations");
 

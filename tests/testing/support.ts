@@ -1,12 +1,12 @@
 /**
  * Shared pieces of the test-support tests: a provisioned test database per file (see
- * tests/helpers/provision-test-db.ts), SQL run as its owner (as migrations would), and a count
+ * testbed/provision-test-db.ts), SQL run as its owner (as migrations would), and a count
  * seen from a separate superuser connection, i.e. what is committed.
  */
 import { afterAll, beforeAll } from "vitest";
-import { withClient } from "../helpers/client";
+import { withClient } from "../../testbed/client";
+import { type ProvisionedTestDb, provisionTestDatabase } from "../../testbed/provision-test-db";
 import { adminConfig, withAdmin } from "../helpers/pg";
-import { type ProvisionedTestDb, provisionTestDatabase } from "../helpers/provision-test-db";
 
 /** Provisions a database for the calling file and runs `ownerSql` in it as the owner role. */
 export function useTestDatabase(ownerSql = ""): { current: ProvisionedTestDb } {

@@ -19,25 +19,29 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
+import { environmentsWhere, isEnvironment } from "../../env/environment";
 import { singleAttemptSsl } from "../../env/tls";
 import { withClient } from "../../migrate/pg";
-import type { Command, CommandContext } from "../commands";
+import type { Command, CommandContext } from "../context";
 import { isProjectDir, LocalStack, type RoleInState } from "./local-stack";
 import { scramVerifier } from "./scram";
 
 export const ROTATABLE_ROLES = ["app", "readonly", "migrator"] as const;
-const LOCAL_STACKS = ["dev", "test"];
+/** The environments a workstation rotates; the others rotate through Secrets Manager. */
+const LOCAL_STACKS: readonly string[] = environmentsWhere("rotatesFromWorkstation");
 
 export const rotateCommand: Command = async (ctx) => {
   const env = ctx.values.env;
   const role = ctx.values.role ?? "app";
-  if (env === "staging" || env === "prod")
+  if (isEnvironment(env ?? "") && !LOCAL_STACKS.includes(env ?? ""))
     throw new Error(
-      `rotate runs on the local stacks (dev, test) only: ${env} rotates through Secrets Manager, never from a workstation. ` +
+      `rotate runs on the local stacks (${LOCAL_STACKS.join(", ")}) only: ${env} rotates through Secrets Manager, never from a workstation. ` +
         `Run \`aws secretsmanager rotate-secret --secret-id precog/${env}/${role}\` (docs/operations.md, "Rotating a credential").`,
     );
   if (env === undefined || !LOCAL_STACKS.includes(env))
-    throw new Error(`rotate needs --env dev or --env test${env === undefined ? "" : ` (got "${env}")`}.`);
+    throw new Error(
+      `rotate needs ${LOCAL_STACKS.map((e) => `--env ${e}`).join(" or ")}${env === undefined ? "" : ` (got "${env}")`}.`,
+    );
   if (!(ROTATABLE_ROLES as readonly string[]).includes(role))
     throw new Error(`--role must be one of ${ROTATABLE_ROLES.join(", ")} (got "${role}").`);
   if (!isProjectDir(ctx.cwd))

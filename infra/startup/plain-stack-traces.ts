@@ -6,7 +6,7 @@
  * takes a stack trace eagerly for every resource it registers (the resource's source position)
  * and for every promise it tracks (for its report of leaked promises). Mapping those traces frame
  * by frame through the SDK's and the program's source maps was most of the program's own CPU time
- * in a no-op preview of dev (README.md, "Timings"). The program is compiled
+ * in a no-op preview of dev (docs/pulumi-engine.md, "Timings"). The program is compiled
  * JavaScript with readable output, so its traces and source positions name the compiled files.
  */
 export function usePlainStackTraces(): void {

@@ -8,7 +8,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
-const script = resolve(__dirname, "../../scripts/local-pg.sh");
+const script = resolve(__dirname, "../scripts/local-pg.sh");
 
 export interface LocalCluster {
   readonly host: "127.0.0.1";

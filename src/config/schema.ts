@@ -9,11 +9,16 @@
  * `connections`, and a `migrations` group of its own.
  */
 
-import { LOCAL_SERVER } from "../../src/env/defaults";
-import { ENVIRONMENTS } from "../../src/env/environment";
+import { ENVIRONMENTS } from "../env/environment";
 import type { Field, FieldValue, GroupValue } from "./fields";
 
 export const NAMESPACE = "precog";
+
+/**
+ * Where scripts/local-pg.sh's private cluster listens (its PRECOG_PG_PORT default): the defaults of
+ * precog:local.host and precog:local.port.
+ */
+export const LOCAL_SERVER = Object.freeze({ host: "127.0.0.1", port: 54329 });
 
 const connectionLimit = (whose: string) =>
   ({ type: "integer", min: 1, default: 5, description: `CONNECTION LIMIT of the ${whose}.` }) as const;
@@ -239,7 +244,7 @@ export const CONFIG_SCHEMA = {
         default: "config/rds-ca/rds-ca-rsa2048-g1.pem",
         description:
           "PEM file of the root certificates the provisioning and migration connections verify the instance's certificate against (sslmode verify-full), " +
-          'relative to the project; the committed one holds AWS\'s rds-ca-rsa2048-g1 region roots (README, "The RDS CA bundle"). Another caCertIdentifier, or a region the file lacks, needs a bundle of its own here.',
+          'relative to the project; the committed one holds AWS\'s rds-ca-rsa2048-g1 region roots (docs/stacks.md, "The RDS CA bundle"). Another caCertIdentifier, or a region the file lacks, needs a bundle of its own here.',
       },
       extendedSupport: {
         type: "boolean",

@@ -12,11 +12,11 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writ
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse, stringify } from "yaml";
-import { applyOverrides, type ConfigOverrides } from "../helpers/config-overrides";
-import { type LocalCluster, startLocalCluster } from "../helpers/local-cluster";
+import { applyOverrides, type ConfigOverrides } from "./config-overrides";
+import { type LocalCluster, startLocalCluster } from "./local-cluster";
 import { probeServer } from "./probes";
 
-export const ROOT = resolve(__dirname, "../..");
+export const ROOT = resolve(__dirname, "..");
 
 export interface CliResult {
   code: number;

@@ -3,8 +3,8 @@
  * and what each role can and cannot do.
  */
 import type { Client } from "pg";
-import { withClient } from "../helpers/client";
-import type { LocalCluster } from "../helpers/local-cluster";
+import { withClient } from "./client";
+import type { LocalCluster } from "./local-cluster";
 
 type Server = Pick<LocalCluster, "host" | "port" | "user" | "password">;
 let server: Server | undefined;

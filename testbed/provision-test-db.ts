@@ -10,7 +10,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { ClientConfig } from "pg";
-import { APP_SCHEMA, DEFAULT_PRIVILEGES, GRANTS, type Grantee } from "../../infra/database/privileges";
+import { APP_SCHEMA, DEFAULT_PRIVILEGES, GRANTS, type Grantee } from "../infra/database/privileges";
 import { withClient } from "./client";
 
 /** A login role's name and password. */

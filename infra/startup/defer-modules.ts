@@ -16,8 +16,8 @@
  *
  * `deferModules()` puts a stand-in in Node's module cache for each, which loads the real module on
  * its first use, so a run that never uses one never loads it, and one that does gets the real
- * module. It must run before anything imports them (./modules-deferred.ts, imported first by
- * infra/index.ts). A module that is already loaded is left as it is.
+ * module. It must run before anything imports them (./prepare-program.ts, which infra/index.ts
+ * calls first). A module that is already loaded is left as it is.
  */
 import { Module } from "node:module";
 import { dirname } from "node:path";

@@ -5,7 +5,7 @@
  * is tested table-driven with exact messages. Secret values never reach it; it learns only which
  * secrets are set.
  */
-import { type RoleNames, roleNamesOf } from "../../src/env/roles";
+import { type RoleNames, roleNamesOf } from "../env/roles";
 import type { Field } from "./fields";
 import { Reader } from "./reader";
 import { CONFIG_SCHEMA, type LocalConfig, NAMESPACE, type RdsConfig, type SecretKey, type StackConfig } from "./schema";
@@ -146,7 +146,7 @@ function checkRds(r: Reader, rds: RdsConfig, appLimit: number, serverMax: number
     r.problem(
       "rds.parameterGroupFamily",
       `"${rds.parameterGroupFamily}" does not match ${NAMESPACE}:rds.engineVersion "${rds.engineVersion}"; set it to "postgres${major}" ` +
-        `(a major upgrade changes both together: README, "A major version upgrade")`,
+        `(a major upgrade changes both together: docs/stacks.md, "A major version upgrade")`,
     );
   else if (!major && rds.engineVersion !== "")
     r.problem("rds.engineVersion", `"${rds.engineVersion}" is not a major or major.minor version, e.g. "16"`);
