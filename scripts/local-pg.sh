@@ -19,6 +19,7 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 dir=${PRECOG_PG_DIR:-$repo/.local/pg}
+case "$dir" in /*) ;; *) dir=$PWD/$dir ;; esac # absolute: the server runs from /
 max_connections=${PRECOG_PG_MAX_CONNECTIONS:-300}
 data=$dir/data
 run=$dir/run
@@ -51,7 +52,9 @@ bindir=$(find_bindir)
 as_owner() {
   if [ "$(id -u)" = 0 ]; then
     id postgres >/dev/null 2>&1 || die "running as root needs the 'postgres' user (apt-get install -y postgresql creates it)"
-    runuser -u postgres -- "$@"
+    # From / : the caller's folder may be closed to postgres (a checkout under a 0700 folder), and
+    # PostgreSQL's tools complain when they cannot change back to it.
+    (cd / && runuser -u postgres -- "$@")
   else
     "$@"
   fi
