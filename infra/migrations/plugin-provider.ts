@@ -22,12 +22,12 @@ export function migrationsProvider(version: string, log: EngineLog): provider.Pr
       return { inputs: news };
     },
     diff: async (_id, urn, olds, news) => impl.diff(urn, unwrapSecrets(olds), inputsOf(news), log.of(urn)),
-    create: async (_urn, inputs) => {
-      const { id, outs } = await marked(inputs, () => impl.create(inputsOf(inputs)));
+    create: async (urn, inputs) => {
+      const { id, outs } = await marked(inputs, () => impl.create(inputsOf(inputs), log.of(urn)));
       return { id, outs: secretLike(outs, inputs) };
     },
-    update: async (_id, _urn, olds, news) => {
-      const { outs } = await marked(news, () => impl.update(unwrapSecrets(olds), inputsOf(news)));
+    update: async (_id, urn, olds, news) => {
+      const { outs } = await marked(news, () => impl.update(unwrapSecrets(olds), inputsOf(news), log.of(urn)));
       return { outs: secretLike(outs, news) };
     },
     read: async (id, _urn, props) => {

@@ -17,6 +17,7 @@ import {
   describeConnection,
   type HistoryRow,
   type LedgerEntry,
+  type MigrateEvent,
   migrate,
   readHistory,
 } from "../../src/migrate";
@@ -106,7 +107,7 @@ function toLedgerEntry({ version, name, checksum, appliedAt, appliedBy }: Histor
 }
 
 /** Applies what is pending. On a failure the state records the ledger as the database has it. */
-async function apply(i: MigrationsInputs, previous: MigrationsState | undefined) {
+async function apply(i: MigrationsInputs, previous: MigrationsState | undefined, log?: ResourceLog) {
   let lastBackup = previous?.lastBackup ?? null;
   const plan = i.backup;
   try {
@@ -127,6 +128,8 @@ async function apply(i: MigrationsInputs, previous: MigrationsState | undefined)
       backup: plan.kind === "pg_dump",
       backupDir: plan.kind === "pg_dump" ? plan.dir : undefined,
       applicationName: "precog-db pulumi",
+      // The engine's notes and warnings (a wait for the migration lock among them) show under the resource.
+      log: log && engineNotes(log),
       // The ledger to record, read on the apply's own connection (no second one to open).
       returnHistory: true,
       // lint: the engine's default, on for staging and prod, where it refuses under the lock what
@@ -148,16 +151,37 @@ async function apply(i: MigrationsInputs, previous: MigrationsState | undefined)
   }
 }
 
-export async function create(inputs: MigrationsInputs) {
-  return { id: ID, outs: await apply(inputs, undefined) };
+/** The engine's info and warn events, to the resource's log; its per-file progress stays out of it. */
+function engineNotes(log: ResourceLog): (e: MigrateEvent) => void {
+  return (e) => {
+    if (e.type === "info") void log.info(e.message).catch(() => undefined);
+    else if (e.type === "warn") void log.warn(e.message).catch(() => undefined);
+  };
 }
 
-export async function update(olds: MigrationsState, news: MigrationsInputs) {
+export async function create(inputs: MigrationsInputs, log?: ResourceLog) {
+  return { id: ID, outs: await apply(inputs, undefined, log) };
+}
+
+export async function update(olds: MigrationsState, news: MigrationsInputs, log?: ResourceLog) {
   const drift = driftOf(news, recordedLedger(olds));
   if (drift.length > 0) throw driftError(news.environment, drift);
-  return { outs: await apply(news, olds) };
+  return { outs: await apply(news, olds, log) };
 }
 
+/**
+ * A refresh. The engine may put its own words before a provider's error (its "Preview failed:"), so
+ * the message says itself that the refresh could not read the history, and of which database.
+ */
 export async function read(id: string, props: MigrationsState) {
-  return { id, props: stateOf(props, await ledgerOf(props), props.lastBackup ?? null) };
+  let ledger: LedgerEntry[];
+  try {
+    ledger = await ledgerOf(props);
+  } catch (cause) {
+    throw new Error(
+      `Refresh failed: cannot read the applied migrations (precog_migrations.history) of ${describeConnection(connectionOf(props))}: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+  return { id, props: stateOf(props, ledger, props.lastBackup ?? null) };
 }

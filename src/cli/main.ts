@@ -76,13 +76,16 @@ export async function main(argv: readonly string[], cwd = process.cwd()): Promis
     };
     return await verb.run(ctx);
   } catch (err) {
-    report(out, err);
+    report(out, err, values.json === true);
     return err instanceof UsageError ? 2 : 1;
   }
 }
 
-function report(out: Output, err: unknown): void {
+/** On stderr as ever; with --json also on stdout as `{"error": "<message>"}`, so a script reading stdout sees it. */
+function report(out: Output, err: unknown, json: boolean): void {
   const e = err as Error;
-  out.err(`precog-db: ${e.message ?? String(err)}`);
+  const message = e.message ?? String(err);
+  if (json) out.out(JSON.stringify({ error: message }, null, 2));
+  out.err(`precog-db: ${message}`);
   if (process.env.PRECOG_DEBUG === "1" && e.stack) out.err(e.stack);
 }

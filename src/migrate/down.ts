@@ -5,11 +5,11 @@
  */
 import { currentOperator, PROTECTED_ENVIRONMENTS } from "../env/environment";
 import { runOutsideTransaction, runTransactional, type Unit } from "./apply";
-import { listMigrations, type MigrationFile, readMigration, type Section } from "./files";
+import { appliedFileName, listMigrations, type MigrationFile, readMigration, type Section } from "./files";
 import { guardTarget } from "./guard";
 import { forgetSql, readHistoryRows } from "./history";
 import { actAs, describeConnection, withAdvisoryLock, withClient } from "./pg";
-import { assertNoProblems } from "./reconcile";
+import { assertNoProblems, lineEndingsProblem } from "./reconcile";
 import { refuseStatements } from "./refused-statements";
 import { type MigrateOptions, resolveSettings } from "./settings";
 import { compareVersions, newestOf, oldestFirst } from "./versions";
@@ -69,12 +69,15 @@ export async function down(options: DownOptions): Promise<DownResult> {
           const ref = refs.find((r) => r.order === row.order);
           if (!ref) {
             problems.push(
-              `${row.version}_${row.name} is applied but its file is missing from ${s.dir}: restore it to roll it back.`,
+              `${appliedFileName(row.version, row.name, refs)} is applied but its file is missing from ${s.dir}: restore it to roll it back.`,
             );
             continue;
           }
           const file = readMigration(ref);
-          if (file.checksum !== row.checksum)
+          const lineEndings =
+            file.checksum === row.checksum ? undefined : lineEndingsProblem(ref, row.checksum, s.environment);
+          if (lineEndings) problems.push(lineEndings);
+          else if (file.checksum !== row.checksum)
             problems.push(
               `${file.filename} changed after it was applied: its down section may not undo what was applied; restore the applied version first.`,
             );

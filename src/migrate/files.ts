@@ -15,7 +15,7 @@ import { type Dirent, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { durationProblem } from "./duration";
 import { sha256 } from "./hash";
-import { oldestFirst } from "./versions";
+import { oldestFirst, type Version, versionKey } from "./versions";
 
 /** A migration as its file name describes it: nothing read from inside the file. */
 export interface MigrationRef {
@@ -85,6 +85,18 @@ export function migrationName(filename: string): { version: string; name: string
 export const MAX_VERSION = 9223372036854775807n;
 const MARKER = /^--\s*migrate:(up|down)\b([^\n]*)$/gm;
 const APPROVAL = /^--\s*lint:approve\b([^\n]*)$/gm;
+/** A marker with something before it on its line: not a marker, but surely meant as one. */
+const INDENTED_UP = /^([ \t]+)--\s*migrate:up\b/m;
+
+/**
+ * The problem of a file without an up marker. An indented one is named: the marker must start its
+ * line (accepting it would move the sections of files whose SQL holds such a line, and so their checksums).
+ */
+function noUpLine(text: string): string {
+  const m = INDENTED_UP.exec(text);
+  if (!m) return "no `-- migrate:up` line";
+  return `no \`-- migrate:up\` line: line ${positionOf(text, m.index).line} has one indented; a marker must start at the beginning of its line, so remove the ${m[1].length} character(s) before "--"`;
+}
 
 /**
  * Lists `<version>_<name>.sql` files in version order. Other files (README.md) are ignored; a .sql
@@ -153,6 +165,20 @@ function notAFile(entry: Dirent, path: string): string | undefined {
       : "is a link to something not a file";
 }
 
+/**
+ * The file name of an applied migration, for messages: its file's when the folder has its version,
+ * else rebuilt as its file was named ("0001_x.sql", never "1_x": the history keeps only the number),
+ * padded to the width every file in the folder shares.
+ */
+export function appliedFileName(version: Version, name: string, refs: readonly MigrationRef[]): string {
+  const key = versionKey(version);
+  const ref = refs.find((r) => versionKey(r.order) === key);
+  if (ref) return ref.filename;
+  const widths = new Set(refs.map((r) => r.version.length));
+  const width = widths.size === 1 ? [...widths][0] : 0;
+  return `${key.padStart(width, "0")}_${name}.sql`;
+}
+
 /** Reads and parses one migration file; a file that cannot be read is an error naming it. */
 export function readMigration(ref: MigrationRef): MigrationFile {
   let text: string;
@@ -180,8 +206,7 @@ export function parseMigration(ref: MigrationRef, raw: string): MigrationFile {
   }
   const ups = markers.filter((m) => m.kind === "up");
   const downs = markers.filter((m) => m.kind === "down");
-  if (ups.length !== 1)
-    problems.push(ups.length === 0 ? "no `-- migrate:up` line" : "more than one `-- migrate:up` line");
+  if (ups.length !== 1) problems.push(ups.length === 0 ? noUpLine(text) : "more than one `-- migrate:up` line");
   if (downs.length > 1) problems.push("more than one `-- migrate:down` line");
 
   const section = (i: number): Section => {

@@ -3,7 +3,7 @@
  * missing applied file, a new file older than the newest applied one). Pure: the caller supplies
  * checksums, so `migrate` can use the stat cache and `validate` can read every file.
  */
-import { type MigrationFile, type MigrationRef, readMigration } from "./files";
+import { appliedFileName, type MigrationFile, type MigrationRef, readMigration } from "./files";
 import { sha256 } from "./hash";
 import type { AppliedRow } from "./history";
 import { compareVersions, newestOf, versionKey } from "./versions";
@@ -48,9 +48,10 @@ export function reconcile(input: ReconcileInput): Reconciled {
     appliedOrders.add(row.order);
     const ref = byOrder.get(row.order);
     if (!ref) {
+      const file = appliedFileName(row.version, row.name, refs);
       problem(
-        `${row.version}_${row.name}.sql`,
-        `Migration ${row.version}_${row.name} was applied on ${environment} (by ${row.appliedBy}, ${row.appliedAt}) ` +
+        file,
+        `Migration ${file} was applied on ${environment} (by ${row.appliedBy}, ${row.appliedAt}) ` +
           `but has no file in ${dir}: restore the file (from git) rather than deleting applied migrations.`,
       );
       continue;
@@ -60,18 +61,14 @@ export function reconcile(input: ReconcileInput): Reconciled {
       problem(
         ref.filename,
         `${ref.filename} has version ${row.version}, which was applied on ${environment} as "${row.name}": ` +
-          `an applied migration was renamed; restore its name ${row.version}_${row.name}.sql.`,
+          `an applied migration was renamed; restore its name ${ref.version}_${row.name}.sql.`,
       );
       continue;
     }
     const checksum = input.checksumOf(ref);
-    if (checksum !== row.checksum && onlyLineEndingsDiffer(ref, row.checksum)) {
-      problem(
-        ref.filename,
-        `${ref.filename} differs from what was applied on ${environment} only in its line endings (CRLF against LF): ` +
-          `restore the line endings it was applied with (git checkout -- ${ref.filename}; keep migrations LF with ` +
-          `"*.sql text eol=lf" in .gitattributes). The checksum covers the up section byte for byte, line endings included.`,
-      );
+    const lineEndings = checksum === row.checksum ? undefined : lineEndingsProblem(ref, row.checksum, environment);
+    if (lineEndings) {
+      problem(ref.filename, lineEndings);
     } else if (checksum !== row.checksum) {
       problem(
         ref.filename,
@@ -88,7 +85,7 @@ export function reconcile(input: ReconcileInput): Reconciled {
       if (compareVersions(r.order, newest.order) < 0) {
         problem(
           r.filename,
-          `${r.filename} is older than the newest applied migration ${newest.version}_${newest.name}: ` +
+          `${r.filename} is older than the newest applied migration ${appliedFileName(newest.version, newest.name, refs)}: ` +
             `give it a version after ${newest.version} (precog-db new <name> picks one), or pass --allow-out-of-order ` +
             `if it really must run after newer ones.`,
         );
@@ -163,6 +160,19 @@ export function assertNoProblems(problems: readonly (string | Problem)[], what: 
  * applied checksum: the file was re-saved by an editor or a checkout, not edited. Read only on the
  * changed-file path; an unreadable file is simply not "only line endings".
  */
+/**
+ * The problem of an applied file whose up section differs from what was applied only in its line
+ * endings, or undefined when it differs otherwise (or not at all). One rule for migrate, status and down.
+ */
+export function lineEndingsProblem(ref: MigrationRef, applied: string, environment: string): string | undefined {
+  if (!onlyLineEndingsDiffer(ref, applied)) return undefined;
+  return (
+    `${ref.filename} differs from what was applied on ${environment} only in its line endings (CRLF against LF): ` +
+    `restore the line endings it was applied with (git checkout -- ${ref.filename}; keep migrations LF with ` +
+    `"*.sql text eol=lf" in .gitattributes). The checksum covers the up section byte for byte, line endings included.`
+  );
+}
+
 function onlyLineEndingsDiffer(ref: MigrationRef, applied: string): boolean {
   let up: string;
   try {

@@ -29,7 +29,7 @@ export function stackOrderProblems(g: GateInput): string[] {
   return g.pending.flatMap((m) => {
     const there = applied.get(versionKey(m.version));
     if (there === m.checksum) return [];
-    const label = `${m.version}_${m.name} (checksum ${m.checksum.slice(0, 12)})`;
+    const label = `${m.version}_${m.name}.sql (checksum ${m.checksum.slice(0, 12)})`;
     return there === undefined
       ? [
           `${label}: stack "${g.predecessor}" has not applied it; stack "${g.stack}" lacks it until "${g.predecessor}" does`,

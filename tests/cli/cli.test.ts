@@ -217,6 +217,35 @@ describe("precog-db", () => {
     expect(await history()).toEqual([]);
   });
 
+  it("messages name a migration by its file, padded and with .sql; --json puts a failure on stdout too", async () => {
+    const env = { ...dbEnv(db), PRECOG_ENV: "dev" };
+    expect((await cli(["migrate", "--dir", dir], env)).code).toBe(0);
+    writeFileSync(join(dir, "0000_early.sql"), sql("SELECT 1;"));
+    const early = await cli(["migrate", "--dir", dir, "--json"], env);
+    const problem = `0000_early.sql is older than the newest applied migration 0002_u.sql: give it a version after 2`;
+    expect([early.code, early.stderr]).toEqual([1, expect.stringContaining(problem)]);
+    expect(Object.keys(JSON.parse(early.stdout))).toEqual(["error"]);
+    expect(JSON.parse(early.stdout).error).toContain(problem);
+    rmSync(join(dir, "0000_early.sql"));
+    rmSync(join(dir, "0002_u.sql"));
+    const down = await cli(["down", "--dir", dir], env);
+    expect([down.code, down.stderr]).toEqual([
+      1,
+      expect.stringContaining(`0002_u.sql is applied but its file is missing from ${dir}: restore it to roll it back.`),
+    ]);
+    expect(down.stdout).toBe("");
+  });
+
+  it("an indented -- migrate:up line is named, with its line", async () => {
+    writeFileSync(join(dir, "0003_indented.sql"), "-- a header\n  -- migrate:up\nSELECT 1;\n");
+    const r = await cli(["migrate", "--dir", dir], { ...dbEnv(db), PRECOG_ENV: "dev" });
+    expect([r.code, r.stderr.trim().split("\n").pop()]).toEqual([
+      1,
+      'precog-db: 0003_indented.sql: no `-- migrate:up` line: line 2 has one indented; a marker must start at the beginning of its line, so remove the 2 character(s) before "--". See docs/migrations.md for the file format.',
+    ]);
+    expect(await history()).toEqual([]);
+  });
+
   it("reads DB_* from a .env file in the working folder, the process environment winning", async () => {
     const cwd = mkdtempSync(join(tmpdir(), "precog-cwd-"));
     try {

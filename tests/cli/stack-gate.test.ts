@@ -60,10 +60,10 @@ describe("precog-db migrate's stack-order gate", () => {
       'precog-db: Refusing to apply migrations on stack "staging": the stack before it, "test", must apply each first (dev -> test -> staging -> prod):\n',
     );
     expect(r.stderr).toMatch(
-      /\n {2}- 2_u \(checksum [0-9a-f]{12}\): stack "test" applied version 2 with checksum 000000000000; the file changed since\n/,
+      /\n {2}- 2_u\.sql \(checksum [0-9a-f]{12}\): stack "test" applied version 2 with checksum 000000000000; the file changed since\n/,
     );
     expect(r.stderr).toMatch(
-      /\n {2}- 3_v \(checksum [0-9a-f]{12}\): stack "test" has not applied it; stack "staging" lacks it until "test" does\n/,
+      /\n {2}- 3_v\.sql \(checksum [0-9a-f]{12}\): stack "test" has not applied it; stack "staging" lacks it until "test" does\n/,
     );
     expect(r.stderr).not.toMatch(/- 1_t/);
     expect(r.stderr).toContain('Deploy "test" first (pulumi up --stack test), then this stack.\nNothing was applied.');

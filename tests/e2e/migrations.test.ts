@@ -158,7 +158,7 @@ describe.sequential("the migration component, through the real engine", () => {
         'Refusing to apply migrations on stack "staging": the stack before it, "test", must apply each first',
       );
       expect(refused.all).toMatch(
-        /6_market_notes \(checksum [0-9a-f]{12}\): stack "test" has not applied it; stack "staging" lacks it/,
+        /6_market_notes\.sql \(checksum [0-9a-f]{12}\): stack "test" has not applied it; stack "staging" lacks it/,
       );
       expect(await versions("staging")).not.toContain("6");
 
@@ -169,7 +169,7 @@ describe.sequential("the migration component, through the real engine", () => {
         'Refusing to apply migrations on stack "staging": the stack before it, "test", must apply each first',
       );
       expect(cli.stderr).toMatch(
-        /6_market_notes \(checksum [0-9a-f]{12}\): stack "test" has not applied it; stack "staging" lacks it/,
+        /6_market_notes\.sql \(checksum [0-9a-f]{12}\): stack "test" has not applied it; stack "staging" lacks it/,
       );
       expect(cli.stderr).toContain("Nothing was applied.");
       const skip = await cliMigrate("staging", ["--skip-stack-order"]);

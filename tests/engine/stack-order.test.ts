@@ -90,7 +90,7 @@ describe.sequential("the stack-order gate, through StackReferences in one backen
         'Refusing to apply migrations on stack "test": the stack before it, "dev", must apply each first (dev -> test -> staging -> prod):',
       );
       const problem =
-        /6_market_notes \(checksum ([0-9a-f]{12})\): stack "dev" has not applied it; stack "test" lacks it until "dev" does/;
+        /6_market_notes\.sql \(checksum ([0-9a-f]{12})\): stack "dev" has not applied it; stack "test" lacks it until "dev" does/;
       expect(refused.output).toMatch(problem);
       expect(refused.output).toContain('Deploy "dev" first (pulumi up --stack dev), then this stack.');
       // A preview is refused the same way, before anything runs.
@@ -126,10 +126,10 @@ describe.sequential("the stack-order gate, through StackReferences in one backen
         'Refusing to apply migrations on stack "staging": the stack before it, "test", must apply each first',
       );
       expect(refused.output).toMatch(
-        /7_order_audit \(checksum [0-9a-f]{12}\): stack "test" has not applied it; stack "staging" lacks it until "test" does/,
+        /7_order_audit\.sql \(checksum [0-9a-f]{12}\): stack "test" has not applied it; stack "staging" lacks it until "test" does/,
       );
       // 6 is not among the problems: test has it with the same checksum.
-      expect(refused.output).not.toMatch(/6_market_notes \(checksum/);
+      expect(refused.output).not.toMatch(/6_market_notes\.sql \(checksum/);
       expect(await historyOf("staging")).toEqual(["1", "2", "3", "4", "5"]);
       expect(await versions("staging")).toEqual(["1", "2", "3", "4", "5"]);
 

@@ -246,7 +246,7 @@ describe.sequential("the shared postgres:// backend, two checkouts", () => {
       const refused = await alice.up("test", program(alice, "test"));
       expect(refused.ok).toBe(false);
       expect(refused.output).toMatch(
-        /6_market_notes \(checksum [0-9a-f]{12}\): stack "dev" has not applied it; stack "test" lacks it until "dev" does/,
+        /6_market_notes\.sql \(checksum [0-9a-f]{12}\): stack "dev" has not applied it; stack "test" lacks it until "dev" does/,
       );
 
       addMigration(ci);

@@ -103,7 +103,7 @@ describe("the provider's diff of a recorded resource", () => {
     const refused = provider.diff?.("migrations", urn("staging"), await recorded("staging", ["1"]), news);
     await expect(refused).rejects.toThrow(
       'Refusing to apply migrations on stack "staging": the stack before it, "test", must apply each first (dev -> test -> staging -> prod):\n' +
-        `  - 2_drop_a (checksum ${sum}): stack "test" has not applied it; stack "staging" lacks it until "test" does\n` +
+        `  - 2_drop_a.sql (checksum ${sum}): stack "test" has not applied it; stack "staging" lacks it until "test" does\n` +
         'Deploy "test" first (pulumi up --stack test), then this stack.',
     );
     expect(logged).toEqual([]);
@@ -150,7 +150,7 @@ describe("the provider's check", () => {
   it("of a new resource takes every file as pending: gated and named", async () => {
     const news = await inputs("test", { predecessor: "dev", allowed: await allowedOf(["1"]) });
     await expect(provider.check?.(urn("test"), {}, news)).rejects.toThrow(
-      /2_drop_a \(checksum [0-9a-f]{12}\): stack "dev" has not applied it; stack "test" lacks it/,
+      /2_drop_a\.sql \(checksum [0-9a-f]{12}\): stack "dev" has not applied it; stack "test" lacks it/,
     );
     const allowed = await inputs("test", { predecessor: "dev", allowed: await allowedOf(["1", "2"]) });
     expect(await provider.check?.(urn("test"), {}, allowed)).toEqual({ inputs: allowed });

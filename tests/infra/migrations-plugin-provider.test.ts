@@ -7,12 +7,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrationsProvider } from "../../infra/migrations/plugin-provider";
 import { recordedLedger } from "../../infra/migrations/state";
 import { secretLike, unwrapSecrets } from "../../infra/migrations/wire-secrets";
-import { migrationFiles } from "../../src/migrate";
-import { adminConfig, createScratchDatabase, dropDatabase } from "../helpers/pg";
+import { MIGRATION_LOCK_KEY, migrationFiles } from "../../src/migrate";
+import { adminConfig, clientConfig, createScratchDatabase, dropDatabase } from "../helpers/pg";
 
 const SIG = "4dabf18193072939515e22adb298388d";
 const secret = (value: unknown) => ({ [SIG]: "1b47061264138c4ac30d75fd1eb44270", value });
@@ -112,5 +113,98 @@ describe("the plugin's provider on a real server", () => {
     expect(failure.message).toContain("0002_b.sql");
     expect(failure.properties.connection.password).toEqual(news.connection.password);
     expect(recordedLedger(failure.properties).map((e) => e.version)).toEqual(["1"]);
+  });
+});
+
+describe("the plugin's provider waiting for the migration lock", () => {
+  let database: string;
+  let dir: string;
+  beforeAll(async () => {
+    database = await createScratchDatabase("plugin_wait");
+    dir = mkdtempSync(join(tmpdir(), "precog-plugin-wait-"));
+    writeFileSync(join(dir, "0001_a.sql"), "-- migrate:up\nCREATE TABLE a (id int);\n");
+  });
+  afterAll(async () => {
+    await dropDatabase(database);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("an up waiting for the lock says so under the resource, then applies once the holder lets go", async () => {
+    const logged: string[] = [];
+    const log = {
+      of: (urn: string) => ({
+        info: async (m: string) => void logged.push(`${urn} info ${m}`),
+        warn: async (m: string) => void logged.push(`${urn} warn ${m}`),
+      }),
+      connect: () => {},
+    };
+    const provider = migrationsProvider("0.0.0-test", log);
+    const { host, port, user, password } = adminConfig();
+    const files = await migrationFiles(dir, false);
+    const ins = {
+      environment: "dev",
+      connection: { host, port, database, user, password: secret(password), sslMode: "disable" },
+      dir,
+      migrationsJson: JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.checksum]))),
+      predecessor: null,
+      allowed: null,
+      preview: false,
+      backup: { kind: "none" },
+      operator: "test",
+    };
+    const holder = new Client(clientConfig(database));
+    await holder.connect();
+    try {
+      await holder.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`);
+      const holderPid = (await holder.query("SELECT pg_backend_pid() AS pid")).rows[0].pid;
+      const created = provider.create?.(URN, ins);
+      const deadline = Date.now() + 10_000;
+      while (logged.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(logged).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^${URN.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} info Waiting for the migration lock held by another run \\(backend pid ${holderPid}, user ${user}, application "", connected since \\S+\\), for up to \\d+ ms \\(--lock-wait\\)\\.\\.\\.$`,
+          ),
+        ),
+      ]);
+      await holder.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
+      expect(recordedLedger((await created)?.outs).map((e) => e.version)).toEqual(["1"]);
+      expect(logged[1]).toBe(`${URN} info Applied 1 migration(s) to ${user}@${host}:${port}/${database} (dev).`);
+    } finally {
+      await holder.end();
+    }
+  });
+});
+
+describe("the plugin's provider refreshing", () => {
+  it("a refresh that cannot read the history says it is a refresh, and what it could not reach", async () => {
+    const provider = migrationsProvider("0.0.0-test", {
+      of: () => ({ info: async () => {}, warn: async () => {} }),
+      connect: () => {},
+    });
+    const { host, port, user, password } = adminConfig();
+    const props = {
+      environment: "dev",
+      connection: {
+        host,
+        port,
+        database: "precog_no_such_database",
+        user,
+        password: secret(password),
+        sslMode: "disable",
+      },
+      backup: { kind: "none" },
+      operator: "test",
+      ledgerJson: "[]",
+      schemaVersion: null,
+      lastBackup: null,
+    };
+    const failure = await provider.read?.("migrations", URN, props).catch((e) => e);
+    const target = `${user}@${host}:${port}/precog_no_such_database`;
+    expect(failure.message).toBe(
+      `Refresh failed: cannot read the applied migrations (precog_migrations.history) of ${target}: ` +
+        `Cannot connect to ${target}: database "precog_no_such_database" does not exist. ` +
+        "Check DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_PASSWORD (or --database-url) and that the server is running.",
+    );
   });
 });

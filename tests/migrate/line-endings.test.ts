@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { migrate, readHistory, status } from "../../src/migrate";
+import { down, migrate, readHistory, status } from "../../src/migrate";
 import { createScratchDatabase, dropDatabase } from "../helpers/pg";
 import { connectionFor, migrationsDir, removeDir, sql } from "./helpers";
 
@@ -40,6 +40,19 @@ describe("line endings", () => {
       "1_t.sql differs from what was applied on dev only in its line endings (CRLF against LF): restore the line endings it was applied with";
     await expect(migrate(opts())).rejects.toThrow(expected);
     expect((await status(opts())).problems).toEqual([expect.stringContaining(expected)]);
+  });
+
+  it("down names a file whose line endings alone changed as migrate does, and rolls nothing back", async () => {
+    dir = migrationsDir({ "1_t.sql": sql("CREATE TABLE t (id int);", "DROP TABLE t;") });
+    await migrate(opts());
+    const file = join(dir, "1_t.sql");
+    writeFileSync(file, readFileSync(file, "utf8").replace(/\n/g, "\r\n"));
+    await expect(down(opts())).rejects.toThrow(
+      "1_t.sql differs from what was applied on dev only in its line endings (CRLF against LF): restore the line endings it was applied with (git checkout -- 1_t.sql;",
+    );
+    expect((await readHistory({ connection: connectionFor(db), environment: "dev" })).map((h) => h.version)).toEqual([
+      "1",
+    ]);
   });
 
   it("a real change is still reported as a change, not as line endings", async () => {

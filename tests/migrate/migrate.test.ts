@@ -196,7 +196,7 @@ describe("migrate", () => {
     await migrate(opts());
     unlinkSync(join(dir, "1_a.sql"));
     await expect(migrate(opts())).rejects.toThrow(
-      /Migration 1_a was applied on dev \(by tester, .*\) but has no file in .*: restore the file \(from git\) rather than deleting applied migrations\./,
+      /Migration 1_a\.sql was applied on dev \(by tester, .*\) but has no file in .*: restore the file \(from git\) rather than deleting applied migrations\./,
     );
   });
 
@@ -205,7 +205,7 @@ describe("migrate", () => {
     await migrate(opts());
     writeFileSync(join(dir, "2_b.sql"), sql("INSERT INTO t VALUES (2);"));
     await expect(migrate(opts())).rejects.toThrow(
-      "2_b.sql is older than the newest applied migration 3_c: give it a version after 3 (precog-db new <name> picks one), or pass --allow-out-of-order if it really must run after newer ones.",
+      "2_b.sql is older than the newest applied migration 3_c.sql: give it a version after 3 (precog-db new <name> picks one), or pass --allow-out-of-order if it really must run after newer ones.",
     );
     expect((await migrate(opts({ allowOutOfOrder: true }))).applied.map((a) => a.version)).toEqual(["2"]);
   });

@@ -123,7 +123,7 @@ describe("validate's history findings", () => {
       {
         kind: "history",
         object: "2_u.sql",
-        detail: expect.stringMatching(/^Migration 2_u was applied on dev .* but has no file in /),
+        detail: expect.stringMatching(/^Migration 2_u\.sql was applied on dev .* but has no file in /),
       },
     ]);
   });

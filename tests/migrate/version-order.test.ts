@@ -55,7 +55,7 @@ describe("migration versions of mixed length are ordered as numbers", () => {
     await migrate(s.opts());
     writeFileSync(join(dir, "5_late.sql"), sql("SELECT 5;"));
     const refusal =
-      "5_late.sql is older than the newest applied migration 10_b: give it a version after 10 (precog-db new <name> picks one), or pass --allow-out-of-order if it really must run after newer ones.";
+      "5_late.sql is older than the newest applied migration 10_b.sql: give it a version after 10 (precog-db new <name> picks one), or pass --allow-out-of-order if it really must run after newer ones.";
     await expect(migrate(s.opts())).rejects.toThrow(refusal);
     expect((await status(s.opts())).problems).toEqual([refusal]);
     expect(await s.versions()).toEqual(["2", "10"]);
