@@ -7,7 +7,7 @@
 import type { Client } from "pg";
 import type { MigrationFile, Section } from "./files";
 import { HISTORY_TABLE, RECORDED_DURATION } from "./history";
-import { splitStatements } from "./parser";
+import { type StatementSpan, splitStatements } from "./parser";
 import { CONNECTION_CHECK_INTERVAL, LOCK_STILL_HELD, setRoleSql } from "./pg";
 import { codePointToIndex, runBatch } from "./pg-batch";
 import { connectionLost, describeFailure, isConnectionLoss } from "./sql-error";
@@ -211,58 +211,84 @@ function rolledBackOutcome(u: Unit, before: number): string {
  * Runs a unit outside a transaction (CREATE INDEX CONCURRENTLY cannot run inside one), one
  * statement per round trip, recording it only after the last statement succeeds. A failure
  * reports which statements ran and what they left behind.
+ *
+ * Round trips: the session's settings; each statement, each followed by the lock check; the last
+ * statement's lock check opens the closing message instead, with the history row and the
+ * timeouts reset (one implicit transaction: a failed check writes no row).
  */
 export async function runOutsideTransaction(client: Client, u: Unit, t: Timeouts): Promise<Applied> {
   const statements = await splitStatements(u.section.sql);
   const started = performance.now();
+  const last = statements.length - 1;
+  let reset = false;
   await client.query(settingsSql(u.section, t, false));
   try {
-    for (let i = 0; i < statements.length; i++) {
+    for (let i = 0; i <= last; i++) {
       try {
         await client.query(statements[i].text);
         // Each statement commits on its own: one that released the lock is stopped at once.
-        await client.query(LOCK_STILL_HELD);
+        if (i < last) await client.query(LOCK_STILL_HELD);
       } catch (cause) {
-        if (isConnectionLoss(cause)) {
-          const outcome =
-            `Not in a transaction: ${i > 0 ? `statements 1-${i} of ${statements.length} ran and their effects remain, ` : ""}statement ${i + 1} of ${statements.length} was running and may have completed; ` +
-            `${u.file.filename} is not recorded in ${HISTORY_TABLE}, so the next run runs the whole file again.`;
-          const before =
-            "make sure its statements are safe to repeat (IF NOT EXISTS / IF EXISTS; drop any invalid index a CREATE INDEX CONCURRENTLY left)";
-          return { done: [], failure: connectionLost(cause, { file: u.file, which: u.which, outcome, before }) };
-        }
-        const position = (cause as { position?: string }).position;
-        const offset =
-          position !== undefined
-            ? statements[i].start + codePointToIndex(statements[i].text, Number(position) - 1)
-            : undefined;
-        const leftovers = await invalidIndexes(client);
-        const failure = await describeFailure(cause, {
-          file: u.file,
-          section: u.section,
-          which: u.which,
-          offset,
-          statementIndex: i,
-          outcome:
-            `Not in a transaction, so not rolled back: statement ${i + 1} of ${statements.length} failed` +
-            (i > 0 ? `; statements 1-${i} ran and their effects remain` : "; none before it ran") +
-            `. ${u.file.filename} is not recorded in ${HISTORY_TABLE}.` +
-            (leftovers.length ? ` Left behind: invalid index(es) ${leftovers.join(", ")}.` : ""),
-          next:
-            (leftovers.length
-              ? `drop the invalid index(es) (DROP INDEX CONCURRENTLY IF EXISTS ${leftovers.join(", ")}), `
-              : "") +
-            `fix the file (make its statements safe to repeat: IF NOT EXISTS / IF EXISTS), then run the command again; it reruns the whole file.`,
-        });
-        return { done: [], failure };
+        return { done: [], failure: await statementFailed(client, u, statements, i, cause) };
       }
     }
-    if (t.ownerRole) await client.query(setRoleSql(t.ownerRole));
-    const r = await client.query(u.bookkeeping(performance.now() - started));
-    return { done: [{ file: u.file, durationMs: Number(r.rows[0]?.[RECORDED_DURATION] ?? 0) }] };
+    const closing = await runBatch(
+      client,
+      `${LOCK_STILL_HELD};\n${asOwner(t)}${u.bookkeeping(performance.now() - started)};\nRESET lock_timeout;\nRESET statement_timeout`,
+      RECORDED_DURATION,
+    );
+    if (closing.failure) {
+      // Nothing completed: the last statement's lock check failed, reported as that statement's.
+      if (closing.completed.length === 0 && last >= 0)
+        return { done: [], failure: await statementFailed(client, u, statements, last, closing.failure.error) };
+      throw closing.failure.error;
+    }
+    reset = true;
+    return { done: [{ file: u.file, durationMs: Number(closing.captured[0] ?? 0) }] };
   } finally {
-    await client.query("RESET lock_timeout; RESET statement_timeout").catch(() => undefined);
+    if (!reset) await client.query("RESET lock_timeout; RESET statement_timeout").catch(() => undefined);
   }
+}
+
+/** Statement `i` of a unit outside a transaction failed (or its lock check did): what ran, what remains, what to do. */
+async function statementFailed(
+  client: Client,
+  u: Unit,
+  statements: readonly StatementSpan[],
+  i: number,
+  cause: unknown,
+): Promise<Error> {
+  if (isConnectionLoss(cause)) {
+    const outcome =
+      `Not in a transaction: ${i > 0 ? `statements 1-${i} of ${statements.length} ran and their effects remain, ` : ""}statement ${i + 1} of ${statements.length} was running and may have completed; ` +
+      `${u.file.filename} is not recorded in ${HISTORY_TABLE}, so the next run runs the whole file again.`;
+    const before =
+      "make sure its statements are safe to repeat (IF NOT EXISTS / IF EXISTS; drop any invalid index a CREATE INDEX CONCURRENTLY left)";
+    return connectionLost(cause, { file: u.file, which: u.which, outcome, before });
+  }
+  const position = (cause as { position?: string }).position;
+  const offset =
+    position !== undefined
+      ? statements[i].start + codePointToIndex(statements[i].text, Number(position) - 1)
+      : undefined;
+  const leftovers = await invalidIndexes(client);
+  return describeFailure(cause, {
+    file: u.file,
+    section: u.section,
+    which: u.which,
+    offset,
+    statementIndex: i,
+    outcome:
+      `Not in a transaction, so not rolled back: statement ${i + 1} of ${statements.length} failed` +
+      (i > 0 ? `; statements 1-${i} ran and their effects remain` : "; none before it ran") +
+      `. ${u.file.filename} is not recorded in ${HISTORY_TABLE}.` +
+      (leftovers.length ? ` Left behind: invalid index(es) ${leftovers.join(", ")}.` : ""),
+    next:
+      (leftovers.length
+        ? `drop the invalid index(es) (DROP INDEX CONCURRENTLY IF EXISTS ${leftovers.join(", ")}), `
+        : "") +
+      `fix the file (make its statements safe to repeat: IF NOT EXISTS / IF EXISTS), then run the command again; it reruns the whole file.`,
+  });
 }
 
 /**

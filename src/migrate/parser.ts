@@ -7,6 +7,7 @@
  * JavaScript string offsets so callers never see bytes.
  */
 import type * as LibPgQuery from "libpg-query";
+import { lexStatements } from "./sql-lexer";
 
 let loaded: Promise<typeof LibPgQuery> | undefined;
 
@@ -38,9 +39,14 @@ export function byteToCharOffsets(text: string): (byte: number) => number {
  * Splits SQL into statements with the PostgreSQL scanner: semicolons inside strings, dollar
  * quotes and comments do not split. Statements holding only comments are dropped, as the server
  * drops them. Works on text the grammar rejects (it only tokenizes); throws on text the scanner
- * rejects (an unterminated string).
+ * rejects (an unterminated string). A text of one statement (or none) is answered by the lexer
+ * (sql-lexer.ts, held to the scanner by its tests), without loading the parser.
  */
 export async function splitStatements(sql: string): Promise<StatementSpan[]> {
+  // Most transaction:false sections are one statement: the lexer says so without the parser.
+  const lexed = lexStatements(sql);
+  if (lexed !== undefined && lexed.length <= 1)
+    return lexed.map(({ start, end }) => ({ start, end, text: sql.slice(start, end) }));
   const pg = await loadParser();
   const toChar = byteToCharOffsets(sql);
   const spans: StatementSpan[] = [];

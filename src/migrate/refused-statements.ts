@@ -21,8 +21,9 @@
  *   nowhere to go. COPY from or to a file on the server, or a program, is not refused.
  *
  * Found with PostgreSQL's parser (a plpgsql body's BEGIN ... END is a string to it, a `BEGIN
- * ATOMIC` function body is part of CREATE FUNCTION); the parser is loaded only when a section holds
- * one of the words at all, so ordinary migrations never pay for it. Applying files checks their
+ * ATOMIC` function body is part of CREATE FUNCTION); the parser is loaded only when a statement
+ * of a section could be one of them by its words (see `mayRefuse`), so ordinary migrations never
+ * pay for it. Applying files checks their
  * down sections too: a down section that could never run is found when its file is applied, not
  * when it is first needed. Text the parser rejects (data
  * rows after a COPY) is checked statement by statement; text even the scanner rejects (data rows
@@ -32,6 +33,7 @@
 import { type MigrationFile, positionOf, type Section, type SectionOptions } from "./files";
 import { byteToCharOffsets, loadParser, splitStatements } from "./parser";
 import type { Problem } from "./reconcile";
+import { lexStatements } from "./sql-lexer";
 
 /** Words that can start a refused statement; a section without any needs no parse. */
 const MAY_REFUSE =
@@ -39,8 +41,43 @@ const MAY_REFUSE =
 /** Words of the statements refused in a transactional section only (they cannot run in a transaction block). */
 const MAY_NEED_NO_TRANSACTION = /\b(concurrently|vacuum|database|tablespace|system)\b/i;
 
-const mayRefuse = (section: Section): boolean =>
-  MAY_REFUSE.test(section.sql) || (section.options.transaction && MAY_NEED_NO_TRANSACTION.test(section.sql));
+/** Statements that may be refused, by their first word (the transaction-control and COPY ones) ... */
+const LEADS_REFUSED = /^(begin|start|commit|end|rollback|abort|savepoint|release|prepare|copy)\b/i;
+/** ... or their first word and another (SET TRANSACTION, SET or RESET transaction_isolation). */
+const SETS = /^(set|reset)\b/i;
+const TRANSACTION_WORD = /\btransaction\w*\b/i;
+/** The one SET TRANSACTION that is allowed when it names the section's isolation level: a no-op then. */
+const SET_ISOLATION =
+  /^set\s+(?:local\s+|session\s+)?transaction\s+isolation\s+level\s+(repeatable\s+read|serializable)$/i;
+
+/** Whether a SET or RESET statement's code may be refused: it names the transaction, and is not the allowed no-op. */
+function setMayRefuse(code: string, options: SectionOptions): boolean {
+  if (!SETS.test(code) || !TRANSACTION_WORD.test(code)) return false;
+  const level = SET_ISOLATION.exec(code)?.[1].replace(/\s+/g, " ").toLowerCase();
+  return level === undefined || level !== options.isolation;
+}
+
+/**
+ * Whether the parser must look at `section`: some statement in it starts with a word a refused
+ * statement starts with, or (in a transactional section) holds a word of the statements that
+ * cannot run in a transaction block. A text search rules out most sections; the lexer then looks
+ * only at code (not strings, comments or dollar-quoted bodies such as plpgsql's BEGIN ... END)
+ * and at each statement's first word, so CASE ... END or a column named `release` needs no
+ * parse, nor does the allowed `SET TRANSACTION ISOLATION LEVEL` naming the section's level. Text
+ * the lexer cannot read is parsed.
+ */
+function mayRefuse(section: Section): boolean {
+  const transactional = section.options.transaction;
+  if (!MAY_REFUSE.test(section.sql) && !(transactional && MAY_NEED_NO_TRANSACTION.test(section.sql))) return false;
+  const statements = lexStatements(section.sql);
+  if (statements === undefined) return true;
+  return statements.some(
+    ({ code }) =>
+      LEADS_REFUSED.test(code) ||
+      setMayRefuse(code, section.options) ||
+      (transactional && MAY_NEED_NO_TRANSACTION.test(code)),
+  );
+}
 
 /** What each TransactionStmt kind is called in messages. */
 const KINDS: Readonly<Record<string, string>> = {
