@@ -18,9 +18,9 @@ import { migrationLogin, migrationRole } from "../src/env/roles";
 import type * as awsBuilders from "./aws-builders";
 import { createPasswords, LOGIN_ROLES, type LoginRole, mapRoles, type Passwords } from "./credentials/passwords";
 import { PrecogDatabase } from "./database/precog-database";
-import { PrecogMigrations, type PrecogMigrationsArgs } from "./migrations/precog-migrations";
-import { type MigrationsProvider, migrationsComponentName } from "./migrations/provider";
-import type { BackupPlan } from "./migrations/state";
+import { PrecogMigrations, type PrecogMigrationsArgs } from "./migrations/component";
+import type { BackupPlan } from "./migrations/contract";
+import { type MigrationsProvider, migrationsComponentName } from "./migrations/resource";
 import type { ServerEndpoint } from "./server/endpoint";
 import { localServer } from "./server/local";
 import type { RdsServer } from "./server/rds";
@@ -51,7 +51,7 @@ export interface PrecogEnvironmentArgs {
    * so that it never loads `@pulumi/aws`. program() loads them when the config asks for aws.
    */
   readonly aws?: AwsBuilders;
-  /** The migration component's provider, which program() registers first (./migrations/provider.ts). */
+  /** The migration component's provider, which program() registers first (./migrations/resource.ts). */
   readonly migrationsProvider: MigrationsProvider;
 }
 

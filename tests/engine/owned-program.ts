@@ -12,8 +12,8 @@
 import { randomBytes } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { APP_SCHEMA, DEFAULT_PRIVILEGES, GRANTS, type Grantee } from "../../infra/database/privileges";
-import { PrecogMigrations } from "../../infra/migrations/precog-migrations";
-import { migrationsComponentName, migrationsProvider } from "../../infra/migrations/provider";
+import { PrecogMigrations } from "../../infra/migrations/component";
+import { migrationsComponentName, migrationsProvider } from "../../infra/migrations/resource";
 import { migrationsArgs } from "../../infra/precog-environment";
 import { preflight } from "../../infra/program";
 import { type PrecogConfig, parseConfig } from "../../src/config/parse";
@@ -23,7 +23,7 @@ import { LOGIN_ROLES, type LoginRole } from "../../src/env/roles";
 import { withAdmin } from "../../testbed/probes";
 import type { InlineProgram, InlineProject } from "./inline-project";
 
-export { MIGRATIONS_TYPE } from "../../infra/migrations/provider";
+export { MIGRATIONS_TYPE } from "../../infra/migrations/resource";
 
 /** The program; `migratorPassword` is the password `prepareDatabase` gave the stack's migrator. */
 export function ownedProgram(projectDir: string, migratorPassword: string): InlineProgram {

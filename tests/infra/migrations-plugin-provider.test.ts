@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { migrationsProvider } from "../../infra/migrations/plugin-provider";
-import { recordedLedger } from "../../infra/migrations/state";
-import { secretLike, unwrapSecrets } from "../../infra/migrations/wire-secrets";
+import { recordedLedger } from "../../infra/migrations/contract";
+import { migrationsProvider } from "../../infra/migrations/plugin/server";
+import { secretLike, unwrapSecrets } from "../../infra/migrations/plugin/wire-secrets";
 import { migrationFiles } from "../../src/migrate";
 import { adminConfig, createScratchDatabase, dropDatabase } from "../helpers/pg";
 
