@@ -1,7 +1,14 @@
 /**
- * PrecogEnvironment: everything one stack provisions, read as a short script: find or create the
- * server, generate the login passwords, create the database with its roles and privileges, and on
- * aws keep each role's credentials in Secrets Manager (plus the optional RDS Proxy).
+ * PrecogEnvironment: everything one stack provisions, read as a script of named steps:
+ *
+ *   server       find the local server, or create the RDS instance (`Server`: local | aws)
+ *   roles        one generated password per login role (LOGIN_ROLES)
+ *   database     the database, its roles (from the same list) and privileges
+ *   credentials  how each login's password is delivered: a secret output, or Secrets Manager on aws
+ *                (plus the optional RDS Proxy)
+ *   migrations   the migration component, its arguments built by `migrationsArgs` (which the
+ *                engine suites' twin, tests/engine/owned-program.ts, calls too)
+ *   outputs      what infra/outputs.ts exports: the fields below
  */
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -9,17 +16,22 @@ import type { PrecogConfig } from "../src/config/parse";
 import { currentOperator, ENVIRONMENT_TRAITS } from "../src/env/environment";
 import { migrationLogin, migrationRole } from "../src/env/roles";
 import type * as awsBuilders from "./aws-builders";
-import { createPasswords, LOGIN_ROLES, type LoginRole, type Passwords } from "./credentials/passwords";
+import { createPasswords, LOGIN_ROLES, type LoginRole, mapRoles, type Passwords } from "./credentials/passwords";
 import { PrecogDatabase } from "./database/precog-database";
-import { PrecogMigrations } from "./migrations/precog-migrations";
-import { type MigrationsProvider, migrationsComponentName } from "./migrations/provider";
-import type { BackupPlan } from "./migrations/state";
+import { PrecogMigrations, type PrecogMigrationsArgs } from "./migrations/component";
+import type { BackupPlan } from "./migrations/contract";
+import { type MigrationsProvider, migrationsComponentName } from "./migrations/resource";
 import type { ServerEndpoint } from "./server/endpoint";
 import { localServer } from "./server/local";
 import type { RdsServer } from "./server/rds";
 
 /** The aws stacks' builders, which the program loads on aws stacks only. */
 export type AwsBuilders = typeof awsBuilders;
+
+/** The stack's server, of one kind or the other: only an aws one has an RDS instance and the aws builders. */
+export type Server =
+  | { readonly kind: "local"; readonly endpoint: ServerEndpoint }
+  | { readonly kind: "aws"; readonly endpoint: ServerEndpoint; readonly rds: RdsServer; readonly aws: AwsBuilders };
 
 /** How a login role's credentials are delivered. */
 export interface CredentialRef {
@@ -39,7 +51,7 @@ export interface PrecogEnvironmentArgs {
    * so that it never loads `@pulumi/aws`. program() loads them when the config asks for aws.
    */
   readonly aws?: AwsBuilders;
-  /** The migration component's provider, which program() registers first (./migrations/provider.ts). */
+  /** The migration component's provider, which program() registers first (./migrations/resource.ts). */
   readonly migrationsProvider: MigrationsProvider;
 }
 
@@ -55,33 +67,70 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
 
   constructor(name: string, args: PrecogEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("precog:environment:PrecogEnvironment", name, {}, opts);
-    const parent = this;
-    const cfg = args.config;
+    const { config: cfg, projectDir } = args;
 
-    const aws = args.aws;
-    const findServer = (): { endpoint: ServerEndpoint; rds?: RdsServer } => {
-      if (!cfg.rds) return { endpoint: localServer(cfg.local, cfg.stack, args.projectDir) };
-      if (!aws) throw new Error(`Stack "${cfg.stack}" has an aws server: PrecogEnvironment needs args.aws`);
-      const { caBundlePath, RdsServer } = aws;
-      const rds = new RdsServer(
-        `${name}-server`,
-        {
-          rds: cfg.rds,
-          environment: cfg.environment,
-          maxConnections: cfg.connections.serverMax,
-          protect: cfg.protect,
-          caBundlePath: caBundlePath(cfg.rds.caBundleFile, args.projectDir, cfg.stack),
-        },
-        { parent },
-      );
-      return { endpoint: rds.endpoint, rds };
-    };
+    // server
+    const server = this.server(name, args);
+    this.endpoint = server.endpoint;
+    this.rds = server.kind === "aws" ? server.rds : null;
 
-    const { endpoint, rds } = findServer();
-    this.rds = rds ?? null;
-    const passwords = createPasswords(name, parent, cfg.protect);
-    this.endpoint = endpoint;
-    this.database = new PrecogDatabase(
+    // roles: one password per login role (LOGIN_ROLES)
+    const passwords = createPasswords(name, this, cfg.protect);
+
+    // database
+    this.database = this.databaseWithRoles(name, cfg, server.endpoint, passwords);
+
+    // credentials
+    const delivered = this.credentialsOf(name, cfg, server, passwords);
+    this.credentials = delivered.credentials;
+    this.proxyEndpoint = delivered.proxyEndpoint;
+
+    // migrations
+    this.migrations = new PrecogMigrations(
+      migrationsComponentName(name),
+      migrationsArgs({
+        config: cfg,
+        projectDir,
+        server,
+        migratorPassword: delivered.migratorPassword,
+        after: [
+          this.database,
+          ...this.database.roleResources,
+          ...this.database.privileges,
+          ...this.database.extensions,
+        ],
+        provider: args.migrationsProvider,
+        operator: currentOperator(),
+      }),
+      { parent: this },
+    );
+
+    // outputs: the fields above, which infra/outputs.ts exports
+    this.registerOutputs({});
+  }
+
+  /** Step server: the local server the config names, or the RDS instance it describes. */
+  private server(name: string, args: PrecogEnvironmentArgs): Server {
+    const { config: cfg, aws, projectDir } = args;
+    if (!cfg.rds) return { kind: "local", endpoint: localServer(cfg.local, cfg.stack, projectDir) };
+    if (!aws) throw new Error(`Stack "${cfg.stack}" has an aws server: PrecogEnvironment needs args.aws`);
+    const rds = new aws.RdsServer(
+      `${name}-server`,
+      {
+        rds: cfg.rds,
+        environment: cfg.environment,
+        maxConnections: cfg.connections.serverMax,
+        protect: cfg.protect,
+        caBundlePath: aws.caBundlePath(cfg.rds.caBundleFile, projectDir, cfg.stack),
+      },
+      { parent: this },
+    );
+    return { kind: "aws", endpoint: rds.endpoint, rds, aws };
+  }
+
+  /** Step database: the database with its roles (one per entry of the roles' lists) and privileges. */
+  private databaseWithRoles(name: string, cfg: PrecogConfig, endpoint: ServerEndpoint, passwords: Passwords) {
+    return new PrecogDatabase(
       `${name}-db`,
       {
         endpoint,
@@ -89,81 +138,54 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
         roles: cfg.roleNames,
         passwords,
         connectionLimits: cfg.connectionLimits,
-        timeouts: { app: cfg.roles.app, readonly: cfg.roles.readonly, migrator: cfg.roles.migrator },
+        timeouts: mapRoles((role) => cfg.roles[role]),
         protect: cfg.protect,
         pgaudit: cfg.rds ? cfg.rds.pgaudit : cfg.local.pgaudit,
       },
-      { parent },
+      { parent: this },
     );
+  }
 
-    let migrationPassword: pulumi.Output<string> = migrationLogin(passwords);
-    if (cfg.rds && rds && aws) {
-      const secrets = this.storeInSecretsManager(aws, name, cfg, passwords, rds.key.arn);
-      migrationPassword = migrationLogin(secrets).currentPassword;
-      this.credentials = mapRoles((role) => ({
-        source: "aws-secrets-manager",
-        secretArn: secrets[role].arn,
-        password: null,
-      }));
-      this.proxyEndpoint = cfg.rds.proxy
-        ? new aws.RdsProxy(
-            `${name}-proxy`,
-            {
-              environment: cfg.environment,
-              instance: rds.instance,
-              appSecretArn: secrets.app.arn,
-              kmsKeyArn: rds.key.arn,
-              subnetIds: cfg.rds.subnetIds,
-              databaseSecurityGroupIds: cfg.rds.securityGroupIds,
-              clientSecurityGroupIds: cfg.rds.proxy.clientSecurityGroupIds,
-              port: this.endpoint.port,
-              maxConnectionsPercent: cfg.rds.proxy.maxConnectionsPercent,
-            },
-            { parent },
-          ).endpoint
-        : null;
-    } else {
-      this.credentials = mapRoles((role) => ({
-        source: "pulumi-secret-output",
-        secretArn: null,
-        password: passwords[role],
-      }));
-      this.proxyEndpoint = null;
-    }
-
-    const { projectDir } = args;
-    this.migrations = new PrecogMigrations(
-      migrationsComponentName(name),
-      {
-        environment: cfg.environment,
-        connection: pulumi.secret(
-          pulumi.all([endpoint.adminHost, endpoint.port, migrationPassword]).apply(([host, port, password]) => ({
-            host,
-            port,
-            database: cfg.database,
-            user: migrationLogin(cfg.roleNames),
-            password,
-            ownerRole: migrationRole(cfg.roleNames),
-            sslMode: endpoint.sslMode,
-            sslRootCert: endpoint.sslRootCert,
-          })),
+  /**
+   * Step credentials: on a local server each password is a secret output; on aws each role's
+   * credentials live in Secrets Manager (rotated there), the app's behind the optional RDS Proxy.
+   * The migrator logs in with the password its secret holds now.
+   */
+  private credentialsOf(name: string, cfg: PrecogConfig, server: Server, passwords: Passwords) {
+    if (server.kind === "local" || !cfg.rds)
+      return {
+        credentials: mapRoles(
+          (role): CredentialRef => ({ source: "pulumi-secret-output", secretArn: null, password: passwords[role] }),
         ),
-        dir: resolve(projectDir, "migrations"),
-        predecessor: cfg.migrations.predecessor,
-        backup: backupPlan(cfg, projectDir, rds && aws ? { rds, aws } : undefined),
-        operator: currentOperator(),
-        after: [
-          this.database,
-          ...this.database.roleResources,
-          ...this.database.privileges,
-          ...this.database.extensions,
-        ],
-        protect: cfg.protect,
-        provider: args.migrationsProvider,
-      },
-      { parent },
-    );
-    this.registerOutputs({});
+        proxyEndpoint: null,
+        migratorPassword: migrationLogin(passwords),
+      };
+    const { aws, rds } = server;
+    const secrets = this.storeInSecretsManager(aws, name, cfg, passwords, rds.key.arn);
+    const proxyEndpoint = cfg.rds.proxy
+      ? new aws.RdsProxy(
+          `${name}-proxy`,
+          {
+            environment: cfg.environment,
+            instance: rds.instance,
+            appSecretArn: secrets.app.arn,
+            kmsKeyArn: rds.key.arn,
+            subnetIds: cfg.rds.subnetIds,
+            databaseSecurityGroupIds: cfg.rds.securityGroupIds,
+            clientSecurityGroupIds: cfg.rds.proxy.clientSecurityGroupIds,
+            port: this.endpoint.port,
+            maxConnectionsPercent: cfg.rds.proxy.maxConnectionsPercent,
+          },
+          { parent: this },
+        ).endpoint
+      : null;
+    return {
+      credentials: mapRoles(
+        (role): CredentialRef => ({ source: "aws-secrets-manager", secretArn: secrets[role].arn, password: null }),
+      ),
+      proxyEndpoint,
+      migratorPassword: migrationLogin(secrets).currentPassword,
+    };
   }
 
   private storeInSecretsManager(
@@ -222,14 +244,62 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
   }
 }
 
+/** Where the migrator connects: the part of a server's endpoint the migrations step reads. */
+export type MigrationsEndpoint = Pick<ServerEndpoint, "adminHost" | "port" | "sslMode" | "sslRootCert">;
+
+/** What the migrations step needs of the server: a local one's address, or the RDS instance it snapshots. */
+export type MigrationsServer =
+  | { readonly kind: "local"; readonly endpoint: MigrationsEndpoint }
+  | Extract<Server, { kind: "aws" }>;
+
+export interface MigrationsStep {
+  readonly config: PrecogConfig;
+  readonly projectDir: string;
+  readonly server: MigrationsServer;
+  /** The migrator's current password (a secret output, or what its Secrets Manager secret holds). */
+  readonly migratorPassword: pulumi.Input<string>;
+  /** The database, roles and privileges the migrations come after. */
+  readonly after: readonly pulumi.Resource[];
+  readonly provider: MigrationsProvider;
+  readonly operator: string;
+}
+
+/**
+ * Step migrations: the migration component's arguments. Logged in as the migrator, acting as the
+ * owner role, the connection a secret; the stack before this one; the backup plan; protected as
+ * the stack's data is.
+ */
+export function migrationsArgs(s: MigrationsStep): PrecogMigrationsArgs {
+  const { config: cfg, server } = s;
+  const { endpoint } = server;
+  return {
+    environment: cfg.environment,
+    connection: pulumi.secret(
+      pulumi.all([endpoint.adminHost, endpoint.port, s.migratorPassword]).apply(([host, port, password]) => ({
+        host,
+        port,
+        database: cfg.database,
+        user: migrationLogin(cfg.roleNames),
+        password,
+        ownerRole: migrationRole(cfg.roleNames),
+        sslMode: endpoint.sslMode,
+        sslRootCert: endpoint.sslRootCert,
+      })),
+    ),
+    dir: resolve(s.projectDir, "migrations"),
+    predecessor: cfg.migrations.predecessor,
+    backup: backupPlan(cfg, s.projectDir, server),
+    operator: s.operator,
+    after: s.after,
+    protect: cfg.protect,
+    provider: s.provider,
+  };
+}
+
 /** Before staging and prod migrate: an RDS snapshot on aws, the engine's pg_dump on a local server. */
-export function backupPlan(
-  cfg: PrecogConfig,
-  projectDir: string,
-  server: { rds: RdsServer; aws: AwsBuilders } | undefined,
-): pulumi.Input<BackupPlan> {
+export function backupPlan(cfg: PrecogConfig, projectDir: string, server: MigrationsServer): pulumi.Input<BackupPlan> {
   if (!ENVIRONMENT_TRAITS[cfg.environment].strict) return { kind: "none" };
-  if (server)
+  if (server.kind === "aws")
     return server.rds.instance.identifier.apply((instanceId) => ({
       kind: "rds-snapshot" as const,
       instanceId,
@@ -242,8 +312,4 @@ export function backupPlan(
     );
   }
   return { kind: "pg_dump", dir: resolve(projectDir, cfg.migrations.backupDir) };
-}
-
-function mapRoles<T>(fn: (role: LoginRole) => T): Record<LoginRole, T> {
-  return Object.fromEntries(LOGIN_ROLES.map((r) => [r, fn(r)])) as Record<LoginRole, T>;
 }

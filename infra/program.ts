@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { type PrecogConfig, parseConfig, serverKind } from "../src/config/parse";
 import { readStackConfig } from "./config/read";
 import { checkEnvironment, confirmProd } from "./guards";
-import { migrationsProvider } from "./migrations/provider";
+import { migrationsProvider } from "./migrations/resource";
 import { type StackOutputs, stackOutputs } from "./outputs";
 
 type Vars = Readonly<Record<string, string | undefined>>;
@@ -33,7 +33,7 @@ export async function program(
 
 /**
  * The migration provider, registered before the rest of the program loads, so that the engine
- * starts its plugin while it waits for the program (./migrations/provider.ts); the wait for the
+ * starts its plugin while it waits for the program (./migrations/resource.ts); the wait for the
  * next turn of the event loop lets the registration go out first.
  */
 async function registerMigrationsProviderFirst(name: string, opts: pulumi.ResourceOptions) {

@@ -18,7 +18,7 @@ function standIn(id, exports) {
   require.cache[path] = stub;
 }
 
-standIn("./migrations/precog-migrations", {
+standIn("./migrations/component", {
   PrecogMigrations: class {
     constructor() {
       const pulumi = require("@pulumi/pulumi");
@@ -27,7 +27,7 @@ standIn("./migrations/precog-migrations", {
     }
   },
 });
-standIn("./migrations/provider", {
+standIn("./migrations/resource", {
   migrationsProvider: () => undefined,
   migrationsComponentName: (environmentName) => `${environmentName}-migrations`,
 });

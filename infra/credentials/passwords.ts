@@ -4,9 +4,14 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { LoginRole } from "../../src/env/roles";
+import { LOGIN_ROLES, type LoginRole } from "../../src/env/roles";
 
 export { LOGIN_ROLES, type LoginRole } from "../../src/env/roles";
+
+/** One value per login role, made by `fn` in LOGIN_ROLES' order: what keeps a new role one line. */
+export function mapRoles<T>(fn: (role: LoginRole) => T): Record<LoginRole, T> {
+  return Object.fromEntries(LOGIN_ROLES.map((r) => [r, fn(r)])) as Record<LoginRole, T>;
+}
 
 /**
  * Every printable ASCII character that is not a letter or a digit: what a rotated password must not
@@ -22,7 +27,8 @@ export type Passwords = Readonly<Record<LoginRole, pulumi.Output<string>>>;
  * libpq connection string, and 40 alphanumerics carry about 238 bits.
  */
 export function createPasswords(name: string, parent: pulumi.Resource, protect: boolean): Passwords {
-  const make = (role: LoginRole) =>
-    new random.RandomPassword(`${name}-password-${role}`, { length: 40, special: false }, { parent, protect }).result;
-  return { migrator: make("migrator"), app: make("app"), readonly: make("readonly") };
+  return mapRoles(
+    (role) =>
+      new random.RandomPassword(`${name}-password-${role}`, { length: 40, special: false }, { parent, protect }).result,
+  );
 }

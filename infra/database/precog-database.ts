@@ -19,8 +19,8 @@
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import type { ConnectionLimits } from "../../src/config/parse";
-import type { RoleNames } from "../../src/env/roles";
-import type { LoginRole, Passwords } from "../credentials/passwords";
+import { migrationLogin, type RoleNames } from "../../src/env/roles";
+import { LOGIN_ROLES, type LoginRole, mapRoles, type Passwords } from "../credentials/passwords";
 import type { ServerEndpoint } from "../server/endpoint";
 import { APP_SCHEMA, DEFAULT_PRIVILEGES, GRANTS, type Grantee, SEARCH_PATH } from "./privileges";
 
@@ -88,32 +88,32 @@ export class PrecogDatabase extends pulumi.ComponentResource {
         },
         { parent, provider, protect },
       );
-    const createLoginRole = (role: LoginRole, connectionLimit: number, memberOf: pulumi.Input<string>[] = []) =>
-      new postgresql.Role(
-        `${name}-role-${role}`,
-        {
-          name: args.roles[role],
-          login: true,
-          password: args.passwords[role],
-          connectionLimit,
-          createDatabase: false,
-          createRole: false,
-          inherit: true,
-          superuser: false,
-          replication: false,
-          roles: memberOf,
-          searchPaths: [...SEARCH_PATH],
-          statementTimeout: args.timeouts[role].statementTimeoutMs,
-          idleInTransactionSessionTimeout: args.timeouts[role].idleInTransactionTimeoutMs,
-        },
-        { parent, provider, protect, ignoreChanges: ["password"] },
-      );
-
     const databaseOwner = createOwningRole("databaseOwner");
     const owner = createOwningRole("owner");
-    const migrator = createLoginRole("migrator", args.connectionLimits.migrator, [owner.name]);
-    const app = createLoginRole("app", args.connectionLimits.app);
-    const readonly = createLoginRole("readonly", args.connectionLimits.readonly);
+    // The login migrations use is a member of the owner, which they act as (SET ROLE); no other is.
+    const migrating = migrationLogin(mapRoles((r) => r));
+    const logins = mapRoles(
+      (role) =>
+        new postgresql.Role(
+          `${name}-role-${role}`,
+          {
+            name: args.roles[role],
+            login: true,
+            password: args.passwords[role],
+            connectionLimit: args.connectionLimits[role],
+            createDatabase: false,
+            createRole: false,
+            inherit: true,
+            superuser: false,
+            replication: false,
+            roles: role === migrating ? [owner.name] : [],
+            searchPaths: [...SEARCH_PATH],
+            statementTimeout: args.timeouts[role].statementTimeoutMs,
+            idleInTransactionSessionTimeout: args.timeouts[role].idleInTransactionTimeoutMs,
+          },
+          { parent, provider, protect, ignoreChanges: ["password"] },
+        ),
+    );
 
     const database = new postgresql.Database(
       `${name}-database`,
@@ -129,8 +129,8 @@ export class PrecogDatabase extends pulumi.ComponentResource {
 
     const grantees: Record<Grantee, pulumi.Input<string>> = {
       owner: owner.name,
-      app: app.name,
-      readonly: readonly.name,
+      app: logins.app.name,
+      readonly: logins.readonly.name,
       public: "public",
     };
     const inTurn = oneChangeAtATime();
@@ -186,14 +186,12 @@ export class PrecogDatabase extends pulumi.ComponentResource {
         ]
       : [];
     this.privileges = privileges;
-    this.roleResources = [databaseOwner, owner, migrator, app, readonly];
+    this.roleResources = [databaseOwner, owner, ...LOGIN_ROLES.map((r) => logins[r])];
     this.database = database.name;
     this.roles = {
       databaseOwner: databaseOwner.name,
       owner: owner.name,
-      migrator: migrator.name,
-      app: app.name,
-      readonly: readonly.name,
+      ...mapRoles((r) => logins[r].name),
     };
     this.registerOutputs({ database: this.database });
   }

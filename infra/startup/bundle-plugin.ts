@@ -1,6 +1,6 @@
 /**
  * The migration provider plugin as one file: `npm run build` bundles the compiled plugin
- * (dist/pulumi/infra/migrations/plugin-main.js and what it imports) into `PLUGIN_BUNDLE`, which
+ * (dist/pulumi/infra/migrations/plugin/main.js and what it imports) into `PLUGIN_BUNDLE`, which
  * infra/migrations/plugin/pulumi-resource-precog-migrations runs.
  *
  * Why: the engine starts a provider's process while it registers the provider, and registers
@@ -18,7 +18,7 @@
  */
 import { buildSync } from "esbuild";
 
-export const PLUGIN_ENTRY = "dist/pulumi/infra/migrations/plugin-main.js";
+export const PLUGIN_ENTRY = "dist/pulumi/infra/migrations/plugin/main.js";
 export const PLUGIN_BUNDLE = "dist/pulumi/infra/migrations/plugin-bundle.js";
 
 const EXTERNAL = ["@aws-sdk/*", "libpg-query", "@grpc/proto-loader"];

@@ -33,18 +33,16 @@ export async function stackOrderGate(ctx: CommandContext): Promise<Allowed | und
   const predecessor = await predecessorOf(ctx, env);
   if (predecessor === undefined) return undefined;
   const ledger = await predecessorLedger(ctx, env, predecessor);
-  const { compareVersions, migrationFiles, readHistory, stackOrderError, stackOrderProblems, versionKey } =
-    await import("../migrate/index");
+  const { compareVersions, migrationFiles, pendingOf, readHistory, stackOrderError, stackOrderProblems } = await import(
+    "../migrate/index"
+  );
   const [files, history] = await Promise.all([
     migrationFiles(ctx.dir),
     readHistory({ connection: target.connection, environment: env, prodConfirmed: true }),
   ]);
-  const applied = new Set(history.map((h) => versionKey(h.version)));
   const to = ctx.values.to;
-  const pending = files.filter(
-    (f) =>
-      !applied.has(versionKey(f.version)) &&
-      (to === undefined || !/^\d+$/.test(to) || compareVersions(f.version, to) <= 0),
+  const pending = pendingOf(files, (f) => f.version, history).filter(
+    (f) => to === undefined || !/^\d+$/.test(to) || compareVersions(f.version, to) <= 0,
   );
   const gate = { stack: env, pending, predecessor, predecessorLedger: ledger };
   const problems = stackOrderProblems(gate);

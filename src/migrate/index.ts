@@ -98,4 +98,4 @@ export async function migrationFiles(dir: string, checksumCache?: string | false
 }
 
 export { type GateInput, type LedgerEntry, stackOrderError, stackOrderProblems } from "./stack-order";
-export { compareVersions, newestOf, oldestFirst, type Version, versionKey } from "./versions";
+export { compareVersions, newestOf, oldestFirst, pendingOf, type Version, versionKey } from "./versions";

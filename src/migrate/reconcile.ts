@@ -6,7 +6,7 @@
 import { appliedFileName, type MigrationFile, type MigrationRef, readMigration } from "./files";
 import { sha256 } from "./hash";
 import type { AppliedRow } from "./history";
-import { compareVersions, newestOf, versionKey } from "./versions";
+import { compareVersions, newestOf, pendingOf, versionKey } from "./versions";
 
 /** One thing wrong, with the file it concerns (for a missing file, the name it had). */
 export interface Problem {
@@ -42,10 +42,8 @@ export function reconcile(input: ReconcileInput): Reconciled {
   for (const r of refs) byOrder.set(r.order, r);
   const problems: Problem[] = [];
   const problem = (file: string, message: string) => problems.push({ file, message });
-  const appliedOrders = new Set<bigint>();
   const applied: MigrationRef[] = [];
   for (const row of history) {
-    appliedOrders.add(row.order);
     const ref = byOrder.get(row.order);
     if (!ref) {
       const file = appliedFileName(row.version, row.name, refs);
@@ -79,7 +77,7 @@ export function reconcile(input: ReconcileInput): Reconciled {
     }
   }
   const newest = newestOf(history, (h) => h.order);
-  const pending = refs.filter((r) => !appliedOrders.has(r.order));
+  const pending = pendingOf(refs, (r) => r.order, history);
   if (newest && !input.allowOutOfOrder) {
     for (const r of pending) {
       if (compareVersions(r.order, newest.order) < 0) {

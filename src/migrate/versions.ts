@@ -37,3 +37,18 @@ export function newestOf<T>(items: readonly T[], versionOf: (item: T) => Version
     if (newest === undefined || compareVersions(versionOf(item), versionOf(newest)) > 0) newest = item;
   return newest;
 }
+
+/**
+ * What is pending: the items (files, in their order) whose version no entry of `applied` (history
+ * rows, a recorded ledger) has. The one home of that rule, for the engine, the command's gate and
+ * the provider plugin alike.
+ */
+export function pendingOf<T>(
+  items: readonly T[],
+  versionOf: (item: T) => Version,
+  applied: Iterable<{ readonly version: Version }>,
+): T[] {
+  const done = new Set<string>();
+  for (const a of applied) done.add(versionKey(a.version));
+  return items.filter((item) => !done.has(versionKey(versionOf(item))));
+}

@@ -1,29 +1,29 @@
 /**
  * The inline program of what the project owns, for the engine suites: the real guards and config
  * (infra/program.ts `preflight`), the migration provider registered first (its plugin is the
- * project's own), and the PrecogMigrations component with the connection, predecessor and backup
- * plan the real program gives it (infra/precog-environment.ts), logged in as the stack's migrator
- * and acting as its owner role; the stack outputs `migrations` and `schemaVersion` as
+ * project's own), and the PrecogMigrations component with the arguments the real program's
+ * migrations step builds (infra/precog-environment.ts `migrationsArgs`: connection, predecessor,
+ * backup plan, operator, protect), logged in as the stack's migrator and acting as its owner role,
+ * on the local server the stack's config names; the stack outputs `migrations` and `schemaVersion` as
  * infra/outputs.ts exports them. The database, its roles and their privileges are not a provider's
  * here: `prepareDatabase` makes them in SQL, under the names the stack's config gives
  * (src/env/roles.ts) and with the privilege plan of infra/database/privileges.ts.
  */
 import { randomBytes } from "node:crypto";
-import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { APP_SCHEMA, DEFAULT_PRIVILEGES, GRANTS, type Grantee } from "../../infra/database/privileges";
-import { PrecogMigrations } from "../../infra/migrations/precog-migrations";
-import { migrationsComponentName, migrationsProvider } from "../../infra/migrations/provider";
-import { backupPlan } from "../../infra/precog-environment";
+import { PrecogMigrations } from "../../infra/migrations/component";
+import { migrationsComponentName, migrationsProvider } from "../../infra/migrations/resource";
+import { migrationsArgs } from "../../infra/precog-environment";
 import { preflight } from "../../infra/program";
 import { type PrecogConfig, parseConfig } from "../../src/config/parse";
 import { NAMESPACE } from "../../src/config/schema";
 import { currentOperator } from "../../src/env/environment";
-import { LOGIN_ROLES, type LoginRole, migrationLogin, migrationRole } from "../../src/env/roles";
+import { LOGIN_ROLES, type LoginRole } from "../../src/env/roles";
 import { withAdmin } from "../../testbed/probes";
 import type { InlineProgram, InlineProject } from "./inline-project";
 
-export { MIGRATIONS_TYPE } from "../../infra/migrations/provider";
+export { MIGRATIONS_TYPE } from "../../infra/migrations/resource";
 
 /** The program; `migratorPassword` is the password `prepareDatabase` gave the stack's migrator. */
 export function ownedProgram(projectDir: string, migratorPassword: string): InlineProgram {
@@ -32,26 +32,23 @@ export function ownedProgram(projectDir: string, migratorPassword: string): Inli
     const name = `precog-${environment}`;
     const provider = migrationsProvider(name, { protect: config.protect });
     if (!config.local) throw new pulumi.RunError(`stack "${config.stack}": the engine suites run local servers only`);
-    const { host, port, sslMode } = config.local;
-    const migrations = new PrecogMigrations(migrationsComponentName(name), {
-      environment,
-      connection: pulumi.secret({
-        host,
-        port,
-        database: config.database,
-        user: migrationLogin(config.roleNames),
-        password: migratorPassword,
-        ownerRole: migrationRole(config.roleNames),
-        sslMode,
+    // The real migrations step's arguments, on the server config.local names (the database, roles
+    // and privileges made in SQL beforehand, so nothing to come after).
+    const migrations = new PrecogMigrations(
+      migrationsComponentName(name),
+      migrationsArgs({
+        config,
+        projectDir,
+        server: {
+          kind: "local",
+          endpoint: { adminHost: config.local.host, port: config.local.port, sslMode: config.local.sslMode },
+        },
+        migratorPassword,
+        after: [],
+        provider,
+        operator: currentOperator(vars),
       }),
-      dir: resolve(projectDir, "migrations"),
-      predecessor: config.migrations.predecessor,
-      backup: backupPlan(config, projectDir, undefined),
-      operator: currentOperator(vars),
-      after: [],
-      protect: config.protect,
-      provider,
-    });
+    );
     return { migrations: migrations.ledger, schemaVersion: migrations.schemaVersion };
   };
 }

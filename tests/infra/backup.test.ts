@@ -1,13 +1,13 @@
 /**
- * The RDS snapshot before an apply (infra/migrations/backup.ts) with a fake RDS client: it waits
+ * The RDS snapshot before an apply (infra/migrations/plugin/snapshot.ts) with a fake RDS client: it waits
  * until the snapshot is available and returns its identifier; a failed or late snapshot is an
  * error. Then through the provider's create against real PostgreSQL: the snapshot is taken before
  * anything is applied and recorded as lastBackup, and a failed snapshot stops the apply.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type RdsSnapshots, snapshotBeforeApply } from "../../infra/migrations/backup";
-import { create, snapshotClients } from "../../infra/migrations/provider-impl";
-import { type MigrationsInputs, type MigrationsState, recordedLedger } from "../../infra/migrations/state";
+import { type MigrationsInputs, type MigrationsState, recordedLedger } from "../../infra/migrations/contract";
+import { create, snapshotClients } from "../../infra/migrations/plugin/crud";
+import { type RdsSnapshots, snapshotBeforeApply } from "../../infra/migrations/plugin/snapshot";
 import { migrationFiles } from "../../src/migrate";
 import { createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
 import { migrationsDir, removeDir, sql } from "../migrate/helpers";

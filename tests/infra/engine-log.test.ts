@@ -1,6 +1,6 @@
 /** The provider plugin finds the engine's address among its arguments as the SDK's server does. */
 import { describe, expect, it } from "vitest";
-import { engineAddressOf } from "../../infra/migrations/engine-log";
+import { engineAddressOf } from "../../infra/migrations/plugin/engine-log";
 
 describe("the engine's address in the plugin's arguments", () => {
   it("is the first argument that is not a logging or tracing flag", () => {

@@ -4,8 +4,8 @@
  * way: the apply fails saying so, and its state records the database's ledger as any failure does.
  */
 import { describe, expect, it, vi } from "vitest";
-import { create } from "../../infra/migrations/provider-impl";
-import { type MigrationsState, recordedLedger } from "../../infra/migrations/state";
+import { type MigrationsState, recordedLedger } from "../../infra/migrations/contract";
+import { create } from "../../infra/migrations/plugin/crud";
 import { scratchMigrations, sql } from "../migrate/helpers";
 import { providerInputs } from "./provider-inputs";
 

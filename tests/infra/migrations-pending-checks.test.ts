@@ -1,5 +1,5 @@
 /**
- * What the plugin's provider checks before applying (infra/migrations/pending-checks.ts): the
+ * What the plugin's provider checks before applying (infra/migrations/plugin/pending.ts): the
  * pending files, from the ledger the resource recorded (diff) or all of them for a new resource
  * (check); the stack-order gate against the predecessor's ledger; the lint, its warnings through
  * the engine's log; drift. None of it queries the database (the inputs point at a port nothing
@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { migrationsProvider } from "../../infra/migrations/plugin-provider";
-import { stateOf } from "../../infra/migrations/state";
+import { stateOf } from "../../infra/migrations/contract";
+import { migrationsProvider } from "../../infra/migrations/plugin/server";
 import { migrationFiles } from "../../src/migrate";
 
 const dir = mkdtempSync(join(tmpdir(), "precog-pending-checks-"));

@@ -1,5 +1,5 @@
 /**
- * The component's lint of pending files (infra/migrations/pending-lint.ts): in a preview, findings
+ * The component's lint of pending files (infra/migrations/plugin/pending-lint.ts): in a preview, findings
  * are warnings on dev and test and an error on staging and prod unless approved in the file; in
  * the update that follows, dev and test are not linted again, staging and prod are (a refusal
  * must come before the provider's snapshot).
@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { lintPending } from "../../infra/migrations/pending-lint";
+import { lintPending } from "../../infra/migrations/plugin/pending-lint";
 import type { Environment } from "../../src/env/environment";
 import { migrationFiles } from "../../src/migrate";
 

@@ -9,9 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { migrationsProvider } from "../../infra/migrations/plugin-provider";
-import { recordedLedger } from "../../infra/migrations/state";
-import { secretLike, unwrapSecrets } from "../../infra/migrations/wire-secrets";
+import { recordedLedger } from "../../infra/migrations/contract";
+import { migrationsProvider } from "../../infra/migrations/plugin/server";
+import { secretLike, unwrapSecrets } from "../../infra/migrations/plugin/wire-secrets";
 import { MIGRATION_LOCK_KEY, migrationFiles } from "../../src/migrate";
 import { adminConfig, clientConfig, createScratchDatabase, dropDatabase } from "../helpers/pg";
 

@@ -7,8 +7,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { connectionOf } from "../../infra/migrations/provider-impl";
-import type { MigrationsInputs } from "../../infra/migrations/state";
+import type { MigrationsInputs } from "../../infra/migrations/contract";
+import { connectionOf } from "../../infra/migrations/plugin/crud";
 import { migrationFiles } from "../../src/migrate";
 import {
   committedLedger,

@@ -1,5 +1,5 @@
 /** The migration provider's inputs for a scratch database and a folder, as the component passes them. */
-import type { MigrationsInputs } from "../../infra/migrations/state";
+import type { MigrationsInputs } from "../../infra/migrations/contract";
 import { migrationFiles } from "../../src/migrate";
 import { clientConfig } from "../helpers/pg";
 

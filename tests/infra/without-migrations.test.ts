@@ -39,8 +39,8 @@ describe("bench/lib/without-migrations.js", () => {
       m.filename = file;
       m.paths = Module._nodeModulePaths(infra);
       m._compile(readFileSync(${JSON.stringify(STUB)}, "utf8"), file);
-      const component = require.cache[require.resolve(join(infra, "migrations/precog-migrations"))];
-      const provider = require.cache[require.resolve(join(infra, "migrations/provider"))];
+      const component = require.cache[require.resolve(join(infra, "migrations/component"))];
+      const provider = require.cache[require.resolve(join(infra, "migrations/resource"))];
       const sdk = require.resolve("@pulumi/pulumi", { paths: [infra] });
       const seen = m.exports.seenBefore();
       const c = new component.exports.PrecogMigrations();

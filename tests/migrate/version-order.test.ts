@@ -8,8 +8,8 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { migrationsProvider } from "../../infra/migrations/plugin-provider";
-import { recordedLedger, stateOf } from "../../infra/migrations/state";
+import { recordedLedger, stateOf } from "../../infra/migrations/contract";
+import { migrationsProvider } from "../../infra/migrations/plugin/server";
 import { down, migrate, migrationFiles, stackOrderProblems, status, validate } from "../../src/migrate";
 import { adminConfig } from "../helpers/pg";
 import { scratchMigrations, sql } from "./helpers";

@@ -1,12 +1,12 @@
 /**
- * The migration resource's provider, as the project's own provider plugin serves it (plugin-main.ts).
- * Each method takes the engine's values, secrets marked, and hands ./provider-impl plain ones; what it
+ * The migration resource's provider, as the project's own provider plugin serves it (./main.ts).
+ * Each method takes the engine's values, secrets marked, and hands ./crud.ts plain ones; what it
  * returns (including the state recorded on a failed apply) is marked secret where its inputs were.
  */
 import type * as provider from "@pulumi/pulumi/provider";
+import { decodeInputs, type MigrationsWireInputs } from "../contract";
+import * as impl from "./crud";
 import type { EngineLog } from "./engine-log";
-import * as impl from "./provider-impl";
-import { decodeInputs, type MigrationsWireInputs } from "./state";
 import { secretLike, unwrapSecrets } from "./wire-secrets";
 
 /** `log`: the engine's log (./engine-log.ts), where check and diff say what is pending. */

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { main } from "@pulumi/pulumi/provider";
 import { engineAddressOf, engineLog } from "./engine-log";
-import { migrationsProvider } from "./plugin-provider";
+import { migrationsProvider } from "./server";
 
 const { version } = JSON.parse(readFileSync(resolve(__dirname, "../../../../package.json"), "utf8"));
 const args = process.argv.slice(2);

@@ -1,5 +1,5 @@
 /**
- * The lint of the pending files, in the provider's check and diff (./pending-checks.ts): warnings
+ * The lint of the pending files, in the provider's check and diff (./pending.ts): warnings
  * in previews, and on staging and prod an error for a finding not approved in its file, already at
  * preview.
  *
@@ -9,8 +9,8 @@
  * again, so that a refused finding stops it before the provider takes its RDS snapshot, even with
  * `pulumi up --skip-preview` (the engine's own lint would refuse it too, but only after that).
  */
-import { type Environment, PROTECTED_ENVIRONMENTS } from "../../src/env/environment";
-import { type LintFinding, lint } from "../../src/migrate";
+import { type Environment, PROTECTED_ENVIRONMENTS } from "../../../src/env/environment";
+import { type LintFinding, lint } from "../../../src/migrate";
 import type { ResourceLog } from "./engine-log";
 
 export interface PendingLint {

@@ -1,6 +1,6 @@
 /**
  * The migration resource and its provider, `precog-migrations`: the project's own provider plugin
- * (infra/migrations/plugin, declared in Pulumi.yaml), which serves ./plugin-provider.ts.
+ * (infra/migrations/plugin, declared in Pulumi.yaml), which serves ./plugin/server.ts.
  *
  * The provider is an explicit provider resource that the program registers first, right after its
  * guards and before it loads the rest of itself (../program.ts): the engine registers nothing else
@@ -43,7 +43,7 @@ export function migrationsProvider(environmentName: string, opts: pulumi.Resourc
 }
 
 export class MigrationsResource extends pulumi.CustomResource {
-  /** The applied ledger as JSON text (./state.ts `MigrationsState`). */
+  /** The applied ledger as JSON text (./contract.ts `MigrationsState`). */
   declare readonly ledgerJson: pulumi.Output<string>;
   declare readonly schemaVersion: pulumi.Output<string | null>;
   declare readonly lastBackup: pulumi.Output<string | null>;

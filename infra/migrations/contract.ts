@@ -2,7 +2,7 @@
  * The migration resource's inputs and state, as plain data: what the program computes and what the
  * provider (in another process) reads back. No Pulumi types here.
  */
-import { type LedgerEntry, migrationName, newestOf, oldestFirst } from "../../src/migrate";
+import { type LedgerEntry, migrationName, newestOf, oldestFirst, versionKey } from "../../src/migrate";
 
 export interface MigrationsConnection {
   readonly host: string;
@@ -110,11 +110,11 @@ export function stateOf(i: RecordedInputs, ledger: readonly LedgerEntry[], lastB
   };
 }
 
-/** The version and name a file name carries, as the history table writes them ("0003_x.sql" -> "3", "x"). */
+/** The version and name a file name carries, as the history table writes them ("0003_x.sql" -> "3", "x"): src/migrate `versionKey`. */
 export function refOf(filename: string): { version: string; name: string } {
   const named = migrationName(filename);
   if (named === undefined) throw new Error(`${filename}: not a migration file name (<version>_<name>.sql)`);
-  return { version: BigInt(named.version).toString(), name: named.name };
+  return { version: versionKey(named.version), name: named.name };
 }
 
 export function versionOf(filename: string): string {

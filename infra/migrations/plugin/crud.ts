@@ -1,17 +1,17 @@
 /**
  * What the migration resource's provider does, in the provider plugin's process
- * (./plugin-provider.ts hands it plain values; the connection is a secret on the wire). Every database step goes through the migration engine (src/migrate): its lock,
+ * (./server.ts hands it plain values; the connection is a secret on the wire). Every database step goes through the migration engine (src/migrate): its lock,
  * checksums, transactions, lint, backups and error messages.
  *
- *   checkNew  a new resource's check (no recorded ledger yet): every file is pending; ./pending-checks
- *   diff    no query: drift, then the pending files (./pending-checks: the stack-order gate and the
+ *   checkNew  a new resource's check (no recorded ledger yet): every file is pending; ./pending
+ *   diff    no query: drift, then the pending files (./pending: the stack-order gate and the
  *           lint), from the inputs and the recorded ledger
  *   create, update   apply what is pending, then record the ledger as the database has it
  *   read    (refresh) the ledger from the history table: a row changed by hand shows as drift
  *   delete  nothing: the database resource owns the schema's fate
  */
-import type { Environment } from "../../src/env/environment";
-import { singleAttemptSsl } from "../../src/env/tls";
+import type { Environment } from "../../../src/env/environment";
+import { singleAttemptSsl } from "../../../src/env/tls";
 import {
   type Connection,
   describeConnection,
@@ -20,10 +20,7 @@ import {
   type MigrateEvent,
   migrate,
   readHistory,
-} from "../../src/migrate";
-import { type RdsSnapshots, rdsClient, snapshotBeforeApply } from "./backup";
-import type { ResourceLog } from "./engine-log";
-import { checkPending, pendingOf, stackOf } from "./pending-checks";
+} from "../../../src/migrate";
 import {
   type MigrationsInputs,
   type MigrationsState,
@@ -31,7 +28,10 @@ import {
   recordedLedger,
   stateOf,
   versionOf,
-} from "./state";
+} from "../contract";
+import type { ResourceLog } from "./engine-log";
+import { checkPending, pendingFiles, stackOf } from "./pending";
+import { type RdsSnapshots, rdsClient, snapshotBeforeApply } from "./snapshot";
 
 const ID = "migrations";
 
@@ -113,7 +113,7 @@ async function apply(i: MigrationsInputs, previous: MigrationsState | undefined,
   try {
     // Without a recorded ledger (a new resource, perhaps on a database that already has
     // migrations), what is pending is what the database lacks.
-    const pending = pendingOf(i, previous ? recordedLedger(previous) : await ledgerOf(i));
+    const pending = pendingFiles(i, previous ? recordedLedger(previous) : await ledgerOf(i));
     if (pending.length > 0 && plan.kind === "rds-snapshot")
       lastBackup = await snapshotBeforeApply(plan, await snapshotClients.rds(plan.region));
     const result = await migrate({

@@ -3,17 +3,17 @@
  * value }` wherever a value is secret. The provider works on plain values (`unwrapSecrets`), and
  * marks its outputs secret wherever the same property of its inputs held a secret
  * (`secretLike`), as the engine itself does for providers that do not accept secrets: so the
- * connection's password is a secret in the state and in every output.
+ * connection's password is a secret in the state and in every output. The marker is the SDK's
+ * (`@pulumi/pulumi/runtime/rpc`, which the SDK's provider server loads anyway); its
+ * `unwrapRpcSecret` unwraps one level only, so the walk through objects and lists is ours.
  */
-
-/** The wire marker of a secret value (the Pulumi protocol's constants). */
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+import { isRpcSecret, specialSecretSig, specialSigKey, unwrapRpcSecret } from "@pulumi/pulumi/runtime/rpc";
 
 type Wire = unknown;
 
+/** A secret as the engine sends it (the SDK's own test of its marker). */
 function isSecret(v: Wire): v is { value: unknown } {
-  return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+  return isRpcSecret(v);
 }
 
 function containsSecret(v: Wire): boolean {
@@ -23,8 +23,9 @@ function containsSecret(v: Wire): boolean {
   return false;
 }
 
+/** `value` marked secret, with the SDK's constants of the wire marker. */
 function secret(value: unknown): Wire {
-  return { [SIG_KEY]: SECRET_SIG, value };
+  return { [specialSigKey]: specialSecretSig, value };
 }
 
 /**
@@ -37,7 +38,7 @@ export function unwrapSecrets<T = unknown>(v: Wire): T {
 }
 
 function unwrap(v: Wire): unknown {
-  if (isSecret(v)) return unwrap(v.value);
+  if (isSecret(v)) return unwrap(unwrapRpcSecret(v));
   if (typeof v !== "object" || v === null) return v;
   if (Array.isArray(v)) {
     let copy: unknown[] | undefined;

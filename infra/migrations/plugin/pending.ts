@@ -1,22 +1,21 @@
 /**
  * What the provider checks about the pending migrations before anything is applied, in `pulumi
- * preview` and `pulumi up` alike (./plugin-provider.ts: the diff of a recorded resource, the check
+ * preview` and `pulumi up` alike (./server.ts: the diff of a recorded resource, the check
  * of a new one): the stack-order gate, each pending file applied by the stack before this one with
  * the same checksum; then the lint (./pending-lint.ts). Pending: the files not in the ledger this
  * resource recorded (its state), which follows the database even after a failed apply. A new
  * resource has no recorded ledger, so every file is pending to its check (its create applies only
  * what the database lacks).
  */
-import type { Environment } from "../../src/env/environment";
-import { type LedgerEntry, stackOrderError, stackOrderProblems } from "../../src/migrate";
+import type { Environment } from "../../../src/env/environment";
+import { type LedgerEntry, pendingOf, stackOrderError, stackOrderProblems } from "../../../src/migrate";
+import { type MigrationsInputs, refOf, versionOf } from "../contract";
 import type { ResourceLog } from "./engine-log";
 import { lintPending } from "./pending-lint";
-import { type MigrationsInputs, refOf, versionOf } from "./state";
 
-/** The files not in `ledger`, in version order. */
-export function pendingOf(inputs: MigrationsInputs, ledger: readonly LedgerEntry[]): string[] {
-  const applied = new Set(ledger.map((e) => e.version));
-  return Object.keys(inputs.migrations).filter((f) => !applied.has(versionOf(f)));
+/** The files not in `ledger`, in version order (src/migrate `pendingOf`). */
+export function pendingFiles(inputs: MigrationsInputs, ledger: readonly LedgerEntry[]): string[] {
+  return pendingOf(Object.keys(inputs.migrations), versionOf, ledger);
 }
 
 /**
@@ -29,7 +28,7 @@ export async function checkPending(
   ledger: readonly LedgerEntry[],
   log: ResourceLog,
 ): Promise<string[]> {
-  const pending = pendingOf(inputs, ledger);
+  const pending = pendingFiles(inputs, ledger);
   if (pending.length === 0) return pending;
   if (inputs.predecessor !== null && inputs.allowed !== null) {
     const gate = {

@@ -5,15 +5,15 @@
  * prod), through the migration engine.
  *
  * The program, before any query, gives the resource the files and their checksums (the engine's
- * stat cache) and the predecessor's ledger (a StackReference). The provider (./provider-impl.ts),
+ * stat cache) and the predecessor's ledger (a StackReference). The provider (./plugin/crud.ts),
  * which has the ledger this stack recorded, finds what is pending, gates and lints it
- * (./pending-checks.ts) and names each pending file in the diff at preview; `up` applies them.
+ * (./plugin/pending.ts) and names each pending file in the diff at preview; `up` applies them.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Environment } from "../../src/env/environment";
 import { type LedgerEntry, migrationFiles } from "../../src/migrate";
-import { type MigrationsProvider, MigrationsResource } from "./provider";
-import type { BackupPlan, MigrationsConnection } from "./state";
+import type { BackupPlan, MigrationsConnection } from "./contract";
+import { type MigrationsProvider, MigrationsResource } from "./resource";
 
 export interface PrecogMigrationsArgs {
   readonly environment: Environment;
@@ -28,7 +28,7 @@ export interface PrecogMigrationsArgs {
   /** The database, roles and privileges it must come after. */
   readonly after: readonly pulumi.Resource[];
   readonly protect: boolean;
-  /** Its provider, registered by the program before anything else (./provider.ts). */
+  /** Its provider, registered by the program before anything else (./resource.ts). */
   readonly provider: MigrationsProvider;
 }
 

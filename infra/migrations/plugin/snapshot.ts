@@ -3,7 +3,7 @@
  * snapshot, waited for until it is available, on aws; on a local server the engine's pg_dump
  * (`migrate`'s own backup, into the configured folder). A failed backup stops the apply.
  */
-import type { BackupPlan } from "./state";
+import type { BackupPlan } from "../contract";
 
 /** What the snapshot step needs of RDS: the SDK's client, or a test's stand-in. */
 export interface RdsSnapshots {
