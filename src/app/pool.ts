@@ -327,8 +327,12 @@ async function resolveCredentials(
     password: async () => (await secret.current()).password,
     secret,
     fallback: {
-      min: tags.min ?? envDefault.min,
-      max: tags.max ?? envDefault.max,
+      get min() {
+        return tags.min ?? envDefault.min;
+      },
+      get max() {
+        return tags.max ?? envDefault.max;
+      },
       origin: fromTags ? `from the tags of secret "${creds.secretId}"` : envDefault.origin,
     },
   };

@@ -120,8 +120,18 @@ export function resolvePoolLimits(
 
 /** The fallback bounds: the environment's precog:pool in its committed stack file, Pulumi.<env>.yaml. */
 export function environmentPoolFallback(env: Environment): PoolFallback {
-  const { pool } = committedStack(env);
-  return { min: pool.min, max: pool.max, origin: `the ${env} default` };
+  // Read only when a bound is taken from it: with DB_POOL_MIN_CONN and DB_POOL_MAX_CONN set, the
+  // deployed app runs without the project's files.
+  const pool = () => committedStack(env).pool;
+  return {
+    get min() {
+      return pool().min;
+    },
+    get max() {
+      return pool().max;
+    },
+    origin: `the ${env} default`,
+  };
 }
 
 function parsePoolVar(name: string, text: string | undefined, least: number, problems: string[]): number | undefined {

@@ -85,27 +85,31 @@ export function resolveConnection(
   options: ResolveConnectionOptions = {},
 ): ResolvedConnection {
   const { env, source } = selectEnvironment(vars);
-  const stack = committedStack(env);
-  const local = stack.local !== undefined;
+  // The committed stack file gives the defaults, and is read only when a default is needed: a
+  // deployed app with every variable set runs without the project's files.
+  let committed: ReturnType<typeof committedStack> | undefined;
+  const stack = () => (committed ??= committedStack(env));
   const get = (name: string): string | undefined => (vars[name] === "" ? undefined : vars[name]);
   const defaulted = !options.allowMissingServer;
 
   let host = get("DB_HOST");
   if (host === undefined && defaulted) {
-    if (stack.local) host = stack.local.host;
+    const local = stack().local;
+    if (local) host = local.host;
     else
       problems.push(
         `DB_HOST is not set: ${env} runs on AWS, so set DB_HOST${options.hostAlternative ? ` or ${options.hostAlternative}` : ""}.`,
       );
   }
   const portText = get("DB_PORT");
-  let port: number | undefined = defaulted ? (stack.local?.port ?? 5432) : undefined;
+  let port: number | undefined;
   if (portText !== undefined) {
     const p = parseDigits(portText);
     if (p === undefined || p < 1 || p > 65535)
       problems.push(`DB_PORT="${portText}" is not a TCP port: use digits only, 1 to 65535.`);
     else port = p;
   }
+  if (port === undefined && defaulted) port = stack().local?.port ?? 5432;
 
   const migrationUser = get("DB_MIGRATION_USER");
   if (migrationUser === undefined && get("DB_MIGRATION_PASSWORD") !== undefined) {
@@ -115,11 +119,12 @@ export function resolveConnection(
   }
 
   const sslText = get("DB_SSLMODE");
-  let mode: SslMode = local ? "disable" : "verify-full";
+  let mode: SslMode | undefined;
   if (sslText !== undefined) {
     if ((SSL_MODES as readonly string[]).includes(sslText)) mode = sslText as SslMode;
     else problems.push(`DB_SSLMODE="${sslText}" is not one of ${SSL_MODES.join(", ")}.`);
   }
+  mode ??= stack().local !== undefined ? "disable" : "verify-full";
 
   const timeoutText = get("DB_CONNECT_TIMEOUT");
   let timeoutSeconds: number = CONNECT_TIMEOUT_SECONDS.default;
@@ -138,9 +143,9 @@ export function resolveConnection(
     envSource: source,
     host,
     port,
-    database: get("DB_NAME") ?? (defaulted ? stack.database : undefined),
+    database: get("DB_NAME") ?? (defaulted ? stack().database : undefined),
     app: {
-      user: get("DB_USER") ?? stack.roles.app.name,
+      user: get("DB_USER") ?? stack().roles.app.name,
       password: get("DB_PASSWORD"),
       passwordVariable: "DB_PASSWORD",
     },

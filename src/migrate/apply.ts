@@ -50,6 +50,9 @@ export interface Applied {
  */
 const CLEAN_SESSION = [
   "RESET ALL",
+  // The lexical rule every check before the run assumed (refused-statements.ts, the parser): a
+  // database or role default of off would let a string hide a COMMIT from them.
+  "SET standard_conforming_strings = on",
   "SET SESSION AUTHORIZATION DEFAULT",
   "DISCARD TEMP",
   "DISCARD SEQUENCES",

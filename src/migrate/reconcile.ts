@@ -154,11 +154,6 @@ export function assertNoProblems(problems: readonly (string | Problem)[], what: 
 }
 
 /**
- * True when the file's up section, with its line endings turned all LF or all CRLF, gives the
- * applied checksum: the file was re-saved by an editor or a checkout, not edited. Read only on the
- * changed-file path; an unreadable file is simply not "only line endings".
- */
-/**
  * The problem of an applied file whose up section differs from what was applied only in its line
  * endings, or undefined when it differs otherwise (or not at all). One rule for migrate, status and down.
  */
@@ -171,6 +166,11 @@ export function lineEndingsProblem(ref: MigrationRef, applied: string, environme
   );
 }
 
+/**
+ * True when the file's up section, with its line endings turned all LF or all CRLF, gives the
+ * applied checksum: the file was re-saved by an editor or a checkout, not edited. Read only on the
+ * changed-file path; an unreadable file is simply not "only line endings".
+ */
 function onlyLineEndingsDiffer(ref: MigrationRef, applied: string): boolean {
   let up: string;
   try {
