@@ -10,8 +10,9 @@
  */
 import { randomBytes } from "node:crypto";
 import type { ClientConfig } from "pg";
-import { APP_SCHEMA, DEFAULT_PRIVILEGES, GRANTS, type Grantee } from "../infra/database/privileges";
+import type { Grantee } from "../infra/database/privileges";
 import { withClient } from "./client";
+import { privilegePlanSql } from "./privilege-plan-sql";
 
 /** A login role's name and password. */
 export interface RoleLogin {
@@ -69,25 +70,7 @@ export async function provisionTestDatabase(admin: Admin, options: ProvisionOpti
     await c.query(`CREATE DATABASE ${database} OWNER ${owner.user}`);
   });
   await withClient({ ...admin, database }, async (c) => {
-    for (const g of GRANTS) {
-      const on = {
-        database: `DATABASE ${database}`,
-        schema: `SCHEMA ${APP_SCHEMA}`,
-        table: `ALL TABLES IN SCHEMA ${APP_SCHEMA}`,
-        sequence: `ALL SEQUENCES IN SCHEMA ${APP_SCHEMA}`,
-      }[g.objectType];
-      await c.query(`REVOKE ALL ON ${on} FROM ${grantee[g.grantee]}`);
-      if (g.privileges.length > 0) await c.query(`GRANT ${g.privileges.join(", ")} ON ${on} TO ${grantee[g.grantee]}`);
-    }
-    for (const d of DEFAULT_PRIVILEGES) {
-      const objects = { table: "TABLES", sequence: "SEQUENCES", function: "FUNCTIONS" }[d.objectType];
-      const scope = `FOR ROLE ${owner.user}${d.allSchemas ? "" : ` IN SCHEMA ${APP_SCHEMA}`}`;
-      await c.query(`ALTER DEFAULT PRIVILEGES ${scope} REVOKE ALL ON ${objects} FROM ${grantee[d.grantee]}`);
-      if (d.privileges.length > 0)
-        await c.query(
-          `ALTER DEFAULT PRIVILEGES ${scope} GRANT ${d.privileges.join(", ")} ON ${objects} TO ${grantee[d.grantee]}`,
-        );
-    }
+    for (const statement of privilegePlanSql(database, owner.user, grantee)) await c.query(statement);
   });
 
   const config = (l: RoleLogin = app): ClientConfig => ({

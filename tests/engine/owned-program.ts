@@ -11,7 +11,7 @@
  */
 import { randomBytes } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { APP_SCHEMA, DEFAULT_PRIVILEGES, GRANTS, type Grantee } from "../../infra/database/privileges";
+import { APP_SCHEMA, type Grantee } from "../../infra/database/privileges";
 import { PrecogMigrations } from "../../infra/migrations/component";
 import { migrationsComponentName, migrationsProvider } from "../../infra/migrations/resource";
 import { migrationsArgs } from "../../infra/precog-environment";
@@ -20,6 +20,7 @@ import { type PrecogConfig, parseConfig } from "../../src/config/parse";
 import { NAMESPACE } from "../../src/config/schema";
 import { currentOperator } from "../../src/env/environment";
 import { LOGIN_ROLES, type LoginRole } from "../../src/env/roles";
+import { privilegePlanSql } from "../../testbed/privilege-plan-sql";
 import { withAdmin } from "../../testbed/probes";
 import type { InlineProgram, InlineProject } from "./inline-project";
 
@@ -101,25 +102,7 @@ export async function prepareDatabase(cfg: PrecogConfig): Promise<Record<LoginRo
     public: "PUBLIC",
   };
   await withAdmin(async (c) => {
-    for (const g of GRANTS) {
-      const on = {
-        database: `DATABASE ${cfg.database}`,
-        schema: `SCHEMA ${APP_SCHEMA}`,
-        table: `ALL TABLES IN SCHEMA ${APP_SCHEMA}`,
-        sequence: `ALL SEQUENCES IN SCHEMA ${APP_SCHEMA}`,
-      }[g.objectType];
-      await c.query(`REVOKE ALL ON ${on} FROM ${grantee[g.grantee]}`);
-      if (g.privileges.length > 0) await c.query(`GRANT ${g.privileges.join(", ")} ON ${on} TO ${grantee[g.grantee]}`);
-    }
-    for (const d of DEFAULT_PRIVILEGES) {
-      const objects = { table: "TABLES", sequence: "SEQUENCES", function: "FUNCTIONS" }[d.objectType];
-      const scope = `FOR ROLE ${names.owner}${d.allSchemas ? "" : ` IN SCHEMA ${APP_SCHEMA}`}`;
-      await c.query(`ALTER DEFAULT PRIVILEGES ${scope} REVOKE ALL ON ${objects} FROM ${grantee[d.grantee]}`);
-      if (d.privileges.length > 0)
-        await c.query(
-          `ALTER DEFAULT PRIVILEGES ${scope} GRANT ${d.privileges.join(", ")} ON ${objects} TO ${grantee[d.grantee]}`,
-        );
-    }
+    for (const statement of privilegePlanSql(cfg.database, names.owner, grantee)) await c.query(statement);
   }, cfg.database);
   return passwords;
 }
