@@ -51,6 +51,12 @@ export function loginMethod(role: LoginRole, kind: "local" | "aws"): "aws-iam" |
 export const DEPLOYER_LOGIN = "precog_deployer";
 
 /**
+ * The RDS instance's master user, whose password RDS keeps in its own Secrets Manager secret: for
+ * the bootstrap and break-glass access only, never granted rds_iam, never read by the program.
+ */
+export const MASTER_LOGIN = "precog_admin";
+
+/**
  * What migrations log in as, picked from anything kept per login role (names, passwords,
  * credentials): the migrator, a member of the owner role but not its owner, so it cannot drop the
  * database. The one place that choice is made.

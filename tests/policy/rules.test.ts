@@ -50,7 +50,7 @@ describe("on the four committed stacks", () => {
 
   it("the rules actually see the resources they judge", () => {
     expect(committed.prod.filter((r) => r.type === TYPES.role)).toHaveLength(5);
-    expect(committed.prod.filter((r) => r.type === TYPES.secretRotation)).toHaveLength(3);
+    expect(committed.prod.filter((r) => r.type === TYPES.secretRotation)).toHaveLength(2);
     expect(committed.prod.find((r) => r.name === "precog-prod-db-role-app")?.secretPaths).toEqual(["password"]);
   });
 });
@@ -89,10 +89,8 @@ describe("each rule fails, naming the resource, on what breaks it", () => {
       "precog-prod-db-role-owner",
       "precog-prod-db-role-readonly",
       "precog-prod-password-app",
-      "precog-prod-password-migrator",
       "precog-prod-password-readonly",
       "precog-prod-secret-app-secret",
-      "precog-prod-secret-migrator-secret",
       "precog-prod-secret-readonly-secret",
       "precog-prod-server-instance",
     ]);
@@ -267,11 +265,10 @@ describe("each rule fails, naming the resource, on what breaks it", () => {
     const r = await resourcesOf("staging", { "precog:rotation.days": 0 });
     expect(names(secretsRotate, r, "staging")).toEqual([
       "precog-staging-secret-app-secret",
-      "precog-staging-secret-migrator-secret",
       "precog-staging-secret-readonly-secret",
     ]);
     expect(check(secretsRotate, r, "staging")[0].message).toBe(
-      "secret precog/staging/migrator has no rotation schedule; set precog:rotation.days above 0",
+      "secret precog/staging/readonly has no rotation schedule; set precog:rotation.days above 0",
     );
   });
 
