@@ -41,7 +41,7 @@ describe("the deployer's bootstrap", () => {
     expect([verb?.run, verb?.database, verb?.options]).toEqual([bootstrapSqlCommand, undefined, []]);
     expect(USAGE).toContain("  bootstrap-sql   the SQL that creates an aws instance's deployer login");
     const printed: string[] = [];
-    const out = { out: (line: string) => printed.push(line) } as CommandContext["out"];
+    const out = { out: (line: string) => void printed.push(line) } as unknown as CommandContext["out"];
     expect(await bootstrapSqlCommand({ out } as CommandContext)).toBe(0);
     expect(`${printed.join("\n")}\n`).toBe(deployerBootstrapSql());
   });
