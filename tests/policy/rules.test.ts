@@ -10,6 +10,7 @@ import { type Context, type Rule, type StackResource, TYPES } from "../../policy
 import { RULES } from "../../policy/rules";
 import { backupsOutliveTheStack, proxyOwnSecurityGroup, secretReadersDecrypt } from "../../policy/rules/aws";
 import { prodDataProtected } from "../../policy/rules/data";
+import { iamDatabaseLogins } from "../../policy/rules/iam-logins";
 import { migrationsAfterRoles } from "../../policy/rules/migrations";
 import { rdsInstanceSafe, rdsTlsAndAudit } from "../../policy/rules/rds";
 import {
@@ -74,6 +75,7 @@ describe("enforcement levels", () => {
       "secret-readers-decrypt": "advisory advisory mandatory mandatory",
       "proxy-own-security-group": "advisory advisory mandatory mandatory",
       "backups-outlive-the-stack": "advisory advisory mandatory mandatory",
+      "iam-database-logins": "advisory advisory mandatory mandatory",
     });
   });
 });
@@ -389,6 +391,82 @@ describe("the aws rules, on a stack that breaks each and the committed one that 
       {
         resource: "precog-staging-server-instance",
         message: "aws:rds/instance:Instance precog-staging-server-instance is not protected; set precog:protect: true",
+      },
+    ]);
+  });
+
+  it("iam-database-logins: staging with IAM authentication off, the provider as the master by password, a migrator with a password, a secret and a rotation, the master granted rds_iam", () => {
+    for (const stack of STACKS) expect([stack, check(iamDatabaseLogins, committed[stack], stack)]).toEqual([stack, []]);
+    let r = editResource(committed.staging, "precog-staging-server-instance", (x) => ({
+      props: { ...x.props, iamDatabaseAuthenticationEnabled: false },
+    }));
+    r = editResource(r, "precog-staging-db-admin", (x) => {
+      const { awsRdsIamAuth: _, awsRdsIamRegion: __, ...props } = x.props;
+      return { props: { ...props, username: "precog_admin", password: "from-the-master-secret" } };
+    });
+    r = editResource(r, "precog-staging-db-role-migrator", (x) => ({
+      props: { ...x.props, password: "pw", roles: ["precog_staging_owner"] },
+    }));
+    const appSecret = r.find((x) => x.name === "precog-staging-secret-app-secret") as StackResource;
+    const appRotation = r.find((x) => x.name === "precog-staging-secret-app-rotation") as StackResource;
+    r = [
+      ...r,
+      {
+        ...appSecret,
+        name: "precog-staging-secret-migrator-secret",
+        props: {
+          ...appSecret.props,
+          id: "precog-staging-secret-migrator-secret-id",
+          name: "precog/staging/migrator",
+          tags: { "precog:environment": "staging", "precog:role": "migrator" },
+        },
+      },
+      {
+        ...appRotation,
+        name: "precog-staging-secret-migrator-rotation",
+        props: { ...appRotation.props, secretId: "precog-staging-secret-migrator-secret-id" },
+        dependencies: [],
+      },
+      {
+        type: TYPES.grantRole,
+        name: "precog-staging-master-iam",
+        props: { role: "precog_admin", grantRole: "rds_iam" },
+        secretPaths: [],
+        protect: false,
+        dependencies: [],
+      },
+    ];
+    expect(check(iamDatabaseLogins, r, "staging")).toEqual([
+      {
+        resource: "precog-staging-server-instance",
+        message:
+          "IAM database authentication is off (iamDatabaseAuthenticationEnabled must be true): the deployer and the migrator log in by IAM only",
+      },
+      {
+        resource: "precog-staging-db-admin",
+        message:
+          "the postgresql provider does not log in by IAM (awsRdsIamAuth), has a password, logs in as the master precog_admin; it logs in as precog_deployer by IAM, with no password (precog-db bootstrap-sql creates it)",
+      },
+      {
+        resource: "precog-staging-db-role-migrator",
+        message: "the migrator precog_staging_migrator has a password; it logs in by IAM only: no password",
+      },
+      {
+        resource: "precog-staging-db-role-migrator",
+        message: "the migrator precog_staging_migrator is not granted rds_iam",
+      },
+      {
+        resource: "precog-staging-master-iam",
+        message: "grants rds_iam to the master precog_admin: it keeps its password for break-glass",
+      },
+      {
+        resource: "precog-staging-secret-migrator-secret",
+        message:
+          "secret precog/staging/migrator holds credentials of the migrator, which logs in by IAM only: no secret, no rotation",
+      },
+      {
+        resource: "precog-staging-secret-migrator-rotation",
+        message: "rotates the secret of a login that logs in by IAM only: remove it",
       },
     ]);
   });
