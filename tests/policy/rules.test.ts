@@ -470,4 +470,72 @@ describe("the aws rules, on a stack that breaks each and the committed one that 
       },
     ]);
   });
+
+  describe("secret-readers-decrypt reads actions and conditions as IAM does", () => {
+    const READ = { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: ["arn:secret"] };
+    const VIA = "secretsmanager.us-east-1.amazonaws.com";
+    const withStatements = (statements: object[]) =>
+      editResource(committed.prod, "precog-prod-proxy-read-secret", (x) => ({
+        props: { ...x.props, policy: JSON.stringify({ Version: "2012-10-17", Statement: statements }) },
+      }));
+    const decrypt = (action: unknown, condition?: object) => ({
+      Effect: "Allow",
+      Action: action,
+      Resource: ["arn:key"],
+      ...(condition ? { Condition: condition } : {}),
+    });
+    const flagged = (statements: object[]) =>
+      names(secretReadersDecrypt, withStatements(statements), "prod").includes("precog-prod-proxy-read-secret");
+
+    it.each([
+      ["kms:Decrypt* without a condition", [READ, decrypt("kms:Decrypt*")], true],
+      ["kms:*crypt without a condition", [READ, decrypt("kms:*crypt")], true],
+      ["kms:De?rypt without a condition", [READ, decrypt("kms:De?rypt")], true],
+      ["KMS:decrypt (case) without a condition", [READ, decrypt("KMS:decrypt")], true],
+      [
+        "NotAction that leaves kms:Decrypt allowed",
+        [READ, { Effect: "Allow", NotAction: ["iam:*"], Resource: "*" }],
+        true,
+      ],
+      ["a wildcard read (secretsmanager:Get*) and no decrypt", [{ ...READ, Action: "secretsmanager:Get*" }], true],
+      [
+        "kms:Decrypt* through Secrets Manager",
+        [READ, decrypt("kms:Decrypt*", { StringEquals: { "kms:ViaService": VIA } })],
+        false,
+      ],
+      [
+        "kms:*crypt, StringLike secretsmanager.*.amazonaws.com",
+        [READ, decrypt("kms:*crypt", { StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" } })],
+        false,
+      ],
+      ["StringLike * (any service)", [READ, decrypt("kms:Decrypt", { StringLike: { "kms:ViaService": "*" } })], true],
+      [
+        "StringLike secrets* (not pinned)",
+        [READ, decrypt("kms:Decrypt", { StringLike: { "kms:ViaService": "secrets*" } })],
+        true,
+      ],
+      [
+        "StringLike s3.*.amazonaws.com",
+        [READ, decrypt("kms:Decrypt", { StringLike: { "kms:ViaService": "s3.*.amazonaws.com" } })],
+        true,
+      ],
+      [
+        "StringEqualsIfExists (holds for a direct call)",
+        [READ, decrypt("kms:Decrypt", { StringEqualsIfExists: { "kms:ViaService": VIA } })],
+        true,
+      ],
+      [
+        "the key named in another case (KMS:viaservice)",
+        [READ, decrypt("kms:Decrypt", { StringEquals: { "KMS:viaservice": VIA } })],
+        false,
+      ],
+      [
+        "a second decrypting statement without the condition",
+        [READ, decrypt("kms:Decrypt", { StringEquals: { "kms:ViaService": VIA } }), decrypt("kms:Decrypt*")],
+        true,
+      ],
+    ] as [string, object[], boolean][])("%s", (_, statements, expected) => {
+      expect(flagged(statements)).toBe(expected);
+    });
+  });
 });
