@@ -2,19 +2,20 @@
  * PrecogEnvironment: everything one stack provisions, read as a script of named steps:
  *
  *   server       find the local server, or create the RDS instance (`Server`: local | aws)
- *   roles        one generated password per login role (LOGIN_ROLES)
+ *   roles        one generated password per login role that logs in by password (on aws the
+ *                migrator logs in by IAM and has none: src/env/roles.ts `loginMethod`)
  *   database     the database, its roles (from the same list) and privileges
  *   credentials  how each login's password is delivered: a secret output, or Secrets Manager on aws
- *                (plus the optional RDS Proxy)
+ *                (plus the optional RDS Proxy); on aws the migrator's is an IAM token, no secret
  *   migrations   the migration component, its arguments built by `migrationsArgs` (which the
  *                engine suites' twin, tests/engine/owned-program.ts, calls too)
  *   outputs      what infra/outputs.ts exports: the fields below
  */
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import type { PrecogConfig } from "../src/config/parse";
+import { type PrecogConfig, serverKind } from "../src/config/parse";
 import { currentOperator, ENVIRONMENT_TRAITS } from "../src/env/environment";
-import { migrationLogin, migrationRole } from "../src/env/roles";
+import { loginMethod, migrationLogin, migrationRole } from "../src/env/roles";
 import type * as awsBuilders from "./aws-builders";
 import { createPasswords, LOGIN_ROLES, type LoginRole, mapRoles, type Passwords } from "./credentials/passwords";
 import { PrecogDatabase } from "./database/precog-database";
@@ -35,8 +36,9 @@ export type Server =
 
 /** How a login role's credentials are delivered. */
 export interface CredentialRef {
-  readonly source: "pulumi-secret-output" | "aws-secrets-manager";
-  /** The Secrets Manager secret on aws stacks; null on local ones. */
+  /** `aws-iam`: no password at all, an IAM token signed by whoever logs in (src/env/rds-iam-token.ts). */
+  readonly source: "pulumi-secret-output" | "aws-secrets-manager" | "aws-iam";
+  /** The Secrets Manager secret of a password login on aws stacks; null otherwise. */
   readonly secretArn: pulumi.Output<string> | null;
   /** The password, secret, on local stacks; null on aws ones (read it from the secret). */
   readonly password: pulumi.Output<string> | null;
@@ -74,8 +76,8 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
     this.endpoint = server.endpoint;
     this.rds = server.kind === "aws" ? server.rds : null;
 
-    // roles: one password per login role (LOGIN_ROLES)
-    const passwords = createPasswords(name, this, cfg.protect);
+    // roles: one password per login role that logs in by password
+    const passwords = createPasswords(name, this, cfg.protect, serverKind(cfg));
 
     // database
     this.database = this.databaseWithRoles(name, cfg, server.endpoint, passwords);
@@ -122,6 +124,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
         maxConnections: cfg.connections.serverMax,
         protect: cfg.protect,
         caBundlePath: aws.caBundlePath(cfg.rds.caBundleFile, projectDir, cfg.stack),
+        iamLogins: iamLogins("aws").map((role) => cfg.roleNames[role]),
       },
       { parent: this },
     );
@@ -137,6 +140,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
         database: cfg.database,
         roles: cfg.roleNames,
         passwords,
+        iamLogins: iamLogins(serverKind(cfg)),
         connectionLimits: cfg.connectionLimits,
         timeouts: mapRoles((role) => cfg.roles[role]),
         protect: cfg.protect,
@@ -155,10 +159,14 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
     if (server.kind === "local" || !cfg.rds)
       return {
         credentials: mapRoles(
-          (role): CredentialRef => ({ source: "pulumi-secret-output", secretArn: null, password: passwords[role] }),
+          (role): CredentialRef => ({
+            source: "pulumi-secret-output",
+            secretArn: null,
+            password: passwords[role] ?? null,
+          }),
         ),
         proxyEndpoint: null,
-        migratorPassword: migrationLogin(passwords),
+        migratorPassword: required(migrationLogin(mapRoles((role) => passwords[role])), "the migrator's password"),
       };
     const { aws, rds } = server;
     const secrets = this.storeInSecretsManager(aws, name, cfg, passwords, rds.key.arn);
@@ -168,7 +176,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
           {
             environment: cfg.environment,
             instance: rds.instance,
-            appSecretArn: secrets.app.arn,
+            appSecretArn: required(secrets.app, "the app role's secret").arn,
             kmsKeyArn: rds.key.arn,
             subnetIds: cfg.rds.subnetIds,
             databaseSecurityGroupIds: cfg.rds.securityGroupIds,
@@ -180,11 +188,17 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
         ).endpoint
       : null;
     return {
-      credentials: mapRoles(
-        (role): CredentialRef => ({ source: "aws-secrets-manager", secretArn: secrets[role].arn, password: null }),
-      ),
+      credentials: mapRoles((role): CredentialRef => {
+        const secret = secrets[role];
+        return secret
+          ? { source: "aws-secrets-manager", secretArn: secret.arn, password: null }
+          : { source: "aws-iam", secretArn: null, password: null };
+      }),
       proxyEndpoint,
-      migratorPassword: migrationLogin(secrets).currentPassword,
+      // No password: the migration plugin signs the migrator's IAM token (src/env/rds-iam-token.ts)
+      // once its login is resolved in the plugin (infra/migrations/plugin/login.ts); until then an
+      // empty one, which RDS refuses.
+      migratorPassword: pulumi.secret(""),
     };
   }
 
@@ -196,15 +210,17 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
     kmsKeyId: pulumi.Output<string>,
   ) {
     const rotation = cfg.rds && cfg.rotation.days > 0 ? this.rotationSchedule(aws, name, cfg, kmsKeyId) : undefined;
-    const secrets = mapRoles(
-      (role) =>
-        new aws.RoleSecret(
+    const secrets: Partial<Record<LoginRole, InstanceType<AwsBuilders["RoleSecret"]>>> = {};
+    for (const role of LOGIN_ROLES) {
+      const password = passwords[role];
+      if (password)
+        secrets[role] = new aws.RoleSecret(
           `${name}-secret-${role}`,
           {
             environment: cfg.environment,
             role,
             username: this.database.roles[role],
-            password: passwords[role],
+            password,
             host: this.endpoint.host,
             port: this.endpoint.port,
             database: cfg.database,
@@ -214,12 +230,16 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
             kmsKeyId,
           },
           { parent: this },
-        ),
-    );
+        );
+    }
     if (rotation)
       new aws.RotationAlarm(
         `${name}-rotation-alarm`,
-        { environment: cfg.environment, secretArns: LOGIN_ROLES.map((r) => secrets[r].arn), kmsKeyArn: kmsKeyId },
+        {
+          environment: cfg.environment,
+          secretArns: LOGIN_ROLES.flatMap((r) => secrets[r]?.arn ?? []),
+          kmsKeyArn: kmsKeyId,
+        },
         { parent: this },
       );
     return secrets;
@@ -242,6 +262,17 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
     );
     return { days: cfg.rotation.days, lambdaArn: fn.arn, ready: fn.ready };
   }
+}
+
+/** The login roles that log in by IAM on a server of `kind` (none on a local one). */
+function iamLogins(kind: "local" | "aws"): LoginRole[] {
+  return LOGIN_ROLES.filter((role) => loginMethod(role, kind) === "aws-iam");
+}
+
+/** `value`, which the program's own lists guarantee; an error naming `what` if they ever do not. */
+function required<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`PrecogEnvironment: ${what} is missing`);
+  return value;
 }
 
 /** Where the migrator connects: the part of a server's endpoint the migrations step reads. */

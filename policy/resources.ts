@@ -54,6 +54,8 @@ export const TYPES = {
   role: "postgresql:index/role:Role",
   database: "postgresql:index/database:Database",
   grant: "postgresql:index/grant:Grant",
+  grantRole: "postgresql:index/grantRole:GrantRole",
+  postgresqlProvider: "pulumi:providers:postgresql",
   defaultPrivileges: "postgresql:index/defaultPrivileges:DefaultPrivileges",
   password: "random:index/randomPassword:RandomPassword",
   rdsInstance: "aws:rds/instance:Instance",

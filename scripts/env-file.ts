@@ -69,8 +69,27 @@ export function renderEnvFile(o: LocalStackOutputs): string {
   ];
   return (
     `# Written by scripts/env-file.ts from stack "${o.environment}"; do not commit.\n` +
-    lines.map(([k, v]) => `${k}=${v}`).join("\n") +
+    lines.map(([k, v]) => `${k}=${envValue(k, String(v))}`).join("\n") +
     "\n"
+  );
+}
+
+/** Characters a value may hold unquoted: Node's `.env` parser (util.parseEnv) reads them as they are. */
+const PLAIN = /^[A-Za-z0-9_.,:/@%?&+=-]*$/;
+
+/**
+ * `value` as the `.env` parser reads it back whole: as it is when plain (generated passwords are
+ * letters and digits), else in single quotes (read literally: a `#` is not a comment, nothing is
+ * expanded), else in backquotes. A value with both, or a line break, is refused.
+ */
+export function envValue(key: string, value: string): string {
+  if (PLAIN.test(value)) return value;
+  if (!/[\r\n]/.test(value)) {
+    if (!value.includes("'")) return `'${value}'`;
+    if (!value.includes("`")) return `\`${value}\``;
+  }
+  throw new Error(
+    `${key} holds a line break, or both a single quote and a backquote, which a .env line cannot carry: choose another value. Nothing was written.`,
   );
 }
 

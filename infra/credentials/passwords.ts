@@ -1,10 +1,11 @@
 /**
- * One generated password per login role (the roles without login have none). random.RandomPassword keeps `result` secret in state and
+ * One generated password per login role that logs in by password (the roles without login have
+ * none; on aws stacks the migrator logs in by IAM and has none either: src/env/roles.ts `loginMethod`). random.RandomPassword keeps `result` secret in state and
  * outputs; nothing else in the program ever sees it as plaintext.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { LOGIN_ROLES, type LoginRole } from "../../src/env/roles";
+import { LOGIN_ROLES, type LoginRole, loginMethod } from "../../src/env/roles";
 
 export { LOGIN_ROLES, type LoginRole } from "../../src/env/roles";
 
@@ -20,15 +21,23 @@ export function mapRoles<T>(fn: (role: LoginRole) => T): Record<LoginRole, T> {
  */
 export const PASSWORD_EXCLUDED_CHARACTERS = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
 
-export type Passwords = Readonly<Record<LoginRole, pulumi.Output<string>>>;
+/** A password per login role that has one; none for a role that logs in by IAM. */
+export type Passwords = Readonly<Partial<Record<LoginRole, pulumi.Output<string>>>>;
 
 /**
  * 40 characters from letters and digits: no character needs escaping in a URL, a .env file or a
  * libpq connection string, and 40 alphanumerics carry about 238 bits.
  */
-export function createPasswords(name: string, parent: pulumi.Resource, protect: boolean): Passwords {
-  return mapRoles(
-    (role) =>
+export function createPasswords(
+  name: string,
+  parent: pulumi.Resource,
+  protect: boolean,
+  server: "local" | "aws",
+): Passwords {
+  return Object.fromEntries(
+    LOGIN_ROLES.filter((role) => loginMethod(role, server) === "password").map((role) => [
+      role,
       new random.RandomPassword(`${name}-password-${role}`, { length: 40, special: false }, { parent, protect }).result,
+    ]),
   );
 }

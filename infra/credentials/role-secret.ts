@@ -59,12 +59,6 @@ export class RoleSecret extends pulumi.ComponentResource {
   readonly arn: pulumi.Output<string>;
   /** The version Pulumi created (pinned by PULUMI_VERSION_STAGE). */
   readonly version: aws.secretsmanager.SecretVersion;
-  /**
-   * The password the secret holds now (AWSCURRENT): after a rotation, not the one Pulumi generated.
-   * Read at deploy time, once the version exists; a secret.
-   */
-  readonly currentPassword: pulumi.Output<string>;
-
   constructor(name: string, args: RoleSecretArgs, opts?: pulumi.ComponentResourceOptions) {
     super("precog:credentials:RoleSecret", name, {}, opts);
     const parent = this;
@@ -121,16 +115,19 @@ export class RoleSecret extends pulumi.ComponentResource {
       );
     }
 
-    // After the version exists: on the first `up` the secret has no value before it.
-    const secretId = pulumi.all([secret.arn, version.id]).apply(([arn]) => arn);
-    const current = aws.secretsmanager
-      .getSecretVersionOutput({ secretId }, { parent })
-      .secretString.apply((s) => JSON.parse(s) as { host?: unknown; port?: unknown; password?: unknown });
-    warnOnAddressChange(`precog/${args.environment}/${args.role}`, current, args, this);
+    // A preview reads no secret value (the preview role may not: ../server/iam-login-policies.ts);
+    // an update reads the address, after the version exists (on the first `up` there is no value before it).
+    if (!pulumi.runtime.isDryRun()) {
+      const secretId = pulumi.all([secret.arn, version.id]).apply(([arn]) => arn);
+      const current = aws.secretsmanager.getSecretVersionOutput({ secretId }, { parent }).secretString.apply((s) => {
+        const { host, port } = JSON.parse(s) as { host?: unknown; port?: unknown };
+        return { host, port };
+      });
+      warnOnAddressChange(`precog/${args.environment}/${args.role}`, current, args, this);
+    }
 
     this.arn = secret.arn;
     this.version = version;
-    this.currentPassword = pulumi.secret(current.apply((v) => String(v.password)));
     this.registerOutputs({ arn: this.arn });
   }
 }

@@ -10,6 +10,9 @@
  * when the member does not inherit). The objects' owner has a member, the migrator; the
  * database's owner has none, so no login of the stack can drop the database, only the admin.
  *
+ * On an aws server the provider logs in as the deployer by IAM (no password), and the logins of
+ * `iamLogins` (the migrator) have no password and are granted `rds_iam`: they log in by IAM only.
+ *
  * Login passwords are written at creation only (`ignoreChanges: ["password"]`): rotation, by
  * Secrets Manager or by hand, owns them afterwards and a later `pulumi up` never resets them.
  * The roles without login have no password (on a stack from before the split, the next
@@ -24,6 +27,9 @@ import { LOGIN_ROLES, type LoginRole, mapRoles, type Passwords } from "../creden
 import type { ServerEndpoint } from "../server/endpoint";
 import { APP_SCHEMA, DEFAULT_PRIVILEGES, GRANTS, type Grantee, SEARCH_PATH } from "./privileges";
 
+/** RDS's role whose members log in by IAM database authentication only. */
+export const RDS_IAM = "rds_iam";
+
 /** A login role's session limits, set on the role (ALTER ROLE ... SET). */
 export interface SessionTimeouts {
   readonly statementTimeoutMs: number;
@@ -34,7 +40,10 @@ export interface PrecogDatabaseArgs {
   readonly endpoint: ServerEndpoint;
   readonly database: string;
   readonly roles: RoleNames;
+  /** The password of each login role that has one. */
   readonly passwords: Passwords;
+  /** The login roles granted `rds_iam` (IAM database authentication only, no password); none on a local server. */
+  readonly iamLogins: readonly LoginRole[];
   readonly connectionLimits: ConnectionLimits;
   readonly timeouts: Readonly<Record<LoginRole, SessionTimeouts>>;
   /** Protect the database and roles from deletion by Pulumi. */
@@ -58,13 +67,16 @@ export class PrecogDatabase extends pulumi.ComponentResource {
     const parent = this;
     const { endpoint, protect } = args;
 
+    const { admin } = endpoint;
     const provider = new postgresql.Provider(
       `${name}-admin`,
       {
         host: endpoint.adminHost,
         port: endpoint.port,
-        username: endpoint.adminUser,
-        password: endpoint.adminPassword,
+        username: admin.user,
+        ...(admin.kind === "password"
+          ? { password: admin.password }
+          : { awsRdsIamAuth: true, awsRdsIamRegion: admin.region }),
         database: "postgres",
         sslmode: endpoint.sslMode,
         sslrootcert: endpoint.sslRootCert,
@@ -106,7 +118,7 @@ export class PrecogDatabase extends pulumi.ComponentResource {
             inherit: true,
             superuser: false,
             replication: false,
-            roles: role === migrating ? [owner.name] : [],
+            roles: [...(role === migrating ? [owner.name] : []), ...(args.iamLogins.includes(role) ? [RDS_IAM] : [])],
             searchPaths: [...SEARCH_PATH],
             statementTimeout: args.timeouts[role].statementTimeoutMs,
             idleInTransactionSessionTimeout: args.timeouts[role].idleInTransactionTimeoutMs,

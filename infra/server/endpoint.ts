@@ -11,9 +11,8 @@ export interface ServerEndpoint {
   readonly port: pulumi.Input<number>;
   /** Address the provisioning connection uses (a tunnel, for example); usually `host`. */
   readonly adminHost: pulumi.Input<string>;
-  readonly adminUser: pulumi.Input<string>;
-  /** Always a Pulumi secret. */
-  readonly adminPassword: pulumi.Output<string>;
+  /** How the provisioning connection (the stack's postgresql provider) logs in. */
+  readonly admin: AdminLogin;
   readonly sslMode: string;
   /** Absolute path of the PEM root certificates `sslMode` verify-full checks the server against; undefined: none. */
   readonly sslRootCert?: string;
@@ -22,3 +21,12 @@ export interface ServerEndpoint {
   /** Resources the provisioning connection must wait for (the RDS instance). */
   readonly dependsOn: readonly pulumi.Resource[];
 }
+
+/**
+ * The provisioning login: a local server's superuser with its password (always a Pulumi secret),
+ * or on RDS the deployer (src/env/roles.ts DEPLOYER_LOGIN) by IAM database authentication, a token
+ * the provider signs in `region` with the deploying credentials: no password in state or preview.
+ */
+export type AdminLogin =
+  | { readonly kind: "password"; readonly user: pulumi.Input<string>; readonly password: pulumi.Output<string> }
+  | { readonly kind: "aws-iam"; readonly user: string; readonly region: string };

@@ -23,10 +23,13 @@ export function localServer(
     host: local.host,
     port: local.port,
     adminHost: local.host,
-    adminUser: local.adminUser,
-    adminPassword:
-      new pulumi.Config(NAMESPACE).getSecret("adminPassword") ??
-      pulumi.secret(readPasswordFile(resolve(projectDir, local.adminPasswordFile), stack)),
+    admin: {
+      kind: "password",
+      user: local.adminUser,
+      password:
+        new pulumi.Config(NAMESPACE).getSecret("adminPassword") ??
+        pulumi.secret(readPasswordFile(resolve(projectDir, local.adminPasswordFile), stack)),
+    },
     sslMode: local.sslMode,
     superuser: true,
     dependsOn: [],

@@ -1,8 +1,11 @@
 /**
  * RdsServer: the aws server kind. One encrypted, private RDS PostgreSQL instance with TLS forced,
- * audit logging, automated backups, and its master password managed by RDS in Secrets Manager (so
- * it never passes through Pulumi state as plaintext). The provisioning connection verifies the
- * instance's certificate (verify-full) against the pinned CA's roots, precog:rds.caBundleFile.
+ * audit logging, automated backups, IAM database authentication, and its master password managed
+ * by RDS in Secrets Manager. The program never reads that password: the master is for the one-time
+ * bootstrap (`precog-db bootstrap-sql`, which creates the deployer) and break-glass access only. The
+ * provisioning connection logs in as the deployer by IAM (a token, no password in state or a
+ * preview) and verifies the instance's certificate (verify-full) against the pinned CA's roots,
+ * precog:rds.caBundleFile.
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -10,10 +13,12 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { RdsConfig } from "../../src/config/parse";
+import { DEPLOYER_LOGIN, MASTER_LOGIN } from "../../src/env/roles";
 import { auditLoggingParameters } from "./audit-logging";
 import type { ServerEndpoint } from "./endpoint";
+import { iamLoginPolicies } from "./iam-login-policies";
 import { monitoringRole } from "./monitoring-role";
-import { stackKey } from "./stack-key";
+import { deployAccount, stackKey } from "./stack-key";
 
 export interface RdsServerArgs {
   readonly rds: RdsConfig;
@@ -24,9 +29,9 @@ export interface RdsServerArgs {
   readonly protect: boolean;
   /** Absolute path of precog:rds.caBundleFile: the roots the instance's certificate is verified against. */
   readonly caBundlePath: string;
+  /** The stack's logins that log in by IAM besides the deployer (the migrator's name: src/env/roles.ts IAM_LOGINS). */
+  readonly iamLogins: readonly string[];
 }
-
-export const MASTER_USER = "precog_admin";
 
 /** The logs the instance exports to CloudWatch, each into a log group this component manages. */
 export const LOG_EXPORTS = ["postgresql", "upgrade"] as const;
@@ -57,6 +62,8 @@ export class RdsServer extends pulumi.ComponentResource {
   readonly logGroup: aws.cloudwatch.LogGroup;
   /** The Secrets Manager secret RDS keeps the master password in (manageMasterUserPassword). */
   readonly masterSecretArn: pulumi.Output<string>;
+  /** The deploy role's database logins and the preview role's guard (./iam-login-policies.ts). */
+  readonly iamPolicies: ReturnType<typeof iamLoginPolicies>;
 
   constructor(name: string, args: RdsServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("precog:server:RdsServer", name, {}, opts);
@@ -145,8 +152,10 @@ export class RdsServer extends pulumi.ComponentResource {
         vpcSecurityGroupIds: [...rds.securityGroupIds],
         parameterGroupName: parameterGroup.name,
         publiclyAccessible: false,
-        username: MASTER_USER,
+        username: MASTER_LOGIN,
         manageMasterUserPassword: true,
+        // The deployer and the migrator log in by IAM tokens (granted rds_iam); nobody else is granted it.
+        iamDatabaseAuthenticationEnabled: true,
         backupRetentionPeriod: rds.backupRetentionDays,
         copyTagsToSnapshot: true,
         deletionProtection: rds.deletionProtection,
@@ -163,14 +172,26 @@ export class RdsServer extends pulumi.ComponentResource {
     );
 
     this.masterSecretArn = this.instance.masterUserSecrets.apply((s) => s[0]?.secretArn ?? "");
-    const masterSecret = aws.secretsmanager.getSecretVersionOutput({ secretId: this.masterSecretArn }, { parent });
+    const region = aws.config.requireRegion();
+    this.iamPolicies = iamLoginPolicies(
+      `${name}-iam`,
+      {
+        environment: args.environment,
+        account: deployAccount(),
+        region,
+        resourceId: this.instance.resourceId,
+        users: [DEPLOYER_LOGIN, ...args.iamLogins],
+        keyArn: this.key.arn,
+        tags,
+      },
+      parent,
+    );
     this.endpoint = {
       host: this.instance.address,
       port: this.instance.port,
       adminHost: rds.adminHost ?? this.instance.address,
-      adminUser: MASTER_USER,
-      adminPassword: pulumi.secret(masterSecret.secretString.apply((s) => String(JSON.parse(s).password))),
-      // It carries the master password: verify the server's certificate and name, as libpq does.
+      admin: { kind: "aws-iam", user: DEPLOYER_LOGIN, region },
+      // It carries the deployer's token: verify the server's certificate and name, as libpq does.
       sslMode: "verify-full",
       sslRootCert: args.caBundlePath,
       superuser: false,

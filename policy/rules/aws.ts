@@ -24,21 +24,49 @@ function statements(policy: unknown): Statement[] | undefined {
   }
 }
 
-const allows = (s: Statement, action: string) =>
-  s.Effect === "Allow" && list(s.Action).some((a) => a === action || a === "*" || a === `${action.split(":")[0]}:*`);
+/** IAM's action matching: case-insensitive, `*` any run of characters, `?` any one. */
+export function actionMatches(pattern: string, action: string): boolean {
+  const source = [...pattern]
+    .map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
+    .join("");
+  return new RegExp(`^${source}$`, "i").test(action);
+}
 
-/** The role policy decrypts only through Secrets Manager: every kms:Decrypt it allows carries kms:ViaService secretsmanager.*. */
+/** Whether the statement allows `action`: by Action (with wildcards), or by NotAction not naming it. */
+const allows = (s: Statement, action: string) =>
+  s.Effect === "Allow" &&
+  (s.NotAction !== undefined
+    ? !list(s.NotAction).some((p) => actionMatches(String(p), action))
+    : list(s.Action).some((p) => actionMatches(String(p), action)));
+
+/**
+ * Condition operators that, on a single-valued key, hold only when the key is present and equal
+ * (or like) one of the values; an `...IfExists` operator also holds when the key is absent (a
+ * direct call carries no kms:ViaService), so it restricts nothing.
+ */
+const EXACT = /^(ForAnyValue:)?StringEquals(IgnoreCase)?$/i;
+const LIKE = /^(ForAnyValue:)?StringLike$/i;
+const SECRETS_MANAGER_EXACT = /^secretsmanager\.[a-z0-9-]+\.amazonaws\.com$/i;
+
+/** The statement holds only for calls through Secrets Manager: some operator pins kms:ViaService to it. */
+function throughSecretsManagerOnly(s: Statement): boolean {
+  const blocks = Object.entries((s.Condition ?? {}) as Record<string, Record<string, unknown>>);
+  return blocks.some(([operator, keys]) => {
+    const values = Object.entries(keys ?? {})
+      .filter(([key]) => key.toLowerCase() === "kms:viaservice")
+      .flatMap(([, v]) => list(v).map(String));
+    if (values.length === 0) return false;
+    if (EXACT.test(operator)) return values.every((v) => SECRETS_MANAGER_EXACT.test(v));
+    // A pattern pins the service when the text before its first wildcard already names it.
+    if (LIKE.test(operator)) return values.every((v) => v.split(/[*?]/)[0].toLowerCase().startsWith("secretsmanager."));
+    return false;
+  });
+}
+
+/** The role policy decrypts only through Secrets Manager: every statement allowing kms:Decrypt holds only for it. */
 function decryptsThroughSecretsManagerOnly(all: Statement[]): boolean {
   const decrypts = all.filter((s) => allows(s, "kms:Decrypt"));
-  return (
-    decrypts.length > 0 &&
-    decrypts.every(
-      (s) =>
-        list(s.Condition?.StringEquals?.["kms:ViaService"]).every((v) =>
-          /^secretsmanager\.[a-z0-9-]+\.amazonaws\.com$/.test(String(v)),
-        ) && list(s.Condition?.StringEquals?.["kms:ViaService"]).length > 0,
-    )
-  );
+  return decrypts.length > 0 && decrypts.every(throughSecretsManagerOnly);
 }
 
 export const secretReadersDecrypt: Rule = {

@@ -2,6 +2,7 @@
 import type { Rule } from "../resources";
 import { backupsOutliveTheStack, proxyOwnSecurityGroup, secretReadersDecrypt } from "./aws";
 import { prodDataProtected } from "./data";
+import { iamDatabaseLogins } from "./iam-logins";
 import { migrationsAfterRoles } from "./migrations";
 import { rdsInstanceSafe, rdsTlsAndAudit } from "./rds";
 import { appRolesOwnNothing, databaseOwnerUnreachable, loginRolesLimited, publicRevoked } from "./roles";
@@ -21,4 +22,5 @@ export const RULES: readonly Rule[] = [
   secretReadersDecrypt,
   proxyOwnSecurityGroup,
   backupsOutliveTheStack,
+  iamDatabaseLogins,
 ];

@@ -6,7 +6,7 @@
 import { resolve } from "node:path";
 import { assertProdConfirmed, currentOperator, describeSource, selectEnvironment } from "../env/environment";
 import type { CommandContext } from "./context";
-import { withMigrationLogin } from "./migration-login";
+import { withIamLogin, withMigrationLogin } from "./migration-login";
 import { negotiateTarget } from "./negotiate";
 import { OPTIONS, type OptionName, parseCommandLine, UsageError } from "./options";
 import { createOutput, type Output, urlSecrets } from "./output";
@@ -50,11 +50,14 @@ export async function main(argv: readonly string[], cwd = process.cwd()): Promis
     const vars = loadVars(cwd);
     let target: Target | undefined;
     if (verb.database) {
-      target = withMigrationLogin(
-        resolveTarget(vars, values["database-url"], cwd),
+      target = await withIamLogin(
+        withMigrationLogin(
+          resolveTarget(vars, values["database-url"], cwd),
+          vars,
+          verb.database,
+          values["database-url"] !== undefined,
+        ),
         vars,
-        verb.database,
-        values["database-url"] !== undefined,
       );
       out.addSecrets(target.secrets);
       assertProdConfirmed(target.choice.env, verb.database, vars);

@@ -5,12 +5,15 @@
  * roles are refused, whichever variable or URL names them: they may not create objects, and
  * objects must belong to the owner role (src/env/roles.ts), so that the default privileges give
  * the app and read-only roles their rights on them. When the login is the environment's migrator,
- * the engine acts as the owner role (`ownerRole`, its SET ROLE before each migration).
+ * the engine acts as the owner role (`ownerRole`, its SET ROLE before each migration). On an aws
+ * environment the migrator has no password: `withIamLogin` signs an IAM token for it.
  */
 
+import { serverKind } from "../config/parse";
 import { committedStack } from "../config/stack-file";
 import { resolveConnection } from "../env/connection";
-import { migrationLogin, migrationRole, roleNamesOf } from "../env/roles";
+import { type RdsIamLogin, rdsIamRegion, rdsIamToken } from "../env/rds-iam-token";
+import { loginMethod, migrationLogin, migrationRole, roleNamesOf } from "../env/roles";
 import type { Target, Vars } from "./target";
 
 /** `target` logged in as the migration login; throws for the app and read-only roles. `work`: "apply migrations". */
@@ -60,4 +63,35 @@ export function withMigrationLogin(target: Target, vars: Vars, work: string, fro
     if (user === migrationLogin(roles)) return { ...t, ownerRole: migrationRole(roles) };
   }
   return t;
+}
+
+/**
+ * On an aws environment, when `target` logs in as the environment's migrator (withMigrationLogin
+ * set `ownerRole`), its password is an IAM token signed now for its host, port and user, in
+ * AWS_REGION or the region of the RDS host (src/env/rds-iam-token.ts); a token opens connections
+ * for 15 minutes, which the command's run starts within. A password given for it (a variable or
+ * the URL's) is refused: the migrator is granted rds_iam, and PostgreSQL refuses its password.
+ * Any other target comes back as it is.
+ */
+export async function withIamLogin(
+  target: Target,
+  vars: Vars,
+  sign: (login: RdsIamLogin) => Promise<string> = rdsIamToken,
+): Promise<Target> {
+  const env = target.choice.env;
+  const c = target.connection;
+  if (target.ownerRole === undefined || typeof c === "string") return target;
+  if (loginMethod("migrator", serverKind(committedStack(env))) !== "aws-iam") return target;
+  if (typeof c.password === "string")
+    throw new Error(
+      `${c.user} logs in to ${env} by IAM database authentication only, with a token precog-db signs from your AWS credentials: ` +
+        "unset DB_MIGRATION_PASSWORD (and PGPASSWORD), or leave the password out of --database-url.",
+    );
+  const { host, port, user } = c;
+  if (host === undefined || port === undefined || user === undefined)
+    throw new Error(
+      `The IAM login to ${env} needs its host, port and user: set DB_HOST, DB_PORT and DB_MIGRATION_USER.`,
+    );
+  const token = await sign({ host, port, user, region: rdsIamRegion(host, vars) });
+  return { ...target, connection: { ...c, password: token }, secrets: [...target.secrets, token] };
 }

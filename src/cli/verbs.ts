@@ -3,6 +3,7 @@
  * (and what the prod refusal calls that work), which options it takes, and what runs. main.ts
  * and the help text are driven by this table alone.
  */
+import { bootstrapSqlCommand } from "./bootstrap";
 import {
   downCommand,
   lintCommand,
@@ -87,6 +88,12 @@ export const VERBS: Readonly<Record<string, Verb>> = {
     summary: "lint migrations (errors on staging and prod, warnings on dev and test)",
     options: ["lock-timeout", "json"],
     run: lintCommand,
+  },
+  "bootstrap-sql": {
+    synopsis: "bootstrap-sql",
+    summary: "the SQL that creates an aws instance's deployer login (run once, as the master user)",
+    options: [],
+    run: bootstrapSqlCommand,
   },
   rotate: {
     synopsis: "rotate",

@@ -30,6 +30,33 @@ export function roleNamesOf(database: string, appRole: string): RoleNames {
 }
 
 /**
+ * The logins that, on aws stacks, log in by IAM database authentication only (granted `rds_iam`,
+ * no password, no secret, no rotation): the migrator, besides the deployer below. Local stacks keep
+ * passwords for every login role. The app and read-only roles keep theirs on aws too (rotated in
+ * Secrets Manager): the app's pool and the RDS Proxy read them there.
+ */
+export const IAM_LOGINS: readonly LoginRole[] = ["migrator"];
+
+/** How `role` logs in on a server of `kind`: an IAM token (src/env/rds-iam-token.ts) or a password. */
+export function loginMethod(role: LoginRole, kind: "local" | "aws"): "aws-iam" | "password" {
+  return kind === "aws" && IAM_LOGINS.includes(role) ? "aws-iam" : "password";
+}
+
+/**
+ * The login the stack's postgresql provider connects as on an aws server: one per instance,
+ * created once by the bootstrap (`precog-db bootstrap-sql`, run as the master user) with what the
+ * provider needs (CREATEDB, CREATEROLE, rds_superuser for the pgaudit extension, rds_iam with ADMIN
+ * to grant it to the migrator), and logging in by IAM only. The master user is never granted rds_iam.
+ */
+export const DEPLOYER_LOGIN = "precog_deployer";
+
+/**
+ * The RDS instance's master user, whose password RDS keeps in its own Secrets Manager secret: for
+ * the bootstrap and break-glass access only, never granted rds_iam, never read by the program.
+ */
+export const MASTER_LOGIN = "precog_admin";
+
+/**
  * What migrations log in as, picked from anything kept per login role (names, passwords,
  * credentials): the migrator, a member of the owner role but not its owner, so it cannot drop the
  * database. The one place that choice is made.

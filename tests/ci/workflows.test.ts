@@ -54,13 +54,15 @@ describe("aws-smoke.yml (by hand, a sandbox account)", () => {
     );
   });
 
-  it("ups, rotates, logs in, connects through the proxy, and always destroys, last", () => {
+  it("ups the server, bootstraps the deployer, ups, rotates, logs in by IAM, connects through the proxy, and always destroys, last", () => {
     expect(names).toEqual([
       "AWS credentials of the sandbox account (OIDC)",
       "An ephemeral stack with the sandbox's account and network",
+      "Up the server alone (the deployer does not exist yet)",
+      "Bootstrap the deployer as the master, and let this role log in by IAM",
       "Up, as staging deploys (policy pack included)",
       "Forced rotation of the app and readonly secrets",
-      "The migrator logs in (the up above applied the migrations as it)",
+      "The migrator logs in by IAM (the up above applied the migrations as it)",
       "A connection through the proxy, verify-full against the system's roots",
       "Destroy (always)",
     ]);
@@ -69,6 +71,16 @@ describe("aws-smoke.yml (by hand, a sandbox account)", () => {
     expect(steps.find((s) => s.name?.startsWith("A connection through the proxy")).run).toContain(
       "sslmode=verify-full sslrootcert=system",
     );
+    // The first up leaves out the provider and all that needs it; the bootstrap pipes exactly the command's SQL.
+    expect(steps.find((s) => s.name?.startsWith("Up the server alone")).run).toContain(
+      '--exclude "urn:pulumi:$STACK::precog::**::precog-$STACK-db-admin" --exclude-dependents',
+    );
+    expect(steps.find((s) => s.name?.startsWith("Bootstrap the deployer")).run).toContain(
+      "npx precog-db bootstrap-sql | psql -v ON_ERROR_STOP=1",
+    );
+    // The migrator has no secret and no password: nothing reads one.
+    const migrator = steps.find((s) => s.name?.startsWith("The migrator logs in")).run;
+    expect(migrator).not.toMatch(/secretsmanager|PASSWORD/);
   });
 });
 

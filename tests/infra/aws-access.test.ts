@@ -13,7 +13,8 @@ import { sarRotationRoleArn, sarRotationRolePolicies } from "./sar-rotation-role
 
 const REGION = "us-east-1";
 const VIA_SECRETS_MANAGER = { "kms:ViaService": `secretsmanager.${REGION}.amazonaws.com` };
-const ROLES = ["migrator", "app", "readonly"] as const;
+/** The roles with a secret: the migrator logs in by IAM on aws stacks and has none. */
+const ROLES = ["app", "readonly"] as const;
 const OTHER = { staging: "prod", prod: "staging" } as const;
 /** A proxy on staging too, within its app role's CONNECTION LIMIT (200 x 20% <= 25 x 2). */
 const STAGING_PROXY = {
@@ -127,7 +128,6 @@ describe.each(["staging", "prod"] as const)("%s: the role secrets' readers", (st
     const app = { "kms:EncryptionContext:SecretARN": s.secretArn("app") };
     expect({
       "read app": await asProxy("secretsmanager:GetSecretValue", s.secretArn("app")),
-      "read migrator": await asProxy("secretsmanager:GetSecretValue", s.secretArn("migrator")),
       "read readonly": await asProxy("secretsmanager:GetSecretValue", s.secretArn("readonly")),
       "read other stack's app": await asProxy("secretsmanager:GetSecretValue", other.secretArn("app")),
       "write app": await asProxy("secretsmanager:PutSecretValue", s.secretArn("app")),
@@ -164,7 +164,6 @@ describe.each(["staging", "prod"] as const)("%s: the role secrets' readers", (st
       ),
     }).toEqual({
       "read app": "Allowed",
-      "read migrator": "ImplicitlyDenied",
       "read readonly": "ImplicitlyDenied",
       "read other stack's app": "ImplicitlyDenied",
       "write app": "ImplicitlyDenied",

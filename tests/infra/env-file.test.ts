@@ -12,8 +12,9 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseEnv } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type LocalStackOutputs, renderEnvFile, writeEnvFile } from "../../scripts/env-file";
+import { envValue, type LocalStackOutputs, renderEnvFile, writeEnvFile } from "../../scripts/env-file";
 
 const dev: LocalStackOutputs = {
   environment: "dev",
@@ -105,5 +106,24 @@ describe("writeEnvFile (issue 30, item 16)", () => {
     expect(readFileSync(target, "utf8")).toBe("precious\n");
     expect(readlinkSync(out)).toBe(target);
     expect(readdirSync(dir).sort()).toEqual([".env.dev", "elsewhere"]);
+  });
+});
+
+describe("a value the .env parser reads back whole", () => {
+  it.each([
+    ["Abc123xyz", "Abc123xyz"],
+    ["p%41%#?&/@:w", "'p%41%#?&/@:w'"],
+    ["a b", "'a b'"],
+    [`it's "#"`, `\`it's "#"\``],
+    ["$HOME \\n", "'$HOME \\n'"],
+  ])("%s is written %s", (value, written) => {
+    expect(envValue("DB_PASSWORD", value)).toBe(written);
+    expect(parseEnv(`DB_PASSWORD=${written}\n`).DB_PASSWORD).toBe(value);
+  });
+
+  it.each(["a'b`c", "line\nbreak"])("refuses %j, naming the variable", (value) => {
+    expect(() => envValue("DB_PASSWORD", value)).toThrow(
+      "DB_PASSWORD holds a line break, or both a single quote and a backquote, which a .env line cannot carry: choose another value. Nothing was written.",
+    );
   });
 });

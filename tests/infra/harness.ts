@@ -83,6 +83,8 @@ export interface RunOptions {
   secretArns?: boolean;
   /** What a role secret holds now, by secret ARN. Default: currentSecretValue (a rotated password). */
   secretValues?: (secretId: string) => Record<string, unknown>;
+  /** Run as `pulumi preview` does (pulumi.runtime.isDryRun() true). Default: an update. */
+  preview?: boolean;
 }
 
 /** What a role secret of `stack` holds after a rotation: the instance's address, a rotated password. */
@@ -123,6 +125,7 @@ function fakeState(
         identifier: inputs.identifier ?? `${name}-id`,
         arn: `arn:aws:rds:us-east-1:${account}:db:${inputs.identifier ?? `${name}-id`}`,
         masterUserSecrets: [{ secretArn: MASTER_SECRET_ARN, secretStatus: "active", kmsKeyId: "" }],
+        resourceId: dbiResourceId(name),
       };
     case "aws:secretsmanager/secret:Secret":
       return { ...inputs, arn: `arn:aws:secretsmanager:us-east-1:${account}:secret:${inputs.name}` };
@@ -155,7 +158,12 @@ function fakeState(
   }
 }
 
-/** Runs the program for `stack` under mocks and waits until every resource is registered. */
+/** The DbiResourceId the mocks give an instance (the id its dbuser ARNs name), as RDS would: `db-` and 26 characters. */
+export function dbiResourceId(instanceName: string): string {
+  const letters = instanceName.toUpperCase().replace(/[^A-Z0-9]/g, "");
+  return `db-${letters.padEnd(26, "0").slice(0, 26)}`;
+}
+
 /** A ledger with every committed migration applied, as a stack's `migrations` output lists it. */
 export async function committedLedger() {
   const files = await migrationFiles(resolve(ROOT, "migrations"));
@@ -175,6 +183,7 @@ async function defaultStackOutputs(stack: string): Promise<Record<string, Record
   );
 }
 
+/** Runs the program for `stack` under mocks and waits until every resource is registered. */
 export async function runStack(stack: Stack | string, options: RunOptions = {}): Promise<Run> {
   const stackOutputs = options.stackOutputs ?? (await defaultStackOutputs(stack));
   const resources: Recorded[] = options.sink ?? [];
@@ -215,7 +224,7 @@ export async function runStack(stack: Stack | string, options: RunOptions = {}):
     },
     "precog",
     stack,
-    false,
+    options.preview ?? false,
     "organization",
   );
   pulumi.runtime.setAllConfig(stackConfig(stack, options.config), options.secretKeys ?? []);

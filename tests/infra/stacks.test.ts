@@ -8,12 +8,11 @@ import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PRIVILEGES, GRANTS } from "../../infra/database/privileges";
-import { roleNamesOf } from "../../src/env/roles";
+import { DEPLOYER_LOGIN, roleNamesOf } from "../../src/env/roles";
 import { stackFacts } from "../helpers/stack-facts";
 import {
   accountOf,
   isSecret,
-  MASTER_PASSWORD,
   MASTER_SECRET_ARN,
   RDS_CA_BUNDLE,
   type Run,
@@ -46,11 +45,14 @@ function run2(stack: Stack, config: Record<string, unknown>): Promise<Run> {
 const PG = "postgresql:index";
 /** The stack's KMS key, as the mocks name its ARN. */
 const KEY = (stack: string) => `arn:aws:kms:us-east-1:${accountOf(stack)}:key/precog-${stack}-server-key`;
-function databaseResources(p: string): string[] {
+/** The login roles with a password: every one on a local server; on aws the migrator logs in by IAM. */
+const passwordRoles = (server: "local" | "aws") =>
+  server === "aws" ? ["app", "readonly"] : ["migrator", "app", "readonly"];
+function databaseResources(p: string, server: "local" | "aws"): string[] {
   return [
     `precog:database:PrecogDatabase ${p}-db`,
     `pulumi:providers:postgresql ${p}-db-admin`,
-    ...["migrator", "app", "readonly"].map((r) => `random:index/randomPassword:RandomPassword ${p}-password-${r}`),
+    ...passwordRoles(server).map((r) => `random:index/randomPassword:RandomPassword ${p}-password-${r}`),
     ...["databaseOwner", "owner", "migrator", "app", "readonly"].map((r) => `${PG}/role:Role ${p}-db-role-${r}`),
     `${PG}/database:Database ${p}-db-database`,
     ...GRANTS.map((g) => `${PG}/grant:Grant ${p}-db-grant-${g.key}`),
@@ -69,9 +71,11 @@ function migrationResources(p: string, withPredecessor: boolean): string[] {
 /** The committed database security group of an aws stack. */
 const dbGroup = (p: string) => (p === "precog-prod" ? "sg-0b22prod00000001" : "sg-0a11staging0000001");
 function awsResources(p: string, proxy: boolean): string[] {
-  const roles = ["migrator", "app", "readonly"];
+  const roles = passwordRoles("aws");
   return [
     `precog:server:RdsServer ${p}-server`,
+    `aws:iam/policy:Policy ${p}-server-iam-deploy-db-login`,
+    `aws:iam/policy:Policy ${p}-server-iam-preview-guard`,
     `aws:rds/subnetGroup:SubnetGroup ${p}-server-subnets`,
     `aws:rds/parameterGroup:ParameterGroup ${p}-server-params`,
     `aws:rds/instance:Instance ${p}-server-instance`,
@@ -117,23 +121,23 @@ function awsResources(p: string, proxy: boolean): string[] {
 const EXPECTED: Record<Stack, string[]> = {
   dev: [
     `precog:environment:PrecogEnvironment precog-dev`,
-    ...databaseResources("precog-dev"),
+    ...databaseResources("precog-dev", "local"),
     ...migrationResources("precog-dev", false),
   ],
   test: [
     `precog:environment:PrecogEnvironment precog-test`,
-    ...databaseResources("precog-test"),
+    ...databaseResources("precog-test", "local"),
     ...migrationResources("precog-test", true),
   ],
   staging: [
     `precog:environment:PrecogEnvironment precog-staging`,
-    ...databaseResources("precog-staging"),
+    ...databaseResources("precog-staging", "aws"),
     ...awsResources("precog-staging", false),
     ...migrationResources("precog-staging", true),
   ],
   prod: [
     `precog:environment:PrecogEnvironment precog-prod`,
-    ...databaseResources("precog-prod"),
+    ...databaseResources("precog-prod", "aws"),
     ...awsResources("precog-prod", true),
     ...migrationResources("precog-prod", true),
   ],
@@ -181,34 +185,40 @@ describe.each(STACKS)("stack %s", (stack) => {
       });
       expect(opts.ignoreChanges ?? []).toEqual([]);
     }
-    // Only the migrator is a member of a role, and only of the owner: of the database's owner, none.
+    // Only the migrator is a member of a role, and only of the owner (and, on aws, of rds_iam: it
+    // logs in by IAM only): of the database's owner, none.
     const memberships = r
       .ofType("postgresql:index/role:Role")
       .filter((x) => (x.inputs.roles ?? []).length > 0)
       .map((x) => [x.inputs.name, x.inputs.roles]);
-    expect(memberships).toEqual([[`${t.database}_migrator`, [`${t.database}_owner`]]]);
+    expect(memberships).toEqual([
+      [`${t.database}_migrator`, [`${t.database}_owner`, ...(t.server === "aws" ? ["rds_iam"] : [])]],
+    ]);
   });
 
   it("creates the login roles with least privilege and their CONNECTION LIMITs", async () => {
     const r = await run(stack);
     for (const role of ["migrator", "app", "readonly"] as const) {
       const { inputs, opts } = r.byName(`${p}-db-role-${role}`);
-      expect({ ...inputs, password: "<checked below>" }).toEqual({
+      const iam = t.server === "aws" && role === "migrator";
+      const { password, ...rest } = inputs;
+      expect(rest).toEqual({
         name: roleNames[role],
         login: true,
-        password: "<checked below>",
         connectionLimit: LIMITS[stack][role],
         createDatabase: false,
         createRole: false,
         inherit: true,
         superuser: false,
         replication: false,
-        roles: role === "migrator" ? [`${t.database}_owner`] : [],
+        roles: role === "migrator" ? [`${t.database}_owner`, ...(iam ? ["rds_iam"] : [])] : [],
         searchPaths: ["public"],
         statementTimeout: TIMEOUTS[role].statement,
         idleInTransactionSessionTimeout: TIMEOUTS[role].idle,
       });
-      expect(secretInput(inputs.password)).toBe(`pw-${p}-password-${role}-plaintext`);
+      // On aws the migrator has no password at all: it logs in by IAM (rds_iam).
+      if (iam) expect(password).toBeUndefined();
+      else expect(secretInput(password)).toBe(`pw-${p}-password-${role}-plaintext`);
       expect(opts.ignoreChanges).toEqual(["password"]);
     }
   });
@@ -435,13 +445,15 @@ describe.each(STACKS)("stack %s", (stack) => {
     expect(Object.keys(r.values.credentials).sort()).toEqual(["app", "migrator", "readonly"]);
     for (const role of ["migrator", "app", "readonly"] as const) {
       expect(r.values.credentials[role]).toEqual(
-        aws
-          ? {
-              source: "aws-secrets-manager",
-              secretArn: `arn:aws:secretsmanager:us-east-1:${accountOf(stack)}:secret:precog/${stack}/${role}`,
-              password: null,
-            }
-          : { source: "pulumi-secret-output", secretArn: null, password: `pw-${p}-password-${role}-plaintext` },
+        aws && role === "migrator"
+          ? { source: "aws-iam", secretArn: null, password: null }
+          : aws
+            ? {
+                source: "aws-secrets-manager",
+                secretArn: `arn:aws:secretsmanager:us-east-1:${accountOf(stack)}:secret:precog/${stack}/${role}`,
+                password: null,
+              }
+            : { source: "pulumi-secret-output", secretArn: null, password: `pw-${p}-password-${role}-plaintext` },
       );
     }
     // Only a password is secret: the secret ARNs and the rest read without --show-secrets.
@@ -465,16 +477,17 @@ describe.each(STACKS)("stack %s", (stack) => {
       expect(await isSecret(r.outputs[plain])).toBe(false);
   });
 
-  it("keeps the provisioning connection's password secret, and on RDS verifies the server's certificate", async () => {
+  it("keeps the provisioning connection's password secret; on RDS logs in as the deployer by IAM, no password, verifying the server's certificate", async () => {
     const r = await run(stack);
     const provider = r.byName(`${p}-db-admin`).inputs;
-    expect({ ...provider, password: secretInput(provider.password) }).toEqual(
+    expect(t.server === "aws" ? provider : { ...provider, password: secretInput(provider.password) }).toEqual(
       t.server === "aws"
         ? {
             host: `${p}-server-instance.abc123.us-east-1.rds.amazonaws.com`,
             port: "5432",
-            username: "precog_admin",
-            password: MASTER_PASSWORD,
+            username: DEPLOYER_LOGIN,
+            awsRdsIamAuth: "true",
+            awsRdsIamRegion: "us-east-1",
             sslmode: "verify-full",
             sslrootcert: RDS_CA_BUNDLE,
             superuser: "false",
@@ -505,7 +518,8 @@ describe.each(STACKS)("stack %s", (stack) => {
       "aws:secretsmanager/secret:Secret",
     ];
     const data = r.resources.filter((x) => dataTypes.includes(x.type));
-    expect(data.length).toBe(t.server === "aws" ? 13 : 9);
+    // On aws the migrator has no generated password and no secret.
+    expect(data.length).toBe(t.server === "aws" ? 11 : 9);
     for (const x of data) expect([x.name, x.opts.protect ?? false]).toEqual([x.name, protectedStack]);
   });
 
@@ -538,6 +552,7 @@ describe("aws stacks", () => {
         storageEncrypted: true,
         publiclyAccessible: false,
         manageMasterUserPassword: true,
+        iamDatabaseAuthenticationEnabled: true,
         username: "precog_admin",
         backupRetentionPeriod: prod ? 30 : 7,
         deletionProtection: true,
@@ -582,13 +597,12 @@ describe("aws stacks", () => {
         `${a.token}${JSON.stringify(a.inputs)}`.localeCompare(`${b.token}${JSON.stringify(b.inputs)}`);
       expect([...r.invokes].sort(byToken)).toEqual(
         [
-          // Each role secret as it is now (rotation owns it): the migrator's password for the
-          // migrations, and every secret's address checked against the instance's.
-          ...["migrator", "app", "readonly"].map((role) => ({
+          // Each role secret as it is now (rotation owns it), its address checked against the
+          // instance's; never the master's (the deployer logs in by IAM), no migrator's (it has none).
+          ...["app", "readonly"].map((role) => ({
             token: "aws:secretsmanager/getSecretVersion:getSecretVersion",
             inputs: { secretId: `arn:aws:secretsmanager:us-east-1:${accountOf(stack)}:secret:precog/${stack}/${role}` },
           })),
-          { token: "aws:secretsmanager/getSecretVersion:getSecretVersion", inputs: { secretId: MASTER_SECRET_ARN } },
           // The rotation function's VPC (from the first subnet), and on prod the proxy's; the region is
           // the provider's (aws:region).
           ...(prod ? ["rotation", "proxy"] : ["rotation"]).map(() => ({
@@ -601,19 +615,19 @@ describe("aws stacks", () => {
   );
 
   it.each(["staging", "prod"] as const)(
-    "%s: one rotated secret per login role, in the rotation functions' shape, the pool bounds as tags",
+    "%s: one rotated secret per password login (app, readonly), in the rotation functions' shape, the pool bounds as tags",
     async (stack) => {
       const r = await run(stack);
       const t = stackFacts(stack);
-      const users = { migrator: `${t.database}_migrator`, app: t.appRole, readonly: `${t.database}_readonly` };
-      // No secret for the roles without login.
+      const users = { app: t.appRole, readonly: `${t.database}_readonly` };
+      // No secret for the roles without login, nor for the migrator, which logs in by IAM.
       expect(
         r
           .ofType("aws:secretsmanager/secret:Secret")
           .map((x) => x.inputs.name)
           .sort(),
-      ).toEqual(["app", "migrator", "readonly"].map((role) => `precog/${stack}/${role}`));
-      for (const role of ["migrator", "app", "readonly"] as const) {
+      ).toEqual(["app", "readonly"].map((role) => `precog/${stack}/${role}`));
+      for (const role of ["app", "readonly"] as const) {
         // The pool bounds are config: tags Pulumi rewrites on every up, on the app role's secret only.
         const pool =
           role === "app" ? { "precog:pool.min": String(t.poolMin), "precog:pool.max": String(t.poolMax) } : {};
@@ -641,6 +655,15 @@ describe("aws stacks", () => {
           rotateImmediately: false,
         });
       }
+    },
+  );
+
+  it.each(["staging", "prod"] as const)(
+    "%s: a preview reads no secret value, not even a role secret's address",
+    async (stack) => {
+      const r = await runStack(stack, { preview: true, vars: stack === "prod" ? { PRECOG_PROD_PREVIEW: "yes" } : {} });
+      expect(r.invokes.filter((i) => i.token.startsWith("aws:secretsmanager/"))).toEqual([]);
+      expect(r.byName(`precog-${stack}-db-admin`).inputs.password).toBeUndefined();
     },
   );
 
@@ -703,7 +726,7 @@ describe("aws stacks", () => {
       expect(secretness).toEqual({
         instanceArn: false,
         masterSecretArn: false,
-        migrator: false,
+        migrator: false, // null: it has no secret
         app: false,
         readonly: false,
       });
@@ -835,7 +858,7 @@ describe("aws stacks", () => {
       config: { "precog:rotation.days": 0, "precog:rotation.lambdaArn": undefined },
     });
     expect(r.ofType("aws:secretsmanager/secretRotation:SecretRotation")).toEqual([]);
-    expect(r.ofType("aws:secretsmanager/secretVersion:SecretVersion")).toHaveLength(3);
+    expect(r.ofType("aws:secretsmanager/secretVersion:SecretVersion")).toHaveLength(2);
   });
 });
 

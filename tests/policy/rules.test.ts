@@ -10,6 +10,7 @@ import { type Context, type Rule, type StackResource, TYPES } from "../../policy
 import { RULES } from "../../policy/rules";
 import { backupsOutliveTheStack, proxyOwnSecurityGroup, secretReadersDecrypt } from "../../policy/rules/aws";
 import { prodDataProtected } from "../../policy/rules/data";
+import { iamDatabaseLogins } from "../../policy/rules/iam-logins";
 import { migrationsAfterRoles } from "../../policy/rules/migrations";
 import { rdsInstanceSafe, rdsTlsAndAudit } from "../../policy/rules/rds";
 import {
@@ -50,7 +51,7 @@ describe("on the four committed stacks", () => {
 
   it("the rules actually see the resources they judge", () => {
     expect(committed.prod.filter((r) => r.type === TYPES.role)).toHaveLength(5);
-    expect(committed.prod.filter((r) => r.type === TYPES.secretRotation)).toHaveLength(3);
+    expect(committed.prod.filter((r) => r.type === TYPES.secretRotation)).toHaveLength(2);
     expect(committed.prod.find((r) => r.name === "precog-prod-db-role-app")?.secretPaths).toEqual(["password"]);
   });
 });
@@ -74,6 +75,7 @@ describe("enforcement levels", () => {
       "secret-readers-decrypt": "advisory advisory mandatory mandatory",
       "proxy-own-security-group": "advisory advisory mandatory mandatory",
       "backups-outlive-the-stack": "advisory advisory mandatory mandatory",
+      "iam-database-logins": "advisory advisory mandatory mandatory",
     });
   });
 });
@@ -89,10 +91,8 @@ describe("each rule fails, naming the resource, on what breaks it", () => {
       "precog-prod-db-role-owner",
       "precog-prod-db-role-readonly",
       "precog-prod-password-app",
-      "precog-prod-password-migrator",
       "precog-prod-password-readonly",
       "precog-prod-secret-app-secret",
-      "precog-prod-secret-migrator-secret",
       "precog-prod-secret-readonly-secret",
       "precog-prod-server-instance",
     ]);
@@ -267,11 +267,10 @@ describe("each rule fails, naming the resource, on what breaks it", () => {
     const r = await resourcesOf("staging", { "precog:rotation.days": 0 });
     expect(names(secretsRotate, r, "staging")).toEqual([
       "precog-staging-secret-app-secret",
-      "precog-staging-secret-migrator-secret",
       "precog-staging-secret-readonly-secret",
     ]);
     expect(check(secretsRotate, r, "staging")[0].message).toBe(
-      "secret precog/staging/migrator has no rotation schedule; set precog:rotation.days above 0",
+      "secret precog/staging/readonly has no rotation schedule; set precog:rotation.days above 0",
     );
   });
 
@@ -394,5 +393,149 @@ describe("the aws rules, on a stack that breaks each and the committed one that 
         message: "aws:rds/instance:Instance precog-staging-server-instance is not protected; set precog:protect: true",
       },
     ]);
+  });
+
+  it("iam-database-logins: staging with IAM authentication off, the provider as the master by password, a migrator with a password, a secret and a rotation, the master granted rds_iam", () => {
+    for (const stack of STACKS) expect([stack, check(iamDatabaseLogins, committed[stack], stack)]).toEqual([stack, []]);
+    let r = editResource(committed.staging, "precog-staging-server-instance", (x) => ({
+      props: { ...x.props, iamDatabaseAuthenticationEnabled: false },
+    }));
+    r = editResource(r, "precog-staging-db-admin", (x) => {
+      const { awsRdsIamAuth: _, awsRdsIamRegion: __, ...props } = x.props;
+      return { props: { ...props, username: "precog_admin", password: "from-the-master-secret" } };
+    });
+    r = editResource(r, "precog-staging-db-role-migrator", (x) => ({
+      props: { ...x.props, password: "pw", roles: ["precog_staging_owner"] },
+    }));
+    const appSecret = r.find((x) => x.name === "precog-staging-secret-app-secret") as StackResource;
+    const appRotation = r.find((x) => x.name === "precog-staging-secret-app-rotation") as StackResource;
+    r = [
+      ...r,
+      {
+        ...appSecret,
+        name: "precog-staging-secret-migrator-secret",
+        props: {
+          ...appSecret.props,
+          id: "precog-staging-secret-migrator-secret-id",
+          name: "precog/staging/migrator",
+          tags: { "precog:environment": "staging", "precog:role": "migrator" },
+        },
+      },
+      {
+        ...appRotation,
+        name: "precog-staging-secret-migrator-rotation",
+        props: { ...appRotation.props, secretId: "precog-staging-secret-migrator-secret-id" },
+        dependencies: [],
+      },
+      {
+        type: TYPES.grantRole,
+        name: "precog-staging-master-iam",
+        props: { role: "precog_admin", grantRole: "rds_iam" },
+        secretPaths: [],
+        protect: false,
+        dependencies: [],
+      },
+    ];
+    expect(check(iamDatabaseLogins, r, "staging")).toEqual([
+      {
+        resource: "precog-staging-server-instance",
+        message:
+          "IAM database authentication is off (iamDatabaseAuthenticationEnabled must be true): the deployer and the migrator log in by IAM only",
+      },
+      {
+        resource: "precog-staging-db-admin",
+        message:
+          "the postgresql provider does not log in by IAM (awsRdsIamAuth), has a password, logs in as the master precog_admin; it logs in as precog_deployer by IAM, with no password (precog-db bootstrap-sql creates it)",
+      },
+      {
+        resource: "precog-staging-db-role-migrator",
+        message: "the migrator precog_staging_migrator has a password; it logs in by IAM only: no password",
+      },
+      {
+        resource: "precog-staging-db-role-migrator",
+        message: "the migrator precog_staging_migrator is not granted rds_iam",
+      },
+      {
+        resource: "precog-staging-master-iam",
+        message: "grants rds_iam to the master precog_admin: it keeps its password for break-glass",
+      },
+      {
+        resource: "precog-staging-secret-migrator-secret",
+        message:
+          "secret precog/staging/migrator holds credentials of the migrator, which logs in by IAM only: no secret, no rotation",
+      },
+      {
+        resource: "precog-staging-secret-migrator-rotation",
+        message: "rotates the secret of a login that logs in by IAM only: remove it",
+      },
+    ]);
+  });
+
+  describe("secret-readers-decrypt reads actions and conditions as IAM does", () => {
+    const READ = { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: ["arn:secret"] };
+    const VIA = "secretsmanager.us-east-1.amazonaws.com";
+    const withStatements = (statements: object[]) =>
+      editResource(committed.prod, "precog-prod-proxy-read-secret", (x) => ({
+        props: { ...x.props, policy: JSON.stringify({ Version: "2012-10-17", Statement: statements }) },
+      }));
+    const decrypt = (action: unknown, condition?: object) => ({
+      Effect: "Allow",
+      Action: action,
+      Resource: ["arn:key"],
+      ...(condition ? { Condition: condition } : {}),
+    });
+    const flagged = (statements: object[]) =>
+      names(secretReadersDecrypt, withStatements(statements), "prod").includes("precog-prod-proxy-read-secret");
+
+    it.each([
+      ["kms:Decrypt* without a condition", [READ, decrypt("kms:Decrypt*")], true],
+      ["kms:*crypt without a condition", [READ, decrypt("kms:*crypt")], true],
+      ["kms:De?rypt without a condition", [READ, decrypt("kms:De?rypt")], true],
+      ["KMS:decrypt (case) without a condition", [READ, decrypt("KMS:decrypt")], true],
+      [
+        "NotAction that leaves kms:Decrypt allowed",
+        [READ, { Effect: "Allow", NotAction: ["iam:*"], Resource: "*" }],
+        true,
+      ],
+      ["a wildcard read (secretsmanager:Get*) and no decrypt", [{ ...READ, Action: "secretsmanager:Get*" }], true],
+      [
+        "kms:Decrypt* through Secrets Manager",
+        [READ, decrypt("kms:Decrypt*", { StringEquals: { "kms:ViaService": VIA } })],
+        false,
+      ],
+      [
+        "kms:*crypt, StringLike secretsmanager.*.amazonaws.com",
+        [READ, decrypt("kms:*crypt", { StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" } })],
+        false,
+      ],
+      ["StringLike * (any service)", [READ, decrypt("kms:Decrypt", { StringLike: { "kms:ViaService": "*" } })], true],
+      [
+        "StringLike secrets* (not pinned)",
+        [READ, decrypt("kms:Decrypt", { StringLike: { "kms:ViaService": "secrets*" } })],
+        true,
+      ],
+      [
+        "StringLike s3.*.amazonaws.com",
+        [READ, decrypt("kms:Decrypt", { StringLike: { "kms:ViaService": "s3.*.amazonaws.com" } })],
+        true,
+      ],
+      [
+        "StringEqualsIfExists (holds for a direct call)",
+        [READ, decrypt("kms:Decrypt", { StringEqualsIfExists: { "kms:ViaService": VIA } })],
+        true,
+      ],
+      [
+        "the key named in another case (KMS:viaservice)",
+        [READ, decrypt("kms:Decrypt", { StringEquals: { "KMS:viaservice": VIA } })],
+        false,
+      ],
+      [
+        "a second decrypting statement without the condition",
+        [READ, decrypt("kms:Decrypt", { StringEquals: { "kms:ViaService": VIA } }), decrypt("kms:Decrypt*")],
+        true,
+      ],
+    ] as [string, object[], boolean][])("%s", (_, statements, expected) => {
+      expect(flagged(statements)).toBe(expected);
+    });
   });
 });
