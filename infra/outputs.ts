@@ -13,7 +13,8 @@
  *   connectionLimits     { migrator, app, readonly } CONNECTION LIMIT of each login role
  *   credentials          { migrator, app, readonly }: { source, secretArn, password }; only the
  *                        password is a secret (local stacks), so the secret ARNs (aws stacks)
- *                        read without --show-secrets
+ *                        read without --show-secrets; source "aws-iam" (the aws migrator) has
+ *                        neither: it logs in by an IAM token
  *   instanceId           the RDS instance identifier, or null
  *   instanceArn          the RDS instance's ARN, or null
  *   masterSecretArn      the secret RDS keeps the master password in, or null
