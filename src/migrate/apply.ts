@@ -5,7 +5,7 @@
  * unit and statement failed and what was left behind.
  */
 import type { Client } from "pg";
-import type { MigrationFile, Section } from "./files";
+import { isolationOf, type MigrationFile, type Section } from "./files";
 import { HISTORY_TABLE, RECORDED_DURATION } from "./history";
 import { type StatementSpan, splitStatements } from "./parser";
 import { CONNECTION_CHECK_INTERVAL, LOCK_STILL_HELD, setRoleSql } from "./pg";
@@ -92,10 +92,14 @@ function settingsSql(section: Section, t: Timeouts, local: boolean): string {
   );
 }
 
-/** BEGIN, at the section's isolation level when its line asks for one: the transaction's first statement. */
+/**
+ * BEGIN, at the section's isolation level when its line asks for one or its first statement sets
+ * one (isolationOf): the level is chosen before any statement of the transaction runs.
+ */
 function begin(section: Section): string {
   // The level is one of files.ts's Isolation values, never free text.
-  return section.options.isolation ? `BEGIN ISOLATION LEVEL ${section.options.isolation.toUpperCase()}` : "BEGIN";
+  const level = isolationOf(section);
+  return level ? `BEGIN ISOLATION LEVEL ${level.toUpperCase()}` : "BEGIN";
 }
 
 /**

@@ -104,7 +104,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
           `Refusing to migrate ${s.environment}: pending migrations outside the allowed set`,
         );
         // 6. Lint.
-        if (s.lint) await enforceLint(files, s);
+        if (s.lint) await enforceLint(scan, files, s);
         // 7. Back up.
         const backupFile =
           s.backup && s.backupDir
@@ -159,12 +159,15 @@ async function compare(
   return { state, pending: pendingUpTo(state.pending, s.targetVersion), history };
 }
 
-async function enforceLint(files: readonly MigrationFile[], s: Settings): Promise<void> {
+async function enforceLint(scan: Scan, pending: readonly MigrationFile[], s: Settings): Promise<void> {
   // Loaded here: the parser is WebAssembly and only runs when there is something to apply.
-  const { lintFiles, formatFindings } = await import("./lint");
-  const report = await lintFiles(files, { environment: s.environment, lockTimeout: s.lockTimeout });
+  const { lintFiles, formatFindings, withEarlierFiles } = await import("./lint");
+  // The pending files, judged against what the applied ones built (their columns' old types).
+  const { files, report: chosen } = withEarlierFiles(scan.refs, pending, scan.read);
+  const report = await lintFiles(files, { environment: s.environment, lockTimeout: s.lockTimeout, report: chosen });
   for (const f of report.findings.filter((x) => x.severity !== "error"))
     s.log({ type: "warn", message: formatFindings([f]) });
+  for (const n of report.notes) s.log({ type: "info", message: formatFindings([n]) });
   const errors = report.findings.filter((f) => f.severity === "error");
   if (errors.length > 0) {
     throw new Error(
