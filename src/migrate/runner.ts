@@ -223,17 +223,22 @@ async function applyAll(client: Client, files: readonly MigrationFile[], s: Sett
       });
     }
   };
+  // Whether the message before set up the next unit's session (a unit outside a transaction's).
+  let settingsSent = false;
   for (let i = 0; i < files.length; ) {
     const f = files[i];
     const transactional = f.up.options.transaction;
     let j = i + 1;
     while (transactional && j < files.length && j - i < s.batchSize && files[j].up.options.transaction) j++;
     s.log({ type: "applying", version: f.version, name: f.name, index: i + 1, total, count: j - i });
+    // The next unit's settings ride on this message's end when it runs outside a transaction.
+    const then = j < files.length && !files[j].up.options.transaction ? files[j].up : undefined;
     const { done, failure } = transactional
-      ? await runTransactional(client, files.slice(i, j).map(unit), s, applied.length)
-      : await runOutsideTransaction(client, unit(f), s);
+      ? await runTransactional(client, files.slice(i, j).map(unit), s, applied.length, then)
+      : await runOutsideTransaction(client, unit(f), s, { settingsSent, then });
     record(done, transactional);
     if (failure) throw failure;
+    settingsSent = then !== undefined;
     i = j;
   }
   return applied;
