@@ -112,6 +112,7 @@ export const planCommand: Command = async (ctx) => {
         `would apply  ${p.version}_${p.name}${p.transactional ? "" : "  (transaction:false)"}  sha256 ${p.checksum.slice(0, 12)}`,
       );
     if (r.findings.length) ctx.out.out(formatFindings(r.findings));
+    if (r.notes.length) ctx.out.out(formatFindings(r.notes));
     for (const p of r.problems) ctx.out.err(`problem: ${p}`);
   }
   return r.problems.length > 0 ? 1 : 0;
@@ -125,9 +126,10 @@ export const lintCommand: Command = async (ctx) => {
   const r = await lint(ctx.dir, { environment: env, only, lockTimeout: ctx.values["lock-timeout"] });
   if (!printJson(ctx, r)) {
     if (r.findings.length) ctx.out.out(formatFindings(r.findings));
+    if (r.notes.length) ctx.out.out(formatFindings(r.notes));
     const errors = r.findings.filter((f) => f.severity === "error").length;
     ctx.out.err(
-      `lint (${env}): ${errors} error(s), ${r.findings.filter((f) => f.severity === "warning").length} warning(s), ${r.findings.filter((f) => f.severity === "approved").length} approved`,
+      `lint (${env}): ${errors} error(s), ${r.findings.filter((f) => f.severity === "warning").length} warning(s), ${r.findings.filter((f) => f.severity === "approved").length} approved, ${r.notes.length} note(s)`,
     );
   }
   return r.failed ? 1 : 0;

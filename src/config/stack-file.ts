@@ -5,10 +5,14 @@
  * tests. The file is handed to parseConfig as the Pulumi CLI hands config to the program
  * (structured values as JSON text, a secret only as "set"), so it can say nothing the program
  * would refuse, and a broken file is reported as the program reports it.
+ *
+ * What the YAML parser made of a file is kept in `node_modules/.cache/precog-db/` beside it, with
+ * the file's text and a stamp of this module's code: the next process that finds the same text
+ * read by the same code takes it from there and does not load the parser (74 modules, about half
+ * of those the command loads). Any other text, or other code, is parsed again.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { parse } from "yaml";
 import type { Environment } from "../env/environment";
 import { type PrecogConfig, parseConfig, type RawConfig } from "./parse";
 import { NAMESPACE, SECRET_KEYS, type SecretKey } from "./schema";
@@ -31,14 +35,52 @@ export function committedStack(env: Environment, projectDir = projectDirAbove(__
         cause,
       });
     }
-    config = parseConfig(env, rawConfigOf(text));
+    config = parseConfig(env, cachedRawConfig(projectDir, env, text));
     read.set(file, config);
   }
   return config;
 }
 
+/** Where the parsed form of `Pulumi.<env>.yaml` of `projectDir` is kept. */
+export function stackCacheFile(projectDir: string, env: Environment): string {
+  return join(projectDir, "node_modules", ".cache", "precog-db", `stack-${env}.json`);
+}
+
+/**
+ * rawConfigOf(text), from the cache when it holds the same text; else parsed and written there. A
+ * cache that cannot be read or written is only slower: the file is parsed.
+ */
+function cachedRawConfig(projectDir: string, env: Environment, text: string): RawConfig {
+  const cache = stackCacheFile(projectDir, env);
+  const code = codeStamp();
+  try {
+    const kept = JSON.parse(readFileSync(cache, "utf8")) as { text?: unknown; code?: unknown; raw?: RawConfig };
+    if (kept.text === text && kept.code === code && kept.raw) return kept.raw;
+  } catch {
+    // No cache yet, or a damaged one: parse.
+  }
+  const raw = rawConfigOf(text);
+  try {
+    mkdirSync(dirname(cache), { recursive: true });
+    const tmp = `${cache}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ text, code, raw }));
+    renameSync(tmp, cache);
+  } catch {
+    // A read-only install: parse every time.
+  }
+  return raw;
+}
+
+/** This module's file, as a stamp: a build that changes how files are read does not take an older build's cache. */
+function codeStamp(): string {
+  const st = statSync(__filename, { throwIfNoEntry: false });
+  return st ? `${st.size}:${st.mtimeMs}` : "";
+}
+
 /** A stack file's `precog:*` values as the CLI hands them to the program, and which secrets it sets. */
 export function rawConfigOf(stackFileText: string): RawConfig {
+  // Loaded here: a process that finds the stack file in the cache never loads the YAML parser.
+  const { parse } = require("yaml") as typeof import("yaml");
   const config: Record<string, unknown> = parse(stackFileText)?.config ?? {};
   const values: Record<string, string> = {};
   const secrets: SecretKey[] = [];

@@ -5,7 +5,7 @@
  * unit and statement failed and what was left behind.
  */
 import type { Client } from "pg";
-import type { MigrationFile, Section } from "./files";
+import { isolationOf, type MigrationFile, type Section } from "./files";
 import { HISTORY_TABLE, RECORDED_DURATION } from "./history";
 import { type StatementSpan, splitStatements } from "./parser";
 import { CONNECTION_CHECK_INTERVAL, LOCK_STILL_HELD, setRoleSql } from "./pg";
@@ -92,23 +92,30 @@ function settingsSql(section: Section, t: Timeouts, local: boolean): string {
   );
 }
 
-/** BEGIN, at the section's isolation level when its line asks for one: the transaction's first statement. */
+/**
+ * BEGIN, at the section's isolation level when its line asks for one or its first statement sets
+ * one (isolationOf): the level is chosen before any statement of the transaction runs.
+ */
 function begin(section: Section): string {
   // The level is one of files.ts's Isolation values, never free text.
-  return section.options.isolation ? `BEGIN ISOLATION LEVEL ${section.options.isolation.toUpperCase()}` : "BEGIN";
+  const level = isolationOf(section);
+  return level ? `BEGIN ISOLATION LEVEL ${level.toUpperCase()}` : "BEGIN";
 }
 
 /**
  * Runs transactional units in one round trip. Each is `BEGIN [ISOLATION LEVEL ...]; settings; SQL; bookkeeping; COMMIT`;
  * the server stops at the first error, so units before it stay committed and the failing one
  * rolls back whole. `doneBefore` counts the units of the same run that completed in earlier
- * round trips, for the failure's report.
+ * round trips, for the failure's report. `then`: the section that runs next, outside a
+ * transaction: its session settings close the message, after the last COMMIT, which saves that
+ * unit a round trip (`runOutsideTransaction` with `settingsSent`).
  */
 export async function runTransactional(
   client: Client,
   units: readonly Unit[],
   t: Timeouts,
   doneBefore = 0,
+  then?: Section,
 ): Promise<Applied> {
   let text = "";
   const starts: number[] = [];
@@ -118,6 +125,7 @@ export async function runTransactional(
     // The newline ends a trailing `--` comment; the `;` ends a statement missing its semicolon.
     text += `${u.section.sql}\n;\n${LOCK_STILL_HELD};\n${asOwner(t)}${u.bookkeeping()};\nCOMMIT;\n`;
   }
+  if (then) text += `${settingsSql(then, t, false)};\n`;
   const { completed, captured, failure } = await runBatch(client, text, RECORDED_DURATION);
   if (!failure) return { done: units.map((u, i) => ({ file: u.file, durationMs: Number(captured[i] ?? 0) })) };
 
@@ -210,21 +218,35 @@ function rolledBackOutcome(u: Unit, before: number): string {
     : `Rolled back: ${u.file.filename} is still applied${before ? ` (the ${before} migration(s) rolled back before it stay rolled back)` : ""}.`;
 }
 
+/** How a unit outside a transaction meets the messages before and after it. */
+export interface Around {
+  /** The message before it set up its session (runTransactional's or this function's `then`). */
+  readonly settingsSent?: boolean;
+  /** The section that runs next, outside a transaction: its settings close this unit's last message. */
+  readonly then?: Section;
+}
+
 /**
  * Runs a unit outside a transaction (CREATE INDEX CONCURRENTLY cannot run inside one), one
  * statement per round trip, recording it only after the last statement succeeds. A failure
  * reports which statements ran and what they left behind.
  *
- * Round trips: the session's settings; each statement, each followed by the lock check; the last
- * statement's lock check opens the closing message instead, with the history row and the
- * timeouts reset (one implicit transaction: a failed check writes no row).
+ * Round trips: the session's settings (unless the message before sent them); each statement,
+ * each followed by the lock check; the last statement's lock check opens the closing message
+ * instead: the check and the history row in a transaction of their own (a failed check writes no
+ * row), then the timeouts reset, or the next unit's settings when it runs outside a transaction too.
  */
-export async function runOutsideTransaction(client: Client, u: Unit, t: Timeouts): Promise<Applied> {
+export async function runOutsideTransaction(
+  client: Client,
+  u: Unit,
+  t: Timeouts,
+  around: Around = {},
+): Promise<Applied> {
   const statements = await splitStatements(u.section.sql);
   const started = performance.now();
   const last = statements.length - 1;
   let reset = false;
-  await client.query(settingsSql(u.section, t, false));
+  if (!around.settingsSent) await client.query(settingsSql(u.section, t, false));
   try {
     for (let i = 0; i <= last; i++) {
       try {
@@ -235,19 +257,24 @@ export async function runOutsideTransaction(client: Client, u: Unit, t: Timeouts
         return { done: [], failure: await statementFailed(client, u, statements, i, cause) };
       }
     }
+    const after = around.then ? settingsSql(around.then, t, false) : "RESET lock_timeout;\nRESET statement_timeout";
     const closing = await runBatch(
       client,
-      `${LOCK_STILL_HELD};\n${asOwner(t)}${u.bookkeeping(performance.now() - started)};\nRESET lock_timeout;\nRESET statement_timeout`,
+      `BEGIN;\n${LOCK_STILL_HELD};\n${asOwner(t)}${u.bookkeeping(performance.now() - started)};\nCOMMIT;\n${after}`,
       RECORDED_DURATION,
     );
+    const done = { file: u.file, durationMs: Number(closing.captured[0] ?? 0) };
     if (closing.failure) {
-      // Nothing completed: the last statement's lock check failed, reported as that statement's.
-      if (closing.completed.length === 0 && last >= 0)
+      // Recorded: what failed is the next unit's settings, after the COMMIT.
+      if (closing.completed.includes("COMMIT")) return { done: [done], failure: closing.failure.error };
+      await client.query("ROLLBACK").catch(() => undefined);
+      // Only BEGIN completed: the last statement's lock check failed, reported as that statement's.
+      if (closing.completed.length <= 1 && last >= 0)
         return { done: [], failure: await statementFailed(client, u, statements, last, closing.failure.error) };
       throw closing.failure.error;
     }
     reset = true;
-    return { done: [{ file: u.file, durationMs: Number(closing.captured[0] ?? 0) }] };
+    return { done: [done] };
   } finally {
     if (!reset) await client.query("RESET lock_timeout; RESET statement_timeout").catch(() => undefined);
   }

@@ -15,6 +15,7 @@ import { type Dirent, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { durationProblem } from "./duration";
 import { sha256 } from "./hash";
+import { lexStatements } from "./sql-lexer";
 import { oldestFirst, type Version, versionKey } from "./versions";
 
 /** A migration as its file name describes it: nothing read from inside the file. */
@@ -55,6 +56,35 @@ export interface Section {
   /** Offset of the section's first character in the file, to turn error positions into lines. */
   readonly offset: number;
   readonly options: SectionOptions;
+  /**
+   * The level a transactional section's first statement sets (`SET TRANSACTION ISOLATION LEVEL
+   * REPEATABLE READ | SERIALIZABLE`): what the `isolation:` option does, so the engine takes it as
+   * that option (see `isolationOf`). Undefined for any other first statement.
+   */
+  readonly leadingIsolation?: Isolation;
+}
+
+/**
+ * The level the engine begins a section's transaction at: the line's `isolation:` option, else the
+ * level its first statement sets. A `SET TRANSACTION ISOLATION LEVEL` as the first statement of a
+ * transaction is exactly what the option does (the engine's BEGIN takes it, before any statement of
+ * its own); anywhere else the statement is refused (refused-statements.ts).
+ */
+export function isolationOf(section: Section): Isolation | undefined {
+  return section.options.isolation ?? section.leadingIsolation;
+}
+
+/** `SET [LOCAL | SESSION] TRANSACTION ISOLATION LEVEL <a level the option offers>`, as the lexer leaves its code. */
+const SET_ISOLATION =
+  /^set\s+(?:local\s+|session\s+)?transaction\s+isolation\s+level\s+(repeatable\s+read|serializable)$/i;
+
+/** The level a transactional section's first statement sets, if it is `SET TRANSACTION ISOLATION LEVEL ...`. */
+function leadingIsolation(sql: string, options: SectionOptions): Isolation | undefined {
+  // A text search first: nearly every section never names it, and needs no lexing.
+  if (!options.transaction || !/\btransaction\s+isolation\b/i.test(sql)) return undefined;
+  const first = lexStatements(sql)?.[0];
+  const level = first && SET_ISOLATION.exec(first.code)?.[1].replace(/\s+/g, " ").toLowerCase();
+  return level === "repeatable read" || level === "serializable" ? level : undefined;
 }
 
 /** A lint approval line: `-- lint:approve <rule>[,<rule>]: <reason>`. */
@@ -214,7 +244,9 @@ export function parseMigration(ref: MigrationRef, raw: string): MigrationFile {
     const offset = Math.min(text.length, mk.end + 1);
     const stop = i + 1 < markers.length ? markers[i + 1].start : text.length;
     const options = parseOptions(mk.opts, positionOf(text, mk.start).line, problems);
-    return { sql: text.slice(offset, Math.max(offset, stop)), offset, options };
+    const sql = text.slice(offset, Math.max(offset, stop));
+    const leading = leadingIsolation(sql, options);
+    return { sql, offset, options, ...(leading ? { leadingIsolation: leading } : {}) };
   };
   const upIndex = markers.findIndex((m) => m.kind === "up");
   const downIndex = markers.findIndex((m) => m.kind === "down");

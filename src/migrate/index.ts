@@ -67,9 +67,12 @@ export async function lint(
       `No migration ${unknown.map((n) => `"${n}"`).join(", ")} in ${dir}: name files as they are in that folder (<version>_<name>.sql), or pass --dir.`,
     );
   }
-  const { lintFiles } = await import("./lint");
-  const refs = all.filter((r) => !options.only || options.only.includes(r.filename));
-  return lintFiles(refs.map(readMigration), options);
+  const { lintFiles, withEarlierFiles } = await import("./lint");
+  if (!options.only) return lintFiles(all.map(readMigration), options);
+  // The files named, judged against what the files before them built.
+  const chosen = all.filter((r) => options.only?.includes(r.filename)).map(readMigration);
+  const { files, report } = withEarlierFiles(all, chosen);
+  return lintFiles(files, { ...options, report });
 }
 
 /** Compares the live database with a scratch database built from the files; see ./validate. */

@@ -9,8 +9,12 @@
  *   transaction.
  * - SET TRANSACTION (isolation level, read only, deferrable): the engine begins the transaction and
  *   runs its own statements in it first, so the level can no longer be chosen there. The
- *   `isolation:` option on the section's line begins the transaction at that level; a `SET
- *   TRANSACTION ISOLATION LEVEL` naming the same level as the option is then a no-op and allowed.
+ *   `isolation:` option on the section's line begins the transaction at that level, and so does a
+ *   `SET TRANSACTION ISOLATION LEVEL REPEATABLE READ | SERIALIZABLE` that is a transactional
+ *   section's first statement (files.ts `isolationOf`: the engine takes it as the option); a
+ *   statement naming the level the transaction begins at is then a no-op and allowed. Any other
+ *   (a later one with no level in force, another level, in a transaction:false section, READ
+ *   ONLY, DEFERRABLE) is refused.
  * - In a transactional section, statements PostgreSQL cannot run inside a transaction block
  *   (CREATE/DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY, DETACH PARTITION CONCURRENTLY, VACUUM,
  *   CREATE/DROP DATABASE or TABLESPACE, ALTER SYSTEM): refused before anything runs, saying to put
@@ -30,7 +34,7 @@
  * with a lone quote) is searched line by line for COPY ... FROM STDIN, and the server reports the
  * rest.
  */
-import { type MigrationFile, positionOf, type Section, type SectionOptions } from "./files";
+import { type Isolation, isolationOf, type MigrationFile, positionOf, type Section } from "./files";
 import { byteToCharOffsets, loadParser, splitStatements } from "./parser";
 import type { Problem } from "./reconcile";
 import { lexStatements } from "./sql-lexer";
@@ -51,10 +55,10 @@ const SET_ISOLATION =
   /^set\s+(?:local\s+|session\s+)?transaction\s+isolation\s+level\s+(repeatable\s+read|serializable)$/i;
 
 /** Whether a SET or RESET statement's code may be refused: it names the transaction, and is not the allowed no-op. */
-function setMayRefuse(code: string, options: SectionOptions): boolean {
+function setMayRefuse(code: string, section: Section): boolean {
   if (!SETS.test(code) || !TRANSACTION_WORD.test(code)) return false;
   const level = SET_ISOLATION.exec(code)?.[1].replace(/\s+/g, " ").toLowerCase();
-  return level === undefined || level !== options.isolation;
+  return level === undefined || level !== isolationOf(section);
 }
 
 /**
@@ -73,9 +77,7 @@ function mayRefuse(section: Section): boolean {
   if (statements === undefined) return true;
   return statements.some(
     ({ code }) =>
-      LEADS_REFUSED.test(code) ||
-      setMayRefuse(code, section.options) ||
-      (transactional && MAY_NEED_NO_TRANSACTION.test(code)),
+      LEADS_REFUSED.test(code) || setMayRefuse(code, section) || (transactional && MAY_NEED_NO_TRANSACTION.test(code)),
   );
 }
 
@@ -182,10 +184,7 @@ export async function refusedStatements(
 }
 
 function advice({ keyword, kind }: Refused, section: Section, which: "up" | "down"): string {
-  if (kind === "set-transaction")
-    return /ISOLATION LEVEL (REPEATABLE READ|SERIALIZABLE)$/.test(keyword)
-      ? `The engine begins each migration's transaction and runs its own statements in it first, so the file can no longer set its isolation level: put isolation:${keyword.endsWith("SERIALIZABLE") ? "serializable" : "repeatable-read"} on its -- migrate:${which} line (the engine then begins the transaction at that level), and remove the statement or keep it naming the same level.`
-      : `The engine begins each migration's transaction and runs its own statements in it first, so the file can no longer set its characteristics: remove it (the isolation:repeatable-read or isolation:serializable option on the -- migrate:${which} line sets the isolation level; a migration's transaction is read-write).`;
+  if (kind === "set-transaction") return setTransactionAdvice(keyword, section, which);
   if (kind === "needs-no-transaction")
     return `${keyword} cannot run inside a transaction block, and this section runs in one: put transaction:false on its -- migrate:${which} line (it then runs statement by statement, each committed on its own: make them safe to repeat with IF NOT EXISTS / IF EXISTS).`;
   if (keyword === COPY_FROM_STDIN)
@@ -195,6 +194,21 @@ function advice({ keyword, kind }: Refused, section: Section, which: "up" | "dow
   return section.options.transaction
     ? `precog-db runs each migration in one transaction of its own and records it there, so a file must not begin, end or divide transactions: remove it (a section that cannot run in a transaction takes transaction:false on its -- migrate:${which} line).`
     : "A transaction:false section runs statement by statement, each committed on its own, so it must not begin, end or divide transactions: remove it.";
+}
+
+/** What to do about a refused SET TRANSACTION: each way it can be wrong has its own advice. */
+function setTransactionAdvice(keyword: string, section: Section, which: "up" | "down"): string {
+  const asked = /ISOLATION LEVEL (REPEATABLE READ|SERIALIZABLE)$/.exec(keyword)?.[1];
+  const option = asked === "SERIALIZABLE" ? "isolation:serializable" : "isolation:repeatable-read";
+  const line = `its -- migrate:${which} line`;
+  if (!section.options.transaction)
+    return `A transaction:false section runs each statement on its own, outside any transaction, so there is no transaction for it to set: remove it${asked ? ` (a level needs a transactional section: drop transaction:false and put ${option} on ${line})` : ""}.`;
+  if (!asked)
+    return `The engine begins each migration's transaction and runs its own statements in it first, so the file can no longer set its characteristics: remove it (the isolation:repeatable-read or isolation:serializable option on the -- migrate:${which} line sets the isolation level; a migration's transaction is read-write).`;
+  const inForce = isolationOf(section);
+  if (inForce)
+    return `The section's transaction begins at ${inForce.toUpperCase()} (${section.options.isolation ? `isolation: on ${line}` : "its first statement"}), and a transaction's isolation level cannot change once it has begun: keep one level.`;
+  return `The engine begins each migration's transaction and runs its own statements in it first, so a statement after the section's first can no longer set its isolation level: put ${option} on ${line}, or make this statement the section's first (the engine takes that as the same option); either way the engine begins the transaction at that level.`;
 }
 
 type ParsedStatement = { stmt: Record<string, Record<string, unknown>>; stmt_location?: number; stmt_len?: number };
@@ -237,7 +251,7 @@ async function refusedIn(section: Section): Promise<Refused[]> {
 function fromParsed(sql: string, stmts: readonly ParsedStatement[], base: number, section: Section): Refused[] {
   const toChar = byteToCharOffsets(sql);
   return stmts.flatMap(({ stmt, stmt_location = 0, stmt_len }) => {
-    const refused = refusedKind(stmt, section.options);
+    const refused = refusedKind(stmt, section);
     if (refused === undefined) return [];
     const { keyword, kind } = refused;
     const start = toChar(stmt_location);
@@ -249,19 +263,16 @@ function fromParsed(sql: string, stmts: readonly ParsedStatement[], base: number
   });
 }
 
-function refusedKind(
-  stmt: ParsedStatement["stmt"],
-  options: SectionOptions,
-): { keyword: string; kind: Kind } | undefined {
+function refusedKind(stmt: ParsedStatement["stmt"], section: Section): { keyword: string; kind: Kind } | undefined {
   const tx = stmt.TransactionStmt?.kind as string | undefined;
   if (tx !== undefined) return { keyword: KINDS[tx] ?? tx, kind: "transaction-control" };
   const copy = stmt.CopyStmt;
   // Neither a server file nor a program: the client's stdin or stdout.
   if (copy && copy.filename === undefined && !copy.is_program)
     return { keyword: copy.is_from ? COPY_FROM_STDIN : COPY_TO_STDOUT, kind: "copy" };
-  const set = setTransaction(stmt.VariableSetStmt as Node | undefined, options);
+  const set = setTransaction(stmt.VariableSetStmt as Node | undefined, isolationOf(section));
   if (set) return { keyword: set, kind: "set-transaction" };
-  const outside = options.transaction ? needsNoTransaction(stmt) : undefined;
+  const outside = section.options.transaction ? needsNoTransaction(stmt) : undefined;
   return outside ? { keyword: outside, kind: "needs-no-transaction" } : undefined;
 }
 
@@ -270,9 +281,9 @@ type Node = Record<string, any>;
 
 /**
  * `SET TRANSACTION ...` or `SET [LOCAL] transaction_isolation`, as messages name it; undefined for
- * other statements and for an isolation level equal to the section's `isolation:` option (a no-op).
+ * other statements and for the isolation level the section's transaction begins at (a no-op).
  */
-function setTransaction(v: Node | undefined, options: SectionOptions): string | undefined {
+function setTransaction(v: Node | undefined, inForce: Isolation | undefined): string | undefined {
   if (!v || (v.name !== "TRANSACTION" && v.name !== "transaction_isolation")) return undefined;
   const items: { name: string; value: unknown }[] =
     v.name === "TRANSACTION"
@@ -282,7 +293,7 @@ function setTransaction(v: Node | undefined, options: SectionOptions): string | 
         }))
       : [{ name: "transaction_isolation", value: v.args?.[0]?.A_Const?.sval?.sval }];
   const level = (x: unknown) => String(x ?? "").toLowerCase();
-  if (items.every((i) => i.name === "transaction_isolation" && level(i.value) === options.isolation)) return undefined;
+  if (items.every((i) => i.name === "transaction_isolation" && level(i.value) === inForce)) return undefined;
   const words = items.map((i) =>
     i.name === "transaction_isolation"
       ? `ISOLATION LEVEL ${level(i.value).toUpperCase()}`

@@ -104,7 +104,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
           `Refusing to migrate ${s.environment}: pending migrations outside the allowed set`,
         );
         // 6. Lint.
-        if (s.lint) await enforceLint(files, s);
+        if (s.lint) await enforceLint(scan, files, s);
         // 7. Back up.
         const backupFile =
           s.backup && s.backupDir
@@ -159,12 +159,15 @@ async function compare(
   return { state, pending: pendingUpTo(state.pending, s.targetVersion), history };
 }
 
-async function enforceLint(files: readonly MigrationFile[], s: Settings): Promise<void> {
+async function enforceLint(scan: Scan, pending: readonly MigrationFile[], s: Settings): Promise<void> {
   // Loaded here: the parser is WebAssembly and only runs when there is something to apply.
-  const { lintFiles, formatFindings } = await import("./lint");
-  const report = await lintFiles(files, { environment: s.environment, lockTimeout: s.lockTimeout });
+  const { lintFiles, formatFindings, withEarlierFiles } = await import("./lint");
+  // The pending files, judged against what the applied ones built (their columns' old types).
+  const { files, report: chosen } = withEarlierFiles(scan.refs, pending, scan.read);
+  const report = await lintFiles(files, { environment: s.environment, lockTimeout: s.lockTimeout, report: chosen });
   for (const f of report.findings.filter((x) => x.severity !== "error"))
     s.log({ type: "warn", message: formatFindings([f]) });
+  for (const n of report.notes) s.log({ type: "info", message: formatFindings([n]) });
   const errors = report.findings.filter((f) => f.severity === "error");
   if (errors.length > 0) {
     throw new Error(
@@ -220,17 +223,22 @@ async function applyAll(client: Client, files: readonly MigrationFile[], s: Sett
       });
     }
   };
+  // Whether the message before set up the next unit's session (a unit outside a transaction's).
+  let settingsSent = false;
   for (let i = 0; i < files.length; ) {
     const f = files[i];
     const transactional = f.up.options.transaction;
     let j = i + 1;
     while (transactional && j < files.length && j - i < s.batchSize && files[j].up.options.transaction) j++;
     s.log({ type: "applying", version: f.version, name: f.name, index: i + 1, total, count: j - i });
+    // The next unit's settings ride on this message's end when it runs outside a transaction.
+    const then = j < files.length && !files[j].up.options.transaction ? files[j].up : undefined;
     const { done, failure } = transactional
-      ? await runTransactional(client, files.slice(i, j).map(unit), s, applied.length)
-      : await runOutsideTransaction(client, unit(f), s);
+      ? await runTransactional(client, files.slice(i, j).map(unit), s, applied.length, then)
+      : await runOutsideTransaction(client, unit(f), s, { settingsSent, then });
     record(done, transactional);
     if (failure) throw failure;
+    settingsSent = then !== undefined;
     i = j;
   }
   return applied;

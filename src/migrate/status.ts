@@ -122,6 +122,8 @@ export interface PlanResult {
   readonly target: string;
   readonly pending: readonly PlannedMigration[];
   readonly findings: readonly LintFinding[];
+  /** What the lint could not decide, or reads as an option (severity "note"): never a problem. */
+  readonly notes: readonly LintFinding[];
   /** Problems that would stop `migrate`: changed files, lint errors, files outside `allowed`. */
   readonly problems: readonly string[];
 }
@@ -130,12 +132,19 @@ export interface PlanResult {
 export async function plan(options: MigrateOptions): Promise<PlanResult> {
   const s = resolveSettings(options, currentOperator, false);
   guardTarget(s, "plan migrations");
-  const { state } = await readState(s, s.checksumCache);
+  const { state, refs } = await readState(s, s.checksumCache);
   const pending = await checkPending(pendingUpTo(state.pending, s.targetVersion));
   const files = pending.files;
-  const { lintFiles, formatFindings } = await import("./lint");
-  // The refused statements are among pending.problems already: the same check.
-  const report = await lintFiles(files, { environment: s.environment, lockTimeout: s.lockTimeout, refused: false });
+  const { lintFiles, formatFindings, withEarlierFiles } = await import("./lint");
+  // The pending files, judged against what the applied ones built; the refused statements are
+  // among pending.problems already: the same check.
+  const context = withEarlierFiles(refs, files);
+  const report = await lintFiles(context.files, {
+    environment: s.environment,
+    lockTimeout: s.lockTimeout,
+    refused: false,
+    report: context.report,
+  });
   const problems = [...state.problems, ...pending.problems, ...allowedProblems(files, s.allowed)].map((p) => p.message);
   const errors = report.findings.filter((f) => f.severity === "error");
   if (errors.length > 0) problems.push(`lint errors:\n${formatFindings(errors)}`);
@@ -149,6 +158,7 @@ export async function plan(options: MigrateOptions): Promise<PlanResult> {
       transactional: f.up.options.transaction,
     })),
     findings: report.findings,
+    notes: report.notes,
     problems,
   };
 }

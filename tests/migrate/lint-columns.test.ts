@@ -6,7 +6,7 @@
  * proves it; json columns as an advisory warning.
  */
 import { describe, expect, it } from "vitest";
-import { lintHistory, lintUp, rulesFor } from "./lint-helpers";
+import { lintHistory, lintUp, notesFor, rulesFor } from "./lint-helpers";
 
 describe("add-column-rewrite", () => {
   const rewrite = (why: string, instead: string, column = "c", table = "public.t") =>
@@ -125,6 +125,51 @@ describe("column-type-change, against the type the files built", () => {
     ).toEqual([
       "0003_x.sql 2:1 error [rename] public.t: renaming column public.t.c to d breaks every running query and deployed version of the code that uses the old name: add d, write both from the code, backfill it in batches, move the reads, then drop c in a later migration",
     ]);
+  });
+
+  describe("when no file shows the old type", () => {
+    const rewritesUnseen = (column: string, why: string) => [
+      `2:1 error [column-type-change] public.t: changing the type of public.t.${column} ${why} rewrites the table and its indexes under an ACCESS EXCLUSIVE lock, blocking reads and writes until it ends: add a new column of the new type, keep both written, backfill it in batches, move the code to it, then drop the old one`,
+    ];
+    const unseen = (to: string) =>
+      `2:1 note [column-type-change] public.t: changing the type of public.t.c to ${to}: the check could not see its old type (no file linted here creates that column), so it cannot tell whether PostgreSQL rewrites the table under an ACCESS EXCLUSIVE lock. Only varchar to text, a longer varchar, more numeric precision at the same scale and cidr to inet skip the rewrite; from any other type, add a new column of the new type, keep both written, backfill it in batches, move the code to it, then drop the old one`;
+
+    it.each([
+      ["bigint", "int8"],
+      ["timestamptz", "timestamptz"],
+      ["my_enum", "my_enum"],
+      ["jsonb", "jsonb"],
+    ])("to %s, which no other type becomes in place: a finding", async (to, shown) => {
+      const up = `ALTER TABLE t ALTER COLUMN c TYPE ${to};`;
+      expect(await lintUp(up)).toEqual(rewritesUnseen("c", `to ${shown}, which no other type becomes in place,`));
+      expect(await notesFor(up)).toEqual([]);
+    });
+
+    it("a USING that computes a new value, or a new collation: a finding", async () => {
+      expect(await lintUp("ALTER TABLE t ALTER COLUMN c TYPE text USING lower(c);")).toEqual(
+        rewritesUnseen("c", "with a USING expression that computes a new value"),
+      );
+      expect(await lintUp('ALTER TABLE t ALTER COLUMN c TYPE text COLLATE "C";')).toEqual([
+        "2:1 error [column-type-change] public.t: changing the type of public.t.c with a new collation rebuilds the column's indexes (and rewrites the table unless the old type converts in place) under an ACCESS EXCLUSIVE lock, blocking reads and writes until it ends: add a new column of the new type, keep both written, backfill it in batches, move the code to it, then drop the old one",
+      ]);
+    });
+
+    it.each([
+      ["text", "text"],
+      ["varchar(255)", "varchar(255)"],
+      ["varchar", "varchar"],
+      ["numeric(14, 2)", "numeric(14,2)"],
+      ["inet", "inet"],
+      ["varbit(16)", "varbit(16)"],
+      ["text USING c::text", "text"],
+    ])(
+      "to %s, which some old types become in place: a note saying so, not a finding, on prod too",
+      async (to, shown) => {
+        const up = `ALTER TABLE t ALTER COLUMN c TYPE ${to};`;
+        expect(await lintUp(up)).toEqual([]);
+        expect(await notesFor(up)).toEqual([unseen(shown)]);
+      },
+    );
   });
 
   it("a table created in the same file is new: any change passes", async () => {

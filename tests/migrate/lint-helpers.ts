@@ -37,6 +37,12 @@ export async function lintHistory(
   );
 }
 
+/** The notes (what the lint could not decide) of one file whose up section is `up`, linted for prod. */
+export async function notesFor(up: string, environment: Environment = "prod"): Promise<string[]> {
+  const files = [parseMigration(ref(1), `-- migrate:up\n${up}\n-- migrate:down\n`)];
+  return (await lintFiles(files, { environment })).notes.map(show);
+}
+
 /** The findings of one file given whole (header, up and down sections), linted for `environment`. */
 export async function lintText(text: string, environment: Environment = "prod"): Promise<string[]> {
   return (await lintFiles([parseMigration(ref(1), text)], { environment })).findings.map(show);

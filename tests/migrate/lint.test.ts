@@ -53,8 +53,8 @@ describe("lint rules", () => {
     ],
     [
       "column-type-change",
-      "ALTER TABLE trades ALTER COLUMN quantity TYPE numeric(30, 4);",
-      "2:1 error [column-type-change] public.trades: changing the type of public.trades.quantity to numeric(30,4): lint could not see its old type (no file linted here creates that column), so it cannot tell whether PostgreSQL rewrites the table under an ACCESS EXCLUSIVE lock; only varchar to text, a longer varchar, more numeric precision at the same scale and cidr to inet skip the rewrite. If this is one of those, approve it with that reason; otherwise add a new column of the new type, keep both written, backfill it in batches, move the code to it, then drop the old one",
+      "ALTER TABLE trades ALTER COLUMN quantity TYPE bigint;",
+      "2:1 error [column-type-change] public.trades: changing the type of public.trades.quantity to int8, which no other type becomes in place, rewrites the table and its indexes under an ACCESS EXCLUSIVE lock, blocking reads and writes until it ends: add a new column of the new type, keep both written, backfill it in batches, move the code to it, then drop the old one",
       "CREATE TABLE t (q int);\nALTER TABLE t ALTER COLUMN q TYPE bigint;",
     ],
     [

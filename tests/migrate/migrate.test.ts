@@ -6,9 +6,10 @@
 import { mkdtempSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { listMigrations, type MigrateEvent, migrate, readHistory, readMigration, status } from "../../src/migrate";
 import { historyDigest, readHistoryDigest } from "../../src/migrate/history";
+import { requirePg } from "../../src/migrate/pg";
 import { createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
 import { connectionFor, migrationsDir, removeDir, sql } from "./helpers";
 
@@ -100,6 +101,45 @@ describe("migrate", () => {
     expect((await readHistory({ connection: connectionFor(db), environment: "dev" })).map((h) => h.version)).toEqual([
       "1",
     ]);
+  });
+
+  it("a transaction:false migration's settings ride on the message before it, and are in force", async () => {
+    dir = migrationsDir({
+      "1_seen.sql": sql("CREATE TABLE seen (v int, lock text, stmt text);"),
+      "2_a.sql": sql(
+        "INSERT INTO seen SELECT 2, current_setting('lock_timeout'), current_setting('statement_timeout');",
+        "",
+        "transaction:false lock_timeout:2s",
+      ),
+      "3_b.sql": sql(
+        "INSERT INTO seen SELECT 3, current_setting('lock_timeout'), current_setting('statement_timeout');",
+        "",
+        "transaction:false lock_timeout:3s statement_timeout:1min",
+      ),
+      "4_c.sql": sql(
+        "INSERT INTO seen SELECT 4, current_setting('lock_timeout'), current_setting('statement_timeout');",
+      ),
+    });
+    const pg = requirePg();
+    const original = pg.Client.prototype.query;
+    const sent: string[] = [];
+    const spy = vi.spyOn(pg.Client.prototype, "query").mockImplementation(function (this: unknown, ...args: unknown[]) {
+      const q = args[0] as string | { text?: string } | undefined;
+      sent.push(typeof q === "string" ? q : (q?.text ?? "(batch)"));
+      return (original as (...a: unknown[]) => unknown).apply(this, args) as never;
+    });
+    try {
+      await migrate(opts());
+    } finally {
+      spy.mockRestore();
+    }
+    expect((await query("SELECT v, lock, stmt FROM seen ORDER BY v")).rows).toEqual([
+      { v: 2, lock: "2s", stmt: "15min" },
+      { v: 3, lock: "3s", stmt: "1min" },
+      { v: 4, lock: "5s", stmt: "15min" },
+    ]);
+    // No message of its own for a unit's settings: they close the message before.
+    expect(sent.filter((t) => t.startsWith("RESET ALL"))).toEqual([]);
   });
 
   it("counts every migration applied before a failure, also when it comes after the first round trip", async () => {

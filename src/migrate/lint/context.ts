@@ -14,8 +14,12 @@ export interface RuleContext {
   readonly lockTimeout: LockTimeoutSetting;
 }
 
-/** A finding's message (what, why, and the safe alternative) and the table it concerns. */
-export type Hit = { readonly message: string; readonly table: string };
+/**
+ * A finding's message (what, why, and the safe alternative) and the table it concerns. `note`: the
+ * rule could not decide whether the statement is unsafe (it could not see what it needs, such as a
+ * column's old type): the message says so, and it is reported as a note, not as a finding.
+ */
+export type Hit = { readonly message: string; readonly table: string; readonly note?: boolean };
 
 export interface Rule {
   readonly id: string;

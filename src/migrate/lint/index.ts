@@ -11,7 +11,7 @@
  * statement, are always errors.
  */
 import { type Environment, PROTECTED_ENVIRONMENTS } from "../../env/environment";
-import { type MigrationFile, positionOf } from "../files";
+import { type MigrationFile, type MigrationRef, positionOf, readMigration } from "../files";
 import { byteToCharOffsets, loadParser } from "../parser";
 import { refusedStatements } from "../refused-statements";
 import { functionBody } from "./bodies";
@@ -26,8 +26,12 @@ export { RULES } from "./rules";
 
 export interface LintFinding {
   readonly rule: string;
-  /** "approved" findings carry the approval's reason and never stop a run. */
-  readonly severity: "error" | "warning" | "approved";
+  /**
+   * "approved" findings carry the approval's reason and never stop a run. "note" is only ever in
+   * `LintReport.notes`: not a finding of an unsafe statement, but what a check could not decide
+   * (or a form the engine reads as an option), printed and never stopping a run.
+   */
+  readonly severity: "error" | "warning" | "approved" | "note";
   readonly filename: string;
   readonly line: number;
   readonly column: number;
@@ -49,10 +53,19 @@ export interface LintOptions {
    * "refused". Default true; `plan` passes false, as it lists them among its problems already.
    */
   readonly refused?: boolean;
+  /**
+   * Which of `files` to report on; the others (earlier files of the same history) are read only for
+   * what they build, so a later file's type change is judged against the column's real old type.
+   * Default: every file.
+   */
+  readonly report?: (file: MigrationFile) => boolean;
 }
 
 export interface LintReport {
+  /** Unsafe (or refused) statements: warnings, errors, approved. */
   readonly findings: readonly LintFinding[];
+  /** What the checks could not decide, or read as an option: severity "note", never a failure. */
+  readonly notes: readonly LintFinding[];
   /** True when any finding is an error. */
   readonly failed: boolean;
 }
@@ -60,13 +73,48 @@ export interface LintReport {
 type Parser = Awaited<ReturnType<typeof loadParser>>;
 type Parsed = { stmt: Node; stmt_location?: number; stmt_len?: number };
 
+/**
+ * `chosen` (files of `refs`, the folder's; both in version order) with every file of `refs` before the
+ * last of them, and `report` naming the chosen: for lintFiles, so that the files linted are judged
+ * against what the earlier ones built (a pending file's type change against the column's type as
+ * the applied history made it). An earlier file that cannot be read as a migration is left out.
+ */
+export function withEarlierFiles(
+  refs: readonly MigrationRef[],
+  chosen: readonly MigrationFile[],
+  read: (ref: MigrationRef) => MigrationFile = readMigration,
+): { files: MigrationFile[]; report: (file: MigrationFile) => boolean } {
+  const byName = new Map(chosen.map((f) => [f.filename, f]));
+  const last = chosen[chosen.length - 1]?.order ?? -1n;
+  const files: MigrationFile[] = [];
+  for (const ref of refs) {
+    if (ref.order > last) continue;
+    const file = byName.get(ref.filename) ?? readOrSkip(read, ref);
+    if (file) files.push(file);
+  }
+  return { files, report: (file) => byName.get(file.filename) === file };
+}
+
+function readOrSkip(read: (ref: MigrationRef) => MigrationFile, ref: MigrationRef): MigrationFile | undefined {
+  try {
+    return read(ref);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Lints the up sections of `files` (in version order), and finds refused statements in up and down sections. */
 export async function lintFiles(files: readonly MigrationFile[], options: LintOptions): Promise<LintReport> {
   const pg = await loadParser();
   const strict = PROTECTED_ENVIRONMENTS.includes(options.environment);
   const history = new History();
   const findings: LintFinding[] = [];
+  const notes: LintFinding[] = [];
   for (const file of files) {
+    if (options.report && !options.report(file)) {
+      observeFile(pg, file, history);
+      continue;
+    }
     for (const r of options.refused === false ? [] : await refusedStatements([file], "up")) {
       findings.push({
         rule: "refused",
@@ -78,9 +126,46 @@ export async function lintFiles(files: readonly MigrationFile[], options: LintOp
         statement: "",
       });
     }
-    findings.push(...lintFile(pg, file, history, options, strict), ...unknownApprovals(file));
+    for (const f of lintFile(pg, file, history, options, strict)) (f.severity === "note" ? notes : findings).push(f);
+    findings.push(...unknownApprovals(file));
+    notes.push(...isolationNotes(file));
   }
-  return { findings, failed: findings.some((f) => f.severity === "error") };
+  return { findings, notes, failed: findings.some((f) => f.severity === "error") };
+}
+
+/** What an earlier file built, for the files linted after it (their old column types, CHECKs): no rule runs. */
+function observeFile(pg: Parser, file: MigrationFile, history: History): void {
+  let stmts: Parsed[];
+  try {
+    stmts = (pg.parseSync(file.up.sql) as unknown as { stmts?: Parsed[] }).stmts ?? [];
+  } catch {
+    return; // Not SQL the parser reads: it teaches nothing (lint reports it where it is linted).
+  }
+  const state = new FileState(file.up.options.transaction);
+  for (const { stmt } of stmts) observe(stmt, state, history);
+}
+
+/** A section whose first statement sets its isolation level: the engine takes it as the option; say so. */
+function isolationNotes(file: MigrationFile): LintFinding[] {
+  return (["up", "down"] as const).flatMap((which) => {
+    const section = which === "up" ? file.up : file.down;
+    const level = section?.leadingIsolation;
+    if (!section || !level || section.options.isolation) return [];
+    const option = `isolation:${level.replace(" ", "-")}`;
+    const lead = /^(\s+|--[^\n]*(\n|$)|\/\*[\s\S]*?\*\/)*/.exec(section.sql)?.[0].length ?? 0;
+    const { line, column } = positionOf(file.text, section.offset + lead);
+    return [
+      {
+        rule: "isolation-statement",
+        severity: "note" as const,
+        filename: file.filename,
+        line,
+        column,
+        message: `the ${which} section's first statement sets its isolation level: the engine takes it as ${option} and begins the transaction at ${level.toUpperCase()} (before any statement of its own); say so on the -- migrate:${which} line with ${option}, where it is seen at a glance (the statement may stay)`,
+        statement: section.sql.slice(lead).split("\n")[0].trim(),
+      },
+    ];
+  });
 }
 
 function lintFile(
@@ -125,7 +210,7 @@ function lintFile(
       const approval = file.approvals.find((a) => a.rules.includes(rule.id));
       findings.push({
         rule: rule.id,
-        severity: approval ? "approved" : rule.advisory || !strict ? "warning" : "error",
+        severity: hit.note ? "note" : approval ? "approved" : rule.advisory || !strict ? "warning" : "error",
         filename: file.filename,
         ...place,
         message: prefix + hit.message,
@@ -182,7 +267,7 @@ function unknownApprovals(file: MigrationFile): LintFinding[] {
   );
 }
 
-/** `file:line:col: severity [rule] message`, one finding per line (plus the approval's reason). */
+/** `file:line:col: severity [rule] message`, one finding (or note) per line (plus the approval's reason). */
 export function formatFindings(findings: readonly LintFinding[]): string {
   return findings
     .map((f) => {
