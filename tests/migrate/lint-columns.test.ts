@@ -163,11 +163,17 @@ describe("column-type-change, against the type the files built", () => {
       ["varbit(16)", "varbit(16)"],
       ["text USING c::text", "text"],
     ])(
-      "to %s, which some old types become in place: a note saying so, not a finding, on prod too",
+      "to %s, which some old types become in place: on dev and test a note saying so, not a finding; on staging and prod an error (fail closed)",
       async (to, shown) => {
         const up = `ALTER TABLE t ALTER COLUMN c TYPE ${to};`;
-        expect(await lintUp(up)).toEqual([]);
-        expect(await notesFor(up)).toEqual([unseen(shown)]);
+        for (const env of ["dev", "test"] as const) {
+          expect(await lintUp(up, "", env)).toEqual([]);
+          expect(await notesFor(up, env)).toEqual([unseen(shown)]);
+        }
+        for (const env of ["staging", "prod"] as const) {
+          expect(await lintUp(up, "", env)).toEqual([unseen(shown).replace(" note ", " error ")]);
+          expect(await notesFor(up, env)).toEqual([]);
+        }
       },
     );
   });

@@ -210,7 +210,8 @@ function lintFile(
       const approval = file.approvals.find((a) => a.rules.includes(rule.id));
       findings.push({
         rule: rule.id,
-        severity: hit.note ? "note" : approval ? "approved" : rule.advisory || !strict ? "warning" : "error",
+        // On staging and prod what the checks could not decide needs an approval like a finding (fail closed).
+        severity: hit.note && !strict ? "note" : approval ? "approved" : rule.advisory || !strict ? "warning" : "error",
         filename: file.filename,
         ...place,
         message: prefix + hit.message,
