@@ -39,7 +39,14 @@ async function files() {
 async function inputs(environment: string, over: Record<string, unknown> = {}) {
   return {
     environment,
-    connection: { host: "127.0.0.1", port: 1, database: "none", user: "none", password: "none", sslMode: "disable" },
+    login: {
+      kind: "provider-config" as const,
+      host: "127.0.0.1",
+      port: 1,
+      database: "none",
+      user: "none",
+      sslMode: "disable",
+    },
     dir,
     migrationsJson: JSON.stringify(Object.fromEntries((await files()).map((f) => [f.filename, f.checksum]))),
     predecessor: null,

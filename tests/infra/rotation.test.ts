@@ -202,9 +202,14 @@ describe.each(["staging", "prod"] as const)("%s rotation", (stack) => {
       // What Pulumi would write is the creation-time value, never the rotated one...
       expect(JSON.parse(secretInput(version.inputs.secretString)).password).not.toBe(ROTATED_PASSWORD);
     }
-    // ...and what it connects with is the rotated one, read from the secret at deploy time.
+    // ...and the migrations log in with the one the migrator's secret holds when the plugin
+    // connects: their inputs name the secret, never a password, so a rotation changes none.
     const [migrations] = r.ofType("precog-migrations:index:Migrations").map((x) => x.inputs);
-    expect(secretInput(migrations.connection).password).toBe(ROTATED_PASSWORD);
+    expect(migrations.login).toMatchObject({
+      kind: "aws-secrets-manager",
+      secretArn: expect.stringContaining(`:secret:precog/${stack}/migrator`),
+    });
+    expect(JSON.stringify(migrations)).not.toContain(ROTATED_PASSWORD);
   });
 
   it("a pool change rewrites the app secret's tags and leaves every secret's value alone", async () => {
