@@ -63,7 +63,6 @@ export class PrecogMigrations extends pulumi.ComponentResource {
         ),
         predecessor: args.predecessor ?? null,
         allowed,
-        preview: pulumi.runtime.isDryRun(),
         backup: args.backup,
         operator: args.operator,
         ledgerJson: undefined,

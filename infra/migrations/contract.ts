@@ -73,11 +73,6 @@ export interface MigrationsInputs {
   readonly predecessor: string | null;
   /** What the predecessor stack has applied, or null for the first stack (dev). Not part of the diff. */
   readonly allowed: readonly { readonly version: string; readonly checksum: string }[] | null;
-  /**
-   * True when the program runs for a preview (`pulumi preview`, and the preview `pulumi up` starts
-   * with): only then does the provider lint dev's and test's pending files. Not part of the diff.
-   */
-  readonly preview: boolean;
   readonly backup: BackupPlan;
   readonly operator: string;
 }

@@ -85,7 +85,6 @@ describe("the plugin's provider on a real server", () => {
       migrationsJson: JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.checksum]))),
       predecessor: null,
       allowed: null,
-      preview: false,
       backup: { kind: "none" },
       operator: "test",
     };
@@ -193,7 +192,6 @@ describe("the plugin's provider waiting for the migration lock", () => {
       migrationsJson: JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.checksum]))),
       predecessor: null,
       allowed: null,
-      preview: false,
       backup: { kind: "none" },
       operator: "test",
     };
@@ -309,7 +307,6 @@ describe("the plugin's provider on an aws stack's login", () => {
       migrationsJson: JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.checksum]))),
       predecessor: null,
       allowed: null,
-      preview: false,
       backup: { kind: "none" },
       operator: "test",
     };

@@ -29,7 +29,6 @@ export async function providerInputs(
     migrations: Object.fromEntries(files.map((f) => [f.filename, f.checksum])),
     predecessor: null,
     allowed: null,
-    preview: false,
     ...over,
   };
 }

@@ -84,7 +84,6 @@ describe("migration versions of mixed length are ordered as numbers", () => {
       migrationsJson: JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.checksum]))),
       predecessor: null,
       allowed: null,
-      preview: false,
       backup: { kind: "none" },
       operator: "test",
     };
