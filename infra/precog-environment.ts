@@ -20,8 +20,8 @@ import type * as awsBuilders from "./aws-builders";
 import { createPasswords, LOGIN_ROLES, type LoginRole, mapRoles, type Passwords } from "./credentials/passwords";
 import { PrecogDatabase } from "./database/precog-database";
 import { PrecogMigrations, type PrecogMigrationsArgs } from "./migrations/component";
-import type { BackupPlan } from "./migrations/contract";
-import { type MigrationsProvider, migrationsComponentName } from "./migrations/resource";
+import type { BackupPlan, MigrationsLogin } from "./migrations/contract";
+import { type MigrationsProvider, type MigrationsProviderFor, migrationsComponentName } from "./migrations/resource";
 import type { ServerEndpoint } from "./server/endpoint";
 import { localServer } from "./server/local";
 import type { RdsServer } from "./server/rds";
@@ -53,8 +53,11 @@ export interface PrecogEnvironmentArgs {
    * so that it never loads `@pulumi/aws`. program() loads them when the config asks for aws.
    */
   readonly aws?: AwsBuilders;
-  /** The migration component's provider, which program() registers first (./migrations/resource.ts). */
-  readonly migrationsProvider: MigrationsProvider;
+  /**
+   * The migration component's provider, given its config (./migrations/resource.ts): program()
+   * registers an aws stack's first; a local stack's holds the migrator's password.
+   */
+  readonly migrationsProvider: MigrationsProviderFor;
 }
 
 export class PrecogEnvironment extends pulumi.ComponentResource {
@@ -94,14 +97,16 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
         config: cfg,
         projectDir,
         server,
-        migratorPassword: delivered.migratorPassword,
+        migrator: delivered.migrator,
         after: [
           this.database,
           ...this.database.roleResources,
           ...this.database.privileges,
           ...this.database.extensions,
         ],
-        provider: args.migrationsProvider,
+        provider: args.migrationsProvider(
+          delivered.migrator.kind === "password" ? { migratorPassword: delivered.migrator.password } : {},
+        ),
         operator: currentOperator(),
       }),
       { parent: this },
@@ -153,7 +158,8 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
   /**
    * Step credentials: on a local server each password is a secret output; on aws each role's
    * credentials live in Secrets Manager (rotated there), the app's behind the optional RDS Proxy.
-   * The migrator logs in with the password its secret holds now.
+   * The migrator logs in with its generated password (local), or with what its secret holds when
+   * the plugin connects (aws).
    */
   private credentialsOf(name: string, cfg: PrecogConfig, server: Server, passwords: Passwords) {
     if (server.kind === "local" || !cfg.rds)
@@ -166,7 +172,10 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
           }),
         ),
         proxyEndpoint: null,
-        migratorPassword: required(migrationLogin(mapRoles((role) => passwords[role])), "the migrator's password"),
+        migrator: {
+          kind: "password",
+          password: required(migrationLogin(mapRoles((role) => passwords[role])), "the migrator's password"),
+        } as MigratorLogin,
       };
     const { aws, rds } = server;
     const secrets = this.storeInSecretsManager(aws, name, cfg, passwords, rds.key.arn);
@@ -195,10 +204,8 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
           : { source: "aws-iam", secretArn: null, password: null };
       }),
       proxyEndpoint,
-      // No password: the migration plugin signs the migrator's IAM token (src/env/rds-iam-token.ts)
-      // once its login is resolved in the plugin (infra/migrations/plugin/login.ts); until then an
-      // empty one, which RDS refuses.
-      migratorPassword: pulumi.secret(""),
+      // No password: the migration plugin signs the migrator's IAM token when it connects.
+      migrator: { kind: "aws-iam", region: aws.awsRegion() } as MigratorLogin,
     };
   }
 
@@ -283,12 +290,20 @@ export type MigrationsServer =
   | { readonly kind: "local"; readonly endpoint: MigrationsEndpoint }
   | Extract<Server, { kind: "aws" }>;
 
+/**
+ * How the migrator logs in: with its generated password, which the migration provider's config
+ * holds (local stacks), or by IAM database authentication, a token the plugin signs when it
+ * connects (aws stacks: the migrator has no password there).
+ */
+export type MigratorLogin =
+  | { readonly kind: "password"; readonly password: pulumi.Input<string> }
+  | { readonly kind: "aws-iam"; readonly region: string };
+
 export interface MigrationsStep {
   readonly config: PrecogConfig;
   readonly projectDir: string;
   readonly server: MigrationsServer;
-  /** The migrator's current password (a secret output, or what its Secrets Manager secret holds). */
-  readonly migratorPassword: pulumi.Input<string>;
+  readonly migrator: MigratorLogin;
   /** The database, roles and privileges the migrations come after. */
   readonly after: readonly pulumi.Resource[];
   readonly provider: MigrationsProvider;
@@ -297,26 +312,28 @@ export interface MigrationsStep {
 
 /**
  * Step migrations: the migration component's arguments. Logged in as the migrator, acting as the
- * owner role, the connection a secret; the stack before this one; the backup plan; protected as
- * the stack's data is.
+ * owner role, its password found where `migrator` says (no credential is an input); the stack
+ * before this one; the backup plan; protected as the stack's data is.
  */
 export function migrationsArgs(s: MigrationsStep): PrecogMigrationsArgs {
-  const { config: cfg, server } = s;
+  const { config: cfg, server, migrator } = s;
   const { endpoint } = server;
   return {
     environment: cfg.environment,
-    connection: pulumi.secret(
-      pulumi.all([endpoint.adminHost, endpoint.port, s.migratorPassword]).apply(([host, port, password]) => ({
+    login: pulumi.all([endpoint.adminHost, endpoint.port]).apply(([host, port]): MigrationsLogin => {
+      const target = {
         host,
         port,
         database: cfg.database,
         user: migrationLogin(cfg.roleNames),
-        password,
         ownerRole: migrationRole(cfg.roleNames),
         sslMode: endpoint.sslMode,
-        sslRootCert: endpoint.sslRootCert,
-      })),
-    ),
+        ...(endpoint.sslRootCert === undefined ? {} : { sslRootCert: endpoint.sslRootCert }),
+      };
+      return migrator.kind === "password"
+        ? { kind: "provider-config", ...target }
+        : { kind: "aws-iam", region: migrator.region, ...target };
+    }),
     dir: resolve(s.projectDir, "migrations"),
     predecessor: cfg.migrations.predecessor,
     backup: backupPlan(cfg, s.projectDir, server),

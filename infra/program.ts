@@ -1,13 +1,14 @@
 /**
  * The whole Pulumi program as a function, in plain steps: guards and config first (nothing is
- * registered until they pass), then the migration provider, then the environment component, then
- * the outputs contract.
+ * registered until they pass), then (aws stacks) the migration provider, then the environment
+ * component (which makes a local stack's migration provider once its password exists), then the
+ * outputs contract.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { type PrecogConfig, parseConfig, serverKind } from "../src/config/parse";
 import { readStackConfig } from "./config/read";
 import { checkEnvironment, confirmProd } from "./guards";
-import { migrationsProvider } from "./migrations/resource";
+import { type MigrationsProviderFor, migrationsProvider } from "./migrations/resource";
 import { type StackOutputs, stackOutputs } from "./outputs";
 
 type Vars = Readonly<Record<string, string | undefined>>;
@@ -24,20 +25,22 @@ export async function program(
 ): Promise<StackOutputs> {
   const { environment, config } = preflight(pulumi.getStack(), vars);
   const name = `precog-${environment}`;
-  const provider = await registerMigrationsProviderFirst(name, { ...opts, protect: config.protect });
+  const providerOpts = { ...opts, protect: config.protect };
+  const first = serverKind(config) === "aws" ? await registerMigrationsProviderFirst(name, providerOpts) : undefined;
   const { PrecogEnvironment } = await import("./precog-environment");
   const aws = serverKind(config) === "aws" ? await import("./aws-builders") : undefined;
+  const provider: MigrationsProviderFor = (args) => first ?? migrationsProvider(name, args, providerOpts);
   const env = new PrecogEnvironment(name, { config, projectDir, aws, migrationsProvider: provider }, opts);
   return stackOutputs(config, env);
 }
 
 /**
- * The migration provider, registered before the rest of the program loads, so that the engine
- * starts its plugin while it waits for the program (./migrations/resource.ts); the wait for the
- * next turn of the event loop lets the registration go out first.
+ * An aws stack's migration provider (no config), registered before the rest of the program loads,
+ * so that the engine starts its plugin while it waits for the program (./migrations/resource.ts);
+ * the wait for the next turn of the event loop lets the registration go out first.
  */
 async function registerMigrationsProviderFirst(name: string, opts: pulumi.ResourceOptions) {
-  const provider = migrationsProvider(name, opts);
+  const provider = migrationsProvider(name, {}, opts);
   await new Promise((resolve) => setImmediate(resolve));
   return provider;
 }

@@ -12,13 +12,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Environment } from "../../src/env/environment";
 import { type LedgerEntry, migrationFiles } from "../../src/migrate";
-import type { BackupPlan, MigrationsConnection } from "./contract";
+import type { BackupPlan, MigrationsLogin } from "./contract";
 import { type MigrationsProvider, MigrationsResource } from "./resource";
 
 export interface PrecogMigrationsArgs {
   readonly environment: Environment;
-  /** The migrator's login and the owner role it acts as; its password a secret. */
-  readonly connection: pulumi.Input<MigrationsConnection>;
+  /**
+   * Where the migrator logs in, the owner role it acts as, and where the plugin finds its password
+   * when it connects (never the password: a rotation changes no input).
+   */
+  readonly login: pulumi.Input<MigrationsLogin>;
   /** The migrations folder, absolute. */
   readonly dir: string;
   /** The stack before this one (a name in this project, or org/project/stack); none for dev. */
@@ -53,14 +56,13 @@ export class PrecogMigrations extends pulumi.ComponentResource {
       name,
       {
         environment: args.environment,
-        connection: args.connection,
+        login: args.login,
         dir: args.dir,
         migrationsJson: migrationFiles(args.dir).then((files) =>
           JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.checksum]))),
         ),
         predecessor: args.predecessor ?? null,
         allowed,
-        preview: pulumi.runtime.isDryRun(),
         backup: args.backup,
         operator: args.operator,
         ledgerJson: undefined,
@@ -72,7 +74,6 @@ export class PrecogMigrations extends pulumi.ComponentResource {
         provider: args.provider,
         dependsOn: [...args.after],
         protect: args.protect,
-        additionalSecretOutputs: ["connection"],
       },
     );
 

@@ -4,7 +4,8 @@
  */
 import { type LedgerEntry, migrationName, newestOf, oldestFirst, versionKey } from "../../src/migrate";
 
-export interface MigrationsConnection {
+/** Where the migrator connects and what it acts as: no credential. */
+export interface MigrationsTarget {
   readonly host: string;
   readonly port: number;
   readonly database: string;
@@ -12,14 +13,42 @@ export interface MigrationsConnection {
   readonly user: string;
   /**
    * The owner role the engine acts as (SET ROLE before each migration), so every object is the
-   * owner's whoever logs in; absent on a connection recorded before the owner lost its login.
+   * owner's whoever logs in; absent: no SET ROLE (a connection recorded before the owner lost its
+   * login, a test logged in as the admin).
    */
   readonly ownerRole?: string;
-  /** A Pulumi secret in the resource's inputs and state. */
-  readonly password: string;
   readonly sslMode: string;
   /** Absolute path of the PEM root certificates verify-full checks the server against (aws stacks); absent: none. */
   readonly sslRootCert?: string;
+}
+
+/**
+ * Where the plugin finds the migrator's password at run time (./plugin/login.ts), never the
+ * password itself: so a rotation changes no input of the resource.
+ * - `provider-config`: local stacks. The password is the migration provider's config
+ *   (`MigrationsProviderConfig`), which the program fills from the stack's generated password and
+ *   whose changes the plugin's DiffConfig ignores.
+ * - `aws-iam`: aws stacks. IAM database authentication: the plugin signs a token for the migrator
+ *   (src/env/rds-iam-token.ts) when it logs in; the migrator has no password there.
+ */
+export type MigrationsLogin = MigrationsTarget &
+  ({ readonly kind: "provider-config" } | { readonly kind: "aws-iam"; readonly region: string });
+
+/** The migration provider's own config (its explicit provider resource's inputs). */
+export interface MigrationsProviderConfig {
+  /** The migrator's password on local stacks (a secret); absent on aws stacks. */
+  readonly migratorPassword?: string;
+}
+
+/** The provider config's keys that hold credentials: their changes are no change (./plugin/provider-config.ts). */
+export const PROVIDER_CREDENTIALS: readonly (keyof MigrationsProviderConfig)[] = ["migratorPassword"];
+
+/**
+ * The connection a state recorded before the login left the inputs: the password in it (a
+ * secret). Read by a refresh of such a state only; its first `up` replaces it with `login`.
+ */
+export interface RecordedConnection extends MigrationsTarget {
+  readonly password: string;
 }
 
 export type BackupPlan =
@@ -31,7 +60,8 @@ export type BackupPlan =
 
 export interface MigrationsInputs {
   readonly environment: string;
-  readonly connection: MigrationsConnection;
+  /** Where the migrator's login is found (never the password). */
+  readonly login: MigrationsLogin;
   /** The migrations folder, absolute: where this machine's files are. Not part of the diff. */
   readonly dir: string;
   /** Every file, `<filename>: <checksum>`, in version order: the diff names each pending one. */
@@ -40,11 +70,6 @@ export interface MigrationsInputs {
   readonly predecessor: string | null;
   /** What the predecessor stack has applied, or null for the first stack (dev). Not part of the diff. */
   readonly allowed: readonly { readonly version: string; readonly checksum: string }[] | null;
-  /**
-   * True when the program runs for a preview (`pulumi preview`, and the preview `pulumi up` starts
-   * with): only then does the provider lint dev's and test's pending files. Not part of the diff.
-   */
-  readonly preview: boolean;
   readonly backup: BackupPlan;
   readonly operator: string;
 }
@@ -66,13 +91,16 @@ export function decodeInputs(wire: MigrationsWireInputs): MigrationsInputs {
 }
 
 /** What the provider's diff, update and refresh read back: the inputs it compares, and the ledger. */
-export type RecordedInputs = Pick<MigrationsInputs, "environment" | "connection" | "backup" | "operator">;
+export type RecordedInputs = Pick<MigrationsInputs, "environment" | "login" | "backup" | "operator">;
 
 /**
  * The resource's state. The inputs are recorded beside it by the engine; the state keeps only those
  * the provider reads back, so that the engine does not move every file's checksum once more.
  */
-export interface MigrationsState extends RecordedInputs {
+export interface MigrationsState extends Omit<RecordedInputs, "login"> {
+  /** Absent from a state recorded before the login left the inputs, which has `connection` instead. */
+  readonly login?: MigrationsLogin;
+  readonly connection?: RecordedConnection;
   /**
    * The applied ledger, oldest first, as the database's history table has it: LedgerEntry[] as JSON
    * text, one value for the engine to carry instead of five per migration (its encoding of every
@@ -97,11 +125,19 @@ export function recordedLedger(state: Partial<MigrationsState> & ListLedgerState
   return [...(state.ledger ?? [])];
 }
 
-export function stateOf(i: RecordedInputs, ledger: readonly LedgerEntry[], lastBackup: string | null): MigrationsState {
-  const { environment, connection, backup, operator } = i;
+/**
+ * The state to record. `i`: the inputs of an apply, or (a refresh) the state read back, which for a
+ * state recorded before the login left the inputs keeps its `connection` until its next update.
+ */
+export function stateOf(
+  i: RecordedInputs | MigrationsState,
+  ledger: readonly LedgerEntry[],
+  lastBackup: string | null,
+): MigrationsState {
+  const { environment, backup, operator } = i;
   return {
     environment,
-    connection,
+    ...(i.login ? { login: i.login } : { connection: (i as MigrationsState).connection }),
     backup,
     operator,
     ledgerJson: JSON.stringify(oldestFirst(ledger, (e) => e.version)),

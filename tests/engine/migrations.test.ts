@@ -4,8 +4,9 @@
  * tests/e2e/migrations.test.ts where the upstream plugins are missing. On dev: preview names what
  * is pending and the lint's findings on an unsafe file; up applies migrations/ as the owner role
  * and a second up runs nothing; an applied file edited afterwards blocks the next up; a failure
- * mid-batch leaves the resource's ledger as the database's history; the migrator's password never
- * appears in plaintext in the state or in what the engine printed.
+ * mid-batch leaves the resource's ledger as the database's history; the migrator's password is in
+ * the provider's config only, and never appears in plaintext in the state or in what the engine
+ * printed.
  */
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -233,12 +234,16 @@ describe.sequential("the migration component, through the real engine and the pr
     async () => {
       const state = JSON.stringify(await project.exportState("dev"));
       const [resource] = await project.resourcesOf("dev", MIGRATIONS_TYPE);
-      // The connection is there, encrypted.
-      for (const side of [resource.inputs, resource.outputs])
-        expect(side?.connection).toEqual({
-          "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
-          ciphertext: expect.any(String),
-        });
+      // The resource has where its login is, no secret; the password is the provider's config, encrypted.
+      for (const side of [resource.inputs, resource.outputs]) {
+        expect(side?.login).toMatchObject({ kind: "provider-config", user: "precog_dev_migrator" });
+        expect(JSON.stringify(side)).not.toContain("4dabf18193072939515e22adb298388d");
+      }
+      const [provider] = await project.resourcesOf("dev", "pulumi:providers:precog-migrations");
+      expect(provider.inputs?.migratorPassword).toEqual({
+        "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+        ciphertext: expect.any(String),
+      });
       const printed = project.printed();
       expect(printed).toContain("pending migrations:");
       for (const role of ["migrator", "app", "readonly"] as const) {

@@ -2,7 +2,7 @@
  * The inline program of what the project owns, for the engine suites: the real guards and config
  * (infra/program.ts `preflight`), the migration provider registered first (its plugin is the
  * project's own), and the PrecogMigrations component with the arguments the real program's
- * migrations step builds (infra/precog-environment.ts `migrationsArgs`: connection, predecessor,
+ * migrations step builds (infra/precog-environment.ts `migrationsArgs`: login, predecessor,
  * backup plan, operator, protect), logged in as the stack's migrator and acting as its owner role,
  * on the local server the stack's config names; the stack outputs `migrations` and `schemaVersion` as
  * infra/outputs.ts exports them. The database, its roles and their privileges are not a provider's
@@ -31,7 +31,8 @@ export function ownedProgram(projectDir: string, migratorPassword: string): Inli
   return async (vars) => {
     const { environment, config } = preflight(pulumi.getStack(), vars);
     const name = `precog-${environment}`;
-    const provider = migrationsProvider(name, { protect: config.protect });
+    // A local stack's provider: its config holds the migrator's password (the login's one place).
+    const provider = migrationsProvider(name, { migratorPassword }, { protect: config.protect });
     if (!config.local) throw new pulumi.RunError(`stack "${config.stack}": the engine suites run local servers only`);
     // The real migrations step's arguments, on the server config.local names (the database, roles
     // and privileges made in SQL beforehand, so nothing to come after).
@@ -44,7 +45,7 @@ export function ownedProgram(projectDir: string, migratorPassword: string): Inli
           kind: "local",
           endpoint: { adminHost: config.local.host, port: config.local.port, sslMode: config.local.sslMode },
         },
-        migratorPassword,
+        migrator: { kind: "password", password: migratorPassword },
         after: [],
         provider,
         operator: currentOperator(vars),

@@ -1,8 +1,10 @@
 /**
- * The migration provider as its plugin serves it, against a real server: secrets arrive marked (as
- * the engine sends them to a provider that accepts secrets), the database work gets plain values,
- * and what the provider returns, on success and as the state of a failed apply, keeps the
- * connection a secret.
+ * The migration provider as its plugin serves it, against a real server: it logs in where its
+ * `login` input says (the provider's config, or a Secrets Manager secret read when it connects),
+ * so what it returns, on success and as the state of a failed apply, holds no credential; a state
+ * recorded with its connection (the password a secret in it) still refreshes and keeps it secret.
+ * Secrets arrive marked (as the engine sends them to a provider that accepts secrets) and the
+ * database work gets plain values.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,10 +12,13 @@ import { join } from "node:path";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordedLedger } from "../../infra/migrations/contract";
+import { iamTokens, providerConfig } from "../../infra/migrations/plugin/login";
+import { changedKeys } from "../../infra/migrations/plugin/provider-config";
 import { migrationsProvider } from "../../infra/migrations/plugin/server";
 import { secretLike, unwrapSecrets } from "../../infra/migrations/plugin/wire-secrets";
+import { rdsIamToken } from "../../src/env/rds-iam-token";
 import { MIGRATION_LOCK_KEY, migrationFiles } from "../../src/migrate";
-import { adminConfig, clientConfig, createScratchDatabase, dropDatabase } from "../helpers/pg";
+import { adminConfig, clientConfig, createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
 
 const SIG = "4dabf18193072939515e22adb298388d";
 const secret = (value: unknown) => ({ [SIG]: "1b47061264138c4ac30d75fd1eb44270", value });
@@ -72,46 +77,85 @@ describe("the plugin's provider on a real server", () => {
 
   async function inputs() {
     const { host, port, user, password } = adminConfig();
+    providerConfig.current = { migratorPassword: password };
     const files = await migrationFiles(dir, false);
     return {
       environment: "dev",
-      connection: { host, port, database, user, password: secret(password), sslMode: "disable" },
+      login: { kind: "provider-config", host, port, database, user, sslMode: "disable" },
       dir,
       migrationsJson: JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.checksum]))),
       predecessor: null,
       allowed: null,
-      preview: false,
       backup: { kind: "none" },
       operator: "test",
     };
   }
 
-  it("create applies with plain values and returns the connection's password still secret", async () => {
+  it("create logs in with the provider's config and returns no credential", async () => {
     const ins = await inputs();
     const created = await provider.create?.(URN, ins);
-    expect(created?.outs.connection.password).toEqual(ins.connection.password);
+    expect(created?.outs.login).toEqual(ins.login);
     expect(recordedLedger(created?.outs).map((e) => e.version)).toEqual(["1"]);
     // The state keeps what the provider reads back; the files and the predecessor's ledger stay in the inputs.
     expect(Object.keys(created?.outs).sort()).toEqual([
       "backup",
-      "connection",
       "environment",
       "lastBackup",
       "ledgerJson",
+      "login",
       "operator",
       "schemaVersion",
     ]);
-    expect(JSON.stringify(created?.outs)).not.toContain(`"password":"${adminConfig().password}"`);
+    expect(JSON.stringify(created?.outs)).not.toContain(adminConfig().password);
+    expect(JSON.stringify(created?.outs)).not.toContain(SIG);
   });
 
-  it("a failed apply records the database's ledger as state, the password secret in it", async () => {
+  it("without the password in the provider's config, says where it looked", async () => {
+    const ins = await inputs();
+    providerConfig.current = {};
+    const failure = await provider
+      .read?.("migrations", URN, { ...ins, ledgerJson: "[]", schemaVersion: null, lastBackup: null })
+      .catch((e) => e);
+    const { host, port, user } = adminConfig();
+    expect(failure.message).toContain(
+      `the migration provider has no migratorPassword in its config, which a local stack's login (${user}@${host}:${port}/${database}) reads`,
+    );
+  });
+
+  it("a state recorded with its connection refreshes with it, and keeps it secret", async () => {
+    const { host, port, user, password } = adminConfig();
+    providerConfig.current = {};
+    const props = {
+      environment: "dev",
+      connection: { host, port, database, user, password: secret(password), sslMode: "disable" },
+      backup: { kind: "none" },
+      operator: "test",
+      ledgerJson: "[]",
+      schemaVersion: null,
+      lastBackup: null,
+    };
+    const read = await provider.read?.("migrations", URN, props);
+    expect(recordedLedger(read?.props).map((e) => e.version)).toEqual(["1"]);
+    expect(read?.props.connection).toEqual({
+      host,
+      port,
+      database,
+      user,
+      password: secret(password),
+      sslMode: "disable",
+    });
+    expect(read?.props.login).toBeUndefined();
+  });
+
+  it("a failed apply records the database's ledger as state, no credential in it", async () => {
     writeFileSync(join(dir, "0002_b.sql"), "-- migrate:up\nCREATE TABLE b (id int;\n-- migrate:down\nDROP TABLE b;\n");
     const olds = { ...(await inputs()), ledgerJson: "[]", schemaVersion: null, lastBackup: null };
     const news = await inputs();
     const failure = await provider.update?.("migrations", URN, olds, news).catch((e) => e);
     expect(failure).toBeInstanceOf(Error);
     expect(failure.message).toContain("0002_b.sql");
-    expect(failure.properties.connection.password).toEqual(news.connection.password);
+    expect(failure.properties.login).toEqual(news.login);
+    expect(JSON.stringify(failure.properties)).not.toContain(adminConfig().password);
     expect(recordedLedger(failure.properties).map((e) => e.version)).toEqual(["1"]);
   });
 });
@@ -140,15 +184,15 @@ describe("the plugin's provider waiting for the migration lock", () => {
     };
     const provider = migrationsProvider("0.0.0-test", log);
     const { host, port, user, password } = adminConfig();
+    providerConfig.current = { migratorPassword: password };
     const files = await migrationFiles(dir, false);
     const ins = {
       environment: "dev",
-      connection: { host, port, database, user, password: secret(password), sslMode: "disable" },
+      login: { kind: "provider-config", host, port, database, user, sslMode: "disable" },
       dir,
       migrationsJson: JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.checksum]))),
       predecessor: null,
       allowed: null,
-      preview: false,
       backup: { kind: "none" },
       operator: "test",
     };
@@ -183,16 +227,10 @@ describe("the plugin's provider refreshing", () => {
       connect: () => {},
     });
     const { host, port, user, password } = adminConfig();
+    providerConfig.current = { migratorPassword: password };
     const props = {
       environment: "dev",
-      connection: {
-        host,
-        port,
-        database: "precog_no_such_database",
-        user,
-        password: secret(password),
-        sslMode: "disable",
-      },
+      login: { kind: "provider-config", host, port, database: "precog_no_such_database", user, sslMode: "disable" },
       backup: { kind: "none" },
       operator: "test",
       ledgerJson: "[]",
@@ -206,5 +244,105 @@ describe("the plugin's provider refreshing", () => {
         `Cannot connect to ${target}: database "precog_no_such_database" does not exist. ` +
         "Check DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_PASSWORD (or --database-url) and that the server is running.",
     );
+  });
+});
+
+describe("the plugin's provider on an aws stack's login (IAM database authentication)", () => {
+  const role = `precog_plugin_iam_${process.pid}`;
+  let database: string;
+  let dir: string;
+  /** The stand-in signer: the token it hands out now (the role's password here, as RDS would accept it), and each signing's target. */
+  let token: string;
+  const signed: string[] = [];
+  const provider = migrationsProvider("0.0.0-test", {
+    of: () => ({ info: async () => {}, warn: async () => {} }),
+    connect: () => {},
+  });
+  const loginOf = () => {
+    const { host, port } = adminConfig();
+    return { kind: "aws-iam", region: "us-east-1", host, port, database, user: role, sslMode: "disable" };
+  };
+
+  beforeAll(async () => {
+    database = await createScratchDatabase("plugin_iam");
+    dir = mkdtempSync(join(tmpdir(), "precog-plugin-iam-"));
+    writeFileSync(join(dir, "0001_a.sql"), "-- migrate:up\nCREATE TABLE a (id int);\n");
+    token = "first-token-1";
+    await withAdmin(async (c) => {
+      await c.query(`CREATE ROLE ${role} LOGIN PASSWORD '${token}'`);
+      await c.query(`GRANT ALL ON DATABASE ${database} TO ${role}`);
+    });
+    await withAdmin((c) => c.query(`GRANT ALL ON SCHEMA public TO ${role}`), database);
+    iamTokens.sign = async (login) => {
+      signed.push(`${login.user}@${login.host}:${login.port} ${login.region}`);
+      return token;
+    };
+  });
+  afterAll(async () => {
+    iamTokens.sign = rdsIamToken;
+    await dropDatabase(database);
+    await withAdmin((c) => c.query(`DROP ROLE IF EXISTS ${role}`));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("signs a token for the migrator at each login, none in its inputs or state, so a new token changes nothing", async () => {
+    const { host, port } = adminConfig();
+    providerConfig.current = {};
+    const files = await migrationFiles(dir, false);
+    const ins = {
+      environment: "dev",
+      login: loginOf(),
+      dir,
+      migrationsJson: JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.checksum]))),
+      predecessor: null,
+      allowed: null,
+      backup: { kind: "none" },
+      operator: "test",
+    };
+    const created = await provider.create?.(URN, ins);
+    expect(recordedLedger(created?.outs).map((e) => e.version)).toEqual(["1"]);
+    expect(JSON.stringify(created?.outs)).not.toContain("first-token-1");
+    // A later token (RDS accepts any fresh one; here the role's password moves to it).
+    token = "second-token-2";
+    await withAdmin((c) => c.query(`ALTER ROLE ${role} PASSWORD '${token}'`));
+    const diff = await provider.diff?.("migrations", URN, created?.outs, ins);
+    expect(diff?.changes).toBe(false);
+    const read = await provider.read?.("migrations", URN, created?.outs);
+    expect(recordedLedger(read?.props).map((e) => e.version)).toEqual(["1"]);
+    // The create's two logins (the ledger the database has, then the apply) and the refresh's.
+    expect(signed).toEqual(Array(3).fill(`${role}@${host}:${port} us-east-1`));
+  });
+
+  it("a token that cannot be signed fails the refresh naming the login and the cause", async () => {
+    iamTokens.sign = async () => {
+      throw new Error("Could not load credentials from any providers");
+    };
+    const { host, port } = adminConfig();
+    const props = {
+      environment: "dev",
+      login: loginOf(),
+      backup: { kind: "none" },
+      operator: "test",
+      ledgerJson: "[]",
+      schemaVersion: null,
+      lastBackup: null,
+    };
+    const failure = await provider.read?.("migrations", URN, props).catch((e) => e);
+    expect(failure.message).toBe(
+      `Refresh failed: cannot read the applied migrations (precog_migrations.history) of ${role}@${host}:${port}/${database}: ` +
+        "Could not load credentials from any providers",
+    );
+  });
+});
+
+describe("the provider's DiffConfig", () => {
+  it.each([
+    [{}, {}, []],
+    [{ migratorPassword: "a" }, { migratorPassword: "b" }, []],
+    [{}, { migratorPassword: "b" }, ["migratorPassword"]],
+    [{ migratorPassword: "a" }, {}, ["migratorPassword"]],
+    [{ migratorPassword: "a", other: 1 }, { migratorPassword: "b", other: 2 }, ["other"]],
+  ])("%j -> %j changes %j", (olds, news, changed) => {
+    expect(changedKeys(olds, news)).toEqual(changed);
   });
 });

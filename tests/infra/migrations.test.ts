@@ -1,20 +1,22 @@
 /**
  * The migration component under mocks: where it sits in each stack (after the database, roles and
- * privileges), how it connects (as the migrator acting as the owner, the password a secret), what it is given (every file
- * with its checksum, the predecessor's ledger), and the backup it takes on staging and prod.
+ * privileges), how it logs in (as the migrator acting as the owner; where its password is, never the
+ * password), what it is given (every file with its checksum, the predecessor's ledger), and the
+ * backup it takes on staging and prod.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { MigrationsInputs } from "../../infra/migrations/contract";
-import { connectionOf } from "../../infra/migrations/plugin/crud";
+import type { MigrationsLogin } from "../../infra/migrations/contract";
+import { connectionOf, providerConfig } from "../../infra/migrations/plugin/login";
 import { migrationFiles } from "../../src/migrate";
 import {
   committedLedger,
   RDS_CA_BUNDLE,
   type Recorded,
   ROOT,
+  ROTATED_PASSWORD,
   type Run,
   runStack,
   STACKS,
@@ -49,28 +51,39 @@ const names = (deps: unknown) => ((deps ?? []) as { __name?: string }[]).map((d)
 describe.each(STACKS)("the migration component on %s", (stack) => {
   const p = `precog-${stack}`;
 
-  it("comes after the database, its roles, every privilege change and its extensions, logging in as the migrator with a secret password and acting as the owner", async () => {
+  it("comes after the database, its roles, every privilege change and its extensions, logging in as the migrator and acting as the owner, no credential in its inputs", async () => {
     const r = await run(stack);
     const m = resource(r, p);
     const privileges = r.resources.filter((x) =>
       /^postgresql:index\/(role|grant|defaultPrivileges|extension):/.test(x.type),
     );
     expect(names(m.opts.dependsOn)).toEqual([`${p}-db`, ...privileges.map((x) => x.name)].sort());
-    expect(m.opts.additionalSecretOutputs).toEqual(["connection"]);
     expect(m.opts.protect).toBe(stack === "staging" || stack === "prod");
     const aws = stack === "staging" || stack === "prod";
-    const connection = secretInput(m.inputs.connection);
-    expect(connection).toMatchObject({
+    const target = {
+      host: aws ? `${p}-server-instance.abc123.us-east-1.rds.amazonaws.com` : "127.0.0.1",
+      port: aws ? 5432 : 54329,
       database: `precog_${stack}`,
       user: `precog_${stack}_migrator`,
-      // On aws the migrator has no password (it logs in by IAM): nothing from state or a secret.
-      password: aws ? "" : `pw-${p}-password-migrator-plaintext`,
       ownerRole: `precog_${stack}_owner`,
-      port: aws ? 5432 : 54329,
       sslMode: aws ? "verify-full" : "disable",
-    });
-    // It carries the owner's password: on RDS it verifies the certificate against the committed CA bundle.
-    expect(connection.sslRootCert).toBe(aws ? RDS_CA_BUNDLE : undefined);
+    };
+    // Where the password is, in plain inputs: on RDS an IAM token the plugin signs (the migrator
+    // has no password there; the certificate checked against the committed CA bundle); on a local
+    // server the provider's config.
+    expect(m.inputs.login).toEqual(
+      aws
+        ? { kind: "aws-iam", region: "us-east-1", ...target, sslRootCert: RDS_CA_BUNDLE }
+        : { kind: "provider-config", ...target },
+    );
+    const inputs = JSON.stringify(m.inputs);
+    for (const password of [ROTATED_PASSWORD, `pw-${p}-password-migrator-plaintext`])
+      expect(inputs).not.toContain(password);
+    // The provider: no config on RDS; on a local server the stack's generated password, a secret.
+    const provider = r.resources.filter((x) => x.type === "pulumi:providers:precog-migrations");
+    expect(provider.map((x) => x.name)).toEqual([`${p}-migrations-provider`]);
+    if (aws) expect(provider[0].inputs).toEqual({});
+    else expect(secretInput(provider[0].inputs.migratorPassword)).toBe(`pw-${p}-password-migrator-plaintext`);
   });
 
   it("is given every migration file with its checksum, and the predecessor's name and ledger as what it may apply", async () => {
@@ -88,8 +101,17 @@ describe.each(STACKS)("the migration component on %s", (stack) => {
     expect(r.resources.filter((x) => x.type === "pulumi:pulumi:StackReference").map((x) => x.inputs.name)).toEqual(
       PREDECESSOR[stack] ? [`organization/precog/${PREDECESSOR[stack]}`] : [],
     );
-    // Under the mocks the program runs as an update: the provider lints dev's and test's files only in a preview.
-    expect(m.preview).toBe(false);
+    // Nothing in the inputs differs between a preview and the up after it (a saved plan must match).
+    expect(Object.keys(m).sort()).toEqual([
+      "allowed",
+      "backup",
+      "dir",
+      "environment",
+      "login",
+      "migrationsJson",
+      "operator",
+      "predecessor",
+    ]);
   });
 
   it("backs up before applying on staging and prod only: an RDS snapshot of the stack's instance", async () => {
@@ -104,18 +126,20 @@ describe.each(STACKS)("the migration component on %s", (stack) => {
 });
 
 describe("the migration provider's connection", () => {
-  const base = { host: "h", port: 5432, database: "d", user: "u", password: "p" };
-  /** pg's `ssl` of the connection the provider opens for `connection`. */
-  const ssl = (connection: Record<string, unknown>) =>
-    (connectionOf({ connection } as unknown as MigrationsInputs) as { ssl?: unknown }).ssl;
+  const base = { kind: "provider-config" as const, host: "h", port: 5432, database: "d", user: "u" };
+  /** pg's `ssl` of the connection the provider opens for `login`. */
+  const ssl = async (login: Omit<MigrationsLogin, "kind"> & { kind: "provider-config" }) => {
+    providerConfig.current = { migratorPassword: "p" };
+    return ((await connectionOf({ login })) as { ssl?: unknown }).ssl;
+  };
 
-  it("verifies the server against the RDS CA bundle it is given, and against Node's CAs without one", () => {
-    expect(ssl({ ...base, sslMode: "verify-full", sslRootCert: RDS_CA_BUNDLE })).toEqual({
+  it("verifies the server against the RDS CA bundle it is given, and against Node's CAs without one", async () => {
+    expect(await ssl({ ...base, sslMode: "verify-full", sslRootCert: RDS_CA_BUNDLE })).toEqual({
       rejectUnauthorized: true,
       ca: readFileSync(RDS_CA_BUNDLE, "utf8"),
     });
-    expect(ssl({ ...base, sslMode: "verify-full" })).toEqual({ rejectUnauthorized: true });
-    expect(ssl({ ...base, sslMode: "require" })).toEqual({ rejectUnauthorized: false });
-    expect(ssl({ ...base, sslMode: "disable" })).toBe(false);
+    expect(await ssl({ ...base, sslMode: "verify-full" })).toEqual({ rejectUnauthorized: true });
+    expect(await ssl({ ...base, sslMode: "require" })).toEqual({ rejectUnauthorized: false });
+    expect(await ssl({ ...base, sslMode: "disable" })).toBe(false);
   });
 });

@@ -1,9 +1,13 @@
 /** The migration provider's inputs for a scratch database and a folder, as the component passes them. */
 import type { MigrationsInputs } from "../../infra/migrations/contract";
+import { providerConfig } from "../../infra/migrations/plugin/login";
 import { migrationFiles } from "../../src/migrate";
 import { clientConfig } from "../helpers/pg";
 
-/** `db` on the test server as the admin, without TLS, every file of `dir` in `migrations`; `over` on top. */
+/**
+ * `db` on the test server as the admin, without TLS, every file of `dir` in `migrations`; `over` on
+ * top. The admin's password goes where a local stack's is, the provider's config.
+ */
 export async function providerInputs(
   db: string,
   dir: string,
@@ -11,20 +15,20 @@ export async function providerInputs(
 ): Promise<MigrationsInputs> {
   const c = clientConfig(db);
   const files = await migrationFiles(dir, false);
+  providerConfig.current = { migratorPassword: String(c.password) };
   return {
-    connection: {
+    login: {
+      kind: "provider-config",
       host: String(c.host),
       port: Number(c.port),
       database: db,
       user: String(c.user),
-      password: String(c.password),
       sslMode: "disable",
     },
     dir,
     migrations: Object.fromEntries(files.map((f) => [f.filename, f.checksum])),
     predecessor: null,
     allowed: null,
-    preview: false,
     ...over,
   };
 }

@@ -84,7 +84,6 @@ describe("migration versions of mixed length are ordered as numbers", () => {
       migrationsJson: JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.checksum]))),
       predecessor: null,
       allowed: null,
-      preview: false,
       backup: { kind: "none" },
       operator: "test",
     };
@@ -104,7 +103,7 @@ describe("migration versions of mixed length are ordered as numbers", () => {
       appliedAt: "a",
       appliedBy: "b",
     });
-    const recorded = { environment: "dev", connection: {} as never, backup: { kind: "none" } as const, operator: "o" };
+    const recorded = { environment: "dev", login: {} as never, backup: { kind: "none" } as const, operator: "o" };
     const state = stateOf(recorded, ["10", "9", "100", "2"].map(entry), null);
     expect(state.schemaVersion).toBe("100");
     expect(recordedLedger(state).map((e) => e.version)).toEqual(["2", "9", "10", "100"]);

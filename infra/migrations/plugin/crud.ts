@@ -1,7 +1,9 @@
 /**
  * What the migration resource's provider does, in the provider plugin's process
- * (./server.ts hands it plain values; the connection is a secret on the wire). Every database step goes through the migration engine (src/migrate): its lock,
- * checksums, transactions, lint, backups and error messages.
+ * (./server.ts hands it plain values). It logs in where the `login` input says (./login.ts: the
+ * provider's config or the role's secret), so no credential is an input. Every database step goes
+ * through the migration engine (src/migrate): its lock, checksums, transactions, lint, backups and
+ * error messages.
  *
  *   checkNew  a new resource's check (no recorded ledger yet): every file is pending; ./pending
  *   diff    no query: drift, then the pending files (./pending: the stack-order gate and the
@@ -11,16 +13,7 @@
  *   delete  nothing: the database resource owns the schema's fate
  */
 import type { Environment } from "../../../src/env/environment";
-import { singleAttemptSsl } from "../../../src/env/tls";
-import {
-  type Connection,
-  describeConnection,
-  type HistoryRow,
-  type LedgerEntry,
-  type MigrateEvent,
-  migrate,
-  readHistory,
-} from "../../../src/migrate";
+import { type HistoryRow, type LedgerEntry, type MigrateEvent, migrate, readHistory } from "../../../src/migrate";
 import {
   type MigrationsInputs,
   type MigrationsState,
@@ -30,6 +23,7 @@ import {
   versionOf,
 } from "../contract";
 import type { ResourceLog } from "./engine-log";
+import { connectionOf, describeLogin, ownerRoleOf, type RecordedLogin } from "./login";
 import { checkPending, pendingFiles, stackOf } from "./pending";
 import { type RdsSnapshots, rdsClient, snapshotBeforeApply } from "./snapshot";
 
@@ -37,18 +31,6 @@ const ID = "migrations";
 
 /** Where the RDS snapshot client comes from: the AWS SDK's; a test puts its stand-in here. */
 export const snapshotClients: { rds: (region: string) => Promise<RdsSnapshots> } = { rds: rdsClient };
-
-export function connectionOf(i: Pick<MigrationsInputs, "connection">): Connection {
-  const c = i.connection;
-  return {
-    host: c.host,
-    port: c.port,
-    user: c.user,
-    password: c.password,
-    database: c.database,
-    ssl: singleAttemptSsl(c.sslMode, c.sslRootCert, "the migration component's connection"),
-  };
-}
 
 /** Applied migrations whose file is gone or changed: what `up` must not paper over. */
 export function driftOf(inputs: MigrationsInputs, ledger: readonly LedgerEntry[]): string[] {
@@ -84,18 +66,19 @@ export async function diff(urn: string, olds: MigrationsState, news: MigrationsI
   const drift = driftOf(news, ledger);
   if (drift.length > 0) throw driftError(stackOf(urn), drift);
   const pending = await checkPending(stackOf(urn), news, ledger, log);
-  const same = (k: "environment" | "connection" | "backup" | "operator") =>
+  const same = (k: "environment" | "login" | "backup" | "operator") =>
     JSON.stringify(olds[k]) === JSON.stringify(news[k]);
   // A state recorded with the ledger as a list has no `ledgerJson` for the component to read: the
   // update rewrites it (applying nothing if nothing is pending).
+  // One recorded with its connection (the password in it) has no `login`: the update records one.
   const oldShape = olds.ledgerJson === undefined;
-  const changes = pending.length > 0 || oldShape || !same("environment") || !same("connection") || !same("backup");
+  const changes = pending.length > 0 || oldShape || !same("environment") || !same("login") || !same("backup");
   return { changes, replaces: [] as string[], deleteBeforeReplace: false };
 }
 
-async function ledgerOf(i: RecordedInputs): Promise<LedgerEntry[]> {
+async function ledgerOf(i: Pick<RecordedInputs, "environment"> & RecordedLogin): Promise<LedgerEntry[]> {
   const rows: HistoryRow[] = await readHistory({
-    connection: connectionOf(i),
+    connection: await connectionOf(i),
     environment: i.environment as Environment,
     prodConfirmed: true,
   });
@@ -117,8 +100,8 @@ async function apply(i: MigrationsInputs, previous: MigrationsState | undefined,
     if (pending.length > 0 && plan.kind === "rds-snapshot")
       lastBackup = await snapshotBeforeApply(plan, await snapshotClients.rds(plan.region));
     const result = await migrate({
-      connection: connectionOf(i),
-      ownerRole: i.connection.ownerRole,
+      connection: await connectionOf(i),
+      ownerRole: ownerRoleOf(i),
       dir: i.dir,
       environment: i.environment as Environment,
       operator: i.operator,
@@ -140,7 +123,7 @@ async function apply(i: MigrationsInputs, previous: MigrationsState | undefined,
     return stateOf(i, result.history.map(toLedgerEntry), result.backupFile ?? lastBackup);
   } catch (e) {
     const ledger = await ledgerOf(i).catch(() => (previous ? recordedLedger(previous) : []));
-    const message = `${(e as Error).message}\n(target ${describeConnection(connectionOf(i))}; the ledger records the ${ledger.length} migration(s) the database has)`;
+    const message = `${(e as Error).message}\n(target ${describeLogin(i)}; the ledger records the ${ledger.length} migration(s) the database has)`;
     // Pulumi records `properties` as the resource's state (an initialization failure), so the
     // ledger in the state is the database's, whatever failed.
     throw Object.assign(new Error(message), {
@@ -179,7 +162,7 @@ export async function read(id: string, props: MigrationsState) {
     ledger = await ledgerOf(props);
   } catch (cause) {
     throw new Error(
-      `Refresh failed: cannot read the applied migrations (precog_migrations.history) of ${describeConnection(connectionOf(props))}: ${(cause as Error).message}`,
+      `Refresh failed: cannot read the applied migrations (precog_migrations.history) of ${describeLogin(props)}: ${(cause as Error).message}`,
       { cause },
     );
   }

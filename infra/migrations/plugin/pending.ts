@@ -44,7 +44,6 @@ export async function checkPending(
     dir: inputs.dir,
     environment: inputs.environment as Environment,
     pending,
-    preview: inputs.preview,
     log,
   });
   return pending;

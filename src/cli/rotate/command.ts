@@ -5,15 +5,17 @@
  *  1. read the stack's state: the role, its password resource, the admin connection Pulumi uses
  *  2. check that admin connection works and the role exists (nothing is changed before this)
  *  3. `pulumi up --replace <password> --target <password>`: random.RandomPassword makes a new one;
- *     it is the password's one home in the stack (the outputs and .env.<env> come from it)
+ *     it is the password's one home in the stack (the outputs and .env.<env> come from it). The
+ *     engine includes providers in every targeted up, so the same up records the migrator's new
+ *     password in the migration provider's config, where its plugin reads it from the next run on
  *  4. ALTER ROLE ... PASSWORD '<SCRAM verifier>' as the admin: the password never appears in SQL
- *  5. migrator only: `pulumi up --target <migration component>`, which logs in as the migrator and
- *     records the new password in its inputs
- *  6. `.env.<env>` rewritten by scripts/env-file.ts (mode 0600)
+ *  5. `.env.<env>` rewritten by scripts/env-file.ts (mode 0600)
  *
  * Why the next `pulumi up` and `preview` change nothing: postgresql.Role ignores changes to its
  * password (the rotation guarantee), the password resource already holds the new value, and the
- * one other reader of a password (the migration component, the migrator's) was updated in step 5.
+ * migration resource's inputs hold no password (its provider's config does, and the plugin's
+ * DiffConfig calls a new one no change: infra/migrations/plugin/provider-config.ts). Nothing is
+ * migrated, so a pending migration, failing or not, plays no part in a rotation.
  * Staging and prod are refused: they rotate through Secrets Manager (docs/operations.md).
  */
 import { execFile } from "node:child_process";
@@ -80,14 +82,6 @@ export const rotateCommand: Command = async (ctx) => {
     );
   }
   ctx.out.err(`  PostgreSQL: ${after.roleName} has the new password; the old one is refused from now on`);
-
-  if (role === "migrator" && after.migrationsUrn)
-    await up(
-      ctx,
-      stack,
-      ["--target", after.migrationsUrn],
-      "PostgreSQL and the stack hold the new migrator password; the migration component still has the old one until this succeeds (rerun pulumi up)",
-    );
 
   await writeEnvFile(ctx, stack);
   ctx.out.out(

@@ -48,8 +48,6 @@ export interface RoleInState {
   readonly passwordUrn: string;
   readonly password: string;
   readonly admin: AdminConnection;
-  /** The migration component, which logs in as the migrator; undefined before it exists. */
-  readonly migrationsUrn: string | undefined;
 }
 
 export interface CommandResult {
@@ -150,9 +148,6 @@ export class LocalStack {
       passwordUrn: password.urn,
       password: String(reveal(password.outputs?.result)),
       admin,
-      migrationsUrn: resources.find(
-        (r) => r.type === "precog-migrations:index:Migrations" && r.urn.endsWith("-migrations"),
-      )?.urn,
     };
   }
 }
