@@ -8,6 +8,7 @@
  * waiting for the program, instead of holding up the resources that come after it.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { LedgerSummary } from "../../src/migrate";
 
 /** The plugin's package, and the type of its one resource. */
 export const MIGRATIONS_PACKAGE = "precog-migrations";
@@ -43,8 +44,8 @@ export function migrationsProvider(environmentName: string, opts: pulumi.Resourc
 }
 
 export class MigrationsResource extends pulumi.CustomResource {
-  /** The applied ledger as JSON text (./contract.ts `MigrationsState`). */
-  declare readonly ledgerJson: pulumi.Output<string>;
+  /** The applied ledger's summary (./contract.ts `MigrationsState`). */
+  declare readonly applied: pulumi.Output<LedgerSummary>;
   declare readonly schemaVersion: pulumi.Output<string | null>;
   declare readonly lastBackup: pulumi.Output<string | null>;
 

@@ -50,7 +50,7 @@ export function ownedProgram(projectDir: string, migratorPassword: string): Inli
         operator: currentOperator(vars),
       }),
     );
-    return { migrations: migrations.ledger, schemaVersion: migrations.schemaVersion };
+    return { migrations: migrations.applied, schemaVersion: migrations.schemaVersion };
   };
 }
 

@@ -9,10 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { recordedLedger } from "../../infra/migrations/contract";
+import { recordedApplied } from "../../infra/migrations/contract";
 import { migrationsProvider } from "../../infra/migrations/plugin/server";
 import { secretLike, unwrapSecrets } from "../../infra/migrations/plugin/wire-secrets";
-import { MIGRATION_LOCK_KEY, migrationFiles } from "../../src/migrate";
+import { MIGRATION_LOCK_KEY, migrationFiles, summaryOf } from "../../src/migrate";
 import { adminConfig, clientConfig, createScratchDatabase, dropDatabase } from "../helpers/pg";
 
 const SIG = "4dabf18193072939515e22adb298388d";
@@ -79,7 +79,7 @@ describe("the plugin's provider on a real server", () => {
       dir,
       migrationsJson: JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.checksum]))),
       predecessor: null,
-      allowed: null,
+      predecessorApplied: null,
       preview: false,
       backup: { kind: "none" },
       operator: "test",
@@ -90,14 +90,14 @@ describe("the plugin's provider on a real server", () => {
     const ins = await inputs();
     const created = await provider.create?.(URN, ins);
     expect(created?.outs.connection.password).toEqual(ins.connection.password);
-    expect(recordedLedger(created?.outs).map((e) => e.version)).toEqual(["1"]);
-    // The state keeps what the provider reads back; the files and the predecessor's ledger stay in the inputs.
+    expect(recordedApplied(created?.outs).map((e) => e.version)).toEqual(["1"]);
+    // The state keeps what the provider reads back; the files and what the predecessor applied stay in the inputs.
     expect(Object.keys(created?.outs).sort()).toEqual([
+      "applied",
       "backup",
       "connection",
       "environment",
       "lastBackup",
-      "ledgerJson",
       "operator",
       "schemaVersion",
     ]);
@@ -106,13 +106,13 @@ describe("the plugin's provider on a real server", () => {
 
   it("a failed apply records the database's ledger as state, the password secret in it", async () => {
     writeFileSync(join(dir, "0002_b.sql"), "-- migrate:up\nCREATE TABLE b (id int;\n-- migrate:down\nDROP TABLE b;\n");
-    const olds = { ...(await inputs()), ledgerJson: "[]", schemaVersion: null, lastBackup: null };
+    const olds = { ...(await inputs()), applied: summaryOf([]), schemaVersion: null, lastBackup: null };
     const news = await inputs();
     const failure = await provider.update?.("migrations", URN, olds, news).catch((e) => e);
     expect(failure).toBeInstanceOf(Error);
     expect(failure.message).toContain("0002_b.sql");
     expect(failure.properties.connection.password).toEqual(news.connection.password);
-    expect(recordedLedger(failure.properties).map((e) => e.version)).toEqual(["1"]);
+    expect(recordedApplied(failure.properties).map((e) => e.version)).toEqual(["1"]);
   });
 });
 
@@ -147,7 +147,7 @@ describe("the plugin's provider waiting for the migration lock", () => {
       dir,
       migrationsJson: JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.checksum]))),
       predecessor: null,
-      allowed: null,
+      predecessorApplied: null,
       preview: false,
       backup: { kind: "none" },
       operator: "test",
@@ -168,7 +168,7 @@ describe("the plugin's provider waiting for the migration lock", () => {
         ),
       ]);
       await holder.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
-      expect(recordedLedger((await created)?.outs).map((e) => e.version)).toEqual(["1"]);
+      expect(recordedApplied((await created)?.outs).map((e) => e.version)).toEqual(["1"]);
       expect(logged[1]).toBe(`${URN} info Applied 1 migration(s) to ${user}@${host}:${port}/${database} (dev).`);
     } finally {
       await holder.end();
@@ -195,7 +195,7 @@ describe("the plugin's provider refreshing", () => {
       },
       backup: { kind: "none" },
       operator: "test",
-      ledgerJson: "[]",
+      applied: summaryOf([]),
       schemaVersion: null,
       lastBackup: null,
     };
