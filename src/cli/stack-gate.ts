@@ -4,9 +4,9 @@
  * (`precog:migrations.predecessor` in `Pulumi.<env>.yaml` of the Pulumi project, the working
  * folder), it reads that stack's `migrations` output (its ledger summary) with the Pulumi CLI and
  * refuses every pending migration the predecessor has not applied with the same checksum; the
- * engine re-checks the same set (`allowed`) under its lock. Staging and prod need the project; dev and test without one have
- * no order to follow. `--skip-stack-order` skips the gate on dev and test, logged with the
- * operator; staging and prod refuse it.
+ * engine re-checks the same set (`allowed`) under its lock. Staging and prod need the project;
+ * dev and test without one have no order to follow. `--skip-stack-order` skips the gate on dev and
+ * test, logged with the operator; staging and prod refuse it.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";

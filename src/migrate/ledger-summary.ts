@@ -10,7 +10,7 @@
  * predecessor has not applied as they are here are taken from the text (`predecessorView`).
  */
 import { sha256 } from "./hash";
-import { compareVersions, type Version, versionKey } from "./versions";
+import { compareVersions, oldestFirst, type Version, versionKey } from "./versions";
 
 /** An applied migration as the summary keeps it: its version and the checksum it was applied with. */
 export interface AppliedRef {
@@ -35,10 +35,8 @@ export interface LedgerSummary {
 
 /** The text of `applied` in the summary's order and form: what the digest is of. */
 export function appliedText(entries: readonly AppliedRef[]): string {
-  return [...entries]
-    .map((e) => ({ version: versionKey(e.version), checksum: e.checksum }))
-    .sort((a, b) => compareVersions(a.version, b.version))
-    .map((e) => `${e.version} ${e.checksum}`)
+  return oldestFirst(entries, (e) => e.version)
+    .map((e) => `${versionKey(e.version)} ${e.checksum}`)
     .join("\n");
 }
 
