@@ -19,7 +19,10 @@
  *   instanceArn          the RDS instance's ARN, or null
  *   masterSecretArn      the secret RDS keeps the master password in, or null
  *   logGroup             the CloudWatch log group of the server log, or null
- *   migrations           the applied ledger, oldest first: { version, name, checksum, appliedAt, appliedBy }
+ *   migrations           the applied ledger's summary (src/migrate/ledger-summary.ts): { count, newest,
+ *                        digest, applied }, `applied` each applied version and checksum as one text;
+ *                        the next stack's gate and `precog-db migrate` read it. The full ledger is
+ *                        the history table's (`precog-db status`)
  *   schemaVersion        the newest applied version, or null
  *
  * An ARN is never a secret: one derived from a secret input would be marked secret by Pulumi, and
@@ -47,7 +50,7 @@ export function stackOutputs(cfg: PrecogConfig, env: PrecogEnvironment) {
     instanceArn: rds ? pulumi.unsecret(rds.instance.arn) : null,
     masterSecretArn: rds ? pulumi.unsecret(rds.masterSecretArn) : null,
     logGroup: rds ? pulumi.unsecret(rds.logGroup.name) : null,
-    migrations: env.migrations.ledger,
+    migrations: env.migrations.applied,
     schemaVersion: env.migrations.schemaVersion,
   };
 }

@@ -1,8 +1,8 @@
 // The project's compiled program without the migration component, for benches only
 // (bench/lib/deployed-dev.ts copies it into a throwaway copy's dist/pulumi/infra/ and points that
 // copy's Pulumi.yaml at it). The component's module is replaced, before the program loads it, by a
-// class that registers nothing and whose ledger is empty, and the provider's module by one whose
-// migrationsProvider() registers nothing: no StackReference, no file scan, no lint, no provider
+// class that registers nothing and has no ledger summary (its `applied` is null), and the
+// provider's module by one whose migrationsProvider() registers nothing: no StackReference, no file scan, no lint, no provider
 // plugin, and none of the engine's modules that only the component loads.
 // It loads nothing before ./index, which defers the modules a run rarely uses before anything loads
 // the Pulumi SDK (infra/startup/prepare-program.ts): the SDK is required only when the stand-in is
@@ -22,7 +22,7 @@ standIn("./migrations/component", {
   PrecogMigrations: class {
     constructor() {
       const pulumi = require("@pulumi/pulumi");
-      this.ledger = pulumi.output([]);
+      this.applied = pulumi.output(null);
       this.schemaVersion = pulumi.output(null);
     }
   },

@@ -5,13 +5,22 @@
  * prod), through the migration engine.
  *
  * The program, before any query, gives the resource the files and their checksums (the engine's
- * stat cache) and the predecessor's ledger (a StackReference). The provider (./plugin/crud.ts),
+ * stat cache) and what the predecessor has applied of them (its `migrations` output, a ledger
+ * summary read through a StackReference, settled against the files by count and digest: its text
+ * is read only when they disagree; src/migrate `predecessorView`). The provider (./plugin/crud.ts),
  * which has the ledger this stack recorded, finds what is pending, gates and lints it
  * (./plugin/pending.ts) and names each pending file in the diff at preview; `up` applies them.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Environment } from "../../src/env/environment";
-import { type LedgerEntry, migrationFiles } from "../../src/migrate";
+import {
+  type LedgerSummary,
+  type MigrationFileSum,
+  migrationFiles,
+  type PredecessorView,
+  predecessorView,
+  summaryFromOutput,
+} from "../../src/migrate";
 import type { BackupPlan, MigrationsLogin } from "./contract";
 import { type MigrationsProvider, MigrationsResource } from "./resource";
 
@@ -36,20 +45,22 @@ export interface PrecogMigrationsArgs {
 }
 
 export class PrecogMigrations extends pulumi.ComponentResource {
-  /** The applied ledger (the stack's `migrations` output, which the next stack's gate reads). */
-  readonly ledger: pulumi.Output<LedgerEntry[]>;
+  /** The applied ledger's summary (the stack's `migrations` output, which the next stack's gate reads). */
+  readonly applied: pulumi.Output<LedgerSummary>;
   readonly schemaVersion: pulumi.Output<string | null>;
 
   constructor(name: string, args: PrecogMigrationsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("precog:migrations:PrecogMigrations", name, {}, opts);
     const parent = this;
     const stack = pulumi.getStack();
-    const allowed = args.predecessor
-      ? predecessorLedger(
+    const files = migrationFiles(args.dir);
+    const predecessorApplied = args.predecessor
+      ? predecessorOf(
           new pulumi.StackReference(`${name}-predecessor`, { name: qualified(args.predecessor) }, { parent }),
           args.predecessor,
           stack,
-        ).apply((ledger) => ledger.map(({ version, checksum }) => ({ version, checksum })))
+          files,
+        )
       : null;
 
     const resource = new MigrationsResource(
@@ -58,14 +69,14 @@ export class PrecogMigrations extends pulumi.ComponentResource {
         environment: args.environment,
         login: args.login,
         dir: args.dir,
-        migrationsJson: migrationFiles(args.dir).then((files) =>
-          JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.checksum]))),
+        migrationsJson: files.then((all) =>
+          JSON.stringify(Object.fromEntries(all.map((f) => [f.filename, f.checksum]))),
         ),
         predecessor: args.predecessor ?? null,
-        allowed,
+        predecessorApplied,
         backup: args.backup,
         operator: args.operator,
-        ledgerJson: undefined,
+        applied: undefined,
         schemaVersion: undefined,
         lastBackup: undefined,
       },
@@ -77,7 +88,7 @@ export class PrecogMigrations extends pulumi.ComponentResource {
       },
     );
 
-    this.ledger = resource.ledgerJson.apply((text) => JSON.parse(text) as LedgerEntry[]);
+    this.applied = resource.applied;
     this.schemaVersion = resource.schemaVersion;
     this.registerOutputs({ schemaVersion: this.schemaVersion });
   }
@@ -88,18 +99,25 @@ function qualified(stack: string): string {
   return stack.includes("/") ? stack : `${pulumi.getOrganization()}/${pulumi.getProject()}/${stack}`;
 }
 
-function predecessorLedger(
+/** What the predecessor has applied of `files`, from its `migrations` output; an error saying to deploy it when it has none. */
+function predecessorOf(
   ref: pulumi.StackReference,
   predecessor: string,
   stack: string,
-): pulumi.Output<LedgerEntry[]> {
-  return ref.getOutput("migrations").apply((v) => {
-    if (!Array.isArray(v)) {
+  files: Promise<MigrationFileSum[]>,
+): pulumi.Output<PredecessorView> {
+  return pulumi.all([ref.getOutput("migrations"), files]).apply(([output, all]) => {
+    const summary = summaryFromOutput(output);
+    if (summary === undefined) {
       throw new pulumi.RunError(
         `Stack "${stack}" applies migrations only after "${predecessor}" has, but "${predecessor}" has no migrations ledger: ` +
           `deploy it first (pulumi up --stack ${predecessor}), or fix precog:migrations.predecessor.`,
       );
     }
-    return v as LedgerEntry[];
+    try {
+      return predecessorView(summary, all, predecessor);
+    } catch (e) {
+      throw new pulumi.RunError((e as Error).message);
+    }
   });
 }

@@ -2,7 +2,15 @@
  * The migration resource's inputs and state, as plain data: what the program computes and what the
  * provider (in another process) reads back. No Pulumi types here.
  */
-import { type LedgerEntry, migrationName, newestOf, oldestFirst, versionKey } from "../../src/migrate";
+import {
+  type AppliedRef,
+  appliedEntries,
+  type LedgerSummary,
+  migrationName,
+  type PredecessorView,
+  summaryOf,
+  versionKey,
+} from "../../src/migrate";
 
 /** Where the migrator connects and what it acts as: no credential. */
 export interface MigrationsTarget {
@@ -68,8 +76,12 @@ export interface MigrationsInputs {
   readonly migrations: Readonly<Record<string, string>>;
   /** The stack before this one (config precog:migrations.predecessor), or null for dev. Not part of the diff. */
   readonly predecessor: string | null;
-  /** What the predecessor stack has applied, or null for the first stack (dev). Not part of the diff. */
-  readonly allowed: readonly { readonly version: string; readonly checksum: string }[] | null;
+  /**
+   * What the predecessor stack has applied of these files (src/migrate `predecessorView`: its
+   * newest version, and the few files up to it that it has not applied as they are here), or null
+   * for the first stack (dev). Not part of the diff.
+   */
+  readonly predecessorApplied: PredecessorView | null;
   readonly backup: BackupPlan;
   readonly operator: string;
 }
@@ -102,27 +114,39 @@ export interface MigrationsState extends Omit<RecordedInputs, "login"> {
   readonly login?: MigrationsLogin;
   readonly connection?: RecordedConnection;
   /**
-   * The applied ledger, oldest first, as the database's history table has it: LedgerEntry[] as JSON
-   * text, one value for the engine to carry instead of five per migration (its encoding of every
-   * value was most of what an apply through `pulumi up` cost beyond the apply). The component's
-   * `ledger` and the stack's `migrations` output are the parsed list.
+   * The applied ledger as its summary (src/migrate `LedgerSummary`): count, newest version, digest,
+   * and each applied version and checksum as one text, as the database's history table has them.
+   * What the provider finds pending and drift from; the component's `applied` and the stack's
+   * `migrations` output. The names and who applied when are the history table's alone.
    */
-  readonly ledgerJson: string;
+  readonly applied: LedgerSummary;
   /** The newest applied version, or null before the first. */
   readonly schemaVersion: string | null;
   /** The backup taken before the last apply: a pg_dump file or an RDS snapshot identifier. */
   readonly lastBackup: string | null;
 }
 
-/** A state as recorded before the ledger became JSON text: the list itself. */
-interface ListLedgerState {
-  readonly ledger?: readonly LedgerEntry[];
+/**
+ * The ledgers states recorded before the summary: the whole ledger as JSON text (`ledgerJson`), and
+ * before that as a list (`ledger`). Read so that such a stack moves to the summary in one update.
+ */
+interface FormerLedgerState {
+  readonly ledgerJson?: string;
+  readonly ledger?: readonly { readonly version: string; readonly checksum: string }[];
 }
 
-/** The ledger a state records, in either form; none for a resource not yet created. */
-export function recordedLedger(state: Partial<MigrationsState> & ListLedgerState): LedgerEntry[] {
-  if (state.ledgerJson !== undefined) return JSON.parse(state.ledgerJson) as LedgerEntry[];
-  return [...(state.ledger ?? [])];
+/** Whether `state` was recorded before the summary (no `applied`): its diff asks for an update, which rewrites it. */
+export function isFormerShape(state: Partial<MigrationsState>): boolean {
+  return state.applied === undefined;
+}
+
+/** Each applied version and checksum a state records, oldest first, in any of its shapes; none for a resource not yet created. */
+export function recordedApplied(
+  state: Partial<MigrationsState> & FormerLedgerState,
+): { version: string; checksum: string }[] {
+  if (state.applied !== undefined) return appliedEntries(state.applied.applied);
+  const former = state.ledgerJson !== undefined ? JSON.parse(state.ledgerJson) : (state.ledger ?? []);
+  return (former as { version: string; checksum: string }[]).map(({ version, checksum }) => ({ version, checksum }));
 }
 
 /**
@@ -131,17 +155,18 @@ export function recordedLedger(state: Partial<MigrationsState> & ListLedgerState
  */
 export function stateOf(
   i: RecordedInputs | MigrationsState,
-  ledger: readonly LedgerEntry[],
+  ledger: readonly AppliedRef[],
   lastBackup: string | null,
 ): MigrationsState {
   const { environment, backup, operator } = i;
+  const applied = summaryOf(ledger);
   return {
     environment,
     ...(i.login ? { login: i.login } : { connection: (i as MigrationsState).connection }),
     backup,
     operator,
-    ledgerJson: JSON.stringify(oldestFirst(ledger, (e) => e.version)),
-    schemaVersion: newestOf(ledger, (e) => e.version)?.version ?? null,
+    applied,
+    schemaVersion: applied.newest,
     lastBackup,
   };
 }

@@ -11,6 +11,7 @@
  * ignores), so it is registered once the stack's generated password exists.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { LedgerSummary } from "../../src/migrate";
 
 /** The plugin's package, and the type of its one resource. */
 export const MIGRATIONS_PACKAGE = "precog-migrations";
@@ -64,8 +65,8 @@ export function migrationsProvider(
 }
 
 export class MigrationsResource extends pulumi.CustomResource {
-  /** The applied ledger as JSON text (./contract.ts `MigrationsState`). */
-  declare readonly ledgerJson: pulumi.Output<string>;
+  /** The applied ledger's summary (./contract.ts `MigrationsState`). */
+  declare readonly applied: pulumi.Output<LedgerSummary>;
   declare readonly schemaVersion: pulumi.Output<string | null>;
   declare readonly lastBackup: pulumi.Output<string | null>;
 

@@ -2,16 +2,16 @@
  * The command line's side of the stack-order gate (the rule is src/migrate/stack-order.ts, the
  * component's too). Before `migrate` applies anything on a stack that names a predecessor
  * (`precog:migrations.predecessor` in `Pulumi.<env>.yaml` of the Pulumi project, the working
- * folder), it reads that stack's `migrations` output with the Pulumi CLI and refuses every pending
- * migration the predecessor has not applied with the same checksum; the engine re-checks the same
- * set (`allowed`) under its lock. Staging and prod need the project; dev and test without one have
- * no order to follow. `--skip-stack-order` skips the gate on dev and test, logged with the
- * operator; staging and prod refuse it.
+ * folder), it reads that stack's `migrations` output (its ledger summary) with the Pulumi CLI and
+ * refuses every pending migration the predecessor has not applied with the same checksum; the
+ * engine re-checks the same set (`allowed`) under its lock. Staging and prod need the project;
+ * dev and test without one have no order to follow. `--skip-stack-order` skips the gate on dev and
+ * test, logged with the operator; staging and prod refuse it.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { currentOperator, ENVIRONMENT_TRAITS, type Environment, environmentsWhere } from "../env/environment";
-import type { LedgerEntry } from "../migrate/stack-order";
+import { type LedgerSummary, summaryFromOutput } from "../migrate/ledger-summary";
 import type { CommandContext } from "./context";
 
 export type Allowed = readonly { readonly version: string; readonly checksum: string }[];
@@ -32,10 +32,17 @@ export async function stackOrderGate(ctx: CommandContext): Promise<Allowed | und
   }
   const predecessor = await predecessorOf(ctx, env);
   if (predecessor === undefined) return undefined;
-  const ledger = await predecessorLedger(ctx, env, predecessor);
-  const { compareVersions, migrationFiles, pendingOf, readHistory, stackOrderError, stackOrderProblems } = await import(
-    "../migrate/index"
-  );
+  const summary = await predecessorSummary(ctx, env, predecessor);
+  const {
+    allowedOf,
+    compareVersions,
+    migrationFiles,
+    pendingOf,
+    predecessorView,
+    readHistory,
+    stackOrderError,
+    stackOrderProblems,
+  } = await import("../migrate/index");
   const [files, history] = await Promise.all([
     migrationFiles(ctx.dir),
     readHistory({ connection: target.connection, environment: env, prodConfirmed: true }),
@@ -44,7 +51,8 @@ export async function stackOrderGate(ctx: CommandContext): Promise<Allowed | und
   const pending = pendingOf(files, (f) => f.version, history).filter(
     (f) => to === undefined || !/^\d+$/.test(to) || compareVersions(f.version, to) <= 0,
   );
-  const gate = { stack: env, pending, predecessor, predecessorLedger: ledger };
+  const view = predecessorView(summary, files, predecessor);
+  const gate = { stack: env, pending, predecessor, predecessorApplied: view };
   const problems = stackOrderProblems(gate);
   if (problems.length > 0) {
     const refusal = stackOrderError(gate, problems).message;
@@ -52,7 +60,7 @@ export async function stackOrderGate(ctx: CommandContext): Promise<Allowed | und
       `${refusal}\nNothing was applied.${ENVIRONMENT_TRAITS[env].maySkipStackOrder ? skipHint(env) : ""}`,
     );
   }
-  return ledger.map(({ version, checksum }) => ({ version, checksum }));
+  return allowedOf(view, files);
 }
 
 function skipHint(env: Environment): string {
@@ -76,8 +84,8 @@ async function predecessorOf(ctx: CommandContext, env: Environment): Promise<str
   throw pulumiError(env, `read precog:migrations.predecessor of stack "${env}"`, r, env);
 }
 
-/** The predecessor's `migrations` output; an error that says to deploy it when it has none. */
-async function predecessorLedger(ctx: CommandContext, env: Environment, predecessor: string): Promise<LedgerEntry[]> {
+/** The predecessor's `migrations` output, as a summary; an error that says to deploy it when it has none. */
+async function predecessorSummary(ctx: CommandContext, env: Environment, predecessor: string): Promise<LedgerSummary> {
   const r = await pulumi(ctx, ["stack", "output", "--stack", predecessor, "--json", "migrations"]);
   const deployFirst = () =>
     new Error(
@@ -88,16 +96,17 @@ async function predecessorLedger(ctx: CommandContext, env: Environment, predeces
     if (/no stack named|does not have output property/.test(r.stderr)) throw deployFirst();
     throw pulumiError(env, `read the migrations output of stack "${predecessor}"`, r, predecessor);
   }
-  let ledger: unknown;
+  let output: unknown;
   try {
-    ledger = JSON.parse(r.stdout);
+    output = JSON.parse(r.stdout);
   } catch {
     throw new Error(
       `pulumi stack output --stack ${predecessor} --json migrations printed no JSON. Nothing was applied.`,
     );
   }
-  if (!Array.isArray(ledger)) throw deployFirst();
-  return ledger as LedgerEntry[];
+  const summary = summaryFromOutput(output);
+  if (summary === undefined) throw deployFirst();
+  return summary;
 }
 
 interface Run {

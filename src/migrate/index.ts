@@ -100,5 +100,16 @@ export async function migrationFiles(dir: string, checksumCache?: string | false
   }));
 }
 
+export {
+  type AppliedRef,
+  allowedOf,
+  appliedEntries,
+  checksumThere,
+  type LedgerSummary,
+  type PredecessorView,
+  predecessorView,
+  summaryFromOutput,
+  summaryOf,
+} from "./ledger-summary";
 export { type GateInput, type LedgerEntry, stackOrderError, stackOrderProblems } from "./stack-order";
 export { compareVersions, newestOf, oldestFirst, pendingOf, type Version, versionKey } from "./versions";

@@ -1,11 +1,12 @@
 /**
  * The stack-order gate: dev -> test -> staging -> prod, never skipped. A stack may apply a
  * migration only once the stack before it has applied the same version with the same checksum.
- * Pure: the Pulumi component and the command line each bring the predecessor's ledger.
+ * Pure: the Pulumi component and the command line each bring what the predecessor has applied, as
+ * its ledger summary settles it (./ledger-summary.ts `predecessorView`).
  */
-import { versionKey } from "./versions";
+import { checksumThere, type PredecessorView } from "./ledger-summary";
 
-/** An applied migration as a stack's `migrations` output (its ledger) lists it. */
+/** An applied migration as the history table records it. */
 export interface LedgerEntry {
   readonly version: string;
   readonly name: string;
@@ -19,15 +20,14 @@ export interface GateInput {
   /** The files this stack would apply: not in its own ledger. */
   readonly pending: readonly { readonly version: string; readonly name: string; readonly checksum: string }[];
   readonly predecessor: string;
-  /** What the predecessor has applied (its ledger, or just each entry's version and checksum). */
-  readonly predecessorLedger: readonly Pick<LedgerEntry, "version" | "checksum">[];
+  /** What the predecessor has applied of this stack's files. */
+  readonly predecessorApplied: PredecessorView;
 }
 
 /** One line per pending migration the predecessor has not applied as it is here; empty: allowed. */
 export function stackOrderProblems(g: GateInput): string[] {
-  const applied = new Map(g.predecessorLedger.map((e) => [versionKey(e.version), e.checksum]));
   return g.pending.flatMap((m) => {
-    const there = applied.get(versionKey(m.version));
+    const there = checksumThere(g.predecessorApplied, m);
     if (there === m.checksum) return [];
     const label = `${m.version}_${m.name}.sql (checksum ${m.checksum.slice(0, 12)})`;
     return there === undefined

@@ -77,6 +77,19 @@ describe("precog-db migrate's stack-order gate", () => {
     expect(await history()).toEqual(["1", "2"]);
   });
 
+  it("reads a predecessor whose migrations output is still the whole ledger (deployed before the summary)", async () => {
+    project = await gatedProject("staging", "test", "files", dir, "list");
+    writeFileSync(join(dir, "0003_v.sql"), sql("CREATE TABLE v (x int);"));
+    const refused = await migrateIn(project, "staging");
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/\n {2}- 3_v\.sql \(checksum [0-9a-f]{12}\): stack "test" has not applied it;/);
+    expect(refused.stderr).not.toMatch(/- [12]_/);
+    expect(await history()).toEqual([]);
+    const r = await migrateIn(project, "staging", ["--to", "2"]);
+    expect([r.code, r.stderr]).toEqual([0, expect.stringContaining("  2/2 0002_u (")]);
+    expect(await history()).toEqual(["1", "2"]);
+  });
+
   it("a predecessor never deployed: says to deploy it first", async () => {
     project = await gatedProject("staging", "test", undefined);
     const r = await migrateIn(project, "staging");

@@ -15,7 +15,7 @@ import type { LedgerEntry } from "../../src/migrate";
 import { type LocalCluster, startLocalCluster } from "../../testbed/local-cluster";
 import { asRole, probeServer, withAdmin } from "../../testbed/probes";
 import { type InlineProgram, InlineProject } from "./inline-project";
-import { MIGRATIONS_TYPE, ownedProgram, prepareDatabase, stackConfig } from "./owned-program";
+import { appliedOf, MIGRATIONS_TYPE, ownedProgram, prepareDatabase, stackConfig } from "./owned-program";
 
 const MINUTES = 60_000;
 const STACKS = ["dev", "test", "staging", "prod"];
@@ -24,11 +24,13 @@ let project: InlineProject;
 let passwords: Record<"migrator" | "app" | "readonly", string>;
 let dev: InlineProgram;
 
-/** The migration resource's recorded ledger (its state's ledgerJson, which the next diff compares with). */
-async function recordedLedger(stack: string): Promise<LedgerEntry[]> {
+/** The migration resource's recorded ledger (its state's summary, which the next diff compares with). */
+async function recordedLedger(stack: string): Promise<{ version: string; checksum: string }[]> {
   const [r] = await project.resourcesOf(stack, MIGRATIONS_TYPE);
-  return JSON.parse(r.outputs?.ledgerJson as string);
+  return appliedOf(r.outputs?.applied);
 }
+/** Each entry's version and checksum: what the summary keeps of a ledger. */
+const refs = (ledger: readonly LedgerEntry[]) => ledger.map(({ version, checksum }) => ({ version, checksum }));
 /** precog_migrations.history as the ledger lists it. */
 const historyOf = (database: string): Promise<LedgerEntry[]> =>
   withAdmin(
@@ -110,11 +112,18 @@ describe.sequential("the migration component, through the real engine and the pr
       const r = await project.up("dev", dev);
       expect([r.ok, r.changes]).toEqual([true, { create: 4 }]);
       const out = await project.outputs("dev");
-      const ledger = out.migrations as LedgerEntry[];
-      expect(ledger.map((m) => `${m.version.padStart(4, "0")}_${m.name}.sql`)).toEqual(migrationFiles());
+      const history = await historyOf("precog_dev");
+      expect(history.map((m) => `${m.version.padStart(4, "0")}_${m.name}.sql`)).toEqual(migrationFiles());
       expect(out.schemaVersion).toBe("5");
-      expect(ledger).toEqual(await historyOf("precog_dev"));
-      expect(await recordedLedger("dev")).toEqual(ledger);
+      // The output is the ledger's summary: count, newest, digest, and each version and checksum.
+      expect(out.migrations).toEqual({
+        count: 5,
+        newest: "5",
+        digest: expect.stringMatching(/^[0-9a-f]{64}$/),
+        applied: expect.any(String),
+      });
+      expect(appliedOf(out.migrations)).toEqual(refs(history));
+      expect(await recordedLedger("dev")).toEqual(refs(history));
       expect(logLinesOf("precog_dev_migrator", logFrom).length).toBeGreaterThan(0);
 
       const owners = await withAdmin(
@@ -197,7 +206,7 @@ describe.sequential("the migration component, through the real engine and the pr
         ),
       );
       expect(await historyOf("precog_dev")).toEqual(before);
-      expect(await recordedLedger("dev")).toEqual(before);
+      expect(await recordedLedger("dev")).toEqual(refs(before));
     },
     10 * MINUTES,
   );
@@ -219,7 +228,7 @@ describe.sequential("the migration component, through the real engine and the pr
       expect(r.output).toContain("the ledger records the 6 migration(s) the database has");
       const ledger = await recordedLedger("dev");
       expect(ledger.map((m) => m.version)).toEqual(["1", "2", "3", "4", "5", "6"]);
-      expect(ledger).toEqual(await historyOf("precog_dev"));
+      expect(ledger).toEqual(refs(await historyOf("precog_dev")));
       const broken = await withAdmin(
         async (c) => (await c.query("select to_regclass('public.engine_broken') as t")).rows[0].t,
         "precog_dev",

@@ -20,11 +20,24 @@ import { type PrecogConfig, parseConfig } from "../../src/config/parse";
 import { NAMESPACE } from "../../src/config/schema";
 import { currentOperator } from "../../src/env/environment";
 import { LOGIN_ROLES, type LoginRole } from "../../src/env/roles";
+import { appliedEntries, summaryFromOutput } from "../../src/migrate";
 import { privilegePlanSql } from "../../testbed/privilege-plan-sql";
 import { withAdmin } from "../../testbed/probes";
 import type { InlineProgram, InlineProject } from "./inline-project";
 
 export { MIGRATIONS_TYPE } from "../../infra/migrations/resource";
+
+/** What a stack's `migrations` output (its ledger summary) lists as applied, oldest first. */
+export function appliedOf(migrations: unknown): { version: string; checksum: string }[] {
+  const summary = summaryFromOutput(migrations);
+  if (summary === undefined) throw new Error(`not a migrations output: ${JSON.stringify(migrations)}`);
+  return appliedEntries(summary.applied);
+}
+
+/** The versions a stack's `migrations` output lists as applied, oldest first. */
+export function appliedVersions(migrations: unknown): string[] {
+  return appliedOf(migrations).map((e) => e.version);
+}
 
 /** The program; `migratorPassword` is the password `prepareDatabase` gave the stack's migrator. */
 export function ownedProgram(projectDir: string, migratorPassword: string): InlineProgram {
@@ -51,7 +64,7 @@ export function ownedProgram(projectDir: string, migratorPassword: string): Inli
         operator: currentOperator(vars),
       }),
     );
-    return { migrations: migrations.ledger, schemaVersion: migrations.schemaVersion };
+    return { migrations: migrations.applied, schemaVersion: migrations.schemaVersion };
   };
 }
 

@@ -14,11 +14,10 @@ import { hostname, tmpdir, userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LedgerEntry } from "../../src/migrate";
 import { type LocalCluster, startLocalCluster } from "../../testbed/local-cluster";
 import { asRole, attempt, INSUFFICIENT_PRIVILEGE, probeServer, withAdmin } from "../../testbed/probes";
 import { type InlineProgram, InlineProject } from "./inline-project";
-import { MIGRATIONS_TYPE, ownedProgram, prepareDatabase, stackConfig } from "./owned-program";
+import { appliedVersions, MIGRATIONS_TYPE, ownedProgram, prepareDatabase, stackConfig } from "./owned-program";
 
 const MINUTES = 60_000;
 const SCRIPT = resolve(__dirname, "../../scripts/state-backend.sh");
@@ -63,7 +62,7 @@ const stateKeys = (like: string) =>
     DATABASE,
   );
 const versions = async (project: InlineProject, stack: string) =>
-  ((await project.outputs(stack)).migrations as LedgerEntry[]).map((m) => m.version);
+  appliedVersions((await project.outputs(stack)).migrations);
 const addMigration = (project: InlineProject) =>
   writeFileSync(
     join(project.dir, "migrations", NOTES),

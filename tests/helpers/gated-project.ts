@@ -2,7 +2,8 @@
  * A Pulumi project folder for the command line's stack-order gate without deploying anything: a
  * Pulumi.yaml, `Pulumi.<stack>.yaml` naming its predecessor, and (unless `ledger` is undefined, a
  * predecessor never deployed) the predecessor's state in a file backend of its own, holding a
- * `migrations` output put there with `pulumi stack import`. The command reads it with the real
+ * `migrations` output put there with `pulumi stack import`: the ledger's summary, or (`shape`
+ * "list") the whole ledger as stacks deployed before the summary have it. The command reads it with the real
  * Pulumi CLI, as it reads a deployed stack.
  */
 import { execFile } from "node:child_process";
@@ -10,7 +11,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { migrationFiles } from "../../src/migrate";
+import { migrationFiles, summaryOf } from "../../src/migrate";
 import { findEngine } from "../../testbed/pulumi-project";
 
 export interface GatedProject {
@@ -29,6 +30,7 @@ export async function gatedProject(
   predecessor: string,
   ledger: "files" | { version: string; checksum: string }[] | undefined,
   dir?: string,
+  shape: "summary" | "list" = "summary",
 ): Promise<GatedProject> {
   const base = mkdtempSync(join(tmpdir(), "precog-gated-"));
   const cwd = join(base, "project");
@@ -55,12 +57,15 @@ export async function gatedProject(
       ledger === "files"
         ? (await migrationFiles(dir ?? ".", false)).map(({ version, checksum }) => ({ version, checksum }))
         : ledger;
-    const migrations = entries.map((e) => ({
-      ...e,
-      name: `m${e.version}`,
-      appliedAt: "2026-12-01T00:00:00.000Z",
-      appliedBy: "gated-project",
-    }));
+    const migrations =
+      shape === "summary"
+        ? summaryOf(entries)
+        : entries.map((e) => ({
+            ...e,
+            name: `m${e.version}`,
+            appliedAt: "2026-12-01T00:00:00.000Z",
+            appliedBy: "gated-project",
+          }));
     const deployment = {
       version: 3,
       deployment: {

@@ -5,10 +5,10 @@
  * anything is applied and recorded as lastBackup, and a failed snapshot stops the apply.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type MigrationsInputs, type MigrationsState, recordedLedger } from "../../infra/migrations/contract";
+import { type MigrationsInputs, type MigrationsState, recordedApplied } from "../../infra/migrations/contract";
 import { create, snapshotClients } from "../../infra/migrations/plugin/crud";
 import { type RdsSnapshots, snapshotBeforeApply } from "../../infra/migrations/plugin/snapshot";
-import { migrationFiles } from "../../src/migrate";
+import { migrationFiles, summaryOf } from "../../src/migrate";
 import { createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
 import { migrationsDir, removeDir, sql } from "../migrate/helpers";
 import { providerInputs } from "./provider-inputs";
@@ -85,7 +85,7 @@ describe("the provider's apply on an aws stack, against real PostgreSQL", () => 
   const inputs = async (): Promise<MigrationsInputs> =>
     providerInputs(db, dir, {
       environment: "staging",
-      allowed: (await migrationFiles(dir, false)).map(({ version, checksum }) => ({ version, checksum })),
+      predecessorApplied: { newest: (await migrationFiles(dir, false)).at(-1)?.version ?? null, differs: {} },
       backup: PLAN,
       operator: "backup-test",
     });
@@ -108,7 +108,7 @@ describe("the provider's apply on an aws stack, against real PostgreSQL", () => 
     expect(calls[1]).toMatch(/^create precog-staging precog-staging-premigration-\d{8}-\d{6}$/);
     expect(seenAtCreate).toEqual([[]]);
     expect(outs.lastBackup).toBe(calls[1].split(" ")[2]);
-    expect(recordedLedger(outs).map((e) => e.version)).toEqual(["1", "2"]);
+    expect(recordedApplied(outs).map((e) => e.version)).toEqual(["1", "2"]);
     expect(await tables()).toEqual(["t", "u"]);
   });
 
@@ -123,7 +123,7 @@ describe("the provider's apply on an aws stack, against real PostgreSQL", () => 
       /^RDS snapshot precog-staging-premigration-\S+ of precog-staging ended "failed": no migration was applied\n/,
     );
     expect(err?.properties?.lastBackup).toBeNull();
-    expect(err?.properties?.ledgerJson).toBe("[]");
+    expect(err?.properties?.applied).toEqual(summaryOf([]));
     expect(await tables()).toEqual([]);
   });
 });

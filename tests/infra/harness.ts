@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import type { StackOutputs } from "../../infra/outputs";
 import { program } from "../../infra/program";
-import { migrationFiles } from "../../src/migrate";
+import { migrationFiles, summaryOf } from "../../src/migrate";
 import { applyOverrides, type ConfigOverrides } from "../../testbed/config-overrides";
 
 export const ROOT = resolve(__dirname, "../..");
@@ -150,7 +150,7 @@ function fakeState(
       return { ...inputs, arn: `arn:aws:events:us-east-1:${account}:rule/${inputs.name}` };
     case "precog-migrations:index:Migrations":
       // As the provider's create leaves a new database: nothing applied yet.
-      return { ...inputs, ledgerJson: "[]", schemaVersion: null, lastBackup: null };
+      return { ...inputs, applied: summaryOf([]), schemaVersion: null, lastBackup: null };
     case "pulumi:pulumi:StackReference":
       return { ...inputs, outputs: stackOutputs[inputs.name] ?? {}, secretOutputNames: [] };
     default:
@@ -164,23 +164,14 @@ export function dbiResourceId(instanceName: string): string {
   return `db-${letters.padEnd(26, "0").slice(0, 26)}`;
 }
 
-/** A ledger with every committed migration applied, as a stack's `migrations` output lists it. */
-export async function committedLedger() {
-  const files = await migrationFiles(resolve(ROOT, "migrations"));
-  return files.map(({ version, name, checksum }) => ({
-    version,
-    name,
-    checksum,
-    appliedAt: "2026-11-30T12:00:00.000Z",
-    appliedBy: "ci",
-  }));
+/** The summary of a ledger with every committed migration applied, as a stack's `migrations` output has it. */
+export async function committedSummary() {
+  return summaryOf(await migrationFiles(resolve(ROOT, "migrations")));
 }
 
 async function defaultStackOutputs(stack: string): Promise<Record<string, Record<string, unknown>>> {
-  const ledger = await committedLedger();
-  return Object.fromEntries(
-    STACKS.filter((s) => s !== stack).map((s) => [`organization/precog/${s}`, { migrations: ledger }]),
-  );
+  const migrations = await committedSummary();
+  return Object.fromEntries(STACKS.filter((s) => s !== stack).map((s) => [`organization/precog/${s}`, { migrations }]));
 }
 
 /** Runs the program for `stack` under mocks and waits until every resource is registered. */

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { stateOf } from "../../infra/migrations/contract";
 import { migrationsProvider } from "../../infra/migrations/plugin/server";
-import { migrationFiles } from "../../src/migrate";
+import { migrationFiles, predecessorView, summaryOf } from "../../src/migrate";
 
 const dir = mkdtempSync(join(tmpdir(), "precog-pending-checks-"));
 writeFileSync(join(dir, "0001_a.sql"), "-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n");
@@ -50,7 +50,7 @@ async function inputs(environment: string, over: Record<string, unknown> = {}) {
     dir,
     migrationsJson: JSON.stringify(Object.fromEntries((await files()).map((f) => [f.filename, f.checksum]))),
     predecessor: null,
-    allowed: null,
+    predecessorApplied: null,
     backup: { kind: "none" as const },
     operator: "test",
     ...over,
@@ -75,8 +75,9 @@ async function recorded(environment: string, versions: string[]) {
   return stateOf(await inputs(environment), await ledgerOf(versions), null);
 }
 
-const allowedOf = async (versions: string[]) =>
-  (await files()).filter((f) => versions.includes(f.version)).map(({ version, checksum }) => ({ version, checksum }));
+/** What a predecessor with `versions` applied has applied of the files, as the program hands it over. */
+const predecessorWith = async (versions: string[]) =>
+  predecessorView(summaryOf((await files()).filter((f) => versions.includes(f.version))), await files(), "pred");
 
 describe("the provider's diff of a recorded resource", () => {
   it("finds nothing pending when the ledger has every file: no change, nothing logged", async () => {
@@ -95,7 +96,7 @@ describe("the provider's diff of a recorded resource", () => {
 
   it("refuses a pending file the predecessor has not applied, naming it, its checksum and both stacks", async () => {
     const sum = (await files())[1].checksum.slice(0, 12);
-    const news = await inputs("staging", { predecessor: "test", allowed: await allowedOf(["1"]) });
+    const news = await inputs("staging", { predecessor: "test", predecessorApplied: await predecessorWith(["1"]) });
     const refused = provider.diff?.("migrations", urn("staging"), await recorded("staging", ["1"]), news);
     await expect(refused).rejects.toThrow(
       'Refusing to apply migrations on stack "staging": the stack before it, "test", must apply each first (dev -> test -> staging -> prod):\n' +
@@ -106,7 +107,7 @@ describe("the provider's diff of a recorded resource", () => {
   });
 
   it("refuses on prod a lint finding its file does not approve", async () => {
-    const news = await inputs("prod", { predecessor: "staging", allowed: await allowedOf(["1", "2"]) });
+    const news = await inputs("prod", { predecessor: "staging", predecessorApplied: await predecessorWith(["1", "2"]) });
     const refused = provider.diff?.("migrations", urn("prod"), await recorded("prod", ["1"]), news);
     await expect(refused).rejects.toThrow(
       /^Lint refuses 1 finding\(s\) in pending migrations on prod;[\s\S]*0002_drop_a\.sql:2:1 drop-table/,
@@ -117,14 +118,14 @@ describe("the provider's diff of a recorded resource", () => {
     const ledger = (await ledgerOf(["1", "2"])).map((e) =>
       e.version === "1" ? { ...e, checksum: "0".repeat(64) } : e,
     );
-    const changed = { ...(await recorded("dev", [])), ledgerJson: JSON.stringify(ledger) };
+    const changed = { ...(await recorded("dev", [])), applied: summaryOf(ledger) };
     await expect(provider.diff?.("migrations", urn("dev"), changed, await inputs("dev"))).rejects.toThrow(
       /^Migration drift on dev: the recorded ledger and the migration files disagree:\n {2}- 0001_a\.sql changed after it was applied \(applied 000000000000, file [0-9a-f]{12}\): restore the applied content/,
     );
   });
 
   it("reads a state recorded with the ledger as a list (before it was JSON text)", async () => {
-    const { ledgerJson: _, ...rest } = await recorded("dev", []);
+    const { applied: _, ...rest } = await recorded("dev", []);
     const listed = { ...rest, ledger: await ledgerOf(["1"]) };
     const d = await provider.diff?.("migrations", urn("dev"), listed, await inputs("dev"));
     expect(d?.changes).toBe(true);
@@ -134,22 +135,36 @@ describe("the provider's diff of a recorded resource", () => {
     ]);
   });
 
-  it("asks for an update of a state with the ledger as a list even with nothing pending, so that it is rewritten as text", async () => {
-    const { ledgerJson: _, ...rest } = await recorded("dev", []);
+  it("asks for an update of a state with the ledger as a list even with nothing pending, so that it is rewritten as a summary", async () => {
+    const { applied: _, ...rest } = await recorded("dev", []);
     const listed = { ...rest, ledger: await ledgerOf(["1", "2"]) };
     const d = await provider.diff?.("migrations", urn("dev"), listed, await inputs("dev"));
     expect(d?.changes).toBe(true);
     expect(logged).toEqual([]);
   });
+
+  it("reads a state recorded with the ledger as JSON text (before the summary), and asks for an update that rewrites it", async () => {
+    const { applied: _, ...rest } = await recorded("dev", []);
+    for (const [versions, pending] of [
+      [["1"], ["precog-dev-migrations info: pending migrations: 0002_drop_a.sql"]],
+      [["1", "2"], []],
+    ] as const) {
+      logged.length = 0;
+      const former = { ...rest, ledgerJson: JSON.stringify(await ledgerOf([...versions])) };
+      const d = await provider.diff?.("migrations", urn("dev"), former, await inputs("dev"));
+      expect(d?.changes).toBe(true);
+      expect(logged).toEqual(pending);
+    }
+  });
 });
 
 describe("the provider's check", () => {
   it("of a new resource takes every file as pending: gated and named", async () => {
-    const news = await inputs("test", { predecessor: "dev", allowed: await allowedOf(["1"]) });
+    const news = await inputs("test", { predecessor: "dev", predecessorApplied: await predecessorWith(["1"]) });
     await expect(provider.check?.(urn("test"), {}, news)).rejects.toThrow(
       /2_drop_a\.sql \(checksum [0-9a-f]{12}\): stack "dev" has not applied it; stack "test" lacks it/,
     );
-    const allowed = await inputs("test", { predecessor: "dev", allowed: await allowedOf(["1", "2"]) });
+    const allowed = await inputs("test", { predecessor: "dev", predecessorApplied: await predecessorWith(["1", "2"]) });
     expect(await provider.check?.(urn("test"), {}, allowed)).toEqual({ inputs: allowed });
     // Each check found new files: it opened the engine's log ahead of the message.
     expect(logged).toEqual([
@@ -161,7 +176,7 @@ describe("the provider's check", () => {
   });
 
   it("of a recorded resource leaves the pending files to the diff, which has the ledger", async () => {
-    const news = await inputs("test", { predecessor: "dev", allowed: await allowedOf([]) });
+    const news = await inputs("test", { predecessor: "dev", predecessorApplied: await predecessorWith([]) });
     expect(await provider.check?.(urn("test"), await inputs("test"), news)).toEqual({ inputs: news });
     // The same files as the last run: no connection to the engine either.
     expect(logged).toEqual([]);

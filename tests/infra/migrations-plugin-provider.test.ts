@@ -11,13 +11,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { recordedLedger } from "../../infra/migrations/contract";
+import { recordedApplied } from "../../infra/migrations/contract";
 import { iamTokens, providerConfig } from "../../infra/migrations/plugin/login";
 import { changedKeys } from "../../infra/migrations/plugin/provider-config";
 import { migrationsProvider } from "../../infra/migrations/plugin/server";
 import { secretLike, unwrapSecrets } from "../../infra/migrations/plugin/wire-secrets";
 import { rdsIamToken } from "../../src/env/rds-iam-token";
-import { MIGRATION_LOCK_KEY, migrationFiles } from "../../src/migrate";
+import { MIGRATION_LOCK_KEY, migrationFiles, summaryOf } from "../../src/migrate";
 import { adminConfig, clientConfig, createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
 
 const SIG = "4dabf18193072939515e22adb298388d";
@@ -85,7 +85,7 @@ describe("the plugin's provider on a real server", () => {
       dir,
       migrationsJson: JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.checksum]))),
       predecessor: null,
-      allowed: null,
+      predecessorApplied: null,
       backup: { kind: "none" },
       operator: "test",
     };
@@ -95,13 +95,13 @@ describe("the plugin's provider on a real server", () => {
     const ins = await inputs();
     const created = await provider.create?.(URN, ins);
     expect(created?.outs.login).toEqual(ins.login);
-    expect(recordedLedger(created?.outs).map((e) => e.version)).toEqual(["1"]);
-    // The state keeps what the provider reads back; the files and the predecessor's ledger stay in the inputs.
+    expect(recordedApplied(created?.outs).map((e) => e.version)).toEqual(["1"]);
+    // The state keeps what the provider reads back; the files and what the predecessor applied stay in the inputs.
     expect(Object.keys(created?.outs).sort()).toEqual([
+      "applied",
       "backup",
       "environment",
       "lastBackup",
-      "ledgerJson",
       "login",
       "operator",
       "schemaVersion",
@@ -135,7 +135,7 @@ describe("the plugin's provider on a real server", () => {
       lastBackup: null,
     };
     const read = await provider.read?.("migrations", URN, props);
-    expect(recordedLedger(read?.props).map((e) => e.version)).toEqual(["1"]);
+    expect(recordedApplied(read?.props).map((e) => e.version)).toEqual(["1"]);
     expect(read?.props.connection).toEqual({
       host,
       port,
@@ -149,14 +149,14 @@ describe("the plugin's provider on a real server", () => {
 
   it("a failed apply records the database's ledger as state, no credential in it", async () => {
     writeFileSync(join(dir, "0002_b.sql"), "-- migrate:up\nCREATE TABLE b (id int;\n-- migrate:down\nDROP TABLE b;\n");
-    const olds = { ...(await inputs()), ledgerJson: "[]", schemaVersion: null, lastBackup: null };
+    const olds = { ...(await inputs()), applied: summaryOf([]), schemaVersion: null, lastBackup: null };
     const news = await inputs();
     const failure = await provider.update?.("migrations", URN, olds, news).catch((e) => e);
     expect(failure).toBeInstanceOf(Error);
     expect(failure.message).toContain("0002_b.sql");
     expect(failure.properties.login).toEqual(news.login);
     expect(JSON.stringify(failure.properties)).not.toContain(adminConfig().password);
-    expect(recordedLedger(failure.properties).map((e) => e.version)).toEqual(["1"]);
+    expect(recordedApplied(failure.properties).map((e) => e.version)).toEqual(["1"]);
   });
 });
 
@@ -192,7 +192,7 @@ describe("the plugin's provider waiting for the migration lock", () => {
       dir,
       migrationsJson: JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.checksum]))),
       predecessor: null,
-      allowed: null,
+      predecessorApplied: null,
       backup: { kind: "none" },
       operator: "test",
     };
@@ -212,7 +212,7 @@ describe("the plugin's provider waiting for the migration lock", () => {
         ),
       ]);
       await holder.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
-      expect(recordedLedger((await created)?.outs).map((e) => e.version)).toEqual(["1"]);
+      expect(recordedApplied((await created)?.outs).map((e) => e.version)).toEqual(["1"]);
       expect(logged[1]).toBe(`${URN} info Applied 1 migration(s) to ${user}@${host}:${port}/${database} (dev).`);
     } finally {
       await holder.end();
@@ -233,7 +233,7 @@ describe("the plugin's provider refreshing", () => {
       login: { kind: "provider-config", host, port, database: "precog_no_such_database", user, sslMode: "disable" },
       backup: { kind: "none" },
       operator: "test",
-      ledgerJson: "[]",
+      applied: summaryOf([]),
       schemaVersion: null,
       lastBackup: null,
     };
@@ -300,7 +300,7 @@ describe("the plugin's provider on an aws stack's login (IAM database authentica
       operator: "test",
     };
     const created = await provider.create?.(URN, ins);
-    expect(recordedLedger(created?.outs).map((e) => e.version)).toEqual(["1"]);
+    expect(recordedApplied(created?.outs).map((e) => e.version)).toEqual(["1"]);
     expect(JSON.stringify(created?.outs)).not.toContain("first-token-1");
     // A later token (RDS accepts any fresh one; here the role's password moves to it).
     token = "second-token-2";
@@ -308,7 +308,7 @@ describe("the plugin's provider on an aws stack's login (IAM database authentica
     const diff = await provider.diff?.("migrations", URN, created?.outs, ins);
     expect(diff?.changes).toBe(false);
     const read = await provider.read?.("migrations", URN, created?.outs);
-    expect(recordedLedger(read?.props).map((e) => e.version)).toEqual(["1"]);
+    expect(recordedApplied(read?.props).map((e) => e.version)).toEqual(["1"]);
     // The create's two logins (the ledger the database has, then the apply) and the refresh's.
     expect(signed).toEqual(Array(3).fill(`${role}@${host}:${port} us-east-1`));
   });

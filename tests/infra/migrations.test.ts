@@ -12,7 +12,7 @@ import type { MigrationsLogin } from "../../infra/migrations/contract";
 import { connectionOf, providerConfig } from "../../infra/migrations/plugin/login";
 import { migrationFiles } from "../../src/migrate";
 import {
-  committedLedger,
+  committedSummary,
   RDS_CA_BUNDLE,
   type Recorded,
   ROOT,
@@ -86,16 +86,16 @@ describe.each(STACKS)("the migration component on %s", (stack) => {
     else expect(secretInput(provider[0].inputs.migratorPassword)).toBe(`pw-${p}-password-migrator-plaintext`);
   });
 
-  it("is given every migration file with its checksum, and the predecessor's name and ledger as what it may apply", async () => {
+  it("is given every migration file with its checksum, and the predecessor's name and what it applied of them", async () => {
     const r = await run(stack);
     const m = resource(r, p).inputs;
     const files = await migrationFiles(join(ROOT, "migrations"));
     // One JSON text, in version order.
     expect(m.migrationsJson).toBe(JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.checksum]))));
     expect(m.dir).toBe(join(ROOT, "migrations"));
-    expect(m.allowed).toEqual(
-      PREDECESSOR[stack] ? (await committedLedger()).map(({ version, checksum }) => ({ version, checksum })) : null,
-    );
+    // The predecessor applied every committed file as it is: its summary settles it, nothing differs.
+    const newest = (await committedSummary()).newest;
+    expect(m.predecessorApplied).toEqual(PREDECESSOR[stack] ? { newest, differs: {} } : null);
     expect(m.predecessor).toBe(PREDECESSOR[stack] ?? null);
     // What is pending the provider finds from the stack's recorded state: the one stack read is the predecessor's.
     expect(r.resources.filter((x) => x.type === "pulumi:pulumi:StackReference").map((x) => x.inputs.name)).toEqual(

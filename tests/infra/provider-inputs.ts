@@ -28,7 +28,7 @@ export async function providerInputs(
     dir,
     migrations: Object.fromEntries(files.map((f) => [f.filename, f.checksum])),
     predecessor: null,
-    allowed: null,
+    predecessorApplied: null,
     ...over,
   };
 }

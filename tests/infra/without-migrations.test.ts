@@ -44,14 +44,14 @@ describe("bench/lib/without-migrations.js", () => {
       const sdk = require.resolve("@pulumi/pulumi", { paths: [infra] });
       const seen = m.exports.seenBefore();
       const c = new component.exports.PrecogMigrations();
-      c.ledger.apply((ledger) => {
+      c.applied.apply((applied) => {
         console.log(JSON.stringify({
           sameEntry: m.exports === entry.exports,
           stubbed: component.loaded && typeof component.exports.PrecogMigrations,
           provider: provider.loaded && String(provider.exports.migrationsProvider("precog-dev", {})),
           componentName: provider.exports.migrationsComponentName("precog-dev"),
           sdkBeforeEntry: seen.includes(sdk),
-          ledger,
+          applied,
         }));
       });`;
     const out = JSON.parse(execFileSync("node", ["-e", script], { cwd: ROOT, encoding: "utf8" }));
@@ -61,7 +61,7 @@ describe("bench/lib/without-migrations.js", () => {
       provider: "undefined",
       componentName: "precog-dev-migrations",
       sdkBeforeEntry: false,
-      ledger: [],
+      applied: null,
     });
   });
 });

@@ -8,9 +8,18 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { recordedLedger, stateOf } from "../../infra/migrations/contract";
+import { recordedApplied, stateOf } from "../../infra/migrations/contract";
 import { migrationsProvider } from "../../infra/migrations/plugin/server";
-import { down, migrate, migrationFiles, stackOrderProblems, status, validate } from "../../src/migrate";
+import {
+  down,
+  migrate,
+  migrationFiles,
+  predecessorView,
+  stackOrderProblems,
+  status,
+  summaryOf,
+  validate,
+} from "../../src/migrate";
 import { adminConfig } from "../helpers/pg";
 import { scratchMigrations, sql } from "./helpers";
 
@@ -83,13 +92,13 @@ describe("migration versions of mixed length are ordered as numbers", () => {
       dir,
       migrationsJson: JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.checksum]))),
       predecessor: null,
-      allowed: null,
+      predecessorApplied: null,
       backup: { kind: "none" },
       operator: "test",
     };
     const urn = "urn:pulumi:dev::precog::precog-migrations:index:Migrations::precog-dev-migrations";
     const created = await provider.create?.(urn, ins);
-    expect(recordedLedger(created?.outs).map((e) => e.version)).toEqual(NUMERIC);
+    expect(recordedApplied(created?.outs).map((e) => e.version)).toEqual(NUMERIC);
     expect(created?.outs.schemaVersion).toBe(NEWEST);
     const read = await provider.read?.("precog-dev-migrations", urn, created?.outs);
     expect(read?.props.schemaVersion).toBe(NEWEST);
@@ -106,7 +115,7 @@ describe("migration versions of mixed length are ordered as numbers", () => {
     const recorded = { environment: "dev", login: {} as never, backup: { kind: "none" } as const, operator: "o" };
     const state = stateOf(recorded, ["10", "9", "100", "2"].map(entry), null);
     expect(state.schemaVersion).toBe("100");
-    expect(recordedLedger(state).map((e) => e.version)).toEqual(["2", "9", "10", "100"]);
+    expect(recordedApplied(state).map((e) => e.version)).toEqual(["2", "9", "10", "100"]);
   });
 
   it("the stack-order gate matches versions as numbers, padded or not", () => {
@@ -114,7 +123,11 @@ describe("migration versions of mixed length are ordered as numbers", () => {
       stack: "test",
       pending: [{ version: "0010", name: "b", checksum: "c".repeat(64) }],
       predecessor: "dev",
-      predecessorLedger: [{ version: "10", checksum: "c".repeat(64) }],
+      predecessorApplied: predecessorView(
+        summaryOf([{ version: "10", checksum: "c".repeat(64) }]),
+        [{ version: "0010", checksum: "c".repeat(64) }],
+        "dev",
+      ),
     };
     expect(stackOrderProblems(gate)).toEqual([]);
   });

@@ -13,12 +13,21 @@
  *   delete  nothing: the database resource owns the schema's fate
  */
 import type { Environment } from "../../../src/env/environment";
-import { type HistoryRow, type LedgerEntry, type MigrateEvent, migrate, readHistory } from "../../../src/migrate";
 import {
+  type AppliedRef,
+  allowedOf,
+  type HistoryRow,
+  type LedgerEntry,
+  type MigrateEvent,
+  migrate,
+  readHistory,
+} from "../../../src/migrate";
+import {
+  isFormerShape,
   type MigrationsInputs,
   type MigrationsState,
   type RecordedInputs,
-  recordedLedger,
+  recordedApplied,
   stateOf,
   versionOf,
 } from "../contract";
@@ -33,13 +42,13 @@ const ID = "migrations";
 export const snapshotClients: { rds: (region: string) => Promise<RdsSnapshots> } = { rds: rdsClient };
 
 /** Applied migrations whose file is gone or changed: what `up` must not paper over. */
-export function driftOf(inputs: MigrationsInputs, ledger: readonly LedgerEntry[]): string[] {
+export function driftOf(inputs: MigrationsInputs, ledger: readonly { version: string; checksum: string }[]): string[] {
   const files = new Map(Object.entries(inputs.migrations).map(([f, sum]) => [versionOf(f), { f, sum }]));
   return ledger.flatMap((e) => {
     const file = files.get(e.version);
     if (!file)
       return [
-        `${e.version}_${e.name} is applied but its file is gone from migrations/: restore the file (rolling back is never implicit; \`precog-db down\` runs a down section)`,
+        `version ${e.version} (checksum ${e.checksum.slice(0, 12)}) is applied but no file in migrations/ has that version: restore the file (\`precog-db status\` names it; rolling back is never implicit; \`precog-db down\` runs a down section)`,
       ];
     if (file.sum !== e.checksum) {
       return [
@@ -62,16 +71,16 @@ export async function checkNew(urn: string, news: MigrationsInputs, log: Resourc
 }
 
 export async function diff(urn: string, olds: MigrationsState, news: MigrationsInputs, log: ResourceLog) {
-  const ledger = recordedLedger(olds);
+  const ledger = recordedApplied(olds);
   const drift = driftOf(news, ledger);
   if (drift.length > 0) throw driftError(stackOf(urn), drift);
   const pending = await checkPending(stackOf(urn), news, ledger, log);
   const same = (k: "environment" | "login" | "backup" | "operator") =>
     JSON.stringify(olds[k]) === JSON.stringify(news[k]);
-  // A state recorded with the ledger as a list has no `ledgerJson` for the component to read: the
+  // A state recorded before the ledger summary has no `applied` for the component to read: the
   // update rewrites it (applying nothing if nothing is pending).
   // One recorded with its connection (the password in it) has no `login`: the update records one.
-  const oldShape = olds.ledgerJson === undefined;
+  const oldShape = isFormerShape(olds);
   const changes = pending.length > 0 || oldShape || !same("environment") || !same("login") || !same("backup");
   return { changes, replaces: [] as string[], deleteBeforeReplace: false };
 }
@@ -96,7 +105,7 @@ async function apply(i: MigrationsInputs, previous: MigrationsState | undefined,
   try {
     // Without a recorded ledger (a new resource, perhaps on a database that already has
     // migrations), what is pending is what the database lacks.
-    const pending = pendingFiles(i, previous ? recordedLedger(previous) : await ledgerOf(i));
+    const pending = pendingFiles(i, previous ? recordedApplied(previous) : await ledgerOf(i));
     if (pending.length > 0 && plan.kind === "rds-snapshot")
       lastBackup = await snapshotBeforeApply(plan, await snapshotClients.rds(plan.region));
     const result = await migrate({
@@ -106,7 +115,7 @@ async function apply(i: MigrationsInputs, previous: MigrationsState | undefined,
       environment: i.environment as Environment,
       operator: i.operator,
       prodConfirmed: true,
-      allowed: i.allowed ?? undefined,
+      allowed: i.predecessorApplied ? allowedOf(i.predecessorApplied, filesOf(i)) : undefined,
       // On a local server the engine's own pg_dump, taken only when something is pending.
       backup: plan.kind === "pg_dump",
       backupDir: plan.kind === "pg_dump" ? plan.dir : undefined,
@@ -122,7 +131,7 @@ async function apply(i: MigrationsInputs, previous: MigrationsState | undefined,
     if (!result.history) throw new Error("migrate returned no history");
     return stateOf(i, result.history.map(toLedgerEntry), result.backupFile ?? lastBackup);
   } catch (e) {
-    const ledger = await ledgerOf(i).catch(() => (previous ? recordedLedger(previous) : []));
+    const ledger = await ledgerOf(i).catch(() => (previous ? recordedApplied(previous) : []));
     const message = `${(e as Error).message}\n(target ${describeLogin(i)}; the ledger records the ${ledger.length} migration(s) the database has)`;
     // Pulumi records `properties` as the resource's state (an initialization failure), so the
     // ledger in the state is the database's, whatever failed.
@@ -132,6 +141,11 @@ async function apply(i: MigrationsInputs, previous: MigrationsState | undefined,
       reasons: [message],
     });
   }
+}
+
+/** Each file's version and checksum. */
+function filesOf(i: MigrationsInputs): AppliedRef[] {
+  return Object.entries(i.migrations).map(([f, checksum]) => ({ version: versionOf(f), checksum }));
 }
 
 /** The engine's info and warn events, to the resource's log; its per-file progress stays out of it. */
@@ -147,7 +161,7 @@ export async function create(inputs: MigrationsInputs, log?: ResourceLog) {
 }
 
 export async function update(olds: MigrationsState, news: MigrationsInputs, log?: ResourceLog) {
-  const drift = driftOf(news, recordedLedger(olds));
+  const drift = driftOf(news, recordedApplied(olds));
   if (drift.length > 0) throw driftError(news.environment, drift);
   return { outs: await apply(news, olds, log) };
 }

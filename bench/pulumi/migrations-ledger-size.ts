@@ -1,0 +1,210 @@
+/**
+ * bench/pulumi/migrations-ledger-size.ts: what the migration component adds to a no-op `pulumi
+ * preview` and `pulumi up` with 5, 434 and 5,000 migrations applied (issue 29: at most +0.3 s at
+ * every size, and 5 against 5,000 within 0.1 s). Under the real CLI with an inline program
+ * (bench/lib/inline-migrations.js, a whole process per command): A holds the migration provider and
+ * the component of stack "test", whose gate reads its predecessor "dev" (the same number applied)
+ * through a StackReference; B is the same program without them, on a stack of its own. Paired in
+ * turn (bench/lib/paired.js); then A at 5,000 against A at 5, paired too.
+ *
+ *   npm run build && npx ts-node --transpile-only bench/pulumi/migrations-ledger-size.ts [RUNS]   (default 5)
+ *
+ * Each size has a project folder of its own with a package.json, so that the file scan keeps its
+ * checksum cache as in a real project (node_modules/.cache there), and its migrations/ folder: 5
+ * one-line files; 434 a link to the real history (../shared/corpus/real/langfuse, read in place,
+ * never copied; left out with a note when absent); 5,000 one-line files. "Applied": each database's history table gets every file's row (version,
+ * name, checksum) directly, and the stacks' first `up` records it, so that a no-op is measured at
+ * that size without running 5,000 migrations' SQL (a no-op's cost depends on the ledger and the
+ * files, never on what their SQL did). Starts a private cluster and removes it and every folder at
+ * the end.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Client } from "pg";
+import { migrationFiles } from "../../src/migrate";
+import { ensureHistoryTable } from "../../src/migrate/history";
+import { type LocalCluster, startLocalCluster } from "../../testbed/local-cluster";
+import { findEngine, ROOT } from "../../testbed/pulumi-project";
+import { adminOf } from "../lib/deployed-dev";
+import { type PairedRun, runPaired } from "../lib/paired-run";
+
+const RUNS = Number(process.argv[2] ?? "5");
+const CORPUS = resolve(ROOT, "../shared/corpus/real/langfuse/migrations");
+const RUNNER = join(ROOT, "bench/lib/inline-migrations.js");
+const COMMANDS = ["preview", "up"] as const;
+
+/** One size: its label, its folder of migrations, its project folder and the variables of its runs. */
+interface Size {
+  readonly label: string;
+  readonly project: string;
+  readonly vars: Record<string, string>;
+}
+
+/** `n` one-line migration files in the new folder `dir`. */
+function syntheticFolder(dir: string, n: number): string {
+  mkdirSync(dir);
+  for (let v = 1; v <= n; v++)
+    writeFileSync(join(dir, `${String(v).padStart(5, "0")}_m${v}.sql`), `-- migrate:up\nSELECT ${v};\n`);
+  return dir;
+}
+
+/** Each file of `dir` recorded as applied in a new database's history table, as the engine creates it. */
+async function recordApplied(cluster: LocalCluster, database: string, dir: string): Promise<void> {
+  const admin = new Client(adminOf(cluster));
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${database}`);
+  await admin.end();
+  const db = new Client(adminOf(cluster, database));
+  await db.connect();
+  try {
+    await ensureHistoryTable(db);
+    const files = await migrationFiles(dir);
+    for (let i = 0; i < files.length; i += 1000) {
+      const rows = files.slice(i, i + 1000);
+      const values = rows.map((_, j) => `($${j * 3 + 1}::bigint, $${j * 3 + 2}, $${j * 3 + 3}, 'bench', 0)`);
+      await db.query(
+        `INSERT INTO precog_migrations.history (version, name, checksum, applied_by, duration_ms) VALUES ${values.join(", ")}`,
+        rows.flatMap((f) => [f.version, f.name, f.checksum]),
+      );
+    }
+  } finally {
+    await db.end();
+  }
+}
+
+/**
+ * A project folder for one size (Pulumi.yaml naming the project's migration plugin, a package.json,
+ * `migrations/` from `files`, a file backend of its own) with stacks dev and test deployed on
+ * databases of their own, every file applied, and an empty stack "bare" for the program without
+ * the component.
+ */
+async function sizeOf(
+  work: string,
+  label: string,
+  files: (dir: string) => void,
+  cluster: LocalCluster,
+  engine: string,
+): Promise<Size> {
+  const project = join(work, `project-${label}`);
+  const backend = join(work, `state-${label}`);
+  mkdirSync(project);
+  mkdirSync(backend);
+  writeFileSync(join(project, "package.json"), '{ "name": "precog-bench", "private": true }\n');
+  const dir = join(project, "migrations");
+  files(dir);
+  writeFileSync(
+    join(project, "Pulumi.yaml"),
+    `name: precog-bench\nruntime: nodejs\nplugins:\n  providers:\n    - name: precog-migrations\n      path: ${join(ROOT, "infra/migrations/plugin")}\n`,
+  );
+  const vars: Record<string, string> = {
+    PATH: `${engine}:${process.env.PATH}`,
+    PULUMI_BACKEND_URL: `file://${backend}`,
+    PULUMI_CONFIG_PASSPHRASE: "bench",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    BENCH_ENGINE: engine,
+    BENCH_MIGRATIONS: dir,
+  };
+  const size = { label, project, vars };
+  for (const stack of ["dev", "test", "bare"])
+    execFileSync("pulumi", ["stack", "init", stack], {
+      cwd: project,
+      env: { ...process.env, ...vars },
+      stdio: "ignore",
+    });
+  for (const stack of ["dev", "test"]) await recordApplied(cluster, `bench_${stack}_${label}`, dir);
+  // The first up of dev and test creates the resource, which records the ledger (nothing is
+  // pending); bare's records its stack alone.
+  for (const [stack, mode] of [
+    ["dev", "with"],
+    ["test", "with"],
+    ["bare", "without"],
+  ]) {
+    const deploy = script(join(work, `deploy-${label}-${stack}.sh`), size, stack, "deploy", mode, cluster);
+    execFileSync("bash", [deploy], { stdio: "inherit" });
+  }
+  return size;
+}
+
+/** A script that runs one command of `stack` as a whole process. */
+function script(path: string, size: Size, stack: string, command: string, mode: string, cluster: LocalCluster): string {
+  const connection = {
+    host: cluster.host,
+    port: cluster.port,
+    database: `bench_${stack}_${size.label}`,
+    user: cluster.user,
+    password: cluster.password,
+    sslMode: "disable",
+  };
+  const vars = {
+    ...size.vars,
+    BENCH_ENVIRONMENT: stack === "bare" ? "test" : stack,
+    BENCH_CONNECTION: JSON.stringify(connection),
+    BENCH_PREDECESSOR: stack === "test" ? "dev" : "",
+  };
+  const exports = Object.entries(vars).map(([k, v]) => `export ${k}='${v}'`);
+  const quiet = command === "deploy" ? "" : " >/dev/null 2>&1";
+  writeFileSync(
+    path,
+    `${exports.join("\n")}\nexec node '${RUNNER}' '${size.project}' ${stack} ${command} ${mode}${quiet}\n`,
+  );
+  return path;
+}
+
+function compare(title: string, a: string, b: string): PairedRun {
+  const r = runPaired(a, b, { runs: RUNS, perCommandS: 60 });
+  console.log(`\n${title}\n${r.report}`);
+  console.log(
+    `A - B: ${(r.a - r.b).toFixed(3)} s (medians' difference), ${r.paired.toFixed(3)} s paired ((median A/B - 1) x B median)`,
+  );
+  return r;
+}
+
+async function main(): Promise<void> {
+  const engine = (await findEngine()).binDir;
+  const cluster = await startLocalCluster();
+  const work = mkdtempSync(join(tmpdir(), "precog-ledger-size-"));
+  try {
+    const folders: [string, (dir: string) => void][] = [["5", (dir) => syntheticFolder(dir, 5)]];
+    if (existsSync(CORPUS)) folders.push(["434", (dir) => symlinkSync(CORPUS, dir)]);
+    else console.log(`no real history at ${CORPUS}: the 434 row is left out`);
+    folders.push(["5000", (dir) => syntheticFolder(dir, 5000)]);
+    const sizes: Size[] = [];
+    for (const [label, files] of folders) sizes.push(await sizeOf(work, label, files, cluster, engine));
+
+    console.log(
+      `RUNS ${RUNS}; A = stack "test" with the migration provider and component (its predecessor "dev" read through a StackReference), B = the same inline program without them`,
+    );
+    const rows: string[] = [];
+    for (const command of COMMANDS) {
+      const runs: Record<string, string> = {};
+      for (const size of sizes) {
+        const a = script(join(work, `with-${size.label}-${command}.sh`), size, "test", command, "with", cluster);
+        const b = script(join(work, `without-${size.label}-${command}.sh`), size, "bare", command, "without", cluster);
+        runs[size.label] = a;
+        const r = compare(`no-op ${command}, ${size.label} applied: A = with the component, B = without`, a, b);
+        rows.push(
+          `${command.padEnd(8)} ${size.label.padStart(5)} applied  component +${(r.a - r.b).toFixed(3)} s medians, +${r.paired.toFixed(3)} s paired (A ${r.a.toFixed(2)} s, B ${r.b.toFixed(2)} s)`,
+        );
+      }
+      const big = compare(
+        `no-op ${command}: A = with the component at 5000 applied, B = at 5`,
+        runs["5000"],
+        runs["5"],
+      );
+      rows.push(
+        `${command.padEnd(8)} 5000 vs 5     ${(big.a - big.b).toFixed(3)} s medians, ${big.paired.toFixed(3)} s paired (A ${big.a.toFixed(2)} s, B ${big.b.toFixed(2)} s)`,
+      );
+    }
+    console.log(
+      `\nsummary (targets: component at most +0.3 s at every size; 5000 vs 5 at most 0.1 s)\n${rows.join("\n")}`,
+    );
+  } finally {
+    cluster.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+void main();

@@ -1,0 +1,206 @@
+/**
+ * The ledger summary (src/migrate/ledger-summary.ts) through the real Pulumi CLI, with the
+ * owned-parts program (./owned-program.ts) inline, on dev and test in one file backend: test's gate
+ * reads dev's `migrations` output, a summary, through a StackReference, and applies what dev applied
+ * with the same checksums, refusing by name a file changed since dev applied it (read from the
+ * summary's text) and one dev lacks; and stacks deployed with the former shape (the migration
+ * resource's ledger as JSON text, the `migrations` output the whole ledger value by value), put
+ * there with `pulumi stack import`, move to the summary in one `up` each, the migration resource
+ * updated in place, never replaced.
+ */
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalCluster, startLocalCluster } from "../../testbed/local-cluster";
+import { probeServer, withAdmin } from "../../testbed/probes";
+import { type InlineProgram, InlineProject, type StateResource } from "./inline-project";
+import {
+  appliedOf,
+  appliedVersions,
+  MIGRATIONS_TYPE,
+  ownedProgram,
+  prepareDatabase,
+  stackConfig,
+} from "./owned-program";
+
+const MINUTES = 60_000;
+const STACKS = ["dev", "test"] as const;
+type StackName = (typeof STACKS)[number];
+const NOTES = "0006_market_notes.sql";
+const AUDIT = "0007_order_audit.sql";
+let cluster: LocalCluster;
+let project: InlineProject;
+const programs = {} as Record<StackName, InlineProgram>;
+
+const up = (stack: StackName) => project.up(stack, programs[stack]);
+const file = (name: string) => join(project.dir, "migrations", name);
+const addMigration = (name: string, up: string) =>
+  writeFileSync(file(name), `-- migrate:up\n${up}\n\n-- migrate:down\nSELECT 1;\n`);
+/** precog_migrations.history as the former `migrations` output listed it. */
+const ledgerOf = (stack: StackName) =>
+  withAdmin(
+    async (c) =>
+      (
+        await c.query(
+          "select version::text as version, name, checksum, applied_at, applied_by from precog_migrations.history order by precog_migrations.history.version",
+        )
+      ).rows.map((r) => ({
+        version: r.version as string,
+        name: r.name as string,
+        checksum: r.checksum as string,
+        appliedAt: new Date(r.applied_at).toISOString(),
+        appliedBy: r.applied_by as string,
+      })),
+    `precog_${stack}`,
+  );
+const versions = async (stack: StackName) => appliedVersions((await project.outputs(stack)).migrations);
+/** How many resources a run updated, when it created, replaced and deleted none (else -1). */
+const onlyUpdated = (changes: Readonly<Record<string, number>>) =>
+  Object.keys(changes).every((k) => ["same", "read", "update"].includes(k)) ? (changes.update ?? 0) : -1;
+const migrationResource = async (stack: StackName): Promise<StateResource> =>
+  (await project.resourcesOf(stack, MIGRATIONS_TYPE))[0];
+
+beforeAll(async () => {
+  cluster = await startLocalCluster();
+  probeServer(cluster);
+  project = await InlineProject.open();
+  for (const stack of STACKS) {
+    project.useLocalServer(stack, cluster);
+    const passwords = await prepareDatabase(await stackConfig(project, stack));
+    programs[stack] = ownedProgram(project.dir, passwords.migrator);
+  }
+}, 20 * MINUTES);
+
+afterAll(() => {
+  project?.remove();
+  cluster?.stop();
+});
+
+describe.sequential("the ledger summary through the real engine", () => {
+  it(
+    "test applies what dev applied with the same checksums, by dev's summary; the outputs are summaries",
+    async () => {
+      for (const stack of STACKS) {
+        const r = await up(stack);
+        expect([stack, r.ok]).toEqual([stack, true]);
+        expect(await versions(stack)).toEqual(["1", "2", "3", "4", "5"]);
+      }
+      const [dev, test] = [(await project.outputs("dev")).migrations, (await project.outputs("test")).migrations];
+      expect(test).toEqual(dev);
+      expect(dev).toEqual({
+        count: 5,
+        newest: "5",
+        digest: expect.stringMatching(/^[0-9a-f]{64}$/),
+        applied: expect.stringMatching(
+          /^1 [0-9a-f]{64}\n2 [0-9a-f]{64}\n3 [0-9a-f]{64}\n4 [0-9a-f]{64}\n5 [0-9a-f]{64}$/,
+        ),
+      });
+      // The resource's state keeps the same summary, and no copy of the predecessor's ledger.
+      const resource = await migrationResource("test");
+      expect(resource.outputs?.applied).toEqual(test);
+      expect(resource.inputs?.predecessorApplied).toEqual({ newest: "5", differs: {} });
+      expect(JSON.stringify(resource.inputs)).not.toContain((dev as { applied: string }).applied);
+    },
+    15 * MINUTES,
+  );
+
+  it(
+    "test refuses a file changed since dev applied it (from dev's text) and one dev lacks, naming each; then applies what dev has",
+    async () => {
+      addMigration(NOTES, "ALTER TABLE markets ADD COLUMN notes text;");
+      expect((await up("dev")).ok).toBe(true);
+      const devSum = appliedOf((await project.outputs("dev")).migrations).find((e) => e.version === "6")?.checksum;
+      const applied = readFileSync(file(NOTES), "utf8");
+      writeFileSync(file(NOTES), applied.replace("notes text", "notes varchar(200)"));
+      addMigration(AUDIT, "CREATE TABLE order_audit (id bigint);");
+      const refused = await up("test");
+      expect(refused.ok).toBe(false);
+      expect(refused.output).toContain(
+        'Refusing to apply migrations on stack "test": the stack before it, "dev", must apply each first (dev -> test -> staging -> prod):',
+      );
+      expect(refused.output).toMatch(
+        new RegExp(
+          `6_market_notes\\.sql \\(checksum [0-9a-f]{12}\\): stack "dev" applied version 6 with checksum ${devSum?.slice(0, 12)}; the file changed since`,
+        ),
+      );
+      expect(refused.output).toMatch(
+        /7_order_audit\.sql \(checksum [0-9a-f]{12}\): stack "dev" has not applied it; stack "test" lacks it until "dev" does/,
+      );
+      expect(refused.output).toContain('Deploy "dev" first (pulumi up --stack dev), then this stack.');
+      expect((await ledgerOf("test")).map((e) => e.version)).toEqual(["1", "2", "3", "4", "5"]);
+
+      writeFileSync(file(NOTES), applied);
+      rmSync(file(AUDIT));
+      expect((await up("test")).ok).toBe(true);
+      expect(await versions("test")).toEqual(["1", "2", "3", "4", "5", "6"]);
+    },
+    15 * MINUTES,
+  );
+
+  it(
+    "stacks with the former state and outputs (the ledger whole) move to the summary in one up each, the resource updated in place",
+    async () => {
+      const before: Record<string, StateResource> = {};
+      for (const stack of STACKS) {
+        before[stack] = await migrationResource(stack);
+        await importFormerShape(stack);
+        const former = await migrationResource(stack);
+        expect(former.outputs?.applied).toBeUndefined();
+        expect(JSON.parse(former.outputs?.ledgerJson as string)).toEqual(await ledgerOf(stack));
+        expect((await project.outputs(stack)).migrations).toEqual(await ledgerOf(stack));
+      }
+
+      // test first, while dev's output is still the whole ledger: its gate reads that too.
+      const preview = await project.preview("test", programs.test, { diff: true });
+      expect([preview.ok, onlyUpdated(preview.changes)]).toEqual([true, 1]);
+      for (const stack of ["test", "dev"] as const) {
+        const r = await up(stack);
+        expect([stack, r.ok, onlyUpdated(r.changes)]).toEqual([stack, true, 1]);
+        const after = await migrationResource(stack);
+        expect(after.urn).toBe(before[stack].urn);
+        expect(after.outputs?.ledgerJson).toBeUndefined();
+        expect(after.outputs?.applied).toEqual(before[stack].outputs?.applied);
+        expect((await project.outputs(stack)).migrations).toEqual(before[stack].outputs?.applied);
+        expect((await ledgerOf(stack)).map((e) => e.version)).toEqual(["1", "2", "3", "4", "5", "6"]);
+      }
+      for (const stack of STACKS) {
+        const quiet = await project.preview(stack, programs[stack], { expectNoChanges: true });
+        expect([stack, quiet.ok, onlyUpdated(quiet.changes)]).toEqual([stack, true, 0]);
+      }
+    },
+    15 * MINUTES,
+  );
+});
+
+/**
+ * Rewrites `stack`'s state into the shape stacks deployed before the summary have, and imports it:
+ * the migration resource's ledger as JSON text (`ledgerJson`) and the predecessor's ledger as its
+ * `allowed` input, the `migrations` output (and the StackReference's copy of dev's) the whole ledger.
+ */
+async function importFormerShape(stack: StackName): Promise<void> {
+  const exported = JSON.parse((await project.copy.ok(["stack", "export", "--stack", stack])).stdout);
+  const ledger = await ledgerOf(stack);
+  const devLedger = await ledgerOf("dev");
+  for (const r of exported.deployment.resources as (StateResource & {
+    inputs: Record<string, unknown>;
+    outputs: Record<string, unknown>;
+  })[]) {
+    if (r.type === MIGRATIONS_TYPE) {
+      const { applied: _, ...outputs } = r.outputs;
+      r.outputs = { ...outputs, ledgerJson: JSON.stringify(ledger) };
+      const { predecessorApplied, ...inputs } = r.inputs;
+      r.inputs = {
+        ...inputs,
+        allowed: predecessorApplied === null ? null : devLedger.map(({ version, checksum }) => ({ version, checksum })),
+      };
+    } else if (r.type === "pulumi:pulumi:Stack") {
+      r.outputs = { ...r.outputs, migrations: ledger };
+    } else if (r.type === "pulumi:pulumi:StackReference") {
+      const outputs = r.outputs.outputs as Record<string, unknown>;
+      r.outputs = { ...r.outputs, outputs: { ...outputs, migrations: devLedger } };
+    }
+  }
+  const path = join(project.dir, "..", `former-${stack}.json`);
+  writeFileSync(path, JSON.stringify(exported));
+  await project.copy.ok(["stack", "import", "--stack", stack, "--file", path]);
+}
