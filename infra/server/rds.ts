@@ -10,9 +10,11 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { RdsConfig } from "../../src/config/parse";
+import { instanceIdentifier } from "../../src/config/rds-identifier";
 import { auditLoggingParameters } from "./audit-logging";
 import type { ServerEndpoint } from "./endpoint";
 import { monitoringRole } from "./monitoring-role";
+import { restoreInputs } from "./restore";
 import { stackKey } from "./stack-key";
 
 export interface RdsServerArgs {
@@ -30,11 +32,6 @@ export const MASTER_USER = "precog_admin";
 
 /** The logs the instance exports to CloudWatch, each into a log group this component manages. */
 export const LOG_EXPORTS = ["postgresql", "upgrade"] as const;
-
-/** The instance identifier: fixed, so its log groups' names are known before it exists. */
-export function instanceIdentifier(environment: string): string {
-  return `precog-${environment}`;
-}
 
 /** Safety and budget parameters, then the audit logging ones shared with the e2e cluster (./audit-logging.ts). */
 export function parameterList(
@@ -157,9 +154,18 @@ export class RdsServer extends pulumi.ComponentResource {
         enabledCloudwatchLogsExports: [...LOG_EXPORTS],
         autoMinorVersionUpgrade: true,
         applyImmediately: false,
+        ...restoreInputs(rds.restore),
         tags,
       },
-      { parent, protect: args.protect, dependsOn: [...logGroups, ...(monitoring ? [monitoring.attachment] : [])] },
+      {
+        parent,
+        protect: args.protect,
+        // What AWS refuses to delete (deletion protection), Pulumi forgets instead of deleting: a
+        // replacement (a restore, docs/operations.md) leaves the old instance, renamed, to be
+        // deleted by hand once the restored one is checked.
+        retainOnDelete: rds.deletionProtection,
+        dependsOn: [...logGroups, ...(monitoring ? [monitoring.attachment] : [])],
+      },
     );
 
     this.masterSecretArn = this.instance.masterUserSecrets.apply((s) => s[0]?.secretArn ?? "");

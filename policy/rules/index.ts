@@ -4,6 +4,7 @@ import { backupsOutliveTheStack, proxyOwnSecurityGroup, secretReadersDecrypt } f
 import { prodDataProtected } from "./data";
 import { migrationsAfterRoles } from "./migrations";
 import { rdsInstanceSafe, rdsTlsAndAudit } from "./rds";
+import { restoreKeepsIdentifier } from "./restore";
 import { appRolesOwnNothing, databaseOwnerUnreachable, loginRolesLimited, publicRevoked } from "./roles";
 import { noPlainPasswords, secretsRotate } from "./secrets";
 
@@ -21,4 +22,5 @@ export const RULES: readonly Rule[] = [
   secretReadersDecrypt,
   proxyOwnSecurityGroup,
   backupsOutliveTheStack,
+  restoreKeepsIdentifier,
 ];

@@ -258,6 +258,44 @@ export const CONFIG_SCHEMA = {
         description:
           "Host to reach the instance for provisioning when the deployer is outside the VPC; a name the instance's certificate carries (verify-full), so a tunnel is better reached under the instance's address (/etc/hosts); absent: the instance address.",
       },
+      restore: {
+        type: "object",
+        optional: true,
+        description:
+          "Create the instance from a backup instead of empty, under its own identifier (precog-<environment>): " +
+          'set one of the two fields; the runbook renames the old instance out of the way first (docs/operations.md, "Restoring an instance"). ' +
+          "Read when the instance is created: keep it set afterwards, since changing or removing it replaces the instance (which precog:protect blocks); absent: an empty instance.",
+        fields: {
+          snapshotIdentifier: {
+            type: "string",
+            optional: true,
+            description:
+              "A DB snapshot of the same engine to restore (a manual or automated one's identifier, or a shared one's ARN).",
+          },
+          pointInTime: {
+            type: "object",
+            optional: true,
+            description: "A point-in-time restore from another instance's automated backups.",
+            fields: {
+              sourceInstance: {
+                type: "string",
+                description:
+                  "Identifier of the instance whose backups are restored (the old instance, renamed); never this stack's own.",
+              },
+              restoreTime: {
+                type: "string",
+                optional: true,
+                description: "The moment to restore, UTC, as 2026-12-06T21:30:00Z; absent: useLatestRestorableTime.",
+              },
+              useLatestRestorableTime: {
+                type: "boolean",
+                default: false,
+                description: "Restore the latest restorable time (about five minutes ago) instead of restoreTime.",
+              },
+            },
+          },
+        },
+      },
       proxy: {
         type: "object",
         optional: true,

@@ -74,6 +74,7 @@ describe("enforcement levels", () => {
       "secret-readers-decrypt": "advisory advisory mandatory mandatory",
       "proxy-own-security-group": "advisory advisory mandatory mandatory",
       "backups-outlive-the-stack": "advisory advisory mandatory mandatory",
+      "restore-keeps-identifier": "advisory advisory mandatory mandatory",
     });
   });
 });
