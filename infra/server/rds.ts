@@ -33,6 +33,11 @@ export const MASTER_USER = "precog_admin";
 /** The logs the instance exports to CloudWatch, each into a log group this component manages. */
 export const LOG_EXPORTS = ["postgresql", "upgrade"] as const;
 
+/** The parameter group's name: the instance's identifier and the group's family (precog-prod-postgres16). */
+export function parameterGroupName(environment: string, family: string): string {
+  return `${instanceIdentifier(environment)}-${family}`;
+}
+
 /** Safety and budget parameters, then the audit logging ones shared with the e2e cluster (./audit-logging.ts). */
 export function parameterList(
   rds: Pick<RdsConfig, "pgaudit">,
@@ -94,15 +99,18 @@ export class RdsServer extends pulumi.ComponentResource {
       { parent },
     );
 
+    // Named for its family: a major upgrade's new group has a new name, so it is created before the
+    // old one goes (the old one is deleted once the instance uses the new one), never the reverse.
     const parameterGroup = new aws.rds.ParameterGroup(
       `${name}-params`,
       {
+        name: parameterGroupName(args.environment, rds.parameterGroupFamily),
         family: rds.parameterGroupFamily,
         description: `Precog ${args.environment}: TLS forced, connections and pgaudit role and DDL logging`,
         parameters: parameterList(rds, args.maxConnections),
         tags,
       },
-      { parent },
+      { parent, deleteBeforeReplace: false },
     );
 
     const monitoring =
@@ -153,7 +161,8 @@ export class RdsServer extends pulumi.ComponentResource {
           : undefined,
         enabledCloudwatchLogsExports: [...LOG_EXPORTS],
         autoMinorVersionUpgrade: true,
-        applyImmediately: false,
+        allowMajorVersionUpgrade: rds.allowMajorVersionUpgrade,
+        applyImmediately: rds.applyImmediately,
         ...restoreInputs(rds.restore),
         tags,
       },

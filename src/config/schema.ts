@@ -184,6 +184,19 @@ export const CONFIG_SCHEMA = {
         description: "Parameter group family matching engineVersion.",
       },
       multiAz: { type: "boolean", default: false, description: "Run a standby in a second availability zone." },
+      applyImmediately: {
+        type: "boolean",
+        default: false,
+        description:
+          "Apply the instance's modifications (class, storage, engine version, parameter group) during the up instead of in the next maintenance window; " +
+          'true for a major upgrade (docs/stacks.md, "A major version upgrade").',
+      },
+      allowMajorVersionUpgrade: {
+        type: "boolean",
+        default: false,
+        description:
+          "Let a change of engineVersion to another major version go through; false: RDS refuses it. Set for the upgrade's up, unset after.",
+      },
       backupRetentionDays: { type: "integer", min: 1, max: 35, description: "Automated backup retention, in days." },
       deletionProtection: { type: "boolean", default: true, description: "RDS deletion protection." },
       finalSnapshot: {

@@ -557,7 +557,7 @@ describe("aws stacks", () => {
         engineLifecycleSupport: "open-source-rds-extended-support-disabled",
         multiAz: prod,
         dbSubnetGroupName: `precog-${stack}-server-subnets`,
-        parameterGroupName: `precog-${stack}-server-params`,
+        parameterGroupName: `precog-${stack}-postgres16`,
         vpcSecurityGroupIds: [prod ? "sg-0b22prod00000001" : "sg-0a11staging0000001"],
       });
       expect(r.byName(`precog-${stack}-server-instance`).inputs.password).toBeUndefined();
