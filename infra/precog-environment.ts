@@ -120,6 +120,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
         rds: cfg.rds,
         environment: cfg.environment,
         maxConnections: cfg.connections.serverMax,
+        connectionBudget: cfg.connections.serverMax - cfg.connections.reserved,
         protect: cfg.protect,
         caBundlePath: aws.caBundlePath(cfg.rds.caBundleFile, projectDir, cfg.stack),
       },

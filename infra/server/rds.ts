@@ -11,17 +11,20 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { RdsConfig } from "../../src/config/parse";
 import { instanceIdentifier } from "../../src/config/rds-identifier";
+import { onCallSources, ServerAlarms } from "./alarms";
 import { auditLoggingParameters } from "./audit-logging";
 import type { ServerEndpoint } from "./endpoint";
 import { monitoringRole } from "./monitoring-role";
 import { restoreInputs } from "./restore";
-import { stackKey } from "./stack-key";
+import { deployAccount, stackKey } from "./stack-key";
 
 export interface RdsServerArgs {
   readonly rds: RdsConfig;
   readonly environment: string;
   /** max_connections on the parameter group: the budget the stack's limits were checked against. */
   readonly maxConnections: number;
+  /** The login roles' connection budget (max_connections minus the reserved ones), which the connections alarm watches. */
+  readonly connectionBudget: number;
   /** Protect the instance from deletion by Pulumi. */
   readonly protect: boolean;
   /** Absolute path of precog:rds.caBundleFile: the roots the instance's certificate is verified against. */
@@ -66,9 +69,11 @@ export class RdsServer extends pulumi.ComponentResource {
     const { rds } = args;
     const tags = { "precog:environment": args.environment, "precog:managed-by": "pulumi" };
     const identifier = instanceIdentifier(args.environment);
+    const [account, region] = [deployAccount(), aws.config.requireRegion()];
+    const onCall = rds.alarms.enabled ? onCallSources(args.environment, account, region) : undefined;
     this.key = stackKey(
       `${name}-key`,
-      { environment: args.environment, identifier, tags, protect: args.protect },
+      { environment: args.environment, identifier, tags, protect: args.protect, onCall },
       parent,
     );
 
@@ -176,6 +181,22 @@ export class RdsServer extends pulumi.ComponentResource {
         dependsOn: [...logGroups, ...(monitoring ? [monitoring.attachment] : [])],
       },
     );
+
+    if (rds.alarms.enabled)
+      new ServerAlarms(
+        `${name}-alarms`,
+        {
+          environment: args.environment,
+          identifier,
+          alarms: rds.alarms,
+          connectionBudget: args.connectionBudget,
+          kmsKeyArn: this.key.arn,
+          account,
+          region,
+          tags,
+        },
+        { parent, dependsOn: [this.instance] },
+      );
 
     this.masterSecretArn = this.instance.masterUserSecrets.apply((s) => s[0]?.secretArn ?? "");
     const masterSecret = aws.secretsmanager.getSecretVersionOutput({ secretId: this.masterSecretArn }, { parent });

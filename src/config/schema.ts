@@ -271,6 +271,53 @@ export const CONFIG_SCHEMA = {
         description:
           "Host to reach the instance for provisioning when the deployer is outside the VPC; a name the instance's certificate carries (verify-full), so a tunnel is better reached under the instance's address (/etc/hosts); absent: the instance address.",
       },
+      alarms: {
+        type: "object",
+        description:
+          "CloudWatch alarms on the instance and an RDS event subscription, into the stack's encrypted on-call SNS topic precog-<environment>-on-call.",
+        fields: {
+          enabled: {
+            type: "boolean",
+            default: true,
+            description: "Create the alarms, the subscription and the topic.",
+          },
+          freeStorageGiB: {
+            type: "integer",
+            min: 1,
+            default: 10,
+            description: "Alarm when the free storage falls below this many GiB.",
+          },
+          cpuPercent: {
+            type: "integer",
+            min: 1,
+            max: 100,
+            default: 80,
+            description: "Alarm when the average CPU stays above this percent.",
+          },
+          connectionsPercent: {
+            type: "integer",
+            min: 1,
+            max: 100,
+            default: 90,
+            description:
+              "Alarm when the open connections exceed this percent of the login roles' budget (connections.serverMax minus connections.reserved).",
+          },
+          periodSeconds: {
+            type: "integer",
+            min: 60,
+            max: 3600,
+            default: 300,
+            description: "Length of one evaluated period, in seconds (a multiple of 60).",
+          },
+          evaluationPeriods: {
+            type: "integer",
+            min: 1,
+            max: 24,
+            default: 3,
+            description: "Consecutive periods past the threshold before an alarm fires.",
+          },
+        },
+      },
       restore: {
         type: "object",
         optional: true,

@@ -82,6 +82,13 @@ function awsResources(p: string, proxy: boolean): string[] {
     `aws:iam/role:Role ${p}-server-monitoring`,
     `aws:iam/rolePolicyAttachment:RolePolicyAttachment ${p}-server-monitoring-policy`,
     `random:index/randomId:RandomId ${p}-server-final-snapshot`,
+    `precog:server:ServerAlarms ${p}-server-alarms`,
+    `aws:sns/topic:Topic ${p}-server-alarms-topic`,
+    `aws:sns/topicPolicy:TopicPolicy ${p}-server-alarms-topic-policy`,
+    ...["free-storage", "cpu", "connections"].map(
+      (a) => `aws:cloudwatch/metricAlarm:MetricAlarm ${p}-server-alarms-${a}`,
+    ),
+    `aws:rds/eventSubscription:EventSubscription ${p}-server-alarms-events`,
     `${PG}/extension:Extension ${p}-db-extension-pgaudit`,
     `precog:credentials:RotationFunction ${p}-rotation`,
     `aws:ec2/securityGroup:SecurityGroup ${p}-rotation-sg`,
@@ -676,6 +683,8 @@ describe("aws stacks", () => {
         { AWS: `arn:aws:iam::${account}:root` },
         { Service: "logs.us-east-1.amazonaws.com" },
         { Service: "events.amazonaws.com" },
+        { Service: "cloudwatch.amazonaws.com" },
+        { Service: "events.rds.amazonaws.com" },
       ]);
       expect(policy.Statement[1].Condition.ArnLike["kms:EncryptionContext:aws:logs:arn"]).toBe(
         `arn:aws:logs:us-east-1:${account}:log-group:/aws/rds/instance/precog-${stack}/*`,
