@@ -305,6 +305,8 @@ export function backupPlan(cfg: PrecogConfig, projectDir: string, server: Migrat
       kind: "rds-snapshot" as const,
       instanceId,
       region: server.aws.awsRegion(),
+      keepLast: cfg.migrations.keepSnapshots,
+      keepDays: cfg.migrations.keepSnapshotDays,
     }));
   if (!cfg.migrations.backupDir) {
     throw new pulumi.RunError(

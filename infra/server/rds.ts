@@ -13,6 +13,7 @@ import type { RdsConfig } from "../../src/config/parse";
 import { instanceIdentifier } from "../../src/config/rds-identifier";
 import { onCallSources, ServerAlarms } from "./alarms";
 import { auditLoggingParameters } from "./audit-logging";
+import { backupReplication } from "./backup-replication";
 import type { ServerEndpoint } from "./endpoint";
 import { monitoringRole } from "./monitoring-role";
 import { restoreInputs } from "./restore";
@@ -182,6 +183,18 @@ export class RdsServer extends pulumi.ComponentResource {
       },
     );
 
+    if (rds.backupReplication)
+      backupReplication(
+        `${name}-backup-copy`,
+        {
+          environment: args.environment,
+          replication: rds.backupReplication,
+          instanceArn: this.instance.arn,
+          tags,
+          protect: args.protect,
+        },
+        parent,
+      );
     if (rds.alarms.enabled)
       new ServerAlarms(
         `${name}-alarms`,

@@ -1,6 +1,7 @@
 /** Every rule of the strategy, in the order the pack registers them. */
 import type { Rule } from "../resources";
 import { backupsOutliveTheStack, proxyOwnSecurityGroup, secretReadersDecrypt } from "./aws";
+import { prodBackupsCopied } from "./backups";
 import { prodDataProtected } from "./data";
 import { migrationsAfterRoles } from "./migrations";
 import { rdsInstanceSafe, rdsTlsAndAudit } from "./rds";
@@ -23,4 +24,5 @@ export const RULES: readonly Rule[] = [
   proxyOwnSecurityGroup,
   backupsOutliveTheStack,
   restoreKeepsIdentifier,
+  prodBackupsCopied,
 ];

@@ -271,6 +271,22 @@ export const CONFIG_SCHEMA = {
         description:
           "Host to reach the instance for provisioning when the deployer is outside the VPC; a name the instance's certificate carries (verify-full), so a tunnel is better reached under the instance's address (/etc/hosts); absent: the instance address.",
       },
+      backupReplication: {
+        type: "object",
+        optional: true,
+        description:
+          "A second copy of the automated backups in another region (RDS automated-backup replication), encrypted with a key of the stack's in that region; absent: one region only.",
+        fields: {
+          region: { type: "string", description: "The destination region, e.g. us-west-2; not aws:region." },
+          retentionDays: {
+            type: "integer",
+            min: 1,
+            max: 35,
+            default: 7,
+            description: "How long the replicated automated backups are kept, in days.",
+          },
+        },
+      },
       alarms: {
         type: "object",
         description:
@@ -408,6 +424,22 @@ export const CONFIG_SCHEMA = {
         description:
           "The stack before this one: a migration is applied here only once that stack has applied it with the same checksum. " +
           "A stack name (dev) in this project, or a fully qualified one (org/precog/dev); absent: none (dev).",
+      },
+      keepSnapshots: {
+        type: "integer",
+        min: 1,
+        max: 100,
+        default: 10,
+        description:
+          "On aws stacks, the newest pre-migration RDS snapshots kept; older ones are deleted after each new one (unless younger than keepSnapshotDays).",
+      },
+      keepSnapshotDays: {
+        type: "integer",
+        min: 0,
+        max: 3650,
+        default: 0,
+        description:
+          "Pre-migration RDS snapshots younger than this many days are kept too; 0: the count alone decides.",
       },
       backupDir: {
         type: "string",

@@ -142,6 +142,9 @@ const EXPECTED: Record<Stack, string[]> = {
     `precog:environment:PrecogEnvironment precog-prod`,
     ...databaseResources("precog-prod"),
     ...awsResources("precog-prod", true),
+    `aws:kms/key:Key precog-prod-server-backup-copy-key`,
+    `aws:kms/alias:Alias precog-prod-server-backup-copy-key-alias`,
+    `aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication precog-prod-server-backup-copy`,
     ...migrationResources("precog-prod", true),
   ],
 };

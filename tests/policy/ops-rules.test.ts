@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Context, Rule, StackResource } from "../../policy/resources";
+import { prodBackupsCopied } from "../../policy/rules/backups";
 import { restoreKeepsIdentifier } from "../../policy/rules/restore";
 import type { ConfigOverrides } from "../../testbed/config-overrides";
 import { runStack, STACKS, type Stack } from "../infra/harness";
@@ -64,5 +65,21 @@ describe("restore-keeps-identifier", () => {
           "the instance is restored from precog-prod, its own identifier: rename the old instance first and restore from that name",
       },
     ]);
+  });
+});
+
+describe("prod-backups-copied", () => {
+  it("keeps: committed prod (us-west-2); breaks: prod without precog:rds.backupReplication", async () => {
+    expect(check(prodBackupsCopied, await resourcesOf("prod"), "prod")).toEqual([]);
+    const r = await resourcesOf("prod", { "precog:rds.backupReplication": undefined });
+    expect(check(prodBackupsCopied, r, "prod")).toEqual([
+      {
+        resource: "precog-prod-server-instance",
+        message:
+          "prod's automated backups are in one region only; set precog:rds.backupReplication (a second region) for a copy",
+      },
+    ]);
+    // Staging without a copy is the team's choice: the rule is advisory there and reports nothing.
+    expect(check(prodBackupsCopied, await resourcesOf("staging"), "staging")).toEqual([]);
   });
 });

@@ -75,6 +75,7 @@ describe("enforcement levels", () => {
       "proxy-own-security-group": "advisory advisory mandatory mandatory",
       "backups-outlive-the-stack": "advisory advisory mandatory mandatory",
       "restore-keeps-identifier": "advisory advisory mandatory mandatory",
+      "prod-backups-copied": "advisory advisory advisory mandatory",
     });
   });
 });
