@@ -34,6 +34,13 @@ export interface RdsServerArgs {
 
 export const MASTER_USER = "precog_admin";
 
+/**
+ * Long enough for a Multi-AZ create (the standby's sync), a restore, the first backup of prod's
+ * volume and a major upgrade with applyImmediately: the provider's defaults (40 and 80 minutes) are
+ * shorter than AWS takes for those, and an up that times out leaves the state unsure of the instance.
+ */
+export const INSTANCE_TIMEOUTS = { create: "4h", update: "4h", delete: "2h" };
+
 /** The logs the instance exports to CloudWatch, each into a log group this component manages. */
 export const LOG_EXPORTS = ["postgresql", "upgrade"] as const;
 
@@ -135,6 +142,9 @@ export class RdsServer extends pulumi.ComponentResource {
         allocatedStorage: rds.allocatedStorage,
         maxAllocatedStorage: rds.maxAllocatedStorage,
         storageType: "gp3",
+        iops: rds.iops,
+        storageThroughput: rds.storageThroughput,
+        databaseInsightsMode: rds.databaseInsightsMode,
         storageEncrypted: true,
         kmsKeyId: this.key.arn,
         masterUserSecretKmsKeyId: this.key.arn,
@@ -179,6 +189,7 @@ export class RdsServer extends pulumi.ComponentResource {
         // replacement (a restore, docs/operations.md) leaves the old instance, renamed, to be
         // deleted by hand once the restored one is checked.
         retainOnDelete: rds.deletionProtection,
+        customTimeouts: INSTANCE_TIMEOUTS,
         dependsOn: [...logGroups, ...(monitoring ? [monitoring.attachment] : [])],
       },
     );

@@ -173,6 +173,29 @@ export const CONFIG_SCHEMA = {
         optional: true,
         description: "Storage autoscaling ceiling in GiB, at least allocatedStorage; absent: no autoscaling.",
       },
+      iops: {
+        type: "integer",
+        min: 12000,
+        max: 64000,
+        optional: true,
+        description:
+          "Provisioned gp3 IOPS, from 400 GiB of allocatedStorage on (below it gp3 gives a fixed 3000); absent: gp3's baseline for the size.",
+      },
+      storageThroughput: {
+        type: "integer",
+        min: 500,
+        max: 4000,
+        optional: true,
+        description:
+          "Provisioned gp3 throughput in MiB/s, from 400 GiB on (below it a fixed 125), at most 0.25 MiB/s per IOPS; absent: gp3's baseline for the size.",
+      },
+      databaseInsightsMode: {
+        type: "string",
+        oneOf: ["standard", "advanced"],
+        default: "standard",
+        description:
+          "CloudWatch Database Insights: standard, or advanced (needs performanceInsightsRetentionDays of at least 465).",
+      },
       engineVersion: {
         type: "string",
         default: "16",
