@@ -5,6 +5,7 @@ import { prodBackupsCopied } from "./backups";
 import { prodDataProtected } from "./data";
 import { migrationsAfterRoles } from "./migrations";
 import { rdsInstanceSafe, rdsTlsAndAudit } from "./rds";
+import { stagingRehearsesProd } from "./rehearsal";
 import { restoreKeepsIdentifier } from "./restore";
 import { appRolesOwnNothing, databaseOwnerUnreachable, loginRolesLimited, publicRevoked } from "./roles";
 import { noPlainPasswords, secretsRotate } from "./secrets";
@@ -25,4 +26,5 @@ export const RULES: readonly Rule[] = [
   backupsOutliveTheStack,
   restoreKeepsIdentifier,
   prodBackupsCopied,
+  stagingRehearsesProd,
 ];

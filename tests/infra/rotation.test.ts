@@ -114,10 +114,8 @@ describe.each(["staging", "prod"] as const)("%s rotation", (stack) => {
       expect(dependencyNames(r.byName(`${p}-secret-${role}-rotation`))).toEqual([`${p}-secret-${role}-initial`]);
     }
     expect(r.ofType("aws:serverlessrepository/cloudFormationStack:CloudFormationStack").map((x) => x.name)).toEqual([]);
-    // No rotation security group (prod's proxy has its own).
-    expect(r.ofType("aws:ec2/securityGroup:SecurityGroup").map((x) => x.name)).toEqual(
-      stack === "prod" ? ["precog-prod-proxy-sg"] : [],
-    );
+    // No rotation security group (the proxy, on both stacks, has its own).
+    expect(r.ofType("aws:ec2/securityGroup:SecurityGroup").map((x) => x.name)).toEqual([`${p}-proxy-sg`]);
     expect(r.ofType("aws:cloudwatch/eventRule:EventRule")).toHaveLength(1);
   });
 

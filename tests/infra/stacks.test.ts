@@ -68,6 +68,8 @@ function migrationResources(p: string, withPredecessor: boolean): string[] {
 }
 /** The committed database security group of an aws stack. */
 const dbGroup = (p: string) => (p === "precog-prod" ? "sg-0b22prod00000001" : "sg-0a11staging0000001");
+/** The committed security group of the app's instances, which the proxy admits. */
+const appGroup = (p: string) => (p === "precog-prod" ? "sg-0b22prod00000002" : "sg-0a11staging0000002");
 function awsResources(p: string, proxy: boolean): string[] {
   const roles = ["migrator", "app", "readonly"];
   return [
@@ -109,7 +111,7 @@ function awsResources(p: string, proxy: boolean): string[] {
       ? [
           `precog:server:RdsProxy ${p}-proxy`,
           `aws:ec2/securityGroup:SecurityGroup ${p}-proxy-sg`,
-          `aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule ${p}-proxy-from-sg-0b22prod00000002`,
+          `aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule ${p}-proxy-from-${appGroup(p)}`,
           `aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule ${p}-proxy-to-${dbGroup(p)}`,
           `aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule ${p}-proxy-db-ingress-${dbGroup(p)}`,
           `aws:iam/role:Role ${p}-proxy-role`,
@@ -135,7 +137,7 @@ const EXPECTED: Record<Stack, string[]> = {
   staging: [
     `precog:environment:PrecogEnvironment precog-staging`,
     ...databaseResources("precog-staging"),
-    ...awsResources("precog-staging", false),
+    ...awsResources("precog-staging", true),
     ...migrationResources("precog-staging", true),
   ],
   prod: [
@@ -421,7 +423,7 @@ describe.each(STACKS)("stack %s", (stack) => {
       server: t.server,
       host: aws ? `${p}-server-instance.abc123.us-east-1.rds.amazonaws.com` : "127.0.0.1",
       port: aws ? 5432 : 54329,
-      proxyHost: stack === "prod" ? "precog-prod.proxy-abc123.us-east-1.rds.amazonaws.com" : null,
+      proxyHost: aws ? `precog-${stack}.proxy-abc123.us-east-1.rds.amazonaws.com` : null,
       database: t.database,
       roles: roleNames,
       pool: { min: t.poolMin, max: t.poolMax },
@@ -565,7 +567,7 @@ describe("aws stacks", () => {
         deleteAutomatedBackups: false,
         caCertIdentifier: "rds-ca-rsa2048-g1",
         engineLifecycleSupport: "open-source-rds-extended-support-disabled",
-        multiAz: prod,
+        multiAz: true,
         dbSubnetGroupName: `precog-${stack}-server-subnets`,
         parameterGroupName: `precog-${stack}-postgres16`,
         vpcSecurityGroupIds: [prod ? "sg-0b22prod00000001" : "sg-0a11staging0000001"],
@@ -599,9 +601,9 @@ describe("aws stacks", () => {
             inputs: { secretId: `arn:aws:secretsmanager:us-east-1:${accountOf(stack)}:secret:precog/${stack}/${role}` },
           })),
           { token: "aws:secretsmanager/getSecretVersion:getSecretVersion", inputs: { secretId: MASTER_SECRET_ARN } },
-          // The rotation function's VPC (from the first subnet), and on prod the proxy's; the region is
+          // The rotation function's VPC (from the first subnet), and the proxy's; the region is
           // the provider's (aws:region).
-          ...(prod ? ["rotation", "proxy"] : ["rotation"]).map(() => ({
+          ...["rotation", "proxy"].map(() => ({
             token: "aws:ec2/getSubnet:getSubnet",
             inputs: { id: prod ? "subnet-0b22prod00000001" : "subnet-0a11staging0000001" },
           })),
@@ -755,7 +757,8 @@ describe("aws stacks", () => {
       monitoringInterval: 0,
     });
     expect(r.byName("precog-staging-server-instance").inputs.monitoringRoleArn).toBeUndefined();
-    expect(r.ofType("aws:iam/role:Role").map((x) => x.name)).toEqual([]);
+    // The proxy's role only: no monitoring role.
+    expect(r.ofType("aws:iam/role:Role").map((x) => x.name)).toEqual(["precog-staging-proxy-role"]);
   });
 
   it("the rotation guarantee: Pulumi writes secret values and role passwords only at creation", async () => {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Context, Rule, StackResource } from "../../policy/resources";
 import { prodBackupsCopied } from "../../policy/rules/backups";
+import { stagingRehearsesProd } from "../../policy/rules/rehearsal";
 import { restoreKeepsIdentifier } from "../../policy/rules/restore";
 import type { ConfigOverrides } from "../../testbed/config-overrides";
 import { runStack, STACKS, type Stack } from "../infra/harness";
@@ -81,5 +82,23 @@ describe("prod-backups-copied", () => {
     ]);
     // Staging without a copy is the team's choice: the rule is advisory there and reports nothing.
     expect(check(prodBackupsCopied, await resourcesOf("staging"), "staging")).toEqual([]);
+  });
+});
+
+describe("staging-rehearses-prod", () => {
+  it("keeps: committed staging (Multi-AZ, a proxy, the key, rotation); breaks: staging single-AZ without a proxy or rotation", async () => {
+    expect(check(stagingRehearsesProd, await resourcesOf("staging"), "staging")).toEqual([]);
+    const r = await resourcesOf("staging", {
+      "precog:rds.multiAz": false,
+      "precog:rds.proxy": undefined,
+      "precog:rotation.days": 0,
+    });
+    expect(check(stagingRehearsesProd, r, "staging")).toEqual([
+      {
+        resource: "precog-staging-server-instance",
+        message:
+          "staging does not rehearse prod's topology; it lacks Multi-AZ (precog:rds.multiAz), an RDS Proxy (precog:rds.proxy), rotated role secrets (precog:rotation.days)",
+      },
+    ]);
   });
 });

@@ -76,6 +76,7 @@ describe("enforcement levels", () => {
       "backups-outlive-the-stack": "advisory advisory mandatory mandatory",
       "restore-keeps-identifier": "advisory advisory mandatory mandatory",
       "prod-backups-copied": "advisory advisory advisory mandatory",
+      "staging-rehearses-prod": "advisory advisory mandatory advisory",
     });
   });
 });
