@@ -127,6 +127,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
         rds: cfg.rds,
         environment: cfg.environment,
         maxConnections: cfg.connections.serverMax,
+        connectionBudget: cfg.connections.serverMax - cfg.connections.reserved,
         protect: cfg.protect,
         caBundlePath: aws.caBundlePath(cfg.rds.caBundleFile, projectDir, cfg.stack),
         iamLogins: iamLogins("aws").map((role) => cfg.roleNames[role]),
@@ -352,6 +353,8 @@ export function backupPlan(cfg: PrecogConfig, projectDir: string, server: Migrat
       kind: "rds-snapshot" as const,
       instanceId,
       region: server.aws.awsRegion(),
+      keepLast: cfg.migrations.keepSnapshots,
+      keepDays: cfg.migrations.keepSnapshotDays,
     }));
   if (!cfg.migrations.backupDir) {
     throw new pulumi.RunError(

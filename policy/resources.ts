@@ -65,6 +65,7 @@ export const TYPES = {
   kmsKey: "aws:kms/key:Key",
   logGroup: "aws:cloudwatch/logGroup:LogGroup",
   rdsProxy: "aws:rds/proxy:Proxy",
+  backupReplication: "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication",
   rolePolicy: "aws:iam/rolePolicy:RolePolicy",
   sarStack: "aws:serverlessrepository/cloudFormationStack:CloudFormationStack",
   migrations: "precog-migrations:index:Migrations",

@@ -64,7 +64,15 @@ export type BackupPlan =
   /** pg_dump into a folder before applying (staging and prod on a local server). */
   | { readonly kind: "pg_dump"; readonly dir: string }
   /** An RDS manual snapshot, waited for until available (staging and prod on RDS). */
-  | { readonly kind: "rds-snapshot"; readonly instanceId: string; readonly region: string };
+  | {
+      readonly kind: "rds-snapshot";
+      readonly instanceId: string;
+      readonly region: string;
+      /** The newest pre-migration snapshots kept whatever their age (precog:migrations.keepSnapshots). */
+      readonly keepLast: number;
+      /** Snapshots younger than this many days are kept too (precog:migrations.keepSnapshotDays). */
+      readonly keepDays: number;
+    };
 
 export interface MigrationsInputs {
   readonly environment: string;

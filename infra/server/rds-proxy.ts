@@ -35,6 +35,9 @@ export interface RdsProxyArgs {
   readonly maxConnectionsPercent: number;
 }
 
+/** Longer than the provider's 30 minutes: a proxy registered with a busy Multi-AZ instance. */
+export const PROXY_TIMEOUTS = { create: "1h", update: "1h", delete: "1h" };
+
 /** The port an RDS Proxy for PostgreSQL listens on. */
 export const PROXY_PORT = 5432;
 
@@ -81,7 +84,8 @@ export class RdsProxy extends pulumi.ComponentResource {
         vpcSecurityGroupIds: [group.id],
         auths: [{ authScheme: "SECRETS", secretArn: args.appSecretArn, iamAuth: "DISABLED" }],
       },
-      { parent, dependsOn: group.rules },
+      // A proxy takes several minutes to become available, and its target waits for the instance.
+      { parent, dependsOn: group.rules, customTimeouts: PROXY_TIMEOUTS },
     );
     const targetGroup = new aws.rds.ProxyDefaultTargetGroup(
       `${name}-targets`,
@@ -98,7 +102,7 @@ export class RdsProxy extends pulumi.ComponentResource {
         targetGroupName: targetGroup.name,
         dbInstanceIdentifier: args.instance.identifier,
       },
-      { parent },
+      { parent, customTimeouts: PROXY_TIMEOUTS },
     );
 
     this.endpoint = proxy.endpoint;

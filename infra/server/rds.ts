@@ -13,11 +13,15 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { RdsConfig } from "../../src/config/parse";
+import { instanceIdentifier } from "../../src/config/rds-identifier";
 import { DEPLOYER_LOGIN, MASTER_LOGIN } from "../../src/env/roles";
+import { onCallSources, ServerAlarms } from "./alarms";
 import { auditLoggingParameters } from "./audit-logging";
+import { backupReplication } from "./backup-replication";
 import type { ServerEndpoint } from "./endpoint";
 import { iamLoginPolicies } from "./iam-login-policies";
 import { monitoringRole } from "./monitoring-role";
+import { restoreInputs } from "./restore";
 import { deployAccount, stackKey } from "./stack-key";
 
 export interface RdsServerArgs {
@@ -25,6 +29,8 @@ export interface RdsServerArgs {
   readonly environment: string;
   /** max_connections on the parameter group: the budget the stack's limits were checked against. */
   readonly maxConnections: number;
+  /** The login roles' connection budget (max_connections minus the reserved ones), which the connections alarm watches. */
+  readonly connectionBudget: number;
   /** Protect the instance from deletion by Pulumi. */
   readonly protect: boolean;
   /** Absolute path of precog:rds.caBundleFile: the roots the instance's certificate is verified against. */
@@ -33,12 +39,19 @@ export interface RdsServerArgs {
   readonly iamLogins: readonly string[];
 }
 
+/**
+ * Long enough for a Multi-AZ create (the standby's sync), a restore, the first backup of prod's
+ * volume and a major upgrade with applyImmediately: the provider's defaults (40 and 80 minutes) are
+ * shorter than AWS takes for those, and an up that times out leaves the state unsure of the instance.
+ */
+export const INSTANCE_TIMEOUTS = { create: "4h", update: "4h", delete: "2h" };
+
 /** The logs the instance exports to CloudWatch, each into a log group this component manages. */
 export const LOG_EXPORTS = ["postgresql", "upgrade"] as const;
 
-/** The instance identifier: fixed, so its log groups' names are known before it exists. */
-export function instanceIdentifier(environment: string): string {
-  return `precog-${environment}`;
+/** The parameter group's name: the instance's identifier and the group's family (precog-prod-postgres16). */
+export function parameterGroupName(environment: string, family: string): string {
+  return `${instanceIdentifier(environment)}-${family}`;
 }
 
 /** Safety and budget parameters, then the audit logging ones shared with the e2e cluster (./audit-logging.ts). */
@@ -71,9 +84,11 @@ export class RdsServer extends pulumi.ComponentResource {
     const { rds } = args;
     const tags = { "precog:environment": args.environment, "precog:managed-by": "pulumi" };
     const identifier = instanceIdentifier(args.environment);
+    const [account, region] = [deployAccount(), aws.config.requireRegion()];
+    const onCall = rds.alarms.enabled ? onCallSources(args.environment, account, region) : undefined;
     this.key = stackKey(
       `${name}-key`,
-      { environment: args.environment, identifier, tags, protect: args.protect },
+      { environment: args.environment, identifier, tags, protect: args.protect, onCall },
       parent,
     );
 
@@ -104,15 +119,18 @@ export class RdsServer extends pulumi.ComponentResource {
       { parent },
     );
 
+    // Named for its family: a major upgrade's new group has a new name, so it is created before the
+    // old one goes (the old one is deleted once the instance uses the new one), never the reverse.
     const parameterGroup = new aws.rds.ParameterGroup(
       `${name}-params`,
       {
+        name: parameterGroupName(args.environment, rds.parameterGroupFamily),
         family: rds.parameterGroupFamily,
         description: `Precog ${args.environment}: TLS forced, connections and pgaudit role and DDL logging`,
         parameters: parameterList(rds, args.maxConnections),
         tags,
       },
-      { parent },
+      { parent, deleteBeforeReplace: false },
     );
 
     const monitoring =
@@ -131,6 +149,9 @@ export class RdsServer extends pulumi.ComponentResource {
         allocatedStorage: rds.allocatedStorage,
         maxAllocatedStorage: rds.maxAllocatedStorage,
         storageType: "gp3",
+        iops: rds.iops,
+        storageThroughput: rds.storageThroughput,
+        databaseInsightsMode: rds.databaseInsightsMode,
         storageEncrypted: true,
         kmsKeyId: this.key.arn,
         masterUserSecretKmsKeyId: this.key.arn,
@@ -165,14 +186,52 @@ export class RdsServer extends pulumi.ComponentResource {
           : undefined,
         enabledCloudwatchLogsExports: [...LOG_EXPORTS],
         autoMinorVersionUpgrade: true,
-        applyImmediately: false,
+        allowMajorVersionUpgrade: rds.allowMajorVersionUpgrade,
+        applyImmediately: rds.applyImmediately,
+        ...restoreInputs(rds.restore),
         tags,
       },
-      { parent, protect: args.protect, dependsOn: [...logGroups, ...(monitoring ? [monitoring.attachment] : [])] },
+      {
+        parent,
+        protect: args.protect,
+        // What AWS refuses to delete (deletion protection), Pulumi forgets instead of deleting: a
+        // replacement (a restore, docs/operations.md) leaves the old instance, renamed, to be
+        // deleted by hand once the restored one is checked.
+        retainOnDelete: rds.deletionProtection,
+        customTimeouts: INSTANCE_TIMEOUTS,
+        dependsOn: [...logGroups, ...(monitoring ? [monitoring.attachment] : [])],
+      },
     );
 
+    if (rds.backupReplication)
+      backupReplication(
+        `${name}-backup-copy`,
+        {
+          environment: args.environment,
+          replication: rds.backupReplication,
+          instanceArn: this.instance.arn,
+          tags,
+          protect: args.protect,
+        },
+        parent,
+      );
+    if (rds.alarms.enabled)
+      new ServerAlarms(
+        `${name}-alarms`,
+        {
+          environment: args.environment,
+          identifier,
+          alarms: rds.alarms,
+          connectionBudget: args.connectionBudget,
+          kmsKeyArn: this.key.arn,
+          account,
+          region,
+          tags,
+        },
+        { parent, dependsOn: [this.instance] },
+      );
+
     this.masterSecretArn = this.instance.masterUserSecrets.apply((s) => s[0]?.secretArn ?? "");
-    const region = aws.config.requireRegion();
     this.iamPolicies = iamLoginPolicies(
       `${name}-iam`,
       {

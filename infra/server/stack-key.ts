@@ -18,6 +18,8 @@ export interface StackKeyArgs {
   readonly identifier: string;
   readonly tags: Readonly<Record<string, string>>;
   readonly protect: boolean;
+  /** The on-call topic's publishers (./alarms.ts), when the stack has alarms: they encrypt with the key. */
+  readonly onCall?: { readonly alarms: string; readonly subscription: string };
 }
 
 /**
@@ -74,6 +76,7 @@ export function stackKey(name: string, args: StackKeyArgs, parent: pulumi.Resour
           },
         },
       },
+      ...(args.onCall ? onCallStatements(args.onCall) : []),
     ],
   };
   const key = new aws.kms.Key(
@@ -91,4 +94,27 @@ export function stackKey(name: string, args: StackKeyArgs, parent: pulumi.Resour
   );
   new aws.kms.Alias(`${name}-alias`, { name: `alias/precog-${args.environment}`, targetKeyId: key.keyId }, { parent });
   return key;
+}
+
+/** CloudWatch (this stack's alarms) and RDS events (its subscription) encrypt what they publish to the on-call topic. */
+function onCallStatements(onCall: NonNullable<StackKeyArgs["onCall"]>) {
+  const use = ["kms:Decrypt", "kms:GenerateDataKey*"];
+  return [
+    {
+      Sid: "CloudWatchPublishesTheAlarms",
+      Effect: "Allow",
+      Principal: { Service: "cloudwatch.amazonaws.com" },
+      Action: use,
+      Resource: "*",
+      Condition: { ArnLike: { "aws:SourceArn": onCall.alarms } },
+    },
+    {
+      Sid: "RdsPublishesTheEvents",
+      Effect: "Allow",
+      Principal: { Service: "events.rds.amazonaws.com" },
+      Action: use,
+      Resource: "*",
+      Condition: { ArnEquals: { "aws:SourceArn": onCall.subscription } },
+    },
+  ];
 }

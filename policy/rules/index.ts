@@ -1,10 +1,13 @@
 /** Every rule of the strategy, in the order the pack registers them. */
 import type { Rule } from "../resources";
 import { backupsOutliveTheStack, proxyOwnSecurityGroup, secretReadersDecrypt } from "./aws";
+import { prodBackupsCopied } from "./backups";
 import { prodDataProtected } from "./data";
 import { iamDatabaseLogins } from "./iam-logins";
 import { migrationsAfterRoles } from "./migrations";
 import { rdsInstanceSafe, rdsTlsAndAudit } from "./rds";
+import { stagingRehearsesProd } from "./rehearsal";
+import { restoreKeepsIdentifier } from "./restore";
 import { appRolesOwnNothing, databaseOwnerUnreachable, loginRolesLimited, publicRevoked } from "./roles";
 import { noPlainPasswords, secretsRotate } from "./secrets";
 
@@ -23,4 +26,7 @@ export const RULES: readonly Rule[] = [
   proxyOwnSecurityGroup,
   backupsOutliveTheStack,
   iamDatabaseLogins,
+  restoreKeepsIdentifier,
+  prodBackupsCopied,
+  stagingRehearsesProd,
 ];

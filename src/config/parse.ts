@@ -6,6 +6,8 @@
  * secrets are set.
  */
 import { type RoleNames, roleNamesOf } from "../env/roles";
+import { checkOperations } from "./check-operations";
+import { checkRestore } from "./check-restore";
 import type { Field } from "./fields";
 import { Reader } from "./reader";
 import { CONFIG_SCHEMA, type LocalConfig, NAMESPACE, type RdsConfig, type SecretKey, type StackConfig } from "./schema";
@@ -64,6 +66,8 @@ export function parseConfig(stack: string, raw: RawConfig): PrecogConfig {
   };
   checkBudget(r, common, connectionLimits);
   const server = findServer(r, local, rds, raw.secrets, connectionLimits.app, common.connections.serverMax);
+  if (server.rds?.restore) checkRestore(r, server.rds.restore, common.environment);
+  if (server.rds) checkOperations(r, server.rds);
 
   if (r.problems.length > 0) {
     throw new Error(

@@ -173,6 +173,29 @@ export const CONFIG_SCHEMA = {
         optional: true,
         description: "Storage autoscaling ceiling in GiB, at least allocatedStorage; absent: no autoscaling.",
       },
+      iops: {
+        type: "integer",
+        min: 12000,
+        max: 64000,
+        optional: true,
+        description:
+          "Provisioned gp3 IOPS, from 400 GiB of allocatedStorage on (below it gp3 gives a fixed 3000); absent: gp3's baseline for the size.",
+      },
+      storageThroughput: {
+        type: "integer",
+        min: 500,
+        max: 4000,
+        optional: true,
+        description:
+          "Provisioned gp3 throughput in MiB/s, from 400 GiB on (below it a fixed 125), at most 0.25 MiB/s per IOPS; absent: gp3's baseline for the size.",
+      },
+      databaseInsightsMode: {
+        type: "string",
+        oneOf: ["standard", "advanced"],
+        default: "standard",
+        description:
+          "CloudWatch Database Insights: standard, or advanced (needs performanceInsightsRetentionDays of at least 465).",
+      },
       engineVersion: {
         type: "string",
         default: "16",
@@ -184,6 +207,19 @@ export const CONFIG_SCHEMA = {
         description: "Parameter group family matching engineVersion.",
       },
       multiAz: { type: "boolean", default: false, description: "Run a standby in a second availability zone." },
+      applyImmediately: {
+        type: "boolean",
+        default: false,
+        description:
+          "Apply the instance's modifications (class, storage, engine version, parameter group) during the up instead of in the next maintenance window; " +
+          'true for a major upgrade (docs/stacks.md, "A major version upgrade").',
+      },
+      allowMajorVersionUpgrade: {
+        type: "boolean",
+        default: false,
+        description:
+          "Let a change of engineVersion to another major version go through; false: RDS refuses it. Set for the upgrade's up, unset after.",
+      },
       backupRetentionDays: { type: "integer", min: 1, max: 35, description: "Automated backup retention, in days." },
       deletionProtection: { type: "boolean", default: true, description: "RDS deletion protection." },
       finalSnapshot: {
@@ -258,6 +294,107 @@ export const CONFIG_SCHEMA = {
         description:
           "Host to reach the instance for provisioning when the deployer is outside the VPC; a name the instance's certificate carries (verify-full), so a tunnel is better reached under the instance's address (/etc/hosts); absent: the instance address.",
       },
+      backupReplication: {
+        type: "object",
+        optional: true,
+        description:
+          "A second copy of the automated backups in another region (RDS automated-backup replication), encrypted with a key of the stack's in that region; absent: one region only.",
+        fields: {
+          region: { type: "string", description: "The destination region, e.g. us-west-2; not aws:region." },
+          retentionDays: {
+            type: "integer",
+            min: 1,
+            max: 35,
+            default: 7,
+            description: "How long the replicated automated backups are kept, in days.",
+          },
+        },
+      },
+      alarms: {
+        type: "object",
+        description:
+          "CloudWatch alarms on the instance and an RDS event subscription, into the stack's encrypted on-call SNS topic precog-<environment>-on-call.",
+        fields: {
+          enabled: {
+            type: "boolean",
+            default: true,
+            description: "Create the alarms, the subscription and the topic.",
+          },
+          freeStorageGiB: {
+            type: "integer",
+            min: 1,
+            default: 10,
+            description: "Alarm when the free storage falls below this many GiB.",
+          },
+          cpuPercent: {
+            type: "integer",
+            min: 1,
+            max: 100,
+            default: 80,
+            description: "Alarm when the average CPU stays above this percent.",
+          },
+          connectionsPercent: {
+            type: "integer",
+            min: 1,
+            max: 100,
+            default: 90,
+            description:
+              "Alarm when the open connections exceed this percent of the login roles' budget (connections.serverMax minus connections.reserved).",
+          },
+          periodSeconds: {
+            type: "integer",
+            min: 60,
+            max: 3600,
+            default: 300,
+            description: "Length of one evaluated period, in seconds (a multiple of 60).",
+          },
+          evaluationPeriods: {
+            type: "integer",
+            min: 1,
+            max: 24,
+            default: 3,
+            description: "Consecutive periods past the threshold before an alarm fires.",
+          },
+        },
+      },
+      restore: {
+        type: "object",
+        optional: true,
+        description:
+          "Create the instance from a backup instead of empty, under its own identifier (precog-<environment>): " +
+          'set one of the two fields; the runbook renames the old instance out of the way first (docs/operations.md, "Restoring an instance"). ' +
+          "Read when the instance is created: keep it set afterwards, since changing or removing it replaces the instance (which precog:protect blocks); absent: an empty instance.",
+        fields: {
+          snapshotIdentifier: {
+            type: "string",
+            optional: true,
+            description:
+              "A DB snapshot of the same engine to restore (a manual or automated one's identifier, or a shared one's ARN).",
+          },
+          pointInTime: {
+            type: "object",
+            optional: true,
+            description: "A point-in-time restore from another instance's automated backups.",
+            fields: {
+              sourceInstance: {
+                type: "string",
+                description:
+                  "Identifier of the instance whose backups are restored (the old instance, renamed); never this stack's own.",
+              },
+              restoreTime: {
+                type: "string",
+                optional: true,
+                description: "The moment to restore, UTC, as 2026-12-06T21:30:00Z; absent: useLatestRestorableTime.",
+              },
+              useLatestRestorableTime: {
+                type: "boolean",
+                default: false,
+                description: "Restore the latest restorable time (about five minutes ago) instead of restoreTime.",
+              },
+            },
+          },
+        },
+      },
       proxy: {
         type: "object",
         optional: true,
@@ -310,6 +447,22 @@ export const CONFIG_SCHEMA = {
         description:
           "The stack before this one: a migration is applied here only once that stack has applied it with the same checksum. " +
           "A stack name (dev) in this project, or a fully qualified one (org/precog/dev); absent: none (dev).",
+      },
+      keepSnapshots: {
+        type: "integer",
+        min: 1,
+        max: 100,
+        default: 10,
+        description:
+          "On aws stacks, the newest pre-migration RDS snapshots kept; older ones are deleted after each new one (unless younger than keepSnapshotDays).",
+      },
+      keepSnapshotDays: {
+        type: "integer",
+        min: 0,
+        max: 3650,
+        default: 0,
+        description:
+          "Pre-migration RDS snapshots younger than this many days are kept too; 0: the count alone decides.",
       },
       backupDir: {
         type: "string",

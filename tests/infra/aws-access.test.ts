@@ -16,16 +16,9 @@ const VIA_SECRETS_MANAGER = { "kms:ViaService": `secretsmanager.${REGION}.amazon
 /** The roles with a secret: the migrator logs in by IAM on aws stacks and has none. */
 const ROLES = ["app", "readonly"] as const;
 const OTHER = { staging: "prod", prod: "staging" } as const;
-/** A proxy on staging too, within its app role's CONNECTION LIMIT (200 x 20% <= 25 x 2). */
-const STAGING_PROXY = {
-  "precog:rds.proxy": { maxConnectionsPercent: 20, clientSecurityGroupIds: ["sg-0a11stagingapp001"] },
-};
-
+/** Both aws stacks commit an RDS Proxy (staging rehearses prod's topology). */
 const run = (stack: "staging" | "prod", config = {}) =>
-  runStack(stack, {
-    config: { ...(stack === "staging" ? STAGING_PROXY : {}), ...config },
-    vars: { PRECOG_PROD_CONFIRMED: "yes" },
-  });
+  runStack(stack, { config, vars: { PRECOG_PROD_CONFIRMED: "yes" } });
 
 /** What a stack's policies say about its secrets, key and functions, read from one mocked run. */
 function stackFacts(r: Run, stack: string) {

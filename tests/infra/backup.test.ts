@@ -13,7 +13,13 @@ import { createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
 import { migrationsDir, removeDir, sql } from "../migrate/helpers";
 import { providerInputs } from "./provider-inputs";
 
-const PLAN = { kind: "rds-snapshot", instanceId: "precog-staging", region: "us-east-1" } as const;
+const PLAN = {
+  kind: "rds-snapshot",
+  instanceId: "precog-staging",
+  region: "us-east-1",
+  keepLast: 10,
+  keepDays: 0,
+} as const;
 const NOW = () => new Date("2026-12-01T23:45:07.123Z");
 const ID = "precog-staging-premigration-20261201-234507";
 
@@ -28,6 +34,13 @@ function fakeRds(statuses: string[], onCreate: () => Promise<void> = async () =>
     async status(snapshotId) {
       calls.push(`status ${snapshotId}`);
       return statuses.length > 1 ? statuses.shift() : statuses[0];
+    },
+    async manual(instanceId) {
+      calls.push(`manual ${instanceId}`);
+      return [];
+    },
+    async remove(snapshotId) {
+      calls.push(`remove ${snapshotId}`);
     },
   };
   return { rds, calls };

@@ -134,7 +134,12 @@ function fakeState(
     case "random:index/randomId:RandomId":
       return { ...inputs, hex: "0a1b2c3d" };
     case "aws:kms/key:Key":
-      return { ...inputs, arn: `arn:aws:kms:us-east-1:${account}:key/${name}`, keyId: `${name}-key-id` };
+      // In its own region when it names one (a key for the backups' second copy).
+      return {
+        ...inputs,
+        arn: `arn:aws:kms:${inputs.region ?? "us-east-1"}:${account}:key/${name}`,
+        keyId: `${name}-key-id`,
+      };
     case "aws:iam/role:Role":
       return { ...inputs, arn: `arn:aws:iam::${account}:role/${name}` };
     case "aws:serverlessrepository/cloudFormationStack:CloudFormationStack":

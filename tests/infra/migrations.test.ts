@@ -119,7 +119,7 @@ describe.each(STACKS)("the migration component on %s", (stack) => {
     const backup = resource(r, p).inputs.backup;
     expect(backup).toEqual(
       stack === "staging" || stack === "prod"
-        ? { kind: "rds-snapshot", instanceId: `precog-${stack}`, region: "us-east-1" }
+        ? { kind: "rds-snapshot", instanceId: `precog-${stack}`, region: "us-east-1", keepLast: 10, keepDays: 0 }
         : { kind: "none" },
     );
   });

@@ -70,6 +70,8 @@ function migrationResources(p: string, withPredecessor: boolean): string[] {
 }
 /** The committed database security group of an aws stack. */
 const dbGroup = (p: string) => (p === "precog-prod" ? "sg-0b22prod00000001" : "sg-0a11staging0000001");
+/** The committed security group of the app's instances, which the proxy admits. */
+const appGroup = (p: string) => (p === "precog-prod" ? "sg-0b22prod00000002" : "sg-0a11staging0000002");
 function awsResources(p: string, proxy: boolean): string[] {
   const roles = passwordRoles("aws");
   return [
@@ -86,6 +88,13 @@ function awsResources(p: string, proxy: boolean): string[] {
     `aws:iam/role:Role ${p}-server-monitoring`,
     `aws:iam/rolePolicyAttachment:RolePolicyAttachment ${p}-server-monitoring-policy`,
     `random:index/randomId:RandomId ${p}-server-final-snapshot`,
+    `precog:server:ServerAlarms ${p}-server-alarms`,
+    `aws:sns/topic:Topic ${p}-server-alarms-topic`,
+    `aws:sns/topicPolicy:TopicPolicy ${p}-server-alarms-topic-policy`,
+    ...["free-storage", "cpu", "connections"].map(
+      (a) => `aws:cloudwatch/metricAlarm:MetricAlarm ${p}-server-alarms-${a}`,
+    ),
+    `aws:rds/eventSubscription:EventSubscription ${p}-server-alarms-events`,
     `${PG}/extension:Extension ${p}-db-extension-pgaudit`,
     `precog:credentials:RotationFunction ${p}-rotation`,
     `aws:ec2/securityGroup:SecurityGroup ${p}-rotation-sg`,
@@ -106,7 +115,7 @@ function awsResources(p: string, proxy: boolean): string[] {
       ? [
           `precog:server:RdsProxy ${p}-proxy`,
           `aws:ec2/securityGroup:SecurityGroup ${p}-proxy-sg`,
-          `aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule ${p}-proxy-from-sg-0b22prod00000002`,
+          `aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule ${p}-proxy-from-${appGroup(p)}`,
           `aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule ${p}-proxy-to-${dbGroup(p)}`,
           `aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule ${p}-proxy-db-ingress-${dbGroup(p)}`,
           `aws:iam/role:Role ${p}-proxy-role`,
@@ -132,13 +141,16 @@ const EXPECTED: Record<Stack, string[]> = {
   staging: [
     `precog:environment:PrecogEnvironment precog-staging`,
     ...databaseResources("precog-staging", "aws"),
-    ...awsResources("precog-staging", false),
+    ...awsResources("precog-staging", true),
     ...migrationResources("precog-staging", true),
   ],
   prod: [
     `precog:environment:PrecogEnvironment precog-prod`,
     ...databaseResources("precog-prod", "aws"),
     ...awsResources("precog-prod", true),
+    `aws:kms/key:Key precog-prod-server-backup-copy-key`,
+    `aws:kms/alias:Alias precog-prod-server-backup-copy-key-alias`,
+    `aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication precog-prod-server-backup-copy`,
     ...migrationResources("precog-prod", true),
   ],
 };
@@ -421,7 +433,7 @@ describe.each(STACKS)("stack %s", (stack) => {
       server: t.server,
       host: aws ? `${p}-server-instance.abc123.us-east-1.rds.amazonaws.com` : "127.0.0.1",
       port: aws ? 5432 : 54329,
-      proxyHost: stack === "prod" ? "precog-prod.proxy-abc123.us-east-1.rds.amazonaws.com" : null,
+      proxyHost: aws ? `precog-${stack}.proxy-abc123.us-east-1.rds.amazonaws.com` : null,
       database: t.database,
       roles: roleNames,
       pool: { min: t.poolMin, max: t.poolMax },
@@ -570,9 +582,9 @@ describe("aws stacks", () => {
         deleteAutomatedBackups: false,
         caCertIdentifier: "rds-ca-rsa2048-g1",
         engineLifecycleSupport: "open-source-rds-extended-support-disabled",
-        multiAz: prod,
+        multiAz: true,
         dbSubnetGroupName: `precog-${stack}-server-subnets`,
-        parameterGroupName: `precog-${stack}-server-params`,
+        parameterGroupName: `precog-${stack}-postgres16`,
         vpcSecurityGroupIds: [prod ? "sg-0b22prod00000001" : "sg-0a11staging0000001"],
       });
       expect(r.byName(`precog-${stack}-server-instance`).inputs.password).toBeUndefined();
@@ -603,9 +615,9 @@ describe("aws stacks", () => {
             token: "aws:secretsmanager/getSecretVersion:getSecretVersion",
             inputs: { secretId: `arn:aws:secretsmanager:us-east-1:${accountOf(stack)}:secret:precog/${stack}/${role}` },
           })),
-          // The rotation function's VPC (from the first subnet), and on prod the proxy's; the region is
+          // The rotation function's VPC (from the first subnet), and the proxy's; the region is
           // the provider's (aws:region).
-          ...(prod ? ["rotation", "proxy"] : ["rotation"]).map(() => ({
+          ...["rotation", "proxy"].map(() => ({
             token: "aws:ec2/getSubnet:getSubnet",
             inputs: { id: prod ? "subnet-0b22prod00000001" : "subnet-0a11staging0000001" },
           })),
@@ -699,6 +711,8 @@ describe("aws stacks", () => {
         { AWS: `arn:aws:iam::${account}:root` },
         { Service: "logs.us-east-1.amazonaws.com" },
         { Service: "events.amazonaws.com" },
+        { Service: "cloudwatch.amazonaws.com" },
+        { Service: "events.rds.amazonaws.com" },
       ]);
       expect(policy.Statement[1].Condition.ArnLike["kms:EncryptionContext:aws:logs:arn"]).toBe(
         `arn:aws:logs:us-east-1:${account}:log-group:/aws/rds/instance/precog-${stack}/*`,
@@ -766,7 +780,8 @@ describe("aws stacks", () => {
       monitoringInterval: 0,
     });
     expect(r.byName("precog-staging-server-instance").inputs.monitoringRoleArn).toBeUndefined();
-    expect(r.ofType("aws:iam/role:Role").map((x) => x.name)).toEqual([]);
+    // The proxy's role only: no monitoring role.
+    expect(r.ofType("aws:iam/role:Role").map((x) => x.name)).toEqual(["precog-staging-proxy-role"]);
   });
 
   it("the rotation guarantee: Pulumi writes secret values and role passwords only at creation", async () => {

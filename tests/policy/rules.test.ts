@@ -76,6 +76,9 @@ describe("enforcement levels", () => {
       "proxy-own-security-group": "advisory advisory mandatory mandatory",
       "backups-outlive-the-stack": "advisory advisory mandatory mandatory",
       "iam-database-logins": "advisory advisory mandatory mandatory",
+      "restore-keeps-identifier": "advisory advisory mandatory mandatory",
+      "prod-backups-copied": "advisory advisory advisory mandatory",
+      "staging-rehearses-prod": "advisory advisory mandatory advisory",
     });
   });
 });

@@ -34,7 +34,7 @@ import {
 import type { ResourceLog } from "./engine-log";
 import { connectionOf, describeLogin, ownerRoleOf, type RecordedLogin } from "./login";
 import { checkPending, pendingFiles, stackOf } from "./pending";
-import { type RdsSnapshots, rdsClient, snapshotBeforeApply } from "./snapshot";
+import { pruneSnapshots, type RdsSnapshots, rdsClient, snapshotBeforeApply } from "./snapshot";
 
 const ID = "migrations";
 
@@ -106,8 +106,11 @@ async function apply(i: MigrationsInputs, previous: MigrationsState | undefined,
     // Without a recorded ledger (a new resource, perhaps on a database that already has
     // migrations), what is pending is what the database lacks.
     const pending = pendingFiles(i, previous ? recordedApplied(previous) : await ledgerOf(i));
-    if (pending.length > 0 && plan.kind === "rds-snapshot")
-      lastBackup = await snapshotBeforeApply(plan, await snapshotClients.rds(plan.region));
+    if (pending.length > 0 && plan.kind === "rds-snapshot") {
+      const rds = await snapshotClients.rds(plan.region);
+      lastBackup = await snapshotBeforeApply(plan, rds);
+      await pruneAfterSnapshot(plan, rds, log);
+    }
     const result = await migrate({
       connection: await connectionOf(i),
       ownerRole: ownerRoleOf(i),
@@ -181,4 +184,26 @@ export async function read(id: string, props: MigrationsState) {
     );
   }
   return { id, props: stateOf(props, ledger, props.lastBackup ?? null) };
+}
+
+/** The retention of the pre-migration snapshots: a failure to delete old ones is a warning, never a failed apply. */
+async function pruneAfterSnapshot(
+  plan: Extract<MigrationsInputs["backup"], { kind: "rds-snapshot" }>,
+  rds: RdsSnapshots,
+  log?: ResourceLog,
+): Promise<void> {
+  try {
+    const deleted = await pruneSnapshots(plan, rds);
+    if (deleted.length > 0)
+      await log?.info(
+        `deleted ${deleted.length} pre-migration snapshot(s) beyond the retention: ${deleted.join(", ")}`,
+      );
+  } catch (e) {
+    await log
+      ?.warn(
+        `the older pre-migration snapshots of ${plan.instanceId} were not deleted (${(e as Error).message}); ` +
+          'delete them by hand (docs/operations.md, "Backups beyond one region, and the pre-migration snapshots")',
+      )
+      .catch(() => undefined);
+  }
 }

@@ -1,0 +1,104 @@
+/**
+ * The policy rules of operating prod (issue 31): each on a stack that keeps it (the committed
+ * ones, and the config that uses the feature) and on one that breaks it, naming the resource.
+ */
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { Context, Rule, StackResource } from "../../policy/resources";
+import { prodBackupsCopied } from "../../policy/rules/backups";
+import { stagingRehearsesProd } from "../../policy/rules/rehearsal";
+import { restoreKeepsIdentifier } from "../../policy/rules/restore";
+import type { ConfigOverrides } from "../../testbed/config-overrides";
+import { runStack, STACKS, type Stack } from "../infra/harness";
+import { editResource, fromHarness } from "./from-harness";
+
+const PROD_OK = { PRECOG_PROD_CONFIRMED: "yes", USER: "tester" };
+const PASSWORD_FILE = join(tmpdir(), `precog-ops-policy-admin-password-${process.pid}`);
+writeFileSync(PASSWORD_FILE, "local-admin-password\n");
+const ctx = (environment: string): Context => ({ environment, minimumBackupRetentionDays: 7 });
+
+async function resourcesOf(stack: Stack, config?: ConfigOverrides): Promise<StackResource[]> {
+  const local = stack === "dev" || stack === "test" ? { "precog:local.adminPasswordFile": PASSWORD_FILE } : {};
+  return fromHarness((await runStack(stack, { config: { ...local, ...config }, vars: PROD_OK })).resources);
+}
+const check = (rule: Rule, resources: readonly StackResource[], environment: string) =>
+  rule.check(resources, ctx(environment));
+
+describe("restore-keeps-identifier", () => {
+  const restored = { pointInTime: { sourceInstance: "precog-prod-before-restore", useLatestRestorableTime: true } };
+
+  it("keeps: the four committed stacks, and prod restored from its renamed instance", async () => {
+    for (const stack of STACKS) expect(check(restoreKeepsIdentifier, await resourcesOf(stack), stack)).toEqual([]);
+    const r = await resourcesOf("prod", { "precog:rds.restore": restored });
+    expect(check(restoreKeepsIdentifier, r, "prod")).toEqual([]);
+  });
+
+  it("breaks: restored under another identifier, under a generated one, from itself", async () => {
+    const r = await resourcesOf("prod", { "precog:rds.restore": restored });
+    const renamed = editResource(r, "precog-prod-server-instance", (x) => ({
+      props: { ...x.props, identifier: "precog-prod-restored" },
+    }));
+    expect(check(restoreKeepsIdentifier, renamed, "prod")).toEqual([
+      {
+        resource: "precog-prod-server-instance",
+        message:
+          "the instance is restored as precog-prod-restored, but its log groups are named for precog-prod: restore under that identifier (rename the old instance first)",
+      },
+    ]);
+    const generated = editResource(r, "precog-prod-server-instance", (x) => ({
+      props: { ...x.props, identifier: undefined },
+    }));
+    expect(check(restoreKeepsIdentifier, generated, "prod")).toEqual([
+      {
+        resource: "precog-prod-server-instance",
+        message: "a restored instance has no identifier of its own (a generated one); give it the stack's identifier",
+      },
+    ]);
+    const fromItself = editResource(r, "precog-prod-server-instance", (x) => ({
+      props: { ...x.props, restoreToPointInTime: { sourceDbInstanceIdentifier: "precog-prod" } },
+    }));
+    expect(check(restoreKeepsIdentifier, fromItself, "prod")).toEqual([
+      {
+        resource: "precog-prod-server-instance",
+        message:
+          "the instance is restored from precog-prod, its own identifier: rename the old instance first and restore from that name",
+      },
+    ]);
+  });
+});
+
+describe("prod-backups-copied", () => {
+  it("keeps: committed prod (us-west-2); breaks: prod without precog:rds.backupReplication", async () => {
+    expect(check(prodBackupsCopied, await resourcesOf("prod"), "prod")).toEqual([]);
+    const r = await resourcesOf("prod", { "precog:rds.backupReplication": undefined });
+    expect(check(prodBackupsCopied, r, "prod")).toEqual([
+      {
+        resource: "precog-prod-server-instance",
+        message:
+          "prod's automated backups are in one region only; set precog:rds.backupReplication (a second region) for a copy",
+      },
+    ]);
+    // Staging without a copy is the team's choice: the rule is advisory there and reports nothing.
+    expect(check(prodBackupsCopied, await resourcesOf("staging"), "staging")).toEqual([]);
+  });
+});
+
+describe("staging-rehearses-prod", () => {
+  it("keeps: committed staging (Multi-AZ, a proxy, the key, rotation); breaks: staging single-AZ without a proxy or rotation", async () => {
+    expect(check(stagingRehearsesProd, await resourcesOf("staging"), "staging")).toEqual([]);
+    const r = await resourcesOf("staging", {
+      "precog:rds.multiAz": false,
+      "precog:rds.proxy": undefined,
+      "precog:rotation.days": 0,
+    });
+    expect(check(stagingRehearsesProd, r, "staging")).toEqual([
+      {
+        resource: "precog-staging-server-instance",
+        message:
+          "staging does not rehearse prod's topology; it lacks Multi-AZ (precog:rds.multiAz), an RDS Proxy (precog:rds.proxy), rotated role secrets (precog:rotation.days)",
+      },
+    ]);
+  });
+});
