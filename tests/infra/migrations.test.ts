@@ -103,7 +103,6 @@ describe.each(STACKS)("the migration component on %s", (stack) => {
     );
     // Nothing in the inputs differs between a preview and the up after it (a saved plan must match).
     expect(Object.keys(m).sort()).toEqual([
-      "allowed",
       "backup",
       "dir",
       "environment",
@@ -111,6 +110,7 @@ describe.each(STACKS)("the migration component on %s", (stack) => {
       "migrationsJson",
       "operator",
       "predecessor",
+      "predecessorApplied",
     ]);
   });
 
