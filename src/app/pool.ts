@@ -32,6 +32,7 @@ import {
   resolvePoolLimits,
   resolveSettings,
 } from "./settings";
+import { AUTH_FAILED, backoffMillis, DEFAULT_WAITS, type PoolWaits, resolveWaits, sleep, sqlState } from "./waits";
 
 /** Where warnings go. Default: `console`. */
 export interface PoolLogger {
@@ -73,6 +74,12 @@ export interface OpenPoolOptions {
   readonly logger?: PoolLogger;
   /** Extra `pg.Pool` settings, e.g. `idleTimeoutMillis` (pg default 10000 ms), `connectionTimeoutMillis` (queue wait). */
   readonly tuning?: PoolTuning;
+  /**
+   * How long a new connection refused for its password (28P01) keeps re-reading the credentials
+   * and retrying with backoff, in ms (./waits.ts). Default 15000: a rotation's window between the
+   * password change and the new value being readable.
+   */
+  readonly authRetryMillis?: number;
 }
 
 /** Who and where a pool connects to, without the password. */
@@ -82,9 +89,6 @@ export interface PoolTarget {
   readonly database: string | undefined;
   readonly user: string | undefined;
 }
-
-/** PostgreSQL's SQLSTATE for a rejected password (invalid_password). */
-const AUTH_FAILED = "28P01";
 
 type ConnectCallback = (
   err: Error | undefined,
@@ -117,6 +121,8 @@ export class PrecogPool extends Pool {
     private readonly logger: PoolLogger,
     /** TLS mode and connect timeout, applied to every new connection (client.ts). */
     connection: Pick<ResolvedConnection, "tls" | "connectTimeoutMillis">,
+    /** The bounded waits (./waits.ts). */
+    private readonly waits: PoolWaits = DEFAULT_WAITS,
   ) {
     const policy: ClientPolicy = { connection, allowStartsEncrypted: false };
     super({ ...config, Client: clientClassFor(policy), min: limits.min, max: limits.max });
@@ -168,7 +174,7 @@ export class PrecogPool extends Pool {
     return describeTarget(this.target);
   }
 
-  /** Connects, retrying once where the rules say so; failures are explained in terms of variables. */
+  /** Connects, retrying where the rules say so; failures are explained in terms of variables. */
   private async connectRetrying(): Promise<PoolClient> {
     try {
       return await this.connectOnce();
@@ -187,15 +193,52 @@ export class PrecogPool extends Pool {
         this.policy.allowStartsEncrypted = true;
         return super.connect();
       }
-      if (this.credentials === undefined || (err as { code?: string }).code !== AUTH_FAILED) throw err;
-      // The password was probably rotated since we last read it: read it again, once.
-      this.logger.warn(
-        `precog-db: authentication failed for ${this.describe()}; re-reading ${this.credentials.description} and retrying once.`,
-      );
-      this.credentials.invalidate(started);
-      await this.followUser();
-      return super.connect();
+      if (this.credentials === undefined || sqlState(err) !== AUTH_FAILED) throw err;
+      return this.retryRefusedPassword(this.credentials, err, started);
     }
+  }
+
+  /**
+   * The password was probably rotated since it was last read: read the credentials again and
+   * retry, with backoff (./waits.ts), until `authRetryMillis` from the first refusal. A rotation
+   * may change the password before the new one is readable; the retries bridge that window.
+   * Fails with the server's last refusal (its SQLSTATE kept), saying how long it tried.
+   */
+  private async retryRefusedPassword(
+    credentials: RereadableCredentials,
+    refusal: unknown,
+    started: number,
+  ): Promise<PoolClient> {
+    const bound = this.waits.authRetryMillis;
+    this.logger.warn(
+      `precog-db: authentication failed for ${this.describe()}; re-reading ${credentials.description} and retrying for up to ${bound} ms.`,
+    );
+    const deadline = Date.now() + bound;
+    let last = refusal;
+    let attemptStarted = started;
+    for (let attempt = 0; ; attempt++) {
+      const delay = backoffMillis(attempt);
+      if (attempt > 0 && Date.now() + delay > deadline) break;
+      await sleep(delay);
+      credentials.invalidate(attemptStarted);
+      await this.followUser();
+      attemptStarted = Date.now();
+      try {
+        return await super.connect();
+      } catch (err) {
+        if (sqlState(err) !== AUTH_FAILED) throw err;
+        last = err;
+      }
+    }
+    const cause = last as Error;
+    throw Object.assign(
+      new Error(
+        `${cause.message} (refused for ${Date.now() - started} ms while re-reading ${credentials.description} with backoff, ` +
+          `up to authRetryMillis ${bound} ms: the password there is not the role's; check that the rotation finished)`,
+        { cause },
+      ),
+      { code: AUTH_FAILED },
+    );
   }
 
   /**
@@ -264,7 +307,8 @@ export async function openPool(options: OpenPoolOptions = {}): Promise<PrecogPoo
     password,
     application_name: settings.applicationName,
   };
-  const pool = new PrecogPool(config, settings.env, limits, target, secret, logger, settings);
+  const waits = resolveWaits({ authRetryMillis: options.authRetryMillis });
+  const pool = new PrecogPool(config, settings.env, limits, target, secret, logger, settings, waits);
   try {
     await pool.warm();
   } catch (cause) {

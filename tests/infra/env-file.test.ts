@@ -13,7 +13,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type LocalStackOutputs, renderEnvFile, writeEnvFile } from "../../scripts/env-file";
+import { type LocalStackOutputs, renderEnvFile } from "../../scripts/env-file";
+import { writeEnvFile } from "../../src/env/env-file";
 
 const dev: LocalStackOutputs = {
   environment: "dev",
