@@ -23,6 +23,9 @@ export interface PoolWaits {
 
 export const DEFAULT_WAITS: PoolWaits = Object.freeze({ authRetryMillis: 15_000, connectionLimitWaitMillis: 30_000 });
 
+/** How long the pool stops growing at its own connections after a refusal at the connection limit, in ms. */
+export const LIMIT_CAP_HOLD_MILLIS = 1_000;
+
 /** The delay before retry number `attempt` (0 first): none, then 100 ms doubling up to 2 s. */
 export function backoffMillis(attempt: number): number {
   return attempt === 0 ? 0 : Math.min(2_000, 100 * 2 ** (attempt - 1));
