@@ -118,11 +118,13 @@ const EXPECTED: Record<Stack, string[]> = {
   dev: [
     `precog:environment:PrecogEnvironment precog-dev`,
     ...databaseResources("precog-dev"),
+    `${PG}/function:Function precog-dev-db-environment-marker`,
     ...migrationResources("precog-dev", false),
   ],
   test: [
     `precog:environment:PrecogEnvironment precog-test`,
     ...databaseResources("precog-test"),
+    `${PG}/function:Function precog-test-db-environment-marker`,
     ...migrationResources("precog-test", true),
   ],
   staging: [
@@ -222,6 +224,33 @@ describe.each(STACKS)("stack %s", (stack) => {
       template: "template0",
     });
   });
+
+  it(
+    stack === "dev" || stack === "test"
+      ? "marks the database as the environment's, after the privilege plan"
+      : "writes no environment marker on the database",
+    async () => {
+      const r = await run(stack);
+      const markers = r.ofType("postgresql:index/function:Function");
+      if (stack !== "dev" && stack !== "test") return expect(markers).toEqual([]);
+      expect(markers.map((m) => m.inputs)).toEqual([
+        {
+          database: t.database,
+          schema: "public",
+          name: "precog_environment",
+          returns: "text",
+          language: "sql",
+          volatility: "IMMUTABLE",
+          body: `SELECT '${stack}'::text`,
+        },
+      ]);
+      const { opts } = r.byName(`${p}-db-environment-marker`);
+      expect((opts.dependsOn as unknown[] | undefined)?.length).toBe(
+        r.ofType("postgresql:index/grant:Grant").length +
+          r.ofType("postgresql:index/defaultPrivileges:DefaultPrivileges").length,
+      );
+    },
+  );
 
   it("revokes PUBLIC and grants data privileges only", async () => {
     const r = await run(stack);
