@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { type PrecogConfig, parseConfig, serverKind } from "../src/config/parse";
 import { readStackConfig } from "./config/read";
+import { assertDatabaseUnchanged } from "./database/deployed-name";
 import { checkEnvironment, confirmProd } from "./guards";
 import { migrationsProvider } from "./migrations/resource";
 import { type StackOutputs, stackOutputs } from "./outputs";
@@ -25,7 +26,11 @@ export async function program(
   const { environment, config } = preflight(pulumi.getStack(), vars);
   const name = `precog-${environment}`;
   const provider = await registerMigrationsProviderFirst(name, { ...opts, protect: config.protect });
-  const { PrecogEnvironment } = await import("./precog-environment");
+  // Before anything named after the database is registered: a change of its name is refused.
+  const [{ PrecogEnvironment }] = await Promise.all([
+    import("./precog-environment"),
+    assertDatabaseUnchanged(name, config.database),
+  ]);
   const aws = serverKind(config) === "aws" ? await import("./aws-builders") : undefined;
   const env = new PrecogEnvironment(name, { config, projectDir, aws, migrationsProvider: provider }, opts);
   return stackOutputs(config, env);

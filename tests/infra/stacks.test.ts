@@ -117,24 +117,28 @@ function awsResources(p: string, proxy: boolean): string[] {
 const EXPECTED: Record<Stack, string[]> = {
   dev: [
     `precog:environment:PrecogEnvironment precog-dev`,
+    `pulumi:pulumi:StackReference precog-dev-deployed`,
     ...databaseResources("precog-dev"),
     `${PG}/function:Function precog-dev-db-environment-marker`,
     ...migrationResources("precog-dev", false),
   ],
   test: [
     `precog:environment:PrecogEnvironment precog-test`,
+    `pulumi:pulumi:StackReference precog-test-deployed`,
     ...databaseResources("precog-test"),
     `${PG}/function:Function precog-test-db-environment-marker`,
     ...migrationResources("precog-test", true),
   ],
   staging: [
     `precog:environment:PrecogEnvironment precog-staging`,
+    `pulumi:pulumi:StackReference precog-staging-deployed`,
     ...databaseResources("precog-staging"),
     ...awsResources("precog-staging", false),
     ...migrationResources("precog-staging", true),
   ],
   prod: [
     `precog:environment:PrecogEnvironment precog-prod`,
+    `pulumi:pulumi:StackReference precog-prod-deployed`,
     ...databaseResources("precog-prod"),
     ...awsResources("precog-prod", true),
     ...migrationResources("precog-prod", true),
