@@ -22,6 +22,7 @@ import { actAs, describeConnection, openSession, withAdvisoryLock } from "./pg";
 import type { Reconciled } from "./reconcile";
 import { type Scan, scanFolder } from "./scan";
 import { type MigrateOptions, resolveSettings, type Settings } from "./settings";
+import { cancellable, stoppedError, stopReason, tracked } from "./stop";
 
 /** One migration `migrate` applied. */
 export interface AppliedMigration {
@@ -220,18 +221,28 @@ async function applyAll(client: Client, files: readonly MigrationFile[], s: Sett
       });
     }
   };
-  for (let i = 0; i < files.length; ) {
-    const f = files[i];
-    const transactional = f.up.options.transaction;
-    let j = i + 1;
-    while (transactional && j < files.length && j - i < s.batchSize && files[j].up.options.transaction) j++;
-    s.log({ type: "applying", version: f.version, name: f.name, index: i + 1, total, count: j - i });
-    const { done, failure } = transactional
-      ? await runTransactional(client, files.slice(i, j).map(unit), s, applied.length)
-      : await runOutsideTransaction(client, unit(f), s);
-    record(done, transactional);
-    if (failure) throw failure;
-    i = j;
-  }
-  return applied;
+  return tracked(async () => {
+    for (let i = 0; i < files.length; ) {
+      const f = files[i];
+      // Stopped from outside (the plugin's engine went away): no further migration.
+      const reason = stopReason();
+      if (reason !== undefined) throw stoppedError(reason, applied.length, f.filename);
+      const transactional = f.up.options.transaction;
+      let j = i + 1;
+      while (transactional && j < files.length && j - i < s.batchSize && files[j].up.options.transaction) j++;
+      s.log({ type: "applying", version: f.version, name: f.name, index: i + 1, total, count: j - i });
+      const { done, failure } = await cancellable(client, () =>
+        transactional
+          ? runTransactional(client, files.slice(i, j).map(unit), s, applied.length)
+          : runOutsideTransaction(client, unit(f), s),
+      );
+      record(done, transactional);
+      const stopped = stopReason();
+      if (failure && stopped !== undefined)
+        throw stoppedError(stopped, applied.length, files[i + done.length]?.filename);
+      if (failure) throw failure;
+      i = j;
+    }
+    return applied;
+  });
 }
