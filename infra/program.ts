@@ -10,6 +10,7 @@ import { assertDatabaseUnchanged } from "./database/deployed-name";
 import { checkEnvironment, confirmProd } from "./guards";
 import { migrationsProvider } from "./migrations/resource";
 import { type StackOutputs, stackOutputs } from "./outputs";
+import { keepSecretsOutOfDebugLog } from "./startup/secret-free-debug-log";
 
 type Vars = Readonly<Record<string, string | undefined>>;
 
@@ -23,6 +24,7 @@ export async function program(
   opts?: pulumi.ComponentResourceOptions,
   projectDir = pulumi.runtime.getRootDirectory(),
 ): Promise<StackOutputs> {
+  keepSecretsOutOfDebugLog();
   const { environment, config } = preflight(pulumi.getStack(), vars);
   const name = `precog-${environment}`;
   const provider = await registerMigrationsProviderFirst(name, { ...opts, protect: config.protect });

@@ -28,6 +28,8 @@ export interface RunOptions {
   readonly expectNoChanges?: boolean;
   /** `--diff`. */
   readonly diff?: boolean;
+  /** `--debug`: the engine prints debug-level messages from the program and the plugins. */
+  readonly debug?: boolean;
 }
 
 export interface RunResult {
@@ -112,14 +114,19 @@ export class InlineProject {
 
   preview(stack: string, program: InlineProgram, opts: RunOptions = {}): Promise<RunResult> {
     return this.run(stack, program, opts, async (s, common) => {
-      const r = await s.preview({ ...common, expectNoChanges: opts.expectNoChanges, diff: opts.diff });
+      const r = await s.preview({
+        ...common,
+        expectNoChanges: opts.expectNoChanges,
+        diff: opts.diff,
+        debug: opts.debug,
+      });
       return r.changeSummary;
     });
   }
 
   up(stack: string, program: InlineProgram, opts: RunOptions = {}): Promise<RunResult> {
     return this.run(stack, program, opts, async (s, common) => {
-      const r = await s.up({ ...common, expectNoChanges: opts.expectNoChanges, diff: opts.diff });
+      const r = await s.up({ ...common, expectNoChanges: opts.expectNoChanges, diff: opts.diff, debug: opts.debug });
       return r.summary.resourceChanges ?? {};
     });
   }
