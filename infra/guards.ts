@@ -1,6 +1,8 @@
 /**
- * The checks that run before any resource is registered: the stack, its configured environment
- * and PRECOG_ENV must agree, and prod needs PRECOG_PROD_CONFIRMED=yes. Pure functions of their
+ * The checks that run before any resource is registered: the stack's environment is its config's
+ * (`precog:environment`, explicit: never guessed from the stack's name, so a stack `prod-eu` set to
+ * prod is prod), a stack name that names another environment is refused, PRECOG_ENV must agree,
+ * and prod needs PRECOG_PROD_CONFIRMED=yes. Pure functions of their
  * inputs, so the program's entry can call them first and tests can call them directly.
  */
 import {
@@ -14,8 +16,9 @@ import {
 type Vars = Readonly<Record<string, string | undefined>>;
 
 /**
- * Throws unless `stack`, the stack's `precog:environment` and PRECOG_ENV (when set) all name the
- * same environment. Returns that environment.
+ * The stack's environment: its `precog:environment`, which must be set. Throws when the stack's
+ * name names another environment as a word (`test` configured prod; `prod-eu` may be prod but not
+ * dev), or PRECOG_ENV (when set) names another. Returns the environment.
  */
 export function checkEnvironment(stack: string, configured: string | undefined, vars: Vars): Environment {
   if (configured === undefined || !isEnvironment(configured)) {
@@ -24,10 +27,11 @@ export function checkEnvironment(stack: string, configured: string | undefined, 
         `set it to one of ${ENVIRONMENTS.join(", ")} in Pulumi.${stack}.yaml.`,
     );
   }
-  if (configured !== stack) {
+  const named = environmentsNamedBy(stack).filter((e) => e !== configured);
+  if (named.length > 0) {
     throw new Error(
-      `Stack "${stack}" is configured for environment "${configured}" (precog:environment in Pulumi.${stack}.yaml). ` +
-        `They must agree: select the stack named "${configured}", or fix the config. Nothing was changed.`,
+      `Stack "${stack}" is configured for environment "${configured}" (precog:environment in Pulumi.${stack}.yaml), ` +
+        `but its name says ${named.join(" and ")}. Select the stack meant for ${configured}, or fix the config. Nothing was changed.`,
     );
   }
   const fromShell = vars.PRECOG_ENV;
@@ -52,4 +56,10 @@ export function confirmProd(env: Environment, target: string, vars: Vars, dryRun
   assertProdConfirmed(env, `deploy stack "prod" (${target})`, vars);
   if (env !== "prod") return undefined;
   return `PROD deployment confirmed by ${currentOperator(vars)} (PRECOG_PROD_CONFIRMED=yes): target ${target}.`;
+}
+
+/** The environments a stack name names as words: `prod-eu` names prod, `production` none. */
+export function environmentsNamedBy(stack: string): Environment[] {
+  const words = stack.toLowerCase().split(/[^a-z0-9]+/);
+  return ENVIRONMENTS.filter((e) => words.includes(e));
 }

@@ -143,6 +143,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
       `${name}-db`,
       {
         endpoint,
+        environment: cfg.environment,
         database: cfg.database,
         roles: cfg.roleNames,
         passwords,

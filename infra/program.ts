@@ -7,9 +7,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { type PrecogConfig, parseConfig, serverKind } from "../src/config/parse";
 import { readStackConfig } from "./config/read";
+import { assertDatabaseUnchanged } from "./database/deployed-name";
 import { checkEnvironment, confirmProd } from "./guards";
 import { type MigrationsProviderFor, migrationsProvider } from "./migrations/resource";
 import { type StackOutputs, stackOutputs } from "./outputs";
+import { keepSecretsOutOfDebugLog } from "./startup/secret-free-debug-log";
 
 type Vars = Readonly<Record<string, string | undefined>>;
 
@@ -23,11 +25,16 @@ export async function program(
   opts?: pulumi.ComponentResourceOptions,
   projectDir = pulumi.runtime.getRootDirectory(),
 ): Promise<StackOutputs> {
+  keepSecretsOutOfDebugLog();
   const { environment, config } = preflight(pulumi.getStack(), vars);
   const name = `precog-${environment}`;
   const providerOpts = { ...opts, protect: config.protect };
   const first = serverKind(config) === "aws" ? await registerMigrationsProviderFirst(name, providerOpts) : undefined;
-  const { PrecogEnvironment } = await import("./precog-environment");
+  // Before anything named after the database is registered: a change of its name is refused.
+  const [{ PrecogEnvironment }] = await Promise.all([
+    import("./precog-environment"),
+    assertDatabaseUnchanged(name, config.database),
+  ]);
   const aws = serverKind(config) === "aws" ? await import("./aws-builders") : undefined;
   const provider: MigrationsProviderFor = (args) => first ?? migrationsProvider(name, args, providerOpts);
   const env = new PrecogEnvironment(name, { config, projectDir, aws, migrationsProvider: provider }, opts);

@@ -2,7 +2,8 @@
  * The strategy as a CrossGuard policy pack: each rule of ./rules registered twice, as a mandatory
  * policy `<rule>` that reports on the environments where the rule is mandatory, and an advisory one
  * `<rule>-advisory` for the others (CrossGuard's enforcement level is fixed per policy; the
- * environment is the stack's, read from each resource's URN).
+ * environment is the stack's config's, `precog:environment`, which the program writes into every
+ * resource's name, `precog-<environment>-…`: a stack `prod-eu` set to prod is prod).
  *
  *   pulumi preview --stack <env> --policy-pack policy
  */
@@ -14,18 +15,13 @@ import {
   type StackValidationPolicy,
 } from "@pulumi/policy";
 import { keepSecretMarkers, splitSecrets } from "./keep-secrets";
-import type { Context, Level, Rule, StackResource } from "./resources";
+import { type Context, environmentOf, type Level, type Rule, type StackResource } from "./resources";
 import { RULES } from "./rules";
 
 const DEFAULT_MINIMUM_BACKUP_RETENTION_DAYS = 7;
 
 interface PackConfig {
   minimumBackupRetentionDays?: number;
-}
-
-/** `urn:pulumi:<stack>::<project>::<type>::<name>` */
-function stackOf(urn: string): string {
-  return urn.split("::")[0].replace(/^urn:pulumi:/, "");
 }
 
 function normalize(
@@ -36,9 +32,9 @@ function normalize(
   return { type: r.type, name: r.name, props: plain, secretPaths, protect: r.opts.protect === true, dependencies };
 }
 
-function context(urn: string, config: PackConfig): Context {
+function context(name: string, urn: string, config: PackConfig): Context {
   return {
-    environment: stackOf(urn),
+    environment: environmentOf(name, urn),
     minimumBackupRetentionDays: config.minimumBackupRetentionDays ?? DEFAULT_MINIMUM_BACKUP_RETENTION_DAYS,
   };
 }
@@ -75,7 +71,7 @@ function policy(rule: Rule, level: Level): ResourceValidationPolicy | StackValid
       validateResource: (args, reportViolation) => {
         report(
           [normalize(args, [])],
-          context(args.urn, args.getConfig<PackConfig>()),
+          context(args.name, args.urn, args.getConfig<PackConfig>()),
           reportViolation,
           () => undefined,
         );
@@ -98,7 +94,9 @@ function policy(rule: Rule, level: Level): ResourceValidationPolicy | StackValid
       // Names are not unique (the stack and the environment component are both precog-<env>): the first wins.
       const urns = new Map<string, string>();
       for (const r of args.resources) if (!urns.has(r.name)) urns.set(r.name, r.urn);
-      report(resources, context(args.resources[0].urn, args.getConfig<PackConfig>()), reportViolation, (n) =>
+      // The environment component's name is precog-<environment>, from the stack's config.
+      const named = args.resources.find((r) => r.type === "precog:environment:PrecogEnvironment") ?? args.resources[0];
+      report(resources, context(named.name, named.urn, args.getConfig<PackConfig>()), reportViolation, (n) =>
         urns.get(n),
       );
     },

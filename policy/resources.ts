@@ -24,7 +24,7 @@ export interface StackResource {
 }
 
 export interface Context {
-  /** The stack's environment: the stack name, which the program's guards hold equal to precog:environment. */
+  /** The stack's environment: its precog:environment, as the program names its resources (pack.ts). */
   readonly environment: string;
   /** The least `backupRetentionPeriod` an RDS instance may have, in days (policy config, default 7). */
   readonly minimumBackupRetentionDays: number;
@@ -72,6 +72,22 @@ export const TYPES = {
   stack: "pulumi:pulumi:Stack",
   environment: "precog:environment:PrecogEnvironment",
 } as const;
+
+/** `urn:pulumi:<stack>::<project>::<type>::<name>` */
+function stackOf(urn: string): string {
+  return urn.split("::")[0].replace(/^urn:pulumi:/, "");
+}
+
+/**
+ * The environment a resource belongs to: its stack's `precog:environment`, which the program writes
+ * into every resource's name (`precog-<environment>…`, infra/program.ts), so a stack `prod-eu` set
+ * to prod is prod. A resource the program did not name (the root stack, a default provider) falls
+ * back to the stack's name.
+ */
+export function environmentOf(name: string, urn: string): string {
+  const match = /^precog-([a-z]+)(?:-|$)/.exec(name);
+  return match !== null && isEnvironment(match[1]) ? match[1] : stackOf(urn);
+}
 
 /** Mandatory everywhere. */
 export const everywhere = (): Level => "mandatory";

@@ -3,7 +3,7 @@
  * DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD (the app's login), DB_MIGRATION_USER and
  * DB_MIGRATION_PASSWORD (the migrator, the login migrations run as, for precog-db), DB_POOL_MIN_CONN,
  * DB_POOL_MAX_CONN, PRECOG_ENV. Never for prod, and not for aws stacks, whose credentials live in
- * Secrets Manager. The file is created private and swapped in whole (`writeEnvFile`), never written
+ * Secrets Manager. The file is created private and swapped in whole (`writeEnvFile`, src/env/env-file.ts), never written
  * through a symbolic link.
  *
  *   node dist/pulumi/scripts/env-file.js <dev|test> [--out FILE]   (compiled by npm run build)
@@ -12,21 +12,8 @@
  * its password.
  */
 import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import {
-  closeSync,
-  constants,
-  fchmodSync,
-  fsyncSync,
-  lstatSync,
-  openSync,
-  readlinkSync,
-  renameSync,
-  rmSync,
-  type Stats,
-  writeSync,
-} from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { resolve } from "node:path";
+import { writeEnvFile } from "../src/env/env-file";
 import { type LoginRole, migrationLogin, type RoleNames } from "../src/env/roles";
 
 export interface LocalStackOutputs {
@@ -91,49 +78,6 @@ export function envValue(key: string, value: string): string {
   throw new Error(
     `${key} holds a line break, or both a single quote and a backquote, which a .env line cannot carry: choose another value. Nothing was written.`,
   );
-}
-
-/**
- * Writes `text` to `out` as a private file swapped in whole: a new file in the same folder, created
- * exclusively (never an existing file or a link) with mode 0600 before a byte of it is written,
- * flushed, then renamed over `out`. A reader sees the old file or the new one, never half of one,
- * and the passwords never go into the old file, whatever its mode. `out` a symbolic link is refused.
- */
-export function writeEnvFile(out: string, text: string): void {
-  const existing = lstatOrUndefined(out);
-  if (existing?.isSymbolicLink()) {
-    throw new Error(
-      `${out} is a symbolic link (to ${readlinkSync(out)}): the env file is written only as a file of its own, never through a link. Remove the link, or pass --out <file>. Nothing was written.`,
-    );
-  }
-  const temporary = join(dirname(out), `.${basename(out)}.${randomBytes(6).toString("hex")}.tmp`);
-  const fd = openSync(
-    temporary,
-    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-    0o600,
-  );
-  try {
-    try {
-      fchmodSync(fd, 0o600); // the umask can only narrow the mode; this makes it exactly 0600
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temporary, out);
-  } catch (cause) {
-    rmSync(temporary, { force: true });
-    throw new Error(`Could not write ${out}: ${(cause as Error).message}. The file is as it was.`, { cause });
-  }
-}
-
-function lstatOrUndefined(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw err;
-  }
 }
 
 function main(argv: string[]): void {

@@ -11,6 +11,7 @@
 import { randomBytes } from "node:crypto";
 import type { ClientConfig } from "pg";
 import type { Grantee } from "../infra/database/privileges";
+import { markerSql } from "../src/env/database-marker";
 import { withClient } from "./client";
 import { privilegePlanSql } from "./privilege-plan-sql";
 
@@ -71,6 +72,7 @@ export async function provisionTestDatabase(admin: Admin, options: ProvisionOpti
   });
   await withClient({ ...admin, database }, async (c) => {
     for (const statement of privilegePlanSql(database, owner.user, grantee)) await c.query(statement);
+    await c.query(markerSql("test")); // as the test stack marks its database
   });
 
   const config = (l: RoleLogin = app): ClientConfig => ({

@@ -4,7 +4,10 @@
  * (`<database>_dbowner`, of which no role is a member) and the owner of the schema's objects
  * (`<database>_owner`); the migrator, app and read-only login roles with CONNECTION LIMITs, the
  * migrator a member of the owner (migrations act as it with SET ROLE); the database; and the
- * privilege plan in ./privileges.ts.
+ * privilege plan in ./privileges.ts; and, on dev and test, the environment's marker on the
+ * database, the function `public.precog_environment()` naming it (src/env/database-marker.ts),
+ * created by the admin: the proof the helpers that wipe data ask for before they run. Staging and
+ * prod get none: without a marker those helpers refuse, which is what they must do there.
  *
  * Why two owners: PostgreSQL lets any member of a database's owner drop it (PG 15: with SET ROLE
  * when the member does not inherit). The objects' owner has a member, the migrator; the
@@ -22,6 +25,8 @@
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import type { ConnectionLimits } from "../../src/config/parse";
+import { MARKER_FUNCTION, markerBody } from "../../src/env/database-marker";
+import { type Environment, PROTECTED_ENVIRONMENTS } from "../../src/env/environment";
 import { migrationLogin, type RoleNames } from "../../src/env/roles";
 import { LOGIN_ROLES, type LoginRole, mapRoles, type Passwords } from "../credentials/passwords";
 import type { ServerEndpoint } from "../server/endpoint";
@@ -38,6 +43,8 @@ export interface SessionTimeouts {
 
 export interface PrecogDatabaseArgs {
   readonly endpoint: ServerEndpoint;
+  /** The environment the database's marker names. */
+  readonly environment: Environment;
   readonly database: string;
   readonly roles: RoleNames;
   /** The password of each login role that has one. */
@@ -61,6 +68,8 @@ export class PrecogDatabase extends pulumi.ComponentResource {
   readonly privileges: readonly pulumi.Resource[];
   /** The extensions created in the database (pgaudit, when the server loads it). */
   readonly extensions: readonly pulumi.Resource[];
+  /** The environment's marker on the database (src/env/database-marker.ts); none on staging and prod. */
+  readonly marker: pulumi.Resource | undefined;
 
   constructor(name: string, args: PrecogDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("precog:database:PrecogDatabase", name, {}, opts);
@@ -188,6 +197,21 @@ export class PrecogDatabase extends pulumi.ComponentResource {
       );
     }
 
+    this.marker = PROTECTED_ENVIRONMENTS.includes(args.environment)
+      ? undefined
+      : new postgresql.Function(
+          `${name}-environment-marker`,
+          {
+            database: database.name,
+            schema: MARKER_FUNCTION.schema,
+            name: MARKER_FUNCTION.name,
+            returns: "text",
+            language: "sql",
+            volatility: "IMMUTABLE",
+            body: markerBody(args.environment),
+          },
+          { parent, provider, dependsOn: privileges },
+        );
     this.extensions = args.pgaudit
       ? [
           new postgresql.Extension(

@@ -13,8 +13,12 @@
  * - any other `pg.Pool` or `pg.Client`: only a database whose name makes it a test database
  *   (contains "test" and no other environment's name); a name that points nowhere proves nothing;
  * - anything else that can query (or a look-alike with an `environment` field) is refused.
+ * Then each handle's database must prove it is throwaway: the marker a dev or test stack writes on
+ * it, or the test configuration's opt-in by name (src/env/database-marker.ts). A pool opened for
+ * dev by default on `precog_latest` is refused there.
  */
 import { Client, Pool } from "pg";
+import { assertThrowawayDatabase } from "../env/database-marker";
 import { ENVIRONMENTS, type Environment, environmentNamedBy, PROTECTED_ENVIRONMENTS } from "../env/environment";
 import { PrecogPool, precogPoolOf } from "./pool";
 
@@ -48,15 +52,18 @@ export function dangerousOperation<A extends unknown[], R>(
   fn: (...args: A) => Promise<R>,
 ): (...args: A) => Promise<R> {
   const guarded = async (...args: A): Promise<R> => {
-    assertDangerousTarget(operation, args);
+    await assertDangerousTarget(operation, args);
     return fn(...args);
   };
   Object.defineProperty(guarded, "name", { value: operation });
   return guarded;
 }
 
-/** Throws unless every database handle in `args` is established as dev or test, and there is one. */
-export function assertDangerousTarget(operation: string, args: readonly unknown[]): void {
+/**
+ * Rejects unless there is a database handle in `args` and every one is established as dev or test,
+ * by its settings and then by its database's marker (or opt-in).
+ */
+export async function assertDangerousTarget(operation: string, args: readonly unknown[]): Promise<void> {
   const handles = findHandles(args);
   if (handles.length === 0) {
     throw new Error(
@@ -66,6 +73,8 @@ export function assertDangerousTarget(operation: string, args: readonly unknown[
   }
   for (const { where, handle } of handles)
     assertDangerousAllowed(operation, environmentOfHandle(operation, where, handle));
+  for (const { handle } of handles)
+    await assertThrowawayDatabase(handle as Parameters<typeof assertThrowawayDatabase>[0], operation);
 }
 
 interface FoundHandle {

@@ -32,6 +32,17 @@ import {
   resolvePoolLimits,
   resolveSettings,
 } from "./settings";
+import {
+  AUTH_FAILED,
+  backoffMillis,
+  DEFAULT_WAITS,
+  LIMIT_CAP_HOLD_MILLIS,
+  type PoolWaits,
+  resolveWaits,
+  sleep,
+  sqlState,
+  TOO_MANY_CONNECTIONS,
+} from "./waits";
 
 /** Where warnings go. Default: `console`. */
 export interface PoolLogger {
@@ -73,6 +84,17 @@ export interface OpenPoolOptions {
   readonly logger?: PoolLogger;
   /** Extra `pg.Pool` settings, e.g. `idleTimeoutMillis` (pg default 10000 ms), `connectionTimeoutMillis` (queue wait). */
   readonly tuning?: PoolTuning;
+  /**
+   * How long a new connection refused for its password (28P01) keeps re-reading the credentials
+   * and retrying with backoff, in ms (./waits.ts). Default 15000: a rotation's window between the
+   * password change and the new value being readable.
+   */
+  readonly authRetryMillis?: number;
+  /**
+   * How long a new connection refused at the role's CONNECTION LIMIT (53300) waits for one of the
+   * pool's own connections to come free, in ms (./waits.ts). Default 30000.
+   */
+  readonly connectionLimitWaitMillis?: number;
 }
 
 /** Who and where a pool connects to, without the password. */
@@ -82,9 +104,6 @@ export interface PoolTarget {
   readonly database: string | undefined;
   readonly user: string | undefined;
 }
-
-/** PostgreSQL's SQLSTATE for a rejected password (invalid_password). */
-const AUTH_FAILED = "28P01";
 
 type ConnectCallback = (
   err: Error | undefined,
@@ -103,6 +122,10 @@ export function precogPoolOf(client: object): PrecogPool | undefined {
 /** A `pg.Pool` that knows its environment, keeps `min` connections and survives password rotation. */
 export class PrecogPool extends Pool {
   private readonly policy: ClientPolicy;
+  /** The role's CONNECTION LIMIT as pg_roles had it when the pool opened: -1 none, undefined not read. */
+  roleConnectionLimit: number | undefined;
+  /** Lifts the cap a refusal at the connection limit put on `options.max`. */
+  private capTimer: NodeJS.Timeout | undefined;
 
   constructor(
     config: PoolConfig,
@@ -117,6 +140,8 @@ export class PrecogPool extends Pool {
     private readonly logger: PoolLogger,
     /** TLS mode and connect timeout, applied to every new connection (client.ts). */
     connection: Pick<ResolvedConnection, "tls" | "connectTimeoutMillis">,
+    /** The bounded waits (./waits.ts). */
+    private readonly waits: PoolWaits = DEFAULT_WAITS,
   ) {
     const policy: ClientPolicy = { connection, allowStartsEncrypted: false };
     super({ ...config, Client: clientClassFor(policy), min: limits.min, max: limits.max });
@@ -168,7 +193,7 @@ export class PrecogPool extends Pool {
     return describeTarget(this.target);
   }
 
-  /** Connects, retrying once where the rules say so; failures are explained in terms of variables. */
+  /** Connects, retrying where the rules say so; failures are explained in terms of variables. */
   private async connectRetrying(): Promise<PoolClient> {
     try {
       return await this.connectOnce();
@@ -187,15 +212,169 @@ export class PrecogPool extends Pool {
         this.policy.allowStartsEncrypted = true;
         return super.connect();
       }
-      if (this.credentials === undefined || (err as { code?: string }).code !== AUTH_FAILED) throw err;
-      // The password was probably rotated since we last read it: read it again, once.
-      this.logger.warn(
-        `precog-db: authentication failed for ${this.describe()}; re-reading ${this.credentials.description} and retrying once.`,
-      );
-      this.credentials.invalidate(started);
-      await this.followUser();
-      return super.connect();
+      if (sqlState(err) === TOO_MANY_CONNECTIONS) return this.waitForOwnConnection(err);
+      if (this.credentials === undefined || sqlState(err) !== AUTH_FAILED) throw err;
+      return this.retryRefusedPassword(this.credentials, err, started);
     }
+  }
+
+  /**
+   * The server refused a new connection at the role's CONNECTION LIMIT (or its max_connections):
+   * opening more would only be refused again, so the pool stops growing at the connections it has
+   * (`options.max`, which pg-pool reads on every request, capped for LIMIT_CAP_HOLD_MILLIS after
+   * the last refusal) and the caller queues for one of them. A pool with none of its own tries
+   * again with backoff, as other processes may free one. After `connectionLimitWaitMillis`, an
+   * error naming the limit and the budget, SQLSTATE 53300 kept.
+   */
+  private async waitForOwnConnection(refusal: unknown): Promise<PoolClient> {
+    const bound = this.waits.connectionLimitWaitMillis;
+    const deadline = Date.now() + bound;
+    let last = refusal;
+    for (let attempt = 1; ; attempt++) {
+      this.capAtOwnConnections();
+      const delay = this.totalCount === 0 ? backoffMillis(attempt) : 0;
+      if (Date.now() + delay >= deadline) break;
+      await sleep(delay);
+      try {
+        const client = await this.connectWithin(deadline - Date.now());
+        if (client === undefined) break;
+        return client;
+      } catch (err) {
+        if (sqlState(err) !== TOO_MANY_CONNECTIONS) throw err;
+        last = err;
+      }
+    }
+    throw this.connectionLimitError(last as Error, bound);
+  }
+
+  /** No more connections than the pool has now (at least one), until refusals stop. */
+  private capAtOwnConnections(): void {
+    this.options.max = Math.max(1, Math.min(this.limits.max, this.totalCount));
+    clearTimeout(this.capTimer);
+    this.capTimer = setTimeout(() => {
+      this.options.max = this.limits.max;
+      if (this.ending) return;
+      (this as unknown as { _pulseQueue(): void })._pulseQueue(); // queued callers may now open connections
+    }, LIMIT_CAP_HOLD_MILLIS);
+    this.capTimer.unref();
+  }
+
+  /** pg-pool's connect, or undefined after `ms`; a client that comes after that goes back to the pool. */
+  private connectWithin(ms: number): Promise<PoolClient | undefined> {
+    return new Promise((ok, fail) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        settled = true;
+        ok(undefined);
+      }, ms);
+      super.connect().then(
+        (client) => {
+          if (settled) return client.release();
+          settled = true;
+          clearTimeout(timer);
+          ok(client);
+        },
+        (err: Error) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          fail(err);
+        },
+      );
+    });
+  }
+
+  private connectionLimitError(cause: Error, bound: number): Error {
+    const limit = this.roleConnectionLimit;
+    const role = this.target.user ?? "(default user)";
+    const limitText =
+      limit === undefined || limit < 0
+        ? `the role ${role}'s CONNECTION LIMIT (pg_roles.rolconnlimit) or the server's max_connections`
+        : `the role ${role}'s CONNECTION LIMIT of ${limit}`;
+    return Object.assign(
+      new Error(
+        `${cause.message}: ${this.describe()} is at ${limitText}, and for ${bound} ms (connectionLimitWaitMillis) none of this ` +
+          `pool's own ${this.totalCount} connection(s) came free. The budget: every instance's pool may open up to ` +
+          `${this.limits.max} (DB_POOL_MAX_CONN, else the stack's pool.max), and instances x that must stay within the limit: ` +
+          "lower DB_POOL_MAX_CONN or the number of instances, or raise precog:pool.appInstances (the stack sets the limit from it).",
+        { cause },
+      ),
+      { code: TOO_MANY_CONNECTIONS },
+    );
+  }
+
+  /**
+   * Reads the role's CONNECTION LIMIT and how many connections it has from other processes, on a
+   * connection the pool already holds (none open: nothing read), and warns where this pool's max
+   * can take the role past its limit: the max above the limit, or the others' connections plus
+   * the max above it (instances x pool max over the limit).
+   */
+  async checkConnectionBudget(): Promise<void> {
+    if (this.idleCount === 0) return;
+    const r = await this.query<{ limit: number; total: number }>(
+      "SELECT r.rolconnlimit AS limit, (SELECT count(*)::int FROM pg_stat_activity a WHERE a.usename = current_user) AS total " +
+        "FROM pg_roles r WHERE r.rolname = current_user",
+    );
+    const row = r.rows[0];
+    if (row === undefined) return;
+    this.roleConnectionLimit = row.limit;
+    if (row.limit < 0) return;
+    const others = Math.max(0, row.total - this.totalCount);
+    const role = this.target.user;
+    if (this.limits.max > row.limit)
+      this.logger.warn(
+        `precog-db: this pool's max of ${this.limits.max} connections is above the role ${role}'s CONNECTION LIMIT of ${row.limit}: ` +
+          "it is refused (53300) before it gets there and then waits for its own connections. Lower DB_POOL_MAX_CONN to the stack's pool.max.",
+      );
+    else if (others + this.limits.max > row.limit)
+      this.logger.warn(
+        `precog-db: the role ${role} has ${others} connection(s) open from other processes and a CONNECTION LIMIT of ${row.limit}; ` +
+          `this pool's max of ${this.limits.max} can take it past the limit (instances x pool max > ${row.limit}). ` +
+          "Lower DB_POOL_MAX_CONN or the number of instances, or raise precog:pool.appInstances.",
+      );
+  }
+
+  /**
+   * The password was probably rotated since it was last read: read the credentials again and
+   * retry, with backoff (./waits.ts), until `authRetryMillis` from the first refusal. A rotation
+   * may change the password before the new one is readable; the retries bridge that window.
+   * Fails with the server's last refusal (its SQLSTATE kept), saying how long it tried.
+   */
+  private async retryRefusedPassword(
+    credentials: RereadableCredentials,
+    refusal: unknown,
+    started: number,
+  ): Promise<PoolClient> {
+    const bound = this.waits.authRetryMillis;
+    this.logger.warn(
+      `precog-db: authentication failed for ${this.describe()}; re-reading ${credentials.description} and retrying for up to ${bound} ms.`,
+    );
+    const deadline = Date.now() + bound;
+    let last = refusal;
+    let attemptStarted = started;
+    for (let attempt = 0; ; attempt++) {
+      const delay = backoffMillis(attempt);
+      if (attempt > 0 && Date.now() + delay > deadline) break;
+      await sleep(delay);
+      credentials.invalidate(attemptStarted);
+      await this.followUser();
+      attemptStarted = Date.now();
+      try {
+        return await super.connect();
+      } catch (err) {
+        if (sqlState(err) !== AUTH_FAILED) throw err;
+        last = err;
+      }
+    }
+    const cause = last as Error;
+    throw Object.assign(
+      new Error(
+        `${cause.message} (refused for ${Date.now() - started} ms while re-reading ${credentials.description} with backoff, ` +
+          `up to authRetryMillis ${bound} ms: the password there is not the role's; check that the rotation finished)`,
+        { cause },
+      ),
+      { code: AUTH_FAILED },
+    );
   }
 
   /**
@@ -264,9 +443,14 @@ export async function openPool(options: OpenPoolOptions = {}): Promise<PrecogPoo
     password,
     application_name: settings.applicationName,
   };
-  const pool = new PrecogPool(config, settings.env, limits, target, secret, logger, settings);
+  const waits = resolveWaits({
+    authRetryMillis: options.authRetryMillis,
+    connectionLimitWaitMillis: options.connectionLimitWaitMillis,
+  });
+  const pool = new PrecogPool(config, settings.env, limits, target, secret, logger, settings, waits);
   try {
     await pool.warm();
+    await pool.checkConnectionBudget();
   } catch (cause) {
     await pool.end().catch(() => undefined);
     throw new Error(`Cannot open the ${settings.env} pool to ${describeTarget(target)}: ${(cause as Error).message}`, {

@@ -5,6 +5,7 @@
  * is tested table-driven with exact messages. Secret values never reach it; it learns only which
  * secrets are set.
  */
+import { ENVIRONMENTS, isEnvironment } from "../env/environment";
 import { type RoleNames, roleNamesOf } from "../env/roles";
 import { checkOperations } from "./check-operations";
 import { checkRestore } from "./check-restore";
@@ -68,6 +69,7 @@ export function parseConfig(stack: string, raw: RawConfig): PrecogConfig {
   const server = findServer(r, local, rds, raw.secrets, connectionLimits.app, common.connections.serverMax);
   if (server.rds?.restore) checkRestore(r, server.rds.restore, common.environment);
   if (server.rds) checkOperations(r, server.rds);
+  checkNames(r, common, server);
 
   if (r.problems.length > 0) {
     throw new Error(
@@ -109,6 +111,69 @@ function checkBudget(r: Reader, c: Omit<StackConfig, "local" | "rds">, l: Connec
         `lower pool.max, pool.appInstances or roles.app.connectionHeadroom, or raise connections.serverMax`,
     );
   }
+}
+
+/** Databases every PostgreSQL server (or RDS instance) has: never a stack's. */
+export const RESERVED_DATABASES: readonly string[] = ["postgres", "template0", "template1", "rdsadmin"];
+
+/** Role names a server keeps for itself: PostgreSQL's pg_ prefix, RDS's rds prefix, the bootstrap superuser. */
+const RESERVED_ROLE = /^(pg_|rds)|^postgres$/;
+
+/**
+ * The database and the roles must be this environment's own: not a database every server has, not
+ * a name that names another environment (precog_prod on the test stack would be taken for prod by
+ * every guard, and shares a server's namespace with it), no two roles with one name, none a name
+ * the server keeps or the admin's login.
+ */
+function checkNames(r: Reader, c: Omit<StackConfig, "local" | "rds">, server: ServerGroup): void {
+  const { database, environment } = c;
+  if (typeof database !== "string" || !isEnvironment(environment)) return;
+  if (RESERVED_DATABASES.includes(database.toLowerCase()))
+    r.problem(
+      "database",
+      `"${database}" is a database the server keeps for itself (${RESERVED_DATABASES.join(", ")}): name the environment's own, e.g. precog_${environment}`,
+    );
+  const other = namedEnvironments(database).filter((e) => e !== environment);
+  if (other.length > 0)
+    r.problem(
+      "database",
+      `"${database}" names the ${other.join(" and ")} environment, not ${environment}: every guard would take it for ${other[0]}'s; name ${environment}'s own, e.g. precog_${environment}`,
+    );
+  const app = c.roles?.app?.name;
+  if (typeof app !== "string") return;
+  const names = roleNamesOf(database, app);
+  const otherApp = namedEnvironments(app).filter((e) => e !== environment);
+  if (otherApp.length > 0)
+    r.problem(
+      "roles.app.name",
+      `"${app}" names the ${otherApp.join(" and ")} environment, not ${environment}: name ${environment}'s own, e.g. precog_${environment}_user`,
+    );
+  const admin = server.local?.adminUser;
+  for (const [role, name] of Object.entries(names)) {
+    const same = Object.entries(names).filter(([other, n]) => other !== role && n === name);
+    if (role === "app" && same.length > 0)
+      r.problem(
+        "roles.app.name",
+        `"${name}" is also the ${same.map(([o]) => o).join(", ")} role's name (<database>_${same[0][0] === "databaseOwner" ? "dbowner" : same[0][0]}): each role needs its own; pick another`,
+      );
+    if (RESERVED_ROLE.test(name))
+      r.problem(
+        role === "app" ? "roles.app.name" : "database",
+        `the ${role} role would be "${name}", a name the server keeps for itself (pg_*, rds*, postgres): pick another`,
+      );
+    if (admin !== undefined && name === admin)
+      r.problem(
+        role === "app" ? "roles.app.name" : "database",
+        `the ${role} role would be "${name}", the admin's own login: pick another`,
+      );
+  }
+}
+
+/** The environments a name names: each one it contains as a word (dev), or anywhere (test, staging, prod). */
+function namedEnvironments(name: string): string[] {
+  const lower = name.toLowerCase();
+  const words = lower.split(/[^a-z0-9]+/);
+  return ENVIRONMENTS.filter((e) => (e === "dev" ? words.includes(e) : lower.includes(e)));
 }
 
 /** The server group, checked: rds when set (then not local too), else local with its defaults. */

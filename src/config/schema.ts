@@ -44,7 +44,8 @@ export const CONFIG_SCHEMA = {
   environment: {
     type: "string",
     oneOf: ENVIRONMENTS,
-    description: "The environment this stack provisions: dev, test, staging or prod. Must equal the stack name.",
+    description:
+      "The environment this stack provisions: dev, test, staging or prod. The stack's name may not name another one.",
   },
   database: {
     type: "string",

@@ -1,5 +1,6 @@
 /**
- * `.env` files, for the application and the precog-db command alike: read with Node's own parser
+ * `.env` files, for the application and the precog-db command alike: written private and whole
+ * (`writeEnvFile`, by scripts/env-file.ts and `precog-db rotate`), read with Node's own parser
  * (`util.parseEnv`, the same syntax as `node --env-file`), then overlaid by the process
  * environment, so a variable exported in the shell or set by the deployment wins over the file.
  * Nothing here touches `process.env`: callers get a merged, read-only view and pass it on.
@@ -10,8 +11,23 @@
  * - Prod confirmation is never read from a file: a file that sets PRECOG_PROD_CONFIRMED is refused,
  *   as a persistent file would confirm every later command.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { randomBytes } from "node:crypto";
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fchmodSync,
+  fsyncSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  type Stats,
+  writeSync,
+} from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { parseEnv } from "node:util";
 
 /** A read-only view of environment variables. */
@@ -84,4 +100,47 @@ export function loadVars(options: LoadVarsOptions = {}): LoadedVars {
     merged[k] = v;
   }
   return { vars: Object.freeze(merged), file };
+}
+
+/**
+ * Writes `text` to `out` as a private file swapped in whole: a new file in the same folder, created
+ * exclusively (never an existing file or a link) with mode 0600 before a byte of it is written,
+ * flushed, then renamed over `out`. A reader sees the old file or the new one, never half of one,
+ * and the passwords never go into the old file, whatever its mode. `out` a symbolic link is refused.
+ */
+export function writeEnvFile(out: string, text: string): void {
+  const existing = lstatOrUndefined(out);
+  if (existing?.isSymbolicLink()) {
+    throw new Error(
+      `${out} is a symbolic link (to ${readlinkSync(out)}): the env file is written only as a file of its own, never through a link. Remove the link, or pass --out <file>. Nothing was written.`,
+    );
+  }
+  const temporary = join(dirname(out), `.${basename(out)}.${randomBytes(6).toString("hex")}.tmp`);
+  const fd = openSync(
+    temporary,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+    0o600,
+  );
+  try {
+    try {
+      fchmodSync(fd, 0o600); // the umask can only narrow the mode; this makes it exactly 0600
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, out);
+  } catch (cause) {
+    rmSync(temporary, { force: true });
+    throw new Error(`Could not write ${out}: ${(cause as Error).message}. The file is as it was.`, { cause });
+  }
+}
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
 }

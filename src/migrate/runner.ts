@@ -22,6 +22,7 @@ import { actAs, describeConnection, openSession, withAdvisoryLock } from "./pg";
 import type { Reconciled } from "./reconcile";
 import { type Scan, scanFolder } from "./scan";
 import { type MigrateOptions, resolveSettings, type Settings } from "./settings";
+import { cancellable, stoppedError, stopReason, tracked } from "./stop";
 
 /** One migration `migrate` applied. */
 export interface AppliedMigration {
@@ -223,23 +224,34 @@ async function applyAll(client: Client, files: readonly MigrationFile[], s: Sett
       });
     }
   };
-  // Whether the message before set up the next unit's session (a unit outside a transaction's).
-  let settingsSent = false;
-  for (let i = 0; i < files.length; ) {
-    const f = files[i];
-    const transactional = f.up.options.transaction;
-    let j = i + 1;
-    while (transactional && j < files.length && j - i < s.batchSize && files[j].up.options.transaction) j++;
-    s.log({ type: "applying", version: f.version, name: f.name, index: i + 1, total, count: j - i });
-    // The next unit's settings ride on this message's end when it runs outside a transaction.
-    const then = j < files.length && !files[j].up.options.transaction ? files[j].up : undefined;
-    const { done, failure } = transactional
-      ? await runTransactional(client, files.slice(i, j).map(unit), s, applied.length, then)
-      : await runOutsideTransaction(client, unit(f), s, { settingsSent, then });
-    record(done, transactional);
-    if (failure) throw failure;
-    settingsSent = then !== undefined;
-    i = j;
-  }
-  return applied;
+  return tracked(async () => {
+    // Whether the message before set up the next unit's session (a unit outside a transaction's).
+    let settingsSent = false;
+    for (let i = 0; i < files.length; ) {
+      const f = files[i];
+      // Stopped from outside (the plugin's engine went away): no further migration.
+      const reason = stopReason();
+      if (reason !== undefined) throw stoppedError(reason, applied.length, f.filename);
+      const transactional = f.up.options.transaction;
+      let j = i + 1;
+      while (transactional && j < files.length && j - i < s.batchSize && files[j].up.options.transaction) j++;
+      s.log({ type: "applying", version: f.version, name: f.name, index: i + 1, total, count: j - i });
+      // The next unit's settings ride on this message's end when it runs outside a transaction.
+      const then = j < files.length && !files[j].up.options.transaction ? files[j].up : undefined;
+      const sent = settingsSent;
+      const { done, failure } = await cancellable(client, () =>
+        transactional
+          ? runTransactional(client, files.slice(i, j).map(unit), s, applied.length, then)
+          : runOutsideTransaction(client, unit(f), s, { settingsSent: sent, then }),
+      );
+      record(done, transactional);
+      const stopped = stopReason();
+      if (failure && stopped !== undefined)
+        throw stoppedError(stopped, applied.length, files[i + done.length]?.filename);
+      if (failure) throw failure;
+      settingsSent = then !== undefined;
+      i = j;
+    }
+    return applied;
+  });
 }

@@ -1,6 +1,7 @@
 import { Client, Pool, type PoolClient } from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
 import { assertDangerousAllowed, dangerousOperation, type Environment, openPool, type PrecogPool } from "../../src/app";
+import { markerSql } from "../../src/env/database-marker";
 import { withClient } from "../../testbed/client";
 import { useScratchDatabase, useTestDatabase } from "./support";
 
@@ -12,7 +13,8 @@ const positionsFor = () =>
   `GRANT SELECT, INSERT, DELETE ON positions TO ${db.current.app.user}; ` +
   `GRANT USAGE ON SEQUENCE positions_id_seq TO ${db.current.app.user};`;
 // openPool refuses a database named for another environment, so each environment gets its own.
-const devDb = useScratchDatabase("precog_dev", positionsFor);
+// The dev one carries the marker a dev stack writes (src/env/database-marker.ts): the proof it is throwaway.
+const devDb = useScratchDatabase("precog_dev", () => `${positionsFor()} ${markerSql("dev")};`);
 const stagingDb = useScratchDatabase("precog_staging", positionsFor);
 const prodDb = useScratchDatabase("precog_prod", positionsFor);
 // A database whose name points at no environment: nothing about a plain handle on it says dev.

@@ -149,6 +149,9 @@ describe("openPool on a provisioned test database, as the app role", () => {
       expect(logger.lines).toEqual([
         `precog-db: WARNING: alice is opening a connection pool on PROD: ` +
           `${v.DB_USER}@${v.DB_HOST}:${v.DB_PORT}/${prodDb.current} (1 to 50 connections).`,
+        // prod's default max (50) is above the provisioned role's limit (40): the budget check says so.
+        `precog-db: this pool's max of 50 connections is above the role ${v.DB_USER}'s CONNECTION LIMIT of 40: ` +
+          "it is refused (53300) before it gets there and then waits for its own connections. Lower DB_POOL_MAX_CONN to the stack's pool.max.",
       ]);
       expect(logger.lines.join("\n")).not.toContain(v.DB_PASSWORD);
       expect(await serverConnections(name)).toBe(1);

@@ -220,7 +220,7 @@ describe("credentials from the Secrets Manager secret", () => {
       }
       expect(fake.inputs).toEqual([EXPECTED_INPUT, EXPECTED_INPUT]);
       expect(logger.lines).toEqual([
-        `precog-db: authentication failed for ${pool.describe()}; re-reading secret "${SECRET_ID}" and retrying once.`,
+        `precog-db: authentication failed for ${pool.describe()}; re-reading secret "${SECRET_ID}" and retrying for up to 15000 ms.`,
       ]);
       expect(await serverConnections(name)).toBe(2);
       const all = logger.lines.join("\n");
@@ -272,18 +272,26 @@ describe("credentials from the Secrets Manager secret", () => {
     }
   });
 
-  it("retries only once: a secret that is still wrong fails with the server's error", async () => {
+  it("with authRetryMillis 0, retries once: a secret that is still wrong fails with the server's error", async () => {
     const oldPassword = db.current.app.password;
     const fake = new FakeSecrets(secretFor(oldPassword), poolTags(1, 4));
     const logger = recordingLogger();
-    const pool = await openPool({ envFile: false, env: stagingVars(appName("stale")), secretsClient: fake, logger });
+    const pool = await openPool({
+      envFile: false,
+      env: stagingVars(appName("stale")),
+      secretsClient: fake,
+      logger,
+      authRetryMillis: 0,
+    });
     try {
       await setRolePassword("changed-but-secret-not-updated");
       const held = await pool.connect();
       try {
         await expect(pool.query("SELECT 1")).rejects.toMatchObject({
           code: "28P01",
-          message: `password authentication failed for user "${db.current.app.user}"`,
+          message: expect.stringMatching(
+            new RegExp(`^password authentication failed for user "${db.current.app.user}" \\(refused for \\d+ ms`),
+          ),
         });
       } finally {
         held.release();

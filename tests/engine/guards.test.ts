@@ -83,13 +83,13 @@ describe.sequential("guards, through the real engine and the whole program inlin
   );
 
   it(
-    "a stack configured for another environment stops before anything is registered",
+    "a stack whose name says another environment than its config stops before anything is registered",
     async () => {
       const r = await project.withConfig("test", { "precog:environment": "dev" }, () => up("test"));
       expect(r.ok).toBe(false);
       expect(r.output).toContain(
-        'error: Stack "test" is configured for environment "dev" (precog:environment in Pulumi.test.yaml). ' +
-          'They must agree: select the stack named "dev", or fix the config. Nothing was changed.',
+        'error: Stack "test" is configured for environment "dev" (precog:environment in Pulumi.test.yaml), ' +
+          "but its name says test. Select the stack meant for dev, or fix the config. Nothing was changed.",
       );
       await expectNothingRegistered("test");
     },

@@ -34,6 +34,8 @@ export interface RunOptions {
   readonly target?: readonly string[];
   /** preview: `--save-plan <file>`; up: `--plan <file>` (update plans: PULUMI_EXPERIMENTAL=true in `env`). */
   readonly plan?: string;
+  /** `--debug`: the engine prints debug-level messages from the program and the plugins. */
+  readonly debug?: boolean;
 }
 
 export interface RunResult {
@@ -236,8 +238,8 @@ export class InlineProject {
 
 /** The Automation API's options for `opts`' flags. */
 function flagsOf(opts: RunOptions) {
-  const { expectNoChanges, diff, refresh, plan } = opts;
-  return { expectNoChanges, diff, refresh, plan, target: opts.target ? [...opts.target] : undefined };
+  const { expectNoChanges, diff, refresh, plan, debug } = opts;
+  return { expectNoChanges, diff, refresh, plan, debug, target: opts.target ? [...opts.target] : undefined };
 }
 
 /** A resource as the exported state records it. */

@@ -16,6 +16,7 @@ import { PrecogMigrations } from "../../infra/migrations/component";
 import { migrationsComponentName, migrationsProvider } from "../../infra/migrations/resource";
 import { migrationsArgs } from "../../infra/precog-environment";
 import { preflight } from "../../infra/program";
+import { keepSecretsOutOfDebugLog } from "../../infra/startup/secret-free-debug-log";
 import { type PrecogConfig, parseConfig } from "../../src/config/parse";
 import { NAMESPACE } from "../../src/config/schema";
 import { currentOperator } from "../../src/env/environment";
@@ -42,6 +43,7 @@ export function appliedVersions(migrations: unknown): string[] {
 /** The program; `migratorPassword` is the password `prepareDatabase` gave the stack's migrator. */
 export function ownedProgram(projectDir: string, migratorPassword: string): InlineProgram {
   return async (vars) => {
+    keepSecretsOutOfDebugLog(); // as infra/program.ts does first
     const { environment, config } = preflight(pulumi.getStack(), vars);
     const name = `precog-${environment}`;
     // A local stack's provider: its config holds the migrator's password (the login's one place).

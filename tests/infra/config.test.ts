@@ -111,6 +111,63 @@ describe("parseConfig errors", () => {
         "precog:rds.logRetentionDays: 10 is not a retention CloudWatch accepts; use one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653",
       ],
     ],
+    [
+      "a database of another environment (issue 30, item 6)",
+      "test",
+      { "precog:database": "precog_prod" },
+      [
+        "precog:database: \"precog_prod\" names the prod environment, not test: every guard would take it for prod's; name test's own, e.g. precog_test",
+      ],
+    ],
+    [
+      "the dev database on the test stack",
+      "test",
+      { "precog:database": "precog_dev" },
+      [
+        "precog:database: \"precog_dev\" names the dev environment, not test: every guard would take it for dev's; name test's own, e.g. precog_test",
+      ],
+    ],
+    [
+      "a database every server has",
+      "dev",
+      { "precog:database": "postgres" },
+      [
+        'precog:database: "postgres" is a database the server keeps for itself (postgres, template0, template1, rdsadmin): name the environment\'s own, e.g. precog_dev',
+      ],
+    ],
+    [
+      "template1",
+      "dev",
+      { "precog:database": "template1" },
+      [
+        'precog:database: "template1" is a database the server keeps for itself (postgres, template0, template1, rdsadmin): name the environment\'s own, e.g. precog_dev',
+      ],
+    ],
+    [
+      "an app role with the owner's name",
+      "dev",
+      { "precog:roles.app.name": "precog_dev_owner" },
+      [
+        'precog:roles.app.name: "precog_dev_owner" is also the owner role\'s name (<database>_owner): each role needs its own; pick another',
+      ],
+    ],
+    [
+      "an app role named for another environment, or as the server's own",
+      "test",
+      { "precog:roles.app.name": "precog_prod_user" },
+      [
+        'precog:roles.app.name: "precog_prod_user" names the prod environment, not test: name test\'s own, e.g. precog_test_user',
+      ],
+    ],
+    [
+      "an app role the server keeps, the admin's login",
+      "dev",
+      { "precog:roles.app.name": "postgres" },
+      [
+        'precog:roles.app.name: the app role would be "postgres", a name the server keeps for itself (pg_*, rds*, postgres): pick another',
+        'precog:roles.app.name: the app role would be "postgres", the admin\'s own login: pick another',
+      ],
+    ],
     ["negative number", "dev", { "precog:pool.min": -1 }, ["precog:pool.min: -1 is below the minimum of 0"]],
     ["not a number", "dev", { "precog:pool.max": "ten" }, ['precog:pool.max: "ten" is not a whole number']],
     [

@@ -14,7 +14,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseEnv } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { envValue, type LocalStackOutputs, renderEnvFile, writeEnvFile } from "../../scripts/env-file";
+import { envValue, type LocalStackOutputs, renderEnvFile } from "../../scripts/env-file";
+import { writeEnvFile } from "../../src/env/env-file";
 
 const dev: LocalStackOutputs = {
   environment: "dev",

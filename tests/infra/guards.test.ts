@@ -79,8 +79,8 @@ describe("environment agreement", () => {
     const { error, registered } = await refused("dev", { config: { "precog:environment": "test" } });
     expect(registered).toEqual([]);
     expect(error?.message).toBe(
-      'Stack "dev" is configured for environment "test" (precog:environment in Pulumi.dev.yaml). ' +
-        'They must agree: select the stack named "test", or fix the config. Nothing was changed.',
+      'Stack "dev" is configured for environment "test" (precog:environment in Pulumi.dev.yaml), ' +
+        "but its name says dev. Select the stack meant for test, or fix the config. Nothing was changed.",
     );
   });
 
@@ -97,6 +97,11 @@ describe("environment agreement", () => {
     ["dev", "dev", {}, "dev"],
     ["test", "test", { PRECOG_ENV: "test" }, "test"],
     ["staging", "staging", { PRECOG_ENV: "" }, "staging"],
+    // Issue 27, item 5: the environment is the config's, whatever the stack is called.
+    ["prod-eu", "prod", {}, "prod"],
+    ["eu-central-prod", "prod", { PRECOG_ENV: "prod" }, "prod"],
+    ["precog-a", "staging", {}, "staging"],
+    ["production", "dev", {}, "dev"],
   ])("accepts stack %s configured %s with %j", (stack, configured, vars, expected) => {
     expect(checkEnvironment(stack, configured, vars)).toBe(expected);
   });
@@ -111,6 +116,17 @@ describe("environment agreement", () => {
       "qa",
       "qa",
       'Stack "qa": precog:environment is "qa"; set it to one of dev, test, staging, prod in Pulumi.qa.yaml.',
+    ],
+    [
+      "prod-eu",
+      "dev",
+      'Stack "prod-eu" is configured for environment "dev" (precog:environment in Pulumi.prod-eu.yaml), but its name says prod. ' +
+        "Select the stack meant for dev, or fix the config. Nothing was changed.",
+    ],
+    [
+      "test-prod",
+      "test",
+      'Stack "test-prod" is configured for environment "test" (precog:environment in Pulumi.test-prod.yaml), but its name says prod.',
     ],
   ])("rejects stack %s with environment %s", (stack, configured, message) => {
     expect(() => checkEnvironment(stack, configured, {})).toThrow(message);

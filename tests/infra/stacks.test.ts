@@ -130,22 +130,28 @@ function awsResources(p: string, proxy: boolean): string[] {
 const EXPECTED: Record<Stack, string[]> = {
   dev: [
     `precog:environment:PrecogEnvironment precog-dev`,
+    `pulumi:pulumi:StackReference precog-dev-deployed`,
     ...databaseResources("precog-dev", "local"),
+    `${PG}/function:Function precog-dev-db-environment-marker`,
     ...migrationResources("precog-dev", false),
   ],
   test: [
     `precog:environment:PrecogEnvironment precog-test`,
+    `pulumi:pulumi:StackReference precog-test-deployed`,
     ...databaseResources("precog-test", "local"),
+    `${PG}/function:Function precog-test-db-environment-marker`,
     ...migrationResources("precog-test", true),
   ],
   staging: [
     `precog:environment:PrecogEnvironment precog-staging`,
+    `pulumi:pulumi:StackReference precog-staging-deployed`,
     ...databaseResources("precog-staging", "aws"),
     ...awsResources("precog-staging", true),
     ...migrationResources("precog-staging", true),
   ],
   prod: [
     `precog:environment:PrecogEnvironment precog-prod`,
+    `pulumi:pulumi:StackReference precog-prod-deployed`,
     ...databaseResources("precog-prod", "aws"),
     ...awsResources("precog-prod", true),
     `aws:kms/key:Key precog-prod-server-backup-copy-key`,
@@ -244,6 +250,33 @@ describe.each(STACKS)("stack %s", (stack) => {
       template: "template0",
     });
   });
+
+  it(
+    stack === "dev" || stack === "test"
+      ? "marks the database as the environment's, after the privilege plan"
+      : "writes no environment marker on the database",
+    async () => {
+      const r = await run(stack);
+      const markers = r.ofType("postgresql:index/function:Function");
+      if (stack !== "dev" && stack !== "test") return expect(markers).toEqual([]);
+      expect(markers.map((m) => m.inputs)).toEqual([
+        {
+          database: t.database,
+          schema: "public",
+          name: "precog_environment",
+          returns: "text",
+          language: "sql",
+          volatility: "IMMUTABLE",
+          body: `SELECT '${stack}'::text`,
+        },
+      ]);
+      const { opts } = r.byName(`${p}-db-environment-marker`);
+      expect((opts.dependsOn as unknown[] | undefined)?.length).toBe(
+        r.ofType("postgresql:index/grant:Grant").length +
+          r.ofType("postgresql:index/defaultPrivileges:DefaultPrivileges").length,
+      );
+    },
+  );
 
   it("revokes PUBLIC and grants data privileges only", async () => {
     const r = await run(stack);

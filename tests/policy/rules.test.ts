@@ -6,7 +6,14 @@ import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type Context, type Rule, type StackResource, TYPES } from "../../policy/resources";
+import {
+  type Context,
+  environmentOf,
+  type Rule,
+  type StackResource,
+  strictOnStagingAndProd,
+  TYPES,
+} from "../../policy/resources";
 import { RULES } from "../../policy/rules";
 import { backupsOutliveTheStack, proxyOwnSecurityGroup, secretReadersDecrypt } from "../../policy/rules/aws";
 import { prodDataProtected } from "../../policy/rules/data";
@@ -53,6 +60,26 @@ describe("on the four committed stacks", () => {
     expect(committed.prod.filter((r) => r.type === TYPES.role)).toHaveLength(5);
     expect(committed.prod.filter((r) => r.type === TYPES.secretRotation)).toHaveLength(2);
     expect(committed.prod.find((r) => r.name === "precog-prod-db-role-app")?.secretPaths).toEqual(["password"]);
+  });
+});
+
+describe("a stack's environment is its config's, not its name (issue 27, item 5)", () => {
+  const urn = (stack: string, name: string) => `urn:pulumi:${stack}::precog::postgresql:index/role:Role::${name}`;
+
+  it("a stack prod-eu whose program names its resources precog-prod-… is prod: every rule mandatory", () => {
+    for (const r of committed.prod) {
+      const environment = environmentOf(r.name, urn("prod-eu", r.name));
+      if (r.type === TYPES.stack) continue; // the root stack is named after the stack itself
+      expect([r.name, environment]).toEqual([r.name, "prod"]);
+      expect(strictOnStagingAndProd(environment)).toBe("mandatory");
+    }
+  });
+
+  it("a stack named prod whose config says dev is dev; a resource the program did not name falls back to the stack", () => {
+    expect(environmentOf("precog-dev-db-role-app", urn("prod", "precog-dev-db-role-app"))).toBe("dev");
+    expect(environmentOf("precog-dev", urn("prod", "precog-dev"))).toBe("dev");
+    expect(environmentOf("default_3_18_1", urn("staging", "default_3_18_1"))).toBe("staging");
+    expect(environmentOf("precog-devices", urn("test", "precog-devices"))).toBe("test");
   });
 });
 

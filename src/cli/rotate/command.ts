@@ -8,8 +8,11 @@
  *     it is the password's one home in the stack (the outputs and .env.<env> come from it). The
  *     engine includes providers in every targeted up, so the same up records the migrator's new
  *     password in the migration provider's config, where its plugin reads it from the next run on
- *  4. ALTER ROLE ... PASSWORD '<SCRAM verifier>' as the admin: the password never appears in SQL
- *  5. `.env.<env>` rewritten by scripts/env-file.ts (mode 0600)
+ *  4. `.env.<env>` rewritten by scripts/env-file.ts (mode 0600, swapped in whole): the new password
+ *     is readable before the old one stops working, so an app pool refused for its password finds
+ *     the new one at once (it re-reads with backoff, src/app/waits.ts, for the moment until step 5)
+ *  5. ALTER ROLE ... PASSWORD '<SCRAM verifier>' as the admin: the password never appears in SQL;
+ *     if PostgreSQL refuses it, `.env.<env>` is put back as it was (the old password still works)
  *
  * Why the next `pulumi up` and `preview` change nothing: postgresql.Role ignores changes to its
  * password (the rotation guarantee), the password resource already holds the new value, and the
@@ -19,8 +22,9 @@
  * Staging and prod are refused: they rotate through Secrets Manager (docs/operations.md).
  */
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { writeEnvFile } from "../../env/env-file";
 import { environmentsWhere, isEnvironment } from "../../env/environment";
 import { singleAttemptSsl } from "../../env/tls";
 import { withClient } from "../../migrate/pg";
@@ -70,20 +74,24 @@ export const rotateCommand: Command = async (ctx) => {
   if (after.password === before.password)
     throw new Error(`stack "${env}" kept the old password; nothing was changed in PostgreSQL.`);
 
+  const envFile = join(ctx.cwd, `.env.${env}`);
+  const previous = existsSync(envFile) ? readFileSync(envFile, "utf8") : undefined;
+  await rewriteEnvFile(ctx, stack);
   try {
     await withClient(adminConnection(after), "precog-db rotate", (c) =>
       c.query(`ALTER ROLE ${quoteIdent(after.roleName)} PASSWORD '${scramVerifier(after.password)}'`),
     );
   } catch (err) {
+    if (previous !== undefined) writeEnvFile(envFile, previous);
     throw new Error(
       `stack "${env}" holds a new password for ${after.roleName} but PostgreSQL did not take it (${(err as Error).message}); ` +
-        `the old password still works. Run the same command again: it generates another and sets it.`,
+        `the old password still works${previous === undefined ? "" : ` and .env.${env} holds it again`}. ` +
+        "Run the same command again: it generates another and sets it.",
       { cause: err },
     );
   }
   ctx.out.err(`  PostgreSQL: ${after.roleName} has the new password; the old one is refused from now on`);
 
-  await writeEnvFile(ctx, stack);
   ctx.out.out(
     `rotated ${role} (${after.roleName}) on ${env}: PostgreSQL and the stack agree; .env.${env} rewritten (mode 0600)`,
   );
@@ -129,8 +137,8 @@ function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** scripts/env-file.ts (compiled into dist/pulumi), the one writer of .env.<env>. */
-function writeEnvFile(ctx: CommandContext, stack: LocalStack): Promise<void> {
+/** scripts/env-file.ts (compiled into dist/pulumi): .env.<env> from the stack's outputs. */
+function rewriteEnvFile(ctx: CommandContext, stack: LocalStack): Promise<void> {
   const script = resolve(__dirname, "../../pulumi/scripts/env-file.js");
   if (!existsSync(script)) throw new Error(`${script} is missing: run npm run build, then rerun rotate.`);
   return new Promise((ok, fail) =>
@@ -142,7 +150,8 @@ function writeEnvFile(ctx: CommandContext, stack: LocalStack): Promise<void> {
         if (err)
           return fail(
             new Error(
-              `PostgreSQL and the stack hold the new password, but writing .env.${stack.stack} failed: ${stderr.trim()}; run node ${script} ${stack.stack}.`,
+              `the stack holds a new password, but writing .env.${stack.stack} failed: ${stderr.trim()}; nothing was changed in PostgreSQL ` +
+                "(the old password still works). Run the same command again.",
             ),
           );
         ctx.out.err(`  ${stdout.trim()}`);
