@@ -71,9 +71,22 @@ export const migrateCommand: Command = async (ctx) => {
 
 export const downCommand: Command = async (ctx) => {
   const { down } = await import("../migrate/down");
+  const { plannedLedgerRefresh } = await import("./ledger-refresh");
+  // Checked before anything is rolled back: the next stack's gate reads this stack's recorded ledger.
+  const refresh = await plannedLedgerRefresh(ctx);
   const progress = ctx.out.progress(progressInterval(ctx));
   try {
-    const r = await down({ ...engineOptions(ctx, ctx.values.json ? undefined : progress.log), to: ctx.values.to });
+    const r = await down({
+      ...engineOptions(ctx, ctx.values.json ? undefined : progress.log),
+      to: ctx.values.to,
+    }).catch(async (err) => {
+      // A rollback that failed part way may have rolled some back: record what the database holds.
+      progress.stop();
+      await refresh?.run().catch((e: Error) => ctx.out.err(`precog-db: ${e.message}`));
+      throw err;
+    });
+    progress.stop();
+    if (r.rolledBack.length > 0) await refresh?.run();
     if (!printJson(ctx, r))
       ctx.out.err(r.rolledBack.length ? `Rolled back ${r.rolledBack.length} migration(s).` : "Nothing to roll back.");
     return 0;
