@@ -96,7 +96,7 @@ describe.sequential("down on dev, then test", () => {
       // What the command runs: the migration resource's URN as it finds it in dev's state.
       expect(MIGRATION_RESOURCE_TYPE).toBe(MIGRATIONS_TYPE);
       const urn = await new LocalStack("dev", project.dir, project.copy.environment()).migrationResourceUrn();
-      expect(urn).toMatch(/::precog-migrations:index:Migrations::/);
+      expect([urn]).toEqual((await project.resourcesOf("dev", MIGRATIONS_TYPE)).map((r) => r.urn));
       const refreshed = await project.refresh("dev", programs.dev, { target: [urn] });
       expect(refreshed.ok, refreshed.output).toBe(true);
       expect(await versions("dev")).toEqual(["1", "2", "3", "4", "5"]);
