@@ -86,9 +86,11 @@ export const downCommand: Command = async (ctx) => {
       throw err;
     });
     progress.stop();
-    if (r.rolledBack.length > 0) await refresh?.run();
-    if (!printJson(ctx, r))
+    if (!ctx.values.json)
       ctx.out.err(r.rolledBack.length ? `Rolled back ${r.rolledBack.length} migration(s).` : "Nothing to roll back.");
+    if (r.rolledBack.length > 0) await refresh?.run();
+    // --json: the result once the stack records it (a failed refresh is the error on stdout).
+    printJson(ctx, r);
     return 0;
   } finally {
     progress.stop();

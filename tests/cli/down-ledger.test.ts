@@ -7,13 +7,16 @@
  * (dev's database is precog_dev, and test names dev as its predecessor). The refresh itself runs
  * under the real CLI in tests/engine/down-refresh.test.ts and tests/e2e/migrations.test.ts.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MIGRATION_RESOURCE_TYPE } from "../../src/cli/local-stack";
 import { committedStack } from "../../src/config/stack-file";
+import { findEngine } from "../../testbed/pulumi-project";
 import { createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
-import { dbEnv, migrationsDir, removeDir, runCli, sql } from "../migrate/helpers";
+import { dbEnv, migrationsDir, REPO, removeDir, runCli, sql } from "../migrate/helpers";
 
 const DEV = committedStack("dev").database;
 let dir: string;
@@ -75,6 +78,48 @@ describe.sequential("down on dev's database, which test's gate reads through sta
     }
   });
 
+  it("a refresh that fails after the rollback says what happened and the command to run, and exits 1", async () => {
+    // Stack dev in a backend of its own, with a migration resource in its state; the refresh then
+    // fails for real: this machine's engine has no Node.js language host to run the program with.
+    const backend = mkdtempSync(join(tmpdir(), "precog-dev-backend-"));
+    const { binDir } = await findEngine();
+    const pulumiEnv = {
+      PATH: `${binDir}:${process.env.PATH}`,
+      HOME: process.env.HOME ?? "",
+      PULUMI_BACKEND_URL: `file://${backend}`,
+      PULUMI_CONFIG_PASSPHRASE_FILE: join(REPO, "config/local-stacks.passphrase"),
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+    };
+    const pulumi = (args: string[]) => execFileSync("pulumi", args, { cwd: REPO, env: pulumiEnv, encoding: "utf8" });
+    try {
+      pulumi(["stack", "init", "dev", "--non-interactive"]);
+      const state = JSON.parse(pulumi(["stack", "export", "--stack", "dev"]));
+      const root = "urn:pulumi:dev::precog::pulumi:pulumi:Stack::precog-dev";
+      const urn = `urn:pulumi:dev::precog::${MIGRATION_RESOURCE_TYPE}::precog-dev-migrations`;
+      state.deployment.resources = [
+        { urn: root, custom: false, type: "pulumi:pulumi:Stack", outputs: { migrations: [] } },
+        { urn, custom: false, type: MIGRATION_RESOURCE_TYPE, parent: root, outputs: { ledgerJson: "[]" } },
+      ];
+      writeFileSync(join(backend, "state.json"), JSON.stringify(state));
+      pulumi(["stack", "import", "--stack", "dev", "--file", join(backend, "state.json")]);
+
+      expect((await runCli(["migrate", "--dir", dir], env(DEV), { cwd: elsewhere })).code).toBe(0);
+      expect(await history(DEV)).toEqual(["1", "2"]);
+      const r = await runCli(["down", "--dir", dir], { ...env(DEV), ...pulumiEnv });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("Rolled back 1 migration(s).");
+      expect(r.stderr).toContain("failed to load language plugin nodejs");
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `precog-db: The rollback on ${DEV} is done, but refreshing stack "dev" failed \\(pulumi exit \\d+\\): its recorded ledger still lists what was rolled back, and "test"'s stack-order gate reads the ledger stack "dev" records\\. Run pulumi refresh --stack dev --run-program --target '${urn}' --yes --skip-preview in ${REPO} before deploying test\\.`,
+        ),
+      );
+      expect(await history(DEV)).toEqual(["1"]);
+    } finally {
+      rmSync(backend, { recursive: true, force: true });
+    }
+  });
+
   it("--skip-stack-refresh rolls back, logged with the operator, and leaves the stack alone", async () => {
     const r = await runCli(["down", "--dir", dir, "--skip-stack-refresh"], env(DEV), { cwd: elsewhere });
     expect([r.code, r.stderr]).toEqual([0, expect.stringContaining("Rolled back 1 migration(s).")]);
@@ -82,7 +127,7 @@ describe.sequential("down on dev's database, which test's gate reads through sta
       `warning: stack "dev"'s recorded ledger left as it is by test-operator (--skip-stack-refresh): ${DEV} is taken to be no stack's database`,
     );
     expect(r.stderr).not.toContain("refresh --stack");
-    expect(await history(DEV)).toEqual(["1"]);
+    expect(await history(DEV)).toEqual([]);
   });
 
   it("a database no stack file names is rolled back with no refresh and no flag", async () => {
