@@ -16,6 +16,8 @@
  * database (a scratch one, another name) is left alone; `--skip-stack-refresh` says the database
  * of that name is no stack's (another server), logged with the operator.
  */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { committedStack } from "../config/stack-file";
 import { currentOperator, ENVIRONMENTS, type Environment, PROTECTED_ENVIRONMENTS } from "../env/environment";
 import type { CommandContext } from "./context";
@@ -90,6 +92,8 @@ export async function plannedLedgerRefresh(ctx: CommandContext): Promise<LedgerR
 /** The stacks whose committed stack file names `env` as predecessor (a stack name or org/project/stack). */
 function successorsOf(env: Environment, projectDir: string | undefined): string[] {
   return ENVIRONMENTS.filter((e) => {
+    // A project folder without some stack's file has no such stack.
+    if (projectDir && !existsSync(join(projectDir, `Pulumi.${e}.yaml`))) return false;
     const p = committedStack(e, projectDir).migrations.predecessor;
     return p === env || p?.endsWith(`/${env}`) === true;
   });
