@@ -71,11 +71,26 @@ export const migrateCommand: Command = async (ctx) => {
 
 export const downCommand: Command = async (ctx) => {
   const { down } = await import("../migrate/down");
+  const { plannedLedgerRefresh } = await import("./ledger-refresh");
+  // Checked before anything is rolled back: the next stack's gate reads this stack's recorded ledger.
+  const refresh = await plannedLedgerRefresh(ctx);
   const progress = ctx.out.progress(progressInterval(ctx));
   try {
-    const r = await down({ ...engineOptions(ctx, ctx.values.json ? undefined : progress.log), to: ctx.values.to });
-    if (!printJson(ctx, r))
+    const r = await down({
+      ...engineOptions(ctx, ctx.values.json ? undefined : progress.log),
+      to: ctx.values.to,
+    }).catch(async (err) => {
+      // A rollback that failed part way may have rolled some back: record what the database holds.
+      progress.stop();
+      await refresh?.run().catch((e: Error) => ctx.out.err(`precog-db: ${e.message}`));
+      throw err;
+    });
+    progress.stop();
+    if (!ctx.values.json)
       ctx.out.err(r.rolledBack.length ? `Rolled back ${r.rolledBack.length} migration(s).` : "Nothing to roll back.");
+    if (r.rolledBack.length > 0) await refresh?.run();
+    // --json: the result once the stack records it (a failed refresh is the error on stdout).
+    printJson(ctx, r);
     return 0;
   } finally {
     progress.stop();

@@ -62,6 +62,11 @@ export const OPTIONS = {
     usage: "--skip-stack-order",
     help: ["dev and test only, logged: apply what the stack before has not (default: refused)"],
   },
+  "skip-stack-refresh": {
+    type: "boolean",
+    usage: "--skip-stack-refresh",
+    help: ["down: the database is no stack's; leave the stack's recorded ledger (logged)"],
+  },
   timestamp: {
     type: "boolean",
     usage: "--timestamp",

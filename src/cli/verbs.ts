@@ -73,7 +73,7 @@ export const VERBS: Readonly<Record<string, Verb>> = {
     synopsis: "down",
     summary: "roll back the newest migration, or with --to <version> back to it (dev, test only)",
     database: "roll back migrations",
-    options: ["database-url", "to", "lock-wait", "lock-timeout", "statement-timeout", "json"],
+    options: ["database-url", "to", "lock-wait", "lock-timeout", "statement-timeout", "skip-stack-refresh", "json"],
     run: downCommand,
   },
   validate: {

@@ -2,7 +2,8 @@
  * The migration component through the real engine on a cluster of its own: dev applies Precog's
  * schema as the owner; a new migration reaches staging only after test has it; prod needs its
  * confirmation and takes a backup; preview names what is pending and nothing after; an applied
- * file edited afterwards blocks the next up; a failure mid-batch leaves the ledger as the database.
+ * file edited afterwards blocks the next up; a failure mid-batch leaves the ledger as the database;
+ * `precog-db down` on dev refreshes dev's recorded ledger, and test refuses what dev rolled back.
  */
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -30,13 +31,15 @@ async function resourceState(stack: string): Promise<{ ledger: { version: string
   return { ...r.outputs, ledger: appliedEntries(r.outputs.applied.applied) };
 }
 /** `precog-db migrate` as an operator runs it from the project's folder, logged in as the stack's migrator. */
-async function cliMigrate(stack: string, args: string[] = []): Promise<CliResult> {
+const cliMigrate = (stack: string, args: string[] = []) => precogDb("migrate", stack, args);
+/** A `precog-db` verb as an operator runs it from the project's folder, logged in as the stack's migrator. */
+async function precogDb(verb: string, stack: string, args: string[] = []): Promise<CliResult> {
   const out = await project.outputs(stack, true);
   const env = Object.fromEntries(
     Object.entries(project.environment()).filter((e): e is [string, string] => e[1] !== undefined),
   );
   return runCli(
-    ["migrate", ...args],
+    [verb, ...args],
     {
       ...env,
       PRECOG_ENV: stack,
@@ -278,6 +281,39 @@ describe.sequential("the migration component, through the real engine", () => {
       expect((await project.run(["preview", "--expect-no-changes", "--stack", "dev"])).code).toBe(0);
     },
     10 * MINUTES,
+  );
+
+  it(
+    "down on dev refreshes dev's recorded ledger, so test refuses the rolled-back migration (issue 30 item 3)",
+    async () => {
+      // dev has 7 (0007_ok.sql, the mid-batch test's), and records it; test has not applied it yet.
+      expect(await versions("dev")).toContain("7");
+      expect(await historyOf("precog_test")).not.toContain("7");
+      const rolled = await precogDb("down", "dev");
+      expect([rolled.code, rolled.stderr]).toEqual([0, expect.stringContaining("Rolled back 1 migration(s).")]);
+      expect(rolled.stderr).toContain(
+        `precog-db down: refreshing stack "dev"'s recorded ledger ("test"'s stack-order gate reads the ledger stack "dev" records)`,
+      );
+      expect(rolled.stderr).toContain('  stack "dev": recorded ledger refreshed from precog_dev');
+      expect(await historyOf("precog_dev")).not.toContain("7");
+      // The stack's outputs and the resource's state, which test's gate reads, follow the database.
+      expect(await versions("dev")).toEqual(await historyOf("precog_dev"));
+      expect((await resourceState("dev")).ledger.map((m) => m.version)).toEqual(await historyOf("precog_dev"));
+
+      const refused = await up("test");
+      expect(refused.code).not.toBe(0);
+      expect(refused.all).toContain(
+        'Refusing to apply migrations on stack "test": the stack before it, "dev", must apply each first',
+      );
+      expect(refused.all).toMatch(
+        /7_ok\.sql \(checksum [0-9a-f]{12}\): stack "dev" has not applied it; stack "test" lacks it until "dev" does/,
+      );
+      expect(await historyOf("precog_test")).not.toContain("7");
+      const out = await project.outputs("dev", true);
+      for (const role of ["migrator", "app", "readonly"])
+        expect(`${rolled.stdout}${rolled.stderr}`.includes(out.credentials[role].password)).toBe(false);
+    },
+    15 * MINUTES,
   );
 
   it(

@@ -132,6 +132,18 @@ export class InlineProject {
     });
   }
 
+  /**
+   * `pulumi refresh --run-program` (with `--target` when given): the program runs, so the
+   * resources' Read results reach the stack's outputs too; what `precog-db down` runs after a
+   * rollback (src/cli/ledger-refresh.ts).
+   */
+  refresh(stack: string, program: InlineProgram, opts: Pick<RunOptions, "env" | "target"> = {}): Promise<RunResult> {
+    return this.run(stack, program, opts, async (s, common) => {
+      const r = await s.refresh({ ...common, runProgram: true, target: opts.target ? [...opts.target] : undefined });
+      return r.summary.resourceChanges ?? {};
+    });
+  }
+
   destroy(stack: string, program: InlineProgram, opts: RunOptions = {}): Promise<RunResult> {
     return this.run(stack, program, opts, async (s, common) => {
       const r = await s.destroy(common);

@@ -29,7 +29,7 @@ import { environmentsWhere, isEnvironment } from "../../env/environment";
 import { singleAttemptSsl } from "../../env/tls";
 import { withClient } from "../../migrate/pg";
 import type { Command, CommandContext } from "../context";
-import { isProjectDir, LocalStack, type RoleInState } from "./local-stack";
+import { isProjectDir, LocalStack, type RoleInState } from "../local-stack";
 import { scramVerifier } from "./scram";
 
 export const ROTATABLE_ROLES = ["app", "readonly", "migrator"] as const;

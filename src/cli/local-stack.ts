@@ -1,6 +1,7 @@
 /**
- * A local stack (dev, test) as `precog-db rotate` sees it, through the Pulumi CLI on PATH: its
- * state (`pulumi stack export --show-secrets`, read in memory only), and targeted `pulumi up`s.
+ * A stack as `precog-db rotate` and `down` see it, through the Pulumi CLI on PATH: its state
+ * (`pulumi stack export --show-secrets`, read in memory only), and targeted `pulumi up`s and
+ * `refresh`es.
  * The backend and passphrase default as scripts/up.sh sets them: PULUMI_BACKEND_URL, else the
  * checkout's file backend in .local/pulumi/state; PULUMI_CONFIG_PASSPHRASE(_FILE), else
  * config/local-stacks.passphrase.
@@ -8,7 +9,7 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { Vars } from "../target";
+import type { Vars } from "./target";
 
 interface StateResource {
   readonly urn: string;
@@ -116,6 +117,16 @@ export class LocalStack {
     return JSON.parse(r.output).deployment?.resources ?? [];
   }
 
+  /** The URN of the stack's migration resource; throws when the stack or the resource is not there. */
+  async migrationResourceUrn(): Promise<string> {
+    const found = (await this.resources()).find((r) => r.type === MIGRATION_RESOURCE_TYPE);
+    if (!found)
+      throw new Error(
+        `stack "${this.stack}" (${this.backend()}) has no migration resource in its state: run pulumi up --stack ${this.stack} first.`,
+      );
+    return found.urn;
+  }
+
   /** The role's name, password, admin connection and resource names, from the state. */
   async role(role: string): Promise<RoleInState> {
     const resources = await this.resources();
@@ -151,6 +162,9 @@ export class LocalStack {
     };
   }
 }
+
+/** The type of the migration resource (infra/migrations/resource.ts MIGRATIONS_TYPE, which src does not import). */
+export const MIGRATION_RESOURCE_TYPE = "precog-migrations:index:Migrations";
 
 /** Whether `cwd` looks like the project (its Pulumi.yaml), for a clear error before anything runs. */
 export function isProjectDir(cwd: string): boolean {
