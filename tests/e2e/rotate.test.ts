@@ -6,7 +6,7 @@
  * nothing, and no password shows in the command's output or the server's log (log_statement=all).
  */
 import { execFile } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openPool, type PrecogPool } from "../../src/app";
@@ -126,6 +126,35 @@ describe.sequential("precog-db rotate on a local stack", () => {
       expect(after.app).toBe(before.app);
       expect(await login(migrator, before.migrator)).toBe(INVALID_PASSWORD);
       expect(await login(migrator, after.migrator)).toBe("ok");
+    },
+    15 * MINUTES,
+  );
+
+  it(
+    "rotates the migrator while a pending migration would fail: no migration runs, .env.dev has the new password",
+    async () => {
+      // Issue 30 item 10: rotate used to run a targeted up of the migration component after ALTER
+      // ROLE, which failed on such a file and left .env.dev on the old password.
+      const broken = join(project.dir, "migrations", "9000_broken.sql");
+      writeFileSync(broken, "-- migrate:up\nSELECT no_such_function();\n");
+      try {
+        const before = await credentials();
+        const r = await precogDb(["rotate", "--env", "dev", "--role", "migrator"]);
+        expect(r.code, r.all).toBe(0);
+        const after = await credentials();
+        expect(after.migrator).not.toBe(before.migrator);
+        expect(await login(migrator, after.migrator)).toBe("ok");
+        expect(readFileSync(join(project.dir, ".env.dev"), "utf8")).toContain(
+          `DB_MIGRATION_PASSWORD=${after.migrator}\n`,
+        );
+        const applied = await withAdmin(
+          async (c) => (await c.query("select version::text as v from precog_migrations.history")).rows.map((x) => x.v),
+          dev.database,
+        );
+        expect(applied).not.toContain("9000");
+      } finally {
+        rmSync(broken, { force: true });
+      }
     },
     15 * MINUTES,
   );
