@@ -164,7 +164,7 @@ describe("the provider's diff of a recorded resource", () => {
       const d = await provider.diff?.("migrations", urn("dev"), former, await inputs("dev"));
       expect(d?.changes).toBe(true);
       expect(logged).toHaveLength(pending.length);
-      pending.forEach((line, i) => expect(logged[i]).toMatch(line));
+      for (const [i, line] of pending.entries()) expect(logged[i]).toMatch(line);
     }
   });
 });
