@@ -160,8 +160,8 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
   /**
    * Step credentials: on a local server each password is a secret output; on aws each role's
    * credentials live in Secrets Manager (rotated there), the app's behind the optional RDS Proxy.
-   * The migrator logs in with its generated password (local), or with what its secret holds when
-   * the plugin connects (aws).
+   * The migrator logs in with its generated password (local), or by IAM database authentication,
+   * with no password or secret (aws: the plugin signs a token when it connects).
    */
   private credentialsOf(name: string, cfg: PrecogConfig, server: Server, passwords: Passwords) {
     if (server.kind === "local" || !cfg.rds)

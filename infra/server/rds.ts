@@ -236,7 +236,7 @@ export class RdsServer extends pulumi.ComponentResource {
       `${name}-iam`,
       {
         environment: args.environment,
-        account: deployAccount(),
+        account,
         region,
         resourceId: this.instance.resourceId,
         users: [DEPLOYER_LOGIN, ...args.iamLogins],

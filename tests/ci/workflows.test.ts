@@ -276,6 +276,9 @@ describe("deploy.yml: order, gates and reach", () => {
       PRECOG_OPERATOR: operator,
       PULUMI_EXPERIMENTAL: "true",
     });
+    // A saved plan records the operator: the staging preview and its apply name the same one too.
+    for (const j of ["staging-preview", "staging"])
+      expect(deploy.jobs[j].env).toEqual({ PRECOG_OPERATOR: operator, PULUMI_EXPERIMENTAL: "true" });
     expect(read("deploy.yml").match(/PRECOG_PROD_CONFIRMED/g)).toHaveLength(1);
     expect(read("deploy.yml").match(/PRECOG_PROD_PREVIEW/g)).toHaveLength(1);
     expect(read("pr.yml")).not.toMatch(/PRECOG_PROD_(CONFIRMED|PREVIEW)/);

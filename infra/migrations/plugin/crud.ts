@@ -1,7 +1,7 @@
 /**
  * What the migration resource's provider does, in the provider plugin's process
  * (./server.ts hands it plain values). It logs in where the `login` input says (./login.ts: the
- * provider's config or the role's secret), so no credential is an input. Every database step goes
+ * provider's config, or an IAM token signed when it connects), so no credential is an input. Every database step goes
  * through the migration engine (src/migrate): its lock, checksums, transactions, lint, backups and
  * error messages.
  *

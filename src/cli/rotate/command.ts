@@ -39,6 +39,11 @@ const LOCAL_STACKS: readonly string[] = environmentsWhere("rotatesFromWorkstatio
 export const rotateCommand: Command = async (ctx) => {
   const env = ctx.values.env;
   const role = ctx.values.role ?? "app";
+  if (isEnvironment(env ?? "") && !LOCAL_STACKS.includes(env ?? "") && role === "migrator")
+    throw new Error(
+      `rotate runs on the local stacks (${LOCAL_STACKS.join(", ")}) only, and on ${env} the migrator has nothing to rotate: ` +
+        "it logs in by IAM database authentication, a 15-minute token signed for each login, with no password or secret (docs/aws.md, IAM database logins).",
+    );
   if (isEnvironment(env ?? "") && !LOCAL_STACKS.includes(env ?? ""))
     throw new Error(
       `rotate runs on the local stacks (${LOCAL_STACKS.join(", ")}) only: ${env} rotates through Secrets Manager, never from a workstation. ` +
@@ -58,7 +63,9 @@ export const rotateCommand: Command = async (ctx) => {
   ctx.out.addSecrets([before.password, before.admin.password]);
   if (before.server !== "local")
     throw new Error(
-      `stack "${env}" runs on ${before.server}, whose credentials Secrets Manager rotates: rotate the secret precog/${env}/${role} there.`,
+      role === "migrator"
+        ? `stack "${env}" runs on ${before.server}, where the migrator logs in by IAM database authentication: it has no password to rotate.`
+        : `stack "${env}" runs on ${before.server}, whose credentials Secrets Manager rotates: rotate the secret precog/${env}/${role} there.`,
     );
   await assertRoleReachable(before);
 
