@@ -24,6 +24,12 @@
  *                        the next stack's gate and `precog-db migrate` read it. The full ledger is
  *                        the history table's (`precog-db status`)
  *   schemaVersion        the newest applied version, or null
+ *   pendingReboot        { parameters, command }: the static parameters the instance takes only at
+ *                        its next reboot, and the command that reboots it; null when none wait (and
+ *                        on local stacks)
+ *   serverParameters     the static parameters configured and in force, and the lowest
+ *                        max_connections the server may run with (infra/server/pending-reboot.ts):
+ *                        the record the next run's connection budget reads; null on local stacks
  *
  * An ARN is never a secret: one derived from a secret input would be marked secret by Pulumi, and
  * hidden without --show-secrets, so each goes through pulumi.unsecret.
@@ -32,8 +38,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { type PrecogConfig, serverKind } from "../src/config/parse";
 import { LOGIN_ROLES, type LoginRole } from "./credentials/passwords";
 import type { CredentialRef, PrecogEnvironment } from "./precog-environment";
+import type { ParametersNow } from "./server/parameters-now";
+import { rebootCommand } from "./server/pending-reboot";
 
-export function stackOutputs(cfg: PrecogConfig, env: PrecogEnvironment) {
+export function stackOutputs(cfg: PrecogConfig, env: PrecogEnvironment, parameters?: ParametersNow) {
   const { rds } = env;
   return {
     environment: cfg.environment,
@@ -52,6 +60,11 @@ export function stackOutputs(cfg: PrecogConfig, env: PrecogEnvironment) {
     logGroup: rds ? pulumi.unsecret(rds.logGroup.name) : null,
     migrations: env.migrations.applied,
     schemaVersion: env.migrations.schemaVersion,
+    pendingReboot:
+      parameters && parameters.pending.length > 0
+        ? { parameters: [...parameters.pending], command: rebootCommand(parameters.identifier) }
+        : null,
+    serverParameters: parameters ? parameters.record : null,
   };
 }
 

@@ -58,6 +58,11 @@ export interface PrecogEnvironmentArgs {
    * registers an aws stack's first; a local stack's holds the migrator's password.
    */
   readonly migrationsProvider: MigrationsProviderFor;
+  /**
+   * An aws stack's max_connections in force (./server/parameters-now.ts): below
+   * connections.serverMax while a raise waits for a reboot; the connections alarm watches it.
+   */
+  readonly maxConnectionsInForce?: number;
 }
 
 export class PrecogEnvironment extends pulumi.ComponentResource {
@@ -127,7 +132,7 @@ export class PrecogEnvironment extends pulumi.ComponentResource {
         rds: cfg.rds,
         environment: cfg.environment,
         maxConnections: cfg.connections.serverMax,
-        connectionBudget: cfg.connections.serverMax - cfg.connections.reserved,
+        connectionBudget: (args.maxConnectionsInForce ?? cfg.connections.serverMax) - cfg.connections.reserved,
         protect: cfg.protect,
         caBundlePath: aws.caBundlePath(cfg.rds.caBundleFile, projectDir, cfg.stack),
         iamLogins: iamLogins("aws").map((role) => cfg.roleNames[role]),

@@ -7,13 +7,21 @@
 import * as pulumi from "@pulumi/pulumi";
 import { type PrecogConfig, parseConfig, serverKind } from "../src/config/parse";
 import { readStackConfig } from "./config/read";
-import { assertDatabaseUnchanged } from "./database/deployed-name";
+import { assertDatabaseUnchanged, deployedOutputs } from "./database/deployed-name";
 import { checkEnvironment, confirmProd } from "./guards";
 import { type MigrationsProviderFor, migrationsProvider } from "./migrations/resource";
 import { type StackOutputs, stackOutputs } from "./outputs";
+import type { ReadInstanceParameters } from "./server/instance-parameters";
+import type { ParametersNow } from "./server/parameters-now";
 import { keepSecretsOutOfDebugLog } from "./startup/secret-free-debug-log";
 
 type Vars = Readonly<Record<string, string | undefined>>;
+
+/** What the program asks AWS before it registers anything; tests hand in a stand-in. */
+export interface ProgramReads {
+  /** The instance's parameter group status and values (./server/instance-parameters.ts); default: the RDS API. */
+  readonly instanceParameters?: ReadInstanceParameters;
+}
 
 /**
  * `projectDir`: the folder of Pulumi.yaml, which relative paths in config and migrations/ are in.
@@ -24,6 +32,7 @@ export async function program(
   vars: Vars = process.env,
   opts?: pulumi.ComponentResourceOptions,
   projectDir = pulumi.runtime.getRootDirectory(),
+  reads: ProgramReads = {},
 ): Promise<StackOutputs> {
   keepSecretsOutOfDebugLog();
   const { environment, config } = preflight(pulumi.getStack(), vars);
@@ -31,14 +40,52 @@ export async function program(
   const providerOpts = { ...opts, protect: config.protect };
   const first = serverKind(config) === "aws" ? await registerMigrationsProviderFirst(name, providerOpts) : undefined;
   // Before anything named after the database is registered: a change of its name is refused.
+  const deployed = deployedOutputs(name);
   const [{ PrecogEnvironment }] = await Promise.all([
     import("./precog-environment"),
-    assertDatabaseUnchanged(name, config.database),
+    assertDatabaseUnchanged(name, config.database, deployed),
   ]);
   const aws = serverKind(config) === "aws" ? await import("./aws-builders") : undefined;
+  const parameters = aws ? await parametersInForce(config, deployed, aws.awsRegion(), reads) : undefined;
   const provider: MigrationsProviderFor = (args) => first ?? migrationsProvider(name, args, providerOpts);
-  const env = new PrecogEnvironment(name, { config, projectDir, aws, migrationsProvider: provider }, opts);
-  return stackOutputs(config, env);
+  const env = new PrecogEnvironment(
+    name,
+    { config, projectDir, aws, migrationsProvider: provider, maxConnectionsInForce: parameters?.maxConnections },
+    opts,
+  );
+  if (parameters && env.rds) reportPendingReboot(parameters, env.rds.instance.arn);
+  return stackOutputs(config, env, parameters);
+}
+
+/** An aws stack's static parameters in force, and the budget held to them (./server/parameters-now.ts); its refusal is a RunError. */
+async function parametersInForce(
+  config: PrecogConfig,
+  deployed: pulumi.StackReference,
+  region: string,
+  reads: ProgramReads,
+): Promise<ParametersNow> {
+  const [{ parametersNow }, { rdsInstanceParameters }] = await Promise.all([
+    import("./server/parameters-now"),
+    import("./server/instance-parameters"),
+  ]);
+  try {
+    return await parametersNow(
+      config as Parameters<typeof parametersNow>[0],
+      deployed,
+      reads.instanceParameters ?? rdsInstanceParameters(region),
+    );
+  } catch (e) {
+    throw new pulumi.RunError((e as Error).message);
+  }
+}
+
+/** The warning at the end of the up (once the instance is updated) naming what waits for a reboot, and the command. */
+function reportPendingReboot(parameters: ParametersNow, after: pulumi.Output<string>): void {
+  if (parameters.pending.length === 0) return;
+  after.apply(async () => {
+    const { pendingRebootWarning } = await import("./server/pending-reboot");
+    pulumi.log.warn(pendingRebootWarning(parameters.identifier, parameters.pending, pulumi.runtime.isDryRun()));
+  });
 }
 
 /**

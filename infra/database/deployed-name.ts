@@ -10,12 +10,20 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 
-/** Resolves when `configured` is the name the stack deployed last, or it has deployed none; throws otherwise. */
-export async function assertDatabaseUnchanged(name: string, configured: string): Promise<void> {
-  const stack = pulumi.getStack();
-  const self = new pulumi.StackReference(`${name}-deployed`, {
-    name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${stack}`,
+/** The stack's own last outputs, one reference for every check that reads them (../server/parameters-now.ts too). */
+export function deployedOutputs(name: string): pulumi.StackReference {
+  return new pulumi.StackReference(`${name}-deployed`, {
+    name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
   });
+}
+
+/** Resolves when `configured` is the name the stack deployed last, or it has deployed none; throws otherwise. */
+export async function assertDatabaseUnchanged(
+  name: string,
+  configured: string,
+  self: pulumi.StackReference = deployedOutputs(name),
+): Promise<void> {
+  const stack = pulumi.getStack();
   const details = await self.getOutputDetails("database");
   const deployed = details.value ?? details.secretValue;
   if (typeof deployed !== "string" || deployed === configured) return;

@@ -16,11 +16,11 @@ import type { RdsConfig } from "../../src/config/parse";
 import { instanceIdentifier } from "../../src/config/rds-identifier";
 import { DEPLOYER_LOGIN, MASTER_LOGIN } from "../../src/env/roles";
 import { onCallSources, ServerAlarms } from "./alarms";
-import { auditLoggingParameters } from "./audit-logging";
 import { backupReplication } from "./backup-replication";
 import type { ServerEndpoint } from "./endpoint";
 import { iamLoginPolicies } from "./iam-login-policies";
 import { monitoringRole } from "./monitoring-role";
+import { parameterList } from "./parameters";
 import { restoreInputs } from "./restore";
 import { deployAccount, stackKey } from "./stack-key";
 
@@ -52,18 +52,6 @@ export const LOG_EXPORTS = ["postgresql", "upgrade"] as const;
 /** The parameter group's name: the instance's identifier and the group's family (precog-prod-postgres16). */
 export function parameterGroupName(environment: string, family: string): string {
   return `${instanceIdentifier(environment)}-${family}`;
-}
-
-/** Safety and budget parameters, then the audit logging ones shared with the e2e cluster (./audit-logging.ts). */
-export function parameterList(
-  rds: Pick<RdsConfig, "pgaudit">,
-  maxConnections: number,
-): aws.types.input.rds.ParameterGroupParameter[] {
-  return [
-    { name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" },
-    { name: "max_connections", value: String(maxConnections), applyMethod: "pending-reboot" },
-    ...auditLoggingParameters(rds.pgaudit),
-  ];
 }
 
 export class RdsServer extends pulumi.ComponentResource {

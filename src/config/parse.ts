@@ -98,11 +98,16 @@ function topLevelValue(spec: Field, value: string | undefined): unknown {
   return spec.type === "object" && spec.optional && empty ? undefined : parsed;
 }
 
+/** The connections the login roles' limits and the reserved ones take: what max_connections must hold. */
+export function connectionsNeeded(limits: ConnectionLimits, reserved: number): number {
+  return limits.app + limits.readonly + limits.migrator + reserved;
+}
+
 function checkBudget(r: Reader, c: Omit<StackConfig, "local" | "rds">, l: ConnectionLimits): void {
   const { pool, connections } = c;
   if (pool.min > pool.max)
     r.problem("pool.min", `${pool.min} is above ${NAMESPACE}:pool.max (${pool.max}); lower pool.min or raise pool.max`);
-  const needed = l.app + l.readonly + l.migrator + connections.reserved;
+  const needed = connectionsNeeded(l, connections.reserved);
   if ([needed, connections.serverMax].every(Number.isFinite) && needed > connections.serverMax) {
     r.problem(
       "pool.max",

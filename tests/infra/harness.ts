@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import type { StackOutputs } from "../../infra/outputs";
 import { program } from "../../infra/program";
+import type { ReadInstanceParameters } from "../../infra/server/instance-parameters";
 import { migrationFiles, summaryOf } from "../../src/migrate";
 import { applyOverrides, type ConfigOverrides } from "../../testbed/config-overrides";
 
@@ -85,6 +86,11 @@ export interface RunOptions {
   secretValues?: (secretId: string) => Record<string, unknown>;
   /** Run as `pulumi preview` does (pulumi.runtime.isDryRun() true). Default: an update. */
   preview?: boolean;
+  /**
+   * What the RDS API says of the instance's parameters (infra/server/instance-parameters.ts), by
+   * identifier; undefined: no such instance, as before a first deployment. Every call is recorded.
+   */
+  instanceParameters?: ReadInstanceParameters;
 }
 
 /** What a role secret of `stack` holds after a rotation: the instance's address, a rotated password. */
@@ -231,7 +237,9 @@ export async function runStack(stack: Stack | string, options: RunOptions = {}):
     optsByName.set(a.name, a.opts);
     return undefined;
   };
-  const outputs = await program(options.vars ?? {}, { transformations: [capture] }, ROOT);
+  const outputs = await program(options.vars ?? {}, { transformations: [capture] }, ROOT, {
+    instanceParameters: options.instanceParameters ?? (async () => undefined),
+  });
   const values = await resolveDeep(outputs);
   for (let i = 0; i < 500 && !constructed.every((n) => resources.some((r) => r.name === n)); i++) {
     await new Promise((r) => setTimeout(r, 5));

@@ -459,6 +459,8 @@ describe.each(STACKS)("stack %s", (stack) => {
         "logGroup",
         "migrations",
         "schemaVersion",
+        "pendingReboot",
+        "serverParameters",
       ].sort(),
     );
     expect(r.values).toMatchObject({

@@ -1,0 +1,118 @@
+/**
+ * Static parameters (applyMethod pending-reboot: max_connections, shared_preload_libraries,
+ * rds.force_ssl) reach the parameter group at `up`, and the running server only at its next
+ * reboot: RDS marks the instance's group `pending-reboot` and reboots for no one. Until then the
+ * server runs with the values it started with, so the connection budget the login roles' limits are
+ * held to is the lower of the configured max_connections and the one in force.
+ *
+ * What is in force is known from the RDS API and the stack's own record, read before anything is
+ * registered (./instance-parameters.ts, ../program.ts):
+ *
+ *   no instance yet          it is created with the group: the configured values
+ *   group `in-sync`          the group's current values (DescribeDBParameters) are the server's
+ *   otherwise (`pending-     the values recorded at the last `in-sync` reading (the stack output
+ *   reboot`, `applying`)     serverParameters.inForce); for max_connections the lowest value the
+ *                            server may have started with since then (maxConnectionsFloor: a
+ *                            reboot during an up may have brought in any value the group held)
+ *
+ * Pure: the readings come in as arguments.
+ */
+
+/** The static parameters' values by name, as the parameter group holds them (strings). */
+export type ParameterValues = Readonly<Record<string, string>>;
+
+/** What the RDS API says of the instance: its group's apply status and the group's current static values. */
+export interface InstanceParameters {
+  /** DescribeDBInstances DBParameterGroups[].ParameterApplyStatus: in-sync, pending-reboot, applying. */
+  readonly applyStatus: string;
+  readonly groupValues: ParameterValues;
+}
+
+/** The stack output `serverParameters`: this up's record, which the next run reads. */
+export interface DeployedParameters {
+  /** The static parameters this stack set on the group. */
+  readonly configured: ParameterValues;
+  /** The static parameters' values the server runs with, as last known. */
+  readonly inForce: ParameterValues;
+  /** The lowest max_connections the server may run with until its group is in-sync again. */
+  readonly maxConnectionsFloor: number;
+}
+
+/** What the server runs with when this up starts, and the max_connections the budget is held to. */
+export interface InForce {
+  readonly inForce: ParameterValues;
+  readonly maxConnectionsFloor: number;
+}
+
+export const MAX_CONNECTIONS = "max_connections";
+
+/** What is in force as this run starts, from the RDS API's reading (undefined: no instance) and the last up's record. */
+export function parametersInForce(
+  configured: ParameterValues,
+  observed: InstanceParameters | undefined,
+  previous: DeployedParameters | undefined,
+): InForce {
+  if (!observed) return { inForce: configured, maxConnectionsFloor: Number(configured[MAX_CONNECTIONS]) };
+  if (observed.applyStatus === "in-sync")
+    return { inForce: observed.groupValues, maxConnectionsFloor: Number(observed.groupValues[MAX_CONNECTIONS]) };
+  const candidates = [
+    previous?.maxConnectionsFloor,
+    previous?.configured[MAX_CONNECTIONS],
+    previous?.inForce[MAX_CONNECTIONS],
+    observed.groupValues[MAX_CONNECTIONS],
+  ]
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n > 0);
+  return {
+    inForce: previous?.inForce ?? {},
+    maxConnectionsFloor: candidates.length > 0 ? Math.min(...candidates) : Number(configured[MAX_CONNECTIONS]),
+  };
+}
+
+/** The static parameters whose configured value is not the one in force: each waits for a reboot. */
+export function pendingReboot(configured: ParameterValues, inForce: ParameterValues): string[] {
+  const names = new Set([...Object.keys(configured), ...Object.keys(inForce)]);
+  return [...names].filter((n) => configured[n] !== inForce[n]).sort();
+}
+
+/** The max_connections the login roles' limits must fit in now: the configured one, or less while a reboot is pending. */
+export function maxConnectionsNow(configuredMax: number, state: InForce): number {
+  return Number.isInteger(state.maxConnectionsFloor)
+    ? Math.min(configuredMax, state.maxConnectionsFloor)
+    : configuredMax;
+}
+
+/** The command that brings the pending values in (a restart of the database: a short outage). */
+export function rebootCommand(identifier: string): string {
+  return `aws rds reboot-db-instance --db-instance-identifier ${identifier}`;
+}
+
+/** The warning at the end of an up (or a preview) that leaves parameters waiting for a reboot. */
+export function pendingRebootWarning(identifier: string, pending: readonly string[], preview: boolean): string {
+  return (
+    `${preview ? "After this update, the" : "The"} instance ${identifier} runs with its old ${pending.join(", ")} until it reboots ` +
+    `(static parameters; RDS does not reboot for them, not even in the maintenance window). ` +
+    `Reboot it when a short outage suits: ${rebootCommand(identifier)} ` +
+    `(docs/operations.md, "Parameters waiting for a reboot"). Until then the connection budget is held to the max_connections in force.`
+  );
+}
+
+/**
+ * The refusal when the login roles' limits fit the configured max_connections but not the one in
+ * force: raising both in one up would let the roles open more connections than the server takes
+ * until it reboots. Nothing is registered when it is thrown.
+ */
+export function budgetInForceError(
+  stack: string,
+  identifier: string,
+  configuredMax: number,
+  inForceMax: number,
+  needed: number,
+): string {
+  return (
+    `Stack "${stack}": the login roles' CONNECTION LIMITs plus connections.reserved need ${needed} connections, and the instance ${identifier} ` +
+    `runs with max_connections ${inForceMax} until it reboots (precog:connections.serverMax ${configuredMax} is on its parameter group, pending a reboot). ` +
+    `Reboot it first (${rebootCommand(identifier)}), wait until it is available, then up again; ` +
+    `or keep the pools within ${inForceMax} for now (docs/operations.md, "Parameters waiting for a reboot"). Nothing was changed.`
+  );
+}

@@ -1,0 +1,204 @@
+/**
+ * Static parameters waiting for a reboot (infra/server/pending-reboot.ts), under mocks on the aws
+ * stacks: the RDS API's reading (a stand-in: the group's apply status and values) and the stack's
+ * own last record decide what is in force; the connection budget is held to the max_connections in
+ * force until the reboot; the outputs pendingReboot and serverParameters and the warning at the end
+ * of the up name what waits and the command. Local stacks ask RDS nothing.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { ReadInstanceParameters } from "../../infra/server/instance-parameters";
+import type { DeployedParameters, InstanceParameters } from "../../infra/server/pending-reboot";
+import { committedSummary, type Recorded, runStack } from "./harness";
+
+const SELF = "organization/precog/staging";
+const STATIC = { "rds.force_ssl": "1", shared_preload_libraries: "pg_stat_statements,pgaudit" };
+const AT_100 = { ...STATIC, max_connections: "100" };
+const AT_200 = { ...STATIC, max_connections: "200" };
+const REBOOT = "aws rds reboot-db-instance --db-instance-identifier precog-staging";
+
+/** A stand-in for the RDS API that answers `reading` and records what it was asked. */
+function rds(reading: InstanceParameters | undefined) {
+  const asked: [string, readonly string[]][] = [];
+  const read: ReadInstanceParameters = async (identifier, names) => {
+    asked.push([identifier, [...names]]);
+    return reading;
+  };
+  return { asked, read };
+}
+
+/** The other stacks' outputs as the harness gives them, plus staging's own last record. */
+async function deployedWith(record: DeployedParameters | undefined) {
+  const migrations = await committedSummary();
+  return {
+    "organization/precog/test": { migrations },
+    [SELF]: record ? { database: "precog_staging", serverParameters: record } : { database: "precog_staging" },
+  };
+}
+
+function connectionsAlarmThreshold(resources: Recorded[]) {
+  return resources.find((r) => r.name === "precog-staging-server-alarms-connections")?.inputs.threshold;
+}
+
+/** The run's error message, or "went through" (a whole Run is too large to print in a failure). */
+function refusal(run: Promise<unknown>): Promise<string> {
+  return run.then(
+    () => "went through",
+    (e: Error) => e.message,
+  );
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("static parameters waiting for a reboot", () => {
+  it("a first deployment: RDS has no instance, it starts with the group, nothing waits", async () => {
+    const api = rds(undefined);
+    const r = await runStack("staging", { instanceParameters: api.read, stackOutputs: await deployedWith(undefined) });
+    expect(api.asked).toEqual([["precog-staging", ["rds.force_ssl", "max_connections", "shared_preload_libraries"]]]);
+    expect(r.values.pendingReboot).toBeNull();
+    expect(r.values.serverParameters).toEqual({ configured: AT_200, inForce: AT_200, maxConnectionsFloor: 200 });
+    expect(connectionsAlarmThreshold(r.resources)).toBe(Math.floor((200 - 10) * 0.9));
+  });
+
+  it("the group in-sync with the config: nothing waits, the budget is serverMax", async () => {
+    const api = rds({ applyStatus: "in-sync", groupValues: AT_200 });
+    const warn = vi.spyOn(pulumi.log, "warn");
+    const r = await runStack("staging", {
+      instanceParameters: api.read,
+      stackOutputs: await deployedWith({ configured: AT_200, inForce: AT_200, maxConnectionsFloor: 200 }),
+    });
+    expect(r.values.pendingReboot).toBeNull();
+    expect(r.values.serverParameters).toEqual({ configured: AT_200, inForce: AT_200, maxConnectionsFloor: 200 });
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  it("serverMax raised 100 -> 200: max_connections waits, reported with the reboot command; the alarm watches the 100 in force", async () => {
+    const api = rds({ applyStatus: "in-sync", groupValues: AT_100 });
+    const warn = vi.spyOn(pulumi.log, "warn");
+    const r = await runStack("staging", {
+      instanceParameters: api.read,
+      stackOutputs: await deployedWith({ configured: AT_100, inForce: AT_100, maxConnectionsFloor: 100 }),
+    });
+    expect(r.byName("precog-staging-server-params").inputs.parameters).toContainEqual({
+      name: "max_connections",
+      value: "200",
+      applyMethod: "pending-reboot",
+    });
+    expect(r.values.pendingReboot).toEqual({ parameters: ["max_connections"], command: REBOOT });
+    expect(r.values.serverParameters).toEqual({ configured: AT_200, inForce: AT_100, maxConnectionsFloor: 100 });
+    expect(connectionsAlarmThreshold(r.resources)).toBe(Math.floor((100 - 10) * 0.9));
+    expect(warn.mock.calls.map((c) => c[0])).toEqual([
+      "The instance precog-staging runs with its old max_connections until it reboots (static parameters; RDS does not reboot for them, not even in the maintenance window). " +
+        `Reboot it when a short outage suits: ${REBOOT} (docs/operations.md, "Parameters waiting for a reboot"). ` +
+        "Until then the connection budget is held to the max_connections in force.",
+    ]);
+  });
+
+  it("a preview says what the update will leave waiting", async () => {
+    const api = rds({ applyStatus: "in-sync", groupValues: AT_100 });
+    const warn = vi.spyOn(pulumi.log, "warn");
+    await runStack("staging", {
+      preview: true,
+      instanceParameters: api.read,
+      stackOutputs: await deployedWith({ configured: AT_100, inForce: AT_100, maxConnectionsFloor: 100 }),
+    });
+    expect(warn.mock.calls.map((c) => String(c[0]).split(" until ")[0])).toEqual([
+      "After this update, the instance precog-staging runs with its old max_connections",
+    ]);
+  });
+
+  const RAISED_POOLS = { "precog:pool.appInstances": 4 }; // 25 x 4 + 5 + 5 + 5 + 10 reserved = 125
+
+  it("serverMax and the pools raised in one up: refused before anything is registered, the pools do not fit the 100 in force", async () => {
+    const api = rds({ applyStatus: "in-sync", groupValues: AT_100 });
+    const sink: Recorded[] = [];
+    const run = runStack("staging", {
+      config: RAISED_POOLS,
+      sink,
+      instanceParameters: api.read,
+      stackOutputs: await deployedWith({ configured: AT_100, inForce: AT_100, maxConnectionsFloor: 100 }),
+    });
+    expect(await refusal(run)).toBe(
+      `Stack "staging": the login roles' CONNECTION LIMITs plus connections.reserved need 125 connections, and the instance precog-staging ` +
+        "runs with max_connections 100 until it reboots (precog:connections.serverMax 200 is on its parameter group, pending a reboot). " +
+        `Reboot it first (${REBOOT}), wait until it is available, then up again; or keep the pools within 100 for now ` +
+        '(docs/operations.md, "Parameters waiting for a reboot"). Nothing was changed.',
+    );
+    // Only what is registered before the checks: the migration provider and the stack's reference to itself.
+    expect(sink.map((x) => `${x.type} ${x.name}`)).toEqual([
+      "pulumi:providers:precog-migrations precog-staging-migrations-provider",
+      "pulumi:pulumi:StackReference precog-staging-deployed",
+    ]);
+  });
+
+  it("the next run before the reboot (group pending-reboot): still held to 100, from the record", async () => {
+    const api = rds({ applyStatus: "pending-reboot", groupValues: AT_200 });
+    const deployed = await deployedWith({ configured: AT_200, inForce: AT_100, maxConnectionsFloor: 100 });
+    expect(
+      await refusal(
+        runStack("staging", { config: RAISED_POOLS, instanceParameters: api.read, stackOutputs: deployed }),
+      ),
+    ).toContain("runs with max_connections 100 until it reboots");
+    const r = await runStack("staging", { instanceParameters: api.read, stackOutputs: deployed });
+    expect(r.values.pendingReboot).toEqual({ parameters: ["max_connections"], command: REBOOT });
+    expect(r.values.serverParameters).toEqual({ configured: AT_200, inForce: AT_100, maxConnectionsFloor: 100 });
+  });
+
+  it("after the reboot (in-sync at 200): the raised pools go through, nothing waits", async () => {
+    const api = rds({ applyStatus: "in-sync", groupValues: AT_200 });
+    const r = await runStack("staging", {
+      config: RAISED_POOLS,
+      instanceParameters: api.read,
+      stackOutputs: await deployedWith({ configured: AT_200, inForce: AT_100, maxConnectionsFloor: 100 }),
+    });
+    expect(r.values.pendingReboot).toBeNull();
+    expect(r.values.connectionLimits.app).toBe(105);
+  });
+
+  it("a reboot during an earlier up may have brought in any value the group held: the lowest one holds while pending", async () => {
+    // Lowered 200 -> 150 and not rebooted yet; the record says 200 in force, the group holds 150.
+    const api = rds({ applyStatus: "pending-reboot", groupValues: { ...STATIC, max_connections: "150" } });
+    const r = await runStack("staging", {
+      instanceParameters: api.read,
+      stackOutputs: await deployedWith({
+        configured: { ...STATIC, max_connections: "150" },
+        inForce: AT_200,
+        maxConnectionsFloor: 200,
+      }),
+    });
+    expect(r.values.serverParameters.maxConnectionsFloor).toBe(150);
+    expect(connectionsAlarmThreshold(r.resources)).toBe(Math.floor((150 - 10) * 0.9));
+  });
+
+  it("pgaudit turned off: shared_preload_libraries leaves the group and waits for the reboot too", async () => {
+    const api = rds({ applyStatus: "in-sync", groupValues: AT_200 });
+    const r = await runStack("staging", {
+      config: { "precog:rds.pgaudit": false },
+      instanceParameters: api.read,
+      stackOutputs: await deployedWith({ configured: AT_200, inForce: AT_200, maxConnectionsFloor: 200 }),
+    });
+    expect(r.values.pendingReboot).toEqual({ parameters: ["shared_preload_libraries"], command: REBOOT });
+  });
+
+  it("RDS cannot be asked: refused with what the roles need, nothing registered past the checks", async () => {
+    const read: ReadInstanceParameters = async () => {
+      throw new Error("User is not authorized to perform: rds:DescribeDBInstances");
+    };
+    expect(await refusal(runStack("staging", { instanceParameters: read }))).toBe(
+      'Stack "staging": RDS did not say which parameters the instance precog-staging runs with (User is not authorized to perform: rds:DescribeDBInstances). ' +
+        "The program asks before it registers anything, to hold the connection budget to the max_connections in force: " +
+        "the deploy and preview roles need rds:DescribeDBInstances and rds:DescribeDBParameters (docs/aws.md). Nothing was changed.",
+    );
+  });
+
+  it.each(["dev", "test"] as const)("%s (local server): RDS is not asked, both outputs null", async (stack) => {
+    const api = rds(undefined);
+    const r = await runStack(stack, {
+      instanceParameters: api.read,
+      config: { "precog:adminPassword": "admin-password" },
+      secretKeys: ["precog:adminPassword"],
+    });
+    expect(api.asked).toEqual([]);
+    expect([r.values.pendingReboot, r.values.serverParameters]).toEqual([null, null]);
+  });
+});
