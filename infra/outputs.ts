@@ -17,7 +17,10 @@
  *                        neither: it logs in by an IAM token
  *   instanceId           the RDS instance identifier, or null
  *   instanceArn          the RDS instance's ARN, or null
- *   masterSecretArn      the secret RDS keeps the master password in, or null
+ *   masterSecretArn      the secret RDS keeps the master password in, or null (local stacks, and
+ *                        aws stacks with read replicas, whose master password is the stack's)
+ *   replicaHosts         the read replicas' addresses (precog:rds.replicas), for the readonly
+ *                        role's connections; null when there are none
  *   logGroup             the CloudWatch log group of the server log, or null
  *   migrations           the applied ledger's summary (src/migrate/ledger-summary.ts): { count, newest,
  *                        digest, applied }, `applied` each applied version and checksum as one text;
@@ -56,7 +59,8 @@ export function stackOutputs(cfg: PrecogConfig, env: PrecogEnvironment, paramete
     credentials: credentialOutputs(env.credentials),
     instanceId: rds ? pulumi.unsecret(rds.instance.identifier) : null,
     instanceArn: rds ? pulumi.unsecret(rds.instance.arn) : null,
-    masterSecretArn: rds ? pulumi.unsecret(rds.masterSecretArn) : null,
+    masterSecretArn: rds?.masterSecretArn ? pulumi.unsecret(rds.masterSecretArn) : null,
+    replicaHosts: rds && rds.replicas.length > 0 ? rds.replicas.map((r) => pulumi.unsecret(r.address)) : null,
     logGroup: rds ? pulumi.unsecret(rds.logGroup.name) : null,
     migrations: env.migrations.applied,
     schemaVersion: env.migrations.schemaVersion,

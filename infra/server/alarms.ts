@@ -18,6 +18,8 @@ export interface ServerAlarmsArgs {
   readonly alarms: RdsConfig["alarms"];
   /** The login roles' connection budget: connections.serverMax minus connections.reserved. */
   readonly connectionBudget: number;
+  /** The read replicas' identifiers (precog:rds.replicas): a ReplicaLag alarm each. */
+  readonly replicaIdentifiers?: readonly string[];
   readonly kmsKeyArn: pulumi.Input<string>;
   readonly account: string;
   readonly region: string;
@@ -97,6 +99,7 @@ export class ServerAlarms extends pulumi.ComponentResource {
       comparisonOperator: string,
       threshold: number,
       description: string,
+      identifier: string = args.identifier,
     ) =>
       new aws.cloudwatch.MetricAlarm(
         `${name}-${key}`,
@@ -105,7 +108,7 @@ export class ServerAlarms extends pulumi.ComponentResource {
           alarmDescription: `Precog ${environment}: ${description}`,
           namespace: "AWS/RDS",
           metricName,
-          dimensions: { DBInstanceIdentifier: args.identifier },
+          dimensions: { DBInstanceIdentifier: identifier },
           statistic: "Average",
           period: alarms.periodSeconds,
           evaluationPeriods: alarms.evaluationPeriods,
@@ -140,6 +143,15 @@ export class ServerAlarms extends pulumi.ComponentResource {
       connections,
       `more than ${connections} connections, ${alarms.connectionsPercent}% of the login roles' budget of ${args.connectionBudget} (precog:rds.alarms.connectionsPercent)`,
     );
+    for (const [i, replica] of (args.replicaIdentifiers ?? []).entries())
+      alarm(
+        `replica-${i + 1}-lag`,
+        "ReplicaLag",
+        "GreaterThanThreshold",
+        alarms.replicaLagSeconds,
+        `read replica ${replica} more than ${alarms.replicaLagSeconds} s behind (precog:rds.alarms.replicaLagSeconds)`,
+        replica,
+      );
 
     new aws.rds.EventSubscription(
       `${name}-events`,
@@ -147,7 +159,7 @@ export class ServerAlarms extends pulumi.ComponentResource {
         name: names.subscription,
         snsTopic: topic.arn,
         sourceType: "db-instance",
-        sourceIds: [args.identifier],
+        sourceIds: [args.identifier, ...(args.replicaIdentifiers ?? [])],
         eventCategories: [...EVENT_CATEGORIES],
         tags: { ...tags },
       },

@@ -19,8 +19,10 @@ import { onCallSources, ServerAlarms } from "./alarms";
 import { backupReplication } from "./backup-replication";
 import type { ServerEndpoint } from "./endpoint";
 import { iamLoginPolicies } from "./iam-login-policies";
+import { masterPasswordInputs } from "./master-password";
 import { monitoringRole } from "./monitoring-role";
 import { parameterList } from "./parameters";
+import { readReplicas, replicaIdentifiers } from "./read-replicas";
 import { restoreInputs } from "./restore";
 import { deployAccount, stackKey } from "./stack-key";
 
@@ -61,8 +63,10 @@ export class RdsServer extends pulumi.ComponentResource {
   readonly key: aws.kms.Key;
   /** The CloudWatch log group of the server log. */
   readonly logGroup: aws.cloudwatch.LogGroup;
-  /** The Secrets Manager secret RDS keeps the master password in (manageMasterUserPassword). */
-  readonly masterSecretArn: pulumi.Output<string>;
+  /** The Secrets Manager secret RDS keeps the master password in (manageMasterUserPassword); null with replicas (./master-password.ts). */
+  readonly masterSecretArn: pulumi.Output<string> | null;
+  /** The read replicas (precog:rds.replicas), in order; none when unset. */
+  readonly replicas: readonly aws.rds.Instance[];
   /** The deploy role's database logins and the preview role's guard (./iam-login-policies.ts). */
   readonly iamPolicies: ReturnType<typeof iamLoginPolicies>;
 
@@ -142,7 +146,6 @@ export class RdsServer extends pulumi.ComponentResource {
         databaseInsightsMode: rds.databaseInsightsMode,
         storageEncrypted: true,
         kmsKeyId: this.key.arn,
-        masterUserSecretKmsKeyId: this.key.arn,
         performanceInsightsEnabled: rds.performanceInsightsRetentionDays > 0,
         performanceInsightsKmsKeyId: rds.performanceInsightsRetentionDays > 0 ? this.key.arn : undefined,
         performanceInsightsRetentionPeriod:
@@ -162,7 +165,7 @@ export class RdsServer extends pulumi.ComponentResource {
         parameterGroupName: parameterGroup.name,
         publiclyAccessible: false,
         username: MASTER_LOGIN,
-        manageMasterUserPassword: true,
+        ...masterPasswordInputs(`${name}-master-password`, rds, this.key.arn, parent),
         // The deployer and the migrator log in by IAM tokens (granted rds_iam); nobody else is granted it.
         iamDatabaseAuthenticationEnabled: true,
         backupRetentionPeriod: rds.backupRetentionDays,
@@ -191,6 +194,24 @@ export class RdsServer extends pulumi.ComponentResource {
       },
     );
 
+    this.replicas = rds.replicas
+      ? readReplicas(
+          `${name}-replica`,
+          {
+            environment: args.environment,
+            rds: { ...rds, replicas: rds.replicas },
+            source: this.instance,
+            parameterGroupName: parameterGroup.name,
+            kmsKeyArn: this.key.arn,
+            monitoringRoleArn: monitoring?.role.arn,
+            tags,
+            protect: args.protect,
+            timeouts: INSTANCE_TIMEOUTS,
+          },
+          parent,
+        )
+      : [];
+
     if (rds.backupReplication)
       backupReplication(
         `${name}-backup-copy`,
@@ -211,15 +232,16 @@ export class RdsServer extends pulumi.ComponentResource {
           identifier,
           alarms: rds.alarms,
           connectionBudget: args.connectionBudget,
+          replicaIdentifiers: rds.replicas ? replicaIdentifiers(args.environment, rds.replicas.count) : [],
           kmsKeyArn: this.key.arn,
           account,
           region,
           tags,
         },
-        { parent, dependsOn: [this.instance] },
+        { parent, dependsOn: [this.instance, ...this.replicas] },
       );
 
-    this.masterSecretArn = this.instance.masterUserSecrets.apply((s) => s[0]?.secretArn ?? "");
+    this.masterSecretArn = rds.replicas ? null : this.instance.masterUserSecrets.apply((s) => s[0]?.secretArn ?? "");
     this.iamPolicies = iamLoginPolicies(
       `${name}-iam`,
       {
@@ -244,7 +266,11 @@ export class RdsServer extends pulumi.ComponentResource {
       superuser: false,
       dependsOn: [this.instance],
     };
-    this.registerOutputs({ address: this.instance.address, port: this.instance.port });
+    this.registerOutputs({
+      address: this.instance.address,
+      port: this.instance.port,
+      replicaAddresses: this.replicas.map((r) => r.address),
+    });
   }
 }
 

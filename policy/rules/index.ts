@@ -5,7 +5,7 @@ import { prodBackupsCopied } from "./backups";
 import { prodDataProtected } from "./data";
 import { iamDatabaseLogins } from "./iam-logins";
 import { migrationsAfterRoles } from "./migrations";
-import { rdsInstanceSafe, rdsTlsAndAudit } from "./rds";
+import { rdsInstanceSafe, rdsMasterPassword, rdsTlsAndAudit } from "./rds";
 import { stagingRehearsesProd } from "./rehearsal";
 import { restoreKeepsIdentifier } from "./restore";
 import { appRolesOwnNothing, databaseOwnerUnreachable, loginRolesLimited, publicRevoked } from "./roles";
@@ -20,6 +20,7 @@ export const RULES: readonly Rule[] = [
   noPlainPasswords,
   rdsInstanceSafe,
   rdsTlsAndAudit,
+  rdsMasterPassword,
   secretsRotate,
   migrationsAfterRoles,
   secretReadersDecrypt,

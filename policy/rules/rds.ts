@@ -18,10 +18,14 @@ const AUDIT_PARAMETERS: Readonly<Record<string, string>> = {
 };
 const PGAUDIT_CLASSES = ["ddl", "role"];
 
+/** A read replica (precog:rds.replicas): it names the instance it replicates. */
+export const isReplica = (r: { props: Record<string, unknown> }): boolean =>
+  r.props.replicateSourceDb !== undefined && r.props.replicateSourceDb !== "";
+
 export const rdsInstanceSafe: Rule = {
   name: "rds-instance-safe",
   description:
-    "RDS instances: storage encrypted, not publicly accessible, deletion protection and a final snapshot, backup retention at least the configured minimum, PostgreSQL logs exported.",
+    "RDS instances: storage encrypted, not publicly accessible, deletion protection, PostgreSQL logs exported; the primary also a final snapshot and backup retention at least the configured minimum (a read replica has neither: its source's backups are the stack's).",
   scope: "resource",
   level: strictOnStagingAndProd,
   check(resources, { minimumBackupRetentionDays }) {
@@ -33,6 +37,10 @@ export const rdsInstanceSafe: Rule = {
       if (p.publiclyAccessible !== false)
         bad("the instance may be publicly accessible (publiclyAccessible must be false)");
       if (p.deletionProtection !== true) bad("deletion protection is off (precog:rds.deletionProtection)");
+      const logs = Array.isArray(p.enabledCloudwatchLogsExports) ? p.enabledCloudwatchLogsExports : [];
+      if (!logs.includes("postgresql"))
+        bad("PostgreSQL logs are not exported (enabledCloudwatchLogsExports must include postgresql)");
+      if (isReplica(r)) continue;
       if (p.skipFinalSnapshot !== false || !p.finalSnapshotIdentifier)
         bad("no final snapshot on deletion (precog:rds.finalSnapshot)");
       const days = Number(p.backupRetentionPeriod ?? 0);
@@ -40,9 +48,6 @@ export const rdsInstanceSafe: Rule = {
         bad(
           `backups are kept ${days} day(s), fewer than the minimum ${minimumBackupRetentionDays} (precog:rds.backupRetentionDays)`,
         );
-      const logs = Array.isArray(p.enabledCloudwatchLogsExports) ? p.enabledCloudwatchLogsExports : [];
-      if (!logs.includes("postgresql"))
-        bad("PostgreSQL logs are not exported (enabledCloudwatchLogsExports must include postgresql)");
     }
     return out;
   },
@@ -74,6 +79,37 @@ export const rdsTlsAndAudit: Rule = {
           resource: r.name,
           message: `parameter pgaudit.log is ${params.get("pgaudit.log") ?? "unset"}, must include ${PGAUDIT_CLASSES.join(",")}`,
         });
+    }
+    return out;
+  },
+};
+
+/**
+ * The master password stays out of the stack where it can: RDS manages it in Secrets Manager. The
+ * one exception is an instance with read replicas, which RDS refuses to create from such a source:
+ * then the stack sets a generated password, which must be a secret (no-plain-passwords checks every
+ * password input is), and nothing else.
+ */
+export const rdsMasterPassword: Rule = {
+  name: "rds-master-password",
+  description:
+    "The RDS instance's master password is managed by RDS in Secrets Manager, except on an instance with read replicas in the stack, which RDS requires to have a password of the stack's (a secret).",
+  scope: "resource",
+  level: strictOnStagingAndProd,
+  check(resources) {
+    const instances = ofType(resources, TYPES.rdsInstance);
+    const hasReplicas = instances.some(isReplica);
+    const out: Violation[] = [];
+    for (const r of instances) {
+      if (isReplica(r) || r.props.manageMasterUserPassword === true) continue;
+      if (!hasReplicas)
+        out.push({
+          resource: r.name,
+          message:
+            "the master password is not managed by RDS (manageMasterUserPassword), and the stack has no read replica that would need that (precog:rds.replicas)",
+        });
+      else if (r.props.password === undefined)
+        out.push({ resource: r.name, message: "the master password is neither managed by RDS nor set by the stack" });
     }
     return out;
   },

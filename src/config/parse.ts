@@ -8,6 +8,7 @@
 import { ENVIRONMENTS, isEnvironment } from "../env/environment";
 import { type RoleNames, roleNamesOf } from "../env/roles";
 import { checkOperations } from "./check-operations";
+import { checkReplicas } from "./check-replicas";
 import { checkRestore } from "./check-restore";
 import type { Field } from "./fields";
 import { Reader } from "./reader";
@@ -69,6 +70,7 @@ export function parseConfig(stack: string, raw: RawConfig): PrecogConfig {
   const server = findServer(r, local, rds, raw.secrets, connectionLimits.app, common.connections.serverMax);
   if (server.rds?.restore) checkRestore(r, server.rds.restore, common.environment);
   if (server.rds) checkOperations(r, server.rds);
+  if (server.rds) checkReplicas(r, server.rds);
   checkNames(r, common, server);
 
   if (r.problems.length > 0) {

@@ -342,6 +342,14 @@ export const CONFIG_SCHEMA = {
             description:
               "Alarm when the open connections exceed this percent of the login roles' budget (connections.serverMax minus connections.reserved).",
           },
+          replicaLagSeconds: {
+            type: "integer",
+            min: 1,
+            max: 86400,
+            default: 300,
+            description:
+              "Alarm when a read replica (precog:rds.replicas) lags the instance by more than this many seconds.",
+          },
           periodSeconds: {
             type: "integer",
             min: 60,
@@ -393,6 +401,29 @@ export const CONFIG_SCHEMA = {
                 description: "Restore the latest restorable time (about five minutes ago) instead of restoreTime.",
               },
             },
+          },
+        },
+      },
+      replicas: {
+        type: "object",
+        optional: true,
+        description:
+          "Read replicas of the instance in its region, precog-<environment>-replica-<n>, for the readonly role (the output replicaHosts): " +
+          "same parameter group, so the same max_connections, which PostgreSQL requires of a hot standby; absent: none.",
+        fields: {
+          count: { type: "integer", min: 1, max: 15, default: 1, description: "How many replicas." },
+          instanceClass: {
+            type: "string",
+            optional: true,
+            description: "Instance class of each replica; absent: the instance's (precog:rds.instanceClass).",
+          },
+          unmanagedMasterPassword: {
+            type: "boolean",
+            default: false,
+            description:
+              "Required true with replicas: RDS creates no read replica of an instance whose master password it manages in Secrets Manager, " +
+              "so the stack sets a generated one, a secret in its state only, never read by the program; " +
+              'break-glass resets it (docs/operations.md, "Break-glass: the master login").',
           },
         },
       },

@@ -461,6 +461,7 @@ describe.each(STACKS)("stack %s", (stack) => {
         "schemaVersion",
         "pendingReboot",
         "serverParameters",
+        "replicaHosts",
       ].sort(),
     );
     expect(r.values).toMatchObject({

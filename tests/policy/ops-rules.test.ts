@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Context, Rule, StackResource } from "../../policy/resources";
 import { prodBackupsCopied } from "../../policy/rules/backups";
+import { rdsInstanceSafe, rdsMasterPassword } from "../../policy/rules/rds";
 import { stagingRehearsesProd } from "../../policy/rules/rehearsal";
 import { restoreKeepsIdentifier } from "../../policy/rules/restore";
 import type { ConfigOverrides } from "../../testbed/config-overrides";
@@ -98,6 +99,51 @@ describe("staging-rehearses-prod", () => {
         resource: "precog-staging-server-instance",
         message:
           "staging does not rehearse prod's topology; it lacks Multi-AZ (precog:rds.multiAz), an RDS Proxy (precog:rds.proxy), rotated role secrets (precog:rotation.days)",
+      },
+    ]);
+  });
+});
+
+describe("rds-master-password, and rds-instance-safe on read replicas", () => {
+  const replicas = { "precog:rds.replicas": { count: 1, unmanagedMasterPassword: true } };
+
+  it("keeps: the committed stacks (RDS manages the master password), and prod with a replica (the stack's secret password)", async () => {
+    for (const stack of STACKS) expect(check(rdsMasterPassword, await resourcesOf(stack), stack)).toEqual([]);
+    const r = await resourcesOf("prod", replicas);
+    expect(check(rdsMasterPassword, r, "prod")).toEqual([]);
+    // A replica has no backups or final snapshot of its own, and the rule knows it.
+    expect(check(rdsInstanceSafe, r, "prod")).toEqual([]);
+  });
+
+  it("breaks: an unmanaged master password without a replica; with one, no password at all; a replica not encrypted or public", async () => {
+    const unmanaged = editResource(await resourcesOf("prod"), "precog-prod-server-instance", (x) => ({
+      props: { ...x.props, manageMasterUserPassword: false, password: "(secret)" },
+    }));
+    expect(check(rdsMasterPassword, unmanaged, "prod")).toEqual([
+      {
+        resource: "precog-prod-server-instance",
+        message:
+          "the master password is not managed by RDS (manageMasterUserPassword), and the stack has no read replica that would need that (precog:rds.replicas)",
+      },
+    ]);
+    const withReplica = await resourcesOf("prod", replicas);
+    const none = editResource(withReplica, "precog-prod-server-instance", (x) => ({
+      props: { ...x.props, password: undefined },
+    }));
+    expect(check(rdsMasterPassword, none, "prod")).toEqual([
+      {
+        resource: "precog-prod-server-instance",
+        message: "the master password is neither managed by RDS nor set by the stack",
+      },
+    ]);
+    const open = editResource(withReplica, "precog-prod-server-replica-1", (x) => ({
+      props: { ...x.props, publiclyAccessible: true, storageEncrypted: false },
+    }));
+    expect(check(rdsInstanceSafe, open, "prod")).toEqual([
+      { resource: "precog-prod-server-replica-1", message: "storage is not encrypted (storageEncrypted)" },
+      {
+        resource: "precog-prod-server-replica-1",
+        message: "the instance may be publicly accessible (publiclyAccessible must be false)",
       },
     ]);
   });

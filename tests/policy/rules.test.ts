@@ -97,6 +97,7 @@ describe("enforcement levels", () => {
       "no-plain-passwords": "mandatory mandatory mandatory mandatory",
       "rds-instance-safe": "advisory advisory mandatory mandatory",
       "rds-tls-and-audit": "advisory advisory mandatory mandatory",
+      "rds-master-password": "advisory advisory mandatory mandatory",
       "secrets-rotate": "advisory advisory mandatory mandatory",
       "migrations-after-roles": "advisory advisory mandatory mandatory",
       "secret-readers-decrypt": "advisory advisory mandatory mandatory",

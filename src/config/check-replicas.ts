@@ -1,0 +1,19 @@
+/**
+ * precog:rds.replicas, checked: replicas need the master password out of Secrets Manager (RDS
+ * refuses to create a read replica of an instance whose master password it manages, for every
+ * engine but SQL Server), which the stack's config must say it accepts, knowing the trade-off.
+ */
+import type { Reader } from "./reader";
+import { NAMESPACE, type RdsConfig } from "./schema";
+
+export function checkReplicas(r: Reader, rds: RdsConfig): void {
+  if (!rds.replicas || rds.replicas.unmanagedMasterPassword === true) return;
+  r.problem(
+    "rds.replicas.unmanagedMasterPassword",
+    "RDS creates no read replica of an instance whose master password it manages in Secrets Manager (manageMasterUserPassword, this stack's default). " +
+      "With replicas the stack sets a generated master password instead: a secret in the stack's state only (encrypted with the stack's secrets provider), " +
+      "never rotated by RDS and never read by the program, which logs in by IAM; break-glass resets it with aws rds modify-db-instance --master-user-password. " +
+      `Accept that with ${NAMESPACE}:rds.replicas.unmanagedMasterPassword: true, or remove ${NAMESPACE}:rds.replicas ` +
+      '(docs/operations.md, "Read replicas")',
+  );
+}
