@@ -21,9 +21,10 @@ export function masterPasswordInputs(
   name: string,
   rds: Pick<RdsConfig, "replicas">,
   keyArn: pulumi.Input<string>,
+  protect: boolean,
   parent: pulumi.Resource,
 ) {
   if (!rds.replicas) return { manageMasterUserPassword: true, masterUserSecretKmsKeyId: keyArn };
-  const password = new random.RandomPassword(name, { length: 40, special: false }, { parent });
+  const password = new random.RandomPassword(name, { length: 40, special: false }, { parent, protect });
   return { manageMasterUserPassword: false, password: password.result };
 }

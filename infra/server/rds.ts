@@ -165,7 +165,7 @@ export class RdsServer extends pulumi.ComponentResource {
         parameterGroupName: parameterGroup.name,
         publiclyAccessible: false,
         username: MASTER_LOGIN,
-        ...masterPasswordInputs(`${name}-master-password`, rds, this.key.arn, parent),
+        ...masterPasswordInputs(`${name}-master-password`, rds, this.key.arn, args.protect, parent),
         // The deployer and the migrator log in by IAM tokens (granted rds_iam); nobody else is granted it.
         iamDatabaseAuthenticationEnabled: true,
         backupRetentionPeriod: rds.backupRetentionDays,

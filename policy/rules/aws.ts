@@ -6,6 +6,7 @@
  * docs/aws.md has the why of each.
  */
 import { ofType, type Rule, strictOnStagingAndProd, TYPES, UNKNOWN, type Violation } from "../resources";
+import { isReplica } from "./rds";
 
 const SINGLE_USER_APPLICATION = /:applications\/SecretsManagerRDSPostgreSQL/;
 
@@ -139,7 +140,8 @@ export const backupsOutliveTheStack: Rule = {
   check(resources) {
     const out: Violation[] = [];
     for (const r of resources) {
-      if (r.type === TYPES.rdsInstance && r.props.deleteAutomatedBackups !== false)
+      // A read replica has no automated backups of its own: its source's are the stack's.
+      if (r.type === TYPES.rdsInstance && !isReplica(r) && r.props.deleteAutomatedBackups !== false)
         out.push({
           resource: r.name,
           message: "the automated backups are deleted with the instance (deleteAutomatedBackups must be false)",

@@ -4,6 +4,7 @@
  * instance and its automated backups with it; the copy is what a restore starts from then.
  */
 import { type Level, ofType, type Rule, TYPES, type Violation } from "../resources";
+import { isReplica } from "./rds";
 
 export const prodBackupsCopied: Rule = {
   name: "prod-backups-copied",
@@ -16,7 +17,8 @@ export const prodBackupsCopied: Rule = {
     if (environment !== "prod") return [];
     const copies = ofType(resources, TYPES.backupReplication);
     const out: Violation[] = [];
-    for (const instance of ofType(resources, TYPES.rdsInstance)) {
+    // A read replica has no automated backups to copy: its source's are the stack's.
+    for (const instance of ofType(resources, TYPES.rdsInstance).filter((r) => !isReplica(r))) {
       const copied = copies.some(
         (c) =>
           c.dependencies.includes(instance.name) ||

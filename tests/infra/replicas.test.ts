@@ -115,7 +115,8 @@ describe("read replicas on prod", () => {
       key: undefined,
     });
     expect(secretInput(instance.password)).toBe("pw-precog-prod-server-master-password-plaintext");
-    expect(r.byName("precog-prod-server-master-password").inputs).toEqual({ length: 40, special: false });
+    const generated = r.byName("precog-prod-server-master-password");
+    expect([generated.inputs, generated.opts.protect]).toEqual([{ length: 40, special: false }, true]);
     expect(r.values.masterSecretArn).toBeNull();
   });
 

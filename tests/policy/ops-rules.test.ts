@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Context, Rule, StackResource } from "../../policy/resources";
 import { prodBackupsCopied } from "../../policy/rules/backups";
+import { RULES } from "../../policy/rules/index";
 import { rdsInstanceSafe, rdsMasterPassword } from "../../policy/rules/rds";
 import { stagingRehearsesProd } from "../../policy/rules/rehearsal";
 import { restoreKeepsIdentifier } from "../../policy/rules/restore";
@@ -110,9 +111,10 @@ describe("rds-master-password, and rds-instance-safe on read replicas", () => {
   it("keeps: the committed stacks (RDS manages the master password), and prod with a replica (the stack's secret password)", async () => {
     for (const stack of STACKS) expect(check(rdsMasterPassword, await resourcesOf(stack), stack)).toEqual([]);
     const r = await resourcesOf("prod", replicas);
-    expect(check(rdsMasterPassword, r, "prod")).toEqual([]);
-    // A replica has no backups or final snapshot of its own, and the rule knows it.
-    expect(check(rdsInstanceSafe, r, "prod")).toEqual([]);
+    // Every rule: a replica has no backups or final snapshot of its own, and the rules know it.
+    expect(
+      RULES.flatMap((rule) => check(rule, r, "prod").map((v) => `${rule.name}: ${v.resource}: ${v.message}`)),
+    ).toEqual([]);
   });
 
   it("breaks: an unmanaged master password without a replica; with one, no password at all; a replica not encrypted or public", async () => {
