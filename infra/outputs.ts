@@ -27,12 +27,13 @@
  *                        the next stack's gate and `precog-db migrate` read it. The full ledger is
  *                        the history table's (`precog-db status`)
  *   schemaVersion        the newest applied version, or null
- *   pendingReboot        { parameters, command }: the static parameters the instance takes only at
- *                        its next reboot, and the command that reboots it; null when none wait (and
- *                        on local stacks)
- *   serverParameters     the static parameters configured and in force, and the lowest
- *                        max_connections the server may run with (infra/server/pending-reboot.ts):
- *                        the record the next run's connection budget reads; null on local stacks
+ *   pendingReboot        { parameters, commands }: the static parameters the instance (or a read
+ *                        replica) takes only at its next reboot, and the reboot commands in the
+ *                        order to run them; null when none wait (and on local stacks)
+ *   serverParameters     { configured, instances }: the static parameters set, and per instance
+ *                        (primary, replicas) those in force and the lowest max_connections it may
+ *                        run with (infra/server/pending-reboot.ts): the record the next run's
+ *                        connection budget reads; null on local stacks
  *
  * An ARN is never a secret: one derived from a secret input would be marked secret by Pulumi, and
  * hidden without --show-secrets, so each goes through pulumi.unsecret.
@@ -66,7 +67,7 @@ export function stackOutputs(cfg: PrecogConfig, env: PrecogEnvironment, paramete
     schemaVersion: env.migrations.schemaVersion,
     pendingReboot:
       parameters && parameters.pending.length > 0
-        ? { parameters: [...parameters.pending], command: rebootCommand(parameters.identifier) }
+        ? { parameters: [...parameters.pending], commands: parameters.rebootOrder.map(rebootCommand) }
         : null,
     serverParameters: parameters ? parameters.record : null,
   };

@@ -84,7 +84,9 @@ function reportPendingReboot(parameters: ParametersNow, after: pulumi.Output<str
   if (parameters.pending.length === 0) return;
   after.apply(async () => {
     const { pendingRebootWarning } = await import("./server/pending-reboot");
-    pulumi.log.warn(pendingRebootWarning(parameters.identifier, parameters.pending, pulumi.runtime.isDryRun()));
+    pulumi.log.warn(
+      pendingRebootWarning(parameters.pending, parameters.rebootOrder, parameters.raise, pulumi.runtime.isDryRun()),
+    );
   });
 }
 

@@ -1,28 +1,38 @@
 /**
  * Before anything is registered on an aws stack: the static parameters in force on the instance
- * (./pending-reboot.ts), the max_connections the login roles' limits are held to now, and the
- * refusal when they do not fit it. The record it returns is the stack output `serverParameters`,
- * which the next run reads back through the stack's reference to itself.
+ * and on its read replicas (./pending-reboot.ts), the max_connections the connection budget is held
+ * to now, and the refusal when it does not fit: all login roles on the instance, the readonly role
+ * on each replica (the one role that connects there). The record it returns is the stack output
+ * `serverParameters`, which the next run reads back through the stack's reference to itself: per
+ * instance, since a replica may be rebooted before or after its primary.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { connectionsNeeded, type PrecogConfig } from "../../src/config/parse";
-import { instanceIdentifier } from "../../src/config/rds-identifier";
+import { instanceIdentifier, replicaIdentifiers } from "../../src/config/rds-identifier";
 import type { ReadInstanceParameters } from "./instance-parameters";
 import { staticParameters } from "./parameters";
 import {
   budgetInForceError,
   type DeployedParameters,
+  type InForce,
+  MAX_CONNECTIONS,
   maxConnectionsNow,
   parametersInForce,
   pendingReboot,
+  rebootOrder,
+  type Waiting,
 } from "./pending-reboot";
 
 export interface ParametersNow {
   readonly identifier: string;
   /** max_connections the login roles' budget (and the connections alarm) is held to on this run. */
   readonly maxConnections: number;
-  /** The static parameters the server will not have after this up until it reboots. */
+  /** The static parameters some instance will not have after this up until it reboots. */
   readonly pending: readonly string[];
+  /** The instances to reboot, in order (empty when nothing waits). */
+  readonly rebootOrder: readonly string[];
+  /** Whether max_connections rises on some instance at its reboot (then the replicas go first). */
+  readonly raise: boolean;
   /** The stack output serverParameters. */
   readonly record: DeployedParameters;
 }
@@ -33,27 +43,63 @@ export async function parametersNow(
   read: ReadInstanceParameters,
 ): Promise<ParametersNow> {
   const identifier = instanceIdentifier(config.environment);
+  const replicas = config.rds.replicas ? replicaIdentifiers(config.environment, config.rds.replicas.count) : [];
   const configuredMax = config.connections.serverMax;
   const configured = staticParameters(config.rds, configuredMax);
   const details = await deployed.getOutputDetails("serverParameters");
   const previous = (details.value ?? undefined) as DeployedParameters | undefined;
-  // Asked on every run: a stack deployed before this record existed has an instance too.
-  const observed = await read(identifier, Object.keys(configured)).catch((e: Error) => {
-    throw new Error(
-      `Stack "${config.stack}": RDS did not say which parameters the instance ${identifier} runs with (${e.message}). ` +
-        "The program asks before it registers anything, to hold the connection budget to the max_connections in force: " +
-        "the deploy and preview roles need rds:DescribeDBInstances and rds:DescribeDBParameters (docs/aws.md). Nothing was changed.",
-    );
-  });
-  const state = parametersInForce(configured, observed, previous);
-  const maxConnections = maxConnectionsNow(configuredMax, state);
+  // Asked on every run: a stack deployed before this record existed has an instance too. An
+  // instance (or replica) that does not exist yet starts with the group's values.
+  const states = await Promise.all(
+    [identifier, ...replicas].map(async (id) => {
+      const observed = await read(id, Object.keys(configured)).catch((e: Error) => {
+        throw new Error(
+          `Stack "${config.stack}": RDS did not say which parameters the instance ${id} runs with (${e.message}). ` +
+            "The program asks before it registers anything, to hold the connection budget to the max_connections in force: " +
+            "the deploy and preview roles need rds:DescribeDBInstances and rds:DescribeDBParameters (docs/aws.md). Nothing was changed.",
+        );
+      });
+      return { id, state: parametersInForce(id, configured, observed, previous) };
+    }),
+  );
+  const [primary, ...onReplicas] = states;
+
+  const maxConnections = maxConnectionsNow(configuredMax, primary.state);
   const needed = connectionsNeeded(config.connectionLimits, config.connections.reserved);
   if (maxConnections < configuredMax && needed > maxConnections)
     throw new Error(budgetInForceError(config.stack, identifier, configuredMax, maxConnections, needed));
+  const readonlyNeeded = config.connectionLimits.readonly + config.connections.reserved;
+  for (const { id, state } of onReplicas) {
+    const max = maxConnectionsNow(configuredMax, state);
+    if (max < configuredMax && readonlyNeeded > max)
+      throw new Error(
+        budgetInForceError(
+          config.stack,
+          id,
+          configuredMax,
+          max,
+          readonlyNeeded,
+          "the readonly role's CONNECTION LIMIT",
+        ),
+      );
+  }
+
+  const waiting: Waiting[] = states.map(({ id, state }) => ({
+    identifier: id,
+    replica: id !== identifier,
+    parameters: pendingReboot(configured, state.inForce),
+  }));
+  const raise = states.some(({ state }) => rises(configured, state));
   return {
     identifier,
     maxConnections,
-    pending: pendingReboot(configured, state.inForce),
-    record: { configured, inForce: state.inForce, maxConnectionsFloor: state.maxConnectionsFloor },
+    pending: [...new Set(waiting.flatMap((w) => w.parameters))].sort(),
+    rebootOrder: rebootOrder(waiting, raise),
+    raise,
+    record: { configured, instances: Object.fromEntries(states.map(({ id, state }) => [id, state])) },
   };
+}
+
+function rises(configured: Readonly<Record<string, string>>, state: InForce): boolean {
+  return Number(configured[MAX_CONNECTIONS]) > state.maxConnectionsFloor;
 }

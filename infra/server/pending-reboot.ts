@@ -10,10 +10,11 @@
  *
  *   no instance yet          it is created with the group: the configured values
  *   group `in-sync`          the group's current values (DescribeDBParameters) are the server's
- *   otherwise (`pending-     the values recorded at the last `in-sync` reading (the stack output
- *   reboot`, `applying`)     serverParameters.inForce); for max_connections the lowest value the
- *                            server may have started with since then (maxConnectionsFloor: a
- *                            reboot during an up may have brought in any value the group held)
+ *   otherwise (`pending-     the values recorded for it at the last `in-sync` reading (the stack
+ *   reboot`, `applying`)     output serverParameters, per instance); for max_connections the
+ *                            lowest value the server may have started with since then
+ *                            (maxConnectionsFloor: a reboot during an up may have brought in any
+ *                            value the group held)
  *
  * Pure: the readings come in as arguments.
  */
@@ -28,43 +29,43 @@ export interface InstanceParameters {
   readonly groupValues: ParameterValues;
 }
 
-/** The stack output `serverParameters`: this up's record, which the next run reads. */
-export interface DeployedParameters {
-  /** The static parameters this stack set on the group. */
-  readonly configured: ParameterValues;
-  /** The static parameters' values the server runs with, as last known. */
-  readonly inForce: ParameterValues;
-  /** The lowest max_connections the server may run with until its group is in-sync again. */
-  readonly maxConnectionsFloor: number;
-}
-
-/** What the server runs with when this up starts, and the max_connections the budget is held to. */
+/** What a server runs with when this up starts, and the lowest max_connections it may run with until its group is in-sync again. */
 export interface InForce {
   readonly inForce: ParameterValues;
   readonly maxConnectionsFloor: number;
 }
 
+/** The stack output `serverParameters`: this up's record, which the next run reads. */
+export interface DeployedParameters {
+  /** The static parameters this stack set on the group. */
+  readonly configured: ParameterValues;
+  /** Per instance identifier (the primary's and each read replica's): what it ran with as this up started. */
+  readonly instances: Readonly<Record<string, InForce>>;
+}
+
 export const MAX_CONNECTIONS = "max_connections";
 
-/** What is in force as this run starts, from the RDS API's reading (undefined: no instance) and the last up's record. */
+/** What is in force on `identifier` as this run starts, from the RDS API's reading (undefined: no instance) and the last up's record. */
 export function parametersInForce(
+  identifier: string,
   configured: ParameterValues,
   observed: InstanceParameters | undefined,
   previous: DeployedParameters | undefined,
 ): InForce {
+  const last = previous?.instances?.[identifier];
   if (!observed) return { inForce: configured, maxConnectionsFloor: Number(configured[MAX_CONNECTIONS]) };
   if (observed.applyStatus === "in-sync")
     return { inForce: observed.groupValues, maxConnectionsFloor: Number(observed.groupValues[MAX_CONNECTIONS]) };
   const candidates = [
-    previous?.maxConnectionsFloor,
-    previous?.configured[MAX_CONNECTIONS],
-    previous?.inForce[MAX_CONNECTIONS],
+    last?.maxConnectionsFloor,
+    previous?.configured?.[MAX_CONNECTIONS],
+    last?.inForce[MAX_CONNECTIONS],
     observed.groupValues[MAX_CONNECTIONS],
   ]
     .map(Number)
     .filter((n) => Number.isInteger(n) && n > 0);
   return {
-    inForce: previous?.inForce ?? {},
+    inForce: last?.inForce ?? {},
     maxConnectionsFloor: candidates.length > 0 ? Math.min(...candidates) : Number(configured[MAX_CONNECTIONS]),
   };
 }
@@ -87,12 +88,41 @@ export function rebootCommand(identifier: string): string {
   return `aws rds reboot-db-instance --db-instance-identifier ${identifier}`;
 }
 
+/** An instance (the primary or a read replica) and the static parameters it takes only at its next reboot. */
+export interface Waiting {
+  readonly identifier: string;
+  readonly replica: boolean;
+  readonly parameters: readonly string[];
+}
+
+/**
+ * The reboots, in order. A hot standby must run with a max_connections at least its primary's, or
+ * PostgreSQL pauses its replay: a raise reaches the replicas first, a cut the primary first.
+ */
+export function rebootOrder(waiting: readonly Waiting[], raise: boolean): string[] {
+  const pending = waiting.filter((w) => w.parameters.length > 0);
+  const replicas = pending.filter((w) => w.replica).map((w) => w.identifier);
+  const primary = pending.filter((w) => !w.replica).map((w) => w.identifier);
+  return raise ? [...replicas, ...primary] : [...primary, ...replicas];
+}
+
 /** The warning at the end of an up (or a preview) that leaves parameters waiting for a reboot. */
-export function pendingRebootWarning(identifier: string, pending: readonly string[], preview: boolean): string {
+export function pendingRebootWarning(
+  parameters: readonly string[],
+  order: readonly string[],
+  raise: boolean,
+  preview: boolean,
+): string {
+  const who = order.length === 1 ? `instance ${order[0]} runs` : `instances ${order.join(", ")} run`;
+  const how =
+    order.length === 1
+      ? `Reboot it when a short outage suits: ${rebootCommand(order[0])}`
+      : `Reboot them one after the other, each once the one before is available again, in this order ` +
+        `(${raise ? "replicas first: a raise of max_connections reaches a hot standby before its primary" : "the primary first"}): ` +
+        order.map(rebootCommand).join("; ");
   return (
-    `${preview ? "After this update, the" : "The"} instance ${identifier} runs with its old ${pending.join(", ")} until it reboots ` +
-    `(static parameters; RDS does not reboot for them, not even in the maintenance window). ` +
-    `Reboot it when a short outage suits: ${rebootCommand(identifier)} ` +
+    `${preview ? "After this update, the" : "The"} ${who} with the old ${parameters.join(", ")} until rebooted ` +
+    `(static parameters; RDS does not reboot for them, not even in the maintenance window). ${how} ` +
     `(docs/operations.md, "Parameters waiting for a reboot"). Until then the connection budget is held to the max_connections in force.`
   );
 }
@@ -108,9 +138,10 @@ export function budgetInForceError(
   configuredMax: number,
   inForceMax: number,
   needed: number,
+  whose = "the login roles' CONNECTION LIMITs",
 ): string {
   return (
-    `Stack "${stack}": the login roles' CONNECTION LIMITs plus connections.reserved need ${needed} connections, and the instance ${identifier} ` +
+    `Stack "${stack}": ${whose} plus connections.reserved need ${needed} connections, and the instance ${identifier} ` +
     `runs with max_connections ${inForceMax} until it reboots (precog:connections.serverMax ${configuredMax} is on its parameter group, pending a reboot). ` +
     `Reboot it first (${rebootCommand(identifier)}), wait until it is available, then up again; ` +
     `or keep the pools within ${inForceMax} for now (docs/operations.md, "Parameters waiting for a reboot"). Nothing was changed.`

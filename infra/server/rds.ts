@@ -13,7 +13,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { RdsConfig } from "../../src/config/parse";
-import { instanceIdentifier } from "../../src/config/rds-identifier";
+import { instanceIdentifier, replicaIdentifiers } from "../../src/config/rds-identifier";
 import { DEPLOYER_LOGIN, MASTER_LOGIN } from "../../src/env/roles";
 import { onCallSources, ServerAlarms } from "./alarms";
 import { backupReplication } from "./backup-replication";
@@ -22,7 +22,7 @@ import { iamLoginPolicies } from "./iam-login-policies";
 import { masterPasswordInputs } from "./master-password";
 import { monitoringRole } from "./monitoring-role";
 import { parameterList } from "./parameters";
-import { readReplicas, replicaIdentifiers } from "./read-replicas";
+import { readReplicas } from "./read-replicas";
 import { restoreInputs } from "./restore";
 import { deployAccount, stackKey } from "./stack-key";
 

@@ -14,6 +14,7 @@
 import * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
 import type { RdsConfig } from "../../src/config/parse";
+import { replicaIdentifiers } from "../../src/config/rds-identifier";
 
 export interface ReadReplicasArgs {
   readonly environment: string;
@@ -25,11 +26,6 @@ export interface ReadReplicasArgs {
   readonly tags: Readonly<Record<string, string>>;
   readonly protect: boolean;
   readonly timeouts: { create: string; update: string; delete: string };
-}
-
-/** The replicas' identifiers: precog-<env>-replica-1, -2, … */
-export function replicaIdentifiers(environment: string, count: number): string[] {
-  return Array.from({ length: count }, (_, i) => `precog-${environment}-replica-${i + 1}`);
 }
 
 export function readReplicas(name: string, args: ReadReplicasArgs, parent: pulumi.Resource): aws.rds.Instance[] {

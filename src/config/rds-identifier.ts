@@ -7,3 +7,8 @@
 export function instanceIdentifier(environment: string): string {
   return `precog-${environment}`;
 }
+
+/** The read replicas' identifiers (precog:rds.replicas): precog-<environment>-replica-1, -2, … */
+export function replicaIdentifiers(environment: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `${instanceIdentifier(environment)}-replica-${i + 1}`);
+}

@@ -27,6 +27,21 @@ function rds(reading: InstanceParameters | undefined) {
   return { asked, read };
 }
 
+const STAGING_ONLY = ["precog-staging"];
+
+/** A serverParameters record: configured values, and what each of `instances` ran with. */
+function rec(
+  configured: Record<string, string>,
+  inForce: Record<string, string>,
+  floor: number,
+  instances = STAGING_ONLY,
+) {
+  return {
+    configured,
+    instances: Object.fromEntries(instances.map((id) => [id, { inForce, maxConnectionsFloor: floor }])),
+  };
+}
+
 /** The other stacks' outputs as the harness gives them, plus staging's own last record. */
 async function deployedWith(record: DeployedParameters | undefined) {
   const migrations = await committedSummary();
@@ -56,7 +71,7 @@ describe("static parameters waiting for a reboot", () => {
     const r = await runStack("staging", { instanceParameters: api.read, stackOutputs: await deployedWith(undefined) });
     expect(api.asked).toEqual([["precog-staging", ["rds.force_ssl", "max_connections", "shared_preload_libraries"]]]);
     expect(r.values.pendingReboot).toBeNull();
-    expect(r.values.serverParameters).toEqual({ configured: AT_200, inForce: AT_200, maxConnectionsFloor: 200 });
+    expect(r.values.serverParameters).toEqual(rec(AT_200, AT_200, 200));
     expect(connectionsAlarmThreshold(r.resources)).toBe(Math.floor((200 - 10) * 0.9));
   });
 
@@ -65,10 +80,10 @@ describe("static parameters waiting for a reboot", () => {
     const warn = vi.spyOn(pulumi.log, "warn");
     const r = await runStack("staging", {
       instanceParameters: api.read,
-      stackOutputs: await deployedWith({ configured: AT_200, inForce: AT_200, maxConnectionsFloor: 200 }),
+      stackOutputs: await deployedWith(rec(AT_200, AT_200, 200)),
     });
     expect(r.values.pendingReboot).toBeNull();
-    expect(r.values.serverParameters).toEqual({ configured: AT_200, inForce: AT_200, maxConnectionsFloor: 200 });
+    expect(r.values.serverParameters).toEqual(rec(AT_200, AT_200, 200));
     expect(warn).not.toHaveBeenCalled();
   });
 
@@ -77,18 +92,18 @@ describe("static parameters waiting for a reboot", () => {
     const warn = vi.spyOn(pulumi.log, "warn");
     const r = await runStack("staging", {
       instanceParameters: api.read,
-      stackOutputs: await deployedWith({ configured: AT_100, inForce: AT_100, maxConnectionsFloor: 100 }),
+      stackOutputs: await deployedWith(rec(AT_100, AT_100, 100)),
     });
     expect(r.byName("precog-staging-server-params").inputs.parameters).toContainEqual({
       name: "max_connections",
       value: "200",
       applyMethod: "pending-reboot",
     });
-    expect(r.values.pendingReboot).toEqual({ parameters: ["max_connections"], command: REBOOT });
-    expect(r.values.serverParameters).toEqual({ configured: AT_200, inForce: AT_100, maxConnectionsFloor: 100 });
+    expect(r.values.pendingReboot).toEqual({ parameters: ["max_connections"], commands: [REBOOT] });
+    expect(r.values.serverParameters).toEqual(rec(AT_200, AT_100, 100));
     expect(connectionsAlarmThreshold(r.resources)).toBe(Math.floor((100 - 10) * 0.9));
     expect(warn.mock.calls.map((c) => c[0])).toEqual([
-      "The instance precog-staging runs with its old max_connections until it reboots (static parameters; RDS does not reboot for them, not even in the maintenance window). " +
+      "The instance precog-staging runs with the old max_connections until rebooted (static parameters; RDS does not reboot for them, not even in the maintenance window). " +
         `Reboot it when a short outage suits: ${REBOOT} (docs/operations.md, "Parameters waiting for a reboot"). ` +
         "Until then the connection budget is held to the max_connections in force.",
     ]);
@@ -100,10 +115,10 @@ describe("static parameters waiting for a reboot", () => {
     await runStack("staging", {
       preview: true,
       instanceParameters: api.read,
-      stackOutputs: await deployedWith({ configured: AT_100, inForce: AT_100, maxConnectionsFloor: 100 }),
+      stackOutputs: await deployedWith(rec(AT_100, AT_100, 100)),
     });
     expect(warn.mock.calls.map((c) => String(c[0]).split(" until ")[0])).toEqual([
-      "After this update, the instance precog-staging runs with its old max_connections",
+      "After this update, the instance precog-staging runs with the old max_connections",
     ]);
   });
 
@@ -116,7 +131,7 @@ describe("static parameters waiting for a reboot", () => {
       config: RAISED_POOLS,
       sink,
       instanceParameters: api.read,
-      stackOutputs: await deployedWith({ configured: AT_100, inForce: AT_100, maxConnectionsFloor: 100 }),
+      stackOutputs: await deployedWith(rec(AT_100, AT_100, 100)),
     });
     expect(await refusal(run)).toBe(
       `Stack "staging": the login roles' CONNECTION LIMITs plus connections.reserved need 125 connections, and the instance precog-staging ` +
@@ -133,15 +148,15 @@ describe("static parameters waiting for a reboot", () => {
 
   it("the next run before the reboot (group pending-reboot): still held to 100, from the record", async () => {
     const api = rds({ applyStatus: "pending-reboot", groupValues: AT_200 });
-    const deployed = await deployedWith({ configured: AT_200, inForce: AT_100, maxConnectionsFloor: 100 });
+    const deployed = await deployedWith(rec(AT_200, AT_100, 100));
     expect(
       await refusal(
         runStack("staging", { config: RAISED_POOLS, instanceParameters: api.read, stackOutputs: deployed }),
       ),
     ).toContain("runs with max_connections 100 until it reboots");
     const r = await runStack("staging", { instanceParameters: api.read, stackOutputs: deployed });
-    expect(r.values.pendingReboot).toEqual({ parameters: ["max_connections"], command: REBOOT });
-    expect(r.values.serverParameters).toEqual({ configured: AT_200, inForce: AT_100, maxConnectionsFloor: 100 });
+    expect(r.values.pendingReboot).toEqual({ parameters: ["max_connections"], commands: [REBOOT] });
+    expect(r.values.serverParameters).toEqual(rec(AT_200, AT_100, 100));
   });
 
   it("after the reboot (in-sync at 200): the raised pools go through, nothing waits", async () => {
@@ -149,7 +164,7 @@ describe("static parameters waiting for a reboot", () => {
     const r = await runStack("staging", {
       config: RAISED_POOLS,
       instanceParameters: api.read,
-      stackOutputs: await deployedWith({ configured: AT_200, inForce: AT_100, maxConnectionsFloor: 100 }),
+      stackOutputs: await deployedWith(rec(AT_200, AT_100, 100)),
     });
     expect(r.values.pendingReboot).toBeNull();
     expect(r.values.connectionLimits.app).toBe(105);
@@ -160,13 +175,9 @@ describe("static parameters waiting for a reboot", () => {
     const api = rds({ applyStatus: "pending-reboot", groupValues: { ...STATIC, max_connections: "150" } });
     const r = await runStack("staging", {
       instanceParameters: api.read,
-      stackOutputs: await deployedWith({
-        configured: { ...STATIC, max_connections: "150" },
-        inForce: AT_200,
-        maxConnectionsFloor: 200,
-      }),
+      stackOutputs: await deployedWith(rec({ ...STATIC, max_connections: "150" }, AT_200, 200)),
     });
-    expect(r.values.serverParameters.maxConnectionsFloor).toBe(150);
+    expect(r.values.serverParameters.instances["precog-staging"].maxConnectionsFloor).toBe(150);
     expect(connectionsAlarmThreshold(r.resources)).toBe(Math.floor((150 - 10) * 0.9));
   });
 
@@ -175,9 +186,9 @@ describe("static parameters waiting for a reboot", () => {
     const r = await runStack("staging", {
       config: { "precog:rds.pgaudit": false },
       instanceParameters: api.read,
-      stackOutputs: await deployedWith({ configured: AT_200, inForce: AT_200, maxConnectionsFloor: 200 }),
+      stackOutputs: await deployedWith(rec(AT_200, AT_200, 200)),
     });
-    expect(r.values.pendingReboot).toEqual({ parameters: ["shared_preload_libraries"], command: REBOOT });
+    expect(r.values.pendingReboot).toEqual({ parameters: ["shared_preload_libraries"], commands: [REBOOT] });
   });
 
   it("RDS cannot be asked: refused with what the roles need, nothing registered past the checks", async () => {
@@ -189,6 +200,105 @@ describe("static parameters waiting for a reboot", () => {
         "The program asks before it registers anything, to hold the connection budget to the max_connections in force: " +
         "the deploy and preview roles need rds:DescribeDBInstances and rds:DescribeDBParameters (docs/aws.md). Nothing was changed.",
     );
+  });
+
+  describe("with read replicas (they share the instance's parameter group and its record)", () => {
+    const REPLICAS = { "precog:rds.replicas": { count: 2, unmanagedMasterPassword: true } };
+    const ALL = ["precog-staging", "precog-staging-replica-1", "precog-staging-replica-2"];
+    const reboot = (id: string) => `aws rds reboot-db-instance --db-instance-identifier ${id}`;
+    /** RDS's answer per identifier. */
+    const byInstance = (readings: Record<string, InstanceParameters | undefined>) => {
+      const asked: string[] = [];
+      const read: ReadInstanceParameters = async (id) => {
+        asked.push(id);
+        return readings[id];
+      };
+      return { asked, read };
+    };
+
+    it("a raise 100 -> 200: every instance waits, the replicas are rebooted first, each named", async () => {
+      const inSync100 = { applyStatus: "in-sync", groupValues: AT_100 };
+      const api = byInstance({
+        "precog-staging": inSync100,
+        "precog-staging-replica-1": inSync100,
+        "precog-staging-replica-2": inSync100,
+      });
+      const warn = vi.spyOn(pulumi.log, "warn");
+      const r = await runStack("staging", {
+        config: REPLICAS,
+        instanceParameters: api.read,
+        stackOutputs: await deployedWith(rec(AT_100, AT_100, 100, ALL)),
+      });
+      expect(api.asked).toEqual(["precog-staging", "precog-staging-replica-1", "precog-staging-replica-2"]);
+      const order = ["precog-staging-replica-1", "precog-staging-replica-2", "precog-staging"];
+      expect(r.values.pendingReboot).toEqual({ parameters: ["max_connections"], commands: order.map(reboot) });
+      expect(warn.mock.calls.map((c) => c[0])).toEqual([
+        "The instances precog-staging-replica-1, precog-staging-replica-2, precog-staging run with the old max_connections until rebooted " +
+          "(static parameters; RDS does not reboot for them, not even in the maintenance window). " +
+          "Reboot them one after the other, each once the one before is available again, in this order " +
+          "(replicas first: a raise of max_connections reaches a hot standby before its primary): " +
+          `${order.map(reboot).join("; ")} (docs/operations.md, "Parameters waiting for a reboot"). ` +
+          "Until then the connection budget is held to the max_connections in force.",
+      ]);
+    });
+
+    it("a cut 200 -> 150: the primary is rebooted first", async () => {
+      const inSync200 = { applyStatus: "in-sync", groupValues: AT_200 };
+      const api = byInstance({
+        "precog-staging": inSync200,
+        "precog-staging-replica-1": inSync200,
+        "precog-staging-replica-2": inSync200,
+      });
+      const r = await runStack("staging", {
+        config: { ...REPLICAS, "precog:connections.serverMax": 150 },
+        instanceParameters: api.read,
+        stackOutputs: await deployedWith(rec(AT_200, AT_200, 200, ALL)),
+      });
+      expect(r.values.pendingReboot.commands).toEqual(
+        ["precog-staging", "precog-staging-replica-1", "precog-staging-replica-2"].map(reboot),
+      );
+    });
+
+    it("a replica not yet rebooted after the raise: the readonly role is held to its 100, the instance's 200 notwithstanding", async () => {
+      const api = byInstance({
+        "precog-staging": { applyStatus: "in-sync", groupValues: AT_200 },
+        "precog-staging-replica-1": { applyStatus: "in-sync", groupValues: AT_200 },
+        "precog-staging-replica-2": { applyStatus: "pending-reboot", groupValues: AT_200 },
+      });
+      const deployed = await deployedWith(rec(AT_200, AT_100, 100, ALL));
+      // readonly 95 + reserved 10 = 105 > 100 on the replica; 55 + 95 + 5 + 10 = 165 fits the instance's 200.
+      const readonly95 = { ...REPLICAS, "precog:roles.readonly.connectionLimit": 95 };
+      expect(
+        await refusal(
+          runStack("staging", { config: readonly95, instanceParameters: api.read, stackOutputs: deployed }),
+        ),
+      ).toBe(
+        `Stack "staging": the readonly role's CONNECTION LIMIT plus connections.reserved need 105 connections, and the instance precog-staging-replica-2 ` +
+          "runs with max_connections 100 until it reboots (precog:connections.serverMax 200 is on its parameter group, pending a reboot). " +
+          `Reboot it first (${reboot("precog-staging-replica-2")}), wait until it is available, then up again; or keep the pools within 100 for now ` +
+          '(docs/operations.md, "Parameters waiting for a reboot"). Nothing was changed.',
+      );
+      const r = await runStack("staging", { config: REPLICAS, instanceParameters: api.read, stackOutputs: deployed });
+      expect(r.values.pendingReboot).toEqual({
+        parameters: ["max_connections"],
+        commands: [reboot("precog-staging-replica-2")],
+      });
+      // The run after, from this run's record: the replica still waits, the instance does not.
+      const next = await runStack("staging", {
+        config: REPLICAS,
+        instanceParameters: api.read,
+        stackOutputs: {
+          ...deployed,
+          [SELF]: { database: "precog_staging", serverParameters: r.values.serverParameters },
+        },
+      });
+      expect(next.values.pendingReboot).toEqual(r.values.pendingReboot);
+      expect(next.values.serverParameters.instances).toEqual({
+        "precog-staging": { inForce: AT_200, maxConnectionsFloor: 200 },
+        "precog-staging-replica-1": { inForce: AT_200, maxConnectionsFloor: 200 },
+        "precog-staging-replica-2": { inForce: AT_100, maxConnectionsFloor: 100 },
+      });
+    });
   });
 
   it.each(["dev", "test"] as const)("%s (local server): RDS is not asked, both outputs null", async (stack) => {
