@@ -10,13 +10,15 @@ import type { InstanceParameters } from "./pending-reboot";
 export type ReadInstanceParameters = (
   identifier: string,
   names: readonly string[],
+  /** Where the instance is; absent: the stack's region (aws:region). A cross-region replica's is another. */
+  region?: string,
 ) => Promise<InstanceParameters | undefined>;
 
-/** The SDK's reading in `region`; undefined when the instance does not exist (yet). */
+/** The SDK's reading, in the stack's `region` unless told another; undefined when the instance does not exist (yet). */
 export function rdsInstanceParameters(region: string): ReadInstanceParameters {
-  return async (identifier, names) => {
+  return async (identifier, names, inRegion = region) => {
     const rds = await import("@aws-sdk/client-rds");
-    const client = new rds.RDSClient({ region });
+    const client = new rds.RDSClient({ region: inRegion });
     let instance: import("@aws-sdk/client-rds").DBInstance | undefined;
     try {
       const out = await client.send(new rds.DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier }));

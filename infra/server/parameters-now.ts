@@ -50,9 +50,11 @@ export async function parametersNow(
   const previous = (details.value ?? undefined) as DeployedParameters | undefined;
   // Asked on every run: a stack deployed before this record existed has an instance too. An
   // instance (or replica) that does not exist yet starts with the group's values.
+  const replicaRegion = config.rds.replicas?.otherRegion?.region;
   const states = await Promise.all(
     [identifier, ...replicas].map(async (id) => {
-      const observed = await read(id, Object.keys(configured)).catch((e: Error) => {
+      const where = id === identifier ? undefined : replicaRegion;
+      const observed = await read(id, Object.keys(configured), where).catch((e: Error) => {
         throw new Error(
           `Stack "${config.stack}": RDS did not say which parameters the instance ${id} runs with (${e.message}). ` +
             "The program asks before it registers anything, to hold the connection budget to the max_connections in force: " +

@@ -13,7 +13,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { RdsConfig } from "../../src/config/parse";
-import { instanceIdentifier, replicaIdentifiers } from "../../src/config/rds-identifier";
+import { instanceIdentifier } from "../../src/config/rds-identifier";
 import { DEPLOYER_LOGIN, MASTER_LOGIN } from "../../src/env/roles";
 import { onCallSources, ServerAlarms } from "./alarms";
 import { backupReplication } from "./backup-replication";
@@ -194,7 +194,7 @@ export class RdsServer extends pulumi.ComponentResource {
       },
     );
 
-    this.replicas = rds.replicas
+    const replicas = rds.replicas
       ? readReplicas(
           `${name}-replica`,
           {
@@ -202,15 +202,18 @@ export class RdsServer extends pulumi.ComponentResource {
             rds: { ...rds, replicas: rds.replicas },
             source: this.instance,
             parameterGroupName: parameterGroup.name,
+            maxConnections: args.maxConnections,
             kmsKeyArn: this.key.arn,
             monitoringRoleArn: monitoring?.role.arn,
+            account,
             tags,
             protect: args.protect,
             timeouts: INSTANCE_TIMEOUTS,
           },
           parent,
         )
-      : [];
+      : { instances: [], alarmedHere: [] };
+    this.replicas = replicas.instances;
 
     if (rds.backupReplication)
       backupReplication(
@@ -232,7 +235,7 @@ export class RdsServer extends pulumi.ComponentResource {
           identifier,
           alarms: rds.alarms,
           connectionBudget: args.connectionBudget,
-          replicaIdentifiers: rds.replicas ? replicaIdentifiers(args.environment, rds.replicas.count) : [],
+          replicaIdentifiers: replicas.alarmedHere,
           kmsKeyArn: this.key.arn,
           account,
           region,

@@ -7,6 +7,11 @@ import type { Reader } from "./reader";
 import { NAMESPACE, type RdsConfig } from "./schema";
 
 export function checkReplicas(r: Reader, rds: RdsConfig): void {
+  if (rds.replicas?.otherRegion?.subnetIds.length === 1)
+    r.problem(
+      "rds.replicas.otherRegion.subnetIds",
+      "RDS needs subnets in at least two availability zones; list two or more in that region",
+    );
   if (!rds.replicas || rds.replicas.unmanagedMasterPassword === true) return;
   r.problem(
     "rds.replicas.unmanagedMasterPassword",

@@ -408,14 +408,29 @@ export const CONFIG_SCHEMA = {
         type: "object",
         optional: true,
         description:
-          "Read replicas of the instance in its region, precog-<environment>-replica-<n>, for the readonly role (the output replicaHosts): " +
-          "same parameter group, so the same max_connections, which PostgreSQL requires of a hot standby; absent: none.",
+          "Read replicas of the instance, precog-<environment>-replica-<n>, for the readonly role (the output replicaHosts): " +
+          "the instance's parameters, so the same max_connections, which PostgreSQL requires of a hot standby; absent: none.",
         fields: {
           count: { type: "integer", min: 1, max: 15, default: 1, description: "How many replicas." },
           instanceClass: {
             type: "string",
             optional: true,
             description: "Instance class of each replica; absent: the instance's (precog:rds.instanceClass).",
+          },
+          otherRegion: {
+            type: "object",
+            optional: true,
+            description:
+              "The replicas in another region instead (cross-region read replicas), each encrypted with a key of the stack's there and on a parameter group of its own there with the same values; absent: the instance's region.",
+            fields: {
+              region: { type: "string", description: "The replicas' region, e.g. us-west-2; not aws:region." },
+              subnetIds: {
+                type: "list",
+                description:
+                  "Private subnets in that region for the replicas' subnet group, in at least two availability zones.",
+              },
+              securityGroupIds: { type: "list", description: "Security groups of the replicas, in that region." },
+            },
           },
           unmanagedMasterPassword: {
             type: "boolean",

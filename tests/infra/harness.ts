@@ -156,7 +156,7 @@ function fakeState(
         },
       };
     case "aws:sns/topic:Topic":
-      return { ...inputs, arn: `arn:aws:sns:us-east-1:${account}:${inputs.name}` };
+      return { ...inputs, arn: `arn:aws:sns:${inputs.region ?? "us-east-1"}:${account}:${inputs.name}` };
     case "aws:cloudwatch/eventRule:EventRule":
       return { ...inputs, arn: `arn:aws:events:us-east-1:${account}:rule/${inputs.name}` };
     case "precog-migrations:index:Migrations":

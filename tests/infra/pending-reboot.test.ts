@@ -301,6 +301,28 @@ describe("static parameters waiting for a reboot", () => {
     });
   });
 
+  it("a replica in another region is asked about in its region", async () => {
+    const asked: [string, string | undefined][] = [];
+    const read: ReadInstanceParameters = async (id, _names, region) => {
+      asked.push([id, region]);
+      return undefined;
+    };
+    await runStack("staging", {
+      instanceParameters: read,
+      config: {
+        "precog:rds.replicas": {
+          count: 1,
+          unmanagedMasterPassword: true,
+          otherRegion: { region: "us-west-2", subnetIds: ["subnet-w1", "subnet-w2"], securityGroupIds: ["sg-w1"] },
+        },
+      },
+    });
+    expect(asked).toEqual([
+      ["precog-staging", undefined],
+      ["precog-staging-replica-1", "us-west-2"],
+    ]);
+  });
+
   it.each(["dev", "test"] as const)("%s (local server): RDS is not asked, both outputs null", async (stack) => {
     const api = rds(undefined);
     const r = await runStack(stack, {

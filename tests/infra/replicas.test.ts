@@ -163,3 +163,143 @@ describe("read replicas on prod", () => {
     }
   });
 });
+
+describe("read replicas in another region (otherRegion)", () => {
+  const WEST = {
+    "precog:rds.replicas": {
+      count: 1,
+      unmanagedMasterPassword: true,
+      otherRegion: {
+        region: "us-west-2",
+        subnetIds: ["subnet-0c33west00000001", "subnet-0c33west00000002"],
+        securityGroupIds: ["sg-0c33west00000001"],
+      },
+    },
+  };
+  const account = accountOf("prod");
+  const WEST_KEY = `arn:aws:kms:us-west-2:${account}:key/precog-prod-server-replica-region-key`;
+  const TAGS = { "precog:environment": "prod", "precog:managed-by": "pulumi" };
+
+  it("checked: two subnets there at least, and every field named", () => {
+    expect(
+      problemsOf("prod", {
+        "precog:rds.replicas": {
+          count: 1,
+          unmanagedMasterPassword: true,
+          otherRegion: { region: "us-west-2", subnetIds: ["subnet-1"], securityGroupIds: ["sg-1"] },
+        },
+      }),
+    ).toEqual([
+      "precog:rds.replicas.otherRegion.subnetIds: RDS needs subnets in at least two availability zones; list two or more in that region",
+    ]);
+    expect(
+      problemsOf("prod", {
+        "precog:rds.replicas": { count: 1, unmanagedMasterPassword: true, otherRegion: { region: "us-west-2" } },
+      }),
+    ).toEqual([
+      "precog:rds.replicas.otherRegion.subnetIds: missing: set it with `pulumi config set --path 'precog:rds.replicas.otherRegion.subnetIds[0]' <value>`",
+      "precog:rds.replicas.otherRegion.securityGroupIds: missing: set it with `pulumi config set --path 'precog:rds.replicas.otherRegion.securityGroupIds[0]' <value>`",
+    ]);
+  });
+
+  it("the replica there, by the instance's ARN, on the stack's key, parameter group and subnet group of that region", async () => {
+    const r = await runStack("prod", { vars: PROD, config: WEST });
+    expect(r.byName("precog-prod-server-replica-1").inputs).toMatchObject({
+      region: "us-west-2",
+      identifier: "precog-prod-replica-1",
+      replicateSourceDb: `arn:aws:rds:us-east-1:${account}:db:precog-prod`,
+      storageEncrypted: true,
+      kmsKeyId: WEST_KEY,
+      dbSubnetGroupName: "precog-prod-server-replica-region-subnets",
+      parameterGroupName: "precog-prod-replicas-postgres16",
+      vpcSecurityGroupIds: ["sg-0c33west00000001"],
+      performanceInsightsKmsKeyId: WEST_KEY,
+      backupRetentionPeriod: 0,
+      skipFinalSnapshot: true,
+    });
+    const group = r.byName("precog-prod-server-replica-region-params");
+    const home = r.byName("precog-prod-server-params");
+    expect({ ...group.inputs, parameters: undefined }).toEqual({
+      region: "us-west-2",
+      name: "precog-prod-replicas-postgres16",
+      family: "postgres16",
+      description: "Precog prod replicas: the instance's parameters",
+      parameters: undefined,
+      tags: TAGS,
+    });
+    expect(group.inputs.parameters).toEqual(home.inputs.parameters);
+    expect(r.byName("precog-prod-server-replica-region-subnets").inputs).toEqual({
+      region: "us-west-2",
+      subnetIds: ["subnet-0c33west00000001", "subnet-0c33west00000002"],
+      description: "Precog prod read replica subnets",
+      tags: TAGS,
+    });
+    expect(r.byName("precog-prod-server-replica-region-key-alias").inputs).toEqual({
+      region: "us-west-2",
+      name: "alias/precog-prod-replicas",
+      targetKeyId: "precog-prod-server-replica-region-key-key-id",
+    });
+    const key = r.byName("precog-prod-server-replica-region-key");
+    expect(key.opts).toMatchObject({ protect: true, retainOnDelete: true });
+    expect(JSON.parse(key.inputs.policy).Statement.map((s: any) => [s.Sid, s.Principal, s.Condition])).toEqual([
+      ["AccountAdministers", { AWS: `arn:aws:iam::${account}:root` }, undefined],
+      [
+        "CloudWatchLogsOfTheReplicas",
+        { Service: "logs.us-west-2.amazonaws.com" },
+        {
+          ArnLike: {
+            "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:us-west-2:${account}:log-group:/aws/rds/instance/precog-prod-replica-*`,
+          },
+        },
+      ],
+      [
+        "CloudWatchPublishesTheReplicaAlarms",
+        { Service: "cloudwatch.amazonaws.com" },
+        { ArnLike: { "aws:SourceArn": `arn:aws:cloudwatch:us-west-2:${account}:alarm:precog-prod-replica-*` } },
+      ],
+    ]);
+    expect(r.byName("precog-prod-server-replica-1-log-postgresql").inputs).toMatchObject({
+      region: "us-west-2",
+      kmsKeyId: WEST_KEY,
+    });
+  });
+
+  it("its lag alarm and on-call topic are in that region; the instance's region alarms on none of it", async () => {
+    const r = await runStack("prod", { vars: PROD, config: WEST });
+    const topic = `arn:aws:sns:us-west-2:${account}:precog-prod-on-call`;
+    expect(r.byName("precog-prod-server-replica-alarms-topic").inputs).toEqual({
+      region: "us-west-2",
+      name: "precog-prod-on-call",
+      kmsMasterKeyId: WEST_KEY,
+      tags: TAGS,
+    });
+    expect(r.byName("precog-prod-server-replica-alarms-replica-1-lag").inputs).toMatchObject({
+      region: "us-west-2",
+      name: "precog-prod-replica-1-lag",
+      metricName: "ReplicaLag",
+      dimensions: { DBInstanceIdentifier: "precog-prod-replica-1" },
+      threshold: 300,
+      alarmActions: [topic],
+      okActions: [topic],
+    });
+    expect(r.resources.filter((x) => x.name.startsWith("precog-prod-server-alarms-replica"))).toEqual([]);
+    expect(r.byName("precog-prod-server-alarms-events").inputs.sourceIds).toEqual(["precog-prod"]);
+  });
+
+  it("the stack's own region is refused", async () => {
+    const same = {
+      "precog:rds.replicas": {
+        ...WEST["precog:rds.replicas"],
+        otherRegion: { ...WEST["precog:rds.replicas"].otherRegion, region: "us-east-1" },
+      },
+    };
+    const error = await runStack("prod", { vars: PROD, config: same }).then(
+      () => "went through",
+      (e: Error) => e.message,
+    );
+    expect(error).toBe(
+      "precog:rds.replicas.otherRegion.region \"us-east-1\" is the stack's own region (aws:region): remove otherRegion for replicas in the instance's region, " +
+        "or name another one (`pulumi config set --path 'precog:rds.replicas.otherRegion.region' <region>`).",
+    );
+  });
+});

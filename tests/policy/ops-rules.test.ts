@@ -111,10 +111,19 @@ describe("rds-master-password, and rds-instance-safe on read replicas", () => {
   it("keeps: the committed stacks (RDS manages the master password), and prod with a replica (the stack's secret password)", async () => {
     for (const stack of STACKS) expect(check(rdsMasterPassword, await resourcesOf(stack), stack)).toEqual([]);
     const r = await resourcesOf("prod", replicas);
-    // Every rule: a replica has no backups or final snapshot of its own, and the rules know it.
-    expect(
-      RULES.flatMap((rule) => check(rule, r, "prod").map((v) => `${rule.name}: ${v.resource}: ${v.message}`)),
-    ).toEqual([]);
+    // Every rule: a replica has no backups or final snapshot of its own, and the rules know it;
+    // in another region too (its key, parameter group and log group there).
+    const west = await resourcesOf("prod", {
+      "precog:rds.replicas": {
+        count: 1,
+        unmanagedMasterPassword: true,
+        otherRegion: { region: "us-west-2", subnetIds: ["subnet-w1", "subnet-w2"], securityGroupIds: ["sg-w1"] },
+      },
+    });
+    for (const resources of [r, west])
+      expect(
+        RULES.flatMap((rule) => check(rule, resources, "prod").map((v) => `${rule.name}: ${v.resource}: ${v.message}`)),
+      ).toEqual([]);
   });
 
   it("breaks: an unmanaged master password without a replica; with one, no password at all; a replica not encrypted or public", async () => {
