@@ -303,3 +303,46 @@ describe("read replicas in another region (otherRegion)", () => {
     );
   });
 });
+
+describe("a major upgrade with replicas", () => {
+  const UPGRADE = {
+    "precog:rds.engineVersion": "17",
+    "precog:rds.parameterGroupFamily": "postgres17",
+    "precog:rds.allowMajorVersionUpgrade": true,
+    "precog:rds.applyImmediately": true,
+  };
+
+  it("same region: the replicas move to the new group with the instance (RDS upgrades them with it)", async () => {
+    const r = await runStack("prod", { vars: PROD, config: { ...TWO, ...UPGRADE } });
+    for (const n of [1, 2])
+      expect(r.byName(`precog-prod-server-replica-${n}`).inputs).toMatchObject({
+        parameterGroupName: "precog-prod-postgres17",
+        applyImmediately: true,
+      });
+    // One group, of the new name under the same resource: created before the old one goes.
+    expect(
+      r.ofType("aws:rds/parameterGroup:ParameterGroup").map((g) => [g.inputs.name, g.opts.deleteBeforeReplace]),
+    ).toEqual([["precog-prod-postgres17", false]]);
+  });
+
+  it("another region: the group there is renamed for the family too, created before the old one goes", async () => {
+    const r = await runStack("prod", {
+      vars: PROD,
+      config: {
+        ...UPGRADE,
+        "precog:rds.replicas": {
+          count: 1,
+          unmanagedMasterPassword: true,
+          otherRegion: { region: "us-west-2", subnetIds: ["subnet-w1", "subnet-w2"], securityGroupIds: ["sg-w1"] },
+        },
+      },
+    });
+    const there = r.byName("precog-prod-server-replica-region-params");
+    expect([there.inputs.name, there.inputs.family, there.opts.deleteBeforeReplace]).toEqual([
+      "precog-prod-replicas-postgres17",
+      "postgres17",
+      false,
+    ]);
+    expect(r.byName("precog-prod-server-replica-1").inputs.parameterGroupName).toBe("precog-prod-replicas-postgres17");
+  });
+});
