@@ -52,15 +52,30 @@ export const MIGRATION_LOCK_KEY = "8102650157338160487";
  * is never free, and the session's hold count is what it was. The transaction-level hold ends with
  * the transaction.
  */
-export const LOCK_STILL_HELD = `DO $precog$ DECLARE held boolean := pg_catalog.pg_try_advisory_xact_lock(${MIGRATION_LOCK_KEY});
-BEGIN
+export const LOCK_STILL_HELD_MESSAGE = `the migration released the migration lock (pg_advisory_unlock_all() or pg_advisory_unlock(${MIGRATION_LOCK_KEY})), so another runner could apply the same migrations meanwhile`;
+
+/**
+ * The check as PL/pgSQL statements, for a block that declares `held boolean`: the DO block below,
+ * and the history function that writes a migration's row (history.ts), which runs it first.
+ */
+export const LOCK_CHECK_PLPGSQL = `held := pg_catalog.pg_try_advisory_xact_lock(${MIGRATION_LOCK_KEY});
   IF held THEN held := pg_catalog.pg_advisory_unlock(${MIGRATION_LOCK_KEY}); END IF;
   IF NOT held THEN
-    RAISE EXCEPTION 'the migration released the migration lock (pg_advisory_unlock_all() or pg_advisory_unlock(${MIGRATION_LOCK_KEY})), so another runner could apply the same migrations meanwhile'
+    RAISE EXCEPTION '${LOCK_STILL_HELD_MESSAGE}'
       USING ERRCODE = '55000', HINT = 'A migration must not release advisory locks it did not take: remove the call.';
   END IF;
-  PERFORM pg_catalog.pg_advisory_lock(${MIGRATION_LOCK_KEY});
+  PERFORM pg_catalog.pg_advisory_lock(${MIGRATION_LOCK_KEY});`;
+
+export const LOCK_STILL_HELD = `DO $precog$ DECLARE held boolean;
+BEGIN
+  ${LOCK_CHECK_PLPGSQL}
 END $precog$`;
+
+/** Whether `error` is the check's: the migration released the lock. */
+export function lockReleased(error: unknown): boolean {
+  const e = error as { code?: string; message?: string } | undefined;
+  return e?.code === "55000" && e.message === LOCK_STILL_HELD_MESSAGE;
+}
 
 /**
  * How often the server checks that the runner is still there during a statement (PG 14+): a killed
