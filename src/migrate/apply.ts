@@ -121,21 +121,29 @@ function closingSql(u: Unit, t: Timeouts, durationMs?: number): string {
 }
 
 /**
- * A unit's session settings: a clean session as the owner role, the runner's connection check
- * (RESET ALL undid it), then the unit's timeouts (LOCAL inside its transaction).
+ * A unit's session settings: a clean session as the owner role, then the unit's timeouts (LOCAL
+ * inside its transaction) as plain SETs, which the server runs without planning, then what takes
+ * an expression or must last the session: the runner's connection check (RESET ALL undid it) and
+ * the unit's start. `settingsStatements` counts them.
  */
 function settingsSql(section: Section, t: Timeouts, local: boolean): string {
   const lock = section.options.lockTimeout ?? t.lockTimeout;
   const stmt = section.options.statementTimeout ?? t.statementTimeout;
+  const set = local ? "SET LOCAL" : "SET";
   // Both values passed durationProblem() (digits and a unit), so inlining them is safe.
   // precog.started: now() is the same for every transaction of one multi-statement message, so
   // each unit notes its own start for the duration its history row records.
   return (
     `${sessionStart(t).join(";\n")};\n` +
+    `${set} lock_timeout = '${lock}';\n${set} statement_timeout = '${stmt}';\n` +
     `SELECT set_config('client_connection_check_interval', '${CONNECTION_CHECK_INTERVAL}', false), ` +
-    `set_config('lock_timeout', '${lock}', ${local}), set_config('statement_timeout', '${stmt}', ${local}), ` +
     `set_config('precog.started', clock_timestamp()::text, ${local})`
   );
+}
+
+/** How many statements `settingsSql` sends. */
+function settingsStatements(t: Timeouts): number {
+  return sessionStart(t).length + 3;
 }
 
 /**
@@ -209,8 +217,8 @@ export async function runTransactional(
     const idx = at - starts[failedIndex];
     if (idx >= 0 && idx <= failed.section.sql.length) offset = idx;
   }
-  // Tags after the last COMMIT: BEGIN, the clean session, the settings SELECT, then the unit's own statements.
-  const statementIndex = failedIndex === committed ? Math.max(0, tagsAfter - 2 - sessionStart(t).length) : undefined;
+  // Tags after the last COMMIT: BEGIN, the settings, then the unit's own statements.
+  const statementIndex = failedIndex === committed ? Math.max(0, tagsAfter - 1 - settingsStatements(t)) : undefined;
   const error = await describeFailure(cause, {
     afterStatements:
       statementIndex !== undefined && offset === undefined
