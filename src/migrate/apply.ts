@@ -8,7 +8,7 @@ import type { Client } from "pg";
 import { isolationOf, type MigrationFile, type Section } from "./files";
 import { HISTORY_TABLE, RECORDED_DURATION } from "./history";
 import { type StatementSpan, splitStatements } from "./parser";
-import { CONNECTION_CHECK_INTERVAL, LOCK_STILL_HELD, setRoleSql } from "./pg";
+import { CONNECTION_CHECK_INTERVAL, LOCK_STILL_HELD, lockReleased, setRoleSql } from "./pg";
 import { codePointToIndex, runBatch } from "./pg-batch";
 import { connectionLost, describeFailure, isConnectionLoss } from "./sql-error";
 
@@ -17,7 +17,10 @@ export interface Unit {
   readonly file: MigrationFile;
   readonly which: "up" | "down";
   readonly section: Section;
-  /** INSERT (up) or DELETE (down) for the history table; for non-transactional units a function of the duration. */
+  /**
+   * Up: the call that checks the migration lock and records the migration (history.ts recordSql);
+   * down: the DELETE of its history row. For non-transactional units a function of the duration.
+   */
   readonly bookkeeping: (durationMs?: number) => string;
 }
 
@@ -69,27 +72,78 @@ function sessionStart(t: Timeouts): string[] {
   return t.ownerRole ? [...CLEAN_SESSION, setRoleSql(t.ownerRole)] : CLEAN_SESSION;
 }
 
-/** The history row is written as the owner role too, whatever role the migration left the session in. */
-function asOwner(t: Timeouts): string {
-  return t.ownerRole ? `${setRoleSql(t.ownerRole)};\n` : "";
+/** One statement of what closes a unit after its own: what it does, for a failure's report, and why it would fail. */
+interface Step {
+  readonly sql: string;
+  readonly does: string;
+  readonly why: string;
+}
+
+const LEFT_IN = "look for what the file leaves its transaction in";
+
+/**
+ * What closes a unit, in its transaction, after its own statements: the owner role again (the
+ * history row is written as the owner role too, whatever role the migration left the session in),
+ * and the history change, which checks first that the session still holds the migration lock (an
+ * up unit's call does both; a down unit runs the check, then its DELETE). `failed`: the error, so
+ * that the call's step says which of its two parts failed.
+ */
+function closingSteps(u: Unit, t: Timeouts, durationMs?: number, failed?: unknown): Step[] {
+  const lock: Step = {
+    sql: LOCK_STILL_HELD,
+    does: "checking that the session still holds the migration lock",
+    why: "the server's message says why",
+  };
+  const row = u.which === "up" ? "writing its history row to" : "deleting its history row from";
+  const history: Step = {
+    sql: u.bookkeeping(durationMs),
+    does: `${row} ${HISTORY_TABLE}`,
+    why: `${LEFT_IN} (transaction_read_only set on, a lock, trigger or rule on ${HISTORY_TABLE})`,
+  };
+  const owner: Step[] = t.ownerRole
+    ? [
+        {
+          sql: setRoleSql(t.ownerRole),
+          does: `taking the owner role ${t.ownerRole} again`,
+          why: `${LEFT_IN} (SET LOCAL SESSION AUTHORIZATION, SET LOCAL ROLE)`,
+        },
+      ]
+    : [];
+  if (u.which === "down") return [lock, ...owner, history];
+  return [...owner, lockReleased(failed) ? { ...lock, sql: history.sql } : history];
+}
+
+/** The closing statements as text, each ending in `;\n`. */
+function closingSql(u: Unit, t: Timeouts, durationMs?: number): string {
+  return closingSteps(u, t, durationMs)
+    .map((step) => `${step.sql};\n`)
+    .join("");
 }
 
 /**
- * A unit's session settings: a clean session as the owner role, the runner's connection check
- * (RESET ALL undid it), then the unit's timeouts (LOCAL inside its transaction).
+ * A unit's session settings: a clean session as the owner role, then the unit's timeouts (LOCAL
+ * inside its transaction) as plain SETs, which the server runs without planning, then what takes
+ * an expression or must last the session: the runner's connection check (RESET ALL undid it) and
+ * the unit's start. `settingsStatements` counts them.
  */
 function settingsSql(section: Section, t: Timeouts, local: boolean): string {
   const lock = section.options.lockTimeout ?? t.lockTimeout;
   const stmt = section.options.statementTimeout ?? t.statementTimeout;
+  const set = local ? "SET LOCAL" : "SET";
   // Both values passed durationProblem() (digits and a unit), so inlining them is safe.
   // precog.started: now() is the same for every transaction of one multi-statement message, so
   // each unit notes its own start for the duration its history row records.
   return (
     `${sessionStart(t).join(";\n")};\n` +
+    `${set} lock_timeout = '${lock}';\n${set} statement_timeout = '${stmt}';\n` +
     `SELECT set_config('client_connection_check_interval', '${CONNECTION_CHECK_INTERVAL}', false), ` +
-    `set_config('lock_timeout', '${lock}', ${local}), set_config('statement_timeout', '${stmt}', ${local}), ` +
     `set_config('precog.started', clock_timestamp()::text, ${local})`
   );
+}
+
+/** How many statements `settingsSql` sends. */
+function settingsStatements(t: Timeouts): number {
+  return sessionStart(t).length + 3;
 }
 
 /**
@@ -123,7 +177,7 @@ export async function runTransactional(
     text += `${begin(u.section)};\n${settingsSql(u.section, t, true)};\n`;
     starts.push(text.length);
     // The newline ends a trailing `--` comment; the `;` ends a statement missing its semicolon.
-    text += `${u.section.sql}\n;\n${LOCK_STILL_HELD};\n${asOwner(t)}${u.bookkeeping()};\nCOMMIT;\n`;
+    text += `${u.section.sql}\n;\n${closingSql(u, t)}COMMIT;\n`;
   }
   if (then) text += `${settingsSql(then, t, false)};\n`;
   const { completed, captured, failure } = await runBatch(client, text, RECORDED_DURATION);
@@ -163,12 +217,12 @@ export async function runTransactional(
     const idx = at - starts[failedIndex];
     if (idx >= 0 && idx <= failed.section.sql.length) offset = idx;
   }
-  // Tags after the last COMMIT: BEGIN, the clean session, the settings SELECT, then the unit's own statements.
-  const statementIndex = failedIndex === committed ? Math.max(0, tagsAfter - 2 - sessionStart(t).length) : undefined;
+  // Tags after the last COMMIT: BEGIN, the settings, then the unit's own statements.
+  const statementIndex = failedIndex === committed ? Math.max(0, tagsAfter - 1 - settingsStatements(t)) : undefined;
   const error = await describeFailure(cause, {
     afterStatements:
       statementIndex !== undefined && offset === undefined
-        ? await afterStatements(failed, statementIndex, t)
+        ? await afterStatements(failed, statementIndex, t, cause)
         : undefined,
     file: failed.file,
     section: failed.section,
@@ -182,33 +236,19 @@ export async function runTransactional(
 }
 
 /**
- * When the `index`th statement to fail is past the unit's own (each unit is its statements, then the
- * lock check, the owner role again, the history row, COMMIT): which of the runner's steps failed,
- * and what that means; undefined when a statement of the file failed.
+ * When the `index`th statement to fail is past the unit's own (each unit is its statements, then
+ * its closing steps, then COMMIT): which of the runner's steps failed, and what that means;
+ * undefined when a statement of the file failed.
  */
-async function afterStatements(u: Unit, index: number, t: Timeouts): Promise<string | undefined> {
+async function afterStatements(u: Unit, index: number, t: Timeouts, cause: unknown): Promise<string | undefined> {
   const own = await splitStatements(u.section.sql).catch(() => undefined);
   if (own === undefined || index < own.length) return undefined;
-  const row = u.which === "up" ? "writing its history row to" : "deleting its history row from";
-  const leftIn = "look for what the file leaves its transaction in";
-  const steps: [string, string][] = [
-    ["checking that the session still holds the migration lock", "the server's message says why"],
-    ...(t.ownerRole
-      ? [
-          [
-            `taking the owner role ${t.ownerRole} again`,
-            `${leftIn} (SET LOCAL SESSION AUTHORIZATION, SET LOCAL ROLE)`,
-          ] as [string, string],
-        ]
-      : []),
-    [
-      `${row} ${HISTORY_TABLE}`,
-      `${leftIn} (transaction_read_only set on, a lock, trigger or rule on ${HISTORY_TABLE})`,
-    ],
-    ["committing", "a deferred constraint or constraint trigger the file set up failed at COMMIT"],
+  const steps: Omit<Step, "sql">[] = [
+    ...closingSteps(u, t, undefined, cause),
+    { does: "committing", why: "a deferred constraint or constraint trigger the file set up failed at COMMIT" },
   ];
-  const [step, why] = steps[Math.min(index - own.length, steps.length - 1)];
-  return `after its ${own.length} statement(s) ran, ${step} failed in the same transaction, which rolled back with it: ${why}.`;
+  const { does, why } = steps[Math.min(index - own.length, steps.length - 1)];
+  return `after its ${own.length} statement(s) ran, ${does} failed in the same transaction, which rolled back with it: ${why}.`;
 }
 
 /** What a failed transactional unit left: nothing of its own, and the `before` units of the run before it. */
@@ -260,7 +300,7 @@ export async function runOutsideTransaction(
     const after = around.then ? settingsSql(around.then, t, false) : "RESET lock_timeout;\nRESET statement_timeout";
     const closing = await runBatch(
       client,
-      `BEGIN;\n${LOCK_STILL_HELD};\n${asOwner(t)}${u.bookkeeping(performance.now() - started)};\nCOMMIT;\n${after}`,
+      `BEGIN;\n${closingSql(u, t, performance.now() - started)}COMMIT;\n${after}`,
       RECORDED_DURATION,
     );
     const done = { file: u.file, durationMs: Number(closing.captured[0] ?? 0) };
@@ -268,8 +308,8 @@ export async function runOutsideTransaction(
       // Recorded: what failed is the next unit's settings, after the COMMIT.
       if (closing.completed.includes("COMMIT")) return { done: [done], failure: closing.failure.error };
       await client.query("ROLLBACK").catch(() => undefined);
-      // Only BEGIN completed: the last statement's lock check failed, reported as that statement's.
-      if (closing.completed.length <= 1 && last >= 0)
+      // The lock check failed: reported as the last statement's, which released the lock.
+      if (lockReleased(closing.failure.error) && last >= 0)
         return { done: [], failure: await statementFailed(client, u, statements, last, closing.failure.error) };
       throw closing.failure.error;
     }

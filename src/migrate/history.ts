@@ -6,7 +6,7 @@
 
 import { createHash } from "node:crypto";
 import type { Client } from "pg";
-import { requirePg } from "./pg";
+import { LOCK_CHECK_PLPGSQL, requirePg } from "./pg";
 
 export const HISTORY_SCHEMA = "precog_migrations";
 export const HISTORY_TABLE = `${HISTORY_SCHEMA}.history`;
@@ -41,6 +41,19 @@ export function toHistoryRow({ order: _order, ...row }: AppliedRow): HistoryRow 
   return row;
 }
 
+/** Milliseconds since the unit began (apply.ts sets precog.started), as the server sees it. */
+const SERVER_DURATION =
+  "GREATEST(0, round(extract(epoch FROM pg_catalog.clock_timestamp() - pg_catalog.current_setting('precog.started')::timestamptz) * 1000))::int";
+
+/**
+ * The function that records an applied migration, made with the history table (one version per
+ * definition: a later definition gets a new name, so an existing one is never replaced, which
+ * only its owner could do). It runs the migration lock check (pg.ts) and then the INSERT: one
+ * statement in each migration's transaction instead of a DO block and an INSERT, and the server
+ * keeps both plans for the session instead of planning them for every migration.
+ */
+export const RECORD_FUNCTION = `${HISTORY_SCHEMA}.record_v1`;
+
 const CREATE = `
 CREATE SCHEMA IF NOT EXISTS ${HISTORY_SCHEMA};
 CREATE TABLE IF NOT EXISTS ${HISTORY_TABLE} (
@@ -51,7 +64,22 @@ CREATE TABLE IF NOT EXISTS ${HISTORY_TABLE} (
   applied_at  timestamptz NOT NULL DEFAULT now(),
   duration_ms integer     NOT NULL CHECK (duration_ms >= 0)
 );
-COMMENT ON TABLE ${HISTORY_TABLE} IS 'Applied schema migrations, written by precog-db; do not edit by hand.';`;
+COMMENT ON TABLE ${HISTORY_TABLE} IS 'Applied schema migrations, written by precog-db; do not edit by hand.';
+DO $precog$ BEGIN
+  IF pg_catalog.to_regprocedure('${RECORD_FUNCTION}(bigint, text, text, text, integer)') IS NULL THEN
+    CREATE FUNCTION ${RECORD_FUNCTION}(p_version bigint, p_name text, p_checksum text, p_applied_by text, p_duration_ms integer)
+      RETURNS integer LANGUAGE plpgsql AS $fn$
+    DECLARE held boolean; recorded integer;
+    BEGIN
+      ${LOCK_CHECK_PLPGSQL}
+      INSERT INTO ${HISTORY_TABLE} (version, name, checksum, applied_by, duration_ms)
+        VALUES (p_version, p_name, p_checksum, p_applied_by, coalesce(p_duration_ms, ${SERVER_DURATION}))
+        RETURNING duration_ms INTO recorded;
+      RETURN recorded;
+    END $fn$;
+    COMMENT ON FUNCTION ${RECORD_FUNCTION}(bigint, text, text, text, integer) IS 'Checks that precog-db still holds the migration lock, then records a migration; called by precog-db.';
+  END IF;
+END $precog$;`;
 
 /** Creates the schema and table if missing. Call with the migration lock held. */
 export async function ensureHistoryTable(client: Client): Promise<void> {
@@ -120,22 +148,17 @@ export function recordSql(
   appliedBy: string,
   durationMs?: number,
 ): string {
-  const duration = durationMs !== undefined ? String(Math.max(0, Math.round(durationMs))) : SERVER_DURATION;
+  const duration = durationMs !== undefined ? String(Math.max(0, Math.round(durationMs))) : "NULL";
   // Loaded by then: this runs only on a connection.
   const { escapeLiteral } = requirePg();
   return (
-    `INSERT INTO ${HISTORY_TABLE} (version, name, checksum, applied_by, duration_ms) VALUES ` +
-    `(${m.order.toString()}, ${escapeLiteral(m.name)}, '${m.checksum}', ${escapeLiteral(appliedBy)}, ${duration}) ` +
-    `RETURNING duration_ms AS ${RECORDED_DURATION}`
+    `SELECT ${RECORD_FUNCTION}(${m.order.toString()}, ${escapeLiteral(m.name)}, '${m.checksum}', ` +
+    `${escapeLiteral(appliedBy)}, ${duration}) AS ${RECORDED_DURATION}`
   );
 }
 
 /** The column `recordSql`'s INSERT returns the recorded duration in. */
 export const RECORDED_DURATION = "precog_applied_ms";
-
-/** Milliseconds since the unit began (apply.ts sets precog.started), as the server sees it. */
-const SERVER_DURATION =
-  "GREATEST(0, round(extract(epoch FROM clock_timestamp() - current_setting('precog.started')::timestamptz) * 1000))::int";
 
 /** The DELETE that forgets a migration when its down section runs. */
 export function forgetSql(order: bigint): string {

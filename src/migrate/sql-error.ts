@@ -4,6 +4,7 @@
  * to do next.
  */
 import { type MigrationFile, positionOf, type Section } from "./files";
+import { HISTORY_TABLE, RECORD_FUNCTION } from "./history";
 import { type StatementSpan, splitStatements } from "./parser";
 import { maskSecrets } from "./pg";
 
@@ -127,9 +128,22 @@ export async function describeFailure(cause: unknown, place: FailurePlace): Prom
   }
   if (err.detail) lines.push(`  detail: ${err.detail}`);
   if (err.hint) lines.push(`  hint: ${err.hint}`);
-  if (err.where) lines.push(`  context: ${err.where}`);
+  const where = err.where === undefined ? undefined : withoutEngineFrames(err.where);
+  if (where) lines.push(`  context: ${where}`);
   lines.push(`  ${place.outcome}`, `  Next: ${place.next}`);
   return new MigrationError(lines.join("\n"), file.filename, line, column, err.code, { cause });
+}
+
+/**
+ * The server's context for an error without the frames of the engine's own history function
+ * (history.ts RECORD_FUNCTION: its INSERT, its lock check), which say nothing about the file; the
+ * frames inside it (a trigger the file put on the history table) stay.
+ */
+export function withoutEngineFrames(where: string): string {
+  const own = [`SQL statement "INSERT INTO ${HISTORY_TABLE} `, `PL/pgSQL function ${RECORD_FUNCTION}(`]
+    .map((frame) => where.indexOf(frame))
+    .filter((at) => at >= 0 && (at === 0 || where[at - 1] === "\n"));
+  return own.length ? where.slice(0, Math.min(...own)).trim() : where;
 }
 
 /** Numbered lines `from`..`to` (at most 12, middle elided) with a caret line after `line`. */

@@ -147,6 +147,25 @@ describe("a migration whose transaction cannot take its history row (issue 30, i
     expect((await query("SELECT to_regclass('ro') AS t")).rows[0].t).toBeNull();
   });
 
+  it("a trigger the file put on the history table: its frame in the context, not the engine's own function's", async () => {
+    dir = migrationsDir({
+      "1_trigger.sql": sql(
+        [
+          "CREATE FUNCTION no_rows() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'no rows here'; END $$;",
+          "CREATE TRIGGER no_rows BEFORE INSERT ON precog_migrations.history FOR EACH ROW EXECUTE FUNCTION no_rows();",
+        ].join("\n"),
+      ),
+    });
+    const err = await failure();
+    expect(err.message.split("\n").slice(0, 4)).toEqual([
+      "1_trigger.sql: up failed: no rows here (SQLSTATE P0001)",
+      "  after its 2 statement(s) ran, writing its history row to precog_migrations.history failed in the same transaction, which rolled back with it: look for what the file leaves its transaction in (transaction_read_only set on, a lock, trigger or rule on precog_migrations.history).",
+      "  context: PL/pgSQL function no_rows() line 1 at RAISE",
+      "  Rolled back: nothing from 1_trigger.sql was applied.",
+    ]);
+    expect((await query("SELECT to_regproc('no_rows') AS f")).rows[0].f).toBeNull();
+  });
+
   it("a deferred constraint that fails at COMMIT is reported as the commit failing", async () => {
     dir = migrationsDir({
       "1_deferred.sql": sql(

@@ -90,7 +90,8 @@ describe("column-type-change, against the type the files built", () => {
     ["numeric(10,2)", "numeric"],
     ["cidr", "inet"],
     ["varbit(8)", "varbit(16)"],
-    ["text[]", "varchar[]"],
+    ["text[]", "text[]"],
+    ["varchar(20)[]", "varchar(20)[]"],
   ])("%s to %s: no rewrite, no finding", async (from, to) => {
     expect(await change(from, to)).toEqual([]);
   });
@@ -103,6 +104,12 @@ describe("column-type-change, against the type the files built", () => {
     ["int", "bigint", "int4", "int8"],
     ["timestamp", "timestamptz", "timestamp", "timestamptz"],
     ["text", "text[]", "text", "text[]"],
+    // Arrays convert element by element (an ArrayCoerceExpr, not a relabel): rewritten even where
+    // the element types would not be.
+    ["text[]", "varchar[]", "text[]", "varchar[]"],
+    ["varchar[]", "text[]", "varchar[]", "text[]"],
+    ["varchar(10)[]", "varchar(20)[]", "varchar(10)[]", "varchar(20)[]"],
+    ["numeric(10,2)[]", "numeric(12,2)[]", "numeric(10,2)[]", "numeric(12,2)[]"],
   ])("%s to %s rewrites", async (from, to, shownFrom, shownTo) => {
     expect(await change(from, to)).toEqual(rewrites(shownFrom, shownTo));
   });
@@ -111,6 +118,30 @@ describe("column-type-change, against the type the files built", () => {
     expect(await change("varchar(50)", "text", " USING c::text")).toEqual([]);
     expect(await change("varchar(50)", "text", " USING lower(c)")).toEqual(rewrites("varchar(50)", "text"));
     expect(await change("varchar(50)", 'text COLLATE "C"')).toEqual(rewrites("varchar(50)", "text"));
+  });
+
+  // Each USING form, as ATColumnChangeRequiresRewrite sees it: the column under relabels only, or not.
+  it.each([
+    ["varchar(50)", "text", " USING CAST(c AS text)"],
+    ["varchar(50)", "text", " USING (c)"],
+    ["varchar(50)", "text", " USING t.c"],
+    ["varchar(50)", "text", " USING c::varchar::text"],
+    ["varchar(50)", "varchar(100)", " USING c::varchar(100)"],
+    ["numeric(10,2)", "numeric(12,2)", " USING c::numeric(12,2)"],
+  ])("%s to %s%s: the column cast in place, no finding", async (from, to, using) => {
+    expect(await change(from, to, using)).toEqual([]);
+  });
+
+  it.each([
+    // A cast through a shorter varchar truncates each value: written out row by row.
+    ["varchar(50)", "text", " USING c::varchar(10)", "varchar(50)", "text"],
+    ["text", "text", " USING c::varchar(10)", "text", "text"],
+    ["varchar(50)", "text", " USING c || ''", "varchar(50)", "text"],
+    ["varchar(50)", "text", " USING 'x'", "varchar(50)", "text"],
+    ["int", "bigint", " USING c::bigint", "int4", "int8"],
+    ["text[]", "varchar[]", " USING c::varchar[]", "text[]", "varchar[]"],
+  ])("%s to %s%s rewrites", async (from, to, using, shownFrom, shownTo) => {
+    expect(await change(from, to, using)).toEqual(rewrites(shownFrom, shownTo));
   });
 
   it("follows the column through ADD COLUMN, earlier type changes and renames", async () => {
@@ -139,6 +170,9 @@ describe("column-type-change, against the type the files built", () => {
       ["timestamptz", "timestamptz"],
       ["my_enum", "my_enum"],
       ["jsonb", "jsonb"],
+      ["text[]", "text[]"],
+      ["varchar(20)[]", "varchar(20)[]"],
+      ["bigint USING c::bigint", "int8"],
     ])("to %s, which no other type becomes in place: a finding", async (to, shown) => {
       const up = `ALTER TABLE t ALTER COLUMN c TYPE ${to};`;
       expect(await lintUp(up)).toEqual(rewritesUnseen("c", `to ${shown}, which no other type becomes in place,`));
@@ -147,6 +181,10 @@ describe("column-type-change, against the type the files built", () => {
 
     it("a USING that computes a new value, or a new collation: a finding", async () => {
       expect(await lintUp("ALTER TABLE t ALTER COLUMN c TYPE text USING lower(c);")).toEqual(
+        rewritesUnseen("c", "with a USING expression that computes a new value"),
+      );
+      // Whatever the old type, text to varchar(10) on the way from the cast truncates: rewritten.
+      expect(await lintUp("ALTER TABLE t ALTER COLUMN c TYPE varchar(10) USING c::text;")).toEqual(
         rewritesUnseen("c", "with a USING expression that computes a new value"),
       );
       expect(await lintUp('ALTER TABLE t ALTER COLUMN c TYPE text COLLATE "C";')).toEqual([
@@ -161,7 +199,11 @@ describe("column-type-change, against the type the files built", () => {
       ["numeric(14, 2)", "numeric(14,2)"],
       ["inet", "inet"],
       ["varbit(16)", "varbit(16)"],
+      // squawk's changing_column_type `err` case: from varchar this is a relabel (no rewrite), from
+      // int a rewrite; the statement alone does not say which, exactly as without the USING.
       ["text USING c::text", "text"],
+      ['text USING CAST("c" AS text)', "text"],
+      ["varchar(255) USING c::varchar(255)", "varchar(255)"],
     ])(
       "to %s, which some old types become in place: on dev and test a note saying so, not a finding; on staging and prod an error (fail closed)",
       async (to, shown) => {

@@ -157,6 +157,87 @@ describe("a migration that releases the migration lock (issue 30, item 13)", () 
     expect(await versions()).toEqual(["1"]);
   });
 
+  // The check after each migration takes the lock back as it tests it (pg.ts LOCK_STILL_HELD):
+  // the key is never free while the run lasts, and the run leaves it free.
+  it("the check keeps the lock: another session cannot take it during a later migration, and takes it once the run ends", async () => {
+    dir = migrationsDir({
+      "1_fine.sql": sql("CREATE TABLE fine (id int);"),
+      "2_nontx.sql": sql("CREATE INDEX CONCURRENTLY fine_id ON fine (id);", "", "transaction:false"),
+      "3_fine.sql": sql("CREATE TABLE also_fine (id int);"),
+      "4_slow.sql": sql("SELECT pg_sleep(1.5);"),
+    });
+    const run = migrate(opts());
+    await waitFor(
+      async () =>
+        (await query("SELECT 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = current_database()"))
+          .rowCount === 1,
+      20_000,
+      "the slow migration to start",
+    );
+    const during = (await query(`SELECT pg_try_advisory_lock(${MIGRATION_LOCK_KEY}) AS got`)).rows[0].got;
+    expect((await run).applied.map((a) => a.version)).toEqual(["1", "2", "3", "4"]);
+    const after = (
+      await query(
+        `SELECT pg_try_advisory_lock(${MIGRATION_LOCK_KEY}) AS got, pg_advisory_unlock(${MIGRATION_LOCK_KEY})`,
+      )
+    ).rows[0].got;
+    expect([during, after]).toEqual([false, true]);
+  });
+
+  it("a session waiting for the lock gets it only once the run is over, not while a check tests it", async () => {
+    dir = migrationsDir({
+      "1_slow.sql": sql("SELECT pg_sleep(1);"),
+      "2_fine.sql": sql("CREATE TABLE fine (id int);"),
+      // Not CREATE INDEX CONCURRENTLY: it would wait for the waiting session's transaction, a deadlock.
+      "3_nontx.sql": sql("CREATE TABLE other_one (id int);\nCREATE TABLE another (id int);", "", "transaction:false"),
+    });
+    await withAdmin(async (other) => {
+      const run = migrate(opts());
+      await waitFor(
+        async () =>
+          (
+            await other.query(
+              "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = current_database()",
+            )
+          ).rowCount === 1,
+        20_000,
+        "the slow migration to start",
+      );
+      // Waits in the queue while the checks run: the first moment it holds the lock, it counts what is applied.
+      const waiting = other.query(
+        `SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY}); SELECT count(*)::int AS n FROM precog_migrations.history`,
+      ) as unknown as Promise<{ rows: { n: number }[] }[]>;
+      expect((await run).applied.map((a) => a.version)).toEqual(["1", "2", "3"]);
+      expect((await waiting)[1].rows[0].n).toBe(3);
+      await other.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
+    }, db);
+  });
+
+  it("is rolled back when another session took the lock it released before the check", async () => {
+    dir = migrationsDir({
+      "1_unlock.sql": sql("CREATE TABLE unlocked (id int);\nSELECT pg_advisory_unlock_all();\nSELECT pg_sleep(1.5);"),
+    });
+    await withAdmin(async (other) => {
+      const run = migrate(opts()).catch((e: Error) => e);
+      await waitFor(
+        async () =>
+          (
+            await other.query(
+              "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = current_database()",
+            )
+          ).rowCount === 1,
+        20_000,
+        "the migration to release the lock and sleep",
+      );
+      expect((await other.query(`SELECT pg_try_advisory_lock(${MIGRATION_LOCK_KEY}) AS got`)).rows[0].got).toBe(true);
+      const failure = await run;
+      await other.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
+      expect((failure as Error).message.split("\n")[0]).toBe(`1_unlock.sql: up failed: ${released}`);
+    }, db);
+    expect(await tables()).toEqual([]);
+    expect(await versions()).toEqual([]);
+  });
+
   it("outside a transaction, is stopped at the statement that released it", async () => {
     dir = migrationsDir({
       "1_nontx.sql": sql(

@@ -53,3 +53,14 @@ describe("validate's scratch database", () => {
     }
   });
 });
+
+describe("validate and the engine's own function", () => {
+  it("a database an earlier precog-db migrated, without precog_migrations.record_v1, shows no drift", async () => {
+    dir = migrationsDir({ "1_t.sql": sql("CREATE TABLE t (id int);") });
+    const env = { ...dbEnv(db), PRECOG_ENV: "dev" };
+    expect((await runCli(["migrate", "--dir", dir], env)).code).toBe(0);
+    await withAdmin((c) => c.query("DROP FUNCTION precog_migrations.record_v1"), db);
+    const report = await validate({ connection: connectionFor(db), dir, environment: "dev" });
+    expect([report.ok, report.drift]).toEqual([true, []]);
+  });
+});

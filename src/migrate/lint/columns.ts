@@ -98,10 +98,18 @@ function rewriteOnAdd(def: Node): { why: string; instead: string } | undefined {
   return undefined;
 }
 
-/** Whether PostgreSQL changes `from` to `to` without a rewrite (ALTER TABLE: binary coercible, no USING that changes the value). */
+/**
+ * Whether PostgreSQL changes `from` to `to` without a rewrite: tablecmds.c's
+ * ATColumnChangeRequiresRewrite skips it only when the planned conversion is the column itself
+ * under binary-coercible relabels (varchar to text, a longer varchar, more numeric precision at the
+ * same scale, cidr to inet). Arrays convert element by element (an ArrayCoerceExpr, never a
+ * relabel), so an array column is rewritten unless its type stays exactly the same: text[] to
+ * varchar[] rewrites, as varchar(10)[] to varchar(20)[] does.
+ */
 function rewriteFree(from: ColumnType, to: ColumnType): boolean {
-  if (from.array !== to.array) return false;
-  if (from.name === to.name && from.mods.join() === to.mods.join()) return true;
+  const same = from.name === to.name && from.mods.join() === to.mods.join();
+  if (from.array || to.array) return from.array === to.array && same;
+  if (same) return true;
   const text = (t: ColumnType) => t.name === "text" || t.name === "varchar";
   if (to.name === "text" || (to.name === "varchar" && to.mods.length === 0)) return text(from);
   if (to.name === "varchar" || to.name === "varbit")
@@ -114,20 +122,40 @@ function rewriteFree(from: ColumnType, to: ColumnType): boolean {
   return from.name === "cidr" && to.name === "inet";
 }
 
+/** Whether each step of `types` (old type, the USING's casts, the new type) converts in place. */
+function rewriteFreeChain(types: readonly ColumnType[]): boolean {
+  return types.every((t, i) => i === 0 || rewriteFree(types[i - 1], t));
+}
+
 /**
  * Whether some other type becomes `to` without a rewrite (rewriteFree's cases): only then can a type
  * change whose old type the lint cannot see be safe. A change to any other type (bigint, a user's
- * enum, timestamptz, ...) rewrites the table whatever the column was, short of being that type already.
+ * enum, timestamptz, any array, ...) rewrites the table whatever the column was, short of being
+ * that type already.
  */
 function reachableInPlace(to: ColumnType): boolean {
-  return ["text", "varchar", "varbit", "numeric", "inet"].includes(to.name);
+  return !to.array && ["text", "varchar", "varbit", "numeric", "inet"].includes(to.name);
 }
 
-/** A USING that leaves the value as it is: absent, the column itself, or the column cast to the new type. */
-function plainUsing(using: Node | undefined, column: string): boolean {
-  const ref = (n: Node | undefined) =>
-    n?.ColumnRef?.fields?.length === 1 && n.ColumnRef.fields[0].String?.sval === column;
-  return !using || ref(using) || ref(using.TypeCast?.arg);
+/**
+ * The types a USING casts the column through, innermost first: [] when there is no USING or it is
+ * the bare column (`c`, `t.c`), `[varchar(10)]` for `c::varchar(10)` or `CAST(c AS varchar(10))`;
+ * undefined when it computes anything else (a function, an operator, another column, a constant),
+ * which PostgreSQL always writes out row by row.
+ */
+function usingCasts(using: Node | undefined, column: string): ColumnType[] | undefined {
+  const casts: ColumnType[] = [];
+  let n = using;
+  if (!n) return casts;
+  while (n?.TypeCast) {
+    const t = columnType(n.TypeCast.typeName);
+    if (!t) return undefined;
+    casts.unshift(t);
+    n = n.TypeCast.arg;
+  }
+  const fields = n?.ColumnRef?.fields;
+  const plain = fields && fields.length <= 2 && fields[fields.length - 1].String?.sval === column;
+  return plain ? casts : undefined;
 }
 
 const REBUILD =
@@ -141,8 +169,11 @@ function typeChange(s: Node, ctx: RuleContext): Hit | undefined {
     const from = ctx.history.typeOf(table, c.name);
     if (!to) continue;
     const collation = Boolean(c.def?.ColumnDef?.collClause);
-    const plain = !collation && plainUsing(c.def?.ColumnDef?.raw_default, c.name);
-    if (from && plain && rewriteFree(from, to)) continue;
+    const casts = collation ? undefined : usingCasts(c.def?.ColumnDef?.raw_default, c.name);
+    // With the old type unknown, the first type the USING reaches stands for it (the new type without casts).
+    const reached = casts?.[0] ?? to;
+    const plain = casts !== undefined && rewriteFreeChain([...casts, to]);
+    if (from && plain && rewriteFreeChain([from, ...(casts ?? []), to])) continue;
     const rewrites =
       "rewrites the table and its indexes under an ACCESS EXCLUSIVE lock, blocking reads and writes until it ends";
     if (from)
@@ -157,8 +188,8 @@ function typeChange(s: Node, ctx: RuleContext): Hit | undefined {
       };
     const why = !plain
       ? "with a USING expression that computes a new value"
-      : !reachableInPlace(to)
-        ? `to ${showType(to)}, which no other type becomes in place,`
+      : !reachableInPlace(reached)
+        ? `to ${showType(reached)}, which no other type becomes in place,`
         : undefined;
     if (why) return { message: `changing the type of ${table}.${c.name} ${why} ${rewrites}: ${REBUILD}`, table };
     // Safe or not depends on the old type, which no file linted here shows: say so, as a note.
