@@ -18,12 +18,10 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import * as provproto from "@pulumi/pulumi/proto/provider_pb";
+import { MIGRATIONS_PACKAGE } from "../../../src/env/migration-resource";
 import { type MigrationsProviderConfig, PROVIDER_CREDENTIALS } from "../contract";
 import { providerConfig } from "./login";
 import { unwrapSecrets } from "./wire-secrets";
-
-/** The package name, which prefixes the legacy `variables` of a Configure request. */
-const PACKAGE = "precog-migrations";
 
 type Unary = (call: { request: unknown }, callback: (err: unknown, resp?: unknown) => void) => void;
 
@@ -84,8 +82,8 @@ export function changedKeys(olds: Record<string, unknown>, news: Record<string, 
 function configOf(req: provproto.ConfigureRequest): MigrationsProviderConfig {
   const args = req.getArgs();
   if (args) return plain(args) as MigrationsProviderConfig;
-  // An engine that sends only the legacy variables: "<package>:config:<key>" -> value.
-  const prefix = `${PACKAGE}:config:`;
+  // An engine that sends only the legacy variables: "<package>:config:<key>" -> value (the package prefixes each).
+  const prefix = `${MIGRATIONS_PACKAGE}:config:`;
   const config: Record<string, string> = {};
   for (const [k, v] of req.getVariablesMap().entries()) if (k.startsWith(prefix)) config[k.slice(prefix.length)] = v;
   return config;
