@@ -8,7 +8,8 @@
  *   checkNew  a new resource's check (no recorded ledger yet): every file is pending; ./pending
  *   diff    no query: drift, then the pending files (./pending: the stack-order gate and the
  *           lint), from the inputs and the recorded ledger
- *   create, update   apply what is pending, then record the ledger as the database has it
+ *   create, update   apply what is pending (one login, one connection: the engine's), then record
+ *           the ledger as the database has it
  *   read    (refresh) the ledger from the history table: a row changed by hand shows as drift
  *   delete  nothing: the database resource owns the schema's fate
  */
@@ -33,7 +34,7 @@ import {
 } from "../contract";
 import type { ResourceLog } from "./engine-log";
 import { connectionOf, describeLogin, ownerRoleOf, type RecordedLogin } from "./login";
-import { checkPending, pendingFiles, stackOf } from "./pending";
+import { checkPending, stackOf } from "./pending";
 import { pruneSnapshots, type RdsSnapshots, rdsClient, snapshotBeforeApply } from "./snapshot";
 
 const ID = "migrations";
@@ -98,19 +99,17 @@ function toLedgerEntry({ version, name, checksum, appliedAt, appliedBy }: Histor
   return { version, name, checksum, appliedAt, appliedBy };
 }
 
-/** Applies what is pending. On a failure the state records the ledger as the database has it. */
+/**
+ * Applies what is pending, logged in once, on one connection: the engine's (`migrate`), which finds
+ * what is pending itself, so a new resource (no recorded ledger, perhaps on a database that already
+ * has migrations) applies what the database lacks without a read of its own first. The RDS snapshot
+ * is the engine's `beforeApply`: taken once the engine holds its lock and has found something
+ * pending, never when nothing is. On a failure the state records the ledger as the database has it.
+ */
 async function apply(i: MigrationsInputs, previous: MigrationsState | undefined, log?: ResourceLog) {
   let lastBackup = previous?.lastBackup ?? null;
   const plan = i.backup;
   try {
-    // Without a recorded ledger (a new resource, perhaps on a database that already has
-    // migrations), what is pending is what the database lacks.
-    const pending = pendingFiles(i, previous ? recordedApplied(previous) : await ledgerOf(i));
-    if (pending.length > 0 && plan.kind === "rds-snapshot") {
-      const rds = await snapshotClients.rds(plan.region);
-      lastBackup = await snapshotBeforeApply(plan, rds);
-      await pruneAfterSnapshot(plan, rds, log);
-    }
     const result = await migrate({
       connection: await connectionOf(i),
       ownerRole: ownerRoleOf(i),
@@ -122,6 +121,14 @@ async function apply(i: MigrationsInputs, previous: MigrationsState | undefined,
       // On a local server the engine's own pg_dump, taken only when something is pending.
       backup: plan.kind === "pg_dump",
       backupDir: plan.kind === "pg_dump" ? plan.dir : undefined,
+      beforeApply:
+        plan.kind === "rds-snapshot"
+          ? async () => {
+              const rds = await snapshotClients.rds(plan.region);
+              lastBackup = await snapshotBeforeApply(plan, rds);
+              await pruneAfterSnapshot(plan, rds, log);
+            }
+          : undefined,
       applicationName: "precog-db pulumi",
       // The engine's notes and warnings (a wait for the migration lock among them) show under the resource.
       log: log && engineNotes(log),
@@ -134,6 +141,7 @@ async function apply(i: MigrationsInputs, previous: MigrationsState | undefined,
     if (!result.history) throw new Error("migrate returned no history");
     return stateOf(i, result.history.map(toLedgerEntry), result.backupFile ?? lastBackup);
   } catch (e) {
+    // Only after a failure: the apply's connection may be gone with it.
     const ledger = await ledgerOf(i).catch(() => (previous ? recordedApplied(previous) : []));
     const message = `${(e as Error).message}\n(target ${describeLogin(i)}; the ledger records the ${ledger.length} migration(s) the database has)`;
     // Pulumi records `properties` as the resource's state (an initialization failure), so the
