@@ -6,8 +6,9 @@
  * error messages.
  *
  *   checkNew  a new resource's check (no recorded ledger yet): every file is pending; ./pending
- *   diff    no query: drift, then the pending files (./pending: the stack-order gate and the
- *           lint), from the inputs and the recorded ledger
+ *   diff    no query: drift, then the pending files (./pending: the stack-order gate, and on
+ *           staging and prod the lint), from the inputs and the recorded ledger
+ *   preview  of a create or update: on dev and test the lint's warnings (./previews.ts)
  *   create, update   apply what is pending (one login, one connection: the engine's), then record
  *           the ledger as the database has it
  *   read    (refresh) the ledger from the history table: a row changed by hand shows as drift
@@ -34,7 +35,7 @@ import {
 } from "../contract";
 import type { ResourceLog } from "./engine-log";
 import { connectionOf, describeLogin, ownerRoleOf, type RecordedLogin } from "./login";
-import { checkPending, stackOf } from "./pending";
+import { checkPending, previewPending, stackOf } from "./pending";
 import { pruneSnapshots, type RdsSnapshots, rdsClient, snapshotBeforeApply } from "./snapshot";
 
 const ID = "migrations";
@@ -84,6 +85,14 @@ export async function diff(urn: string, olds: MigrationsState, news: MigrationsI
   const oldShape = isFormerShape(olds);
   const changes = pending.length > 0 || oldShape || !same("environment") || !same("login") || !same("backup");
   return { changes, replaces: [] as string[], deleteBeforeReplace: false };
+}
+
+/**
+ * The preview of a create (`olds` undefined: every file pending) or of an update: on dev and test
+ * the lint's warnings on what is pending (./pending.ts `previewPending`). No query.
+ */
+export async function preview(olds: MigrationsState | undefined, news: MigrationsInputs, log: ResourceLog) {
+  await previewPending(news, olds ? recordedApplied(olds) : [], log);
 }
 
 async function ledgerOf(i: Pick<RecordedInputs, "environment"> & RecordedLogin): Promise<LedgerEntry[]> {

@@ -10,6 +10,8 @@
  *   DiffConfig   a changed credential (PROVIDER_CREDENTIALS) is no change; a credential that
  *                appears or goes, or any other key's change, is one (an update, never a replace)
  *
+ * Its Configure also says the plugin supports previews of Create and Update (./previews.ts).
+ *
  * What the engine then does, as the CLI showed (tests/engine/rotation.test.ts): when DiffConfig
  * says no change, the provider's "same" step records the new config in the state but configures
  * the plugin with the config recorded before; the next run, and any refresh, configures it with
@@ -25,14 +27,18 @@ import { unwrapSecrets } from "./wire-secrets";
 
 type Unary = (call: { request: unknown }, callback: (err: unknown, resp?: unknown) => void) => void;
 
-/** Makes the next service registered on a gRPC server (the SDK's provider) answer Configure and DiffConfig here. */
-export function serveConfig(): void {
+/**
+ * Makes the next service registered on a gRPC server (the SDK's provider) answer Configure and
+ * DiffConfig here; `also` changes the rest of it before it is registered (./previews.ts).
+ */
+export function serveConfig(also?: (impl: Record<string, Unary>) => void): void {
   const addService = grpc.Server.prototype.addService;
   grpc.Server.prototype.addService = function (service, implementation) {
     grpc.Server.prototype.addService = addService;
     const impl = implementation as Record<string, Unary>;
     impl.configure = configure;
     impl.diffConfig = diffConfig;
+    also?.(impl);
     return addService.call(this, service, implementation);
   };
 }
@@ -46,6 +52,8 @@ const configure: Unary = (call, callback) => {
     resp.setAcceptsecrets(true);
     resp.setAcceptresources(true);
     resp.setAcceptoutputs(true);
+    // Previews of Create and Update come here with their flag set, answered by ./previews.ts.
+    resp.setSupportspreview(true);
     callback(null, resp);
   } catch (e) {
     callback(e);
