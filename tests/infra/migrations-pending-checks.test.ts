@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { stateOf } from "../../infra/migrations/contract";
+import { appliedAsTheyAre } from "../../infra/migrations/plugin/crud";
 import type { EngineLog } from "../../infra/migrations/plugin/engine-log";
 import { migrationsPreviews, migrationsProvider } from "../../infra/migrations/plugin/server";
 import { migrationFiles, predecessorView, summaryOf } from "../../src/migrate";
@@ -171,6 +172,32 @@ describe("the provider's diff of a recorded resource", () => {
       expect(logged).toHaveLength(pending.length);
       for (const [i, line] of pending.entries()) expect(logged[i]).toMatch(line);
     }
+  });
+});
+
+describe("the diff's no-op test: every file applied as it is, and nothing else", () => {
+  const sum = (c: string) => c.repeat(64);
+  const files = { "0001_a.sql": sum("a"), "0002_b.sql": sum("b"), "0010_c.sql": sum("c") };
+  const text = (lines: string[]) => lines.join("\n");
+  it.each([
+    ["the same files, versions without padding", text([`1 ${sum("a")}`, `2 ${sum("b")}`, `10 ${sum("c")}`]), true],
+    ["a checksum changed", text([`1 ${sum("a")}`, `2 ${sum("d")}`, `10 ${sum("c")}`]), false],
+    ["a file not applied", text([`1 ${sum("a")}`, `2 ${sum("b")}`]), false],
+    [
+      "a version applied with no file",
+      text([`1 ${sum("a")}`, `2 ${sum("b")}`, `10 ${sum("c")}`, `11 ${sum("e")}`]),
+      false,
+    ],
+    ["the same pairs in another order", text([`2 ${sum("b")}`, `1 ${sum("a")}`, `10 ${sum("c")}`]), false],
+    ["nothing applied", "", false],
+  ])("%s: %s", (_what, applied, same) => {
+    expect(appliedAsTheyAre(files, applied)).toBe(same);
+  });
+
+  it("of no files: only an empty ledger; a version 0000 is 0", () => {
+    expect(appliedAsTheyAre({}, "")).toBe(true);
+    expect(appliedAsTheyAre({}, `1 ${sum("a")}`)).toBe(false);
+    expect(appliedAsTheyAre({ "0000_z.sql": sum("f") }, `0 ${sum("f")}`)).toBe(true);
   });
 });
 
