@@ -7,6 +7,7 @@
  * of the roles' naming convention (src/env/roles.ts).
  */
 import { ENVIRONMENT_TRAITS, isEnvironment } from "../src/env/environment";
+import { MIGRATIONS_TYPE } from "../src/env/migration-resource";
 import { OWNING_ROLES, roleNamesOf } from "../src/env/roles";
 
 export type Level = "mandatory" | "advisory";
@@ -68,7 +69,7 @@ export const TYPES = {
   backupReplication: "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication",
   rolePolicy: "aws:iam/rolePolicy:RolePolicy",
   sarStack: "aws:serverlessrepository/cloudFormationStack:CloudFormationStack",
-  migrations: "precog-migrations:index:Migrations",
+  migrations: MIGRATIONS_TYPE,
   stack: "pulumi:pulumi:Stack",
   environment: "precog:environment:PrecogEnvironment",
 } as const;

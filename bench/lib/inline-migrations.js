@@ -3,9 +3,10 @@
 // inline from this process through the Automation API and the real CLI (the only plugin it starts is
 // the project's own migration provider), for bench/pulumi/migrations-ledger-size.ts to time.
 //
-//   node bench/lib/inline-migrations.js <project dir> <stack> <preview|up|deploy> <with|without>
+//   node bench/lib/inline-migrations.js <project dir> <stack> <preview|up|apply|deploy> <with|without>
 //
-// preview and up expect no changes (--expect-no-changes); deploy is the setup's first up.
+// preview and up expect no changes (--expect-no-changes); apply is an up that applies what is
+// pending, quietly; deploy is the setup's first up, its output printed.
 // "with": the migration provider and the PrecogMigrations component (compiled, dist/pulumi), its
 // predecessor read through a StackReference when BENCH_PREDECESSOR names one; "without": the same
 // program registering neither, exporting the same keys. The rest comes from the environment:
@@ -44,9 +45,9 @@ function program() {
 }
 
 async function main() {
-  if (!["preview", "up", "deploy"].includes(command) || !["with", "without"].includes(mode)) {
+  if (!["preview", "up", "apply", "deploy"].includes(command) || !["with", "without"].includes(mode)) {
     throw new Error(
-      "usage: node bench/lib/inline-migrations.js <project dir> <stack> <preview|up|deploy> <with|without>",
+      "usage: node bench/lib/inline-migrations.js <project dir> <stack> <preview|up|apply|deploy> <with|without>",
     );
   }
   const pulumiCommand = await PulumiCommand.get({ root: dirname(process.env.BENCH_ENGINE), skipVersionCheck: true });
@@ -56,6 +57,7 @@ async function main() {
   );
   if (command === "preview") await stack.preview({ expectNoChanges: true });
   else if (command === "up") await stack.up({ expectNoChanges: true });
+  else if (command === "apply") await stack.up();
   else await stack.up({ onOutput: (s) => process.stdout.write(s) });
 }
 

@@ -1,8 +1,8 @@
 /**
  * What the Pulumi benches share about timing: two bash scripts run in turn by bench/lib/paired.js,
  * its rows as the report to print, and its figures read from its --json file (not parsed from
- * the rows): both medians, the median ratio A/B taken pair by pair, and the paired difference,
- * (median ratio - 1) x B's median.
+ * the rows): both medians, the median ratio A/B taken pair by pair, the paired difference,
+ * (median ratio - 1) x B's median, and the median of the differences A - B pair by pair.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -21,6 +21,8 @@ export interface PairedRun {
   readonly ratio: number;
   /** What A adds to B, paired: (ratio - 1) x b, in seconds. */
   readonly paired: number;
+  /** What A adds to B, the median of A - B pair by pair, in seconds (for a cost that adds rather than scales). */
+  readonly difference: number;
 }
 
 /**
@@ -45,9 +47,14 @@ export function runPaired(
       [PAIRED, "-n", String(runs), "--timeout", String(timeoutS), "--json", json, "--vs", `bash ${b}`, "--", "bash", a],
       { encoding: "utf8" },
     ).trimEnd();
-    const figures: Record<"a" | "b" | "ratio", { median: number }> = JSON.parse(readFileSync(json, "utf8"));
+    const figures: Record<"a" | "b" | "ratio", { median: number; samples: number[] }> = JSON.parse(
+      readFileSync(json, "utf8"),
+    );
     const [am, bm, ratio] = [figures.a.median, figures.b.median, figures.ratio.median];
-    return { report, a: am, b: bm, ratio, paired: (ratio - 1) * bm };
+    const differences = figures.a.samples.map((a, i) => a - figures.b.samples[i]).sort((x, y) => x - y);
+    const m = differences.length >> 1;
+    const difference = differences.length % 2 ? differences[m] : (differences[m - 1] + differences[m]) / 2;
+    return { report, a: am, b: bm, ratio, paired: (ratio - 1) * bm, difference };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -20,7 +20,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Client } from "pg";
 import { migrationFiles } from "../../src/migrate";
@@ -157,7 +157,7 @@ function compare(title: string, a: string, b: string): PairedRun {
   const r = runPaired(a, b, { runs: RUNS, perCommandS: 60 });
   console.log(`\n${title}\n${r.report}`);
   console.log(
-    `A - B: ${(r.a - r.b).toFixed(3)} s (medians' difference), ${r.paired.toFixed(3)} s paired ((median A/B - 1) x B median)`,
+    `A - B: ${(r.a - r.b).toFixed(3)} s (medians' difference), ${r.paired.toFixed(3)} s paired ((median A/B - 1) x B median), ${r.difference.toFixed(3)} s (median of the pairs' differences)`,
   );
   return r;
 }
@@ -186,7 +186,7 @@ async function main(): Promise<void> {
         runs[size.label] = a;
         const r = compare(`no-op ${command}, ${size.label} applied: A = with the component, B = without`, a, b);
         rows.push(
-          `${command.padEnd(8)} ${size.label.padStart(5)} applied  component +${(r.a - r.b).toFixed(3)} s medians, +${r.paired.toFixed(3)} s paired (A ${r.a.toFixed(2)} s, B ${r.b.toFixed(2)} s)`,
+          `${command.padEnd(8)} ${size.label.padStart(5)} applied  component +${(r.a - r.b).toFixed(3)} s medians, +${r.paired.toFixed(3)} s paired, +${r.difference.toFixed(3)} s pairs' differences (A ${r.a.toFixed(2)} s, B ${r.b.toFixed(2)} s)`,
         );
       }
       const big = compare(
@@ -195,11 +195,11 @@ async function main(): Promise<void> {
         runs["5"],
       );
       rows.push(
-        `${command.padEnd(8)} 5000 vs 5     ${(big.a - big.b).toFixed(3)} s medians, ${big.paired.toFixed(3)} s paired (A ${big.a.toFixed(2)} s, B ${big.b.toFixed(2)} s)`,
+        `${command.padEnd(8)} 5000 vs 5     ${(big.a - big.b).toFixed(3)} s medians, ${big.paired.toFixed(3)} s paired, ${big.difference.toFixed(3)} s pairs' differences (A ${big.a.toFixed(2)} s, B ${big.b.toFixed(2)} s)`,
       );
     }
     console.log(
-      `\nsummary (targets: component at most +0.3 s at every size; 5000 vs 5 at most 0.1 s)\n${rows.join("\n")}`,
+      `\nsummary (targets: component at most +0.3 s at every size; 5000 vs 5 at most 0.1 s; load ${loadavg()[0].toFixed(2)} at the end)\n${rows.join("\n")}`,
     );
   } finally {
     cluster.stop();

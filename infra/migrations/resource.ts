@@ -11,11 +11,10 @@
  * ignores), so it is registered once the stack's generated password exists.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { MIGRATIONS_PACKAGE, MIGRATIONS_TYPE } from "../../src/env/migration-resource";
 import type { LedgerSummary } from "../../src/migrate";
 
-/** The plugin's package, and the type of its one resource. */
-export const MIGRATIONS_PACKAGE = "precog-migrations";
-export const MIGRATIONS_TYPE = `${MIGRATIONS_PACKAGE}:index:Migrations`;
+export { MIGRATIONS_PACKAGE, MIGRATIONS_TYPE };
 
 /** The provider's config as the program gives it: the migrator's password on local stacks. */
 export interface MigrationsProviderArgs {

@@ -9,6 +9,7 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { MIGRATIONS_TYPE } from "../env/migration-resource";
 import type { Vars } from "./target";
 
 interface StateResource {
@@ -119,7 +120,7 @@ export class LocalStack {
 
   /** The URN of the stack's migration resource; throws when the stack or the resource is not there. */
   async migrationResourceUrn(): Promise<string> {
-    const found = (await this.resources()).find((r) => r.type === MIGRATION_RESOURCE_TYPE);
+    const found = (await this.resources()).find((r) => r.type === MIGRATIONS_TYPE);
     if (!found)
       throw new Error(
         `stack "${this.stack}" (${this.backend()}) has no migration resource in its state: run pulumi up --stack ${this.stack} first.`,
@@ -162,9 +163,6 @@ export class LocalStack {
     };
   }
 }
-
-/** The type of the migration resource (infra/migrations/resource.ts MIGRATIONS_TYPE, which src does not import). */
-export const MIGRATION_RESOURCE_TYPE = "precog-migrations:index:Migrations";
 
 /** Whether `cwd` looks like the project (its Pulumi.yaml), for a clear error before anything runs. */
 export function isProjectDir(cwd: string): boolean {

@@ -106,11 +106,12 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
         );
         // 6. Lint.
         if (s.lint) await enforceLint(scan, files, s);
-        // 7. Back up.
+        // 7. Back up (and the caller's own step, `beforeApply`).
         const backupFile =
           s.backup && s.backupDir
             ? await backupFirst(s, s.backupDir, state.newest?.version ?? "0", files[files.length - 1].version)
             : undefined;
+        if (s.beforeApply) await s.beforeApply(files.map((f) => ({ version: f.version, name: f.name })));
         // 8. Apply and record: a transactional migration's history row is written in its own transaction.
         const applied = await applyAll(session.client, files, s);
         s.log({ type: "info", message: `Applied ${applied.length} migration(s) to ${where}.` });

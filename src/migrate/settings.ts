@@ -76,6 +76,14 @@ export interface MigrateOptions extends ConnectionOptions {
   readonly backupDir?: string;
   /** Take a backup before applying. Default: on for staging and prod, off for dev and test. */
   readonly backup?: boolean;
+  /**
+   * A caller's own step before the first migration is applied (the Pulumi component's RDS
+   * snapshot): run under the migration lock once the run has found something pending and checked
+   * and linted it, after the engine's own backup; an error stops the run with nothing applied.
+   * Never run when nothing is pending. So that a caller learns what is pending on the run's own
+   * connection, not by logging in once more. Default: none.
+   */
+  readonly beforeApply?: (pending: readonly { readonly version: string; readonly name: string }[]) => Promise<void>;
   /** The pg_dump program. Default "pg_dump" from PATH. */
   readonly pgDump?: string;
   /**
@@ -103,7 +111,14 @@ export interface Settings
   extends Required<
     Omit<
       MigrateOptions,
-      "log" | "allowed" | "backupDir" | "checksumCache" | "prodConfirmed" | "targetVersion" | "ownerRole"
+      | "log"
+      | "allowed"
+      | "backupDir"
+      | "checksumCache"
+      | "prodConfirmed"
+      | "targetVersion"
+      | "ownerRole"
+      | "beforeApply"
     >
   > {
   readonly log: (event: MigrateEvent) => void;
@@ -113,6 +128,7 @@ export interface Settings
   readonly prodConfirmed?: boolean;
   readonly targetVersion?: string;
   readonly ownerRole?: string;
+  readonly beforeApply?: MigrateOptions["beforeApply"];
 }
 
 export const DEFAULT_LOCK_TIMEOUT = "5s";
@@ -183,6 +199,7 @@ export function resolveSettings(options: MigrateOptions, operatorDefault: () => 
     prodConfirmed: o.prodConfirmed,
     targetVersion: o.targetVersion,
     ownerRole: o.ownerRole,
+    beforeApply: o.beforeApply,
     returnHistory: o.returnHistory ?? false,
   };
 }

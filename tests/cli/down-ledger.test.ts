@@ -12,8 +12,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MIGRATION_RESOURCE_TYPE } from "../../src/cli/local-stack";
 import { committedStack } from "../../src/config/stack-file";
+import { MIGRATIONS_TYPE } from "../../src/env/migration-resource";
 import { findEngine } from "../../testbed/pulumi-project";
 import { createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
 import { dbEnv, migrationsDir, REPO, removeDir, runCli, sql } from "../migrate/helpers";
@@ -95,10 +95,10 @@ describe.sequential("down on dev's database, which test's gate reads through sta
       pulumi(["stack", "init", "dev", "--non-interactive"]);
       const state = JSON.parse(pulumi(["stack", "export", "--stack", "dev"]));
       const root = "urn:pulumi:dev::precog::pulumi:pulumi:Stack::precog-dev";
-      const urn = `urn:pulumi:dev::precog::${MIGRATION_RESOURCE_TYPE}::precog-dev-migrations`;
+      const urn = `urn:pulumi:dev::precog::${MIGRATIONS_TYPE}::precog-dev-migrations`;
       state.deployment.resources = [
         { urn: root, custom: false, type: "pulumi:pulumi:Stack", outputs: { migrations: [] } },
-        { urn, custom: false, type: MIGRATION_RESOURCE_TYPE, parent: root, outputs: { ledgerJson: "[]" } },
+        { urn, custom: false, type: MIGRATIONS_TYPE, parent: root, outputs: { ledgerJson: "[]" } },
       ];
       writeFileSync(join(backend, "state.json"), JSON.stringify(state));
       pulumi(["stack", "import", "--stack", "dev", "--file", join(backend, "state.json")]);

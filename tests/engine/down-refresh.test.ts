@@ -11,7 +11,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordedApplied } from "../../infra/migrations/contract";
-import { LocalStack, MIGRATION_RESOURCE_TYPE } from "../../src/cli/local-stack";
+import { LocalStack } from "../../src/cli/local-stack";
 import type { PrecogConfig } from "../../src/config/parse";
 import { down } from "../../src/migrate/down";
 import { type LocalCluster, startLocalCluster } from "../../testbed/local-cluster";
@@ -92,7 +92,6 @@ describe.sequential("down on dev, then test", () => {
       expect(await versions("dev")).toContain("6");
 
       // What the command runs: the migration resource's URN as it finds it in dev's state.
-      expect(MIGRATION_RESOURCE_TYPE).toBe(MIGRATIONS_TYPE);
       const urn = await new LocalStack("dev", project.dir, project.copy.environment()).migrationResourceUrn();
       expect([urn]).toEqual((await project.resourcesOf("dev", MIGRATIONS_TYPE)).map((r) => r.urn));
       const refreshed = await project.refresh("dev", programs.dev, { target: [urn] });

@@ -2,7 +2,7 @@
  * What the plugin's provider checks before applying (infra/migrations/plugin/pending.ts): the
  * pending files, from the ledger the resource recorded (diff) or all of them for a new resource
  * (check); the stack-order gate against the predecessor's ledger; the lint, its warnings through
- * the engine's log; drift. None of it queries the database (the inputs point at a port nothing
+ * the engine's log (on dev and test in the previews of a create or update only); drift. None of it queries the database (the inputs point at a port nothing
  * listens on).
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -10,7 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { stateOf } from "../../infra/migrations/contract";
-import { migrationsProvider } from "../../infra/migrations/plugin/server";
+import { appliedAsTheyAre } from "../../infra/migrations/plugin/crud";
+import type { EngineLog } from "../../infra/migrations/plugin/engine-log";
+import { migrationsPreviews, migrationsProvider } from "../../infra/migrations/plugin/server";
 import { migrationFiles, predecessorView, summaryOf } from "../../src/migrate";
 
 const dir = mkdtempSync(join(tmpdir(), "precog-pending-checks-"));
@@ -24,13 +26,15 @@ let logged: string[];
 beforeEach(() => {
   logged = [];
 });
-const provider = migrationsProvider("0.0.0-test", {
+const log: EngineLog = {
   of: (u) => ({
     info: async (m) => void logged.push(`${u.split("::").at(-1)} info: ${m}`),
     warn: async (m) => void logged.push(`${u.split("::").at(-1)} warn: ${m}`),
   }),
   connect: () => void logged.push("connect"),
-});
+};
+const provider = migrationsProvider("0.0.0-test", log);
+const previews = migrationsPreviews(log);
 
 async function files() {
   return migrationFiles(dir, false);
@@ -86,12 +90,23 @@ describe("the provider's diff of a recorded resource", () => {
     expect(logged).toEqual([]);
   });
 
-  it("names what is pending from the recorded ledger, and on dev warns of each lint finding", async () => {
-    const d = await provider.diff?.("migrations", urn("dev"), await recorded("dev", ["1"]), await inputs("dev"));
+  it("names what is pending from the recorded ledger; on dev the lint's warnings are the preview's, not the diff's", async () => {
+    const olds = await recorded("dev", ["1"]);
+    const d = await provider.diff?.("migrations", urn("dev"), olds, await inputs("dev"));
     expect(d?.changes).toBe(true);
+    expect(logged).toEqual(["precog-dev-migrations info: pending migrations: 0002_drop_a.sql"]);
+    await previews.update(urn("dev"), olds, await inputs("dev"));
     expect(logged).toHaveLength(2);
-    expect(logged[0]).toBe("precog-dev-migrations info: pending migrations: 0002_drop_a.sql");
     expect(logged[1]).toMatch(/^precog-dev-migrations warn: 0002_drop_a\.sql:2:1 drop-table: /);
+  });
+
+  it("lints nothing in the preview of a staging or prod update (its diff did), nor of anything with nothing pending", async () => {
+    for (const stack of ["staging", "prod"]) {
+      await previews.update(urn(stack), await recorded(stack, ["1"]), await inputs(stack));
+      await previews.create(urn(stack), await inputs(stack));
+    }
+    await previews.update(urn("dev"), await recorded("dev", ["1", "2"]), await inputs("dev"));
+    expect(logged).toEqual([]);
   });
 
   it("refuses a pending file the predecessor has not applied, naming it, its checksum and both stacks", async () => {
@@ -132,10 +147,7 @@ describe("the provider's diff of a recorded resource", () => {
     const listed = { ...rest, ledger: await ledgerOf(["1"]) };
     const d = await provider.diff?.("migrations", urn("dev"), listed, await inputs("dev"));
     expect(d?.changes).toBe(true);
-    expect(logged).toEqual([
-      "precog-dev-migrations info: pending migrations: 0002_drop_a.sql",
-      expect.stringMatching(/^precog-dev-migrations warn: 0002_drop_a\.sql:2:1 drop-table: /),
-    ]);
+    expect(logged).toEqual(["precog-dev-migrations info: pending migrations: 0002_drop_a.sql"]);
   });
 
   it("asks for an update of a state with the ledger as a list even with nothing pending, so that it is rewritten as a summary", async () => {
@@ -149,14 +161,8 @@ describe("the provider's diff of a recorded resource", () => {
   it("reads a state recorded with the ledger as JSON text (before the summary), and asks for an update that rewrites it", async () => {
     const { applied: _, ...rest } = await recorded("dev", []);
     for (const [versions, pending] of [
-      // The pending file named, and (dev lints in every diff) its finding warned of.
-      [
-        ["1"],
-        [
-          /^precog-dev-migrations info: pending migrations: 0002_drop_a\.sql$/,
-          /^precog-dev-migrations warn: 0002_drop_a\.sql:2:1 drop-table: /,
-        ],
-      ],
+      // The pending file named (dev lints in previews only).
+      [["1"], [/^precog-dev-migrations info: pending migrations: 0002_drop_a\.sql$/]],
       [["1", "2"], []],
     ] as const) {
       logged.length = 0;
@@ -166,6 +172,32 @@ describe("the provider's diff of a recorded resource", () => {
       expect(logged).toHaveLength(pending.length);
       for (const [i, line] of pending.entries()) expect(logged[i]).toMatch(line);
     }
+  });
+});
+
+describe("the diff's no-op test: every file applied as it is, and nothing else", () => {
+  const sum = (c: string) => c.repeat(64);
+  const files = { "0001_a.sql": sum("a"), "0002_b.sql": sum("b"), "0010_c.sql": sum("c") };
+  const text = (lines: string[]) => lines.join("\n");
+  it.each([
+    ["the same files, versions without padding", text([`1 ${sum("a")}`, `2 ${sum("b")}`, `10 ${sum("c")}`]), true],
+    ["a checksum changed", text([`1 ${sum("a")}`, `2 ${sum("d")}`, `10 ${sum("c")}`]), false],
+    ["a file not applied", text([`1 ${sum("a")}`, `2 ${sum("b")}`]), false],
+    [
+      "a version applied with no file",
+      text([`1 ${sum("a")}`, `2 ${sum("b")}`, `10 ${sum("c")}`, `11 ${sum("e")}`]),
+      false,
+    ],
+    ["the same pairs in another order", text([`2 ${sum("b")}`, `1 ${sum("a")}`, `10 ${sum("c")}`]), false],
+    ["nothing applied", "", false],
+  ])("%s: %s", (_what, applied, same) => {
+    expect(appliedAsTheyAre(files, applied)).toBe(same);
+  });
+
+  it("of no files: only an empty ledger; a version 0000 is 0", () => {
+    expect(appliedAsTheyAre({}, "")).toBe(true);
+    expect(appliedAsTheyAre({}, `1 ${sum("a")}`)).toBe(false);
+    expect(appliedAsTheyAre({ "0000_z.sql": sum("f") }, `0 ${sum("f")}`)).toBe(true);
   });
 });
 
@@ -182,6 +214,10 @@ describe("the provider's check", () => {
       "connect",
       "connect",
       "precog-test-migrations info: pending migrations: 0001_a.sql, 0002_drop_a.sql",
+    ]);
+    // The preview of its create: the lint's warnings on test.
+    await previews.create(urn("test"), allowed);
+    expect(logged.slice(3)).toEqual([
       expect.stringMatching(/^precog-test-migrations warn: 0002_drop_a\.sql:2:1 drop-table: /),
     ]);
   });

@@ -35,11 +35,11 @@ async function run(environment: Environment) {
 }
 
 describe("lint of the pending files", () => {
-  it("on dev and test, logs what is pending and each finding as a warning", async () => {
+  it("on dev and test, logs each finding as a warning", async () => {
     for (const environment of ["dev", "test"] as const) {
       const { logged, outcome } = await run(environment);
       expect(outcome).toBeUndefined();
-      expect(logged.info).toEqual(["pending migrations: 0002_drop.sql"]);
+      expect(logged.info).toEqual([]);
       expect(logged.warn).toHaveLength(1);
       expect(logged.warn[0]).toMatch(/^0002_drop\.sql:2:1 drop-table: /);
     }

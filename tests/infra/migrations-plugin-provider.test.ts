@@ -12,9 +12,11 @@ import { join } from "node:path";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordedApplied } from "../../infra/migrations/contract";
+import { snapshotClients } from "../../infra/migrations/plugin/crud";
 import { iamTokens, providerConfig } from "../../infra/migrations/plugin/login";
 import { changedKeys } from "../../infra/migrations/plugin/provider-config";
 import { migrationsProvider } from "../../infra/migrations/plugin/server";
+import { type RdsSnapshots, rdsClient } from "../../infra/migrations/plugin/snapshot";
 import { secretLike, unwrapSecrets } from "../../infra/migrations/plugin/wire-secrets";
 import { rdsIamToken } from "../../src/env/rds-iam-token";
 import { MIGRATION_LOCK_KEY, migrationFiles, summaryOf } from "../../src/migrate";
@@ -309,8 +311,67 @@ describe("the plugin's provider on an aws stack's login (IAM database authentica
     expect(diff?.changes).toBe(false);
     const read = await provider.read?.("migrations", URN, created?.outs);
     expect(recordedApplied(read?.props).map((e) => e.version)).toEqual(["1"]);
-    // The create's two logins (the ledger the database has, then the apply) and the refresh's.
-    expect(signed).toEqual(Array(3).fill(`${role}@${host}:${port} us-east-1`));
+    // One login for the create (the apply's own connection finds what the database lacks), one for the refresh.
+    expect(signed).toEqual(Array(2).fill(`${role}@${host}:${port} us-east-1`));
+  });
+
+  it("a create with an RDS snapshot logs in once: the snapshot is taken under the apply's lock, once it found something pending", async () => {
+    const { host, port } = adminConfig();
+    providerConfig.current = {};
+    const scratch = await createScratchDatabase("plugin_iam_snap");
+    await withAdmin((c) => c.query(`GRANT ALL ON DATABASE ${scratch} TO ${role}`));
+    await withAdmin((c) => c.query(`GRANT ALL ON SCHEMA public TO ${role}`), scratch);
+    signed.length = 0;
+    const calls: string[] = [];
+    const holders: number[] = [];
+    const rds: RdsSnapshots = {
+      async create(instanceId, snapshotId) {
+        calls.push(`create ${instanceId} ${snapshotId.replace(/\d{8}-\d{6}$/, "<stamp>")}`);
+        // Who holds the migration lock while the snapshot is taken: the apply's own session.
+        const held = await withAdmin((c) =>
+          c.query(
+            "select count(*)::int as n from pg_locks where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = $1)",
+            [scratch],
+          ),
+        );
+        holders.push(held.rows[0].n);
+      },
+      status: async () => "available",
+      manual: async () => [],
+      remove: async () => {},
+    };
+    snapshotClients.rds = async () => rds;
+    try {
+      const files = await migrationFiles(dir, false);
+      const ins = {
+        environment: "dev",
+        login: { ...loginOf(), database: scratch },
+        dir,
+        migrationsJson: JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.checksum]))),
+        predecessor: null,
+        predecessorApplied: null,
+        backup: { kind: "rds-snapshot", instanceId: "precog-x", region: "us-east-1", keepLast: 1, keepDays: 0 },
+        operator: "test",
+      };
+      const created = await provider.create?.(URN, ins);
+      expect(recordedApplied(created?.outs).map((e) => e.version)).toEqual(["1"]);
+      expect(created?.outs.lastBackup).toMatch(/^precog-x-premigration-\d{8}-\d{6}$/);
+      expect(calls).toEqual(["create precog-x precog-x-premigration-<stamp>"]);
+      expect(holders).toEqual([1]);
+      expect(signed).toEqual([`${role}@${host}:${port} us-east-1`]);
+
+      // Created again over the same database (a new resource, everything applied there): no snapshot, one login.
+      signed.length = 0;
+      const again = await provider.create?.(URN, ins);
+      expect(recordedApplied(again?.outs).map((e) => e.version)).toEqual(["1"]);
+      expect(again?.outs.lastBackup).toBeNull();
+      expect(calls).toHaveLength(1);
+      expect(signed).toEqual([`${role}@${host}:${port} us-east-1`]);
+    } finally {
+      snapshotClients.rds = rdsClient;
+      await withAdmin((c) => c.query(`REVOKE ALL ON DATABASE ${scratch} FROM ${role}`));
+      await dropDatabase(scratch);
+    }
   });
 
   it("a token that cannot be signed fails the refresh naming the login and the cause", async () => {

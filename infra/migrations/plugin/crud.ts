@@ -6,9 +6,11 @@
  * error messages.
  *
  *   checkNew  a new resource's check (no recorded ledger yet): every file is pending; ./pending
- *   diff    no query: drift, then the pending files (./pending: the stack-order gate and the
- *           lint), from the inputs and the recorded ledger
- *   create, update   apply what is pending, then record the ledger as the database has it
+ *   diff    no query: drift, then the pending files (./pending: the stack-order gate, and on
+ *           staging and prod the lint), from the inputs and the recorded ledger
+ *   preview  of a create or update: on dev and test the lint's warnings (./previews.ts)
+ *   create, update   apply what is pending (one login, one connection: the engine's), then record
+ *           the ledger as the database has it
  *   read    (refresh) the ledger from the history table: a row changed by hand shows as drift
  *   delete  nothing: the database resource owns the schema's fate
  */
@@ -20,6 +22,7 @@ import {
   type LedgerEntry,
   type MigrateEvent,
   migrate,
+  migrationName,
   readHistory,
 } from "../../../src/migrate";
 import {
@@ -33,7 +36,7 @@ import {
 } from "../contract";
 import type { ResourceLog } from "./engine-log";
 import { connectionOf, describeLogin, ownerRoleOf, type RecordedLogin } from "./login";
-import { checkPending, pendingFiles, stackOf } from "./pending";
+import { checkPending, previewPending, stackOf } from "./pending";
 import { pruneSnapshots, type RdsSnapshots, rdsClient, snapshotBeforeApply } from "./snapshot";
 
 const ID = "migrations";
@@ -59,6 +62,28 @@ export function driftOf(inputs: MigrationsInputs, ledger: readonly { version: st
   });
 }
 
+/**
+ * Whether `applied` (a ledger summary's text: `<version> <checksum>` lines, oldest first) lists
+ * exactly the files of `migrations` (in version order, as the program gives them), each with its
+ * checksum: then nothing is pending and nothing drifted. False whenever anything differs, even
+ * only in order: `driftOf` and `pendingFiles` then say what.
+ */
+export function appliedAsTheyAre(migrations: Readonly<Record<string, string>>, applied: string): boolean {
+  const files = Object.entries(migrations);
+  if (applied === "") return files.length === 0;
+  let at = 0;
+  for (const [filename, checksum] of files) {
+    const named = migrationName(filename);
+    if (named === undefined || at >= applied.length) return false;
+    const end = applied.indexOf("\n", at);
+    const line = applied.slice(at, end < 0 ? applied.length : end);
+    // The version as src/migrate versionKey writes it ("0003" -> "3"), without a BigInt per file.
+    if (line !== `${named.version.replace(/^0+(?=\d)/, "")} ${checksum}`) return false;
+    at = end < 0 ? applied.length : end + 1;
+  }
+  return at >= applied.length;
+}
+
 function driftError(stack: string, drift: readonly string[]): Error {
   return new Error(
     `Migration drift on ${stack}: the recorded ledger and the migration files disagree:\n${drift.map((d) => `  - ${d}`).join("\n")}`,
@@ -71,10 +96,14 @@ export async function checkNew(urn: string, news: MigrationsInputs, log: Resourc
 }
 
 export async function diff(urn: string, olds: MigrationsState, news: MigrationsInputs, log: ResourceLog) {
-  const ledger = recordedApplied(olds);
-  const drift = driftOf(news, ledger);
-  if (drift.length > 0) throw driftError(stackOf(urn), drift);
-  const pending = await checkPending(stackOf(urn), news, ledger, log);
+  let pending: readonly string[] = [];
+  // The no-op: every file applied as it is, and nothing else (one pass over both lists, in order).
+  if (!(olds.applied && appliedAsTheyAre(news.migrations, olds.applied.applied))) {
+    const ledger = recordedApplied(olds);
+    const drift = driftOf(news, ledger);
+    if (drift.length > 0) throw driftError(stackOf(urn), drift);
+    pending = await checkPending(stackOf(urn), news, ledger, log);
+  }
   const same = (k: "environment" | "login" | "backup" | "operator") =>
     JSON.stringify(olds[k]) === JSON.stringify(news[k]);
   // A state recorded before the ledger summary has no `applied` for the component to read: the
@@ -83,6 +112,14 @@ export async function diff(urn: string, olds: MigrationsState, news: MigrationsI
   const oldShape = isFormerShape(olds);
   const changes = pending.length > 0 || oldShape || !same("environment") || !same("login") || !same("backup");
   return { changes, replaces: [] as string[], deleteBeforeReplace: false };
+}
+
+/**
+ * The preview of a create (`olds` undefined: every file pending) or of an update: on dev and test
+ * the lint's warnings on what is pending (./pending.ts `previewPending`). No query.
+ */
+export async function preview(olds: MigrationsState | undefined, news: MigrationsInputs, log: ResourceLog) {
+  await previewPending(news, olds ? recordedApplied(olds) : [], log);
 }
 
 async function ledgerOf(i: Pick<RecordedInputs, "environment"> & RecordedLogin): Promise<LedgerEntry[]> {
@@ -98,19 +135,17 @@ function toLedgerEntry({ version, name, checksum, appliedAt, appliedBy }: Histor
   return { version, name, checksum, appliedAt, appliedBy };
 }
 
-/** Applies what is pending. On a failure the state records the ledger as the database has it. */
+/**
+ * Applies what is pending, logged in once, on one connection: the engine's (`migrate`), which finds
+ * what is pending itself, so a new resource (no recorded ledger, perhaps on a database that already
+ * has migrations) applies what the database lacks without a read of its own first. The RDS snapshot
+ * is the engine's `beforeApply`: taken once the engine holds its lock and has found something
+ * pending, never when nothing is. On a failure the state records the ledger as the database has it.
+ */
 async function apply(i: MigrationsInputs, previous: MigrationsState | undefined, log?: ResourceLog) {
   let lastBackup = previous?.lastBackup ?? null;
   const plan = i.backup;
   try {
-    // Without a recorded ledger (a new resource, perhaps on a database that already has
-    // migrations), what is pending is what the database lacks.
-    const pending = pendingFiles(i, previous ? recordedApplied(previous) : await ledgerOf(i));
-    if (pending.length > 0 && plan.kind === "rds-snapshot") {
-      const rds = await snapshotClients.rds(plan.region);
-      lastBackup = await snapshotBeforeApply(plan, rds);
-      await pruneAfterSnapshot(plan, rds, log);
-    }
     const result = await migrate({
       connection: await connectionOf(i),
       ownerRole: ownerRoleOf(i),
@@ -122,6 +157,14 @@ async function apply(i: MigrationsInputs, previous: MigrationsState | undefined,
       // On a local server the engine's own pg_dump, taken only when something is pending.
       backup: plan.kind === "pg_dump",
       backupDir: plan.kind === "pg_dump" ? plan.dir : undefined,
+      beforeApply:
+        plan.kind === "rds-snapshot"
+          ? async () => {
+              const rds = await snapshotClients.rds(plan.region);
+              lastBackup = await snapshotBeforeApply(plan, rds);
+              await pruneAfterSnapshot(plan, rds, log);
+            }
+          : undefined,
       applicationName: "precog-db pulumi",
       // The engine's notes and warnings (a wait for the migration lock among them) show under the resource.
       log: log && engineNotes(log),
@@ -134,6 +177,7 @@ async function apply(i: MigrationsInputs, previous: MigrationsState | undefined,
     if (!result.history) throw new Error("migrate returned no history");
     return stateOf(i, result.history.map(toLedgerEntry), result.backupFile ?? lastBackup);
   } catch (e) {
+    // Only after a failure: the apply's connection may be gone with it.
     const ledger = await ledgerOf(i).catch(() => (previous ? recordedApplied(previous) : []));
     const message = `${(e as Error).message}\n(target ${describeLogin(i)}; the ledger records the ${ledger.length} migration(s) the database has)`;
     // Pulumi records `properties` as the resource's state (an initialization failure), so the

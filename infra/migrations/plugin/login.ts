@@ -55,7 +55,8 @@ async function passwordOf(login: MigrationsLogin): Promise<string> {
       return password;
     }
     case "aws-iam":
-      // Signed here, after any snapshot wait: a token opens connections for 15 minutes.
+      // Signed here, once per operation: a token opens connections for 15 minutes, and an apply's
+      // one connection stays open through its snapshot wait (../crud.ts).
       return iamTokens.sign({ host: login.host, port: login.port, user: login.user, region: login.region });
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The migration provider plugin's process (infra/migrations/plugin/pulumi-resource-precog-migrations
  * runs its bundle, ../startup/bundle-plugin.ts): the provider served over gRPC to the engine, with a
- * log back to it, its own config (./provider-config.ts), for as long as the engine lives
+ * log back to it, its own config (./provider-config.ts), its previews (./previews.ts), for as long as the engine lives
  * (./engine-watch.ts): when it goes away, migration runs stop after their current migration
  * (rolled back if it was running) and the process ends.
  */
@@ -11,15 +11,17 @@ import { main } from "@pulumi/pulumi/provider";
 import { stopMigrations, whenIdle } from "../../../src/migrate/stop";
 import { engineAddressOf, engineLog } from "./engine-log";
 import { watchEngine } from "./engine-watch";
+import { servePreviews } from "./previews";
 import { serveConfig } from "./provider-config";
 import { migrationsProvider } from "./server";
 
 const { version } = JSON.parse(readFileSync(resolve(__dirname, "../../../../package.json"), "utf8"));
 const args = process.argv.slice(2);
-serveConfig();
+const log = engineLog(engineAddressOf(args));
+serveConfig((impl) => servePreviews(impl, log));
 watchEngine((reason) => {
   process.stderr.write(`precog-migrations: ${reason}: applying no further migration, then exiting.\n`);
   stopMigrations(reason);
   void whenIdle().then(() => process.exit(0));
 });
-void main(migrationsProvider(version, engineLog(engineAddressOf(args))), args);
+void main(migrationsProvider(version, log), args);

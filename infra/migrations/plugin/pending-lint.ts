@@ -1,16 +1,18 @@
 /**
- * The lint of the pending files, in the provider's check and diff (./pending.ts), in previews and
- * updates alike: warnings on dev and test, and on staging and prod an error for a finding not
- * approved in its file, already at preview.
+ * The lint of the pending files (./pending.ts): warnings on dev and test, in previews, and on
+ * staging and prod an error for a finding not approved in its file, in the diff of previews and
+ * updates alike, so already at preview.
  *
- * Previews and updates alike because the provider cannot tell them apart there: the engine's
- * Check and Diff requests do not say which (only Create and Update do, to a provider that
- * implements previews of them), and a program's flag in the inputs would differ between a saved
- * plan's preview and the `up --plan` that applies it. So the update that follows a preview prints
- * dev's and test's warnings a second time. On staging and prod the update's lint makes a refused
- * finding stop it before the provider takes its RDS snapshot, even with `pulumi up --skip-preview`
- * (the engine's own lint would refuse it too, but only after that); the apply itself does not lint
- * dev and test, as `precog-db migrate` does not.
+ * On staging and prod in the diff because the provider cannot tell a preview from an update there:
+ * the engine's Check and Diff requests do not say which (only Create and Update do, which the
+ * plugin's previews of them answer: ./previews.ts), and a program's flag in the inputs would differ
+ * between a saved plan's preview and the `up --plan` that applies it. So the update's lint makes a
+ * refused finding stop it before the provider takes its RDS snapshot, even with `pulumi up
+ * --skip-preview` (the engine's own lint would refuse it too, but only after that). On dev and
+ * test, where nothing is refused, only the previews lint (in the preview of the resource's create
+ * or update): the update after a preview does not lint again, and neither does an `up
+ * --skip-preview`, as `precog-db migrate` does not lint there, which keeps the parser's cost out
+ * of each migration applied.
  */
 import type { Environment } from "../../../src/env/environment";
 import { type LintFinding, lint } from "../../../src/migrate";
@@ -24,10 +26,9 @@ export interface PendingLint {
   readonly log: ResourceLog;
 }
 
-/** Logs what is pending and its findings; throws an error listing the refused ones (staging, prod). */
+/** Logs the pending files' findings; throws an error listing the refused ones (staging, prod). */
 export async function lintPending(o: PendingLint): Promise<void> {
   if (o.pending.length === 0) return;
-  await o.log.info(`pending migrations: ${o.pending.join(", ")}`);
   const report = await lint(o.dir, { environment: o.environment, only: o.pending });
   const line = (f: LintFinding) => `${f.filename}:${f.line}:${f.column} ${f.rule}: ${f.message} (${f.statement})`;
   for (const f of report.findings) if (f.severity === "warning") await o.log.warn(line(f));

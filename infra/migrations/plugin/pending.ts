@@ -3,12 +3,15 @@
  * preview` and `pulumi up` alike (./server.ts: the diff of a recorded resource, the check
  * of a new one): the stack-order gate, each pending file applied by the stack before this one with
  * the same checksum (by the view the program took of the predecessor's ledger summary: a lookup per
- * pending file, whatever the ledgers' length); then the lint (./pending-lint.ts). Pending: the files not in the ledger this
- * resource recorded (its state), which follows the database even after a failed apply. A new
- * resource has no recorded ledger, so every file is pending to its check (its create applies only
- * what the database lacks).
+ * pending file, whatever the ledgers' length); it names the pending files; and on staging and prod
+ * the lint, whose refusal must come before the provider's RDS snapshot (./pending-lint.ts). On dev
+ * and test, where the lint only warns, it lints in previews only (`previewPending`, from the
+ * preview of a create or update: ./previews.ts), as `precog-db migrate` does not lint there either.
+ * Pending: the files not in the ledger this resource recorded (its state), which follows the
+ * database even after a failed apply. A new resource has no recorded ledger, so every file is
+ * pending to its check (its create applies only what the database lacks).
  */
-import type { Environment } from "../../../src/env/environment";
+import { type Environment, PROTECTED_ENVIRONMENTS } from "../../../src/env/environment";
 import { type AppliedRef, pendingOf, stackOrderError, stackOrderProblems } from "../../../src/migrate";
 import { type MigrationsInputs, refOf, versionOf } from "../contract";
 import type { ResourceLog } from "./engine-log";
@@ -19,9 +22,14 @@ export function pendingFiles(inputs: MigrationsInputs, ledger: readonly AppliedR
   return pendingOf(Object.keys(inputs.migrations), versionOf, ledger);
 }
 
+/** Whether the lint refuses findings on `environment` (staging, prod): then it runs before anything is applied, not only in previews. */
+function lintRefuses(environment: string): boolean {
+  return PROTECTED_ENVIRONMENTS.includes(environment as Environment);
+}
+
 /**
- * Throws the gate's or the lint's refusal; logs what is pending and the lint's warnings. Returns
- * the pending files.
+ * Throws the gate's refusal, or (staging, prod) the lint's; logs what is pending (and there the
+ * lint's warnings). Returns the pending files.
  */
 export async function checkPending(
   stack: string,
@@ -41,13 +49,23 @@ export async function checkPending(
     const problems = stackOrderProblems(gate);
     if (problems.length > 0) throw stackOrderError(gate, problems);
   }
-  await lintPending({
-    dir: inputs.dir,
-    environment: inputs.environment as Environment,
-    pending,
-    log,
-  });
+  await log.info(`pending migrations: ${pending.join(", ")}`);
+  if (lintRefuses(inputs.environment)) await lintPending(lintOf(inputs, pending, log));
   return pending;
+}
+
+/** In the preview of a create or update on dev and test: the lint's warnings on the pending files. */
+export async function previewPending(
+  inputs: MigrationsInputs,
+  ledger: readonly AppliedRef[],
+  log: ResourceLog,
+): Promise<void> {
+  if (lintRefuses(inputs.environment)) return;
+  await lintPending(lintOf(inputs, pendingFiles(inputs, ledger), log));
+}
+
+function lintOf(inputs: MigrationsInputs, pending: readonly string[], log: ResourceLog) {
+  return { dir: inputs.dir, environment: inputs.environment as Environment, pending, log };
 }
 
 /** The stack a resource's URN names ("urn:pulumi:<stack>::<project>::<type>::<name>"). */

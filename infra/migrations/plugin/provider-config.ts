@@ -10,6 +10,8 @@
  *   DiffConfig   a changed credential (PROVIDER_CREDENTIALS) is no change; a credential that
  *                appears or goes, or any other key's change, is one (an update, never a replace)
  *
+ * Its Configure also says the plugin supports previews of Create and Update (./previews.ts).
+ *
  * What the engine then does, as the CLI showed (tests/engine/rotation.test.ts): when DiffConfig
  * says no change, the provider's "same" step records the new config in the state but configures
  * the plugin with the config recorded before; the next run, and any refresh, configures it with
@@ -18,23 +20,25 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import * as provproto from "@pulumi/pulumi/proto/provider_pb";
+import { MIGRATIONS_PACKAGE } from "../../../src/env/migration-resource";
 import { type MigrationsProviderConfig, PROVIDER_CREDENTIALS } from "../contract";
 import { providerConfig } from "./login";
 import { unwrapSecrets } from "./wire-secrets";
 
-/** The package name, which prefixes the legacy `variables` of a Configure request. */
-const PACKAGE = "precog-migrations";
-
 type Unary = (call: { request: unknown }, callback: (err: unknown, resp?: unknown) => void) => void;
 
-/** Makes the next service registered on a gRPC server (the SDK's provider) answer Configure and DiffConfig here. */
-export function serveConfig(): void {
+/**
+ * Makes the next service registered on a gRPC server (the SDK's provider) answer Configure and
+ * DiffConfig here; `also` changes the rest of it before it is registered (./previews.ts).
+ */
+export function serveConfig(also?: (impl: Record<string, Unary>) => void): void {
   const addService = grpc.Server.prototype.addService;
   grpc.Server.prototype.addService = function (service, implementation) {
     grpc.Server.prototype.addService = addService;
     const impl = implementation as Record<string, Unary>;
     impl.configure = configure;
     impl.diffConfig = diffConfig;
+    also?.(impl);
     return addService.call(this, service, implementation);
   };
 }
@@ -48,6 +52,8 @@ const configure: Unary = (call, callback) => {
     resp.setAcceptsecrets(true);
     resp.setAcceptresources(true);
     resp.setAcceptoutputs(true);
+    // Previews of Create and Update come here with their flag set, answered by ./previews.ts.
+    resp.setSupportspreview(true);
     callback(null, resp);
   } catch (e) {
     callback(e);
@@ -84,8 +90,8 @@ export function changedKeys(olds: Record<string, unknown>, news: Record<string, 
 function configOf(req: provproto.ConfigureRequest): MigrationsProviderConfig {
   const args = req.getArgs();
   if (args) return plain(args) as MigrationsProviderConfig;
-  // An engine that sends only the legacy variables: "<package>:config:<key>" -> value.
-  const prefix = `${PACKAGE}:config:`;
+  // An engine that sends only the legacy variables: "<package>:config:<key>" -> value (the package prefixes each).
+  const prefix = `${MIGRATIONS_PACKAGE}:config:`;
   const config: Record<string, string> = {};
   for (const [k, v] of req.getVariablesMap().entries()) if (k.startsWith(prefix)) config[k.slice(prefix.length)] = v;
   return config;

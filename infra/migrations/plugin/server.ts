@@ -39,6 +39,18 @@ export function migrationsProvider(version: string, log: EngineLog): provider.Pr
   };
 }
 
+/**
+ * The previews of a create and an update, which the SDK's provider server does not tell from the
+ * real ones (./previews.ts answers them in its place): `olds`, the state of the resource updated.
+ */
+export function migrationsPreviews(log: EngineLog) {
+  return {
+    create: (urn: string, inputs: unknown) => impl.preview(undefined, inputsOf(inputs), log.of(urn)),
+    update: (urn: string, olds: unknown, news: unknown) =>
+      impl.preview(unwrapSecrets(olds), inputsOf(news), log.of(urn)),
+  };
+}
+
 /** The engine's inputs as the provider works on them: plain values, the files decoded. */
 function inputsOf(wire: unknown) {
   return decodeInputs(unwrapSecrets<MigrationsWireInputs>(wire));
