@@ -80,7 +80,14 @@ export class RdsServer extends pulumi.ComponentResource {
     const onCall = rds.alarms.enabled ? onCallSources(args.environment, account, region) : undefined;
     this.key = stackKey(
       `${name}-key`,
-      { environment: args.environment, identifier, tags, protect: args.protect, onCall },
+      {
+        environment: args.environment,
+        identifier,
+        sameRegionReplicas: rds.replicas !== undefined && rds.replicas.otherRegion === undefined,
+        tags,
+        protect: args.protect,
+        onCall,
+      },
       parent,
     );
 
