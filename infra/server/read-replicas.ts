@@ -18,7 +18,7 @@
  * create a replica of such an instance (./master-password.ts; docs/operations.md, "Read replicas").
  */
 import * as aws from "@pulumi/aws";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import type { RdsConfig } from "../../src/config/parse";
 import { replicaIdentifiers } from "../../src/config/rds-identifier";
 import { onCallNames } from "./alarms";
@@ -51,11 +51,7 @@ export function readReplicas(name: string, args: ReadReplicasArgs, parent: pulum
   const { rds, tags } = args;
   const ids = replicaIdentifiers(args.environment, rds.replicas.count);
   const other = rds.replicas.otherRegion;
-  if (other && other.region === aws.config.requireRegion())
-    throw new pulumi.RunError(
-      `precog:rds.replicas.otherRegion.region "${other.region}" is the stack's own region (aws:region): remove otherRegion for replicas in the instance's region, ` +
-        `or name another one (\`pulumi config set --path 'precog:rds.replicas.otherRegion.region' <region>\`).`,
-    );
+  // Its region is another than the stack's: checked before anything is registered (src/config/check-replicas.ts).
   const there = other ? regionalBase(`${name}-region`, args, other, ids, parent) : undefined;
   const region = other ? { region: other.region } : {};
   const keyArn = there ? there.key.arn : args.kmsKeyArn;

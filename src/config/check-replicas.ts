@@ -22,3 +22,16 @@ export function checkReplicas(r: Reader, rds: RdsConfig): void {
       '(docs/operations.md, "Read replicas")',
   );
 }
+
+/**
+ * otherRegion must be another region than the stack's (aws:region, which the config does not hold):
+ * checked with the parsed config before anything is registered (infra/program.ts, preflight).
+ */
+export function checkReplicaRegion(stack: string, rds: RdsConfig | undefined, stackRegion: string | undefined): void {
+  const other = rds?.replicas?.otherRegion;
+  if (!other || other.region !== stackRegion) return;
+  throw new Error(
+    `Stack "${stack}": ${NAMESPACE}:rds.replicas.otherRegion.region "${other.region}" is the stack's own region (aws:region): remove otherRegion for replicas in the instance's region, ` +
+      `or name another one (\`pulumi config set --stack ${stack} --path '${NAMESPACE}:rds.replicas.otherRegion.region' <region>\`). Nothing was changed.`,
+  );
+}

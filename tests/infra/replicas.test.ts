@@ -9,7 +9,7 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig, type RawConfig } from "../../src/config/parse";
 import type { ConfigOverrides } from "../../testbed/config-overrides";
-import { accountOf, runStack, secretInput, stackConfig } from "./harness";
+import { accountOf, type Recorded, runStack, secretInput, stackConfig } from "./harness";
 import { decide } from "./iam-simulator";
 
 function raw(stack: string, overrides: ConfigOverrides): RawConfig {
@@ -323,21 +323,23 @@ describe("read replicas in another region (otherRegion)", () => {
     expect(r.byName("precog-prod-server-alarms-events").inputs.sourceIds).toEqual(["precog-prod"]);
   });
 
-  it("the stack's own region is refused", async () => {
+  it("the stack's own region is refused before anything is registered", async () => {
     const same = {
       "precog:rds.replicas": {
         ...WEST["precog:rds.replicas"],
         otherRegion: { ...WEST["precog:rds.replicas"].otherRegion, region: "us-east-1" },
       },
     };
-    const error = await runStack("prod", { vars: PROD, config: same }).then(
+    const sink: Recorded[] = [];
+    const error = await runStack("prod", { vars: PROD, config: same, sink }).then(
       () => "went through",
       (e: Error) => e.message,
     );
     expect(error).toBe(
-      "precog:rds.replicas.otherRegion.region \"us-east-1\" is the stack's own region (aws:region): remove otherRegion for replicas in the instance's region, " +
-        "or name another one (`pulumi config set --path 'precog:rds.replicas.otherRegion.region' <region>`).",
+      'Stack "prod": precog:rds.replicas.otherRegion.region "us-east-1" is the stack\'s own region (aws:region): remove otherRegion for replicas in the instance\'s region, ' +
+        "or name another one (`pulumi config set --stack prod --path 'precog:rds.replicas.otherRegion.region' <region>`). Nothing was changed.",
     );
+    expect(sink.map((x) => x.name)).toEqual([]);
   });
 });
 
