@@ -1,7 +1,8 @@
 /**
  * precog:rds.replicas, checked: replicas need the master password out of Secrets Manager (RDS
  * refuses to create a read replica of an instance whose master password it manages, for every
- * engine but SQL Server), which the stack's config must say it accepts, knowing the trade-off.
+ * engine but SQL Server), which the stack's config must say it accepts, knowing the trade-off; and
+ * no replicas with a restore (the replicas would stay on the old instance).
  */
 import type { Reader } from "./reader";
 import { NAMESPACE, type RdsConfig } from "./schema";
@@ -11,6 +12,13 @@ export function checkReplicas(r: Reader, rds: RdsConfig): void {
     r.problem(
       "rds.replicas.otherRegion.subnetIds",
       "RDS needs subnets in at least two availability zones; list two or more in that region",
+    );
+  if (rds.replicas && rds.restore)
+    r.problem(
+      "rds.replicas",
+      `set with ${NAMESPACE}:rds.restore: a restore replaces the instance under its identifier, and the replicas (replicateSourceDb that identifier, or its ARN) ` +
+        "would keep replicating from the old instance, renamed. Remove the replicas first, restore, remove the restore once the restored instance is checked, " +
+        'then add the replicas back (docs/operations.md, "Restoring an instance")',
     );
   if (!rds.replicas || rds.replicas.unmanagedMasterPassword === true) return;
   r.problem(
