@@ -1,8 +1,9 @@
 /**
  * precog:rds.replicas, checked: replicas need the master password out of Secrets Manager (RDS
  * refuses to create a read replica of an instance whose master password it manages, for every
- * engine but SQL Server), which the stack's config must say it accepts, knowing the trade-off; and
- * no replicas with a restore (the replicas would stay on the old instance).
+ * engine but SQL Server), which the stack's config must say it accepts, knowing the trade-off; no
+ * replicas with a restore (the replicas would stay on the old instance); no major upgrade with
+ * replicas in another region (AWS documents one with same-region replicas only).
  */
 import type { Reader } from "./reader";
 import { NAMESPACE, type RdsConfig } from "./schema";
@@ -19,6 +20,13 @@ export function checkReplicas(r: Reader, rds: RdsConfig): void {
       `set with ${NAMESPACE}:rds.restore: a restore replaces the instance under its identifier, and the replicas (replicateSourceDb that identifier, or its ARN) ` +
         "would keep replicating from the old instance, renamed. Remove the replicas first, restore, remove the restore once the restored instance is checked, " +
         'then add the replicas back (docs/operations.md, "Restoring an instance")',
+    );
+  if (rds.replicas?.otherRegion && rds.allowMajorVersionUpgrade)
+    r.problem(
+      "rds.allowMajorVersionUpgrade",
+      `set with replicas in another region (${NAMESPACE}:rds.replicas.otherRegion): AWS documents a major version upgrade of the instance ` +
+        "with its replicas in the same region only. Remove the replicas, upgrade, then add them back " +
+        '(docs/stacks.md, "A major version upgrade"; docs/operations.md, "Read replicas")',
     );
   if (!rds.replicas || rds.replicas.unmanagedMasterPassword === true) return;
   r.problem(

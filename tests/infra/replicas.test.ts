@@ -392,11 +392,29 @@ describe("a major upgrade with replicas", () => {
     ).toEqual([["precog-prod-postgres17", false]]);
   });
 
-  it("another region: the group there is renamed for the family too, created before the old one goes", async () => {
+  it("another region: refused (AWS documents a major upgrade with same-region replicas only): remove them, upgrade, add them back", () => {
+    expect(
+      problemsOf("prod", {
+        ...UPGRADE,
+        "precog:rds.replicas": {
+          count: 1,
+          unmanagedMasterPassword: true,
+          otherRegion: { region: "us-west-2", subnetIds: ["subnet-w1", "subnet-w2"], securityGroupIds: ["sg-w1"] },
+        },
+      }),
+    ).toEqual([
+      "precog:rds.allowMajorVersionUpgrade: set with replicas in another region (precog:rds.replicas.otherRegion): AWS documents a major version upgrade of the instance " +
+        "with its replicas in the same region only. Remove the replicas, upgrade, then add them back " +
+        '(docs/stacks.md, "A major version upgrade"; docs/operations.md, "Read replicas")',
+    ]);
+  });
+
+  it("another region, after the upgrade (allowMajorVersionUpgrade unset): the replicas added back get a group of the new family there", async () => {
     const r = await runStack("prod", {
       vars: PROD,
       config: {
         ...UPGRADE,
+        "precog:rds.allowMajorVersionUpgrade": undefined,
         "precog:rds.replicas": {
           count: 1,
           unmanagedMasterPassword: true,
