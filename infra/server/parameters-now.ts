@@ -11,12 +11,12 @@ import { connectionsNeeded, type PrecogConfig } from "../../src/config/parse";
 import { instanceIdentifier, replicaIdentifiers } from "../../src/config/rds-identifier";
 import type { ReadInstanceParameters } from "./instance-parameters";
 import { staticParameters } from "./parameters";
-import type { InstanceParameters } from "./pending-reboot";
 import {
   budgetInForceError,
   type DeployedParameters,
   type InForce,
   InForceUnknown,
+  type InstanceParameters,
   MAX_CONNECTIONS,
   maxConnectionsNow,
   parametersInForce,
