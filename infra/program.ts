@@ -5,6 +5,7 @@
  * outputs contract.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { checkReplicaRegion } from "../src/config/check-replicas";
 import { type PrecogConfig, parseConfig, serverKind } from "../src/config/parse";
 import { readStackConfig } from "./config/read";
 import { assertDatabaseUnchanged, deployedOutputs } from "./database/deployed-name";
@@ -110,6 +111,7 @@ export function preflight(stack: string, vars: Vars) {
     const raw = readStackConfig();
     const environment = checkEnvironment(stack, raw.values.environment, vars);
     const config = parseConfig(stack, raw);
+    checkReplicaRegion(stack, config.rds, new pulumi.Config("aws").get("region"));
     const warning = confirmProd(environment, describeTarget(config), vars, pulumi.runtime.isDryRun());
     if (warning) pulumi.log.warn(warning);
     return { environment, config };

@@ -26,5 +26,8 @@ export function masterPasswordInputs(
 ) {
   if (!rds.replicas) return { manageMasterUserPassword: true, masterUserSecretKmsKeyId: keyArn };
   const password = new random.RandomPassword(name, { length: 40, special: false }, { parent, protect });
-  return { manageMasterUserPassword: false, password: password.result };
+  // manageMasterUserPassword left out, not false: the provider takes an explicit false as set and
+  // refuses it with a password (they conflict); on the switch its update sends
+  // ManageMasterUserPassword=false with the password.
+  return { password: password.result };
 }

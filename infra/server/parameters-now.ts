@@ -15,6 +15,8 @@ import {
   budgetInForceError,
   type DeployedParameters,
   type InForce,
+  InForceUnknown,
+  type InstanceParameters,
   MAX_CONNECTIONS,
   maxConnectionsNow,
   parametersInForce,
@@ -61,7 +63,12 @@ export async function parametersNow(
             "the deploy and preview roles need rds:DescribeDBInstances and rds:DescribeDBParameters (docs/aws.md). Nothing was changed.",
         );
       });
-      return { id, state: parametersInForce(id, configured, observed, previous) };
+      try {
+        return { id, observed, state: parametersInForce(id, configured, observed, previous) };
+      } catch (e) {
+        if (e instanceof InForceUnknown) throw new Error(`Stack "${config.stack}": ${e.message}`);
+        throw e;
+      }
     }),
   );
   const [primary, ...onReplicas] = states;
@@ -69,9 +76,18 @@ export async function parametersNow(
   const maxConnections = maxConnectionsNow(configuredMax, primary.state);
   const needed = connectionsNeeded(config.connectionLimits, config.connections.reserved);
   if (maxConnections < configuredMax && needed > maxConnections)
-    throw new Error(budgetInForceError(config.stack, identifier, configuredMax, maxConnections, needed));
+    throw new Error(
+      budgetInForceError(
+        config.stack,
+        identifier,
+        configuredMax,
+        maxConnections,
+        needed,
+        onGroup(configured, primary.observed),
+      ),
+    );
   const readonlyNeeded = config.connectionLimits.readonly + config.connections.reserved;
-  for (const { id, state } of onReplicas) {
+  for (const { id, observed, state } of onReplicas) {
     const max = maxConnectionsNow(configuredMax, state);
     if (max < configuredMax && readonlyNeeded > max)
       throw new Error(
@@ -81,6 +97,7 @@ export async function parametersNow(
           configuredMax,
           max,
           readonlyNeeded,
+          onGroup(configured, observed),
           "the readonly role's CONNECTION LIMIT",
         ),
       );
@@ -100,6 +117,11 @@ export async function parametersNow(
     raise,
     record: { configured, instances: Object.fromEntries(states.map(({ id, state }) => [id, state])) },
   };
+}
+
+/** Whether the instance's group already holds the configured max_connections (an earlier up wrote it). */
+function onGroup(configured: Readonly<Record<string, string>>, observed: InstanceParameters | undefined): boolean {
+  return observed !== undefined && observed.groupValues[MAX_CONNECTIONS] === configured[MAX_CONNECTIONS];
 }
 
 function rises(configured: Readonly<Record<string, string>>, state: InForce): boolean {

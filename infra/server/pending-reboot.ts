@@ -14,7 +14,8 @@
  *   reboot`, `applying`)     output serverParameters, per instance); for max_connections the
  *                            lowest value the server may have started with since then
  *                            (maxConnectionsFloor: a reboot during an up may have brought in any
- *                            value the group held)
+ *                            value the group held); with no record of the instance (a stack
+ *                            deployed before the record existed) not known: refused, reboot first
  *
  * Pure: the readings come in as arguments.
  */
@@ -45,7 +46,12 @@ export interface DeployedParameters {
 
 export const MAX_CONNECTIONS = "max_connections";
 
-/** What is in force on `identifier` as this run starts, from the RDS API's reading (undefined: no instance) and the last up's record. */
+/**
+ * What is in force on `identifier` as this run starts, from the RDS API's reading (undefined: no
+ * instance) and the last up's record. Throws (InForceUnknown) when the group is not in-sync and
+ * there is no record of the instance: the values in force are not known then (a stack deployed
+ * before the record existed), and taking the group's would hold the budget to values not in force.
+ */
 export function parametersInForce(
   identifier: string,
   configured: ParameterValues,
@@ -56,18 +62,36 @@ export function parametersInForce(
   if (!observed) return { inForce: configured, maxConnectionsFloor: Number(configured[MAX_CONNECTIONS]) };
   if (observed.applyStatus === "in-sync")
     return { inForce: observed.groupValues, maxConnectionsFloor: Number(observed.groupValues[MAX_CONNECTIONS]) };
+  if (!last) throw new InForceUnknown(identifier, observed.applyStatus);
   const candidates = [
-    last?.maxConnectionsFloor,
+    last.maxConnectionsFloor,
     previous?.configured?.[MAX_CONNECTIONS],
-    last?.inForce[MAX_CONNECTIONS],
+    last.inForce[MAX_CONNECTIONS],
     observed.groupValues[MAX_CONNECTIONS],
   ]
     .map(Number)
     .filter((n) => Number.isInteger(n) && n > 0);
   return {
-    inForce: last?.inForce ?? {},
+    inForce: last.inForce,
     maxConnectionsFloor: candidates.length > 0 ? Math.min(...candidates) : Number(configured[MAX_CONNECTIONS]),
   };
+}
+
+/** The group is not in-sync and the stack has no record of what the instance started with. */
+export class InForceUnknown extends Error {
+  constructor(
+    readonly identifier: string,
+    readonly applyStatus: string,
+  ) {
+    super(
+      `the parameter group of the instance ${identifier} is ${applyStatus} (not in-sync), and the stack has no record of the values ` +
+        "that instance runs with (the output serverParameters: a stack deployed before it existed), so the max_connections in force is not known " +
+        "and the connection budget cannot be held to it. " +
+        `Reboot the instance (${rebootCommand(identifier)}), wait until it is available with its group in-sync ` +
+        `(aws rds describe-db-instances --db-instance-identifier ${identifier} --query 'DBInstances[0].DBParameterGroups[0].ParameterApplyStatus'), ` +
+        'then up again (docs/operations.md, "Parameters waiting for a reboot"). Nothing was changed.',
+    );
+  }
 }
 
 /** The static parameters whose configured value is not the one in force: each waits for a reboot. */
@@ -130,7 +154,9 @@ export function pendingRebootWarning(
 /**
  * The refusal when the login roles' limits fit the configured max_connections but not the one in
  * force: raising both in one up would let the roles open more connections than the server takes
- * until it reboots. Nothing is registered when it is thrown.
+ * until it reboots. Nothing is registered when it is thrown. `onGroup`: the group already holds the
+ * configured max_connections (an earlier up wrote it; a reboot brings it in); otherwise it still
+ * holds the old one, and only an up with serverMax alone, then a reboot, raises the server's.
  */
 export function budgetInForceError(
   stack: string,
@@ -138,12 +164,21 @@ export function budgetInForceError(
   configuredMax: number,
   inForceMax: number,
   needed: number,
+  onGroup: boolean,
   whose = "the login roles' CONNECTION LIMITs",
 ): string {
+  const head = `Stack "${stack}": ${whose} plus connections.reserved need ${needed} connections, and the instance ${identifier} `;
+  const doc = '(docs/operations.md, "Parameters waiting for a reboot"). Nothing was changed.';
+  if (onGroup)
+    return (
+      `${head}runs with max_connections ${inForceMax} until it reboots (precog:connections.serverMax ${configuredMax} is on its parameter group, pending a reboot). ` +
+      `Reboot it first (${rebootCommand(identifier)}), wait until it is available, then up again; ` +
+      `or hold the role limits plus connections.reserved to at most ${inForceMax} for now ${doc}`
+    );
   return (
-    `Stack "${stack}": ${whose} plus connections.reserved need ${needed} connections, and the instance ${identifier} ` +
-    `runs with max_connections ${inForceMax} until it reboots (precog:connections.serverMax ${configuredMax} is on its parameter group, pending a reboot). ` +
-    `Reboot it first (${rebootCommand(identifier)}), wait until it is available, then up again; ` +
-    `or keep the pools within ${inForceMax} for now (docs/operations.md, "Parameters waiting for a reboot"). Nothing was changed.`
+    `${head}runs with max_connections ${inForceMax}, which its parameter group still holds: precog:connections.serverMax ${configuredMax} ` +
+    "would reach the server only at a reboot after this up, the role limits at once. " +
+    `Put the pools and role limits back (the role limits plus connections.reserved at most ${inForceMax}), raise precog:connections.serverMax alone, up, ` +
+    `reboot (${rebootCommand(identifier)}), wait until it is available, then raise the pools and up again ${doc}`
   );
 }

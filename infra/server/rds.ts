@@ -48,6 +48,9 @@ export interface RdsServerArgs {
  */
 export const INSTANCE_TIMEOUTS = { create: "4h", update: "4h", delete: "2h" };
 
+/** The instance's inputs of a restore (./restore.ts), which a removed precog:rds.restore leaves as they are. */
+export const RESTORE_INPUTS = ["snapshotIdentifier", "restoreToPointInTime"] as const;
+
 /** The logs the instance exports to CloudWatch, each into a log group this component manages. */
 export const LOG_EXPORTS = ["postgresql", "upgrade"] as const;
 
@@ -80,7 +83,14 @@ export class RdsServer extends pulumi.ComponentResource {
     const onCall = rds.alarms.enabled ? onCallSources(args.environment, account, region) : undefined;
     this.key = stackKey(
       `${name}-key`,
-      { environment: args.environment, identifier, tags, protect: args.protect, onCall },
+      {
+        environment: args.environment,
+        identifier,
+        sameRegionReplicas: rds.replicas !== undefined && rds.replicas.otherRegion === undefined,
+        tags,
+        protect: args.protect,
+        onCall,
+      },
       parent,
     );
 
@@ -189,6 +199,10 @@ export class RdsServer extends pulumi.ComponentResource {
         // replacement (a restore, docs/operations.md) leaves the old instance, renamed, to be
         // deleted by hand once the restored one is checked.
         retainOnDelete: rds.deletionProtection,
+        // RDS reads a restore's source only at creation: once precog:rds.restore is removed (after a
+        // restore, to add replicas back), its recorded inputs stay and nothing is replaced. A
+        // restore set or changed is a replacement, as it must be.
+        ignoreChanges: rds.restore ? undefined : [...RESTORE_INPUTS],
         customTimeouts: INSTANCE_TIMEOUTS,
         dependsOn: [...logGroups, ...(monitoring ? [monitoring.attachment] : [])],
       },

@@ -1,7 +1,8 @@
 /**
  * The read replicas (precog:rds.replicas): `precog-<env>-replica-<n>`, for the readonly role. Each
  * is encrypted, private, on the instance's parameters (the same max_connections, which PostgreSQL
- * requires of a hot standby, TLS forced, the same logging), logs in by IAM as the instance does,
+ * requires of a hot standby, TLS forced, the same logging) and its storage settings (autoscaling
+ * ceiling, gp3 IOPS and throughput; Database Insights mode), logs in by IAM as the instance does,
  * exports its server log into a log group of the stack's, and keeps no backups of its own (the
  * instance's are the stack's). Deleting one takes no final snapshot: AWS takes none of a replica.
  *
@@ -18,7 +19,7 @@
  * create a replica of such an instance (./master-password.ts; docs/operations.md, "Read replicas").
  */
 import * as aws from "@pulumi/aws";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import type { RdsConfig } from "../../src/config/parse";
 import { replicaIdentifiers } from "../../src/config/rds-identifier";
 import { onCallNames } from "./alarms";
@@ -51,11 +52,7 @@ export function readReplicas(name: string, args: ReadReplicasArgs, parent: pulum
   const { rds, tags } = args;
   const ids = replicaIdentifiers(args.environment, rds.replicas.count);
   const other = rds.replicas.otherRegion;
-  if (other && other.region === aws.config.requireRegion())
-    throw new pulumi.RunError(
-      `precog:rds.replicas.otherRegion.region "${other.region}" is the stack's own region (aws:region): remove otherRegion for replicas in the instance's region, ` +
-        `or name another one (\`pulumi config set --path 'precog:rds.replicas.otherRegion.region' <region>\`).`,
-    );
+  // Its region is another than the stack's: checked before anything is registered (src/config/check-replicas.ts).
   const there = other ? regionalBase(`${name}-region`, args, other, ids, parent) : undefined;
   const region = other ? { region: other.region } : {};
   const keyArn = there ? there.key.arn : args.kmsKeyArn;
@@ -80,6 +77,12 @@ export function readReplicas(name: string, args: ReadReplicasArgs, parent: pulum
         replicateSourceDb: there ? args.source.arn : args.source.identifier,
         instanceClass: rds.replicas.instanceClass ?? rds.instanceClass,
         storageType: "gp3",
+        // The source's storage settings: a replica that cannot grow as far as its source stops
+        // replicating once the source outgrows it; the same gp3 performance and Database Insights.
+        maxAllocatedStorage: rds.maxAllocatedStorage,
+        iops: rds.iops,
+        storageThroughput: rds.storageThroughput,
+        databaseInsightsMode: rds.databaseInsightsMode,
         // Same region: the source's key (RDS: give none); another: the stack's key there.
         storageEncrypted: true,
         ...(there

@@ -6,7 +6,8 @@
  * instance's storage key later replaces the instance. It outlives the stack (retainOnDelete): what
  * `pulumi destroy` leaves on purpose (automated backups, the final snapshot, the log groups) is
  * encrypted with it. Its policy lets the account administer it (as
- * AWS's default key policy does) and CloudWatch Logs use it for this instance's log groups only.
+ * AWS's default key policy does) and CloudWatch Logs use it for this instance's log groups only (and
+ * its same-region read replicas', precog-<env>-replica-<n>, when it has some).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -16,6 +17,8 @@ export interface StackKeyArgs {
   readonly environment: string;
   /** The RDS instance identifier, whose log groups the key encrypts. */
   readonly identifier: string;
+  /** Read replicas in the instance's region (precog:rds.replicas without otherRegion): their log groups are encrypted with this key too. */
+  readonly sameRegionReplicas?: boolean;
   readonly tags: Readonly<Record<string, string>>;
   readonly protect: boolean;
   /** The on-call topic's publishers (./alarms.ts), when the stack has alarms: they encrypt with the key. */
@@ -59,7 +62,7 @@ export function stackKey(name: string, args: StackKeyArgs, parent: pulumi.Resour
         Resource: "*",
         Condition: {
           ArnLike: {
-            "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${region}:${account}:log-group:/aws/rds/instance/${args.identifier}/*`,
+            "kms:EncryptionContext:aws:logs:arn": logGroupArns(region, account, args),
           },
         },
       },
@@ -94,6 +97,13 @@ export function stackKey(name: string, args: StackKeyArgs, parent: pulumi.Resour
   );
   new aws.kms.Alias(`${name}-alias`, { name: `alias/precog-${args.environment}`, targetKeyId: key.keyId }, { parent });
   return key;
+}
+
+/** The log groups CloudWatch Logs may encrypt with the key: the instance's, and its same-region replicas' (precog-<env>-replica-<n>). */
+function logGroupArns(region: string, account: string, args: StackKeyArgs): string | string[] {
+  const groups = `arn:aws:logs:${region}:${account}:log-group:/aws/rds/instance/`;
+  const instance = `${groups}${args.identifier}/*`;
+  return args.sameRegionReplicas ? [instance, `${groups}${args.identifier}-replica-*`] : instance;
 }
 
 /** CloudWatch (this stack's alarms) and RDS events (its subscription) encrypt what they publish to the on-call topic. */

@@ -22,6 +22,22 @@ const PGAUDIT_CLASSES = ["ddl", "role"];
 export const isReplica = (r: { props: Record<string, unknown> }): boolean =>
   r.props.replicateSourceDb !== undefined && r.props.replicateSourceDb !== "";
 
+/**
+ * Whether `replica` replicates `source`: its replicateSourceDb is the source's identifier (same
+ * region) or its ARN (`arn:aws:rds:<region>:<account>:db:<identifier>`, another region). A value
+ * not known yet (a preview, before the source exists) names the stack's one source, if it has one.
+ */
+function replicates(
+  replica: { props: Record<string, unknown> },
+  source: { props: Record<string, unknown> },
+  sourcesInStack: number,
+): boolean {
+  const from = replica.props.replicateSourceDb;
+  const id = source.props.identifier;
+  if (typeof from !== "string" || typeof id !== "string") return sourcesInStack === 1;
+  return from === id || from.endsWith(`:db:${id}`) || from === source.props.arn;
+}
+
 export const rdsInstanceSafe: Rule = {
   name: "rds-instance-safe",
   description:
@@ -86,27 +102,30 @@ export const rdsTlsAndAudit: Rule = {
 
 /**
  * The master password stays out of the stack where it can: RDS manages it in Secrets Manager. The
- * one exception is an instance with read replicas, which RDS refuses to create from such a source:
- * then the stack sets a generated password, which must be a secret (no-plain-passwords checks every
- * password input is), and nothing else.
+ * one exception is an instance with read replicas of its own in the stack (a replica whose
+ * replicateSourceDb is that instance's identifier, or its ARN across regions), which RDS refuses to
+ * create from such a source: then the stack sets a generated password, which must be a secret
+ * (no-plain-passwords checks every password input is), and nothing else. A replica of another
+ * instance exempts nothing.
  */
 export const rdsMasterPassword: Rule = {
   name: "rds-master-password",
   description:
-    "The RDS instance's master password is managed by RDS in Secrets Manager, except on an instance with read replicas in the stack, which RDS requires to have a password of the stack's (a secret).",
+    "The RDS instance's master password is managed by RDS in Secrets Manager, except on an instance with read replicas of its own in the stack, which RDS requires to have a password of the stack's (a secret).",
   scope: "resource",
   level: strictOnStagingAndProd,
   check(resources) {
     const instances = ofType(resources, TYPES.rdsInstance);
-    const hasReplicas = instances.some(isReplica);
+    const replicas = instances.filter(isReplica);
+    const sources = instances.filter((r) => !isReplica(r));
     const out: Violation[] = [];
-    for (const r of instances) {
-      if (isReplica(r) || r.props.manageMasterUserPassword === true) continue;
-      if (!hasReplicas)
+    for (const r of sources) {
+      if (r.props.manageMasterUserPassword === true) continue;
+      if (!replicas.some((replica) => replicates(replica, r, sources.length)))
         out.push({
           resource: r.name,
           message:
-            "the master password is not managed by RDS (manageMasterUserPassword), and the stack has no read replica that would need that (precog:rds.replicas)",
+            "the master password is not managed by RDS (manageMasterUserPassword), and the stack has no read replica of this instance that would need that (precog:rds.replicas)",
         });
       else if (r.props.password === undefined)
         out.push({ resource: r.name, message: "the master password is neither managed by RDS nor set by the stack" });

@@ -8,13 +8,14 @@ import { RDSClient } from "@aws-sdk/client-rds";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { rdsInstanceParameters } from "../../infra/server/instance-parameters";
 
-type Sent = { name: string; input: Record<string, unknown> };
+type Sent = { name: string; input: Record<string, unknown>; region?: string };
 
+/** Answers every command; `sent` records each with the region of the client it was sent through. */
 function answer(reply: (c: Sent) => unknown) {
   const sent: Sent[] = [];
-  vi.spyOn(RDSClient.prototype, "send").mockImplementation(async (command: any) => {
+  vi.spyOn(RDSClient.prototype, "send").mockImplementation(async function (this: RDSClient, command: any) {
     const c = { name: command.constructor.name, input: command.input };
-    sent.push(c);
+    sent.push({ ...c, region: await this.config.region() });
     return reply(c) as never;
   });
   return sent;
@@ -52,15 +53,34 @@ describe("rdsInstanceParameters", () => {
       groupValues: { max_connections: "400", "rds.force_ssl": "1" },
     });
     expect(sent).toEqual([
-      { name: "DescribeDBInstancesCommand", input: { DBInstanceIdentifier: "precog-prod" } },
+      { name: "DescribeDBInstancesCommand", input: { DBInstanceIdentifier: "precog-prod" }, region: "us-east-1" },
       {
         name: "DescribeDBParametersCommand",
         input: { DBParameterGroupName: "precog-prod-postgres16", Source: "user", Marker: undefined },
+        region: "us-east-1",
       },
       {
         name: "DescribeDBParametersCommand",
         input: { DBParameterGroupName: "precog-prod-postgres16", Source: "user", Marker: "page-2" },
+        region: "us-east-1",
       },
+    ]);
+  });
+
+  it("a replica in another region is asked in that region, the rest in the stack's", async () => {
+    const sent = answer((c) =>
+      c.name === "DescribeDBInstancesCommand"
+        ? { DBInstances: [{ DBParameterGroups: [{ DBParameterGroupName: "g", ParameterApplyStatus: "in-sync" }] }] }
+        : { Parameters: [] },
+    );
+    const read = rdsInstanceParameters("us-east-1");
+    await read("precog-prod-replica-1", NAMES, "us-west-2");
+    await read("precog-prod", NAMES);
+    expect(sent.map((c) => [c.name, c.input.DBInstanceIdentifier ?? c.input.DBParameterGroupName, c.region])).toEqual([
+      ["DescribeDBInstancesCommand", "precog-prod-replica-1", "us-west-2"],
+      ["DescribeDBParametersCommand", "g", "us-west-2"],
+      ["DescribeDBInstancesCommand", "precog-prod", "us-east-1"],
+      ["DescribeDBParametersCommand", "g", "us-east-1"],
     ]);
   });
 

@@ -133,10 +133,13 @@ describe("static parameters waiting for a reboot", () => {
       instanceParameters: api.read,
       stackOutputs: await deployedWith(rec(AT_100, AT_100, 100)),
     });
+    // The group still holds 100: nothing was written, so a reboot would change nothing.
     expect(await refusal(run)).toBe(
       `Stack "staging": the login roles' CONNECTION LIMITs plus connections.reserved need 125 connections, and the instance precog-staging ` +
-        "runs with max_connections 100 until it reboots (precog:connections.serverMax 200 is on its parameter group, pending a reboot). " +
-        `Reboot it first (${REBOOT}), wait until it is available, then up again; or keep the pools within 100 for now ` +
+        "runs with max_connections 100, which its parameter group still holds: precog:connections.serverMax 200 " +
+        "would reach the server only at a reboot after this up, the role limits at once. " +
+        "Put the pools and role limits back (the role limits plus connections.reserved at most 100), raise precog:connections.serverMax alone, up, " +
+        `reboot (${REBOOT}), wait until it is available, then raise the pools and up again ` +
         '(docs/operations.md, "Parameters waiting for a reboot"). Nothing was changed.',
     );
     // Only what is registered before the checks: the migration provider and the stack's reference to itself.
@@ -149,11 +152,18 @@ describe("static parameters waiting for a reboot", () => {
   it("the next run before the reboot (group pending-reboot): still held to 100, from the record", async () => {
     const api = rds({ applyStatus: "pending-reboot", groupValues: AT_200 });
     const deployed = await deployedWith(rec(AT_200, AT_100, 100));
+    // The group holds 200 now (the last up wrote it): the reboot is what brings it in.
     expect(
       await refusal(
         runStack("staging", { config: RAISED_POOLS, instanceParameters: api.read, stackOutputs: deployed }),
       ),
-    ).toContain("runs with max_connections 100 until it reboots");
+    ).toBe(
+      `Stack "staging": the login roles' CONNECTION LIMITs plus connections.reserved need 125 connections, and the instance precog-staging ` +
+        "runs with max_connections 100 until it reboots (precog:connections.serverMax 200 is on its parameter group, pending a reboot). " +
+        `Reboot it first (${REBOOT}), wait until it is available, then up again; ` +
+        "or hold the role limits plus connections.reserved to at most 100 for now " +
+        '(docs/operations.md, "Parameters waiting for a reboot"). Nothing was changed.',
+    );
     const r = await runStack("staging", { instanceParameters: api.read, stackOutputs: deployed });
     expect(r.values.pendingReboot).toEqual({ parameters: ["max_connections"], commands: [REBOOT] });
     expect(r.values.serverParameters).toEqual(rec(AT_200, AT_100, 100));
@@ -179,6 +189,40 @@ describe("static parameters waiting for a reboot", () => {
     });
     expect(r.values.serverParameters.instances["precog-staging"].maxConnectionsFloor).toBe(150);
     expect(connectionsAlarmThreshold(r.resources)).toBe(Math.floor((150 - 10) * 0.9));
+  });
+
+  it("the floor below the configured value: a raise back 100 -> 200 while the cut to 100 may be in force holds the budget to 100", async () => {
+    // The last up cut 200 -> 100 (the group holds 100, pending-reboot; the record: 200 in force).
+    // The server may have rebooted since and taken 100: this up, raising back to 200, is held to 100.
+    const api = rds({ applyStatus: "pending-reboot", groupValues: AT_100 });
+    const r = await runStack("staging", {
+      instanceParameters: api.read,
+      stackOutputs: await deployedWith(rec(AT_100, AT_200, 200)),
+    });
+    expect(r.values.serverParameters).toEqual(rec(AT_200, AT_200, 100));
+    expect(connectionsAlarmThreshold(r.resources)).toBe(Math.floor((100 - 10) * 0.9));
+  });
+
+  it("deployed before the record existed, its group not in-sync: the value in force is unknown, refused before anything is registered", async () => {
+    const api = rds({ applyStatus: "pending-reboot", groupValues: AT_200 });
+    const sink: Recorded[] = [];
+    const run = runStack("staging", {
+      sink,
+      instanceParameters: api.read,
+      stackOutputs: await deployedWith(undefined),
+    });
+    expect(await refusal(run)).toBe(
+      'Stack "staging": the parameter group of the instance precog-staging is pending-reboot (not in-sync), and the stack has no record of the values ' +
+        "that instance runs with (the output serverParameters: a stack deployed before it existed), so the max_connections in force is not known " +
+        "and the connection budget cannot be held to it. " +
+        `Reboot the instance (${REBOOT}), wait until it is available with its group in-sync ` +
+        "(aws rds describe-db-instances --db-instance-identifier precog-staging --query 'DBInstances[0].DBParameterGroups[0].ParameterApplyStatus'), " +
+        'then up again (docs/operations.md, "Parameters waiting for a reboot"). Nothing was changed.',
+    );
+    expect(sink.map((x) => `${x.type} ${x.name}`)).toEqual([
+      "pulumi:providers:precog-migrations precog-staging-migrations-provider",
+      "pulumi:pulumi:StackReference precog-staging-deployed",
+    ]);
   });
 
   it("pgaudit turned off: shared_preload_libraries leaves the group and waits for the reboot too", async () => {
@@ -275,7 +319,8 @@ describe("static parameters waiting for a reboot", () => {
       ).toBe(
         `Stack "staging": the readonly role's CONNECTION LIMIT plus connections.reserved need 105 connections, and the instance precog-staging-replica-2 ` +
           "runs with max_connections 100 until it reboots (precog:connections.serverMax 200 is on its parameter group, pending a reboot). " +
-          `Reboot it first (${reboot("precog-staging-replica-2")}), wait until it is available, then up again; or keep the pools within 100 for now ` +
+          `Reboot it first (${reboot("precog-staging-replica-2")}), wait until it is available, then up again; ` +
+          "or hold the role limits plus connections.reserved to at most 100 for now " +
           '(docs/operations.md, "Parameters waiting for a reboot"). Nothing was changed.',
       );
       const r = await runStack("staging", { config: REPLICAS, instanceParameters: api.read, stackOutputs: deployed });

@@ -31,6 +31,19 @@ const problemsOf = (stack: string, overrides: ConfigOverrides): string[] => {
 const PROD = { PRECOG_PROD_CONFIRMED: "yes" };
 
 describe("precog:rds.restore, checked", () => {
+  it("refused with read replicas, which would keep replicating from the old instance, renamed", () => {
+    expect(
+      problemsOf("prod", {
+        "precog:rds.replicas": { count: 1, unmanagedMasterPassword: true },
+        "precog:rds.restore": { snapshotIdentifier: "precog-prod-premigration-20261206-2100" },
+      }),
+    ).toEqual([
+      "precog:rds.replicas: set with precog:rds.restore: a restore replaces the instance under its identifier, and the replicas (replicateSourceDb that identifier, or its ARN) " +
+        "would keep replicating from the old instance, renamed. Remove the replicas first, restore, remove the restore once the restored instance is checked, " +
+        'then add the replicas back (docs/operations.md, "Restoring an instance")',
+    ]);
+  });
+
   it.each<[string, Record<string, unknown>, string[]]>([
     [
       "no source",
@@ -146,6 +159,12 @@ describe("the instance, restored", () => {
     const instance = r.byName("precog-prod-server-instance");
     expect("snapshotIdentifier" in instance.inputs || "restoreToPointInTime" in instance.inputs).toBe(false);
     expect(instance.opts.retainOnDelete).toBe(true);
+    // A restore removed after it ran replaces nothing: its recorded inputs are left as they are.
+    expect(instance.opts.ignoreChanges).toEqual(["snapshotIdentifier", "restoreToPointInTime"]);
+    const restoring = await runStack("staging", {
+      config: { "precog:rds.restore": { snapshotIdentifier: "precog-staging-premigration-20261206-2100" } },
+    });
+    expect(restoring.byName("precog-staging-server-instance").opts.ignoreChanges).toBeUndefined();
     const off = await runStack("staging", { config: { "precog:rds.deletionProtection": false } });
     expect(off.byName("precog-staging-server-instance").opts.retainOnDelete).toBe(false);
   });

@@ -134,10 +134,27 @@ describe("rds-master-password, and rds-instance-safe on read replicas", () => {
       {
         resource: "precog-prod-server-instance",
         message:
-          "the master password is not managed by RDS (manageMasterUserPassword), and the stack has no read replica that would need that (precog:rds.replicas)",
+          "the master password is not managed by RDS (manageMasterUserPassword), and the stack has no read replica of this instance that would need that (precog:rds.replicas)",
       },
     ]);
     const withReplica = await resourcesOf("prod", replicas);
+    // A replica of another instance (by identifier, or by ARN across regions) exempts nothing.
+    for (const other of ["precog-staging", "arn:aws:rds:us-west-2:123456789012:db:precog-staging"])
+      expect(
+        check(
+          rdsMasterPassword,
+          editResource(withReplica, "precog-prod-server-replica-1", (x) => ({
+            props: { ...x.props, replicateSourceDb: other },
+          })),
+          "prod",
+        ),
+      ).toEqual([
+        {
+          resource: "precog-prod-server-instance",
+          message:
+            "the master password is not managed by RDS (manageMasterUserPassword), and the stack has no read replica of this instance that would need that (precog:rds.replicas)",
+        },
+      ]);
     const none = editResource(withReplica, "precog-prod-server-instance", (x) => ({
       props: { ...x.props, password: undefined },
     }));
