@@ -65,7 +65,7 @@ describe.each(["staging", "prod"] as const)("%s: the role secrets' readers", (st
     const verdicts: Record<string, string> = {};
     for (const role of ROLES) {
       const rotation = { "secretsmanager:resource/AllowRotationLambdaArn": s.rotationOf(role) };
-      const encryption = { ...VIA_SECRETS_MANAGER, "kms:EncryptionContext:SecretARN": s.secretArn(role) };
+      const encryption = VIA_SECRETS_MANAGER;
       for (const action of ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"])
         verdicts[`${action} ${role}`] = await asRotation(action, s.secretArn(role), rotation);
       for (const action of ["kms:Decrypt", "kms:GenerateDataKey"])
@@ -83,7 +83,7 @@ describe.each(["staging", "prod"] as const)("%s: the role secrets' readers", (st
       other.secretArn("app"),
       theirs,
     );
-    const theirKey = { ...VIA_SECRETS_MANAGER, "kms:EncryptionContext:SecretARN": other.secretArn("app") };
+    const theirKey = VIA_SECRETS_MANAGER;
     verdicts["kms:Decrypt other"] = await asRotation("kms:Decrypt", other.keyArn, theirKey, other.keyPolicy);
     // A secret of this account whose rotation names another function (not one of this stack's).
     const sibling = `arn:aws:secretsmanager:${REGION}:${s.account}:secret:precog/sibling/app`;
@@ -118,37 +118,29 @@ describe.each(["staging", "prod"] as const)("%s: the role secrets' readers", (st
         { principal: s.proxyRole, action, resource, context },
         { identity: [s.proxyPolicy], resource: resourcePolicy },
       );
-    const app = { "kms:EncryptionContext:SecretARN": s.secretArn("app") };
+    // No policy conditions on kms:EncryptionContext:SecretARN, which the simulator cannot evaluate
+    // (iam-simulator.ts fails a request that passes it): the secret is chosen by Secrets Manager's
+    // own access, the key by kms:ViaService.
     expect({
       "read app": await asProxy("secretsmanager:GetSecretValue", s.secretArn("app")),
       "read readonly": await asProxy("secretsmanager:GetSecretValue", s.secretArn("readonly")),
       "read other stack's app": await asProxy("secretsmanager:GetSecretValue", other.secretArn("app")),
       "write app": await asProxy("secretsmanager:PutSecretValue", s.secretArn("app")),
-      "decrypt via Secrets Manager": await asProxy(
-        "kms:Decrypt",
-        s.keyArn,
-        { ...VIA_SECRETS_MANAGER, ...app },
-        s.keyPolicy,
-      ),
-      "decrypt directly": await asProxy("kms:Decrypt", s.keyArn, app, s.keyPolicy),
+      "decrypt via Secrets Manager": await asProxy("kms:Decrypt", s.keyArn, VIA_SECRETS_MANAGER, s.keyPolicy),
+      "decrypt directly": await asProxy("kms:Decrypt", s.keyArn, {}, s.keyPolicy),
       "decrypt via another region": await asProxy(
         "kms:Decrypt",
         s.keyArn,
-        { "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com", ...app },
+        { "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com" },
         s.keyPolicy,
       ),
       "decrypt via S3": await asProxy(
         "kms:Decrypt",
         s.keyArn,
-        { "kms:ViaService": `s3.${REGION}.amazonaws.com`, ...app },
+        { "kms:ViaService": `s3.${REGION}.amazonaws.com` },
         s.keyPolicy,
       ),
-      "encrypt via Secrets Manager": await asProxy(
-        "kms:GenerateDataKey",
-        s.keyArn,
-        { ...VIA_SECRETS_MANAGER, ...app },
-        s.keyPolicy,
-      ),
+      "encrypt via Secrets Manager": await asProxy("kms:GenerateDataKey", s.keyArn, VIA_SECRETS_MANAGER, s.keyPolicy),
       "decrypt with other stack's key": await asProxy(
         "kms:Decrypt",
         other.keyArn,

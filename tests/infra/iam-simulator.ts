@@ -49,5 +49,11 @@ export async function decide(request: AccessRequest, policies: PoliciesInForce):
   );
   if (result.resultType === "error")
     throw new Error(`the simulator refused the request: ${JSON.stringify(result.errors, null, 2)}`);
+  // A context key the simulator does not know for the action is dropped, and a condition on it
+  // then reads as absent: a Deny would pass for the wrong reason. Fail instead.
+  const runs = result.resultType === "single" ? [result.result] : result.results;
+  const ignored = [...new Set(runs.flatMap((r) => r.ignoredContextKeys ?? []))];
+  if (ignored.length > 0)
+    throw new Error(`the simulator ignored the context keys ${ignored.join(", ")} of ${request.action}`);
   return result.overallResult as Verdict;
 }
