@@ -5,7 +5,7 @@
  * outputs contract.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { checkReplicaRegion } from "../src/config/check-replicas";
+import { checkBackupReplicationRegion, checkReplicaRegion } from "../src/config/check-replicas";
 import { type PrecogConfig, parseConfig, serverKind } from "../src/config/parse";
 import { readStackConfig } from "./config/read";
 import { assertDatabaseUnchanged, deployedOutputs } from "./database/deployed-name";
@@ -111,13 +111,19 @@ export function preflight(stack: string, vars: Vars) {
     const raw = readStackConfig();
     const environment = checkEnvironment(stack, raw.values.environment, vars);
     const config = parseConfig(stack, raw);
-    checkReplicaRegion(stack, config.rds, new pulumi.Config("aws").get("region"));
+    checkReplicaRegion(stack, config.rds, stackRegion(vars));
+    checkBackupReplicationRegion(stack, config.rds, stackRegion(vars));
     const warning = confirmProd(environment, describeTarget(config), vars, pulumi.runtime.isDryRun());
     if (warning) pulumi.log.warn(warning);
     return { environment, config };
   } catch (e) {
     throw new pulumi.RunError((e as Error).message);
   }
+}
+
+/** The region the aws provider deploys to: aws:region, else the SDK's variables, as the provider reads them. */
+function stackRegion(vars: Vars): string | undefined {
+  return new pulumi.Config("aws").get("region") || vars.AWS_REGION || vars.AWS_DEFAULT_REGION || undefined;
 }
 
 function describeTarget(cfg: PrecogConfig): string {

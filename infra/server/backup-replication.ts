@@ -6,7 +6,7 @@
  * destroyed (the copies outlive it, and need it).
  */
 import * as aws from "@pulumi/aws";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import type { RdsConfig } from "../../src/config/parse";
 
 export interface BackupReplicationArgs {
@@ -19,12 +19,8 @@ export interface BackupReplicationArgs {
 
 export function backupReplication(name: string, args: BackupReplicationArgs, parent: pulumi.Resource): void {
   const { region, retentionDays } = args.replication;
+  // Another region than the stack's: checked before anything is registered (src/config/check-replicas.ts).
   const home = aws.config.requireRegion();
-  if (region === home)
-    throw new pulumi.RunError(
-      `precog:rds.backupReplication.region "${region}" is the stack's own region (aws:region): a second copy must be in another one; ` +
-        `set it with \`pulumi config set --path 'precog:rds.backupReplication.region' <region>\`.`,
-    );
   const key = new aws.kms.Key(
     `${name}-key`,
     {

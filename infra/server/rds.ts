@@ -86,7 +86,6 @@ export class RdsServer extends pulumi.ComponentResource {
       {
         environment: args.environment,
         identifier,
-        sameRegionReplicas: rds.replicas !== undefined && rds.replicas.otherRegion === undefined,
         tags,
         protect: args.protect,
         onCall,

@@ -7,7 +7,7 @@
  * `pulumi destroy` leaves on purpose (automated backups, the final snapshot, the log groups) is
  * encrypted with it. Its policy lets the account administer it (as
  * AWS's default key policy does) and CloudWatch Logs use it for this instance's log groups only (and
- * its same-region read replicas', precog-<env>-replica-<n>, when it has some).
+ * its same-region read replicas', precog-<env>-replica-<n>, kept readable after they are removed).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -17,8 +17,6 @@ export interface StackKeyArgs {
   readonly environment: string;
   /** The RDS instance identifier, whose log groups the key encrypts. */
   readonly identifier: string;
-  /** Read replicas in the instance's region (precog:rds.replicas without otherRegion): their log groups are encrypted with this key too. */
-  readonly sameRegionReplicas?: boolean;
   readonly tags: Readonly<Record<string, string>>;
   readonly protect: boolean;
   /** The on-call topic's publishers (./alarms.ts), when the stack has alarms: they encrypt with the key. */
@@ -99,11 +97,14 @@ export function stackKey(name: string, args: StackKeyArgs, parent: pulumi.Resour
   return key;
 }
 
-/** The log groups CloudWatch Logs may encrypt with the key: the instance's, and its same-region replicas' (precog-<env>-replica-<n>). */
-function logGroupArns(region: string, account: string, args: StackKeyArgs): string | string[] {
+/**
+ * The log groups CloudWatch Logs may encrypt with the key: the instance's, and its same-region
+ * replicas' (precog-<env>-replica-<n>), whether or not the stack has replicas now: the log groups of
+ * removed replicas are kept (retainOnDelete) and stay readable only while the key grants this.
+ */
+function logGroupArns(region: string, account: string, args: StackKeyArgs): string[] {
   const groups = `arn:aws:logs:${region}:${account}:log-group:/aws/rds/instance/`;
-  const instance = `${groups}${args.identifier}/*`;
-  return args.sameRegionReplicas ? [instance, `${groups}${args.identifier}-replica-*`] : instance;
+  return [`${groups}${args.identifier}/*`, `${groups}${args.identifier}-replica-*`];
 }
 
 /** CloudWatch (this stack's alarms) and RDS events (its subscription) encrypt what they publish to the on-call topic. */

@@ -3,7 +3,7 @@
  * snapshot on staging and prod, backups kept at least the configured minimum, audit logging on.
  * Mandatory on staging and prod, advisory on an aws dev or test stack.
  */
-import { ofType, type Rule, strictOnStagingAndProd, TYPES, type Violation } from "../resources";
+import { ofType, type Rule, strictOnStagingAndProd, TYPES, UNKNOWN, type Violation } from "../resources";
 
 /**
  * What the parameter group must set. Statement logging stays off (`log_statement` none): it would
@@ -34,7 +34,8 @@ function replicates(
 ): boolean {
   const from = replica.props.replicateSourceDb;
   const id = source.props.identifier;
-  if (typeof from !== "string" || typeof id !== "string") return sourcesInStack === 1;
+  if (typeof from !== "string" || typeof id !== "string" || from === UNKNOWN || id === UNKNOWN)
+    return sourcesInStack === 1;
   return from === id || from.endsWith(`:db:${id}`) || from === source.props.arn;
 }
 

@@ -4,6 +4,7 @@
  * sizes, so that the stack order dev -> test -> staging -> prod rehearses every path prod takes.
  */
 import { type Level, ofType, type Rule, TYPES, type Violation } from "../resources";
+import { isReplica } from "./rds";
 
 export const stagingRehearsesProd: Rule = {
   name: "staging-rehearses-prod",
@@ -16,7 +17,9 @@ export const stagingRehearsesProd: Rule = {
     const out: Violation[] = [];
     const rotations = ofType(resources, TYPES.secretRotation).length;
     const proxies = ofType(resources, TYPES.rdsProxy).length;
-    for (const instance of ofType(resources, TYPES.rdsInstance)) {
+    // Read replicas are single-AZ and, in the instance's region, encrypted with RDS's default for
+    // a replica of an encrypted source: the primary carries the topology.
+    for (const instance of ofType(resources, TYPES.rdsInstance).filter((r) => !isReplica(r))) {
       const missing = [
         ...(instance.props.multiAz === true ? [] : ["Multi-AZ (precog:rds.multiAz)"]),
         ...(proxies > 0 ? [] : ["an RDS Proxy (precog:rds.proxy)"]),

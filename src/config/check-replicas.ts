@@ -43,6 +43,20 @@ export function checkReplicas(r: Reader, rds: RdsConfig): void {
  * otherRegion must be another region than the stack's (aws:region, which the config does not hold):
  * checked with the parsed config before anything is registered (infra/program.ts, preflight).
  */
+/** precog:rds.backupReplication.region must not be the stack's own: the second copy is in another region. */
+export function checkBackupReplicationRegion(
+  stack: string,
+  rds: RdsConfig | undefined,
+  stackRegion: string | undefined,
+): void {
+  const region = rds?.backupReplication?.region;
+  if (region === undefined || region !== stackRegion) return;
+  throw new Error(
+    `Stack "${stack}": ${NAMESPACE}:rds.backupReplication.region "${region}" is the stack's own region (aws:region): a second copy must be in another one; ` +
+      `set it with \`pulumi config set --stack ${stack} --path '${NAMESPACE}:rds.backupReplication.region' <region>\`. Nothing was changed.`,
+  );
+}
+
 export function checkReplicaRegion(stack: string, rds: RdsConfig | undefined, stackRegion: string | undefined): void {
   const other = rds?.replicas?.otherRegion;
   if (!other || other.region !== stackRegion) return;

@@ -110,7 +110,7 @@ describe("read replicas on prod", () => {
     ]);
   });
 
-  it("CloudWatch Logs may encrypt the replicas' log groups with the stack's key, as AWS decides it; no other stack's", async () => {
+  it("CloudWatch Logs may encrypt the replicas' log groups with the stack's key, as AWS decides it, also after they are removed; no other stack's", async () => {
     const account = accountOf("prod");
     const context = "kms:EncryptionContext:aws:logs:arn";
     const logsMay = async (config: ConfigOverrides, group: string) => {
@@ -138,12 +138,15 @@ describe("read replicas on prod", () => {
       replica: await logsMay(TWO, "precog-prod-replica-2/postgresql"),
       instance: await logsMay(TWO, "precog-prod/postgresql"),
       "staging's replica": await logsMay(TWO, "precog-staging-replica-1/postgresql"),
+      // A removed replica's log group is kept (retainOnDelete): it stays readable.
       "without replicas, a replica's": await logsMay({}, "precog-prod-replica-1/postgresql"),
+      "without replicas, staging's replica's": await logsMay({}, "precog-staging-replica-1/postgresql"),
     }).toEqual({
       replica: "Allowed",
       instance: "Allowed",
       "staging's replica": "ImplicitlyDenied",
-      "without replicas, a replica's": "ImplicitlyDenied",
+      "without replicas, a replica's": "Allowed",
+      "without replicas, staging's replica's": "ImplicitlyDenied",
     });
   });
 

@@ -750,9 +750,10 @@ describe("aws stacks", () => {
         { Service: "cloudwatch.amazonaws.com" },
         { Service: "events.rds.amazonaws.com" },
       ]);
-      expect(policy.Statement[1].Condition.ArnLike["kms:EncryptionContext:aws:logs:arn"]).toBe(
+      expect(policy.Statement[1].Condition.ArnLike["kms:EncryptionContext:aws:logs:arn"]).toEqual([
         `arn:aws:logs:us-east-1:${account}:log-group:/aws/rds/instance/precog-${stack}/*`,
-      );
+        `arn:aws:logs:us-east-1:${account}:log-group:/aws/rds/instance/precog-${stack}-replica-*`,
+      ]);
     },
   );
 

@@ -6,7 +6,7 @@ import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { Context, Rule, StackResource } from "../../policy/resources";
+import { type Context, type Rule, type StackResource, UNKNOWN } from "../../policy/resources";
 import { prodBackupsCopied } from "../../policy/rules/backups";
 import { RULES } from "../../policy/rules/index";
 import { rdsInstanceSafe, rdsMasterPassword } from "../../policy/rules/rds";
@@ -103,6 +103,16 @@ describe("staging-rehearses-prod", () => {
       },
     ]);
   });
+
+  it("keeps: staging with a read replica (single-AZ, on the source's key), where the runbook rehearses the master-password switch; every rule holds there", async () => {
+    const r = await resourcesOf("staging", { "precog:rds.replicas": { count: 1, unmanagedMasterPassword: true } });
+    expect(r.filter((x) => x.props.replicateSourceDb !== undefined).map((x) => x.name)).toEqual([
+      "precog-staging-server-replica-1",
+    ]);
+    expect(
+      RULES.flatMap((rule) => check(rule, r, "staging").map((v) => `${rule.name}: ${v.resource}: ${v.message}`)),
+    ).toEqual([]);
+  });
 });
 
 describe("rds-master-password, and rds-instance-safe on read replicas", () => {
@@ -155,6 +165,12 @@ describe("rds-master-password, and rds-instance-safe on read replicas", () => {
             "the master password is not managed by RDS (manageMasterUserPassword), and the stack has no read replica of this instance that would need that (precog:rds.replicas)",
         },
       ]);
+    // A preview before the source exists: its ARN (the replica's source across regions) is not
+    // known yet, and the stack's one source is the one it names.
+    const unknownSource = editResource(withReplica, "precog-prod-server-replica-1", (x) => ({
+      props: { ...x.props, replicateSourceDb: UNKNOWN },
+    }));
+    expect(check(rdsMasterPassword, unknownSource, "prod")).toEqual([]);
     const none = editResource(withReplica, "precog-prod-server-instance", (x) => ({
       props: { ...x.props, password: undefined },
     }));
