@@ -57,4 +57,15 @@ describe("backups beyond one region", () => {
     );
     expect(sink.map((x) => x.name)).toEqual([]);
   });
+
+  it("the stack's region from AWS_REGION, as the aws provider reads it without aws:region, is refused alike", async () => {
+    const error = await runStack("prod", {
+      config: { "aws:region": undefined, "precog:rds.backupReplication.region": "us-west-2" },
+      vars: { ...PROD, AWS_REGION: "us-west-2" },
+    }).then(
+      () => "went through",
+      (e: Error) => e.message,
+    );
+    expect(error).toContain(`precog:rds.backupReplication.region "us-west-2" is the stack's own region (aws:region)`);
+  });
 });
