@@ -19,9 +19,9 @@
  * would count as per migration) and a change in the machine's load falls on every figure alike.
  * Printed: each round's runs, each cost, each side's slope (cost(1000) - cost(100)) / 900 per
  * migration and their ratio (and the ratio round by round, with its median), and the `up`'s fixed
- * cost, cost(100) - 100 x its slope. `precog-db migrate` applies its files as the admin to a database of its own on the
- * same server; the `up`'s migrator is the admin too. Starts a private cluster and removes it and
- * every folder at the end.
+ * cost, cost(100) - 100 x its slope. `precog-db migrate` applies its files as the admin to a
+ * database of its own on the same server; the `up`'s migrator is the admin too. Starts a private
+ * cluster and removes it and every folder at the end.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
