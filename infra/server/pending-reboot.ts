@@ -83,13 +83,19 @@ export class InForceUnknown extends Error {
     readonly identifier: string,
     readonly applyStatus: string,
   ) {
+    const status = `aws rds describe-db-instances --db-instance-identifier ${identifier} --query 'DBInstances[0].DBParameterGroups[0].ParameterApplyStatus'`;
+    // `applying` passes by itself (RDS is writing the group's dynamic values); a reboot would not help yet.
+    const whatToDo =
+      applyStatus === "applying"
+        ? `Wait until RDS has applied the group (${status} says in-sync or pending-reboot), then up again; ` +
+          `if it says pending-reboot, reboot first (${rebootCommand(identifier)})`
+        : `Reboot the instance (${rebootCommand(identifier)}), wait until it is available with its group in-sync (${status}), then up again`;
     super(
       `the parameter group of the instance ${identifier} is ${applyStatus} (not in-sync), and the stack has no record of the values ` +
         "that instance runs with (the output serverParameters: a stack deployed before it existed), so the max_connections in force is not known " +
         "and the connection budget cannot be held to it. " +
-        `Reboot the instance (${rebootCommand(identifier)}), wait until it is available with its group in-sync ` +
-        `(aws rds describe-db-instances --db-instance-identifier ${identifier} --query 'DBInstances[0].DBParameterGroups[0].ParameterApplyStatus'), ` +
-        'then up again (docs/operations.md, "Parameters waiting for a reboot"). Nothing was changed.',
+        whatToDo +
+        ' (docs/operations.md, "Parameters waiting for a reboot"). Nothing was changed.',
     );
   }
 }
@@ -176,7 +182,7 @@ export function budgetInForceError(
       `or hold the role limits plus connections.reserved to at most ${inForceMax} for now ${doc}`
     );
   return (
-    `${head}runs with max_connections ${inForceMax}, which its parameter group still holds: precog:connections.serverMax ${configuredMax} ` +
+    `${head}runs with max_connections ${inForceMax}, and its parameter group does not hold precog:connections.serverMax ${configuredMax} yet: that ` +
     "would reach the server only at a reboot after this up, the role limits at once. " +
     `Put the pools and role limits back (the role limits plus connections.reserved at most ${inForceMax}), raise precog:connections.serverMax alone, up, ` +
     `reboot (${rebootCommand(identifier)}), wait until it is available, then raise the pools and up again ${doc}`

@@ -136,7 +136,7 @@ describe("static parameters waiting for a reboot", () => {
     // The group still holds 100: nothing was written, so a reboot would change nothing.
     expect(await refusal(run)).toBe(
       `Stack "staging": the login roles' CONNECTION LIMITs plus connections.reserved need 125 connections, and the instance precog-staging ` +
-        "runs with max_connections 100, which its parameter group still holds: precog:connections.serverMax 200 " +
+        "runs with max_connections 100, and its parameter group does not hold precog:connections.serverMax 200 yet: that " +
         "would reach the server only at a reboot after this up, the role limits at once. " +
         "Put the pools and role limits back (the role limits plus connections.reserved at most 100), raise precog:connections.serverMax alone, up, " +
         `reboot (${REBOOT}), wait until it is available, then raise the pools and up again ` +
@@ -218,6 +218,28 @@ describe("static parameters waiting for a reboot", () => {
         `Reboot the instance (${REBOOT}), wait until it is available with its group in-sync ` +
         "(aws rds describe-db-instances --db-instance-identifier precog-staging --query 'DBInstances[0].DBParameterGroups[0].ParameterApplyStatus'), " +
         'then up again (docs/operations.md, "Parameters waiting for a reboot"). Nothing was changed.',
+    );
+    expect(sink.map((x) => `${x.type} ${x.name}`)).toEqual([
+      "pulumi:providers:precog-migrations precog-staging-migrations-provider",
+      "pulumi:pulumi:StackReference precog-staging-deployed",
+    ]);
+  });
+
+  it("deployed before the record existed, its group applying: refused before anything is registered, saying to wait (a reboot would not help yet)", async () => {
+    const api = rds({ applyStatus: "applying", groupValues: AT_200 });
+    const sink: Recorded[] = [];
+    const run = runStack("staging", {
+      sink,
+      instanceParameters: api.read,
+      stackOutputs: await deployedWith(undefined),
+    });
+    expect(await refusal(run)).toBe(
+      'Stack "staging": the parameter group of the instance precog-staging is applying (not in-sync), and the stack has no record of the values ' +
+        "that instance runs with (the output serverParameters: a stack deployed before it existed), so the max_connections in force is not known " +
+        "and the connection budget cannot be held to it. " +
+        "Wait until RDS has applied the group (aws rds describe-db-instances --db-instance-identifier precog-staging --query 'DBInstances[0].DBParameterGroups[0].ParameterApplyStatus' " +
+        `says in-sync or pending-reboot), then up again; if it says pending-reboot, reboot first (${REBOOT}) ` +
+        '(docs/operations.md, "Parameters waiting for a reboot"). Nothing was changed.',
     );
     expect(sink.map((x) => `${x.type} ${x.name}`)).toEqual([
       "pulumi:providers:precog-migrations precog-staging-migrations-provider",
