@@ -19,7 +19,7 @@
  * the end.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Client } from "pg";
@@ -98,10 +98,17 @@ async function sizeOf(
     join(project, "Pulumi.yaml"),
     `name: precog-bench\nruntime: nodejs\nplugins:\n  providers:\n    - name: precog-migrations\n      path: ${join(ROOT, "infra/migrations/plugin")}\n`,
   );
+  // dev and test as the committed stacks are: their passphrase and their one salt (so the test
+  // stack's read of dev derives the key it derived for itself, as docs/pulumi-engine.md says).
+  for (const stack of ["dev", "test"]) {
+    const salt = /^encryptionsalt: .*$/m.exec(readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), "utf8"));
+    if (!salt) throw new Error(`Pulumi.${stack}.yaml has no encryptionsalt`);
+    writeFileSync(join(project, `Pulumi.${stack}.yaml`), `${salt[0]}\n`);
+  }
   const vars: Record<string, string> = {
     PATH: `${engine}:${process.env.PATH}`,
     PULUMI_BACKEND_URL: `file://${backend}`,
-    PULUMI_CONFIG_PASSPHRASE: "bench",
+    PULUMI_CONFIG_PASSPHRASE: readFileSync(join(ROOT, "config/local-stacks.passphrase"), "utf8").trim(),
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     BENCH_ENGINE: engine,

@@ -27,6 +27,14 @@ describe("Pulumi.yaml", () => {
   });
 });
 
+describe("the local stacks' passphrase salt", () => {
+  it("is one for dev and test: test reads dev's outputs on every run, and Pulumi derives a key once per salt", () => {
+    const salts = ["dev", "test"].map((stack) => load(`Pulumi.${stack}.yaml`).encryptionsalt);
+    expect(salts[0]).toMatch(/^v1:/);
+    expect(salts[1]).toBe(salts[0]);
+  });
+});
+
 describe.each(STACKS)("Pulumi.%s.yaml", (stack) => {
   const config = load(`Pulumi.${stack}.yaml`).config;
 
