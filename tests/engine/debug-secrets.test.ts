@@ -5,30 +5,25 @@
  * side is tests/infra/secret-inputs.test.ts (every input under mocks).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalCluster, startLocalCluster } from "../../testbed/local-cluster";
-import { probeServer } from "../../testbed/probes";
-import { type InlineProgram, InlineProject } from "./inline-project";
-import { ownedProgram, prepareDatabase, stackConfig } from "./owned-program";
+import type { LocalCluster } from "../../testbed/local-cluster";
+import type { InlineProgram, InlineProject } from "./inline-project";
+import { type StacksOnCluster, stacksOnCluster } from "./stacks-on-cluster";
 
 const MINUTES = 60_000;
+let onCluster: StacksOnCluster<"dev">;
 let cluster: LocalCluster;
 let project: InlineProject;
 let passwords: Record<string, string>;
 let dev: InlineProgram;
 
 beforeAll(async () => {
-  cluster = await startLocalCluster();
-  probeServer(cluster);
-  project = await InlineProject.open();
-  project.useLocalServer("dev", cluster);
-  passwords = await prepareDatabase(await stackConfig(project, "dev"));
-  dev = ownedProgram(project.dir, passwords.migrator);
+  onCluster = await stacksOnCluster(["dev"] as const);
+  ({ cluster, project } = onCluster);
+  passwords = onCluster.passwords.dev;
+  dev = onCluster.programs.dev;
 }, 20 * MINUTES);
 
-afterAll(() => {
-  project?.remove();
-  cluster?.stop();
-});
+afterAll(() => onCluster?.close());
 
 describe.sequential("--debug prints no password", () => {
   it(

@@ -14,18 +14,20 @@ import { recordedApplied } from "../../infra/migrations/contract";
 import { LocalStack } from "../../src/cli/local-stack";
 import type { PrecogConfig } from "../../src/config/parse";
 import { down } from "../../src/migrate/down";
-import { type LocalCluster, startLocalCluster } from "../../testbed/local-cluster";
-import { probeServer, withAdmin } from "../../testbed/probes";
-import { type InlineProgram, InlineProject } from "./inline-project";
-import { appliedVersions, MIGRATIONS_TYPE, ownedProgram, prepareDatabase, stackConfig } from "./owned-program";
+import type { LocalCluster } from "../../testbed/local-cluster";
+import { withAdmin } from "../../testbed/probes";
+import type { InlineProgram, InlineProject } from "./inline-project";
+import { appliedVersions, MIGRATIONS_TYPE } from "./owned-program";
+import { type StacksOnCluster, stacksOnCluster } from "./stacks-on-cluster";
 
 const MINUTES = 60_000;
 const NOTES = "0006_market_notes.sql";
+let onCluster: StacksOnCluster<"dev" | "test">;
 let cluster: LocalCluster;
 let project: InlineProject;
 let devConfig: PrecogConfig;
 let devMigrator: string;
-const programs = {} as Record<"dev" | "test", InlineProgram>;
+let programs: Record<"dev" | "test", InlineProgram>;
 
 const versions = async (stack: "dev" | "test") => appliedVersions((await project.outputs(stack)).migrations);
 const historyOf = (database: string) =>
@@ -38,22 +40,12 @@ const historyOf = (database: string) =>
   );
 
 beforeAll(async () => {
-  cluster = await startLocalCluster();
-  probeServer(cluster);
-  project = await InlineProject.open();
-  for (const stack of ["dev", "test"] as const) {
-    project.useLocalServer(stack, cluster);
-    const config = await stackConfig(project, stack);
-    const passwords = await prepareDatabase(config);
-    programs[stack] = ownedProgram(project.dir, passwords.migrator);
-    if (stack === "dev") [devConfig, devMigrator] = [config, passwords.migrator];
-  }
+  onCluster = await stacksOnCluster(["dev", "test"] as const);
+  ({ cluster, project, programs } = onCluster);
+  [devConfig, devMigrator] = [onCluster.configs.dev, onCluster.passwords.dev.migrator];
 }, 20 * MINUTES);
 
-afterAll(() => {
-  project?.remove();
-  cluster?.stop();
-});
+afterAll(() => onCluster?.close());
 
 describe.sequential("down on dev, then test", () => {
   it(

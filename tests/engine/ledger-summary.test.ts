@@ -11,26 +11,19 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalCluster, startLocalCluster } from "../../testbed/local-cluster";
-import { probeServer, withAdmin } from "../../testbed/probes";
-import { type InlineProgram, InlineProject, type StateResource } from "./inline-project";
-import {
-  appliedOf,
-  appliedVersions,
-  MIGRATIONS_TYPE,
-  ownedProgram,
-  prepareDatabase,
-  stackConfig,
-} from "./owned-program";
+import { withAdmin } from "../../testbed/probes";
+import type { InlineProgram, InlineProject, StateResource } from "./inline-project";
+import { appliedOf, appliedVersions, MIGRATIONS_TYPE } from "./owned-program";
+import { type StacksOnCluster, stacksOnCluster } from "./stacks-on-cluster";
 
 const MINUTES = 60_000;
 const STACKS = ["dev", "test"] as const;
 type StackName = (typeof STACKS)[number];
 const NOTES = "0006_market_notes.sql";
 const AUDIT = "0007_order_audit.sql";
-let cluster: LocalCluster;
+let onCluster: StacksOnCluster<StackName>;
 let project: InlineProject;
-const programs = {} as Record<StackName, InlineProgram>;
+let programs: Record<StackName, InlineProgram>;
 
 const up = (stack: StackName) => project.up(stack, programs[stack]);
 const file = (name: string) => join(project.dir, "migrations", name);
@@ -61,20 +54,11 @@ const migrationResource = async (stack: StackName): Promise<StateResource> =>
   (await project.resourcesOf(stack, MIGRATIONS_TYPE))[0];
 
 beforeAll(async () => {
-  cluster = await startLocalCluster();
-  probeServer(cluster);
-  project = await InlineProject.open();
-  for (const stack of STACKS) {
-    project.useLocalServer(stack, cluster);
-    const passwords = await prepareDatabase(await stackConfig(project, stack));
-    programs[stack] = ownedProgram(project.dir, passwords.migrator);
-  }
+  onCluster = await stacksOnCluster(STACKS);
+  ({ project, programs } = onCluster);
 }, 20 * MINUTES);
 
-afterAll(() => {
-  project?.remove();
-  cluster?.stop();
-});
+afterAll(() => onCluster?.close());
 
 describe.sequential("the ledger summary through the real engine", () => {
   it(

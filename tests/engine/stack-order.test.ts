@@ -11,17 +11,11 @@ import { execFileSync } from "node:child_process";
 import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalCluster, startLocalCluster } from "../../testbed/local-cluster";
-import { probeServer, withAdmin } from "../../testbed/probes";
-import { type InlineProgram, InlineProject } from "./inline-project";
-import {
-  appliedOf,
-  appliedVersions,
-  MIGRATIONS_TYPE,
-  ownedProgram,
-  prepareDatabase,
-  stackConfig,
-} from "./owned-program";
+import type { LocalCluster } from "../../testbed/local-cluster";
+import { withAdmin } from "../../testbed/probes";
+import type { InlineProgram, InlineProject } from "./inline-project";
+import { appliedOf, appliedVersions, MIGRATIONS_TYPE } from "./owned-program";
+import { type StacksOnCluster, stacksOnCluster } from "./stacks-on-cluster";
 
 const MINUTES = 60_000;
 const STACKS = ["dev", "test", "staging", "prod"] as const;
@@ -29,9 +23,10 @@ type StackName = (typeof STACKS)[number];
 const CONFIRMED = { PRECOG_PROD_CONFIRMED: "yes", PRECOG_OPERATOR: "engine-operator" };
 const NOTES = "0006_market_notes.sql";
 const AUDIT = "0007_order_audit.sql";
+let onCluster: StacksOnCluster<StackName>;
 let cluster: LocalCluster;
 let project: InlineProject;
-const programs = {} as Record<StackName, InlineProgram>;
+let programs: Record<StackName, InlineProgram>;
 
 const up = (stack: StackName, env: Record<string, string> = {}) => project.up(stack, programs[stack], { env });
 const historyOf = async (stack: StackName) =>
@@ -54,20 +49,11 @@ const addMigration = (name: string, up: string, down: string) =>
   writeFileSync(join(project.dir, "migrations", name), `-- migrate:up\n${up}\n\n-- migrate:down\n${down}\n`);
 
 beforeAll(async () => {
-  cluster = await startLocalCluster();
-  probeServer(cluster);
-  project = await InlineProject.open();
-  for (const stack of STACKS) {
-    project.useLocalServer(stack, cluster);
-    const passwords = await prepareDatabase(await stackConfig(project, stack));
-    programs[stack] = ownedProgram(project.dir, passwords.migrator);
-  }
+  onCluster = await stacksOnCluster(STACKS);
+  ({ cluster, project, programs } = onCluster);
 }, 20 * MINUTES);
 
-afterAll(() => {
-  project?.remove();
-  cluster?.stop();
-});
+afterAll(() => onCluster?.close());
 
 describe.sequential("the stack-order gate, through StackReferences in one backend", () => {
   it(
