@@ -111,8 +111,9 @@ export function preflight(stack: string, vars: Vars) {
     const raw = readStackConfig();
     const environment = checkEnvironment(stack, raw.values.environment, vars);
     const config = parseConfig(stack, raw);
-    checkReplicaRegion(stack, config.rds, stackRegion(vars));
-    checkBackupReplicationRegion(stack, config.rds, stackRegion(vars));
+    const region = stackRegion(vars);
+    checkReplicaRegion(stack, config.rds, region);
+    checkBackupReplicationRegion(stack, config.rds, region);
     const warning = confirmProd(environment, describeTarget(config), vars, pulumi.runtime.isDryRun());
     if (warning) pulumi.log.warn(warning);
     return { environment, config };

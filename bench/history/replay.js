@@ -12,7 +12,8 @@
 // clean session), settings (the timeouts in a set_config SELECT, as before), sets (SET LOCAL and
 // one SELECT, as now), oldlock (the pg_locks check), newlock (the transaction-level check), insert
 // (a plain INSERT of the history row), record (the row through precog_migrations.record_v1); none
-// of them: `bare`. The SQL mirrors apply.ts, history.ts and pg.ts by hand: a measuring aid, not the
+// of them: `bare`. The clean session is apply.ts's own (CLEAN_SESSION, from dist/); the rest mirrors
+// apply.ts, history.ts and pg.ts by hand (some of it as it was before): a measuring aid, not the
 // engine; blank lines inside entries are dropped, as the entry terminator needs.
 const fs = require("node:fs");
 const path = require("node:path");
@@ -55,16 +56,7 @@ END $precog$`;
   const newLock = `DO $precog$ DECLARE held boolean; BEGIN\n  ${check}\nEND $precog$`;
   const duration =
     "GREATEST(0, round(extract(epoch FROM pg_catalog.clock_timestamp() - pg_catalog.current_setting('precog.started')::timestamptz) * 1000))::int";
-  const clean = [
-    "RESET ALL",
-    "SET standard_conforming_strings = on",
-    "SET SESSION AUTHORIZATION DEFAULT",
-    "DISCARD TEMP",
-    "DISCARD SEQUENCES",
-    "DEALLOCATE ALL",
-    "CLOSE ALL",
-    "UNLISTEN *",
-  ].join(";\n");
+  const clean = require(path.join(repo, "dist/migrate/apply.js")).CLEAN_SESSION.join(";\n");
   const settings = (local) =>
     `SELECT set_config('client_connection_check_interval', '1s', false), set_config('lock_timeout', '5s', ${local}), set_config('statement_timeout', '15min', ${local}), set_config('precog.started', clock_timestamp()::text, ${local})`;
   const sets = (local) =>

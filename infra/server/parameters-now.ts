@@ -73,35 +73,23 @@ export async function parametersNow(
   );
   const [primary, ...onReplicas] = states;
 
-  const maxConnections = maxConnectionsNow(configuredMax, primary.state);
-  const needed = connectionsNeeded(config.connectionLimits, config.connections.reserved);
-  if (maxConnections < configuredMax && needed > maxConnections)
-    throw new Error(
-      budgetInForceError(
-        config.stack,
-        identifier,
-        configuredMax,
-        maxConnections,
-        needed,
-        onGroup(configured, primary.observed),
-      ),
-    );
-  const readonlyNeeded = config.connectionLimits.readonly + config.connections.reserved;
-  for (const { id, observed, state } of onReplicas) {
+  // All login roles connect to the instance; on a replica, the readonly role alone.
+  const budgets = [
+    { ...primary, needed: connectionsNeeded(config.connectionLimits, config.connections.reserved), whose: undefined },
+    ...onReplicas.map((r) => ({
+      ...r,
+      needed: config.connectionLimits.readonly + config.connections.reserved,
+      whose: "the readonly role's CONNECTION LIMIT",
+    })),
+  ];
+  for (const { id, observed, state, needed, whose } of budgets) {
     const max = maxConnectionsNow(configuredMax, state);
-    if (max < configuredMax && readonlyNeeded > max)
+    if (max < configuredMax && needed > max)
       throw new Error(
-        budgetInForceError(
-          config.stack,
-          id,
-          configuredMax,
-          max,
-          readonlyNeeded,
-          onGroup(configured, observed),
-          "the readonly role's CONNECTION LIMIT",
-        ),
+        budgetInForceError(config.stack, id, configuredMax, max, needed, onGroup(configured, observed), whose),
       );
   }
+  const maxConnections = maxConnectionsNow(configuredMax, primary.state);
 
   const waiting: Waiting[] = states.map(({ id, state }) => ({
     identifier: id,

@@ -23,6 +23,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { RdsConfig } from "../../src/config/parse";
 import { replicaIdentifiers } from "../../src/config/rds-identifier";
 import { onCallNames } from "./alarms";
+import { accountAdministers, cloudWatchLogsMay } from "./key-policy";
 import { parameterList } from "./parameters";
 
 type Replicas = NonNullable<RdsConfig["replicas"]>;
@@ -137,25 +138,12 @@ function regionalBase(
   const policy = {
     Version: "2012-10-17",
     Statement: [
-      {
-        Sid: "AccountAdministers",
-        Effect: "Allow",
-        Principal: { AWS: `arn:aws:iam::${account}:root` },
-        Action: "kms:*",
-        Resource: "*",
-      },
-      {
-        Sid: "CloudWatchLogsOfTheReplicas",
-        Effect: "Allow",
-        Principal: { Service: `logs.${region}.amazonaws.com` },
-        Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-        Resource: "*",
-        Condition: {
-          ArnLike: {
-            "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${region}:${account}:log-group:/aws/rds/instance/${prefix}*`,
-          },
-        },
-      },
+      accountAdministers(account),
+      cloudWatchLogsMay(
+        "CloudWatchLogsOfTheReplicas",
+        region,
+        `arn:aws:logs:${region}:${account}:log-group:/aws/rds/instance/${prefix}*`,
+      ),
       {
         Sid: "CloudWatchPublishesTheReplicaAlarms",
         Effect: "Allow",

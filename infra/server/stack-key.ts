@@ -12,6 +12,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { rotationAlarmName } from "../credentials/rotation";
+import { accountAdministers, cloudWatchLogsMay } from "./key-policy";
 
 export interface StackKeyArgs {
   readonly environment: string;
@@ -45,25 +46,8 @@ export function stackKey(name: string, args: StackKeyArgs, parent: pulumi.Resour
   const policy = {
     Version: "2012-10-17",
     Statement: [
-      {
-        Sid: "AccountAdministers",
-        Effect: "Allow",
-        Principal: { AWS: `arn:aws:iam::${account}:root` },
-        Action: "kms:*",
-        Resource: "*",
-      },
-      {
-        Sid: "CloudWatchLogsOfThisInstance",
-        Effect: "Allow",
-        Principal: { Service: `logs.${region}.amazonaws.com` },
-        Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-        Resource: "*",
-        Condition: {
-          ArnLike: {
-            "kms:EncryptionContext:aws:logs:arn": logGroupArns(region, account, args),
-          },
-        },
-      },
+      accountAdministers(account),
+      cloudWatchLogsMay("CloudWatchLogsOfThisInstance", region, logGroupArns(region, account, args)),
       {
         // The rotation alarm's topic is encrypted with this key: EventBridge publishes to it for its rule.
         Sid: "EventBridgePublishesTheRotationAlarm",

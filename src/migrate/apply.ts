@@ -51,7 +51,7 @@ export interface Applied {
  * runs inside a transaction too (so batched units need no extra round trip). Advisory locks, the
  * migration lock among them, are kept (DISCARD ALL would release them).
  */
-const CLEAN_SESSION = [
+export const CLEAN_SESSION = [
   "RESET ALL",
   // The lexical rule every check before the run assumed (refused-statements.ts, the parser): a
   // database or role default of off would let a string hide a COMMIT from them.

@@ -9,20 +9,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { readStackConfig } from "../../infra/config/read";
-import { parseConfig, type RawConfig, serverKind } from "../../src/config/parse";
-import type { SecretKey } from "../../src/config/schema";
+import { parseConfig, serverKind } from "../../src/config/parse";
 import type { ConfigOverrides } from "../../testbed/config-overrides";
+import { raw } from "./config-problems";
 import { ROOT, runStack, STACKS, stackConfig } from "./harness";
 
 /** The stack file's precog:* values without the namespace, as the program reads them. */
-function raw(stack: string, overrides: ConfigOverrides = {}, secrets: SecretKey[] = []): RawConfig {
-  const values: Record<string, string> = {};
-  for (const [k, v] of Object.entries(stackConfig(stack, overrides))) {
-    if (k.startsWith("precog:")) values[k.slice("precog:".length)] = v;
-  }
-  return { values, secrets };
-}
-
 describe("parseConfig on the committed stack files", () => {
   it.each([
     ["dev", { min: 2, max: 10, appInstances: 1 }, { app: 15, readonly: 5, migrator: 5 }, "local"],

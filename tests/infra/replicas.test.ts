@@ -7,29 +7,10 @@
  * without the key: the master password stays RDS's.
  */
 import { describe, expect, it } from "vitest";
-import { parseConfig, type RawConfig } from "../../src/config/parse";
 import type { ConfigOverrides } from "../../testbed/config-overrides";
-import { accountOf, type Recorded, runStack, secretInput, stackConfig } from "./harness";
+import { problemsOf } from "./config-problems";
+import { accountOf, type Recorded, runStack, secretInput } from "./harness";
 import { decide } from "./iam-simulator";
-
-function raw(stack: string, overrides: ConfigOverrides): RawConfig {
-  const values: Record<string, string> = {};
-  for (const [k, v] of Object.entries(stackConfig(stack, overrides)))
-    if (k.startsWith("precog:")) values[k.slice("precog:".length)] = v;
-  return { values, secrets: [] };
-}
-
-const problemsOf = (stack: string, overrides: ConfigOverrides): string[] => {
-  try {
-    parseConfig(stack, raw(stack, overrides));
-    return [];
-  } catch (e) {
-    return (e as Error).message
-      .split("\n")
-      .slice(1)
-      .map((l) => l.replace(/^ {2}- /, ""));
-  }
-};
 
 const PROD = { PRECOG_PROD_CONFIRMED: "yes" };
 const TWO = { "precog:rds.replicas": { count: 2, instanceClass: "db.r6g.large", unmanagedMasterPassword: true } };

@@ -5,28 +5,8 @@
  * deleted when replaced. Nothing of it without the key.
  */
 import { describe, expect, it } from "vitest";
-import { parseConfig, type RawConfig } from "../../src/config/parse";
-import type { ConfigOverrides } from "../../testbed/config-overrides";
-import { runStack, stackConfig } from "./harness";
-
-function raw(stack: string, overrides: ConfigOverrides): RawConfig {
-  const values: Record<string, string> = {};
-  for (const [k, v] of Object.entries(stackConfig(stack, overrides)))
-    if (k.startsWith("precog:")) values[k.slice("precog:".length)] = v;
-  return { values, secrets: [] };
-}
-
-const problemsOf = (stack: string, overrides: ConfigOverrides): string[] => {
-  try {
-    parseConfig(stack, raw(stack, overrides));
-    return [];
-  } catch (e) {
-    return (e as Error).message
-      .split("\n")
-      .slice(1)
-      .map((l) => l.replace(/^ {2}- /, ""));
-  }
-};
+import { problemsOf } from "./config-problems";
+import { runStack } from "./harness";
 
 const PROD = { PRECOG_PROD_CONFIRMED: "yes" };
 
