@@ -4,17 +4,19 @@
  * engine's SET ROLE before each migration), in stack order (dev -> test -> staging ->
  * prod), through the migration engine.
  *
- * The program, before any query, gives the resource the files and their checksums (the engine's
- * stat cache) and what the predecessor has applied of them (its `migrations` output, a ledger
- * summary read through a StackReference, settled against the files by count and digest: its text
- * is read only when they disagree; src/migrate `predecessorView`). The provider (./plugin/crud.ts),
- * which has the ledger this stack recorded, finds what is pending, gates and lints it
- * (./plugin/pending.ts) and names each pending file in the diff at preview; `up` applies them.
+ * The program, before any query, gives the resource the files' digest (their checksums through the
+ * engine's stat cache) and what the predecessor has applied of them (its `migrations` output, a
+ * ledger summary of a fixed size read through a StackReference, settled against the files:
+ * src/migrate `predecessorView`). The provider (./plugin/crud.ts), which has the summary of the
+ * ledger this stack recorded, compares the digests; when they differ it reads the folder, finds what
+ * is pending, gates and lints it (./plugin/pending.ts) and names each pending file in its log at
+ * preview; `up` applies them.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Environment } from "../../src/env/environment";
 import {
   type LedgerSummary,
+  listDigest,
   type MigrationFileSum,
   migrationFiles,
   type PredecessorView,
@@ -69,9 +71,7 @@ export class PrecogMigrations extends pulumi.ComponentResource {
         environment: args.environment,
         login: args.login,
         dir: args.dir,
-        migrationsJson: files.then((all) =>
-          JSON.stringify(Object.fromEntries(all.map((f) => [f.filename, f.checksum]))),
-        ),
+        files: files.then(listDigest),
         predecessor: args.predecessor ?? null,
         predecessorApplied,
         backup: args.backup,
@@ -107,17 +107,18 @@ function predecessorOf(
   files: Promise<MigrationFileSum[]>,
 ): pulumi.Output<PredecessorView> {
   return pulumi.all([ref.getOutput("migrations"), files]).apply(([output, all]) => {
-    const summary = summaryFromOutput(output);
+    let summary: LedgerSummary | undefined;
+    try {
+      summary = summaryFromOutput(output, predecessor);
+    } catch (e) {
+      throw new pulumi.RunError((e as Error).message);
+    }
     if (summary === undefined) {
       throw new pulumi.RunError(
         `Stack "${stack}" applies migrations only after "${predecessor}" has, but "${predecessor}" has no migrations ledger: ` +
           `deploy it first (pulumi up --stack ${predecessor}), or fix precog:migrations.predecessor.`,
       );
     }
-    try {
-      return predecessorView(summary, all, predecessor);
-    } catch (e) {
-      throw new pulumi.RunError((e as Error).message);
-    }
+    return predecessorView(summary, all);
   });
 }

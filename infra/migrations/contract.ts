@@ -1,13 +1,17 @@
 /**
  * The migration resource's inputs and state, as plain data: what the program computes and what the
- * provider (in another process) reads back. No Pulumi types here.
+ * provider (in another process) reads back. No Pulumi types here. Neither grows with the ledger: the
+ * inputs carry the files' digest, the state the ledger's summary (src/migrate/ledger-summary.ts).
  */
 import {
-  type AppliedRef,
-  appliedEntries,
+  isCurrentSummary,
   type LedgerSummary,
+  type ListDigest,
+  listDigest,
+  migrationFiles,
   migrationName,
   type PredecessorView,
+  summaryFromOutput,
   summaryOf,
   versionKey,
 } from "../../src/migrate";
@@ -78,9 +82,9 @@ export interface MigrationsInputs {
   readonly environment: string;
   /** Where the migrator's login is found (never the password). */
   readonly login: MigrationsLogin;
-  /** The migrations folder, absolute: where this machine's files are. Not part of the diff. */
+  /** The migrations folder, absolute: where this machine's files are, which the provider reads itself. */
   readonly dir: string;
-  /** Every file, `<filename>: <checksum>`, in version order: the diff names each pending one. */
+  /** Every file, `<filename>: <checksum>`, in version order: read by the provider when its digest is not the ledger's. */
   readonly migrations: Readonly<Record<string, string>>;
   /** The stack before this one (config precog:migrations.predecessor), or null for dev. Not part of the diff. */
   readonly predecessor: string | null;
@@ -95,19 +99,31 @@ export interface MigrationsInputs {
 }
 
 /**
- * The inputs as the program registers them and the engine carries them: the files as one JSON text
- * (one value instead of one per file through each check, diff and update; a preview still shows it
- * as an object diff that names each new file).
+ * The inputs as the program registers them and the engine carries them: the files as their digest
+ * (count, newest version, sha256 of every version and checksum), the same value whatever the
+ * ledger's length. A no-op compares it with the recorded ledger's; otherwise the provider reads the
+ * folder itself (`withFiles`), and a preview shows the digest changed (the provider's log line
+ * `pending migrations:` names the files).
  */
 export interface MigrationsWireInputs extends Omit<MigrationsInputs, "migrations"> {
-  /** `MigrationsInputs.migrations` as JSON text. */
-  readonly migrationsJson: string;
+  readonly files: ListDigest;
 }
 
-/** The inputs as the provider works on them. */
-export function decodeInputs(wire: MigrationsWireInputs): MigrationsInputs {
-  const { migrationsJson, ...rest } = wire;
-  return { ...rest, migrations: JSON.parse(migrationsJson) as Record<string, string> };
+/**
+ * The inputs as the provider works on them: the folder read (the engine's stat cache), and held to
+ * the digest the program read, so that what is applied is what the preview showed.
+ */
+export async function withFiles(wire: MigrationsWireInputs): Promise<MigrationsInputs> {
+  const { files: read, ...rest } = wire;
+  const files = await migrationFiles(wire.dir);
+  const now = listDigest(files);
+  if (now.count !== read.count || now.digest !== read.digest) {
+    throw new Error(
+      `The migration files in ${wire.dir} changed while Pulumi ran (the program read ${read.count}, newest ${read.newest}; ` +
+        `now ${now.count}, newest ${now.newest}): nothing was applied; run the command again.`,
+    );
+  }
+  return { ...rest, migrations: Object.fromEntries(files.map((f) => [f.filename, f.checksum])) };
 }
 
 /** What the provider's diff, update and refresh read back: the inputs it compares, and the ledger. */
@@ -123,9 +139,10 @@ export interface MigrationsState extends Omit<RecordedInputs, "login"> {
   readonly connection?: RecordedConnection;
   /**
    * The applied ledger as its summary (src/migrate `LedgerSummary`): count, newest version, digest,
-   * and each applied version and checksum as one text, as the database's history table has them.
-   * What the provider finds pending and drift from; the component's `applied` and the stack's
-   * `migrations` output. The names and who applied when are the history table's alone.
+   * and the newest hundred applied versions and checksums, as the database's history table has them.
+   * What the provider finds pending and drift from (with the files, or else the table itself); the
+   * component's `applied` and the stack's `migrations` output. The names and who applied when are
+   * the history table's alone.
    */
   readonly applied: LedgerSummary;
   /** The newest applied version, or null before the first. */
@@ -135,26 +152,25 @@ export interface MigrationsState extends Omit<RecordedInputs, "login"> {
 }
 
 /**
- * The ledgers states recorded before the summary: the whole ledger as JSON text (`ledgerJson`), and
- * before that as a list (`ledger`). Read so that such a stack moves to the summary in one update.
+ * The ledgers states recorded before the current summary: the summary with the whole text
+ * (`applied.applied`), before that the whole ledger as JSON text (`ledgerJson`), and before that
+ * as a list (`ledger`). Read so that such a stack moves to the summary in one update.
  */
 interface FormerLedgerState {
   readonly ledgerJson?: string;
   readonly ledger?: readonly { readonly version: string; readonly checksum: string }[];
 }
 
-/** Whether `state` was recorded before the summary (no `applied`): its diff asks for an update, which rewrites it. */
+/** Whether `state` was recorded before the current summary: its diff asks for an update, which rewrites it. */
 export function isFormerShape(state: Partial<MigrationsState>): boolean {
-  return state.applied === undefined;
+  return !isCurrentSummary(state.applied);
 }
 
-/** Each applied version and checksum a state records, oldest first, in any of its shapes; none for a resource not yet created. */
-export function recordedApplied(
-  state: Partial<MigrationsState> & FormerLedgerState,
-): { version: string; checksum: string }[] {
-  if (state.applied !== undefined) return appliedEntries(state.applied.applied);
+/** The summary of what a state records, in any of its shapes; of nothing for a resource not yet created. */
+export function recordedSummary(state: Partial<MigrationsState> & FormerLedgerState): LedgerSummary {
+  if (state.applied !== undefined) return summaryFromOutput(state.applied, "this stack") ?? summaryOf([]);
   const former = state.ledgerJson !== undefined ? JSON.parse(state.ledgerJson) : (state.ledger ?? []);
-  return (former as { version: string; checksum: string }[]).map(({ version, checksum }) => ({ version, checksum }));
+  return summaryOf(former as { version: string; checksum: string }[]);
 }
 
 /**
@@ -163,11 +179,10 @@ export function recordedApplied(
  */
 export function stateOf(
   i: RecordedInputs | MigrationsState,
-  ledger: readonly AppliedRef[],
+  applied: LedgerSummary,
   lastBackup: string | null,
 ): MigrationsState {
   const { environment, backup, operator } = i;
-  const applied = summaryOf(ledger);
   return {
     environment,
     ...(i.login ? { login: i.login } : { connection: (i as MigrationsState).connection }),

@@ -51,7 +51,7 @@ export async function stackOrderGate(ctx: CommandContext): Promise<Allowed | und
   const pending = pendingOf(files, (f) => f.version, history).filter(
     (f) => to === undefined || !/^\d+$/.test(to) || compareVersions(f.version, to) <= 0,
   );
-  const view = predecessorView(summary, files, predecessor);
+  const view = predecessorView(summary, files);
   const gate = { stack: env, pending, predecessor, predecessorApplied: view };
   const problems = stackOrderProblems(gate);
   if (problems.length > 0) {
@@ -104,7 +104,7 @@ async function predecessorSummary(ctx: CommandContext, env: Environment, predece
       `pulumi stack output --stack ${predecessor} --json migrations printed no JSON. Nothing was applied.`,
     );
   }
-  const summary = summaryFromOutput(output);
+  const summary = summaryFromOutput(output, predecessor);
   if (summary === undefined) throw deployFirst();
   return summary;
 }

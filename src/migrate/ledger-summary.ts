@@ -1,13 +1,15 @@
 /**
  * A stack's applied ledger as its `migrations` output and its migration resource's state carry it:
- * a summary whose size does not grow with the ledger's but for one text, so that the engine moves a
- * handful of values whatever the history's length (issue 29). The full ledger (names, when, by
- * whom) is the history table's: `precog-db status`, or `precog_migrations.history` itself.
+ * a summary of a fixed size whatever the ledger's length (issue 29): count, newest version, a digest
+ * of every applied (version, checksum), and the newest `RECENT` of them listed. The full ledger
+ * (names, when, by whom) is the history table's: `precog-db status`, or `precog_migrations.history`.
  *
- * The stack-order gate (./stack-order.ts) reads a predecessor through it: when the predecessor's
- * count and digest equal those of this stack's files up to the predecessor's newest version, the
- * summary settles every pending file without reading the text; otherwise only the files the
- * predecessor has not applied as they are here are taken from the text (`predecessorView`).
+ * What a summary says of a folder's files (`settle`): when the files up to its newest version have
+ * its count and digest, it applied exactly them; otherwise, when the files before its listed ones
+ * have the digest of its older part, it applied those and the listed ones; otherwise it does not
+ * say (the stack applied, before its newest hundred, a file these lack, or another content, or
+ * lacks one they have): the provider then reads its own database, and the stack-order gate refuses
+ * the files it cannot settle (`predecessorView`).
  */
 import { sha256 } from "./hash";
 import { compareVersions, oldestFirst, type Version, versionKey } from "./versions";
@@ -18,107 +20,168 @@ export interface AppliedRef {
   readonly checksum: string;
 }
 
-export interface LedgerSummary {
-  /** How many migrations are applied. */
+/** How many of the newest applied migrations a summary lists. */
+export const RECENT = 100;
+
+/** A list of files or of applied migrations, in a few values: what a no-op compares. */
+export interface ListDigest {
+  /** How many. */
   readonly count: number;
-  /** The newest applied version ("3" for 0003_x.sql), or null before the first. */
+  /** The newest version ("3" for 0003_x.sql), or null for none. */
   readonly newest: string | null;
-  /** sha256 hex of `applied`: two stacks with the same digest applied the same versions with the same checksums. */
+  /** sha256 hex of their text (`appliedText`): two lists with the same digest have the same versions with the same checksums. */
   readonly digest: string;
-  /**
-   * Every applied migration, oldest first, one line each, `<version> <checksum>` (version without
-   * padding, checksum sha256 hex), joined by "\n": the detail the gate reads only when count and
-   * digest do not settle it. One text, so the engine carries one value, not one per migration.
-   */
-  readonly applied: string;
 }
 
-/** The text of `applied` in the summary's order and form: what the digest is of. */
+export interface LedgerSummary extends ListDigest {
+  /** The newest `RECENT` applied, oldest first, one line each, `<version> <checksum>` (version without padding), joined by "\n". */
+  readonly recent: string;
+  /** sha256 hex of the text of the applied migrations before `recent` (of "" when there are none). */
+  readonly olderDigest: string;
+}
+
+/** The lines of `entries` in the summary's order and form. */
+function lines(entries: readonly AppliedRef[]): string[] {
+  return oldestFirst(entries, (e) => e.version).map((e) => `${versionKey(e.version)} ${e.checksum}`);
+}
+
+/** The text of `entries` in the summary's order and form: what a digest is of. */
 export function appliedText(entries: readonly AppliedRef[]): string {
-  return oldestFirst(entries, (e) => e.version)
-    .map((e) => `${versionKey(e.version)} ${e.checksum}`)
-    .join("\n");
+  return lines(entries).join("\n");
+}
+
+function digestOfLines(all: readonly string[]): ListDigest {
+  const count = all.length;
+  const newest = count === 0 ? null : all[count - 1].split(" ")[0];
+  return { count, newest, digest: sha256(all.join("\n")) };
+}
+
+/** The digest of a folder's files (or any list): what the program gives the migration resource. */
+export function listDigest(entries: readonly AppliedRef[]): ListDigest {
+  return digestOfLines(lines(entries));
 }
 
 export function summaryOf(entries: readonly AppliedRef[]): LedgerSummary {
-  const applied = appliedText(entries);
-  const count = entries.length;
-  const newest = count === 0 ? null : applied.slice(applied.lastIndexOf("\n") + 1).split(" ")[0];
-  return { count, newest, digest: sha256(applied), applied };
+  const all = lines(entries);
+  const split = Math.max(0, all.length - RECENT);
+  return {
+    ...digestOfLines(all),
+    recent: all.slice(split).join("\n"),
+    olderDigest: sha256(all.slice(0, split).join("\n")),
+  };
 }
 
 /** The entries a summary's text lists, oldest first. */
-export function appliedEntries(applied: string): { version: string; checksum: string }[] {
-  if (applied === "") return [];
-  return applied.split("\n").map((line) => {
+export function appliedEntries(text: string): { version: string; checksum: string }[] {
+  if (text === "") return [];
+  return text.split("\n").map((line) => {
     const [version, checksum] = line.split(" ");
     return { version, checksum };
   });
 }
 
+/** Whether two digests are of the same list. */
+export function sameList(a: ListDigest, b: ListDigest): boolean {
+  return a.count === b.count && a.digest === b.digest;
+}
+
 /**
- * A stack's `migrations` output as a summary, in either shape it has had: the summary, or the whole
- * ledger as a list (stacks last deployed before the summary; their next `up` rewrites it).
- * Undefined when it is neither (a stack never deployed, or not this project's).
+ * A recorded summary in any shape it has had, as the current one: the summary; the whole text
+ * (`applied`, stacks last deployed before the newest were listed alone), checked against its
+ * digest; the whole ledger as a list (before the summary). Undefined when it is none of them (a
+ * stack never deployed, or not this project's). `stack` names the stack in the error of a text that
+ * does not match its digest.
  */
-export function summaryFromOutput(v: unknown): LedgerSummary | undefined {
+export function summaryFromOutput(v: unknown, stack = "this stack"): LedgerSummary | undefined {
   if (Array.isArray(v)) return summaryOf(v as AppliedRef[]);
   if (typeof v !== "object" || v === null) return undefined;
-  const s = v as Partial<LedgerSummary>;
-  const ok =
-    typeof s.count === "number" &&
-    (s.newest === null || typeof s.newest === "string") &&
-    typeof s.digest === "string" &&
-    typeof s.applied === "string";
-  return ok ? (s as LedgerSummary) : undefined;
+  const s = v as Partial<LedgerSummary> & { applied?: unknown };
+  const digested =
+    typeof s.count === "number" && (s.newest === null || typeof s.newest === "string") && typeof s.digest === "string";
+  if (!digested) return undefined;
+  if (typeof s.recent === "string" && typeof s.olderDigest === "string") return s as LedgerSummary;
+  if (typeof s.applied !== "string") return undefined;
+  if (sha256(s.applied) !== s.digest) {
+    throw new Error(
+      `The migrations output of stack "${stack}" is inconsistent (its applied list does not match its digest): ` +
+        `run pulumi up --stack ${stack} to record it again.`,
+    );
+  }
+  return summaryOf(appliedEntries(s.applied));
+}
+
+/** Whether `v` is a summary in its current shape (not one `summaryFromOutput` converts). */
+export function isCurrentSummary(v: unknown): v is LedgerSummary {
+  const s = v as Partial<LedgerSummary> | undefined;
+  return typeof s?.recent === "string" && typeof s.olderDigest === "string";
+}
+
+/**
+ * What `summary` applied, read against `files` (this folder's, any order): every applied version
+ * and checksum, oldest first, when the summary settles it (above); otherwise `unsettledBefore`,
+ * the oldest version it lists: before it, what it applied is not known from the summary.
+ */
+export function settle(
+  summary: LedgerSummary,
+  files: readonly AppliedRef[],
+): { applied: { version: string; checksum: string }[] } | { unsettledBefore: string } {
+  const newest = summary.newest;
+  if (newest === null) return { applied: [] };
+  const upTo = oldestFirst(
+    files.filter((f) => compareVersions(f.version, newest) <= 0),
+    (f) => f.version,
+  ).map((f) => ({ version: versionKey(f.version), checksum: f.checksum }));
+  if (sameList(listDigest(upTo), summary)) return { applied: upTo };
+  const recent = appliedEntries(summary.recent);
+  const first = recent[0].version;
+  const older = upTo.filter((f) => compareVersions(f.version, first) < 0);
+  if (older.length === summary.count - recent.length && sha256(appliedText(older)) === summary.olderDigest)
+    return { applied: [...older, ...recent] };
+  return { unsettledBefore: first };
 }
 
 /**
  * What a predecessor has applied of this stack's files: every file up to `newest` as it is here,
- * except those in `differs`. Small whatever the ledger's length when the stacks agree.
+ * except those in `differs`, and (when its summary does not settle them) none of those before
+ * `unsettledBefore`. Small whatever the ledger's length.
  */
 export interface PredecessorView {
   /** The predecessor's newest applied version: a file after it is not applied there. */
   readonly newest: string | null;
   /** Files up to `newest` it has not applied as they are here: version -> its checksum there, or null for none. */
   readonly differs: Readonly<Record<string, string | null>>;
+  /** When present: for a file older than this version, whether the predecessor applied it as it is here is not known. */
+  readonly unsettledBefore?: string;
 }
 
-/**
- * The view of `predecessor` from `files` (this stack's, any order). Count and digest settle it
- * without reading the text when the predecessor applied exactly the files here up to its newest
- * version; otherwise the text is read (after checking it against the digest) for the files up to
- * that version. `stack` names the predecessor in the error of a text that does not match its digest.
- */
-export function predecessorView(
-  predecessor: LedgerSummary,
-  files: readonly AppliedRef[],
-  stack: string,
-): PredecessorView {
+/** The view of `predecessor` from `files` (this stack's, any order): `settle`, kept to the files that differ. */
+export function predecessorView(predecessor: LedgerSummary, files: readonly AppliedRef[]): PredecessorView {
   const newest = predecessor.newest;
-  if (newest === null) return { newest, differs: {} };
-  const upTo = files.filter((f) => compareVersions(f.version, newest) <= 0);
-  if (upTo.length === predecessor.count && sha256(appliedText(upTo)) === predecessor.digest)
-    return { newest, differs: {} };
-  if (sha256(predecessor.applied) !== predecessor.digest) {
-    throw new Error(
-      `The migrations output of stack "${stack}" is inconsistent (its applied list does not match its digest): ` +
-        `run pulumi up --stack ${stack} to record it again.`,
-    );
-  }
-  const there = new Map(appliedEntries(predecessor.applied).map((e) => [e.version, e.checksum]));
+  const settled = settle(predecessor, files);
+  const there = new Map(
+    ("applied" in settled ? settled.applied : appliedEntries(predecessor.recent)).map((e) => [e.version, e.checksum]),
+  );
+  const unsettledBefore = "unsettledBefore" in settled ? settled.unsettledBefore : undefined;
   const differs: Record<string, string | null> = {};
-  for (const f of upTo) {
+  for (const f of files) {
+    if (newest === null || compareVersions(f.version, newest) > 0) continue;
+    if (unsettledBefore !== undefined && compareVersions(f.version, unsettledBefore) < 0) continue;
     const key = versionKey(f.version);
     const checksum = there.get(key);
     if (checksum !== f.checksum) differs[key] = checksum ?? null;
   }
-  return { newest, differs };
+  return unsettledBefore === undefined ? { newest, differs } : { newest, differs, unsettledBefore };
 }
 
-/** The checksum with which the predecessor applied `file`'s version; undefined if it has not. */
+/** Whether the view cannot tell if the predecessor applied `file` (its summary does not settle that far back). */
+export function unsettledThere(view: PredecessorView, file: Pick<AppliedRef, "version">): boolean {
+  return view.unsettledBefore !== undefined && compareVersions(file.version, view.unsettledBefore) < 0;
+}
+
+/** The checksum with which the predecessor applied `file`'s version; undefined if it has not, or if that is not known. */
 export function checksumThere(view: PredecessorView, file: AppliedRef): string | undefined {
   if (view.newest === null || compareVersions(file.version, view.newest) > 0) return undefined;
+  if (unsettledThere(view, file)) return undefined;
   const key = versionKey(file.version);
   if (Object.hasOwn(view.differs, key)) return view.differs[key] ?? undefined;
   return file.checksum;

@@ -4,7 +4,7 @@
  * Pure: the Pulumi component and the command line each bring what the predecessor has applied, as
  * its ledger summary settles it (./ledger-summary.ts `predecessorView`).
  */
-import { checksumThere, type PredecessorView } from "./ledger-summary";
+import { checksumThere, type PredecessorView, unsettledThere } from "./ledger-summary";
 
 /** An applied migration as the history table records it. */
 export interface LedgerEntry {
@@ -30,6 +30,13 @@ export function stackOrderProblems(g: GateInput): string[] {
     const there = checksumThere(g.predecessorApplied, m);
     if (there === m.checksum) return [];
     const label = `${m.version}_${m.name}.sql (checksum ${m.checksum.slice(0, 12)})`;
+    if (unsettledThere(g.predecessorApplied, m)) {
+      return [
+        `${label}: stack "${g.predecessor}"'s ledger before version ${g.predecessorApplied.unsettledBefore} differs from these files ` +
+          `(it applied a version they lack, or another content, or lacks one they have), so whether it applied this one is not known: ` +
+          `compare \`precog-db status --env ${g.predecessor}\` with migrations/`,
+      ];
+    }
     return there === undefined
       ? [
           `${label}: stack "${g.predecessor}" has not applied it; stack "${g.stack}" lacks it until "${g.predecessor}" does`,

@@ -10,12 +10,12 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { recordedApplied } from "../../infra/migrations/contract";
 import { LocalStack } from "../../src/cli/local-stack";
 import type { PrecogConfig } from "../../src/config/parse";
 import { down } from "../../src/migrate/down";
 import type { LocalCluster } from "../../testbed/local-cluster";
 import { withAdmin } from "../../testbed/probes";
+import { recordedVersions } from "../helpers/recorded";
 import type { InlineProgram, InlineProject } from "./inline-project";
 import { appliedVersions, MIGRATIONS_TYPE } from "./owned-program";
 import { type StacksOnCluster, stacksOnCluster } from "./stacks-on-cluster";
@@ -91,7 +91,7 @@ describe.sequential("down on dev, then test", () => {
       expect(await versions("dev")).toEqual(["1", "2", "3", "4", "5"]);
       expect((await project.outputs("dev")).schemaVersion).toBe("5");
       const [resource] = await project.resourcesOf("dev", MIGRATIONS_TYPE);
-      expect(recordedApplied(resource.outputs ?? {}).map((m) => m.version)).toEqual(["1", "2", "3", "4", "5"]);
+      expect(recordedVersions(resource.outputs ?? {})).toEqual(["1", "2", "3", "4", "5"]);
 
       const refused = await project.up("test", programs.test);
       expect(refused.ok).toBe(false);

@@ -3,14 +3,17 @@
  * owned-parts program (./owned-program.ts) inline, on dev and test in one file backend: test's gate
  * reads dev's `migrations` output, a summary, through a StackReference, and applies what dev applied
  * with the same checksums, refusing by name a file changed since dev applied it (read from the
- * summary's text) and one dev lacks; and stacks deployed with the former shape (the migration
- * resource's ledger as JSON text, the `migrations` output the whole ledger value by value), put
+ * summary's list of the newest) and one dev lacks; and stacks deployed with a former shape, put
  * there with `pulumi stack import`, move to the summary in one `up` each, the migration resource
- * updated in place, never replaced.
+ * updated in place, never replaced: the summary with the whole ledger's text and the files' JSON
+ * in the inputs, and before it the resource's ledger as JSON text and the `migrations` output the
+ * whole ledger value by value.
  */
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { migrationFiles } from "../../src/migrate";
+import { sha256 } from "../../src/migrate/hash";
 import { withAdmin } from "../../testbed/probes";
 import type { InlineProgram, InlineProject, StateResource } from "./inline-project";
 import { appliedOf, appliedVersions, MIGRATIONS_TYPE } from "./owned-program";
@@ -75,15 +78,18 @@ describe.sequential("the ledger summary through the real engine", () => {
         count: 5,
         newest: "5",
         digest: expect.stringMatching(/^[0-9a-f]{64}$/),
-        applied: expect.stringMatching(
+        recent: expect.stringMatching(
           /^1 [0-9a-f]{64}\n2 [0-9a-f]{64}\n3 [0-9a-f]{64}\n4 [0-9a-f]{64}\n5 [0-9a-f]{64}$/,
         ),
+        olderDigest: sha256(""),
       });
-      // The resource's state keeps the same summary, and no copy of the predecessor's ledger.
+      // The resource's state keeps the same summary; its inputs the files' digest, and no copy of the predecessor's ledger.
       const resource = await migrationResource("test");
       expect(resource.outputs?.applied).toEqual(test);
+      const { count, newest, digest } = dev as { count: number; newest: string; digest: string };
+      expect(resource.inputs?.files).toEqual({ count, newest, digest });
       expect(resource.inputs?.predecessorApplied).toEqual({ newest: "5", differs: {} });
-      expect(JSON.stringify(resource.inputs)).not.toContain((dev as { applied: string }).applied);
+      expect(JSON.stringify(resource.inputs)).not.toContain((dev as { recent: string }).recent.split("\n")[0]);
     },
     15 * MINUTES,
   );
@@ -122,6 +128,36 @@ describe.sequential("the ledger summary through the real engine", () => {
   );
 
   it(
+    "stacks with the summary's whole text and the files' JSON (before the digest) move to the summary in one up each, in place",
+    async () => {
+      const before: Record<string, StateResource> = {};
+      for (const stack of STACKS) {
+        before[stack] = await migrationResource(stack);
+        await importWholeTextShape(stack);
+        const former = await migrationResource(stack);
+        expect(former.outputs?.applied).toHaveProperty("applied");
+        expect(former.inputs?.migrationsJson).toEqual(expect.any(String));
+      }
+      const preview = await project.preview("test", programs.test, { diff: true });
+      expect([preview.ok, onlyUpdated(preview.changes)]).toEqual([true, 1]);
+      for (const stack of ["test", "dev"] as const) {
+        const r = await up(stack);
+        expect([stack, r.ok, onlyUpdated(r.changes)]).toEqual([stack, true, 1]);
+        const after = await migrationResource(stack);
+        expect(after.urn).toBe(before[stack].urn);
+        expect(after.inputs?.migrationsJson).toBeUndefined();
+        expect(after.outputs?.applied).toEqual(before[stack].outputs?.applied);
+        expect((await project.outputs(stack)).migrations).toEqual(before[stack].outputs?.applied);
+      }
+      for (const stack of STACKS) {
+        const quiet = await project.preview(stack, programs[stack], { expectNoChanges: true });
+        expect([stack, quiet.ok, onlyUpdated(quiet.changes)]).toEqual([stack, true, 0]);
+      }
+    },
+    15 * MINUTES,
+  );
+
+  it(
     "stacks with the former state and outputs (the ledger whole) move to the summary in one up each, the resource updated in place",
     async () => {
       const before: Record<string, StateResource> = {};
@@ -155,6 +191,44 @@ describe.sequential("the ledger summary through the real engine", () => {
     15 * MINUTES,
   );
 });
+
+/** The summary as stacks deployed before it listed the newest alone recorded it: with the whole text. */
+function wholeText(ledger: readonly { version: string; checksum: string }[]) {
+  const applied = ledger.map((e) => `${e.version} ${e.checksum}`).join("\n");
+  return { count: ledger.length, newest: ledger.at(-1)?.version ?? null, digest: sha256(applied), applied };
+}
+
+/**
+ * Rewrites `stack`'s state into the shape stacks deployed before the files' digest have, and
+ * imports it: the summaries (the resource's, the `migrations` output, the StackReference's copy of
+ * dev's) with the whole ledger's text, the files in the inputs as one JSON text.
+ */
+async function importWholeTextShape(stack: StackName): Promise<void> {
+  const exported = JSON.parse((await project.copy.ok(["stack", "export", "--stack", stack])).stdout);
+  const [ledger, devLedger] = [wholeText(await ledgerOf(stack)), wholeText(await ledgerOf("dev"))];
+  const files = await migrationFiles(join(project.dir, "migrations"), false);
+  for (const r of exported.deployment.resources as (StateResource & {
+    inputs: Record<string, unknown>;
+    outputs: Record<string, unknown>;
+  })[]) {
+    if (r.type === MIGRATIONS_TYPE) {
+      r.outputs = { ...r.outputs, applied: ledger };
+      const { files: _, ...inputs } = r.inputs;
+      r.inputs = {
+        ...inputs,
+        migrationsJson: JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.checksum]))),
+      };
+    } else if (r.type === "pulumi:pulumi:Stack") {
+      r.outputs = { ...r.outputs, migrations: ledger };
+    } else if (r.type === "pulumi:pulumi:StackReference") {
+      const outputs = r.outputs.outputs as Record<string, unknown>;
+      r.outputs = { ...r.outputs, outputs: { ...outputs, migrations: devLedger } };
+    }
+  }
+  const path = join(project.dir, "..", `whole-text-${stack}.json`);
+  writeFileSync(path, JSON.stringify(exported));
+  await project.copy.ok(["stack", "import", "--stack", stack, "--file", path]);
+}
 
 /**
  * Rewrites `stack`'s state into the shape stacks deployed before the summary have, and imports it:

@@ -5,11 +5,12 @@
  * anything is applied and recorded as lastBackup, and a failed snapshot stops the apply.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type MigrationsInputs, type MigrationsState, recordedApplied } from "../../infra/migrations/contract";
+import type { MigrationsInputs, MigrationsState } from "../../infra/migrations/contract";
 import { create, snapshotClients } from "../../infra/migrations/plugin/crud";
 import { type RdsSnapshots, snapshotBeforeApply } from "../../infra/migrations/plugin/snapshot";
 import { migrationFiles, summaryOf } from "../../src/migrate";
 import { createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
+import { recordedVersions } from "../helpers/recorded";
 import { migrationsDir, removeDir, sql } from "../migrate/helpers";
 import { providerInputs } from "./provider-inputs";
 
@@ -121,7 +122,7 @@ describe("the provider's apply on an aws stack, against real PostgreSQL", () => 
     expect(calls[1]).toMatch(/^create precog-staging precog-staging-premigration-\d{8}-\d{6}$/);
     expect(seenAtCreate).toEqual([[]]);
     expect(outs.lastBackup).toBe(calls[1].split(" ")[2]);
-    expect(recordedApplied(outs).map((e) => e.version)).toEqual(["1", "2"]);
+    expect(recordedVersions(outs)).toEqual(["1", "2"]);
     expect(await tables()).toEqual(["t", "u"]);
   });
 

@@ -4,8 +4,9 @@
  * way: the apply fails saying so, and its state records the database's ledger as any failure does.
  */
 import { describe, expect, it, vi } from "vitest";
-import { type MigrationsState, recordedApplied } from "../../infra/migrations/contract";
+import type { MigrationsState } from "../../infra/migrations/contract";
 import { create } from "../../infra/migrations/plugin/crud";
+import { recordedVersions } from "../helpers/recorded";
 import { scratchMigrations, sql } from "../migrate/helpers";
 import { providerInputs } from "./provider-inputs";
 
@@ -36,6 +37,6 @@ describe("the provider's apply when migrate hands back no history", () => {
       (e: Error & { properties?: MigrationsState }) => e,
     );
     expect(err?.message).toMatch(/^migrate returned no history\n/);
-    expect(recordedApplied(err?.properties ?? {}).map((e) => e.version)).toEqual(["1"]);
+    expect(recordedVersions(err?.properties ?? {})).toEqual(["1"]);
   });
 });

@@ -10,10 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { stateOf } from "../../infra/migrations/contract";
-import { appliedAsTheyAre } from "../../infra/migrations/plugin/crud";
 import type { EngineLog } from "../../infra/migrations/plugin/engine-log";
 import { migrationsPreviews, migrationsProvider } from "../../infra/migrations/plugin/server";
-import { migrationFiles, predecessorView, summaryOf } from "../../src/migrate";
+import { listDigest, migrationFiles, predecessorView, summaryOf } from "../../src/migrate";
 
 const dir = mkdtempSync(join(tmpdir(), "precog-pending-checks-"));
 writeFileSync(join(dir, "0001_a.sql"), "-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n");
@@ -52,7 +51,7 @@ async function inputs(environment: string, over: Record<string, unknown> = {}) {
       sslMode: "disable",
     },
     dir,
-    migrationsJson: JSON.stringify(Object.fromEntries((await files()).map((f) => [f.filename, f.checksum]))),
+    files: listDigest(await files()),
     predecessor: null,
     predecessorApplied: null,
     backup: { kind: "none" as const },
@@ -76,12 +75,12 @@ async function ledgerOf(versions: string[]) {
 
 /** The state a resource recorded with `versions` applied. */
 async function recorded(environment: string, versions: string[]) {
-  return stateOf(await inputs(environment), await ledgerOf(versions), null);
+  return stateOf(await inputs(environment), summaryOf(await ledgerOf(versions)), null);
 }
 
 /** What a predecessor with `versions` applied has applied of the files, as the program hands it over. */
 const predecessorWith = async (versions: string[]) =>
-  predecessorView(summaryOf((await files()).filter((f) => versions.includes(f.version))), await files(), "pred");
+  predecessorView(summaryOf((await files()).filter((f) => versions.includes(f.version))), await files());
 
 describe("the provider's diff of a recorded resource", () => {
   it("finds nothing pending when the ledger has every file: no change, nothing logged", async () => {
@@ -158,6 +157,29 @@ describe("the provider's diff of a recorded resource", () => {
     expect(logged).toEqual([]);
   });
 
+  it("reads a state recorded with the summary's whole text (before it listed the newest alone), and asks for an update that rewrites it", async () => {
+    for (const [versions, pending] of [
+      [["1"], ["precog-dev-migrations info: pending migrations: 0002_drop_a.sql"]],
+      [["1", "2"], []],
+    ] as const) {
+      logged.length = 0;
+      const ledger = (await ledgerOf([...versions])).map((e) => `${e.version} ${e.checksum}`).join("\n");
+      const { count, newest, digest } = summaryOf(await ledgerOf([...versions]));
+      const former = { ...(await recorded("dev", [])), applied: { count, newest, digest, applied: ledger } };
+      const d = await provider.diff?.("migrations", urn("dev"), former, await inputs("dev"));
+      expect(d?.changes).toBe(true);
+      expect(logged).toEqual(pending);
+    }
+  });
+
+  it("refuses to go on when the files changed between the program's read and the provider's, applying nothing", async () => {
+    // The program read one file, which is not applied: the provider reads the folder, and finds two.
+    const news = { ...(await inputs("dev")), files: listDigest((await files()).slice(0, 1)) };
+    await expect(provider.diff?.("migrations", urn("dev"), await recorded("dev", []), news)).rejects.toThrow(
+      `The migration files in ${dir} changed while Pulumi ran (the program read 1, newest 1; now 2, newest 2): nothing was applied; run the command again.`,
+    );
+  });
+
   it("reads a state recorded with the ledger as JSON text (before the summary), and asks for an update that rewrites it", async () => {
     const { applied: _, ...rest } = await recorded("dev", []);
     for (const [versions, pending] of [
@@ -172,32 +194,6 @@ describe("the provider's diff of a recorded resource", () => {
       expect(logged).toHaveLength(pending.length);
       for (const [i, line] of pending.entries()) expect(logged[i]).toMatch(line);
     }
-  });
-});
-
-describe("the diff's no-op test: every file applied as it is, and nothing else", () => {
-  const sum = (c: string) => c.repeat(64);
-  const files = { "0001_a.sql": sum("a"), "0002_b.sql": sum("b"), "0010_c.sql": sum("c") };
-  const text = (lines: string[]) => lines.join("\n");
-  it.each([
-    ["the same files, versions without padding", text([`1 ${sum("a")}`, `2 ${sum("b")}`, `10 ${sum("c")}`]), true],
-    ["a checksum changed", text([`1 ${sum("a")}`, `2 ${sum("d")}`, `10 ${sum("c")}`]), false],
-    ["a file not applied", text([`1 ${sum("a")}`, `2 ${sum("b")}`]), false],
-    [
-      "a version applied with no file",
-      text([`1 ${sum("a")}`, `2 ${sum("b")}`, `10 ${sum("c")}`, `11 ${sum("e")}`]),
-      false,
-    ],
-    ["the same pairs in another order", text([`2 ${sum("b")}`, `1 ${sum("a")}`, `10 ${sum("c")}`]), false],
-    ["nothing applied", "", false],
-  ])("%s: %s", (_what, applied, same) => {
-    expect(appliedAsTheyAre(files, applied)).toBe(same);
-  });
-
-  it("of no files: only an empty ledger; a version 0000 is 0", () => {
-    expect(appliedAsTheyAre({}, "")).toBe(true);
-    expect(appliedAsTheyAre({}, `1 ${sum("a")}`)).toBe(false);
-    expect(appliedAsTheyAre({ "0000_z.sql": sum("f") }, `0 ${sum("f")}`)).toBe(true);
   });
 });
 
@@ -227,5 +223,35 @@ describe("the provider's check", () => {
     expect(await provider.check?.(urn("test"), await inputs("test"), news)).toEqual({ inputs: news });
     // The same files as the last run: no connection to the engine either.
     expect(logged).toEqual([]);
+  });
+});
+
+describe("a recorded summary that does not settle the ledger", () => {
+  // 150 files; the state records all but version 10 (a file added later among old ones): the
+  // files before the summary's newest hundred (51..150) are not the 49 it applied there.
+  const wide = mkdtempSync(join(tmpdir(), "precog-pending-wide-"));
+  for (let v = 1; v <= 150; v++)
+    writeFileSync(
+      join(wide, `${String(v).padStart(4, "0")}_t${v}.sql`),
+      `-- migrate:up\nCREATE TABLE t${v} (id int);\n`,
+    );
+  afterAll(() => rmSync(wide, { recursive: true, force: true }));
+
+  it("is read from the database's history table; when that fails, the error says why it was read and what failed", async () => {
+    const all = await migrationFiles(wide, false);
+    const news = { ...(await inputs("dev")), dir: wide, files: listDigest(all) };
+    const olds = stateOf(news, summaryOf(all.filter((f) => f.version !== "10")), null);
+    await expect(provider.diff?.("migrations", urn("dev"), olds, news)).rejects.toThrow(
+      /^The recorded ledger summary does not say what was applied before version 51 \(the files there are not the ones applied\), and reading precog_migrations\.history of none@127\.0\.0\.1:1\/none failed: /,
+    );
+  });
+
+  it("is not read when the summary settles it: a file added among the newest hundred is pending", async () => {
+    const all = await migrationFiles(wide, false);
+    const news = { ...(await inputs("dev")), dir: wide, files: listDigest(all) };
+    const olds = stateOf(news, summaryOf(all.filter((f) => f.version !== "120")), null);
+    const d = await provider.diff?.("migrations", urn("dev"), olds, news);
+    expect(d?.changes).toBe(true);
+    expect(logged).toEqual(["precog-dev-migrations info: pending migrations: 0120_t120.sql"]);
   });
 });

@@ -11,7 +11,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { recordedApplied } from "../../infra/migrations/contract";
 import { snapshotClients } from "../../infra/migrations/plugin/crud";
 import { iamTokens, providerConfig } from "../../infra/migrations/plugin/login";
 import { changedKeys } from "../../infra/migrations/plugin/provider-config";
@@ -19,8 +18,10 @@ import { migrationsProvider } from "../../infra/migrations/plugin/server";
 import { type RdsSnapshots, rdsClient } from "../../infra/migrations/plugin/snapshot";
 import { secretLike, unwrapSecrets } from "../../infra/migrations/plugin/wire-secrets";
 import { rdsIamToken } from "../../src/env/rds-iam-token";
-import { MIGRATION_LOCK_KEY, migrationFiles, summaryOf } from "../../src/migrate";
+import { listDigest, MIGRATION_LOCK_KEY, migrationFiles, summaryOf } from "../../src/migrate";
+import { sha256 } from "../../src/migrate/hash";
 import { adminConfig, clientConfig, createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
+import { recordedVersions } from "../helpers/recorded";
 
 const SIG = "4dabf18193072939515e22adb298388d";
 const secret = (value: unknown) => ({ [SIG]: "1b47061264138c4ac30d75fd1eb44270", value });
@@ -85,7 +86,7 @@ describe("the plugin's provider on a real server", () => {
       environment: "dev",
       login: { kind: "provider-config", host, port, database, user, sslMode: "disable" },
       dir,
-      migrationsJson: JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.checksum]))),
+      files: listDigest(files),
       predecessor: null,
       predecessorApplied: null,
       backup: { kind: "none" },
@@ -97,7 +98,7 @@ describe("the plugin's provider on a real server", () => {
     const ins = await inputs();
     const created = await provider.create?.(URN, ins);
     expect(created?.outs.login).toEqual(ins.login);
-    expect(recordedApplied(created?.outs).map((e) => e.version)).toEqual(["1"]);
+    expect(recordedVersions(created?.outs)).toEqual(["1"]);
     // The state keeps what the provider reads back; the files and what the predecessor applied stay in the inputs.
     expect(Object.keys(created?.outs).sort()).toEqual([
       "applied",
@@ -110,6 +111,24 @@ describe("the plugin's provider on a real server", () => {
     ]);
     expect(JSON.stringify(created?.outs)).not.toContain(adminConfig().password);
     expect(JSON.stringify(created?.outs)).not.toContain(SIG);
+  });
+
+  it("a recorded summary that does not settle the ledger: the diff reads the history table instead, and finds it as the files are", async () => {
+    const ins = await inputs();
+    // A summary whose older part is not these files': what was applied before version 5 is unknown from it.
+    const unsettled = {
+      count: 2,
+      newest: "5",
+      digest: sha256("x"),
+      recent: `5 ${"e".repeat(64)}`,
+      olderDigest: sha256("x"),
+    };
+    const olds = { ...ins, applied: unsettled, schemaVersion: "5", lastBackup: null };
+    logged.length = 0;
+    const d = await provider.diff?.("migrations", URN, olds, ins);
+    // The table has version 1 as the file is: nothing pending, no drift.
+    expect(d?.changes).toBe(false);
+    expect(logged).toEqual([]);
   });
 
   it("without the password in the provider's config, says where it looked", async () => {
@@ -137,7 +156,7 @@ describe("the plugin's provider on a real server", () => {
       lastBackup: null,
     };
     const read = await provider.read?.("migrations", URN, props);
-    expect(recordedApplied(read?.props).map((e) => e.version)).toEqual(["1"]);
+    expect(recordedVersions(read?.props)).toEqual(["1"]);
     expect(read?.props.connection).toEqual({
       host,
       port,
@@ -158,7 +177,7 @@ describe("the plugin's provider on a real server", () => {
     expect(failure.message).toContain("0002_b.sql");
     expect(failure.properties.login).toEqual(news.login);
     expect(JSON.stringify(failure.properties)).not.toContain(adminConfig().password);
-    expect(recordedApplied(failure.properties).map((e) => e.version)).toEqual(["1"]);
+    expect(recordedVersions(failure.properties)).toEqual(["1"]);
   });
 });
 
@@ -192,7 +211,7 @@ describe("the plugin's provider waiting for the migration lock", () => {
       environment: "dev",
       login: { kind: "provider-config", host, port, database, user, sslMode: "disable" },
       dir,
-      migrationsJson: JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.checksum]))),
+      files: listDigest(files),
       predecessor: null,
       predecessorApplied: null,
       backup: { kind: "none" },
@@ -214,7 +233,7 @@ describe("the plugin's provider waiting for the migration lock", () => {
         ),
       ]);
       await holder.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
-      expect(recordedApplied((await created)?.outs).map((e) => e.version)).toEqual(["1"]);
+      expect(recordedVersions((await created)?.outs)).toEqual(["1"]);
       expect(logged[1]).toBe(`${URN} info Applied 1 migration(s) to ${user}@${host}:${port}/${database} (dev).`);
     } finally {
       await holder.end();
@@ -295,14 +314,14 @@ describe("the plugin's provider on an aws stack's login (IAM database authentica
       environment: "dev",
       login: loginOf(),
       dir,
-      migrationsJson: JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.checksum]))),
+      files: listDigest(files),
       predecessor: null,
       allowed: null,
       backup: { kind: "none" },
       operator: "test",
     };
     const created = await provider.create?.(URN, ins);
-    expect(recordedApplied(created?.outs).map((e) => e.version)).toEqual(["1"]);
+    expect(recordedVersions(created?.outs)).toEqual(["1"]);
     expect(JSON.stringify(created?.outs)).not.toContain("first-token-1");
     // A later token (RDS accepts any fresh one; here the role's password moves to it).
     token = "second-token-2";
@@ -310,7 +329,7 @@ describe("the plugin's provider on an aws stack's login (IAM database authentica
     const diff = await provider.diff?.("migrations", URN, created?.outs, ins);
     expect(diff?.changes).toBe(false);
     const read = await provider.read?.("migrations", URN, created?.outs);
-    expect(recordedApplied(read?.props).map((e) => e.version)).toEqual(["1"]);
+    expect(recordedVersions(read?.props)).toEqual(["1"]);
     // One login for the create (the apply's own connection finds what the database lacks), one for the refresh.
     expect(signed).toEqual(Array(2).fill(`${role}@${host}:${port} us-east-1`));
   });
@@ -347,14 +366,14 @@ describe("the plugin's provider on an aws stack's login (IAM database authentica
         environment: "dev",
         login: { ...loginOf(), database: scratch },
         dir,
-        migrationsJson: JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.checksum]))),
+        files: listDigest(files),
         predecessor: null,
         predecessorApplied: null,
         backup: { kind: "rds-snapshot", instanceId: "precog-x", region: "us-east-1", keepLast: 1, keepDays: 0 },
         operator: "test",
       };
       const created = await provider.create?.(URN, ins);
-      expect(recordedApplied(created?.outs).map((e) => e.version)).toEqual(["1"]);
+      expect(recordedVersions(created?.outs)).toEqual(["1"]);
       expect(created?.outs.lastBackup).toMatch(/^precog-x-premigration-\d{8}-\d{6}$/);
       expect(calls).toEqual(["create precog-x precog-x-premigration-<stamp>"]);
       expect(holders).toEqual([1]);
@@ -363,7 +382,7 @@ describe("the plugin's provider on an aws stack's login (IAM database authentica
       // Created again over the same database (a new resource, everything applied there): no snapshot, one login.
       signed.length = 0;
       const again = await provider.create?.(URN, ins);
-      expect(recordedApplied(again?.outs).map((e) => e.version)).toEqual(["1"]);
+      expect(recordedVersions(again?.outs)).toEqual(["1"]);
       expect(again?.outs.lastBackup).toBeNull();
       expect(calls).toHaveLength(1);
       expect(signed).toEqual([`${role}@${host}:${port} us-east-1`]);

@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import type { MigrationsLogin } from "../../infra/migrations/contract";
 import { connectionOf, providerConfig } from "../../infra/migrations/plugin/login";
 import { migrationFiles } from "../../src/migrate";
+import { sha256 } from "../../src/migrate/hash";
 import {
   committedSummary,
   RDS_CA_BUNDLE,
@@ -86,12 +87,16 @@ describe.each(STACKS)("the migration component on %s", (stack) => {
     else expect(secretInput(provider[0].inputs.migratorPassword)).toBe(`pw-${p}-password-migrator-plaintext`);
   });
 
-  it("is given every migration file with its checksum, and the predecessor's name and what it applied of them", async () => {
+  it("is given the files' digest, and the predecessor's name and what it applied of them", async () => {
     const r = await run(stack);
     const m = resource(r, p).inputs;
     const files = await migrationFiles(join(ROOT, "migrations"));
-    // One JSON text, in version order.
-    expect(m.migrationsJson).toBe(JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.checksum]))));
+    // Count, newest and digest of every version and checksum: three values whatever the history's length.
+    expect(m.files).toEqual({
+      count: files.length,
+      newest: files.at(-1)?.version,
+      digest: sha256(files.map((f) => `${f.version} ${f.checksum}`).join("\n")),
+    });
     expect(m.dir).toBe(join(ROOT, "migrations"));
     // The predecessor applied every committed file as it is: its summary settles it, nothing differs.
     const newest = (await committedSummary()).newest;
@@ -109,8 +114,8 @@ describe.each(STACKS)("the migration component on %s", (stack) => {
       "backup",
       "dir",
       "environment",
+      "files",
       "login",
-      "migrationsJson",
       "operator",
       "predecessor",
       "predecessorApplied",

@@ -8,10 +8,11 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { recordedApplied, stateOf } from "../../infra/migrations/contract";
+import { stateOf } from "../../infra/migrations/contract";
 import { migrationsProvider } from "../../infra/migrations/plugin/server";
 import {
   down,
+  listDigest,
   migrate,
   migrationFiles,
   predecessorView,
@@ -21,6 +22,7 @@ import {
   validate,
 } from "../../src/migrate";
 import { adminConfig } from "../helpers/pg";
+import { recordedVersions } from "../helpers/recorded";
 import { scratchMigrations, sql } from "./helpers";
 
 /** 1, 10, 100, ... 10^18: one version of each length from 1 to 19 digits, and 9 between 1 and 10. */
@@ -90,7 +92,7 @@ describe("migration versions of mixed length are ordered as numbers", () => {
       environment: "dev",
       connection: { host, port, database: s.db, user, password, sslMode: "disable" },
       dir,
-      migrationsJson: JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.checksum]))),
+      files: listDigest(files),
       predecessor: null,
       predecessorApplied: null,
       backup: { kind: "none" },
@@ -98,7 +100,7 @@ describe("migration versions of mixed length are ordered as numbers", () => {
     };
     const urn = "urn:pulumi:dev::precog::precog-migrations:index:Migrations::precog-dev-migrations";
     const created = await provider.create?.(urn, ins);
-    expect(recordedApplied(created?.outs).map((e) => e.version)).toEqual(NUMERIC);
+    expect(recordedVersions(created?.outs)).toEqual(NUMERIC);
     expect(created?.outs.schemaVersion).toBe(NEWEST);
     const read = await provider.read?.("precog-dev-migrations", urn, created?.outs);
     expect(read?.props.schemaVersion).toBe(NEWEST);
@@ -113,9 +115,9 @@ describe("migration versions of mixed length are ordered as numbers", () => {
       appliedBy: "b",
     });
     const recorded = { environment: "dev", login: {} as never, backup: { kind: "none" } as const, operator: "o" };
-    const state = stateOf(recorded, ["10", "9", "100", "2"].map(entry), null);
+    const state = stateOf(recorded, summaryOf(["10", "9", "100", "2"].map(entry)), null);
     expect(state.schemaVersion).toBe("100");
-    expect(recordedApplied(state).map((e) => e.version)).toEqual(["2", "9", "10", "100"]);
+    expect(recordedVersions(state)).toEqual(["2", "9", "10", "100"]);
   });
 
   it("the stack-order gate matches versions as numbers, padded or not", () => {
@@ -123,11 +125,9 @@ describe("migration versions of mixed length are ordered as numbers", () => {
       stack: "test",
       pending: [{ version: "0010", name: "b", checksum: "c".repeat(64) }],
       predecessor: "dev",
-      predecessorApplied: predecessorView(
-        summaryOf([{ version: "10", checksum: "c".repeat(64) }]),
-        [{ version: "0010", checksum: "c".repeat(64) }],
-        "dev",
-      ),
+      predecessorApplied: predecessorView(summaryOf([{ version: "10", checksum: "c".repeat(64) }]), [
+        { version: "0010", checksum: "c".repeat(64) },
+      ]),
     };
     expect(stackOrderProblems(gate)).toEqual([]);
   });

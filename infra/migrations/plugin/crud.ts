@@ -6,8 +6,10 @@
  * error messages.
  *
  *   checkNew  a new resource's check (no recorded ledger yet): every file is pending; ./pending
- *   diff    no query: drift, then the pending files (./pending: the stack-order gate, and on
- *           staging and prod the lint), from the inputs and the recorded ledger
+ *   diff    the no-op compares two digests: the files' (an input) and the recorded ledger's. Else
+ *           it reads the folder, and the recorded summary settles the ledger (or, when it does not,
+ *           the history table is read): drift, then the pending files (./pending: the stack-order
+ *           gate, and on staging and prod the lint)
  *   preview  of a create or update: on dev and test the lint's warnings (./previews.ts)
  *   create, update   apply what is pending (one login, one connection: the engine's), then record
  *           the ledger as the database has it
@@ -22,15 +24,18 @@ import {
   type LedgerEntry,
   type MigrateEvent,
   migrate,
-  migrationName,
   readHistory,
+  sameList,
+  settle,
+  summaryOf,
 } from "../../../src/migrate";
 import {
   isFormerShape,
   type MigrationsInputs,
   type MigrationsState,
+  type MigrationsWireInputs,
   type RecordedInputs,
-  recordedApplied,
+  recordedSummary,
   stateOf,
   versionOf,
 } from "../contract";
@@ -63,25 +68,26 @@ export function driftOf(inputs: MigrationsInputs, ledger: readonly { version: st
 }
 
 /**
- * Whether `applied` (a ledger summary's text: `<version> <checksum>` lines, oldest first) lists
- * exactly the files of `migrations` (in version order, as the program gives them), each with its
- * checksum: then nothing is pending and nothing drifted. False whenever anything differs, even
- * only in order: `driftOf` and `pendingFiles` then say what.
+ * What the state recorded as applied, every version and checksum oldest first: as its summary
+ * settles it against the files (src/migrate `settle`), or else from the history table, logged in as
+ * `inputs` say. None for a resource not yet created.
  */
-export function appliedAsTheyAre(migrations: Readonly<Record<string, string>>, applied: string): boolean {
-  const files = Object.entries(migrations);
-  if (applied === "") return files.length === 0;
-  let at = 0;
-  for (const [filename, checksum] of files) {
-    const named = migrationName(filename);
-    if (named === undefined || at >= applied.length) return false;
-    const end = applied.indexOf("\n", at);
-    const line = applied.slice(at, end < 0 ? applied.length : end);
-    // The version as src/migrate versionKey writes it ("0003" -> "3"), without a BigInt per file.
-    if (line !== `${named.version.replace(/^0+(?=\d)/, "")} ${checksum}`) return false;
-    at = end < 0 ? applied.length : end + 1;
+async function recordedLedger(
+  olds: MigrationsState | undefined,
+  inputs: MigrationsInputs,
+): Promise<{ version: string; checksum: string }[]> {
+  if (olds === undefined) return [];
+  const settled = settle(recordedSummary(olds), filesOf(inputs));
+  if ("applied" in settled) return settled.applied;
+  try {
+    return await ledgerOf(inputs);
+  } catch (cause) {
+    throw new Error(
+      `The recorded ledger summary does not say what was applied before version ${settled.unsettledBefore} ` +
+        `(the files there are not the ones applied), and reading precog_migrations.history of ${describeLogin(inputs)} failed: ${(cause as Error).message}`,
+      { cause },
+    );
   }
-  return at >= applied.length;
 }
 
 function driftError(stack: string, drift: readonly string[]): Error {
@@ -95,18 +101,26 @@ export async function checkNew(urn: string, news: MigrationsInputs, log: Resourc
   await checkPending(stackOf(urn), news, [], log);
 }
 
-export async function diff(urn: string, olds: MigrationsState, news: MigrationsInputs, log: ResourceLog) {
+/** `withFiles`: the inputs with the folder read (../contract.ts), only when the digests differ. */
+export async function diff(
+  urn: string,
+  olds: MigrationsState,
+  news: MigrationsWireInputs,
+  withFiles: () => Promise<MigrationsInputs>,
+  log: ResourceLog,
+) {
   let pending: readonly string[] = [];
-  // The no-op: every file applied as it is, and nothing else (one pass over both lists, in order).
-  if (!(olds.applied && appliedAsTheyAre(news.migrations, olds.applied.applied))) {
-    const ledger = recordedApplied(olds);
-    const drift = driftOf(news, ledger);
+  // The no-op: the files are the recorded ledger, version for version and checksum for checksum.
+  if (isFormerShape(olds) || !sameList(news.files, olds.applied)) {
+    const inputs = await withFiles();
+    const ledger = await recordedLedger(olds, inputs);
+    const drift = driftOf(inputs, ledger);
     if (drift.length > 0) throw driftError(stackOf(urn), drift);
-    pending = await checkPending(stackOf(urn), news, ledger, log);
+    pending = await checkPending(stackOf(urn), inputs, ledger, log);
   }
   const same = (k: "environment" | "login" | "backup" | "operator") =>
     JSON.stringify(olds[k]) === JSON.stringify(news[k]);
-  // A state recorded before the ledger summary has no `applied` for the component to read: the
+  // A state recorded before the current summary (none, or one with the whole ledger's text): the
   // update rewrites it (applying nothing if nothing is pending).
   // One recorded with its connection (the password in it) has no `login`: the update records one.
   const oldShape = isFormerShape(olds);
@@ -119,7 +133,7 @@ export async function diff(urn: string, olds: MigrationsState, news: MigrationsI
  * the lint's warnings on what is pending (./pending.ts `previewPending`). No query.
  */
 export async function preview(olds: MigrationsState | undefined, news: MigrationsInputs, log: ResourceLog) {
-  await previewPending(news, olds ? recordedApplied(olds) : [], log);
+  await previewPending(news, await recordedLedger(olds, news), log);
 }
 
 async function ledgerOf(i: Pick<RecordedInputs, "environment"> & RecordedLogin): Promise<LedgerEntry[]> {
@@ -175,16 +189,16 @@ async function apply(i: MigrationsInputs, previous: MigrationsState | undefined,
     });
     // Always there with returnHistory; without it the ledger would be a guess.
     if (!result.history) throw new Error("migrate returned no history");
-    return stateOf(i, result.history.map(toLedgerEntry), result.backupFile ?? lastBackup);
+    return stateOf(i, summaryOf(result.history), result.backupFile ?? lastBackup);
   } catch (e) {
     // Only after a failure: the apply's connection may be gone with it.
-    const ledger = await ledgerOf(i).catch(() => (previous ? recordedApplied(previous) : []));
-    const message = `${(e as Error).message}\n(target ${describeLogin(i)}; the ledger records the ${ledger.length} migration(s) the database has)`;
+    const applied = await ledgerOf(i).then(summaryOf, () => recordedSummary(previous ?? {}));
+    const message = `${(e as Error).message}\n(target ${describeLogin(i)}; the ledger records the ${applied.count} migration(s) the database has)`;
     // Pulumi records `properties` as the resource's state (an initialization failure), so the
     // ledger in the state is the database's, whatever failed.
     throw Object.assign(new Error(message), {
       id: ID,
-      properties: stateOf(i, ledger, lastBackup),
+      properties: stateOf(i, applied, lastBackup),
       reasons: [message],
     });
   }
@@ -208,7 +222,7 @@ export async function create(inputs: MigrationsInputs, log?: ResourceLog) {
 }
 
 export async function update(olds: MigrationsState, news: MigrationsInputs, log?: ResourceLog) {
-  const drift = driftOf(news, recordedApplied(olds));
+  const drift = driftOf(news, await recordedLedger(olds, news));
   if (drift.length > 0) throw driftError(news.environment, drift);
   return { outs: await apply(news, olds, log) };
 }
@@ -227,7 +241,7 @@ export async function read(id: string, props: MigrationsState) {
       { cause },
     );
   }
-  return { id, props: stateOf(props, ledger, props.lastBackup ?? null) };
+  return { id, props: stateOf(props, summaryOf(ledger), props.lastBackup ?? null) };
 }
 
 /** The retention of the pre-migration snapshots: a failure to delete old ones is a warning, never a failed apply. */

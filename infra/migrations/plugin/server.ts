@@ -4,7 +4,7 @@
  * returns (including the state recorded on a failed apply) is marked secret where its inputs were.
  */
 import type * as provider from "@pulumi/pulumi/provider";
-import { decodeInputs, type MigrationsWireInputs } from "../contract";
+import { type MigrationsWireInputs, withFiles } from "../contract";
 import * as impl from "./crud";
 import type { EngineLog } from "./engine-log";
 import { secretLike, unwrapSecrets } from "./wire-secrets";
@@ -15,19 +15,24 @@ export function migrationsProvider(version: string, log: EngineLog): provider.Pr
     version,
     check: async (urn, olds, news) => {
       // Files that changed since the last run are likely pending: the diff will say so.
-      if (olds.migrationsJson !== news.migrationsJson) log.connect();
-      // A new resource has no old inputs; a recorded one is checked by its diff (files decoded only then).
-      if (Object.keys(olds).length === 0) await impl.checkNew(urn, inputsOf(news), log.of(urn));
+      if (olds.files?.digest !== news.files?.digest) log.connect();
+      // A new resource has no old inputs; a recorded one is checked by its diff (the folder read only then).
+      if (Object.keys(olds).length === 0) await impl.checkNew(urn, await inputsOf(news), log.of(urn));
       // Secrets stay marked in the inputs the engine records.
       return { inputs: news };
     },
-    diff: async (_id, urn, olds, news) => impl.diff(urn, unwrapSecrets(olds), inputsOf(news), log.of(urn)),
+    diff: async (_id, urn, olds, news) => {
+      const wire = unwrapSecrets<MigrationsWireInputs>(news);
+      return impl.diff(urn, unwrapSecrets(olds), wire, () => withFiles(wire), log.of(urn));
+    },
     create: async (urn, inputs) => {
-      const { id, outs } = await marked(inputs, () => impl.create(inputsOf(inputs), log.of(urn)));
+      const { id, outs } = await marked(inputs, async () => impl.create(await inputsOf(inputs), log.of(urn)));
       return { id, outs: secretLike(outs, inputs) };
     },
     update: async (_id, urn, olds, news) => {
-      const { outs } = await marked(news, () => impl.update(unwrapSecrets(olds), inputsOf(news), log.of(urn)));
+      const { outs } = await marked(news, async () =>
+        impl.update(unwrapSecrets(olds), await inputsOf(news), log.of(urn)),
+      );
       return { outs: secretLike(outs, news) };
     },
     read: async (id, _urn, props) => {
@@ -45,15 +50,15 @@ export function migrationsProvider(version: string, log: EngineLog): provider.Pr
  */
 export function migrationsPreviews(log: EngineLog) {
   return {
-    create: (urn: string, inputs: unknown) => impl.preview(undefined, inputsOf(inputs), log.of(urn)),
-    update: (urn: string, olds: unknown, news: unknown) =>
-      impl.preview(unwrapSecrets(olds), inputsOf(news), log.of(urn)),
+    create: async (urn: string, inputs: unknown) => impl.preview(undefined, await inputsOf(inputs), log.of(urn)),
+    update: async (urn: string, olds: unknown, news: unknown) =>
+      impl.preview(unwrapSecrets(olds), await inputsOf(news), log.of(urn)),
   };
 }
 
-/** The engine's inputs as the provider works on them: plain values, the files decoded. */
+/** The engine's inputs as the provider works on them: plain values, the folder read. */
 function inputsOf(wire: unknown) {
-  return decodeInputs(unwrapSecrets<MigrationsWireInputs>(wire));
+  return withFiles(unwrapSecrets<MigrationsWireInputs>(wire));
 }
 
 /** Runs `apply`; the state a failed apply records is marked secret as `inputs` were. */
