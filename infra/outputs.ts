@@ -22,9 +22,12 @@
  *   replicaHosts         the read replicas' addresses (precog:rds.replicas), for the readonly
  *                        role's connections; null when there are none
  *   logGroup             the CloudWatch log group of the server log, or null
- *   migrations           the applied ledger's summary (src/migrate/ledger-summary.ts): { count, newest,
- *                        digest, applied }, `applied` each applied version and checksum as one text;
- *                        the next stack's gate and `precog-db migrate` read it. The full ledger is
+ *   migrations           the applied ledger's summary (src/migrate/ledger-summary.ts), of a fixed
+ *                        size: { count, newest, digest, recent, olderDigest }, `recent` the newest
+ *                        100 applied versions and checksums. Read by the next stack's gate
+ *                        (infra/migrations/component.ts), `precog-db migrate`'s gate
+ *                        (src/cli/stack-gate.ts), the runbook (docs/operations.md) and the tests;
+ *                        docs/migrations.md says how each former shape is read. The full ledger is
  *                        the history table's (`precog-db status`)
  *   schemaVersion        the newest applied version, or null
  *   pendingReboot        { parameters, commands }: the static parameters the instance (or a read
