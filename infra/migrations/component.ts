@@ -16,11 +16,11 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Environment } from "../../src/env/environment";
 import {
   type LedgerSummary,
-  listDigest,
-  type MigrationFileSum,
-  migrationFiles,
+  type MigrationFolder,
+  migrationFolder,
   type PredecessorView,
   predecessorView,
+  sameList,
   summaryFromOutput,
 } from "../../src/migrate";
 import type { BackupPlan, MigrationsLogin } from "./contract";
@@ -55,13 +55,13 @@ export class PrecogMigrations extends pulumi.ComponentResource {
     super("precog:migrations:PrecogMigrations", name, {}, opts);
     const parent = this;
     const stack = pulumi.getStack();
-    const files = migrationFiles(args.dir);
+    const folder = migrationFolder(args.dir);
     const predecessorApplied = args.predecessor
       ? predecessorOf(
           new pulumi.StackReference(`${name}-predecessor`, { name: qualified(args.predecessor) }, { parent }),
           args.predecessor,
           stack,
-          files,
+          folder,
         )
       : null;
 
@@ -71,7 +71,7 @@ export class PrecogMigrations extends pulumi.ComponentResource {
         environment: args.environment,
         login: args.login,
         dir: args.dir,
-        files: files.then(listDigest),
+        files: folder.then((f) => f.digest),
         predecessor: args.predecessor ?? null,
         predecessorApplied,
         backup: args.backup,
@@ -104,9 +104,9 @@ function predecessorOf(
   ref: pulumi.StackReference,
   predecessor: string,
   stack: string,
-  files: Promise<MigrationFileSum[]>,
+  folder: Promise<MigrationFolder>,
 ): pulumi.Output<PredecessorView> {
-  return pulumi.all([ref.getOutput("migrations"), files]).apply(([output, all]) => {
+  return pulumi.all([ref.getOutput("migrations"), folder]).apply(([output, here]) => {
     let summary: LedgerSummary | undefined;
     try {
       summary = summaryFromOutput(output, predecessor);
@@ -119,6 +119,8 @@ function predecessorOf(
           `deploy it first (pulumi up --stack ${predecessor}), or fix precog:migrations.predecessor.`,
       );
     }
-    return predecessorView(summary, all);
+    // Applied exactly these files (the stacks at the same point): no file needs reading.
+    if (sameList(here.digest, summary)) return { newest: summary.newest, differs: {} };
+    return predecessorView(summary, here.files());
   });
 }

@@ -20,6 +20,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, type Stats, statSync, 
 import { dirname, join, resolve } from "node:path";
 import { type MigrationFile, type MigrationRef, readMigration } from "./files";
 import { sha256 } from "./hash";
+import type { ListDigest } from "./ledger-summary";
 
 type Entry = [size: number, mtimeMs: number, ctimeMs: number, ino: number, checksum: string];
 /** What the cache compares of a file's stat(): a `Stats` will do. */
@@ -51,13 +52,22 @@ interface CacheFile {
   readonly format: 1;
   readonly entries: Record<string, Entry>;
 }
-interface TreeFile {
-  /** 2 since the stamp hashes the stat numbers as they are held (1 hashed them as text). */
-  readonly format: 2;
+/** What a folder with a given stamp gave: the history digest, and the files' own digest. */
+export interface FolderDigests {
+  /** What `readHistoryDigest` returns when exactly these files are applied. */
+  readonly digest: string;
+  /** The files' versions and checksums (./ledger-summary.ts `listDigest`). */
+  readonly files: ListDigest;
+}
+interface TreeFile extends FolderDigests {
+  /**
+   * 3 since it keeps the files' digest too; 2 since the stamp hashes the stat numbers as they are
+   * held (1 hashed them as text). Another format is not read (the folder is checksummed once more).
+   */
+  readonly format: 3;
   /** stat of the entries file this was derived from. */
   readonly entriesFile: string;
   readonly stamp: string;
-  readonly digest: string;
 }
 
 const RACY_MS = 2000;
@@ -91,13 +101,13 @@ export class ChecksumCache {
       .digest("hex");
   }
 
-  /** The history digest recorded for a folder with exactly this stamp, or undefined. */
-  digestFor(stamp: string): string | undefined {
+  /** The digests recorded for a folder with exactly this stamp, or undefined. */
+  digestFor(stamp: string): FolderDigests | undefined {
     if (!this.file) return undefined;
     try {
       const tree = JSON.parse(readFileSync(treeFile(this.file), "utf8")) as TreeFile;
-      return tree.format === 2 && tree.stamp === stamp && tree.entriesFile === fileStat(this.file)
-        ? tree.digest
+      return tree.format === 3 && tree.stamp === stamp && tree.entriesFile === fileStat(this.file)
+        ? { digest: tree.digest, files: tree.files }
         : undefined;
     } catch {
       return undefined;
@@ -132,7 +142,7 @@ export class ChecksumCache {
    * Writes the cache if it changed, and the folder's stamp with its digest when every file was
    * trusted; failures (read-only tree) only cost speed, so are ignored.
    */
-  save(tree?: { readonly stamp: string; readonly digest: string }): void {
+  save(tree?: FolderDigests & { readonly stamp: string }): void {
     if (!this.file) return;
     try {
       mkdirSync(dirname(this.file), { recursive: true });
@@ -142,7 +152,7 @@ export class ChecksumCache {
       if (tree && this.allTrusted) {
         writeAtomically(
           treeFile(this.file),
-          JSON.stringify({ format: 2, entriesFile: fileStat(this.file), ...tree } satisfies TreeFile),
+          JSON.stringify({ format: 3, entriesFile: fileStat(this.file), ...tree } satisfies TreeFile),
         );
       }
     } catch {

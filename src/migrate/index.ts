@@ -11,11 +11,13 @@
  *   lint(dir, options)    lint migration files                   -> LintReport
  *   validate(options)     live database vs. what the files build -> ValidateResult
  *   migrationFiles(dir)   every file's version, name and checksum -> MigrationFileSum[]
+ *   migrationFolder(dir)  the files' digest, and the files when asked -> MigrationFolder
  *
  * Heavy parts (pg, the SQL parser, pg_dump) load on first use, so importing this module is cheap.
  */
 
 import { listMigrations, readMigration } from "./files";
+import type { ListDigest } from "./ledger-summary";
 import type { LintOptions, LintReport } from "./lint";
 import { scanFolder } from "./scan";
 import type { ValidateOptions, ValidateResult } from "./validate";
@@ -91,13 +93,34 @@ export interface MigrationFileSum {
 
 /** Every file in `dir`, in version order, checksummed through the stat cache (`migrate`'s). */
 export async function migrationFiles(dir: string, checksumCache?: string | false): Promise<MigrationFileSum[]> {
+  return (await migrationFolder(dir, checksumCache)).files();
+}
+
+/** A migrations folder: its files' digest, and the files themselves when asked for. */
+export interface MigrationFolder {
+  /** Count, newest version and digest of every file's version and checksum (`listDigest`). */
+  readonly digest: ListDigest;
+  /** Every file, in version order, checksummed through the stat cache. */
+  files(): MigrationFileSum[];
+}
+
+/**
+ * `dir` through the stat cache: one stat() per file, and when no file changed since a run that
+ * trusted them all, the digest from the cache's stamp without reading its entries (the files'
+ * checksums are read from them only when `files()` is called).
+ */
+export async function migrationFolder(dir: string, checksumCache?: string | false): Promise<MigrationFolder> {
   const scan = await scanFolder(dir, checksumCache);
-  return scan.refs.map((r) => ({
-    version: r.order.toString(),
-    name: r.name,
-    filename: r.filename,
-    checksum: scan.checksumOf(r),
-  }));
+  return {
+    digest: scan.files,
+    files: () =>
+      scan.refs.map((r) => ({
+        version: r.order.toString(),
+        name: r.name,
+        filename: r.filename,
+        checksum: scan.checksumOf(r),
+      })),
+  };
 }
 
 export {

@@ -8,9 +8,10 @@
  * when it is due.
  */
 import { statSync } from "node:fs";
-import { ChecksumCache, FileStats } from "./checksum-cache";
+import { ChecksumCache, FileStats, type FolderDigests } from "./checksum-cache";
 import { listMigrations, type MigrationFile, type MigrationRef, readMigration } from "./files";
 import { historyDigest } from "./history";
+import { type ListDigest, listDigest } from "./ledger-summary";
 
 export interface Scan {
   /** In version order. */
@@ -21,6 +22,8 @@ export interface Scan {
   read(ref: MigrationRef): MigrationFile;
   /** What `readHistoryDigest` returns when exactly these files are applied. */
   readonly digest: string;
+  /** The files' versions and checksums in a few values (./ledger-summary.ts `listDigest`). */
+  readonly files: ListDigest;
 }
 
 /** Scanning time between two turns of the event loop: a millisecond, in nanoseconds. */
@@ -53,19 +56,22 @@ export async function scanFolder(dir: string, cache: string | false | undefined)
     if (got.file) read.set(ref.filename, got.file);
     return got.checksum;
   };
-  const scan = (digest: string): Scan => ({
+  const scan = (digests: FolderDigests): Scan => ({
     refs,
     checksumOf,
     read: (ref) => read.get(ref.filename) ?? readMigration(ref),
-    digest,
+    ...digests,
   });
 
   const known = cached.digestFor(stamp);
   if (known !== undefined) return scan(known);
   await sliced(refs, checksumOf);
-  const digest = historyDigest(refs.map((r) => ({ order: r.order, name: r.name, checksum: checksumOf(r) })));
-  cached.save({ stamp, digest });
-  return scan(digest);
+  const digests = {
+    digest: historyDigest(refs.map((r) => ({ order: r.order, name: r.name, checksum: checksumOf(r) }))),
+    files: listDigest(refs.map((r) => ({ version: r.order, checksum: checksumOf(r) }))),
+  };
+  cached.save({ stamp, ...digests });
+  return scan(digests);
 }
 
 /**
