@@ -130,7 +130,8 @@ export async function diff(
 
 /**
  * The preview of a create (`olds` undefined: every file pending) or of an update: on dev and test
- * the lint's warnings on what is pending (./pending.ts `previewPending`). No query.
+ * the lint's warnings on what is pending (./pending.ts `previewPending`). No query, unless the recorded
+ * summary does not settle the ledger (`recordedLedger`).
  */
 export async function preview(olds: MigrationsState | undefined, news: MigrationsInputs, log: ResourceLog) {
   await previewPending(news, await recordedLedger(olds, news), log);
