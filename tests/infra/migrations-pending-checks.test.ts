@@ -2,8 +2,9 @@
  * What the plugin's provider checks before applying (infra/migrations/plugin/pending.ts): the
  * pending files, from the ledger the resource recorded (diff) or all of them for a new resource
  * (check); the stack-order gate against the predecessor's ledger; the lint, its warnings through
- * the engine's log (on dev and test in the previews of a create or update only); drift. None of it queries the database (the inputs point at a port nothing
- * listens on).
+ * the engine's log (on dev and test in the previews of a create or update only); drift. None of it
+ * queries the database (the inputs point at a port nothing listens on) but where the recorded
+ * summary does not settle the ledger: the last block shows that read and its error.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
