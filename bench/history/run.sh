@@ -6,6 +6,10 @@
 #                            first error), each on a fresh empty database of its own
 #   migrate, no-op rerun vs  Node's floor as precog-db loads pg (bench/migrate/floor.js --no-fetch)
 #   validate             vs  the same by hand: createdb, psql of every file, pg_dump of both, dropdb
+#   pulumi up from empty vs  psql as above: the migration component applying the same files through
+#                            the real CLI (an inline program, bench/lib/inline-migrations.js, a stack
+#                            and a database of its own every run); left out, saying so, when the
+#                            Pulumi CLI is not installed (scripts/pulumi-engine.sh path)
 #
 #   bash bench/history/run.sh            (RUNS=5 by default; CORPUS=<folder> if not ../shared/corpus)
 #
@@ -137,6 +141,38 @@ echo "== $files files from $history, as they ship; applied $applied/$files; sche
 measure "migrate from empty" "$work/a-empty.sh" "$work/b-empty.sh"
 measure "migrate, no-op rerun" "$work/a-noop.sh" "$work/b-noop.sh"
 measure "validate" "$work/a-validate.sh" "$work/b-validate.sh"
-echo "baselines: psql of every file in one session (from empty); node + pg + connect + SELECT 1 (no-op); createdb + psql + 2 pg_dump + dropdb (validate)"
+
+# The same history from empty through `pulumi up`: a project with the migration provider, a file
+# backend, and a stack and a database per run (warm-up included), made before the timed runs.
+if engine=$(bash "$repo/scripts/pulumi-engine.sh" path 2>/dev/null) && [ -x "$engine/pulumi" ]; then
+  project=$work/project
+  mkdir -p "$project" "$work/state"
+  printf 'name: precog-bench\nruntime: nodejs\nplugins:\n  providers:\n    - name: precog-migrations\n      path: %s\n' \
+    "$repo/infra/migrations/plugin" >"$project/Pulumi.yaml"
+  export PATH="$engine:$PATH" PULUMI_BACKEND_URL="file://$work/state" PULUMI_CONFIG_PASSPHRASE=bench \
+    PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true BENCH_ENGINE=$engine \
+    BENCH_MIGRATIONS=$work/engine BENCH_ENVIRONMENT=dev BENCH_PREDECESSOR=
+  for i in $(seq 1 "$pool"); do
+    pulumi stack init "h$i" --cwd "$project" >/dev/null
+    echo "CREATE DATABASE hist_c_$i; CREATE DATABASE hist_d_$i;"
+  done | psql -qX -v ON_ERROR_STOP=1 -d postgres -f - >/dev/null
+  echo 1 >"$work/count_c"
+  echo 1 >"$work/count_d"
+  cat >"$work/d-empty.sh" <<EOF
+i=\$(cat $work/count_d); echo \$((i + 1)) >$work/count_d
+exec psql -qX -v ON_ERROR_STOP=1 -d hist_d_\$i -f $work/all.psql
+EOF
+  cat >"$work/c-empty.sh" <<EOF
+i=\$(cat $work/count_c); echo \$((i + 1)) >$work/count_c
+export BENCH_CONNECTION="{\"host\":\"127.0.0.1\",\"port\":$port,\"database\":\"hist_c_\$i\",\"user\":\"postgres\",\"password\":\"$DB_PASSWORD\",\"sslMode\":\"disable\"}"
+exec $node_bin $repo/bench/lib/inline-migrations.js $project h\$i apply with
+EOF
+  measure "pulumi up from empty" "$work/c-empty.sh" "$work/d-empty.sh"
+  # What the first (warm-up) up applied: every file, as migrate and psql did.
+  echo "== pulumi up from empty applied $(psql -XAtd hist_c_1 -c "SELECT count(*) FROM precog_migrations.history")/$files (the warm-up's database)"
+else
+  echo "pulumi up from empty: left out (no Pulumi CLI: scripts/pulumi-engine.sh path found none)"
+fi
+echo "baselines: psql of every file in one session (from empty, and for pulumi up); node + pg + connect + SELECT 1 (no-op); createdb + psql + 2 pg_dump + dropdb (validate)"
 [ -n "${KEEP:-}" ] && mkdir -p "$KEEP" && cp "$results"/*.txt "$KEEP"/
 exit 0
