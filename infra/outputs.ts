@@ -26,7 +26,7 @@
  *                        size: { count, newest, digest, recent, olderDigest }, `recent` the newest
  *                        100 applied versions and checksums. Read by the next stack's gate
  *                        (infra/migrations/component.ts), `precog-db migrate`'s gate
- *                        (src/cli/stack-gate.ts), the runbook (docs/operations.md) and the tests;
+ *                        (src/cli/stack-gate.ts) and the tests (the runbook reads schemaVersion);
  *                        docs/migrations.md says how each former shape is read. The full ledger is
  *                        the history table's (`precog-db status`)
  *   schemaVersion        the newest applied version, or null

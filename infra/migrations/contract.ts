@@ -118,9 +118,10 @@ export async function withFiles(wire: MigrationsWireInputs): Promise<MigrationsI
   const files = await migrationFiles(wire.dir);
   const now = listDigest(files);
   if (now.count !== read.count || now.digest !== read.digest) {
+    const seen = (d: ListDigest) => `${d.count} file(s), newest ${d.newest}, digest ${d.digest.slice(0, 12)}`;
     throw new Error(
-      `The migration files in ${wire.dir} changed while Pulumi ran (the program read ${read.count}, newest ${read.newest}; ` +
-        `now ${now.count}, newest ${now.newest}): nothing was applied; run the command again.`,
+      `The migration files in ${wire.dir} changed while Pulumi ran (the program read ${seen(read)}; now ${seen(now)}): ` +
+        "nothing was applied; run the command again.",
     );
   }
   return { ...rest, migrations: Object.fromEntries(files.map((f) => [f.filename, f.checksum])) };
@@ -166,9 +167,12 @@ export function isFormerShape(state: Partial<MigrationsState>): boolean {
   return !isCurrentSummary(state.applied);
 }
 
-/** The summary of what a state records, in any of its shapes; of nothing for a resource not yet created. */
-export function recordedSummary(state: Partial<MigrationsState> & FormerLedgerState): LedgerSummary {
-  if (state.applied !== undefined) return summaryFromOutput(state.applied, "this stack") ?? summaryOf([]);
+/**
+ * The summary of what a state records, in any of its shapes; of nothing for a resource not yet
+ * created. `stack` names it in the error of a summary that does not hold together.
+ */
+export function recordedSummary(state: Partial<MigrationsState> & FormerLedgerState, stack: string): LedgerSummary {
+  if (state.applied !== undefined) return summaryFromOutput(state.applied, stack) ?? summaryOf([]);
   const former = state.ledgerJson !== undefined ? JSON.parse(state.ledgerJson) : (state.ledger ?? []);
   return summaryOf(former as { version: string; checksum: string }[]);
 }

@@ -86,28 +86,43 @@ export function sameList(a: ListDigest, b: ListDigest): boolean {
 }
 
 /**
- * A recorded summary in any shape it has had, as the current one: the summary; the whole text
+ * A recorded summary in any shape it has had, as the current one: the summary (its list checked
+ * against its count, its newest version and, when it lists every one, its digest); the whole text
  * (`applied`, stacks last deployed before the newest were listed alone), checked against its
  * digest; the whole ledger as a list (before the summary). Undefined when it is none of them (a
- * stack never deployed, or not this project's). `stack` names the stack in the error of a text that
- * does not match its digest.
+ * stack never deployed, or not this project's). `stack` names the stack in the error of a summary
+ * that does not hold together.
  */
-export function summaryFromOutput(v: unknown, stack = "this stack"): LedgerSummary | undefined {
+export function summaryFromOutput(v: unknown, stack: string): LedgerSummary | undefined {
   if (Array.isArray(v)) return summaryOf(v as AppliedRef[]);
   if (typeof v !== "object" || v === null) return undefined;
   const s = v as Partial<LedgerSummary> & { applied?: unknown };
   const digested =
     typeof s.count === "number" && (s.newest === null || typeof s.newest === "string") && typeof s.digest === "string";
   if (!digested) return undefined;
-  if (typeof s.recent === "string" && typeof s.olderDigest === "string") return s as LedgerSummary;
-  if (typeof s.applied !== "string") return undefined;
-  if (sha256(s.applied) !== s.digest) {
-    throw new Error(
-      `The migrations output of stack "${stack}" is inconsistent (its applied list does not match its digest): ` +
-        `run pulumi up --stack ${stack} to record it again.`,
-    );
+  if (typeof s.recent === "string" && typeof s.olderDigest === "string") {
+    if (!holdsTogether(s as LedgerSummary))
+      throw inconsistent(stack, "its list of the newest does not match its count, newest version or digest");
+    return s as LedgerSummary;
   }
+  if (typeof s.applied !== "string") return undefined;
+  if (sha256(s.applied) !== s.digest) throw inconsistent(stack, "its applied list does not match its digest");
   return summaryOf(appliedEntries(s.applied));
+}
+
+/** Whether a summary's list has as many lines as it should, ends at its newest, and (listing all) has its digest. */
+function holdsTogether(s: LedgerSummary): boolean {
+  const recent = appliedEntries(s.recent);
+  if (recent.length !== Math.min(s.count, RECENT)) return false;
+  if ((recent.at(-1)?.version ?? null) !== s.newest) return false;
+  return s.count > RECENT || (sha256(s.recent) === s.digest && s.olderDigest === sha256(""));
+}
+
+function inconsistent(stack: string, what: string): Error {
+  return new Error(
+    `The migrations ledger summary of stack "${stack}" is inconsistent (${what}): ` +
+      `record it again from its database with pulumi refresh --stack ${stack}, then pulumi up --stack ${stack}.`,
+  );
 }
 
 /** Whether `v` is a summary in its current shape (not one `summaryFromOutput` converts). */
@@ -133,11 +148,17 @@ export function settle(
   ).map((f) => ({ version: versionKey(f.version), checksum: f.checksum }));
   if (sameList(listDigest(upTo), summary)) return { applied: upTo };
   const recent = appliedEntries(summary.recent);
+  // It lists every one it applied.
+  if (recent.length === summary.count) return { applied: recent };
   const first = recent[0].version;
   const older = upTo.filter((f) => compareVersions(f.version, first) < 0);
-  if (older.length === summary.count - recent.length && sha256(appliedText(older)) === summary.olderDigest)
-    return { applied: [...older, ...recent] };
-  return { unsettledBefore: first };
+  const olderText = appliedText(older);
+  const settled =
+    older.length === summary.count - recent.length &&
+    sha256(olderText) === summary.olderDigest &&
+    // The list is the one the digest is of (a summary that does not hold together settles nothing).
+    sha256(`${olderText}\n${summary.recent}`) === summary.digest;
+  return settled ? { applied: [...older, ...recent] } : { unsettledBefore: first };
 }
 
 /**

@@ -31,10 +31,12 @@ export function stackOrderProblems(g: GateInput): string[] {
     if (there === m.checksum) return [];
     const label = `${m.version}_${m.name}.sql (checksum ${m.checksum.slice(0, 12)})`;
     if (unsettledThere(g.predecessorApplied, m)) {
+      const p = g.predecessor;
       return [
-        `${label}: stack "${g.predecessor}"'s ledger before version ${g.predecessorApplied.unsettledBefore} differs from these files ` +
-          `(it applied a version they lack, or another content, or lacks one they have), so whether it applied this one is not known: ` +
-          `compare \`precog-db status --env ${g.predecessor}\` with migrations/`,
+        `${label}: stack "${p}"'s ledger summary does not say whether it applied this one: before version ` +
+          `${g.predecessorApplied.unsettledBefore}, the newest 100 it lists, its applied files are not these files ` +
+          `(it applied one they lack or another content, or lacks one they have; or it is more than 100 migrations ahead of them). ` +
+          `If "${p}" was deployed from a newer checkout, update this one; else compare \`PRECOG_ENV=${p} npx precog-db status\` with migrations/`,
       ];
     }
     return there === undefined

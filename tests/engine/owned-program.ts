@@ -30,10 +30,12 @@ export { MIGRATIONS_TYPE } from "../../infra/migrations/resource";
 
 /** What a stack's `migrations` output (its ledger summary) lists as applied, oldest first. */
 export function appliedOf(migrations: unknown): { version: string; checksum: string }[] {
-  const summary = summaryFromOutput(migrations);
+  const summary = summaryFromOutput(migrations, "test");
   if (summary === undefined) throw new Error(`not a migrations output: ${JSON.stringify(migrations)}`);
+  const listed = appliedEntries(summary.recent);
   // The summary lists the newest hundred: every one these tests apply.
-  return appliedEntries(summary.recent);
+  if (listed.length !== summary.count) throw new Error(`${summary.count} applied, more than the summary lists`);
+  return listed;
 }
 
 /** The versions a stack's `migrations` output lists as applied, oldest first. */

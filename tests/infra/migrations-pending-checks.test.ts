@@ -177,7 +177,10 @@ describe("the provider's diff of a recorded resource", () => {
     // The program read one file, which is not applied: the provider reads the folder, and finds two.
     const news = { ...(await inputs("dev")), files: listDigest((await files()).slice(0, 1)) };
     await expect(provider.diff?.("migrations", urn("dev"), await recorded("dev", []), news)).rejects.toThrow(
-      `The migration files in ${dir} changed while Pulumi ran (the program read 1, newest 1; now 2, newest 2): nothing was applied; run the command again.`,
+      new RegExp(
+        `^The migration files in ${dir} changed while Pulumi ran \\(the program read 1 file\\(s\\), newest 1, digest [0-9a-f]{12}; ` +
+          "now 2 file\\(s\\), newest 2, digest [0-9a-f]{12}\\): nothing was applied; run the command again\\.$",
+      ),
     );
   });
 

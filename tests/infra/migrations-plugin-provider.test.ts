@@ -113,21 +113,17 @@ describe("the plugin's provider on a real server", () => {
     expect(JSON.stringify(created?.outs)).not.toContain(SIG);
   });
 
-  it("a recorded summary that does not settle the ledger: the diff reads the history table instead, and finds it as the files are", async () => {
+  it("a recorded summary that does not settle the ledger: the diff reads the history table instead, and asks for an update that records it", async () => {
     const ins = await inputs();
-    // A summary whose older part is not these files': what was applied before version 5 is unknown from it.
-    const unsettled = {
-      count: 2,
-      newest: "5",
-      digest: sha256("x"),
-      recent: `5 ${"e".repeat(64)}`,
-      olderDigest: sha256("x"),
-    };
-    const olds = { ...ins, applied: unsettled, schemaVersion: "5", lastBackup: null };
+    // 101 applied, versions 5 to 105 (made up): before the 100 it lists (6 to 105), it applied 5, not these files' 1.
+    const unsettled = summaryOf(
+      Array.from({ length: 101 }, (_, i) => ({ version: String(i + 5), checksum: sha256(`made up ${i}`) })),
+    );
+    const olds = { ...ins, applied: unsettled, schemaVersion: "105", lastBackup: null };
     logged.length = 0;
     const d = await provider.diff?.("migrations", URN, olds, ins);
-    // The table has version 1 as the file is: nothing pending, no drift.
-    expect(d?.changes).toBe(false);
+    // The table has version 1 as the file is: nothing pending, no drift; not the ledger recorded, so an update (applying nothing) records it.
+    expect(d?.changes).toBe(true);
     expect(logged).toEqual([]);
   });
 

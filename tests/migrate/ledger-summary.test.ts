@@ -103,13 +103,26 @@ describe("summaryFromOutput", () => {
     ["an object of another shape", { count: 3 }, undefined],
     ["a text", "1 aaa", undefined],
   ])("%s", (_, output, expected) => {
-    expect(summaryFromOutput(output)).toEqual(expected);
+    expect(summaryFromOutput(output, "dev")).toEqual(expected);
   });
 
   it("refuses a whole text that does not match its digest, naming the stack and what to do", () => {
     const tampered = { count: 3, newest: "10", digest: sha256(text), applied: `1 ${sum("a")}` };
     expect(() => summaryFromOutput(tampered, "test")).toThrow(
-      'The migrations output of stack "test" is inconsistent (its applied list does not match its digest): run pulumi up --stack test to record it again.',
+      'The migrations ledger summary of stack "test" is inconsistent (its applied list does not match its digest): ' +
+        "record it again from its database with pulumi refresh --stack test, then pulumi up --stack test.",
+    );
+  });
+
+  it.each([
+    ["a list shorter than its count", { ...summaryOf(files), recent: `1 ${sum("a")}` }],
+    ["no list with a newest version", { ...summaryOf(files), recent: "" }],
+    ["a list that does not end at its newest", { ...summaryOf(files), newest: "11" }],
+    ["a whole list that is not its digest", { ...summaryOf(files), digest: sha256("x") }],
+    ["a list of 100 where it applied 101", { ...summaryOf(many(101)), recent: summaryOf(many(100)).recent }],
+  ])("refuses a summary that does not hold together: %s", (_, output) => {
+    expect(() => summaryFromOutput(output, "test")).toThrow(
+      /^The migrations ledger summary of stack "test" is inconsistent \(its list of the newest does not match its count, newest version or digest\): record it again from its database with pulumi refresh --stack test, then pulumi up --stack test\.$/,
     );
   });
 });
@@ -143,6 +156,27 @@ describe("settle: what a summary applied, read against the files", () => {
 
   it("of nothing applied: nothing", () => {
     expect(settle(summaryOf([]), files)).toEqual({ applied: [] });
+  });
+
+  it.each([
+    ["4 applied, a file older than all of them", many(5), many(4, 2)],
+    ["exactly 100 applied, a file older than all of them", many(101), many(100, 2)],
+  ])("lists every one when it applied no more than %s: the list settles it", (_, here, applied) => {
+    expect(settle(summaryOf(applied), here)).toEqual({ applied });
+  });
+
+  it("at 101 applied, a file older than all of them is before the list: not settled by it", () => {
+    expect(settle(summaryOf(many(101, 2)), many(102))).toEqual({ unsettledBefore: "3" });
+  });
+
+  it("settles nothing past 100 when its list is not the one its digest is of", () => {
+    // Applied 1..300 but 250 (pending here); its list says 280 has another checksum than the one its digest is of.
+    const all = many(300);
+    const applied = all.filter((f) => f.version !== "250");
+    const changed = applied.map((f) => (f.version === "280" ? { ...f, checksum: sum("9") } : f));
+    const other = { ...summaryOf(applied), recent: summaryOf(changed).recent };
+    expect(settle(summaryOf(applied), all)).toEqual({ applied });
+    expect(settle(other, all)).toEqual({ unsettledBefore: "200" });
   });
 });
 
@@ -190,10 +224,23 @@ describe("predecessorView", () => {
     const pending = [here[49], here[249]].map((f) => ({ ...f, name: `m${f.version}` }));
     expect(allowedOf(view, pending).map((f) => f.version)).toEqual(["250"]);
     expect(stackOrderProblems({ stack: "test", predecessor: "dev", predecessorApplied: view, pending })).toEqual([
-      `50_m50.sql (checksum ${here[49].checksum.slice(0, 12)}): stack "dev"'s ledger before version 201 differs from these files ` +
-        "(it applied a version they lack, or another content, or lacks one they have), so whether it applied this one is not known: " +
-        "compare `precog-db status --env dev` with migrations/",
+      `50_m50.sql (checksum ${here[49].checksum.slice(0, 12)}): stack "dev"'s ledger summary does not say whether it applied this one: ` +
+        "before version 201, the newest 100 it lists, its applied files are not these files (it applied one they lack or another " +
+        'content, or lacks one they have; or it is more than 100 migrations ahead of them). If "dev" was deployed from a newer ' +
+        "checkout, update this one; else compare `PRECOG_ENV=dev npx precog-db status` with migrations/",
     ]);
+  });
+
+  it("of a predecessor more than 100 ahead of this checkout: refused, saying to update the checkout (a fixed-size summary's limit)", () => {
+    // dev applied 1..400 from a newer checkout; this one has 1..200, and test has applied up to 199.
+    const here = many(200);
+    const view = predecessorView(summaryOf(many(400)), here);
+    expect(view.unsettledBefore).toBe("301");
+    const pending = [{ ...here[199], name: "m200" }];
+    expect(allowedOf(view, pending)).toEqual([]);
+    expect(stackOrderProblems({ stack: "test", predecessor: "dev", predecessorApplied: view, pending })[0]).toMatch(
+      /more than 100 migrations ahead of them\)\. If "dev" was deployed from a newer checkout, update this one/,
+    );
   });
 });
 

@@ -22,6 +22,8 @@ import {
   allowedOf,
   type HistoryRow,
   type LedgerEntry,
+  type LedgerSummary,
+  listDigest,
   type MigrateEvent,
   migrate,
   readHistory,
@@ -77,7 +79,7 @@ async function recordedLedger(
   inputs: MigrationsInputs,
 ): Promise<{ version: string; checksum: string }[]> {
   if (olds === undefined) return [];
-  const settled = settle(recordedSummary(olds), filesOf(inputs));
+  const settled = settle(recordedSummary(olds, inputs.environment), filesOf(inputs));
   if ("applied" in settled) return settled.applied;
   try {
     return await ledgerOf(inputs);
@@ -110,6 +112,7 @@ export async function diff(
   log: ResourceLog,
 ) {
   let pending: readonly string[] = [];
+  let stale = false;
   // The no-op: the files are the recorded ledger, version for version and checksum for checksum.
   if (isFormerShape(olds) || !sameList(news.files, olds.applied)) {
     const inputs = await withFiles();
@@ -117,6 +120,9 @@ export async function diff(
     const drift = driftOf(inputs, ledger);
     if (drift.length > 0) throw driftError(stackOf(urn), drift);
     pending = await checkPending(stackOf(urn), inputs, ledger, log);
+    // Read from the history table, the ledger is not the one recorded (applied by the command
+    // since): the update records it, applying nothing when nothing is pending.
+    stale = !isFormerShape(olds) && !sameList(listDigest(ledger), olds.applied);
   }
   const same = (k: "environment" | "login" | "backup" | "operator") =>
     JSON.stringify(olds[k]) === JSON.stringify(news[k]);
@@ -124,7 +130,7 @@ export async function diff(
   // update rewrites it (applying nothing if nothing is pending).
   // One recorded with its connection (the password in it) has no `login`: the update records one.
   const oldShape = isFormerShape(olds);
-  const changes = pending.length > 0 || oldShape || !same("environment") || !same("login") || !same("backup");
+  const changes = pending.length > 0 || stale || oldShape || !same("environment") || !same("login") || !same("backup");
   return { changes, replaces: [] as string[], deleteBeforeReplace: false };
 }
 
@@ -193,7 +199,7 @@ async function apply(i: MigrationsInputs, previous: MigrationsState | undefined,
     return stateOf(i, summaryOf(result.history), result.backupFile ?? lastBackup);
   } catch (e) {
     // Only after a failure: the apply's connection may be gone with it.
-    const applied = await ledgerOf(i).then(summaryOf, () => recordedSummary(previous ?? {}));
+    const applied = await ledgerOf(i).then(summaryOf, () => previousSummary(previous, i.environment));
     const message = `${(e as Error).message}\n(target ${describeLogin(i)}; the ledger records the ${applied.count} migration(s) the database has)`;
     // Pulumi records `properties` as the resource's state (an initialization failure), so the
     // ledger in the state is the database's, whatever failed.
@@ -202,6 +208,15 @@ async function apply(i: MigrationsInputs, previous: MigrationsState | undefined,
       properties: stateOf(i, applied, lastBackup),
       reasons: [message],
     });
+  }
+}
+
+/** After a failed apply whose ledger could not be read: the previous state's, or (not holding together) none, never the apply's error hidden. */
+function previousSummary(previous: MigrationsState | undefined, stack: string): LedgerSummary {
+  try {
+    return recordedSummary(previous ?? {}, stack);
+  } catch {
+    return summaryOf([]);
   }
 }
 

@@ -7,8 +7,9 @@
  * the lint, whose refusal must come before the provider's RDS snapshot (./pending-lint.ts). On dev
  * and test, where the lint only warns, it lints in previews only (`previewPending`, from the
  * preview of a create or update: ./previews.ts), as `precog-db migrate` does not lint there either.
- * Pending: the files not in the ledger this resource recorded (its state), which follows the
- * database even after a failed apply. A new resource has no recorded ledger, so every file is
+ * Pending: the files not in the ledger this resource recorded (its state's summary, settled against
+ * the files, or where it does not settle, the history table: ./crud.ts), which follows the database
+ * even after a failed apply. A new resource has no recorded ledger, so every file is
  * pending to its check (its create applies only what the database lacks).
  */
 import { type Environment, PROTECTED_ENVIRONMENTS } from "../../../src/env/environment";
