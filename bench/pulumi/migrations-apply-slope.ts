@@ -3,49 +3,74 @@
  * up` against through `precog-db migrate` (issue 29: the slope between 100 and 1,000 pending
  * through `up` within 10% of the command's; the fixed cost of an applying `up` over a no-op `up` at
  * most 0.4 s). Under the real CLI with an inline program holding the migration provider and
- * component (bench/lib/inline-migrations.js, stack "dev", no predecessor), so it runs on every
+ * component (bench/lib/inline-program.js, stack "dev", no predecessor), so it runs on every
  * machine.
  *
- *   npm run build && npx ts-node --transpile-only bench/pulumi/migrations-apply-slope.ts [RUNS]   (default 5)
+ *   npm run build && npx ts-node --transpile-only bench/pulumi/migrations-apply-slope.ts [RUNS] [--automation] [--young]
  *
- * In rounds (one warm-up round, then RUNS): for each batch size (100, then 1,000) and each side
- * (taking turns going first), the batch's files are written (one CREATE TABLE each, the same bash
- * loop on both sides, not timed), then the side's command applying them is timed, and the same
- * command finding nothing pending right after, so that both runs of a pair see the same files and
- * ledger. cost(N) = apply(N) - no-op, the median over the rounds of the pairs' differences (an
- * apply adds its cost to the no-op's rather than scaling it). The rounds interleave the sizes and
- * sides so that a batch of 1,000 meets a ledger only 100 longer than the batch of 100 of its round
- * (not one about 3,000 longer, as when every batch of 100 came first: what grows with the ledger
- * would count as per migration) and a change in the machine's load falls on every figure alike.
- * Printed: each round's runs, each cost, each side's slope (cost(1000) - cost(100)) / 900 per
- * migration and their ratio (and the ratio round by round, with its median), and the `up`'s fixed
- * cost, cost(100) - 100 x its slope. `precog-db migrate` applies its files as the admin to a
- * database of its own on the same server; the `up`'s migrator is the admin too. Starts a private
- * cluster and removes it and every folder at the end.
+ * In rounds (one warm-up round, then RUNS, default 8): for each batch size (100 and 1,000, in
+ * turns going first) and each side (in turns going first), the batch's files are written (one
+ * CREATE TABLE each, not timed), then the side's command applying them is timed, and the same
+ * command finding nothing pending right after: cost(N) = apply(N) - no-op (an apply adds its cost
+ * to the no-op's rather than scaling it). After each pair the side is put back as it was before the
+ * batch (not timed): the batch's files, history rows and tables removed, the checksum caches
+ * emptied, and the stack's state refreshed from the history table, so every batch meets the same
+ * ledger of 5 and no run grows with the rounds.
+ *
+ * The measured unit is the whole process. By default the `up` is `pulumi up --yes --skip-preview`
+ * run directly with the program served inline (bench/lib/inline-cli-up.js), as the Automation API
+ * runs it but without its five other commands around it (version, stack select, two stack output,
+ * stack history), whose second or so is the same in an apply and a no-op and only added noise;
+ * `--automation` times the Automation API's whole up instead (bench/lib/inline-migrations.js).
+ * The files are written at least 2.2 s before the timed runs, as a checkout or an editor's files
+ * are, so that neither side's checksum cache refuses them as too young (checksum-cache.ts: a file
+ * younger than 2 s is never trusted, and its mtime cannot be set back past it, since the cache
+ * compares the ctime too); `--young` times them right after writing, as before.
+ *
+ * Printed: each round's runs; for each side the slope, (cost(1000) - cost(100)) / 900 per
+ * migration, as the mean over the rounds with its standard error; the ratio of the means; the
+ * target's margin round by round, slope(up) - 1.1 x slope(migrate), as a mean with its 95% interval
+ * and whether that interval shows the target met, not met, or neither; the up's fixed cost,
+ * cost(100) - 100 x its slope, the same way against 0.4 s. Beside the whole processes, a second
+ * column of the same ups: the migration resource's update step as the engine's events time it (the
+ * apply in the plugin and the checkpoints; not the program's read of the new files, which comes
+ * before it), with its slope. `precog-db migrate` applies its files as the admin to a database of
+ * its own on the same server; the `up`'s migrator is the admin too. Starts a private cluster and
+ * removes it and every folder at the end.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { Client } from "pg";
+import { Client, type ClientConfig } from "pg";
 import { startLocalCluster } from "../../testbed/local-cluster";
 import { findEngine, ROOT } from "../../testbed/pulumi-project";
 import { adminOf } from "../lib/deployed-dev";
 
-const RUNS = Number(process.argv[2] ?? "5");
-const BATCHES = [100, 1000] as const;
-const RUNNER = join(ROOT, "bench/lib/inline-migrations.js");
+const args = process.argv.slice(2);
+const RUNS = Number(args.find((a) => !a.startsWith("--")) ?? "8");
+const AUTOMATION = args.includes("--automation");
+const YOUNG = args.includes("--young");
+const SMALL = 100;
+const BIG = 1000;
+/** Files this much older than their write are trusted by the checksum cache (its 2 s, and a margin). */
+const AGE_MS = 2200;
+/** The ledger every batch meets: the first five files, applied at the setup. */
+const BASE = 5;
+const INLINE = join(ROOT, "bench/lib/inline-migrations.js");
+const CLI_UP = join(ROOT, "bench/lib/inline-cli-up.js");
 const BIN = join(ROOT, "bin/precog-db.js");
 
-/** Bash that writes the next `n` migration files into `dir`, numbering on from `counter`. */
-function nextBatch(dir: string, counter: string, n: number): string {
-  return [
-    `n=$(cat '${counter}')`,
-    `for ((v = n + 1; v <= n + ${n}; v++)); do`,
-    `  printf -- '-- migrate:up\\nCREATE TABLE bench_%d (id int);\\n\\n-- migrate:down\\nDROP TABLE bench_%d;\\n' $v $v > '${dir}'/$v"_bench.sql"`,
-    "done",
-    `echo $((n + ${n})) > '${counter}'`,
-  ].join("\n");
+type Side = "up" | "migrate";
+
+/** Writes migration files `from`..`to` (one CREATE TABLE each) into `dir`. */
+function writeBatch(dir: string, from: number, to: number): void {
+  for (let v = from; v <= to; v++) {
+    writeFileSync(
+      join(dir, `${v}_bench.sql`),
+      `-- migrate:up\nCREATE TABLE bench_${v} (id int);\n\n-- migrate:down\nDROP TABLE bench_${v};\n`,
+    );
+  }
 }
 
 function script(path: string, lines: readonly string[]): string {
@@ -53,64 +78,100 @@ function script(path: string, lines: readonly string[]): string {
   return path;
 }
 
-type Side = "up" | "migrate";
-
-/** Wall seconds of `bash path`, its output discarded (as bench/lib/paired.js times a command). */
-function timed(path: string): number {
+/** Wall seconds of `bash path` and its stdout (the up's runner prints its step there). */
+function timed(path: string): { s: number; out: string } {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync("bash", [path], { stdio: "ignore", timeout: 300_000 });
+  const r = spawnSync("bash", [path], { stdio: ["ignore", "pipe", "pipe"], timeout: 300_000, encoding: "utf8" });
   if (r.status !== 0)
-    throw new Error(`bash ${path} failed (${r.error?.message ?? `exit ${r.status}`}): run it by hand to see why`);
-  return Number(process.hrtime.bigint() - t0) / 1e9;
+    throw new Error(`bash ${path} failed (${r.error?.message ?? `exit ${r.status}`}):\n${r.stderr.slice(-3000)}`);
+  return { s: Number(process.hrtime.bigint() - t0) / 1e9, out: r.stdout };
 }
 
+/** The migration resource's step in seconds, from inline-cli-up.js's line; undefined from the Automation API's runner. */
+function stepOf(out: string, op: string): number | undefined {
+  if (AUTOMATION) return undefined;
+  const got = JSON.parse(out.trim().split("\n").pop() ?? "{}") as { op?: string; step?: number | null };
+  if (got.op !== op || typeof got.step !== "number")
+    throw new Error(`expected the migration resource's ${op} step, got ${out}`);
+  return got.step;
+}
+
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((x, y) => x - y);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
+/** Standard error of the mean. */
+function se(xs: readonly number[]): number {
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1) / xs.length);
+}
+/** Student's t for a two-sided 95% interval with `df` degrees of freedom. */
+function t95(df: number): number {
+  const table = [12.71, 4.3, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26, 2.23, 2.2, 2.18, 2.16, 2.14, 2.13];
+  return table[df - 1] ?? 1.96 + 2.4 / df;
+}
+/** Mean, its 95% interval, and what the interval says against `target` (a value that must not be exceeded). */
+function against(xs: readonly number[], target: number, unit: (x: number) => string): string {
+  const m = mean(xs);
+  const half = t95(xs.length - 1) * se(xs);
+  const verdict =
+    m + half <= target
+      ? "target met"
+      : m - half > target
+        ? "target NOT met"
+        : "not resolved: the interval holds the target";
+  return `${unit(m)} (95% interval ${unit(m - half)} to ${unit(m + half)}; median ${unit(median(xs))}): ${verdict}`;
+}
 
 const load = () => loadavg()[0].toFixed(2);
+const ms = (x: number) => `${(x * 1000).toFixed(3)} ms`;
+const sec = (x: number) => `${x.toFixed(3)} s`;
 
 const exportsOf = (vars: Record<string, string>) => Object.entries(vars).map(([k, v]) => `export ${k}='${v}'`);
 
-async function createDatabase(cluster: Parameters<typeof adminOf>[0], name: string): Promise<void> {
-  const admin = new Client(adminOf(cluster));
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
+async function sql(config: ClientConfig, text: string): Promise<void> {
+  const c = new Client(config);
+  await c.connect();
+  try {
+    await c.query(text);
+  } finally {
+    await c.end();
+  }
 }
+
+/** Drops the batch's tables and history rows: the database as before the batch. */
+const undoBatch = (from: number, to: number) => `
+  DO $$ BEGIN FOR v IN ${from}..${to} LOOP EXECUTE format('DROP TABLE IF EXISTS bench_%s', v); END LOOP; END $$;
+  DELETE FROM precog_migrations.history WHERE version > ${BASE};`;
 
 async function main(): Promise<void> {
   const engine = (await findEngine()).binDir;
   const cluster = await startLocalCluster();
   const work = mkdtempSync(join(tmpdir(), "precog-apply-slope-"));
   try {
-    // The up's side: a project folder with its own file backend, migrations/ with five files applied by the first up.
-    const project = join(work, "project");
-    const upDir = join(project, "migrations");
+    // Each side: a project folder (a package.json, so that its checksum cache is under its
+    // node_modules/.cache as in a checkout) with its migrations/ and a database of its own.
+    const folders = (name: string) => {
+      const project = join(work, name);
+      const dir = join(project, "migrations");
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(project, "package.json"), '{ "name": "precog-bench", "private": true }\n');
+      writeBatch(dir, 1, BASE);
+      return { project, dir, cache: join(project, "node_modules") };
+    };
+    const upSide = folders("project");
+    const cliSide = folders("cli-project");
     const backend = join(work, "state");
-    mkdirSync(upDir, { recursive: true });
     mkdirSync(backend);
-    writeFileSync(join(project, "package.json"), '{ "name": "precog-bench", "private": true }\n');
     writeFileSync(
-      join(project, "Pulumi.yaml"),
+      join(upSide.project, "Pulumi.yaml"),
       `name: precog-bench\nruntime: nodejs\nplugins:\n  providers:\n    - name: precog-migrations\n      path: ${join(ROOT, "infra/migrations/plugin")}\n`,
     );
-    // The command's side: a folder and a database of its own.
-    const cliDir = join(work, "cli-migrations");
-    const cliCwd = join(work, "cli-cwd");
-    mkdirSync(cliDir);
-    mkdirSync(cliCwd);
-    for (const [dir, counter] of [
-      [upDir, "up-counter"],
-      [cliDir, "cli-counter"],
-    ]) {
-      writeFileSync(join(work, counter), "0\n");
-      execFileSync("bash", ["-c", nextBatch(dir, join(work, counter), 5)]);
-    }
-    await createDatabase(cluster, "bench_up");
-    await createDatabase(cluster, "bench_cli");
+    const admin = adminOf(cluster);
+    await sql(admin, "CREATE DATABASE bench_up");
+    await sql(admin, "CREATE DATABASE bench_cli");
 
     const upEnv = exportsOf({
       PATH: `${engine}:${process.env.PATH}`,
@@ -119,7 +180,7 @@ async function main(): Promise<void> {
       PULUMI_SKIP_UPDATE_CHECK: "true",
       PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
       BENCH_ENGINE: engine,
-      BENCH_MIGRATIONS: upDir,
+      BENCH_MIGRATIONS: upSide.dir,
       BENCH_ENVIRONMENT: "dev",
       BENCH_PREDECESSOR: "",
       BENCH_CONNECTION: JSON.stringify({
@@ -141,69 +202,112 @@ async function main(): Promise<void> {
       DB_NAME: "bench_cli",
       PRECOG_OPERATOR: "bench",
     });
-    const up = (command: string) => `exec node '${RUNNER}' '${project}' dev ${command} with >/dev/null 2>&1`;
-    const migrate = `cd '${cliCwd}'\nexec node '${BIN}' migrate --dir '${cliDir}' >/dev/null 2>&1`;
+    const p = upSide.project;
+    const inline = (command: string) => `exec node '${INLINE}' '${p}' dev ${command} with >/dev/null 2>&1`;
+    const up = (command: "up" | "apply") =>
+      AUTOMATION ? inline(command) : `exec node '${CLI_UP}' '${p}' dev ${command}`;
+    const migrate = `cd '${cliSide.project}'\nexec node '${BIN}' migrate --dir '${cliSide.dir}' >/dev/null 2>&1`;
 
-    execFileSync("bash", ["-c", `${upEnv.join("\n")}\npulumi stack init dev --cwd '${project}' >/dev/null`]);
-    execFileSync("bash", [script(join(work, "deploy.sh"), [...upEnv, up("deploy")])], { stdio: "inherit" });
-    execFileSync("bash", [script(join(work, "cli-first.sh"), [...cliEnv, migrate])], { stdio: "inherit" });
-
-    const upNoop = script(join(work, "up-noop.sh"), [...upEnv, up("up")]);
-    // precog-db migrate applies what is pending and is then a no-op: one script for both runs.
-    const upApply = script(join(work, "up-apply.sh"), [...upEnv, up("apply")]);
+    execFileSync("bash", ["-c", `${upEnv.join("\n")}\npulumi stack init dev --cwd '${p}' >/dev/null`]);
+    execFileSync("bash", [script(join(work, "deploy.sh"), [...upEnv, inline("deploy")])], { stdio: "inherit" });
     const cliRun = script(join(work, "cli-run.sh"), [...cliEnv, migrate]);
+    execFileSync("bash", [cliRun], { stdio: "inherit" });
+    const refresh = script(join(work, "refresh.sh"), [...upEnv, inline("refresh")]);
+
+    // precog-db migrate applies what is pending and is then a no-op: one script for both runs.
     const sides = {
-      up: { apply: upApply, noop: upNoop, write: (n: number) => nextBatch(upDir, join(work, "up-counter"), n) },
-      migrate: { apply: cliRun, noop: cliRun, write: (n: number) => nextBatch(cliDir, join(work, "cli-counter"), n) },
+      up: {
+        apply: script(join(work, "up-apply.sh"), [...upEnv, up("apply")]),
+        noop: script(join(work, "up-noop.sh"), [...upEnv, up("up")]),
+        folders: upSide,
+        database: "bench_up",
+      },
+      migrate: { apply: cliRun, noop: cliRun, folders: cliSide, database: "bench_cli" },
     } as const;
+    /** Puts `side` back as before the batch `from`..`to`: its files, tables and history rows gone, its caches empty, the up's state refreshed. */
+    const undo = async (side: Side, from: number, to: number) => {
+      const s = sides[side];
+      for (let v = from; v <= to; v++) rmSync(join(s.folders.dir, `${v}_bench.sql`));
+      rmSync(s.folders.cache, { recursive: true, force: true });
+      await sql({ ...admin, database: s.database }, undoBatch(from, to));
+      if (side === "up") execFileSync("bash", [refresh]);
+    };
+
     console.log(
-      `${cpus().length} cores, load ${load()} at the start; ${RUNS} rounds after one warm-up round, ` +
-        `each: for ${BATCHES.join(" then ")} pending (one CREATE TABLE each), each side's apply then its no-op`,
+      `${cpus().length} cores, load ${load()} at the start; ${RUNS} rounds after one warm-up round, each: ` +
+        `${SMALL} and ${BIG} pending (one CREATE TABLE each, over a ledger of ${BASE}), each side's apply then its no-op; ` +
+        `the up: ${AUTOMATION ? "the Automation API's whole up" : "pulumi up run directly, the program inline"}; ` +
+        `the files ${YOUNG ? "timed right after writing" : `written at least ${AGE_MS / 1000} s before`}`,
     );
-    const cost: Record<Side, Record<number, number[]>> = { up: { 100: [], 1000: [] }, migrate: { 100: [], 1000: [] } };
-    const noop: Record<Side, number[]> = { up: [], migrate: [] };
+    type Round = Record<Side, Record<number, number>> & { step: Record<number, number>; noopStep: number[] };
+    const rounds: Round[] = [];
+    const noops: Record<Side, number[]> = { up: [], migrate: [] };
     const loads: number[] = [];
+    let next = BASE + 1;
     for (let round = 0; round <= RUNS; round++) {
       const line: string[] = [];
-      for (const n of BATCHES) {
-        // The sides take turns going first, so that neither always follows the other.
-        for (const side of round % 2 ? (["migrate", "up"] as const) : (["up", "migrate"] as const)) {
-          // The batch's files are written before the timed run, not in it: both runs of a pair see them.
-          execFileSync("bash", ["-c", sides[side].write(n)]);
+      const r: Round = { up: {}, migrate: {}, step: {}, noopStep: [] };
+      const sizes = (round >> 1) % 2 ? [BIG, SMALL] : [SMALL, BIG];
+      for (const n of sizes) {
+        const [from, to] = [next, next + n - 1];
+        next += n;
+        const order: Side[] = round % 2 ? ["migrate", "up"] : ["up", "migrate"];
+        // Written before the timed runs, not in them: both runs of a pair see them.
+        const written = Date.now();
+        for (const side of order) writeBatch(sides[side].folders.dir, from, to);
+        if (!YOUNG) await new Promise((ok) => setTimeout(ok, Math.max(0, written + AGE_MS - Date.now())));
+        for (const side of order) {
           const a = timed(sides[side].apply);
           const b = timed(sides[side].noop);
-          line.push(`${side} ${n}: ${a.toFixed(2)} - ${b.toFixed(2)} = ${(a - b).toFixed(3)} s`);
-          if (round === 0) continue;
-          cost[side][n].push(a - b);
-          noop[side].push(b);
+          let stepNote = "";
+          if (side === "up" && !AUTOMATION) {
+            r.step[n] = stepOf(a.out, "update") ?? Number.NaN;
+            r.noopStep.push(stepOf(b.out, "same") ?? Number.NaN);
+            stepNote = ` (step ${r.step[n].toFixed(3)} s)`;
+          }
+          line.push(`${side} ${n}: ${a.s.toFixed(2)} - ${b.s.toFixed(2)} = ${(a.s - b.s).toFixed(3)} s${stepNote}`);
+          r[side][n] = a.s - b.s;
+          if (round > 0) noops[side].push(b.s);
+          await undo(side, from, to);
         }
       }
+      if (round > 0) rounds.push(r);
       loads.push(loadavg()[0]);
       console.log(`${round === 0 ? "warm-up" : `round ${round}`} (load ${load()}): ${line.join("; ")}`);
     }
 
-    const [small, big] = BATCHES;
-    const rows: string[] = [];
-    const slope = {} as Record<Side, number>;
-    for (const side of ["up", "migrate"] as const) {
-      const [s, b] = [median(cost[side][small]), median(cost[side][big])];
-      slope[side] = (b - s) / (big - small);
-      rows.push(
-        `  ${side.padEnd(8)} cost(${small}) ${s.toFixed(3)} s, cost(${big}) ${b.toFixed(3)} s (medians of the pairs' differences; ` +
-          `its no-op's median ${median(noop[side]).toFixed(2)} s); slope ${(slope[side] * 1000).toFixed(2)} ms a migration`,
+    const slopeOf = (c: Record<number, number>) => (c[BIG] - c[SMALL]) / (BIG - SMALL);
+    const slope = {
+      up: rounds.map((r) => slopeOf(r.up)),
+      migrate: rounds.map((r) => slopeOf(r.migrate)),
+    };
+    const rows = (["up", "migrate"] as const).map(
+      (side) =>
+        `  ${side.padEnd(8)} cost(${SMALL}) ${sec(mean(rounds.map((r) => r[side][SMALL])))}, cost(${BIG}) ${sec(mean(rounds.map((r) => r[side][BIG])))} (means); ` +
+        `its no-op's median ${median(noops[side]).toFixed(2)} s; slope ${ms(mean(slope[side]))} ± ${ms(se(slope[side]))} a migration (mean ± standard error)`,
+    );
+    const [su, sm] = [mean(slope.up), mean(slope.migrate)];
+    const ratio = su / sm;
+    // The ratio's standard error by the delta method, the rounds paired.
+    const ratioSe = se(rounds.map((_, i) => slope.up[i] - ratio * slope.migrate[i])) / sm;
+    const margin = rounds.map((_, i) => slope.up[i] - 1.1 * slope.migrate[i]);
+    const fixed = rounds.map((r, i) => r.up[SMALL] - SMALL * slope.up[i]);
+    const out = [
+      `\nsummary (${rounds.length} rounds, load ${Math.min(...loads).toFixed(2)} to ${Math.max(...loads).toFixed(2)} after the rounds)`,
+      ...rows,
+      `  slope ratio up/migrate ${ratio.toFixed(2)}x ± ${ratioSe.toFixed(2)} (target: at most 1.10x)`,
+      `  slope(up) - 1.1 x slope(migrate), round by round: ${against(margin, 0, ms)}`,
+      `  up's fixed cost of applying over a no-op, cost(${SMALL}) - ${SMALL} x slope, round by round: ${against(fixed, 0.4, sec)}`,
+    ];
+    if (!AUTOMATION) {
+      const stepSlope = rounds.map((r) => slopeOf(r.step));
+      out.push(
+        "  second column, the same ups: the migration resource's update step (engine events, the apply in the plugin and the checkpoints; not the program's read of the new files)",
+        `    step(${SMALL}) ${sec(mean(rounds.map((r) => r.step[SMALL])))}, step(${BIG}) ${sec(mean(rounds.map((r) => r.step[BIG])))}, a no-op's step ${sec(median(rounds.flatMap((r) => r.noopStep)))} (median); ` +
+          `slope ${ms(mean(stepSlope))} ± ${ms(se(stepSlope))}, ${(mean(stepSlope) / sm).toFixed(2)}x the command's whole-process slope`,
       );
     }
-    // Each round's own slopes (one machine state): the ratio of each round, then their median.
-    const perRound = cost.up[small].map(
-      (_, r) => (cost.up[big][r] - cost.up[small][r]) / (cost.migrate[big][r] - cost.migrate[small][r]),
-    );
-    const fixed = median(cost.up[small]) - small * slope.up;
-    console.log(
-      `\nsummary (load ${Math.min(...loads).toFixed(2)} to ${Math.max(...loads).toFixed(2)} after the rounds)\n${rows.join("\n")}\n` +
-        `  slope ratio up/migrate   ${(slope.up / slope.migrate).toFixed(2)}x (target: at most 1.10x); ` +
-        `round by round ${perRound.map((x) => x.toFixed(2)).join(", ")}, median ${median(perRound).toFixed(2)}x\n` +
-        `  up's fixed cost of applying over a no-op: cost(${small}) - ${small} x slope = ${fixed.toFixed(3)} s (target: at most 0.4 s)`,
-    );
+    console.log(out.join("\n"));
   } finally {
     cluster.stop();
     rmSync(work, { recursive: true, force: true });

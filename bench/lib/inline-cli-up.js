@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+// inline-cli-up.js: one whole `pulumi up --yes --skip-preview` of a stack whose program is served
+// inline from this process (./inline-program.js, "with": the migration provider and component), the
+// real CLI run directly: what the Automation API's up runs (the same arguments and environment,
+// the program served to the CLI the same way) without the commands it runs around it (`pulumi
+// version`, `stack select`, `stack output` twice, `stack history`), which no `pulumi up` a user
+// runs includes, and whose time is the same whether the up applies anything or not.
+//
+//   node bench/lib/inline-cli-up.js <project dir> <stack> <up|apply>
+//
+// up expects no changes (--expect-no-changes); apply is an up that applies what is pending. Prints
+// one line of JSON: the migration resource's step as the engine's events tell it, {op, step}: its
+// operation ("same", "update") and the seconds from the engine's event before the step to its
+// outputs event, both taken as they arrive here (the events stream over gRPC as they happen).
+// Environment: BENCH_ENGINE (the CLI's bin folder), the backend's PULUMI_* variables and
+// ./inline-program.js's. The CLI's output is discarded; exits non-zero when it fails (its stderr
+// then printed).
+const { spawn } = require("node:child_process");
+const { join, resolve } = require("node:path");
+const grpc = require("@grpc/grpc-js");
+const { Empty } = require("google-protobuf/google/protobuf/empty_pb");
+const { LanguageServer } = require("@pulumi/pulumi/automation/server");
+const eventsrpc = require("@pulumi/pulumi/proto/events_grpc_pb");
+const langrpc = require("@pulumi/pulumi/proto/language_grpc_pb");
+const { grpcChannelOptions } = require("@pulumi/pulumi/runtime");
+const { inlineProgram } = require("./inline-program");
+
+const ROOT = resolve(__dirname, "../..");
+const { MIGRATIONS_TYPE } = require(join(ROOT, "dist/pulumi/src/env/migration-resource.js"));
+const [dir, stackName, command] = process.argv.slice(2);
+
+function serve(service, implementation) {
+  const server = new grpc.Server({ ...grpcChannelOptions });
+  server.addService(service, implementation);
+  return new Promise((ok, fail) =>
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, port) =>
+      e ? fail(e) : ok({ server, port }),
+    ),
+  );
+}
+
+async function main() {
+  if (!["up", "apply"].includes(command)) {
+    throw new Error("usage: node bench/lib/inline-cli-up.js <project dir> <stack> <up|apply>");
+  }
+  const step = { op: undefined, start: undefined, end: undefined };
+  const onEvent = (event) => {
+    const at = process.hrtime.bigint();
+    const pre = event.resourcePreEvent?.metadata;
+    const out = event.resOutputsEvent?.metadata;
+    if (pre?.type === MIGRATIONS_TYPE) Object.assign(step, { op: pre.op, start: at });
+    if (out?.type === MIGRATIONS_TYPE) step.end = at;
+  };
+  const language = new LanguageServer(async () => inlineProgram("with"));
+  const lang = await serve(langrpc.LanguageRuntimeService, language);
+  const events = await serve(eventsrpc.EventsService, {
+    streamEvents(call, callback) {
+      call.on("data", (request) => onEvent(JSON.parse(request.getEvent())));
+      call.on("end", () => callback(null, new Empty()));
+      call.on("error", (e) => callback(e, null));
+    },
+  });
+  // As the Automation API's Stack.up and PulumiCommand.run put them.
+  const args = ["up", "--yes", "--skip-preview", ...(command === "up" ? ["--expect-no-changes"] : [])];
+  args.push(`--client=127.0.0.1:${lang.port}`, "--exec-kind", "auto.inline");
+  args.push("--event-log", `tcp://127.0.0.1:${events.port}`, "--stack", stackName, "--non-interactive");
+  const engine = process.env.BENCH_ENGINE;
+  const env = {
+    ...process.env,
+    PATH: `${engine}:${process.env.PATH}`,
+    PULUMI_DEBUG_COMMANDS: "true",
+    PULUMI_AUTOMATION_API: "true",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+  };
+  const cli = spawn(join(engine, "pulumi"), args, { cwd: dir, env, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  cli.stderr.on("data", (d) => {
+    stderr += d;
+  });
+  const code = await new Promise((ok) => cli.on("close", ok));
+  language.onPulumiExit(code !== 0);
+  lang.server.forceShutdown();
+  events.server.forceShutdown();
+  if (code !== 0) throw new Error(`pulumi ${args.join(" ")} exited ${code}:\n${stderr}`);
+  const seconds = step.start && step.end ? Number(step.end - step.start) / 1e9 : null;
+  process.stdout.write(`${JSON.stringify({ op: step.op ?? null, step: seconds })}\n`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`${e.message}\n`);
+  process.exit(1);
+});
