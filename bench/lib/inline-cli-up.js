@@ -9,14 +9,18 @@
 //   node bench/lib/inline-cli-up.js <project dir> <stack> <up|apply>
 //
 // up expects no changes (--expect-no-changes); apply is an up that applies what is pending. Prints
-// one line of JSON: the migration resource's step as the engine's events tell it, {op, step}: its
-// operation ("same", "update") and the seconds from the engine's event before the step to its
-// outputs event, both taken as they arrive here (the events stream over gRPC as they happen).
+// one line of JSON: the migration resource's step as the engine's events tell it, {op, step, cpu}:
+// its operation ("same", "update") and the seconds from the engine's event before the step to its
+// outputs event, both taken as they arrive here (the events stream over gRPC as they happen); and
+// the CPU seconds of this process (the program, served from here: cpu) and of the migration
+// provider's plugin (pluginCpu, written by it as it exits: ./cpu-at-exit.js), not of the CLI.
 // Environment: BENCH_ENGINE (the CLI's bin folder), the backend's PULUMI_* variables and
 // ./inline-program.js's. The CLI's output is discarded; exits non-zero when it fails (its stderr
 // then printed).
 const { spawn } = require("node:child_process");
-const { join, resolve } = require("node:path");
+const { mkdtempSync, readFileSync, rmSync } = require("node:fs");
+const { tmpdir } = require("node:os");
+const { dirname, join, resolve } = require("node:path");
 const grpc = require("@grpc/grpc-js");
 const { Empty } = require("google-protobuf/google/protobuf/empty_pb");
 const { LanguageServer } = require("@pulumi/pulumi/automation/server");
@@ -72,6 +76,10 @@ async function main() {
     PULUMI_AUTOMATION_API: "true",
     PULUMI_SKIP_UPDATE_CHECK: "true",
   };
+  // The plugin's CPU seconds, which it writes to this file as it exits (./cpu-at-exit.js).
+  const pluginCpu = join(mkdtempSync(join(tmpdir(), "precog-plugin-cpu-")), "cpu");
+  env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ""} --require ${join(__dirname, "cpu-at-exit.js")}`;
+  env.BENCH_CPU_FILE = pluginCpu;
   const cli = spawn(join(engine, "pulumi"), args, { cwd: dir, env, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   cli.stderr.on("data", (d) => {
@@ -83,7 +91,15 @@ async function main() {
   events.server.forceShutdown();
   if (code !== 0) throw new Error(`pulumi ${args.join(" ")} exited ${code}:\n${stderr}`);
   const seconds = step.start && step.end ? Number(step.end - step.start) / 1e9 : null;
-  process.stdout.write(`${JSON.stringify({ op: step.op ?? null, step: seconds })}\n`);
+  const { user, system } = process.cpuUsage();
+  const plugin = readFileSync(pluginCpu, "utf8")
+    .trim()
+    .split("\n")
+    .reduce((sum, line) => sum + JSON.parse(line).cpu, 0);
+  rmSync(dirname(pluginCpu), { recursive: true, force: true });
+  process.stdout.write(
+    `${JSON.stringify({ op: step.op ?? null, step: seconds, cpu: (user + system) / 1e6, pluginCpu: plugin })}\n`,
+  );
 }
 
 main().catch((e) => {

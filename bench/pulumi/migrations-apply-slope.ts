@@ -78,22 +78,40 @@ function script(path: string, lines: readonly string[]): string {
   return path;
 }
 
-/** Wall seconds of `bash path` and its stdout (the up's runner prints its step there). */
-function timed(path: string): { s: number; out: string } {
+/**
+ * Wall seconds of `bash path`, the CPU seconds (user + sys) of every process it ran and waited for
+ * (bash's `times` for its children: the runner, the CLI and the plugins it starts, not the database
+ * server), and its stdout (the up's runner prints its step there).
+ */
+function timed(path: string): { s: number; cpu: number; out: string } {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync("bash", [path], { stdio: ["ignore", "pipe", "pipe"], timeout: 300_000, encoding: "utf8" });
+  const r = spawnSync("bash", ["-c", 'bash "$1"; s=$?; times; exit $s', "_", path], {
+    stdio: ["ignore", "pipe", "pipe"],
+    timeout: 300_000,
+    encoding: "utf8",
+  });
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0)
     throw new Error(`bash ${path} failed (${r.error?.message ?? `exit ${r.status}`}):\n${r.stderr.slice(-3000)}`);
-  return { s: Number(process.hrtime.bigint() - t0) / 1e9, out: r.stdout };
+  const lines = r.stdout.trimEnd().split("\n");
+  const children = /^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/.exec(lines.pop() ?? "");
+  lines.pop();
+  if (!children) throw new Error(`no times line from bash: ${r.stdout}`);
+  const [, um, us, sm, ss] = children.map(Number);
+  return { s, cpu: um * 60 + us + sm * 60 + ss, out: lines.join("\n") };
 }
 
-/** The migration resource's step in seconds, from inline-cli-up.js's line; undefined from the Automation API's runner. */
-function stepOf(out: string, op: string): number | undefined {
-  if (AUTOMATION) return undefined;
-  const got = JSON.parse(out.trim().split("\n").pop() ?? "{}") as { op?: string; step?: number | null };
-  if (got.op !== op || typeof got.step !== "number")
-    throw new Error(`expected the migration resource's ${op} step, got ${out}`);
-  return got.step;
+/** What inline-cli-up.js prints of an up: the migration resource's step, its own and the plugin's CPU seconds. */
+interface UpFigures {
+  readonly step: number;
+  readonly cpu: number;
+  readonly pluginCpu: number;
+}
+function upFigures(out: string, op: string): UpFigures {
+  const got = JSON.parse(out.trim().split("\n").pop() ?? "{}") as Partial<UpFigures> & { op?: string };
+  if (got.op !== op || typeof got.step !== "number" || typeof got.cpu !== "number" || typeof got.pluginCpu !== "number")
+    throw new Error(`expected the migration resource's ${op} step and the CPU seconds, got ${out}`);
+  return got as UpFigures;
 }
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -239,14 +257,33 @@ async function main(): Promise<void> {
         `the up: ${AUTOMATION ? "the Automation API's whole up" : "pulumi up run directly, the program inline"}; ` +
         `the files ${YOUNG ? "timed right after writing" : `written at least ${AGE_MS / 1000} s before`}`,
     );
-    type Round = Record<Side, Record<number, number>> & { step: Record<number, number>; noopStep: number[] };
+    /** A round's figures: cost(N) = apply - no-op of each side, the applies alone, the up's steps. */
+    interface Round {
+      readonly cost: Record<Side, Record<number, number>>;
+      readonly apply: Record<Side, Record<number, number>>;
+      readonly cpu: Record<Side, Record<number, number>>;
+      readonly step: Record<number, number>;
+      readonly noopStep: number[];
+      /** The up's CPU apply - no-op by process: the program's (the runner's own), the plugin's. */
+      readonly programCpu: Record<number, number>;
+      readonly pluginCpu: Record<number, number>;
+    }
     const rounds: Round[] = [];
     const noops: Record<Side, number[]> = { up: [], migrate: [] };
     const loads: number[] = [];
     let next = BASE + 1;
     for (let round = 0; round <= RUNS; round++) {
       const line: string[] = [];
-      const r: Round = { up: {}, migrate: {}, step: {}, noopStep: [] };
+      const both = () => ({ up: {}, migrate: {} });
+      const r: Round = {
+        cost: both(),
+        apply: both(),
+        cpu: both(),
+        step: {},
+        noopStep: [],
+        programCpu: {},
+        pluginCpu: {},
+      };
       const sizes = (round >> 1) % 2 ? [BIG, SMALL] : [SMALL, BIG];
       for (const n of sizes) {
         const [from, to] = [next, next + n - 1];
@@ -261,12 +298,19 @@ async function main(): Promise<void> {
           const b = timed(sides[side].noop);
           let stepNote = "";
           if (side === "up" && !AUTOMATION) {
-            r.step[n] = stepOf(a.out, "update") ?? Number.NaN;
-            r.noopStep.push(stepOf(b.out, "same") ?? Number.NaN);
+            const [fa, fb] = [upFigures(a.out, "update"), upFigures(b.out, "same")];
+            r.step[n] = fa.step;
+            r.noopStep.push(fb.step);
+            r.programCpu[n] = fa.cpu - fb.cpu;
+            r.pluginCpu[n] = fa.pluginCpu - fb.pluginCpu;
             stepNote = ` (step ${r.step[n].toFixed(3)} s)`;
           }
-          line.push(`${side} ${n}: ${a.s.toFixed(2)} - ${b.s.toFixed(2)} = ${(a.s - b.s).toFixed(3)} s${stepNote}`);
-          r[side][n] = a.s - b.s;
+          line.push(
+            `${side} ${n}: ${a.s.toFixed(2)} - ${b.s.toFixed(2)} = ${(a.s - b.s).toFixed(3)} s (CPU ${(a.cpu - b.cpu).toFixed(3)} s)${stepNote}`,
+          );
+          r.cost[side][n] = a.s - b.s;
+          r.apply[side][n] = a.s;
+          r.cpu[side][n] = a.cpu - b.cpu;
           if (round > 0) noops[side].push(b.s);
           await undo(side, from, to);
         }
@@ -277,34 +321,69 @@ async function main(): Promise<void> {
     }
 
     const slopeOf = (c: Record<number, number>) => (c[BIG] - c[SMALL]) / (BIG - SMALL);
-    const slope = {
-      up: rounds.map((r) => slopeOf(r.up)),
-      migrate: rounds.map((r) => slopeOf(r.migrate)),
+    /** One estimate's lines: each side's cost and slope, their ratio, and the targets' verdicts (`fixed`: the fixed cost's). */
+    const figures = (title: string, of: (r: Round, side: Side) => Record<number, number>, fixed: boolean) => {
+      const slope = {
+        up: rounds.map((r) => slopeOf(of(r, "up"))),
+        migrate: rounds.map((r) => slopeOf(of(r, "migrate"))),
+      };
+      const lines = [`  ${title}`];
+      for (const side of ["up", "migrate"] as const) {
+        const at = (n: number) => sec(mean(rounds.map((r) => of(r, side)[n])));
+        lines.push(
+          `    ${side.padEnd(8)} ${SMALL}: ${at(SMALL)}, ${BIG}: ${at(BIG)} (means); slope ${ms(mean(slope[side]))} ± ${ms(se(slope[side]))} a migration (mean ± standard error)`,
+        );
+      }
+      const [su, sm] = [mean(slope.up), mean(slope.migrate)];
+      // The ratio's standard error by the delta method, the rounds paired.
+      const ratioSe = se(rounds.map((_, i) => slope.up[i] - (su / sm) * slope.migrate[i])) / sm;
+      const margin = rounds.map((_, i) => slope.up[i] - 1.1 * slope.migrate[i]);
+      lines.push(
+        `    slope ratio up/migrate ${(su / sm).toFixed(2)}x ± ${ratioSe.toFixed(2)}; slope(up) - 1.1 x slope(migrate), round by round: ${against(margin, 0, ms)}`,
+      );
+      const fixedCost = rounds.map((r, i) => of(r, "up")[SMALL] - SMALL * slope.up[i]);
+      lines.push(
+        `    up's fixed cost, ${SMALL}'s - ${SMALL} x slope, round by round: ${fixed ? against(fixedCost, 0.4, sec) : `${sec(mean(fixedCost))} ± ${sec(se(fixedCost))}`}`,
+      );
+      return lines;
     };
-    const rows = (["up", "migrate"] as const).map(
-      (side) =>
-        `  ${side.padEnd(8)} cost(${SMALL}) ${sec(mean(rounds.map((r) => r[side][SMALL])))}, cost(${BIG}) ${sec(mean(rounds.map((r) => r[side][BIG])))} (means); ` +
-        `its no-op's median ${median(noops[side]).toFixed(2)} s; slope ${ms(mean(slope[side]))} ± ${ms(se(slope[side]))} a migration (mean ± standard error)`,
-    );
-    const [su, sm] = [mean(slope.up), mean(slope.migrate)];
-    const ratio = su / sm;
-    // The ratio's standard error by the delta method, the rounds paired.
-    const ratioSe = se(rounds.map((_, i) => slope.up[i] - ratio * slope.migrate[i])) / sm;
-    const margin = rounds.map((_, i) => slope.up[i] - 1.1 * slope.migrate[i]);
-    const fixed = rounds.map((r, i) => r.up[SMALL] - SMALL * slope.up[i]);
     const out = [
-      `\nsummary (${rounds.length} rounds, load ${Math.min(...loads).toFixed(2)} to ${Math.max(...loads).toFixed(2)} after the rounds)`,
-      ...rows,
-      `  slope ratio up/migrate ${ratio.toFixed(2)}x ± ${ratioSe.toFixed(2)} (target: at most 1.10x)`,
-      `  slope(up) - 1.1 x slope(migrate), round by round: ${against(margin, 0, ms)}`,
-      `  up's fixed cost of applying over a no-op, cost(${SMALL}) - ${SMALL} x slope, round by round: ${against(fixed, 0.4, sec)}`,
+      `\nsummary (${rounds.length} rounds, load ${Math.min(...loads).toFixed(2)} to ${Math.max(...loads).toFixed(2)} after the rounds; ` +
+        `no-ops' medians: up ${median(noops.up).toFixed(2)} s, migrate ${median(noops.migrate).toFixed(2)} s)`,
+      ...figures(
+        "the measure: wall seconds of the whole processes, cost(N) = apply(N) - its no-op",
+        (r, side) => r.cost[side],
+        true,
+      ),
+      // Each batch meets the same ledger of 5, so apply(1000) - apply(100) is what the further 900
+      // cost: no no-op's noise in it, nor the pairing's hold on the machine's drift.
+      ...figures(
+        "the same runs, the applies alone (the slope only: apply(1000) - apply(100))",
+        (r, side) => r.apply[side],
+        false,
+      ),
+      ...figures(
+        "the same runs, CPU seconds of the whole process trees (user + sys; not the database server's, the same statements on both sides), apply - no-op",
+        (r, side) => r.cpu[side],
+        false,
+      ),
     ];
     if (!AUTOMATION) {
-      const stepSlope = rounds.map((r) => slopeOf(r.step));
+      const part = (name: string, of: (r: Round) => Record<number, number>) => {
+        const x = rounds.map((r) => slopeOf(of(r)));
+        return `${name} ${ms(mean(x))} ± ${ms(se(x))}`;
+      };
       out.push(
-        "  second column, the same ups: the migration resource's update step (engine events, the apply in the plugin and the checkpoints; not the program's read of the new files)",
-        `    step(${SMALL}) ${sec(mean(rounds.map((r) => r.step[SMALL])))}, step(${BIG}) ${sec(mean(rounds.map((r) => r.step[BIG])))}, a no-op's step ${sec(median(rounds.flatMap((r) => r.noopStep)))} (median); ` +
-          `slope ${ms(mean(stepSlope))} ± ${ms(se(stepSlope))}, ${(mean(stepSlope) / sm).toFixed(2)}x the command's whole-process slope`,
+        `    the up's CPU slope by process: ${part("the program (the runner's own process)", (r) => r.programCpu)}, ` +
+          `${part("the migration plugin", (r) => r.pluginCpu)}, ` +
+          `${part("the CLI (the rest)", (r) => ({ [SMALL]: r.cpu.up[SMALL] - r.programCpu[SMALL] - r.pluginCpu[SMALL], [BIG]: r.cpu.up[BIG] - r.programCpu[BIG] - r.pluginCpu[BIG] }))}`,
+      );
+      const stepSlope = rounds.map((r) => slopeOf(r.step));
+      const command = mean(rounds.map((r) => slopeOf(r.cost.migrate)));
+      out.push(
+        "  the same ups, the migration resource's update step (engine events: the apply in the plugin and the checkpoints; not the program's read of the new files)",
+        `    ${SMALL}: ${sec(mean(rounds.map((r) => r.step[SMALL])))}, ${BIG}: ${sec(mean(rounds.map((r) => r.step[BIG])))}, a no-op's step ${sec(median(rounds.flatMap((r) => r.noopStep)))} (median); ` +
+          `slope ${ms(mean(stepSlope))} ± ${ms(se(stepSlope))}, ${(mean(stepSlope) / command).toFixed(2)}x the command's whole-process slope`,
       );
     }
     console.log(out.join("\n"));
