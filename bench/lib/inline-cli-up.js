@@ -13,7 +13,8 @@
 // its operation ("same", "update") and the seconds from the engine's event before the step to its
 // outputs event, both taken as they arrive here (the events stream over gRPC as they happen); and
 // the CPU seconds of this process (the program, served from here: cpu) and of the migration
-// provider's plugin (pluginCpu, written by it as it exits: ./cpu-at-exit.js), not of the CLI.
+// provider's plugin (pluginCpu, written by it as it exits: ./cpu-at-exit.js), not of the CLI; and
+// the seconds of each phase of the run (phases, as phasesOf says).
 // Environment: BENCH_ENGINE (the CLI's bin folder), the backend's PULUMI_* variables and
 // ./inline-program.js's. The CLI's output is discarded; exits non-zero when it fails (its stderr
 // then printed).
@@ -48,12 +49,17 @@ async function main() {
     throw new Error("usage: node bench/lib/inline-cli-up.js <project dir> <stack> <up|apply>");
   }
   const step = { op: undefined, start: undefined, end: undefined };
+  // When each phase ended, as this process saw it: its own start, the CLI's first event, the
+  // migration step's start and end, the CLI's summary event, the CLI's exit.
+  const at = { spawn: undefined, first: undefined, summary: undefined, exit: undefined };
   const onEvent = (event) => {
-    const at = process.hrtime.bigint();
+    const now = process.hrtime.bigint();
+    at.first ??= now;
     const pre = event.resourcePreEvent?.metadata;
     const out = event.resOutputsEvent?.metadata;
-    if (pre?.type === MIGRATIONS_TYPE) Object.assign(step, { op: pre.op, start: at });
-    if (out?.type === MIGRATIONS_TYPE) step.end = at;
+    if (pre?.type === MIGRATIONS_TYPE) Object.assign(step, { op: pre.op, start: now });
+    if (out?.type === MIGRATIONS_TYPE) step.end = now;
+    if (event.summaryEvent) at.summary = now;
   };
   const language = new LanguageServer(async () => inlineProgram("with"));
   const lang = await serve(langrpc.LanguageRuntimeService, language);
@@ -80,12 +86,14 @@ async function main() {
   const pluginCpu = join(mkdtempSync(join(tmpdir(), "precog-plugin-cpu-")), "cpu");
   env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ""} --require ${join(__dirname, "cpu-at-exit.js")}`;
   env.BENCH_CPU_FILE = pluginCpu;
+  at.spawn = process.hrtime.bigint();
   const cli = spawn(join(engine, "pulumi"), args, { cwd: dir, env, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   cli.stderr.on("data", (d) => {
     stderr += d;
   });
   const code = await new Promise((ok) => cli.on("close", ok));
+  at.exit = process.hrtime.bigint();
   language.onPulumiExit(code !== 0);
   lang.server.forceShutdown();
   events.server.forceShutdown();
@@ -98,8 +106,16 @@ async function main() {
     .reduce((sum, line) => sum + JSON.parse(line).cpu, 0);
   rmSync(dirname(pluginCpu), { recursive: true, force: true });
   process.stdout.write(
-    `${JSON.stringify({ op: step.op ?? null, step: seconds, cpu: (user + system) / 1e6, pluginCpu: plugin })}\n`,
+    `${JSON.stringify({ op: step.op ?? null, step: seconds, cpu: (user + system) / 1e6, pluginCpu: plugin, phases: phasesOf(at, step) })}\n`,
   );
+}
+
+/** Seconds of each phase, in order: this process up to the CLI's start, the CLI up to its first event, then up to the migration step, the step, up to the summary event, up to the CLI's exit. */
+function phasesOf(at, step) {
+  const marks = [at.spawn, at.first, step.start, step.end, at.summary, at.exit];
+  if (marks.some((m) => m === undefined)) return null;
+  const s = (a, b) => Number(b - a) / 1e9;
+  return [process.uptime() - s(at.spawn, process.hrtime.bigint()), ...marks.slice(1).map((m, i) => s(marks[i], m))];
 }
 
 main().catch((e) => {

@@ -106,10 +106,26 @@ interface UpFigures {
   readonly step: number;
   readonly cpu: number;
   readonly pluginCpu: number;
+  /** Seconds of each of PHASES. */
+  readonly phases: readonly number[];
 }
+const PHASES = [
+  "the runner's start",
+  "CLI to its first event",
+  "to the migration step",
+  "the step",
+  "to the summary event",
+  "to the CLI's exit",
+] as const;
 function upFigures(out: string, op: string): UpFigures {
   const got = JSON.parse(out.trim().split("\n").pop() ?? "{}") as Partial<UpFigures> & { op?: string };
-  if (got.op !== op || typeof got.step !== "number" || typeof got.cpu !== "number" || typeof got.pluginCpu !== "number")
+  if (
+    got.op !== op ||
+    typeof got.step !== "number" ||
+    typeof got.cpu !== "number" ||
+    typeof got.pluginCpu !== "number" ||
+    got.phases?.length !== PHASES.length
+  )
     throw new Error(`expected the migration resource's ${op} step and the CPU seconds, got ${out}`);
   return got as UpFigures;
 }
@@ -253,65 +269,48 @@ async function main(): Promise<void> {
 
     console.log(
       `${cpus().length} cores, load ${load()} at the start; ${RUNS} rounds after one warm-up round, each: ` +
-        `${SMALL} and ${BIG} pending (one CREATE TABLE each, over a ledger of ${BASE}), each side's apply then its no-op; ` +
+        `each side's no-op, then ${SMALL} and ${BIG} pending (one CREATE TABLE each), every run over the same ledger of ${BASE}; ` +
         `the up: ${AUTOMATION ? "the Automation API's whole up" : "pulumi up run directly, the program inline"}; ` +
         `the files ${YOUNG ? "timed right after writing" : `written at least ${AGE_MS / 1000} s before`}`,
     );
-    /** A round's figures: cost(N) = apply - no-op of each side, the applies alone, the up's steps. */
+    interface Run {
+      readonly s: number;
+      readonly cpu: number;
+      /** What the up's runner reports (not with --automation). */
+      readonly up?: UpFigures;
+    }
     interface Round {
-      readonly cost: Record<Side, Record<number, number>>;
-      readonly apply: Record<Side, Record<number, number>>;
-      readonly cpu: Record<Side, Record<number, number>>;
-      readonly step: Record<number, number>;
-      readonly noopStep: number[];
-      /** The up's CPU apply - no-op by process: the program's (the runner's own), the plugin's. */
-      readonly programCpu: Record<number, number>;
-      readonly pluginCpu: Record<number, number>;
+      readonly noop: Partial<Record<Side, Run>>;
+      readonly apply: Record<Side, Record<number, Run>>;
     }
     const rounds: Round[] = [];
-    const noops: Record<Side, number[]> = { up: [], migrate: [] };
     const loads: number[] = [];
     let next = BASE + 1;
+    const run = (side: Side, what: "apply" | "noop"): Run => {
+      const t = timed(sides[side][what]);
+      return side === "up" && !AUTOMATION ? { ...t, up: upFigures(t.out, what === "apply" ? "update" : "same") } : t;
+    };
+    const show = (x: Run) =>
+      `${x.s.toFixed(2)} s (CPU ${x.cpu.toFixed(2)}${x.up ? `, step ${x.up.step.toFixed(3)}` : ""})`;
     for (let round = 0; round <= RUNS; round++) {
       const line: string[] = [];
-      const both = () => ({ up: {}, migrate: {} });
-      const r: Round = {
-        cost: both(),
-        apply: both(),
-        cpu: both(),
-        step: {},
-        noopStep: [],
-        programCpu: {},
-        pluginCpu: {},
-      };
-      const sizes = (round >> 1) % 2 ? [BIG, SMALL] : [SMALL, BIG];
-      for (const n of sizes) {
+      const r: Round = { noop: {}, apply: { up: {}, migrate: {} } };
+      const order: Side[] = round % 2 ? ["migrate", "up"] : ["up", "migrate"];
+      // The no-op each apply is measured against: the same ledger, its files and nothing pending.
+      for (const side of order) {
+        r.noop[side] = run(side, "noop");
+        line.push(`${side} no-op ${show(r.noop[side])}`);
+      }
+      for (const n of (round >> 1) % 2 ? [BIG, SMALL] : [SMALL, BIG]) {
         const [from, to] = [next, next + n - 1];
         next += n;
-        const order: Side[] = round % 2 ? ["migrate", "up"] : ["up", "migrate"];
-        // Written before the timed runs, not in them: both runs of a pair see them.
+        // Written before the timed runs, not in them.
         const written = Date.now();
         for (const side of order) writeBatch(sides[side].folders.dir, from, to);
         if (!YOUNG) await new Promise((ok) => setTimeout(ok, Math.max(0, written + AGE_MS - Date.now())));
         for (const side of order) {
-          const a = timed(sides[side].apply);
-          const b = timed(sides[side].noop);
-          let stepNote = "";
-          if (side === "up" && !AUTOMATION) {
-            const [fa, fb] = [upFigures(a.out, "update"), upFigures(b.out, "same")];
-            r.step[n] = fa.step;
-            r.noopStep.push(fb.step);
-            r.programCpu[n] = fa.cpu - fb.cpu;
-            r.pluginCpu[n] = fa.pluginCpu - fb.pluginCpu;
-            stepNote = ` (step ${r.step[n].toFixed(3)} s)`;
-          }
-          line.push(
-            `${side} ${n}: ${a.s.toFixed(2)} - ${b.s.toFixed(2)} = ${(a.s - b.s).toFixed(3)} s (CPU ${(a.cpu - b.cpu).toFixed(3)} s)${stepNote}`,
-          );
-          r.cost[side][n] = a.s - b.s;
-          r.apply[side][n] = a.s;
-          r.cpu[side][n] = a.cpu - b.cpu;
-          if (round > 0) noops[side].push(b.s);
+          r.apply[side][n] = run(side, "apply");
+          line.push(`${side} ${n} ${show(r.apply[side][n])}`);
           await undo(side, from, to);
         }
       }
@@ -320,70 +319,83 @@ async function main(): Promise<void> {
       console.log(`${round === 0 ? "warm-up" : `round ${round}`} (load ${load()}): ${line.join("; ")}`);
     }
 
-    const slopeOf = (c: Record<number, number>) => (c[BIG] - c[SMALL]) / (BIG - SMALL);
-    /** One estimate's lines: each side's cost and slope, their ratio, and the targets' verdicts (`fixed`: the fixed cost's). */
-    const figures = (title: string, of: (r: Round, side: Side) => Record<number, number>, fixed: boolean) => {
-      const slope = {
-        up: rounds.map((r) => slopeOf(of(r, "up"))),
-        migrate: rounds.map((r) => slopeOf(of(r, "migrate"))),
-      };
+    /** Per round: the slope (apply(1000) - apply(100)) / 900 and the fixed cost apply(100) - 100 x slope - no-op, of `value`. */
+    const lineOf = (side: Side, value: (x: Run, side: Side) => number) => {
+      const slope = rounds.map(
+        (r) => (value(r.apply[side][BIG], side) - value(r.apply[side][SMALL], side)) / (BIG - SMALL),
+      );
+      const noop = rounds.map((r) => value(r.noop[side] as Run, side));
+      const fixed = rounds.map((r, i) => value(r.apply[side][SMALL], side) - SMALL * slope[i] - noop[i]);
+      const at = (n: number) => mean(rounds.map((r) => value(r.apply[side][n], side)));
+      return { slope, fixed, noop, at };
+    };
+    /** One measure's lines: each side's runs and slope, their ratio, and the targets' verdicts (`verdict`: the fixed cost's too). */
+    const figures = (title: string, value: (x: Run, side: Side) => number, verdict: boolean) => {
+      const up = lineOf("up", value);
+      const migrate = lineOf("migrate", value);
       const lines = [`  ${title}`];
-      for (const side of ["up", "migrate"] as const) {
-        const at = (n: number) => sec(mean(rounds.map((r) => of(r, side)[n])));
+      for (const [side, l] of [
+        ["up", up],
+        ["migrate", migrate],
+      ] as const) {
         lines.push(
-          `    ${side.padEnd(8)} ${SMALL}: ${at(SMALL)}, ${BIG}: ${at(BIG)} (means); slope ${ms(mean(slope[side]))} ± ${ms(se(slope[side]))} a migration (mean ± standard error)`,
+          `    ${side.padEnd(8)} no-op ${sec(mean(l.noop))}, apply ${SMALL}: ${sec(l.at(SMALL))}, ${BIG}: ${sec(l.at(BIG))} (means); ` +
+            `slope ${ms(mean(l.slope))} ± ${ms(se(l.slope))} a migration (mean ± standard error); fixed cost over the no-op ${sec(mean(l.fixed))} ± ${sec(se(l.fixed))}`,
         );
       }
-      const [su, sm] = [mean(slope.up), mean(slope.migrate)];
+      const [su, sm] = [mean(up.slope), mean(migrate.slope)];
       // The ratio's standard error by the delta method, the rounds paired.
-      const ratioSe = se(rounds.map((_, i) => slope.up[i] - (su / sm) * slope.migrate[i])) / sm;
-      const margin = rounds.map((_, i) => slope.up[i] - 1.1 * slope.migrate[i]);
-      lines.push(
-        `    slope ratio up/migrate ${(su / sm).toFixed(2)}x ± ${ratioSe.toFixed(2)}; slope(up) - 1.1 x slope(migrate), round by round: ${against(margin, 0, ms)}`,
-      );
-      const fixedCost = rounds.map((r, i) => of(r, "up")[SMALL] - SMALL * slope.up[i]);
-      lines.push(
-        `    up's fixed cost, ${SMALL}'s - ${SMALL} x slope, round by round: ${fixed ? against(fixedCost, 0.4, sec) : `${sec(mean(fixedCost))} ± ${sec(se(fixedCost))}`}`,
-      );
+      const ratioSe = se(rounds.map((_, i) => up.slope[i] - (su / sm) * migrate.slope[i])) / sm;
+      const margin = rounds.map((_, i) => up.slope[i] - 1.1 * migrate.slope[i]);
+      lines.push(`    slope ratio up/migrate ${(su / sm).toFixed(2)}x ± ${ratioSe.toFixed(2)}`);
+      lines.push(`    slope(up) - 1.1 x slope(migrate), round by round: ${against(margin, 0, ms)}`);
+      if (verdict) lines.push(`    up's fixed cost over its no-op, round by round: ${against(up.fixed, 0.4, sec)}`);
       return lines;
     };
     const out = [
-      `\nsummary (${rounds.length} rounds, load ${Math.min(...loads).toFixed(2)} to ${Math.max(...loads).toFixed(2)} after the rounds; ` +
-        `no-ops' medians: up ${median(noops.up).toFixed(2)} s, migrate ${median(noops.migrate).toFixed(2)} s)`,
+      `\nsummary (${rounds.length} rounds, load ${Math.min(...loads).toFixed(2)} to ${Math.max(...loads).toFixed(2)} after the rounds)`,
+      ...figures("the measure: wall seconds of the whole processes", (x) => x.s, true),
       ...figures(
-        "the measure: wall seconds of the whole processes, cost(N) = apply(N) - its no-op",
-        (r, side) => r.cost[side],
-        true,
-      ),
-      // Each batch meets the same ledger of 5, so apply(1000) - apply(100) is what the further 900
-      // cost: no no-op's noise in it, nor the pairing's hold on the machine's drift.
-      ...figures(
-        "the same runs, the applies alone (the slope only: apply(1000) - apply(100))",
-        (r, side) => r.apply[side],
-        false,
-      ),
-      ...figures(
-        "the same runs, CPU seconds of the whole process trees (user + sys; not the database server's, the same statements on both sides), apply - no-op",
-        (r, side) => r.cpu[side],
+        "the same runs, CPU seconds of the whole process trees (user + sys; not the database server's, the same statements on both sides)",
+        (x) => x.cpu,
         false,
       ),
     ];
     if (!AUTOMATION) {
-      const part = (name: string, of: (r: Round) => Record<number, number>) => {
-        const x = rounds.map((r) => slopeOf(of(r)));
-        return `${name} ${ms(mean(x))} ± ${ms(se(x))}`;
+      // The runner's own start (Node and the SDK's modules, before it starts the CLI) is the same in
+      // every run and the noisiest part of it: the CLI's process alone, from its start to its exit.
+      out.push(
+        ...figures(
+          "the same runs, the up's CLI process alone (from its start to its exit, the runner's start left out), against the command's whole process",
+          (x, side) => (side === "up" ? (x.up as UpFigures).phases.slice(1).reduce((a, b) => a + b, 0) : x.s),
+          true,
+        ),
+      );
+    }
+    if (!AUTOMATION) {
+      const upOf = (x: Run) => x.up as UpFigures;
+      const part = (name: string, value: (x: Run) => number) => {
+        const l = lineOf("up", value);
+        return `${name}: slope ${ms(mean(l.slope))} ± ${ms(se(l.slope))}, fixed ${sec(mean(l.fixed))} ± ${sec(se(l.fixed))}`;
       };
       out.push(
-        `    the up's CPU slope by process: ${part("the program (the runner's own process)", (r) => r.programCpu)}, ` +
-          `${part("the migration plugin", (r) => r.pluginCpu)}, ` +
-          `${part("the CLI (the rest)", (r) => ({ [SMALL]: r.cpu.up[SMALL] - r.programCpu[SMALL] - r.pluginCpu[SMALL], [BIG]: r.cpu.up[BIG] - r.programCpu[BIG] - r.pluginCpu[BIG] }))}`,
+        `    the up's CPU by process: ${part("the program (the runner's own process)", (x) => upOf(x).cpu)}; ` +
+          `${part("the migration plugin", (x) => upOf(x).pluginCpu)}; ` +
+          `${part("the CLI (the rest)", (x) => x.cpu - upOf(x).cpu - upOf(x).pluginCpu)}`,
       );
-      const stepSlope = rounds.map((r) => slopeOf(r.step));
-      const command = mean(rounds.map((r) => slopeOf(r.cost.migrate)));
+      // Where the up's whole-process slope and its noise are: each phase's slope and fixed cost, and its spread across the no-ops.
+      const phases = PHASES.map((name, i) => {
+        const noop = rounds.map((r) => upOf(r.noop.up as Run).phases[i]);
+        const sd = se(noop) * Math.sqrt(noop.length);
+        return `${part(name, (x) => upOf(x).phases[i])}, a no-op's ${sec(median(noop))} (sd ${sec(sd)})`;
+      });
+      out.push(`  the same ups' wall seconds by phase, as the runner sees them: ${phases.join("; ")}`);
+      const step = lineOf("up", (x) => upOf(x).step);
+      const command = mean(lineOf("migrate", (x) => x.s).slope);
       out.push(
         "  the same ups, the migration resource's update step (engine events: the apply in the plugin and the checkpoints; not the program's read of the new files)",
-        `    ${SMALL}: ${sec(mean(rounds.map((r) => r.step[SMALL])))}, ${BIG}: ${sec(mean(rounds.map((r) => r.step[BIG])))}, a no-op's step ${sec(median(rounds.flatMap((r) => r.noopStep)))} (median); ` +
-          `slope ${ms(mean(stepSlope))} ± ${ms(se(stepSlope))}, ${(mean(stepSlope) / command).toFixed(2)}x the command's whole-process slope`,
+        `    ${SMALL}: ${sec(step.at(SMALL))}, ${BIG}: ${sec(step.at(BIG))}, a no-op's step ${sec(median(step.noop))} (median); ` +
+          `slope ${ms(mean(step.slope))} ± ${ms(se(step.slope))}, ${(mean(step.slope) / command).toFixed(2)}x the command's whole-process slope`,
       );
     }
     console.log(out.join("\n"));
