@@ -6,15 +6,20 @@
 // version`, `stack select`, `stack output` twice, `stack history`), which no `pulumi up` a user
 // runs includes, and whose time is the same whether the up applies anything or not.
 //
-//   node bench/lib/inline-cli-up.js <project dir> <stack> <up|apply>
+//   node bench/lib/inline-cli-up.js <project dir> <stack> <up|apply> <events|no-events>
 //
+// events: the engine's events streamed here (--event-log), for the step and the phases below; each
+// event of the migration resource carries its whole old and new state, so the stream costs the CLI
+// and this process more the larger the state: no-events leaves it out (step and phases null).
 // up expects no changes (--expect-no-changes); apply is an up that applies what is pending. Prints
 // one line of JSON: the migration resource's step as the engine's events tell it, {op, step, cpu}:
 // its operation ("same", "update") and the seconds from the engine's event before the step to its
 // outputs event, both taken as they arrive here (the events stream over gRPC as they happen); and
 // the CPU seconds of this process (the program, served from here: cpu) and of the migration
 // provider's plugin (pluginCpu, written by it as it exits: ./cpu-at-exit.js), not of the CLI; and
-// the seconds of each phase of the run (phases, as phasesOf says).
+// the seconds of the CLI's process from its start to its exit (cli) and of each phase of the run
+// (phases, as phasesOf says; with events only), and what reading the events took here (eventBytes,
+// eventSeconds).
 // Environment: BENCH_ENGINE (the CLI's bin folder), the backend's PULUMI_* variables and
 // ./inline-program.js's. The CLI's output is discarded; exits non-zero when it fails (its stderr
 // then printed).
@@ -32,7 +37,7 @@ const { inlineProgram } = require("./inline-program");
 
 const ROOT = resolve(__dirname, "../..");
 const { MIGRATIONS_TYPE } = require(join(ROOT, "dist/pulumi/src/env/migration-resource.js"));
-const [dir, stackName, command] = process.argv.slice(2);
+const [dir, stackName, command, events] = process.argv.slice(2);
 
 function serve(service, implementation) {
   const server = new grpc.Server({ ...grpcChannelOptions });
@@ -45,10 +50,12 @@ function serve(service, implementation) {
 }
 
 async function main() {
-  if (!["up", "apply"].includes(command)) {
-    throw new Error("usage: node bench/lib/inline-cli-up.js <project dir> <stack> <up|apply>");
+  if (!["up", "apply"].includes(command) || !["events", "no-events"].includes(events)) {
+    throw new Error("usage: node bench/lib/inline-cli-up.js <project dir> <stack> <up|apply> <events|no-events>");
   }
   const step = { op: undefined, start: undefined, end: undefined };
+  // What the event stream cost this process: the characters received and the time taken reading them.
+  const received = { bytes: 0, ns: 0n };
   // When each phase ended, as this process saw it: its own start, the CLI's first event, the
   // migration step's start and end, the CLI's summary event, the CLI's exit.
   const at = { spawn: undefined, first: undefined, summary: undefined, exit: undefined };
@@ -63,9 +70,15 @@ async function main() {
   };
   const language = new LanguageServer(async () => inlineProgram("with"));
   const lang = await serve(langrpc.LanguageRuntimeService, language);
-  const events = await serve(eventsrpc.EventsService, {
+  const stream = await serve(eventsrpc.EventsService, {
     streamEvents(call, callback) {
-      call.on("data", (request) => onEvent(JSON.parse(request.getEvent())));
+      call.on("data", (request) => {
+        const t0 = process.hrtime.bigint();
+        const text = request.getEvent();
+        onEvent(JSON.parse(text));
+        received.bytes += text.length;
+        received.ns += process.hrtime.bigint() - t0;
+      });
       call.on("end", () => callback(null, new Empty()));
       call.on("error", (e) => callback(e, null));
     },
@@ -73,7 +86,8 @@ async function main() {
   // As the Automation API's Stack.up and PulumiCommand.run put them.
   const args = ["up", "--yes", "--skip-preview", ...(command === "up" ? ["--expect-no-changes"] : [])];
   args.push(`--client=127.0.0.1:${lang.port}`, "--exec-kind", "auto.inline");
-  args.push("--event-log", `tcp://127.0.0.1:${events.port}`, "--stack", stackName, "--non-interactive");
+  if (events === "events") args.push("--event-log", `tcp://127.0.0.1:${stream.port}`);
+  args.push("--stack", stackName, "--non-interactive");
   const engine = process.env.BENCH_ENGINE;
   const env = {
     ...process.env,
@@ -96,7 +110,7 @@ async function main() {
   at.exit = process.hrtime.bigint();
   language.onPulumiExit(code !== 0);
   lang.server.forceShutdown();
-  events.server.forceShutdown();
+  stream.server.forceShutdown();
   if (code !== 0) throw new Error(`pulumi ${args.join(" ")} exited ${code}:\n${stderr}`);
   const seconds = step.start && step.end ? Number(step.end - step.start) / 1e9 : null;
   const { user, system } = process.cpuUsage();
@@ -106,7 +120,7 @@ async function main() {
     .reduce((sum, line) => sum + JSON.parse(line).cpu, 0);
   rmSync(dirname(pluginCpu), { recursive: true, force: true });
   process.stdout.write(
-    `${JSON.stringify({ op: step.op ?? null, step: seconds, cpu: (user + system) / 1e6, pluginCpu: plugin, phases: phasesOf(at, step) })}\n`,
+    `${JSON.stringify({ op: step.op ?? null, step: seconds, cpu: (user + system) / 1e6, pluginCpu: plugin, cli: Number(at.exit - at.spawn) / 1e9, eventBytes: received.bytes, eventSeconds: Number(received.ns) / 1e9, phases: phasesOf(at, step) })}\n`,
   );
 }
 

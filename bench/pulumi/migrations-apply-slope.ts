@@ -6,37 +6,41 @@
  * component (bench/lib/inline-program.js, stack "dev", no predecessor), so it runs on every
  * machine.
  *
- *   npm run build && npx ts-node --transpile-only bench/pulumi/migrations-apply-slope.ts [RUNS] [--automation] [--young]
+ *   npm run build && npx ts-node --transpile-only bench/pulumi/migrations-apply-slope.ts [RUNS] [--automation] [--young] [--no-events]
  *
- * In rounds (one warm-up round, then RUNS, default 8): for each batch size (100 and 1,000, in
- * turns going first) and each side (in turns going first), the batch's files are written (one
- * CREATE TABLE each, not timed), then the side's command applying them is timed, and the same
- * command finding nothing pending right after: cost(N) = apply(N) - no-op (an apply adds its cost
- * to the no-op's rather than scaling it). After each pair the side is put back as it was before the
- * batch (not timed): the batch's files, history rows and tables removed, the checksum caches
- * emptied, and the stack's state refreshed from the history table, so every batch meets the same
- * ledger of 5 and no run grows with the rounds.
+ * In rounds (one warm-up round, then RUNS, default 8), the sides taking turns going first and the
+ * sizes too: each side's no-op, then for 100 and for 1,000 pending (one CREATE TABLE each) the
+ * batch's files are written (not timed), each side's apply is timed, and the side is put back as it
+ * was before the batch (not timed: the files, tables and history rows removed, the checksum caches
+ * emptied, the up's state refreshed from the history table). So every run meets the same ledger
+ * of 5: slope = (apply(1000) - apply(100)) / 900, the cost of each further migration, and fixed
+ * cost = apply(100) - 100 x slope - no-op, the apply's cost over a no-op of the same ledger. (A
+ * no-op after the apply, as this bench once paired, has a ledger 1,000 longer than the apply had,
+ * and subtracting it took away what the larger state costs.) Each side's command applies its files
+ * as the admin to a database of its own on the same server, its folder under a package.json (so
+ * its checksum cache is in node_modules/.cache, as in a checkout).
  *
  * The measured unit is the whole process. By default the `up` is `pulumi up --yes --skip-preview`
  * run directly with the program served inline (bench/lib/inline-cli-up.js), as the Automation API
  * runs it but without its five other commands around it (version, stack select, two stack output,
  * stack history), whose second or so is the same in an apply and a no-op and only added noise;
  * `--automation` times the Automation API's whole up instead (bench/lib/inline-migrations.js).
- * The files are written at least 2.2 s before the timed runs, as a checkout or an editor's files
- * are, so that neither side's checksum cache refuses them as too young (checksum-cache.ts: a file
- * younger than 2 s is never trusted, and its mtime cannot be set back past it, since the cache
- * compares the ctime too); `--young` times them right after writing, as before.
+ * The files are written at least 2.2 s before the timed runs, as a checkout's or an editor's are,
+ * so that neither side's checksum cache refuses them as too young (checksum-cache.ts: a file
+ * younger than 2 s is never trusted; its mtime could be set back, but not its ctime, which the
+ * cache compares too); `--young` times them right after writing.
  *
- * Printed: each round's runs; for each side the slope, (cost(1000) - cost(100)) / 900 per
- * migration, as the mean over the rounds with its standard error; the ratio of the means; the
- * target's margin round by round, slope(up) - 1.1 x slope(migrate), as a mean with its 95% interval
- * and whether that interval shows the target met, not met, or neither; the up's fixed cost,
- * cost(100) - 100 x its slope, the same way against 0.4 s. Beside the whole processes, a second
- * column of the same ups: the migration resource's update step as the engine's events time it (the
- * apply in the plugin and the checkpoints; not the program's read of the new files, which comes
- * before it), with its slope. `precog-db migrate` applies its files as the admin to a database of
- * its own on the same server; the `up`'s migrator is the admin too. Starts a private cluster and
- * removes it and every folder at the end.
+ * Printed, for each measure: each side's no-op, applies, slope (mean over the rounds ± standard
+ * error), fixed cost; the slopes' ratio; the target's margin round by round, slope(up) - 1.1 x
+ * slope(migrate), as a mean with its 95% interval and whether the interval shows the target met,
+ * not met, or neither; the same for the fixed cost against 0.4 s. The measure is the wall seconds
+ * of the whole processes; beside it, from the same runs: the up's CLI process alone (the runner's
+ * own start left out, its noisiest part); the CPU seconds of each whole process tree (not the
+ * database server's) and the up's by process (the program in the runner, the migration plugin,
+ * the CLI); the up's phases as the runner sees them, and the migration resource's update step
+ * from the engine's events (`--no-events` leaves the event stream out: it carries the resource's
+ * whole state, about 440 characters a migration, whose reading the bench prints). Starts a private
+ * cluster and removes it and every folder at the end.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -51,6 +55,7 @@ const args = process.argv.slice(2);
 const RUNS = Number(args.find((a) => !a.startsWith("--")) ?? "8");
 const AUTOMATION = args.includes("--automation");
 const YOUNG = args.includes("--young");
+const EVENTS = !args.includes("--no-events");
 const SMALL = 100;
 const BIG = 1000;
 /** Files this much older than their write are trusted by the checksum cache (its 2 s, and a margin). */
@@ -103,11 +108,17 @@ function timed(path: string): { s: number; cpu: number; out: string } {
 
 /** What inline-cli-up.js prints of an up: the migration resource's step, its own and the plugin's CPU seconds. */
 interface UpFigures {
+  /** With the events only (not --no-events), as the phases. */
   readonly step: number;
   readonly cpu: number;
   readonly pluginCpu: number;
+  /** The CLI's process from its start to its exit. */
+  readonly cli: number;
   /** Seconds of each of PHASES. */
   readonly phases: readonly number[];
+  /** The events' characters, and the seconds the runner took reading them. */
+  readonly eventBytes: number;
+  readonly eventSeconds: number;
 }
 const PHASES = [
   "the runner's start",
@@ -119,13 +130,8 @@ const PHASES = [
 ] as const;
 function upFigures(out: string, op: string): UpFigures {
   const got = JSON.parse(out.trim().split("\n").pop() ?? "{}") as Partial<UpFigures> & { op?: string };
-  if (
-    got.op !== op ||
-    typeof got.step !== "number" ||
-    typeof got.cpu !== "number" ||
-    typeof got.pluginCpu !== "number" ||
-    got.phases?.length !== PHASES.length
-  )
+  const events = !EVENTS || (got.op === op && typeof got.step === "number" && got.phases?.length === PHASES.length);
+  if (!events || typeof got.cpu !== "number" || typeof got.pluginCpu !== "number" || typeof got.cli !== "number")
     throw new Error(`expected the migration resource's ${op} step and the CPU seconds, got ${out}`);
   return got as UpFigures;
 }
@@ -239,7 +245,7 @@ async function main(): Promise<void> {
     const p = upSide.project;
     const inline = (command: string) => `exec node '${INLINE}' '${p}' dev ${command} with >/dev/null 2>&1`;
     const up = (command: "up" | "apply") =>
-      AUTOMATION ? inline(command) : `exec node '${CLI_UP}' '${p}' dev ${command}`;
+      AUTOMATION ? inline(command) : `exec node '${CLI_UP}' '${p}' dev ${command} ${EVENTS ? "events" : "no-events"}`;
     const migrate = `cd '${cliSide.project}'\nexec node '${BIN}' migrate --dir '${cliSide.dir}' >/dev/null 2>&1`;
 
     execFileSync("bash", ["-c", `${upEnv.join("\n")}\npulumi stack init dev --cwd '${p}' >/dev/null`]);
@@ -291,7 +297,7 @@ async function main(): Promise<void> {
       return side === "up" && !AUTOMATION ? { ...t, up: upFigures(t.out, what === "apply" ? "update" : "same") } : t;
     };
     const show = (x: Run) =>
-      `${x.s.toFixed(2)} s (CPU ${x.cpu.toFixed(2)}${x.up ? `, step ${x.up.step.toFixed(3)}` : ""})`;
+      `${x.s.toFixed(2)} s (CPU ${x.cpu.toFixed(2)}${x.up && EVENTS ? `, step ${x.up.step.toFixed(3)}` : ""})`;
     for (let round = 0; round <= RUNS; round++) {
       const line: string[] = [];
       const r: Round = { noop: {}, apply: { up: {}, migrate: {} } };
@@ -352,14 +358,14 @@ async function main(): Promise<void> {
       if (verdict) lines.push(`    up's fixed cost over its no-op, round by round: ${against(up.fixed, 0.4, sec)}`);
       return lines;
     };
+    const upOf = (x: Run) => x.up as UpFigures;
+    const part = (name: string, value: (x: Run) => number) => {
+      const l = lineOf("up", value);
+      return `${name}: a no-op's ${sec(mean(l.noop))}, slope ${ms(mean(l.slope))} ± ${ms(se(l.slope))}, fixed ${sec(mean(l.fixed))} ± ${sec(se(l.fixed))}`;
+    };
     const out = [
       `\nsummary (${rounds.length} rounds, load ${Math.min(...loads).toFixed(2)} to ${Math.max(...loads).toFixed(2)} after the rounds)`,
       ...figures("the measure: wall seconds of the whole processes", (x) => x.s, true),
-      ...figures(
-        "the same runs, CPU seconds of the whole process trees (user + sys; not the database server's, the same statements on both sides)",
-        (x) => x.cpu,
-        false,
-      ),
     ];
     if (!AUTOMATION) {
       // The runner's own start (Node and the SDK's modules, before it starts the CLI) is the same in
@@ -367,29 +373,38 @@ async function main(): Promise<void> {
       out.push(
         ...figures(
           "the same runs, the up's CLI process alone (from its start to its exit, the runner's start left out), against the command's whole process",
-          (x, side) => (side === "up" ? (x.up as UpFigures).phases.slice(1).reduce((a, b) => a + b, 0) : x.s),
+          (x, side) => (side === "up" ? upOf(x).cli : x.s),
           true,
         ),
       );
     }
+    out.push(
+      ...figures(
+        "the same runs, CPU seconds of the whole process trees (user + sys; not the database server's, the same statements on both sides)",
+        (x) => x.cpu,
+        false,
+      ),
+    );
     if (!AUTOMATION) {
-      const upOf = (x: Run) => x.up as UpFigures;
-      const part = (name: string, value: (x: Run) => number) => {
-        const l = lineOf("up", value);
-        return `${name}: slope ${ms(mean(l.slope))} ± ${ms(se(l.slope))}, fixed ${sec(mean(l.fixed))} ± ${sec(se(l.fixed))}`;
-      };
       out.push(
         `    the up's CPU by process: ${part("the program (the runner's own process)", (x) => upOf(x).cpu)}; ` +
           `${part("the migration plugin", (x) => upOf(x).pluginCpu)}; ` +
           `${part("the CLI (the rest)", (x) => x.cpu - upOf(x).cpu - upOf(x).pluginCpu)}`,
       );
+    }
+    if (!AUTOMATION && EVENTS) {
       // Where the up's whole-process slope and its noise are: each phase's slope and fixed cost, and its spread across the no-ops.
       const phases = PHASES.map((name, i) => {
         const noop = rounds.map((r) => upOf(r.noop.up as Run).phases[i]);
         const sd = se(noop) * Math.sqrt(noop.length);
-        return `${part(name, (x) => upOf(x).phases[i])}, a no-op's ${sec(median(noop))} (sd ${sec(sd)})`;
+        return `${part(name, (x) => upOf(x).phases[i])} (sd of the no-ops ${sec(sd)})`;
       });
       out.push(`  the same ups' wall seconds by phase, as the runner sees them: ${phases.join("; ")}`);
+      const bytes = lineOf("up", (x) => upOf(x).eventBytes);
+      out.push(
+        `    what the event stream adds (it carries the migration resource's whole state): ${(mean(bytes.slope)).toFixed(0)} characters a migration; ` +
+          part("the runner's reading of them", (x) => upOf(x).eventSeconds),
+      );
       const step = lineOf("up", (x) => upOf(x).step);
       const command = mean(lineOf("migrate", (x) => x.s).slope);
       out.push(
