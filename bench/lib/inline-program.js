@@ -1,0 +1,37 @@
+// inline-program.js: the inline program the bench runners serve (bench/lib/inline-migrations.js
+// through the Automation API, bench/lib/inline-cli-up.js to the CLI directly).
+// "with": the migration provider and the PrecogMigrations component (compiled, dist/pulumi), its
+// predecessor read through a StackReference when BENCH_PREDECESSOR names one; "without": the same
+// program registering neither, exporting the same keys. The rest comes from the environment:
+// BENCH_MIGRATIONS (the folder), BENCH_CONNECTION (the migrator's connection as JSON, its password
+// for the provider's config), BENCH_ENVIRONMENT.
+const { join, resolve } = require("node:path");
+
+const ROOT = resolve(__dirname, "../..");
+
+function inlineProgram(mode) {
+  const pulumi = require("@pulumi/pulumi");
+  if (mode === "without") return { migrations: null, schemaVersion: null };
+  const infra = join(ROOT, "dist/pulumi/infra/migrations");
+  const { migrationsComponentName, migrationsProvider } = require(join(infra, "resource.js"));
+  const { PrecogMigrations } = require(join(infra, "component.js"));
+  const name = `precog-${process.env.BENCH_ENVIRONMENT}`;
+  // The connection's password goes to the provider's config, the rest is the resource's login (as
+  // on a local stack: infra/migrations/contract.ts MigrationsLogin "provider-config").
+  const { password, ...target } = JSON.parse(process.env.BENCH_CONNECTION);
+  const provider = migrationsProvider(name, { migratorPassword: pulumi.secret(password) }, {});
+  const migrations = new PrecogMigrations(migrationsComponentName(name), {
+    environment: process.env.BENCH_ENVIRONMENT,
+    login: { kind: "provider-config", ...target },
+    dir: process.env.BENCH_MIGRATIONS,
+    predecessor: process.env.BENCH_PREDECESSOR || undefined,
+    backup: { kind: "none" },
+    operator: "bench",
+    after: [],
+    protect: false,
+    provider,
+  });
+  return { migrations: migrations.applied, schemaVersion: migrations.schemaVersion };
+}
+
+module.exports = { inlineProgram };
