@@ -187,6 +187,11 @@ export async function runTransactional(
   // Units are committed in order, and each COMMIT completes with the tag "COMMIT".
   const committed = completed.filter((tag) => tag === "COMMIT").length;
   const { error: cause, at } = failure;
+  // Nothing completed, not even the first BEGIN, and no position: the server refused the whole
+  // message while parsing it (WITH TIES without ORDER BY is one such error), so none of it ran and
+  // the error may be any unit's. Each unit alone finds which, the ones before it applied.
+  if (completed.length === 0 && at === undefined && units.length > 1 && !isConnectionLoss(cause) && !stopped(cause))
+    return oneByOne(client, units, t, doneBefore, then);
   let failedIndex = committed;
   if (at !== undefined) {
     let seg = 0;
@@ -233,6 +238,34 @@ export async function runTransactional(
     next: `fix ${failed.file.filename} and run the command again.`,
   });
   return { done, failure: error };
+}
+
+/** Runs `units` a round trip each, stopping at the first failure (`then` as `runTransactional`'s, after the last). */
+async function oneByOne(
+  client: Client,
+  units: readonly Unit[],
+  t: Timeouts,
+  doneBefore: number,
+  then?: Section,
+): Promise<Applied> {
+  const done: Applied["done"][number][] = [];
+  for (const [i, unit] of units.entries()) {
+    const one = await runTransactional(
+      client,
+      [unit],
+      t,
+      doneBefore + done.length,
+      i === units.length - 1 ? then : undefined,
+    );
+    done.push(...one.done);
+    if (one.failure) return { done, failure: one.failure };
+  }
+  return { done };
+}
+
+/** Whether `cause` is the server cancelling a statement (a stop's cancel, a statement timeout). */
+function stopped(cause: unknown): boolean {
+  return (cause as { code?: string }).code === "57014";
 }
 
 /**

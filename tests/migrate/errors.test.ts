@@ -54,6 +54,29 @@ describe("a failing migration", () => {
     ]);
   });
 
+  it("an error that rejects the whole message before it runs, without a position, is the right file's: the ones before it apply", async () => {
+    // PostgreSQL refuses WITH TIES without ORDER BY while it parses the message, naming no position.
+    dir = migrationsDir({
+      "1_a.sql": sql("CREATE TABLE a (id int);"),
+      "2_c.sql": sql("CREATE TABLE c (id int);"),
+      "3_b.sql": sql("CREATE TABLE b AS SELECT id FROM a FETCH FIRST 1 ROWS WITH TIES;"),
+      "4_d.sql": sql("CREATE TABLE d (id int);"),
+    });
+    const err = await failure();
+    expect([err.filename, err.sqlState]).toEqual(["3_b.sql", "42601"]);
+    expect(err.message.split("\n")[0]).toBe(
+      "3_b.sql: up failed: WITH TIES cannot be specified without ORDER BY clause (SQLSTATE 42601)",
+    );
+    expect(err.message).toContain(
+      "  Rolled back: nothing from 3_b.sql was applied (the 2 migration(s) before it were).",
+    );
+    expect((await readHistory({ connection: connectionFor(db), environment: "dev" })).map((h) => h.version)).toEqual([
+      "1",
+      "2",
+    ]);
+    expect((await query("SELECT to_regclass('d') AS t")).rows[0].t).toBeNull();
+  });
+
   it("locates a semantic error by the server's position, in a file with multi-byte text", async () => {
     dir = migrationsDir({ "1_x.sql": sql("CREATE TABLE m (name text DEFAULT 'é€😀');\nSELECT nope FROM m;") });
     const err = await failure();
