@@ -114,17 +114,30 @@ export interface MigrationsWireInputs extends Omit<MigrationsInputs, "migrations
  * the digest the program read, so that what is applied is what the preview showed.
  */
 export async function withFiles(wire: MigrationsWireInputs): Promise<MigrationsInputs> {
+  const read = await readFolder(wire);
+  if ("changed" in read) throw new Error(read.changed);
+  return read.inputs;
+}
+
+/**
+ * The folder read, or (not what the inputs' digest says) why not: in an `up`, files changed since
+ * the program read them; in a refresh, whose inputs are those recorded, files changed since then.
+ */
+export async function readFolder(
+  wire: MigrationsWireInputs,
+): Promise<{ readonly inputs: MigrationsInputs } | { readonly changed: string }> {
   const { files: read, ...rest } = wire;
   const files = await migrationFiles(wire.dir);
   const now = listDigest(files);
   if (now.count !== read.count || now.digest !== read.digest) {
     const seen = (d: ListDigest) => `${d.count} file(s), newest ${d.newest}, digest ${d.digest.slice(0, 12)}`;
-    throw new Error(
-      `The migration files in ${wire.dir} changed while Pulumi ran (the program read ${seen(read)}; now ${seen(now)}): ` +
+    return {
+      changed:
+        `The migration files in ${wire.dir} changed while Pulumi ran (the program read ${seen(read)}; now ${seen(now)}): ` +
         "nothing was applied; run the command again.",
-    );
+    };
   }
-  return { ...rest, migrations: Object.fromEntries(files.map((f) => [f.filename, f.checksum])) };
+  return { inputs: { ...rest, migrations: Object.fromEntries(files.map((f) => [f.filename, f.checksum])) } };
 }
 
 /** What the provider's diff, update and refresh read back: the inputs it compares, and the ledger. */

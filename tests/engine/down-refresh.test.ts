@@ -7,7 +7,7 @@
  * comes from src/cli/local-stack.ts, as the command finds it; the end-to-end twin, with the
  * command itself, is in tests/e2e/migrations.test.ts.
  */
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalStack } from "../../src/cli/local-stack";
@@ -103,6 +103,37 @@ describe.sequential("down on dev, then test", () => {
       );
       expect(await historyOf("precog_test")).toEqual(["1", "2", "3", "4", "5"]);
       expect(await versions("test")).toEqual(["1", "2", "3", "4", "5"]);
+    },
+    20 * MINUTES,
+  );
+
+  it(
+    "a plain pulumi refresh after the folder changed since the last up refreshes from the database, without an error",
+    async () => {
+      // dev applies 6 again, then down rolls it back and its file goes: the recorded inputs name 6 files, the folder has 5.
+      expect((await project.up("dev", programs.dev)).ok).toBe(true);
+      expect(await historyOf(devConfig.database)).toEqual(["1", "2", "3", "4", "5", "6"]);
+      await down({
+        connection: {
+          host: cluster.host,
+          port: cluster.port,
+          user: devConfig.roleNames.migrator,
+          password: devMigrator,
+          database: devConfig.database,
+        },
+        ownerRole: devConfig.roleNames.owner,
+        dir: join(project.dir, "migrations"),
+        environment: "dev",
+        operator: "engine-operator",
+      });
+      rmSync(join(project.dir, "migrations", NOTES));
+      const refreshed = await project.refresh("dev", programs.dev, { runProgram: false });
+      expect(refreshed.ok, refreshed.output).toBe(true);
+      const [resource] = await project.resourcesOf("dev", MIGRATIONS_TYPE);
+      expect(recordedVersions(resource.outputs ?? {})).toEqual(["1", "2", "3", "4", "5"]);
+      // The next up records the folder's digest; nothing is pending.
+      expect((await project.up("dev", programs.dev)).ok).toBe(true);
+      expect((await project.preview("dev", programs.dev, { expectNoChanges: true })).ok).toBe(true);
     },
     20 * MINUTES,
   );

@@ -135,11 +135,17 @@ export class InlineProject {
   /**
    * `pulumi refresh --run-program` (with `--target` when given): the program runs, so the
    * resources' Read results reach the stack's outputs too; what `precog-db down` runs after a
-   * rollback (src/cli/ledger-refresh.ts).
+   * rollback (src/cli/ledger-refresh.ts). `runProgram: false`: a plain `pulumi refresh`, which
+   * diffs each resource's refreshed state against its recorded inputs.
    */
-  refresh(stack: string, program: InlineProgram, opts: Pick<RunOptions, "env" | "target"> = {}): Promise<RunResult> {
+  refresh(
+    stack: string,
+    program: InlineProgram,
+    opts: Pick<RunOptions, "env" | "target"> & { readonly runProgram?: boolean } = {},
+  ): Promise<RunResult> {
     return this.run(stack, program, opts, async (s, common) => {
-      const r = await s.refresh({ ...common, runProgram: true, target: opts.target ? [...opts.target] : undefined });
+      const runProgram = opts.runProgram ?? true;
+      const r = await s.refresh({ ...common, runProgram, target: opts.target ? [...opts.target] : undefined });
       return r.summary.resourceChanges ?? {};
     });
   }

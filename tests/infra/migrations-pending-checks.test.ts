@@ -173,10 +173,14 @@ describe("the provider's diff of a recorded resource", () => {
     }
   });
 
-  it("refuses to go on when the files changed between the program's read and the provider's, applying nothing", async () => {
-    // The program read one file, which is not applied: the provider reads the folder, and finds two.
+  it("a folder that is not what the inputs say: the diff asks for an update, which refuses it, applying nothing", async () => {
+    // The program read one file, which is not applied; the folder has two (changed during the run,
+    // or, to a refresh, whose inputs are the recorded ones, since they were recorded).
     const news = { ...(await inputs("dev")), files: listDigest((await files()).slice(0, 1)) };
-    await expect(provider.diff?.("migrations", urn("dev"), await recorded("dev", []), news)).rejects.toThrow(
+    const d = await provider.diff?.("migrations", urn("dev"), await recorded("dev", []), news);
+    expect(d?.changes).toBe(true);
+    expect(logged).toEqual([]);
+    await expect(provider.update?.("migrations", urn("dev"), await recorded("dev", []), news)).rejects.toThrow(
       new RegExp(
         `^The migration files in ${dir} changed while Pulumi ran \\(the program read 1 file\\(s\\), newest 1, digest [0-9a-f]{12}; ` +
           "now 2 file\\(s\\), newest 2, digest [0-9a-f]{12}\\): nothing was applied; run the command again\\.$",

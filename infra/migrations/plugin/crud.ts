@@ -103,19 +103,25 @@ export async function checkNew(urn: string, news: MigrationsInputs, log: Resourc
   await checkPending(stackOf(urn), news, [], log);
 }
 
-/** `withFiles`: the inputs with the folder read (../contract.ts), only when the digests differ. */
+/**
+ * `readFolder`: the inputs with the folder read (../contract.ts), only when the digests differ. A
+ * folder that is not what the inputs' digest says (changed during an `up`, or since the inputs a
+ * refresh diffs were recorded) is a change, not checked further here: an update refuses it.
+ */
 export async function diff(
   urn: string,
   olds: MigrationsState,
   news: MigrationsWireInputs,
-  withFiles: () => Promise<MigrationsInputs>,
+  readFolder: () => Promise<{ readonly inputs: MigrationsInputs } | { readonly changed: string }>,
   log: ResourceLog,
 ) {
   let pending: readonly string[] = [];
   let stale = false;
   // The no-op: the files are the recorded ledger, version for version and checksum for checksum.
   if (isFormerShape(olds) || !sameList(news.files, olds.applied)) {
-    const inputs = await withFiles();
+    const read = await readFolder();
+    if ("changed" in read) return { changes: true, replaces: [] as string[], deleteBeforeReplace: false };
+    const inputs = read.inputs;
     const ledger = await recordedLedger(olds, inputs);
     const drift = driftOf(inputs, ledger);
     if (drift.length > 0) throw driftError(stackOf(urn), drift);

@@ -4,7 +4,7 @@
  * returns (including the state recorded on a failed apply) is marked secret where its inputs were.
  */
 import type * as provider from "@pulumi/pulumi/provider";
-import { type MigrationsWireInputs, withFiles } from "../contract";
+import { type MigrationsWireInputs, readFolder, withFiles } from "../contract";
 import * as impl from "./crud";
 import type { EngineLog } from "./engine-log";
 import { secretLike, unwrapSecrets } from "./wire-secrets";
@@ -23,7 +23,7 @@ export function migrationsProvider(version: string, log: EngineLog): provider.Pr
     },
     diff: async (_id, urn, olds, news) => {
       const wire = unwrapSecrets<MigrationsWireInputs>(news);
-      return impl.diff(urn, unwrapSecrets(olds), wire, () => withFiles(wire), log.of(urn));
+      return impl.diff(urn, unwrapSecrets(olds), wire, () => readFolder(wire), log.of(urn));
     },
     create: async (urn, inputs) => {
       const { id, outs } = await marked(inputs, async () => impl.create(await inputsOf(inputs), log.of(urn)));
