@@ -153,7 +153,7 @@ if engine=$(bash "$repo/scripts/pulumi-engine.sh" path 2>/dev/null) && [ -x "$en
     PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true BENCH_ENGINE=$engine \
     BENCH_MIGRATIONS=$work/engine BENCH_ENVIRONMENT=dev BENCH_PREDECESSOR=
   for i in $(seq 1 "$pool"); do
-    pulumi stack init "h$i" --cwd "$project" >/dev/null
+    pulumi stack init "h$i" --cwd "$project" >/dev/null 2>&1
     echo "CREATE DATABASE hist_c_$i; CREATE DATABASE hist_d_$i;"
   done | psql -qX -v ON_ERROR_STOP=1 -d postgres -f - >/dev/null
   echo 1 >"$work/count_c"
