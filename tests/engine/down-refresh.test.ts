@@ -47,6 +47,22 @@ beforeAll(async () => {
 
 afterAll(() => onCluster?.close());
 
+/** precog-db down's engine on dev's database, as dev's migrator acting as its owner role. */
+const downOnDev = () =>
+  down({
+    connection: {
+      host: cluster.host,
+      port: cluster.port,
+      user: devConfig.roleNames.migrator,
+      password: devMigrator,
+      database: devConfig.database,
+    },
+    ownerRole: devConfig.roleNames.owner,
+    dir: join(project.dir, "migrations"),
+    environment: "dev",
+    operator: "engine-operator",
+  });
+
 describe.sequential("down on dev, then test", () => {
   it(
     "refuses the rolled-back migration once dev's ledger is refreshed from its database",
@@ -64,20 +80,7 @@ describe.sequential("down on dev, then test", () => {
       expect(await versions("dev")).toEqual(["1", "2", "3", "4", "5", "6"]);
       expect(await versions("test")).toEqual(["1", "2", "3", "4", "5"]);
 
-      // precog-db down's engine on dev's database, as dev's migrator acting as its owner role.
-      const rolled = await down({
-        connection: {
-          host: cluster.host,
-          port: cluster.port,
-          user: devConfig.roleNames.migrator,
-          password: devMigrator,
-          database: devConfig.database,
-        },
-        ownerRole: devConfig.roleNames.owner,
-        dir: join(project.dir, "migrations"),
-        environment: "dev",
-        operator: "engine-operator",
-      });
+      const rolled = await downOnDev();
       expect(rolled.rolledBack.map((m) => m.version)).toEqual(["0006"]);
       expect(await historyOf(devConfig.database)).toEqual(["1", "2", "3", "4", "5"]);
       // The defect: dev's recorded ledger still lists 6, and test's gate reads only that.
@@ -113,19 +116,7 @@ describe.sequential("down on dev, then test", () => {
       // dev applies 6 again, then down rolls it back and its file goes: the recorded inputs name 6 files, the folder has 5.
       expect((await project.up("dev", programs.dev)).ok).toBe(true);
       expect(await historyOf(devConfig.database)).toEqual(["1", "2", "3", "4", "5", "6"]);
-      await down({
-        connection: {
-          host: cluster.host,
-          port: cluster.port,
-          user: devConfig.roleNames.migrator,
-          password: devMigrator,
-          database: devConfig.database,
-        },
-        ownerRole: devConfig.roleNames.owner,
-        dir: join(project.dir, "migrations"),
-        environment: "dev",
-        operator: "engine-operator",
-      });
+      await downOnDev();
       rmSync(join(project.dir, "migrations", NOTES));
       const refreshed = await project.refresh("dev", programs.dev, { runProgram: false });
       expect(refreshed.ok, refreshed.output).toBe(true);

@@ -9,10 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type MigrationsState, recordedSummary } from "../../infra/migrations/contract";
-import { providerConfig } from "../../infra/migrations/plugin/login";
 import { migrationsProvider } from "../../infra/migrations/plugin/server";
-import { listDigest, migrate, migrationFiles, sameList } from "../../src/migrate";
+import { migrate, sameList } from "../../src/migrate";
 import { adminConfig, createScratchDatabase, dropDatabase } from "../helpers/pg";
+import { devProviderInputs } from "../helpers/provider-inputs";
 
 const URN = "urn:pulumi:dev::precog::precog-migrations:index:Migrations::precog-dev-migrations";
 const file = (v: number, up = `CREATE TABLE t${v} (id int);`) => [
@@ -44,20 +44,7 @@ describe("the provider past the newest 100 its summary lists", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function inputs() {
-    const { host, port, user, password } = adminConfig();
-    providerConfig.current = { migratorPassword: password };
-    return {
-      environment: "dev",
-      login: { kind: "provider-config", host, port, database, user, sslMode: "disable" },
-      dir,
-      files: listDigest(await migrationFiles(dir, false)),
-      predecessor: null,
-      predecessorApplied: null,
-      backup: { kind: "none" },
-      operator: "test",
-    };
-  }
+  const inputs = () => devProviderInputs(dir, database);
 
   it("records a file applied out of order by the command since: one update applying nothing, then no change", async () => {
     const created = (await provider.create?.(URN, await inputs()))?.outs as MigrationsState;

@@ -21,6 +21,7 @@ import { rdsIamToken } from "../../src/env/rds-iam-token";
 import { listDigest, MIGRATION_LOCK_KEY, migrationFiles, summaryOf } from "../../src/migrate";
 import { sha256 } from "../../src/migrate/hash";
 import { adminConfig, clientConfig, createScratchDatabase, dropDatabase, withAdmin } from "../helpers/pg";
+import { devProviderInputs } from "../helpers/provider-inputs";
 import { recordedVersions } from "../helpers/recorded";
 
 const SIG = "4dabf18193072939515e22adb298388d";
@@ -78,21 +79,7 @@ describe("the plugin's provider on a real server", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function inputs() {
-    const { host, port, user, password } = adminConfig();
-    providerConfig.current = { migratorPassword: password };
-    const files = await migrationFiles(dir, false);
-    return {
-      environment: "dev",
-      login: { kind: "provider-config", host, port, database, user, sslMode: "disable" },
-      dir,
-      files: listDigest(files),
-      predecessor: null,
-      predecessorApplied: null,
-      backup: { kind: "none" },
-      operator: "test",
-    };
-  }
+  const inputs = () => devProviderInputs(dir, database);
 
   it("create logs in with the provider's config and returns no credential", async () => {
     const ins = await inputs();
