@@ -9,17 +9,21 @@ const { join, resolve } = require("node:path");
 
 const ROOT = resolve(__dirname, "../..");
 
-function inlineProgram(mode) {
+async function inlineProgram(mode) {
   const pulumi = require("@pulumi/pulumi");
   if (mode === "without") return { migrations: null, schemaVersion: null };
   const infra = join(ROOT, "dist/pulumi/infra/migrations");
   const { migrationsComponentName, migrationsProvider } = require(join(infra, "resource.js"));
-  const { PrecogMigrations } = require(join(infra, "component.js"));
   const name = `precog-${process.env.BENCH_ENVIRONMENT}`;
   // The connection's password goes to the provider's config, the rest is the resource's login (as
   // on a local stack: infra/migrations/contract.ts MigrationsLogin "provider-config").
   const { password, ...target } = JSON.parse(process.env.BENCH_CONNECTION);
+  // The provider first, and the rest of the program loaded after a turn of the event loop, as
+  // infra/program.ts does on aws stacks (registerMigrationsProviderFirst): the registration goes
+  // out, and the engine starts the plugin while the program loads.
   const provider = migrationsProvider(name, { migratorPassword: pulumi.secret(password) }, {});
+  await new Promise((resolve) => setImmediate(resolve));
+  const { PrecogMigrations } = require(join(infra, "component.js"));
   const migrations = new PrecogMigrations(migrationsComponentName(name), {
     environment: process.env.BENCH_ENVIRONMENT,
     login: { kind: "provider-config", ...target },

@@ -167,7 +167,8 @@ export function listMigrations(dir: string): MigrationRef[] {
       );
       continue;
     }
-    refs.push({ ...named, order, filename, path: prefix + filename });
+    // A literal, not a spread of `named`: a spread costs ten times as much, felt at thousands of files.
+    refs.push({ version: named.version, name: named.name, order, filename, path: prefix + filename });
   }
   // Problems in name order, files in version order: the folder lists them in whatever order its file system keeps.
   problems.sort();
