@@ -6,6 +6,13 @@
 #                            first error), each on a fresh empty database of its own
 #   migrate, no-op rerun vs  Node's floor as precog-db loads pg (bench/migrate/floor.js --no-fetch)
 #   validate             vs  the same by hand: createdb, psql of every file, pg_dump of both, dropdb
+#   Node's floor         vs  psql's floor: node + pg + connect + SELECT 1 (bench/migrate/floor.js
+#                            --no-fetch) against psql -c 'SELECT 1': what any client written for
+#                            Node pays over psql on this machine before it does any work, to read
+#                            the from-empty ratio against (1.10x of psql leaves a tenth of psql's run)
+#   from empty, no extra vs  the first row again, both sides with NODE_EXTRA_CA_CERTS unset: Node
+#   CAs                      parses the bundle that variable names at every start, which psql never
+#                            reads; printed only when the variable is set
 #   pulumi up from empty vs  psql as above: the migration component applying the same files through
 #                            the real CLI (an inline program, bench/lib/inline-migrations.js, a stack
 #                            and a database of its own every run); left out, saying so, when the
@@ -67,7 +74,9 @@ ls "$work/engine" | sed "s|^|\\\\i $work/psql/|" >"$work/all.psql"
 files=$(ls "$work/engine" | wc -l)
 
 # Fresh databases for every from-empty run of each side (warm-up included), and one of each applied.
+# (twice as many when NODE_EXTRA_CA_CERTS is set: the from-empty row is measured again without it)
 pool=$((runs + 1))
+[ -n "${NODE_EXTRA_CA_CERTS:-}" ] && pool=$((2 * (runs + 1)))
 {
   for i in $(seq 1 "$pool"); do echo "CREATE DATABASE hist_a_$i; CREATE DATABASE hist_b_$i;"; done
   echo "CREATE DATABASE hist_applied; CREATE DATABASE hist_psql;"
@@ -83,6 +92,12 @@ EOF
 cat >"$work/b-empty.sh" <<EOF
 i=\$(cat $work/count_b); echo \$((i + 1)) >$work/count_b
 exec psql -qX -v ON_ERROR_STOP=1 -d hist_b_\$i -f $work/all.psql
+EOF
+cat >"$work/a-floor.sh" <<EOF
+exec $node_bin $repo/bench/migrate/floor.js --no-fetch hist_applied
+EOF
+cat >"$work/b-floor.sh" <<EOF
+exec psql -qX -d hist_applied -c 'SELECT 1' -o /dev/null
 EOF
 cat >"$work/a-noop.sh" <<EOF
 cd $work && DB_NAME=hist_applied exec $precog migrate --dir $work/engine
@@ -141,6 +156,10 @@ echo "== $files files from $history, as they ship; applied $applied/$files; sche
 measure "migrate from empty" "$work/a-empty.sh" "$work/b-empty.sh"
 measure "migrate, no-op rerun" "$work/a-noop.sh" "$work/b-noop.sh"
 measure "validate" "$work/a-validate.sh" "$work/b-validate.sh"
+measure "Node's floor" "$work/a-floor.sh" "$work/b-floor.sh"
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ]; then
+  (unset NODE_EXTRA_CA_CERTS && measure "from empty, no extra CAs" "$work/a-empty.sh" "$work/b-empty.sh")
+fi
 
 # The same history from empty through `pulumi up`: a project with the migration provider, a file
 # backend, and a stack and a database per run (warm-up included), made before the timed runs.
@@ -173,6 +192,7 @@ EOF
 else
   echo "pulumi up from empty: left out (no Pulumi CLI: scripts/pulumi-engine.sh path found none)"
 fi
-echo "baselines: psql of every file in one session (from empty, and for pulumi up); node + pg + connect + SELECT 1 (no-op); createdb + psql + 2 pg_dump + dropdb (validate)"
+echo "baselines: psql of every file in one session (from empty, and for pulumi up); node + pg + connect + SELECT 1 (no-op); createdb + psql + 2 pg_dump + dropdb (validate); psql -c 'SELECT 1' (Node's floor)"
+[ -n "${NODE_EXTRA_CA_CERTS:-}" ] && echo "no extra CAs: both sides of that row ran with NODE_EXTRA_CA_CERTS unset (set here to $NODE_EXTRA_CA_CERTS)"
 [ -n "${KEEP:-}" ] && mkdir -p "$KEEP" && cp "$results"/*.txt "$KEEP"/
 exit 0
