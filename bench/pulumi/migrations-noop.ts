@@ -13,8 +13,8 @@
  *
  *   npm run build && npx ts-node --transpile-only bench/pulumi/migrations-noop.ts [RUNS]   (default 10)
  *
- * It deploys the whole dev program, so it runs where the upstream plugins (postgresql, random) are
- * installed; elsewhere the first `up` fails naming the missing plugin.
+ * It deploys the whole dev program, so it runs where Pulumi's Node.js language host and the upstream
+ * plugins (postgresql, random) are installed; elsewhere the first `up` fails naming what is missing.
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
