@@ -101,7 +101,8 @@ async function predecessorSummary(ctx: CommandContext, env: Environment, predece
     output = JSON.parse(r.stdout);
   } catch {
     throw new Error(
-      `pulumi stack output --stack ${predecessor} --json migrations printed no JSON. Nothing was applied.`,
+      `pulumi stack output --stack ${predecessor} --json migrations printed no JSON: run it to see what it printed ` +
+        `(the stack's \`migrations\` output, an object, is what the gate reads). Nothing was applied; run again once it prints that output.`,
     );
   }
   const summary = summaryFromOutput(output, predecessor);

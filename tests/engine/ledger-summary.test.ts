@@ -162,22 +162,58 @@ describe.sequential("the ledger summary through the real engine", () => {
     },
     15 * MINUTES,
   );
+
+  it(
+    "stacks as deployed when the summary was asked for (the migrator's password in the resource's inputs and state) move in one up each: the password then in the provider's config alone",
+    async () => {
+      const before: Record<string, StateResource> = {};
+      const passwords: Record<string, string> = {};
+      for (const stack of STACKS) {
+        before[stack] = await migrationResource(stack);
+        passwords[stack] = await importAsFiledShape(stack);
+        const former = await migrationResource(stack);
+        expect(former.inputs?.login).toBeUndefined();
+        expect(former.inputs?.connection).toMatchObject({ user: expect.any(String), password: expect.any(Object) });
+        expect(former.outputs?.connection).toMatchObject({ password: expect.any(Object) });
+        expect([former.inputs?.preview, typeof former.inputs?.migrationsJson]).toEqual([false, "string"]);
+        expect(JSON.stringify(resourceIn(await exportWithSecrets(stack), MIGRATIONS_TYPE))).toContain(passwords[stack]);
+        expect(resourceIn(await exportWithSecrets(stack), PROVIDER_TYPE).inputs?.migratorPassword).toBeUndefined();
+      }
+
+      await expectMovedInOneUpEach(before, (after) => after.outputs?.connection ?? after.inputs?.connection, 2);
+      for (const stack of STACKS) {
+        const after = await migrationResource(stack);
+        expect(after.inputs?.login).toEqual(before[stack].inputs?.login);
+        expect(after.outputs?.login).toEqual(before[stack].outputs?.login);
+        for (const key of ["migrationsJson", "allowed", "preview"]) expect(after.inputs).not.toHaveProperty(key);
+        // In clear as the engine decrypts the state: the password is in the provider's config alone.
+        const state = await exportWithSecrets(stack);
+        const provider = JSON.stringify(resourceIn(state, PROVIDER_TYPE));
+        expect(provider).toContain(passwords[stack]);
+        expect(JSON.stringify(resourceIn(state, MIGRATIONS_TYPE))).not.toContain(passwords[stack]);
+        expect(JSON.stringify(state).split(passwords[stack]).length).toBe(provider.split(passwords[stack]).length);
+      }
+    },
+    15 * MINUTES,
+  );
 });
 
 /**
  * Stacks imported in a former shape move in one up each, test first (while dev's output is still
- * former: its gate reads that too): the migration resource updated in place, `former` (what the
- * shape had) gone, the state and the output the summary `before` had; then a preview is quiet.
+ * former: its gate reads that too): the migration resource updated in place (with its provider when
+ * the shape's provider had no config: `updates` 2), `former` (what the shape had) gone, the state
+ * and the output the summary `before` had; then a preview is quiet.
  */
 async function expectMovedInOneUpEach(
   before: Record<string, StateResource>,
   former: (after: StateResource) => unknown,
+  updates = 1,
 ): Promise<void> {
   const preview = await project.preview("test", programs.test, { diff: true });
-  expect([preview.ok, onlyUpdated(preview.changes)]).toEqual([true, 1]);
+  expect([preview.ok, onlyUpdated(preview.changes)]).toEqual([true, updates]);
   for (const stack of ["test", "dev"] as const) {
     const r = await up(stack);
-    expect([stack, r.ok, onlyUpdated(r.changes)]).toEqual([stack, true, 1]);
+    expect([stack, r.ok, onlyUpdated(r.changes)]).toEqual([stack, true, updates]);
     const after = await migrationResource(stack);
     expect(after.urn).toBe(before[stack].urn);
     expect(former(after)).toBeUndefined();
@@ -259,4 +295,72 @@ async function importFormerShape(stack: StackName): Promise<void> {
   const path = join(project.dir, "..", `former-${stack}.json`);
   writeFileSync(path, JSON.stringify(exported));
   await project.copy.ok(["stack", "import", "--stack", stack, "--file", path]);
+}
+
+/** The migration provider's resource type. */
+const PROVIDER_TYPE = "pulumi:providers:precog-migrations";
+
+type ExportedResource = StateResource & { inputs: Record<string, unknown>; outputs: Record<string, unknown> };
+interface Exported {
+  deployment: { resources: ExportedResource[] };
+}
+
+/** `stack`'s state as `pulumi stack export --show-secrets` prints it: secrets in clear, marked as secrets. */
+async function exportWithSecrets(stack: StackName): Promise<Exported> {
+  return JSON.parse((await project.copy.ok(["stack", "export", "--stack", stack, "--show-secrets"])).stdout);
+}
+
+function resourceIn(exported: Exported, type: string): ExportedResource {
+  const found = exported.deployment.resources.find((r) => r.type === type);
+  if (!found) throw new Error(`no ${type} in the state`);
+  return found;
+}
+
+/**
+ * Rewrites `stack`'s state into the shape stacks had when the summary was asked for, and imports
+ * it: the migration resource's inputs and state with the connection, the migrator's password in it
+ * (a secret), every file's checksum as JSON text, the predecessor's whole ledger (`allowed`) and the
+ * preview flag; its ledger as JSON text; the provider without config; the `migrations` output (and
+ * the StackReference's copy of dev's) the whole ledger. Returns the password, as the engine decrypts it.
+ */
+async function importAsFiledShape(stack: StackName): Promise<string> {
+  const exported = await exportWithSecrets(stack);
+  const ledger = await ledgerOf(stack);
+  const devLedger = await ledgerOf("dev");
+  const files = await migrationFiles(join(project.dir, "migrations"), false);
+  const provider = resourceIn(exported, PROVIDER_TYPE);
+  const secret = provider.inputs.migratorPassword as { plaintext: string };
+  const { migratorPassword: _, ...providerInputs } = provider.inputs;
+  const { migratorPassword: __, ...providerOutputs } = provider.outputs;
+  provider.inputs = providerInputs;
+  provider.outputs = providerOutputs;
+  for (const r of exported.deployment.resources) {
+    if (r.type === MIGRATIONS_TYPE) {
+      const { login, files: ___, predecessorApplied, ...inputs } = r.inputs;
+      const { kind: ____, ...target } = login as Record<string, unknown>;
+      const connection = { ...target, password: secret };
+      r.inputs = {
+        ...inputs,
+        connection,
+        migrationsJson: JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.checksum]))),
+        allowed: predecessorApplied === null ? null : devLedger.map(({ version, checksum }) => ({ version, checksum })),
+        preview: false,
+      };
+      const { applied: _____, login: ______, ...outputs } = r.outputs;
+      r.outputs = { ...outputs, connection, ledgerJson: JSON.stringify(ledger) };
+    } else if (r.type === "pulumi:pulumi:Stack") {
+      r.outputs = { ...r.outputs, migrations: ledger };
+    } else if (r.type === "pulumi:pulumi:StackReference") {
+      const outputs = r.outputs.outputs as Record<string, unknown>;
+      r.outputs = { ...r.outputs, outputs: { ...outputs, migrations: devLedger } };
+    }
+  }
+  const path = join(project.dir, "..", `as-filed-${stack}.json`);
+  writeFileSync(path, JSON.stringify(exported));
+  try {
+    await project.copy.ok(["stack", "import", "--stack", stack, "--file", path]);
+  } finally {
+    rmSync(path);
+  }
+  return JSON.parse(secret.plaintext) as string;
 }

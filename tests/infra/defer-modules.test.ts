@@ -5,10 +5,9 @@
  * the deferred modules still gets the real ones, and which stacks' runs load `@pulumi/aws`.
  */
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { adminPasswordFile } from "../helpers/password-file";
 
 const ROOT = join(__dirname, "../..");
 const DEFER = join(ROOT, "dist/pulumi/infra/startup/defer-modules.js");
@@ -105,11 +104,11 @@ function compiledRun(stack: string, config: Record<string, string> = {}): Record
   return JSON.parse(out.trim().split("\n").at(-1) as string);
 }
 
+const PASSWORD_FILE = adminPasswordFile();
+
 describe("@pulumi/aws, loaded by the aws stacks only", () => {
   it("a local stack's run of the compiled program never loads it", () => {
-    const passwordFile = join(tmpdir(), `precog-admin-password-defer-${process.pid}`);
-    writeFileSync(passwordFile, "local-admin-password\n");
-    const out = compiledRun("dev", { "precog:local.adminPasswordFile": passwordFile });
+    const out = compiledRun("dev", { "precog:local.adminPasswordFile": PASSWORD_FILE });
     expect(out).toMatchObject({ server: "local", awsBefore: 0, aws: 0, awsResources: 0 });
     // The compiled program ran, not infra/'s sources.
     expect(out.sources).toEqual([]);

@@ -246,7 +246,8 @@ describe("the plugin's provider refreshing", () => {
     expect(failure.message).toBe(
       `Refresh failed: cannot read the applied migrations (precog_migrations.history) of ${target}: ` +
         `Cannot connect to ${target}: database "precog_no_such_database" does not exist. ` +
-        "Check DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_PASSWORD (or --database-url) and that the server is running.",
+        "Check DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_PASSWORD (or --database-url) and that the server is running. " +
+        "Make sure the server is reachable and the migrator can log in (`PRECOG_ENV=dev npx precog-db status` reads the same table as the migrator), then run again.",
     );
   });
 });
@@ -393,7 +394,8 @@ describe("the plugin's provider on an aws stack's login (IAM database authentica
     const failure = await provider.read?.("migrations", URN, props).catch((e) => e);
     expect(failure.message).toBe(
       `Refresh failed: cannot read the applied migrations (precog_migrations.history) of ${role}@${host}:${port}/${database}: ` +
-        "Could not load credentials from any providers",
+        "Could not load credentials from any providers. " +
+        "Make sure the server is reachable and the migrator can log in (`PRECOG_ENV=dev npx precog-db status` reads the same table as the migrator), then run again.",
     );
   });
 });

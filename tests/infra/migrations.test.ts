@@ -4,14 +4,14 @@
  * password), what it is given (every file with its checksum, the predecessor's ledger), and the
  * backup it takes on staging and prod.
  */
-import { readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { MigrationsLogin } from "../../infra/migrations/contract";
 import { connectionOf, providerConfig } from "../../infra/migrations/plugin/login";
 import { migrationFiles } from "../../src/migrate";
 import { sha256 } from "../../src/migrate/hash";
+import { adminPasswordFile } from "../helpers/password-file";
 import {
   committedSummary,
   RDS_CA_BUNDLE,
@@ -25,8 +25,7 @@ import {
   secretInput,
 } from "./harness";
 
-const PASSWORD_FILE = join(tmpdir(), `precog-admin-password-migrations-${process.pid}`);
-writeFileSync(PASSWORD_FILE, "local-admin-password\n");
+const PASSWORD_FILE = adminPasswordFile();
 
 function run(stack: Stack): Promise<Run> {
   return runStack(stack, {

@@ -2,14 +2,11 @@
  * Changes to the privileges of one object run one after another (PostgreSQL refuses concurrent
  * changes to one catalog row); changes to different objects stay independent.
  */
-import { writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { adminPasswordFile } from "../helpers/password-file";
 import { type Recorded, runStack } from "./harness";
 
-const PASSWORD_FILE = join(tmpdir(), `precog-admin-password-order-${process.pid}`);
-writeFileSync(PASSWORD_FILE, "local-admin-password\n");
+const PASSWORD_FILE = adminPasswordFile();
 
 const GRANT = "postgresql:index/grant:Grant";
 const DEFAULT = "postgresql:index/defaultPrivileges:DefaultPrivileges";

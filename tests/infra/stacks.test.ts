@@ -2,13 +2,11 @@
  * The four committed stacks under Pulumi mocks: exact resources, names, inputs and counts; roles,
  * CONNECTION LIMITs, grants and default privileges; secretness; protection; the rotation guarantee.
  */
-import { writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PRIVILEGES, GRANTS } from "../../infra/database/privileges";
 import { DEPLOYER_LOGIN, roleNamesOf } from "../../src/env/roles";
+import { adminPasswordFile } from "../helpers/password-file";
 import { stackFacts } from "../helpers/stack-facts";
 import {
   accountOf,
@@ -26,8 +24,7 @@ import {
 const dependencyNames = (r: { opts: { dependsOn?: unknown } }) =>
   ([] as unknown[]).concat(r.opts.dependsOn ?? []).map((d) => (d as { __name: string }).__name);
 
-const PASSWORD_FILE = join(tmpdir(), `precog-admin-password-${process.pid}`);
-writeFileSync(PASSWORD_FILE, "local-admin-password\n");
+const PASSWORD_FILE = adminPasswordFile();
 
 /** Runs a committed stack as its operator would: confirmed on prod, admin password file on local. */
 function run(stack: Stack): Promise<Run> {

@@ -86,10 +86,21 @@ async function recordedLedger(
   } catch (cause) {
     throw new Error(
       `The recorded ledger summary does not say what was applied before version ${settled.unsettledBefore} ` +
-        `(the files there are not the ones applied), and reading precog_migrations.history of ${describeLogin(inputs)} failed: ${(cause as Error).message}`,
+        `(the files there are not the ones applied), and reading precog_migrations.history of ${describeLogin(inputs)} failed: ${sentence(cause)} ${ledgerReadAdvice(inputs.environment)}`,
       { cause },
     );
   }
+}
+
+/** An error's message as a sentence: with its final full stop. */
+function sentence(cause: unknown): string {
+  const message = (cause as Error).message;
+  return message.endsWith(".") ? message : `${message}.`;
+}
+
+/** What to do when the history table could not be read: the same read, by the command, shows why. */
+function ledgerReadAdvice(environment: string): string {
+  return `Make sure the server is reachable and the migrator can log in (\`PRECOG_ENV=${environment} npx precog-db status\` reads the same table as the migrator), then run again.`;
 }
 
 function driftError(stack: string, drift: readonly string[]): Error {
@@ -259,7 +270,7 @@ export async function read(id: string, props: MigrationsState) {
     ledger = await ledgerOf(props);
   } catch (cause) {
     throw new Error(
-      `Refresh failed: cannot read the applied migrations (precog_migrations.history) of ${describeLogin(props)}: ${(cause as Error).message}`,
+      `Refresh failed: cannot read the applied migrations (precog_migrations.history) of ${describeLogin(props)}: ${sentence(cause)} ${ledgerReadAdvice(props.environment)}`,
       { cause },
     );
   }
