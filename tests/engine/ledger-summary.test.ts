@@ -238,30 +238,13 @@ function wholeText(ledger: readonly { version: string; checksum: string }[]) {
  * dev's) with the whole ledger's text, the files in the inputs as one JSON text.
  */
 async function importWholeTextShape(stack: StackName): Promise<void> {
-  const exported = JSON.parse((await project.copy.ok(["stack", "export", "--stack", stack])).stdout);
+  const exported = await exportState(stack);
   const [ledger, devLedger] = [wholeText(await ledgerOf(stack)), wholeText(await ledgerOf("dev"))];
-  const files = await migrationFiles(join(project.dir, "migrations"), false);
-  for (const r of exported.deployment.resources as (StateResource & {
-    inputs: Record<string, unknown>;
-    outputs: Record<string, unknown>;
-  })[]) {
-    if (r.type === MIGRATIONS_TYPE) {
-      r.outputs = { ...r.outputs, applied: ledger };
-      const { files: _, ...inputs } = r.inputs;
-      r.inputs = {
-        ...inputs,
-        migrationsJson: JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.checksum]))),
-      };
-    } else if (r.type === "pulumi:pulumi:Stack") {
-      r.outputs = { ...r.outputs, migrations: ledger };
-    } else if (r.type === "pulumi:pulumi:StackReference") {
-      const outputs = r.outputs.outputs as Record<string, unknown>;
-      r.outputs = { ...r.outputs, outputs: { ...outputs, migrations: devLedger } };
-    }
-  }
-  const path = join(project.dir, "..", `whole-text-${stack}.json`);
-  writeFileSync(path, JSON.stringify(exported));
-  await project.copy.ok(["stack", "import", "--stack", stack, "--file", path]);
+  const r = resourceIn(exported, MIGRATIONS_TYPE);
+  r.outputs = { ...r.outputs, applied: ledger };
+  const { files: _, ...inputs } = r.inputs;
+  r.inputs = { ...inputs, migrationsJson: await filesJson() };
+  await importWithOutputs(stack, exported, ledger, devLedger);
 }
 
 /**
@@ -270,50 +253,14 @@ async function importWholeTextShape(stack: StackName): Promise<void> {
  * `allowed` input, the `migrations` output (and the StackReference's copy of dev's) the whole ledger.
  */
 async function importFormerShape(stack: StackName): Promise<void> {
-  const exported = JSON.parse((await project.copy.ok(["stack", "export", "--stack", stack])).stdout);
-  const ledger = await ledgerOf(stack);
-  const devLedger = await ledgerOf("dev");
-  for (const r of exported.deployment.resources as (StateResource & {
-    inputs: Record<string, unknown>;
-    outputs: Record<string, unknown>;
-  })[]) {
-    if (r.type === MIGRATIONS_TYPE) {
-      const { applied: _, ...outputs } = r.outputs;
-      r.outputs = { ...outputs, ledgerJson: JSON.stringify(ledger) };
-      const { predecessorApplied, ...inputs } = r.inputs;
-      r.inputs = {
-        ...inputs,
-        allowed: predecessorApplied === null ? null : devLedger.map(({ version, checksum }) => ({ version, checksum })),
-      };
-    } else if (r.type === "pulumi:pulumi:Stack") {
-      r.outputs = { ...r.outputs, migrations: ledger };
-    } else if (r.type === "pulumi:pulumi:StackReference") {
-      const outputs = r.outputs.outputs as Record<string, unknown>;
-      r.outputs = { ...r.outputs, outputs: { ...outputs, migrations: devLedger } };
-    }
-  }
-  const path = join(project.dir, "..", `former-${stack}.json`);
-  writeFileSync(path, JSON.stringify(exported));
-  await project.copy.ok(["stack", "import", "--stack", stack, "--file", path]);
-}
-
-/** The migration provider's resource type. */
-const PROVIDER_TYPE = "pulumi:providers:precog-migrations";
-
-type ExportedResource = StateResource & { inputs: Record<string, unknown>; outputs: Record<string, unknown> };
-interface Exported {
-  deployment: { resources: ExportedResource[] };
-}
-
-/** `stack`'s state as `pulumi stack export --show-secrets` prints it: secrets in clear, marked as secrets. */
-async function exportWithSecrets(stack: StackName): Promise<Exported> {
-  return JSON.parse((await project.copy.ok(["stack", "export", "--stack", stack, "--show-secrets"])).stdout);
-}
-
-function resourceIn(exported: Exported, type: string): ExportedResource {
-  const found = exported.deployment.resources.find((r) => r.type === type);
-  if (!found) throw new Error(`no ${type} in the state`);
-  return found;
+  const exported = await exportState(stack);
+  const [ledger, devLedger] = [await ledgerOf(stack), await ledgerOf("dev")];
+  const r = resourceIn(exported, MIGRATIONS_TYPE);
+  const { applied: _, ...outputs } = r.outputs;
+  r.outputs = { ...outputs, ledgerJson: JSON.stringify(ledger) };
+  const { predecessorApplied, ...inputs } = r.inputs;
+  r.inputs = { ...inputs, allowed: allowedOf(predecessorApplied, devLedger) };
+  await importWithOutputs(stack, exported, ledger, devLedger);
 }
 
 /**
@@ -324,43 +271,86 @@ function resourceIn(exported: Exported, type: string): ExportedResource {
  * the StackReference's copy of dev's) the whole ledger. Returns the password, as the engine decrypts it.
  */
 async function importAsFiledShape(stack: StackName): Promise<string> {
-  const exported = await exportWithSecrets(stack);
-  const ledger = await ledgerOf(stack);
-  const devLedger = await ledgerOf("dev");
-  const files = await migrationFiles(join(project.dir, "migrations"), false);
+  const exported = await exportState(stack, { showSecrets: true });
+  const [ledger, devLedger] = [await ledgerOf(stack), await ledgerOf("dev")];
   const provider = resourceIn(exported, PROVIDER_TYPE);
   const secret = provider.inputs.migratorPassword as { plaintext: string };
   const { migratorPassword: _, ...providerInputs } = provider.inputs;
   const { migratorPassword: __, ...providerOutputs } = provider.outputs;
   provider.inputs = providerInputs;
   provider.outputs = providerOutputs;
+  const r = resourceIn(exported, MIGRATIONS_TYPE);
+  const { login, files: ___, predecessorApplied, ...inputs } = r.inputs;
+  const { kind: ____, ...target } = login as Record<string, unknown>;
+  const connection = { ...target, password: secret };
+  r.inputs = {
+    ...inputs,
+    connection,
+    migrationsJson: await filesJson(),
+    allowed: allowedOf(predecessorApplied, devLedger),
+    preview: false,
+  };
+  const { applied: _____, login: ______, ...outputs } = r.outputs;
+  r.outputs = { ...outputs, connection, ledgerJson: JSON.stringify(ledger) };
+  await importWithOutputs(stack, exported, ledger, devLedger);
+  return JSON.parse(secret.plaintext) as string;
+}
+
+/** The migration provider's resource type. */
+const PROVIDER_TYPE = "pulumi:providers:precog-migrations";
+
+type ExportedResource = StateResource & { inputs: Record<string, unknown>; outputs: Record<string, unknown> };
+interface Exported {
+  deployment: { resources: ExportedResource[] };
+}
+
+/** `stack`'s state as `pulumi stack export` prints it; with `showSecrets`, secrets in clear, marked as secrets. */
+async function exportState(stack: StackName, { showSecrets = false } = {}): Promise<Exported> {
+  const args = ["stack", "export", "--stack", stack, ...(showSecrets ? ["--show-secrets"] : [])];
+  return JSON.parse((await project.copy.ok(args)).stdout);
+}
+
+const exportWithSecrets = (stack: StackName) => exportState(stack, { showSecrets: true });
+
+function resourceIn(exported: Exported, type: string): ExportedResource {
+  const found = exported.deployment.resources.find((r) => r.type === type);
+  if (!found) throw new Error(`no ${type} in the state`);
+  return found;
+}
+
+/** Every file's checksum, as the inputs carried them before the files' digest: one JSON text. */
+async function filesJson(): Promise<string> {
+  const files = await migrationFiles(join(project.dir, "migrations"), false);
+  return JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.checksum])));
+}
+
+/** The predecessor's whole ledger as the former `allowed` input: none for dev. */
+function allowedOf(predecessorApplied: unknown, devLedger: readonly { version: string; checksum: string }[]) {
+  return predecessorApplied === null ? null : devLedger.map(({ version, checksum }) => ({ version, checksum }));
+}
+
+/**
+ * Imports `exported` as `stack`'s state with its `migrations` output, and the StackReference's copy
+ * of dev's, replaced by `migrations` and `devMigrations` (the shape being imported).
+ */
+async function importWithOutputs(
+  stack: StackName,
+  exported: Exported,
+  migrations: unknown,
+  devMigrations: unknown,
+): Promise<void> {
   for (const r of exported.deployment.resources) {
-    if (r.type === MIGRATIONS_TYPE) {
-      const { login, files: ___, predecessorApplied, ...inputs } = r.inputs;
-      const { kind: ____, ...target } = login as Record<string, unknown>;
-      const connection = { ...target, password: secret };
-      r.inputs = {
-        ...inputs,
-        connection,
-        migrationsJson: JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.checksum]))),
-        allowed: predecessorApplied === null ? null : devLedger.map(({ version, checksum }) => ({ version, checksum })),
-        preview: false,
-      };
-      const { applied: _____, login: ______, ...outputs } = r.outputs;
-      r.outputs = { ...outputs, connection, ledgerJson: JSON.stringify(ledger) };
-    } else if (r.type === "pulumi:pulumi:Stack") {
-      r.outputs = { ...r.outputs, migrations: ledger };
-    } else if (r.type === "pulumi:pulumi:StackReference") {
+    if (r.type === "pulumi:pulumi:Stack") r.outputs = { ...r.outputs, migrations };
+    else if (r.type === "pulumi:pulumi:StackReference") {
       const outputs = r.outputs.outputs as Record<string, unknown>;
-      r.outputs = { ...r.outputs, outputs: { ...outputs, migrations: devLedger } };
+      r.outputs = { ...r.outputs, outputs: { ...outputs, migrations: devMigrations } };
     }
   }
-  const path = join(project.dir, "..", `as-filed-${stack}.json`);
+  const path = join(project.dir, "..", `imported-${stack}.json`);
   writeFileSync(path, JSON.stringify(exported));
   try {
     await project.copy.ok(["stack", "import", "--stack", stack, "--file", path]);
   } finally {
     rmSync(path);
   }
-  return JSON.parse(secret.plaintext) as string;
 }
