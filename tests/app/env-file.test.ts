@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { getEnvironment, loadVars, resolveSettings } from "../../src/app";
+import { scratchDir } from "../helpers/scratch-dir";
 
 function envFile(text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), "precog-envfile-"));
+  const dir = scratchDir("envfile");
   const path = join(dir, ".env");
   writeFileSync(path, text);
   return path;
@@ -36,7 +36,7 @@ describe("loadVars", () => {
 
   it("skips a missing default .env but not a missing named file", () => {
     const cwd = process.cwd();
-    process.chdir(mkdtempSync(join(tmpdir(), "precog-noenv-")));
+    process.chdir(scratchDir("noenv"));
     try {
       expect(loadVars({ env: { A: "1" } })).toEqual({ vars: { A: "1" }, file: undefined });
     } finally {

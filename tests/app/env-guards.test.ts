@@ -3,11 +3,11 @@
  * `openPool` against a real server: an empty `PRECOG_ENV=` in the environment must not hide the
  * file's `PRECOG_ENV=prod`, and a file must never confirm prod.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadVars, openPool } from "../../src/app";
+import { scratchDir } from "../helpers/scratch-dir";
 import { appName, serverConnections, useScratchDatabase, useTestDatabase } from "./support";
 
 const db = useTestDatabase();
@@ -15,7 +15,7 @@ const db = useTestDatabase();
 const liveDb = useScratchDatabase("precog_live");
 
 function envFile(lines: Record<string, string>): string {
-  const file = join(mkdtempSync(join(tmpdir(), "precog-env-guards-")), ".env");
+  const file = join(scratchDir("env-guards"), ".env");
   writeFileSync(
     file,
     `${Object.entries(lines)

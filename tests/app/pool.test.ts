@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openPool } from "../../src/app";
 import { withAdmin } from "../helpers/pg";
+import { scratchDir } from "../helpers/scratch-dir";
 import {
   appName,
   eventually,
@@ -54,7 +54,7 @@ describe("openPool on a provisioned test database, as the app role", () => {
   });
 
   it("reads the connection from a .env file, with environment variables winning", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "precog-pool-env-"));
+    const dir = scratchDir("pool-env");
     const file = join(dir, ".env");
     const lines = Object.entries(db.current.vars()).map(([k, v]) => `${k}=${v}`);
     writeFileSync(file, [...lines, "DB_POOL_MIN_CONN=1", "DB_POOL_MAX_CONN=2"].join("\n"));

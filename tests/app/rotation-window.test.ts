@@ -5,13 +5,13 @@
  * credentials with backoff until they work, within `authRetryMillis`, for both sources.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, renameSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DescribeSecretCommand, type GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import { afterEach, describe, expect, it } from "vitest";
 import { openPool, type SecretsClient } from "../../src/app";
 import { withAdmin } from "../helpers/pg";
+import { scratchDir } from "../helpers/scratch-dir";
 import { appName, recordingLogger, useScratchDatabase, useTestDatabase } from "./support";
 
 const db = useTestDatabase();
@@ -77,7 +77,7 @@ function envText(password: string, name: string): string {
 describe("a new connection during a rotation's window", () => {
   it("from a .env file: waits until the file holds the new password, then connects", async () => {
     const name = appName("window-file");
-    const file = join(mkdtempSync(join(tmpdir(), "precog-window-")), ".env.test");
+    const file = join(scratchDir("window"), ".env.test");
     swapIn(file, envText(db.current.app.password, name));
     const logger = recordingLogger();
     const pool = await openPool({ envFile: file, env: {}, logger });

@@ -8,8 +8,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadVars, pgpassLookup, resolveTarget } from "../../src/cli/target";
 import { maskSecrets } from "../../src/migrate/pg";
+import { scratchDir } from "../helpers/scratch-dir";
 
-const none = mkdtempSync(join(tmpdir(), "precog-empty-"));
+const none = scratchDir("empty");
 
 describe("resolveTarget", () => {
   it.each([

@@ -6,17 +6,14 @@
  * inside a plain string built from it (a URL, an env string, a JSON document). Checked on every
  * input of every resource of the four stacks under Pulumi's mocks, which receive secrets marked.
  */
-import { writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { secretFree } from "../../infra/startup/secret-free-debug-log";
+import { adminPasswordFile } from "../helpers/password-file";
 import { MASTER_PASSWORD, ROTATED_PASSWORD, runStack, STACKS } from "./harness";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const ADMIN_PASSWORD = "local-admin-password-for-secret-scan";
-const PASSWORD_FILE = join(tmpdir(), `precog-secret-scan-${process.pid}`);
-writeFileSync(PASSWORD_FILE, `${ADMIN_PASSWORD}\n`);
+const PASSWORD_FILE = adminPasswordFile(ADMIN_PASSWORD);
 
 /** Every password a stack's program sees under the mocks. */
 const PASSWORD = new RegExp(

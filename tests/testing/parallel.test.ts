@@ -6,12 +6,12 @@
  * fixture switched off (rows committed) the same files must fail, which shows the demo can fail.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cleanSlate } from "../../src/testing";
 import { withClient } from "../../testbed/client";
+import { scratchDir } from "../helpers/scratch-dir";
 import { committedRows, useTestDatabase } from "./support";
 
 const db = useTestDatabase("CREATE TABLE demo_rows (id bigserial PRIMARY KEY, key text NOT NULL, owner text NOT NULL)");
@@ -24,7 +24,7 @@ interface ChildRun {
 }
 
 function runDemo(isolation: "on" | "off"): Promise<ChildRun> {
-  const dir = mkdtempSync(join(tmpdir(), "precog-parallel-"));
+  const dir = scratchDir("parallel");
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("VITEST")) env[k] = v;
   Object.assign(env, db.current.vars(), { PRECOG_DEMO_ISOLATION: isolation, PRECOG_DEMO_LOG: dir });
