@@ -2,9 +2,6 @@
  * The policy rules of operating prod (issue 31): each on a stack that keeps it (the committed
  * ones, and the config that uses the feature) and on one that breaks it, naming the resource.
  */
-import { writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type Context, type Rule, type StackResource, UNKNOWN } from "../../policy/resources";
 import { prodBackupsCopied } from "../../policy/rules/backups";
@@ -13,12 +10,12 @@ import { rdsInstanceSafe, rdsMasterPassword } from "../../policy/rules/rds";
 import { stagingRehearsesProd } from "../../policy/rules/rehearsal";
 import { restoreKeepsIdentifier } from "../../policy/rules/restore";
 import type { ConfigOverrides } from "../../testbed/config-overrides";
+import { adminPasswordFile } from "../helpers/password-file";
 import { runStack, STACKS, type Stack } from "../infra/harness";
 import { editResource, fromHarness } from "./from-harness";
 
 const PROD_OK = { PRECOG_PROD_CONFIRMED: "yes", USER: "tester" };
-const PASSWORD_FILE = join(tmpdir(), `precog-ops-policy-admin-password-${process.pid}`);
-writeFileSync(PASSWORD_FILE, "local-admin-password\n");
+const PASSWORD_FILE = adminPasswordFile();
 const ctx = (environment: string): Context => ({ environment, minimumBackupRetentionDays: 7 });
 
 async function resourcesOf(stack: Stack, config?: ConfigOverrides): Promise<StackResource[]> {

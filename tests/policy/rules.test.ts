@@ -2,9 +2,6 @@
  * The policy pack's rule functions on the four committed stacks (through the mock harness) and on
  * fixtures that break each rule: a broken fixture fails naming the resource.
  */
-import { writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   type Context,
@@ -28,12 +25,12 @@ import {
 } from "../../policy/rules/roles";
 import { noPlainPasswords, secretsRotate } from "../../policy/rules/secrets";
 import type { ConfigOverrides } from "../../testbed/config-overrides";
+import { adminPasswordFile } from "../helpers/password-file";
 import { runStack, STACKS, type Stack } from "../infra/harness";
 import { editResource, fromHarness } from "./from-harness";
 
 const PROD_OK = { PRECOG_PROD_CONFIRMED: "yes", USER: "tester" };
-const PASSWORD_FILE = join(tmpdir(), `precog-policy-admin-password-${process.pid}`);
-writeFileSync(PASSWORD_FILE, "local-admin-password\n");
+const PASSWORD_FILE = adminPasswordFile();
 const ctx = (environment: string): Context => ({ environment, minimumBackupRetentionDays: 7 });
 
 async function resourcesOf(stack: Stack, config?: ConfigOverrides): Promise<StackResource[]> {
