@@ -3,7 +3,7 @@
  * pg_dump backup is written first (a failed backup stops the run). Also `validate` finding a
  * hand-made drift, object by object, and the repository's schema going up, down and up again.
  */
-import { mkdtempSync, readdirSync, rmSync, statSync, unlinkSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -51,10 +51,8 @@ describe("staging and prod runs", () => {
   it("back up with pg_dump, named by environment, time and versions, before applying", async () => {
     dir = migrationsDir({ "1_t.sql": sql("CREATE TABLE t (v int); INSERT INTO t VALUES (42);") });
     await migrate({ ...staging(), environment: "dev" });
-    dir = migrationsDir({
-      "1_t.sql": sql("CREATE TABLE t (v int); INSERT INTO t VALUES (42);"),
-      "2_u.sql": sql("CREATE TABLE u (v int);"),
-    });
+    // The same folder gains a file (a second folder here was never removed).
+    writeFileSync(join(dir, "2_u.sql"), sql("CREATE TABLE u (v int);"));
     const r = await migrate(staging());
     expect(r.backupFile).toMatch(new RegExp(`^${backups}/staging-\\d{8}T\\d{6}Z-1-to-2\\.dump$`));
     expect(readdirSync(backups)).toHaveLength(1);
