@@ -100,10 +100,12 @@ async function main(): Promise<void> {
     console.log(
       `RUNS ${RUNS}; A = dev with the migration component, B = dev without it (each its own copy and cluster)`,
     );
+    // B's script for each command, the same at every size: B has no migrations.
+    const without: Record<string, string> = {};
     for (const { name, args } of COMMANDS) {
       const a = script(join(work, `with-${name}.sh`), full.project, args);
-      const b = script(join(work, `without-${name}.sh`), bare.project, args);
-      compare(`no-op pulumi ${name}: A = with the component, B = without it`, a, b);
+      without[name] = script(join(work, `without-${name}.sh`), bare.project, args);
+      compare(`no-op pulumi ${name}: A = with the component, B = without it`, a, without[name]);
     }
 
     const migrator: string = (await full.project.outputs("dev")).roles.migrator;
@@ -121,8 +123,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 2200));
       for (const { name, args } of COMMANDS) {
         const a = script(join(work, `with-${name}-${total}.sh`), full.project, args);
-        const b = script(join(work, `without-${name}.sh`), bare.project, args);
-        compare(`no-op pulumi ${name}, ${total} applied: A = with the component, B = without it`, a, b);
+        compare(`no-op pulumi ${name}, ${total} applied: A = with the component, B = without it`, a, without[name]);
       }
     }
   });

@@ -9,7 +9,7 @@
  * runs in this process: `process.env` is left alone. Everything the engine printed, and every
  * error's message, goes into `transcript`.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { PulumiFn, Stack } from "@pulumi/pulumi/automation";
 import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
@@ -162,9 +162,28 @@ export class InlineProject {
    * `stack.exportStack()` runs it with --show-secrets, which decrypts them).
    */
   async exportState(stack: string): Promise<{ resources?: StateResource[] } & Record<string, unknown>> {
+    return (await this.exportDocument(stack)).deployment;
+  }
+
+  /**
+   * The whole document `pulumi stack export` prints (its version and the deployment), for
+   * `importDocument`; with `showSecrets`, the secrets in clear, still marked as secrets.
+   */
+  async exportDocument(stack: string, { showSecrets = false } = {}): Promise<ExportedDocument> {
     await this.stack(stack);
-    const exported = JSON.parse((await this.copy.ok(["stack", "export", "--stack", stack])).stdout);
-    return exported.deployment;
+    const args = ["stack", "export", "--stack", stack, ...(showSecrets ? ["--show-secrets"] : [])];
+    return JSON.parse((await this.copy.ok(args)).stdout);
+  }
+
+  /** Replaces the stack's state with `document` (`pulumi stack import`), through a file removed afterwards. */
+  async importDocument(stack: string, document: ExportedDocument): Promise<void> {
+    const path = join(this.copy.dir, "..", `import-${stack}.json`);
+    writeFileSync(path, JSON.stringify(document));
+    try {
+      await this.copy.ok(["stack", "import", "--stack", stack, "--file", path]);
+    } finally {
+      rmSync(path, { force: true });
+    }
   }
 
   /** The state's resources of `type`. */
@@ -259,6 +278,15 @@ function flagsOf(opts: RunOptions) {
   const { expectNoChanges, diff, refresh, plan, debug } = opts;
   return { expectNoChanges, diff, refresh, plan, debug, target: opts.target ? [...opts.target] : undefined };
 }
+
+/** What `pulumi stack export` prints: its version, and the deployment with every resource. */
+export interface ExportedDocument {
+  readonly version: number;
+  readonly deployment: { resources: ExportedResource[] } & Record<string, unknown>;
+}
+
+/** A resource of an exported document, its inputs and outputs there to rewrite before an import. */
+export type ExportedResource = StateResource & { inputs: Record<string, unknown>; outputs: Record<string, unknown> };
 
 /** A resource as the exported state records it. */
 export interface StateResource {

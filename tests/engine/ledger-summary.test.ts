@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrationFiles } from "../../src/migrate";
 import { sha256 } from "../../src/migrate/hash";
 import { withAdmin } from "../../testbed/probes";
-import type { InlineProgram, InlineProject, StateResource } from "./inline-project";
+import type { ExportedDocument, ExportedResource, InlineProgram, InlineProject, StateResource } from "./inline-project";
 import { appliedOf, appliedVersions, MIGRATIONS_TYPE } from "./owned-program";
 import { type StacksOnCluster, stacksOnCluster } from "./stacks-on-cluster";
 
@@ -176,8 +176,9 @@ describe.sequential("the ledger summary through the real engine", () => {
         expect(former.inputs?.connection).toMatchObject({ user: expect.any(String), password: expect.any(Object) });
         expect(former.outputs?.connection).toMatchObject({ password: expect.any(Object) });
         expect([former.inputs?.preview, typeof former.inputs?.migrationsJson]).toEqual([false, "string"]);
-        expect(JSON.stringify(resourceIn(await exportWithSecrets(stack), MIGRATIONS_TYPE))).toContain(passwords[stack]);
-        expect(resourceIn(await exportWithSecrets(stack), PROVIDER_TYPE).inputs?.migratorPassword).toBeUndefined();
+        const imported = await project.exportDocument(stack, { showSecrets: true });
+        expect(JSON.stringify(resourceIn(imported, MIGRATIONS_TYPE))).toContain(passwords[stack]);
+        expect(resourceIn(imported, PROVIDER_TYPE).inputs?.migratorPassword).toBeUndefined();
       }
 
       await expectMovedInOneUpEach(before, (after) => after.outputs?.connection ?? after.inputs?.connection, 2);
@@ -187,7 +188,7 @@ describe.sequential("the ledger summary through the real engine", () => {
         expect(after.outputs?.login).toEqual(before[stack].outputs?.login);
         for (const key of ["migrationsJson", "allowed", "preview"]) expect(after.inputs).not.toHaveProperty(key);
         // In clear as the engine decrypts the state: the password is in the provider's config alone.
-        const state = await exportWithSecrets(stack);
+        const state = await project.exportDocument(stack, { showSecrets: true });
         const provider = JSON.stringify(resourceIn(state, PROVIDER_TYPE));
         expect(provider).toContain(passwords[stack]);
         expect(JSON.stringify(resourceIn(state, MIGRATIONS_TYPE))).not.toContain(passwords[stack]);
@@ -238,7 +239,7 @@ function wholeText(ledger: readonly { version: string; checksum: string }[]) {
  * dev's) with the whole ledger's text, the files in the inputs as one JSON text.
  */
 async function importWholeTextShape(stack: StackName): Promise<void> {
-  const exported = await exportState(stack);
+  const exported = await project.exportDocument(stack);
   const [ledger, devLedger] = [wholeText(await ledgerOf(stack)), wholeText(await ledgerOf("dev"))];
   const r = resourceIn(exported, MIGRATIONS_TYPE);
   r.outputs = { ...r.outputs, applied: ledger };
@@ -253,7 +254,7 @@ async function importWholeTextShape(stack: StackName): Promise<void> {
  * `allowed` input, the `migrations` output (and the StackReference's copy of dev's) the whole ledger.
  */
 async function importFormerShape(stack: StackName): Promise<void> {
-  const exported = await exportState(stack);
+  const exported = await project.exportDocument(stack);
   const [ledger, devLedger] = [await ledgerOf(stack), await ledgerOf("dev")];
   const r = resourceIn(exported, MIGRATIONS_TYPE);
   const { applied: _, ...outputs } = r.outputs;
@@ -271,7 +272,7 @@ async function importFormerShape(stack: StackName): Promise<void> {
  * the StackReference's copy of dev's) the whole ledger. Returns the password, as the engine decrypts it.
  */
 async function importAsFiledShape(stack: StackName): Promise<string> {
-  const exported = await exportState(stack, { showSecrets: true });
+  const exported = await project.exportDocument(stack, { showSecrets: true });
   const [ledger, devLedger] = [await ledgerOf(stack), await ledgerOf("dev")];
   const provider = resourceIn(exported, PROVIDER_TYPE);
   const secret = provider.inputs.migratorPassword as { plaintext: string };
@@ -299,20 +300,7 @@ async function importAsFiledShape(stack: StackName): Promise<string> {
 /** The migration provider's resource type. */
 const PROVIDER_TYPE = "pulumi:providers:precog-migrations";
 
-type ExportedResource = StateResource & { inputs: Record<string, unknown>; outputs: Record<string, unknown> };
-interface Exported {
-  deployment: { resources: ExportedResource[] };
-}
-
-/** `stack`'s state as `pulumi stack export` prints it; with `showSecrets`, secrets in clear, marked as secrets. */
-async function exportState(stack: StackName, { showSecrets = false } = {}): Promise<Exported> {
-  const args = ["stack", "export", "--stack", stack, ...(showSecrets ? ["--show-secrets"] : [])];
-  return JSON.parse((await project.copy.ok(args)).stdout);
-}
-
-const exportWithSecrets = (stack: StackName) => exportState(stack, { showSecrets: true });
-
-function resourceIn(exported: Exported, type: string): ExportedResource {
+function resourceIn(exported: ExportedDocument, type: string): ExportedResource {
   const found = exported.deployment.resources.find((r) => r.type === type);
   if (!found) throw new Error(`no ${type} in the state`);
   return found;
@@ -335,7 +323,7 @@ function allowedOf(predecessorApplied: unknown, devLedger: readonly { version: s
  */
 async function importWithOutputs(
   stack: StackName,
-  exported: Exported,
+  exported: ExportedDocument,
   migrations: unknown,
   devMigrations: unknown,
 ): Promise<void> {
@@ -346,11 +334,5 @@ async function importWithOutputs(
       r.outputs = { ...r.outputs, outputs: { ...outputs, migrations: devMigrations } };
     }
   }
-  const path = join(project.dir, "..", `imported-${stack}.json`);
-  writeFileSync(path, JSON.stringify(exported));
-  try {
-    await project.copy.ok(["stack", "import", "--stack", stack, "--file", path]);
-  } finally {
-    rmSync(path);
-  }
+  await project.importDocument(stack, exported);
 }
