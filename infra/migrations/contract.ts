@@ -7,8 +7,7 @@ import {
   isCurrentSummary,
   type LedgerSummary,
   type ListDigest,
-  listDigest,
-  migrationFiles,
+  migrationFolder,
   migrationName,
   type PredecessorView,
   summaryFromOutput,
@@ -127,8 +126,8 @@ export async function readFolder(
   wire: MigrationsWireInputs,
 ): Promise<{ readonly inputs: MigrationsInputs } | { readonly changed: string }> {
   const { files: read, ...rest } = wire;
-  const files = await migrationFiles(wire.dir);
-  const now = listDigest(files);
+  const folder = await migrationFolder(wire.dir);
+  const now = folder.digest;
   if (now.count !== read.count || now.digest !== read.digest) {
     const seen = (d: ListDigest) => `${d.count} file(s), newest ${d.newest}, digest ${d.digest.slice(0, 12)}`;
     return {
@@ -137,7 +136,7 @@ export async function readFolder(
         "nothing was applied; run the command again.",
     };
   }
-  return { inputs: { ...rest, migrations: Object.fromEntries(files.map((f) => [f.filename, f.checksum])) } };
+  return { inputs: { ...rest, migrations: Object.fromEntries(folder.files().map((f) => [f.filename, f.checksum])) } };
 }
 
 /** What the provider's diff, update and refresh read back: the inputs it compares, and the ledger. */

@@ -6,6 +6,7 @@
 
 import { createHash } from "node:crypto";
 import type { Client } from "pg";
+import { type LedgerSummary, RECENT, summaryOf } from "./ledger-summary";
 import { LOCK_CHECK_PLPGSQL, requirePg } from "./pg";
 
 export const HISTORY_SCHEMA = "precog_migrations";
@@ -88,7 +89,7 @@ export async function ensureHistoryTable(client: Client): Promise<void> {
 
 /** Every applied migration in version order, or an empty list when the table does not exist yet. One query. */
 export async function readHistoryRows(client: Client): Promise<AppliedRow[]> {
-  try {
+  return unlessNoTable([], async () => {
     const r = await client.query(
       `SELECT version::text AS version, name, checksum, applied_by, applied_at, duration_ms
          FROM ${HISTORY_TABLE} ${HISTORY_OLDEST_FIRST}`,
@@ -102,10 +103,17 @@ export async function readHistoryRows(client: Client): Promise<AppliedRow[]> {
       appliedAt: new Date(row.applied_at).toISOString(),
       durationMs: row.duration_ms,
     }));
+  });
+}
+
+/** `read`'s answer, or `none` when the history's schema or table does not exist: nothing applied yet. */
+async function unlessNoTable<T>(none: T, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
   } catch (cause) {
     const code = (cause as { code?: string }).code;
-    // 3F000: schema missing, 42P01: table missing. Both mean "nothing applied yet".
-    if (code === "3F000" || code === "42P01") return [];
+    // 3F000: schema missing, 42P01: table missing.
+    if (code === "3F000" || code === "42P01") return none;
     throw cause;
   }
 }
@@ -117,17 +125,37 @@ export async function readHistoryRows(client: Client): Promise<AppliedRow[]> {
  * not exist yet.
  */
 export async function readHistoryDigest(client: Client): Promise<{ count: number; digest: string } | null> {
-  try {
+  return unlessNoTable(null, async () => {
     const r = await client.query(
       `SELECT count(*)::int AS count, md5(coalesce(string_agg(version::text || ' ' || name || ' ' || checksum, E'\\n' ${HISTORY_OLDEST_FIRST}), '')) AS digest
          FROM ${HISTORY_TABLE}`,
     );
     return r.rows[0];
-  } catch (cause) {
-    const code = (cause as { code?: string }).code;
-    if (code === "3F000" || code === "42P01") return null;
-    throw cause;
-  }
+  });
+}
+
+/**
+ * The history's summary (./ledger-summary.ts: count, newest, digest, the newest RECENT listed, the
+ * older ones' digest), computed by the server in one row: what a caller that records the ledger
+ * (the Pulumi component) reads after an apply, without a row per migration to transfer and parse.
+ * The same as `summaryOf` of every row (tests/migrate/history-summary.test.ts): the same lines,
+ * `<version> <checksum>` oldest first, the same sha256. The summary of none when the table does
+ * not exist yet.
+ */
+export async function readHistorySummary(client: Client): Promise<LedgerSummary> {
+  const lines = (filter: string) =>
+    `coalesce(string_agg(version::text || ' ' || checksum, E'\\n' ORDER BY version)${filter}, '')`;
+  const sha256 = (text: string) => `encode(sha256(convert_to(${text}, 'UTF8')), 'hex')`;
+  return unlessNoTable(summaryOf([]), async () => {
+    const r = await client.query(
+      `SELECT count(*)::int AS count, max(version)::text AS newest, ${sha256(lines(""))} AS digest,
+              ${lines(` FILTER (WHERE back <= ${RECENT})`)} AS recent,
+              ${sha256(lines(` FILTER (WHERE back > ${RECENT})`))} AS older
+         FROM (SELECT version, checksum, row_number() OVER (ORDER BY version DESC) AS back FROM ${HISTORY_TABLE}) h`,
+    );
+    const { count, newest, digest, recent, older } = r.rows[0];
+    return { count, newest, digest, recent, olderDigest: older };
+  });
 }
 
 /** The digest `readHistoryDigest` would return if exactly `entries` (in version order) were applied. */

@@ -12,12 +12,12 @@ import { guardTarget } from "./guard";
 import {
   type AppliedRow,
   ensureHistoryTable,
-  type HistoryRow,
   readHistoryDigest,
   readHistoryRows,
+  readHistorySummary,
   recordSql,
-  toHistoryRow,
 } from "./history";
+import { type LedgerSummary, summaryOf } from "./ledger-summary";
 import { actAs, describeConnection, openSession, withAdvisoryLock } from "./pg";
 import type { Reconciled } from "./reconcile";
 import { type Scan, scanFolder } from "./scan";
@@ -42,8 +42,8 @@ export interface MigrateResult {
   readonly applied: readonly AppliedMigration[];
   /** The pg_dump file written before applying, if any. */
   readonly backupFile?: string;
-  /** The history as the run leaves it, oldest first: only with `returnHistory`. */
-  readonly history?: readonly HistoryRow[];
+  /** The summary of the history as the run leaves it: only with `returnSummary`. */
+  readonly summary?: LedgerSummary;
 }
 
 /** Applies every pending migration in version order. Throws on any problem, after reporting it. */
@@ -53,7 +53,10 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const target = describeConnection(s.connection);
   const where = `${target} (${s.environment})`;
   const session = openSession(s.connection, s.applicationName);
-  /** `history`: the rows just read on this connection, if any; otherwise read now (with `returnHistory`). */
+  /**
+   * `history`: the rows just read on this connection, if any; otherwise (with `returnSummary`) the
+   * server sums the table up, one row whatever its length.
+   */
   const result = async (
     applied: AppliedMigration[],
     backupFile?: string,
@@ -63,7 +66,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     target,
     applied,
     backupFile,
-    ...(s.returnHistory ? { history: (history ?? (await readHistoryRows(session.client))).map(toHistoryRow) } : {}),
+    ...(s.returnSummary ? { summary: history ? summaryOf(history) : await readHistorySummary(session.client) } : {}),
   });
   const upToDate = (count: number, history?: readonly AppliedRow[]) => {
     s.log({ type: "info", message: `${where} is up to date: ${count} migration(s) applied.` });

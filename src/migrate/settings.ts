@@ -99,11 +99,11 @@ export interface MigrateOptions extends ConnectionOptions {
   /** Apply pending migrations only up to and including this version. Default: all. */
   readonly targetVersion?: string;
   /**
-   * Also return the history as the run leaves it (`MigrateResult.history`), read on the run's own
-   * connection: for a caller that records the ledger (the Pulumi component) without opening a
-   * second one. Default false.
+   * Also return the summary of the history as the run leaves it (`MigrateResult.summary`), read on
+   * the run's own connection: for a caller that records the ledger (the Pulumi component) without
+   * opening a second one. Default false.
    */
-  readonly returnHistory?: boolean;
+  readonly returnSummary?: boolean;
 }
 
 /** Options after defaults, as the runner uses them. */
@@ -200,6 +200,6 @@ export function resolveSettings(options: MigrateOptions, operatorDefault: () => 
     targetVersion: o.targetVersion,
     ownerRole: o.ownerRole,
     beforeApply: o.beforeApply,
-    returnHistory: o.returnHistory ?? false,
+    returnSummary: o.returnSummary ?? false,
   };
 }

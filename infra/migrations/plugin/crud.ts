@@ -206,14 +206,14 @@ async function apply(i: MigrationsInputs, previous: MigrationsState | undefined,
       applicationName: "precog-db pulumi",
       // The engine's notes and warnings (a wait for the migration lock among them) show under the resource.
       log: log && engineNotes(log),
-      // The ledger to record, read on the apply's own connection (no second one to open).
-      returnHistory: true,
+      // The ledger to record, summed up by the server on the apply's own connection (no second one to open).
+      returnSummary: true,
       // lint: the engine's default, on for staging and prod, where it refuses under the lock what
       // the diff's lint refuses first (./pending-lint.ts).
     });
-    // Always there with returnHistory; without it the ledger would be a guess.
-    if (!result.history) throw new Error("migrate returned no history");
-    return stateOf(i, summaryOf(result.history), result.backupFile ?? lastBackup);
+    // Always there with returnSummary; without it the ledger would be a guess.
+    if (!result.summary) throw new Error("migrate returned no ledger summary");
+    return stateOf(i, result.summary, result.backupFile ?? lastBackup);
   } catch (e) {
     // Only after a failure: the apply's connection may be gone with it.
     const applied = await ledgerOf(i).then(summaryOf, () => previousSummary(previous, i.environment));
