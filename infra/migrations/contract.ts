@@ -83,7 +83,13 @@ export interface MigrationsInputs {
   readonly login: MigrationsLogin;
   /** The migrations folder, absolute: where this machine's files are, which the provider reads itself. */
   readonly dir: string;
-  /** Every file, `<filename>: <checksum>`, in version order: read by the provider when its digest is not the ledger's. */
+  /**
+   * The files as the program read them: count, newest version, sha256 of every version and checksum
+   * (src/migrate `listDigest`). What a no-op compares with the recorded ledger's, and what the
+   * engine holds the folder to when it applies (`expectFiles`).
+   */
+  readonly files: ListDigest;
+  /** Every file, `<filename>: <checksum>`, in version order: read by the provider when `files` is not the ledger's. */
   readonly migrations: Readonly<Record<string, string>>;
   /** The stack before this one (config precog:migrations.predecessor), or null for dev. Not part of the diff. */
   readonly predecessor: string | null;
@@ -104,18 +110,19 @@ export interface MigrationsInputs {
  * folder itself (`withFiles`), and a preview shows the digest changed (the provider's log line
  * `pending migrations:` names the files).
  */
-export interface MigrationsWireInputs extends Omit<MigrationsInputs, "migrations"> {
-  readonly files: ListDigest;
-}
+export type MigrationsWireInputs = Omit<MigrationsInputs, "migrations">;
 
 /**
- * The inputs as the provider works on them: the folder read (the engine's stat cache), and held to
- * the digest the program read, so that what is applied is what the preview showed.
+ * The inputs as the provider works on them: the folder read (the engine's stat cache, through
+ * `read`), and held to the digest the program read, so that what is applied is what the preview showed.
  */
-export async function withFiles(wire: MigrationsWireInputs): Promise<MigrationsInputs> {
-  const read = await readFolder(wire);
-  if ("changed" in read) throw new Error(read.changed);
-  return read.inputs;
+export async function withFiles(
+  wire: MigrationsWireInputs,
+  read: typeof readFolder = readFolder,
+): Promise<MigrationsInputs> {
+  const got = await read(wire);
+  if ("changed" in got) throw new Error(got.changed);
+  return got.inputs;
 }
 
 /**
@@ -125,7 +132,7 @@ export async function withFiles(wire: MigrationsWireInputs): Promise<MigrationsI
 export async function readFolder(
   wire: MigrationsWireInputs,
 ): Promise<{ readonly inputs: MigrationsInputs } | { readonly changed: string }> {
-  const { files: read, ...rest } = wire;
+  const read = wire.files;
   const folder = await migrationFolder(wire.dir);
   const now = folder.digest;
   if (now.count !== read.count || now.digest !== read.digest) {
@@ -136,7 +143,7 @@ export async function readFolder(
         "nothing was applied; run the command again.",
     };
   }
-  return { inputs: { ...rest, migrations: Object.fromEntries(folder.files().map((f) => [f.filename, f.checksum])) } };
+  return { inputs: { ...wire, migrations: Object.fromEntries(folder.files().map((f) => [f.filename, f.checksum])) } };
 }
 
 /** What the provider's diff, update and refresh read back: the inputs it compares, and the ledger. */

@@ -6,6 +6,7 @@
  */
 import { type Environment, isEnvironment, PROTECTED_ENVIRONMENTS } from "../env/environment";
 import { durationProblem, lockWaitProblem } from "./duration";
+import type { ListDigest } from "./ledger-summary";
 import type { Connection } from "./pg";
 
 /** Something the engine reports while it runs. */
@@ -99,6 +100,13 @@ export interface MigrateOptions extends ConnectionOptions {
   /** Apply pending migrations only up to and including this version. Default: all. */
   readonly targetVersion?: string;
   /**
+   * The files' digest (count and digest, ./ledger-summary.ts `listDigest`) as the caller read the
+   * folder before this run: when the run's own scan finds another, it refuses before it asks the
+   * server anything more, applying nothing (the Pulumi component: what is applied is the folder
+   * its program and its diff read). Default: none.
+   */
+  readonly expectFiles?: ListDigest;
+  /**
    * Also return the summary of the history as the run leaves it (`MigrateResult.summary`), read on
    * the run's own connection: for a caller that records the ledger (the Pulumi component) without
    * opening a second one. Default false.
@@ -119,6 +127,7 @@ export interface Settings
       | "targetVersion"
       | "ownerRole"
       | "beforeApply"
+      | "expectFiles"
     >
   > {
   readonly log: (event: MigrateEvent) => void;
@@ -129,6 +138,7 @@ export interface Settings
   readonly targetVersion?: string;
   readonly ownerRole?: string;
   readonly beforeApply?: MigrateOptions["beforeApply"];
+  readonly expectFiles?: ListDigest;
 }
 
 export const DEFAULT_LOCK_TIMEOUT = "5s";
@@ -200,6 +210,7 @@ export function resolveSettings(options: MigrateOptions, operatorDefault: () => 
     targetVersion: o.targetVersion,
     ownerRole: o.ownerRole,
     beforeApply: o.beforeApply,
+    expectFiles: o.expectFiles,
     returnSummary: o.returnSummary ?? false,
   };
 }

@@ -1,11 +1,11 @@
 /** The migration provider's inputs for a scratch database and a folder, as the component passes them. */
 import type { MigrationsInputs } from "../../infra/migrations/contract";
 import { providerConfig } from "../../infra/migrations/plugin/login";
-import { migrationFiles } from "../../src/migrate";
+import { migrationFolder } from "../../src/migrate";
 import { clientConfig } from "../helpers/pg";
 
 /**
- * `db` on the test server as the admin, without TLS, every file of `dir` in `migrations`; `over` on
+ * `db` on the test server as the admin, without TLS, the files of `dir` (their digest and each one); `over` on
  * top. The admin's password goes where a local stack's is, the provider's config.
  */
 export async function providerInputs(
@@ -14,7 +14,7 @@ export async function providerInputs(
   over: Partial<MigrationsInputs> & Pick<MigrationsInputs, "environment" | "backup" | "operator">,
 ): Promise<MigrationsInputs> {
   const c = clientConfig(db);
-  const files = await migrationFiles(dir, false);
+  const folder = await migrationFolder(dir, false);
   providerConfig.current = { migratorPassword: String(c.password) };
   return {
     login: {
@@ -26,7 +26,8 @@ export async function providerInputs(
       sslMode: "disable",
     },
     dir,
-    migrations: Object.fromEntries(files.map((f) => [f.filename, f.checksum])),
+    files: folder.digest,
+    migrations: Object.fromEntries(folder.files().map((f) => [f.filename, f.checksum])),
     predecessor: null,
     predecessorApplied: null,
     ...over,

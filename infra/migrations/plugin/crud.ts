@@ -192,6 +192,8 @@ async function apply(i: MigrationsInputs, previous: MigrationsState | undefined,
       operator: i.operator,
       prodConfirmed: true,
       allowed: i.predecessorApplied ? allowedOf(i.predecessorApplied, filesOf(i)) : undefined,
+      // What the program and the diff read; a folder changed since is refused with nothing applied.
+      expectFiles: i.files,
       // On a local server the engine's own pg_dump, taken only when something is pending.
       backup: plan.kind === "pg_dump",
       backupDir: plan.kind === "pg_dump" ? plan.dir : undefined,

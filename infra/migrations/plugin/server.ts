@@ -4,7 +4,7 @@
  * returns (including the state recorded on a failed apply) is marked secret where its inputs were.
  */
 import type * as provider from "@pulumi/pulumi/provider";
-import { type MigrationsWireInputs, readFolder, withFiles } from "../contract";
+import { type MigrationsInputs, type MigrationsWireInputs, readFolder, withFiles } from "../contract";
 import * as impl from "./crud";
 import type { EngineLog } from "./engine-log";
 import { secretLike, unwrapSecrets } from "./wire-secrets";
@@ -23,7 +23,7 @@ export function migrationsProvider(version: string, log: EngineLog): provider.Pr
     },
     diff: async (_id, urn, olds, news) => {
       const wire = unwrapSecrets<MigrationsWireInputs>(news);
-      return impl.diff(urn, unwrapSecrets(olds), wire, () => readFolder(wire), log.of(urn));
+      return impl.diff(urn, unwrapSecrets(olds), wire, () => readFolderOnce(wire), log.of(urn));
     },
     create: async (urn, inputs) => {
       const { id, outs } = await marked(inputs, async () => impl.create(await inputsOf(inputs), log.of(urn)));
@@ -56,9 +56,28 @@ export function migrationsPreviews(log: EngineLog) {
   };
 }
 
+/**
+ * `readFolder`, but a folder whose digest this process has just read (the diff's read, then the
+ * update's or create's) is not read again: the files are looked up by the digest the program read,
+ * which the engine holds the folder to once more when it applies (`expectFiles`), so the update
+ * applies the files the diff checked or nothing.
+ */
+const readFolderOnce = lastFolderRead();
+
+function lastFolderRead(): typeof readFolder {
+  let last: { readonly key: string; readonly migrations: MigrationsInputs["migrations"] } | undefined;
+  return async (wire) => {
+    const key = `${wire.dir}\n${wire.files.count}\n${wire.files.digest}`;
+    if (last?.key === key) return { inputs: { ...wire, migrations: last.migrations } };
+    const read = await readFolder(wire);
+    if ("inputs" in read) last = { key, migrations: read.inputs.migrations };
+    return read;
+  };
+}
+
 /** The engine's inputs as the provider works on them: plain values, the folder read. */
 function inputsOf(wire: unknown) {
-  return withFiles(unwrapSecrets<MigrationsWireInputs>(wire));
+  return withFiles(unwrapSecrets<MigrationsWireInputs>(wire), readFolderOnce);
 }
 
 /** Runs `apply`; the state a failed apply records is marked secret as `inputs` were. */
