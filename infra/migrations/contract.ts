@@ -4,6 +4,7 @@
  * inputs carry the files' digest, the state the ledger's summary (src/migrate/ledger-summary.ts).
  */
 import {
+  changedSinceRead,
   isCurrentSummary,
   type LedgerSummary,
   type ListDigest,
@@ -132,17 +133,9 @@ export async function withFiles(
 export async function readFolder(
   wire: MigrationsWireInputs,
 ): Promise<{ readonly inputs: MigrationsInputs } | { readonly changed: string }> {
-  const read = wire.files;
   const folder = await migrationFolder(wire.dir);
-  const now = folder.digest;
-  if (now.count !== read.count || now.digest !== read.digest) {
-    const seen = (d: ListDigest) => `${d.count} file(s), newest ${d.newest}, digest ${d.digest.slice(0, 12)}`;
-    return {
-      changed:
-        `The migration files in ${wire.dir} changed while Pulumi ran (the program read ${seen(read)}; now ${seen(now)}): ` +
-        "nothing was applied; run the command again.",
-    };
-  }
+  const changed = changedSinceRead(wire.dir, wire.files, folder.digest);
+  if (changed) return { changed };
   return { inputs: { ...wire, migrations: Object.fromEntries(folder.files().map((f) => [f.filename, f.checksum])) } };
 }
 

@@ -138,20 +138,22 @@ export async function readHistoryDigest(client: Client): Promise<{ count: number
  * The history's summary (./ledger-summary.ts: count, newest, digest, the newest RECENT listed, the
  * older ones' digest), computed by the server in one row: what a caller that records the ledger
  * (the Pulumi component) reads after an apply, without a row per migration to transfer and parse.
- * The same as `summaryOf` of every row (tests/migrate/history-summary.test.ts): the same lines,
+ * The same as `summaryOf` of every row (tests/migrate/return-summary.test.ts): the same lines,
  * `<version> <checksum>` oldest first, the same sha256. The summary of none when the table does
- * not exist yet.
+ * not exist yet. (The ORDER BYs are inside an aggregate and a window, where a name is the
+ * subquery's bigint column, never an output column: HISTORY_OLDEST_FIRST is for a query's own.)
  */
 export async function readHistorySummary(client: Client): Promise<LedgerSummary> {
   const lines = (filter: string) =>
-    `coalesce(string_agg(version::text || ' ' || checksum, E'\\n' ORDER BY version)${filter}, '')`;
-  const sha256 = (text: string) => `encode(sha256(convert_to(${text}, 'UTF8')), 'hex')`;
+    `coalesce(pg_catalog.string_agg(h.version::text || ' ' || h.checksum, E'\\n' ORDER BY h.version)${filter}, '')`;
+  const sha256 = (text: string) =>
+    `pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(${text}, 'UTF8')), 'hex')`;
   return unlessNoTable(summaryOf([]), async () => {
     const r = await client.query(
-      `SELECT count(*)::int AS count, max(version)::text AS newest, ${sha256(lines(""))} AS digest,
+      `SELECT pg_catalog.count(*)::int AS count, pg_catalog.max(h.version)::text AS newest, ${sha256(lines(""))} AS digest,
               ${lines(` FILTER (WHERE back <= ${RECENT})`)} AS recent,
               ${sha256(lines(` FILTER (WHERE back > ${RECENT})`))} AS older
-         FROM (SELECT version, checksum, row_number() OVER (ORDER BY version DESC) AS back FROM ${HISTORY_TABLE}) h`,
+         FROM (SELECT version, checksum, pg_catalog.row_number() OVER (ORDER BY version DESC) AS back FROM ${HISTORY_TABLE}) h`,
     );
     const { count, newest, digest, recent, older } = r.rows[0];
     return { count, newest, digest, recent, olderDigest: older };

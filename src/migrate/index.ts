@@ -127,6 +127,7 @@ export {
   type AppliedRef,
   allowedOf,
   appliedEntries,
+  changedSinceRead,
   checksumThere,
   isCurrentSummary,
   type LedgerSummary,

@@ -86,6 +86,17 @@ export function sameList(a: ListDigest, b: ListDigest): boolean {
 }
 
 /**
+ * Why a folder is not the one a caller read before (its files' digest then, `read`, and now,
+ * `now`), or undefined when it is: the refusal of a run that would apply other files than the ones
+ * read (the Pulumi provider's folder read, the engine's `expectFiles`).
+ */
+export function changedSinceRead(dir: string, read: ListDigest, now: ListDigest): string | undefined {
+  if (sameList(read, now)) return undefined;
+  const seen = (d: ListDigest) => `${d.count} file(s), newest ${d.newest}, digest ${d.digest.slice(0, 12)}`;
+  return `The migration files in ${dir} changed after they were read (read: ${seen(read)}; now: ${seen(now)}): nothing was applied; run the command again.`;
+}
+
+/**
  * A recorded summary in any shape it has had, as the current one: the summary (its list checked
  * against its count, its newest version and, when it lists every one, its digest); the whole text
  * (`applied`, stacks last deployed before the newest were listed alone), checked against its

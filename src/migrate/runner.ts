@@ -17,7 +17,7 @@ import {
   readHistorySummary,
   recordSql,
 } from "./history";
-import { type LedgerSummary, type ListDigest, sameList, summaryOf } from "./ledger-summary";
+import { changedSinceRead, type LedgerSummary, summaryOf } from "./ledger-summary";
 import { actAs, describeConnection, openSession, withAdvisoryLock } from "./pg";
 import type { Reconciled } from "./reconcile";
 import { type Scan, scanFolder } from "./scan";
@@ -80,7 +80,10 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       scanFolder(s.dir, s.checksumCache),
       s.targetVersion === undefined ? session.early(readHistoryDigest) : session.ready.then(() => null),
     );
-    if (s.expectFiles && !sameList(scan.files, s.expectFiles)) throw notExpected(s.dir, s.expectFiles, scan.files);
+    //    A folder that is not the one the caller read (expectFiles) is refused here, before the
+    //    lock, the backup or the caller's beforeApply.
+    const changed = s.expectFiles && changedSinceRead(s.dir, s.expectFiles, scan.files);
+    if (changed) throw new Error(changed);
     // 2. Compare, without the lock: "nothing pending" is safe to answer from committed history,
     //    and nearly every run gets that answer from the one-row digest (all applied, unchanged).
     if (digest && digest.count === scan.refs.length && digest.digest === scan.digest)
@@ -142,7 +145,7 @@ async function sideBySide<A, B>(local: Promise<A>, remote: Promise<B>): Promise<
 
 /**
  * History against the files: every problem at once, or what is pending (up to the target version),
- * with the history rows read (the result's history when nothing is pending).
+ * with the history rows read (the result's summary when nothing is pending).
  */
 async function compare(
   client: Client,
@@ -259,12 +262,4 @@ async function applyAll(client: Client, files: readonly MigrationFile[], s: Sett
     }
     return applied;
   });
-}
-
-/** The refusal of a folder that is not the one the caller read (`expectFiles`). */
-function notExpected(dir: string, expected: ListDigest, found: ListDigest): Error {
-  const seen = (d: ListDigest) => `${d.count} file(s), newest ${d.newest}, digest ${d.digest.slice(0, 12)}`;
-  return new Error(
-    `The migration files in ${dir} changed after they were read (read: ${seen(expected)}; now: ${seen(found)}): nothing was applied; run again.`,
-  );
 }

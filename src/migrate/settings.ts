@@ -100,7 +100,7 @@ export interface MigrateOptions extends ConnectionOptions {
   /** Apply pending migrations only up to and including this version. Default: all. */
   readonly targetVersion?: string;
   /**
-   * The files' digest (count and digest, ./ledger-summary.ts `listDigest`) as the caller read the
+   * The files' digest (`{ count, newest, digest }`, ./ledger-summary.ts `listDigest`) as the caller read the
    * folder before this run: when the run's own scan finds another, it refuses before it asks the
    * server anything more, applying nothing (the Pulumi component: what is applied is the folder
    * its program and its diff read). Default: none.

@@ -5,7 +5,7 @@
  * nothing applied, not applied unchecked. On a real server; the contract's readFolder counted
  * through a pass-through mock.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -22,7 +22,11 @@ vi.mock("../../infra/migrations/contract", async (actual) => {
 const reads = vi.mocked(contract.readFolder);
 
 const URN = "urn:pulumi:dev::precog::precog-migrations:index:Migrations::precog-dev-migrations";
-const log = { of: () => ({ info: async () => {}, warn: async () => {} }), connect: () => {} };
+const logged: string[] = [];
+const log = {
+  of: () => ({ info: async (m: string) => void logged.push(m), warn: async (m: string) => void logged.push(m) }),
+  connect: () => {},
+};
 const provider = migrationsProvider("0.0.0-test", log);
 const file = (table: string) =>
   `-- migrate:up\nCREATE TABLE ${table} (id int);\n-- migrate:down\nDROP TABLE ${table};\n`;
@@ -45,6 +49,7 @@ async function withOnePending() {
   writeFileSync(join(dir, "0002_b.sql"), file("b"));
   const news = await devProviderInputs(dir, database);
   reads.mockClear();
+  logged.length = 0;
   return { olds: created?.outs, news };
 }
 
@@ -64,11 +69,20 @@ describe("the provider's folder read, between a diff and its update", () => {
     await expect(provider.update?.("migrations", URN, olds, news)).rejects.toThrow(
       new RegExp(
         `^The migration files in ${dir} changed after they were read \\(read: 2 file\\(s\\), newest 2, digest [0-9a-f]{12}; ` +
-          "now: 3 file\\(s\\), newest 3, digest [0-9a-f]{12}\\): nothing was applied; run again\\.\\n",
+          "now: 3 file\\(s\\), newest 3, digest [0-9a-f]{12}\\): nothing was applied; run the command again\\.\\n",
       ),
     );
     expect(reads).toHaveBeenCalledTimes(1);
     const again = await provider.read?.("migrations", URN, olds);
     expect(recordedVersions(again?.props)).toEqual(["1"]);
+  });
+
+  it("every diff reads the folder itself: a file renamed between two diffs (its version and checksum the same) shows under its new name", async () => {
+    const { olds, news } = await withOnePending();
+    await provider.diff?.("migrations", URN, olds, news);
+    renameSync(join(dir, "0002_b.sql"), join(dir, "0002_renamed.sql"));
+    await provider.diff?.("migrations", URN, olds, news);
+    expect(logged).toEqual(["pending migrations: 0002_b.sql", "pending migrations: 0002_renamed.sql"]);
+    expect(reads).toHaveBeenCalledTimes(2);
   });
 });

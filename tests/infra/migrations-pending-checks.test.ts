@@ -182,8 +182,8 @@ describe("the provider's diff of a recorded resource", () => {
     expect(logged).toEqual([]);
     await expect(provider.update?.("migrations", urn("dev"), await recorded("dev", []), news)).rejects.toThrow(
       new RegExp(
-        `^The migration files in ${dir} changed while Pulumi ran \\(the program read 1 file\\(s\\), newest 1, digest [0-9a-f]{12}; ` +
-          "now 2 file\\(s\\), newest 2, digest [0-9a-f]{12}\\): nothing was applied; run the command again\\.$",
+        `^The migration files in ${dir} changed after they were read \\(read: 1 file\\(s\\), newest 1, digest [0-9a-f]{12}; ` +
+          "now: 2 file\\(s\\), newest 2, digest [0-9a-f]{12}\\): nothing was applied; run the command again\\.$",
       ),
     );
   });

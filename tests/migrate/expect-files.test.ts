@@ -5,7 +5,7 @@
  */
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { migrate, migrationFolder } from "../../src/migrate";
 import { scratchMigrations, sql } from "./helpers";
 
@@ -27,10 +27,13 @@ describe("migrate with expectFiles", () => {
     const refusal = (count: number, newest: string) =>
       new RegExp(
         `^The migration files in ${dir} changed after they were read \\(read: 1 file\\(s\\), newest 1, digest ${read.digest.slice(0, 12)}; ` +
-          `now: ${count} file\\(s\\), newest ${newest}, digest [0-9a-f]{12}\\): nothing was applied; run again\\.$`,
+          `now: ${count} file\\(s\\), newest ${newest}, digest [0-9a-f]{12}\\): nothing was applied; run the command again\\.$`,
       );
-    await expect(migrate(opts({ expectFiles: read }))).rejects.toThrow(refusal(2, "2"));
-    expect(await scratch.versions()).toEqual([]);
+    // Refused before the lock, the history table and the caller's own step before applying.
+    const beforeApply = vi.fn(async () => {});
+    await expect(migrate(opts({ expectFiles: read, beforeApply }))).rejects.toThrow(refusal(2, "2"));
+    expect(beforeApply).not.toHaveBeenCalled();
+    expect((await scratch.query("SELECT to_regclass('precog_migrations.history') AS t")).rows[0].t).toBeNull();
     expect(await scratch.tables()).toEqual([]);
 
     // The same file count and newest version, the content changed.

@@ -39,12 +39,14 @@ describe("readHistorySummary", () => {
       expect(await history.readHistorySummary(c)).toEqual(summaryOf([]));
       await history.ensureHistoryTable(c);
       expect(await history.readHistorySummary(c)).toEqual(summaryOf([]));
-      // Versions 7, 14, ..., so that 98 sorts after 105 as text, checksums unlike each other.
+      // Versions 7, 14, ..., so that 98 sorts after 105 as text, checksums unlike each other; the
+      // rows written in no order, so that no order comes from the table's.
       let count = 0;
       for (const upTo of [1, RECENT, RECENT + 1, 250]) {
         await c.query(
           `INSERT INTO precog_migrations.history (version, name, checksum, applied_by, duration_ms)
-           SELECT 7 * v, 'm' || v, encode(sha256(v::text::bytea), 'hex'), 'tester', 0 FROM generate_series($1::int, $2::int) v`,
+           SELECT 7 * v, 'm' || v, encode(sha256(v::text::bytea), 'hex'), 'tester', 0
+             FROM generate_series($1::int, $2::int) v ORDER BY random()`,
           [count + 1, upTo],
         );
         count = upTo;

@@ -6,9 +6,9 @@
  * On staging and prod in the diff because the provider cannot tell a preview from an update there:
  * the engine's Check and Diff requests do not say which (only Create and Update do, which the
  * plugin's previews of them answer: ./previews.ts), and a program's flag in the inputs would differ
- * between a saved plan's preview and the `up --plan` that applies it. So the update's lint makes a
- * refused finding stop it before the provider takes its RDS snapshot, even with `pulumi up
- * --skip-preview` (the engine's own lint would refuse it too, but only after that). On dev and
+ * between a saved plan's preview and the `up --plan` that applies it. So a refused finding stops the
+ * update at its diff, before the provider logs in, even with `pulumi up --skip-preview` (the
+ * engine's own lint refuses it too, later: under its lock, before the RDS snapshot). On dev and
  * test, where nothing is refused, only the previews lint (in the preview of the resource's create
  * or update): the update after a preview does not lint again, and neither does an `up
  * --skip-preview`, as `precog-db migrate` does not lint there, which keeps the parser's cost out

@@ -4,9 +4,10 @@
  * returns (including the state recorded on a failed apply) is marked secret where its inputs were.
  */
 import type * as provider from "@pulumi/pulumi/provider";
-import { type MigrationsInputs, type MigrationsWireInputs, readFolder, withFiles } from "../contract";
+import { type MigrationsWireInputs, withFiles } from "../contract";
 import * as impl from "./crud";
 import type { EngineLog } from "./engine-log";
+import { readAndKeep, takeKept } from "./folder-reads";
 import { secretLike, unwrapSecrets } from "./wire-secrets";
 
 /** `log`: the engine's log (./engine-log.ts), where check and diff say what is pending. */
@@ -17,21 +18,22 @@ export function migrationsProvider(version: string, log: EngineLog): provider.Pr
       // Files that changed since the last run are likely pending: the diff will say so.
       if (olds.files?.digest !== news.files?.digest) log.connect();
       // A new resource has no old inputs; a recorded one is checked by its diff (the folder read only then).
-      if (Object.keys(olds).length === 0) await impl.checkNew(urn, await inputsOf(news), log.of(urn));
+      if (Object.keys(olds).length === 0)
+        await impl.checkNew(urn, await withFiles(unwrapSecrets(news), (w) => readAndKeep(urn, w)), log.of(urn));
       // Secrets stay marked in the inputs the engine records.
       return { inputs: news };
     },
     diff: async (_id, urn, olds, news) => {
       const wire = unwrapSecrets<MigrationsWireInputs>(news);
-      return impl.diff(urn, unwrapSecrets(olds), wire, () => readFolderOnce(wire), log.of(urn));
+      return impl.diff(urn, unwrapSecrets(olds), wire, () => readAndKeep(urn, wire), log.of(urn));
     },
     create: async (urn, inputs) => {
-      const { id, outs } = await marked(inputs, async () => impl.create(await inputsOf(inputs), log.of(urn)));
+      const { id, outs } = await marked(inputs, async () => impl.create(await inputsOf(urn, inputs), log.of(urn)));
       return { id, outs: secretLike(outs, inputs) };
     },
     update: async (_id, urn, olds, news) => {
       const { outs } = await marked(news, async () =>
-        impl.update(unwrapSecrets(olds), await inputsOf(news), log.of(urn)),
+        impl.update(unwrapSecrets(olds), await inputsOf(urn, news), log.of(urn)),
       );
       return { outs: secretLike(outs, news) };
     },
@@ -50,34 +52,15 @@ export function migrationsProvider(version: string, log: EngineLog): provider.Pr
  */
 export function migrationsPreviews(log: EngineLog) {
   return {
-    create: async (urn: string, inputs: unknown) => impl.preview(undefined, await inputsOf(inputs), log.of(urn)),
+    create: async (urn: string, inputs: unknown) => impl.preview(undefined, await inputsOf(urn, inputs), log.of(urn)),
     update: async (urn: string, olds: unknown, news: unknown) =>
-      impl.preview(unwrapSecrets(olds), await inputsOf(news), log.of(urn)),
+      impl.preview(unwrapSecrets(olds), await inputsOf(urn, news), log.of(urn)),
   };
 }
 
-/**
- * `readFolder`, but a folder whose digest this process has just read (the diff's read, then the
- * update's or create's) is not read again: the files are looked up by the digest the program read,
- * which the engine holds the folder to once more when it applies (`expectFiles`), so the update
- * applies the files the diff checked or nothing.
- */
-const readFolderOnce = lastFolderRead();
-
-function lastFolderRead(): typeof readFolder {
-  let last: { readonly key: string; readonly migrations: MigrationsInputs["migrations"] } | undefined;
-  return async (wire) => {
-    const key = `${wire.dir}\n${wire.files.count}\n${wire.files.digest}`;
-    if (last?.key === key) return { inputs: { ...wire, migrations: last.migrations } };
-    const read = await readFolder(wire);
-    if ("inputs" in read) last = { key, migrations: read.inputs.migrations };
-    return read;
-  };
-}
-
-/** The engine's inputs as the provider works on them: plain values, the folder read. */
-function inputsOf(wire: unknown) {
-  return withFiles(unwrapSecrets<MigrationsWireInputs>(wire), readFolderOnce);
+/** The engine's inputs as the provider works on them: plain values, the folder as the diff or check before read it (./folder-reads.ts). */
+function inputsOf(urn: string, wire: unknown) {
+  return withFiles(unwrapSecrets<MigrationsWireInputs>(wire), (w) => takeKept(urn, w));
 }
 
 /** Runs `apply`; the state a failed apply records is marked secret as `inputs` were. */
