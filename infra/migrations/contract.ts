@@ -117,10 +117,7 @@ export type MigrationsWireInputs = Omit<MigrationsInputs, "migrations">;
  * The inputs as the provider works on them: the folder read (the engine's stat cache, through
  * `read`), and held to the digest the program read, so that what is applied is what the preview showed.
  */
-export async function withFiles(
-  wire: MigrationsWireInputs,
-  read: typeof readFolder = readFolder,
-): Promise<MigrationsInputs> {
+export async function withFiles(wire: MigrationsWireInputs, read: typeof readFolder): Promise<MigrationsInputs> {
   const got = await read(wire);
   if ("changed" in got) throw new Error(got.changed);
   return got.inputs;

@@ -5,15 +5,14 @@
  * nothing applied, not applied unchecked. On a real server; the contract's readFolder counted
  * through a pass-through mock.
  */
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import * as contract from "../../infra/migrations/contract";
 import { migrationsProvider } from "../../infra/migrations/plugin/server";
-import { createScratchDatabase, dropDatabase } from "../helpers/pg";
 import { devProviderInputs } from "../helpers/provider-inputs";
 import { recordedVersions } from "../helpers/recorded";
+import { scratchMigrations } from "../migrate/helpers";
 
 vi.mock("../../infra/migrations/contract", async (actual) => {
   const real = await actual<typeof import("../../infra/migrations/contract")>();
@@ -31,26 +30,17 @@ const provider = migrationsProvider("0.0.0-test", log);
 const file = (table: string) =>
   `-- migrate:up\nCREATE TABLE ${table} (id int);\n-- migrate:down\nDROP TABLE ${table};\n`;
 
-let database: string;
-let dir: string;
-beforeEach(async () => {
-  database = await createScratchDatabase("folderonce");
-  dir = mkdtempSync(join(tmpdir(), "precog-folder-once-"));
-  writeFileSync(join(dir, "0001_a.sql"), file("a"));
-});
-afterEach(async () => {
-  await dropDatabase(database);
-  rmSync(dir, { recursive: true, force: true });
-});
+const scratch = scratchMigrations("folderonce");
 
-/** The resource created with 0001 applied, then 0002 written: its recorded state and the inputs now. */
+/** The resource created with 0001 applied (a database and a folder of the test's own), then 0002 written: its folder, its recorded state and the inputs now. */
 async function withOnePending() {
-  const created = await provider.create?.(URN, await devProviderInputs(dir, database));
+  const dir = scratch.files({ "0001_a.sql": file("a") });
+  const created = await provider.create?.(URN, await devProviderInputs(dir, scratch.db));
   writeFileSync(join(dir, "0002_b.sql"), file("b"));
-  const news = await devProviderInputs(dir, database);
+  const news = await devProviderInputs(dir, scratch.db);
   reads.mockClear();
   logged.length = 0;
-  return { olds: created?.outs, news };
+  return { dir, olds: created?.outs, news };
 }
 
 describe("the provider's folder read, between a diff and its update", () => {
@@ -63,7 +53,7 @@ describe("the provider's folder read, between a diff and its update", () => {
   });
 
   it("a file added after the diff: the update refuses the folder, applying nothing", async () => {
-    const { olds, news } = await withOnePending();
+    const { dir, olds, news } = await withOnePending();
     expect((await provider.diff?.("migrations", URN, olds, news))?.changes).toBe(true);
     writeFileSync(join(dir, "0003_c.sql"), file("c"));
     await expect(provider.update?.("migrations", URN, olds, news)).rejects.toThrow(
@@ -78,7 +68,7 @@ describe("the provider's folder read, between a diff and its update", () => {
   });
 
   it("every diff reads the folder itself: a file renamed between two diffs (its version and checksum the same) shows under its new name", async () => {
-    const { olds, news } = await withOnePending();
+    const { dir, olds, news } = await withOnePending();
     await provider.diff?.("migrations", URN, olds, news);
     renameSync(join(dir, "0002_b.sql"), join(dir, "0002_renamed.sql"));
     await provider.diff?.("migrations", URN, olds, news);
