@@ -1,6 +1,6 @@
 /**
  * The migration provider plugin as the engine starts it: its wrapper runs the bundle that
- * `npm run build` writes (infra/startup/bundle-plugin.ts), which serves and prints its port; the
+ * `npm run build` writes (infra/startup/bundle-plugin.ts) with its code cache (tests/infra/code-cache.test.ts), which serves and prints its port; the
  * bundle has one copy of grpc-js, the SDK's, so that the engine log's client (engine-log.ts) takes
  * the credentials the SDK's generated client accepts.
  */
@@ -47,6 +47,11 @@ describe("the migration plugin's bundle", () => {
       "node_modules/@pulumi/pulumi/automation/",
     ])
       expect([path, bundle.includes(`"${path}`)]).toEqual([path, false]);
+  });
+
+  it("holds no dynamic import(), which the loader that runs it with its code cache cannot serve", () => {
+    // infra/startup/code-cache.ts compiles the bundle with node:vm, which has no loader for import() in Node 20.
+    expect(readFileSync(join(ROOT, PLUGIN_BUNDLE), "utf8")).not.toMatch(/\bimport\(/);
   });
 
   it("shares one grpc-js with the SDK", () => {
