@@ -6,41 +6,56 @@
  * on, that process writes the cache of everything the start compiled beside the bundle and ends.
  */
 import { spawnSync } from "node:child_process";
-import { renameSync, writeFileSync } from "node:fs";
-import { codeCacheOf, runWithCodeCache } from "./code-cache";
+import { existsSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { type Compiled, runWithCodeCache } from "./code-cache";
 
-/** How long the plugin may take to print its port before the build gives up. */
+/** How long the plugin may take to print its port, by default. */
 const START_TIMEOUT_MS = 60_000;
 
-/** Writes the code cache of the plugin's bundle at `bundle` (absolute), or throws saying why not. */
-export function writePluginCodeCache(bundle: string): void {
-  const run = spawnSync(process.execPath, [__filename, bundle], { encoding: "utf8", timeout: START_TIMEOUT_MS });
-  if (run.status !== 0) {
-    const why = run.error?.message ?? `exit ${run.status ?? run.signal}`;
-    throw new Error(
-      `npm run build: the migration plugin's bundle (${bundle}) did not start to make its code cache (${why}): ` +
-        `${run.stderr.trim() || "no output"}. Run it as the engine does (infra/migrations/plugin/pulumi-resource-precog-migrations 127.0.0.1:1) to see why.`,
-    );
-  }
+/**
+ * Writes the code cache of the plugin's bundle at `bundle` (absolute) and returns its path, or
+ * throws saying why not. `self`: this module's compiled file, which the child runs (a test under
+ * vitest passes the built one).
+ */
+export function writePluginCodeCache(bundle: string, timeoutMs = START_TIMEOUT_MS, self = __filename): string {
+  const run = spawnSync(process.execPath, [self, bundle], { encoding: "utf8", timeout: timeoutMs });
+  const written = run.status === 0 ? run.stdout.trim().split("\n").at(-1) : undefined;
+  if (written && existsSync(written)) return written;
+  const why = run.error?.message ?? (run.status === 0 ? "no cache written" : `exit ${run.status ?? run.signal}`);
+  throw new Error(
+    `the migration plugin's bundle (${bundle}) did not start to make its code cache (${why}): ` +
+      `${(run.stderr ?? "").trim() || "no output"}. Run it as the engine does ` +
+      "(infra/migrations/plugin/pulumi-resource-precog-migrations 127.0.0.1:1) to see why.",
+  );
 }
 
-/** In the child: starts the bundle and writes its cache once the port is out. */
+/** In the child: starts the bundle and, once its port is out, writes its cache and prints where. */
 function startAndWrite(bundle: string): void {
   process.argv = [process.argv[0], bundle, "127.0.0.1:1"];
-  const write = process.stdout.write.bind(process.stdout);
-  let started: ReturnType<typeof runWithCodeCache> | undefined;
-  process.stdout.write = ((chunk: unknown, ...rest: unknown[]) => {
-    // The port is the plugin's first output; what the start compiled is in by the next turn.
-    setImmediate(() => {
-      if (!started) throw new Error("the plugin printed before its bundle had run");
-      const file = codeCacheOf(bundle);
-      writeFileSync(`${file}.tmp`, started.script.createCachedData());
-      renameSync(`${file}.tmp`, file);
-      process.exit(0);
-    });
-    return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
+  const write = process.stdout.write.bind(process.stdout) as (chunk: unknown) => boolean;
+  let started: Compiled | undefined;
+  process.stdout.write = ((chunk: unknown) => {
+    // The plugin's first output is its port: what the start compiled is in by the next turn.
+    if (/^\d+\s*$/.test(String(chunk))) setImmediate(() => writeCache(started));
+    return true;
   }) as typeof process.stdout.write;
   started = runWithCodeCache(bundle, { useCache: false });
+
+  function writeCache(compiled: Compiled | undefined): void {
+    // The SDK's provider keeps the process alive past an uncaught error, so every failure ends it here.
+    const tmp = compiled?.cacheFile && `${compiled.cacheFile}.${process.pid}.tmp`;
+    try {
+      if (!compiled?.cacheFile || !tmp) throw new Error("the bundle was written while it was read");
+      writeFileSync(tmp, compiled.script.createCachedData());
+      renameSync(tmp, compiled.cacheFile);
+      write(`${compiled.cacheFile}\n`);
+      process.exit(0);
+    } catch (e) {
+      if (tmp) rmSync(tmp, { force: true });
+      process.stderr.write(`${(e as Error).message}\n`);
+      process.exit(2);
+    }
+  }
 }
 
 if (require.main === module) startAndWrite(process.argv[2]);

@@ -8,10 +8,11 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { PLUGIN_BUNDLE } from "../../infra/startup/plugin-paths";
 import { ROOT } from "../../testbed/pulumi-project";
 
 const PLUGIN = join(ROOT, "infra/migrations/plugin/pulumi-resource-precog-migrations");
-const BUNDLE = join(ROOT, "dist/pulumi/infra/migrations/plugin-bundle.js");
+const BUNDLE = join(ROOT, PLUGIN_BUNDLE);
 
 function alive(pid: number): boolean {
   try {
