@@ -1,6 +1,6 @@
 /**
- * The migration provider plugin's process (infra/migrations/plugin/pulumi-resource-precog-migrations
- * runs its bundle, ../startup/bundle-plugin.ts): the provider served over gRPC to the engine, with a
+ * The migration provider plugin's process (./pulumi-resource-precog-migrations runs ./start.ts, which
+ * runs the bundle made from this file, ../../startup/bundle-plugin.ts): the provider served over gRPC to the engine, with a
  * log back to it, its own config (./provider-config.ts), its previews (./previews.ts), for as long as the engine lives
  * (./engine-watch.ts): when it goes away, migration runs stop after their current migration
  * (rolled back if it was running) and the process ends.
