@@ -43,19 +43,24 @@ function startAndWrite(bundle: string): void {
 
   function writeCache(compiled: Compiled | undefined): void {
     // The SDK's provider keeps the process alive past an uncaught error, so every failure ends it here.
-    const tmp = compiled?.cacheFile && `${compiled.cacheFile}.${process.pid}.tmp`;
+    const file = compiled?.cacheFile;
+    if (!compiled || !file) fail("the bundle was written while it was read");
+    const tmp = `${file}.${process.pid}.tmp`;
     try {
-      if (!compiled?.cacheFile || !tmp) throw new Error("the bundle was written while it was read");
       writeFileSync(tmp, compiled.script.createCachedData());
-      renameSync(tmp, compiled.cacheFile);
-      write(`${compiled.cacheFile}\n`);
-      process.exit(0);
+      renameSync(tmp, file);
     } catch (e) {
-      if (tmp) rmSync(tmp, { force: true });
-      process.stderr.write(`${(e as Error).message}\n`);
-      process.exit(2);
+      rmSync(tmp, { force: true });
+      fail((e as Error).message);
     }
+    write(`${file}\n`);
+    process.exit(0);
   }
+}
+
+function fail(why: string): never {
+  process.stderr.write(`${why}\n`);
+  process.exit(2);
 }
 
 if (require.main === module) startAndWrite(process.argv[2]);

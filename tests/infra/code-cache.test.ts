@@ -17,6 +17,8 @@ import { scratchDir } from "../helpers/scratch-dir";
 const ROOT = join(__dirname, "../..");
 const CODE_CACHE = join(ROOT, "dist/pulumi/infra/startup/code-cache.js");
 const WRITER = join(ROOT, "dist/pulumi/infra/startup/plugin-code-cache.js");
+/** The build's writer as built (its child runs the compiled file). */
+const { writePluginCodeCache } = require(WRITER) as typeof import("../../infra/startup/plugin-code-cache");
 
 /** In a fresh node: compiles `file` with its cache (and runs it when `run`), printing what became of the cache. */
 function inNode(file: string, run: boolean): string {
@@ -67,7 +69,6 @@ describe("the migration plugin's code cache", () => {
     const dir = scratchDir("code-cache");
     const file = join(dir, "bundle.js");
     writeFileSync(file, 'process.stderr.write("cannot bind\\n"); process.exit(3);\n');
-    const { writePluginCodeCache } = require(WRITER) as typeof import("../../infra/startup/plugin-code-cache");
     expect(() => writePluginCodeCache(file, 30_000, WRITER)).toThrow(
       /bundle \(.*bundle\.js\) did not start to make its code cache \(exit 3\): cannot bind\. Run it as the engine does/,
     );
@@ -78,7 +79,6 @@ describe("the migration plugin's code cache", () => {
     const dir = scratchDir("code-cache");
     const file = join(dir, "bundle.js");
     writeFileSync(file, "setInterval(() => {}, 1000);\n");
-    const { writePluginCodeCache } = require(WRITER) as typeof import("../../infra/startup/plugin-code-cache");
     expect(() => writePluginCodeCache(file, 1_000, WRITER)).toThrow(
       /did not start to make its code cache \(.*ETIMEDOUT/,
     );
@@ -92,7 +92,6 @@ describe("the migration plugin's code cache", () => {
       file,
       'function serve() { process.stdout.write("40123\\n"); }\nserve();\nsetInterval(() => {}, 1000);\n',
     );
-    const { writePluginCodeCache } = require(WRITER) as typeof import("../../infra/startup/plugin-code-cache");
     expect(writePluginCodeCache(file, 30_000, WRITER)).toBe(codeCacheOf(file));
     expect(readdirSync(dir).sort()).toEqual(["bundle.js", codeCacheOf(file).slice(dir.length + 1)].sort());
   });
