@@ -2,16 +2,26 @@
 // through the Automation API, bench/lib/inline-cli-up.js to the CLI directly).
 // "with": the migration provider and the PrecogMigrations component (compiled, dist/pulumi), its
 // predecessor read through a StackReference when BENCH_PREDECESSOR names one; "without": the same
-// program registering neither, exporting the same keys. The rest comes from the environment:
+// program registering neither, exporting the same keys; "floor" and "floor-grpc": in their place, a
+// do-nothing provider (./floor-plugin, on the SDK's provider server or on grpc-js alone) and one
+// resource of it, for what any Node provider plugin costs. The rest comes from the environment:
 // BENCH_MIGRATIONS (the folder), BENCH_CONNECTION (the migrator's connection as JSON, its password
 // for the provider's config), BENCH_ENVIRONMENT.
 const { join, resolve } = require("node:path");
 
 const ROOT = resolve(__dirname, "../..");
+/** The do-nothing providers' packages, by the mode that registers one. */
+const FLOOR_PACKAGES = { floor: "precog-floor", "floor-grpc": "precog-floor-grpc" };
 
 async function inlineProgram(mode) {
   const pulumi = require("@pulumi/pulumi");
   if (mode === "without") return { migrations: null, schemaVersion: null };
+  const floor = FLOOR_PACKAGES[mode];
+  if (floor) {
+    const provider = new pulumi.ProviderResource(floor, "floor", {});
+    new pulumi.CustomResource(`${floor}:index:Nothing`, "nothing", {}, { provider });
+    return { migrations: null, schemaVersion: null };
+  }
   const infra = join(ROOT, "dist/pulumi/infra/migrations");
   const { migrationsComponentName, migrationsProvider } = require(join(infra, "resource.js"));
   const name = `precog-${process.env.BENCH_ENVIRONMENT}`;
@@ -38,4 +48,4 @@ async function inlineProgram(mode) {
   return { migrations: migrations.applied, schemaVersion: migrations.schemaVersion };
 }
 
-module.exports = { inlineProgram };
+module.exports = { FLOOR_PACKAGES, inlineProgram };

@@ -5,7 +5,11 @@
  * (bench/lib/inline-migrations.js, a whole process per command): A holds the migration provider and
  * the component of stack "test", whose gate reads its predecessor "dev" (the same number applied)
  * through a StackReference; B is the same program without them, on a stack of its own. Paired in
- * turn (bench/lib/paired.js); then A at 5,000 against A at 5, paired too.
+ * turn (bench/lib/paired.js); then A at 5,000 against A at 5, paired too. And the floor of a Node
+ * provider plugin: the same program with a do-nothing provider and one resource of it in place of
+ * the component (bench/lib/floor-plugin, bundled with its code cache and started as the migration
+ * plugin is), on the SDK's provider server as the migration plugin is ("floor") and on grpc-js alone
+ * ("floor-grpc"), each against B; and A at 5 against the first. On stacks of the 5 project.
  *
  *   npm run build && npx ts-node --transpile-only bench/pulumi/migrations-ledger-size.ts [RUNS]   (default 5)
  *
@@ -28,6 +32,7 @@ import { ensureHistoryTable } from "../../src/migrate/history";
 import { type LocalCluster, startLocalCluster } from "../../testbed/local-cluster";
 import { findEngine, ROOT } from "../../testbed/pulumi-project";
 import { adminOf } from "../lib/deployed-dev";
+import { buildFloorPlugins, type FloorPlugin } from "../lib/floor-plugins";
 import { type PairedRun, runPaired } from "../lib/paired-run";
 
 const RUNS = Number(process.argv[2] ?? "5");
@@ -78,7 +83,7 @@ async function recordApplied(cluster: LocalCluster, database: string, dir: strin
  * A project folder for one size (Pulumi.yaml naming the project's migration plugin, a package.json,
  * `migrations/` from `files`, a file backend of its own) with stacks dev and test deployed on
  * databases of their own, every file applied, and an empty stack "bare" for the program without
- * the component.
+ * the component; and a stack for each of `floors` (../lib/floor-plugins.ts), named as its mode, with that plugin's resource in the component's place.
  */
 async function sizeOf(
   work: string,
@@ -86,6 +91,7 @@ async function sizeOf(
   files: (dir: string) => void,
   cluster: LocalCluster,
   engine: string,
+  floors: readonly FloorPlugin[],
 ): Promise<Size> {
   const project = join(work, `project-${label}`);
   const backend = join(work, `state-${label}`);
@@ -94,9 +100,10 @@ async function sizeOf(
   writeFileSync(join(project, "package.json"), '{ "name": "precog-bench", "private": true }\n');
   const dir = join(project, "migrations");
   files(dir);
+  const plugins = [["precog-migrations", join(ROOT, "infra/migrations/plugin")], ...floors.map((f) => [f.pkg, f.dir])];
   writeFileSync(
     join(project, "Pulumi.yaml"),
-    `name: precog-bench\nruntime: nodejs\nplugins:\n  providers:\n    - name: precog-migrations\n      path: ${join(ROOT, "infra/migrations/plugin")}\n`,
+    `name: precog-bench\nruntime: nodejs\nplugins:\n  providers:\n${plugins.map(([name, path]) => `    - name: ${name}\n      path: ${path}\n`).join("")}`,
   );
   // dev and test as the committed stacks are: their passphrase and their one salt (so the test
   // stack's read of dev derives the key it derived for itself, as docs/pulumi-engine.md says).
@@ -115,7 +122,9 @@ async function sizeOf(
     BENCH_MIGRATIONS: dir,
   };
   const size = { label, project, vars };
-  for (const stack of ["dev", "test", "bare"])
+  // Each stack without the component, and the mode of its program: named as the mode for the floors.
+  const bare = [["bare", "without"], ...floors.map((f) => [f.mode, f.mode])];
+  for (const stack of ["dev", "test", ...bare.map(([stack]) => stack)])
     execFileSync("pulumi", ["stack", "init", stack], {
       cwd: project,
       env: { ...process.env, ...vars },
@@ -123,12 +132,8 @@ async function sizeOf(
     });
   for (const stack of ["dev", "test"]) await recordApplied(cluster, `bench_${stack}_${label}`, dir);
   // The first up of dev and test creates the resource, which records the ledger (nothing is
-  // pending); bare's records its stack alone.
-  for (const [stack, mode] of [
-    ["dev", "with"],
-    ["test", "with"],
-    ["bare", "without"],
-  ]) {
+  // pending); bare's records its stack alone, floor's its do-nothing resource.
+  for (const [stack, mode] of [["dev", "with"], ["test", "with"], ...bare]) {
     const deploy = script(join(work, `deploy-${label}-${stack}.sh`), size, stack, "deploy", mode, cluster);
     execFileSync("bash", [deploy], { stdio: "inherit" });
   }
@@ -147,7 +152,7 @@ function script(path: string, size: Size, stack: string, command: string, mode: 
   };
   const vars = {
     ...size.vars,
-    BENCH_ENVIRONMENT: stack === "bare" ? "test" : stack,
+    BENCH_ENVIRONMENT: stack === "dev" ? "dev" : "test",
     BENCH_CONNECTION: JSON.stringify(connection),
     BENCH_PREDECESSOR: stack === "test" ? "dev" : "",
   };
@@ -169,6 +174,12 @@ function compare(title: string, a: string, b: string): PairedRun {
   return r;
 }
 
+/** One line of the summary: `what` the run `r` measured, its A - B three ways. */
+function row(command: string, what: string, r: PairedRun): string {
+  const signed = (s: number) => `${s >= 0 ? "+" : ""}${s.toFixed(3)} s`;
+  return `${command.padEnd(8)} ${what} ${signed(r.a - r.b)} medians, ${signed(r.paired)} paired, ${signed(r.difference)} pairs' differences (A ${r.a.toFixed(2)} s, B ${r.b.toFixed(2)} s)`;
+}
+
 async function main(): Promise<void> {
   const engine = (await findEngine()).binDir;
   const cluster = await startLocalCluster();
@@ -179,7 +190,9 @@ async function main(): Promise<void> {
     else console.log(`no real history at ${CORPUS}: the 434 row is left out`);
     folders.push(["5000", (dir) => syntheticFolder(dir, 5000)]);
     const sizes: Size[] = [];
-    for (const [label, files] of folders) sizes.push(await sizeOf(work, label, files, cluster, engine));
+    const floors = buildFloorPlugins(work);
+    for (const [label, files] of folders)
+      sizes.push(await sizeOf(work, label, files, cluster, engine, label === "5" ? floors : []));
 
     console.log(
       `RUNS ${RUNS}; A = stack "test" with the migration provider and component (its predecessor "dev" read through a StackReference), B = the same inline program without them`,
@@ -187,26 +200,40 @@ async function main(): Promise<void> {
     const rows: string[] = [];
     for (const command of COMMANDS) {
       const runs: Record<string, string> = {};
+      const without: Record<string, string> = {};
       for (const size of sizes) {
         const a = script(join(work, `with-${size.label}-${command}.sh`), size, "test", command, "with", cluster);
         const b = script(join(work, `without-${size.label}-${command}.sh`), size, "bare", command, "without", cluster);
         runs[size.label] = a;
+        without[size.label] = b;
         const r = compare(`no-op ${command}, ${size.label} applied: A = with the component, B = without`, a, b);
-        rows.push(
-          `${command.padEnd(8)} ${size.label.padStart(5)} applied  component +${(r.a - r.b).toFixed(3)} s medians, +${r.paired.toFixed(3)} s paired, +${r.difference.toFixed(3)} s pairs' differences (A ${r.a.toFixed(2)} s, B ${r.b.toFixed(2)} s)`,
-        );
+        rows.push(row(command, `${size.label.padStart(5)} applied  component`, r));
       }
       const big = compare(
         `no-op ${command}: A = with the component at 5000 applied, B = at 5`,
         runs["5000"],
         runs["5"],
       );
-      rows.push(
-        `${command.padEnd(8)} 5000 vs 5     ${(big.a - big.b).toFixed(3)} s medians, ${big.paired.toFixed(3)} s paired, ${big.difference.toFixed(3)} s pairs' differences (A ${big.a.toFixed(2)} s, B ${big.b.toFixed(2)} s)`,
-      );
+      rows.push(row(command, "5000 vs 5   ", big));
+      const small = sizes[0];
+      const floor = script(join(work, `floor-${command}.sh`), small, "floor", command, "floor", cluster);
+      const grpc = script(join(work, `floor-grpc-${command}.sh`), small, "floor-grpc", command, "floor-grpc", cluster);
+      for (const [title, label, a, b] of [
+        ["A = a do-nothing provider on the SDK's provider server, B = without", "floor (SDK) ", floor, without["5"]],
+        ["A = a do-nothing provider on grpc-js alone, B = without", "floor (gRPC)", grpc, without["5"]],
+        [
+          "A = with the component at 5 applied, B = the do-nothing provider on the SDK",
+          "beyond floor",
+          runs["5"],
+          floor,
+        ],
+      ]) {
+        const r = compare(`no-op ${command}: ${title}`, a, b);
+        rows.push(row(command, label, r));
+      }
     }
     console.log(
-      `\nsummary (targets: component at most +0.3 s at every size; 5000 vs 5 at most 0.1 s; load ${loadavg()[0].toFixed(2)} at the end)\n${rows.join("\n")}`,
+      `\nsummary (targets: component at most +0.3 s at every size; 5000 vs 5 at most 0.1 s; floor: what a do-nothing Node provider plugin adds, on the SDK or on grpc-js alone; beyond floor: the component's cost over the first; load ${loadavg()[0].toFixed(2)} at the end)\n${rows.join("\n")}`,
     );
   } finally {
     cluster.stop();

@@ -17,7 +17,7 @@
  * grpc-js's loader of .proto files with protobufjs, which only its channelz and ORCA services use
  * (the plugin serves neither; their .proto files are not beside the bundle either).
  */
-import { join } from "node:path";
+import { resolve } from "node:path";
 import { buildSync } from "esbuild";
 import { removeCodeCaches } from "./code-cache";
 import { writePluginCodeCache } from "./plugin-code-cache";
@@ -25,14 +25,18 @@ import { PLUGIN_BUNDLE, PLUGIN_ENTRY } from "./plugin-paths";
 
 const EXTERNAL = ["@aws-sdk/*", "libpg-query", "@grpc/proto-loader"];
 
-/** Writes `PLUGIN_BUNDLE` under `root` from the compiled `PLUGIN_ENTRY`, then its code cache. */
-export function bundlePlugin(root: string): void {
-  const bundle = join(root, PLUGIN_BUNDLE);
+/**
+ * Writes `PLUGIN_BUNDLE` under `root` from the compiled `PLUGIN_ENTRY`, then its code cache; or,
+ * given `entry` and `out` (relative to `root`, or absolute), that plugin's (the bench's floor plugin:
+ * bench/pulumi/migrations-ledger-size.ts).
+ */
+export function bundlePlugin(root: string, entry = PLUGIN_ENTRY, out = PLUGIN_BUNDLE): void {
+  const bundle = resolve(root, out);
   removeCodeCaches(bundle);
   buildSync({
     absWorkingDir: root,
-    entryPoints: [PLUGIN_ENTRY],
-    outfile: PLUGIN_BUNDLE,
+    entryPoints: [resolve(root, entry)],
+    outfile: bundle,
     bundle: true,
     platform: "node",
     target: "node20",
