@@ -16,29 +16,28 @@ const { codeCacheOf } = require(
   join(ROOT, "dist/pulumi/infra/startup/code-cache.js"),
 ) as typeof import("../../infra/startup/code-cache");
 
-/** The inline program's modes that register a do-nothing provider (./inline-program.js). */
-export type FloorMode = "floor" | "floor-grpc";
-/** Their packages, by mode. */
-export const { FLOOR_PACKAGES } = require("./inline-program") as { FLOOR_PACKAGES: Record<FloorMode, string> };
-/** Their plugins' entries: the SDK's provider server, and grpc-js alone. */
-const FLOOR_ENTRIES: Record<FloorMode, string> = {
-  floor: "bench/lib/floor-plugin/main.js",
-  "floor-grpc": "bench/lib/floor-plugin/grpc-only.js",
-};
-
-/** One do-nothing plugin built: the mode that registers it, its package, its folder (the wrapper's). */
-export interface FloorPlugin {
-  readonly mode: FloorMode;
+/** A do-nothing provider, as ./inline-program.js's FLOORS has it: its package, its plugin's entry, what serves it. */
+interface Floor {
   readonly pkg: string;
+  readonly entry: string;
+  readonly servedBy: string;
+}
+/** The do-nothing providers, by the inline program's mode that registers one. */
+const { FLOORS } = require("./inline-program") as { FLOORS: Record<string, Floor> };
+
+/** One do-nothing plugin built: the mode that registers it, its package, what serves it, its folder (the wrapper's). */
+export interface FloorPlugin extends Floor {
+  readonly mode: string;
   readonly dir: string;
 }
 
 /** Every do-nothing plugin, each built in a folder of its own under `work`. */
 export function buildFloorPlugins(work: string): FloorPlugin[] {
-  return (Object.keys(FLOOR_PACKAGES) as FloorMode[]).map((mode) => {
-    const pkg = FLOOR_PACKAGES[mode];
-    return { mode, pkg, dir: floorPlugin(work, pkg, FLOOR_ENTRIES[mode]) };
-  });
+  return Object.entries(FLOORS).map(([mode, floor]) => ({
+    mode,
+    ...floor,
+    dir: floorPlugin(work, floor.pkg, floor.entry),
+  }));
 }
 
 /** The wrapper the engine runs for `plugin`: `pulumi-resource-<package>` in its folder. */

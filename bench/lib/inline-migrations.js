@@ -1,29 +1,30 @@
 #!/usr/bin/env node
 // inline-migrations.js: one whole `pulumi preview` or `pulumi up` of a stack whose program is served
 // inline from this process through the Automation API and the real CLI (the only plugin it starts is
-// the project's own migration provider), for bench/pulumi/migrations-ledger-size.ts to time.
+// the project's own migration provider, or a do-nothing one), for bench/pulumi/migrations-ledger-size.ts
+// to time.
 //
-//   node bench/lib/inline-migrations.js <project dir> <stack> <preview|up|apply|deploy|refresh> <with|without|floor|floor-grpc>
+//   node bench/lib/inline-migrations.js <project dir> <stack> <preview|up|apply|deploy|refresh> <with|without|floor mode>
 //
 // preview and up expect no changes (--expect-no-changes); apply is an up that applies what is
 // pending, quietly; deploy is the setup's first up, its output printed; refresh reads the
 // resources back (the migration resource: its ledger from the history table), quietly.
-// "with", "without", "floor" and "floor-grpc": the program with or without the migration provider
-// and component, or with a do-nothing provider in their place (./inline-program.js, which names the variables it reads); also from the environment:
-// BENCH_ENGINE (the CLI's bin folder) and the backend's PULUMI_* variables.
+// "with", "without" and a mode of FLOORS: the program with or without the migration provider and
+// component, or with a do-nothing provider in their place (./inline-program.js, which names the
+// variables it reads); also from the environment: BENCH_ENGINE (the CLI's bin folder) and the backend's PULUMI_* variables.
 // Exits non-zero when the command fails (paired.js reports it).
 const { dirname } = require("node:path");
 const { LocalWorkspace, PulumiCommand } = require("@pulumi/pulumi/automation");
-const { inlineProgram } = require("./inline-program");
+const { FLOORS, inlineProgram } = require("./inline-program");
 const [dir, stackName, command, mode] = process.argv.slice(2);
 
 async function main() {
   if (
     !["preview", "up", "apply", "deploy", "refresh"].includes(command) ||
-    !["with", "without", "floor", "floor-grpc"].includes(mode)
+    !["with", "without", ...Object.keys(FLOORS)].includes(mode)
   ) {
     throw new Error(
-      "usage: node bench/lib/inline-migrations.js <project dir> <stack> <preview|up|apply|deploy|refresh> <with|without|floor|floor-grpc>",
+      `usage: node bench/lib/inline-migrations.js <project dir> <stack> <preview|up|apply|deploy|refresh> <with|without|${Object.keys(FLOORS).join("|")}>`,
     );
   }
   const pulumiCommand = await PulumiCommand.get({ root: dirname(process.env.BENCH_ENGINE), skipVersionCheck: true });

@@ -2,21 +2,27 @@
 // through the Automation API, bench/lib/inline-cli-up.js to the CLI directly).
 // "with": the migration provider and the PrecogMigrations component (compiled, dist/pulumi), its
 // predecessor read through a StackReference when BENCH_PREDECESSOR names one; "without": the same
-// program registering neither, exporting the same keys; "floor" and "floor-grpc": in their place, a
-// do-nothing provider (./floor-plugin, on the SDK's provider server or on grpc-js alone) and one
-// resource of it, for what any Node provider plugin costs. The rest comes from the environment:
+// program registering neither, exporting the same keys; each mode of FLOORS: in their place, a
+// do-nothing provider (./floor-plugin) and one resource of it, for what any Node provider plugin
+// costs. The rest comes from the environment:
 // BENCH_MIGRATIONS (the folder), BENCH_CONNECTION (the migrator's connection as JSON, its password
 // for the provider's config), BENCH_ENVIRONMENT.
 const { join, resolve } = require("node:path");
 
 const ROOT = resolve(__dirname, "../..");
-/** The do-nothing providers' packages, by the mode that registers one. */
-const FLOOR_PACKAGES = { floor: "precog-floor", "floor-grpc": "precog-floor-grpc" };
+/**
+ * The do-nothing providers, by the mode that registers one: the package, its plugin's entry (built
+ * by ./floor-plugins.ts) and what serves it.
+ */
+const FLOORS = {
+  floor: { pkg: "precog-floor", entry: "bench/lib/floor-plugin/main.js", servedBy: "the SDK's provider server" },
+  "floor-grpc": { pkg: "precog-floor-grpc", entry: "bench/lib/floor-plugin/grpc-only.js", servedBy: "grpc-js alone" },
+};
 
 async function inlineProgram(mode) {
   const pulumi = require("@pulumi/pulumi");
   if (mode === "without") return { migrations: null, schemaVersion: null };
-  const floor = FLOOR_PACKAGES[mode];
+  const floor = FLOORS[mode]?.pkg;
   if (floor) {
     const provider = new pulumi.ProviderResource(floor, "floor", {});
     new pulumi.CustomResource(`${floor}:index:Nothing`, "nothing", {}, { provider });
@@ -48,4 +54,4 @@ async function inlineProgram(mode) {
   return { migrations: migrations.applied, schemaVersion: migrations.schemaVersion };
 }
 
-module.exports = { FLOOR_PACKAGES, inlineProgram };
+module.exports = { FLOORS, inlineProgram };

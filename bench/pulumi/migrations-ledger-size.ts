@@ -79,11 +79,15 @@ async function recordApplied(cluster: LocalCluster, database: string, dir: strin
   }
 }
 
+/** The size whose project also has a stack for each do-nothing plugin. */
+const FLOOR_SIZE = "5";
+
 /**
- * A project folder for one size (Pulumi.yaml naming the project's migration plugin, a package.json,
- * `migrations/` from `files`, a file backend of its own) with stacks dev and test deployed on
- * databases of their own, every file applied, and an empty stack "bare" for the program without
- * the component; and a stack for each of `floors` (../lib/floor-plugins.ts), named as its mode, with that plugin's resource in the component's place.
+ * A project folder for one size (Pulumi.yaml naming the project's migration plugin and the `floors`
+ * (../lib/floor-plugins.ts), the same at every size; a package.json, `migrations/` from `files`, a
+ * file backend of its own) with stacks dev and test deployed on databases of their own, every file
+ * applied, and an empty stack "bare" for the program without the component; at FLOOR_SIZE, also a
+ * stack for each of `floors`, named as its mode, with that plugin's resource in the component's place.
  */
 async function sizeOf(
   work: string,
@@ -123,7 +127,7 @@ async function sizeOf(
   };
   const size = { label, project, vars };
   // Each stack without the component, and the mode of its program: named as the mode for the floors.
-  const bare = [["bare", "without"], ...floors.map((f) => [f.mode, f.mode])];
+  const bare = [["bare", "without"], ...(label === FLOOR_SIZE ? floors : []).map((f) => [f.mode, f.mode])];
   for (const stack of ["dev", "test", ...bare.map(([stack]) => stack)])
     execFileSync("pulumi", ["stack", "init", stack], {
       cwd: project,
@@ -191,8 +195,7 @@ async function main(): Promise<void> {
     folders.push(["5000", (dir) => syntheticFolder(dir, 5000)]);
     const sizes: Size[] = [];
     const floors = buildFloorPlugins(work);
-    for (const [label, files] of folders)
-      sizes.push(await sizeOf(work, label, files, cluster, engine, label === "5" ? floors : []));
+    for (const [label, files] of folders) sizes.push(await sizeOf(work, label, files, cluster, engine, floors));
 
     console.log(
       `RUNS ${RUNS}; A = stack "test" with the migration provider and component (its predecessor "dev" read through a StackReference), B = the same inline program without them`,
@@ -215,25 +218,28 @@ async function main(): Promise<void> {
         runs["5"],
       );
       rows.push(row(command, "5000 vs 5   ", big));
-      const small = sizes[0];
-      const floor = script(join(work, `floor-${command}.sh`), small, "floor", command, "floor", cluster);
-      const grpc = script(join(work, `floor-grpc-${command}.sh`), small, "floor-grpc", command, "floor-grpc", cluster);
-      for (const [title, label, a, b] of [
-        ["A = a do-nothing provider on the SDK's provider server, B = without", "floor (SDK) ", floor, without["5"]],
-        ["A = a do-nothing provider on grpc-js alone, B = without", "floor (gRPC)", grpc, without["5"]],
-        [
-          "A = with the component at 5 applied, B = the do-nothing provider on the SDK",
-          "beyond floor",
-          runs["5"],
-          floor,
-        ],
-      ]) {
-        const r = compare(`no-op ${command}: ${title}`, a, b);
-        rows.push(row(command, label, r));
-      }
+      const small = sizes.find((size) => size.label === FLOOR_SIZE);
+      if (!small) throw new Error(`no project of ${FLOOR_SIZE} migrations`);
+      const floorRuns = floors.map((f) =>
+        script(join(work, `${f.mode}-${command}.sh`), small, f.mode, command, f.mode, cluster),
+      );
+      floors.forEach((f, i) => {
+        const r = compare(
+          `no-op ${command}: A = a do-nothing provider on ${f.servedBy}, B = without`,
+          floorRuns[i],
+          without[FLOOR_SIZE],
+        );
+        rows.push(row(command, `${f.mode.padEnd(12)}`, r));
+      });
+      const beyond = compare(
+        `no-op ${command}: A = with the component at ${FLOOR_SIZE} applied, B = the do-nothing provider on ${floors[0].servedBy}`,
+        runs[FLOOR_SIZE],
+        floorRuns[0],
+      );
+      rows.push(row(command, `beyond ${floors[0].mode}`.padEnd(12), beyond));
     }
     console.log(
-      `\nsummary (targets: component at most +0.3 s at every size; 5000 vs 5 at most 0.1 s; floor: what a do-nothing Node provider plugin adds, on the SDK or on grpc-js alone; beyond floor: the component's cost over the first; load ${loadavg()[0].toFixed(2)} at the end)\n${rows.join("\n")}`,
+      `\nsummary (targets: component at most +0.3 s at every size; 5000 vs 5 at most 0.1 s; ${floors.map((f) => `${f.mode}: what a do-nothing provider on ${f.servedBy} adds`).join("; ")}; beyond ${floors[0].mode}: the component's cost over that; load ${loadavg()[0].toFixed(2)} at the end)\n${rows.join("\n")}`,
     );
   } finally {
     cluster.stop();

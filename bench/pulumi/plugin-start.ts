@@ -3,9 +3,9 @@
  * engine waits before it registers anything else (issue 29): the migration plugin
  * (infra/migrations/plugin, as built), a do-nothing provider on the SDK's provider server and one on
  * grpc-js alone (../lib/floor-plugins.ts, bundled and started with their code cache as the migration
- * plugin is), against Node's floor, `node -e` printing a number. Each is launched as the engine
- * launches it (its wrapper, an engine address as its one argument, which none calls at its start)
- * and killed once its port is out. In rounds, each round every one once, in an order that turns
+ * plugin is), against Node's floor, `node -e` printing a number (through sh, as the plugins'
+ * wrappers are). Each is launched as the engine launches it (its wrapper, an engine address as its
+ * one argument, which none calls at its start) and killed once its port is out. In rounds, each round every one once, in an order that turns
  * round by round; each one's time less Node's in the same round, and the median over the rounds.
  *
  *   npm run build && npx ts-node --transpile-only bench/pulumi/plugin-start.ts [RUNS]   (default 20)
@@ -21,35 +21,55 @@ import { ROOT } from "../../testbed/pulumi-project";
 import { buildFloorPlugins, wrapperOf } from "../lib/floor-plugins";
 
 const RUNS = Number(process.argv[2] ?? "20");
+/** How long a start may take to print its port. */
+const TIMEOUT_MS = 30_000;
 
-/** Seconds from launching `command` to its first line that is a port; the process is then killed. */
+/**
+ * Seconds from launching `command` to its first line that is a port; the process is then killed,
+ * and the promise settles once it has closed. Rejects, saying why, when it cannot start, ends
+ * without a port, or prints none within TIMEOUT_MS.
+ */
 function untilPort(command: string, args: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
     const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let seconds: number | undefined;
     let out = "";
     let err = "";
+    const timer = setTimeout(() => child.kill("SIGKILL"), TIMEOUT_MS);
     child.stdout.on("data", (d) => {
       out += d;
-      if (/^\d+\s*$/m.test(out)) {
-        const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      if (seconds === undefined && /^\d+\s*$/m.test(out)) {
+        seconds = Number(process.hrtime.bigint() - start) / 1e9;
         child.kill("SIGKILL");
-        child.on("close", () => resolve(seconds));
       }
     });
     child.stderr.on("data", (d) => {
       err += d;
     });
-    child.on("exit", (code) => {
-      if (!/^\d+\s*$/m.test(out)) reject(new Error(`${command} exited ${code} before its port: ${err.trim()}`));
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(new Error(`${command} did not start: ${e.message}`));
+    });
+    // After its output is read to the end: a port printed just before its exit is seen.
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      if (seconds !== undefined) resolve(seconds);
+      else
+        reject(
+          new Error(`${command} ended (${code ?? signal}) without printing its port: ${err.trim() || "no output"}`),
+        );
     });
   });
 }
 
+/** Min, median and max of `xs`, in ms. */
 function stats(xs: number[]): string {
   const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length / 2;
+  const median = s.length % 2 ? s[Math.floor(mid)] : (s[mid - 1] + s[mid]) / 2;
   const ms = (x: number) => `${(x * 1000).toFixed(0).padStart(5)} ms`;
-  return `${ms(s[0])} ${ms(s[Math.floor(s.length / 2)])} ${ms(s[s.length - 1])}`;
+  return `${ms(s[0])} ${ms(median)} ${ms(s[s.length - 1])}`;
 }
 
 async function main(): Promise<void> {
@@ -58,7 +78,7 @@ async function main(): Promise<void> {
     const floors = buildFloorPlugins(work);
     const engine = "127.0.0.1:1";
     const starts: [string, string, string[]][] = [
-      ["Node's floor (node -e)", process.execPath, ["-e", "console.log(1)"]],
+      ["Node's floor (node -e)", "/bin/sh", ["-c", `exec '${process.execPath}' -e 'console.log(1)'`]],
       ["the migration plugin", join(ROOT, "infra/migrations/plugin/pulumi-resource-precog-migrations"), [engine]],
       ...floors.map((f): [string, string, string[]] => [`do-nothing, ${f.mode}`, wrapperOf(f), [engine]]),
     ];

@@ -27,8 +27,7 @@ const EXTERNAL = ["@aws-sdk/*", "libpg-query", "@grpc/proto-loader"];
 
 /**
  * Writes `PLUGIN_BUNDLE` under `root` from the compiled `PLUGIN_ENTRY`, then its code cache; or,
- * given `entry` and `out` (relative to `root`, or absolute), that plugin's (the bench's floor plugin:
- * bench/pulumi/migrations-ledger-size.ts).
+ * given `entry` and `out` (relative to `root`, or absolute), another plugin's the same way.
  */
 export function bundlePlugin(root: string, entry = PLUGIN_ENTRY, out = PLUGIN_BUNDLE): void {
   const bundle = resolve(root, out);

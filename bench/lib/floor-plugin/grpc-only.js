@@ -1,7 +1,7 @@
-// The floor of a Node provider plugin without the Pulumi SDK, for bench/pulumi/migrations-ledger-size.ts:
+// The floor of a Node provider plugin without the Pulumi SDK, for the benches (../floor-plugins.ts):
 // Node and grpc-js serving the engine's ResourceProvider service with no provider behind it, its
 // messages as raw protobuf bytes (no generated code): Check takes the inputs as they are, Diff finds
-// no change, Create records an id and no output; CheckConfig and DiffConfig unimplemented, as the
+// no change, Create records an id and no output, Read gives back its id and properties; CheckConfig and DiffConfig unimplemented, as the
 // SDK's provider server leaves them (./main.js is the same provider on the SDK). Bundled and started
 // with its code cache as ./main.js is: what a plugin that leaves the SDK out would still cost.
 const grpc = require("@grpc/grpc-js");
@@ -35,7 +35,7 @@ function fieldOf(bytes, field) {
   return Buffer.alloc(0);
 }
 
-/** A length-delimited field `field` holding `bytes`. */
+/** A length-delimited field `field` (1 to 15: its tag is one byte) holding `bytes`. */
 function message(field, bytes) {
   const length = [];
   let n = bytes.length;
@@ -55,6 +55,8 @@ const answers = {
   // DiffResponse.changes (4) = DIFF_NONE.
   Diff: () => Buffer.from([0x20, 1]),
   Create: () => message(1, Buffer.from("nothing")),
+  // ReadResponse.id (1) and .properties (2) = ReadRequest.id (1) and .properties (3).
+  Read: (request) => Buffer.concat([message(1, fieldOf(request, 1)), message(2, fieldOf(request, 3))]),
   Delete: () => Buffer.alloc(0),
   Cancel: () => Buffer.alloc(0),
 };
@@ -75,6 +77,7 @@ for (const [name, answer] of Object.entries(answers)) {
   implementation[name] = (call, callback) => callback(null, answer(call.request));
 }
 
+// As the SDK's provider server is made (its grpcChannelOptions: runtime/settings' maxRPCMessageSize).
 const server = new grpc.Server({ "grpc.max_receive_message_length": 400 * 1024 * 1024 });
 server.addService(service, implementation);
 server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, port) => {
