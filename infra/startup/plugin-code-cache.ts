@@ -6,7 +6,8 @@
  * on, that process writes the cache of everything the start compiled beside the bundle and ends.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { writeFileAtomically } from "../../src/fs/write-atomically";
 import { type Compiled, runWithCodeCache } from "./code-cache";
 
 /** How long the plugin may take to print its port, by default. */
@@ -45,12 +46,9 @@ function startAndWrite(bundle: string): void {
     // The SDK's provider keeps the process alive past an uncaught error, so every failure ends it here.
     const file = compiled?.cacheFile;
     if (!compiled || !file) fail("the bundle was written while it was read");
-    const tmp = `${file}.${process.pid}.tmp`;
     try {
-      writeFileSync(tmp, compiled.script.createCachedData());
-      renameSync(tmp, file);
+      writeFileAtomically(file, compiled.script.createCachedData());
     } catch (e) {
-      rmSync(tmp, { force: true });
       fail((e as Error).message);
     }
     write(`${file}\n`);

@@ -11,9 +11,10 @@
  * read by the same code takes it from there and does not load the parser (74 modules, about half
  * of those the command loads). Any other text, or other code, is parsed again.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Environment } from "../env/environment";
+import { writeFileAtomically } from "../fs/write-atomically";
 import { type PrecogConfig, parseConfig, type RawConfig } from "./parse";
 import { NAMESPACE, SECRET_KEYS, type SecretKey } from "./schema";
 
@@ -62,9 +63,7 @@ function cachedRawConfig(projectDir: string, env: Environment, text: string): Ra
   const raw = rawConfigOf(text);
   try {
     mkdirSync(dirname(cache), { recursive: true });
-    const tmp = `${cache}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ text, code, raw }));
-    renameSync(tmp, cache);
+    writeFileAtomically(cache, JSON.stringify({ text, code, raw }));
   } catch {
     // A read-only install: parse every time.
   }

@@ -16,8 +16,9 @@
  */
 
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, type Stats, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, type Stats, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { writeFileAtomically } from "../fs/write-atomically";
 import { type MigrationFile, type MigrationRef, readMigration } from "./files";
 import { sha256 } from "./hash";
 import type { ListDigest } from "./ledger-summary";
@@ -147,10 +148,10 @@ export class ChecksumCache {
     try {
       mkdirSync(dirname(this.file), { recursive: true });
       if (this.dirty)
-        writeAtomically(this.file, JSON.stringify({ format: 1, entries: this.entries() } satisfies CacheFile));
+        writeFileAtomically(this.file, JSON.stringify({ format: 1, entries: this.entries() } satisfies CacheFile));
       this.dirty = false;
       if (tree && this.allTrusted) {
-        writeAtomically(
+        writeFileAtomically(
           treeFile(this.file),
           JSON.stringify({ format: 3, entriesFile: fileStat(this.file), ...tree } satisfies TreeFile),
         );
@@ -183,12 +184,6 @@ function treeFile(file: string): string {
 function fileStat(file: string): string {
   const st = statSync(file, { throwIfNoEntry: false });
   return st ? `${st.size} ${st.mtimeMs} ${st.ctimeMs} ${st.ino}` : "";
-}
-
-function writeAtomically(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
 }
 
 function defaultLocation(dir: string): string | undefined {
