@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // inline-migrations.js: one whole `pulumi preview` or `pulumi up` of a stack whose program is served
 // inline from this process through the Automation API and the real CLI (the only plugin it starts is
-// the project's own migration provider, or a do-nothing one), for bench/pulumi/migrations-ledger-size.ts
-// to time.
+// the project's own migration provider, or a do-nothing one), for the benches to time
+// (bench/pulumi/migrations-ledger-size.ts, migrations-apply-slope.ts, bench/history/run.sh).
 //
 //   node bench/lib/inline-migrations.js <project dir> <stack> <preview|up|apply|deploy|refresh> <with|without|floor mode>
 //
@@ -11,7 +11,8 @@
 // resources back (the migration resource: its ledger from the history table), quietly.
 // "with", "without" and a mode of FLOORS: the program with or without the migration provider and
 // component, or with a do-nothing provider in their place (./inline-program.js, which names the
-// variables it reads); also from the environment: BENCH_ENGINE (the CLI's bin folder) and the backend's PULUMI_* variables.
+// variables it reads); also from the environment: BENCH_ENGINE (the CLI's bin folder) and the
+// backend's PULUMI_* variables.
 // Exits non-zero when the command fails (paired.js reports it).
 const { dirname } = require("node:path");
 const { LocalWorkspace, PulumiCommand } = require("@pulumi/pulumi/automation");

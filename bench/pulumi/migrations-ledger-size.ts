@@ -200,6 +200,8 @@ async function main(): Promise<void> {
     console.log(
       `RUNS ${RUNS}; A = stack "test" with the migration provider and component (its predecessor "dev" read through a StackReference), B = the same inline program without them`,
     );
+    const small = sizes.find((size) => size.label === FLOOR_SIZE);
+    if (!small) throw new Error(`no project of ${FLOOR_SIZE} migrations`);
     const rows: string[] = [];
     for (const command of COMMANDS) {
       const runs: Record<string, string> = {};
@@ -218,8 +220,6 @@ async function main(): Promise<void> {
         runs["5"],
       );
       rows.push(row(command, "5000 vs 5   ", big));
-      const small = sizes.find((size) => size.label === FLOOR_SIZE);
-      if (!small) throw new Error(`no project of ${FLOOR_SIZE} migrations`);
       const floorRuns = floors.map((f) =>
         script(join(work, `${f.mode}-${command}.sh`), small, f.mode, command, f.mode, cluster),
       );
